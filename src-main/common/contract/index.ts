@@ -1,0 +1,55 @@
+/**
+ * The API contract: every call the UI (or any host client) can make, with its
+ * request schema and response type, and every event the backend pushes.
+ * Each domain declares its calls in its own file; this file merges them. Hosts
+ * register handlers against this one object (see src-main/core/handlers).
+ */
+import type { z } from 'zod';
+import type { CallDef } from './define.ts';
+import { workspaceCalls } from './workspace.ts';
+import { jobsCalls } from './jobs.ts';
+import { engineCalls } from './engine.ts';
+import { datasetsCalls } from './datasets.ts';
+import { augmentCalls } from './augment.ts';
+import { modelsCalls } from './models.ts';
+import { trainingCalls } from './training.ts';
+import { compareCalls } from './compare.ts';
+import { spganCalls } from './spgan.ts';
+import { reidCalls } from './reid.ts';
+
+export const contract = {
+  ...workspaceCalls,
+  ...jobsCalls,
+  ...engineCalls,
+  ...datasetsCalls,
+  ...augmentCalls,
+  ...modelsCalls,
+  ...trainingCalls,
+  ...compareCalls,
+  ...spganCalls,
+  ...reidCalls,
+} as const;
+
+export type Contract = typeof contract;
+export type CallName = keyof Contract;
+export type Req<K extends CallName> = z.input<Contract[K]['request']>;
+/** The request after validation (defaults applied). */
+export type ParsedReq<K extends CallName> = z.output<Contract[K]['request']>;
+export type Res<K extends CallName> = Contract[K] extends CallDef<z.ZodType, infer R> ? R : never;
+
+export function isCallName(name: string): name is CallName {
+  return Object.prototype.hasOwnProperty.call(contract, name);
+}
+
+export * from './workspace.ts';
+export * from './jobs.ts';
+export * from './engine.ts';
+export * from './datasets.ts';
+export * from './augment.ts';
+export * from './models.ts';
+export * from './training.ts';
+export * from './compare.ts';
+export * from './spgan.ts';
+export * from './reid.ts';
+export * from './events.ts';
+export * from './errors.ts';

@@ -1,0 +1,2 @@
+// Calls of this domain are declared here and merged into the contract in index.ts.
+export const spganCalls = {};

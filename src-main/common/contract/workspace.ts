@@ -1,0 +1,34 @@
+import { z } from 'zod';
+import { call } from './define.ts';
+
+export interface WorkspaceInfo {
+  dir: string;
+  databasePath: string;
+  artifactsDir: string;
+  schemaVersion: number;
+  appVersion: string;
+  counts: { datasets: number; samples: number; jobs: number; models: number; artifacts: number };
+  sizeBytes: number;
+}
+
+export interface SettingsMap {
+  theme: 'system' | 'light' | 'dark';
+  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+  computeConcurrency: number;
+  [key: string]: unknown;
+}
+
+export const workspaceCalls = {
+  'workspace.info': call<WorkspaceInfo>()(z.object({}).strict(), 'Where the workspace lives and what it holds.'),
+  'settings.get': call<SettingsMap>()(z.object({}).strict(), 'All settings with their defaults filled in.'),
+  'settings.set': call<SettingsMap>()(
+    z
+      .object({
+        theme: z.enum(['system', 'light', 'dark']).optional(),
+        backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).optional(),
+        computeConcurrency: z.number().int().min(1).max(8).optional(),
+      })
+      .strict(),
+    'Change settings; returns them all.',
+  ),
+};

@@ -1,0 +1,5 @@
+import type { Migration } from '../migrate.ts';
+import { migration001 } from './001-initial.ts';
+
+/** Numbered migrations, never edited once released: add a new file for every change. */
+export const migrations: Migration[] = [migration001];

@@ -1,0 +1,23 @@
+import type { AnyJobSpec } from './types.ts';
+import { engineJobSpecs } from '../engine/jobs.ts';
+import { datasetsJobSpecs } from '../datasets/jobs.ts';
+import { augmentJobSpecs } from '../augment/jobs.ts';
+import { modelsJobSpecs } from '../models/jobs.ts';
+import { trainingJobSpecs } from '../train/jobs.ts';
+import { compareJobSpecs } from '../export/jobs.ts';
+import { spganJobSpecs } from '../spgan/jobs.ts';
+import { reidJobSpecs } from '../reid/jobs.ts';
+
+/** Every job kind, by name. Both the writer process and the job process read this. */
+export const jobSpecs: ReadonlyMap<string, AnyJobSpec> = new Map(
+  [
+    ...engineJobSpecs,
+    ...datasetsJobSpecs,
+    ...augmentJobSpecs,
+    ...modelsJobSpecs,
+    ...trainingJobSpecs,
+    ...compareJobSpecs,
+    ...spganJobSpecs,
+    ...reidJobSpecs,
+  ].map((spec) => [spec.kind, spec]),
+);

@@ -1,0 +1,15 @@
+import { defineConfig } from 'vitest/config';
+import vue from '@vitejs/plugin-vue';
+
+export default defineConfig({
+  plugins: [vue()],
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/e2e/**', 'node_modules/**'],
+    // Job-process and TF.js tests load native and wasm modules: forks isolate them.
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    environmentMatchGlobs: undefined,
+  },
+});
