@@ -10,6 +10,5 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 60_000,
     hookTimeout: 60_000,
-    environmentMatchGlobs: undefined,
   },
 });

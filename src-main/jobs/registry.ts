@@ -7,10 +7,12 @@ import { trainingJobSpecs } from '../train/jobs.ts';
 import { compareJobSpecs } from '../export/jobs.ts';
 import { spganJobSpecs } from '../spgan/jobs.ts';
 import { reidJobSpecs } from '../reid/jobs.ts';
+import { verifyArtifactsJob } from './kinds/verify-artifacts.ts';
 
 /** Every job kind, by name. Both the writer process and the job process read this. */
 export const jobSpecs: ReadonlyMap<string, AnyJobSpec> = new Map(
   [
+    verifyArtifactsJob as AnyJobSpec,
     ...engineJobSpecs,
     ...datasetsJobSpecs,
     ...augmentJobSpecs,

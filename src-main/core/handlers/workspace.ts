@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { workspaceCalls } from '../../common/contract/workspace.ts';
+import type { HandlerMap } from '../handler-types.ts';
+import { readSettings, writeSettings } from '../settings.ts';
+
+function appVersion(): string {
+  const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json');
+  try {
+    return (JSON.parse(readFileSync(pkg, 'utf8')) as { version: string }).version;
+  } catch {
+    return process.env.npm_package_version ?? 'unknown';
+  }
+}
+
+const count = (ctx: { ws: { db: { prepare(sql: string): { get(): unknown } } } }, table: string): number =>
+  (ctx.ws.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
+
+export const workspaceHandlers: HandlerMap<keyof typeof workspaceCalls> = {
+  'workspace.info': (_req, ctx) => ({
+    dir: ctx.ws.dir,
+    databasePath: ctx.ws.dbPath,
+    artifactsDir: ctx.ws.artifactsDir,
+    schemaVersion: ctx.ws.schemaVersion,
+    appVersion: appVersion(),
+    counts: {
+      datasets: count(ctx, 'datasets'),
+      samples: count(ctx, 'samples'),
+      jobs: count(ctx, 'jobs'),
+      models: count(ctx, 'models'),
+      artifacts: count(ctx, 'artifacts'),
+    },
+    sizeBytes: ctx.ws.sizeBytes(),
+  }),
+  'settings.get': (_req, ctx) => readSettings(ctx.ws),
+  'settings.set': (req, ctx) => {
+    const settings = writeSettings(ctx.ws, req);
+    if (req.computeConcurrency !== undefined) ctx.jobs.setComputeConcurrency(req.computeConcurrency);
+    ctx.events.emit('data.changed', { what: 'settings' });
+    return settings;
+  },
+};

@@ -1,0 +1,356 @@
+import { mkdirSync } from 'node:fs';
+import type { z } from 'zod';
+import { ApiError } from '../../common/contract/errors.ts';
+import type { BackendName, JobProgress, JobSummary, MetricPoint } from '../../common/contract/index.ts';
+import { jobSpecs } from '../../jobs/registry.ts';
+import type { AnyJobSpec, JobRecordContext } from '../../jobs/types.ts';
+import type { EventBus } from '../event-bus.ts';
+import type { Workspace } from '../workspace.ts';
+import { forkLauncher } from './fork-launcher.ts';
+import { getJobRow, toSummary, type JobRow } from './job-rows.ts';
+import type { FromJob, JobProcessHandle, JobProcessLauncher } from './protocol.ts';
+
+export interface JobManagerOptions {
+  /** How many 'compute' jobs run at once (default 1: one GPU, or all CPU cores for one job). */
+  computeConcurrency?: number;
+  launcher?: JobProcessLauncher;
+  /** Seconds a cancelled job gets to stop by itself before its process is killed. */
+  cancelGraceSeconds?: number;
+}
+
+interface Running {
+  id: number;
+  spec: AnyJobSpec;
+  handle: JobProcessHandle;
+  cancelRequested: boolean;
+  finished: boolean;
+  killTimer: NodeJS.Timeout | null;
+  lastProgressWrite: number;
+}
+
+const IO_CONCURRENCY = 2;
+
+function now(): string {
+  return new Date().toISOString();
+}
+
+/** Formats a zod error as "params.field: message" so the user sees which field is wrong. */
+export function describeZodError(error: z.ZodError, prefix: string): ApiError {
+  const issue = error.issues[0];
+  const field = [prefix, ...(issue?.path ?? []).map(String)].filter(Boolean).join('.');
+  return new ApiError('invalid_request', `${field || 'request'}: ${issue?.message ?? 'invalid value'}`, field || undefined);
+}
+
+/**
+ * Queues jobs, runs each in its own process, and is the only place job state is
+ * written. Job processes talk back through messages; every database write they
+ * cause happens here, in the writer process.
+ */
+export class JobManager {
+  private readonly running = new Map<number, Running>();
+  private readonly waiters = new Map<number, ((summary: JobSummary) => void)[]>();
+  private computeConcurrency: number;
+  private readonly launcher: JobProcessLauncher;
+  private readonly cancelGraceMs: number;
+  private closed = false;
+
+  constructor(
+    private readonly ws: Workspace,
+    private readonly events: EventBus,
+    options: JobManagerOptions = {},
+  ) {
+    this.computeConcurrency = options.computeConcurrency ?? 1;
+    this.launcher = options.launcher ?? forkLauncher;
+    this.cancelGraceMs = (options.cancelGraceSeconds ?? 10) * 1000;
+    this.recoverAfterRestart();
+  }
+
+  /** Jobs that were running when the app last stopped did not finish: say so, and offer resume. */
+  private recoverAfterRestart(): void {
+    const stale = this.ws.db.prepare("SELECT id FROM jobs WHERE status = 'running'").all() as { id: number }[];
+    const mark = this.ws.db.prepare(
+      "UPDATE jobs SET status = 'interrupted', finished_at = ?, error = 'The app stopped while this job was running.' WHERE id = ?",
+    );
+    this.ws.transaction(() => {
+      for (const { id } of stale) mark.run(now(), id);
+    });
+  }
+
+  /** Starts queued jobs (also those left queued by a previous session). */
+  start(): void {
+    this.schedule();
+  }
+
+  setComputeConcurrency(n: number): void {
+    this.computeConcurrency = n;
+    this.schedule();
+  }
+
+  submit(kind: string, rawParams: unknown, options: { backend?: BackendName | 'auto'; parentJobId?: number } = {}): JobSummary {
+    const spec = jobSpecs.get(kind);
+    if (!spec) {
+      const known = [...jobSpecs.keys()].sort().join(', ');
+      throw new ApiError('invalid_request', `Unknown job kind "${kind}" (known: ${known || 'none'}).`, 'kind');
+    }
+    const parsed = spec.params.safeParse(rawParams);
+    if (!parsed.success) throw describeZodError(parsed.error, 'params');
+    spec.preflight?.(parsed.data, this.ws);
+    const backend = options.backend && options.backend !== 'auto' ? options.backend : null;
+    const info = this.ws.db
+      .prepare('INSERT INTO jobs (kind, title, status, params, backend, parent_job_id) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(kind, spec.title(parsed.data), 'queued', JSON.stringify(parsed.data), backend, options.parentJobId ?? null);
+    const summary = this.summary(Number(info.lastInsertRowid));
+    this.events.emit('job.updated', summary);
+    this.events.emit('data.changed', { what: 'jobs' });
+    this.schedule();
+    return this.summary(summary.id);
+  }
+
+  /** A new job that continues `id` from the checkpoints in its folder. */
+  resume(id: number): JobSummary {
+    const row = this.row(id);
+    const spec = jobSpecs.get(row.kind);
+    if (!spec?.resumable) throw new ApiError('conflict', `Jobs of kind ${row.kind} cannot be resumed.`);
+    if (!['interrupted', 'cancelled', 'failed'].includes(row.status)) {
+      throw new ApiError('conflict', `Job ${id} is ${row.status}; only interrupted, cancelled or failed jobs can be resumed.`);
+    }
+    return this.submit(row.kind, JSON.parse(row.params), { backend: (row.backend as BackendName | null) ?? 'auto', parentJobId: id });
+  }
+
+  cancel(id: number): JobSummary {
+    const row = this.row(id);
+    if (row.status === 'queued') {
+      this.ws.db.prepare("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?").run(now(), id);
+      this.finish(id);
+      return this.summary(id);
+    }
+    const running = this.running.get(id);
+    if (row.status !== 'running' || !running) {
+      throw new ApiError('conflict', `Job ${id} is ${row.status}: only queued or running jobs can be cancelled.`);
+    }
+    if (!running.cancelRequested) {
+      running.cancelRequested = true;
+      running.handle.send({ type: 'cancel' });
+      this.log(id, 'info', 'Cancel requested.');
+      running.killTimer = setTimeout(() => {
+        this.log(id, 'warn', `The job did not stop within ${this.cancelGraceMs / 1000} s; its process was killed.`);
+        running.handle.kill();
+      }, this.cancelGraceMs);
+    }
+    return this.summary(id);
+  }
+
+  /** Resolves when the job reaches a final state. */
+  waitFor(id: number): Promise<JobSummary> {
+    const summary = this.summary(id);
+    if (!['queued', 'running'].includes(summary.status)) return Promise.resolve(summary);
+    return new Promise((resolve) => {
+      const list = this.waiters.get(id) ?? [];
+      list.push(resolve);
+      this.waiters.set(id, list);
+    });
+  }
+
+  summary(id: number): JobSummary {
+    return toSummary(this.row(id));
+  }
+
+  list(filter: { kind?: string; status?: string; limit?: number } = {}): JobSummary[] {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (filter.kind) {
+      where.push('kind = ?');
+      args.push(filter.kind);
+    }
+    if (filter.status) {
+      where.push('status = ?');
+      args.push(filter.status);
+    }
+    const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    const rows = this.ws.db.prepare(sql).all(...args, filter.limit ?? 200) as JobRow[];
+    return rows.map(toSummary);
+  }
+
+  /** Stops every job process; their jobs become 'interrupted' and can be resumed later. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const exits = [...this.running.values()].map(
+      (r) =>
+        new Promise<void>((resolve) => {
+          r.handle.onExit(() => resolve());
+          r.cancelRequested = true;
+          r.handle.kill();
+        }),
+    );
+    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 5000))]);
+    const mark = this.ws.db.prepare(
+      "UPDATE jobs SET status = 'interrupted', finished_at = ?, error = 'The app stopped while this job was running.' WHERE id = ? AND status = 'running'",
+    );
+    for (const id of this.running.keys()) mark.run(now(), id);
+    this.running.clear();
+  }
+
+  private row(id: number): JobRow {
+    const row = getJobRow(this.ws, id);
+    if (!row) throw new ApiError('not_found', `There is no job ${id}.`, 'id');
+    return row;
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    const queued = this.ws.db.prepare("SELECT id, kind FROM jobs WHERE status = 'queued' ORDER BY id").all() as { id: number; kind: string }[];
+    for (const job of queued) {
+      const spec = jobSpecs.get(job.kind);
+      if (!spec) {
+        this.ws.db
+          .prepare("UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?")
+          .run(`This version of the app has no job kind "${job.kind}".`, now(), job.id);
+        this.finish(job.id);
+        continue;
+      }
+      const busy = [...this.running.values()].filter((r) => r.spec.resource === spec.resource).length;
+      const limit = spec.resource === 'compute' ? this.computeConcurrency : IO_CONCURRENCY;
+      if (busy < limit) this.launch(job.id, spec);
+    }
+  }
+
+  private launch(id: number, spec: AnyJobSpec): void {
+    const row = this.row(id);
+    const jobDir = this.ws.jobDir(id);
+    mkdirSync(jobDir, { recursive: true });
+    const env: Record<string, string> = {};
+    if (row.backend) env.WORKBENCH_BACKEND = row.backend;
+    const handle = this.launcher(env);
+    const running: Running = { id, spec, handle, cancelRequested: false, finished: false, killTimer: null, lastProgressWrite: 0 };
+    this.running.set(id, running);
+    this.ws.db.prepare("UPDATE jobs SET status = 'running', started_at = ? WHERE id = ?").run(now(), id);
+    this.events.emit('job.updated', this.summary(id));
+
+    handle.onMessage((message) => {
+      try {
+        this.onMessage(running, message);
+      } catch (err) {
+        // A failing write (e.g. a record rejected by a constraint) fails the job, not the host.
+        this.fail(running, `The workbench could not store the job's output: ${(err as Error).message}`);
+        handle.kill();
+      }
+    });
+    handle.onOutput((stream, line) => this.log(id, stream === 'stderr' ? 'warn' : 'info', line));
+    handle.onExit((code, signal) => this.onExit(running, code, signal));
+
+    const parent = row.parent_job_id;
+    handle.send({
+      type: 'start',
+      jobId: id,
+      kind: row.kind,
+      params: JSON.parse(row.params),
+      workspaceDir: this.ws.dir,
+      jobDir,
+      resume: parent ? { fromJobId: parent, fromJobDir: this.ws.jobDir(parent) } : null,
+    });
+  }
+
+  private onMessage(running: Running, message: FromJob): void {
+    const { id } = running;
+    switch (message.type) {
+      case 'progress': {
+        const progress: JobProgress = { fraction: null, step: '', throughput: null, etaSeconds: null, ...message.progress };
+        // The UI gets every update; the database a few per second, enough to survive a crash.
+        const t = Date.now();
+        if (t - running.lastProgressWrite > 500) {
+          running.lastProgressWrite = t;
+          this.ws.db.prepare('UPDATE jobs SET progress = ? WHERE id = ?').run(JSON.stringify(progress), id);
+        }
+        this.events.emit('job.progress', { id, progress });
+        break;
+      }
+      case 'log':
+        this.log(id, message.level, message.line);
+        break;
+      case 'metrics':
+        this.insertMetrics(id, message.points);
+        break;
+      case 'engine':
+        this.ws.db.prepare('UPDATE jobs SET engine = ? WHERE id = ?').run(JSON.stringify(message.engine), id);
+        this.events.emit('job.updated', this.summary(id));
+        break;
+      case 'record': {
+        const ctx = this.recordContext(id);
+        try {
+          const value = running.spec.onRecord ? this.ws.transaction(() => running.spec.onRecord!(ctx, message.recordType, message.payload)) : undefined;
+          running.handle.send({ type: 'record-result', requestId: message.requestId, ok: true, value });
+        } catch (err) {
+          running.handle.send({ type: 'record-result', requestId: message.requestId, ok: false, message: (err as Error).message });
+        }
+        break;
+      }
+      case 'done': {
+        const ctx = this.recordContext(id);
+        this.ws.transaction(() => {
+          running.spec.onComplete?.(ctx, message.result);
+          this.ws.db
+            .prepare("UPDATE jobs SET status = 'succeeded', result = ?, finished_at = ?, error = NULL WHERE id = ?")
+            .run(JSON.stringify(message.result ?? null), now(), id);
+        });
+        running.finished = true;
+        this.finish(id);
+        break;
+      }
+      case 'failed':
+        if (message.cancelled || running.cancelRequested) this.markCancelled(running);
+        else this.fail(running, message.message);
+        break;
+    }
+  }
+
+  private onExit(running: Running, code: number | null, signal: string | null): void {
+    if (running.killTimer) clearTimeout(running.killTimer);
+    this.running.delete(running.id);
+    if (!running.finished && !this.closed) {
+      if (running.cancelRequested) this.markCancelled(running);
+      else this.fail(running, `The job process exited unexpectedly (${signal ? `signal ${signal}` : `exit code ${code}`}).`);
+    }
+    this.schedule();
+  }
+
+  private markCancelled(running: Running): void {
+    if (running.finished) return;
+    running.finished = true;
+    this.ws.db.prepare("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?").run(now(), running.id);
+    this.finish(running.id);
+  }
+
+  private fail(running: Running, message: string): void {
+    if (running.finished) return;
+    running.finished = true;
+    this.ws.db.prepare("UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?").run(message, now(), running.id);
+    this.log(running.id, 'error', message);
+    this.finish(running.id);
+  }
+
+  private finish(id: number): void {
+    const summary = this.summary(id);
+    this.events.emit('job.updated', summary);
+    this.events.emit('data.changed', { what: 'jobs' });
+    for (const resolve of this.waiters.get(id) ?? []) resolve(summary);
+    this.waiters.delete(id);
+  }
+
+  private recordContext(id: number): JobRecordContext {
+    return { ws: this.ws, jobId: id, jobDir: this.ws.jobDir(id) };
+  }
+
+  private log(id: number, level: 'info' | 'warn' | 'error', line: string): void {
+    const ts = now();
+    this.ws.db.prepare('INSERT INTO job_logs (job_id, ts, level, line) VALUES (?, ?, ?, ?)').run(id, ts, level, line);
+    this.events.emit('job.log', { id, ts, level, line });
+  }
+
+  private insertMetrics(id: number, points: MetricPoint[]): void {
+    const insert = this.ws.db.prepare('INSERT INTO metrics (job_id, step, epoch, name, value) VALUES (?, ?, ?, ?, ?)');
+    this.ws.transaction(() => {
+      for (const p of points) insert.run(id, p.step, p.epoch, p.name, p.value);
+    });
+    this.events.emit('job.metrics', { id, points });
+  }
+}

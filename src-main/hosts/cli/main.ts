@@ -1,0 +1,69 @@
+import { Command, CommanderError } from 'commander';
+import type { CliRuntime, RegisterCommands } from './cli-types.ts';
+import { CliError, createRuntime } from './runtime.ts';
+import type { WorkbenchCore } from '../../core/app.ts';
+import { registerCoreCommands } from './commands/core.ts';
+import { registerEngineCommands } from './commands/engine.ts';
+import { registerDatasetsCommands } from './commands/datasets.ts';
+import { registerAugmentCommands } from './commands/augment.ts';
+import { registerModelsCommands } from './commands/models.ts';
+import { registerSpganCommands } from './commands/spgan.ts';
+import { registerReidCommands } from './commands/reid.ts';
+
+const registrations: RegisterCommands[] = [
+  registerCoreCommands,
+  registerEngineCommands,
+  registerDatasetsCommands,
+  registerAugmentCommands,
+  registerModelsCommands,
+  registerSpganCommands,
+  registerReidCommands,
+];
+
+/** Runs the CLI; resolves with the exit code. Errors become one line on stderr, never a stack trace. */
+export async function runCli(argv: string[]): Promise<number> {
+  const program = new Command('workbench')
+    .description('Pruning & Re-ID Workbench: datasets, augmentations, training, pruning, SPGAN and re-ID from the command line.')
+    .option('--workspace <dir>', 'workspace folder (default: the user data folder, or $WORKBENCH_WORKSPACE)')
+    .option('--json', 'print one machine-readable JSON document on stdout')
+    .showHelpAfterError()
+    .exitOverride();
+  program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  let opened: { runtime: CliRuntime; core: WorkbenchCore } | null = null;
+  const runtime = async (): Promise<CliRuntime> => {
+    if (!opened) {
+      const opts = program.opts<{ workspace?: string; json?: boolean }>();
+      opened = createRuntime({ workspace: opts.workspace, json: Boolean(opts.json) });
+    }
+    return opened.runtime;
+  };
+  for (const register of registrations) register(program, runtime);
+  // Subcommands inherit exitOverride so errors come back here instead of exiting.
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`workbench: ${message.split('\n')[0]}\n`);
+    return 1;
+  } finally {
+    const o = opened as { core: WorkbenchCore } | null;
+    if (o && !keepOpen) await o.core.close();
+  }
+}
+
+/** `serve` keeps the workspace open after its action returns. */
+let keepOpen = false;
+export function keepWorkspaceOpen(): void {
+  keepOpen = true;
+}

@@ -1,0 +1,81 @@
+import type { CallName, Req, Res, JobSummary, Envelope } from '../../common/contract/index.ts';
+import { ApiError } from '../../common/contract/errors.ts';
+import { openCore, type WorkbenchCore } from '../../core/app.ts';
+import type { CliRuntime } from './cli-types.ts';
+
+export class CliError extends Error {}
+
+function unwrap<T>(envelope: Envelope<unknown>): T {
+  if (!envelope.ok) {
+    const field = envelope.error.field ? ` (field ${envelope.error.field})` : '';
+    throw new CliError(`${envelope.error.message}${field}`);
+  }
+  return envelope.result as T;
+}
+
+function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '';
+  const s = Math.round(seconds);
+  return s >= 60 ? ` ETA ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : ` ETA ${s}s`;
+}
+
+/** The CLI drives the same services in-process: it opens the workspace as its writer. */
+export function createRuntime(options: { workspace?: string; json: boolean }): { runtime: CliRuntime; core: WorkbenchCore } {
+  const core = openCore({ workspaceDir: options.workspace });
+  const json = options.json;
+  const call = async <K extends CallName>(name: K, request: Req<K>): Promise<Res<K>> => unwrap<Res<K>>(await core.dispatch(name, request));
+  const info = (line: string): void => {
+    if (!json) process.stderr.write(line + '\n');
+  };
+  const runtime: CliRuntime = {
+    json,
+    call,
+    info,
+    output(data, human) {
+      process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : human() + '\n');
+    },
+    async runJob(kind, params, opts = {}) {
+      const submitted = await call('jobs.submit', { kind, params, backend: opts.backend as 'auto' | undefined });
+      const id = submitted.id;
+      info(`Job ${id} (${submitted.title}) queued.`);
+      const isTty = process.stderr.isTTY && !json;
+      const offProgress = core.ctx.events.on('job.progress', ({ id: jobId, progress }) => {
+        if (jobId !== id || json) return;
+        const pct = progress.fraction === null ? '' : `${(progress.fraction * 100).toFixed(1)}% `;
+        const rate = progress.throughput ? ` ${progress.throughput.value.toFixed(1)} ${progress.throughput.unit}` : '';
+        const line = `  ${pct}${progress.step}${rate}${formatEta(progress.etaSeconds)}`;
+        if (isTty) process.stderr.write(`\r${line.padEnd(100)}`);
+      });
+      const offLog = core.ctx.events.on('job.log', ({ id: jobId, line, level }) => {
+        if (jobId !== id || json) return;
+        process.stderr.write(`${isTty ? '\r' : ''}  [${level}] ${line}\n`);
+      });
+      const onSigint = (): void => {
+        info('\nCancelling...');
+        try {
+          core.ctx.jobs.cancel(id);
+        } catch {
+          // already finished
+        }
+      };
+      process.on('SIGINT', onSigint);
+      let final: JobSummary;
+      try {
+        final = await core.ctx.jobs.waitFor(id);
+      } finally {
+        offProgress();
+        offLog();
+        process.off('SIGINT', onSigint);
+        if (isTty) process.stderr.write('\n');
+      }
+      const detail = await call('jobs.get', { id });
+      if (final.status !== 'succeeded') {
+        throw new CliError(`Job ${id} ${final.status}${final.error ? `: ${final.error}` : '.'}`);
+      }
+      return { ...final, result: detail.result };
+    },
+  };
+  return { runtime, core };
+}
+
+export { ApiError };

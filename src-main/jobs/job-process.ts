@@ -1,0 +1,127 @@
+/**
+ * Entry of a job process: receives one 'start' message, runs that job's runner,
+ * reports back, exits. It never writes the workspace database; everything it
+ * wants stored goes back to the writer process as messages.
+ */
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import type { FromJob, ToJob } from '../core/jobs/protocol.ts';
+import type { JobProgress } from '../common/contract/index.ts';
+import { jobSpecs } from './registry.ts';
+import type { JobRunContext } from './types.ts';
+
+/** Messages from a parent that is either Node's fork (process.send) or Electron's utilityProcess (parentPort). */
+interface ParentPortLike {
+  on(event: 'message', listener: (e: { data: ToJob }) => void): void;
+  postMessage(message: FromJob): void;
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPortLike }).parentPort;
+
+/** Resolves once the message is handed to the IPC channel, so exiting after it loses nothing. */
+function send(message: FromJob): Promise<void> {
+  if (parentPort) {
+    parentPort.postMessage(message);
+    return Promise.resolve();
+  }
+  return new Promise((resolve) => {
+    if (!process.send) return resolve();
+    process.send(message, undefined, undefined, () => resolve());
+  });
+}
+
+function onParentMessage(listener: (m: ToJob) => void): void {
+  if (parentPort) parentPort.on('message', (e) => listener(e.data));
+  else process.on('message', (m) => listener(m as ToJob));
+}
+
+const controller = new AbortController();
+const pendingRecords = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+let nextRecordId = 1;
+let started = false;
+
+class CancelledError extends Error {}
+
+async function run(start: Extract<ToJob, { type: 'start' }>): Promise<void> {
+  const spec = jobSpecs.get(start.kind);
+  if (!spec) throw new Error(`Unknown job kind ${start.kind}`);
+  let readDb = null as Database.Database | null;
+  let lastProgress = 0;
+  let pendingProgress: Partial<JobProgress> | null = null;
+  const ctx: JobRunContext<unknown> = {
+    jobId: start.jobId,
+    params: start.params,
+    workspaceDir: start.workspaceDir,
+    jobDir: start.jobDir,
+    signal: controller.signal,
+    resume: start.resume,
+    progress(update) {
+      // At most ~10 messages a second: a tight loop must not flood the writer.
+      const t = Date.now();
+      pendingProgress = { ...(pendingProgress ?? {}), ...update };
+      if (t - lastProgress >= 100 || update.fraction === 1) {
+        lastProgress = t;
+        void send({ type: 'progress', progress: pendingProgress });
+        pendingProgress = null;
+      }
+    },
+    log(line, level = 'info') {
+      void send({ type: 'log', level, line });
+    },
+    metrics(points) {
+      void send({ type: 'metrics', points });
+    },
+    record(recordType, payload) {
+      const requestId = nextRecordId++;
+      return new Promise((resolve, reject) => {
+        pendingRecords.set(requestId, { resolve, reject });
+        void send({ type: 'record', requestId, recordType, payload });
+      });
+    },
+    readDb() {
+      readDb ??= new Database(path.join(start.workspaceDir, 'workbench.db'), { readonly: true, fileMustExist: true });
+      return readDb;
+    },
+  };
+  try {
+    const runner = (await spec.load()).default;
+    const result = await runner(ctx);
+    if (controller.signal.aborted) throw new CancelledError('cancelled');
+    await send({ type: 'done', result });
+  } finally {
+    readDb?.close();
+  }
+}
+
+onParentMessage((message) => {
+  switch (message.type) {
+    case 'start':
+      if (started) return;
+      started = true;
+      run(message).then(
+        () => process.exit(0),
+        async (err: unknown) => {
+          const cancelled = controller.signal.aborted;
+          const text = err instanceof Error ? err.message : String(err);
+          await send({ type: 'failed', message: text, cancelled });
+          process.exit(cancelled ? 0 : 1);
+        },
+      );
+      break;
+    case 'cancel':
+      controller.abort();
+      break;
+    case 'record-result': {
+      const pending = pendingRecords.get(message.requestId);
+      pendingRecords.delete(message.requestId);
+      if (!pending) return;
+      if (message.ok) pending.resolve(message.value);
+      else pending.reject(new Error(message.message));
+      break;
+    }
+  }
+});
+
+process.on('uncaughtException', (err) => {
+  void send({ type: 'failed', message: `Uncaught error in the job process: ${err.message}`, cancelled: false }).then(() => process.exit(1));
+});
