@@ -1,0 +1,27 @@
+import { ref } from 'vue';
+import { toApiError } from '../api/index.ts';
+
+/**
+ * Form error state: an ApiError naming a request field is shown next to that
+ * field; any other error is shown once for the whole form.
+ */
+export function useFieldErrors() {
+  const fields = ref<Record<string, string>>({});
+  const form = ref<string | null>(null);
+
+  function clear(): void {
+    fields.value = {};
+    form.value = null;
+  }
+
+  /** Shows the error where it belongs; `knownFields` are the fields this form displays. */
+  function show(error: unknown, knownFields: readonly string[]): void {
+    clear();
+    const e = toApiError(error);
+    const field = e.field && knownFields.find((f) => e.field === f || e.field?.startsWith(`${f}.`) || e.field?.startsWith(`${f}[`));
+    if (field) fields.value = { [field]: e.message };
+    else form.value = e.message;
+  }
+
+  return { fields, form, clear, show };
+}

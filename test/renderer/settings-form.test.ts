@@ -1,0 +1,57 @@
+// @vitest-environment happy-dom
+import { describe, it, expect, afterEach } from 'vitest';
+import { flushPromises } from '@vue/test-utils';
+import SettingsPage from '../../src-renderer/src/settings/SettingsPage.vue';
+import { ApiError } from '../../src-main/common/contract/errors.ts';
+import { mountWithApi, type Mounted } from './mount-app.ts';
+import { settings } from './fixtures.ts';
+
+let mounted: Mounted | null = null;
+afterEach(() => {
+  mounted?.wrapper.unmount();
+  mounted = null;
+  delete document.documentElement.dataset.theme;
+});
+
+describe('settings form', () => {
+  it('shows a rejected field next to that field, not as a page error', async () => {
+    mounted = await mountWithApi(SettingsPage, {
+      handlers: {
+        'settings.set': () => {
+          throw new ApiError('invalid_request', 'Must be at most 8', 'computeConcurrency');
+        },
+      },
+    });
+    await mounted.wrapper.get('[data-test="set-concurrency"]').setValue('12');
+    await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
+    await flushPromises();
+    const error = mounted.wrapper.get('#set-concurrency-error');
+    expect(error.text()).toBe('Must be at most 8');
+    expect(mounted.wrapper.get('[data-test="set-concurrency"]').attributes('aria-invalid')).toBe('true');
+    expect(mounted.wrapper.find('#set-theme-error').exists()).toBe(false);
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ theme: 'system', backend: 'auto', computeConcurrency: 12 }]);
+  });
+
+  it('shows an error without a field once for the form', async () => {
+    mounted = await mountWithApi(SettingsPage, {
+      handlers: {
+        'settings.set': () => {
+          throw new ApiError('failed', 'The database is read-only');
+        },
+      },
+    });
+    await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
+    await flushPromises();
+    expect(mounted.wrapper.get('[data-test="settings-form"] [role="alert"]').text()).toBe('The database is read-only');
+  });
+
+  it('saves the theme, which the shell applies; shows the workspace location', async () => {
+    mounted = await mountWithApi(SettingsPage);
+    expect(mounted.wrapper.get('[data-test="workspace-info"]').text()).toContain('/home/lab/workbench');
+    await mounted.wrapper.get('[data-test="set-theme"]').setValue('dark');
+    await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
+    await flushPromises();
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...settings, theme: 'dark' }]);
+    expect(mounted.wrapper.find('[data-test="settings-saved"]').exists()).toBe(true);
+  });
+});
