@@ -1,0 +1,231 @@
+/**
+ * The forward pass of a graph on tfjs-core ops. Pure function of (spec,
+ * weights, input): no hidden state, so the same code serves training,
+ * evaluation, pruning and export checks.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// Gradients of core ops are registered by this side-effect module (the union package does it, tfjs-core alone does not).
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import type { GraphSpec, NodeOf, Padding } from './graph.ts';
+import { mulberry32, hashSeed } from './rng.ts';
+
+/** A model in memory: the spec and its weights (trainable ones are tf.Variable). */
+export interface Model {
+  spec: GraphSpec;
+  weights: Map<string, tf.Tensor>;
+}
+
+/** Batch statistics of each training-mode BatchNorm, kept out of the tidy scope for the running-average update. */
+export type BatchStats = Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>;
+
+export interface ForwardOptions {
+  /** Training mode: BatchNorm uses batch statistics, PatchShuffle is active. */
+  training: boolean;
+  /** Seed for the training-time randomness of this step (PatchShuffle). */
+  seed?: number;
+  /** When given in training mode, receives each BatchNorm's batch mean and (biased) variance; the caller disposes them. */
+  batchStats?: BatchStats;
+}
+
+export interface ForwardResult {
+  /** [B, numClasses] */
+  logits: tf.Tensor2D;
+  /** [B, F] pooled features before the classifier, when the spec names them. */
+  features?: tf.Tensor2D;
+}
+
+/** Optional fast fused training-mode BatchNorm provided by the compute engine; set once at start-up. */
+export type BatchNormTrainOp = (
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+) => { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D };
+let batchNormTrainOp: BatchNormTrainOp | null = null;
+export function setBatchNormTrainOp(op: BatchNormTrainOp | null): void {
+  batchNormTrainOp = op;
+}
+
+function w(model: Model, key: string): tf.Tensor {
+  const t = model.weights.get(key);
+  if (!t) throw new Error(`Weight "${key}" is missing from the model.`);
+  return t;
+}
+
+type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
+function tfPad(p: Padding): 'same' | 'valid' | Pad4 {
+  if (p === 'same' || p === 'valid') return p;
+  return [[0, 0], p[0], p[1], [0, 0]];
+}
+
+function conv(model: Model, n: NodeOf<'conv2d'>, x: tf.Tensor4D): tf.Tensor4D {
+  const kernel = w(model, `${n.name}/kernel`) as tf.Tensor4D;
+  const pad = tfPad(n.padding);
+  let y = tf.conv2d(x, kernel, n.strides, pad, 'NHWC', n.dilation);
+  if (n.bias) y = tf.add(y, w(model, `${n.name}/bias`));
+  if (n.constInput) {
+    // What the removed constant input channels contributed: a conv of a ones image,
+    // [1,H,W,1] -> [1,OH,OW,F], broadcast over the batch.
+    const ones = tf.ones([1, x.shape[1], x.shape[2], 1]) as tf.Tensor4D;
+    y = tf.add(y, tf.conv2d(ones, w(model, `${n.name}/constKernel`) as tf.Tensor4D, n.strides, pad, 'NHWC', n.dilation));
+  }
+  return y;
+}
+
+function batchNorm(model: Model, n: NodeOf<'batchNorm'>, x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
+  const gamma = w(model, `${n.name}/gamma`) as tf.Tensor1D;
+  const beta = w(model, `${n.name}/beta`) as tf.Tensor1D;
+  if (!opts.training || n.frozen) {
+    return tf.batchNorm4d(x, w(model, `${n.name}/movingMean`) as tf.Tensor1D, w(model, `${n.name}/movingVariance`) as tf.Tensor1D, beta, gamma, n.epsilon);
+  }
+  let y: tf.Tensor4D;
+  let mean: tf.Tensor1D;
+  let variance: tf.Tensor1D;
+  if (batchNormTrainOp) {
+    ({ y, mean, variance } = batchNormTrainOp(x, gamma, beta, n.epsilon));
+  } else {
+    const m = tf.moments(x, [0, 1, 2]);
+    mean = m.mean as tf.Tensor1D;
+    variance = m.variance as tf.Tensor1D;
+    y = tf.batchNorm4d(x, mean, variance, beta, gamma, n.epsilon);
+  }
+  if (opts.batchStats) {
+    opts.batchStats.set(n.name, { mean: tf.keep(tf.clone(mean)), variance: tf.keep(tf.clone(variance)), count: x.shape[0] * x.shape[1] * x.shape[2] });
+  }
+  return y;
+}
+
+function shortcutA(n: NodeOf<'shortcutA'>, x: tf.Tensor4D): tf.Tensor4D {
+  const [, h, wd] = x.shape;
+  const every = (size: number): tf.Tensor1D => tf.tensor1d(Array.from({ length: Math.ceil(size / n.stride) }, (_, i) => i * n.stride), 'int32');
+  // [B,H,W,C] -> [B,ceil(H/s),ceil(W/s),C]: every s-th pixel, as x[:, :, ::s, ::s] in PyTorch.
+  // Two gathers rather than stridedSlice, which has no gradient in tfjs-core.
+  const sub = n.stride === 1 ? x : (tf.gather(tf.gather(x, every(h), 1), every(wd), 2) as tf.Tensor4D);
+  return tf.pad(sub, [[0, 0], [0, 0], [0, 0], [n.padBefore, n.padAfter]]);
+}
+
+function channelScatter(model: Model, n: NodeOf<'channelScatter'>, x: tf.Tensor4D): tf.Tensor4D {
+  const [b, h, wd, k] = x.shape;
+  // Output channel c reads narrow channel source[c], or the appended zero channel k.
+  const source = new Int32Array(n.channels).fill(k);
+  n.indices.forEach((dst, src) => (source[dst] = src));
+  const padded = tf.concat([x, tf.zeros([b, h, wd, 1])], 3); // [B,H,W,K] -> [B,H,W,K+1]
+  const wide = tf.gather(padded, tf.tensor1d(source, 'int32'), 3) as tf.Tensor4D; // -> [B,H,W,C]
+  return tf.add(wide, w(model, `${n.name}/bias`));
+}
+
+/**
+ * PatchShuffle: for each selected image, permute the pixels inside every
+ * non-overlapping patch x patch block (same permutation across channels);
+ * edges not divisible by the patch size stay untouched.
+ */
+function patchShuffle(n: NodeOf<'patchShuffle'>, x: tf.Tensor4D, seed: number): tf.Tensor4D {
+  const [b, h, wd, c] = x.shape;
+  const rng = mulberry32(hashSeed(seed, n.name.length, n.patch));
+  const p = n.patch;
+  const idx = new Int32Array(b * h * wd);
+  for (let i = 0; i < idx.length; i++) idx[i] = i;
+  const cells = p * p;
+  const perm = new Int32Array(cells);
+  for (let img = 0; img < b; img++) {
+    if (rng() >= n.probability) continue;
+    for (let py = 0; py + p <= h; py += p) {
+      for (let px = 0; px + p <= wd; px += p) {
+        for (let i = 0; i < cells; i++) perm[i] = i;
+        for (let i = cells - 1; i > 0; i--) {
+          const j = Math.floor(rng() * (i + 1));
+          const t = perm[i]!;
+          perm[i] = perm[j]!;
+          perm[j] = t;
+        }
+        for (let i = 0; i < cells; i++) {
+          const dst = (img * h + py + Math.floor(i / p)) * wd + px + (i % p);
+          const s = perm[i]!;
+          idx[dst] = (img * h + py + Math.floor(s / p)) * wd + px + (s % p);
+        }
+      }
+    }
+  }
+  const flat = tf.reshape(x, [b * h * wd, c]); // [B,H,W,C] -> [B*H*W,C]
+  return tf.reshape(tf.gather(flat, tf.tensor1d(idx, 'int32')), [b, h, wd, c]); // -> [B,H,W,C]
+}
+
+/**
+ * Runs the graph on x [B, H, W, C] (float32, already normalised). Call inside
+ * tf.tidy (or tf.variableGrads) so intermediates are freed.
+ */
+export function forward(model: Model, x: tf.Tensor4D, opts: ForwardOptions): ForwardResult {
+  const spec = model.spec;
+  const values = new Map<string, tf.Tensor>();
+  const get = (key: string): tf.Tensor => {
+    const v = values.get(key);
+    if (!v) throw new Error(`Node output "${key}" is not available.`);
+    return v;
+  };
+  // Free intermediates early isn't possible inside a gradient tape, so outputs are kept until the caller's tidy ends.
+  for (const n of spec.nodes) {
+    let y: tf.Tensor;
+    switch (n.op) {
+      case 'input':
+        if (x.shape[3] !== spec.input.channels) throw new Error(`The model expects ${spec.input.channels} input channels, got ${x.shape[3]}.`);
+        y = x;
+        break;
+      case 'conv2d':
+        y = conv(model, n, get(n.input) as tf.Tensor4D);
+        break;
+      case 'batchNorm':
+        y = batchNorm(model, n, get(n.input) as tf.Tensor4D, opts);
+        break;
+      case 'relu':
+        y = tf.relu(get(n.input));
+        break;
+      case 'add':
+        y = tf.add(get(n.inputs[0]), get(n.inputs[1]));
+        break;
+      case 'shortcutA':
+        y = shortcutA(n, get(n.input) as tf.Tensor4D);
+        break;
+      case 'maxPool':
+        y = tf.maxPool(get(n.input) as tf.Tensor4D, n.poolSize, n.strides, n.padding === 'same' || n.padding === 'valid' ? n.padding : tfPad(n.padding));
+        break;
+      case 'globalAvgPool':
+        y = tf.mean(get(n.input), [1, 2]); // [B,H,W,C] -> [B,C]
+        break;
+      case 'dense': {
+        let d = tf.matMul(get(n.input) as tf.Tensor2D, w(model, `${n.name}/kernel`) as tf.Tensor2D);
+        if (n.bias) d = tf.add(d, w(model, `${n.name}/bias`));
+        y = d;
+        break;
+      }
+      case 'patchShuffle':
+        y = opts.training && n.probability > 0 ? patchShuffle(n, get(n.input) as tf.Tensor4D, opts.seed ?? 0) : get(n.input);
+        break;
+      case 'channelScatter':
+        y = channelScatter(model, n, get(n.input) as tf.Tensor4D);
+        break;
+    }
+    values.set(n.name, y);
+  }
+  const result: ForwardResult = { logits: get(spec.outputs.logits) as tf.Tensor2D };
+  if (spec.outputs.features) result.features = get(spec.outputs.features) as tf.Tensor2D;
+  return result;
+}
+
+/** Moves running BatchNorm statistics towards the batch statistics (PyTorch convention: unbiased variance) and disposes them. */
+export function updateRunningStats(model: Model, stats: BatchStats): void {
+  for (const n of model.spec.nodes) {
+    if (n.op !== 'batchNorm') continue;
+    const s = stats.get(n.name);
+    if (!s) continue;
+    const mm = model.weights.get(`${n.name}/movingMean`) as tf.Variable;
+    const mv = model.weights.get(`${n.name}/movingVariance`) as tf.Variable;
+    tf.tidy(() => {
+      const unbias = s.count > 1 ? s.count / (s.count - 1) : 1;
+      mm.assign(tf.add(tf.mul(mm, 1 - n.momentum), tf.mul(s.mean, n.momentum)));
+      mv.assign(tf.add(tf.mul(mv, 1 - n.momentum), tf.mul(s.variance, n.momentum * unbias)));
+    });
+    s.mean.dispose();
+    s.variance.dispose();
+  }
+  stats.clear();
+}
