@@ -105,9 +105,12 @@ export class OnnxGraphBuilder {
     return name;
   }
 
-  /** Adds a node and returns the name of its (first) output. */
+  /**
+   * Adds a node and returns the name of its output: `outputName` when it is
+   * still free (graph outputs rely on that), else a fresh name derived from it.
+   */
   node(opType: string, inputs: readonly string[], attrs: Record<string, OnnxAttr> = {}, outputName?: string): string {
-    const output = outputName === undefined ? this.fresh(`${opType.toLowerCase()}_out`) : this.claim(outputName);
+    const output = this.fresh(outputName ?? `${opType.toLowerCase()}_out`);
     this.nodes.push({
       opType,
       name: this.fresh(`${opType}_${this.nodes.length}`),

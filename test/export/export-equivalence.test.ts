@@ -1,0 +1,110 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { listModels, createModel } from '../../src-main/models/registry.ts';
+import type { ModelOptionsInput } from '../../src-main/common/contract/models.ts';
+import type { Model } from '../../src-main/nn/forward.ts';
+import { disposeModel, initModel } from '../../src-main/nn/init.ts';
+import { graphToOnnx } from '../../src-main/export/onnx/graph-to-onnx.ts';
+import { graphToLayersModel } from '../../src-main/export/tfjs/graph-to-layers.ts';
+import { saveLayersModel, loadLayersModelFromFolder } from '../../src-main/export/tfjs/layers-files.ts';
+import { openOnnxSession, runOnnx } from '../../src-main/export/onnx/onnx-session.ts';
+import { readWeightValues } from '../../src-main/export/model-weights.ts';
+import { everyNodeSpec } from './fixtures.ts';
+import { randomiseNonConvWeights, referenceLogits, randomArray, maxAbsDiff, maxAbs } from './helpers.ts';
+
+/**
+ * Tolerance for ONNX Runtime vs the TF.js forward pass, relative to the
+ * largest |logit|: both compute in float32 (unit roundoff 6e-8) but sum in a
+ * different order (ORT tiles its GEMMs and folds BatchNormalization into the
+ * conv weights). Measured here: at most 7e-7 relative, ResNet-110 included.
+ * 1e-5 leaves >10x headroom, while any mapping mistake (a kernel transposed
+ * the wrong way, a pad pixel on the wrong side, a BN statistic swapped) moves
+ * logits by 1e-2 relative or more (see the wrong-layout check below).
+ */
+const RELATIVE_TOLERANCE = 1e-5;
+
+function close(reference: Float32Array, other: ArrayLike<number>): { diff: number; bound: number } {
+  return { diff: maxAbsDiff(reference, other), bound: RELATIVE_TOLERANCE * Math.max(1, maxAbs(reference)) };
+}
+
+interface Case {
+  label: string;
+  make(): Model;
+}
+
+/** Every registry architecture at a small input size (ImageNet ones also narrow), plus variants and a fixture using every node type. */
+const cases: Case[] = [
+  ...listModels().map((info) => {
+    const options: ModelOptionsInput =
+      info.family === 'cifar' ? { inputSize: [8, 8] } : { inputSize: [32, 32], widthMultiplier: 0.125, numClasses: 10 };
+    return { label: info.name, make: () => createModel(info.name, options, 1) };
+  }),
+  {
+    label: 'resnet20 shortcut B, EraseReLU 0.5, PatchShuffle, 1 channel',
+    make: () => createModel('resnet20', { inputSize: [8, 8], channels: 1, shortcut: 'B', eraseRelu: 0.5, patchShuffle: { at: ['input', 'stage1'] } }, 2),
+  },
+  { label: 'fixture with every node type (constInput, channelScatter, explicit pads)', make: () => initModel(everyNodeSpec(), 3) },
+];
+
+describe('ONNX and TF.js layers exports compute what the workbench computes', () => {
+  let dir: string;
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+    dir = mkdtempSync(path.join(os.tmpdir(), 'export-eq-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each(cases)('$label', async ({ label, make }) => {
+    const model = make();
+    randomiseNonConvWeights(model, 11);
+    const { height, width, channels } = model.spec.input;
+    const shape: [number, number, number, number] = [3, height, width, channels];
+    const x = randomArray(shape.reduce((a, b) => a * b, 1), 5);
+    const reference = referenceLogits(model, x, shape);
+    const weights = await readWeightValues(model);
+    const before = tf.memory().numTensors;
+
+    const session = await openOnnxSession(graphToOnnx(model.spec, weights), { threads: 1 });
+    const onnx = await runOnnx(session, { data: x, dims: shape });
+    await session.release();
+    expect(onnx.dims).toEqual([3, model.spec.numClasses]);
+    const o = close(reference, onnx.data);
+    expect(o.diff, `ONNX vs TF.js for ${label}`).toBeLessThanOrEqual(o.bound);
+
+    const folder = path.join(dir, label.replace(/\W+/g, '_'));
+    const layers = graphToLayersModel(model.spec, weights);
+    await saveLayersModel(layers, folder);
+    layers.dispose();
+    const loaded = await loadLayersModelFromFolder(folder);
+    const tfjs = tf.tidy(() => (loaded.predict(tf.tensor4d(x, shape)) as tf.Tensor).dataSync());
+    loaded.dispose();
+    const t = close(reference, tfjs);
+    expect(t.diff, `TF.js layers round trip for ${label}`).toBeLessThanOrEqual(t.bound);
+    // Building, saving and loading the layers model leaves no tensor behind.
+    expect(tf.memory().numTensors).toBe(before);
+    disposeModel(model);
+  });
+
+  it('an NCHW-input export agrees with the NHWC one, and a wrong layout is caught by the tolerance', async () => {
+    const model = initModel(everyNodeSpec(), 4);
+    randomiseNonConvWeights(model, 12);
+    const { height: h, width: w, channels: c } = model.spec.input;
+    const nhwc = randomArray(2 * h * w * c, 9);
+    const reference = referenceLogits(model, nhwc, [2, h, w, c]);
+    const weights = await readWeightValues(model);
+    // [B,H,W,C] -> [B,C,H,W]
+    const nchw = tf.tidy(() => tf.transpose(tf.tensor4d(nhwc, [2, h, w, c]), [0, 3, 1, 2]).dataSync() as Float32Array);
+    const session = await openOnnxSession(graphToOnnx(model.spec, weights, { inputLayout: 'nchw', batch: 2 }), { threads: 1 });
+    const right = await runOnnx(session, { data: nchw, dims: [2, c, h, w] });
+    const r = close(reference, right.data);
+    expect(r.diff).toBeLessThanOrEqual(r.bound);
+    // The same numbers read in the wrong layout: the comparison must notice.
+    const wrong = await runOnnx(session, { data: nhwc, dims: [2, c, h, w] });
+    expect(close(reference, wrong.data).diff).toBeGreaterThan(100 * r.bound);
+    await session.release();
+    disposeModel(model);
+  });
+});
