@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+// `npm start`: open the Electron window, or, where the Electron binary could not
+// be installed, say so in one sentence and start the browser host instead.
+import { existsSync } from 'node:fs';
+import { spawnSync, spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const require = createRequire(import.meta.url);
+const npx = process.platform === 'win32' ? 'npx.cmd' : 'npx';
+const args = process.argv.slice(2);
+
+function electronBinary() {
+  try {
+    const bin = require('electron'); // the package exports the path of its binary
+    return typeof bin === 'string' && existsSync(bin) ? bin : null;
+  } catch {
+    return null;
+  }
+}
+
+function run(cmd, cmdArgs) {
+  const r = spawnSync(cmd, cmdArgs, { cwd: root, stdio: 'inherit' });
+  return r.status === 0;
+}
+
+const electron = electronBinary();
+if (!electron) {
+  console.log('The Electron binary is not installed on this machine (its download failed), so the workbench opens in your browser instead:');
+  if (!existsSync(path.join(root, 'out', 'renderer', 'index.html')) && !run(npx, ['electron-vite', 'build'])) process.exit(1);
+  const child = spawn(process.execPath, [path.join(root, 'resources', 'bin', 'workbench.mjs'), ...args, 'serve'], { cwd: root, stdio: 'inherit' });
+  child.on('exit', (code) => process.exit(code ?? 0));
+} else {
+  // better-sqlite3 is built for Node's ABI by npm; the window needs Electron's.
+  // Rebuilding needs Electron's headers (a download), so it happens here, only
+  // where Electron itself is installed, and `npm rebuild better-sqlite3` goes back.
+  if (!run(npx, ['electron-builder', 'install-app-deps'])) {
+    console.log('Could not rebuild native modules for Electron; see the messages above.');
+    process.exit(1);
+  }
+  if (!run(npx, ['electron-vite', 'build'])) process.exit(1);
+  const child = spawn(electron, [root, ...args], { cwd: root, stdio: 'inherit' });
+  child.on('exit', (code) => {
+    run('npm', ['rebuild', 'better-sqlite3']);
+    process.exit(code ?? 0);
+  });
+}

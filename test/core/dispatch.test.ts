@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contract, type CallName } from '../../src-main/common/contract/index.ts';
+import { handlers } from '../../src-main/core/handlers/index.ts';
+import { openCore, type WorkbenchCore } from '../../src-main/core/app.ts';
+import { tempDir } from '../helpers/temp-workspace.ts';
+
+const callNames = Object.keys(contract) as CallName[];
+
+describe('the API contract', () => {
+  let core: WorkbenchCore;
+  let cleanup: () => void;
+  beforeAll(() => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    core = openCore({ workspaceDir: t.dir });
+  });
+  afterAll(async () => {
+    await core.close();
+    cleanup();
+  });
+
+  it.each(callNames)('%s has a handler and refuses a malformed request with a clear error', async (name) => {
+    expect(typeof handlers[name]).toBe('function');
+    expect(contract[name].summary.length).toBeGreaterThan(5);
+    // A number is never a valid request object: validation must catch it at the edge.
+    const envelope = await core.dispatch(name, 42);
+    expect(envelope.ok).toBe(false);
+    if (!envelope.ok) {
+      expect(envelope.error.code).toBe('invalid_request');
+      expect(envelope.error.message.length).toBeGreaterThan(5);
+    }
+  });
+
+  it('refuses unknown calls', async () => {
+    const envelope = await core.dispatch('nope.nothing', {});
+    expect(envelope).toEqual({ ok: false, error: { code: 'unknown_call', message: 'Unknown call "nope.nothing".' } });
+  });
+
+  it('names the offending field', async () => {
+    const envelope = await core.dispatch('settings.set', { computeConcurrency: 0 });
+    expect(envelope.ok).toBe(false);
+    if (!envelope.ok) {
+      expect(envelope.error.field).toBe('computeConcurrency');
+      expect(envelope.error.message).toMatch(/^computeConcurrency: /);
+    }
+  });
+
+  it('stores settings and returns them with defaults', async () => {
+    const set = await core.dispatch('settings.set', { theme: 'dark' });
+    expect(set).toMatchObject({ ok: true, result: { theme: 'dark', backend: 'auto', computeConcurrency: 1 } });
+    const got = await core.dispatch('settings.get', {});
+    expect(got).toMatchObject({ ok: true, result: { theme: 'dark' } });
+  });
+
+  it('reports the workspace', async () => {
+    const info = await core.dispatch('workspace.info', {});
+    expect(info.ok).toBe(true);
+    if (info.ok) expect(info.result).toMatchObject({ dir: core.ctx.ws.dir, schemaVersion: core.ctx.ws.schemaVersion });
+  });
+});

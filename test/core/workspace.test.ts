@@ -1,0 +1,82 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { Workspace } from '../../src-main/core/workspace.ts';
+import { latestSchemaVersion } from '../../src-main/core/db/migrate.ts';
+import { tempDir } from '../helpers/temp-workspace.ts';
+
+describe('Workspace', () => {
+  let cleanup = (): void => {};
+  afterEach(() => cleanup());
+
+  it('creates the database with every migration applied, WAL and foreign keys on', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const ws = Workspace.open(t.dir);
+    expect(ws.schemaVersion).toBe(latestSchemaVersion());
+    expect(ws.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(ws.db.pragma('foreign_keys', { simple: true })).toBe(1);
+    const versions = ws.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
+    expect(versions.map((v) => v.version)).toEqual([...Array(latestSchemaVersion()).keys()].map((i) => i + 1));
+    const tables = (ws.db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[]).map((r) => r.name);
+    for (const t of ['datasets', 'samples', 'jobs', 'metrics', 'models', 'artifacts', 'pipelines', 'settings']) expect(tables).toContain(t);
+    ws.close();
+  });
+
+  it('reopens an existing workspace without re-running migrations', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const first = Workspace.open(t.dir);
+    first.db.prepare("INSERT INTO settings (key, value) VALUES ('theme', '\"dark\"')").run();
+    first.close();
+    const second = Workspace.open(t.dir);
+    expect(second.db.prepare("SELECT value FROM settings WHERE key='theme'").get()).toEqual({ value: '"dark"' });
+    second.close();
+  });
+
+  it('refuses a database written by a newer app, untouched', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    Workspace.open(t.dir).close();
+    const raw = new Database(path.join(t.dir, 'workbench.db'));
+    raw.prepare("INSERT INTO schema_migrations (version, name) VALUES (999, 'future')").run();
+    raw.close();
+    expect(() => Workspace.open(t.dir)).toThrow(/newer version of the workbench \(schema 999/);
+    const check = new Database(path.join(t.dir, 'workbench.db'), { readonly: true });
+    expect((check.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number }).v).toBe(999);
+    check.close();
+  });
+
+  it('refuses a workspace path that is a file', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const file = path.join(t.dir, 'not-a-folder');
+    writeFileSync(file, 'x');
+    expect(() => Workspace.open(file)).toThrow(/is a file, not a folder/);
+  });
+
+  it('rolls back every write of a failed transaction', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const ws = Workspace.open(t.dir);
+    expect(() =>
+      ws.transaction(() => {
+        ws.db.prepare("INSERT INTO datasets (name, format, root_path) VALUES ('a', 'imagefolder', '/x')").run();
+        // A sample pointing at a dataset that does not exist violates the foreign key.
+        ws.db.prepare("INSERT INTO samples (dataset_id, path) VALUES (12345, 'y.png')").run();
+      }),
+    ).toThrow(/FOREIGN KEY/);
+    expect(ws.db.prepare('SELECT COUNT(*) AS n FROM datasets').get()).toEqual({ n: 0 });
+    ws.close();
+  });
+
+  it('keeps workspace-relative paths inside the workspace', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    const ws = Workspace.open(t.dir);
+    expect(ws.resolve('artifacts/a.bin')).toBe(path.join(ws.dir, 'artifacts', 'a.bin'));
+    expect(() => ws.resolve('../escape')).toThrow(/leaves the workspace/);
+    ws.close();
+  });
+});
