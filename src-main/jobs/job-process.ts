@@ -84,6 +84,14 @@ async function run(start: Extract<ToJob, { type: 'start' }>): Promise<void> {
     },
   };
   try {
+    if (spec.resource === 'compute') {
+      // Every compute job records the engine it ran on (backend, device, threads),
+      // chosen once per process from WORKBENCH_BACKEND or the automatic order.
+      const { initEngine } = await import('../engine/init.ts');
+      const engine = await initEngine();
+      void send({ type: 'engine', engine });
+      for (const line of engine.fallbacks) void send({ type: 'log', level: 'info', line });
+    }
     const runner = (await spec.load()).default;
     const result = await runner(ctx);
     if (controller.signal.aborted) throw new CancelledError('cancelled');

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { runWorkbench } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/temp-workspace.ts';
+
+describe('workbench CLI', () => {
+  let dir: string;
+  let cleanup: () => void;
+  beforeAll(() => {
+    const t = tempDir();
+    dir = path.join(t.dir, 'ws');
+    cleanup = t.cleanup;
+  });
+  afterAll(() => cleanup());
+
+  it('prints one JSON document on stdout under --json', async () => {
+    const r = await runWorkbench(['--workspace', dir, '--json', 'workspace', 'info']);
+    expect(r.code).toBe(0);
+    const info = JSON.parse(r.stdout) as { dir: string; schemaVersion: number };
+    expect(info.dir).toBe(dir);
+    expect(info.schemaVersion).toBeGreaterThan(0);
+  });
+
+  it('runs a job through a job process and reports it in jobs list', async () => {
+    const verify = await runWorkbench(['--workspace', dir, '--json', 'workspace', 'verify']);
+    expect(verify.code).toBe(0);
+    expect(JSON.parse(verify.stdout)).toMatchObject({ checked: 0, problems: [] });
+    const list = await runWorkbench(['--workspace', dir, '--json', 'jobs', 'list']);
+    const jobs = JSON.parse(list.stdout) as { kind: string; status: string }[];
+    expect(jobs[0]).toMatchObject({ kind: 'workspace.verify', status: 'succeeded' });
+  });
+
+  it.each([
+    [['jobs', 'cancel', '999'], /^workbench: There is no job 999\. \(field id\)\n$/],
+    [['jobs', 'cancel', 'abc'], /^workbench: "abc" is not a job id/],
+    [['serve', '--port', 'x'], /^workbench: --port must be 0\.\.65535/],
+  ])('fails with one line on stderr and a non-zero exit: %j', async (args, message) => {
+    const r = await runWorkbench(['--workspace', dir, ...args]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it('has --help for every command', async () => {
+    const r = await runWorkbench(['--help']);
+    expect(r.code).toBe(0);
+    const commands = [...r.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
+    expect(commands).toEqual(expect.arrayContaining(['serve', 'workspace', 'jobs']));
+    for (const c of commands) {
+      const sub = await runWorkbench([c, '--help']);
+      expect(sub.code, c).toBe(0);
+      expect(sub.stdout).toMatch(/Usage: workbench/);
+    }
+  });
+});
