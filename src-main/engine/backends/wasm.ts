@@ -1,0 +1,50 @@
+/**
+ * The wasm backend (XNNPACK, SIMD), made fit for training: our training
+ * kernels registered, and multi-threading forced on under Node where the
+ * pinned tfjs version allows it.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { registerTrainingKernels } from '../kernels/index.ts';
+import { SUPPORTED_WASM_VERSION, withWasmThreadPatches } from './wasm-threads.ts';
+
+export interface WasmLoad {
+  threads: number;
+  simd: boolean;
+  version: string;
+  kernels: string[];
+  /** Why fewer threads than asked for, in one line; absent when all is well. */
+  note?: string;
+}
+
+/**
+ * Initialises the wasm backend (once per process: tfjs keeps one instance of
+ * each backend) and makes it the active one.
+ * @param threads wanted XNNPACK threads; 1 disables the thread patches.
+ */
+export async function loadWasm(threads: number): Promise<WasmLoad> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const kernels = registerTrainingKernels('wasm');
+  let note: string | undefined;
+  const useThreads = threads > 1 && wasm.version_wasm === SUPPORTED_WASM_VERSION && process.env.WORKBENCH_WASM_THREADS !== '0';
+  if (threads > 1 && !useThreads) {
+    note =
+      wasm.version_wasm !== SUPPORTED_WASM_VERSION
+        ? `wasm threads: tfjs-backend-wasm ${wasm.version_wasm} is not the pinned ${SUPPORTED_WASM_VERSION}; running single-threaded`
+        : 'wasm threads: disabled by WORKBENCH_WASM_THREADS=0';
+  }
+  const init = async (): Promise<void> => {
+    if (useThreads) {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+      wasm.setThreadsCount(threads);
+    }
+    const ok = await tf.setBackend('wasm');
+    if (!ok) throw new Error('the wasm backend failed to initialise');
+    await tf.ready();
+  };
+  if (useThreads) await withWasmThreadPatches(threads, init);
+  else await init();
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  const actual = useThreads ? wasm.getThreadsCount() : 1;
+  if (useThreads && actual < threads) note = `wasm threads: asked for ${threads}, XNNPACK uses ${actual}`;
+  return { threads: actual, simd, version: wasm.version_wasm, kernels, ...(note ? { note } : {}) };
+}

@@ -1,0 +1,60 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { KernelBackend, NamedAttrMap, NamedTensorInfoMap, TensorInfo } from '@tensorflow/tfjs-core';
+
+/**
+ * Our training kernels are compositions of the wasm backend's own kernels
+ * (Conv2D, Transpose, Reverse, PadV2, Slice, ...), so that every arithmetic
+ * step runs in XNNPACK. Inside a kernel we must not call the public tf ops
+ * (they would create tracked tensors in the caller's scope); instead we call
+ * the other kernels' functions directly, as the backends themselves do, and
+ * free every intermediate with `disposeData`.
+ */
+export class KernelScope {
+  private readonly temps: TensorInfo[] = [];
+
+  constructor(
+    readonly backend: KernelBackend,
+    readonly backendName: string,
+  ) {}
+
+  /** Runs another kernel of the same backend; the result is freed by `dispose()` unless kept. */
+  run(kernelName: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap = {}): TensorInfo {
+    const kernel = tf.getKernel(kernelName, this.backendName);
+    if (kernel == null) {
+      throw new Error(`engine: kernel ${kernelName} is not registered for backend ${this.backendName}`);
+    }
+    const out = kernel.kernelFunc({ inputs, attrs, backend: this.backend });
+    if (Array.isArray(out)) {
+      throw new Error(`engine: kernel ${kernelName} returned several outputs where one was expected`);
+    }
+    this.temps.push(out);
+    return out;
+  }
+
+  /** Reshape without copying (shares the data id, like the backends' own reshape). */
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  /** Removes `out` from the temporaries so it survives `dispose()`; returns it for the engine. */
+  keep(out: TensorInfo): TensorInfo {
+    const index = this.temps.indexOf(out);
+    if (index >= 0) this.temps.splice(index, 1);
+    return out;
+  }
+
+  dispose(): void {
+    for (const t of this.temps) this.backend.disposeData(t.dataId);
+    this.temps.length = 0;
+  }
+}
+
+/** Runs `body` with a fresh scope and frees all intermediates it made except the returned one. */
+export function withKernelScope(backend: KernelBackend, backendName: string, body: (s: KernelScope) => TensorInfo): TensorInfo {
+  const scope = new KernelScope(backend, backendName);
+  try {
+    return scope.keep(body(scope));
+  } finally {
+    scope.dispose();
+  }
+}

@@ -1,0 +1,75 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { initEngine } from '../../src-main/engine/init.ts';
+import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
+
+/** The textbook composition, differentiated by tfjs's own gradients. */
+function reference(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
+  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+  const { mean, variance } = tf.moments(x, axes);
+  return tf.batchNorm(x, mean, variance, beta, gamma, eps);
+}
+
+function gradsOf(
+  f: (x: tf.Tensor, g: tf.Tensor1D, b: tf.Tensor1D) => tf.Tensor,
+  x: tf.Tensor,
+  g: tf.Tensor1D,
+  b: tf.Tensor1D,
+  dy: tf.Tensor,
+): number[][] {
+  return tf.tidy(() => {
+    const grads = tf.grads((a, c, d) => f(a, c as tf.Tensor1D, d as tf.Tensor1D))([x, g, b], dy);
+    return grads.map((t) => Array.from(t.dataSync()));
+  });
+}
+
+function maxDiff(a: number[], b: number[]): number {
+  return a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+}
+
+describe('batchNormTrain', () => {
+  beforeAll(async () => {
+    await initEngine({ backend: 'wasm' });
+  });
+
+  it.each([
+    ['wasm', [4, 5, 5, 3]],
+    ['wasm', [6, 7]],
+    ['cpu', [4, 5, 5, 3]],
+    ['cpu', [3, 4, 6]],
+  ] as const)('%s %j: forward and gradients match tf.batchNorm autodiff', async (backend, shape) => {
+    await tf.setBackend(backend);
+    const eps = 1e-3;
+    const c = shape[shape.length - 1]!;
+    // Values well away from zero mean / unit variance so every term matters.
+    const x = tf.add(tf.mul(tf.randomNormal([...shape], 0, 1, 'float32', 1), 3), 2);
+    const gamma = tf.randomUniform([c], 0.5, 1.5, 'float32', 2) as tf.Tensor1D;
+    const beta = tf.randomUniform([c], -1, 1, 'float32', 3) as tf.Tensor1D;
+    const dy = tf.randomNormal([...shape], 0, 1, 'float32', 4);
+
+    const ours = batchNormTrain(x, gamma, beta, eps);
+    const ref = reference(x, gamma, beta, eps);
+    const axes = shape.slice(0, -1).map((_, i) => i);
+    const moments = tf.moments(x, axes);
+    // Values are O(1)-O(10) sums of a few hundred float32 terms: 1e-4 absolute is ~100 ulps of slack.
+    expect(maxDiff(Array.from(ours.y.dataSync()), Array.from(ref.dataSync()))).toBeLessThan(1e-4);
+    expect(maxDiff(Array.from(ours.mean.dataSync()), Array.from(moments.mean.dataSync()))).toBeLessThan(1e-5);
+    expect(maxDiff(Array.from(ours.variance.dataSync()), Array.from(moments.variance.dataSync()))).toBeLessThan(1e-4);
+
+    const [dxA, dgA, dbA] = gradsOf((a, g, b) => batchNormTrain(a, g, b, eps).y, x, gamma, beta, dy);
+    const [dxB, dgB, dbB] = gradsOf((a, g, b) => reference(a, g, b, eps), x, gamma, beta, dy);
+    expect(maxDiff(dxA!, dxB!)).toBeLessThan(1e-4);
+    expect(maxDiff(dgA!, dgB!)).toBeLessThan(1e-3);
+    expect(maxDiff(dbA!, dbB!)).toBeLessThan(1e-3);
+    // The gradient must not be trivially zero (a test that cannot fail is no test).
+    expect(Math.max(...dxA!.map(Math.abs))).toBeGreaterThan(1e-3);
+    tf.dispose([x, gamma, beta, dy, ours.y, ours.mean, ours.variance, ref, moments.mean, moments.variance]);
+    await tf.setBackend('wasm');
+  });
+
+  it('rejects gamma of the wrong length, naming the shapes', () => {
+    const x = tf.zeros([2, 3, 3, 4]);
+    expect(() => batchNormTrain(x, tf.ones([3]), tf.zeros([4]))).toThrow(/gamma \[3\].*\[4\]/);
+  });
+});
