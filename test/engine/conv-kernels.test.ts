@@ -52,7 +52,7 @@ function convGrads(c: Case, x: Float32Array, w: Float32Array, dy: Float32Array, 
   return tf.tidy(() => {
     const xt = tf.tensor4d(x, c.x);
     const wt = tf.tensor4d(w, [c.k, c.k, c.x[3], c.co]);
-    const dyt = tf.tensor(dy, dyShape) as tf.Tensor4D;
+    const dyt = tf.tensor4d(dy, dyShape as [number, number, number, number]);
     const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad);
     const [dx, dw] = tf.grads(f)([xt, wt], dyt);
     // conv2dTranspose runs Conv2DBackpropInput forward (the GAN's upsampling path).
