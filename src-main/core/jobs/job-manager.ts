@@ -182,7 +182,9 @@ export class JobManager {
           r.handle.kill();
         }),
     );
-    await Promise.race([Promise.all(exits), new Promise((r) => setTimeout(r, 5000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(exits), new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
     const mark = this.ws.db.prepare(
       "UPDATE jobs SET status = 'interrupted', finished_at = ?, error = 'The app stopped while this job was running.' WHERE id = ? AND status = 'running'",
     );
