@@ -24,6 +24,8 @@ export const spganConfigSchema = z
     generatorWidth: z.number().int().min(2).max(128).default(64),
     /** Channels of the PatchGAN's first conv (64 in the paper). */
     discriminatorWidth: z.number().int().min(2).max(128).default(64),
+    /** Stride-2 stages of the PatchGAN (3 = the paper's 70x70 patches; 2 for 32x16 images). */
+    discriminatorLayers: z.number().int().min(1).max(5).default(3),
     /** Channels of the Siamese net's first conv (64 in the paper). */
     siameseWidth: z.number().int().min(2).max(128).default(64),
     epochs: z.number().int().min(1).max(500).default(20),

@@ -1,0 +1,31 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { createRequire } from 'node:module';
+import { initEngine } from '../engine/init.ts';
+import type { BackendRequest } from '../engine/init.ts';
+import type { EngineInfo } from '../common/contract/engine.ts';
+
+/**
+ * Registers TF.js's gradient functions (only the full tfjs bundle does it by
+ * itself). They ship as extensionless ESM files only; under tsx (CLI, job
+ * processes) a static `import '@tensorflow/tfjs-core/dist/register_all_gradients'`
+ * fails (ERR_UNSUPPORTED_DIR_IMPORT on `./gradients`), while `require` resolves
+ * them CommonJS-style and tsx transpiles them. Under vitest the ESM import works.
+ * The registry is global (globalThis), so either copy serves every tfjs-core instance.
+ */
+export async function ensureGradients(): Promise<void> {
+  if (tf.getGradient('Add') !== undefined) return;
+  try {
+    createRequire(import.meta.url)('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+  } catch {
+    await import('@tensorflow/tfjs-core/dist/register_all_gradients');
+  }
+  if (tf.getGradient('Add') === undefined) throw new Error('engine: TF.js gradients could not be registered');
+}
+
+/** The engine domain's start-up (backend choice, training kernels) plus gradients; first call of every runner. */
+export async function startEngine(backend?: string): Promise<EngineInfo> {
+  const request = backend === undefined || backend === '' ? undefined : (backend as BackendRequest);
+  const info = await initEngine(request ? { backend: request } : {});
+  await ensureGradients();
+  return info;
+}
