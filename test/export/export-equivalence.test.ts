@@ -12,22 +12,13 @@ import { graphToLayersModel } from '../../src-main/export/tfjs/graph-to-layers.t
 import { saveLayersModel, loadLayersModelFromFolder } from '../../src-main/export/tfjs/layers-files.ts';
 import { openOnnxSession, runOnnx } from '../../src-main/export/onnx/onnx-session.ts';
 import { readWeightValues } from '../../src-main/export/model-weights.ts';
+import { EXPORT_RELATIVE_TOLERANCE } from '../../src-main/export/verify.ts';
 import { everyNodeSpec } from './fixtures.ts';
 import { randomiseNonConvWeights, referenceLogits, randomArray, maxAbsDiff, maxAbs } from './helpers.ts';
 
-/**
- * Tolerance for ONNX Runtime vs the TF.js forward pass, relative to the
- * largest |logit|: both compute in float32 (unit roundoff 6e-8) but sum in a
- * different order (ORT tiles its GEMMs and folds BatchNormalization into the
- * conv weights). Measured here: at most 7e-7 relative, ResNet-110 included.
- * 1e-5 leaves >10x headroom, while any mapping mistake (a kernel transposed
- * the wrong way, a pad pixel on the wrong side, a BN statistic swapped) moves
- * logits by 1e-2 relative or more (see the wrong-layout check below).
- */
-const RELATIVE_TOLERANCE = 1e-5;
-
+/** Tolerance and its justification: src-main/export/verify.ts. */
 function close(reference: Float32Array, other: ArrayLike<number>): { diff: number; bound: number } {
-  return { diff: maxAbsDiff(reference, other), bound: RELATIVE_TOLERANCE * Math.max(1, maxAbs(reference)) };
+  return { diff: maxAbsDiff(reference, other), bound: EXPORT_RELATIVE_TOLERANCE * Math.max(1, maxAbs(reference)) };
 }
 
 interface Case {

@@ -1,0 +1,219 @@
+/**
+ * The comparison page's data: one query over the models table plus the
+ * models engineer's cost counter (src-main/prune/flops.ts). Runs in the
+ * writer process; it reads weight files directly (no TF.js) to count the
+ * filters soft pruning zeroed.
+ */
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ApiError } from '../common/contract/errors.ts';
+import type { ComparedModel, LatencyRecord, LayerFilters, LineageStep, ModelComparison, ScatterPoint } from '../common/contract/compare.ts';
+import type { ModelOptionsInput } from '../common/contract/models.ts';
+import type { Workspace } from '../core/workspace.ts';
+import { convNodes, parseGraphSpec, type GraphSpec } from '../nn/graph.ts';
+import { countCost, paperStyleReduction } from '../prune/flops.ts';
+import { buildSpec } from '../models/registry.ts';
+
+interface ModelDbRow {
+  id: number;
+  name: string;
+  arch: string;
+  spec: string;
+  dir: string;
+  parent_model_id: number | null;
+  dataset_id: number | null;
+  job_id: number | null;
+  method: string | null;
+  rate: number | null;
+  metrics: string;
+  created_at: string;
+}
+
+/** Keys under which a training or evaluation job may have stored test accuracy, first found wins. */
+const ACCURACY_KEYS = ['accuracy', 'testAccuracy', 'top1'] as const;
+
+/** Accuracy as a fraction; values above 1 were stored as percentages. */
+export function accuracyOf(metrics: Record<string, unknown>): number | null {
+  for (const key of ACCURACY_KEYS) {
+    const v = metrics[key];
+    if (typeof v === 'number' && Number.isFinite(v)) return v > 1 ? v / 100 : v;
+  }
+  return null;
+}
+
+function parseJson(text: string, what: string): Record<string, unknown> {
+  try {
+    const v: unknown = JSON.parse(text);
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+  } catch {
+    throw new ApiError('failed', `${what} is not valid JSON.`);
+  }
+}
+
+/** The unpruned architecture the model came from, rebuilt from the registry with the same options; null for foreign specs. */
+function baselineSpec(spec: GraphSpec): GraphSpec | null {
+  try {
+    return buildSpec(spec.arch, spec.options as ModelOptionsInput);
+  } catch {
+    return null;
+  }
+}
+
+/** Bytes of the files in the model folder (model.json + weights.bin). */
+function folderSize(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile())
+    .reduce((a, e) => a + statSync(path.join(dir, e.name)).size, 0);
+}
+
+/**
+ * Per conv: how many filters are entirely zero in the saved weights (soft
+ * pruning zeroes whole filters). Reads the model file's manifest for offsets;
+ * an unreadable folder gives an empty map rather than failing the page.
+ */
+export function zeroFilterCounts(dir: string, spec: GraphSpec): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weights: { name: string; offset: number }[]; weightsFile: string };
+    const bin = readFileSync(path.join(dir, manifest.weightsFile));
+    const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
+    const offsets = new Map(manifest.weights.map((w) => [w.name, w.offset]));
+    for (const conv of convNodes(spec)) {
+      const offset = offsets.get(`${conv.name}/kernel`);
+      if (offset === undefined) continue;
+      const [kh, kw] = conv.kernelSize;
+      const rows = kh * kw * conv.inChannels;
+      if (offset + rows * conv.filters * 4 > bin.byteLength) continue;
+      let zero = 0;
+      // Kernel [kh,kw,in,out] row-major: filter f is every out-th value starting at f.
+      for (let f = 0; f < conv.filters; f++) {
+        let allZero = true;
+        for (let r = 0; r < rows && allZero; r++) if (view.getFloat32(offset + (r * conv.filters + f) * 4, true) !== 0) allZero = false;
+        if (allZero) zero++;
+      }
+      out.set(conv.name, zero);
+    }
+  } catch {
+    return new Map();
+  }
+  return out;
+}
+
+function latencyOf(metrics: Record<string, unknown>): LatencyRecord | null {
+  const l = metrics.latency;
+  return typeof l === 'object' && l !== null && 'tfjs' in l ? (l as LatencyRecord) : null;
+}
+
+function lineage(ws: Workspace, start: ModelDbRow): LineageStep[] {
+  const steps: LineageStep[] = [];
+  const seen = new Set<number>();
+  const byId = ws.db.prepare('SELECT * FROM models WHERE id = ?');
+  const dataset = ws.db.prepare('SELECT id, name FROM datasets WHERE id = ?');
+  const job = ws.db.prepare('SELECT id, kind, title, status FROM jobs WHERE id = ?');
+  let row: ModelDbRow | undefined = start;
+  while (row && !seen.has(row.id)) {
+    seen.add(row.id);
+    steps.push({
+      modelId: row.id,
+      name: row.name,
+      method: row.method,
+      rate: row.rate,
+      dataset: row.dataset_id === null ? null : ((dataset.get(row.dataset_id) as { id: number; name: string } | undefined) ?? null),
+      job: row.job_id === null ? null : ((job.get(row.job_id) as LineageStep['job'] | undefined) ?? null),
+    });
+    row = row.parent_model_id === null ? undefined : (byId.get(row.parent_model_id) as ModelDbRow | undefined);
+  }
+  return steps;
+}
+
+export function compareModels(ws: Workspace, ids: readonly number[]): ModelComparison {
+  const unique = [...new Set(ids)];
+  if (unique.length < 2) throw new ApiError('invalid_request', 'Compare needs at least two different models.', 'ids');
+  const rowStmt = ws.db.prepare('SELECT * FROM models WHERE id = ?');
+  const rows = unique.map((id, i) => {
+    const row = rowStmt.get(id) as ModelDbRow | undefined;
+    if (!row) throw new ApiError('not_found', `No model with id ${id}.`, `ids.${i}`);
+    return row;
+  });
+
+  const models: ComparedModel[] = [];
+  const layerOrder: string[] = [];
+  const layerRole = new Map<string, string>();
+  const filters = new Map<number, Map<string, number>>();
+  const zeros = new Map<number, Map<string, number>>();
+  for (const row of rows) {
+    let spec: GraphSpec;
+    try {
+      spec = parseGraphSpec(JSON.parse(row.spec));
+    } catch (err) {
+      throw new ApiError('failed', `Model ${row.id} (${row.name}) has an invalid graph spec: ${(err as Error).message}`);
+    }
+    const metrics = parseJson(row.metrics, `Metrics of model ${row.id}`);
+    const cost = countCost(spec);
+    const base = baselineSpec(spec);
+    const baseMacs = base ? countCost(base).macs : cost.macs;
+    let paperFlops: number | null = null;
+    let paperFlopsReduction: number | null = null;
+    if (base) {
+      const paper = paperStyleReduction(base, row.rate ?? 0);
+      paperFlops = paper.pruned;
+      paperFlopsReduction = paper.reduction;
+    }
+    const dir = ws.resolve(row.dir);
+    const zeroByLayer = zeroFilterCounts(dir, spec);
+    zeros.set(row.id, zeroByLayer);
+    const filterByLayer = new Map<string, number>();
+    for (const conv of convNodes(spec)) {
+      filterByLayer.set(conv.name, conv.filters);
+      if (!layerRole.has(conv.name)) {
+        layerOrder.push(conv.name);
+        layerRole.set(conv.name, conv.role);
+      }
+    }
+    filters.set(row.id, filterByLayer);
+    models.push({
+      id: row.id,
+      name: row.name,
+      arch: row.arch,
+      method: row.method,
+      rate: row.rate,
+      accuracy: accuracyOf(metrics),
+      flops: cost.macs,
+      paperFlops,
+      flopsReduction: baseMacs > 0 ? 1 - cost.macs / baseMacs : 0,
+      paperFlopsReduction,
+      params: cost.params,
+      zeroFilters: [...zeroByLayer.values()].reduce((a, b) => a + b, 0),
+      latency: latencyOf(metrics),
+      sizeBytes: folderSize(dir),
+      datasetId: row.dataset_id,
+      jobId: row.job_id,
+      parentModelId: row.parent_model_id,
+      createdAt: row.created_at,
+    });
+  }
+
+  const accuracyVsFlops: ScatterPoint[] = [];
+  const accuracyVsLatency: ScatterPoint[] = [];
+  for (const m of models) {
+    if (m.accuracy === null) continue;
+    accuracyVsFlops.push({ modelId: m.id, label: m.name, x: m.flops, y: m.accuracy });
+    const batch1 = m.latency?.tfjs['1'];
+    if (batch1) accuracyVsLatency.push({ modelId: m.id, label: m.name, x: batch1.meanMs, y: m.accuracy });
+  }
+
+  const layers: LayerFilters[] = layerOrder.map((layer) => ({
+    layer,
+    role: layerRole.get(layer)!,
+    filters: Object.fromEntries(models.map((m) => [String(m.id), filters.get(m.id)!.get(layer) ?? null])),
+    zeroFilters: Object.fromEntries(models.map((m) => [String(m.id), zeros.get(m.id)!.get(layer) ?? null])),
+  }));
+
+  return {
+    models,
+    scatter: { accuracyVsFlops, accuracyVsLatency },
+    layers,
+    lineage: Object.fromEntries(rows.map((r) => [String(r.id), lineage(ws, r)])),
+  };
+}
