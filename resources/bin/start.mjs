@@ -30,8 +30,9 @@ const electron = electronBinary();
 if (!electron) {
   console.log('The Electron binary is not installed on this machine (its download failed), so the workbench opens in your browser instead:');
   if (!existsSync(path.join(root, 'out', 'renderer', 'index.html')) && !run(npx, ['electron-vite', 'build'])) process.exit(1);
-  const child = spawn(process.execPath, [path.join(root, 'resources', 'bin', 'workbench.mjs'), ...args, 'serve'], { cwd: root, stdio: 'inherit' });
+  const child = spawn(process.execPath, [path.join(root, 'resources', 'bin', 'workbench.mjs'), 'serve', ...args], { cwd: root, stdio: 'inherit' });
   child.on('exit', (code) => process.exit(code ?? 0));
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 } else {
   // better-sqlite3 is built for Node's ABI by npm; the window needs Electron's.
   // Rebuilding needs Electron's headers (a download), so it happens here, only

@@ -3,6 +3,7 @@ import { mkdirSync, existsSync, statSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { migrate } from './db/migrate.ts';
+import { readAppConfig } from './app-config.ts';
 
 export interface OpenOptions {
   /** Open without the right to write (job processes). */
@@ -101,9 +102,16 @@ export class Workspace {
   }
 }
 
-/** Where the workspace lives when nobody chose: the user's data directory, per OS convention. */
+/** The workspace to open: $WORKBENCH_WORKSPACE, else the one chosen in Settings, else the user's data directory. */
 export function defaultWorkspaceDir(): string {
   if (process.env.WORKBENCH_WORKSPACE) return path.resolve(process.env.WORKBENCH_WORKSPACE);
+  const chosen = readAppConfig().workspaceDir;
+  if (chosen) return chosen;
+  return builtinWorkspaceDir();
+}
+
+/** The user's data directory, per OS convention. */
+export function builtinWorkspaceDir(): string {
   const home = os.homedir();
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Workbench', 'workspace');
   if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Workbench', 'workspace');

@@ -58,3 +58,23 @@ describe('the API contract', () => {
     if (info.ok) expect(info.result).toMatchObject({ dir: core.ctx.ws.dir, schemaVersion: core.ctx.ws.schemaVersion });
   });
 });
+
+describe('workspace.setDefault', () => {
+  it('records the folder the app opens next time, and refuses a file', async () => {
+    const t = tempDir();
+    const core = openCore({ workspaceDir: `${t.dir}/ws` });
+    try {
+      const saved = process.env.WORKBENCH_WORKSPACE;
+      delete process.env.WORKBENCH_WORKSPACE;
+      const next = `${t.dir}/next-ws`;
+      const res = await core.dispatch('workspace.setDefault', { dir: next });
+      expect(res).toMatchObject({ ok: true, result: { nextStartDir: next, dir: core.ctx.ws.dir } });
+      const relative = await core.dispatch('workspace.setDefault', { dir: 'relative/path' });
+      expect(relative).toMatchObject({ ok: false, error: { field: 'dir' } });
+      if (saved !== undefined) process.env.WORKBENCH_WORKSPACE = saved;
+    } finally {
+      await core.close();
+      t.cleanup();
+    }
+  });
+});

@@ -9,6 +9,8 @@ export interface WorkspaceInfo {
   appVersion: string;
   counts: { datasets: number; samples: number; jobs: number; models: number; artifacts: number };
   sizeBytes: number;
+  /** The workspace the app opens at its next start (Settings can change it). */
+  nextStartDir: string;
 }
 
 export interface SettingsMap {
@@ -30,5 +32,9 @@ export const workspaceCalls = {
       })
       .strict(),
     'Change settings; returns them all.',
+  ),
+  'workspace.setDefault': call<WorkspaceInfo>()(
+    z.object({ dir: z.string().min(1).refine((d) => d.startsWith('/') || /^[A-Za-z]:[\\/]/.test(d), 'must be an absolute folder path') }).strict(),
+    'Choose the workspace folder the app opens at its next start.',
   ),
 };

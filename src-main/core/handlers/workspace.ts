@@ -4,6 +4,12 @@ import { fileURLToPath } from 'node:url';
 import type { workspaceCalls } from '../../common/contract/workspace.ts';
 import type { HandlerMap } from '../handler-types.ts';
 import { readSettings, writeSettings } from '../settings.ts';
+import { writeAppConfig } from '../app-config.ts';
+import { defaultWorkspaceDir } from '../workspace.ts';
+import type { ServiceContext } from '../handler-types.ts';
+import type { WorkspaceInfo } from '../../common/contract/workspace.ts';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { ApiError } from '../../common/contract/errors.ts';
 
 function appVersion(): string {
   const pkg = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json');
@@ -17,8 +23,8 @@ function appVersion(): string {
 const count = (ctx: { ws: { db: { prepare(sql: string): { get(): unknown } } } }, table: string): number =>
   (ctx.ws.db.prepare(`SELECT COUNT(*) AS n FROM ${table}`).get() as { n: number }).n;
 
-export const workspaceHandlers: HandlerMap<keyof typeof workspaceCalls> = {
-  'workspace.info': (_req, ctx) => ({
+function info(ctx: ServiceContext): WorkspaceInfo {
+  return {
     dir: ctx.ws.dir,
     databasePath: ctx.ws.dbPath,
     artifactsDir: ctx.ws.artifactsDir,
@@ -32,7 +38,22 @@ export const workspaceHandlers: HandlerMap<keyof typeof workspaceCalls> = {
       artifacts: count(ctx, 'artifacts'),
     },
     sizeBytes: ctx.ws.sizeBytes(),
-  }),
+    nextStartDir: defaultWorkspaceDir(),
+  };
+}
+
+export const workspaceHandlers: HandlerMap<keyof typeof workspaceCalls> = {
+  'workspace.info': (_req, ctx) => info(ctx),
+  'workspace.setDefault': (req, ctx) => {
+    if (existsSync(req.dir) && !statSync(req.dir).isDirectory()) throw new ApiError('invalid_request', `${req.dir} is a file, not a folder.`, 'dir');
+    try {
+      mkdirSync(req.dir, { recursive: true });
+    } catch (err) {
+      throw new ApiError('invalid_request', `Cannot create ${req.dir}: ${(err as Error).message}`, 'dir');
+    }
+    writeAppConfig({ workspaceDir: req.dir });
+    return info(ctx);
+  },
   'settings.get': (_req, ctx) => readSettings(ctx.ws),
   'settings.set': (req, ctx) => {
     const settings = writeSettings(ctx.ws, req);

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import type { CliRuntime, RegisterCommands } from './cli-types.ts';
-import { CliError, createRuntime } from './runtime.ts';
+import { createRuntime } from './runtime.ts';
 import type { WorkbenchCore } from '../../core/app.ts';
 import { registerCoreCommands } from './commands/core.ts';
 import { registerEngineCommands } from './commands/engine.ts';

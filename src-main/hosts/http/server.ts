@@ -148,7 +148,10 @@ export async function startBrowserHost(core: WorkbenchCore, options: { port?: nu
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE') reject(new Error(`Port ${options.port} is already in use: pass --port 0 to pick a free one.`));
+      else reject(err);
+    });
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;

@@ -1,5 +1,6 @@
 import type { Migration } from '../migrate.ts';
 import { migration001 } from './001-initial.ts';
+import { migration002 } from './002-dataset-browse-indexes.ts';
 
 /** Numbered migrations, never edited once released: add a new file for every change. */
-export const migrations: Migration[] = [migration001];
+export const migrations: Migration[] = [migration001, migration002];
