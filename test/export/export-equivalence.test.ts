@@ -13,12 +13,30 @@ import { saveLayersModel, loadLayersModelFromFolder } from '../../src-main/expor
 import { openOnnxSession, runOnnx } from '../../src-main/export/onnx/onnx-session.ts';
 import { readWeightValues } from '../../src-main/export/model-weights.ts';
 import { EXPORT_RELATIVE_TOLERANCE } from '../../src-main/export/verify.ts';
+import { applySfpMask } from '../../src-main/prune/sfp-mask.ts';
+import { selectLayers } from '../../src-main/prune/selection.ts';
+import { compactModel } from '../../src-main/prune/compact.ts';
 import { everyNodeSpec } from './fixtures.ts';
 import { randomiseNonConvWeights, referenceLogits, randomArray, maxAbsDiff, maxAbs } from './helpers.ts';
 
 /** Tolerance and its justification: src-main/export/verify.ts. */
 function close(reference: Float32Array, other: ArrayLike<number>): { diff: number; bound: number } {
   return { diff: maxAbsDiff(reference, other), bound: EXPORT_RELATIVE_TOLERANCE * Math.max(1, maxAbs(reference)) };
+}
+
+/**
+ * A compact model the way users get one: SFP mask at 30% (after BN got
+ * non-trivial statistics, so pruned channels carry constants through the
+ * scatter and constant-input paths), then hard pruning.
+ */
+function compactOf(name: 'resnet20' | 'resnet56' | 'resnet18' | 'resnet50'): Model {
+  const small = name === 'resnet20' || name === 'resnet56';
+  const masked = createModel(name, small ? { inputSize: [8, 8] } : { inputSize: [32, 32], widthMultiplier: 0.25, numClasses: 10 }, 5);
+  randomiseNonConvWeights(masked, 21);
+  applySfpMask(masked, selectLayers(masked.spec, 0.3));
+  const { model } = compactModel(masked);
+  disposeModel(masked);
+  return model;
 }
 
 interface Case {
@@ -37,6 +55,10 @@ const cases: Case[] = [
     label: 'resnet20 shortcut B, EraseReLU 0.5, PatchShuffle, 1 channel',
     make: () => createModel('resnet20', { inputSize: [8, 8], channels: 1, shortcut: 'B', eraseRelu: 0.5, patchShuffle: { at: ['input', 'stage1'] } }, 2),
   },
+  ...(['resnet20', 'resnet56', 'resnet18', 'resnet50'] as const).map((name) => ({
+    label: `${name} soft-pruned at 30% then hard-pruned (compact)`,
+    make: () => compactOf(name),
+  })),
   { label: 'fixture with every node type (constInput, channelScatter, explicit pads)', make: () => initModel(everyNodeSpec(), 3) },
 ];
 
@@ -50,7 +72,12 @@ describe('ONNX and TF.js layers exports compute what the workbench computes', ()
 
   it.each(cases)('$label', async ({ label, make }) => {
     const model = make();
-    randomiseNonConvWeights(model, 11);
+    // Compact models keep the statistics they were pruned with (their constants depend on them).
+    if (!label.includes('compact')) randomiseNonConvWeights(model, 11);
+    if (label.includes('compact')) {
+      const ops = new Set(model.spec.nodes.map((n) => n.op));
+      expect(ops.has('channelScatter') || model.spec.nodes.some((n) => n.op === 'conv2d' && n.constInput)).toBe(true);
+    }
     const { height, width, channels } = model.spec.input;
     const shape: [number, number, number, number] = [3, height, width, channels];
     const x = randomArray(shape.reduce((a, b) => a * b, 1), 5);
