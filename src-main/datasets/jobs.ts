@@ -1,4 +1,36 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { ApiError } from '../common/contract/errors.ts';
+import { datasetImportParams } from '../common/contract/datasets.ts';
+import type { DatasetImportParams } from '../common/contract/datasets.ts';
 import type { AnyJobSpec } from '../jobs/types.ts';
+import { defineJob } from '../jobs/types.ts';
+import type { ImportJobResult } from './import-runner.ts';
+import { commitImport, datasetsWithRoot } from './import-writer.ts';
+
+export const datasetImportJob = defineJob<DatasetImportParams, ImportJobResult>({
+  kind: 'dataset.import',
+  params: datasetImportParams,
+  title: (p) => `Import ${p.name ?? path.basename(p.path)}${p.format !== 'auto' ? ` (${p.format})` : ''}`,
+  resource: 'io',
+  resumable: false,
+  preflight(p, ws) {
+    const root = path.resolve(p.path);
+    if (!existsSync(root)) throw new ApiError('invalid_request', `${root} does not exist.`, 'path');
+    if (!statSync(root).isDirectory()) throw new ApiError('invalid_request', `${root} is not a folder.`, 'path');
+    const clash = datasetsWithRoot(ws, root);
+    if (clash.length > 0 && !p.allowDuplicate) {
+      throw new ApiError('conflict', `${root} is already imported as dataset ${clash[0]!.id} "${clash[0]!.name}"; set allowDuplicate to import it again.`, 'path');
+    }
+  },
+  load: () => import('./import-runner.ts'),
+  onComplete(ctx, result) {
+    // The job's params are not passed here; a duplicate that slipped past preflight is refused unless the import allowed it.
+    const row = ctx.ws.db.prepare('SELECT params FROM jobs WHERE id = ?').get(ctx.jobId) as { params: string } | undefined;
+    const allowDuplicate = row ? Boolean((JSON.parse(row.params) as { allowDuplicate?: boolean }).allowDuplicate) : false;
+    commitImport(ctx.ws, ctx.jobId, result, allowDuplicate);
+  },
+});
 
 /** Job kinds of this domain. Spec files import no TF.js: runners load lazily in the job process. */
-export const datasetsJobSpecs: AnyJobSpec[] = [];
+export const datasetsJobSpecs: AnyJobSpec[] = [datasetImportJob];

@@ -1,2 +1,232 @@
-// Calls of this domain are declared here and merged into the contract in index.ts.
-export const datasetsCalls = {};
+import { z } from 'zod';
+import { call } from './define.ts';
+import type { JobSummary } from './jobs.ts';
+
+/**
+ * Dataset formats the importer knows. `auto` (import only) detects the format
+ * from the folder's contents; every other value is a manual override.
+ */
+export const datasetFormats = ['imagefolder', 'cifar10', 'cifar100', 'idx', 'market1501', 'dukemtmc', 'domains', 'cub200', 'boxlist'] as const;
+export type DatasetFormat = (typeof datasetFormats)[number];
+
+/** Splits a sample can belong to; re-ID sets use train / query / gallery. */
+export type SplitName = 'train' | 'val' | 'test' | 'query' | 'gallery';
+
+/** A problem with one file found during import. The import goes on; the file is left out or flagged. */
+export interface ImportProblem {
+  /** Path relative to the imported root (or the root itself for dataset-wide problems). */
+  file: string;
+  /** Machine-readable kind, for filtering in the report view. */
+  code:
+    | 'not_an_image'
+    | 'corrupt_image'
+    | 'truncated_image'
+    | 'unreadable'
+    | 'vanished'
+    | 'bad_magic'
+    | 'label_mismatch'
+    | 'bad_name'
+    | 'empty_folder'
+    | 'symlink_loop'
+    | 'bad_line'
+    | 'missing_file';
+  message: string;
+}
+
+/** The report every `dataset.import` job returns (also written as report.json in its job folder). */
+export interface ImportReport {
+  datasetId: number | null;
+  name: string;
+  format: DatasetFormat;
+  /** How the format was chosen: detected from the files, or given by the user. */
+  formatSource: 'detected' | 'override';
+  rootPath: string;
+  counts: DatasetCounts;
+  /** Files looked at (images, label files, binaries). */
+  filesSeen: number;
+  /** The first 1,000 problems; `problemCount` has the full number (report.json in the job folder has them all). */
+  problems: ImportProblem[];
+  problemCount: number;
+  /** Dataset-wide notices (e.g. DukeMTMC-reID was withdrawn by its authors). */
+  warnings: string[];
+  durationMs: number;
+  /** Samples indexed or decoded per second. */
+  samplesPerSecond: number;
+}
+
+export interface DatasetCounts {
+  samples: number;
+  classes: number;
+  /** Re-ID: distinct person ids (junk -1 and distractor 0 excluded). */
+  identities: number;
+  cameras: number;
+  /** Samples per split; the key `none` counts samples without a split. */
+  splits: Record<string, number>;
+  /** Samples with at least one box (localization sets). */
+  withBoxes: number;
+  /** Domain-folder sets: samples per domain. */
+  domains: Record<string, number>;
+}
+
+/** One row of the dataset list. */
+export interface DatasetSummary {
+  id: number;
+  name: string;
+  format: DatasetFormat | 'translated';
+  /** Folder whose files are indexed in place (decoded formats: the folder the binaries came from). */
+  rootPath: string;
+  /** Decoded formats keep pixels in one blob in the workspace; image-file formats read the files in place. */
+  storage: 'files' | 'decoded';
+  createdAt: string;
+  counts: DatasetCounts;
+  /** Bytes of the indexed files (or of the decoded blob). */
+  sizeBytes: number;
+  /** Common image size when all samples share one, else null. */
+  imageSize: { width: number; height: number; channels: number } | null;
+  parentDatasetId: number | null;
+  jobId: number | null;
+  warnings: string[];
+}
+
+export interface DatasetClass {
+  idx: number;
+  name: string;
+  count: number;
+}
+
+export interface DatasetDetail extends DatasetSummary {
+  classes: DatasetClass[];
+  /** Re-ID: camera numbers present. */
+  cameras: number[];
+  /** The import's problems, as stored (first 1,000). */
+  problems: ImportProblem[];
+  problemCount: number;
+  /** Format-specific facts (e.g. CIFAR-100 coarse label names). */
+  extra: Record<string, unknown>;
+}
+
+/** One thumbnail-grid cell. Thumbnails are served by the host from `thumbnailFor(ws, id, size)`. */
+export interface SampleSummary {
+  id: number;
+  /** Index of the sample inside its dataset (stable order: the import order). */
+  index: number;
+  path: string;
+  split: string | null;
+  label: number | null;
+  className: string | null;
+  personId: number | null;
+  camera: number | null;
+  domain: string | null;
+  width: number | null;
+  height: number | null;
+  boxCount: number;
+}
+
+export interface SampleDetail extends SampleSummary {
+  datasetId: number;
+  /** Absolute path of the image file; null for decoded formats (pixels live in the blob). */
+  absolutePath: string | null;
+  sequence: number | null;
+  frame: number | null;
+  channels: number | null;
+  sizeBytes: number | null;
+  mtimeMs: number | null;
+  /** Boxes [x0,y0,x1,y1] in image pixel coordinates, already clipped to the image. */
+  boxes: [number, number, number, number][];
+  extra: Record<string, unknown>;
+}
+
+export interface SamplePage {
+  /** Number of samples matching the filters (for the virtual scroller's height). */
+  total: number;
+  offset: number;
+  items: SampleSummary[];
+}
+
+export interface HistogramBin {
+  key: string;
+  count: number;
+}
+
+export interface DatasetStats {
+  datasetId: number;
+  total: number;
+  perClass: (HistogramBin & { idx: number })[];
+  perSplit: HistogramBin[];
+  /** Re-ID: images per identity (key = person id), sorted by id. */
+  perIdentity: HistogramBin[];
+  /** Re-ID: images per camera (key = camera number). */
+  perCamera: HistogramBin[];
+  perDomain: HistogramBin[];
+  /** Localization: box sizes as a fraction of the image area (bins of 0.1), and raw widths/heights summary. */
+  boxAreaFraction: HistogramBin[];
+  boxSummary: { count: number; meanWidth: number; meanHeight: number; minArea: number; maxArea: number } | null;
+  /** Image sizes (key = "WxH"), the 20 most common. */
+  imageSizes: HistogramBin[];
+}
+
+export interface FormatDetection {
+  path: string;
+  /** Best guess, or null when nothing fits. */
+  format: DatasetFormat | null;
+  /** Every format that could read the folder, best first, with why. */
+  candidates: { format: DatasetFormat; score: number; reason: string }[];
+  /** Set when the same root is already imported. */
+  alreadyImported: { datasetId: number; name: string } | null;
+}
+
+const datasetId = z.number().int().positive();
+
+/** Parameters of the `dataset.import` job (submit via `jobs.submit` with kind 'dataset.import'). */
+export const datasetImportParams = z
+  .object({
+    path: z.string().min(1),
+    format: z.enum([...datasetFormats, 'auto']).default('auto'),
+    name: z.string().min(1).max(200).optional(),
+    /** Import a root that is already imported (otherwise refused with a conflict). */
+    allowDuplicate: z.boolean().default(false),
+  })
+  .strict();
+export type DatasetImportParams = z.output<typeof datasetImportParams>;
+
+export const sampleFilter = z
+  .object({
+    datasetId,
+    split: z.string().optional(),
+    label: z.number().int().optional(),
+    personId: z.number().int().optional(),
+    camera: z.number().int().optional(),
+    domain: z.string().optional(),
+    /** Case-insensitive substring of the file path. */
+    search: z.string().max(200).optional(),
+  })
+  .strict();
+
+export const datasetsCalls = {
+  'datasets.formats': call<{ format: DatasetFormat; title: string; layout: string; decoded: boolean }[]>()(
+    z.object({}).strict(),
+    'The formats the importer knows, with the folder layout each expects.',
+  ),
+  'datasets.detect': call<FormatDetection>()(
+    z.object({ path: z.string().min(1) }).strict(),
+    'Guess the format of a folder before importing it (import itself is the job kind dataset.import).',
+  ),
+  'datasets.import': call<JobSummary>()(datasetImportParams, 'Start a dataset.import job (resource io); follow it with jobs.get, its result is an ImportReport.'),
+  'datasets.list': call<DatasetSummary[]>()(z.object({}).strict(), 'Every dataset with counts, format, size and source path.'),
+  'datasets.get': call<DatasetDetail>()(z.object({ id: datasetId }).strict(), 'One dataset: classes with counts, cameras, import problems.'),
+  'datasets.samples': call<SamplePage>()(
+    sampleFilter.extend({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(2000).default(200) }).strict(),
+    'A page of samples matching the filters, with the total, for a virtualized grid.',
+  ),
+  'datasets.sample': call<SampleDetail>()(z.object({ id: z.number().int().positive() }).strict(), 'One sample with its metadata and boxes.'),
+  'datasets.stats': call<DatasetStats>()(z.object({ id: datasetId }).strict(), 'Histograms: per class, split, identity, camera, domain; box sizes; image sizes.'),
+  'datasets.rename': call<DatasetSummary>()(z.object({ id: datasetId, name: z.string().min(1).max(200) }).strict(), 'Rename a dataset.'),
+  'datasets.delete': call<{ deleted: true }>()(
+    z.object({ id: datasetId }).strict(),
+    'Forget a dataset (files in place are untouched; decoded blobs and thumbnails are removed).',
+  ),
+  'datasets.verify': call<{ checked: number; changed: ImportProblem[] }>()(
+    z.object({ id: datasetId, limit: z.number().int().min(1).optional() }).strict(),
+    'Check that the indexed files still exist with the size and time recorded at import.',
+  ),
+};

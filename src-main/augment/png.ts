@@ -1,0 +1,17 @@
+import sharp from 'sharp';
+
+/** Encodes HWC float pixels (0..255 scale, clamped) as PNG bytes. */
+export async function encodePng(data: Float32Array | Uint8Array, h: number, w: number, c: number): Promise<Buffer> {
+  const bytes = new Uint8Array(h * w * c);
+  for (let i = 0; i < bytes.length; i++) {
+    const v = Math.round(data[i]!);
+    bytes[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return sharp(Buffer.from(bytes.buffer), { raw: { width: w, height: h, channels: c as 1 | 3 | 4 } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
+}
+
+export function pngDataUrl(png: Buffer): string {
+  return `data:image/png;base64,${png.toString('base64')}`;
+}

@@ -1,0 +1,35 @@
+import type { Transform } from './types.ts';
+
+export interface HorizontalFlipOptions {
+  p: number;
+}
+export interface HorizontalFlipParams {
+  flip: boolean;
+}
+
+export const horizontalFlip: Transform<HorizontalFlipOptions, HorizontalFlipParams> = {
+  name: 'horizontalFlip',
+  title: 'Horizontal flip',
+  summary: 'Mirror the image left-right with probability p.',
+  params: [{ name: 'p', label: 'Probability', kind: 'number', min: 0, max: 1, step: 0.05, default: 0.5, description: 'Chance an image is flipped.' }],
+  presets: {},
+  random: true,
+  changesShape: false,
+  outputShape: (shape) => shape,
+  makeParams: (rng, _shape, o) => ({ flip: rng.chance(o.p) }),
+  apply(image, params) {
+    if (!params.flip) return image;
+    const { h, w, c } = image;
+    const src = image.data;
+    const data = new Float32Array(src.length);
+    for (let y = 0; y < h; y++) {
+      const row = y * w * c;
+      for (let x = 0; x < w; x++) {
+        const to = row + x * c;
+        const from = row + (w - 1 - x) * c;
+        for (let ch = 0; ch < c; ch++) data[to + ch] = src[from + ch]!;
+      }
+    }
+    return { data, h, w, c };
+  },
+};

@@ -1,0 +1,74 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RegisterCommands } from '../cli-types.ts';
+import type { PipelineSpecInput } from '../../../common/contract/augment.ts';
+
+function readPipeline(file: string): PipelineSpecInput {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new Error(`Cannot read pipeline ${file}: ${(err as Error).message}`);
+  }
+  // A bare list of steps is accepted as shorthand for { steps: [...] }.
+  return (Array.isArray(raw) ? { steps: raw } : raw) as PipelineSpecInput;
+}
+
+function pngBytes(dataUrl: string): Buffer {
+  return Buffer.from(dataUrl.slice(dataUrl.indexOf(',') + 1), 'base64');
+}
+
+/** `workbench augment ...` commands. */
+export const registerAugmentCommands: RegisterCommands = (program, runtime) => {
+  const augment = program.command('augment').description('Augmentation pipelines');
+
+  augment
+    .command('transforms')
+    .description('List the transforms and their options')
+    .action(async () => {
+      const rt = await runtime();
+      const list = await rt.call('augment.transforms', {});
+      rt.output(list, () =>
+        list
+          .map((t) => `${t.name} — ${t.summary}\n${t.params.map((p) => `    ${p.name} (${p.kind}, default ${JSON.stringify(p.default)}): ${p.description}`).join('\n')}`)
+          .join('\n'),
+      );
+    });
+
+  augment
+    .command('preview')
+    .requiredOption('--dataset <id>', 'dataset id')
+    .requiredOption('--pipeline <file>', 'pipeline JSON ({"steps": [...]} or a list of steps)')
+    .option('--seed <n>', 'run seed', '0')
+    .option('--epoch <n>', 'epoch whose draws to show', '0')
+    .option('--count <k>', 'number of samples', '8')
+    .option('--split <name>', "split whose reader indices seed the draws (default: 'train' when present)")
+    .requiredOption('--out <dir>', 'folder for the PNGs and params.json')
+    .description('Write original and augmented images (PNG) and the drawn parameters (JSON): the pixels the preview page shows')
+    .action(async (opts: { dataset: string; pipeline: string; seed: string; epoch: string; count: string; split?: string; out: string }) => {
+      const rt = await runtime();
+      const result = await rt.call('augment.preview', {
+        datasetId: Number(opts.dataset),
+        pipeline: readPipeline(opts.pipeline),
+        seed: Number(opts.seed),
+        epoch: Number(opts.epoch),
+        count: Number(opts.count),
+        ...(opts.split ? { split: opts.split } : {}),
+      });
+      mkdirSync(opts.out, { recursive: true });
+      const files: { sampleId: number; original: string; augmented: string }[] = [];
+      result.items.forEach((item, k) => {
+        const stem = `${String(k).padStart(3, '0')}-sample${item.sampleId}`;
+        const original = path.join(opts.out, `${stem}-original.png`);
+        const augmented = path.join(opts.out, `${stem}-augmented.png`);
+        writeFileSync(original, pngBytes(item.original));
+        writeFileSync(augmented, pngBytes(item.augmented));
+        files.push({ sampleId: item.sampleId, original, augmented });
+      });
+      const params = { ...result, items: result.items.map(({ original: _o, augmented: _a, ...rest }) => rest) };
+      writeFileSync(path.join(opts.out, 'params.json'), JSON.stringify(params, null, 2));
+      rt.output({ out: opts.out, files, params: params.items.map((i) => i.params) }, () =>
+        [`Wrote ${files.length} original/augmented pairs and params.json to ${opts.out}`, ...params.items.map((i) => `  sample ${i.sampleId}: ${JSON.stringify(i.params.steps.map((s) => [s.transform, s.params]))}`)].join('\n'),
+      );
+    });
+};

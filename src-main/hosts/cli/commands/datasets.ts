@@ -1,0 +1,103 @@
+import type { RegisterCommands } from '../cli-types.ts';
+import type { DatasetDetail, DatasetFormat, ImportReport } from '../../../common/contract/datasets.ts';
+import { datasetFormats } from '../../../common/contract/datasets.ts';
+import { formatTable } from '../format.ts';
+
+function countsLine(r: { counts: ImportReport['counts'] }): string {
+  const c = r.counts;
+  const splits = Object.entries(c.splits)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+  const parts = [`${c.samples} samples`];
+  if (c.classes) parts.push(`${c.classes} classes`);
+  if (c.identities) parts.push(`${c.identities} identities`);
+  if (c.cameras) parts.push(`${c.cameras} cameras`);
+  if (c.withBoxes) parts.push(`${c.withBoxes} with boxes`);
+  return `${parts.join(', ')} (${splits})`;
+}
+
+function showDetail(d: DatasetDetail, stats: { perIdentity: { key: string; count: number }[]; perCamera: { key: string; count: number }[]; perSplit: { key: string; count: number }[] }): string {
+  const lines = [`Dataset ${d.id} "${d.name}" — ${d.format}, ${d.storage}, ${d.rootPath}`, countsLine(d)];
+  for (const w of d.warnings) lines.push(`warning: ${w}`);
+  lines.push('', formatTable(['split', 'samples'], stats.perSplit.map((b) => [b.key, String(b.count)])));
+  if (d.classes.length > 0) lines.push('', formatTable(['idx', 'class', 'samples'], d.classes.map((c) => [String(c.idx), c.name, String(c.count)])));
+  if (stats.perCamera.length > 0) lines.push('', formatTable(['camera', 'images'], stats.perCamera.map((b) => [b.key, String(b.count)])));
+  if (stats.perIdentity.length > 0) {
+    const ids = stats.perIdentity;
+    lines.push('', `${ids.length} person ids (incl. junk -1 / distractor 0 when present); images per id:`);
+    lines.push(formatTable(['person', 'images'], ids.slice(0, 50).map((b) => [b.key, String(b.count)])));
+    if (ids.length > 50) lines.push(`... ${ids.length - 50} more (use --json for all)`);
+  }
+  if (d.problemCount > 0) lines.push('', `${d.problemCount} import problems (first: ${d.problems[0]?.file}: ${d.problems[0]?.message})`);
+  return lines.join('\n');
+}
+
+/** `workbench datasets ...` commands. */
+export const registerDatasetsCommands: RegisterCommands = (program, runtime) => {
+  const datasets = program.command('datasets').description('Import and inspect datasets');
+
+  datasets
+    .command('import')
+    .argument('<path>', 'folder holding the dataset')
+    .option('--format <format>', `one of ${datasetFormats.join(', ')} (default: detect)`, 'auto')
+    .option('--name <name>', 'dataset name (default: the folder name)')
+    .option('--allow-duplicate', 'import a folder that is already imported')
+    .option('--backend <name>', 'compute backend (unused by imports; accepted like every job command)')
+    .description('Index a dataset in place (image files) or decode it into the workspace (CIFAR, IDX)')
+    .action(async (path: string, opts: { format: DatasetFormat | 'auto'; name?: string; allowDuplicate?: boolean; backend?: string }) => {
+      const rt = await runtime();
+      const job = await rt.runJob(
+        'dataset.import',
+        { path, format: opts.format, ...(opts.name ? { name: opts.name } : {}), allowDuplicate: Boolean(opts.allowDuplicate) },
+        opts.backend ? { backend: opts.backend } : {},
+      );
+      const { report } = job.result as { report: ImportReport };
+      rt.output(report, () => {
+        const lines = [`Dataset ${report.datasetId} "${report.name}" imported as ${report.format} (${report.formatSource}) in ${(report.durationMs / 1000).toFixed(1)} s`, countsLine(report)];
+        for (const w of report.warnings) lines.push(`warning: ${w}`);
+        if (report.problemCount > 0) {
+          lines.push(`${report.problemCount} problems:`);
+          for (const p of report.problems.slice(0, 50)) lines.push(`  ${p.file}: [${p.code}] ${p.message}`);
+          if (report.problemCount > 50) lines.push(`  ... ${report.problemCount - 50} more (see --json or the job's report.json)`);
+        }
+        return lines.join('\n');
+      });
+    });
+
+  datasets
+    .command('list')
+    .description('Every dataset with its counts')
+    .action(async () => {
+      const rt = await runtime();
+      const list = await rt.call('datasets.list', {});
+      rt.output(list, () =>
+        list.length === 0
+          ? 'No datasets yet: workbench datasets import PATH'
+          : formatTable(
+              ['id', 'name', 'format', 'samples', 'classes', 'ids', 'cams', 'size', 'root'],
+              list.map((d) => [
+                String(d.id),
+                d.name,
+                d.format,
+                String(d.counts.samples),
+                String(d.counts.classes),
+                String(d.counts.identities),
+                String(d.counts.cameras),
+                d.imageSize ? `${d.imageSize.width}x${d.imageSize.height}` : 'mixed',
+                d.rootPath,
+              ]),
+            ),
+      );
+    });
+
+  datasets
+    .command('show')
+    .argument('<id>', 'dataset id')
+    .description('Counts per class, identity, camera and split')
+    .action(async (id: string) => {
+      const rt = await runtime();
+      const detail = await rt.call('datasets.get', { id: Number(id) });
+      const stats = await rt.call('datasets.stats', { id: Number(id) });
+      rt.output({ ...detail, stats }, () => showDetail(detail, stats));
+    });
+};
