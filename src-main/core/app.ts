@@ -1,3 +1,5 @@
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import { EventBus } from './event-bus.ts';
 import { JobManager } from './jobs/job-manager.ts';
 import type { JobProcessLauncher } from './jobs/protocol.ts';
@@ -6,16 +8,30 @@ import { dispatch } from './dispatch.ts';
 import { readSettings } from './settings.ts';
 import type { ServiceContext } from './handler-types.ts';
 import type { Envelope } from '../common/contract/index.ts';
+import { acquireHostLock, type HostLock } from './host-lock.ts';
 
 export interface WorkbenchCore {
   ctx: ServiceContext;
+  /** Publishes how other processes can reach this host (the browser host's URL and token). */
+  advertise(extra: Partial<HostLock>): void;
   dispatch(name: string, request: unknown): Promise<Envelope<unknown>>;
   close(): Promise<void>;
 }
 
 /** Opens the workspace and starts the job manager: what every host builds on. */
-export function openCore(options: { workspaceDir?: string; launcher?: JobProcessLauncher } = {}): WorkbenchCore {
-  const ws = Workspace.open(options.workspaceDir ?? defaultWorkspaceDir());
+export function openCore(options: { workspaceDir?: string; launcher?: JobProcessLauncher; host?: HostLock['host'] } = {}): WorkbenchCore {
+  const dir = path.resolve(options.workspaceDir ?? defaultWorkspaceDir());
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`Workspace path ${dir} is a file, not a folder.`);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
+  // The lock comes first: a second process must not even migrate a workspace another host writes.
+  const lock = acquireHostLock(dir, options.host ?? 'cli');
+  let ws: Workspace;
+  try {
+    ws = Workspace.open(dir);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const events = new EventBus();
   const settings = readSettings(ws);
   const jobs = new JobManager(ws, events, { computeConcurrency: settings.computeConcurrency, launcher: options.launcher });
@@ -23,10 +39,12 @@ export function openCore(options: { workspaceDir?: string; launcher?: JobProcess
   jobs.start();
   return {
     ctx,
+    advertise: (extra) => lock.update(extra),
     dispatch: (name, request) => dispatch(ctx, name, request),
     close: async () => {
       await jobs.close();
       ws.close();
+      lock.release();
     },
   };
 }

@@ -53,3 +53,36 @@ describe('workbench CLI', () => {
     }
   });
 });
+
+describe('workbench CLI beside a running browser host', () => {
+  it('sends its calls to the host that holds the workspace instead of opening a second writer', async () => {
+    const t = tempDir();
+    const dir = path.join(t.dir, 'ws');
+    const { spawn } = await import('node:child_process');
+    const { workbenchBin, repoRoot } = await import('../helpers/cli.ts');
+    const server = spawn(process.execPath, [workbenchBin, '--workspace', dir, '--json', 'serve', '--port', '0'], { cwd: repoRoot });
+    try {
+      const started = await new Promise<{ url: string }>((resolve, reject) => {
+        let out = '';
+        server.stdout.on('data', (c) => {
+          out += c;
+          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!));
+        });
+        server.on('exit', (code) => reject(new Error(`serve exited ${code}`)));
+      });
+      expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=/);
+      const verify = await runWorkbench(['--workspace', dir, '--json', 'workspace', 'verify']);
+      expect(verify.code).toBe(0);
+      expect(JSON.parse(verify.stdout)).toMatchObject({ checked: 0 });
+      // The job ran in the host: the host's own API lists it.
+      const token = new URL(started.url).searchParams.get('token');
+      const res = await fetch(new URL('/api/call/jobs.list', started.url), { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{}' });
+      const body = (await res.json()) as { result: { kind: string; status: string }[] };
+      expect(body.result[0]).toMatchObject({ kind: 'workspace.verify', status: 'succeeded' });
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((r) => server.once('exit', r));
+      t.cleanup();
+    }
+  });
+});

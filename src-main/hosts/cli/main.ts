@@ -30,7 +30,7 @@ export async function runCli(argv: string[]): Promise<number> {
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  let opened: { runtime: CliRuntime; core: WorkbenchCore } | null = null;
+  let opened: { runtime: CliRuntime; core: WorkbenchCore | null } | null = null;
   const runtime = async (): Promise<CliRuntime> => {
     if (!opened) {
       const opts = program.opts<{ workspace?: string; json?: boolean }>();
@@ -57,8 +57,8 @@ export async function runCli(argv: string[]): Promise<number> {
     process.stderr.write(`workbench: ${message.split('\n')[0]}\n`);
     return 1;
   } finally {
-    const o = opened as { core: WorkbenchCore } | null;
-    if (o && !keepOpen) await o.core.close();
+    const o = opened as { core: WorkbenchCore | null } | null;
+    if (o?.core && !keepOpen) await o.core.close();
   }
 }
 

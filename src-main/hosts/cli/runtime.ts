@@ -2,8 +2,11 @@ import type { CallName, Req, Res, JobSummary, Envelope } from '../../common/cont
 import { ApiError } from '../../common/contract/errors.ts';
 import { openCore, type WorkbenchCore } from '../../core/app.ts';
 import type { CliRuntime } from './cli-types.ts';
+import { CliError } from './cli-errors.ts';
+import { progressLine } from './progress-line.ts';
+import { WorkspaceBusyError } from '../../core/host-lock.ts';
+import { createRemoteRuntime } from './remote-runtime.ts';
 
-export class CliError extends Error {}
 
 function unwrap<T>(envelope: Envelope<unknown>): T {
   if (!envelope.ok) {
@@ -13,15 +16,21 @@ function unwrap<T>(envelope: Envelope<unknown>): T {
   return envelope.result as T;
 }
 
-function formatEta(seconds: number | null): string {
-  if (seconds === null || !Number.isFinite(seconds)) return '';
-  const s = Math.round(seconds);
-  return s >= 60 ? ` ETA ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : ` ETA ${s}s`;
-}
 
-/** The CLI drives the same services in-process: it opens the workspace as its writer. */
-export function createRuntime(options: { workspace?: string; json: boolean }): { runtime: CliRuntime; core: WorkbenchCore } {
-  const core = openCore({ workspaceDir: options.workspace });
+/**
+ * The CLI drives the same services in-process, opening the workspace as its
+ * writer; when a browser host already holds the workspace, its calls go there.
+ */
+export function createRuntime(options: { workspace?: string; json: boolean }): { runtime: CliRuntime; core: WorkbenchCore | null } {
+  let core: WorkbenchCore;
+  try {
+    core = openCore({ workspaceDir: options.workspace });
+  } catch (err) {
+    if (err instanceof WorkspaceBusyError && err.holder.url && err.holder.token) {
+      return { runtime: createRemoteRuntime(err.holder.url, err.holder.token, options.json), core: null };
+    }
+    throw err;
+  }
   const json = options.json;
   const call = async <K extends CallName>(name: K, request: Req<K>): Promise<Res<K>> => unwrap<Res<K>>(await core.dispatch(name, request));
   const info = (line: string): void => {
@@ -41,10 +50,7 @@ export function createRuntime(options: { workspace?: string; json: boolean }): {
       const isTty = process.stderr.isTTY && !json;
       const offProgress = core.ctx.events.on('job.progress', ({ id: jobId, progress }) => {
         if (jobId !== id || json) return;
-        const pct = progress.fraction === null ? '' : `${(progress.fraction * 100).toFixed(1)}% `;
-        const rate = progress.throughput ? ` ${progress.throughput.value.toFixed(1)} ${progress.throughput.unit}` : '';
-        const line = `  ${pct}${progress.step}${rate}${formatEta(progress.etaSeconds)}`;
-        if (isTty) process.stderr.write(`\r${line.padEnd(100)}`);
+        if (isTty) process.stderr.write(`\r${progressLine(progress).padEnd(100)}`);
       });
       const offLog = core.ctx.events.on('job.log', ({ id: jobId, line, level }) => {
         if (jobId !== id || json) return;
@@ -78,4 +84,4 @@ export function createRuntime(options: { workspace?: string; json: boolean }): {
   return { runtime, core };
 }
 
-export { ApiError };
+export { ApiError, CliError };

@@ -52,7 +52,7 @@ function createWindow(): BrowserWindow {
 registerFileScheme();
 
 app.whenReady().then(() => {
-  core = openCore({ workspaceDir: workspaceArg() ?? defaultWorkspaceDir(), launcher: utilityLauncher(mainDir) });
+  core = openCore({ workspaceDir: workspaceArg() ?? defaultWorkspaceDir(), launcher: utilityLauncher(mainDir), host: 'electron' });
   const opened = core;
   const theme = readSettings(opened.ctx.ws).theme;
   nativeTheme.themeSource = theme;

@@ -37,8 +37,16 @@ export const registerCoreCommands: RegisterCommands = (program: Command, runtime
       const port = Number(opts.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0..65535, not "${opts.port}".`);
       const global = program.opts<{ workspace?: string; json?: boolean }>();
-      const core = openCore({ workspaceDir: global.workspace });
-      const host = await startBrowserHost(core, { port });
+      const core = openCore({ workspaceDir: global.workspace, host: 'browser' });
+      let host;
+      try {
+        host = await startBrowserHost(core, { port });
+      } catch (err) {
+        await core.close();
+        throw err;
+      }
+      // Other CLI invocations on this workspace send their calls here instead of opening a second writer.
+      core.advertise({ url: `http://127.0.0.1:${host.port}`, token: host.token });
       keepWorkspaceOpen();
       if (global.json) process.stdout.write(JSON.stringify({ url: host.url, port: host.port, workspace: core.ctx.ws.dir }) + '\n');
       else {

@@ -1,0 +1,14 @@
+import type { JobProgress } from '../../common/contract/index.ts';
+
+function formatEta(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '';
+  const s = Math.round(seconds);
+  return s >= 60 ? ` ETA ${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : ` ETA ${s}s`;
+}
+
+/** One terminal line for a job's progress: "  42.0% epoch 3/10 812.3 img/s ETA 1m05s". */
+export function progressLine(progress: JobProgress): string {
+  const pct = progress.fraction === null ? '' : `${(progress.fraction * 100).toFixed(1)}% `;
+  const rate = progress.throughput ? ` ${progress.throughput.value.toFixed(1)} ${progress.throughput.unit}` : '';
+  return `  ${pct}${progress.step}${rate}${formatEta(progress.etaSeconds)}`;
+}
