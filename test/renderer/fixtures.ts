@@ -39,4 +39,5 @@ export const workspaceInfo: WorkspaceInfo = {
   appVersion: '0.1.0',
   counts: { datasets: 2, samples: 60000, jobs: 4, models: 1, artifacts: 3 },
   sizeBytes: 123_456_789,
+  nextStartDir: '/home/lab/workbench',
 };

@@ -16,6 +16,6 @@ export function createElectronApi(bridge: WorkbenchBridge): HostApi {
     },
     fileUrl: (path, options) => bridge.fileUrl(path, options),
     // The main process serves samples on the same protocol as files (see README.md).
-    sampleUrl: (id, options) => `wb-file://sample/${id}${options?.thumb ? `?thumb=${options.thumb}` : ''}`,
+    sampleUrl: (id, options) => bridge.sampleUrl?.(id, options) ?? `wb-file://sample/${id}${options?.thumb ? `?thumb=${options.thumb}` : ''}`,
   };
 }

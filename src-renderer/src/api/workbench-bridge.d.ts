@@ -12,6 +12,8 @@ export interface WorkbenchBridge {
   on(event: string, listener: (payload: unknown) => void): () => void;
   /** A URL for <img src> (the wb-file: protocol), optionally a server-side thumbnail of `thumb` px. */
   fileUrl(absolutePath: string, options?: { thumb?: number }): string;
+  /** A URL for one dataset sample (decoded formats have no file); `wb-file://sample/<id>` when absent. */
+  sampleUrl?(sampleId: number, options?: { thumb?: number }): string;
 }
 
 declare global {

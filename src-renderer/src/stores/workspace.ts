@@ -16,5 +16,10 @@ export const useWorkspaceStore = defineStore('workspace', () => {
     }
   }
 
-  return { info, error, load };
+  /** Chooses the folder the app opens at its next start; throws the ApiError (field `dir`). */
+  async function setNextStart(dir: string): Promise<void> {
+    info.value = await useApi().call('workspace.setDefault', { dir });
+  }
+
+  return { info, error, load, setNextStart };
 });

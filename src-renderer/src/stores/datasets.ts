@@ -1,0 +1,105 @@
+import { defineStore } from 'pinia';
+import { ref, shallowRef } from 'vue';
+import type {
+  DatasetDetail, DatasetStats, DatasetSummary, FormatDetection, ImportReport, JobSummary, Req, Res, SampleDetail,
+} from '../../../src-main/common/contract/index.ts';
+import { useApi } from '../api/index.ts';
+import { SamplePages } from '../datasets/sample-pages.ts';
+
+export type SampleFilter = Omit<Req<'datasets.samples'>, 'offset' | 'limit' | 'datasetId'>;
+
+export const useDatasetsStore = defineStore('datasets', () => {
+  const list = ref<DatasetSummary[]>([]);
+  const loaded = ref(false);
+  const error = ref<string | null>(null);
+  const details = ref<Record<number, DatasetDetail>>({});
+  const stats = ref<Record<number, DatasetStats>>({});
+  const formats = ref<Res<'datasets.formats'>>([]);
+  /** Bumped when a page of samples arrives (SamplePages lives outside Vue's reactivity for speed). */
+  const pagesVersion = ref(0);
+  const pages = shallowRef<SamplePages | null>(null);
+  let subscribed = false;
+
+  async function load(): Promise<void> {
+    const api = useApi();
+    if (!subscribed) {
+      subscribed = true;
+      api.on('data.changed', ({ what }) => {
+        if (what === 'datasets') void load();
+      });
+    }
+    try {
+      list.value = await api.call('datasets.list', {});
+      error.value = null;
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      loaded.value = true;
+    }
+  }
+
+  async function loadFormats(): Promise<void> {
+    if (!formats.value.length) formats.value = await useApi().call('datasets.formats', {});
+  }
+
+  async function loadDetail(id: number): Promise<DatasetDetail> {
+    const detail = await useApi().call('datasets.get', { id });
+    details.value[id] = detail;
+    return detail;
+  }
+
+  async function loadStats(id: number): Promise<DatasetStats> {
+    const result = await useApi().call('datasets.stats', { id });
+    stats.value[id] = result;
+    return result;
+  }
+
+  function detect(path: string): Promise<FormatDetection> {
+    return useApi().call('datasets.detect', { path });
+  }
+
+  /** Starts the import job; the jobs store follows it, `importReport` reads its result. */
+  function startImport(params: Req<'datasets.import'>): Promise<JobSummary> {
+    return useApi().call('datasets.import', params);
+  }
+
+  async function importReport(jobId: number): Promise<ImportReport | null> {
+    const detail = await useApi().call('jobs.get', { id: jobId });
+    return (detail.result as ImportReport | null) ?? null;
+  }
+
+  /** Starts browsing samples of a dataset with a filter (drops any previous one). */
+  function browse(datasetId: number, filter: SampleFilter, pageSize = 200): SamplePages {
+    const api = useApi();
+    const clean = Object.fromEntries(Object.entries(filter).filter(([, v]) => v !== undefined && v !== '')) as SampleFilter;
+    const created = new SamplePages(
+      (offset, limit) => api.call('datasets.samples', { datasetId, ...clean, offset, limit }),
+      pageSize,
+      () => {
+        if (pages.value === created) pagesVersion.value++;
+      },
+    );
+    pages.value = created;
+    pagesVersion.value++;
+    return created;
+  }
+
+  function sample(id: number): Promise<SampleDetail> {
+    return useApi().call('datasets.sample', { id });
+  }
+
+  function thumbUrl(sampleId: number, size = 128): string {
+    return useApi().sampleUrl(sampleId, { thumb: size });
+  }
+
+  function imageUrl(sampleId: number): string {
+    return useApi().sampleUrl(sampleId);
+  }
+
+  async function remove(id: number): Promise<void> {
+    await useApi().call('datasets.delete', { id });
+    list.value = list.value.filter((d) => d.id !== id);
+  }
+
+  return { list, loaded, error, details, stats, formats, pages, pagesVersion, load, loadFormats, loadDetail, loadStats, detect, startImport, importReport, browse, sample, thumbUrl, imageUrl, remove };
+});

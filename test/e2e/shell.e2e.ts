@@ -1,0 +1,78 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { hasChromium, openBrowser, screenshot, screenshotDir, type OpenBrowser } from './browser.ts';
+import { startHost, type RunningHost } from './host.ts';
+
+const areas = [
+  ['datasets', 'Datasets'],
+  ['augment', 'Augmentations'],
+  ['training', 'Training'],
+  ['compare', 'Pruning & Compare'],
+  ['spgan', 'Translation (SPGAN)'],
+  ['runs', 'Runs'],
+  ['settings', 'Settings'],
+] as const;
+
+describe.skipIf(!hasChromium)('shell in the browser host', () => {
+  let host: RunningHost;
+  let browser: OpenBrowser;
+
+  beforeAll(async () => {
+    host = await startHost();
+    browser = await openBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+    console.log(`[e2e] screenshots in ${screenshotDir}`);
+  });
+
+  it('loads with the engine in the status bar and the token gone from the address bar', async () => {
+    const { page } = browser;
+    await page.goto(host.url);
+    await expect.poll(() => page.locator('[data-test="engine"]').textContent(), { timeout: 30_000 }).toMatch(/threads · SIMD (on|off)/);
+    expect(page.url()).not.toContain('token=');
+    await screenshot(page, 'shell-light');
+  });
+
+  it('navigates every area from the sidebar and with CmdOrCtrl+digit', async () => {
+    const { page } = browser;
+    for (const [name, title] of areas) {
+      await page.click(`[data-test="nav-${name}"]`);
+      await expect.poll(() => page.locator('main h1').first().textContent()).toBe(title);
+    }
+    await page.keyboard.press('Control+1');
+    await expect.poll(() => page.locator('main h1').first().textContent()).toBe('Datasets');
+    await page.keyboard.press('Control+j');
+    await expect.poll(() => page.locator('[data-test="jobs-panel"]').count()).toBe(1);
+    await page.keyboard.press('Control+j');
+    expect(browser.problems.filter((p) => /Content Security Policy|Refused/.test(p))).toEqual([]);
+  });
+
+  it('follows the OS dark theme', async () => {
+    const dark = await openBrowser({ colorScheme: 'dark' });
+    try {
+      await dark.page.goto(host.url);
+      await expect.poll(() => dark.page.locator('[data-test="engine"]').textContent(), { timeout: 30_000 }).toMatch(/threads/);
+      const background = await dark.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      expect(background).toBe('rgb(21, 24, 29)');
+      await dark.page.click('[data-test="nav-settings"]');
+      await dark.page.waitForSelector('[data-test="workspace-info"]');
+      await screenshot(dark.page, 'settings-dark');
+    } finally {
+      await dark.close();
+    }
+  });
+
+  it('refuses a request with a wrong token', async () => {
+    const response = await fetch(`${host.origin}/api/call/engine.info`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer wrong-token' },
+      body: '{}',
+    });
+    expect(response.status).toBe(401);
+    const body = (await response.json()) as { ok: boolean; error: { code: string } };
+    expect(body).toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    const file = await fetch(`${host.origin}/files?path=${encodeURIComponent('/etc/passwd')}&token=wrong`);
+    expect(file.status).toBe(401);
+  });
+});
