@@ -61,11 +61,11 @@ export function fitChannels(data: Uint8Array, from: number, to: 1 | 3): Uint8Arr
 /** Resizes raw HWC uint8 pixels with sharp. */
 export async function resizeRaw(data: Uint8Array, h: number, w: number, c: number, outH: number, outW: number): Promise<Uint8Array> {
   if (h === outH && w === outW) return data;
-  const buf = await sharp(Buffer.from(data.buffer, data.byteOffset, data.length), { raw: { width: w, height: h, channels: c as 1 | 3 } })
-    .resize(outW, outH, { fit: 'fill' })
-    .raw()
-    .toBuffer();
-  return new Uint8Array(buf.buffer, buf.byteOffset, buf.length);
+  let img = sharp(Buffer.from(data.buffer, data.byteOffset, data.length), { raw: { width: w, height: h, channels: c as 1 | 3 } }).resize(outW, outH, { fit: 'fill' });
+  // sharp widens one-channel raw input to sRGB unless told to stay grey.
+  if (c === 1) img = img.toColourspace('b-w');
+  const { data: buf, info } = await img.raw().toBuffer({ resolveWithObject: true });
+  return fitChannels(new Uint8Array(buf.buffer, buf.byteOffset, buf.length), info.channels, c as 1 | 3);
 }
 
 const blobCache = new Map<string, { size: number; mtimeMs: number; data: Uint8Array }>();

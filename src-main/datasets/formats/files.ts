@@ -101,7 +101,8 @@ export async function walkFiles(ctx: ImportContext, dir: string, onEmptyDir?: (r
       }
       if (++visited % 2000 === 0) await ctx.progress(out.length, null, 'listing files');
     }
-    if (files === 0 && entries.length === 0) onEmptyDir?.(rel(ctx, abs));
+    // The starting folder's emptiness is the caller's to report (it knows what the folder means).
+    if (files === 0 && entries.length === 0 && abs !== dir) onEmptyDir?.(rel(ctx, abs));
     ancestors.delete(real);
   };
   await walk(dir);
@@ -156,6 +157,15 @@ export function probeImage(ctx: ImportContext, relPath: string): Pick<IndexedSam
       }
     }
     if (!dims || !dims.width || !dims.height) {
+      const t = Math.min(tail.length, st.size);
+      readSync(fd, tail, 0, t, st.size - t);
+      const jpeg = head[0] === 0xff && head[1] === 0xd8 && head[2] === 0xff;
+      const png = head.subarray(0, 8).equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+      const ended = jpeg ? tail.subarray(0, t).lastIndexOf(Buffer.from([0xff, 0xd9])) >= 0 : tail.subarray(0, t).lastIndexOf(Buffer.from('IEND')) >= 0;
+      if ((jpeg || png) && !ended) {
+        ctx.problem(relPath, 'truncated_image', `${jpeg ? 'JPEG' : 'PNG'} header incomplete and end marker missing: the file is truncated`);
+        return null;
+      }
       ctx.problem(relPath, 'corrupt_image', `not a readable ${path.extname(relPath).slice(1).toUpperCase() || 'image'} header`);
       return null;
     }
