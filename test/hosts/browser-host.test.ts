@@ -125,6 +125,26 @@ describe('browser host', () => {
     expect(await res.text()).toBe('sample');
   });
 
+  it('serves a dataset sample and its thumbnail by sample id', async () => {
+    const root = path.join(outside.dir, 'samples-root');
+    mkdirSync(root, { recursive: true });
+    const file = path.join(root, 'cat.png');
+    await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 0, g: 90, b: 200 } } }).png().toFile(file);
+    const { statSync } = await import('node:fs');
+    const st = statSync(file);
+    const ds = core.ctx.ws.db.prepare("INSERT INTO datasets (name, format, root_path) VALUES ('s', 'imagefolder', ?)").run(root);
+    const sample = core.ctx.ws.db
+      .prepare('INSERT INTO samples (dataset_id, path, size_bytes, mtime_ms, width, height) VALUES (?, ?, ?, ?, 64, 48)')
+      .run(ds.lastInsertRowid, 'cat.png', st.size, Math.floor(st.mtimeMs));
+    const full = await fetch(`${base}/files/sample/${sample.lastInsertRowid}?token=${host.token}`);
+    expect(full.status).toBe(200);
+    expect((await sharp(Buffer.from(await full.arrayBuffer())).metadata()).width).toBe(64);
+    const thumb = await fetch(`${base}/files/sample/${sample.lastInsertRowid}?thumb=32&token=${host.token}`);
+    expect(thumb.status).toBe(200);
+    expect((await sharp(Buffer.from(await thumb.arrayBuffer())).metadata()).width).toBe(32);
+    expect((await fetch(`${base}/files/sample/999999?token=${host.token}`)).status).toBe(404);
+  });
+
   it('pushes events over the WebSocket to token holders only', async () => {
     const refused = await new Promise<string>((resolve) => {
       const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api/events?token=wrong`);

@@ -7,6 +7,7 @@ import { registerEngineCommands } from './commands/engine.ts';
 import { registerDatasetsCommands } from './commands/datasets.ts';
 import { registerAugmentCommands } from './commands/augment.ts';
 import { registerModelsCommands } from './commands/models.ts';
+import { registerExportCommands } from './commands/export.ts';
 import { registerSpganCommands } from './commands/spgan.ts';
 import { registerReidCommands } from './commands/reid.ts';
 
@@ -16,6 +17,8 @@ const registrations: RegisterCommands[] = [
   registerDatasetsCommands,
   registerAugmentCommands,
   registerModelsCommands,
+  // After models: it adds export/compare/latency/import under `models`.
+  registerExportCommands,
   registerSpganCommands,
   registerReidCommands,
 ];
