@@ -127,7 +127,7 @@ describe('model comparison', () => {
       await program.parseAsync(['models', 'compare', String(ids.base), String(ids.compact)], { from: 'user' });
     } finally {
       process.stdout.write = write;
-      await core.close();
+      await core?.close();
       ws = Workspace.open(wsDir);
     }
     const printed = JSON.parse(lines.join('')) as ModelComparison;
