@@ -53,7 +53,7 @@ describe.skipIf(!hasChromium)('shell in the browser host', () => {
     try {
       await dark.page.goto(host.url);
       await expect.poll(() => dark.page.locator('[data-test="engine"]').textContent(), { timeout: 30_000 }).toMatch(/threads/);
-      const background = await dark.page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      const background = await dark.page.evaluate<string>('getComputedStyle(document.body).backgroundColor');
       expect(background).toBe('rgb(21, 24, 29)');
       await dark.page.click('[data-test="nav-settings"]');
       await dark.page.waitForSelector('[data-test="workspace-info"]');

@@ -1,0 +1,108 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { PipelineRecord, PipelineSpec, PipelineStep, PreviewResult, TransformInfo } from '../../../src-main/common/contract/index.ts';
+import { useApi } from '../api/index.ts';
+
+/** Default options of a transform, from its parameter schema. */
+export function defaultOptions(info: TransformInfo): Record<string, unknown> {
+  return Object.fromEntries(info.params.map((p) => [p.name, Array.isArray(p.default) ? [...p.default] : p.default]));
+}
+
+/** The pipeline being edited, the transforms it can use, and the preview of it. */
+export const useAugmentStore = defineStore('augment', () => {
+  const transforms = ref<TransformInfo[]>([]);
+  const pipelines = ref<PipelineRecord[]>([]);
+  const steps = ref<PipelineStep[]>([]);
+  const datasetId = ref<number | null>(null);
+  const sampleIds = ref<number[]>([]);
+  const count = ref(8);
+  const seed = ref(0);
+  const epoch = ref(0);
+  const preview = ref<PreviewResult | null>(null);
+  const previewing = ref(false);
+  const previewError = ref<{ message: string; field?: string | undefined } | null>(null);
+  const loadedName = ref<string | null>(null);
+
+  const spec = computed<PipelineSpec>(() => ({ version: 1, steps: steps.value }));
+  const byName = computed(() => new Map(transforms.value.map((t) => [t.name, t])));
+
+  async function loadTransforms(): Promise<void> {
+    if (!transforms.value.length) transforms.value = await useApi().call('augment.transforms', {});
+  }
+  async function loadPipelines(): Promise<void> {
+    pipelines.value = await useApi().call('augment.pipelines.list', {});
+  }
+
+  function addStep(name: string): void {
+    const info = byName.value.get(name);
+    if (info) steps.value = [...steps.value, { transform: name, options: defaultOptions(info), enabled: true }];
+  }
+  function removeStep(index: number): void {
+    steps.value = steps.value.filter((_, i) => i !== index);
+  }
+  function moveStep(index: number, delta: -1 | 1): void {
+    const target = index + delta;
+    if (target < 0 || target >= steps.value.length) return;
+    const next = [...steps.value];
+    [next[index], next[target]] = [next[target]!, next[index]!];
+    steps.value = next;
+  }
+  function setOption(index: number, name: string, value: unknown): void {
+    const step = steps.value[index];
+    if (step) steps.value[index] = { ...step, options: { ...step.options, [name]: value } };
+  }
+  function setEnabled(index: number, enabled: boolean): void {
+    const step = steps.value[index];
+    if (step) steps.value[index] = { ...step, enabled };
+  }
+  function applyPreset(index: number, preset: string): void {
+    const step = steps.value[index];
+    const values = step && byName.value.get(step.transform)?.presets[preset];
+    if (step && values) steps.value[index] = { ...step, options: { ...step.options, ...values } };
+  }
+  function useSpec(record: PipelineRecord): void {
+    steps.value = record.spec.steps.map((s) => ({ ...s, options: { ...s.options } }));
+    loadedName.value = record.name;
+  }
+
+  /** Previews the pipeline; `keepImages` reuses the images on screen (a re-roll draws new parameters only). */
+  async function runPreview(options: { keepImages?: boolean } = {}): Promise<void> {
+    if (datasetId.value === null) return;
+    const ids = options.keepImages && preview.value?.datasetId === datasetId.value ? preview.value.items.map((i) => i.sampleId) : sampleIds.value;
+    previewing.value = true;
+    previewError.value = null;
+    try {
+      preview.value = await useApi().call('augment.preview', {
+        datasetId: datasetId.value,
+        pipeline: spec.value,
+        seed: seed.value,
+        epoch: epoch.value,
+        ...(ids.length ? { sampleIds: ids } : { count: count.value }),
+      });
+    } catch (e) {
+      const err = e as { message: string; field?: string };
+      previewError.value = { message: err.message, field: err.field };
+    } finally {
+      previewing.value = false;
+    }
+  }
+
+  /** A new seed: the same images with new random draws. */
+  async function reroll(): Promise<void> {
+    seed.value = Math.floor(Math.random() * 0xffffffff);
+    await runPreview({ keepImages: true });
+  }
+
+  /** Saves the pipeline for training; throws the ApiError (fields `name`, `spec.steps.N...`). */
+  async function save(name: string, overwrite: boolean): Promise<PipelineRecord> {
+    const record = await useApi().call('augment.pipelines.save', { name, spec: spec.value, overwrite });
+    loadedName.value = record.name;
+    await loadPipelines();
+    return record;
+  }
+
+  return {
+    transforms, pipelines, steps, datasetId, sampleIds, count, seed, epoch, preview, previewing, previewError, loadedName, spec, byName,
+    loadTransforms, loadPipelines, addStep, removeStep, moveStep, setOption, setEnabled, applyPreset, useSpec, runPreview, reroll, save,
+  };
+});
