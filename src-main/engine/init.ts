@@ -9,13 +9,13 @@
  */
 import os from 'node:os';
 import * as tf from '@tensorflow/tfjs-core';
-import type { BackendName, EngineInfo } from '../common/contract/engine.ts';
+import { backendRequests, type BackendName, type BackendRequestName, type EngineInfo } from '../common/contract/engine.ts';
 import { loadTensorflow } from './backends/tensorflow.ts';
 import { loadWasm } from './backends/wasm.ts';
 
-export type BackendRequest = 'auto' | BackendName;
+export type BackendRequest = BackendRequestName;
 
-export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_REQUESTS: readonly BackendRequest[] = backendRequests;
 
 export interface InitEngineOptions {
   backend?: BackendRequest;

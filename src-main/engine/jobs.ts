@@ -1,4 +1,16 @@
-import type { AnyJobSpec } from '../jobs/types.ts';
+import { defineJob, type AnyJobSpec } from '../jobs/types.ts';
+import { engineBenchParamsSchema, type EngineBenchParams, type EngineBenchResult } from '../common/contract/engine.ts';
 
-/** Job kinds of the compute engine (probe, benchmark). */
-export const engineJobSpecs: AnyJobSpec[] = [];
+/** Benchmarks the engine (ResNet-20/56 training and inference) beside PyTorch CPU; see bench/engine-bench.ts. */
+export const engineBenchJob = defineJob<EngineBenchParams, EngineBenchResult>({
+  kind: 'engine.bench',
+  params: engineBenchParamsSchema,
+  title: (p) => `Engine benchmark (${p.models.join(', ')}, batch ${p.batchSize})`,
+  // It measures throughput: it must not share the cores with another compute job.
+  resource: 'compute',
+  resumable: false,
+  load: () => import('./bench/bench-runner.ts'),
+});
+
+/** Job kinds of the compute engine. */
+export const engineJobSpecs: AnyJobSpec[] = [engineBenchJob];

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { call } from './define.ts';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const backendRequests = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendRequestName = (typeof backendRequests)[number];
 
 export interface EngineInfo {
   backend: BackendName;
@@ -15,6 +17,69 @@ export interface EngineInfo {
   fallbacks: string[];
 }
 
+/** The models the engine benchmark trains (CIFAR-shaped, 32x32x3). */
+export const engineBenchModels = ['resnet20', 'resnet56'] as const;
+export type EngineBenchModel = (typeof engineBenchModels)[number];
+
+export const engineBenchParamsSchema = z
+  .object({
+    models: z.array(z.enum(engineBenchModels)).min(1).default(['resnet20', 'resnet56']),
+    batchSize: z.number().int().min(1).max(1024).default(128),
+    /** Timed training steps per model (after `warmupSteps`). */
+    trainSteps: z.number().int().min(1).max(1000).default(5),
+    /** Timed inference batches per model (after one warm-up batch). */
+    inferSteps: z.number().int().min(1).max(1000).default(5),
+    warmupSteps: z.number().int().min(0).max(100).default(2),
+    /** Also run the PyTorch CPU baseline (Debian python3-torch) with the same thread count, where installed. */
+    pytorch: z.boolean().default(true),
+  })
+  .strict();
+export type EngineBenchParams = z.output<typeof engineBenchParamsSchema>;
+
+/** One side of one model in the benchmark. */
+export interface EngineBenchSide {
+  /** 'workbench' (this engine) or 'pytorch'. */
+  side: 'workbench' | 'pytorch';
+  model: EngineBenchModel;
+  /** e.g. 'wasm (2 threads, SIMD)' or 'torch 1.13.0 (2 threads)'. */
+  runtime: string;
+  trainImagesPerSec: number;
+  inferImagesPerSec: number;
+  /** Peak resident memory of the process that ran it, MiB. */
+  peakMemoryMiB: number;
+  /** Workbench side: 'registry' (src-main/models) or why the engine's stand-in ResNet was used. */
+  modelSource?: string;
+}
+
+export interface EngineBenchRow {
+  model: EngineBenchModel;
+  workbench: EngineBenchSide;
+  pytorch: EngineBenchSide | null;
+  /** workbench / pytorch images per second, null without a baseline. */
+  trainRatio: number | null;
+  inferRatio: number | null;
+}
+
+export interface EngineBenchResult {
+  engine: EngineInfo;
+  batchSize: number;
+  date: string;
+  machine: { cpu: string; cores: number; memoryGiB: number };
+  rows: EngineBenchRow[];
+  /** Why there is no PyTorch column, when there is none. */
+  pytorchNote: string | null;
+}
+
 export const engineCalls = {
-  'engine.info': call<EngineInfo>()(z.object({}).strict(), 'The compute engine jobs run on (probed in a job process).'),
+  'engine.info': call<EngineInfo>()(
+    z
+      .object({
+        /** Probe this backend instead of the `backend` setting. */
+        backend: z.enum(backendRequests).optional(),
+        /** Probe again instead of answering from the cache. */
+        refresh: z.boolean().optional(),
+      })
+      .strict(),
+    'The compute engine jobs run on (probed in a child process, cached).',
+  ),
 };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.ts';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.ts';
+import { unsortedSegmentSumKernel } from './unsorted-segment-sum.ts';
 
 /**
  * The training kernels we add to (or replace in) the wasm backend. Each entry
@@ -11,6 +12,7 @@ import { conv2dBackpropInputKernel } from './conv2d-backprop-input.ts';
 export const trainingKernels: ReadonlyArray<(backendName: string) => KernelConfig> = [
   conv2dBackpropFilterKernel,
   conv2dBackpropInputKernel,
+  unsortedSegmentSumKernel,
 ];
 
 /**

@@ -58,3 +58,17 @@ export function withKernelScope(backend: KernelBackend, backendName: string, bod
     scope.dispose();
   }
 }
+
+/** The parts of a backend that JS-loop kernels use; both cpu and wasm provide one of the two constructors. */
+interface OutputMaker {
+  makeTensorInfo?(shape: number[], dtype: tf.DataType, values: tf.backend_util.BackendValues): TensorInfo;
+  makeOutput?(shape: number[], dtype: tf.DataType, memoryOffset?: number, values?: tf.backend_util.BackendValues): TensorInfo;
+}
+
+/** A new tensor holding `values`, on whichever backend runs the kernel (cpu: makeTensorInfo, wasm: makeOutput). */
+export function outputWithValues(backend: KernelBackend, shape: number[], dtype: tf.DataType, values: tf.backend_util.BackendValues): TensorInfo {
+  const maker = backend as unknown as OutputMaker;
+  if (maker.makeTensorInfo) return maker.makeTensorInfo(shape, dtype, values);
+  if (maker.makeOutput) return maker.makeOutput(shape, dtype, undefined, values);
+  throw new Error('engine: this backend cannot create outputs for JS kernels');
+}

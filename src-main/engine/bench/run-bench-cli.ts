@@ -1,0 +1,44 @@
+/**
+ * `npm run bench:engine`: the engine benchmark without a workspace.
+ *   npm run bench:engine -- [--models resnet20,resnet56] [--backend wasm] [--steps 5] [--json] [--out FILE]
+ * Prints the side-by-side table (or JSON with --json) and writes the JSON
+ * result to --out (default out/bench/engine-bench.json).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { engineBenchParamsSchema } from '../../common/contract/engine.ts';
+import { initEngine, parseBackendRequest } from '../init.ts';
+import { runEngineBench } from './engine-bench.ts';
+import { formatBenchTable } from './format.ts';
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const steps = arg('steps');
+  const params = engineBenchParamsSchema.parse({
+    ...(arg('models') ? { models: arg('models')!.split(',').map((s) => s.trim()) } : {}),
+    ...(steps ? { trainSteps: Number(steps), inferSteps: Number(steps) } : {}),
+    ...(arg('batch') ? { batchSize: Number(arg('batch')) } : {}),
+    ...(process.argv.includes('--no-pytorch') ? { pytorch: false } : {}),
+  });
+  const backend = parseBackendRequest(arg('backend'), '--backend');
+  const engine = await initEngine(backend ? { backend } : {});
+  const log = (line: string): void => {
+    if (!json) process.stderr.write(`  ${line}\n`);
+  };
+  const result = await runEngineBench(params, engine, { log });
+  const out = path.resolve(arg('out') ?? path.join('out', 'bench', 'engine-bench.json'));
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
+  process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : `${formatBenchTable(result)}\nJSON written to ${out}\n`);
+  process.exit(0);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:engine: ${(error as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,75 @@
+import type { Command } from 'commander';
+import type { RegisterCommands } from '../cli-types.ts';
+import { backendRequests, engineBenchModels, engineBenchParamsSchema } from '../../../common/contract/engine.ts';
+import type { BackendRequestName, EngineBenchResult, EngineInfo } from '../../../common/contract/engine.ts';
+import { formatBenchTable } from '../../../engine/bench/format.ts';
+
+function parseBackend(value: string | undefined): BackendRequestName | undefined {
+  if (value == null) return undefined;
+  if (!(backendRequests as readonly string[]).includes(value)) {
+    throw new Error(`--backend must be one of ${backendRequests.join(', ')}, not "${value}".`);
+  }
+  return value as BackendRequestName;
+}
+
+function infoText(info: EngineInfo): string {
+  const lines = [
+    `backend   ${info.backend}`,
+    `device    ${info.device}${info.gpu ? ' (GPU)' : ''}`,
+    `threads   ${info.threads}`,
+    `SIMD      ${info.simd ? 'yes' : 'no'}`,
+    `versions  ${Object.entries(info.versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  ];
+  for (const line of info.fallbacks) lines.push(`note      ${line}`);
+  return lines.join('\n');
+}
+
+function findOrAdd(program: Command, name: string, description: string): Command {
+  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
+}
+
+/** `workbench engine info` and `workbench bench engine`. */
+export const registerEngineCommands: RegisterCommands = (program, runtime) => {
+  const engine = findOrAdd(program, 'engine', 'The compute engine (TF.js backend) jobs run on.');
+  engine
+    .command('info')
+    .description('Backend, device, threads, SIMD and versions of the engine (probed in a child process).')
+    .option('--backend <name>', `probe this backend instead of the setting (${backendRequests.join(', ')})`)
+    .option('--refresh', 'probe again instead of using the cached answer')
+    .action(async (opts: { backend?: string; refresh?: boolean }) => {
+      const rt = await runtime();
+      const backend = parseBackend(opts.backend);
+      const info = await rt.call('engine.info', { ...(backend ? { backend } : {}), ...(opts.refresh ? { refresh: true } : {}) });
+      rt.output(info, () => infoText(info));
+    });
+
+  const bench = findOrAdd(program, 'bench', 'Benchmarks.');
+  bench
+    .command('engine')
+    .description('Train and infer CIFAR ResNets on the engine, side by side with PyTorch CPU where installed.')
+    .option('--models <list>', `comma-separated (${engineBenchModels.join(', ')})`, engineBenchModels.join(','))
+    .option('--batch <n>', 'batch size', '128')
+    .option('--steps <n>', 'timed training and inference steps per model', '5')
+    .option('--no-pytorch', 'skip the PyTorch baseline')
+    .option('--backend <name>', `run on this backend (${backendRequests.join(', ')})`)
+    .action(async (opts: { models: string; batch: string; steps: string; pytorch: boolean; backend?: string }) => {
+      const parsed = engineBenchParamsSchema.safeParse({
+        models: opts.models.split(',').map((s) => s.trim()),
+        batchSize: Number(opts.batch),
+        trainSteps: Number(opts.steps),
+        inferSteps: Number(opts.steps),
+        pytorch: opts.pytorch,
+      });
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]!;
+        throw new Error(`bench engine: ${issue.path.join('.') || 'options'}: ${issue.message}`);
+      }
+      const rt = await runtime();
+      const backend = parseBackend(opts.backend);
+      const job = await rt.runJob('engine.bench', parsed.data, backend ? { backend } : {});
+      const result = job.result as EngineBenchResult;
+      rt.output(result, () => formatBenchTable(result));
+    });
+};
