@@ -4,10 +4,9 @@
  * evaluation, pruning and export checks.
  */
 import * as tf from '@tensorflow/tfjs-core';
-// Gradients of core ops are registered by this side-effect module (the union package does it, tfjs-core alone does not).
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { GraphSpec, NodeOf, Padding } from './graph.ts';
 import { mulberry32, hashSeed } from './rng.ts';
+import { batchNormTrain } from '../engine/ops/batch-norm.ts';
 
 /** A model in memory: the spec and its weights (trainable ones are tf.Variable). */
 export interface Model {
@@ -34,15 +33,15 @@ export interface ForwardResult {
   features?: tf.Tensor2D;
 }
 
-/** Optional fast fused training-mode BatchNorm provided by the compute engine; set once at start-up. */
-export type BatchNormTrainOp = (
-  x: tf.Tensor4D,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  epsilon: number,
-) => { y: tf.Tensor4D; mean: tf.Tensor1D; variance: tf.Tensor1D };
-let batchNormTrainOp: BatchNormTrainOp | null = null;
-export function setBatchNormTrainOp(op: BatchNormTrainOp | null): void {
+/**
+ * Training-mode BatchNorm implementation. Default: the engine's batchNormTrain
+ * (its gradient avoids materialised Tile broadcasts, much faster on wasm);
+ * initEngine installs it too. Gradients of core ops must be registered
+ * (initEngine does it) before training.
+ */
+export type BatchNormTrainOp = typeof batchNormTrain;
+let batchNormTrainOp: BatchNormTrainOp = batchNormTrain;
+export function setBatchNormTrainOp(op: BatchNormTrainOp): void {
   batchNormTrainOp = op;
 }
 
@@ -78,17 +77,7 @@ function batchNorm(model: Model, n: NodeOf<'batchNorm'>, x: tf.Tensor4D, opts: F
   if (!opts.training || n.frozen) {
     return tf.batchNorm4d(x, w(model, `${n.name}/movingMean`) as tf.Tensor1D, w(model, `${n.name}/movingVariance`) as tf.Tensor1D, beta, gamma, n.epsilon);
   }
-  let y: tf.Tensor4D;
-  let mean: tf.Tensor1D;
-  let variance: tf.Tensor1D;
-  if (batchNormTrainOp) {
-    ({ y, mean, variance } = batchNormTrainOp(x, gamma, beta, n.epsilon));
-  } else {
-    const m = tf.moments(x, [0, 1, 2]);
-    mean = m.mean as tf.Tensor1D;
-    variance = m.variance as tf.Tensor1D;
-    y = tf.batchNorm4d(x, mean, variance, beta, gamma, n.epsilon);
-  }
+  const { y, mean, variance } = batchNormTrainOp(x, gamma, beta, n.epsilon);
   if (opts.batchStats) {
     opts.batchStats.set(n.name, { mean: tf.keep(tf.clone(mean)), variance: tf.keep(tf.clone(variance)), count: x.shape[0] * x.shape[1] * x.shape[2] });
   }

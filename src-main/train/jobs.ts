@@ -1,4 +1,77 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { AnyJobSpec } from '../jobs/types.ts';
+import { defineJob } from '../jobs/types.ts';
+import { trainConfigSchema, type TrainConfig, type TrainResult } from '../common/contract/training.ts';
+import { insertArtifact } from '../core/artifacts.ts';
+import { insertModelRow } from '../models/model-rows.ts';
+import { preflightTrain } from './preflight.ts';
+
+export const TRAIN_KIND = 'train';
+
+/** Payloads the runner sends through ctx.record. */
+export interface CheckpointRecord {
+  /** Absolute folder of the checkpoint. */
+  dir: string;
+  epoch: number;
+}
+export interface FilterRecord {
+  /** Absolute path of the per-epoch JSON. */
+  file: string;
+  epoch: number;
+  rate: number;
+}
+
+function title(c: TrainConfig): string {
+  const what = c.model ? c.model.arch : `model ${c.parentModelId}`;
+  const method = c.prune ? ` ${c.prune.method.toUpperCase()} ${Math.round(c.prune.rate * 100)}%` : c.parentModelId ? ' fine-tune' : '';
+  return `Train ${what}${method} on dataset ${c.dataset.id}, ${c.epochs} epochs`;
+}
+
+export const trainJob = defineJob<TrainConfig, TrainResult>({
+  kind: TRAIN_KIND,
+  params: trainConfigSchema,
+  title,
+  resource: 'compute',
+  resumable: true,
+  preflight(params, ws) {
+    preflightTrain(params, ws);
+  },
+  load: () => import('./train-runner.ts'),
+  onRecord(ctx, type, payload) {
+    if (type === 'checkpoint') {
+      const p = payload as CheckpointRecord;
+      for (const f of ['model.json', 'weights.bin', 'optimizer.bin']) {
+        insertArtifact(ctx.ws, { kind: f === 'model.json' ? 'checkpoint' : 'checkpoint-data', absPath: path.join(p.dir, f), jobId: ctx.jobId, meta: { epoch: p.epoch } });
+      }
+      return null;
+    }
+    if (type === 'prune-filters') {
+      const p = payload as FilterRecord;
+      return insertArtifact(ctx.ws, { kind: 'prune-filters', absPath: p.file, jobId: ctx.jobId, meta: { epoch: p.epoch, rate: p.rate } });
+    }
+    throw new Error(`train job: unknown record type ${type}`);
+  },
+  onComplete(ctx, result) {
+    const dir = ctx.ws.resolve(result.model.dir);
+    const manifestPath = path.join(dir, 'model.json');
+    if (!existsSync(manifestPath)) throw new Error(`The trained model is missing: ${manifestPath}.`);
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { spec: unknown };
+    const modelId = insertModelRow(ctx.ws.db, {
+      name: result.model.name,
+      arch: result.model.arch,
+      spec: JSON.stringify(manifest.spec),
+      dir: result.model.dir,
+      parentModelId: result.model.parentModelId,
+      datasetId: result.model.datasetId,
+      jobId: ctx.jobId,
+      method: result.model.method,
+      rate: result.model.rate,
+      metrics: { ...result.metrics, epochs: result.epochs },
+    });
+    for (const f of ['model.json', 'weights.bin']) insertArtifact(ctx.ws, { kind: 'weights', absPath: path.join(dir, f), jobId: ctx.jobId, modelId });
+  },
+});
 
 /** Job kinds of this domain. Spec files import no TF.js: runners load lazily in the job process. */
-export const trainingJobSpecs: AnyJobSpec[] = [];
+export const trainingJobSpecs: AnyJobSpec[] = [trainJob];

@@ -1,9 +1,11 @@
-/** Tests run on the pure-JS cpu backend: tiny shapes, no engine set-up needed. */
+/**
+ * Tests run on the pure-JS cpu backend (tiny shapes), through the engine's
+ * initEngine so gradients and the fused BatchNorm are set up as in a job.
+ */
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import { initEngine } from '../../src-main/engine/init.ts';
 
 export async function useCpu(): Promise<typeof tf> {
-  await tf.setBackend('cpu');
-  await tf.ready();
+  await initEngine({ backend: 'cpu' });
   return tf;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { call } from './define.ts';
 
 /** Architectures of the model registry (src-main/models/registry.ts keeps the builders). */
 export const modelNames = ['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'resnet18', 'resnet34', 'resnet50'] as const;
@@ -43,5 +44,67 @@ export interface ModelInfo {
   minInputSize: number;
 }
 
-// Calls of this domain are declared here and merged into the contract in index.ts.
-export const modelsCalls = {};
+/** A row of the models table. */
+export interface ModelSummary {
+  id: number;
+  name: string;
+  arch: string;
+  /** baseline | sfp | psfp | finetune | compact | ... */
+  method: string | null;
+  rate: number | null;
+  parentModelId: number | null;
+  datasetId: number | null;
+  jobId: number | null;
+  /** Workspace-relative folder with model.json + weights.bin. */
+  dir: string;
+  /** accuracy, params, macs, flops reductions, latency ... */
+  metrics: Record<string, unknown>;
+  createdAt: string;
+}
+
+export interface ModelDetail extends ModelSummary {
+  /** The graph spec (src-main/nn/README.md). */
+  spec: unknown;
+  /** Ancestors, nearest first (parent, grandparent, ...). */
+  lineage: ModelSummary[];
+  /** Models derived from this one. */
+  children: ModelSummary[];
+}
+
+export interface LayerCostRow {
+  name: string;
+  op: 'conv2d' | 'dense';
+  role: string | null;
+  kernel: number[];
+  outShape: number[];
+  macs: number;
+  params: number;
+}
+
+export interface FlopsReport {
+  modelId: number;
+  arch: string;
+  /** Exact count of the model as stored (all conv, shortcut-conv and FC multiply-accumulates, per image). */
+  macs: number;
+  macs3x3: number;
+  params: number;
+  layers: LayerCostRow[];
+  /** The unpruned architecture at the same input size and options. */
+  baseline: { macs: number; macs3x3: number; params: number };
+  /** Reduction of the exact count vs the baseline (0 for an unpruned model). */
+  reduction: number;
+  /** 3x3-only reduction of this model vs the baseline (the SFP paper's accounting applied to real channel counts). */
+  reduction3x3: number;
+  /** The paper's formula for the model's pruning rate (null when not pruned): what the SFP tables print. */
+  paperStyle: { rate: number; baselineMacs3x3: number; reduction: number } | null;
+}
+
+export const modelsCalls = {
+  'models.list': call<ModelSummary[]>()(
+    z.object({ datasetId: z.number().int().positive().optional(), method: z.string().optional(), arch: z.string().optional() }).strict(),
+    'Models in the workspace, newest first.',
+  ),
+  'models.get': call<ModelDetail>()(z.object({ id: z.number().int().positive() }).strict(), 'One model with its graph spec and lineage.'),
+  'models.flops': call<FlopsReport>()(z.object({ id: z.number().int().positive() }).strict(), 'Exact per-layer MACs and parameters, and the SFP paper-style FLOPs reduction.'),
+  'models.architectures': call<ModelInfo[]>()(z.object({}).strict(), 'Architectures of the model registry.'),
+};

@@ -1,0 +1,128 @@
+/**
+ * Data for a training run: the dataset reader, the seeded train/validation
+ * split, the augmentation pipeline, and batches as float tensors. Every
+ * random choice derives from (seed, epoch, sample index), so a resumed run
+ * sees exactly the batches an uninterrupted one would.
+ */
+import type Database from 'better-sqlite3';
+import { openDatasetReader, type DatasetReader } from '../datasets/reader.ts';
+import { applyPipeline, batchSeeds, lastNormalize, pipelineOutputShape, resolvePipeline, type ResolvedPipeline } from '../augment/pipeline.ts';
+import { getPipeline } from '../augment/pipelines-store.ts';
+import type { TrainConfig } from '../common/contract/training.ts';
+import { hashSeed, mulberry32, permutation } from '../nn/rng.ts';
+
+export interface RunData {
+  train: DatasetReader;
+  test: DatasetReader | null;
+  /** Reader indices used for training and for validation. */
+  trainIdx: Int32Array;
+  valIdx: Int32Array;
+  testIdx: Int32Array;
+  pipeline: ResolvedPipeline | null;
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  numClasses: number;
+  classNames: string[];
+}
+
+export async function openRunData(db: Database.Database, cfg: TrainConfig): Promise<RunData> {
+  const d = cfg.dataset;
+  const opts: { size?: [number, number]; channels?: 1 | 3 } = {};
+  if (d.inputSize) opts.size = d.inputSize;
+  if (d.channels) opts.channels = d.channels;
+  const train = await openDatasetReader(db, d.id, { ...opts, split: d.trainSplit });
+  if (train.numClasses < 2) throw new Error(`dataset.id: dataset ${d.id} has ${train.numClasses} class(es); classification needs at least 2.`);
+  const labelled = Array.from(train.labels).filter((l) => l >= 0).length;
+  if (labelled === 0) throw new Error(`dataset.id: dataset ${d.id} has no labels in split ${String(d.trainSplit)}.`);
+
+  // Seeded choice of the samples used (limit) and of the validation part.
+  const usable = Int32Array.from(Array.from({ length: train.count }, (_, i) => i).filter((i) => train.labels[i]! >= 0));
+  const order = permutation(usable.length, mulberry32(hashSeed(cfg.seed, 0x5a11d)));
+  let chosen = Int32Array.from(order, (i) => usable[i]!);
+  if (d.limit !== undefined && d.limit < chosen.length) chosen = chosen.slice(0, d.limit);
+  const nVal = Math.floor(chosen.length * d.validationFraction);
+  const valIdx = chosen.slice(0, nVal).sort();
+  const trainIdx = chosen.slice(nVal).sort();
+
+  let test: DatasetReader | null = null;
+  let testIdx = new Int32Array(0);
+  if (d.testSplit) {
+    const hasTest = db.prepare('SELECT 1 FROM samples WHERE dataset_id = ? AND split = ? AND label IS NOT NULL LIMIT 1').get(d.id, d.testSplit);
+    if (hasTest) {
+      test = await openDatasetReader(db, d.id, { size: [train.height, train.width], channels: train.channels, split: d.testSplit });
+      const all = Array.from({ length: test.count }, (_, i) => i).filter((i) => test!.labels[i]! >= 0);
+      testIdx = Int32Array.from(d.testLimit !== undefined ? all.slice(0, d.testLimit) : all);
+    }
+  }
+
+  let pipeline: ResolvedPipeline | null = null;
+  if (cfg.augment) {
+    const spec = cfg.augment.pipelineId !== undefined ? getPipeline(db, { id: cfg.augment.pipelineId }).spec : cfg.augment.spec;
+    pipeline = resolvePipeline(spec);
+    const out = pipelineOutputShape(pipeline, { h: train.height, w: train.width, c: train.channels });
+    if (out.h !== train.height || out.w !== train.width || out.c !== train.channels) {
+      throw new Error(`augment: the pipeline turns ${train.height}x${train.width}x${train.channels} images into ${out.h}x${out.w}x${out.c}; training needs it to keep the size (set dataset.inputSize instead).`);
+    }
+  }
+  return {
+    train,
+    test,
+    trainIdx,
+    valIdx,
+    testIdx,
+    pipeline,
+    height: train.height,
+    width: train.width,
+    channels: train.channels,
+    numClasses: train.numClasses,
+    classNames: train.classNames,
+  };
+}
+
+export interface FloatBatch {
+  /** [n,H,W,C] */
+  data: Float32Array;
+  labels: Int32Array;
+  n: number;
+}
+
+function toFloat(pixels: Uint8Array): Float32Array {
+  const f = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) f[i] = pixels[i]!;
+  return f;
+}
+
+/** Deterministic normalisation for evaluation: the pipeline's last normalize step, or x/255 without a pipeline. */
+function normaliseForEval(data: Float32Array, channels: number, pipeline: ResolvedPipeline | null): void {
+  const norm = pipeline ? lastNormalize(pipeline) : null;
+  for (let i = 0; i < data.length; i++) {
+    if (!norm) {
+      data[i] = data[i]! / 255;
+      continue;
+    }
+    const c = i % channels;
+    const mean = norm.mean.length === 1 ? norm.mean[0]! : norm.mean[c]!;
+    const std = norm.std.length === 1 ? norm.std[0]! : norm.std[c]!;
+    data[i] = (data[i]! / norm.scale - mean) / std;
+  }
+}
+
+/** A training batch: augmented with per-sample seeds hash(runSeed, epoch, sampleIndex), as the preview shows. */
+export async function trainBatch(data: RunData, indices: Int32Array, seed: number, epoch: number): Promise<FloatBatch> {
+  const pixels = toFloat(await data.train.read(indices));
+  const labels = Int32Array.from(indices, (i) => data.train.labels[i]!);
+  if (!data.pipeline) {
+    normaliseForEval(pixels, data.channels, null);
+    return { data: pixels, labels, n: indices.length };
+  }
+  const out = applyPipeline(data.pipeline, { data: pixels, n: indices.length, h: data.height, w: data.width, c: data.channels }, batchSeeds(seed, epoch, indices));
+  return { data: out.data, labels, n: indices.length };
+}
+
+/** An evaluation batch (no random augmentation). */
+export async function evalBatch(data: RunData, reader: DatasetReader, indices: Int32Array): Promise<FloatBatch> {
+  const pixels = toFloat(await reader.read(indices));
+  normaliseForEval(pixels, data.channels, data.pipeline);
+  return { data: pixels, labels: Int32Array.from(indices, (i) => reader.labels[i]!), n: indices.length };
+}

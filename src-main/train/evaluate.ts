@@ -1,0 +1,82 @@
+/** Evaluation and BatchNorm re-estimation. */
+import * as tf from '@tensorflow/tfjs-core';
+import { forward, type BatchStats, type Model } from '../nn/forward.ts';
+import type { DatasetReader } from '../datasets/reader.ts';
+import { evalBatch, trainBatch, type RunData } from './data.ts';
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  count: number;
+}
+
+/** Loss and top-1 accuracy in inference mode over the given reader indices. */
+export async function evaluate(model: Model, data: RunData, reader: DatasetReader, indices: Int32Array, batchSize: number, signal?: AbortSignal): Promise<EvalResult> {
+  let lossSum = 0;
+  let correct = 0;
+  for (let start = 0; start < indices.length; start += batchSize) {
+    if (signal?.aborted) throw new Error('cancelled');
+    const idx = indices.subarray(start, start + batchSize);
+    const b = await evalBatch(data, reader, idx);
+    const [loss, hits] = tf.tidy(() => {
+      const x = tf.tensor4d(b.data, [b.n, data.height, data.width, data.channels]);
+      const { logits } = forward(model, x, { training: false });
+      const labels = tf.tensor1d(b.labels, 'int32');
+      const l = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, model.spec.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
+      const c = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
+      return [l.dataSync()[0]!, c.dataSync()[0]!];
+    });
+    lossSum += loss;
+    correct += hits;
+  }
+  const n = indices.length;
+  return { loss: n ? lossSum / n : 0, accuracy: n ? correct / n : 0, count: n };
+}
+
+/**
+ * Re-estimates BatchNorm running statistics as the plain average over
+ * `batches` training batches (no augmentation randomness beyond the run's
+ * seeded pipeline), runs `fn`, then restores the previous statistics so the
+ * model (and a resumed run) is unchanged.
+ */
+export async function withRecalibratedBn<T>(model: Model, data: RunData, batchSize: number, batches: number, seed: number, fn: () => Promise<T>): Promise<T> {
+  const bnNodes = model.spec.nodes.filter((n) => n.op === 'batchNorm' && !n.frozen);
+  const saved = new Map<string, tf.Tensor>();
+  for (const n of bnNodes) {
+    for (const leaf of ['movingMean', 'movingVariance']) saved.set(`${n.name}/${leaf}`, tf.clone(model.weights.get(`${n.name}/${leaf}`)!));
+  }
+  const sums = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>();
+  try {
+    const n = Math.min(batches, Math.floor(data.trainIdx.length / batchSize) || 1);
+    for (let b = 0; b < n; b++) {
+      const idx = data.trainIdx.subarray(b * batchSize, (b + 1) * batchSize);
+      const batch = await trainBatch(data, idx, seed, -1);
+      const stats: BatchStats = new Map();
+      tf.tidy(() => {
+        forward(model, tf.tensor4d(batch.data, [batch.n, data.height, data.width, data.channels]), { training: true, batchStats: stats, seed });
+      });
+      for (const [name, s] of stats) {
+        const unbias = s.count > 1 ? s.count / (s.count - 1) : 1;
+        const prev = sums.get(name);
+        const mean = tf.tidy(() => (prev ? tf.add(prev.mean, s.mean) : tf.clone(s.mean)));
+        const variance = tf.tidy(() => (prev ? tf.add(prev.variance, tf.mul(s.variance, unbias)) : tf.mul(s.variance, unbias)));
+        if (prev) tf.dispose([prev.mean, prev.variance]);
+        sums.set(name, { mean, variance });
+        tf.dispose([s.mean, s.variance]);
+      }
+    }
+    for (const [name, s] of sums) {
+      tf.tidy(() => {
+        (model.weights.get(`${name}/movingMean`) as tf.Variable).assign(tf.div(s.mean, n));
+        (model.weights.get(`${name}/movingVariance`) as tf.Variable).assign(tf.div(s.variance, n));
+      });
+    }
+    return await fn();
+  } finally {
+    for (const s of sums.values()) tf.dispose([s.mean, s.variance]);
+    for (const [key, t] of saved) {
+      (model.weights.get(key) as tf.Variable).assign(t);
+      t.dispose();
+    }
+  }
+}

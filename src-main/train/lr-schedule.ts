@@ -1,0 +1,24 @@
+/** Learning rate at a point of training, from the config's schedule and warm-up. */
+import type { TrainConfig } from '../common/contract/training.ts';
+
+/** epoch: 0-based; step: 0-based inside the epoch. */
+export function learningRate(cfg: Pick<TrainConfig, 'optimizer' | 'schedule' | 'warmup' | 'epochs'>, epoch: number, step: number, stepsPerEpoch: number): number {
+  const base = cfg.optimizer.lr;
+  const warm = cfg.warmup?.epochs ?? 0;
+  if (epoch < warm) {
+    if (cfg.warmup?.lr !== undefined) return cfg.warmup.lr;
+    return (base * (epoch * stepsPerEpoch + step + 1)) / (warm * stepsPerEpoch);
+  }
+  const s = cfg.schedule;
+  switch (s.kind) {
+    case 'constant':
+      return base;
+    case 'step':
+      return base * Math.pow(s.gamma, s.milestones.filter((m) => epoch >= m).length);
+    case 'cosine': {
+      const span = Math.max(1, cfg.epochs - warm);
+      const t = (epoch - warm) / span;
+      return s.minLr + ((base - s.minLr) * (1 + Math.cos(Math.PI * t))) / 2;
+    }
+  }
+}

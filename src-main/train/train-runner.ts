@@ -1,0 +1,227 @@
+/**
+ * The `train` job: baseline training, fine-tuning, and SFP / PSFP soft
+ * filter pruning, resumable from per-epoch checkpoints. Runs in the job
+ * process; every database write goes through ctx.record / onComplete.
+ *
+ * Determinism: weights come from hash(seed), the epoch's sample order from
+ * hash(seed, epoch), augmentation from hash(seed, epoch, sample), PatchShuffle
+ * from hash(seed, epoch, step); a checkpoint holds weights, BN statistics and
+ * momentum. So a run resumed after a cancel or crash ends with the same
+ * weights as an uninterrupted one (same backend).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { JobRunContext } from '../jobs/types.ts';
+import { trainConfigSchema, type TrainConfig, type TrainMetrics, type TrainResult } from '../common/contract/training.ts';
+import type { MetricPoint } from '../common/contract/jobs.ts';
+import type { Model } from '../nn/forward.ts';
+import { expectedWeights, type GraphSpec } from '../nn/graph.ts';
+import { disposeModel, initModel } from '../nn/init.ts';
+import { loadModel, saveModel } from '../nn/model-file.ts';
+import { hashSeed, mulberry32, permutation } from '../nn/rng.ts';
+import { buildSpec } from '../models/specs.ts';
+import { getModelRow } from '../models/model-rows.ts';
+import { applySfpMask } from '../prune/sfp-mask.ts';
+import { fitPsfp, psfpRate } from '../prune/psfp-schedule.ts';
+import { selectLayers, type LayerSelection } from '../prune/selection.ts';
+import { countCost, paperStyleReduction } from '../prune/flops.ts';
+import { openRunData, trainBatch, type RunData } from './data.ts';
+import { evaluate, withRecalibratedBn, type EvalResult } from './evaluate.ts';
+import { Sgd } from './sgd.ts';
+import { trainStep } from './step.ts';
+import { learningRate } from './lr-schedule.ts';
+import { checkpointDir, latestCheckpoint, loadCheckpoint, saveCheckpoint, type RunState } from './checkpoint.ts';
+import type { FilterRecordFile } from './filter-history.ts';
+
+class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/** The model the run starts from: a registry architecture (seeded init) or a workspace model. */
+function initialModel(cfg: TrainConfig, data: RunData, ctx: JobRunContext<unknown>): { model: Model; arch: string } {
+  if (cfg.model) {
+    const spec = buildSpec(cfg.model.arch, { ...cfg.model.options, inputSize: [data.height, data.width], channels: data.channels, numClasses: data.numClasses });
+    return { model: initModel(spec, hashSeed(cfg.seed, 1)), arch: cfg.model.arch };
+  }
+  const row = getModelRow(ctx.readDb(), cfg.parentModelId!, 'parentModelId');
+  const { model } = loadModel(path.resolve(ctx.workspaceDir, row.dir));
+  const s = model.spec;
+  if (s.input.height !== data.height || s.input.width !== data.width || s.input.channels !== data.channels || s.numClasses !== data.numClasses) {
+    disposeModel(model);
+    throw new Error(`parentModelId: model ${row.id} takes ${s.input.height}x${s.input.width}x${s.input.channels} images and ${s.numClasses} classes; the data is ${data.height}x${data.width}x${data.channels} with ${data.numClasses}.`);
+  }
+  return { model, arch: s.arch };
+}
+
+function selection(cfg: TrainConfig): LayerSelection {
+  const sel: LayerSelection = {};
+  if (cfg.prune?.roles) sel.roles = cfg.prune.roles;
+  if (cfg.prune?.layerRates) sel.layerRates = cfg.prune.layerRates;
+  return sel;
+}
+
+function methodOf(cfg: TrainConfig): string {
+  return cfg.prune ? cfg.prune.method : cfg.parentModelId ? 'finetune' : 'baseline';
+}
+
+export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise<TrainResult> {
+  const cfg = trainConfigSchema.parse(ctx.params);
+  const check = (): void => {
+    if (ctx.signal.aborted) throw new Cancelled();
+  };
+  const data = await openRunData(ctx.readDb(), cfg.model?.options.inputSize && !cfg.dataset.inputSize ? { ...cfg, dataset: { ...cfg.dataset, inputSize: cfg.model.options.inputSize } } : cfg);
+  ctx.log(`Data: ${data.trainIdx.length} training, ${data.valIdx.length} validation, ${data.testIdx.length} test images of ${data.height}x${data.width}x${data.channels}, ${data.numClasses} classes.`);
+
+  const sgd = new Sgd(cfg.optimizer);
+  let model: Model;
+  let arch: string;
+  let state: RunState;
+  const resumeFrom = ctx.resume ? latestCheckpoint(ctx.resume.fromJobDir) : null;
+  if (resumeFrom) {
+    ({ model, state } = loadCheckpoint(resumeFrom.dir, sgd));
+    arch = model.spec.arch;
+    ctx.log(`Resuming from ${resumeFrom.dir} after epoch ${state.epoch}.`);
+  } else {
+    ({ model, arch } = initialModel(cfg, data, ctx as JobRunContext<unknown>));
+    state = { epoch: 0, history: [], pruneRates: [], trainSeconds: 0 };
+    if (ctx.resume) ctx.log('No checkpoint to resume from; starting from the beginning.', 'warn');
+  }
+
+  try {
+    const spec: GraphSpec = model.spec;
+    const prune = cfg.prune;
+    const curve = prune?.method === 'psfp' ? fitPsfp(prune.rate, cfg.epochs, prune.d) : null;
+    const rateAt = (epoch: number): number => (!prune ? 0 : curve ? psfpRate(curve, epoch) : prune.rate);
+    const roles = new Map(spec.nodes.flatMap((n) => (n.op === 'conv2d' ? [[n.name, n.role] as const] : [])));
+
+    /** SFP step: recompute masks at `epoch` (0 = before training), and record norms and zeroed filters for the heatmap. */
+    const mask = async (epoch: number): Promise<void> => {
+      const rate = rateAt(epoch);
+      const records = applySfpMask(model, selectLayers(spec, rate, selection(cfg)));
+      const file = path.join(ctx.jobDir, 'prune', `epoch-${String(epoch).padStart(4, '0')}.json`);
+      mkdirSync(path.dirname(file), { recursive: true });
+      const body: FilterRecordFile = { epoch, rate, layers: [...records].map(([name, r]) => ({ name, role: roles.get(name) ?? 'other', rate: r.rate, norms: r.norms, zeroed: r.zeroed })) };
+      writeFileSync(file, JSON.stringify(body));
+      await ctx.record('prune-filters', { file, epoch, rate });
+      state.pruneRates.push({ epoch, rate });
+    };
+    if (prune && !resumeFrom) await mask(0);
+
+    const params = new Map(expectedWeights(spec).filter((w) => w.trainable).map((w) => [w.name, model.weights.get(w.name) as tf.Variable]));
+    const n = data.trainIdx.length;
+    const batchSize = Math.min(cfg.batchSize, n);
+    // Drop the last partial batch (as drop_last): tiny batches make BatchNorm statistics meaningless.
+    const stepsPerEpoch = Math.max(1, Math.floor(n / batchSize));
+    const valBatches = prune?.bnRecalibrationBatches ?? 0;
+
+    for (let epoch = state.epoch; epoch < cfg.epochs; epoch++) {
+      const order = permutation(n, mulberry32(hashSeed(cfg.seed, epoch, 2)));
+      const started = performance.now();
+      let lossSum = 0;
+      let correct = 0;
+      let seen = 0;
+      let lr = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        check();
+        const idx = Int32Array.from(order.subarray(step * batchSize, (step + 1) * batchSize), (i) => data.trainIdx[i]!);
+        const batch = await trainBatch(data, idx, cfg.seed, epoch);
+        lr = learningRate(cfg, epoch, step, stepsPerEpoch);
+        const r = trainStep(model, params, sgd, batch, [data.height, data.width, data.channels], lr, hashSeed(cfg.seed, epoch, step, 3));
+        lossSum += r.loss * batch.n;
+        correct += r.correct;
+        seen += batch.n;
+        const elapsed = (performance.now() - started) / 1000;
+        const done = epoch - state.epoch + (step + 1) / stepsPerEpoch;
+        const left = cfg.epochs - state.epoch - done;
+        ctx.progress({
+          fraction: (epoch + (step + 1) / stepsPerEpoch) / cfg.epochs,
+          step: `epoch ${epoch + 1}/${cfg.epochs}, batch ${step + 1}/${stepsPerEpoch}, loss ${(lossSum / seen).toFixed(3)}`,
+          throughput: { value: seen / Math.max(elapsed, 1e-6), unit: 'img/s' },
+          etaSeconds: done > 0 ? (elapsed / ((step + 1) / stepsPerEpoch)) * left : null,
+        });
+      }
+      const seconds = (performance.now() - started) / 1000;
+      state.trainSeconds += seconds;
+      const done = epoch + 1;
+      if (prune && (done % prune.interval === 0 || done === cfg.epochs)) await mask(done);
+      check();
+      const val: EvalResult | null = data.valIdx.length ? await evaluate(model, data, data.train, data.valIdx, cfg.evalBatchSize, ctx.signal) : null;
+      const valBn = prune && val && valBatches > 0 ? await withRecalibratedBn(model, data, batchSize, valBatches, hashSeed(cfg.seed, done, 4), () => evaluate(model, data, data.train, data.valIdx, cfg.evalBatchSize, ctx.signal)) : null;
+      const row: Record<string, number | null> = {
+        epoch: done,
+        loss: lossSum / seen,
+        accuracy: correct / seen,
+        lr,
+        epoch_seconds: seconds,
+        images_per_second: seen / seconds,
+        val_loss: val?.loss ?? null,
+        val_accuracy: val?.accuracy ?? null,
+        val_accuracy_bn: valBn?.accuracy ?? null,
+        prune_rate: prune ? rateAt(done) : null,
+      };
+      state.history.push(row);
+      state.epoch = done;
+      const points: MetricPoint[] = Object.entries(row)
+        .filter((e): e is [string, number] => e[0] !== 'epoch' && e[1] !== null)
+        .map(([name, value]) => ({ step: done, epoch: done, name, value }));
+      ctx.metrics(points);
+      ctx.log(`epoch ${done}/${cfg.epochs}: loss ${row.loss!.toFixed(4)} acc ${(row.accuracy! * 100).toFixed(2)}%${val ? ` val ${(val.accuracy * 100).toFixed(2)}%` : ''}${valBn ? ` (BN re-estimated ${(valBn.accuracy * 100).toFixed(2)}%)` : ''} ${row.images_per_second!.toFixed(1)} img/s`);
+      const dir = checkpointDir(ctx.jobDir, done);
+      await saveCheckpoint(dir, model, sgd, state);
+      await ctx.record('checkpoint', { dir, epoch: done });
+    }
+
+    // Final evaluation on the test split (after the last mask), plus BN re-estimated accuracy for pruned runs.
+    const last = state.history[state.history.length - 1] ?? {};
+    const test = data.test && data.testIdx.length ? await evaluate(model, data, data.test, data.testIdx, cfg.evalBatchSize, ctx.signal) : null;
+    let accuracyBn: number | null = null;
+    if (prune && valBatches > 0) {
+      const target = test && data.test ? { reader: data.test, idx: data.testIdx } : data.valIdx.length ? { reader: data.train, idx: data.valIdx } : null;
+      if (target) accuracyBn = (await withRecalibratedBn(model, data, batchSize, valBatches, hashSeed(cfg.seed, cfg.epochs, 5), () => evaluate(model, data, target.reader, target.idx, cfg.evalBatchSize, ctx.signal))).accuracy;
+    }
+    const finalPoints: MetricPoint[] = [];
+    if (test) finalPoints.push({ step: cfg.epochs, epoch: cfg.epochs, name: 'test_accuracy', value: test.accuracy }, { step: cfg.epochs, epoch: cfg.epochs, name: 'test_loss', value: test.loss });
+    if (accuracyBn !== null) finalPoints.push({ step: cfg.epochs, epoch: cfg.epochs, name: 'test_accuracy_bn', value: accuracyBn });
+    if (finalPoints.length) ctx.metrics(finalPoints);
+
+    const cost = countCost(spec);
+    const metrics: TrainMetrics = {
+      accuracy: test?.accuracy ?? last.val_accuracy ?? 0,
+      valAccuracy: last.val_accuracy ?? null,
+      valLoss: last.val_loss ?? null,
+      testAccuracy: test?.accuracy ?? null,
+      testLoss: test?.loss ?? null,
+      accuracyBnRecalibrated: accuracyBn,
+      trainLoss: last.loss ?? 0,
+      trainAccuracy: last.accuracy ?? 0,
+      imagesPerSecond: state.history.reduce((a, h) => a + (h.images_per_second ?? 0), 0) / Math.max(1, state.history.length),
+      seconds: state.trainSeconds,
+      params: cost.params,
+      macs: cost.macs,
+      flopsReductionPaper: prune ? paperStyleReduction(spec, prune.rate, selection(cfg)).reduction : null,
+    };
+    const modelDir = path.join(ctx.jobDir, 'model');
+    await saveModel(model, modelDir, { kind: 'trained', method: methodOf(cfg), metrics, classNames: data.classNames });
+    const method = methodOf(cfg);
+    return {
+      epochs: cfg.epochs,
+      metrics,
+      model: {
+        dir: path.relative(ctx.workspaceDir, modelDir),
+        name: cfg.name ?? `${arch} ${method}${prune ? ` ${Math.round(prune.rate * 100)}%` : ''} (dataset ${cfg.dataset.id})`,
+        arch,
+        method,
+        rate: prune ? prune.rate : null,
+        parentModelId: cfg.parentModelId ?? null,
+        datasetId: cfg.dataset.id,
+      },
+      pruneRates: state.pruneRates,
+    };
+  } finally {
+    disposeModel(model);
+    sgd.dispose();
+  }
+}
