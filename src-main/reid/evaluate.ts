@@ -174,3 +174,16 @@ export function cmcAt(cmc: Float64Array, rank: number): number {
   if (cmc.length === 0) return 0;
   return cmc[Math.min(rank, cmc.length) - 1];
 }
+
+/** CMC curve from first-good ranks (0 = never): the same rule as evaluateDistances, for results merged over query chunks. */
+export function cmcFromFirstGoodRanks(firstGoodRank: Int32Array, maxRank: number): Float64Array {
+  const n = firstGoodRank.length;
+  const hits = new Float64Array(Math.max(1, maxRank));
+  for (const r of firstGoodRank) if (r > 0 && r <= hits.length) hits[r - 1] += 1;
+  let cumulative = 0;
+  for (let k = 0; k < hits.length; k++) {
+    cumulative += hits[k];
+    hits[k] = n === 0 ? 0 : cumulative / n;
+  }
+  return hits;
+}

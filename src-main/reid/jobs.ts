@@ -1,4 +1,83 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { AnyJobSpec } from '../jobs/types.ts';
+import { defineJob } from '../jobs/types.ts';
+import { reidTrainSchema, reidEvalSchema } from '../common/contract/reid.ts';
+import type { ReidTrainParams, ReidEvalParams } from '../common/contract/reid.ts';
+import { ApiError } from '../common/contract/errors.ts';
+import { insertArtifact } from '../core/artifacts.ts';
+import { datasetFacts, requireEvalSplit, requireReidLabels, trainingSplit } from './dataset-checks.ts';
+import type { ReidTrainResult } from './train-runner.ts';
+import type { ReidEvalResult } from './eval-runner.ts';
 
 /** Job kinds of this domain. Spec files import no TF.js: runners load lazily in the job process. */
-export const reidJobSpecs: AnyJobSpec[] = [];
+
+export const reidTrainJob = defineJob<ReidTrainParams, ReidTrainResult>({
+  kind: 'reid.train',
+  params: reidTrainSchema,
+  title: (p) => `IDE ${p.arch}${p.lmpParts > 0 ? `+LMP${p.lmpParts}` : ''} on dataset ${p.datasetId}`,
+  resource: 'compute',
+  resumable: false,
+  preflight(p, ws) {
+    const facts = datasetFacts(ws.db, p.datasetId, 'datasetId');
+    requireReidLabels(facts, trainingSplit(facts), 'datasetId', false);
+    // The registry's ImageNet ResNets downsample 32x.
+    if (Math.min(...p.imageSize) < 32) throw new ApiError('invalid_request', `imageSize: ${p.imageSize.join('x')} is below the 32 pixels an ImageNet ResNet needs on each side.`, 'imageSize');
+    if (p.lmpParts > 0 && p.imageSize[0] / 32 < p.lmpParts) {
+      throw new ApiError('invalid_request', `lmpParts: ${p.lmpParts} stripes need a last feature map at least ${p.lmpParts} rows high; ${p.imageSize[0]}px images give ${Math.ceil(p.imageSize[0] / 32)}.`, 'lmpParts');
+    }
+  },
+  load: () => import('./train-runner.ts'),
+  onComplete(ctx, r) {
+    const metrics = {
+      reid: true,
+      lmpParts: r.lmpParts,
+      featureDim: r.featureDim,
+      numClasses: r.numClasses,
+      imageSize: r.imageSize,
+      freezeBatchNorm: r.freezeBatchNorm,
+      trainLoss: r.finalLoss,
+      trainAccuracy: r.finalAccuracy,
+      personIds: r.personIds,
+    };
+    // The graph spec as saved with the weights (model.json), read without loading TF.js.
+    const spec = JSON.stringify((JSON.parse(readFileSync(path.join(r.modelDir, 'model.json'), 'utf8')) as { spec: unknown }).spec);
+    const info = ctx.ws.db
+      .prepare("INSERT INTO models (name, arch, spec, dir, dataset_id, job_id, method, metrics) VALUES (?, ?, ?, ?, ?, ?, 'ide', ?)")
+      .run(r.name, r.arch, spec, ctx.ws.relative(r.modelDir), r.datasetId, ctx.jobId, JSON.stringify(metrics));
+    const modelId = Number(info.lastInsertRowid);
+    insertArtifact(ctx.ws, { kind: 'weights', absPath: path.join(r.modelDir, 'weights.bin'), jobId: ctx.jobId, modelId, meta: { method: 'ide' } });
+  },
+});
+
+export const reidEvalJob = defineJob<ReidEvalParams, ReidEvalResult>({
+  kind: 'reid.eval',
+  params: reidEvalSchema,
+  title: (p) => `Re-ID eval of model ${p.modelId} on dataset ${p.queryDatasetId}${p.galleryDatasetId === p.queryDatasetId ? '' : ` / ${p.galleryDatasetId}`}`,
+  resource: 'compute',
+  resumable: false,
+  preflight(p, ws) {
+    const model = ws.db.prepare('SELECT method FROM models WHERE id = ?').get(p.modelId) as { method: string | null } | undefined;
+    if (!model) throw new ApiError('not_found', `modelId: model ${p.modelId} does not exist.`, 'modelId');
+    if (model.method !== 'ide') throw new ApiError('invalid_request', `modelId: model ${p.modelId} is not a re-ID (IDE) model (method ${model.method ?? 'none'}).`, 'modelId');
+    requireEvalSplit(datasetFacts(ws.db, p.queryDatasetId, 'queryDatasetId'), 'query', 'queryDatasetId');
+    requireEvalSplit(datasetFacts(ws.db, p.galleryDatasetId, 'galleryDatasetId'), 'gallery', 'galleryDatasetId');
+  },
+  load: () => import('./eval-runner.ts'),
+  onComplete(ctx, r) {
+    insertArtifact(ctx.ws, {
+      kind: 'reid-eval',
+      absPath: r.rankingFile,
+      jobId: ctx.jobId,
+      modelId: r.modelId,
+      datasetId: r.queryDatasetId,
+      meta: { queryDatasetId: r.queryDatasetId, galleryDatasetId: r.galleryDatasetId, rank1: r.metrics.rank1, mAP: r.metrics.mAP },
+    });
+    // The model's own record shows its latest evaluation.
+    ctx.ws.db
+      .prepare("UPDATE models SET metrics = json_set(metrics, '$.lastEval', json(?)) WHERE id = ?")
+      .run(JSON.stringify({ evalJobId: ctx.jobId, queryDatasetId: r.queryDatasetId, rank1: r.metrics.rank1, rank5: r.metrics.rank5, rank10: r.metrics.rank10, rank20: r.metrics.rank20, mAP: r.metrics.mAP }), r.modelId);
+  },
+});
+
+export const reidJobSpecs: AnyJobSpec[] = [reidTrainJob, reidEvalJob];

@@ -23,9 +23,10 @@ export const reidTrainSchema = z
     /** Base width of the ResNet (64 = ImageNet ResNet); smaller for CPU. */
     width: z.number().int().min(4).max(64).default(64),
     /**
-     * BatchNorm frozen (statistics and affine parameters fixed), as the authors
-     * insist for IDE fine-tuning. Without pretrained weights the frozen BN is an
-     * identity transform; see src-main/reid/README.md.
+     * BatchNorm frozen: running statistics fixed (inference-mode BN while
+     * training; the scale and shift still learn), as the authors insist for IDE
+     * fine-tuning. Without ImageNet weights (none offline) the frozen statistics
+     * are the initial 0/1; see src-main/reid/README.md.
      */
     freezeBatchNorm: z.boolean().default(true),
     /** Local max pooling: features = concatenated max-pooled horizontal parts (0 = global average pooling). */
