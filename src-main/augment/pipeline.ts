@@ -100,6 +100,8 @@ export function lastNormalize(pipeline: ResolvedPipeline): { mean: number[]; std
  */
 export function applyToImage(pipeline: ResolvedPipeline, image: Image, seed: number): { image: Image; params: DrawnParams } {
   let img = image;
+  // Whether img.data is a buffer this call allocated (then same-shape steps may write into it).
+  let owned = false;
   const steps: DrawnStep[] = [];
   pipeline.steps.forEach((step, i) => {
     if (!step.enabled) {
@@ -108,7 +110,12 @@ export function applyToImage(pipeline: ResolvedPipeline, image: Image, seed: num
     }
     const rng = new Rng(hashSeed(seed, i));
     const params = step.transform.makeParams(rng, { h: img.h, w: img.w, c: img.c }, step.options) as Record<string, unknown>;
-    img = step.transform.apply(img, params);
+    if (owned && step.transform.applyInPlace) step.transform.applyInPlace(img, params);
+    else {
+      const next = step.transform.apply(img, params);
+      owned ||= next !== img;
+      img = next;
+    }
     steps.push({ transform: step.transform.name, enabled: true, params });
   });
   return { image: img, params: { seed, steps } };

@@ -5,6 +5,7 @@ import type { JobRunContext } from '../jobs/types.ts';
 import { detectFormats, importers } from './formats/registry.ts';
 import type { ImportContext, IndexedSample, ImportOutput } from './formats/types.ts';
 import { emptyCounts } from './dataset-info.ts';
+import { canonicalRoot } from './roots.ts';
 
 /** What the runner hands to the writer process (onComplete) besides the report. */
 export interface ImportJobResult {
@@ -60,7 +61,7 @@ export function chooseFormat(root: string, requested: DatasetFormat | 'auto'): {
  */
 export default async function runImport(ctx: JobRunContext<DatasetImportParams>): Promise<ImportJobResult> {
   const started = Date.now();
-  const root = path.resolve(ctx.params.path);
+  const root = canonicalRoot(ctx.params.path);
   let st;
   try {
     st = statSync(root);

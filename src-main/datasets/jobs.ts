@@ -7,6 +7,7 @@ import type { AnyJobSpec } from '../jobs/types.ts';
 import { defineJob } from '../jobs/types.ts';
 import type { ImportJobResult } from './import-runner.ts';
 import { commitImport, datasetsWithRoot } from './import-writer.ts';
+import { canonicalRoot } from './roots.ts';
 
 export const datasetImportJob = defineJob<DatasetImportParams, ImportJobResult>({
   kind: 'dataset.import',
@@ -15,7 +16,7 @@ export const datasetImportJob = defineJob<DatasetImportParams, ImportJobResult>(
   resource: 'io',
   resumable: false,
   preflight(p, ws) {
-    const root = path.resolve(p.path);
+    const root = canonicalRoot(p.path);
     if (!existsSync(root)) throw new ApiError('invalid_request', `${root} does not exist.`, 'path');
     if (!statSync(root).isDirectory()) throw new ApiError('invalid_request', `${root} is not a folder.`, 'path');
     const clash = datasetsWithRoot(ws, root);

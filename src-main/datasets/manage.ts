@@ -6,11 +6,12 @@ import type { Workspace } from '../core/workspace.ts';
 import { parseInfo } from './dataset-info.ts';
 import { detectFormats } from './formats/registry.ts';
 import { datasetsWithRoot } from './import-writer.ts';
+import { canonicalRoot } from './roots.ts';
 import { forgetBlob } from './pixels.ts';
 import { datasetRow } from './queries.ts';
 
 export function detect(ws: Workspace, p: string): FormatDetection {
-  const root = path.resolve(p);
+  const root = canonicalRoot(p);
   const candidates = detectFormats(root);
   const clash = datasetsWithRoot(ws, root)[0];
   return { path: root, format: candidates[0]?.format ?? null, candidates, alreadyImported: clash ? { datasetId: clash.id, name: clash.name } : null };

@@ -49,6 +49,13 @@ describe('every registered transform', () => {
     // Kernels never write into their input (the loader reuses the batch buffer).
     expect(Array.from(image.data)).toEqual(Array.from(before));
 
+    // The in-place variant the pipeline uses on its own buffers gives exactly the same pixels.
+    if (t.applyInPlace) {
+      const copy = { ...image, data: Float32Array.from(image.data) };
+      t.applyInPlace(copy, a.params);
+      expect(Array.from(copy.data)).toEqual(Array.from(a.out.data));
+    }
+
     if (t.random) {
       // Some seed among a few must draw different params (a random transform that never varies is broken).
       const half = t.params.some((p) => p.name === 'p') ? { p: 0.5 } : {};

@@ -1,4 +1,5 @@
 import type { Transform } from './types.ts';
+import { copyThen } from './types.ts';
 
 export interface HorizontalFlipOptions {
   p: number;
@@ -17,19 +18,22 @@ export const horizontalFlip: Transform<HorizontalFlipOptions, HorizontalFlipPara
   changesShape: false,
   outputShape: (shape) => shape,
   makeParams: (rng, _shape, o) => ({ flip: rng.chance(o.p) }),
-  apply(image, params) {
-    if (!params.flip) return image;
+  applyInPlace(image, params) {
+    if (!params.flip) return;
     const { h, w, c } = image;
-    const src = image.data;
-    const data = new Float32Array(src.length);
+    const d = image.data;
     for (let y = 0; y < h; y++) {
       const row = y * w * c;
-      for (let x = 0; x < w; x++) {
-        const to = row + x * c;
-        const from = row + (w - 1 - x) * c;
-        for (let ch = 0; ch < c; ch++) data[to + ch] = src[from + ch]!;
+      for (let x = 0; x < w >> 1; x++) {
+        const a = row + x * c;
+        const b = row + (w - 1 - x) * c;
+        for (let ch = 0; ch < c; ch++) {
+          const t = d[a + ch]!;
+          d[a + ch] = d[b + ch]!;
+          d[b + ch] = t;
+        }
       }
     }
-    return { data, h, w, c };
   },
+  apply: (image, params) => copyThen(horizontalFlip.applyInPlace!, (p: HorizontalFlipParams) => !p.flip)(image, params),
 };

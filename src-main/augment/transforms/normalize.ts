@@ -1,4 +1,5 @@
 import type { Transform } from './types.ts';
+import { copyThen } from './types.ts';
 
 /** (x / scale - mean) / std per channel; pixels enter as 0..255, so scale 255 matches torchvision's ToTensor + Normalize. */
 export interface NormalizeOptions {
@@ -30,7 +31,7 @@ export const normalize: Transform<NormalizeOptions, NormalizeParams> = {
   },
   outputShape: (shape) => shape,
   makeParams: (_rng, _shape, o) => ({ mean: o.mean, std: o.std, scale: o.scale }),
-  apply(image, p) {
+  applyInPlace(image, p) {
     const { c } = image;
     for (const [name, list] of [['mean', p.mean], ['std', p.std]] as const) {
       if (list.length !== 1 && list.length !== c) throw new Error(`normalize: ${name} has ${list.length} values, the image has ${c} channels`);
@@ -43,9 +44,8 @@ export const normalize: Transform<NormalizeOptions, NormalizeParams> = {
       mul[ch] = 1 / (p.scale * std);
       add[ch] = -mean / std;
     }
-    const src = image.data;
-    const data = new Float32Array(src.length);
-    for (let i = 0; i < src.length; i += c) for (let ch = 0; ch < c; ch++) data[i + ch] = src[i + ch]! * mul[ch]! + add[ch]!;
-    return { data, h: image.h, w: image.w, c };
+    const d = image.data;
+    for (let i = 0; i < d.length; i += c) for (let ch = 0; ch < c; ch++) d[i + ch] = d[i + ch]! * mul[ch]! + add[ch]!;
   },
+  apply: (image, p) => copyThen(normalize.applyInPlace!, () => false)(image, p),
 };

@@ -1,4 +1,5 @@
 import type { Transform } from './types.ts';
+import { copyThen } from './types.ts';
 import { Rng } from '../rng.ts';
 
 /** PatchShuffle (Kang et al., arXiv 1707.07103): permute pixels INSIDE each n x n patch. */
@@ -47,15 +48,18 @@ export const patchShuffle: Transform<PatchShuffleOptions, PatchShuffleParams> = 
     for (let u = 0; u < units; u++) applied.push(rng.chance(o.p));
     return { n: o.n, mode: o.mode, applied, permSeed: rng.nextUint32() };
   },
-  apply(image, params) {
-    if (!params.applied.some(Boolean) || params.n < 2) return image;
+  applyInPlace(image, params) {
+    if (!params.applied.some(Boolean) || params.n < 2) return;
     const { h, w, c } = image;
     const n = params.n;
-    const src = image.data;
-    const data = new Float32Array(src);
+    const data = image.data;
     const rng = new Rng(params.permSeed);
     const k = n * n;
     const perm = new Int32Array(k);
+    // Offset of the i-th pixel of a patch from the patch's top-left, in floats.
+    const offset = new Int32Array(k);
+    for (let i = 0; i < k; i++) offset[i] = (Math.floor(i / n) * w + (i % n)) * c;
+    const patch = new Float32Array(k * c);
     const fullRows = Math.floor(h / n) * n;
     const fullCols = Math.floor(w / n) * n;
     // In 'image' mode one permutation moves whole pixels; in 'channel' mode each shuffled channel gets its own.
@@ -65,16 +69,20 @@ export const patchShuffle: Transform<PatchShuffleOptions, PatchShuffleParams> = 
         for (let px = 0; px < fullCols; px += n) {
           for (let i = 0; i < k; i++) perm[i] = i;
           shuffleInPlace(perm, k, rng);
-          for (let i = 0; i < k; i++) {
-            const from = perm[i]!;
-            const dst = ((py + Math.floor(i / n)) * w + px + (i % n)) * c;
-            const srcBase = ((py + Math.floor(from / n)) * w + px + (from % n)) * c;
-            if (channel === -1) for (let ch = 0; ch < c; ch++) data[dst + ch] = src[srcBase + ch]!;
-            else data[dst + channel] = src[srcBase + channel]!;
+          const base = (py * w + px) * c;
+          if (channel === -1) {
+            for (let i = 0; i < k; i++) for (let ch = 0; ch < c; ch++) patch[i * c + ch] = data[base + offset[i]! + ch]!;
+            for (let i = 0; i < k; i++) {
+              const from = perm[i]! * c;
+              for (let ch = 0; ch < c; ch++) data[base + offset[i]! + ch] = patch[from + ch]!;
+            }
+          } else {
+            for (let i = 0; i < k; i++) patch[i] = data[base + offset[i]! + channel]!;
+            for (let i = 0; i < k; i++) data[base + offset[i]! + channel] = patch[perm[i]!]!;
           }
         }
       }
     }
-    return { data, h, w, c };
   },
+  apply: (image, params) => copyThen(patchShuffle.applyInPlace!, (p: PatchShuffleParams) => !p.applied.some(Boolean) || p.n < 2)(image, params),
 };

@@ -1,4 +1,5 @@
 import type { Transform } from './types.ts';
+import { copyThen } from './types.ts';
 import { Rng } from '../rng.ts';
 
 /** Random Erasing (Zhong et al., arXiv 1708.04896); options as in methods.md section 3. */
@@ -78,10 +79,10 @@ export const randomErasing: Transform<RandomErasingOptions, RandomErasingParams>
     }
     return { erase: false, attempts: o.attempts };
   },
-  apply(image, params) {
-    if (!params.erase) return image;
+  applyInPlace(image, params) {
+    if (!params.erase) return;
     const { w, c } = image;
-    const data = new Float32Array(image.data);
+    const data = image.data;
     if (params.fill === 'constant' && params.value.length !== 1 && params.value.length !== c) {
       throw new Error(`randomErasing: value has ${params.value.length} entries, the image has ${c} channels`);
     }
@@ -110,6 +111,6 @@ export const randomErasing: Transform<RandomErasingOptions, RandomErasingParams>
         }
       }
     }
-    return { data, h: image.h, w, c };
   },
+  apply: (image, params) => copyThen(randomErasing.applyInPlace!, (p: RandomErasingParams) => !p.erase)(image, params),
 };

@@ -36,6 +36,22 @@ export interface Transform<O, P> {
   outputShape(shape: Shape, options: O): Shape;
   makeParams(rng: Rng, shape: Shape, options: O): P;
   apply(image: Image, params: P): Image;
+  /**
+   * Optional same-shape variant writing into `image.data`: the pipeline uses it
+   * on buffers it owns (never the caller's), saving an allocation and a copy
+   * per step. Must give exactly what `apply` gives.
+   */
+  applyInPlace?(image: Image, params: P): void;
+}
+
+/** `apply` built from `applyInPlace`: copy, then modify the copy (one implementation of the math). */
+export function copyThen<P>(inPlace: (image: Image, params: P) => void, isIdentity: (params: P) => boolean): (image: Image, params: P) => Image {
+  return (image, params) => {
+    if (isIdentity(params)) return image;
+    const out = { data: new Float32Array(image.data), h: image.h, w: image.w, c: image.c };
+    inPlace(out, params);
+    return out;
+  };
 }
 
 // The registry holds transforms of different option/param types side by side;

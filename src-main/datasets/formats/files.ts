@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import path from 'node:path';
 import { imageSize } from 'image-size';
@@ -134,7 +134,7 @@ export function probeImage(ctx: ImportContext, relPath: string): Pick<IndexedSam
     return null;
   }
   try {
-    const st = statSync(abs);
+    const st = fstatSync(fd);
     if (st.size === 0) {
       ctx.problem(relPath, 'corrupt_image', 'empty file (0 bytes)');
       return null;

@@ -25,7 +25,9 @@ function pairs(root: string): IdxPair[] {
     else labels.set(prefix, name);
   }
   for (const [prefix, p] of found) p.labels = labels.get(prefix) ?? null;
-  return [...found.values()].sort((a, b) => a.prefix.localeCompare(b.prefix));
+  // Training files first (the import order is the sample order readers and the grid use).
+  const rank = (p: IdxPair): number => ['train', 'val', 'test'].indexOf(splitOf(p.prefix));
+  return [...found.values()].sort((a, b) => rank(a) - rank(b) || a.prefix.localeCompare(b.prefix));
 }
 
 function splitOf(prefix: string): string {
