@@ -42,7 +42,7 @@ const transforms: TransformInfo[] = [
 function preview(req: Req<'augment.preview'>): PreviewResult {
   const ids = req.sampleIds ?? [11, 12];
   return {
-    datasetId: req.datasetId, seed: req.seed ?? 0, epoch: req.epoch ?? 0, display: 'clamp',
+    datasetId: req.datasetId, seed: req.seed ?? 0, epoch: req.epoch ?? 0, display: 'clamp', split: 'train', inputSize: [32, 32],
     items: ids.map((sampleId, i) => ({
       sampleId, path: `cat/${sampleId}.png`, label: 0, className: 'cat', original: 'data:image/png;base64,AA', augmented: 'data:image/png;base64,AB', width: 32, height: 32,
       params: {

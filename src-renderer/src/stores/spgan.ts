@@ -1,0 +1,39 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { SpganEpochSamples, SpganRunSummary, SpganTargetExample, TranslatedDatasetSummary, TranslatedPair, Req } from '../../../src-main/common/contract/index.ts';
+import { useApi } from '../api/index.ts';
+
+/** SPGAN runs, their per-epoch sample translations and the datasets they translated. */
+export const useSpganStore = defineStore('spgan', () => {
+  const runs = ref<SpganRunSummary[]>([]);
+  const loaded = ref(false);
+  const samples = ref<SpganEpochSamples | null>(null);
+  const targets = ref<SpganTargetExample[]>([]);
+  const translated = ref<TranslatedDatasetSummary[]>([]);
+  const pairs = ref<{ total: number; items: TranslatedPair[] }>({ total: 0, items: [] });
+
+  async function loadRuns(): Promise<void> {
+    try {
+      runs.value = await useApi().call('spgan.runs', {});
+    } finally {
+      loaded.value = true;
+    }
+  }
+  async function loadSamples(jobId: number, epoch: number): Promise<void> {
+    samples.value = await useApi().call('spgan.samples', { jobId, epoch, direction: 'both' });
+  }
+  async function loadTargets(jobId: number, count = 6): Promise<void> {
+    targets.value = await useApi().call('spgan.targetExamples', { jobId, count });
+  }
+  async function loadTranslated(): Promise<void> {
+    translated.value = await useApi().call('spgan.translatedDatasets', {});
+  }
+  async function loadPairs(request: Req<'spgan.translatedPairs'>): Promise<void> {
+    pairs.value = await useApi().call('spgan.translatedPairs', request);
+  }
+  function fileUrl(path: string, thumb?: number): string {
+    return useApi().fileUrl(path, thumb ? { thumb } : undefined);
+  }
+
+  return { runs, loaded, samples, targets, translated, pairs, loadRuns, loadSamples, loadTargets, loadTranslated, loadPairs, fileUrl };
+});

@@ -1,0 +1,87 @@
+// @vitest-environment happy-dom
+import { describe, it, expect, afterEach } from 'vitest';
+import { flushPromises } from '@vue/test-utils';
+import SpganPage from '../../src-renderer/src/spgan/SpganPage.vue';
+import type { ReidEvalSummary, RankedList, SpganRunSummary } from '../../src-main/common/contract/index.ts';
+import { mountWithApi, type Mounted } from './mount-app.ts';
+
+let mounted: Mounted | null = null;
+afterEach(() => {
+  mounted?.wrapper.unmount();
+  mounted = null;
+});
+
+const run = { jobId: 5, title: 'SPGAN market → duke', status: 'succeeded', createdAt: '', sourceDatasetId: 1, targetDatasetId: 2, config: {}, checkpointEpochs: [1, 2, 3], sampleEpochs: [1, 2, 3], lastLosses: null } as unknown as SpganRunSummary;
+
+const spganHandlers = {
+  'spgan.runs': () => [run],
+  'spgan.targetExamples': () => [{ sampleId: 90, path: '/t/90.jpg', personId: 7, camera: 2 }],
+  'spgan.samples': ({ epoch }: { epoch: number }) => ({
+    jobId: 5,
+    epoch,
+    groups: [
+      { personId: 1, items: [{ direction: 'AtoB' as const, sampleId: 11, personId: 1, camera: 1, realPath: '/s/11.jpg', translatedPath: `/j/e${epoch}/11.png` }] },
+      { personId: 2, items: [{ direction: 'AtoB' as const, sampleId: 12, personId: 2, camera: 3, realPath: '/s/12.jpg', translatedPath: `/j/e${epoch}/12.png` }] },
+    ],
+  }),
+};
+
+describe('translation viewer', () => {
+  it('shows source | translated grouped by person at the last epoch, and moves epochs with the arrow keys', async () => {
+    mounted = await mountWithApi(SpganPage, { handlers: spganHandlers });
+    await flushPromises();
+    expect(mounted.api.callsOf('spgan.samples').at(-1)).toMatchObject({ jobId: 5, epoch: 3 });
+    expect(mounted.wrapper.findAll('[data-test="spgan-groups"] section')).toHaveLength(2);
+    const translated = () => mounted!.wrapper.get('[data-test="spgan-groups"] img[alt="translated"]').attributes('src');
+    expect(translated()).toBe(`test-file://${encodeURIComponent('/j/e3/11.png')}`);
+    window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft' }));
+    await flushPromises();
+    expect(translated()).toBe(`test-file://${encodeURIComponent('/j/e2/11.png')}`);
+    await mounted.wrapper.get('[data-test="spgan-person"]').setValue('2');
+    expect(mounted.wrapper.findAll('[data-test="spgan-groups"] section')).toHaveLength(1);
+    await mounted.wrapper.get('[data-test="spgan-mode"]').setValue('slider');
+    expect(mounted.wrapper.find('[data-test="pair-slider"] input[type="range"]').exists()).toBe(true);
+  });
+
+  it('says what to do when there are no runs', async () => {
+    mounted = await mountWithApi(SpganPage, { handlers: { ...spganHandlers, 'spgan.runs': () => [] } });
+    expect(mounted.wrapper.get('[data-test="empty-state"]').text()).toContain('No SPGAN runs yet');
+  });
+});
+
+describe('ranked-list explorer', () => {
+  const evalSummary = (id: number, name: string): ReidEvalSummary => ({
+    evalJobId: id, modelId: id, modelName: name, queryDatasetId: 1, galleryDatasetId: 1, createdAt: '',
+    metrics: { mAP: 0.5, cmc: [0.7, 0.8], queries: 2, queriesWithoutGood: 0, gallery: 10 } as ReidEvalSummary['metrics'],
+  });
+  const list = (id: number, verdicts: ('good' | 'wrong' | 'junk')[]): RankedList => ({
+    evalJobId: id, modelId: id, modelName: `model ${id}`, firstGoodRank: verdicts.indexOf('good') + 1 || null, ap: 0.5,
+    matches: verdicts.map((verdict, i) => ({ position: i + 1, sampleId: 100 + i, personId: verdict === 'good' ? 3 : 9, camera: i + 1, path: `/g/${i}.jpg`, distance: 0.1 * (i + 1), verdict })),
+  });
+
+  it('shows two models side by side with correct / incorrect borders and camera ids', async () => {
+    mounted = await mountWithApi(SpganPage, {
+      handlers: {
+        ...spganHandlers,
+        'reid.evals': () => [evalSummary(20, 'IDE'), evalSummary(21, 'IDE + SPGAN')],
+        'reid.queries': () => ({ total: 1, items: [{ sampleId: 50, personId: 3, camera: 1, path: '/q/50.jpg', results: [{ evalJobId: 20, ap: 0.4, firstGoodRank: 2 }, { evalJobId: 21, ap: 1, firstGoodRank: 1 }] }] }),
+        'reid.ranking': ({ querySampleId }) => ({
+          query: { sampleId: querySampleId, personId: 3, camera: 1, path: '/q/50.jpg', results: [] },
+          lists: [list(20, ['wrong', 'good', 'junk']), list(21, ['good', 'good', 'wrong'])],
+        }),
+      },
+    });
+    await mounted.wrapper.get('[data-test="tab-ranking"]').trigger('click');
+    await flushPromises();
+    expect(mounted.api.callsOf('reid.queries').at(-1)).toMatchObject({ evalJobIds: [20, 21] });
+    await mounted.wrapper.get('[data-test="rank-queries"] li').trigger('click');
+    await flushPromises();
+    expect(mounted.api.callsOf('reid.ranking').at(-1)).toMatchObject({ evalJobIds: [20, 21], querySampleId: 50, k: 10 });
+    const a = mounted.wrapper.get('[data-test="ranking-20"]');
+    const b = mounted.wrapper.get('[data-test="ranking-21"]');
+    expect(a.findAll('figure').map((f) => f.classes()[0])).toEqual(['wrong', 'good', 'junk']);
+    expect(b.findAll('[data-test="match-good"]')).toHaveLength(2);
+    expect(a.get('figure figcaption').text()).toContain('c1');
+    expect(a.text()).toContain('first match at rank 2');
+  });
+});
