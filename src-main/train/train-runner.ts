@@ -100,7 +100,11 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
     /** SFP step: recompute masks at `epoch` (0 = before training), and record norms and zeroed filters for the heatmap. */
     const mask = async (epoch: number): Promise<void> => {
       const rate = rateAt(epoch);
-      const records = applySfpMask(model, selectLayers(spec, rate, selection(cfg)));
+      // Layers come from the target rate so every epoch records the same layers (PSFP starts at 0);
+      // per-layer expert rates grow in proportion to the schedule.
+      const target = selectLayers(spec, prune!.rate, selection(cfg));
+      const scale = prune!.rate > 0 ? rate / prune!.rate : 0;
+      const records = applySfpMask(model, new Map([...target].map(([name, r]) => [name, r * scale])));
       const file = path.join(ctx.jobDir, 'prune', `epoch-${String(epoch).padStart(4, '0')}.json`);
       mkdirSync(path.dirname(file), { recursive: true });
       const body: FilterRecordFile = { epoch, rate, layers: [...records].map(([name, r]) => ({ name, role: roles.get(name) ?? 'other', rate: r.rate, norms: r.norms, zeroed: r.zeroed })) };
