@@ -3,6 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { forward } from '../../src-main/nn/forward.ts';
 import { listModels, createModel } from '../../src-main/models/registry.ts';
 import type { ModelOptionsInput } from '../../src-main/common/contract/models.ts';
 import type { Model } from '../../src-main/nn/forward.ts';
@@ -103,6 +105,21 @@ describe('ONNX and TF.js layers exports compute what the workbench computes', ()
     expect(t.diff, `TF.js layers round trip for ${label}`).toBeLessThanOrEqual(t.bound);
     // Building, saving and loading the layers model leaves no tensor behind.
     expect(tf.memory().numTensors).toBe(before);
+    disposeModel(model);
+  });
+
+  it('exports the pooled features as a second ONNX output on request', async () => {
+    const model = createModel('resnet20', { inputSize: [8, 8] }, 6);
+    randomiseNonConvWeights(model, 13);
+    const x = randomArray(2 * 8 * 8 * 3, 14);
+    const reference = tf.tidy(() => forward(model, tf.tensor4d(x, [2, 8, 8, 3]), { training: false }).features!.dataSync() as Float32Array);
+    const session = await openOnnxSession(graphToOnnx(model.spec, await readWeightValues(model), { includeFeatures: true }), { threads: 1 });
+    expect(session.outputNames).toEqual(['logits', 'features']);
+    const out = await session.run({ input: new ort.Tensor('float32', x, [2, 8, 8, 3]) });
+    await session.release();
+    expect(out.features!.dims).toEqual([2, 64]);
+    const f = close(reference, out.features!.data as Float32Array);
+    expect(f.diff).toBeLessThanOrEqual(f.bound);
     disposeModel(model);
   });
 
