@@ -1,0 +1,72 @@
+import type { RegisterCommands } from '../cli-types.ts';
+import type { ReidMetrics } from '../../../common/contract/reid.ts';
+import { formatTable } from '../format.ts';
+import { readConfigFile } from './spgan.ts';
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got '${value}'.`);
+  return n;
+}
+
+const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
+
+/** `workbench reid ...` commands. */
+export const registerReidCommands: RegisterCommands = (program, runtime) => {
+  const reid = program.command('reid').description('Person re-ID: IDE models and Market-1501-protocol evaluation');
+
+  reid
+    .command('train')
+    .requiredOption('--config <file>', 'JSON config: datasetId, arch (resnet18/34/50), imageSize, width, lmpParts, epochs ... (see reidTrainSchema)')
+    .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .description('Train an IDE re-ID model (identity classifier, frozen BatchNorm) on a source or translated dataset')
+    .action(async (opts: { config: string; backend?: string }) => {
+      const config = readConfigFile(opts.config);
+      const rt = await runtime();
+      const job = await rt.runJob('reid.train', config, opts.backend ? { backend: opts.backend } : {});
+      const models = await rt.call('reid.models', {});
+      const model = models.find((m) => m.jobId === job.id);
+      const r = job.result as { finalLoss: number; finalAccuracy: number; secondsPerEpoch: number[] };
+      rt.output({ jobId: job.id, modelId: model?.modelId ?? null, ...r }, () =>
+        `Model ${model?.modelId ?? '?'} "${model?.name ?? ''}": loss ${r.finalLoss.toFixed(4)}, train accuracy ${pct(r.finalAccuracy)}, ${(r.secondsPerEpoch.reduce((a, b) => a + b, 0) / Math.max(1, r.secondsPerEpoch.length)).toFixed(1)} s/epoch`,
+      );
+    });
+
+  reid
+    .command('eval')
+    .requiredOption('--model <id>', 'IDE model id')
+    .requiredOption('--query <id>', "dataset whose 'query' split is the query set")
+    .option('--gallery <id>', "dataset whose 'gallery' split is the gallery (default: the query dataset)")
+    .option('--top-k <n>', 'ranked-list length stored per query for the explorer', '100')
+    .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .description('CMC rank-1/5/10/20 and mAP (junk removed, distractors kept; a query without good match counts as a miss and AP 0)')
+    .action(async (opts: { model: string; query: string; gallery?: string; topK: string; backend?: string }) => {
+      const query = positiveInt('--query', opts.query);
+      const params = { modelId: positiveInt('--model', opts.model), queryDatasetId: query, galleryDatasetId: opts.gallery ? positiveInt('--gallery', opts.gallery) : query, storeTopK: positiveInt('--top-k', opts.topK) };
+      const rt = await runtime();
+      const job = await rt.runJob('reid.eval', params, opts.backend ? { backend: opts.backend } : {});
+      const m = (job.result as { metrics: ReidMetrics }).metrics;
+      rt.output({ evalJobId: job.id, modelId: params.modelId, queryDatasetId: params.queryDatasetId, galleryDatasetId: params.galleryDatasetId, ...m }, () =>
+        [
+          `Eval ${job.id}: model ${params.modelId}, ${m.queries} queries (${m.queriesWithoutGood} without a good match) x ${m.gallery} gallery images`,
+          formatTable(['rank-1', 'rank-5', 'rank-10', 'rank-20', 'mAP'], [[pct(m.rank1), pct(m.rank5), pct(m.rank10), pct(m.rank20), pct(m.mAP)]]),
+        ].join('\n'),
+      );
+    });
+
+  reid
+    .command('models')
+    .description('IDE models with their evaluations')
+    .action(async () => {
+      const rt = await runtime();
+      const models = await rt.call('reid.models', {});
+      rt.output(models, () =>
+        models.length === 0
+          ? 'No re-ID models yet: workbench reid train --config FILE'
+          : formatTable(
+              ['id', 'name', 'arch', 'dataset', 'dim', 'last rank-1', 'last mAP'],
+              models.map((m) => [String(m.modelId), m.name, m.arch, String(m.datasetId ?? '-'), String(m.featureDim), m.evals[0] ? pct(m.evals[0].metrics.rank1) : '-', m.evals[0] ? pct(m.evals[0].metrics.mAP) : '-']),
+            ),
+      );
+    });
+};

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import type { RegisterCommands } from '../cli-types.ts';
+import type { SpganRunSummary } from '../../../common/contract/spgan.ts';
+import { formatTable } from '../format.ts';
+
+/** Reads a JSON config file; errors name the file. */
+export function readConfigFile(file: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new Error(`--config ${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new Error(`--config ${file}: not valid JSON (${(err as Error).message}).`);
+  }
+}
+
+function positiveInt(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got '${value}'.`);
+  return n;
+}
+
+const fmt = (v: number | undefined): string => (v === undefined ? '-' : v.toFixed(3));
+
+/** `workbench spgan ...` commands. */
+export const registerSpganCommands: RegisterCommands = (program, runtime) => {
+  const spgan = program.command('spgan').description('SPGAN: translate a labeled re-ID dataset into the style of another domain');
+
+  spgan
+    .command('train')
+    .requiredOption('--config <file>', 'JSON config: sourceDatasetId, targetDatasetId, imageSize, residualBlocks, epochs, lambda* ... (see spganConfigSchema)')
+    .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .description('Train SPGAN (contrastive weight 0 = CycleGAN + identity loss) between two re-ID datasets')
+    .action(async (opts: { config: string; backend?: string }) => {
+      const config = readConfigFile(opts.config);
+      const rt = await runtime();
+      const job = await rt.runJob('spgan.train', config, opts.backend ? { backend: opts.backend } : {});
+      const r = job.result as { epochs: number; secondsPerEpoch: number[]; lastLosses: Record<string, number> | null; backend: string };
+      rt.output({ jobId: job.id, ...r }, () => {
+        const losses = r.lastLosses ? Object.entries(r.lastLosses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ') : 'none';
+        const mean = r.secondsPerEpoch.length ? r.secondsPerEpoch.reduce((a, b) => a + b, 0) / r.secondsPerEpoch.length : 0;
+        return `SPGAN run ${job.id}: ${r.epochs} epochs on ${r.backend}, ${mean.toFixed(1)} s/epoch\nlast epoch: ${losses}`;
+      });
+    });
+
+  spgan
+    .command('translate')
+    .requiredOption('--run <id>', "the 'spgan.train' job whose generator translates")
+    .requiredOption('--dataset <id>', 'dataset to translate (source domain)')
+    .option('--epoch <n>', 'checkpoint epoch (default: the last)')
+    .option('--name <name>', 'name of the new dataset')
+    .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .description('Translate a dataset into a NEW dataset (format translated) that keeps person ids, cameras and splits')
+    .action(async (opts: { run: string; dataset: string; epoch?: string; name?: string; backend?: string }) => {
+      const params = {
+        runJobId: positiveInt('--run', opts.run),
+        datasetId: positiveInt('--dataset', opts.dataset),
+        ...(opts.epoch ? { epoch: positiveInt('--epoch', opts.epoch) } : {}),
+        ...(opts.name ? { name: opts.name } : {}),
+      };
+      const rt = await runtime();
+      const job = await rt.runJob('spgan.translate', params, opts.backend ? { backend: opts.backend } : {});
+      const list = await rt.call('spgan.translatedDatasets', { runJobId: params.runJobId! });
+      const made = list.find((d) => d.lineage.translateJobId === job.id);
+      rt.output({ jobId: job.id, dataset: made ?? null }, () =>
+        made ? `Dataset ${made.datasetId} "${made.name}": ${made.samples} translated images (run ${made.lineage.runJobId}, epoch ${made.lineage.epoch})` : `Job ${job.id} finished`,
+      );
+    });
+
+  spgan
+    .command('runs')
+    .description('SPGAN runs with their checkpoint epochs and last losses')
+    .action(async () => {
+      const rt = await runtime();
+      const runs: SpganRunSummary[] = await rt.call('spgan.runs', {});
+      rt.output(runs, () =>
+        runs.length === 0
+          ? 'No SPGAN runs yet: workbench spgan train --config FILE'
+          : formatTable(
+              ['job', 'status', 'source', 'target', 'size', 'epochs', 'd_A', 'd_B', 'cycle', 'contrastive'],
+              runs.map((r) => [
+                String(r.jobId),
+                r.status,
+                String(r.sourceDatasetId),
+                String(r.targetDatasetId),
+                r.config.imageSize.join('x'),
+                r.checkpointEpochs.join(',') || '-',
+                fmt(r.lastLosses?.d_A),
+                fmt(r.lastLosses?.d_B),
+                fmt(r.lastLosses?.cycle),
+                fmt(r.lastLosses?.contrastive),
+              ]),
+            ),
+      );
+    });
+};
