@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { backendRequests, type BackendName, type BackendRequestName, type EngineInfo } from '../common/contract/engine.ts';
 import { loadTensorflow } from './backends/tensorflow.ts';
 import { loadWasm } from './backends/wasm.ts';
+import { registerEngineKernels } from './kernels/index.ts';
 
 export type BackendRequest = BackendRequestName;
 
@@ -89,6 +90,7 @@ async function tryBackend(name: BackendName, threads: number, fallbacks: string[
     }
   }
   const cpu = await import('@tensorflow/tfjs-backend-cpu');
+  registerEngineKernels('cpu');
   if (!(await tf.setBackend('cpu'))) throw new Error('engine: even the cpu backend failed to initialise');
   return {
     backend: 'cpu',

@@ -3,6 +3,20 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initEngine } from '../../src-main/engine/init.ts';
 import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
+import { registerEngineKernels } from '../../src-main/engine/kernels/index.ts';
+import { batchNormKernels } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
+
+/** 'fused': our JS kernels serve the backend; 'composed': the broadcasting tf-op fallback (as on native tensorflow). */
+function useKernels(backend: string, mode: 'fused' | 'composed'): void {
+  if (mode === 'fused') {
+    if (backend === 'cpu') registerEngineKernels('cpu');
+    return;
+  }
+  for (const make of batchNormKernels) {
+    const name = make(backend).kernelName;
+    if (tf.getKernel(name, backend)) tf.unregisterKernel(name, backend);
+  }
+}
 
 /** The textbook composition, differentiated by tfjs's own gradients. */
 function reference(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): tf.Tensor {
@@ -34,12 +48,15 @@ describe('batchNormTrain', () => {
   });
 
   it.each([
-    ['wasm', [4, 5, 5, 3]],
-    ['wasm', [6, 7]],
-    ['cpu', [4, 5, 5, 3]],
-    ['cpu', [3, 4, 6]],
-  ] as const)('%s %j: forward and gradients match tf.batchNorm autodiff', async (backend, shape) => {
+    ['wasm', 'fused', [4, 5, 5, 3]],
+    ['wasm', 'fused', [6, 7]],
+    ['cpu', 'composed', [4, 5, 5, 3]],
+    ['cpu', 'composed', [3, 4, 6]],
+    ['cpu', 'fused', [4, 5, 5, 3]],
+    ['cpu', 'fused', [3, 4, 6]],
+  ] as const)('%s %s %j: forward and gradients match tf.batchNorm autodiff', async (backend, mode, shape) => {
     await tf.setBackend(backend);
+    useKernels(backend, mode);
     const eps = 1e-3;
     const c = shape[shape.length - 1]!;
     // Values well away from zero mean / unit variance so every term matters.

@@ -107,3 +107,32 @@ describe('wasm training kernels match the cpu backend', () => {
     expect(within(got.y, want.y, bound.y, inputTerms)).toBeLessThanOrEqual(1);
   });
 });
+
+describe('wasm UnsortedSegmentSum matches the cpu backend', () => {
+  beforeAll(async () => {
+    await initEngine({ backend: 'wasm' });
+  });
+
+  it.each([
+    ['gather grad, axis 1, repeated indices', [2, 6, 5, 3], [0, 2, 2, 5], 1],
+    ['gather grad, axis 0', [7, 4], [6, 0, 3, 3, 1], 0],
+  ] as const)('%s', async (_name, shape, indices, axis) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const xs = randomArray(size, 11);
+    const run = (): Float32Array =>
+      tf.tidy(() => {
+        const x = tf.tensor(xs, [...shape]);
+        const idx = tf.tensor1d([...indices], 'int32');
+        const f = (a: tf.Tensor): tf.Tensor => tf.mul(tf.gather(a, idx, axis), tf.gather(a, idx, axis));
+        return tf.grad(f)(x).dataSync() as Float32Array;
+      });
+    await tf.setBackend('wasm');
+    const got = run();
+    await tf.setBackend('cpu');
+    const want = run();
+    await tf.setBackend('wasm');
+    // Sums of at most 2 float32 terms per element: exact up to one rounding.
+    expect(Math.max(...Array.from(got).map((v, i) => Math.abs(v - want[i]!)))).toBeLessThanOrEqual(1e-6);
+    expect(Array.from(want).some((v) => v !== 0)).toBe(true);
+  });
+});

@@ -4,7 +4,7 @@
  * pinned tfjs version allows it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { registerTrainingKernels } from '../kernels/index.ts';
+import { registerEngineKernels } from '../kernels/index.ts';
 import { SUPPORTED_WASM_VERSION, withWasmThreadPatches } from './wasm-threads.ts';
 
 export interface WasmLoad {
@@ -23,7 +23,7 @@ export interface WasmLoad {
  */
 export async function loadWasm(threads: number): Promise<WasmLoad> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  const kernels = registerTrainingKernels('wasm');
+  const kernels = registerEngineKernels('wasm');
   let note: string | undefined;
   const useThreads = threads > 1 && wasm.version_wasm === SUPPORTED_WASM_VERSION && process.env.WORKBENCH_WASM_THREADS !== '0';
   if (threads > 1 && !useThreads) {

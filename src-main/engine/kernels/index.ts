@@ -3,30 +3,36 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.ts';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.ts';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.ts';
+import { batchNormKernels } from './batch-norm-kernels.ts';
+
+type MakeKernel = (backendName: string) => KernelConfig;
 
 /**
- * The training kernels we add to (or replace in) the wasm backend. Each entry
- * builds a KernelConfig for a backend name, so the same compositions can be
- * checked against the cpu backend in the tests.
+ * Kernels the wasm backend lacks for training, or has only in a slow form.
+ * Each entry builds a KernelConfig for a backend name, so the same
+ * compositions can be checked against the cpu backend's own kernels.
  */
-export const trainingKernels: ReadonlyArray<(backendName: string) => KernelConfig> = [
-  conv2dBackpropFilterKernel,
-  conv2dBackpropInputKernel,
-  unsortedSegmentSumKernel,
-];
+export const wasmTrainingKernels: readonly MakeKernel[] = [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, unsortedSegmentSumKernel];
 
-/**
- * Registers the training kernels for `backendName`, replacing any kernel of
- * the same name (tfjs keeps one kernel per name and backend). Idempotent.
- * Returns the names registered.
- */
-export function registerTrainingKernels(backendName = 'wasm'): string[] {
-  const names: string[] = [];
-  for (const make of trainingKernels) {
+/** Our own fused kernels (new kernel names), for every JS-managed backend (wasm, cpu). */
+export const fusedKernels: readonly MakeKernel[] = [...batchNormKernels];
+
+function register(makers: readonly MakeKernel[], backendName: string): string[] {
+  return makers.map((make) => {
     const config = make(backendName);
+    // tfjs keeps one kernel per (name, backend): replace the built-in one.
     if (tf.getKernel(config.kernelName, backendName) != null) tf.unregisterKernel(config.kernelName, backendName);
     tf.registerKernel(config);
-    names.push(config.kernelName);
-  }
-  return names;
+    return config.kernelName;
+  });
+}
+
+/**
+ * Registers the engine's kernels for `backendName` ('wasm': training kernels
+ * + fused kernels; 'cpu': fused kernels). Idempotent. Returns the names.
+ * The native `tensorflow` backend needs none: its kernels are complete and
+ * ops/ falls back to composed tf ops there.
+ */
+export function registerEngineKernels(backendName: 'wasm' | 'cpu'): string[] {
+  return [...(backendName === 'wasm' ? register(wasmTrainingKernels, backendName) : []), ...register(fusedKernels, backendName)];
 }

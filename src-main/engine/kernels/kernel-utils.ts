@@ -72,3 +72,38 @@ export function outputWithValues(backend: KernelBackend, shape: number[], dtype:
   if (maker.makeOutput) return maker.makeOutput(shape, dtype, undefined, values);
   throw new Error('engine: this backend cannot create outputs for JS kernels');
 }
+
+interface HeapAccess {
+  typedArrayFromHeap?(info: TensorInfo): Float32Array | Int32Array | Uint8Array;
+  makeOutput?(shape: number[], dtype: tf.DataType): TensorInfo;
+}
+
+/**
+ * Float32 data of `infos` without copying where the backend allows (wasm: a
+ * view on its heap; cpu: its own array). On wasm, call this only after all
+ * outputs are allocated: an allocation may grow (and so detach) the heap.
+ */
+export function float32Views(backend: KernelBackend, ...infos: TensorInfo[]): Float32Array[] {
+  const heap = backend as unknown as HeapAccess;
+  return infos.map((info) => {
+    if (info.dtype !== 'float32') throw new Error(`engine: expected float32, got ${info.dtype}`);
+    return (heap.typedArrayFromHeap ? heap.typedArrayFromHeap(info) : backend.readSync(info.dataId)) as Float32Array;
+  });
+}
+
+/**
+ * Allocates float32 outputs of the given shapes on the kernel's backend and
+ * returns a function that yields writable views of them (call it after all
+ * allocations, see float32Views). On cpu the arrays are handed over to new
+ * tensors once filled; on wasm they live on the heap from the start.
+ */
+export function allocateFloat32Outputs(backend: KernelBackend, shapes: number[][]): { infos: TensorInfo[]; views: () => Float32Array[] } {
+  const heap = backend as unknown as HeapAccess;
+  if (heap.makeOutput && heap.typedArrayFromHeap) {
+    const infos = shapes.map((shape) => heap.makeOutput!(shape, 'float32'));
+    return { infos, views: () => float32Views(backend, ...infos) };
+  }
+  const arrays = shapes.map((shape) => new Float32Array(shape.reduce((a, b) => a * b, 1)));
+  const infos = shapes.map((shape, i) => outputWithValues(backend, shape, 'float32', arrays[i]!));
+  return { infos, views: () => arrays };
+}
