@@ -136,9 +136,16 @@ export function samplePage(db: Database.Database, f: SampleFilter, offset: numbe
   datasetRow(db, f.datasetId);
   const { sql, args } = whereClause(f);
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM samples WHERE ${sql}`).get(...args) as { n: number }).n;
-  const rows = db.prepare(`SELECT * FROM samples WHERE ${sql} ORDER BY id LIMIT ? OFFSET ?`).all(...args, limit, offset) as SampleRow[];
-  const names = classNameMap(db, f.datasetId);
   const firstId = firstSampleId(db, f.datasetId);
+  const unfiltered = args.length === 1;
+  const lastId = unfiltered ? (db.prepare('SELECT MAX(id) AS m FROM samples WHERE dataset_id = ?').get(f.datasetId) as { m: number | null }).m : null;
+  // An import writes its samples in one transaction, so their ids are consecutive: a deep page of the
+  // unfiltered grid is then an id range (index seek) instead of an OFFSET scan over 100,000 rows.
+  const rows =
+    unfiltered && lastId !== null && lastId - firstId + 1 === total
+      ? (db.prepare('SELECT * FROM samples WHERE dataset_id = ? AND id >= ? ORDER BY id LIMIT ?').all(f.datasetId, firstId + offset, limit) as SampleRow[])
+      : (db.prepare(`SELECT * FROM samples WHERE ${sql} ORDER BY id LIMIT ? OFFSET ?`).all(...args, limit, offset) as SampleRow[]);
+  const names = classNameMap(db, f.datasetId);
   return { total, offset, items: rows.map((r) => toSampleSummary(r, names, firstId)) };
 }
 

@@ -65,6 +65,12 @@ describe('dataset browsing, thumbnails and import safety', () => {
     expect(all.items.map((s) => s.index)).toEqual([0, 1, 2]);
     const page2 = await call('datasets.samples', { datasetId: marketId, offset: 6, limit: 3 });
     expect(page2.items).toHaveLength(1);
+    // Pages (id-range seek when unfiltered) tile the full list in order, same as one big page.
+    const whole = await call('datasets.samples', { datasetId: marketId, limit: 100 });
+    const tiled = [];
+    for (let o = 0; o < 7; o += 2) tiled.push(...(await call('datasets.samples', { datasetId: marketId, offset: o, limit: 2 })).items);
+    expect(tiled.map((s) => s.id)).toEqual(whole.items.map((s) => s.id));
+    expect(whole.items.map((s) => s.index)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect((await call('datasets.samples', { datasetId: marketId, split: 'gallery' })).total).toBe(3);
     expect((await call('datasets.samples', { datasetId: marketId, personId: 2 })).total).toBe(4);
     expect((await call('datasets.samples', { datasetId: marketId, personId: 2, camera: 5 })).items[0]!.path).toBe('bounding_box_test/0002_c5s2_000451_03.jpg');
@@ -116,6 +122,18 @@ describe('dataset browsing, thumbnails and import safety', () => {
     const file = await samplePixelsPng(ws, id);
     expect(file.contentType).toBe('image/jpeg');
     expect(file.path).toMatch(/\.jpg$/);
+  });
+
+  it('verify names files that changed or vanished since import', async () => {
+    const d = dir();
+    await writeImage(`${d}/a/1.jpg`);
+    await writeImage(`${d}/a/2.jpg`);
+    const id = (await importDirect(ws, { path: d })).report.datasetId!;
+    expect(await call('datasets.verify', { id })).toEqual({ checked: 2, changed: [] });
+    rmSync(`${d}/a/2.jpg`);
+    const v = await call('datasets.verify', { id });
+    expect(v.changed).toEqual([{ file: 'a/2.jpg', code: 'vanished', message: expect.stringMatching(/missing/) }]);
+    await call('datasets.delete', { id });
   });
 
   it('refuses a second import of the same root unless allowed', async () => {

@@ -10,6 +10,8 @@ import type { DatasetFormat, ImportProblem } from '../../src-main/common/contrac
 import { Workspace } from '../../src-main/core/workspace.ts';
 import { datasetDetail } from '../../src-main/datasets/queries.ts';
 import { importDirect } from './import-helper.ts';
+import { probeImage } from '../../src-main/datasets/formats/files.ts';
+import { detectFormats } from '../../src-main/datasets/formats/registry.ts';
 import { tempDir, writeImage, cifarRecords, idxImages, idxLabels, gzipSync, symlinkSync, writeFileSync, mkdirSync } from './fixtures.ts';
 
 interface Row {
@@ -251,6 +253,26 @@ const table: Row[] = [
     expect: { format: 'imagefolder', samples: 2, classes: 2 },
   },
 ];
+
+describe('header probe', () => {
+  it('reports a file that vanished between listing and reading, and a folder that is not a dataset', async () => {
+    const dir = tempDir();
+    const problems: ImportProblem[] = [];
+    const ctx = {
+      root: dir,
+      signal: new AbortController().signal,
+      blobDir: path.join(dir, 'blob'),
+      problem: (file: string, code: ImportProblem['code'], message: string) => problems.push({ file, code, message }),
+      warn: () => {},
+      progress: async () => {},
+      seen: () => {},
+    };
+    expect(probeImage(ctx, 'gone.jpg')).toBeNull();
+    expect(problems).toEqual([{ file: 'gone.jpg', code: 'vanished', message: expect.stringMatching(/disappeared/) }]);
+    expect(detectFormats(dir)).toEqual([]);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
 
 describe('dataset format table', () => {
   let ws: Workspace;
