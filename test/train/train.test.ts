@@ -1,12 +1,12 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
-import * as tf from '@tensorflow/tfjs-core';
 import { useCpu } from '../models/tf-setup.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
 import { importTinyIdx } from './fixtures.ts';
 import { Workspace } from '../../src-main/core/workspace.ts';
 import { trainJob } from '../../src-main/train/jobs.ts';
+import { compactJob } from '../../src-main/models/jobs.ts';
 import { runJobInProcess } from '../../src-main/train/in-process.ts';
 import { trainingHandlers } from '../../src-main/train/api.ts';
 import { modelsHandlers } from '../../src-main/models/api.ts';
@@ -105,7 +105,7 @@ describe('train job', () => {
     expect(model.arch).toBe('resnet20');
     expect(JSON.parse(model.metrics).accuracy).toBeGreaterThan(0);
 
-    const history = trainingHandlers['prune.filterHistory']({ jobId: full.jobId }, ctx);
+    const history = await trainingHandlers['prune.filterHistory']({ jobId: full.jobId }, ctx);
     expect(history.epochs).toEqual([0, 1, 2, 3]);
     const stem = history.layers.find((l) => l.name === 'stem/conv')!;
     expect(stem.masks[3]!.filter(Boolean).length).toBe(Math.floor(stem.filters * 0.5));
@@ -118,18 +118,28 @@ describe('train job', () => {
     expect(resumed.status).toBe('succeeded');
     expect(weightsOf(ws, resumed.result!).equals(weightsOf(ws, result))).toBe(true);
     expect(resumed.result!.metrics.testAccuracy).toBe(result.metrics.testAccuracy);
-    const run = trainingHandlers['training.run']({ jobId: resumed.jobId }, ctx);
+    const run = await trainingHandlers['training.run']({ jobId: resumed.jobId }, ctx);
     expect(run.lineage.resumedFromJobId).toBe(cut.jobId);
     expect(run.checkpoints.map((c) => c.epoch)).toEqual([1, 2, 3]);
 
     // Fine-tuning from the pruned model records the parent, and the models calls show lineage and FLOPs.
     const tuned = await runJobInProcess(ws, trainJob, { ...config(datasetId, { epochs: 1, prune: undefined }), model: undefined, parentModelId: model.id });
     expect(tuned.status).toBe('succeeded');
-    const tunedRow = modelsHandlers['models.list']({ method: 'finetune' }, ctx)[0]!;
+    const tunedRow = (await modelsHandlers['models.list']({ method: 'finetune' }, ctx))[0]!;
     expect(tunedRow.parentModelId).toBe(model.id);
-    expect(modelsHandlers['models.get']({ id: tunedRow.id }, ctx).lineage.map((m) => m.id)).toEqual([model.id]);
-    const flops = modelsHandlers['models.flops']({ id: model.id }, ctx);
+    expect((await modelsHandlers['models.get']({ id: tunedRow.id }, ctx)).lineage.map((m) => m.id)).toEqual([model.id]);
+    const flops = await modelsHandlers['models.flops']({ id: model.id }, ctx);
     expect(flops.paperStyle!.reduction).toBeGreaterThan(0.5);
     expect(flops.reduction).toBe(0);
+
+    // Hard pruning: a really smaller model with the masked model's outputs, recorded with its parent.
+    const compacted = await runJobInProcess(ws, compactJob, { modelId: model.id, benchBatch: 4 });
+    expect(compacted.status).toBe('succeeded');
+    expect(compacted.result!.metrics.maxAbsDiff).toBeLessThan(1e-4);
+    const compactRow = (await modelsHandlers['models.list']({ method: 'compact' }, ctx))[0]!;
+    expect(compactRow.parentModelId).toBe(model.id);
+    const compactFlops = await modelsHandlers['models.flops']({ id: compactRow.id }, ctx);
+    expect(compactFlops.params).toBeLessThan(flops.params);
+    expect(compactFlops.reduction3x3).toBeGreaterThan(0.5);
   });
 });
