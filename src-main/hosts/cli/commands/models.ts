@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { RegisterCommands } from '../cli-types.ts';
+import { formatTable } from '../format.ts';
+import type { FlopsReport, ModelSummary } from '../../../common/contract/models.ts';
+import type { TrainResult } from '../../../common/contract/training.ts';
+
+function findOrAdd(program: Command, name: string, description: string): Command {
+  return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
+}
+
+function modelId(value: string): number {
+  const id = Number(value);
+  if (!Number.isInteger(id) || id <= 0) throw new Error(`Model ID must be a positive integer, not "${value}".`);
+  return id;
+}
+
+const pct = (v: unknown): string => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '-');
+const big = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : String(v));
+
+function listText(models: ModelSummary[]): string {
+  if (models.length === 0) return 'No models yet.';
+  return formatTable(
+    ['id', 'name', 'arch', 'method', 'rate', 'parent', 'accuracy', 'params'],
+    models.map((m) => [
+      String(m.id),
+      m.name,
+      m.arch,
+      m.method ?? '-',
+      m.rate === null ? '-' : pct(m.rate),
+      m.parentModelId === null ? '-' : String(m.parentModelId),
+      pct(m.metrics.accuracy),
+      typeof m.metrics.params === 'number' ? big(m.metrics.params) : '-',
+    ]),
+  );
+}
+
+function flopsText(r: FlopsReport): string {
+  const lines = [
+    `model ${r.modelId} (${r.arch})`,
+    `MACs (exact, all conv + FC)  ${big(r.macs)}   baseline ${big(r.baseline.macs)}   reduction ${pct(r.reduction)}`,
+    `MACs (3x3 convs only)        ${big(r.macs3x3)}   baseline ${big(r.baseline.macs3x3)}   reduction ${pct(r.reduction3x3)}`,
+    `params                       ${big(r.params)}   baseline ${big(r.baseline.params)}`,
+  ];
+  if (r.paperStyle) lines.push(`SFP paper-style reduction at rate ${pct(r.paperStyle.rate)}: ${pct(r.paperStyle.reduction)} (baseline ${r.paperStyle.baselineMacs3x3.toExponential(2)})`);
+  lines.push('', formatTable(['layer', 'role', 'kernel', 'out', 'MACs', 'params'], r.layers.map((l) => [l.name, l.role ?? '-', l.kernel.join('x'), l.outShape.join('x'), big(l.macs), big(l.params)])));
+  return lines.join('\n');
+}
+
+/** `workbench train --config FILE` and `workbench models list | compact | flops | architectures`. */
+export const registerModelsCommands: RegisterCommands = (program, runtime) => {
+  program
+    .command('train')
+    .description('Train, fine-tune or SFP/PSFP-prune a model from a JSON config (see src-main/train/README.md).')
+    .requiredOption('--config <file>', 'JSON config file')
+    .option('--backend <name>', 'compute backend (auto, tensorflow, wasm, cpu)')
+    .action(async (opts: { config: string; backend?: string }) => {
+      let config: unknown;
+      try {
+        config = JSON.parse(readFileSync(opts.config, 'utf8'));
+      } catch (err) {
+        throw new Error(`${opts.config}: ${(err as Error).message}`);
+      }
+      const rt = await runtime();
+      const job = await rt.runJob('train', config, opts.backend ? { backend: opts.backend } : {});
+      const result = job.result as TrainResult;
+      rt.output({ jobId: job.id, status: job.status, ...result }, () =>
+        [
+          `run ${job.id} ${job.status}: ${result.model.name}`,
+          `accuracy ${pct(result.metrics.accuracy)}${result.metrics.accuracyBnRecalibrated !== null ? ` (BN re-estimated ${pct(result.metrics.accuracyBnRecalibrated)})` : ''}`,
+          `params ${big(result.metrics.params)}, MACs ${big(result.metrics.macs)}${result.metrics.flopsReductionPaper !== null ? `, paper-style FLOPs reduction ${pct(result.metrics.flopsReductionPaper)}` : ''}`,
+          `${result.metrics.imagesPerSecond.toFixed(1)} img/s, ${result.metrics.seconds.toFixed(0)} s of training`,
+        ].join('\n'),
+      );
+    });
+
+  const models = findOrAdd(program, 'models', 'Models: registry, training results, pruning, export.');
+  models
+    .command('list')
+    .description('Models in the workspace, newest first.')
+    .option('--method <m>', 'only this method (baseline, sfp, psfp, finetune, compact)')
+    .action(async (opts: { method?: string }) => {
+      const rt = await runtime();
+      const list = await rt.call('models.list', opts.method ? { method: opts.method } : {});
+      rt.output(list, () => listText(list));
+    });
+  models
+    .command('architectures')
+    .description('Architectures of the model registry.')
+    .action(async () => {
+      const rt = await runtime();
+      const list = await rt.call('models.architectures', {});
+      rt.output(list, () => formatTable(['name', 'family', 'input', 'description'], list.map((m) => [m.name, m.family, m.defaultInputSize.join('x'), m.description])));
+    });
+  models
+    .command('flops <id>')
+    .description('Exact per-layer MACs and parameters, and the SFP paper-style FLOPs reduction.')
+    .action(async (id: string) => {
+      const rt = await runtime();
+      const report = await rt.call('models.flops', { id: modelId(id) });
+      rt.output(report, () => flopsText(report));
+    });
+  models
+    .command('compact <id>')
+    .description('Hard-prune a soft-pruned model: remove zeroed filters; the result gives the same outputs.')
+    .option('--name <name>', 'name of the compact model')
+    .option('--backend <name>', 'compute backend (auto, tensorflow, wasm, cpu)')
+    .action(async (id: string, opts: { name?: string; backend?: string }) => {
+      const rt = await runtime();
+      const job = await rt.runJob('model.compact', { modelId: modelId(id), ...(opts.name ? { name: opts.name } : {}) }, opts.backend ? { backend: opts.backend } : {});
+      const result = job.result as { model: { name: string }; metrics: Record<string, number>; layers: { name: string; before: number; after: number }[] };
+      const created = (await rt.call('models.list', { method: 'compact' })).find((m) => m.jobId === job.id);
+      rt.output({ jobId: job.id, modelId: created?.id ?? null, ...result }, () =>
+        [
+          `model ${created?.id ?? '?'}: ${result.model.name}`,
+          `params ${big(result.metrics.params!)}, MACs ${big(result.metrics.macs!)} (reduction ${pct(result.metrics.reduction)})`,
+          `max |output difference| vs masked model ${result.metrics.maxAbsDiff!.toExponential(2)}`,
+          `latency batch ${result.metrics.latencyBatch}: ${result.metrics.parentLatencyMs!.toFixed(1)} ms -> ${result.metrics.latencyMs!.toFixed(1)} ms (x${result.metrics.speedup!.toFixed(2)})`,
+        ].join('\n'),
+      );
+    });
+};
