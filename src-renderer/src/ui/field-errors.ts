@@ -18,7 +18,9 @@ export function useFieldErrors() {
   function show(error: unknown, knownFields: readonly string[]): void {
     clear();
     const e = toApiError(error);
-    const field = e.field && knownFields.find((f) => e.field === f || e.field?.startsWith(`${f}.`) || e.field?.startsWith(`${f}[`));
+    // Job params arrive wrapped (jobs.submit's `params`, a validate call's `config`): match the inner path.
+    const path = e.field?.replace(/^(params|config)\./, '');
+    const field = path && knownFields.find((f) => path === f || path.startsWith(`${f}.`) || path.startsWith(`${f}[`));
     if (field) fields.value = { [field]: e.message };
     else form.value = e.message;
   }

@@ -1,0 +1,45 @@
+import type { FilterHistory } from '../../../src-main/common/contract/index.ts';
+
+export type CellState = 'kept' | 'zeroed' | 'revived';
+
+export interface EpochCells {
+  /** [layer][filter]: norm relative to the layer's largest norm at that epoch, 0..1. */
+  relative: number[][];
+  state: CellState[][];
+  zeroed: number;
+  revived: number;
+}
+
+/**
+ * What the heatmap draws at one masking epoch. A filter is "revived" when it
+ * was zeroed at an earlier masking and is not zeroed now: SFP lets zeroed
+ * filters keep learning, and this is where they came back.
+ */
+export function cellsAt(history: FilterHistory, epochIndex: number): EpochCells {
+  let zeroed = 0;
+  let revived = 0;
+  const relative: number[][] = [];
+  const state: CellState[][] = [];
+  for (const layer of history.layers) {
+    const norms = layer.norms[epochIndex] ?? [];
+    const masks = layer.masks[epochIndex] ?? [];
+    const max = Math.max(1e-12, ...norms);
+    relative.push(norms.map((n) => n / max));
+    state.push(
+      masks.map((masked, f) => {
+        if (masked) {
+          zeroed++;
+          return 'zeroed';
+        }
+        for (let e = 0; e < epochIndex; e++) {
+          if (layer.masks[e]?.[f]) {
+            revived++;
+            return 'revived';
+          }
+        }
+        return 'kept';
+      }),
+    );
+  }
+  return { relative, state, zeroed, revived };
+}

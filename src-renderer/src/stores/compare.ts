@@ -1,0 +1,32 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { ExportFormat, JobSummary, ModelComparison } from '../../../src-main/common/contract/index.ts';
+import { useApi } from '../api/index.ts';
+
+/** Side-by-side comparison of models, and the export / latency jobs started from it. */
+export const useCompareStore = defineStore('compare', () => {
+  const selected = ref<number[]>([]);
+  const comparison = ref<ModelComparison | null>(null);
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+
+  async function compare(ids: number[] = selected.value): Promise<void> {
+    loading.value = true;
+    error.value = null;
+    try {
+      comparison.value = await useApi().call('compare.models', { ids });
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      loading.value = false;
+    }
+  }
+  function exportModel(modelId: number, format: ExportFormat): Promise<JobSummary> {
+    return useApi().call('export.start', { modelId, format });
+  }
+  function measureLatency(modelId: number): Promise<JobSummary> {
+    return useApi().call('latency.start', { modelId });
+  }
+
+  return { selected, comparison, loading, error, compare, exportModel, measureLatency };
+});

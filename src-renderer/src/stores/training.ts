@@ -1,0 +1,39 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { FilterHistory, JobSummary, ModelInfo, ModelSummary, TrainConfigInput, TrainingRunDetail } from '../../../src-main/common/contract/index.ts';
+import { useApi } from '../api/index.ts';
+
+/** The job kind of training and SFP/PSFP pruning runs (src-main/train/jobs.ts). */
+export const trainKind = 'train';
+
+export const useTrainingStore = defineStore('training', () => {
+  const architectures = ref<ModelInfo[]>([]);
+  const models = ref<ModelSummary[]>([]);
+  const runs = ref<Record<number, TrainingRunDetail>>({});
+  const filterHistory = ref<Record<number, FilterHistory>>({});
+
+  async function loadArchitectures(): Promise<void> {
+    if (!architectures.value.length) architectures.value = await useApi().call('models.architectures', {});
+  }
+  async function loadModels(): Promise<void> {
+    models.value = await useApi().call('models.list', {});
+  }
+  async function loadRun(jobId: number): Promise<TrainingRunDetail> {
+    const run = await useApi().call('training.run', { jobId });
+    runs.value[jobId] = run;
+    return run;
+  }
+  async function loadFilterHistory(jobId: number): Promise<FilterHistory> {
+    const history = await useApi().call('prune.filterHistory', { jobId });
+    filterHistory.value[jobId] = history;
+    return history;
+  }
+  /** Validates, then queues the run; throws the ApiError with the offending field. */
+  async function start(config: TrainConfigInput, backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'): Promise<JobSummary> {
+    const api = useApi();
+    await api.call('training.validateConfig', { config });
+    return api.call('jobs.submit', { kind: trainKind, params: config, ...(backend !== 'auto' ? { backend } : {}) });
+  }
+
+  return { architectures, models, runs, filterHistory, loadArchitectures, loadModels, loadRun, loadFilterHistory, start };
+});

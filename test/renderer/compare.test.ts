@@ -1,0 +1,93 @@
+// @vitest-environment happy-dom
+import { describe, it, expect, afterEach } from 'vitest';
+import { flushPromises } from '@vue/test-utils';
+import App from '../../src-renderer/src/App.vue';
+import type { ComparedModel, FilterHistory, ModelComparison, ModelSummary } from '../../src-main/common/contract/index.ts';
+import { cellsAt } from '../../src-renderer/src/compare/filter-heatmap.ts';
+import { comparisonCsv } from '../../src-renderer/src/compare/compare-csv.ts';
+import { mountWithApi, type Mounted } from './mount-app.ts';
+import { job } from './fixtures.ts';
+
+let mounted: Mounted | null = null;
+afterEach(() => {
+  mounted?.wrapper.unmount();
+  mounted = null;
+});
+
+const model = (id: number, name: string, method: string | null): ModelSummary => ({
+  id, name, arch: 'resnet20', method, rate: method ? 0.3 : null, parentModelId: method ? 1 : null, datasetId: 3, jobId: id * 10, dir: '', metrics: { accuracy: 0.9 }, createdAt: '',
+});
+const compared = (id: number, name: string, method: string | null, flops: number): ComparedModel => ({
+  id, name, arch: 'resnet20', method, rate: method ? 0.3 : null, accuracy: 0.91 - id * 0.01, flops, paperFlops: null, flopsReduction: method ? 0.42 : 0, paperFlopsReduction: method ? 0.421 : null,
+  params: 270_000, zeroFilters: method ? 120 : 0, latency: null, sizeBytes: 1_100_000, datasetId: 3, jobId: id * 10, parentModelId: method ? 1 : null, createdAt: '',
+});
+const comparison: ModelComparison = {
+  models: [compared(1, 'baseline', null, 41_000_000), compared(2, 'sfp-30', 'sfp', 24_000_000)],
+  scatter: { accuracyVsFlops: [{ modelId: 1, label: 'baseline', x: 41e6, y: 0.9 }, { modelId: 2, label: 'sfp-30', x: 24e6, y: 0.89 }], accuracyVsLatency: [] },
+  layers: [{ layer: 'stage1/block0/conv1', role: 'block-conv', filters: { '1': 16, '2': 16 }, zeroFilters: { '1': 0, '2': 5 } }],
+  lineage: { '1': [{ modelId: 1, name: 'baseline', method: null, rate: null, dataset: { id: 3, name: 'cifar10' }, job: null }], '2': [{ modelId: 2, name: 'sfp-30', method: 'sfp', rate: 0.3, dataset: null, job: { id: 20, kind: 'train', title: 't', status: 'succeeded' } }, { modelId: 1, name: 'baseline', method: null, rate: null, dataset: null, job: null }] },
+};
+
+describe('compare models', () => {
+  it('compares the selected models: table, per-layer filters, lineage; export queues a job', async () => {
+    mounted = await mountWithApi(App, {
+      path: '/compare',
+      handlers: {
+        'models.list': () => [model(1, 'baseline', null), model(2, 'sfp-30', 'sfp')],
+        'compare.models': () => comparison,
+        'export.start': ({ modelId }) => job({ id: 77, kind: 'models.export', title: `Export model ${modelId}`, status: 'queued' }),
+      },
+    });
+    await flushPromises();
+    expect(mounted.wrapper.get('[data-test="compare-run"]').attributes('disabled')).toBeDefined();
+    await mounted.wrapper.get('[data-test="pick-1"]').setValue(true);
+    await mounted.wrapper.get('[data-test="pick-2"]').setValue(true);
+    await mounted.wrapper.get('[data-test="compare-run"]').trigger('click');
+    await flushPromises();
+    expect(mounted.api.callsOf('compare.models')).toEqual([{ ids: [1, 2] }]);
+    const rows = mounted.wrapper.findAll('[data-test="compare-table"] tbody tr');
+    expect(rows.map((r) => r.find('td').text())).toEqual(['baselineresnet20', 'sfp-30resnet20']);
+    expect(rows[1]!.text()).toContain('42.0%');
+    expect(mounted.wrapper.get('[data-test="compare-layers"]').text()).toContain('(5 zero)');
+    expect(mounted.wrapper.get('[data-test="compare-lineage"]').text()).toContain('job #20');
+    await mounted.wrapper.get('[data-test="export-onnx-2"]').trigger('click');
+    await flushPromises();
+    expect(mounted.api.callsOf('export.start')).toEqual([{ modelId: 2, format: 'onnx' }]);
+    expect(mounted.wrapper.get('[role="status"]').text()).toContain('Queued #77');
+  });
+
+  it('writes the comparison as CSV with quoted names', () => {
+    const csv = comparisonCsv([{ ...comparison.models[0]!, name: 'base, v2' }]);
+    expect(csv.split('\n')[0]).toMatch(/^id,name,arch,method,rate,accuracy,flops/);
+    expect(csv.split('\n')[1]).toMatch(/^1,"base, v2",resnet20,,,0.9/);
+  });
+});
+
+describe('filter heatmap', () => {
+  const history: FilterHistory = {
+    jobId: 20,
+    epochs: [1, 2, 3],
+    layers: [
+      { name: 'conv1', role: 'stem', filters: 3, norms: [[1, 2, 4], [0.5, 2, 4], [1.5, 2, 0]], masks: [[true, false, false], [true, false, false], [false, false, true]] },
+    ],
+  };
+
+  it('marks zeroed filters and the ones that came back after being zeroed', () => {
+    expect(cellsAt(history, 0)).toMatchObject({ zeroed: 1, revived: 0, state: [['zeroed', 'kept', 'kept']] });
+    const last = cellsAt(history, 2);
+    expect(last.state).toEqual([['revived', 'kept', 'zeroed']]);
+    expect(last.relative[0]).toEqual([0.75, 1, 0]);
+    expect([last.zeroed, last.revived]).toEqual([1, 1]);
+  });
+
+  it('shows the last masking epoch of the chosen run and moves with the slider', async () => {
+    mounted = await mountWithApi(App, {
+      path: '/compare/heatmap/20',
+      handlers: { 'jobs.list': () => [job({ id: 20, kind: 'train' })], 'prune.filterHistory': () => history },
+    });
+    await flushPromises();
+    expect(mounted.wrapper.get('[data-test="heatmap-summary"]').text()).toBe('1 zeroed · 1 came back after being zeroed');
+    await mounted.wrapper.get('[data-test="heatmap-epoch"]').setValue('0');
+    expect(mounted.wrapper.get('[data-test="heatmap-summary"]').text()).toBe('1 zeroed · 0 came back after being zeroed');
+  });
+});
