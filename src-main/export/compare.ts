@@ -8,26 +8,13 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../common/contract/errors.ts';
 import type { ComparedModel, LatencyRecord, LayerFilters, LineageStep, ModelComparison, ScatterPoint } from '../common/contract/compare.ts';
-import type { ModelOptionsInput } from '../common/contract/models.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { convNodes, parseGraphSpec, type GraphSpec } from '../nn/graph.ts';
-import { countCost, paperStyleReduction } from '../prune/flops.ts';
-import { buildSpec } from '../models/registry.ts';
+import { countCost } from '../prune/flops.ts';
+import { flopsReport } from '../models/cost.ts';
+import { lineageOf, type ModelRow } from '../models/model-rows.ts';
 
-interface ModelDbRow {
-  id: number;
-  name: string;
-  arch: string;
-  spec: string;
-  dir: string;
-  parent_model_id: number | null;
-  dataset_id: number | null;
-  job_id: number | null;
-  method: string | null;
-  rate: number | null;
-  metrics: string;
-  created_at: string;
-}
+type ModelDbRow = ModelRow;
 
 /** Keys under which a training or evaluation job may have stored test accuracy, first found wins. */
 const ACCURACY_KEYS = ['accuracy', 'testAccuracy', 'top1'] as const;
@@ -47,15 +34,6 @@ function parseJson(text: string, what: string): Record<string, unknown> {
     return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
   } catch {
     throw new ApiError('failed', `${what} is not valid JSON.`);
-  }
-}
-
-/** The unpruned architecture the model came from, rebuilt from the registry with the same options; null for foreign specs. */
-function baselineSpec(spec: GraphSpec): GraphSpec | null {
-  try {
-    return buildSpec(spec.arch, spec.options as ModelOptionsInput);
-  } catch {
-    return null;
   }
 }
 
@@ -106,25 +84,16 @@ function latencyOf(metrics: Record<string, unknown>): LatencyRecord | null {
 }
 
 function lineage(ws: Workspace, start: ModelDbRow): LineageStep[] {
-  const steps: LineageStep[] = [];
-  const seen = new Set<number>();
-  const byId = ws.db.prepare('SELECT * FROM models WHERE id = ?');
   const dataset = ws.db.prepare('SELECT id, name FROM datasets WHERE id = ?');
   const job = ws.db.prepare('SELECT id, kind, title, status FROM jobs WHERE id = ?');
-  let row: ModelDbRow | undefined = start;
-  while (row && !seen.has(row.id)) {
-    seen.add(row.id);
-    steps.push({
-      modelId: row.id,
-      name: row.name,
-      method: row.method,
-      rate: row.rate,
-      dataset: row.dataset_id === null ? null : ((dataset.get(row.dataset_id) as { id: number; name: string } | undefined) ?? null),
-      job: row.job_id === null ? null : ((job.get(row.job_id) as LineageStep['job'] | undefined) ?? null),
-    });
-    row = row.parent_model_id === null ? undefined : (byId.get(row.parent_model_id) as ModelDbRow | undefined);
-  }
-  return steps;
+  return [start, ...lineageOf(ws.db, start)].map((row) => ({
+    modelId: row.id,
+    name: row.name,
+    method: row.method,
+    rate: row.rate,
+    dataset: row.dataset_id === null ? null : ((dataset.get(row.dataset_id) as { id: number; name: string } | undefined) ?? null),
+    job: row.job_id === null ? null : ((job.get(row.job_id) as LineageStep['job'] | undefined) ?? null),
+  }));
 }
 
 export function compareModels(ws: Workspace, ids: readonly number[]): ModelComparison {
@@ -150,15 +119,24 @@ export function compareModels(ws: Workspace, ids: readonly number[]): ModelCompa
       throw new ApiError('failed', `Model ${row.id} (${row.name}) has an invalid graph spec: ${(err as Error).message}`);
     }
     const metrics = parseJson(row.metrics, `Metrics of model ${row.id}`);
-    const cost = countCost(spec);
-    const base = baselineSpec(spec);
-    const baseMacs = base ? countCost(base).macs : cost.macs;
+    // The models engineer's report (exact MACs, params, paper-style figure) keeps this page and `models.flops` in agreement.
+    let flops: number;
+    let params: number;
+    let flopsReduction = 0;
     let paperFlops: number | null = null;
     let paperFlopsReduction: number | null = null;
-    if (base) {
-      const paper = paperStyleReduction(base, row.rate ?? 0);
-      paperFlops = paper.pruned;
-      paperFlopsReduction = paper.reduction;
+    try {
+      const r = flopsReport(row);
+      flops = r.macs;
+      params = r.params;
+      flopsReduction = r.reduction;
+      paperFlops = r.paperStyle ? r.paperStyle.baselineMacs3x3 * (1 - r.paperStyle.reduction) : r.baseline.macs3x3;
+      paperFlopsReduction = r.paperStyle ? r.paperStyle.reduction : 0;
+    } catch {
+      // No registry baseline for this spec (a foreign architecture): exact counts only.
+      const cost = countCost(spec);
+      flops = cost.macs;
+      params = cost.params;
     }
     const dir = ws.resolve(row.dir);
     const zeroByLayer = zeroFilterCounts(dir, spec);
@@ -179,11 +157,11 @@ export function compareModels(ws: Workspace, ids: readonly number[]): ModelCompa
       method: row.method,
       rate: row.rate,
       accuracy: accuracyOf(metrics),
-      flops: cost.macs,
+      flops,
       paperFlops,
-      flopsReduction: baseMacs > 0 ? 1 - cost.macs / baseMacs : 0,
+      flopsReduction,
       paperFlopsReduction,
-      params: cost.params,
+      params,
       zeroFilters: [...zeroByLayer.values()].reduce((a, b) => a + b, 0),
       latency: latencyOf(metrics),
       sizeBytes: folderSize(dir),

@@ -13,6 +13,7 @@ import {
 } from '../common/contract/compare.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { insertArtifact } from '../core/artifacts.ts';
+import { insertModelRow } from '../models/model-rows.ts';
 import type { ExportResult } from './export-runner.ts';
 import type { ImportResult } from './import-runner.ts';
 
@@ -79,10 +80,18 @@ export const importJob = defineJob<ImportParams, ImportResult>({
   },
   load: () => import('./import-runner.ts'),
   onComplete: (ctx, r) => {
-    const info = ctx.ws.db
-      .prepare('INSERT INTO models (name, arch, spec, dir, job_id, method, rate, metrics) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-      .run(r.name, r.arch, JSON.stringify(r.spec), r.dir, ctx.jobId, r.method, r.rate, JSON.stringify(r.metrics));
-    const modelId = Number(info.lastInsertRowid);
+    const modelId = insertModelRow(ctx.ws.db, {
+      name: r.name,
+      arch: r.arch,
+      spec: JSON.stringify(r.spec),
+      dir: r.dir,
+      parentModelId: null,
+      datasetId: null,
+      jobId: ctx.jobId,
+      method: r.method ?? 'imported',
+      rate: r.rate,
+      metrics: r.metrics,
+    });
     for (const f of r.files) {
       insertArtifact(ctx.ws, { kind: 'weights', absPath: ctx.ws.resolve(f.path), sha256: f.sha256, jobId: ctx.jobId, modelId, meta: { role: f.role, importedFrom: r.source } });
     }
