@@ -111,4 +111,21 @@ describe('spgan.train and spgan.translate on a real workspace', () => {
     const last = (ws.db.prepare("SELECT id FROM jobs WHERE kind = 'spgan.translate' ORDER BY id DESC").get() as { id: number }).id;
     expect(readdirSync(ws.jobDir(last))).not.toContain('translated');
   });
+
+  it('a resumed run continues after the last checkpoint and the viewer sees one run', async () => {
+    const ws = env.ws;
+    const config = { sourceDatasetId: sourceId, targetDatasetId: targetId, ...tiny, seed: 7 };
+    const first = await runDirect(ws, spganTrainJob, { ...config, epochs: 1 });
+    const resumed = await runDirect(ws, spganTrainJob, { ...config, epochs: 2 }, { resumeFrom: first.jobId });
+    expect(resumed.result.firstEpoch).toBe(2);
+    expect(resumed.logs.some((l) => l.startsWith(`Resumed after epoch 1 from job ${first.jobId}`))).toBe(true);
+    expect(resumed.metrics.map((m) => m.epoch)).not.toContain(1);
+    const runs = await spganHandlers['spgan.runs']({}, { ws } as ServiceContext);
+    const run = runs.find((r) => r.jobId === first.jobId)!;
+    expect(run.checkpointEpochs).toEqual([1, 2]);
+    expect(runs.some((r) => r.jobId === resumed.jobId)).toBe(false);
+    // Translating with the resumed job's id finds the chain's last checkpoint.
+    const samples = await spganHandlers['spgan.samples']({ jobId: resumed.jobId, epoch: 1, direction: 'AtoB' }, { ws } as ServiceContext);
+    expect(samples.groups.length).toBeGreaterThan(0);
+  });
 });
