@@ -48,7 +48,8 @@ function reidImporter(format: DatasetFormat, title: string, parse: (name: string
       const dirs = subdirs(root).filter((d) => d in splitFolders);
       if (dirs.length > 0) {
         const share = matchShare(dirs.flatMap((d) => fileNames(path.join(root, d)).slice(0, 100)));
-        return share > 0.8 ? { score: 0.95, reason: `${dirs.join(', ')} with ${title} file names` } : null;
+        // The split folder names are strong evidence already: most (not all) names must parse.
+        return share > 0.5 ? { score: 0.95, reason: `${dirs.join(', ')} with ${title} file names` } : null;
       }
       const share = matchShare(fileNames(root));
       return share > 0.8 ? { score: 0.8, reason: `a folder of ${title} file names (no split folders)` } : null;
