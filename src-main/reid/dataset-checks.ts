@@ -89,3 +89,29 @@ export function requireImageSize(size: [number, number], multiple: number, field
     throw new ApiError('invalid_request', `${field}: ${size[0]}x${size[1]} is not a multiple of ${multiple} on both sides (e.g. 256x128, 64x32).`, field);
   }
 }
+
+/** The most common stored image size [h, w] of a split, or null when unknown. */
+export function commonImageSize(db: Database.Database, datasetId: number, split: string): [number, number] | null {
+  const row = db
+    .prepare('SELECT height, width, COUNT(*) AS n FROM samples WHERE dataset_id = ? AND split = ? AND height IS NOT NULL GROUP BY height, width ORDER BY n DESC LIMIT 1')
+    .get(datasetId, split) as { height: number; width: number } | undefined;
+  return row ? [row.height, row.width] : null;
+}
+
+/**
+ * Query and gallery from two different datasets must be images of the same
+ * kind: a translated query set (the SPGAN output size) against a raw gallery
+ * (the camera crops' size) is a mistake that silently skews the ranking.
+ */
+export function requireMatchingSizes(db: Database.Database, queryDatasetId: number, galleryDatasetId: number, field: string): void {
+  if (queryDatasetId === galleryDatasetId) return;
+  const q = commonImageSize(db, queryDatasetId, 'query');
+  const g = commonImageSize(db, galleryDatasetId, 'gallery');
+  if (q && g && (q[0] !== g[0] || q[1] !== g[1])) {
+    throw new ApiError(
+      'invalid_request',
+      `${field}: gallery images of dataset ${galleryDatasetId} are ${g[0]}x${g[1]} but query images of dataset ${queryDatasetId} are ${q[0]}x${q[1]}; evaluate a query and gallery of the same domain and image size.`,
+      field,
+    );
+  }
+}

@@ -6,7 +6,7 @@ import { reidTrainSchema, reidEvalSchema } from '../common/contract/reid.ts';
 import type { ReidTrainParams, ReidEvalParams } from '../common/contract/reid.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import { insertArtifact } from '../core/artifacts.ts';
-import { datasetFacts, requireEvalSplit, requireReidLabels, trainingSplit } from './dataset-checks.ts';
+import { datasetFacts, requireEvalSplit, requireMatchingSizes, requireReidLabels, trainingSplit } from './dataset-checks.ts';
 import type { ReidTrainResult } from './train-runner.ts';
 import type { ReidEvalResult } from './eval-runner.ts';
 
@@ -62,6 +62,7 @@ export const reidEvalJob = defineJob<ReidEvalParams, ReidEvalResult>({
     if (model.method !== 'ide') throw new ApiError('invalid_request', `modelId: model ${p.modelId} is not a re-ID (IDE) model (method ${model.method ?? 'none'}).`, 'modelId');
     requireEvalSplit(datasetFacts(ws.db, p.queryDatasetId, 'queryDatasetId'), 'query', 'queryDatasetId');
     requireEvalSplit(datasetFacts(ws.db, p.galleryDatasetId, 'galleryDatasetId'), 'gallery', 'galleryDatasetId');
+    requireMatchingSizes(ws.db, p.queryDatasetId, p.galleryDatasetId, 'galleryDatasetId');
   },
   load: () => import('./eval-runner.ts'),
   onComplete(ctx, r) {

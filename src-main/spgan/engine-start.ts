@@ -5,11 +5,12 @@ import type { BackendRequest } from '../engine/init.ts';
 import type { EngineInfo } from '../common/contract/engine.ts';
 
 /**
- * Registers TF.js's gradient functions (only the full tfjs bundle does it by
- * itself). They ship as extensionless ESM files only; under tsx (CLI, job
- * processes) a static `import '@tensorflow/tfjs-core/dist/register_all_gradients'`
+ * Makes sure TF.js's gradient functions are registered. initEngine() normally
+ * does it (through tfjs-layers' Node bundle); this is the fallback for code
+ * that sets a backend by itself. The gradients ship as extensionless ESM files;
+ * under tsx a static `import '@tensorflow/tfjs-core/dist/register_all_gradients'`
  * fails (ERR_UNSUPPORTED_DIR_IMPORT on `./gradients`), while `require` resolves
- * them CommonJS-style and tsx transpiles them. Under vitest the ESM import works.
+ * them CommonJS-style and tsx transpiles them; under vitest the ESM import works.
  * The registry is global (globalThis), so either copy serves every tfjs-core instance.
  */
 export async function ensureGradients(): Promise<void> {

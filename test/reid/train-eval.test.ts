@@ -73,13 +73,15 @@ describe('reid.train and reid.eval', () => {
     expect([...d].sort((a, b) => a - b)).toEqual(d); // ascending distances
   });
 
-  it('preflight: a target without query/gallery split, a dataset without person ids, a wrong model', () => {
+  it('preflight: a target without query/gallery split, mismatched query/gallery sizes, a dataset without person ids, a wrong model', async () => {
     const ws = env.ws;
+    const smallGallery = await addReidDataset(ws, path.join(env.dir, 'small'), 'small', [{ personId: 5, camera: 2, split: 'gallery', rgb: colour(5) }], [48, 24]);
     const modelId = (ws.db.prepare("SELECT id FROM models WHERE method = 'ide'").get() as { id: number }).id;
     const ev = (over: object) => reidEvalJob.params.parse({ modelId, queryDatasetId: targetId, galleryDatasetId: targetId, ...over });
     expect(() => reidEvalJob.preflight!(ev({ queryDatasetId: noSplitId }), ws)).toThrow(/queryDatasetId: .*has no 'query' split/);
     expect(() => reidEvalJob.preflight!(ev({ galleryDatasetId: trainId }), ws)).toThrow(/galleryDatasetId: .*has no 'gallery' split/);
     expect(() => reidEvalJob.preflight!(ev({ modelId: 9999 }), ws)).toThrow(/modelId: model 9999 does not exist/);
+    expect(() => reidEvalJob.preflight!(ev({ galleryDatasetId: smallGallery }), ws)).toThrow(/galleryDatasetId: gallery images of dataset \d+ are 48x24 but query images of dataset \d+ are 64x32/);
     const tr = (over: object) => reidTrainJob.params.parse({ datasetId: trainId, ...over });
     expect(() => reidTrainJob.preflight!(tr({ imageSize: [16, 8] }), ws)).toThrow(/imageSize/);
     ws.db.prepare('UPDATE samples SET person_id = NULL WHERE dataset_id = ? AND id = (SELECT MIN(id) FROM samples WHERE dataset_id = ?)').run(noSplitId, noSplitId);
