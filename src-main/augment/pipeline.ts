@@ -69,10 +69,15 @@ export function resolvePipeline(input: PipelineSpecInput | PipelineSpec | unknow
     throw new ApiError('invalid_request', `pipeline: ${where}: ${issue.message}`, where);
   }
   const spec = parsed.data;
+  let normalizeBefore: { mean: number[]; std: number[]; scale: number } | null = null;
   const steps = spec.steps.map((step, i) => {
     const t = transforms.get(step.transform);
     if (!t) throw new ApiError('invalid_request', `pipeline: steps.${i}.transform: unknown transform "${step.transform}" (known: ${[...transforms.keys()].join(', ')})`, `steps.${i}.transform`);
-    return { transform: t, options: resolveOptions(t, step.options, `steps.${i}.options`), enabled: step.enabled };
+    const options = resolveOptions(t, step.options, `steps.${i}.options`);
+    // Random Erasing's 'random' fill is in pixel units; after a normalize step it is normalised too.
+    if (t.name === 'randomErasing') options.fillNormalize = normalizeBefore;
+    if (step.enabled && t.name === 'normalize') normalizeBefore = options as { mean: number[]; std: number[]; scale: number };
+    return { transform: t, options, enabled: step.enabled };
   });
   return { spec, steps };
 }

@@ -52,6 +52,29 @@ describe('augmentation pipeline', () => {
     expect(before.data[(boxBefore.top * 32 + boxBefore.left) * 3]).toBeCloseTo((0 / 255 - 0.5) / 0.25, 5);
   });
 
+  it("Random Erasing's random fill after normalize draws pixel values normalised like the image", () => {
+    const b = batch(1);
+    const seeds = new Uint32Array([5]);
+    const out = applyPipeline(
+      { steps: [{ transform: 'normalize', options: { mean: [0.5, 0.4, 0.3], std: [0.2, 0.25, 0.5] } }, { transform: 'randomErasing', options: { p: 1, area: [0.3, 0.4] } }] },
+      b,
+      seeds,
+    );
+    const box = out.params[0]!.steps[1]!.params as { top: number; left: number; height: number; width: number };
+    const lo = [(0 - 0.5) / 0.2, (0 - 0.4) / 0.25, (0 - 0.3) / 0.5];
+    const hi = [(1 - 0.5) / 0.2, (1 - 0.4) / 0.25, (1 - 0.3) / 0.5];
+    let spread = 0;
+    for (let y = box.top; y < box.top + box.height; y++)
+      for (let x = box.left; x < box.left + box.width; x++)
+        for (let ch = 0; ch < 3; ch++) {
+          const v = out.data[(y * 32 + x) * 3 + ch]!;
+          expect(v).toBeGreaterThanOrEqual(lo[ch]! - 1e-5);
+          expect(v).toBeLessThanOrEqual(hi[ch]! + 1e-5);
+          spread = Math.max(spread, v - lo[ch]!);
+        }
+    expect(spread).toBeGreaterThan(1); // values cover the range, not squashed near one end
+  });
+
   it('editing one step does not change the draws of the other steps', () => {
     const b = batch(4);
     const seeds = batchSeeds(3, 0, [0, 1, 2, 3]);

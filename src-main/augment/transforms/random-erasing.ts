@@ -15,8 +15,14 @@ export interface RandomErasingOptions {
   fill: 'random' | 'constant' | 'zero' | 'normal';
   /** Per-channel constant for fill 'constant' (e.g. the dataset mean), one value broadcasts. */
   value: number[];
-  /** Range of per-pixel uniform values for fill 'random' (0..255 before normalize). */
+  /** Range of per-pixel uniform values for fill 'random', in pixel units (0..255). */
   randomRange: [number, number];
+  /**
+   * Set by the pipeline (not a user option) when a normalize step runs before
+   * this one: random fill values are drawn in pixel units and then normalised
+   * the same way, so "random pixels" stay random pixels after normalisation.
+   */
+  fillNormalize?: { mean: number[]; std: number[]; scale: number } | null;
 }
 
 export type RandomErasingParams =
@@ -34,6 +40,8 @@ export type RandomErasingParams =
       randomRange: [number, number];
       /** Seeds the per-pixel fill values, so apply() stays a pure function of params. */
       fillSeed: number;
+      /** Normalisation applied to 'random' fill values (present when erasing runs after normalize). */
+      fillNormalize: { mean: number[]; std: number[]; scale: number } | null;
     };
 
 export const randomErasing: Transform<RandomErasingOptions, RandomErasingParams> = {
@@ -49,7 +57,7 @@ export const randomErasing: Transform<RandomErasingOptions, RandomErasingParams>
     { name: 'attempts', label: 'Attempts', kind: 'integer', min: 1, max: 1000, default: 100, description: 'Tries to fit a box before giving up (image unchanged).' },
     { name: 'fill', label: 'Fill', kind: 'enum', options: ['random', 'constant', 'zero', 'normal'], default: 'random', description: 'Per-pixel uniform, per-channel constant, zero, or per-pixel standard normal.' },
     { name: 'value', label: 'Constant (per channel)', kind: 'numbers', length: null, default: [0], description: "Fill 'constant': one value per channel (e.g. the dataset mean) or one for all." },
-    { name: 'randomRange', label: 'Random range', kind: 'range', min: -1000, max: 1000, step: 1, default: [0, 255], description: "Fill 'random': per-pixel uniform range (use the normalised range after normalize)." },
+    { name: 'randomRange', label: 'Random range', kind: 'range', min: -1000, max: 1000, step: 1, default: [0, 255], description: "Fill 'random': per-pixel uniform range in pixel units; after a normalize step the values are normalised the same way." },
   ],
   presets: {
     paper: { p: 0.5, area: [0.02, 0.4], aspect: [0.3, 1 / 0.3], aspectDraw: 'uniform', attempts: 100, fill: 'random' },
@@ -74,7 +82,7 @@ export const randomErasing: Transform<RandomErasingOptions, RandomErasingParams>
       if (height < shape.h && width < shape.w && height > 0 && width > 0) {
         const top = rng.int(0, shape.h - height);
         const left = rng.int(0, shape.w - width);
-        return { erase: true, top, left, height, width, attempts: attempt, fill: o.fill, value: o.value, randomRange: o.randomRange, fillSeed: rng.nextUint32() };
+        return { erase: true, top, left, height, width, attempts: attempt, fill: o.fill, value: o.value, randomRange: o.randomRange, fillSeed: rng.nextUint32(), fillNormalize: o.fillNormalize ?? null };
       }
     }
     return { erase: false, attempts: o.attempts };
@@ -88,6 +96,17 @@ export const randomErasing: Transform<RandomErasingOptions, RandomErasingParams>
     }
     const noise = new Rng(params.fillSeed);
     const [lo, hi] = params.randomRange;
+    const fn = params.fillNormalize ?? null;
+    const mul = new Float64Array(c).fill(1);
+    const add = new Float64Array(c);
+    if (fn) {
+      for (let ch = 0; ch < c; ch++) {
+        const mean = fn.mean.length === 1 ? fn.mean[0]! : fn.mean[ch]!;
+        const std = fn.std.length === 1 ? fn.std[0]! : fn.std[ch]!;
+        mul[ch] = 1 / (fn.scale * std);
+        add[ch] = -mean / std;
+      }
+    }
     for (let y = params.top; y < params.top + params.height; y++) {
       for (let x = params.left; x < params.left + params.width; x++) {
         const base = (y * w + x) * c;
@@ -95,7 +114,7 @@ export const randomErasing: Transform<RandomErasingOptions, RandomErasingParams>
           let v: number;
           switch (params.fill) {
             case 'random':
-              v = noise.uniform(lo, hi);
+              v = noise.uniform(lo, hi) * mul[ch]! + add[ch]!;
               break;
             case 'normal':
               v = noise.normal();
