@@ -78,3 +78,20 @@ describe('workspace.setDefault', () => {
     }
   });
 });
+
+describe('contract files', () => {
+  it('declare disjoint call names (a duplicate would silently replace another domain’s call)', async () => {
+    const files = ['workspace', 'jobs', 'engine', 'datasets', 'augment', 'models', 'training', 'compare', 'spgan', 'reid'];
+    const seen = new Map<string, string>();
+    for (const f of files) {
+      const mod = (await import(`../../src-main/common/contract/${f}.ts`)) as Record<string, unknown>;
+      const calls = Object.entries(mod).find(([k]) => k.endsWith('Calls'))?.[1] as Record<string, unknown>;
+      expect(calls, f).toBeTypeOf('object');
+      for (const name of Object.keys(calls)) {
+        expect(seen.get(name), `${name} is declared in ${seen.get(name)} and ${f}`).toBeUndefined();
+        seen.set(name, f);
+      }
+    }
+    expect(seen.size).toBe(Object.keys(contract).length);
+  });
+});
