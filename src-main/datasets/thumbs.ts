@@ -50,8 +50,19 @@ export async function samplePixelsPng(ws: Workspace, sampleId: number): Promise<
   }
   const abs = path.resolve(r.root_path, r.path);
   checkUnchanged(abs, r.size_bytes, r.mtime_ms, `Dataset ${r.dataset_id} "${r.dataset_name}"`);
-  return { contentType: contentTypes[path.extname(abs).toLowerCase()] ?? 'application/octet-stream', bytes: readFileSync(abs), path: abs };
+  const ext = path.extname(abs).toLowerCase();
+  if (!browserTypes.has(ext)) {
+    // Browsers cannot show TIFF (and some BMP variants): send a PNG of it instead.
+    try {
+      return { contentType: 'image/png', bytes: await sharp(abs, { failOn: 'error' }).png().toBuffer(), path: null };
+    } catch (err) {
+      throw new Error(`Cannot decode image ${abs}: ${(err as Error).message}`);
+    }
+  }
+  return { contentType: contentTypes[ext] ?? 'application/octet-stream', bytes: readFileSync(abs), path: abs };
 }
+
+const browserTypes = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif']);
 
 /**
  * A thumbnail no larger than size x size (aspect kept), made on first request

@@ -124,6 +124,18 @@ describe('dataset browsing, thumbnails and import safety', () => {
     expect(file.path).toMatch(/\.jpg$/);
   });
 
+  it('serves TIFF samples as PNG (browsers cannot show TIFF)', async () => {
+    const d = dir();
+    await writeImage(`${d}/a/1.tif`, 10, 6, [0, 0, 255], 'tiff');
+    await writeImage(`${d}/b/2.jpg`, 10, 6);
+    const id = (await importDirect(ws, { path: d })).report.datasetId!;
+    const first = (ws.db.prepare('SELECT MIN(id) AS m FROM samples WHERE dataset_id = ?').get(id) as { m: number }).m;
+    const served = await samplePixelsPng(ws, first);
+    expect(served.contentType).toBe('image/png');
+    expect((await sharp(served.bytes).metadata()).width).toBe(10);
+    await call('datasets.delete', { id });
+  });
+
   it('verify names files that changed or vanished since import', async () => {
     const d = dir();
     await writeImage(`${d}/a/1.jpg`);

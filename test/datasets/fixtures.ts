@@ -9,10 +9,10 @@ export function tempDir(prefix = 'wb-ds-'): string {
 }
 
 /** A small real JPEG (or PNG) of a solid colour, w x h. */
-export async function writeImage(file: string, w = 8, h = 8, colour: [number, number, number] = [200, 30, 30], format: 'jpeg' | 'png' = 'jpeg'): Promise<void> {
+export async function writeImage(file: string, w = 8, h = 8, colour: [number, number, number] = [200, 30, 30], format: 'jpeg' | 'png' | 'tiff' = 'jpeg'): Promise<void> {
   mkdirSync(path.dirname(file), { recursive: true });
   const img = sharp({ create: { width: w, height: h, channels: 3, background: { r: colour[0], g: colour[1], b: colour[2] } } });
-  writeFileSync(file, await (format === 'jpeg' ? img.jpeg() : img.png()).toBuffer());
+  writeFileSync(file, await (format === 'jpeg' ? img.jpeg() : format === 'png' ? img.png() : img.tiff()).toBuffer());
 }
 
 /** CIFAR-10 batch: n records of label + R,G,B planes; pixel value of record r, channel ch = (r*3+ch) % 256. */
