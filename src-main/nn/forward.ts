@@ -84,22 +84,28 @@ function batchNorm(model: Model, n: NodeOf<'batchNorm'>, x: tf.Tensor4D, opts: F
   return y;
 }
 
+/**
+ * A fixed 0/1 routing kernel [1,1,in,out] mapping input channel i to output
+ * channel map[i]. Both option-A shortcuts and channel scatters run as a 1x1
+ * convolution with it: exact (products with 1, sums with 0) and, on wasm,
+ * about 20x faster than the equivalent gather along the channel axis.
+ */
+function routingKernel(inChannels: number, outChannels: number, map: (i: number) => number): tf.Tensor4D {
+  const k = new Float32Array(inChannels * outChannels);
+  for (let i = 0; i < inChannels; i++) k[i * outChannels + map(i)] = 1;
+  return tf.tensor4d(k, [1, 1, inChannels, outChannels]);
+}
+
 function shortcutA(n: NodeOf<'shortcutA'>, x: tf.Tensor4D): tf.Tensor4D {
-  const [, h, wd] = x.shape;
-  const every = (size: number): tf.Tensor1D => tf.tensor1d(Array.from({ length: Math.ceil(size / n.stride) }, (_, i) => i * n.stride), 'int32');
-  // [B,H,W,C] -> [B,ceil(H/s),ceil(W/s),C]: every s-th pixel, as x[:, :, ::s, ::s] in PyTorch.
-  // Two gathers rather than stridedSlice, which has no gradient in tfjs-core.
-  const sub = n.stride === 1 ? x : (tf.gather(tf.gather(x, every(h), 1), every(wd), 2) as tf.Tensor4D);
-  return tf.pad(sub, [[0, 0], [0, 0], [0, 0], [n.padBefore, n.padAfter]]);
+  const out = n.inChannels + n.padBefore + n.padAfter;
+  // [B,H,W,C] -> [B,ceil(H/s),ceil(W/s),C+pad]: every s-th pixel (x[:, :, ::s, ::s] in PyTorch), channels
+  // shifted by padBefore with zeros around; a strided 1x1 'valid' conv does both in one op.
+  return tf.conv2d(x, routingKernel(n.inChannels, out, (i) => i + n.padBefore), n.stride, 'valid');
 }
 
 function channelScatter(model: Model, n: NodeOf<'channelScatter'>, x: tf.Tensor4D): tf.Tensor4D {
-  const [b, h, wd, k] = x.shape;
-  // Output channel c reads narrow channel source[c], or the appended zero channel k.
-  const source = new Int32Array(n.channels).fill(k);
-  n.indices.forEach((dst, src) => (source[dst] = src));
-  const padded = tf.concat([x, tf.zeros([b, h, wd, 1])], 3); // [B,H,W,K] -> [B,H,W,K+1]
-  const wide = tf.gather(padded, tf.tensor1d(source, 'int32'), 3) as tf.Tensor4D; // -> [B,H,W,C]
+  // [B,H,W,K] -> [B,H,W,C]: narrow channel k lands on channel indices[k], the others are 0, then + bias.
+  const wide = tf.conv2d(x, routingKernel(n.indices.length, n.channels, (k) => n.indices[k]!), 1, 'valid');
   return tf.add(wide, w(model, `${n.name}/bias`));
 }
 

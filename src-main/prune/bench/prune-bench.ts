@@ -1,0 +1,114 @@
+/**
+ * `npm run bench:prune`: ResNet-20 baseline vs SFP 30% vs PSFP 30% on real
+ * data (Fashion-MNIST from the Debian package), same short schedule for all,
+ * then hard pruning of both pruned models with measured inference speed-up.
+ * Runs the real `train` and `model.compact` job runners in this process
+ * against a fresh workspace, so the numbers come from the product's code path.
+ *
+ * Options: --epochs N (3) --limit N training images (4000) --test-limit N (2000)
+ *          --batch N (64) --backend NAME (auto) --workspace DIR (temp)
+ */
+import { mkdtempSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { Workspace } from '../../core/workspace.ts';
+import { initEngine, parseBackendRequest } from '../../engine/init.ts';
+import { datasetImportJob } from '../../datasets/jobs.ts';
+import { trainJob } from '../../train/jobs.ts';
+import { compactJob } from '../../models/jobs.ts';
+import { runJobInProcess } from '../../train/in-process.ts';
+import { flopsReport } from '../../models/cost.ts';
+import { getModelRow } from '../../models/model-rows.ts';
+import type { TrainConfigInput, TrainResult } from '../../common/contract/training.ts';
+import type { CompactResult } from '../../models/jobs.ts';
+
+const { values } = parseArgs({
+  options: {
+    epochs: { type: 'string', default: '3' },
+    limit: { type: 'string', default: '4000' },
+    'test-limit': { type: 'string', default: '2000' },
+    batch: { type: 'string', default: '64' },
+    backend: { type: 'string' },
+    workspace: { type: 'string' },
+    data: { type: 'string', default: '/usr/share/datasets/fashion-mnist' },
+  },
+});
+
+const log = (line: string): void => console.error(line);
+
+async function main(): Promise<void> {
+  const engine = await initEngine(values.backend ? { backend: parseBackendRequest(values.backend)! } : {});
+  log(`engine: ${engine.backend} (${engine.device}, ${engine.threads} threads)`);
+  if (!existsSync(values.data)) throw new Error(`${values.data} not found (install the dataset-fashion-mnist package or pass --data).`);
+  const wsDir = values.workspace ?? mkdtempSync(path.join(os.tmpdir(), 'wb-bench-prune-'));
+  const ws = Workspace.open(wsDir);
+  const imported = await runJobInProcess(ws, datasetImportJob, { path: values.data, format: 'auto', name: path.basename(values.data), allowDuplicate: true });
+  if (imported.status !== 'succeeded') throw new Error(`import failed: ${imported.error}`);
+  const datasetId = (ws.db.prepare('SELECT id FROM datasets ORDER BY id DESC LIMIT 1').get() as { id: number }).id;
+
+  const epochs = Number(values.epochs);
+  const base = (prune?: TrainConfigInput['prune']): TrainConfigInput => ({
+    dataset: { id: datasetId, limit: Number(values.limit), testLimit: Number(values['test-limit']), validationFraction: 0.1 },
+    model: { arch: 'resnet20' },
+    epochs,
+    batchSize: Number(values.batch),
+    optimizer: { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
+    schedule: { kind: 'cosine', minLr: 0 },
+    augment: {
+      spec: {
+        steps: [
+          { transform: 'padCrop', options: { padding: 2 } },
+          { transform: 'horizontalFlip', options: { p: 0.5 } },
+          { transform: 'normalize', options: { mean: [0.286], std: [0.353], scale: 255 } },
+        ],
+      },
+    },
+    ...(prune ? { prune } : {}),
+    seed: 1,
+  });
+  const runs: { label: string; cfg: TrainConfigInput }[] = [
+    { label: 'baseline', cfg: base() },
+    { label: 'SFP 30%', cfg: base({ method: 'sfp', rate: 0.3, bnRecalibrationBatches: 8 }) },
+    { label: 'PSFP 30%', cfg: base({ method: 'psfp', rate: 0.3, bnRecalibrationBatches: 8 }) },
+  ];
+  const rows: string[][] = [];
+  const started = Date.now();
+  for (const run of runs) {
+    const out = await runJobInProcess(ws, trainJob, run.cfg, { log: (l) => log(`[${run.label}] ${l}`) });
+    if (out.status !== 'succeeded') throw new Error(`${run.label}: ${out.error}`);
+    const r = out.result as TrainResult;
+    const model = ws.db.prepare('SELECT id FROM models WHERE job_id = ?').get(out.jobId) as { id: number };
+    let compactCells = ['-', '-', '-', '-'];
+    if (run.cfg.prune) {
+      const c = await runJobInProcess(ws, compactJob, { modelId: model.id, benchBatch: 64 }, { log: (l) => log(`[${run.label} compact] ${l}`) });
+      if (c.status !== 'succeeded') throw new Error(`${run.label} compact: ${c.error}`);
+      const m = (c.result as CompactResult).metrics as Record<string, number>;
+      const compactRow = ws.db.prepare('SELECT id FROM models WHERE job_id = ?').get(c.jobId) as { id: number };
+      const f = flopsReport(getModelRow(ws.db, compactRow.id));
+      compactCells = [`${(f.reduction * 100).toFixed(1)}%`, `${(f.params / 1000).toFixed(1)}k`, `${m.parentLatencyMs!.toFixed(0)} -> ${m.latencyMs!.toFixed(0)} ms (x${m.speedup!.toFixed(2)})`, m.maxAbsDiff!.toExponential(1)];
+    }
+    const f = flopsReport(getModelRow(ws.db, model.id));
+    rows.push([
+      run.label,
+      `${((r.metrics.testAccuracy ?? 0) * 100).toFixed(2)}%`,
+      r.metrics.accuracyBnRecalibrated === null ? '-' : `${(r.metrics.accuracyBnRecalibrated * 100).toFixed(2)}%`,
+      f.paperStyle ? `${(f.paperStyle.reduction * 100).toFixed(1)}%` : '-',
+      `${(r.metrics.params / 1000).toFixed(1)}k`,
+      ...compactCells,
+      `${r.metrics.imagesPerSecond.toFixed(0)}`,
+    ]);
+    log(`[${run.label}] done after ${((Date.now() - started) / 1000).toFixed(0)} s total`);
+  }
+  const header = ['run', 'test acc (after mask)', 'acc, BN re-estimated', 'FLOPs red. paper-style', 'params', 'compact: exact MACs red.', 'compact params', 'latency masked -> compact (batch 64)', 'max |diff|', 'train img/s'];
+  const table = [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+  console.log(`Engine: ${engine.backend}, ${engine.threads} threads; ResNet-20, Fashion-MNIST 28x28x1, ${values.limit} training images (10% held out for validation), ${values['test-limit']} test images, ${epochs} epochs, batch ${values.batch}, cosine lr 0.1, Nesterov, wd 5e-4, pad-crop 2 + flip.\n`);
+  console.log(table);
+  console.log(`\nTotal ${((Date.now() - started) / 1000).toFixed(0)} s. Workspace: ${wsDir}`);
+  ws.close();
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+});
