@@ -69,3 +69,20 @@ describe('losses on hand-made values', () => {
     expect(lsgan(fake, 1).dataSync()[0]).toBeCloseTo((1 + 0) / 2, 6);
   });
 });
+
+describe('fused InstanceNorm', () => {
+  it('matches the autodiff reference in value and gradient', async () => {
+    const { instanceNorm, instanceNormReference } = await import('../../src-main/spgan/nets/layers.ts');
+    const { ensureGradients } = await import('../../src-main/spgan/engine-start.ts');
+    await ensureGradients();
+    const x = tf.randomNormal([2, 5, 3, 4], 1, 2, 'float32', 3) as tf.Tensor4D;
+    const w = tf.randomNormal([2, 5, 3, 4], 0, 1, 'float32', 4);
+    // A weighted sum makes the upstream gradient non-uniform (a plain sum of a normalised map has zero gradient).
+    const loss = (f: (t: tf.Tensor4D) => tf.Tensor4D) => (t: tf.Tensor) => tf.sum(tf.mul(f(t as tf.Tensor4D), w));
+    const [gFused, gRef] = [tf.grad(loss(instanceNorm))(x), tf.grad(loss(instanceNormReference))(x)];
+    const diff = (a: tf.Tensor, b: tf.Tensor): number => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
+    expect(diff(instanceNorm(x), instanceNormReference(x))).toBeLessThan(1e-5);
+    expect(diff(gFused, gRef)).toBeLessThan(1e-4);
+    expect(tf.max(tf.abs(gRef)).dataSync()[0]).toBeGreaterThan(0.01);
+  });
+});

@@ -41,10 +41,37 @@ export function upconv(p: ParamStore, name: string, x: tf.Tensor4D, out: number,
   return tf.add(y, p.get(`${name}/bias`, [out], 'zeros'));
 }
 
-/** InstanceNorm without affine parameters (PyTorch InstanceNorm2d default, as CycleGAN uses it). */
-export function instanceNorm(x: tf.Tensor4D, eps = 1e-5): tf.Tensor4D {
+/** InstanceNorm by autodiff of tf.moments: the reference for the fused version below (tests compare them). */
+export function instanceNormReference(x: tf.Tensor4D, eps = 1e-5): tf.Tensor4D {
   const { mean, variance } = tf.moments(x, [1, 2], true); // per sample and channel: [B,1,1,C]
   return tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, eps)));
+}
+
+/**
+ * InstanceNorm without affine parameters (PyTorch InstanceNorm2d default, as
+ * CycleGAN uses it), with a hand-written gradient: autodiff through
+ * tf.moments emits about twice the element-wise kernels, which dominate a
+ * small generator's step after the convolutions.
+ * dx = rstd * (dy - mean(dy) - y * mean(dy * y)), means over H and W.
+ */
+export function instanceNorm(x: tf.Tensor4D, eps = 1e-5): tf.Tensor4D {
+  const op = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+    const mean = tf.mean(input, [1, 2], true); // [B,1,1,C]
+    const centered = tf.sub(input, mean);
+    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), [1, 2], true), eps)); // [B,1,1,C]
+    const y = tf.mul(centered, rstd);
+    save([y, rstd]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [yy, r] = saved;
+        const g1 = tf.mean(dy, [1, 2], true);
+        const g2 = tf.mean(tf.mul(dy, yy), [1, 2], true);
+        return tf.mul(r, tf.sub(tf.sub(dy, g1), tf.mul(yy, g2)));
+      },
+    };
+  });
+  return op(x) as tf.Tensor4D;
 }
 
 export function leaky(x: tf.Tensor4D, alpha = 0.2): tf.Tensor4D {
