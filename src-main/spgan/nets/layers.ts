@@ -55,7 +55,10 @@ export function instanceNormReference(x: tf.Tensor4D, eps = 1e-5): tf.Tensor4D {
  * dx = rstd * (dy - mean(dy) - y * mean(dy * y)), means over H and W.
  */
 export function instanceNorm(x: tf.Tensor4D, eps = 1e-5): tf.Tensor4D {
-  const op = tf.customGrad((input: tf.Tensor, save: tf.GradSaveFunc) => {
+  // customGrad passes the inputs and then the save function in one rest list.
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor;
+    const save = args[1] as tf.GradSaveFunc;
     const mean = tf.mean(input, [1, 2], true); // [B,1,1,C]
     const centered = tf.sub(input, mean);
     const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), [1, 2], true), eps)); // [B,1,1,C]
