@@ -39,10 +39,15 @@ export async function renderPreview(db: Database.Database, o: PreviewOptions): P
   const pipeline = resolvePipeline(o.pipeline);
   const exists = db.prepare('SELECT id FROM datasets WHERE id = ?').get(o.datasetId);
   if (!exists) throw new ApiError('not_found', `Dataset ${o.datasetId} does not exist.`, 'datasetId');
+  // Seeds use the index in the split's reader, as training does: default to 'train' when the
+  // dataset has one and every chosen sample is in it; otherwise index the whole dataset.
   let split: string | null = o.split ?? null;
-  if (o.split === undefined && !o.sampleIds) {
+  if (o.split === undefined) {
     const hasTrain = db.prepare("SELECT 1 FROM samples WHERE dataset_id = ? AND split = 'train' LIMIT 1").get(o.datasetId);
-    split = hasTrain ? 'train' : null;
+    const allTrain =
+      !o.sampleIds ||
+      o.sampleIds.every((id) => (db.prepare('SELECT split FROM samples WHERE id = ? AND dataset_id = ?').get(id, o.datasetId) as { split: string | null } | undefined)?.split === 'train');
+    split = hasTrain && allTrain ? 'train' : null;
   }
   const size = o.size ?? commonSize(db, o.datasetId) ?? undefined;
   const reader = await openDatasetReader(db, o.datasetId, { ...(split !== null ? { split } : {}), ...(size ? { size } : {}) });

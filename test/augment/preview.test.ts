@@ -68,6 +68,13 @@ describe('augmentation preview and saved pipelines', () => {
     }
     const again = await call('augment.preview', { datasetId, pipeline: spec, seed: 11, epoch: 2, count: 4 });
     expect(again.items.map((i) => i.augmented)).toEqual(result.items.map((i) => i.augmented));
+    // Picking the same samples by id seeds them the same way (same split index), so the pixels match.
+    const picked = await call('augment.preview', { datasetId, pipeline: spec, seed: 11, epoch: 2, sampleIds: result.items.map((i) => i.sampleId) });
+    expect(picked.split).toBe('train');
+    expect(picked.items.map((i) => i.augmented)).toEqual(result.items.map((i) => i.augmented));
+    // A test sample is indexed in the whole dataset (no split holds all the chosen samples).
+    const testId = (ws.db.prepare("SELECT id FROM samples WHERE dataset_id = ? AND split = 'test' LIMIT 1").get(datasetId) as { id: number }).id;
+    expect((await call('augment.preview', { datasetId, pipeline: spec, sampleIds: [testId] })).split).toBeNull();
   });
 
   it('saves, lists, gets, refuses duplicate names, previews by id and deletes pipelines', async () => {

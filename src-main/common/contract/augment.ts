@@ -132,7 +132,7 @@ export const previewRequest = z
     /** Samples to show; when absent, `count` samples are drawn with `seed`. */
     sampleIds: z.array(z.number().int().positive()).max(64).optional(),
     count: z.number().int().min(1).max(64).default(8),
-    /** Default: 'train' when the dataset has a train split (what training reads), else the whole dataset. */
+    /** Default: 'train' when the dataset has a train split holding every chosen sample (what training reads), else the whole dataset. */
     split: z.string().optional(),
     pipeline: z.union([pipelineSpecSchema, z.object({ id: z.number().int().positive() }).strict()]),
     seed: z.number().int().min(0).max(0xffffffff).default(0),
