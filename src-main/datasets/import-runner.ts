@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetCounts, DatasetFormat, DatasetImportParams, ImportProblem, ImportReport } from '../common/contract/datasets.ts';
 import type { JobRunContext } from '../jobs/types.ts';
-import { detectFormats, importers } from './formats/registry.ts';
+import { detectFormats, importers, unwrapRoot } from './formats/registry.ts';
 import type { ImportContext, IndexedSample, ImportOutput } from './formats/types.ts';
 import { emptyCounts } from './dataset-info.ts';
 import { canonicalRoot } from './roots.ts';
@@ -61,14 +61,16 @@ export function chooseFormat(root: string, requested: DatasetFormat | 'auto'): {
  */
 export default async function runImport(ctx: JobRunContext<DatasetImportParams>): Promise<ImportJobResult> {
   const started = Date.now();
-  const root = canonicalRoot(ctx.params.path);
+  const chosen = canonicalRoot(ctx.params.path);
   let st;
   try {
-    st = statSync(root);
+    st = statSync(chosen);
   } catch {
-    throw new Error(`${root} does not exist or cannot be read.`);
+    throw new Error(`${chosen} does not exist or cannot be read.`);
   }
-  if (!st.isDirectory()) throw new Error(`${root} is a file; import the folder that holds the dataset.`);
+  if (!st.isDirectory()) throw new Error(`${chosen} is a file; import the folder that holds the dataset.`);
+  const root = unwrapRoot(chosen, ctx.params.format);
+  if (root !== chosen) ctx.log(`Using ${root}: the dataset sits in the only folder of ${chosen}`);
   const { format, source } = chooseFormat(root, ctx.params.format);
   const importer = importers.get(format)!;
   ctx.log(`Importing ${root} as ${importer.title} (${source === 'detected' ? 'detected' : 'chosen'})`);

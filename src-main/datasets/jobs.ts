@@ -8,6 +8,7 @@ import { defineJob } from '../jobs/types.ts';
 import type { ImportJobResult } from './import-runner.ts';
 import { commitImport, datasetsWithRoot } from './import-writer.ts';
 import { canonicalRoot } from './roots.ts';
+import { unwrapRoot } from './formats/registry.ts';
 
 export const datasetImportJob = defineJob<DatasetImportParams, ImportJobResult>({
   kind: 'dataset.import',
@@ -19,7 +20,7 @@ export const datasetImportJob = defineJob<DatasetImportParams, ImportJobResult>(
     const root = canonicalRoot(p.path);
     if (!existsSync(root)) throw new ApiError('invalid_request', `${root} does not exist.`, 'path');
     if (!statSync(root).isDirectory()) throw new ApiError('invalid_request', `${root} is not a folder.`, 'path');
-    const clash = datasetsWithRoot(ws, root);
+    const clash = datasetsWithRoot(ws, unwrapRoot(root, p.format));
     if (clash.length > 0 && !p.allowDuplicate) {
       throw new ApiError('conflict', `${root} is already imported as dataset ${clash[0]!.id} "${clash[0]!.name}"; set allowDuplicate to import it again.`, 'path');
     }

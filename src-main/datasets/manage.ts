@@ -4,14 +4,14 @@ import { statSync } from 'node:fs';
 import type { FormatDetection, ImportProblem } from '../common/contract/datasets.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { parseInfo } from './dataset-info.ts';
-import { detectFormats } from './formats/registry.ts';
+import { detectFormats, unwrapRoot } from './formats/registry.ts';
 import { datasetsWithRoot } from './import-writer.ts';
 import { canonicalRoot } from './roots.ts';
 import { forgetBlob } from './pixels.ts';
 import { datasetRow } from './queries.ts';
 
 export function detect(ws: Workspace, p: string): FormatDetection {
-  const root = canonicalRoot(p);
+  const root = unwrapRoot(canonicalRoot(p), 'auto');
   const candidates = detectFormats(root);
   const clash = datasetsWithRoot(ws, root)[0];
   return { path: root, format: candidates[0]?.format ?? null, candidates, alreadyImported: clash ? { datasetId: clash.id, name: clash.name } : null };

@@ -179,6 +179,15 @@ const table: Row[] = [
     },
   },
   {
+    name: 'Market-1501 inside the archive wrapper folder; extra folders named in a warning',
+    async build(d) {
+      await writeImage(`${d}/Market-1501-v15.09.15/bounding_box_train/0002_c1s1_000451_03.jpg`, 8, 16);
+      await writeImage(`${d}/Market-1501-v15.09.15/query/0002_c4s1_000451_03.jpg`, 8, 16);
+      await writeImage(`${d}/Market-1501-v15.09.15/gt_bbox/0002_c4s1_000451_00.jpg`, 8, 16);
+    },
+    expect: { format: 'market1501', samples: 2, splits: { train: 1, query: 1 }, warning: /not imported.*gt_bbox/ },
+  },
+  {
     name: 'DukeMTMC-reID names: warns that the set was withdrawn',
     async build(d) {
       await writeImage(`${d}/bounding_box_train/0001_c2_f0046182.jpg`, 8, 16);

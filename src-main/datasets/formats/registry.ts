@@ -1,4 +1,6 @@
+import path from 'node:path';
 import type { DatasetFormat } from '../../common/contract/datasets.ts';
+import { subdirs } from './files.ts';
 import type { FormatImporter } from './types.ts';
 import { imageFolder } from './imagefolder.ts';
 import { domainFolders } from './domains.ts';
@@ -19,4 +21,19 @@ export function detectFormats(root: string): { format: DatasetFormat; score: num
     if (d) out.push({ format: imp.format, ...d });
   }
   return out.sort((a, b) => b.score - a.score);
+}
+
+/**
+ * Archives often unpack into one wrapper folder (Market-1501-v15.09.15/...):
+ * when the chosen folder holds exactly one subfolder that fits a format better,
+ * that subfolder is the dataset root.
+ */
+export function unwrapRoot(root: string, requested: DatasetFormat | 'auto'): string {
+  if (requested !== 'auto') return root;
+  const dirs = subdirs(root);
+  if (dirs.length !== 1) return root;
+  // A lone folder also looks like "one class" to the class-folder detector; prefer a better fit inside.
+  const outer = detectFormats(root)[0]?.score ?? 0;
+  const inner = detectFormats(path.join(root, dirs[0]!))[0]?.score ?? 0;
+  return inner > outer ? path.join(root, dirs[0]!) : root;
 }

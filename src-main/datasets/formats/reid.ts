@@ -59,6 +59,8 @@ function reidImporter(format: DatasetFormat, title: string, parse: (name: string
       const dirs = subdirs(ctx.root).filter((d) => d in splitFolders);
       const groups = dirs.length > 0 ? dirs.map((d) => ({ dir: path.join(ctx.root, d), split: splitFolders[d]! })) : [{ dir: ctx.root, split: null as string | null }];
       if (dirs.length === 0) ctx.warn('No bounding_box_train / bounding_box_test / query folders: samples have no split.');
+      const skipped = subdirs(ctx.root).filter((d) => !(d in splitFolders));
+      if (dirs.length > 0 && skipped.length > 0) ctx.warn(`Folders not imported (not bounding_box_train / bounding_box_test / query): ${skipped.join(', ')}.`);
       const samples: IndexedSample[] = [];
       for (const g of groups) {
         const files = await walkFiles(ctx, g.dir, (emptyRel) => ctx.problem(emptyRel, 'empty_folder', 'empty folder'));
