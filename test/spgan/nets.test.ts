@@ -78,4 +78,26 @@ describe('SPGAN networks', () => {
     tf.dispose([a, b]);
     model.dispose();
   });
+
+  it.each([
+    ['CycleGAN + identity (contrastive 0)', { lambdaContrastive: 0 }, { contrastive: 0, siamese: 0 }],
+    ['plain CycleGAN (contrastive 0, identity 0)', { lambdaContrastive: 0, lambdaIdentity: 0 }, { contrastive: 0, siamese: 0, identity: 0 }],
+  ] as const)('%s is the same step with other weights', (_name, weights, zero) => {
+    const config = spganConfigSchema.parse({
+      sourceDatasetId: 1, targetDatasetId: 2, imageSize: [32, 16], residualBlocks: 1,
+      generatorWidth: 4, discriminatorWidth: 4, discriminatorLayers: 2, siameseWidth: 4, poolSize: 0, ...weights,
+    });
+    const model = new SpganModel(config, () => 0.3);
+    const s0 = model.S.params.trainable()[0].dataSync().slice();
+    const a = tf.randomUniform([1, 32, 16, 3], -1, 1, 'float32', 5) as tf.Tensor4D;
+    const b = tf.randomUniform([1, 32, 16, 3], -1, 1, 'float32', 6) as tf.Tensor4D;
+    const losses = model.trainStep(a, b, true);
+    for (const [k, v] of Object.entries(zero)) expect(losses[k as keyof typeof losses], k).toBe(v);
+    expect(losses.cycle).toBeGreaterThan(0);
+    expect(losses.d_A).toBeGreaterThan(0);
+    // The Siamese net is not trained at all without the contrastive term.
+    expect(Array.from(model.S.params.trainable()[0].dataSync())).toEqual(Array.from(s0));
+    tf.dispose([a, b]);
+    model.dispose();
+  });
 });
