@@ -65,7 +65,10 @@ export const useDatasetsStore = defineStore('datasets', () => {
 
   async function importReport(jobId: number): Promise<ImportReport | null> {
     const detail = await useApi().call('jobs.get', { id: jobId });
-    return (detail.result as ImportReport | null) ?? null;
+    const result = detail.result as (ImportReport & { report?: undefined }) | { report: ImportReport } | null;
+    // The job returns the report itself (as the contract says) or wrapped with its index files.
+    if (result && 'report' in result && result.report) return result.report;
+    return (result as ImportReport | null) ?? null;
   }
 
   /** Starts browsing samples of a dataset with a filter (drops any previous one). */

@@ -1,0 +1,104 @@
+import { rmSync } from 'node:fs';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { hasChromium, openBrowser, screenshot, screenshotDir, type OpenBrowser } from './browser.ts';
+import { startHost, type RunningHost } from './host.ts';
+import { writeClassFolderDataset } from './fixtures.ts';
+
+/** The lab's first session: import a dataset, look at it, preview augmentations, start and cancel a run. */
+describe.skipIf(!hasChromium)('workflow in the browser host', () => {
+  let host: RunningHost;
+  let browser: OpenBrowser;
+  let dataRoot: string;
+
+  beforeAll(async () => {
+    [host, dataRoot] = await Promise.all([startHost(), writeClassFolderDataset()]);
+    browser = await openBrowser();
+    await browser.page.goto(host.url);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await host?.stop();
+    if (dataRoot) rmSync(dataRoot, { recursive: true, force: true });
+    console.log(`[e2e] screenshots in ${screenshotDir}`);
+  });
+
+  it('imports a class-folder dataset through the dialog and shows its report', async () => {
+    const { page } = browser;
+    await page.click('[data-test="nav-datasets"]');
+    await page.click('[data-test="import-open"]');
+    await page.fill('[data-test="import-path"]', dataRoot);
+    await page.locator('[data-test="import-path"]').blur();
+    await expect.poll(() => page.locator('[data-test="import-detected"]').textContent(), { timeout: 15_000 }).toContain('Class folders');
+    await page.fill('[data-test="import-name"]', 'e2e pets');
+    await page.click('[data-test="import-submit"]');
+    await page.waitForSelector('[data-test="import-report"]', { timeout: 60_000 });
+    expect(await page.locator('[data-test="import-report"]').textContent()).toContain('48 images, 3 classes');
+    await screenshot(page, 'import-report');
+    await page.click('[data-test="import-open-dataset"]');
+    await expect.poll(() => page.locator('main h1').first().textContent()).toBe('e2e pets');
+  });
+
+  it('shows the thumbnails, filters them and steps through image detail with the arrow keys', async () => {
+    const { page } = browser;
+    await expect.poll(() => page.locator('[data-test="grid-count"]').textContent(), { timeout: 15_000 }).toBe('48 images');
+    // Thumbnails really decode (the host serves them with the token).
+    await expect
+      .poll(() => page.locator('[data-test="thumb-0"] img').evaluate((img) => (img as HTMLImageElement).naturalWidth), { timeout: 15_000 })
+      .toBeGreaterThan(0);
+    await page.selectOption('[data-test="filter-split"]', 'test');
+    await expect.poll(() => page.locator('[data-test="grid-count"]').textContent()).toBe('12 images');
+    await page.selectOption('[data-test="filter-split"]', '');
+    await expect.poll(() => page.locator('[data-test="grid-count"]').textContent()).toBe('48 images');
+    await screenshot(page, 'dataset-grid');
+    await page.click('[data-test="thumb-0"]');
+    await expect.poll(() => page.locator('[data-test="detail-position"]').textContent()).toBe('1 / 48');
+    const first = await page.locator('[data-test="fact-File"]').textContent();
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(() => page.locator('[data-test="detail-position"]').textContent()).toBe('2 / 48');
+    await expect.poll(() => page.locator('[data-test="fact-File"]').textContent()).not.toBe(first);
+    await page.keyboard.press('ArrowLeft');
+    await expect.poll(() => page.locator('[data-test="fact-File"]').textContent()).toBe(first);
+    await screenshot(page, 'image-detail');
+    await page.keyboard.press('Escape');
+    await expect.poll(() => page.locator('[data-test="image-detail"]').count()).toBe(0);
+  });
+
+  it('previews an augmentation pipeline on the dataset', async () => {
+    const { page } = browser;
+    await page.keyboard.press('Control+2');
+    await expect.poll(() => page.locator('main h1').first().textContent()).toBe('Augmentations');
+    for (const transform of ['padCrop', 'horizontalFlip', 'randomErasing']) {
+      await page.selectOption('[data-test="add-transform"]', transform);
+      await page.click('[data-test="add-step"]');
+    }
+    await expect.poll(() => page.locator('[data-test^="step-"]').count()).toBe(3);
+    await page.click('[data-test="preview-run"]');
+    await expect.poll(() => page.locator('[data-test="preview-grid"] figure').count(), { timeout: 30_000 }).toBe(8);
+    const decoded = await page.locator('[data-test="preview-grid"] img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length);
+    expect(decoded).toBe(16);
+    const before = await page.locator('[data-test="preview-grid"] .drawn').allTextContents();
+    await page.click('[data-test="preview-reroll"]');
+    await expect.poll(() => page.locator('[data-test="preview-grid"] .drawn').allTextContents(), { timeout: 30_000 }).not.toEqual(before);
+    await screenshot(page, 'augment-preview');
+  });
+
+  it('shows a running job with live progress in the jobs panel and cancels it', async () => {
+    const { page } = browser;
+    await page.keyboard.press('Control+3');
+    await page.click('[data-test="new-run"]');
+    await page.waitForSelector('[data-test="train-form"]');
+    await page.fill('[data-test="tr-epochs"]', '400');
+    await page.click('[data-test="tr-submit"]');
+    await expect.poll(() => page.url(), { timeout: 15_000 }).toMatch(/#\/training\/\d+$/);
+    await page.keyboard.press('Control+j');
+    const card = page.locator('[data-test="jobs-panel"] [data-test^="job-"]').filter({ has: page.locator('[data-test="job-cancel"]') }).first();
+    await expect.poll(() => card.locator('[data-test="job-status"]').textContent(), { timeout: 60_000 }).toBe('running');
+    await expect.poll(() => card.locator('[data-test="job-step"]').textContent(), { timeout: 60_000 }).not.toMatch(/Starting|Waiting/);
+    await screenshot(page, 'job-running');
+    await card.locator('[data-test="job-cancel"]').click();
+    await expect
+      .poll(() => page.locator('[data-test="jobs-panel"] [data-test="job-status"]').allTextContents(), { timeout: 30_000 })
+      .toContain('cancelled');
+    expect(browser.problems.filter((p) => /Content Security Policy|Refused to/.test(p))).toEqual([]);
+  });
+});
