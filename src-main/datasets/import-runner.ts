@@ -24,7 +24,8 @@ export interface ImportJobResult {
 
 const maxProblemsInReport = 1000;
 
-export function countSamples(samples: IndexedSample[], classes: number): DatasetCounts {
+/** `zeroIsDistractor`: Market-1501 / DukeMTMC-reID use person 0000 for distractors; MSMT17's 0000 is a person. */
+export function countSamples(samples: IndexedSample[], classes: number, zeroIsDistractor = true): DatasetCounts {
   const counts = emptyCounts();
   counts.samples = samples.length;
   counts.classes = classes;
@@ -33,7 +34,7 @@ export function countSamples(samples: IndexedSample[], classes: number): Dataset
   for (const s of samples) {
     const split = s.split ?? 'none';
     counts.splits[split] = (counts.splits[split] ?? 0) + 1;
-    if (s.personId !== undefined && s.personId !== null && s.personId > 0) persons.add(s.personId);
+    if (s.personId !== undefined && s.personId !== null && s.personId >= (zeroIsDistractor ? 1 : 0)) persons.add(s.personId);
     if (s.camera !== undefined && s.camera !== null) cameras.add(s.camera);
     if (s.boxes && s.boxes.length > 0) counts.withBoxes++;
     if (s.domain) counts.domains[s.domain] = (counts.domains[s.domain] ?? 0) + 1;
@@ -134,7 +135,7 @@ export default async function runImport(ctx: JobRunContext<DatasetImportParams>)
     format,
     formatSource: source,
     rootPath: root,
-    counts: countSamples(output.samples, output.classes.length),
+    counts: countSamples(output.samples, output.classes.length, format !== 'msmt17'),
     filesSeen,
     problems: problems.slice(0, maxProblemsInReport),
     problemCount: problems.length,

@@ -197,6 +197,18 @@ const table: Row[] = [
     expect: { format: 'dukemtmc', samples: 3, identities: 2, cameras: 3, splits: { train: 2, query: 1 }, warning: /withdrawn/ },
   },
   {
+    name: 'MSMT17 train/test person folders, query/gallery from the list files',
+    async build(d) {
+      await writeImage(`${d}/train/0000/0000_000_01_0303morning_0015_0.jpg`, 8, 16);
+      await writeImage(`${d}/train/0001/0001_003_15_0303noon_0111_4_ex.jpg`, 8, 16);
+      await writeImage(`${d}/test/0367/0367_010_10_0303noon_0606_2.jpg`, 8, 16);
+      await writeImage(`${d}/test/0367/0367_011_07_0303noon_0607_2.jpg`, 8, 16);
+      writeFileSync(`${d}/list_query.txt`, '0367/0367_010_10_0303noon_0606_2.jpg 0\n');
+      writeFileSync(`${d}/list_gallery.txt`, '0367/0367_011_07_0303noon_0607_2.jpg 0\n');
+    },
+    expect: { format: 'msmt17', samples: 4, identities: 3, cameras: 4, splits: { train: 2, query: 1, gallery: 1 } },
+  },
+  {
     name: 'domain folders (Office-31 style, with images/ level)',
     async build(d) {
       for (const dom of ['amazon', 'webcam']) {

@@ -6,7 +6,7 @@ import type { JobSummary } from './jobs.ts';
  * Dataset formats the importer knows. `auto` (import only) detects the format
  * from the folder's contents; every other value is a manual override.
  */
-export const datasetFormats = ['imagefolder', 'cifar10', 'cifar100', 'idx', 'market1501', 'dukemtmc', 'domains', 'cub200', 'boxlist'] as const;
+export const datasetFormats = ['imagefolder', 'cifar10', 'cifar100', 'idx', 'market1501', 'dukemtmc', 'msmt17', 'domains', 'cub200', 'boxlist'] as const;
 export type DatasetFormat = (typeof datasetFormats)[number];
 
 /** Splits a sample can belong to; re-ID sets use train / query / gallery. */
@@ -57,7 +57,7 @@ export interface ImportReport {
 export interface DatasetCounts {
   samples: number;
   classes: number;
-  /** Re-ID: distinct person ids (junk -1 and distractor 0 excluded). */
+  /** Re-ID: distinct person ids (junk -1 excluded; Market/Duke distractor 0 excluded, MSMT17's person 0 counted). */
   identities: number;
   cameras: number;
   /** Samples per split; the key `none` counts samples without a split. */

@@ -4,14 +4,14 @@ import { subdirs } from './files.ts';
 import type { FormatImporter } from './types.ts';
 import { imageFolder } from './imagefolder.ts';
 import { domainFolders } from './domains.ts';
-import { market1501, dukemtmc } from './reid.ts';
+import { market1501, dukemtmc, msmt17 } from './reid.ts';
 import { cifar10, cifar100 } from './cifar.ts';
 import { idx } from './idx.ts';
 import { cub200, boxList } from './boxes.ts';
 
 /** Every format the importer knows; detection asks each and takes the best score. */
 export const importers: ReadonlyMap<DatasetFormat, FormatImporter> = new Map(
-  [imageFolder, cifar10, cifar100, idx, market1501, dukemtmc, domainFolders, cub200, boxList].map((f) => [f.format, f]),
+  [imageFolder, cifar10, cifar100, idx, market1501, dukemtmc, msmt17, domainFolders, cub200, boxList].map((f) => [f.format, f]),
 );
 
 export function detectFormats(root: string): { format: DatasetFormat; score: number; reason: string }[] {

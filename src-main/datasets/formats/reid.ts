@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetFormat } from '../../common/contract/datasets.ts';
 import type { FormatImporter, ImportContext, IndexedSample } from './types.ts';
@@ -23,6 +24,15 @@ export function parseMarketName(name: string): ReidName | null {
   return { personId: Number(m[1]), camera: Number(m[2]), sequence: Number(m[3]), frame: Number(m[4]), box: Number(m[5]) };
 }
 
+/** MSMT17: `0367_010_10_0303noon_0606_2.jpg` = person 0367, index 010, camera 10, date 0303 noon, frame 0606, box 2 (`_ex` marks an extra crop). */
+const msmtPattern = /^(\d{4})_(\d{3})_(\d{2})_(\d{4})(morning|noon|afternoon)_(\d{4})_(\d+)(_ex)?\.jpg$/i;
+
+export function parseMsmtName(name: string): ReidName | null {
+  const m = msmtPattern.exec(name);
+  if (!m) return null;
+  return { personId: Number(m[1]), camera: Number(m[3]), sequence: Number(m[2]), frame: Number(m[6]), box: Number(m[7]) };
+}
+
 export function parseDukeName(name: string): ReidName | null {
   const m = dukePattern.exec(name);
   if (!m) return null;
@@ -30,6 +40,8 @@ export function parseDukeName(name: string): ReidName | null {
 }
 
 const splitFolders: Record<string, string> = { bounding_box_train: 'train', bounding_box_test: 'gallery', query: 'query' };
+/** MSMT17_V1 keeps per-person folders under train/ and test/; list_query.txt / list_gallery.txt split test. */
+const msmtSplitFolders: Record<string, string> = { train: 'train', test: 'test', mask_train_v2: 'train', mask_test_v2: 'test' };
 
 export const dukeWithdrawnWarning =
   'DukeMTMC-reID was withdrawn by its authors in 2019; check that your use is permitted before publishing results on it.';
@@ -102,3 +114,56 @@ function reidImporter(format: DatasetFormat, title: string, parse: (name: string
 
 export const market1501 = reidImporter('market1501', 'Market-1501', parseMarketName, [1, 6], '0002_c1s1_000451_03.jpg');
 export const dukemtmc = reidImporter('dukemtmc', 'DukeMTMC-reID', parseDukeName, [1, 8], '0001_c2_f0046182.jpg');
+
+function readListNames(file: string): Set<string> | null {
+  if (!existsSync(file)) return null;
+  // Lines are "<folder>/<file> <label>"; the file name alone identifies the image.
+  return new Set(
+    readFileSync(file, 'utf8')
+      .split(/\r?\n/)
+      .map((l) => l.trim().split(/\s+/)[0] ?? '')
+      .filter((l) => l.length > 0)
+      .map((l) => path.posix.basename(l)),
+  );
+}
+
+export const msmt17: FormatImporter = {
+  format: 'msmt17',
+  title: 'MSMT17',
+  layout: 'root/{train,test}/<person>/0367_010_10_0303noon_0606_2.jpg with list_query.txt / list_gallery.txt (or one folder of such files)',
+  decoded: false,
+  detect(root) {
+    const dirs = subdirs(root).filter((d) => d in msmtSplitFolders);
+    const names = dirs.length > 0 ? dirs.flatMap((d) => subdirs(path.join(root, d)).slice(0, 3).flatMap((p) => fileNames(path.join(root, d, p)).slice(0, 20))) : fileNames(root);
+    const images = names.filter((n) => n.toLowerCase().endsWith('.jpg')).slice(0, 200);
+    const share = images.length === 0 ? 0 : images.filter((n) => parseMsmtName(n) !== null).length / images.length;
+    if (share <= (dirs.length > 0 ? 0.5 : 0.8)) return null;
+    return { score: dirs.length > 0 ? 0.95 : 0.8, reason: dirs.length > 0 ? `${dirs.join(', ')} with MSMT17 file names` : 'a folder of MSMT17 file names (no split folders)' };
+  },
+  async run(ctx) {
+    const dirs = subdirs(ctx.root).filter((d) => d in msmtSplitFolders);
+    const groups = dirs.length > 0 ? dirs.map((d) => ({ dir: path.join(ctx.root, d), split: msmtSplitFolders[d]! })) : [{ dir: ctx.root, split: null as string | null }];
+    if (dirs.length === 0) ctx.warn('No train / test folders: samples have no split.');
+    const query = readListNames(path.join(ctx.root, 'list_query.txt'));
+    const gallery = readListNames(path.join(ctx.root, 'list_gallery.txt'));
+    if (dirs.includes('test') && (!query || !gallery)) ctx.warn('list_query.txt / list_gallery.txt missing: test images keep the split "test".');
+    const samples: IndexedSample[] = [];
+    for (const g of groups) {
+      const files = await walkFiles(ctx, g.dir, (emptyRel) => ctx.problem(emptyRel, 'empty_folder', 'empty folder'));
+      samples.push(
+        ...(await indexImages(ctx, files, (p) => {
+          const base = path.posix.basename(p);
+          const parsed = parseMsmtName(base);
+          if (!parsed || parsed.camera < 1 || parsed.camera > 15) {
+            ctx.problem(p, 'bad_name', 'name does not follow the MSMT17 pattern 0367_010_10_0303noon_0606_2.jpg (camera 1-15); skipped');
+            return null;
+          }
+          let split = g.split;
+          if (split === 'test' && query && gallery) split = query.has(base) ? 'query' : gallery.has(base) ? 'gallery' : 'test';
+          return { path: p, split, label: null, personId: parsed.personId, camera: parsed.camera, sequence: parsed.sequence, frame: parsed.frame, extra: base.includes('_ex') ? { extra: true } : null };
+        })),
+      );
+    }
+    return { samples, classes: [], blob: null, extra: {} };
+  },
+};
