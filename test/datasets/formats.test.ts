@@ -42,6 +42,9 @@ const table: Row[] = [
       await writeImage(`${d}/cat/a.jpg`);
       await writeImage(`${d}/cat/b.png`, 8, 8, [1, 2, 3], 'png');
       await writeImage(`${d}/dog/c.jpg`);
+      // 2 KiB of trailing data after the JPEG end marker (some cameras do this): not truncated.
+      const { readFileSync } = await import('node:fs');
+      writeFileSync(`${d}/dog/c.jpg`, Buffer.concat([readFileSync(`${d}/dog/c.jpg`), Buffer.alloc(2048, 7)]));
     },
     expect: { format: 'imagefolder', samples: 3, classes: 2, splits: { none: 3 }, classNames: ['cat', 'dog'] },
   },

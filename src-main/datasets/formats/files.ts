@@ -114,6 +114,16 @@ export function rel(ctx: ImportContext, abs: string): string {
 }
 
 const head = Buffer.alloc(65536);
+
+/**
+ * Some cameras append data after a JPEG's end marker: before calling a file
+ * truncated (rare), look for the marker in the whole file, not just its tail.
+ */
+function hasMarkerAnywhere(fd: number, size: number, marker: Buffer): boolean {
+  const all = Buffer.alloc(size);
+  readSync(fd, all, 0, size, 0);
+  return all.lastIndexOf(marker) > 2;
+}
 const tail = Buffer.alloc(1024);
 
 /**
@@ -172,7 +182,7 @@ export function probeImage(ctx: ImportContext, relPath: string): Pick<IndexedSam
     const t = Math.min(tail.length, st.size);
     readSync(fd, tail, 0, t, st.size - t);
     const end = tail.subarray(0, t);
-    if (dims.type === 'jpg' && end.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0) {
+    if (dims.type === 'jpg' && end.lastIndexOf(Buffer.from([0xff, 0xd9])) < 0 && !hasMarkerAnywhere(fd, st.size, Buffer.from([0xff, 0xd9]))) {
       ctx.problem(relPath, 'truncated_image', 'JPEG end marker missing: the file is truncated');
       return null;
     }
