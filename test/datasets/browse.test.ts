@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Workspace } from '../../src-main/core/workspace.ts';
@@ -10,6 +10,7 @@ import { datasetsHandlers } from '../../src-main/datasets/api.ts';
 import { contract } from '../../src-main/common/contract/index.ts';
 import { thumbnailFor, samplePixelsPng } from '../../src-main/datasets/thumbs.ts';
 import { importDirect } from './import-helper.ts';
+import { commitImport } from '../../src-main/datasets/import-writer.ts';
 import { tempDir, writeImage, idxImages, idxLabels } from './fixtures.ts';
 
 describe('dataset browsing, thumbnails and import safety', () => {
@@ -156,6 +157,21 @@ describe('dataset browsing, thumbnails and import safety', () => {
     const again = await importDirect(ws, { path: market.rootPath, allowDuplicate: true });
     expect(again.report.datasetId).not.toBe(marketId);
     await call('datasets.delete', { id: again.report.datasetId! });
+  });
+
+  it('the writer refuses a duplicate that raced past preflight and removes its decoded blob', async () => {
+    const f = dir();
+    writeFileSync(`${f}/train-images-idx3-ubyte`, idxImages(2, 28, 28));
+    writeFileSync(`${f}/train-labels-idx1-ubyte`, idxLabels([0, 1]));
+    const first = await importDirect(ws, { path: f });
+    const blobDir = path.join(ws.artifactsDir, 'datasets', 'job-race');
+    mkdirSync(blobDir, { recursive: true });
+    const second = { ...first, blobDir, report: { ...first.report, datasetId: null } };
+    const before = (ws.db.prepare('SELECT COUNT(*) AS n FROM datasets').get() as { n: number }).n;
+    expect(() => ws.transaction(() => commitImport(ws, first.jobId, second, false))).toThrow(/already imported as dataset/);
+    expect((ws.db.prepare('SELECT COUNT(*) AS n FROM datasets').get() as { n: number }).n).toBe(before);
+    expect(existsSync(blobDir)).toBe(false);
+    await call('datasets.delete', { id: first.report.datasetId! });
   });
 
   it('a cancelled import leaves no rows and no decoded blob', async () => {
