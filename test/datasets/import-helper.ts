@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { DatasetImportParams } from '../../src-main/common/contract/datasets.ts';
 import { datasetImportParams } from '../../src-main/common/contract/datasets.ts';
 import type { Workspace } from '../../src-main/core/workspace.ts';
@@ -7,8 +6,6 @@ import runImport from '../../src-main/datasets/import-runner.ts';
 import type { ImportJobResult } from '../../src-main/datasets/import-runner.ts';
 import { datasetImportJob } from '../../src-main/datasets/jobs.ts';
 import type { JobRunContext } from '../../src-main/jobs/types.ts';
-
-let nextJobId = 1;
 
 /**
  * Runs the real import runner in this process with a minimal job context, then
@@ -23,7 +20,6 @@ export async function importDirect(
   const parsed = datasetImportParams.parse(params);
   datasetImportJob.preflight!(parsed, ws);
   const jobId = Number(ws.db.prepare("INSERT INTO jobs (kind, title, status, params) VALUES ('dataset.import', 't', 'running', ?)").run(JSON.stringify(parsed)).lastInsertRowid);
-  nextJobId = jobId + 1;
   const jobDir = ws.jobDir(jobId);
   mkdirSync(jobDir, { recursive: true });
   const ctx: JobRunContext<DatasetImportParams> = {
@@ -43,9 +39,3 @@ export async function importDirect(
   ws.transaction(() => datasetImportJob.onComplete!({ ws, jobId, jobDir }, result));
   return { ...result, jobId };
 }
-
-export function tempPath(...parts: string[]): string {
-  return path.join(...parts);
-}
-
-export { nextJobId };
