@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initEngine } from '../../src-main/engine/init.ts';
 import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
+import { convBiasRelu, foldBatchNorm } from '../../src-main/engine/ops/conv-bn-relu.ts';
 import { registerEngineKernels } from '../../src-main/engine/kernels/index.ts';
 import { batchNormKernels } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
 
@@ -88,5 +89,26 @@ describe('batchNormTrain', () => {
   it('rejects gamma of the wrong length, naming the shapes', () => {
     const x = tf.zeros([2, 3, 3, 4]);
     expect(() => batchNormTrain(x, tf.ones([3]), tf.zeros([4]))).toThrow(/gamma \[3\].*\[4\]/);
+  });
+});
+
+describe('foldBatchNorm + convBiasRelu (inference)', () => {
+  it.each(['wasm', 'cpu'] as const)('%s: equals conv -> batchNorm -> relu with running statistics', async (backend) => {
+    await initEngine({ backend: 'wasm' });
+    await tf.setBackend(backend);
+    const x = tf.randomNormal([2, 6, 6, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const k = tf.randomNormal([3, 3, 3, 5], 0, 0.5, 'float32', 2) as tf.Tensor4D;
+    const gamma = tf.randomUniform([5], 0.5, 1.5, 'float32', 3) as tf.Tensor1D;
+    const beta = tf.randomUniform([5], -1, 1, 'float32', 4) as tf.Tensor1D;
+    const mean = tf.randomUniform([5], -1, 1, 'float32', 5) as tf.Tensor1D;
+    const variance = tf.randomUniform([5], 0.5, 2, 'float32', 6) as tf.Tensor1D;
+    const want = tf.relu(tf.batchNorm4d(tf.conv2d(x, k, 2, 'same'), mean, variance, beta, gamma, 1e-5));
+    const folded = foldBatchNorm(k, gamma, beta, mean, variance, 1e-5);
+    const got = convBiasRelu(x, folded, 2, 'same', true);
+    // 27-term float32 dot products of O(1) values, rescaled: 1e-4 is ~1000 ulps of slack.
+    expect(maxDiff(Array.from(got.dataSync()), Array.from(want.dataSync()))).toBeLessThan(1e-4);
+    expect(Array.from(want.dataSync()).some((v) => v > 0)).toBe(true);
+    tf.dispose([x, k, gamma, beta, mean, variance, want, got, folded.kernel, folded.bias]);
+    await tf.setBackend('wasm');
   });
 });

@@ -22,9 +22,15 @@ export interface BenchHooks {
 
 export const PYTHON = '/usr/bin/python3';
 
-/** resources/bench/pytorch_resnet.py from the source tree (src-main/engine/bench -> repo root). */
+/**
+ * resources/bench/pytorch_resnet.py: from the source tree (src-main/engine/bench
+ * -> repo root), from a bundle in out/main, or from the working directory.
+ */
 export function pytorchScript(): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'resources', 'bench', 'pytorch_resnet.py');
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const rel = path.join('resources', 'bench', 'pytorch_resnet.py');
+  const candidates = [path.resolve(here, '..', '..', '..', rel), path.resolve(here, '..', '..', rel), path.resolve(process.cwd(), rel)];
+  return candidates.find((file) => existsSync(file)) ?? candidates[0]!;
 }
 
 function peakMemoryMiB(): number {

@@ -1,0 +1,51 @@
+/**
+ * The engine as the user drives it from the command line: `engine info`
+ * (probed in a child process) and `bench engine` (a real engine.bench job in a
+ * job process, with the PyTorch baseline where Debian's python3-torch is installed).
+ */
+import { describe, it, expect, afterAll } from 'vitest';
+import { runWorkbench } from '../helpers/cli.ts';
+import { tempDir } from '../helpers/temp-workspace.ts';
+import type { EngineBenchResult, EngineInfo } from '../../src-main/common/contract/engine.ts';
+
+const ws = tempDir('wb-engine-');
+afterAll(() => ws.cleanup());
+
+describe('engine commands', () => {
+  it('engine info --json prints one EngineInfo document for a forced backend', async () => {
+    const r = await runWorkbench(['--workspace', ws.dir, 'engine', 'info', '--backend', 'cpu', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const info = JSON.parse(r.stdout) as EngineInfo;
+    expect(info).toMatchObject({ backend: 'cpu', device: 'CPU', threads: 1, simd: false });
+    expect(info.versions['tfjs-backend-cpu']).toBe('4.22.0');
+  });
+
+  it('bench engine runs a job and returns both sides with their ratio', async () => {
+    const r = await runWorkbench(
+      ['--workspace', ws.dir, 'bench', 'engine', '--models', 'resnet20', '--batch', '4', '--steps', '1', '--backend', 'wasm', '--json'],
+      { timeoutMs: 150_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as EngineBenchResult;
+    expect(result.engine.backend).toBe('wasm');
+    expect(result.rows).toHaveLength(1);
+    const row = result.rows[0]!;
+    expect(row.workbench.modelSource).toBe('registry');
+    expect(row.workbench.trainImagesPerSec).toBeGreaterThan(0);
+    expect(row.workbench.inferImagesPerSec).toBeGreaterThan(0);
+    expect(row.workbench.peakMemoryMiB).toBeGreaterThan(10);
+    if (row.pytorch) {
+      expect(row.pytorch.runtime).toMatch(/^torch .* \(\d+ threads?\)$/);
+      expect(row.trainRatio).toBeCloseTo(row.workbench.trainImagesPerSec / row.pytorch.trainImagesPerSec, 6);
+    } else {
+      expect(result.pytorchNote).toMatch(/PyTorch|python3/);
+    }
+  }, 160_000);
+
+  it('bench engine rejects an unknown model, naming the option', async () => {
+    const r = await runWorkbench(['--workspace', ws.dir, 'bench', 'engine', '--models', 'resnet99']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/models/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
