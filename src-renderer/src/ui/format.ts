@@ -38,7 +38,7 @@ export function formatPercent(fraction: number | null | undefined, digits = 1): 
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 }
 
 /** Command or Control, as the OS names it in shortcut hints. */
