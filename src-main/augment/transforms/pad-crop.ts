@@ -67,20 +67,27 @@ export const padCrop: Transform<PadCropOptions, PadCropParams> = {
     const { h, w, c } = image;
     const src = image.data;
     const data = new Float32Array(p.height * p.width * c);
+    if (p.padMode === 'constant') {
+      // Fast path: copy each row's inside span in one block, fill the rest with the pad value.
+      if (p.padValue !== 0) data.fill(p.padValue);
+      const x0 = Math.max(0, p.padding - p.left);
+      const x1 = Math.min(p.width, w + p.padding - p.left);
+      for (let oy = 0; oy < p.height; oy++) {
+        const y = p.top + oy - p.padding;
+        if (y < 0 || y >= h || x1 <= x0) continue;
+        const sx = p.left + x0 - p.padding;
+        data.set(src.subarray((y * w + sx) * c, (y * w + sx + (x1 - x0)) * c), (oy * p.width + x0) * c);
+      }
+      return { data, h: p.height, w: p.width, c };
+    }
+    // Edge and reflect: every output pixel maps to some source pixel.
     for (let oy = 0; oy < p.height; oy++) {
       let y = p.top + oy - p.padding;
-      const yInside = y >= 0 && y < h;
-      if (!yInside && p.padMode === 'edge') y = Math.min(Math.max(y, 0), h - 1);
-      else if (!yInside && p.padMode === 'reflect') y = reflectIndex(y, h);
+      if (y < 0 || y >= h) y = p.padMode === 'edge' ? Math.min(Math.max(y, 0), h - 1) : reflectIndex(y, h);
       for (let ox = 0; ox < p.width; ox++) {
         let x = p.left + ox - p.padding;
-        const xInside = x >= 0 && x < w;
         const o = (oy * p.width + ox) * c;
-        if (p.padMode === 'constant' && (!yInside || !xInside)) {
-          for (let ch = 0; ch < c; ch++) data[o + ch] = p.padValue;
-          continue;
-        }
-        if (!xInside) x = p.padMode === 'edge' ? Math.min(Math.max(x, 0), w - 1) : reflectIndex(x, w);
+        if (x < 0 || x >= w) x = p.padMode === 'edge' ? Math.min(Math.max(x, 0), w - 1) : reflectIndex(x, w);
         const s = (y * w + x) * c;
         for (let ch = 0; ch < c; ch++) data[o + ch] = src[s + ch]!;
       }
