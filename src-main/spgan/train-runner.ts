@@ -47,6 +47,24 @@ interface RunState {
 
 const STATE_FILE = 'spgan-state.json';
 
+/**
+ * The newest state file along the resume chain: the job being resumed may
+ * itself have been a resume that stopped before finishing an epoch, so walk
+ * up parent_job_id until a job folder with a complete epoch is found.
+ */
+function findResumeState(ctx: JobRunContext<SpganConfig>): string | null {
+  const direct = path.join(ctx.resume!.fromJobDir, STATE_FILE);
+  if (existsSync(direct)) return direct;
+  const parentOf = ctx.readDb().prepare('SELECT parent_job_id AS p FROM jobs WHERE id = ?');
+  let id: number | null = ctx.resume!.fromJobId;
+  for (let guard = 0; id !== null && guard < 1000; guard++) {
+    const file = path.join(ctx.workspaceDir, 'artifacts', 'jobs', String(id), STATE_FILE);
+    if (existsSync(file)) return file;
+    id = (parentOf.get(id) as { p: number | null } | undefined)?.p ?? null;
+  }
+  return null;
+}
+
 /** Indices of `count` samples spread over distinct persons (one image each), stable across epochs. */
 export function pickSampleIndices(reader: DatasetReader, count: number): number[] {
   const firstOfPerson = new Map<number, number>();
@@ -133,8 +151,8 @@ export default async function run(ctx: JobRunContext<SpganConfig>): Promise<Spga
   const model = new SpganModel(config, rng.next);
   let firstEpoch = 1;
   try {
-    const resumeState = ctx.resume ? path.join(ctx.resume.fromJobDir, STATE_FILE) : null;
-    if (resumeState && existsSync(resumeState)) {
+    const resumeState = ctx.resume ? findResumeState(ctx) : null;
+    if (resumeState) {
       const state = JSON.parse(readFileSync(resumeState, 'utf8')) as RunState;
       await restoreCheckpoint(model, state.checkpointBase);
       rng.setState(state.rngState);

@@ -1,5 +1,5 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { startEngine } from '../../src-main/spgan/engine-start.ts';
@@ -7,7 +7,7 @@ import { spganTrainJob, spganTranslateJob } from '../../src-main/spgan/jobs.ts';
 import { spganHandlers } from '../../src-main/spgan/api.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';
 import type { TranslatedDatasetLineage } from '../../src-main/common/contract/spgan.ts';
-import { tempWorkspace, addReidDataset, runDirect } from './helpers.ts';
+import { tempWorkspace, addReidDataset, runDirect, addJobRow } from './helpers.ts';
 
 const tiny = {
   imageSize: [32, 16], residualBlocks: 1, generatorWidth: 4, discriminatorWidth: 4, discriminatorLayers: 2,
@@ -121,9 +121,15 @@ describe('spgan.train and spgan.translate on a real workspace', () => {
     expect(resumed.logs.some((l) => l.startsWith(`Resumed after epoch 1 from job ${first.jobId}`))).toBe(true);
     expect(resumed.metrics.map((m) => m.epoch)).not.toContain(1);
     const runs = await spganHandlers['spgan.runs']({}, { ws } as ServiceContext);
-    const run = runs.find((r) => r.jobId === first.jobId)!;
-    expect(run.checkpointEpochs).toEqual([1, 2]);
+    expect(runs.find((r) => r.jobId === first.jobId)!.checkpointEpochs).toEqual([1, 2]);
     expect(runs.some((r) => r.jobId === resumed.jobId)).toBe(false);
+    // A resume of a resume that died before finishing an epoch still finds the last complete one up the chain.
+    const stalled = addJobRow(ws, 'spgan.train', { ...config, epochs: 3 }, resumed.jobId);
+    mkdirSync(ws.jobDir(stalled), { recursive: true });
+    const third = await runDirect(ws, spganTrainJob, { ...config, epochs: 3 }, { resumeFrom: stalled });
+    expect(third.result.firstEpoch).toBe(3);
+    const after = await spganHandlers['spgan.runs']({}, { ws } as ServiceContext);
+    expect(after.find((r) => r.jobId === first.jobId)!.checkpointEpochs).toEqual([1, 2, 3]);
     // Translating with the resumed job's id finds the chain's last checkpoint.
     const samples = await spganHandlers['spgan.samples']({ jobId: resumed.jobId, epoch: 1, direction: 'AtoB' }, { ws } as ServiceContext);
     expect(samples.groups.length).toBeGreaterThan(0);
