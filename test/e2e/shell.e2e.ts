@@ -63,6 +63,18 @@ describe.skipIf(!hasChromium)('shell in the browser host', () => {
     }
   });
 
+  it('applies the theme chosen in Settings over the OS preference', async () => {
+    const { page } = browser;
+    await page.keyboard.press('Control+,');
+    await page.selectOption('[data-test="set-theme"]', 'dark');
+    await page.click('[data-test="settings-save"]');
+    await expect.poll(() => page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(21, 24, 29)');
+    await screenshot(page, 'settings-dark-override');
+    await page.selectOption('[data-test="set-theme"]', 'system');
+    await page.click('[data-test="settings-save"]');
+    await expect.poll(() => page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(246, 247, 249)');
+  });
+
   it('refuses a request with a wrong token', async () => {
     const response = await fetch(`${host.origin}/api/call/engine.info`, {
       method: 'POST',
