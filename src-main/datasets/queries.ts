@@ -97,7 +97,9 @@ function whereClause(f: SampleFilter): { sql: string; args: (string | number)[] 
     parts.push(clause);
     args.push(value);
   };
-  if (f.split !== undefined) add('split = ?', f.split);
+  // 'none' selects samples without a split (the key counts and statistics use for them).
+  if (f.split === 'none') parts.push('split IS NULL');
+  else if (f.split !== undefined) add('split = ?', f.split);
   if (f.label !== undefined) add('label = ?', f.label);
   if (f.personId !== undefined) add('person_id = ?', f.personId);
   if (f.camera !== undefined) add('camera = ?', f.camera);

@@ -77,6 +77,7 @@ describe('dataset browsing, thumbnails and import safety', () => {
     expect((await call('datasets.samples', { datasetId: marketId, personId: 2, camera: 5 })).items[0]!.path).toBe('bounding_box_test/0002_c5s2_000451_03.jpg');
     expect((await call('datasets.samples', { datasetId: marketId, search: 'C3S3' })).total).toBe(1);
     expect((await call('datasets.samples', { datasetId: marketId, search: '100%_' })).total).toBe(0);
+    expect((await call('datasets.samples', { datasetId: marketId, split: 'none' })).total).toBe(0);
     const cls = await call('datasets.samples', { datasetId: idxId, label: 1, limit: 100 });
     expect(cls.total).toBe(10);
     expect(cls.items[0]).toMatchObject({ className: '1', label: 1, width: 28, height: 28 });
@@ -134,6 +135,8 @@ describe('dataset browsing, thumbnails and import safety', () => {
     const served = await samplePixelsPng(ws, first);
     expect(served.contentType).toBe('image/png');
     expect((await sharp(served.bytes).metadata()).width).toBe(10);
+    // Class folders without split folders: every sample is in the 'none' split.
+    expect((await call('datasets.samples', { datasetId: id, split: 'none' })).total).toBe(2);
     await call('datasets.delete', { id });
   });
 

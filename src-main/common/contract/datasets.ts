@@ -192,6 +192,7 @@ export type DatasetImportParams = z.output<typeof datasetImportParams>;
 export const sampleFilter = z
   .object({
     datasetId,
+    /** A split name, or 'none' for samples without a split. */
     split: z.string().optional(),
     label: z.number().int().optional(),
     personId: z.number().int().optional(),
