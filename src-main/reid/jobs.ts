@@ -23,6 +23,11 @@ export const reidTrainJob = defineJob<ReidTrainParams, ReidTrainResult>({
     requireReidLabels(facts, trainingSplit(facts), 'datasetId', false);
     // The registry's ImageNet ResNets downsample 32x.
     if (Math.min(...p.imageSize) < 32) throw new ApiError('invalid_request', `imageSize: ${p.imageSize.join('x')} is below the 32 pixels an ImageNet ResNet needs on each side.`, 'imageSize');
+    if (p.initFromModelId !== undefined) {
+      const init = ws.db.prepare('SELECT arch FROM models WHERE id = ?').get(p.initFromModelId) as { arch: string } | undefined;
+      if (!init) throw new ApiError('not_found', `initFromModelId: model ${p.initFromModelId} does not exist.`, 'initFromModelId');
+      if (init.arch !== p.arch) throw new ApiError('invalid_request', `initFromModelId: model ${p.initFromModelId} is a ${init.arch}, the job trains a ${p.arch}.`, 'initFromModelId');
+    }
     if (p.lmpParts > 0 && p.imageSize[0] / 32 < p.lmpParts) {
       throw new ApiError('invalid_request', `lmpParts: ${p.lmpParts} stripes need a last feature map at least ${p.lmpParts} rows high; ${p.imageSize[0]}px images give ${Math.ceil(p.imageSize[0] / 32)}.`, 'lmpParts');
     }

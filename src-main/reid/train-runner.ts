@@ -6,9 +6,9 @@ import type { MetricPoint } from '../common/contract/jobs.ts';
 import { openDatasetReader } from '../datasets/reader.ts';
 import { createModel } from '../models/registry.ts';
 import { forward, updateRunningStats } from '../nn/forward.ts';
-import type { BatchStats } from '../nn/forward.ts';
+import type { BatchStats, Model } from '../nn/forward.ts';
 import { trainableVariables, disposeModel } from '../nn/init.ts';
-import { saveModel } from '../nn/model-file.ts';
+import { loadModel, saveModel } from '../nn/model-file.ts';
 import { startEngine } from '../spgan/engine-start.ts';
 import { seededRandom, shuffled } from '../spgan/images.ts';
 import { ideInput, featureDim } from './ide.ts';
@@ -31,6 +31,28 @@ export interface ReidTrainResult {
   secondsPerEpoch: number[];
   images: number;
   backend: string;
+}
+
+/**
+ * Copies every weight except the classifier ('fc/...') from a saved model of
+ * the same architecture; a shape mismatch names the weight.
+ */
+function copyBackbone(model: Model, dir: string, sourceId: number): { copied: number; total: number } {
+  const { model: source } = loadModel(dir);
+  try {
+    let copied = 0;
+    for (const [name, target] of model.weights) {
+      if (name.startsWith(`${model.spec.outputs.logits}/`)) continue;
+      const w = source.weights.get(name);
+      if (!w) throw new Error(`initFromModelId: model ${sourceId} has no weight ${name} (a different architecture?).`);
+      if (w.shape.join('x') !== target.shape.join('x')) throw new Error(`initFromModelId: weight ${name} is ${w.shape.join('x')} in model ${sourceId}, ${target.shape.join('x')} here (different width?).`);
+      (target as tf.Variable).assign(w);
+      copied++;
+    }
+    return { copied, total: model.weights.size };
+  } finally {
+    disposeModel(source);
+  }
 }
 
 /** Trains an IDE classifier over the dataset's identities (persons > 0; junk -1 and distractors 0 are left out). */
@@ -57,6 +79,12 @@ export default async function run(ctx: JobRunContext<ReidTrainParams>): Promise<
   ctx.log(`IDE ${p.arch} on "${dataset.name}": ${usable.length} images, ${personIds.length} identities, ${p.imageSize.join('x')}, BN ${p.freezeBatchNorm ? 'frozen' : 'training'}, ${engine.backend}.`);
 
   const model = createModel(p.arch, { inputSize: p.imageSize, numClasses: personIds.length, frozenBatchNorm: p.freezeBatchNorm, widthMultiplier: p.width / 64 }, p.seed);
+  if (p.initFromModelId !== undefined) {
+    const row = db.prepare('SELECT dir FROM models WHERE id = ?').get(p.initFromModelId) as { dir: string } | undefined;
+    if (!row) throw new Error(`initFromModelId: model ${p.initFromModelId} does not exist.`);
+    const copied = copyBackbone(model, path.resolve(ctx.workspaceDir, row.dir), p.initFromModelId);
+    ctx.log(`Initialised ${copied.copied} of ${copied.total} weights from model ${p.initFromModelId} (classifier left random).`);
+  }
   const vars = trainableVariables(model);
   // Weight decay on conv and dense kernels only (not BN scale/shift, not biases).
   const kernels = [...model.weights].filter(([n]) => n.endsWith('/kernel')).map(([, t]) => t);

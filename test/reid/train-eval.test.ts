@@ -87,4 +87,15 @@ describe('reid.train and reid.eval', () => {
     ws.db.prepare('UPDATE samples SET person_id = NULL WHERE dataset_id = ? AND id = (SELECT MIN(id) FROM samples WHERE dataset_id = ?)').run(noSplitId, noSplitId);
     expect(() => reidTrainJob.preflight!(tr({ datasetId: noSplitId }), ws)).toThrow(/datasetId: .*no person_id/);
   });
+
+  it('initFromModelId copies every weight but the classifier from a model of the same arch', async () => {
+    const ws = env.ws;
+    const source = (ws.db.prepare("SELECT id FROM models WHERE method = 'ide' ORDER BY id").get() as { id: number }).id;
+    const tuned = await runDirect(ws, reidTrainJob, { datasetId: trainId, arch: 'resnet18', imageSize: [64, 32], width: 8, epochs: 1, batchSize: 6, initFromModelId: source });
+    const line = tuned.logs.find((l) => l.startsWith('Initialised'));
+    const [, copied, total] = /Initialised (\d+) of (\d+) weights/.exec(line ?? '') ?? [];
+    expect(Number(total) - Number(copied)).toBe(2); // fc kernel and bias stay random
+    const bad = reidTrainJob.params.parse({ datasetId: trainId, arch: 'resnet34', initFromModelId: source });
+    expect(() => reidTrainJob.preflight!(bad, ws)).toThrow(/initFromModelId: model \d+ is a resnet18, the job trains a resnet34/);
+  });
 });

@@ -31,6 +31,12 @@ export const reidTrainSchema = z
     freezeBatchNorm: z.boolean().default(true),
     /** Local max pooling: features = concatenated max-pooled horizontal parts (0 = global average pooling). */
     lmpParts: z.number().int().min(0).max(8).default(0),
+    /**
+     * Start from the weights of a model in the workspace (e.g. an imported
+     * ImageNet ResNet of the same arch and width): every weight but the
+     * classifier is copied, as IDE fine-tuning does. Without it: random init.
+     */
+    initFromModelId: z.number().int().positive().optional(),
     epochs: z.number().int().min(1).max(500).default(50),
     batchSize: z.number().int().min(1).max(256).default(16),
     learningRate: z.number().positive().default(0.01),
