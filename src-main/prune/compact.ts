@@ -30,12 +30,14 @@ interface Plan {
   scatter: Map<string, { indices: number[]; channels: number; bias: Float32Array }>;
 }
 
-function zeroFilters(kernel: tf.Tensor, bias: tf.Tensor | undefined): boolean[] {
+/** Filters whose output is exactly zero: kernel, bias and (after an earlier compaction) constant-input kernel all zero. */
+function zeroFilters(kernel: tf.Tensor, bias: tf.Tensor | undefined, constKernel: tf.Tensor | undefined): boolean[] {
   return tf.tidy(() => {
     const out = kernel.shape[3]!;
     // [kh,kw,in,out] -> [kh*kw*in, out]
     let absSum = tf.sum(tf.abs(tf.reshape(kernel, [-1, out])), 0);
     if (bias) absSum = tf.add(absSum, tf.abs(bias));
+    if (constKernel) absSum = tf.add(absSum, tf.sum(tf.abs(tf.reshape(constKernel, [-1, out])), 0));
     return Array.from(absSum.dataSync(), (s) => s === 0);
   });
 }
@@ -47,7 +49,11 @@ function plan(model: Model): Plan {
     const after = consumersOf(spec, conv.name);
     const bn = after[0];
     if (after.length !== 1 || bn?.op !== 'batchNorm') continue;
-    const zero = zeroFilters(model.weights.get(`${conv.name}/kernel`)!, conv.bias ? model.weights.get(`${conv.name}/bias`) : undefined);
+    const zero = zeroFilters(
+      model.weights.get(`${conv.name}/kernel`)!,
+      conv.bias ? model.weights.get(`${conv.name}/bias`) : undefined,
+      conv.constInput ? model.weights.get(`${conv.name}/constKernel`) : undefined,
+    );
     let keep = zero.flatMap((z, j) => (z ? [] : [j]));
     if (keep.length === zero.length) continue;
     // A layer with every filter zero keeps one, so shapes never become empty.
@@ -117,7 +123,10 @@ export function compactModel(model: Model): { model: Model; report: CompactRepor
     nodes.push(copy);
     const sc = p.scatter.get(n.name);
     if (sc) {
-      const scName = `${n.name}/scatter`;
+      // A model compacted before already has `<bn>/scatter`: number further ones.
+      const taken = new Set(spec.nodes.map((m) => m.name));
+      let scName = `${n.name}/scatter`;
+      for (let i = 2; taken.has(scName); i++) scName = `${n.name}/scatter${i}`;
       nodes.push({ op: 'channelScatter', name: scName, input: n.name, channels: sc.channels, indices: sc.indices });
       rename.set(n.name, scName);
     }
@@ -156,8 +165,9 @@ export function compactModel(model: Model): { model: Model; report: CompactRepor
           out.set(`${n.name}/${leaf}`, tf.keep(keep ? tf.gather(t, idx(keep)) : tf.clone(t)));
         }
       } else if (n.op === 'channelScatter') {
-        const bnName = n.input;
-        out.set(`${n.name}/bias`, tf.keep(tf.tensor1d(p.scatter.get(bnName)!.bias)));
+        const existing = model.weights.get(`${n.name}/bias`);
+        // A scatter of an earlier compaction keeps its bias; a new one reads the plan of the BN it follows.
+        out.set(`${n.name}/bias`, tf.keep(existing ? tf.clone(existing) : tf.tensor1d(p.scatter.get(n.input)!.bias)));
       } else if (n.op === 'dense') {
         out.set(`${n.name}/kernel`, tf.keep(tf.clone(model.weights.get(`${n.name}/kernel`)!)));
         if (n.bias) out.set(`${n.name}/bias`, tf.keep(tf.clone(model.weights.get(`${n.name}/bias`)!)));

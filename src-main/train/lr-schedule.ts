@@ -16,8 +16,11 @@ export function learningRate(cfg: Pick<TrainConfig, 'optimizer' | 'schedule' | '
     case 'step':
       return base * Math.pow(s.gamma, s.milestones.filter((m) => epoch >= m).length);
     case 'cosine': {
+      // Per step, so the last steps run at ~minLr: with SFP, filters zeroed at the previous epoch
+      // regrow fast (BN's gradient on a zero-variance channel is scaled by 1/sqrt(eps)), and a
+      // large final learning rate lets them overtake important filters before the final mask.
       const span = Math.max(1, cfg.epochs - warm);
-      const t = (epoch - warm) / span;
+      const t = (epoch - warm + step / stepsPerEpoch) / span;
       return s.minLr + ((base - s.minLr) * (1 + Math.cos(Math.PI * t))) / 2;
     }
   }

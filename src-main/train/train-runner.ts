@@ -67,6 +67,25 @@ function methodOf(cfg: TrainConfig): string {
   return cfg.prune ? cfg.prune.method : cfg.parentModelId ? 'finetune' : 'baseline';
 }
 
+/**
+ * The newest checkpoint along the resume chain: the job we continue, or, when
+ * it died before its first checkpoint, the job it continued, and so on.
+ */
+function findResumeCheckpoint(ctx: JobRunContext<TrainConfig>): { dir: string; epoch: number } | null {
+  let jobId: number | null = ctx.resume!.fromJobId;
+  let dir = ctx.resume!.fromJobDir;
+  const seen = new Set<number>();
+  while (jobId !== null && !seen.has(jobId)) {
+    seen.add(jobId);
+    const found = latestCheckpoint(dir);
+    if (found) return found;
+    const row = ctx.readDb().prepare('SELECT parent_job_id FROM jobs WHERE id = ?').get(jobId) as { parent_job_id: number | null } | undefined;
+    jobId = row?.parent_job_id ?? null;
+    if (jobId !== null) dir = path.join(path.dirname(dir), String(jobId));
+  }
+  return null;
+}
+
 export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise<TrainResult> {
   const cfg = trainConfigSchema.parse(ctx.params);
   const check = (): void => {
@@ -79,7 +98,7 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
   let model: Model;
   let arch: string;
   let state: RunState;
-  const resumeFrom = ctx.resume ? latestCheckpoint(ctx.resume.fromJobDir) : null;
+  const resumeFrom = ctx.resume ? findResumeCheckpoint(ctx) : null;
   if (resumeFrom) {
     ({ model, state } = loadCheckpoint(resumeFrom.dir, sgd));
     arch = model.spec.arch;

@@ -67,6 +67,28 @@ describe('hard pruning', () => {
   });
 });
 
+describe('hard pruning twice', () => {
+  beforeAll(async () => {
+    await useCpu();
+  });
+
+  it('a compact model pruned again (constant-input kernels, nested scatters) still equals its masked self', () => {
+    const model = createModel('resnet20', { inputSize: [8, 8], channels: 1, numClasses: 3, widthMultiplier: 0.5 }, 4);
+    randomiseBatchNorm(model, 21);
+    applySfpMask(model, selectLayers(model.spec, 0.3));
+    const first = compactModel(model).model;
+    applySfpMask(first, selectLayers(first.spec, 0.3));
+    const second = compactModel(first).model;
+    expect(countCost(second.spec).params).toBeLessThan(countCost(first.spec).params);
+    const diff = tf.tidy(() => {
+      const x = tf.randomNormal([2, 8, 8, 1], 0, 1, 'float32', 9) as tf.Tensor4D;
+      return tf.max(tf.abs(tf.sub(forward(first, x, { training: false }).logits, forward(second, x, { training: false }).logits))).dataSync()[0]!;
+    });
+    expect(diff).toBeLessThan(1e-4);
+    [model, first, second].forEach(disposeModel);
+  });
+});
+
 describe('SFP masking', () => {
   beforeAll(async () => {
     await useCpu();

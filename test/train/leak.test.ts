@@ -42,3 +42,19 @@ describe('training loop', () => {
     disposeModel(model);
   });
 });
+
+describe('learning rate', () => {
+  it('follows warm-up, step and cosine schedules', async () => {
+    const { learningRate } = await import('../../src-main/train/lr-schedule.ts');
+    const optimizer = { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 0 };
+    const step = { optimizer, epochs: 200, schedule: { kind: 'step' as const, milestones: [60, 120, 160], gamma: 0.2 }, warmup: { epochs: 1, lr: 0.01 } };
+    expect(learningRate(step, 0, 5, 10)).toBe(0.01);
+    expect(learningRate(step, 1, 0, 10)).toBe(0.1);
+    expect(learningRate(step, 60, 0, 10)).toBeCloseTo(0.02, 12);
+    expect(learningRate(step, 170, 0, 10)).toBeCloseTo(0.1 * 0.2 ** 3, 12);
+    const cosine = { optimizer, epochs: 4, schedule: { kind: 'cosine' as const, minLr: 0 }, warmup: { epochs: 1 } };
+    expect(learningRate(cosine, 0, 9, 10)).toBeCloseTo(0.1, 12);
+    expect(learningRate(cosine, 1, 0, 10)).toBeCloseTo(0.1, 12);
+    expect(learningRate(cosine, 3, 9, 10)).toBeLessThan(0.001);
+  });
+});

@@ -54,7 +54,7 @@ export const trainConfigSchema = z
         z.object({ kind: z.literal('constant') }).strict(),
         /** lr x gamma at each milestone epoch (SFP CIFAR recipe: [60,120,160], 0.2). */
         z.object({ kind: z.literal('step'), milestones: z.array(z.number().int().min(1)).min(1), gamma: z.number().positive().max(1).default(0.1) }).strict(),
-        /** Cosine from lr to minLr over the epochs after warm-up, per epoch. */
+        /** Cosine from lr to minLr over the steps after warm-up. */
         z.object({ kind: z.literal('cosine'), minLr: z.number().min(0).default(0) }).strict(),
       ])
       .default({ kind: 'constant' }),
