@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { initEngine } from '../engine/init.ts';
 import type { JobRunContext } from '../jobs/types.ts';
 import { forward, type Model } from '../nn/forward.ts';
 import { disposeModel } from '../nn/init.ts';
@@ -31,6 +32,8 @@ export async function inferenceMs(model: Model, x: tf.Tensor4D, runs = 5): Promi
 }
 
 export default async function runCompact(ctx: JobRunContext<CompactParams>): Promise<CompactResult> {
+  // Idempotent: the job process already chose the backend; direct callers (tests, benches) get the same set-up.
+  await initEngine();
   const row = getModelRow(ctx.readDb(), ctx.params.modelId, 'modelId');
   const { model } = loadModel(path.resolve(ctx.workspaceDir, row.dir), { knownArchs: listModels().map((m) => m.name) });
   let compact: Model | null = null;

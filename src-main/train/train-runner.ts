@@ -12,6 +12,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { initEngine } from '../engine/init.ts';
 import type { JobRunContext } from '../jobs/types.ts';
 import { trainConfigSchema, type TrainConfig, type TrainMetrics, type TrainResult } from '../common/contract/training.ts';
 import type { MetricPoint } from '../common/contract/jobs.ts';
@@ -87,6 +88,8 @@ function findResumeCheckpoint(ctx: JobRunContext<TrainConfig>): { dir: string; e
 }
 
 export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise<TrainResult> {
+  // Idempotent: the job process already chose the backend; direct callers (tests, benches) get the same set-up.
+  await initEngine();
   const cfg = trainConfigSchema.parse(ctx.params);
   const check = (): void => {
     if (ctx.signal.aborted) throw new Cancelled();
