@@ -170,3 +170,30 @@ describe('dataset view', () => {
     expect(mounted.wrapper.find('[data-test="image-detail"]').exists()).toBe(false);
   });
 });
+
+describe('dataset actions', () => {
+  it('renames a dataset, showing a rejected name next to the field', async () => {
+    let attempts = 0;
+    mounted = await mountWithApi(DatasetsView, {
+      props: { id: 1 },
+      handlers: {
+        'datasets.get': () => datasetDetail(),
+        'datasets.samples': samplesHandler(3),
+        'datasets.rename': ({ name }) => {
+          if (attempts++ === 0) throw new ApiError('conflict', 'A dataset named pets2 exists', 'name');
+          return dataset({ name });
+        },
+      },
+    });
+    await mounted.wrapper.get('[data-test="dataset-rename"]').trigger('click');
+    await mounted.wrapper.get('#dataset-name').setValue('pets2');
+    await mounted.wrapper.get('[data-test="rename-form"]').trigger('submit');
+    await flushPromises();
+    expect(mounted.wrapper.get('#dataset-name-error').text()).toBe('A dataset named pets2 exists');
+    await mounted.wrapper.get('#dataset-name').setValue('pets3');
+    await mounted.wrapper.get('[data-test="rename-form"]').trigger('submit');
+    await flushPromises();
+    expect(mounted.wrapper.get('h1').text()).toBe('pets3');
+    expect(mounted.wrapper.find('[data-test="rename-form"]').exists()).toBe(false);
+  });
+});

@@ -99,10 +99,22 @@ export const useDatasetsStore = defineStore('datasets', () => {
     return useApi().sampleUrl(sampleId);
   }
 
+  /** Renames; throws the ApiError (field `name`) for the form. */
+  async function rename(id: number, name: string): Promise<void> {
+    const summary = await useApi().call('datasets.rename', { id, name });
+    list.value = list.value.map((d) => (d.id === id ? summary : d));
+    const detail = details.value[id];
+    if (detail) details.value[id] = { ...detail, name: summary.name };
+  }
+
+  function verify(id: number) {
+    return useApi().call('datasets.verify', { id });
+  }
+
   async function remove(id: number): Promise<void> {
     await useApi().call('datasets.delete', { id });
     list.value = list.value.filter((d) => d.id !== id);
   }
 
-  return { list, loaded, error, details, stats, formats, pages, pagesVersion, load, loadFormats, loadDetail, loadStats, detect, startImport, importReport, browse, sample, thumbUrl, imageUrl, remove };
+  return { list, loaded, error, details, stats, formats, pages, pagesVersion, load, loadFormats, loadDetail, loadStats, detect, startImport, importReport, browse, sample, thumbUrl, imageUrl, rename, verify, remove };
 });
