@@ -5,6 +5,7 @@ import { initEngine } from '../../src-main/engine/init.ts';
 import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
 import { convBiasRelu, foldBatchNorm } from '../../src-main/engine/ops/conv-bn-relu.ts';
 import { registerEngineKernels } from '../../src-main/engine/kernels/index.ts';
+import { jsHelperRunning } from '../../src-main/engine/kernels/js-parallel.ts';
 import { batchNormKernels } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
 
 /** 'fused': our JS kernels serve the backend; 'composed': the broadcasting tf-op fallback (as on native tensorflow). */
@@ -51,6 +52,8 @@ describe('batchNormTrain', () => {
   it.each([
     ['wasm', 'fused', [4, 5, 5, 3]],
     ['wasm', 'fused', [6, 7]],
+    // Large enough (>= 65536 elements) for the rows to be split with the helper thread.
+    ['wasm', 'fused', [8, 32, 32, 32]],
     ['cpu', 'composed', [4, 5, 5, 3]],
     ['cpu', 'composed', [3, 4, 6]],
     ['cpu', 'fused', [4, 5, 5, 3]],
@@ -70,7 +73,8 @@ describe('batchNormTrain', () => {
     const ref = reference(x, gamma, beta, eps);
     const axes = shape.slice(0, -1).map((_, i) => i);
     const moments = tf.moments(x, axes);
-    // Values are O(1)-O(10) sums of a few hundred float32 terms: 1e-4 absolute is ~100 ulps of slack.
+    // y and the variance are O(1)-O(10); float32 sums of up to 8192 terms in different orders
+    // (cpu reference: sequential; ours: float64, split across threads): 1e-4 absolute covers them.
     expect(maxDiff(Array.from(ours.y.dataSync()), Array.from(ref.dataSync()))).toBeLessThan(1e-4);
     expect(maxDiff(Array.from(ours.mean.dataSync()), Array.from(moments.mean.dataSync()))).toBeLessThan(1e-5);
     expect(maxDiff(Array.from(ours.variance.dataSync()), Array.from(moments.variance.dataSync()))).toBeLessThan(1e-4);
@@ -81,9 +85,14 @@ describe('batchNormTrain', () => {
     expect(maxDiff(dgA!, dgB!)).toBeLessThan(1e-3);
     expect(maxDiff(dbA!, dbB!)).toBeLessThan(1e-3);
     // The gradient must not be trivially zero (a test that cannot fail is no test).
-    expect(Math.max(...dxA!.map(Math.abs))).toBeGreaterThan(1e-3);
+    expect(dxA!.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeGreaterThan(1e-3);
     tf.dispose([x, gamma, beta, dy, ours.y, ours.mean, ours.variance, ref, moments.mean, moments.variance]);
     await tf.setBackend('wasm');
+  });
+
+  it('splits large BatchNorm loops with a helper thread on multi-threaded wasm', async () => {
+    const info = await initEngine({ backend: 'wasm' });
+    expect(jsHelperRunning()).toBe(info.threads > 1);
   });
 
   it('rejects gamma of the wrong length, naming the shapes', () => {

@@ -43,6 +43,20 @@ const MAIN_SCRIPT_PRELUDE = [
 
 const createdWorkers: NodeWorker[] = [];
 
+/** A WebAssembly.Memory (the Node typings this project compiles against have no WebAssembly types). */
+export interface WasmMemoryLike {
+  readonly buffer: ArrayBufferLike;
+}
+const WasmMemory = (globalThis as unknown as { WebAssembly: { Memory: abstract new () => WasmMemoryLike } }).WebAssembly.Memory;
+
+/** The wasm module's shared memory, seen in the glue's "load" message (threaded builds only). */
+let sharedMemory: WasmMemoryLike | null = null;
+
+/** The threaded wasm heap, for helper threads of our JS kernels (kernels/js-parallel.ts); null when single-threaded. */
+export function sharedWasmMemory(): WasmMemoryLike | null {
+  return sharedMemory;
+}
+
 function scriptFile(text: string, suffix: string): string {
   const dir = join(tmpdir(), `workbench-wasm-${SUPPORTED_WASM_VERSION}`);
   mkdirSync(dir, { recursive: true });
@@ -65,7 +79,8 @@ class PthreadWorker extends NodeWorker {
   }
 
   override postMessage(message: unknown, transferList?: Parameters<NodeWorker['postMessage']>[1]): void {
-    const m = message as { cmd?: string; urlOrBlob?: unknown };
+    const m = message as { cmd?: string; urlOrBlob?: unknown; wasmMemory?: unknown };
+    if (m && m.cmd === 'load' && m.wasmMemory instanceof WasmMemory) sharedMemory = m.wasmMemory;
     if (m && m.cmd === 'load' && m.urlOrBlob instanceof Blob) {
       const text = blobTexts.get(m.urlOrBlob);
       if (text == null) throw new Error('engine: wasm threads: unknown main script blob');

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { registerEngineKernels } from '../kernels/index.ts';
-import { SUPPORTED_WASM_VERSION, withWasmThreadPatches } from './wasm-threads.ts';
+import { SUPPORTED_WASM_VERSION, sharedWasmMemory, withWasmThreadPatches } from './wasm-threads.ts';
+import { startJsHelper } from '../kernels/js-parallel.ts';
 
 export interface WasmLoad {
   threads: number;
@@ -46,5 +47,7 @@ export async function loadWasm(threads: number): Promise<WasmLoad> {
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   const actual = useThreads ? wasm.getThreadsCount() : 1;
   if (useThreads && actual < threads) note = `wasm threads: asked for ${threads}, XNNPACK uses ${actual}`;
+  // Our JS kernels get a second thread over the shared heap (WORKBENCH_JS_THREADS=0 turns it off).
+  if (actual > 1 && process.env.WORKBENCH_JS_THREADS !== '0') startJsHelper(sharedWasmMemory());
   return { threads: actual, simd, version: wasm.version_wasm, kernels, ...(note ? { note } : {}) };
 }

@@ -2,16 +2,18 @@
  * Fused BatchNorm training kernels (channels-last, over all leading axes),
  * used by ops/batch-norm.ts on the wasm and cpu backends.
  *
- * Why hand-written JS loops: composed from tfjs ops, BatchNorm training costs
+ * Why hand-written loops: composed from tfjs ops, BatchNorm training costs
  * ~16 full passes over the activation per layer (moments with the transposes
  * the wasm Sum/Mean do to bring the reduced axes inward, normalise, and a
  * backward pass of subtract/multiply/reduce), and its autodiff gradient
  * materialises Tile. These kernels make 2 passes forward (statistics, scale
- * and shift) and 2 backward (two per-channel sums, dx), memory-bound loops
- * that V8 compiles well; statistics accumulate in float64.
+ * and shift) and 2 backward (two per-channel sums, dx); statistics accumulate
+ * in float64. On the threaded wasm build the rows are split with a helper
+ * thread (js-parallel.ts).
  */
 import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { allocateFloat32Outputs, float32Views } from './kernel-utils.ts';
+import { allocateFloat32Outputs, float32Operands, float32Views } from './kernel-utils.ts';
+import { runRows } from './js-parallel.ts';
 
 export const BN_MOMENTS = 'EngineChannelMoments';
 export const BN_SCALE_SHIFT = 'EngineChannelScaleShift';
@@ -29,22 +31,14 @@ function moments(backendName: string): KernelConfig {
     const { x } = inputs as { x: TensorInfo };
     const { c, m } = channelsOf(x);
     const out = allocateFloat32Outputs(b, [[c], [c]]);
+    const acc = new Float64Array(2 * c); // sum, sum of squares
+    runRows('sums1', float32Operands(b, x), c, m, null, acc);
     const [mean, variance] = out.views();
-    const [xs] = float32Views(b, x);
-    const sum = new Float64Array(c);
-    const sumSq = new Float64Array(c);
-    for (let row = 0, base = 0; row < m; row++, base += c) {
-      for (let k = 0; k < c; k++) {
-        const v = xs![base + k]!;
-        sum[k]! += v;
-        sumSq[k]! += v * v;
-      }
-    }
     for (let k = 0; k < c; k++) {
-      const mu = sum[k]! / m;
+      const mu = acc[k]! / m;
       mean![k] = mu;
       // E[x^2] - mu^2 in float64: cancellation only matters when |mu|/std > ~1e6.
-      variance![k] = Math.max(0, sumSq[k]! / m - mu * mu);
+      variance![k] = Math.max(0, acc[c + k]! / m - mu * mu);
     }
     return out.infos;
   };
@@ -58,11 +52,11 @@ function scaleShift(backendName: string): KernelConfig {
     const { x, scale, shift } = inputs as { x: TensorInfo; scale: TensorInfo; shift: TensorInfo };
     const { c, m } = channelsOf(x);
     const out = allocateFloat32Outputs(b, [[...x.shape]]);
-    const [y] = out.views();
-    const [xs, sc, sh] = float32Views(b, x, scale, shift);
-    for (let row = 0, base = 0; row < m; row++, base += c) {
-      for (let k = 0; k < c; k++) y![base + k] = xs![base + k]! * sc![k]! + sh![k]!;
-    }
+    const [sc, sh] = float32Views(b, scale, shift);
+    const coef = new Float64Array(2 * c);
+    coef.set(sc!, 0);
+    coef.set(sh!, c);
+    runRows('affine1', float32Operands(b, x, out.infos[0]!), c, m, coef, null);
     return out.infos;
   };
   return { kernelName: BN_SCALE_SHIFT, backendName, kernelFunc };
@@ -79,34 +73,24 @@ function batchNormGrad(backendName: string): KernelConfig {
     const { dy, x, mean, invstd, gamma } = inputs as Record<'dy' | 'x' | 'mean' | 'invstd' | 'gamma', TensorInfo>;
     const { c, m } = channelsOf(x);
     const out = allocateFloat32Outputs(bk, [[...x.shape], [c], [c]]);
-    const [dx, dgamma, dbeta] = out.views();
-    const [dys, xs, mu, is, g] = float32Views(bk, dy, x, mean, invstd, gamma);
-    const sumDy = new Float64Array(c);
-    const sumDyX = new Float64Array(c);
-    for (let row = 0, base = 0; row < m; row++, base += c) {
-      for (let k = 0; k < c; k++) {
-        const d = dys![base + k]!;
-        sumDy[k]! += d;
-        sumDyX[k]! += d * xs![base + k]!;
-      }
-    }
-    const a = new Float32Array(c);
-    const bx = new Float32Array(c);
-    const c0 = new Float32Array(c);
+    const acc = new Float64Array(2 * c); // sum(dy), sum(dy*x)
+    runRows('sums2', float32Operands(bk, x, dy), c, m, null, acc);
+    const [, dgamma, dbeta] = out.views();
+    const [mu, is, g] = float32Views(bk, mean, invstd, gamma);
+    const coef = new Float64Array(3 * c); // a, b, c0
     for (let k = 0; k < c; k++) {
       const inv = is![k]!;
-      const dg = inv * (sumDyX[k]! - mu![k]! * sumDy[k]!);
+      const sumDy = acc[k]!;
+      const dg = inv * (acc[c + k]! - mu![k]! * sumDy);
       dgamma![k] = dg;
-      dbeta![k] = sumDy[k]!;
+      dbeta![k] = sumDy;
       const scale = (g![k]! * inv) / m;
       // dx = scale * (m*dy - sumDy - (x - mu)*inv*dg)
-      a[k] = scale * m;
-      bx[k] = -scale * inv * dg;
-      c0[k] = scale * (mu![k]! * inv * dg - sumDy[k]!);
+      coef[k] = scale * m;
+      coef[c + k] = -scale * inv * dg;
+      coef[2 * c + k] = scale * (mu![k]! * inv * dg - sumDy);
     }
-    for (let row = 0, base = 0; row < m; row++, base += c) {
-      for (let k = 0; k < c; k++) dx![base + k] = a[k]! * dys![base + k]! + bx[k]! * xs![base + k]! + c0[k]!;
-    }
+    runRows('affine2', float32Operands(bk, dy, x, out.infos[0]!), c, m, coef, null);
     return out.infos;
   };
   return { kernelName: BN_GRAD, backendName, kernelFunc };

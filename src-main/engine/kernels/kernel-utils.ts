@@ -107,3 +107,23 @@ export function allocateFloat32Outputs(backend: KernelBackend, shapes: number[][
   const infos = shapes.map((shape, i) => outputWithValues(backend, shape, 'float32', arrays[i]!));
   return { infos, views: () => arrays };
 }
+
+interface WasmHeapBackend {
+  wasm?: { HEAPU8: Uint8Array };
+  dataIdMap?: { get(dataId: object): { memoryOffset: number } };
+}
+
+/**
+ * Operands for the row loops of js-parallel.ts: on wasm one Float32Array over
+ * the whole heap (shared with the helper thread in the threaded build) and
+ * each tensor's start index; elsewhere each tensor's own array. Call after
+ * all outputs are allocated (an allocation may move the heap).
+ */
+export function float32Operands(backend: KernelBackend, ...infos: TensorInfo[]): { array: Float32Array; offset: number }[] {
+  const wasm = backend as unknown as WasmHeapBackend;
+  if (wasm.wasm && wasm.dataIdMap) {
+    const heap = new Float32Array(wasm.wasm.HEAPU8.buffer);
+    return infos.map((info) => ({ array: heap, offset: wasm.dataIdMap!.get(info.dataId).memoryOffset / 4 }));
+  }
+  return float32Views(backend, ...infos).map((array) => ({ array, offset: 0 }));
+}
