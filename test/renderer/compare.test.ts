@@ -5,6 +5,7 @@ import App from '../../src-renderer/src/App.vue';
 import type { ComparedModel, FilterHistory, ModelComparison, ModelSummary } from '../../src-main/common/contract/index.ts';
 import { cellsAt } from '../../src-renderer/src/compare/filter-heatmap.ts';
 import { comparisonCsv } from '../../src-renderer/src/compare/compare-csv.ts';
+import { ApiError } from '../../src-main/common/contract/errors.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
 import { job } from './fixtures.ts';
 
@@ -54,6 +55,30 @@ describe('compare models', () => {
     await flushPromises();
     expect(mounted.api.callsOf('export.start')).toEqual([{ modelId: 2, format: 'onnx' }]);
     expect(mounted.wrapper.get('[role="status"]').text()).toContain('Queued #77');
+  });
+
+  it('imports a model folder as a job, showing a bad path next to the field', async () => {
+    mounted = await mountWithApi(App, {
+      path: '/compare',
+      handlers: {
+        'models.list': () => [],
+        'models.import': ({ path }) => {
+          if (path === '/nope') throw new ApiError('not_found', 'No model.json in /nope', 'path');
+          return job({ id: 12, kind: 'models.import', status: 'queued', progress: null });
+        },
+      },
+    });
+    await flushPromises();
+    await mounted.wrapper.get('[data-test="model-import-open"]').trigger('click');
+    await mounted.wrapper.get('#model-path').setValue('/nope');
+    await mounted.wrapper.get('[data-test="model-import"]').trigger('submit');
+    await flushPromises();
+    expect(mounted.wrapper.get('#model-path-error').text()).toBe('No model.json in /nope');
+    await mounted.wrapper.get('#model-path').setValue('/models/resnet20');
+    await mounted.wrapper.get('[data-test="model-import"]').trigger('submit');
+    await flushPromises();
+    expect(mounted.api.callsOf('models.import').at(-1)).toEqual({ path: '/models/resnet20' });
+    expect(mounted.wrapper.get('[data-test="model-import"] [role="status"]').text()).toContain('Queued #12');
   });
 
   it('writes the comparison as CSV with quoted names', () => {

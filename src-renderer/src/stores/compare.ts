@@ -28,5 +28,10 @@ export const useCompareStore = defineStore('compare', () => {
     return useApi().call('latency.start', { modelId });
   }
 
-  return { selected, comparison, loading, error, compare, exportModel, measureLatency };
+  /** Queues a models.import job; throws the ApiError (fields `path`, `name`). */
+  function importModel(path: string, name?: string): Promise<JobSummary> {
+    return useApi().call('models.import', { path, ...(name ? { name } : {}) });
+  }
+
+  return { selected, comparison, loading, error, compare, exportModel, measureLatency, importModel };
 });

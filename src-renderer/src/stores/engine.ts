@@ -9,10 +9,11 @@ export const useEngineStore = defineStore('engine', () => {
   const loading = ref(false);
   const error = ref<string | null>(null);
 
-  async function load(): Promise<void> {
+  /** `refresh` probes again instead of answering from the backend's cache (after a backend change). */
+  async function load(refresh = false): Promise<void> {
     loading.value = true;
     try {
-      info.value = await useApi().call('engine.info', {});
+      info.value = await useApi().call('engine.info', refresh ? { refresh: true } : {});
       error.value = null;
     } catch (e) {
       error.value = (e as Error).message;
