@@ -55,3 +55,25 @@ describe('settings form', () => {
     expect(mounted.wrapper.find('[data-test="settings-saved"]').exists()).toBe(true);
   });
 });
+
+describe('settings form loading', () => {
+  it('keeps an edit made before the settings finished loading', async () => {
+    let release: () => void = () => {};
+    const loaded = new Promise<void>((r) => (release = r));
+    mounted = await mountWithApi(SettingsPage, {
+      handlers: {
+        'settings.get': async () => {
+          await loaded;
+          return { ...settings };
+        },
+      },
+    });
+    await mounted.wrapper.get('[data-test="set-theme"]').setValue('dark');
+    release();
+    await flushPromises();
+    expect((mounted.wrapper.get('[data-test="set-theme"]').element as HTMLSelectElement).value).toBe('dark');
+    await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
+    await flushPromises();
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...settings, theme: 'dark' }]);
+  });
+});
