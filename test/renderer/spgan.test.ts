@@ -3,7 +3,10 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import SpganPage from '../../src-renderer/src/spgan/SpganPage.vue';
 import type { ReidEvalSummary, RankedList, SpganRunSummary } from '../../src-main/common/contract/index.ts';
+import { ApiError } from '../../src-main/common/contract/errors.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
+import { dataset } from './datasets-fixtures.ts';
+import { job } from './fixtures.ts';
 
 let mounted: Mounted | null = null;
 afterEach(() => {
@@ -83,5 +86,43 @@ describe('ranked-list explorer', () => {
     expect(b.findAll('[data-test="match-good"]')).toHaveLength(2);
     expect(a.get('figure figcaption').text()).toContain('c1');
     expect(a.text()).toContain('first match at rank 2');
+  });
+});
+
+describe('starting jobs from the translation area', () => {
+  it('generates the SPGAN form from its params schema and submits the job; errors land next to their field', async () => {
+    let first = true;
+    mounted = await mountWithApi(SpganPage, {
+      handlers: {
+        ...spganHandlers,
+        'datasets.list': () => [dataset({ id: 5, name: 'market' }), dataset({ id: 6, name: 'duke' })],
+        'jobs.submit': ({ kind }) => {
+          if (first) {
+            first = false;
+            throw new ApiError('invalid_request', 'Must be a multiple of 4', 'params.imageSize');
+          }
+          return job({ id: 40, kind, status: 'queued', progress: null });
+        },
+      },
+    });
+    await mounted.wrapper.get('[data-test="start-spgan-train"]').trigger('click');
+    const form = () => mounted!.wrapper.get('[data-test="job-form-spgan.train"]');
+    // One control per option of the schema, defaults filled in.
+    for (const id of ['sourceDatasetId', 'targetDatasetId', 'imageSize', 'residualBlocks', 'epochs', 'lambdaContrastive', 'flip', 'seed']) {
+      expect(form().find(`#spgan-train-${id}`).exists(), id).toBe(true);
+    }
+    expect((form().get('#spgan-train-epochs').element as HTMLInputElement).value).toBe('20');
+    await form().get('#spgan-train-targetDatasetId').setValue('6');
+    await form().get('#spgan-train-epochs').setValue('2');
+    await form().get('#spgan-train-epochs').trigger('change');
+    await form().trigger('submit');
+    await flushPromises();
+    expect(form().get('#spgan-train-imageSize-error').text()).toBe('Must be a multiple of 4');
+    await form().trigger('submit');
+    await flushPromises();
+    const submitted = mounted.api.callsOf('jobs.submit').at(-1) as { kind: string; params: Record<string, unknown> };
+    expect(submitted.kind).toBe('spgan.train');
+    expect(submitted.params).toMatchObject({ sourceDatasetId: 5, targetDatasetId: 6, epochs: 2, imageSize: [256, 128], flip: true });
+    expect(mounted.wrapper.find('[data-test="job-form-spgan.train"]').exists()).toBe(false);
   });
 });

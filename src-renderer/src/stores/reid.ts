@@ -1,16 +1,20 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { RankedList, ReidEvalSummary, ReidQueryInfo } from '../../../src-main/common/contract/index.ts';
+import type { RankedList, ReidEvalSummary, ReidModelSummary, ReidQueryInfo } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 
 /** Re-ID evaluations and the ranked lists of their queries, for one or two models side by side. */
 export const useReidStore = defineStore('reid', () => {
   const evals = ref<ReidEvalSummary[]>([]);
+  const models = ref<ReidModelSummary[]>([]);
   const queries = ref<{ total: number; items: ReidQueryInfo[] }>({ total: 0, items: [] });
   const ranking = ref<{ query: ReidQueryInfo; lists: RankedList[] } | null>(null);
 
   async function loadEvals(): Promise<void> {
     evals.value = await useApi().call('reid.evals', {});
+  }
+  async function loadModels(): Promise<void> {
+    models.value = await useApi().call('reid.models', {});
   }
   async function loadQueries(evalJobIds: number[], options: { personId?: number; failuresOnly?: boolean; offset?: number } = {}): Promise<void> {
     queries.value = await useApi().call('reid.queries', { evalJobIds, limit: 120, ...options });
@@ -22,5 +26,5 @@ export const useReidStore = defineStore('reid', () => {
     return useApi().fileUrl(path, thumb ? { thumb } : undefined);
   }
 
-  return { evals, queries, ranking, loadEvals, loadQueries, loadRanking, fileUrl };
+  return { evals, models, queries, ranking, loadEvals, loadModels, loadQueries, loadRanking, fileUrl };
 });
