@@ -17,18 +17,29 @@ import { listModels } from './specs.ts';
 import { baselineSpecOf } from './cost.ts';
 import type { CompactParams, CompactResult } from './jobs.ts';
 
-/** Median wall time (ms) of `runs` inference passes on x, after one warm-up. */
-export async function inferenceMs(model: Model, x: tf.Tensor4D, runs = 5): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i <= runs; i++) {
+/**
+ * Median wall time (ms) of inference on x for two models, measured in
+ * alternation (a, b, a, b, ...) after a warm-up of each, so load changes on a
+ * shared machine hit both alike.
+ */
+export async function compareInferenceMs(a: Model, b: Model, x: tf.Tensor4D, rounds = 9): Promise<[number, number]> {
+  const once = async (m: Model): Promise<number> => {
     const t0 = performance.now();
-    const y = tf.tidy(() => forward(model, x, { training: false }).logits);
+    const y = tf.tidy(() => forward(m, x, { training: false }).logits);
     await y.data();
     y.dispose();
-    if (i > 0) times.push(performance.now() - t0);
+    return performance.now() - t0;
+  };
+  await once(a);
+  await once(b);
+  const ta: number[] = [];
+  const tb: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    ta.push(await once(a));
+    tb.push(await once(b));
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
+  const median = (v: number[]): number => v.sort((p, q) => p - q)[Math.floor(v.length / 2)]!;
+  return [median(ta), median(tb)];
 }
 
 export default async function runCompact(ctx: JobRunContext<CompactParams>): Promise<CompactResult> {
@@ -46,8 +57,7 @@ export default async function runCompact(ctx: JobRunContext<CompactParams>): Pro
     const maxAbsDiff = tf.tidy(() => tf.max(tf.abs(tf.sub(forward(model, x, { training: false }).logits, forward(compact!, x, { training: false }).logits))).dataSync()[0]!);
     ctx.log(`Compact vs masked outputs: max |difference| ${maxAbsDiff.toExponential(2)} on ${ctx.params.benchBatch} random inputs.`);
     ctx.progress({ fraction: 0.4, step: 'measuring latency', throughput: null, etaSeconds: null });
-    const maskedMs = await inferenceMs(model, x);
-    const compactMs = await inferenceMs(compact, x);
+    const [maskedMs, compactMs] = await compareInferenceMs(model, compact, x);
     x.dispose();
     const dir = path.join(ctx.jobDir, 'model');
     await saveModel(compact, dir, { kind: 'compact', parentModelId: row.id });
