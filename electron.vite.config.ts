@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { defineConfig } from 'electron-vite';
 import vue from '@vitejs/plugin-vue';
+import { devCspPlugin } from './src-renderer/dev-csp.ts';
 
 // Native and optional packages stay outside the bundles: they are loaded from
 // node_modules at run time (tfjs-node(-gpu) may be absent).
@@ -32,6 +33,7 @@ export default defineConfig({
     build: {
       rollupOptions: { input: { index: resolve(__dirname, 'src-renderer/index.html') } },
     },
-    plugins: [vue()],
+    // The dev server injects styles as <style> tags; devCspPlugin relaxes the CSP for it only.
+    plugins: [vue(), devCspPlugin()],
   },
 });
