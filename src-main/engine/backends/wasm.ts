@@ -33,8 +33,8 @@ export async function loadWasm(threads: number): Promise<WasmLoad> {
         ? `wasm threads: tfjs-backend-wasm ${wasm.version_wasm} is not the pinned ${SUPPORTED_WASM_VERSION}; running single-threaded`
         : 'wasm threads: disabled by WORKBENCH_WASM_THREADS=0';
   }
-  const init = async (): Promise<void> => {
-    if (useThreads) {
+  const init = async (withThreads: boolean): Promise<void> => {
+    if (withThreads) {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
       wasm.setThreadsCount(threads);
     }
@@ -42,11 +42,24 @@ export async function loadWasm(threads: number): Promise<WasmLoad> {
     if (!ok) throw new Error('the wasm backend failed to initialise');
     await tf.ready();
   };
-  if (useThreads) await withWasmThreadPatches(threads, init);
-  else await init();
+  let threaded = useThreads;
+  if (useThreads) {
+    try {
+      await withWasmThreadPatches(threads, () => init(true));
+    } catch (error) {
+      // The patched start failed (e.g. a different Node worker API): retry plain.
+      threaded = false;
+      note = `wasm threads: could not start (${String((error as Error)?.message ?? error).split('\n')[0]}); running single-threaded`;
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      wasm.setThreadsCount(1);
+      await init(false);
+    }
+  } else {
+    await init(false);
+  }
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  const actual = useThreads ? wasm.getThreadsCount() : 1;
-  if (useThreads && actual < threads) note = `wasm threads: asked for ${threads}, XNNPACK uses ${actual}`;
+  const actual = threaded ? wasm.getThreadsCount() : 1;
+  if (threaded && actual < threads) note = `wasm threads: asked for ${threads}, XNNPACK uses ${actual}`;
   // Our JS kernels get a second thread over the shared heap (WORKBENCH_JS_THREADS=0 turns it off).
   if (actual > 1 && process.env.WORKBENCH_JS_THREADS !== '0') startJsHelper(sharedWasmMemory());
   return { threads: actual, simd, version: wasm.version_wasm, kernels, ...(note ? { note } : {}) };
