@@ -212,7 +212,7 @@ export const datasetsCalls = {
     z.object({ path: z.string().min(1) }).strict(),
     'Guess the format of a folder before importing it (import itself is the job kind dataset.import).',
   ),
-  'datasets.import': call<JobSummary>()(datasetImportParams, 'Start a dataset.import job (resource io); follow it with jobs.get; the job result's `report` field is an ImportReport (also stored on the dataset).'),
+  'datasets.import': call<JobSummary>()(datasetImportParams, 'Start a dataset.import job (resource io); follow it with jobs.get; the `report` field of the job result is an ImportReport (also stored on the dataset).'),
   'datasets.list': call<DatasetSummary[]>()(z.object({}).strict(), 'Every dataset with counts, format, size and source path.'),
   'datasets.get': call<DatasetDetail>()(z.object({ id: datasetId }).strict(), 'One dataset: classes with counts, cameras, import problems.'),
   'datasets.samples': call<SamplePage>()(
