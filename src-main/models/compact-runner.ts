@@ -50,7 +50,7 @@ export default async function runCompact(ctx: JobRunContext<CompactParams>): Pro
   let compact: Model | null = null;
   try {
     ctx.progress({ fraction: 0.1, step: 'removing zeroed filters', throughput: null, etaSeconds: null });
-    const out = compactModel(model);
+    const out = compactModel(model, { scatter: ctx.params.scatter, align: ctx.params.align });
     compact = out.model;
     const { height, width, channels } = model.spec.input;
     const x = tf.randomNormal([ctx.params.benchBatch, height, width, channels], 0, 1, 'float32', 1) as tf.Tensor4D;
@@ -77,6 +77,8 @@ export default async function runCompact(ctx: JobRunContext<CompactParams>): Pro
       parentLatencyMs: maskedMs,
       speedup: maskedMs / compactMs,
       latencyBatch: ctx.params.benchBatch,
+      scatter: ctx.params.scatter,
+      align: ctx.params.align,
       backend: tf.getBackend(),
     };
     ctx.log(`Latency batch ${ctx.params.benchBatch}: masked ${maskedMs.toFixed(1)} ms, compact ${compactMs.toFixed(1)} ms (x${(maskedMs / compactMs).toFixed(2)}).`);

@@ -12,6 +12,10 @@ export const compactParams = z
   .object({
     modelId: z.number().int().positive(),
     name: z.string().min(1).max(200).optional(),
+    /** false: convs feeding the residual stream keep their zero filters (no scatter ops; see prune/compact.ts). */
+    scatter: z.boolean().default(true),
+    /** Round kept filter counts up to a multiple of this (keeps some zero filters). */
+    align: z.number().int().min(1).max(64).default(1),
     /** Batch size for the latency comparison of the masked and the compact model. */
     benchBatch: z.number().int().min(1).max(512).default(32),
   })

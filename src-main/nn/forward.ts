@@ -12,6 +12,11 @@ import { batchNormTrain } from '../engine/ops/batch-norm.ts';
 export interface Model {
   spec: GraphSpec;
   weights: Map<string, tf.Tensor>;
+  /**
+   * Input-independent tensors computed once per input size (constant-input maps of
+   * hard-pruned convs); derived from non-trainable weights, freed by disposeModel.
+   */
+  constCache?: Map<string, tf.Tensor>;
 }
 
 /** Batch statistics of each training-mode BatchNorm, kept out of the tidy scope for the running-average update. */
@@ -64,9 +69,17 @@ function conv(model: Model, n: NodeOf<'conv2d'>, x: tf.Tensor4D): tf.Tensor4D {
   if (n.bias) y = tf.add(y, w(model, `${n.name}/bias`));
   if (n.constInput) {
     // What the removed constant input channels contributed: a conv of a ones image,
-    // [1,H,W,1] -> [1,OH,OW,F], broadcast over the batch.
-    const ones = tf.ones([1, x.shape[1], x.shape[2], 1]) as tf.Tensor4D;
-    y = tf.add(y, tf.conv2d(ones, w(model, `${n.name}/constKernel`) as tf.Tensor4D, n.strides, pad, 'NHWC', n.dilation));
+    // [1,H,W,1] -> [1,OH,OW,F], broadcast over the batch. It depends only on the input
+    // size, so it is computed once per size and kept with the model.
+    const key = `${n.name}|${x.shape[1]}x${x.shape[2]}`;
+    let constMap = model.constCache?.get(key);
+    if (!constMap) {
+      constMap = tf.keep(
+        tf.tidy(() => tf.conv2d(tf.ones([1, x.shape[1], x.shape[2], 1]) as tf.Tensor4D, w(model, `${n.name}/constKernel`) as tf.Tensor4D, n.strides, pad, 'NHWC', n.dilation)),
+      );
+      (model.constCache ??= new Map()).set(key, constMap);
+    }
+    y = tf.add(y, constMap);
   }
   return y;
 }
@@ -105,8 +118,8 @@ function shortcutA(n: NodeOf<'shortcutA'>, x: tf.Tensor4D): tf.Tensor4D {
 
 function channelScatter(model: Model, n: NodeOf<'channelScatter'>, x: tf.Tensor4D): tf.Tensor4D {
   // [B,H,W,K] -> [B,H,W,C]: narrow channel k lands on channel indices[k], the others are 0, then + bias.
-  const wide = tf.conv2d(x, routingKernel(n.indices.length, n.channels, (k) => n.indices[k]!), 1, 'valid');
-  return tf.add(wide, w(model, `${n.name}/bias`));
+  // One fused op (conv + bias) instead of two passes over the full-width tensor.
+  return tf.fused.conv2d({ x, filter: routingKernel(n.indices.length, n.channels, (k) => n.indices[k]!), strides: 1, pad: 'valid', bias: w(model, `${n.name}/bias`) });
 }
 
 /**

@@ -53,6 +53,8 @@ export function modelFromTensors(spec: GraphSpec, tensors: Map<string, tf.Tensor
 export function disposeModel(model: Model): void {
   for (const t of model.weights.values()) t.dispose();
   model.weights.clear();
+  for (const t of model.constCache?.values() ?? []) t.dispose();
+  model.constCache?.clear();
 }
 
 export function trainableVariables(model: Model): tf.Variable[] {

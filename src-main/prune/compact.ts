@@ -42,7 +42,7 @@ function zeroFilters(kernel: tf.Tensor, bias: tf.Tensor | undefined, constKernel
   });
 }
 
-function plan(model: Model): Plan {
+function plan(model: Model, align: number, scatter: boolean): Plan {
   const spec = model.spec;
   const p: Plan = { outKeep: new Map(), inChange: new Map(), scatter: new Map() };
   for (const conv of convNodes(spec)) {
@@ -55,6 +55,13 @@ function plan(model: Model): Plan {
       conv.constInput ? model.weights.get(`${conv.name}/constKernel`) : undefined,
     );
     let keep = zero.flatMap((z, j) => (z ? [] : [j]));
+    // Optionally keep a few zero filters so channel counts are multiples of `align` (vector
+    // kernels such as XNNPACK's run faster on aligned widths); exactness is unaffected.
+    if (align > 1 && keep.length % align !== 0) {
+      const want = Math.min(zero.length, Math.ceil(keep.length / align) * align);
+      const extra = zero.flatMap((z, j) => (z ? [j] : [])).slice(0, want - keep.length);
+      keep = [...keep, ...extra].sort((a, b) => a - b);
+    }
     if (keep.length === zero.length) continue;
     // A layer with every filter zero keeps one, so shapes never become empty.
     if (keep.length === 0) keep = [0];
@@ -77,8 +84,11 @@ function plan(model: Model): Plan {
       end = only;
     }
     const readers = consumersOf(spec, end.name);
+    const narrowable = readers.length > 0 && readers.every((r) => r.op === 'conv2d');
+    // Without scatters, convs feeding the residual stream keep their zero filters.
+    if (!narrowable && !scatter) continue;
     p.outKeep.set(conv.name, keep);
-    if (readers.length > 0 && readers.every((r) => r.op === 'conv2d')) {
+    if (narrowable) {
       for (const r of readers) {
         p.inChange.set(r.name, { keep, removed: removed.map((j) => ({ j, v: relu ? Math.max(0, constant(j)) : constant(j) })) });
       }
@@ -92,9 +102,21 @@ function plan(model: Model): Plan {
 }
 
 /** Builds the compact model (new tensors; the input model is left untouched). */
-export function compactModel(model: Model): { model: Model; report: CompactReport } {
+export interface CompactOptions {
+  /** Round kept filter counts up to a multiple of this by keeping some zero filters (1 = remove all). */
+  align?: number;
+  /**
+   * true (default): also remove zero filters of convs feeding the residual stream (stem,
+   * block-last, downsample) and scatter their outputs back to full width: the most MACs
+   * saved. false: those convs keep their zero filters (no scatter ops); fewer MACs saved,
+   * but fewer, simpler ops, which can be faster on engines with a high per-op cost.
+   */
+  scatter?: boolean;
+}
+
+export function compactModel(model: Model, options: CompactOptions = {}): { model: Model; report: CompactReport } {
   const spec = model.spec;
-  const p = plan(model);
+  const p = plan(model, Math.max(1, Math.floor(options.align ?? 1)), options.scatter ?? true);
   const nodes: GraphNode[] = [];
   const rename = new Map<string, string>();
   const bnChannels = new Map<string, number[]>();

@@ -6,7 +6,7 @@ import { forward, type Model } from '../../src-main/nn/forward.ts';
 import { disposeModel } from '../../src-main/nn/init.ts';
 import { applySfpMask, filterNorms } from '../../src-main/prune/sfp-mask.ts';
 import { selectLayers } from '../../src-main/prune/selection.ts';
-import { compactModel } from '../../src-main/prune/compact.ts';
+import { compactModel, type CompactOptions } from '../../src-main/prune/compact.ts';
 import { countCost } from '../../src-main/prune/flops.ts';
 import type { ModelOptionsInput } from '../../src-main/common/contract/models.ts';
 
@@ -39,11 +39,15 @@ describe('hard pruning', () => {
   });
 
   it.each(variants())('%s (%j): the compact model outputs equal the masked model outputs', (name, options) => {
+    for (const compactOptions of [{}, { scatter: false, align: 4 }]) checkEqual(name, options, compactOptions);
+  });
+
+  function checkEqual(name: string, options: ModelOptionsInput, compactOptions: CompactOptions): void {
     const before = tf.memory().numTensors;
     const model = createModel(name, options, 3);
     randomiseBatchNorm(model, 11);
     applySfpMask(model, selectLayers(model.spec, 0.4));
-    const { model: compact, report } = compactModel(model);
+    const { model: compact, report } = compactModel(model, compactOptions);
     expect(report.layers.some((l) => l.after < l.before)).toBe(true);
     expect(countCost(compact.spec).params).toBeLessThan(countCost(model.spec).params);
     expect(countCost(compact.spec).macs).toBeLessThan(countCost(model.spec).macs);
@@ -64,7 +68,7 @@ describe('hard pruning', () => {
     disposeModel(model);
     disposeModel(compact);
     expect(tf.memory().numTensors).toBe(before);
-  });
+  }
 });
 
 describe('hard pruning twice', () => {

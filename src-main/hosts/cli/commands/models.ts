@@ -104,10 +104,13 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
     .command('compact <id>')
     .description('Hard-prune a soft-pruned model: remove zeroed filters; the result gives the same outputs.')
     .option('--name <name>', 'name of the compact model')
+    .option('--no-scatter', 'keep zero filters of convs feeding the residual stream (no scatter ops)')
+    .option('--align <n>', 'round kept filter counts up to a multiple of n', '1')
     .option('--backend <name>', 'compute backend (auto, tensorflow, wasm, cpu)')
-    .action(async (id: string, opts: { name?: string; backend?: string }) => {
+    .action(async (id: string, opts: { name?: string; scatter: boolean; align: string; backend?: string }) => {
       const rt = await runtime();
-      const job = await rt.runJob('model.compact', { modelId: modelId(id), ...(opts.name ? { name: opts.name } : {}) }, opts.backend ? { backend: opts.backend } : {});
+      const params = { modelId: modelId(id), scatter: opts.scatter, align: Number(opts.align), ...(opts.name ? { name: opts.name } : {}) };
+      const job = await rt.runJob('model.compact', params, opts.backend ? { backend: opts.backend } : {});
       const result = job.result as { model: { name: string }; metrics: Record<string, number>; layers: { name: string; before: number; after: number }[] };
       const created = (await rt.call('models.list', { method: 'compact' })).find((m) => m.jobId === job.id);
       rt.output({ jobId: job.id, modelId: created?.id ?? null, ...result }, () =>
