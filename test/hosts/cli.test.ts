@@ -79,6 +79,11 @@ describe('workbench CLI beside a running browser host', () => {
       const res = await fetch(new URL('/api/call/jobs.list', started.url), { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{}' });
       const body = (await res.json()) as { result: { kind: string; status: string }[] };
       expect(body.result[0]).toMatchObject({ kind: 'workspace.verify', status: 'succeeded' });
+      // A job the host refuses ends the command with the message (it used to hang on the open event socket).
+      const missing = path.join(t.dir, 'no-such-folder');
+      const refused = await runWorkbench(['--workspace', dir, 'datasets', 'import', missing], { timeoutMs: 20_000 });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain(`${missing} does not exist`);
     } finally {
       server.kill('SIGTERM');
       await new Promise((r) => server.once('exit', r));

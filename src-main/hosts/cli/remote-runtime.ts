@@ -35,8 +35,17 @@ export function createRemoteRuntime(baseUrl: string, token: string, json: boolea
       process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : human() + '\n');
     },
     async runJob(kind, params, opts = {}) {
+      // Opened before the submit so no event of the new job is missed.
       const events = new WebSocket(`${baseUrl.replace(/^http/, 'ws')}/api/events?token=${token}`);
-      const submitted = await call('jobs.submit', { kind, params, backend: opts.backend as 'auto' | undefined });
+      events.on('error', () => undefined);
+      let submitted: JobSummary;
+      try {
+        submitted = await call('jobs.submit', { kind, params, backend: opts.backend as 'auto' | undefined });
+      } catch (err) {
+        // A refused submit (bad path, bad field) must not leave the socket holding the process open.
+        events.terminate();
+        throw err;
+      }
       const id = submitted.id;
       info(`Job ${id} (${submitted.title}) queued on the running workbench host.`);
       const final = await new Promise<JobSummary>((resolve) => {
@@ -60,7 +69,6 @@ export function createRemoteRuntime(baseUrl: string, token: string, json: boolea
             if (s.id === id && finalStates.has(s.status)) done(s);
           }
         });
-        events.on('error', () => undefined);
       });
       if (!json && process.stderr.isTTY) process.stderr.write('\n');
       const detail = await call('jobs.get', { id });
