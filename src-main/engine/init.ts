@@ -13,6 +13,7 @@ import { backendRequests, type BackendName, type BackendRequestName, type Engine
 import { loadTensorflow } from './backends/tensorflow.ts';
 import { loadWasm } from './backends/wasm.ts';
 import { registerEngineKernels } from './kernels/index.ts';
+import { registerNativeKernels } from './native/native-kernels.ts';
 
 export type BackendRequest = BackendRequestName;
 
@@ -75,9 +76,12 @@ async function tryBackend(name: BackendName, threads: number, fallbacks: string[
     try {
       const load = await loadWasm(threads);
       if (load.note) fallbacks.push(load.note);
+      // Optional C++ kernels (native/README section in ../README.md); WORKBENCH_NATIVE=0 keeps the wasm ones.
+      const native = process.env.WORKBENCH_NATIVE === '0' ? null : registerNativeKernels(threads);
+      if (native) versions.native = native.replace('native kernels: ', '');
       return {
         backend: 'wasm',
-        device: 'CPU',
+        device: native ? `CPU (native ${native.split(/[:,] /)[1]} kernels)` : 'CPU',
         gpu: false,
         threads: load.threads,
         simd: load.simd,

@@ -1,0 +1,19 @@
+{
+  "targets": [
+    {
+      "target_name": "workbench_native",
+      "sources": ["src/addon.cc", "src/gemm.cc", "src/conv.cc", "src/batch_norm.cc", "src/thread_pool.cc"],
+      "cflags_cc!": ["-fno-exceptions", "-O2", "-O0"],
+      "cflags_cc": ["-O3", "-fno-math-errno", "-std=c++17", "-fexceptions"],
+      "defines": ["NAPI_VERSION=8"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno"]
+      },
+      "msvs_settings": {
+        "VCCLCompilerTool": { "ExceptionHandling": 1, "Optimization": 2, "AdditionalOptions": ["/std:c++17"] }
+      }
+    }
+  ]
+}

@@ -1,0 +1,256 @@
+/**
+ * Native CPU kernels (C++ N-API addon in this folder, built at install by
+ * resources/bin/build-native.mjs) registered into the wasm backend.
+ *
+ * Why an addon: on x86-64 the wasm kernels are capped by 128-bit SIMD,
+ * XNNPACK re-packing a filter on every call (backprop-filter packs dy as a
+ * filter), transposes around each backprop and single-threaded JS loops for
+ * BatchNorm. The addon runs AVX-512/AVX2 GEMM microkernels (chosen at run
+ * time, portable fallback elsewhere) on a small thread pool, reading and
+ * writing the wasm heap in place: each tensor is passed as (heap view,
+ * element offset), outputs are allocated with the backend's makeOutput first.
+ *
+ * Optional by design: when the addon is missing (no compiler at install) or
+ * WORKBENCH_NATIVE=0, the engine owner's wasm kernels stay registered.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { backend_util } from '@tensorflow/tfjs-core';
+import type {
+  Conv2DAttrs,
+  Conv2DBackpropFilterAttrs,
+  Conv2DBackpropInputAttrs,
+  KernelBackend,
+  KernelConfig,
+  KernelFunc,
+  TensorInfo,
+} from '@tensorflow/tfjs-core';
+import { allocateFloat32Outputs, float32Operands } from '../kernels/kernel-utils.ts';
+import { BN_GRAD, BN_MOMENTS, BN_SCALE_SHIFT } from '../kernels/batch-norm-kernels.ts';
+
+/** A tensor as the addon takes it: an array and the element index where the tensor starts. */
+type Operand = [Float32Array, number];
+
+/** Conv shape after the operands: n, h, w, ci, kh, kw, co, oh, ow, strideH, strideW, padTop, padLeft. */
+type ConvShapeArgs = [number, number, number, number, number, number, number, number, number, number, number, number, number];
+
+export interface NativeAddon {
+  conv2d(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
+  conv2dBackpropFilter(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
+  conv2dBackpropInput(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
+  bnMoments(...args: [...Operand, ...Operand, ...Operand, m: number, c: number]): void;
+  bnScaleShift(...args: [...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number]): void;
+  bnGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number]): void;
+  setThreads(threads: number): void;
+  info(): { isa: string; threads: number; microkernelRows: number };
+}
+
+const ADDON_FILE = path.join('build', 'Release', 'workbench_native.node');
+
+let loaded: { addon: NativeAddon | null; reason: string } | null = null;
+
+function candidatePaths(): string[] {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const fromSource = path.join('src-main', 'engine', 'native', ADDON_FILE);
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
+  return [
+    process.env.WORKBENCH_NATIVE_ADDON,
+    path.join(here, ADDON_FILE), // running from source (tsx, vitest)
+    path.resolve(here, '..', '..', '..', fromSource), // bundled into out/main/
+    resources ? path.join(resources, 'app.asar.unpacked', fromSource) : undefined, // packaged app
+    path.resolve(fromSource),
+  ].filter((p): p is string => Boolean(p));
+}
+
+/** Loads the addon once; null (never a throw) when it is absent or fails to load, see nativeAddonReason(). */
+export function loadNativeAddon(): NativeAddon | null {
+  if (loaded) return loaded.addon;
+  const file = candidatePaths().find((p) => existsSync(p));
+  if (!file) {
+    loaded = { addon: null, reason: `native kernels: ${ADDON_FILE} not built (npm run build:native)` };
+    return null;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(file) as NativeAddon;
+    addon.info();
+    loaded = { addon, reason: '' };
+  } catch (error) {
+    loaded = { addon: null, reason: `native kernels: ${file} failed to load: ${String((error as Error)?.message ?? error).split('\n')[0]}` };
+  }
+  return loaded.addon;
+}
+
+/** Why loadNativeAddon() returned null, in one line ('' when it loaded). */
+export function nativeAddonReason(): string {
+  loadNativeAddon();
+  return loaded!.reason;
+}
+
+function operands(backend: KernelBackend, ...infos: TensorInfo[]): Operand[] {
+  return float32Operands(backend, ...infos).map(({ array, offset }) => [array, offset] as Operand);
+}
+
+function isZeroSized(...infos: TensorInfo[]): boolean {
+  return infos.some((t) => t.shape.some((d) => d === 0));
+}
+
+/** The gradient through a conv with an empty output: zeros (wasm heap memory starts uninitialised). */
+function zeros(out: { infos: TensorInfo[]; views: () => Float32Array[] }): TensorInfo {
+  out.views()[0]!.fill(0);
+  return out.infos[0]!;
+}
+
+function convArgs(info: backend_util.Conv2DInfo): ConvShapeArgs {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.outChannels,
+    info.outHeight,
+    info.outWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
+/**
+ * Native kernel configs for `backendName`; `previous` is the kernel each one
+ * replaces (used for what the addon does not cover: NCHW, dilation, empty tensors).
+ */
+export function nativeKernelConfigs(addon: NativeAddon, backendName: string, previous: (name: string) => KernelFunc | undefined): KernelConfig[] {
+  const fallback = (name: string): KernelFunc => {
+    const f = previous(name);
+    return (
+      f ??
+      (() => {
+        throw new Error(`engine: native ${name} cannot handle these arguments and no other kernel is registered`);
+      })
+    );
+  };
+  const channelsLast = (dataFormat: string): boolean => backend_util.convertConv2DDataFormat(dataFormat as 'NHWC' | 'NCHW') === 'channelsLast';
+
+  const conv2dOld = fallback('Conv2D');
+  const conv2d: KernelFunc = (args) => {
+    const { inputs, attrs } = args;
+    const b = args.backend as KernelBackend;
+    const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as Conv2DAttrs;
+    const dil = typeof dilations === 'number' ? [dilations, dilations] : (dilations ?? [1, 1]);
+    if (!channelsLast(dataFormat) || dil[0] !== 1 || dil[1] !== 1 || isZeroSized(x, filter) || x.dtype !== 'float32') return conv2dOld(args);
+    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+    const out = allocateFloat32Outputs(b, [info.outShape]);
+    if (info.outHeight < 1 || info.outWidth < 1) return out.infos[0]!; // empty output (XNNPACK loops forever on it)
+    addon.conv2d(...operands(b, x, filter, out.infos[0]!).flat() as [...Operand, ...Operand, ...Operand], ...convArgs(info));
+    return out.infos[0]!;
+  };
+
+  const filterOld = fallback('Conv2DBackpropFilter');
+  const backpropFilter: KernelFunc = (args) => {
+    const { inputs, attrs } = args;
+    const b = args.backend as KernelBackend;
+    const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
+    if (!channelsLast(dataFormat) || isZeroSized(x)) return filterOld(args);
+    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+    const out = allocateFloat32Outputs(b, [[...filterShape]]);
+    if (isZeroSized(dy)) return zeros(out);
+    addon.conv2dBackpropFilter(...operands(b, x, dy, out.infos[0]!).flat() as [...Operand, ...Operand, ...Operand], ...convArgs(info));
+    return out.infos[0]!;
+  };
+
+  const inputOld = fallback('Conv2DBackpropInput');
+  const backpropInput: KernelFunc = (args) => {
+    const { inputs, attrs } = args;
+    const b = args.backend as KernelBackend;
+    const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+    const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
+    if (!channelsLast(dataFormat) || isZeroSized(filter) || inputShape.some((d) => d === 0)) return inputOld(args);
+    const info = backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+    const out = allocateFloat32Outputs(b, [[...inputShape]]);
+    if (isZeroSized(dy)) return zeros(out);
+    addon.conv2dBackpropInput(...operands(b, dy, filter, out.infos[0]!).flat() as [...Operand, ...Operand, ...Operand], ...convArgs(info));
+    return out.infos[0]!;
+  };
+
+  const rows = (x: TensorInfo): { c: number; m: number } => {
+    const c = x.shape[x.shape.length - 1]!;
+    return { c, m: c === 0 ? 0 : x.shape.reduce((p, d) => p * d, 1) / c };
+  };
+
+  const momentsOld = fallback(BN_MOMENTS);
+  const moments: KernelFunc = (args) => {
+    const b = args.backend as KernelBackend;
+    const { x } = args.inputs as { x: TensorInfo };
+    const { c, m } = rows(x);
+    if (m === 0 || c === 0) return momentsOld(args);
+    const out = allocateFloat32Outputs(b, [[c], [c]]);
+    const [xo, mean, variance] = operands(b, x, ...out.infos);
+    addon.bnMoments(...xo!, ...mean!, ...variance!, m, c);
+    return out.infos;
+  };
+
+  const scaleShiftOld = fallback(BN_SCALE_SHIFT);
+  const scaleShift: KernelFunc = (args) => {
+    const b = args.backend as KernelBackend;
+    const { x, scale, shift } = args.inputs as { x: TensorInfo; scale: TensorInfo; shift: TensorInfo };
+    const { c, m } = rows(x);
+    if (m === 0 || c === 0) return scaleShiftOld(args);
+    const out = allocateFloat32Outputs(b, [[...x.shape]]);
+    const [xo, so, sho, yo] = operands(b, x, scale, shift, out.infos[0]!);
+    addon.bnScaleShift(...xo!, ...so!, ...sho!, ...yo!, m, c);
+    return out.infos[0]!;
+  };
+
+  const gradOld = fallback(BN_GRAD);
+  const grad: KernelFunc = (args) => {
+    const b = args.backend as KernelBackend;
+    const { dy, x, mean, invstd, gamma } = args.inputs as Record<'dy' | 'x' | 'mean' | 'invstd' | 'gamma', TensorInfo>;
+    const { c, m } = rows(x);
+    if (m === 0 || c === 0) return gradOld(args);
+    const out = allocateFloat32Outputs(b, [[...x.shape], [c], [c]]);
+    const [dyo, xo, mo, io, go, dxo, dgo, dbo] = operands(b, dy, x, mean, invstd, gamma, ...out.infos);
+    addon.bnGrad(...dyo!, ...xo!, ...mo!, ...io!, ...go!, ...dxo!, ...dgo!, ...dbo!, m, c);
+    return out.infos;
+  };
+
+  return [
+    { kernelName: 'Conv2D', backendName, kernelFunc: conv2d },
+    { kernelName: 'Conv2DBackpropFilter', backendName, kernelFunc: backpropFilter },
+    { kernelName: 'Conv2DBackpropInput', backendName, kernelFunc: backpropInput },
+    { kernelName: BN_MOMENTS, backendName, kernelFunc: moments },
+    { kernelName: BN_SCALE_SHIFT, backendName, kernelFunc: scaleShift },
+    { kernelName: BN_GRAD, backendName, kernelFunc: grad },
+  ];
+}
+
+let registered: string | null = null;
+
+/**
+ * Replaces the wasm backend's conv and BatchNorm kernels with the addon's.
+ * Call after the engine's own wasm kernels are registered (they remain the
+ * fallback for what the addon does not cover). Idempotent. Returns e.g.
+ * "native kernels: avx512f, 2 threads", or null when the addon is unavailable.
+ */
+export function registerNativeKernels(threads: number): string | null {
+  const addon = loadNativeAddon();
+  if (!addon) return null;
+  addon.setThreads(Math.max(1, Math.floor(threads)));
+  if (registered == null) {
+    const configs = nativeKernelConfigs(addon, 'wasm', (name) => tf.getKernel(name, 'wasm')?.kernelFunc);
+    for (const config of configs) {
+      if (tf.getKernel(config.kernelName, 'wasm') != null) tf.unregisterKernel(config.kernelName, 'wasm');
+      tf.registerKernel(config);
+    }
+  }
+  const { isa, threads: n } = addon.info();
+  registered = `native kernels: ${isa}, ${n} thread${n === 1 ? '' : 's'}`;
+  return registered;
+}

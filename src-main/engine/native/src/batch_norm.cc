@@ -1,0 +1,157 @@
+#include "batch_norm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "thread_pool.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define WB_X86 1
+#define WB_INLINE inline __attribute__((always_inline))
+#else
+#define WB_INLINE inline
+#endif
+
+namespace wb {
+namespace {
+
+using Index = std::ptrdiff_t;
+
+// The row loops are written once and compiled per ISA (the compiler vectorises
+// them for each target); the variant matching the GEMM microkernel runs.
+WB_INLINE void sums_body(const float* a, const float* b, Index r0, Index r1, int c, double* s0, double* s1) {
+  for (Index r = r0; r < r1; r++) {
+    const float* ra = a + r * c;
+    const float* rb = b + r * c;
+    for (int k = 0; k < c; k++) {
+      const double va = ra[k];
+      s0[k] += va;
+      s1[k] += va * static_cast<double>(rb[k]);
+    }
+  }
+}
+
+WB_INLINE void affine_body(const float* x, const float* scale, const float* shift, Index r0, Index r1, int c, float* y) {
+  for (Index r = r0; r < r1; r++) {
+    const float* rx = x + r * c;
+    float* ry = y + r * c;
+    for (int k = 0; k < c; k++) ry[k] = rx[k] * scale[k] + shift[k];
+  }
+}
+
+// dx = a*dy + b*(x - mean) + d per channel
+WB_INLINE void grad_body(const float* dy, const float* x, const float* a, const float* b, const float* mean, const float* d, Index r0,
+                         Index r1, int c, float* dx) {
+  for (Index r = r0; r < r1; r++) {
+    const float* rdy = dy + r * c;
+    const float* rx = x + r * c;
+    float* rdx = dx + r * c;
+    for (int k = 0; k < c; k++) rdx[k] = a[k] * rdy[k] + b[k] * (rx[k] - mean[k]) + d[k];
+  }
+}
+
+#define WB_SUMS_ARGS (const float* a, const float* b, Index r0, Index r1, int c, double* s0, double* s1)
+#define WB_AFFINE_ARGS (const float* x, const float* scale, const float* shift, Index r0, Index r1, int c, float* y)
+#define WB_GRAD_ARGS \
+  (const float* dy, const float* x, const float* a, const float* b, const float* mean, const float* d, Index r0, Index r1, int c, float* dx)
+
+void sums_generic WB_SUMS_ARGS { sums_body(a, b, r0, r1, c, s0, s1); }
+void affine_generic WB_AFFINE_ARGS { affine_body(x, scale, shift, r0, r1, c, y); }
+void grad_generic WB_GRAD_ARGS { grad_body(dy, x, a, b, mean, d, r0, r1, c, dx); }
+#ifdef WB_X86
+__attribute__((target("avx2,fma"))) void sums_avx2 WB_SUMS_ARGS { sums_body(a, b, r0, r1, c, s0, s1); }
+__attribute__((target("avx2,fma"))) void affine_avx2 WB_AFFINE_ARGS { affine_body(x, scale, shift, r0, r1, c, y); }
+__attribute__((target("avx2,fma"))) void grad_avx2 WB_GRAD_ARGS { grad_body(dy, x, a, b, mean, d, r0, r1, c, dx); }
+__attribute__((target("avx512f"))) void sums_avx512 WB_SUMS_ARGS { sums_body(a, b, r0, r1, c, s0, s1); }
+__attribute__((target("avx512f"))) void affine_avx512 WB_AFFINE_ARGS { affine_body(x, scale, shift, r0, r1, c, y); }
+__attribute__((target("avx512f"))) void grad_avx512 WB_GRAD_ARGS { grad_body(dy, x, a, b, mean, d, r0, r1, c, dx); }
+#endif
+
+struct Loops {
+  void (*sums) WB_SUMS_ARGS;
+  void (*affine) WB_AFFINE_ARGS;
+  void (*grad) WB_GRAD_ARGS;
+};
+
+const Loops& loops() {
+  static const Loops chosen = [] {
+#ifdef WB_X86
+    const char* isa = microkernel().name;
+    if (std::strcmp(isa, "avx512f") == 0) return Loops{sums_avx512, affine_avx512, grad_avx512};
+    if (std::strcmp(isa, "avx2") == 0) return Loops{sums_avx2, affine_avx2, grad_avx2};
+#endif
+    return Loops{sums_generic, affine_generic, grad_generic};
+  }();
+  return chosen;
+}
+
+// Rows split into a fixed number of parts (independent of the thread count and of
+// scheduling), each with its own float64 partial sums, added in part order.
+int parts_for(Index m, int c) {
+  const Index work = m * c;
+  return static_cast<int>(std::max<Index>(1, std::min<Index>(16, work / 16384)));
+}
+
+void channel_sums(const float* a, const float* b, Index m, int c, double* s0, double* s1) {
+  const int parts = parts_for(m, c);
+  std::vector<double> partial(static_cast<std::size_t>(parts) * 2 * c, 0.0);
+  const Loops& l = loops();
+  parallel_for(parts, [&](int p, int) {
+    double* acc = partial.data() + static_cast<Index>(p) * 2 * c;
+    l.sums(a, b, m * p / parts, m * (p + 1) / parts, c, acc, acc + c);
+  });
+  std::fill(s0, s0 + c, 0.0);
+  std::fill(s1, s1 + c, 0.0);
+  for (int p = 0; p < parts; p++) {
+    const double* acc = partial.data() + static_cast<Index>(p) * 2 * c;
+    for (int k = 0; k < c; k++) {
+      s0[k] += acc[k];
+      s1[k] += acc[c + k];
+    }
+  }
+}
+
+}  // namespace
+
+void bn_moments(const float* x, Index m, int c, float* mean, float* variance) {
+  std::vector<double> s(2 * static_cast<std::size_t>(c));
+  channel_sums(x, x, m, c, s.data(), s.data() + c);
+  for (int k = 0; k < c; k++) {
+    const double mu = s[k] / static_cast<double>(m);
+    mean[k] = static_cast<float>(mu);
+    variance[k] = static_cast<float>(std::max(0.0, s[c + k] / static_cast<double>(m) - mu * mu));
+  }
+}
+
+void bn_scale_shift(const float* x, const float* scale, const float* shift, Index m, int c, float* y) {
+  const int parts = parts_for(m, c);
+  const Loops& l = loops();
+  parallel_for(parts, [&](int p, int) { l.affine(x, scale, shift, m * p / parts, m * (p + 1) / parts, c, y); });
+}
+
+void bn_grad(const float* dy, const float* x, const float* mean, const float* invstd, const float* gamma, Index m, int c, float* dx,
+             float* dgamma, float* dbeta) {
+  std::vector<double> s(2 * static_cast<std::size_t>(c));
+  channel_sums(dy, x, m, c, s.data(), s.data() + c);  // sum(dy), sum(dy*x)
+  std::vector<float> a(c), b(c), d(c);
+  for (int k = 0; k < c; k++) {
+    const double inv = invstd[k];
+    const double sum_dy = s[k];
+    const double dg = inv * (s[c + k] - static_cast<double>(mean[k]) * sum_dy);
+    dgamma[k] = static_cast<float>(dg);
+    dbeta[k] = static_cast<float>(sum_dy);
+    const double scale = static_cast<double>(gamma[k]) * inv / static_cast<double>(m);
+    a[k] = static_cast<float>(scale * static_cast<double>(m));
+    b[k] = static_cast<float>(-scale * inv * dg);
+    d[k] = static_cast<float>(-scale * sum_dy);
+  }
+  const int parts = parts_for(m, c);
+  const Loops& l = loops();
+  parallel_for(parts, [&](int p, int) {
+    l.grad(dy, x, a.data(), b.data(), mean, d.data(), m * p / parts, m * (p + 1) / parts, c, dx);
+  });
+}
+
+}  // namespace wb

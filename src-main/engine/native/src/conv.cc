@@ -1,0 +1,168 @@
+#include "conv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "thread_pool.h"
+
+namespace wb {
+namespace {
+
+using Index = std::ptrdiff_t;
+
+int patch_size(const ConvShape& s) { return s.kh * s.kw * s.ci; }
+Index out_rows(const ConvShape& s) { return static_cast<Index>(s.n) * s.oh * s.ow; }
+
+// 1x1, stride 1, no padding: im2col(x) is x itself.
+bool is_pointwise(const ConvShape& s) {
+  return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.oh == s.h && s.ow == s.w;
+}
+
+// col[r, (i*kw + j)*ci + c] = x_pad[n, oh*sh + i, ow*sw + j, c] for output rows m0 .. m0+rows.
+void im2col_rows(const ConvShape& s, const float* x, Index m0, int rows, float* col) {
+  const int k = patch_size(s);
+  const Index plane = static_cast<Index>(s.oh) * s.ow;
+  for (int r = 0; r < rows; r++) {
+    const Index m = m0 + r;
+    const Index n = m / plane;
+    const int rem = static_cast<int>(m - n * plane);
+    const int oy = rem / s.ow, ox = rem % s.ow;
+    float* dst = col + static_cast<Index>(r) * k;
+    for (int i = 0; i < s.kh; i++) {
+      const int iy = oy * s.sh - s.pt + i;
+      for (int j = 0; j < s.kw; j++, dst += s.ci) {
+        const int ix = ox * s.sw - s.pl + j;
+        if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) {
+          std::memset(dst, 0, sizeof(float) * s.ci);
+        } else {
+          std::memcpy(dst, x + ((n * s.h + iy) * s.w + ix) * s.ci, sizeof(float) * s.ci);
+        }
+      }
+    }
+  }
+}
+
+// dx_pad[n, oh*sh + i, ow*sw + j, c] += col[r, (i*kw + j)*ci + c], the inverse scatter of im2col_rows.
+void col2im_add_rows(const ConvShape& s, const float* col, Index m0, int rows, float* dx) {
+  const int k = patch_size(s);
+  const Index plane = static_cast<Index>(s.oh) * s.ow;
+  for (int r = 0; r < rows; r++) {
+    const Index m = m0 + r;
+    const Index n = m / plane;
+    const int rem = static_cast<int>(m - n * plane);
+    const int oy = rem / s.ow, ox = rem % s.ow;
+    const float* src = col + static_cast<Index>(r) * k;
+    for (int i = 0; i < s.kh; i++) {
+      const int iy = oy * s.sh - s.pt + i;
+      for (int j = 0; j < s.kw; j++, src += s.ci) {
+        const int ix = ox * s.sw - s.pl + j;
+        if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
+        float* dst = dx + ((n * s.h + iy) * s.w + ix) * s.ci;
+        for (int c = 0; c < s.ci; c++) dst[c] += src[c];
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d(const ConvShape& s, const float* x, const float* w, float* y) {
+  const int k = patch_size(s);
+  const Index m = out_rows(s);
+  // The filter [kh,kw,ci,co] is B [K, co] row-major: packed once per call.
+  std::vector<float> bp(packed_b_size(k, s.co));
+  pack_b(w, k, s.co, s.co, 1, bp.data());
+  const int mr = microkernel().mr;
+  const int rows_per_task = mr * std::max(1, 96 / mr);
+  const int tasks = static_cast<int>((m + rows_per_task - 1) / rows_per_task);
+  const bool pointwise = is_pointwise(s);
+  parallel_for(tasks, [&](int t, int) {
+    const Index m0 = static_cast<Index>(t) * rows_per_task;
+    const int rows = static_cast<int>(std::min<Index>(rows_per_task, m - m0));
+    if (pointwise) {
+      gemm(rows, s.co, k, x + m0 * s.ci, s.ci, 1, bp.data(), y + m0 * s.co, s.co, false);
+      return;
+    }
+    thread_local std::vector<float> col;
+    col.resize(static_cast<std::size_t>(mr) * k);
+    for (int r0 = 0; r0 < rows; r0 += mr) {
+      const int mrows = std::min(mr, rows - r0);
+      im2col_rows(s, x, m0 + r0, mrows, col.data());
+      gemm(mrows, s.co, k, col.data(), k, 1, bp.data(), y + (m0 + r0) * s.co, s.co, false);
+    }
+  });
+}
+
+void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw) {
+  const int k = patch_size(s);
+  const Index m = out_rows(s);
+  const Index size = static_cast<Index>(k) * s.co;
+  // Reduction over M split into one contiguous range per group; each group owns a partial dW,
+  // summed in group order at the end, so the result does not depend on thread scheduling.
+  constexpr int kChunk = 128;  // rows of im2col(x) and dy per GEMM (im2col chunk stays in L2)
+  const Index chunks = (m + kChunk - 1) / kChunk;
+  const int groups = static_cast<int>(std::max<Index>(1, std::min<Index>(threads(), chunks)));
+  std::vector<float> partial(static_cast<std::size_t>(groups - 1) * size);
+  const bool pointwise = is_pointwise(s);
+  parallel_for(groups, [&](int g, int) {
+    float* acc = g == 0 ? dw : partial.data() + (g - 1) * size;
+    std::fill(acc, acc + size, 0.0f);
+    const Index c0 = chunks * g / groups, c1 = chunks * (g + 1) / groups;
+    thread_local std::vector<float> col, dyp;
+    for (Index c = c0; c < c1; c++) {
+      const Index m0 = c * kChunk;
+      const int rows = static_cast<int>(std::min<Index>(kChunk, m - m0));
+      dyp.resize(packed_b_size(rows, s.co));
+      pack_b(dy + m0 * s.co, rows, s.co, s.co, 1, dyp.data());
+      const float* a;
+      Index a_ks;
+      if (pointwise) {
+        a = x + m0 * s.ci;
+        a_ks = s.ci;
+      } else {
+        col.resize(static_cast<std::size_t>(rows) * k);
+        im2col_rows(s, x, m0, rows, col.data());
+        a = col.data();
+        a_ks = k;
+      }
+      // dW[K, co] += im2col^T [K, rows] * dy [rows, co]: A(r, p) = col[p*K + r].
+      gemm(k, s.co, rows, a, 1, a_ks, dyp.data(), acc, s.co, true);
+    }
+  });
+  for (int g = 1; g < groups; g++) {
+    const float* p = partial.data() + (g - 1) * size;
+    for (Index i = 0; i < size; i++) dw[i] += p[i];
+  }
+}
+
+void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, float* dx) {
+  const int k = patch_size(s);
+  const Index plane = static_cast<Index>(s.oh) * s.ow;
+  const Index image = static_cast<Index>(s.h) * s.w * s.ci;
+  // B = w^T [co, K]: B(c, p) = w[p*co + c].
+  std::vector<float> bp(packed_b_size(s.co, k));
+  pack_b(w, s.co, k, 1, s.co, bp.data());
+  const int mr = microkernel().mr;
+  const bool pointwise = is_pointwise(s);
+  // One task per image: the col2im scatter of an image never crosses into another, so no atomics.
+  parallel_for(s.n, [&](int n, int) {
+    const Index m0 = n * plane;
+    float* out = dx + n * image;
+    if (pointwise) {
+      gemm(static_cast<int>(plane), k, s.co, dy + m0 * s.co, s.co, 1, bp.data(), out, k, false);
+      return;
+    }
+    std::fill(out, out + image, 0.0f);
+    thread_local std::vector<float> tile;
+    tile.resize(static_cast<std::size_t>(mr) * k);
+    for (Index r0 = 0; r0 < plane; r0 += mr) {
+      const int rows = static_cast<int>(std::min<Index>(mr, plane - r0));
+      gemm(rows, k, s.co, dy + (m0 + r0) * s.co, s.co, 1, bp.data(), tile.data(), k, false);
+      col2im_add_rows(s, tile.data(), m0 + r0, rows, dx);
+    }
+  });
+}
+
+}  // namespace wb

@@ -1,0 +1,173 @@
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define WB_X86 1
+#include <immintrin.h>
+#endif
+
+namespace wb {
+namespace {
+
+// Stores a finished mr x 16 tile held in `tile` into c (partial tiles, or accumulate).
+inline void store_tile(const float* tile, int mr, float* c, std::ptrdiff_t ldc, int mr_used, int nr_used, bool accumulate) {
+  for (int r = 0; r < mr_used; r++) {
+    float* row = c + r * ldc;
+    const float* t = tile + r * NR;
+    if (accumulate) {
+      for (int j = 0; j < nr_used; j++) row[j] += t[j];
+    } else {
+      for (int j = 0; j < nr_used; j++) row[j] = t[j];
+    }
+  }
+  (void)mr;
+}
+
+// Portable kernel (4 x 16, the compiler vectorises the j loops for the baseline ISA).
+void mk_generic(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp, float* c, std::ptrdiff_t ldc,
+                int mr_used, int nr_used, bool accumulate) {
+  constexpr int MR = 4;
+  float acc[MR][NR] = {};
+  const float* rows[MR];
+  for (int r = 0; r < MR; r++) rows[r] = a + std::min(r, mr_used - 1) * a_rs;
+  for (int p = 0; p < k; p++) {
+    const float* b = bp + p * NR;
+    for (int r = 0; r < MR; r++) {
+      const float v = rows[r][p * a_ks];
+      for (int j = 0; j < NR; j++) acc[r][j] += v * b[j];
+    }
+  }
+  store_tile(&acc[0][0], MR, c, ldc, mr_used, nr_used, accumulate);
+}
+
+#ifdef WB_X86
+// AVX2 + FMA: 6 x 16 (12 ymm accumulators, 2 for B, 1 broadcast).
+__attribute__((target("avx2,fma"))) void mk_avx2(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp,
+                                                 float* c, std::ptrdiff_t ldc, int mr_used, int nr_used, bool accumulate) {
+  constexpr int MR = 6;
+  __m256 acc[MR][2];
+  const float* rows[MR];
+  for (int r = 0; r < MR; r++) {
+    acc[r][0] = _mm256_setzero_ps();
+    acc[r][1] = _mm256_setzero_ps();
+    rows[r] = a + std::min(r, mr_used - 1) * a_rs;
+  }
+  for (int p = 0; p < k; p++) {
+    const __m256 b0 = _mm256_loadu_ps(bp);
+    const __m256 b1 = _mm256_loadu_ps(bp + 8);
+    bp += NR;
+    const std::ptrdiff_t off = p * a_ks;
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      const __m256 v = _mm256_broadcast_ss(rows[r] + off);
+      acc[r][0] = _mm256_fmadd_ps(v, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(v, b1, acc[r][1]);
+    }
+  }
+  if (mr_used == MR && nr_used == NR) {
+    for (int r = 0; r < MR; r++) {
+      float* row = c + r * ldc;
+      if (accumulate) {
+        acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(row));
+        acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(row + 8));
+      }
+      _mm256_storeu_ps(row, acc[r][0]);
+      _mm256_storeu_ps(row + 8, acc[r][1]);
+    }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tile + r * NR, acc[r][0]);
+    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
+  }
+  store_tile(tile, MR, c, ldc, mr_used, nr_used, accumulate);
+}
+
+// AVX-512F: 14 x 16 (14 zmm accumulators; one B load and 14 broadcasts per k).
+__attribute__((target("avx512f"))) void mk_avx512(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp,
+                                                  float* c, std::ptrdiff_t ldc, int mr_used, int nr_used, bool accumulate) {
+  constexpr int MR = 14;
+  __m512 acc[MR];
+  const float* rows[MR];
+  for (int r = 0; r < MR; r++) {
+    acc[r] = _mm512_setzero_ps();
+    rows[r] = a + std::min(r, mr_used - 1) * a_rs;
+  }
+  for (int p = 0; p < k; p++) {
+    const __m512 b = _mm512_loadu_ps(bp);
+    bp += NR;
+    const std::ptrdiff_t off = p * a_ks;
+#pragma GCC unroll 14
+    for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(rows[r][off]), b, acc[r]);
+  }
+  const __mmask16 mask = static_cast<__mmask16>(nr_used >= NR ? 0xFFFF : (1u << nr_used) - 1);
+  for (int r = 0; r < mr_used; r++) {
+    float* row = c + r * ldc;
+    __m512 v = acc[r];
+    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, row));
+    _mm512_mask_storeu_ps(row, mask, v);
+  }
+}
+#endif
+
+const Microkernel kGeneric{"generic", 4, mk_generic};
+#ifdef WB_X86
+const Microkernel kAvx2{"avx2", 6, mk_avx2};
+const Microkernel kAvx512{"avx512f", 14, mk_avx512};
+#endif
+
+const Microkernel& select() {
+  const char* forced = std::getenv("WORKBENCH_NATIVE_ISA");
+  const bool any = forced == nullptr || *forced == 0;
+#ifdef WB_X86
+  __builtin_cpu_init();
+  if ((any || std::strcmp(forced, "avx512f") == 0) && __builtin_cpu_supports("avx512f")) return kAvx512;
+  if ((any || std::strcmp(forced, "avx2") == 0 || std::strcmp(forced, "avx512f") == 0) && __builtin_cpu_supports("avx2") &&
+      __builtin_cpu_supports("fma"))
+    return kAvx2;
+#endif
+  (void)any;
+  return kGeneric;
+}
+
+}  // namespace
+
+const Microkernel& microkernel() {
+  static const Microkernel& chosen = select();
+  return chosen;
+}
+
+void pack_b(const float* src, int k, int n, std::ptrdiff_t rs, std::ptrdiff_t cs, float* dst) {
+  for (int j0 = 0; j0 < n; j0 += NR) {
+    const int nr = std::min(NR, n - j0);
+    float* panel = dst + static_cast<std::ptrdiff_t>(j0) * k;
+    for (int i = 0; i < k; i++) {
+      const float* s = src + i * rs + j0 * cs;
+      float* d = panel + i * NR;
+      if (cs == 1) {
+        std::memcpy(d, s, nr * sizeof(float));
+      } else {
+        for (int j = 0; j < nr; j++) d[j] = s[j * cs];
+      }
+      for (int j = nr; j < NR; j++) d[j] = 0.0f;
+    }
+  }
+}
+
+void gemm(int rows, int n, int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp, float* c,
+          std::ptrdiff_t ldc, bool accumulate) {
+  const Microkernel& mk = microkernel();
+  for (int r0 = 0; r0 < rows; r0 += mk.mr) {
+    const int mr = std::min(mk.mr, rows - r0);
+    for (int j0 = 0; j0 < n; j0 += NR) {
+      mk.run(k, a + r0 * a_rs, a_rs, a_ks, bp + static_cast<std::ptrdiff_t>(j0) * k, c + r0 * ldc + j0, ldc, mr,
+             std::min(NR, n - j0), accumulate);
+    }
+  }
+}
+
+}  // namespace wb

@@ -1,0 +1,32 @@
+// Register-blocked GEMM microkernels with run-time CPU dispatch.
+//
+// Every product here is C[r, j] (+)= sum_k A(r, k) * B(k, j) with
+//   A(r, k) = a[r * a_rs + k * a_ks]   (any strides: row-major im2col, or its transpose)
+//   B       = packed in panels of NR = 16 columns: panel[k * 16 + j], zero-padded.
+#pragma once
+#include <cstddef>
+
+namespace wb {
+
+constexpr int NR = 16;
+
+struct Microkernel {
+  const char* name;
+  int mr;  // rows per call
+  // c: mr x nr tile (ldc row stride); rows >= mr_used and columns >= nr_used are not touched.
+  void (*run)(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp, float* c,
+              std::ptrdiff_t ldc, int mr_used, int nr_used, bool accumulate);
+};
+
+// The best kernel for this CPU (env WORKBENCH_NATIVE_ISA=avx2|generic forces a lesser one).
+const Microkernel& microkernel();
+
+// Packs B(i, j) = src[i * rs + j * cs] for i < k, j < n into ceil(n / 16) panels of k x 16.
+void pack_b(const float* src, int k, int n, std::ptrdiff_t rs, std::ptrdiff_t cs, float* dst);
+inline std::size_t packed_b_size(int k, int n) { return static_cast<std::size_t>((n + NR - 1) / NR) * NR * k; }
+
+// C[rows, n] (+)= A[rows, k] * B[k, n] (B packed by pack_b), single-threaded.
+void gemm(int rows, int n, int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp, float* c,
+          std::ptrdiff_t ldc, bool accumulate);
+
+}  // namespace wb

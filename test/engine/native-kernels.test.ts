@@ -1,0 +1,217 @@
+/**
+ * The native CPU kernels (src-main/engine/native) against the cpu backend's
+ * reference kernels, on random inputs over a grid of conv shapes, plus a
+ * small conv+BN+ReLU network's gradients and a leak check.
+ *
+ * When the addon was not built: under CI this FAILS with the reason (CI has a
+ * C++ compiler, so a missing addon is a build defect); elsewhere it is skipped.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { initEngine } from '../../src-main/engine/init.ts';
+import { loadNativeAddon, nativeAddonReason, registerNativeKernels } from '../../src-main/engine/native/native-kernels.ts';
+import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
+
+const addon = loadNativeAddon();
+if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
+if (!addon) process.stdout.write(`native-kernels.test: skipped, ${nativeAddonReason()}\n`);
+
+type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
+interface Case {
+  x: [number, number, number, number];
+  k: number;
+  co: number;
+  stride: number;
+  pad: Pad;
+}
+
+const explicitPad: Pad = [
+  [0, 0],
+  [1, 2],
+  [2, 0],
+  [0, 0],
+];
+const cases: Case[] = [];
+for (const k of [1, 3, 4, 7])
+  for (const stride of [1, 2])
+    for (const pad of ['same', 'valid', explicitPad] as Pad[]) {
+      // Odd/even sizes (stride 2 over an odd size leaves pixels unused); channel counts off the
+      // vector width (3, 5, 17, 19) and batch 1 and > 1; co 19 and 33 span partial 16-wide panels.
+      cases.push({ x: [2, 9, 9, 3], k, co: 19, stride, pad });
+      cases.push({ x: [1, 8, 10, 17], k, co: 5, stride, pad });
+      cases.push({ x: [3, 7, 6, 5], k, co: 33, stride, pad });
+    }
+
+function randomArray(n: number, seed: number): Float32Array {
+  let s = seed >>> 0; // small LCG: a failing case reproduces exactly
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** y, dx, dw of conv2d and conv2dTranspose (Conv2DBackpropInput run forward) on the active backend. */
+function convResults(c: Case, x: Float32Array, w: Float32Array, dy: Float32Array, dyShape: number[]): Float32Array[] {
+  return tf.tidy(() => {
+    const xt = tf.tensor4d(x, c.x);
+    const wt = tf.tensor4d(w, [c.k, c.k, c.x[3], c.co]);
+    const dyt = tf.tensor4d(dy, dyShape as [number, number, number, number]);
+    const f = (a: tf.Tensor, b: tf.Tensor): tf.Tensor4D => tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad);
+    const y = f(xt, wt);
+    const [dx, dw] = tf.grads(f)([xt, wt], dyt);
+    const t = tf.conv2dTranspose(dyt, wt, c.x, c.stride, c.pad);
+    return [y, dx!, dw!, t].map((r) => r.dataSync() as Float32Array);
+  });
+}
+
+async function onBackend<T>(name: string, body: () => T): Promise<T> {
+  const before = tf.getBackend();
+  await tf.setBackend(name);
+  try {
+    return body();
+  } finally {
+    await tf.setBackend(before);
+  }
+}
+
+/**
+ * Float32 tolerance: both sides sum K products in float32 in their own order;
+ * recursive summation errs by at most K*eps*sum|terms| (Higham, eq. 4.4), so two
+ * implementations differ by at most 2*K*eps*sum|terms|, where sum|terms| per
+ * element is the same computation on |inputs| (`bound`). Returns the worst
+ * |error| / tolerance (<= 1 passes).
+ */
+function worstRatio(actual: Float32Array, expected: Float32Array, bound: Float32Array, terms: number): number {
+  expect(actual.length).toBe(expected.length);
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const tol = 2 * terms * 2 ** -23 * bound[i]! + 1e-6;
+    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!) / tol);
+  }
+  return worst;
+}
+
+const abs = (a: Float32Array): Float32Array => a.map(Math.abs);
+
+describe.skipIf(!addon)('native CPU kernels', () => {
+  beforeAll(async () => {
+    const info = await initEngine({ backend: 'wasm' });
+    expect(info.backend).toBe('wasm');
+    // Explicit (idempotent) so the test does not depend on WORKBENCH_NATIVE in the environment.
+    expect(registerNativeKernels(2)).toMatch(/^native kernels: (avx512f|avx2|generic), 2 threads$/);
+  });
+
+  it.each(cases.map((c) => [`x ${c.x.join('x')} k${c.k} co${c.co} s${c.stride} ${typeof c.pad === 'string' ? c.pad : 'explicit'}`, c] as const))(
+    'conv2d, backprop-filter, backprop-input match cpu: %s',
+    async (_name, c) => {
+      const yShape = tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros([c.k, c.k, c.x[3], c.co]) as tf.Tensor4D, c.stride, c.pad).shape);
+      const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+      const x = randomArray(size(c.x), 1);
+      const w = randomArray(c.k * c.k * c.x[3] * c.co, 2);
+      const dy = randomArray(size(yShape), 3);
+      const native = await onBackend('wasm', () => convResults(c, x, w, dy, yShape));
+      const reference = await onBackend('cpu', () => convResults(c, x, w, dy, yShape));
+      const bounds = await onBackend('cpu', () => convResults(c, abs(x), abs(w), abs(dy), yShape));
+      // Terms per sum: y and conv2dTranspose/dx sum k*k*ci resp. k*k*co products; dw sums n*oh*ow.
+      const terms = [c.k * c.k * c.x[3], c.k * c.k * c.co, size(yShape) / c.co, c.k * c.k * c.co];
+      for (let i = 0; i < 4; i++) expect(worstRatio(native[i]!, reference[i]!, bounds[i]!, terms[i]!), `output ${i}`).toBeLessThanOrEqual(1);
+    },
+  );
+
+  it('BatchNorm training kernels match the cpu backend (moments, y, dx, dgamma, dbeta)', async () => {
+    // Channel counts off the vector width; a large mean exercises the x - mean cancellation.
+    for (const [shape, offset] of [
+      [[4, 9, 7, 19], 0],
+      [[2, 16, 16, 64], 50],
+      [[33, 3], -3],
+    ] as const) {
+      const n = shape.reduce((a: number, b: number) => a * b, 1);
+      const c = shape[shape.length - 1]!;
+      const x = randomArray(n, 7).map((v) => v * 3 + offset);
+      const dy = randomArray(n, 8);
+      const gamma = randomArray(c, 9).map((v) => v + 1.5);
+      const beta = randomArray(c, 10);
+      const run = (): Float32Array[] =>
+        tf.tidy(() => {
+          const xt = tf.tensor(x, [...shape]);
+          const [g, b] = [tf.tensor1d(gamma), tf.tensor1d(beta)];
+          const f = (a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor): tf.Tensor => batchNormTrain(a, gg as tf.Tensor1D, bb as tf.Tensor1D, 1e-5).y;
+          const { y, mean, variance } = batchNormTrain(xt, g, b, 1e-5);
+          const grads = tf.grads(f)([xt, g, b], tf.tensor(dy, [...shape]));
+          return [y, mean, variance, ...grads].map((t) => t.dataSync() as Float32Array);
+        });
+      const native = await onBackend('wasm', run);
+      const reference = await onBackend('cpu', run);
+      // Statistics are float64 sums on both sides (1e-5 relative covers the float32 outputs); y and
+      // dx are a few float32 operations per element on O(1) values, dgamma/dbeta sums of m terms.
+      const m = n / c;
+      const tolerances = [1e-4, 1e-5, 1e-5, 1e-4, 1e-6 * m, 1e-6 * m];
+      native.forEach((values, i) => {
+        for (let j = 0; j < values.length; j++) {
+          const ref = reference[i]![j]!;
+          expect(Math.abs(values[j]! - ref), `output ${i} element ${j} of ${shape.join('x')}`).toBeLessThanOrEqual(tolerances[i]! * Math.max(1, Math.abs(ref)));
+        }
+      });
+    }
+  });
+
+  /** A small conv+BN+ReLU network's loss gradients wrt every weight, on the active backend. */
+  function networkGrads(x: Float32Array, weights: Float32Array[]): Float32Array[] {
+    return tf.tidy(() => {
+      const xt = tf.tensor4d(x, [4, 10, 10, 3]);
+      const loss = (w1: tf.Tensor, g1: tf.Tensor, b1: tf.Tensor, w2: tf.Tensor, g2: tf.Tensor, b2: tf.Tensor): tf.Scalar => {
+        let h: tf.Tensor4D = tf.conv2d(xt, w1 as tf.Tensor4D, 1, 'same');
+        h = tf.relu(batchNormTrain(h, g1 as tf.Tensor1D, b1 as tf.Tensor1D, 1e-5).y);
+        h = tf.conv2d(h, w2 as tf.Tensor4D, 2, 'same');
+        h = tf.relu(batchNormTrain(h, g2 as tf.Tensor1D, b2 as tf.Tensor1D, 1e-5).y);
+        return tf.sum(tf.square(h)) as tf.Scalar;
+      };
+      const shapes = [[3, 3, 3, 6], [6], [6], [3, 3, 6, 10], [10], [10]];
+      const vars = weights.map((w, i) => tf.tensor(w, shapes[i]!));
+      return tf.grads(loss as (...a: tf.Tensor[]) => tf.Tensor)(vars).map((g) => g.dataSync() as Float32Array);
+    });
+  }
+
+  it('gradients of a conv+BN+ReLU network match the cpu backend', async () => {
+    const x = randomArray(4 * 10 * 10 * 3, 11);
+    const weights = [
+      randomArray(162, 12),
+      randomArray(6, 13).map((v) => v + 1),
+      randomArray(6, 14),
+      randomArray(540, 15),
+      randomArray(10, 16).map((v) => v + 1),
+      randomArray(10, 17),
+    ];
+    const native = await onBackend('wasm', () => networkGrads(x, weights));
+    const reference = await onBackend('cpu', () => networkGrads(x, weights));
+    native.forEach((g, i) => {
+      const scale = Math.max(...reference[i]!.map(Math.abs));
+      for (let j = 0; j < g.length; j++) {
+        // Relative to the gradient's largest entry: float32 sums over <= 400 rows through two BN layers.
+        expect(Math.abs(g[j]! - reference[i]![j]!), `weight ${i} element ${j}`).toBeLessThanOrEqual(1e-4 * scale + 1e-6);
+      }
+    });
+  });
+
+  it('100 training steps through the native kernels leak no tensors', async () => {
+    await tf.setBackend('wasm');
+    const w = tf.variable(tf.randomNormal([3, 3, 8, 8], 0, 0.1)) as tf.Variable<tf.Rank.R4>;
+    const gamma = tf.variable(tf.ones([8])) as tf.Variable<tf.Rank.R1>;
+    const beta = tf.variable(tf.zeros([8])) as tf.Variable<tf.Rank.R1>;
+    const x = tf.randomNormal([2, 8, 8, 8]) as tf.Tensor4D;
+    const optimizer = tf.train.sgd(0.01);
+    const step = (): void => {
+      const loss = optimizer.minimize(() => tf.mean(tf.square(tf.relu(batchNormTrain(tf.conv2d(x, w, [2, 2], 'same'), gamma, beta, 1e-5).y))) as tf.Scalar, true);
+      loss?.dispose();
+    };
+    step();
+    const before = tf.memory().numTensors;
+    for (let i = 0; i < 100; i++) step();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([w, gamma, beta, x]);
+    optimizer.dispose();
+  });
+});
