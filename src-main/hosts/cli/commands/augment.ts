@@ -1,7 +1,18 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RegisterCommands } from '../cli-types.ts';
-import type { PipelineSpecInput } from '../../../common/contract/augment.ts';
+import type { PipelineRecord, PipelineSpecInput } from '../../../common/contract/augment.ts';
+
+/**
+ * `--pipeline` names a JSON file, or a pipeline saved on the preview page by id or
+ * name, so the command reproduces exactly what the page showed.
+ */
+async function resolvePipeline(value: string, getSaved: (q: { id: number } | { name: string }) => Promise<PipelineRecord>): Promise<PipelineSpecInput | { id: number }> {
+  if (existsSync(value)) return readPipeline(value);
+  if (/^\d+$/.test(value)) return { id: Number(value) };
+  if (/\.json$/i.test(value) || value.includes('/') || value.includes(path.sep)) return readPipeline(value);
+  return { id: (await getSaved({ name: value })).id };
+}
 
 function readPipeline(file: string): PipelineSpecInput {
   let raw: unknown;
@@ -36,23 +47,37 @@ export const registerAugmentCommands: RegisterCommands = (program, runtime) => {
     });
 
   augment
+    .command('pipelines')
+    .description('Saved pipelines (from the preview page), with their steps')
+    .action(async () => {
+      const rt = await runtime();
+      const list = await rt.call('augment.pipelines.list', {});
+      rt.output(list, () =>
+        list.length === 0
+          ? 'No saved pipelines yet (save one on the Augmentations page).'
+          : list.map((p) => `${p.id}  ${p.name}: ${p.spec.steps.map((st) => st.transform).join(' -> ')}`).join('\n'),
+      );
+    });
+
+  augment
     .command('preview')
     .requiredOption('--dataset <id>', 'dataset id')
-    .requiredOption('--pipeline <file>', 'pipeline JSON ({"steps": [...]} or a list of steps)')
+    .requiredOption('--pipeline <file|id|name>', 'pipeline JSON file ({"steps": [...]} or a list of steps), or the id or name of a saved pipeline')
     .option('--seed <n>', 'run seed', '0')
     .option('--epoch <n>', 'epoch whose draws to show', '0')
     .option('--count <k>', 'number of samples', '8')
+    .option('--samples <ids>', 'comma-separated sample ids (what the preview page shows after a re-roll); overrides --count')
     .option('--split <name>', "split whose reader indices seed the draws (default: 'train' when present)")
     .requiredOption('--out <dir>', 'folder for the PNGs and params.json')
     .description('Write original and augmented images (PNG) and the drawn parameters (JSON): the pixels the preview page shows')
-    .action(async (opts: { dataset: string; pipeline: string; seed: string; epoch: string; count: string; split?: string; out: string }) => {
+    .action(async (opts: { dataset: string; pipeline: string; seed: string; epoch: string; count: string; samples?: string; split?: string; out: string }) => {
       const rt = await runtime();
       const result = await rt.call('augment.preview', {
         datasetId: Number(opts.dataset),
-        pipeline: readPipeline(opts.pipeline),
+        pipeline: await resolvePipeline(opts.pipeline, (q) => rt.call('augment.pipelines.get', q)),
         seed: Number(opts.seed),
         epoch: Number(opts.epoch),
-        count: Number(opts.count),
+        ...(opts.samples ? { sampleIds: opts.samples.split(',').map((id) => Number(id.trim())) } : { count: Number(opts.count) }),
         ...(opts.split ? { split: opts.split } : {}),
       });
       mkdirSync(opts.out, { recursive: true });
