@@ -12,6 +12,11 @@ namespace {
 
 using Index = std::ptrdiff_t;
 
+// Short copies (a few channels): an inlined loop beats a libc memcpy call here.
+inline void copy_floats(float* dst, const float* src, int count) {
+  for (int c = 0; c < count; c++) dst[c] = src[c];
+}
+
 int patch_size(const ConvShape& s) { return s.kh * s.kw * s.ci; }
 Index out_rows(const ConvShape& s) { return static_cast<Index>(s.n) * s.oh * s.ow; }
 
@@ -30,14 +35,22 @@ void im2col_rows(const ConvShape& s, const float* x, Index m0, int rows, float* 
     const int rem = static_cast<int>(m - n * plane);
     const int oy = rem / s.ow, ox = rem % s.ow;
     float* dst = col + static_cast<Index>(r) * k;
+    const int ix0 = ox * s.sw - s.pl;
+    const bool inside_x = ix0 >= 0 && ix0 + s.kw <= s.w;
     for (int i = 0; i < s.kh; i++) {
       const int iy = oy * s.sh - s.pt + i;
+      if (inside_x && iy >= 0 && iy < s.h) {
+        // The kw taps of one filter row are adjacent pixels: one contiguous copy of kw*ci floats.
+        copy_floats(dst, x + ((n * s.h + iy) * s.w + ix0) * s.ci, s.kw * s.ci);
+        dst += s.kw * s.ci;
+        continue;
+      }
       for (int j = 0; j < s.kw; j++, dst += s.ci) {
         const int ix = ox * s.sw - s.pl + j;
         if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) {
           std::memset(dst, 0, sizeof(float) * s.ci);
         } else {
-          std::memcpy(dst, x + ((n * s.h + iy) * s.w + ix) * s.ci, sizeof(float) * s.ci);
+          copy_floats(dst, x + ((n * s.h + iy) * s.w + ix) * s.ci, s.ci);
         }
       }
     }
@@ -54,8 +67,17 @@ void col2im_add_rows(const ConvShape& s, const float* col, Index m0, int rows, f
     const int rem = static_cast<int>(m - n * plane);
     const int oy = rem / s.ow, ox = rem % s.ow;
     const float* src = col + static_cast<Index>(r) * k;
+    const int ix0 = ox * s.sw - s.pl;
+    const bool inside_x = ix0 >= 0 && ix0 + s.kw <= s.w;
     for (int i = 0; i < s.kh; i++) {
       const int iy = oy * s.sh - s.pt + i;
+      if (inside_x && iy >= 0 && iy < s.h) {
+        float* dst = dx + ((n * s.h + iy) * s.w + ix0) * s.ci;
+        const int len = s.kw * s.ci;
+        for (int c = 0; c < len; c++) dst[c] += src[c];
+        src += len;
+        continue;
+      }
       for (int j = 0; j < s.kw; j++, src += s.ci) {
         const int ix = ox * s.sw - s.pl + j;
         if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) continue;
