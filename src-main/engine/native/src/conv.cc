@@ -160,6 +160,21 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
 }
 
 void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, float* dx) {
+  if (s.sh == 1 && s.sw == 1 && !is_pointwise(s)) {
+    // Stride 1: dx[ih, iw, c] = sum_{i,j,o} dy[ih + pt - i, iw + pl - j, o] * w[i, j, c, o] is a forward
+    // conv of dy with the flipped, in/out-swapped filter wf[i', j', o, c] = w[kh-1-i', kw-1-j', c, o]
+    // and padding kh-1-pt: a long reduction (kh*kw*co) instead of a GEMM over co plus col2im.
+    std::vector<float> wf(static_cast<std::size_t>(s.kh) * s.kw * s.co * s.ci);
+    for (int i = 0; i < s.kh; i++)
+      for (int j = 0; j < s.kw; j++)
+        for (int c = 0; c < s.ci; c++)
+          for (int o = 0; o < s.co; o++)
+            wf[((static_cast<Index>(i) * s.kw + j) * s.co + o) * s.ci + c] =
+                w[((static_cast<Index>(s.kh - 1 - i) * s.kw + (s.kw - 1 - j)) * s.ci + c) * s.co + o];
+    const ConvShape t{s.n, s.oh, s.ow, s.co, s.kh, s.kw, s.ci, s.h, s.w, 1, 1, s.kh - 1 - s.pt, s.kw - 1 - s.pl};
+    conv2d(t, dy, wf.data(), dx);
+    return;
+  }
   const int k = patch_size(s);
   const Index plane = static_cast<Index>(s.oh) * s.ow;
   const Index image = static_cast<Index>(s.h) * s.w * s.ci;
