@@ -137,7 +137,7 @@ export async function benchWorkbench(name: EngineBenchModel, params: EngineBench
     return {
       side: 'workbench',
       model: name,
-      runtime: `${engine.backend} (${engine.threads} thread${engine.threads === 1 ? '' : 's'}${engine.simd ? ', SIMD' : ''}${engine.gpu ? `, ${engine.device}` : ''})`,
+      runtime: `${engine.backend} (${engine.threads} thread${engine.threads === 1 ? '' : 's'}${engine.simd ? ', SIMD' : ''}${engine.device !== 'CPU' ? `, ${engine.device}` : ''})`,
       trainImagesPerSec,
       inferImagesPerSec,
       peakMemoryMiB: peakMemoryMiB(),
