@@ -15,6 +15,8 @@ export default defineConfig({
         input: {
           index: resolve(__dirname, 'src-main/hosts/electron/main.ts'),
           'job-process': resolve(__dirname, 'src-main/jobs/job-process.ts'),
+          // Forked by engine.info so the main process never loads TF.js.
+          'engine-probe': resolve(__dirname, 'src-main/engine/probe.ts'),
         },
       },
     },
