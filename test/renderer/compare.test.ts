@@ -3,7 +3,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import App from '../../src-renderer/src/App.vue';
 import type { ComparedModel, FilterHistory, ModelComparison, ModelSummary } from '../../src-main/common/contract/index.ts';
-import { cellsAt } from '../../src-renderer/src/compare/filter-heatmap.ts';
+import { cellsAt, normColor, revivedHue } from '../../src-renderer/src/compare/filter-heatmap.ts';
 import { comparisonCsv } from '../../src-renderer/src/compare/compare-csv.ts';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
@@ -103,6 +103,15 @@ describe('filter heatmap', () => {
     expect(last.state).toEqual([['revived', 'kept', 'zeroed']]);
     expect(last.relative[0]).toEqual([0.75, 1, 0]);
     expect([last.zeroed, last.revived]).toEqual([1, 1]);
+  });
+
+  it('colours kept filters weak to strong without passing the hue of the came-back cells', () => {
+    const ramp = Array.from({ length: 21 }, (_, k) => normColor(k / 20));
+    const parsed = ramp.map((c) => c.match(/^hsl\((\d+), \d+%, (\d+)%\)$/)!.slice(1).map(Number) as [number, number]);
+    for (const [hue] of parsed) expect(Math.abs(hue - revivedHue)).toBeGreaterThan(60);
+    const lightness = parsed.map(([, l]) => l);
+    expect(lightness).toEqual([...lightness].sort((a, b) => b - a));
+    expect(lightness[0]! - lightness.at(-1)!).toBeGreaterThan(40);
   });
 
   it('shows the last masking epoch of the chosen run and moves with the slider', async () => {

@@ -43,3 +43,16 @@ export function cellsAt(history: FilterHistory, epochIndex: number): EpochCells 
   }
   return { relative, state, zeroed, revived };
 }
+
+/** Hue of the "came back after being zeroed" cells (with an orange outline). */
+export const revivedHue = 120;
+
+/**
+ * Colour of a kept filter from its norm relative to the layer's largest (0..1).
+ * One hue, light to dark: a hue ramp from yellow to blue passed through green,
+ * and mid-norm filters then looked like the green "came back" cells.
+ */
+export function normColor(relative: number): string {
+  const v = Math.min(1, Math.max(0, relative));
+  return `hsl(215, 70%, ${Math.round(92 - v * 60)}%)`;
+}
