@@ -57,6 +57,27 @@ describe('compare models', () => {
     expect(mounted.wrapper.get('[role="status"]').text()).toContain('Queued #77');
   });
 
+  it('compacts a soft-pruned model from the comparison (only models with zeroed filters offer it)', async () => {
+    mounted = await mountWithApi(App, {
+      path: '/compare',
+      handlers: {
+        'models.list': () => [model(1, 'baseline', null), model(2, 'sfp-30', 'sfp')],
+        'compare.models': () => comparison,
+        'jobs.submit': ({ kind }) => job({ id: 78, kind, title: 'Compact model 2 (remove zeroed filters)', status: 'queued' }),
+      },
+    });
+    await flushPromises();
+    await mounted.wrapper.get('[data-test="pick-1"]').setValue(true);
+    await mounted.wrapper.get('[data-test="pick-2"]').setValue(true);
+    await mounted.wrapper.get('[data-test="compare-run"]').trigger('click');
+    await flushPromises();
+    expect(mounted.wrapper.find('[data-test="compact-1"]').exists()).toBe(false);
+    await mounted.wrapper.get('[data-test="compact-2"]').trigger('click');
+    await flushPromises();
+    expect(mounted.api.callsOf('jobs.submit')).toEqual([{ kind: 'model.compact', params: { modelId: 2 } }]);
+    expect(mounted.wrapper.get('[role="status"]').text()).toContain('Queued #78');
+  });
+
   it('imports a model folder as a job, showing a bad path next to the field', async () => {
     mounted = await mountWithApi(App, {
       path: '/compare',

@@ -24,6 +24,10 @@ export const useCompareStore = defineStore('compare', () => {
   function exportModel(modelId: number, format: ExportFormat): Promise<JobSummary> {
     return useApi().call('export.start', { modelId, format });
   }
+  /** Queues a model.compact job: removes the filters soft pruning zeroed (the result gives the same outputs). */
+  function compactModel(modelId: number): Promise<JobSummary> {
+    return useApi().call('jobs.submit', { kind: 'model.compact', params: { modelId } });
+  }
   function measureLatency(modelId: number): Promise<JobSummary> {
     return useApi().call('latency.start', { modelId });
   }
@@ -33,5 +37,5 @@ export const useCompareStore = defineStore('compare', () => {
     return useApi().call('models.import', { path, ...(name ? { name } : {}) });
   }
 
-  return { selected, comparison, loading, error, compare, exportModel, measureLatency, importModel };
+  return { selected, comparison, loading, error, compare, exportModel, compactModel, measureLatency, importModel };
 });
