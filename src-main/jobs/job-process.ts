@@ -95,6 +95,8 @@ async function run(start: Extract<ToJob, { type: 'start' }>): Promise<void> {
     const runner = (await spec.load()).default;
     const result = await runner(ctx);
     if (controller.signal.aborted) throw new CancelledError('cancelled');
+    // The last coalesced progress report (e.g. 'done') goes out before the result.
+    if (pendingProgress) await send({ type: 'progress', progress: pendingProgress });
     await send({ type: 'done', result });
   } finally {
     readDb?.close();

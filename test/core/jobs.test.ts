@@ -86,6 +86,9 @@ describe('JobManager with real job processes', () => {
     expect(done.status).toBe('succeeded');
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.at(-1)!.fraction).toBe(1);
+    // The stored progress is the last report even when it came within the write throttle (lists showed 0% done).
+    expect(done.progress).toEqual(seen.at(-1));
+    expect(jobs.list().find((j) => j.id === job.id)?.progress?.fraction).toBe(1);
     // onComplete ran in the writer: the missing hashes are now recorded.
     const stored = (ws.db.prepare('SELECT sha256 FROM artifacts ORDER BY id').all() as { sha256: string }[]).map((r) => r.sha256);
     expect(stored).toEqual(hashes);

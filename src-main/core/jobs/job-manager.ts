@@ -26,6 +26,8 @@ interface Running {
   finished: boolean;
   killTimer: NodeJS.Timeout | null;
   lastProgressWrite: number;
+  /** The newest progress when the throttle skipped its database write; written when the job ends. */
+  unsavedProgress: JobProgress | null;
 }
 
 const IO_CONCURRENCY = 2;
@@ -223,7 +225,7 @@ export class JobManager {
     const env: Record<string, string> = {};
     if (row.backend) env.WORKBENCH_BACKEND = row.backend;
     const handle = this.launcher(env);
-    const running: Running = { id, spec, handle, cancelRequested: false, finished: false, killTimer: null, lastProgressWrite: 0 };
+    const running: Running = { id, spec, handle, cancelRequested: false, finished: false, killTimer: null, lastProgressWrite: 0, unsavedProgress: null };
     this.running.set(id, running);
     this.ws.db.prepare("UPDATE jobs SET status = 'running', started_at = ? WHERE id = ?").run(now(), id);
     this.events.emit('job.updated', this.summary(id));
@@ -261,7 +263,10 @@ export class JobManager {
         const t = Date.now();
         if (t - running.lastProgressWrite > 500) {
           running.lastProgressWrite = t;
+          running.unsavedProgress = null;
           this.ws.db.prepare('UPDATE jobs SET progress = ? WHERE id = ?').run(JSON.stringify(progress), id);
+        } else {
+          running.unsavedProgress = progress;
         }
         this.events.emit('job.progress', { id, progress });
         break;
@@ -289,6 +294,7 @@ export class JobManager {
       case 'done': {
         const ctx = this.recordContext(id);
         this.ws.transaction(() => {
+          this.saveProgress(running);
           running.spec.onComplete?.(ctx, message.result);
           this.ws.db
             .prepare("UPDATE jobs SET status = 'succeeded', result = ?, finished_at = ?, error = NULL WHERE id = ?")
@@ -318,6 +324,7 @@ export class JobManager {
   private markCancelled(running: Running): void {
     if (running.finished) return;
     running.finished = true;
+    this.saveProgress(running);
     this.ws.db.prepare("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?").run(now(), running.id);
     this.finish(running.id);
   }
@@ -325,9 +332,17 @@ export class JobManager {
   private fail(running: Running, message: string): void {
     if (running.finished) return;
     running.finished = true;
+    this.saveProgress(running);
     this.ws.db.prepare("UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?").run(message, now(), running.id);
     this.log(running.id, 'error', message);
     this.finish(running.id);
+  }
+
+  /** A job's stored progress is its last report, not the last one the throttle happened to write (a finished import showed 0%). */
+  private saveProgress(running: Running): void {
+    if (!running.unsavedProgress) return;
+    this.ws.db.prepare('UPDATE jobs SET progress = ? WHERE id = ?').run(JSON.stringify(running.unsavedProgress), running.id);
+    running.unsavedProgress = null;
   }
 
   private finish(id: number): void {
