@@ -158,6 +158,28 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     }
   });
 
+  it.each([
+    ['same shape', [3, 5, 7, 19], [3, 5, 7, 19]],
+    ['large (threaded split)', [4, 64, 64, 9], [4, 64, 64, 9]],
+    ['broadcast (replaced kernel)', [2, 4, 4, 6], [6]],
+    ['empty', [0, 3], [0, 3]],
+  ] as const)('Add, Multiply, Relu match cpu exactly: %s', async (_name, shapeA, shapeB) => {
+    const size = (sh: readonly number[]): number => sh.reduce((p, d) => p * d, 1);
+    const a = randomArray(size(shapeA), 21);
+    if (a.length > 2) a[1] = Number.NaN; // NaN passes through Relu as in TF.js
+    const b = randomArray(size(shapeB), 22);
+    const run = (): Float32Array[] =>
+      tf.tidy(() => {
+        const [ta, tb] = [tf.tensor(a, [...shapeA]), tf.tensor(b, [...shapeB])];
+        const ints = tf.add(tf.tensor([1, 2, 3], [3], 'int32'), tf.tensor([4, 5, 6], [3], 'int32')); // int32: replaced kernel
+        return [tf.add(ta, tb), tf.mul(ta, tb), tf.relu(ta), tf.cast(ints, 'float32')].map((t) => t.dataSync() as Float32Array);
+      });
+    const native = await onBackend('wasm', run);
+    const reference = await onBackend('cpu', run);
+    // One float32 operation per element on both sides: bit-identical.
+    native.forEach((values, i) => expect(Array.from(values), `output ${i}`).toEqual(Array.from(reference[i]!)));
+  });
+
   /** A small conv+BN+ReLU network's loss gradients wrt every weight, on the active backend. */
   function networkGrads(x: Float32Array, weights: Float32Array[]): Float32Array[] {
     return tf.tidy(() => {

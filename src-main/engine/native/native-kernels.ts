@@ -44,6 +44,8 @@ export interface NativeAddon {
   bnMoments(...args: [...Operand, ...Operand, ...Operand, m: number, c: number]): void;
   bnScaleShift(...args: [...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number]): void;
   bnGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number]): void;
+  /** op 0: y = a + b, 1: y = a * b, 2: y = relu(a) (b unused) over `count` elements. */
+  elementwise(op: 0 | 1 | 2, ...args: [...Operand, ...Operand, ...Operand, count: number]): void;
   setThreads(threads: number): void;
   info(): { isa: string; threads: number; microkernelRows: number };
 }
@@ -221,7 +223,30 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string, pre
     return out.infos;
   };
 
+  /** Same-shape float32 element-wise ops; broadcasting and other dtypes go to the replaced kernel. */
+  const elementwise = (kernelName: string, op: 0 | 1 | 2): KernelConfig => {
+    const old = fallback(kernelName);
+    const kernelFunc: KernelFunc = (args) => {
+      const b = args.backend as KernelBackend;
+      const { a, x } = args.inputs as { a?: TensorInfo; b?: TensorInfo; x?: TensorInfo };
+      const first = op === 2 ? x : a;
+      const second = op === 2 ? x : (args.inputs as { b?: TensorInfo }).b;
+      if (!first || !second || first.dtype !== 'float32' || second.dtype !== 'float32') return old(args);
+      if (first.shape.length !== second.shape.length || first.shape.some((d, i) => d !== second.shape[i])) return old(args);
+      const count = first.shape.reduce((p, d) => p * d, 1);
+      const out = allocateFloat32Outputs(b, [[...first.shape]]);
+      if (count === 0) return out.infos[0]!;
+      const [ao, bo, yo] = operands(b, first, second, out.infos[0]!);
+      addon.elementwise(op, ...ao!, ...bo!, ...yo!, count);
+      return out.infos[0]!;
+    };
+    return { kernelName, backendName, kernelFunc };
+  };
+
   return [
+    elementwise('Add', 0),
+    elementwise('Multiply', 1),
+    elementwise('Relu', 2),
     { kernelName: 'Conv2D', backendName, kernelFunc: conv2d },
     { kernelName: 'Conv2DBackpropFilter', backendName, kernelFunc: backpropFilter },
     { kernelName: 'Conv2DBackpropInput', backendName, kernelFunc: backpropInput },
@@ -234,7 +259,7 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string, pre
 let registered: string | null = null;
 
 /**
- * Replaces the wasm backend's conv and BatchNorm kernels with the addon's.
+ * Replaces the wasm backend's conv, BatchNorm and same-shape Add/Multiply/Relu kernels with the addon's.
  * Call after the engine's own wasm kernels are registered (they remain the
  * fallback for what the addon does not cover). Idempotent. Returns e.g.
  * "native kernels: avx512f, 2 threads", or null when the addon is unavailable.

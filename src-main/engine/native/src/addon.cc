@@ -11,6 +11,7 @@
 
 #include "batch_norm.h"
 #include "conv.h"
+#include "elementwise.h"
 #include "gemm.h"
 #include "thread_pool.h"
 
@@ -152,6 +153,20 @@ napi_value BnGrad(napi_env env, napi_callback_info info) {
   });
 }
 
+// elementwise(op, a, ao, b, bo, y, yo, count): op 0 add, 1 multiply, 2 relu (b ignored but checked)
+napi_value Elementwise(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    const Index op = a.integer(0);
+    const Index count = a.integer(7);
+    if (op < 0 || op > 2) throw ArgError{"elementwise: unknown op " + std::to_string(op)};
+    if (count < 0) throw ArgError{"elementwise: negative count"};
+    const float* x = a.tensor(1, count, "a");
+    const float* y = op == 2 ? x : a.tensor(3, count, "b");
+    wb::elementwise(static_cast<wb::ElementwiseOp>(op), x, y, a.tensor(5, count, "y"), count);
+  });
+}
+
 // setThreads(n): size of the pool (including the calling thread).
 napi_value SetThreads(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -181,6 +196,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"bnMoments", nullptr, BnMoments, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnScaleShift", nullptr, BnScaleShift, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnGrad", nullptr, BnGrad, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"elementwise", nullptr, Elementwise, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_default, nullptr},
   };

@@ -121,11 +121,14 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
   const int k = patch_size(s);
   const Index m = out_rows(s);
   const Index size = static_cast<Index>(k) * s.co;
-  // Reduction over M split into one contiguous range per group; each group owns a partial dW,
-  // summed in group order at the end, so the result does not depend on thread scheduling.
+  // Reduction over M split into a fixed number of contiguous ranges (groups); each group owns a
+  // partial dW, summed in group order at the end, so the result depends neither on thread
+  // scheduling nor on the thread count. More groups than threads: on a shared machine a
+  // descheduled worker's groups are picked up by the others.
   constexpr int kChunk = 128;  // rows of im2col(x) and dy per GEMM (im2col chunk stays in L2)
+  constexpr Index kGroups = 8;
   const Index chunks = (m + kChunk - 1) / kChunk;
-  const int groups = static_cast<int>(std::max<Index>(1, std::min<Index>(threads(), chunks)));
+  const int groups = static_cast<int>(std::max<Index>(1, std::min<Index>(kGroups, chunks)));
   std::vector<float> partial(static_cast<std::size_t>(groups - 1) * size);
   const bool pointwise = is_pointwise(s);
   parallel_for(groups, [&](int g, int) {
