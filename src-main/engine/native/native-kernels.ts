@@ -13,7 +13,7 @@
  * Optional by design: when the addon is missing (no compiler at install) or
  * WORKBENCH_NATIVE=0, the engine owner's wasm kernels stay registered.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,7 +72,10 @@ export function loadNativeAddon(): NativeAddon | null {
   if (loaded) return loaded.addon;
   const file = candidatePaths().find((p) => existsSync(p));
   if (!file) {
-    loaded = { addon: null, reason: `native kernels: ${ADDON_FILE} not built (npm run build:native)` };
+    // build-native.mjs leaves the compiler's complaint next to where the addon would be.
+    const errorFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'build', 'build-error.txt');
+    const why = existsSync(errorFile) ? `: ${readFileSync(errorFile, 'utf8').trim()}` : '';
+    loaded = { addon: null, reason: `native kernels: ${ADDON_FILE} not built (npm run build:native)${why}` };
     return null;
   }
   try {
