@@ -41,6 +41,8 @@ for (const k of [1, 3, 4, 7])
       cases.push({ x: [2, 9, 9, 3], k, co: 19, stride, pad });
       cases.push({ x: [1, 8, 10, 17], k, co: 5, stride, pad });
       cases.push({ x: [3, 7, 6, 5], k, co: 33, stride, pad });
+      // co 16 = exactly one packed panel (backprop-filter then uses dy in place).
+      cases.push({ x: [2, 7, 6, 16], k, co: 16, stride, pad });
     }
 
 function randomArray(n: number, seed: number): Float32Array {

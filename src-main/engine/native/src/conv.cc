@@ -139,8 +139,13 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
     for (Index c = c0; c < c1; c++) {
       const Index m0 = c * kChunk;
       const int rows = static_cast<int>(std::min<Index>(kChunk, m - m0));
-      dyp.resize(packed_b_size(rows, s.co));
-      pack_b(dy + m0 * s.co, rows, s.co, s.co, 1, dyp.data());
+      // With exactly one 16-wide panel, dy rows already are the packed layout.
+      const float* b_packed = dy + m0 * s.co;
+      if (s.co != NR) {
+        dyp.resize(packed_b_size(rows, s.co));
+        pack_b(dy + m0 * s.co, rows, s.co, s.co, 1, dyp.data());
+        b_packed = dyp.data();
+      }
       const float* a;
       Index a_ks;
       if (pointwise) {
@@ -153,7 +158,7 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
         a_ks = k;
       }
       // dW[K, co] += im2col^T [K, rows] * dy [rows, co]: A(r, p) = col[p*K + r].
-      gemm(k, s.co, rows, a, 1, a_ks, dyp.data(), acc, s.co, true);
+      gemm(k, s.co, rows, a, 1, a_ks, b_packed, acc, s.co, true);
     }
   });
   for (int g = 1; g < groups; g++) {

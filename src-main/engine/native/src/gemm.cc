@@ -149,7 +149,7 @@ void pack_b(const float* src, int k, int n, std::ptrdiff_t rs, std::ptrdiff_t cs
       const float* s = src + i * rs + j0 * cs;
       float* d = panel + i * NR;
       if (cs == 1) {
-        std::memcpy(d, s, nr * sizeof(float));
+        for (int j = 0; j < nr; j++) d[j] = s[j];  // 16 floats: inlined, a memcpy call costs more
       } else {
         for (int j = 0; j < nr; j++) d[j] = s[j * cs];
       }
