@@ -61,7 +61,8 @@ function candidatePaths(): string[] {
   return [
     process.env.WORKBENCH_NATIVE_ADDON,
     path.join(here, ADDON_FILE), // running from source (tsx, vitest)
-    path.resolve(here, '..', '..', '..', fromSource), // bundled into out/main/
+    path.resolve(here, '..', '..', fromSource), // bundled into out/main/
+    path.resolve(here, '..', '..', '..', fromSource), // bundled into out/main/chunks/
     resources ? path.join(resources, 'app.asar.unpacked', fromSource) : undefined, // packaged app
     path.resolve(fromSource),
   ].filter((p): p is string => Boolean(p));
