@@ -63,11 +63,19 @@ Pool& pool() {
   return p;
 }
 
+// One job at a time: several worker_threads of one process may each run TF.js with these
+// kernels, and they share this pool. (parallel_for must not be called from inside a task.)
+std::mutex& submit_mutex() {
+  static std::mutex m;
+  return m;
+}
+
 }  // namespace
 
 void set_threads(int n) {
   if (n < 1) n = 1;
   if (n > 64) n = 64;
+  std::lock_guard<std::mutex> submit(submit_mutex());
   if (n == threads()) return;
   pool().resize(n);
 }
@@ -75,6 +83,7 @@ void set_threads(int n) {
 int threads() { return static_cast<int>(pool().workers.size()) + 1; }
 
 void parallel_for(int tasks, const TaskFn& fn) {
+  std::lock_guard<std::mutex> submit(submit_mutex());
   Pool& p = pool();
   if (p.workers.empty() || tasks <= 1) {
     for (int i = 0; i < tasks; i++) fn(i, 0);

@@ -1,6 +1,6 @@
 // A small persistent thread pool: parallel_for hands out task indices from an
-// atomic counter; the calling thread works too. One job at a time (kernels
-// are called from the single JS thread of a process).
+// atomic counter; the calling thread works too. One job at a time: callers
+// from several threads (worker_threads running TF.js) are serialised.
 #pragma once
 #include <functional>
 
