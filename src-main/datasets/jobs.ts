@@ -22,7 +22,7 @@ export const datasetImportJob = defineJob<DatasetImportParams, ImportJobResult>(
     if (!statSync(root).isDirectory()) throw new ApiError('invalid_request', `${root} is not a folder.`, 'path');
     const clash = datasetsWithRoot(ws, unwrapRoot(root, p.format));
     if (clash.length > 0 && !p.allowDuplicate) {
-      throw new ApiError('conflict', `${root} is already imported as dataset ${clash[0]!.id} "${clash[0]!.name}"; set allowDuplicate to import it again.`, 'path');
+      throw new ApiError('conflict', `${root} is already imported as dataset ${clash[0]!.id} "${clash[0]!.name}"; to import it a second time, tick "Import it again" (command line: --allow-duplicate).`, 'path');
     }
   },
   load: () => import('./import-runner.ts'),

@@ -115,6 +115,27 @@ describe('datasets list and import', () => {
     expect(mounted.wrapper.get('[data-test="import-open-dataset"]').attributes('href')).toContain('/datasets/3');
     expect(useJobsStore().byId(9)?.status).toBe('succeeded');
   });
+
+  it('imports an already imported folder again only when asked to', async () => {
+    mounted = await mountWithApi(DatasetsPage, {
+      handlers: {
+        'datasets.list': () => [],
+        'datasets.formats': () => [{ format: 'dukemtmc', title: 'DukeMTMC-reID', layout: '', decoded: false }],
+        'datasets.detect': ({ path }) => ({ path, format: 'dukemtmc', candidates: [{ format: 'dukemtmc', score: 1, reason: 'Duke names' }], alreadyImported: { id: 4, name: 'duke' } }),
+        'datasets.import': () => job({ id: 10, kind: 'dataset.import', status: 'queued', progress: null }),
+      },
+      path: '/datasets',
+    });
+    await mounted.wrapper.get('[data-test="import-open"]').trigger('click');
+    expect(mounted.wrapper.find('[data-test="import-again"]').exists()).toBe(false);
+    await mounted.wrapper.get('[data-test="import-path"]').setValue('/data/duke');
+    await mounted.wrapper.get('[data-test="import-path"]').trigger('blur');
+    await flushPromises();
+    await mounted.wrapper.get('[data-test="import-again"]').setValue(true);
+    await mounted.wrapper.get('[data-test="import-dialog"] form').trigger('submit');
+    await flushPromises();
+    expect(mounted.api.callsOf('datasets.import')).toEqual([{ path: '/data/duke', format: 'auto', allowDuplicate: true }]);
+  });
 });
 
 describe('dataset view', () => {
