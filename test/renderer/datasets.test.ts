@@ -121,7 +121,7 @@ describe('datasets list and import', () => {
       handlers: {
         'datasets.list': () => [],
         'datasets.formats': () => [{ format: 'dukemtmc', title: 'DukeMTMC-reID', layout: '', decoded: false }],
-        'datasets.detect': ({ path }) => ({ path, format: 'dukemtmc', candidates: [{ format: 'dukemtmc', score: 1, reason: 'Duke names' }], alreadyImported: { id: 4, name: 'duke' } }),
+        'datasets.detect': ({ path }) => ({ path, format: 'dukemtmc', candidates: [{ format: 'dukemtmc', score: 1, reason: 'Duke names' }], alreadyImported: { datasetId: 4, name: 'duke' } }),
         'datasets.import': () => job({ id: 10, kind: 'dataset.import', status: 'queued', progress: null }),
       },
       path: '/datasets',
