@@ -145,4 +145,15 @@ describe('filter heatmap', () => {
     await mounted.wrapper.get('[data-test="heatmap-epoch"]').setValue('0');
     expect(mounted.wrapper.get('[data-test="heatmap-summary"]').text()).toBe('1 zeroed · 0 came back after being zeroed');
   });
+
+  it('says so when the chosen run did not prune instead of drawing an empty map', async () => {
+    mounted = await mountWithApi(App, {
+      path: '/compare/heatmap/21',
+      handlers: { 'jobs.list': () => [job({ id: 21, kind: 'train' })], 'prune.filterHistory': () => ({ jobId: 21, epochs: [], layers: [] }) },
+    });
+    await flushPromises();
+    expect(mounted.wrapper.get('[data-test="heatmap-no-pruning"]').text()).toContain('did not prune');
+    expect(mounted.wrapper.find('[data-test="heatmap-canvas"]').exists()).toBe(false);
+    expect(mounted.wrapper.find('[data-test="heatmap-epoch"]').exists()).toBe(false);
+  });
 });
