@@ -175,6 +175,10 @@ describe('JobManager with real job processes', () => {
     expect(after.resumable).toBe(true);
     const resumed = jobs2.resume(job.id);
     expect(resumed.parentJobId).toBe(job.id);
+    // Once continued, the old job is no longer offered for resuming, and a second resume is refused.
+    expect(jobs2.summary(job.id).resumable).toBe(false);
+    expect(jobs2.list().find((j) => j.id === job.id)?.resumable).toBe(false);
+    expect(() => jobs2.resume(job.id)).toThrow(`already resumed as job ${resumed.id}`);
     const done = await jobs2.waitFor(resumed.id);
     expect(done.status).toBe('succeeded');
     const result = JSON.parse((ws2.db.prepare('SELECT result FROM jobs WHERE id=?').get(resumed.id) as { result: string }).result);

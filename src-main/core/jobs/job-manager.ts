@@ -7,7 +7,7 @@ import type { AnyJobSpec, JobRecordContext } from '../../jobs/types.ts';
 import type { EventBus } from '../event-bus.ts';
 import type { Workspace } from '../workspace.ts';
 import { forkLauncher } from './fork-launcher.ts';
-import { getJobRow, toSummary, type JobRow } from './job-rows.ts';
+import { getJobRow, JOB_COLUMNS, toSummary, type JobRow } from './job-rows.ts';
 import type { FromJob, JobProcessHandle, JobProcessLauncher } from './protocol.ts';
 
 export interface JobManagerOptions {
@@ -116,6 +116,8 @@ export class JobManager {
     if (!['interrupted', 'cancelled', 'failed'].includes(row.status)) {
       throw new ApiError('conflict', `Job ${id} is ${row.status}; only interrupted, cancelled or failed jobs can be resumed.`);
     }
+    // A second resume would branch a second run off the same checkpoints.
+    if (row.continued_by != null) throw new ApiError('conflict', `Job ${id} was already resumed as job ${row.continued_by}; resume that one instead.`);
     return this.submit(row.kind, JSON.parse(row.params), { backend: (row.backend as BackendName | null) ?? 'auto', parentJobId: id });
   }
 
@@ -168,7 +170,7 @@ export class JobManager {
       where.push('status = ?');
       args.push(filter.status);
     }
-    const sql = `SELECT * FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
+    const sql = `SELECT ${JOB_COLUMNS} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
     const rows = this.ws.db.prepare(sql).all(...args, filter.limit ?? 200) as JobRow[];
     return rows.map(toSummary);
   }

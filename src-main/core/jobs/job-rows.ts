@@ -17,7 +17,12 @@ export interface JobRow {
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
+  /** The first job that continues this one (jobs.resume), from JOB_COLUMNS; null when none. */
+  continued_by?: number | null;
 }
+
+/** Every column plus `continued_by`: a job already resumed is not offered for resuming again. */
+export const JOB_COLUMNS = '*, (SELECT MIN(c.id) FROM jobs c WHERE c.parent_job_id = jobs.id) AS continued_by';
 
 function parse<T>(json: string | null): T | null {
   return json === null ? null : (JSON.parse(json) as T);
@@ -36,13 +41,13 @@ export function toSummary(row: JobRow): JobSummary {
     startedAt: row.started_at,
     finishedAt: row.finished_at,
     engine: parse<EngineInfo>(row.engine) as Record<string, unknown> | null,
-    resumable: Boolean(spec?.resumable) && (row.status === 'interrupted' || row.status === 'cancelled' || row.status === 'failed'),
+    resumable: Boolean(spec?.resumable) && (row.status === 'interrupted' || row.status === 'cancelled' || row.status === 'failed') && row.continued_by == null,
     parentJobId: row.parent_job_id,
   };
 }
 
 export function getJobRow(ws: Workspace, id: number): JobRow | undefined {
-  return ws.db.prepare('SELECT * FROM jobs WHERE id = ?').get(id) as JobRow | undefined;
+  return ws.db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
 }
 
 export function toDetail(ws: Workspace, row: JobRow): JobDetail {
