@@ -232,12 +232,13 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
     const modelDir = path.join(ctx.jobDir, 'model');
     await saveModel(model, modelDir, { kind: 'trained', method: methodOf(cfg), metrics, classNames: data.classNames });
     const method = methodOf(cfg);
+    const dataset = ctx.readDb().prepare('SELECT name FROM datasets WHERE id = ?').get(cfg.dataset.id) as { name: string } | undefined;
     return {
       epochs: cfg.epochs,
       metrics,
       model: {
         dir: path.relative(ctx.workspaceDir, modelDir),
-        name: cfg.name ?? `${arch} ${method}${prune ? ` ${Math.round(prune.rate * 100)}%` : ''} (dataset ${cfg.dataset.id})`,
+        name: cfg.name ?? `${arch} ${method}${prune ? ` ${Math.round(prune.rate * 100)}%` : ''} on ${dataset?.name ?? `dataset ${cfg.dataset.id}`}`,
         arch,
         method,
         rate: prune ? prune.rate : null,

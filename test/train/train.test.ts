@@ -99,7 +99,8 @@ describe('train job', () => {
     const checkpoints = ws.db.prepare("SELECT meta FROM artifacts WHERE job_id = ? AND kind = 'checkpoint'").all(full.jobId);
     expect(checkpoints.length).toBe(3);
 
-    const model = ws.db.prepare('SELECT * FROM models WHERE job_id = ?').get(full.jobId) as { id: number; method: string; rate: number; metrics: string; arch: string };
+    const model = ws.db.prepare('SELECT * FROM models WHERE job_id = ?').get(full.jobId) as { id: number; name: string; method: string; rate: number; metrics: string; arch: string };
+    expect(model.name).toBe('resnet20 psfp 50% on tiny');
     expect(model.method).toBe('psfp');
     expect(model.rate).toBe(0.5);
     expect(model.arch).toBe('resnet20');

@@ -126,14 +126,16 @@ export const registerCoreCommands: RegisterCommands = (program: Command, runtime
     .action(async (id: string) => {
       const rt = await runtime();
       const job = await rt.call('jobs.cancel', { id: parseId(id) });
-      rt.output(job, () => `Job ${job.id} is ${job.status}.`);
+      rt.output(job, () =>
+        job.status === 'running' ? `Cancel requested: job ${job.id} stops at its next check (see \`workbench jobs show ${job.id}\`).` : `Job ${job.id} is ${job.status}.`,
+      );
     });
   jobs
     .command('resume <id>')
-    .description('Continue an interrupted, cancelled or failed job from its last checkpoint, and wait for it.')
+    .description('Continue an interrupted, cancelled or failed job from its last checkpoint, as a new job (follow it with `jobs show`).')
     .action(async (id: string) => {
       const rt = await runtime();
       const job = await rt.call('jobs.resume', { id: parseId(id) });
-      rt.output(job, () => `Job ${job.id} continues job ${id}.`);
+      rt.output(job, () => `Job ${job.id} continues job ${id} (${job.status}).`);
     });
 };
