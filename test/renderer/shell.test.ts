@@ -31,6 +31,20 @@ describe('status bar', () => {
     expect(mounted.wrapper.get('[data-test="queue"]').text()).toBe('1 running · 2 queued');
   });
 
+  it('counts resumable jobs without calling cancelled ones interrupted', async () => {
+    mounted = await mountWithApi(ShellStatusBar, {
+      handlers: {
+        'jobs.list': () => [
+          job({ id: 1, status: 'interrupted', resumable: true, progress: null }),
+          job({ id: 2, status: 'cancelled', resumable: true, progress: null }),
+        ],
+      },
+    });
+    await Promise.all([useEngineStore().load(), useJobsStore().start()]);
+    await flushPromises();
+    expect(mounted.wrapper.get('[data-test="resumable"]').text()).toBe('2 jobs can be resumed');
+  });
+
   it('says when the engine cannot be probed', async () => {
     mounted = await mountWithApi(ShellStatusBar, {
       handlers: {
