@@ -49,9 +49,39 @@ describe('new training run', () => {
       epochs: 12,
       augment: { pipelineId: 2 },
       prune: { method: 'sfp', rate: 0.4, interval: 1 },
-      schedule: { kind: 'step', milestones: [5, 8], gamma: 0.2 },
+      schedule: { kind: 'step', milestones: [6, 9], gamma: 0.2 },
     });
     expect(mounted.router.currentRoute.value.path).toBe('/training/30');
+  });
+
+  it('sends a test-set limit, and milestones follow the epochs until the user edits them', async () => {
+    mounted = await mountWithApi(App, {
+      path: '/training/new',
+      handlers: {
+        ...base,
+        'training.validateConfig': ({ config }) => ({ ok: true, config: config as never }),
+        'jobs.submit': () => job({ id: 31, kind: 'train', status: 'queued', progress: null }),
+        'training.run': () => { throw new ApiError('not_found', 'not started'); },
+        'jobs.metrics': () => [],
+      },
+    });
+    await flushPromises();
+    const w = mounted.wrapper;
+    const milestones = () => (w.get('[data-test="tr-milestones"]').element as HTMLInputElement).value;
+    expect(milestones()).toBe('5, 8');
+    await w.get('[data-test="tr-epochs"]').setValue('2');
+    expect(milestones()).toBe('1');
+    await w.get('[data-test="tr-epochs"]').setValue('20');
+    expect(milestones()).toBe('10, 15');
+    // A user's own milestones stay when the epochs change.
+    await w.get('[data-test="tr-milestones"]').setValue('3, 7');
+    await w.get('[data-test="tr-epochs"]').setValue('8');
+    expect(milestones()).toBe('3, 7');
+    await w.get('[data-test="tr-test-limit"]').setValue('500');
+    await w.get('[data-test="train-form"]').trigger('submit');
+    await flushPromises();
+    const submitted = mounted.api.callsOf('jobs.submit')[0] as { params: Record<string, unknown> };
+    expect(submitted.params).toMatchObject({ epochs: 8, dataset: { testSplit: 'test', testLimit: 500 }, schedule: { milestones: [3, 7] } });
   });
 
   it('shows a rejected value next to its field', async () => {

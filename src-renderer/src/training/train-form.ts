@@ -8,6 +8,8 @@ export interface TrainForm {
   testSplit: string;
   validationFraction: number;
   limit: number | null;
+  /** Evaluate only the first N test images (quick trials need not score all of them). */
+  testLimit: number | null;
   start: 'scratch' | 'parent';
   arch: string;
   shortcut: 'A' | 'B';
@@ -35,12 +37,24 @@ export interface TrainForm {
 /** Defaults follow the SFP CIFAR recipe, shortened to something a CPU finishes. */
 export function defaultTrainForm(): TrainForm {
   return {
-    name: '', datasetId: null, trainSplit: 'train', testSplit: 'test', validationFraction: 0.1, limit: null,
+    name: '', datasetId: null, trainSplit: 'train', testSplit: 'test', validationFraction: 0.1, limit: null, testLimit: null,
     start: 'scratch', arch: 'resnet20', shortcut: 'A', parentModelId: null,
     epochs: 10, batchSize: 128, lr: 0.1, momentum: 0.9, weightDecay: 5e-4, nesterov: true,
-    schedule: 'step', milestones: '5, 8', gamma: 0.2, minLr: 0, warmupEpochs: 0,
+    schedule: 'step', milestones: defaultMilestones(10), gamma: 0.2, minLr: 0, warmupEpochs: 0,
     pipelineId: null, prune: 'none', rate: 0.3, interval: 1, d: 0.125, seed: 0, backend: 'auto',
   };
+}
+
+/**
+ * Step milestones at 50% and 75% of the run (the SFP recipe's proportions),
+ * as the form's text. The schedule counts epochs from 0 and drops the lr at
+ * `epoch >= m`, so only 1..epochs-1 has an effect; a 1-epoch run keeps "1"
+ * (allowed, never reached) because a step schedule needs one milestone.
+ */
+export function defaultMilestones(epochs: number): string {
+  const e = Number.isFinite(epochs) ? Math.floor(epochs) : 0;
+  const ms = [...new Set([Math.round(e * 0.5), Math.round(e * 0.75)])].filter((m) => m >= 1 && m < e);
+  return (ms.length ? ms : [1]).join(', ');
 }
 
 /** `cifarFamily`: the shortcut option exists only for the CIFAR ResNets. */
@@ -59,6 +73,7 @@ export function toConfig(f: TrainForm, cifarFamily: boolean): TrainConfigInput {
       testSplit: f.testSplit.trim() ? f.testSplit.trim() : null,
       validationFraction: f.validationFraction,
       ...(f.limit ? { limit: f.limit } : {}),
+      ...(f.testLimit && f.testSplit.trim() ? { testLimit: f.testLimit } : {}),
     },
     ...(f.start === 'scratch'
       ? { model: { arch: f.arch as NonNullable<TrainConfigInput['model']>['arch'], options: cifarFamily ? { shortcut: f.shortcut } : {} } }
