@@ -113,6 +113,28 @@ describe('pipeline editor', () => {
     expect(second.seed).not.toBe(0);
   });
 
+  it('shows the previewed sample ids and the CLI command that reproduces the preview', async () => {
+    const saved = { id: 7, name: 'erase', createdAt: '', spec: { version: 1 as const, steps: [{ transform: 'randomErasing', enabled: true, options: { fill: 'random', p: 0.5, attempts: 100, area: [0.02, 0.4] } }] } };
+    mounted = await mountWithApi(AugmentPage, { handlers: { ...handlers, 'augment.pipelines.list': () => [saved] } });
+    const w = mounted.wrapper;
+    await w.get('[data-test="add-transform"]').setValue('randomErasing');
+    await w.get('[data-test="add-step"]').trigger('click');
+    await w.get('[data-test="preview-run"]').trigger('click');
+    await flushPromises();
+    expect(w.findAll('[data-test="sample-id"]').map((s) => s.text())).toEqual(['#11', '#12']);
+    const command = () => w.get('[data-test="preview-cli-command"]').text();
+    expect(command()).toBe('workbench augment preview --dataset 4 --pipeline 7 --seed 0 --split train --samples 11,12 --out preview');
+
+    // Editing after the preview does not change the command for the images on screen; a new preview of an unsaved pipeline names a file.
+    await w.get('[data-test="step-0"] [data-test="param-fill"] select').setValue('zero');
+    expect(command()).toContain('--pipeline 7 ');
+    await w.get('[data-test="preview-reroll"]').trigger('click');
+    await flushPromises();
+    const seed = (mounted.api.callsOf('augment.preview')[1] as Req<'augment.preview'>).seed;
+    expect(command()).toBe(`workbench augment preview --dataset 4 --pipeline pipeline.json --seed ${seed} --split train --samples 11,12 --out preview`);
+    expect(w.get('[data-test="preview-cli-pipeline"]').text()).toContain('not saved');
+  });
+
   it('shows a rejected option next to its control', async () => {
     mounted = await mountWithApi(AugmentPage, {
       handlers: {

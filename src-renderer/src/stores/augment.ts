@@ -19,6 +19,8 @@ export const useAugmentStore = defineStore('augment', () => {
   const seed = ref(0);
   const epoch = ref(0);
   const preview = ref<PreviewResult | null>(null);
+  /** The pipeline the preview on screen ran (the editor may have changed since). */
+  const previewSpec = ref<PipelineSpec | null>(null);
   const previewing = ref(false);
   const previewError = ref<{ message: string; field?: string | undefined } | null>(null);
   const loadedName = ref<string | null>(null);
@@ -71,14 +73,17 @@ export const useAugmentStore = defineStore('augment', () => {
     const ids = options.keepImages && preview.value?.datasetId === datasetId.value ? preview.value.items.map((i) => i.sampleId) : sampleIds.value;
     previewing.value = true;
     previewError.value = null;
+    // A copy: the editor changes steps in place after this preview ran.
+    const ran = JSON.parse(JSON.stringify(spec.value)) as PipelineSpec;
     try {
       preview.value = await useApi().call('augment.preview', {
         datasetId: datasetId.value,
-        pipeline: spec.value,
+        pipeline: ran,
         seed: seed.value,
         epoch: epoch.value,
         ...(ids.length ? { sampleIds: ids } : { count: count.value }),
       });
+      previewSpec.value = ran;
     } catch (e) {
       const err = e as { message: string; field?: string };
       previewError.value = { message: err.message, field: err.field };
@@ -102,7 +107,7 @@ export const useAugmentStore = defineStore('augment', () => {
   }
 
   return {
-    transforms, pipelines, steps, datasetId, sampleIds, count, seed, epoch, preview, previewing, previewError, loadedName, spec, byName,
+    transforms, pipelines, steps, datasetId, sampleIds, count, seed, epoch, preview, previewSpec, previewing, previewError, loadedName, spec, byName,
     loadTransforms, loadPipelines, addStep, removeStep, moveStep, setOption, setEnabled, applyPreset, useSpec, runPreview, reroll, save,
   };
 });
