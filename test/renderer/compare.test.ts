@@ -49,6 +49,10 @@ describe('compare models', () => {
     const rows = mounted.wrapper.findAll('[data-test="compare-table"] tbody tr');
     expect(rows.map((r) => r.find('td').text())).toEqual(['baselineresnet20', 'sfp-30resnet20']);
     expect(rows[1]!.text()).toContain('42.0%');
+    // Names are cut with an ellipsis, the full name in the tooltip, in the sticky first column.
+    expect(rows.map((r) => r.get('[data-test="model-name"]').attributes('title'))).toEqual(['baseline', 'sfp-30']);
+    expect(rows.every((r) => r.find('td').classes('model-col'))).toBe(true);
+    expect(mounted.wrapper.get('[data-test="compare-table"] thead th').classes()).toContain('model-col');
     expect(mounted.wrapper.get('[data-test="compare-layers"]').text()).toContain('(5 zero)');
     expect(mounted.wrapper.get('[data-test="compare-lineage"]').text()).toContain('job #20');
     await mounted.wrapper.get('[data-test="export-onnx-2"]').trigger('click');
