@@ -150,6 +150,28 @@ describe('filter heatmap', () => {
     expect(mounted.wrapper.get('[data-test="heatmap-summary"]').text()).toBe('1 zeroed · 0 came back after being zeroed');
   });
 
+  it('lists only the runs that pruned (SFP/PSFP), not baselines or fine-tuning', async () => {
+    mounted = await mountWithApi(App, {
+      path: '/compare/heatmap/20',
+      handlers: {
+        'jobs.list': () => [
+          job({ id: 20, kind: 'train', title: 'Train resnet20 SFP 30% on dataset 3, 10 epochs' }),
+          job({ id: 21, kind: 'train', title: 'Train resnet20 on dataset 3, 10 epochs' }),
+          job({ id: 22, kind: 'train', title: 'Train model 1 PSFP 40% on dataset 3, 2 epochs' }),
+          job({ id: 23, kind: 'train', title: 'Train model 1 fine-tune on dataset 3, 2 epochs' }),
+          job({ id: 24, kind: 'train', title: 'Train resnet56 on dataset 3, 5 epochs' }),
+          job({ id: 25, kind: 'models.export', title: 'Export SFP model' }),
+        ],
+        // A finished pruning run is known by its model's method whatever its title says.
+        'models.list': () => [model(24, 'resnet56 sfp', 'sfp'), model(21, 'baseline', null)].map((m) => ({ ...m, jobId: m.id })),
+        'prune.filterHistory': () => history,
+      },
+    });
+    await flushPromises();
+    const options = mounted.wrapper.findAll('[data-test="heatmap-run"] option').filter((o) => o.attributes('value'));
+    expect(options.map((o) => o.attributes('value'))).toEqual(['20', '22', '24']);
+  });
+
   it('says so when the chosen run did not prune instead of drawing an empty map', async () => {
     mounted = await mountWithApi(App, {
       path: '/compare/heatmap/21',

@@ -1,4 +1,16 @@
-import type { FilterHistory } from '../../../src-main/common/contract/index.ts';
+import type { FilterHistory, JobSummary, ModelSummary } from '../../../src-main/common/contract/index.ts';
+
+/**
+ * The training runs that pruned (SFP/PSFP), the only ones with filter norms to
+ * show. Job summaries carry no params: a train job's title names the method
+ * ("Train resnet20 SFP 30% on ..."; src-main/train/jobs.ts), and a finished
+ * run's model records it too. `keep` stays listed whatever it is (the run
+ * open in the URL), so the picker never shows a blank choice.
+ */
+export function pruningRuns(jobs: readonly JobSummary[], models: readonly ModelSummary[], trainKind: string, keep: number | null): JobSummary[] {
+  const prunedByModel = new Set(models.filter((m) => m.method === 'sfp' || m.method === 'psfp').map((m) => m.jobId));
+  return jobs.filter((j) => j.kind === trainKind && (j.id === keep || prunedByModel.has(j.id) || /\bP?SFP\b/.test(j.title)));
+}
 
 export type CellState = 'kept' | 'zeroed' | 'revived';
 
