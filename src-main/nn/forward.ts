@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphSpec, NodeOf, Padding } from './graph.ts';
 import { mulberry32, hashSeed } from './rng.ts';
 import { batchNormTrain } from '../engine/ops/batch-norm.ts';
+import { foldPlan, foldedWeights, type FoldChain, type FoldedEntry } from './eval-fold.ts';
 
 /** A model in memory: the spec and its weights (trainable ones are tf.Variable). */
 export interface Model {
@@ -17,6 +18,11 @@ export interface Model {
    * hard-pruned convs); derived from non-trainable weights, freed by disposeModel.
    */
   constCache?: Map<string, tf.Tensor>;
+  /**
+   * Evaluation only: conv weights with the following BatchNorm folded in, per conv
+   * name; refolded when a source weight's data changes (eval-fold.ts), freed by disposeModel.
+   */
+  foldCache?: Map<string, FoldedEntry>;
 }
 
 /** Batch statistics of each training-mode BatchNorm, kept out of the tidy scope for the running-average update. */
@@ -82,6 +88,26 @@ function conv(model: Model, n: NodeOf<'conv2d'>, x: tf.Tensor4D): tf.Tensor4D {
     y = tf.add(y, constMap);
   }
   return y;
+}
+
+/** Evaluation: conv -> BatchNorm (-> ReLU) as one conv with the folded kernel, bias and fused ReLU. */
+function foldedConv(model: Model, n: NodeOf<'conv2d'>, chain: FoldChain, x: tf.Tensor4D): tf.Tensor4D {
+  const f = foldedWeights((model.foldCache ??= new Map()), n, chain.bn, (key) => w(model, key));
+  const pad = tfPad(n.padding);
+  const relu = chain.relu !== undefined;
+  if (!f.constKernel) {
+    return tf.fused.conv2d({ x, filter: f.kernel, strides: n.strides, pad, dilations: n.dilation, bias: f.bias, activation: relu ? 'relu' : 'linear' });
+  }
+  // Hard-pruned conv: the constant-input map (as in conv(), with the folded constKernel) goes in before the ReLU.
+  const key = `${x.shape[1]}x${x.shape[2]}`;
+  let constMap = f.constMaps.get(key);
+  if (!constMap) {
+    const constKernel = f.constKernel;
+    constMap = tf.keep(tf.tidy(() => tf.conv2d(tf.ones([1, x.shape[1], x.shape[2], 1]) as tf.Tensor4D, constKernel, n.strides, pad, 'NHWC', n.dilation)));
+    f.constMaps.set(key, constMap);
+  }
+  const y = tf.add(tf.fused.conv2d({ x, filter: f.kernel, strides: n.strides, pad, dilations: n.dilation, bias: f.bias }), constMap) as tf.Tensor4D;
+  return relu ? tf.relu(y) : y;
 }
 
 function batchNorm(model: Model, n: NodeOf<'batchNorm'>, x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
@@ -170,17 +196,29 @@ export function forward(model: Model, x: tf.Tensor4D, opts: ForwardOptions): For
     if (!v) throw new Error(`Node output "${key}" is not available.`);
     return v;
   };
+  // Evaluation folds conv -> BatchNorm (-> ReLU) chains; their BN/ReLU nodes are then already computed.
+  const plan = opts.training ? undefined : foldPlan(spec);
+  const fused = new Set<string>(); // BatchNorm/ReLU nodes computed by a folded conv
   // Free intermediates early isn't possible inside a gradient tape, so outputs are kept until the caller's tidy ends.
   for (const n of spec.nodes) {
+    if (fused.has(n.name)) continue;
     let y: tf.Tensor;
     switch (n.op) {
       case 'input':
         if (x.shape[3] !== spec.input.channels) throw new Error(`The model expects ${spec.input.channels} input channels, got ${x.shape[3]}.`);
         y = x;
         break;
-      case 'conv2d':
+      case 'conv2d': {
+        const chain = plan?.get(n.name);
+        if (chain) {
+          values.set(chain.last, foldedConv(model, n, chain, get(n.input) as tf.Tensor4D));
+          fused.add(chain.bn.name);
+          if (chain.relu) fused.add(chain.relu.name);
+          continue;
+        }
         y = conv(model, n, get(n.input) as tf.Tensor4D);
         break;
+      }
       case 'batchNorm':
         y = batchNorm(model, n, get(n.input) as tf.Tensor4D, opts);
         break;

@@ -123,6 +123,37 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     },
   );
 
+  const pick = (k: number, stride: number, pad: string, co: number): Case =>
+    cases.find((c) => c.k === k && c.stride === stride && (typeof c.pad === 'string' ? c.pad : 'explicit') === pad && c.co === co)!;
+  it.each([
+    ['k3 s1 same co19, bias, relu', pick(3, 1, 'same', 19), 'relu', 'vector'],
+    ['k3 s2 explicit co33, bias, linear', pick(3, 2, 'explicit', 33), 'linear', 'vector'],
+    ['k1 s1 valid co16, no bias, relu', pick(1, 1, 'valid', 16), 'relu', 'none'],
+    ['k3 s1 valid co19, elu (replaced kernel)', pick(3, 1, 'valid', 19), 'elu', 'vector'],
+  ] as const)('FusedConv2D matches cpu: %s', async (_name, c, activation, biasKind) => {
+    const size = (s: number[]): number => s.reduce((a, b) => a * b, 1);
+    const x = randomArray(size(c.x), 11);
+    const w = randomArray(c.k * c.k * c.x[3] * c.co, 12);
+    const bias = randomArray(c.co, 13);
+    const run = (xs: Float32Array, ws: Float32Array, bs: Float32Array): Float32Array =>
+      tf.tidy(() => {
+        const b = biasKind === 'none' ? undefined : tf.tensor1d(bs);
+        const filter = tf.tensor4d(ws, [c.k, c.k, c.x[3], c.co]);
+        return tf.fused.conv2d({ x: tf.tensor4d(xs, c.x), filter, strides: c.stride, pad: c.pad, bias: b, activation }).dataSync() as Float32Array;
+      });
+    const native = await onBackend('wasm', () => run(x, w, bias));
+    const reference = await onBackend('cpu', () => run(x, w, bias));
+    const bound = await onBackend('cpu', () =>
+      tf.tidy(() => {
+        const b = biasKind === 'none' ? undefined : tf.tensor1d(abs(bias));
+        const y = tf.conv2d(tf.tensor4d(abs(x), c.x), tf.tensor4d(abs(w), [c.k, c.k, c.x[3], c.co]), c.stride, c.pad);
+        return (b ? tf.add(y, b) : y).dataSync() as Float32Array;
+      }),
+    );
+    // k*k*ci products plus the bias per output; ReLU/ELU do not grow the error.
+    expect(worstRatio(native, reference, bound, c.k * c.k * c.x[3] + 1)).toBeLessThanOrEqual(1);
+  });
+
   it('BatchNorm training kernels match the cpu backend (moments, y, dx, dgamma, dbeta)', async () => {
     // Channel counts off the vector width; a large mean exercises the x - mean cancellation.
     for (const [shape, offset] of [

@@ -23,6 +23,7 @@ import type {
   Conv2DAttrs,
   Conv2DBackpropFilterAttrs,
   Conv2DBackpropInputAttrs,
+  FusedConv2DAttrs,
   KernelBackend,
   KernelConfig,
   KernelFunc,
@@ -158,6 +159,47 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string, pre
     return out.infos[0]!;
   };
 
+  // FusedConv2D (evaluation's folded conv -> BatchNorm -> ReLU): the native conv, then the bias
+  // (the BatchNorm affine loop with scale 1) and the ReLU in place on its output. Prelu,
+  // other activations and broadcast biases go to the replaced kernel.
+  const fusedOld = fallback('FusedConv2D');
+  const ones = new Map<number, Float32Array>();
+  const onesOf = (n: number): Float32Array => {
+    let a = ones.get(n);
+    if (!a) ones.set(n, (a = new Float32Array(n).fill(1)));
+    return a;
+  };
+  const fusedConv2d: KernelFunc = (args) => {
+    const { inputs, attrs } = args;
+    const b = args.backend as KernelBackend;
+    const { x, filter, bias, preluActivationWeights } = inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+    const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = attrs as unknown as FusedConv2DAttrs;
+    const dil = typeof dilations === 'number' ? [dilations, dilations] : (dilations ?? [1, 1]);
+    const co = filter.shape[3]!;
+    const plainBias = !bias || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === co);
+    if (
+      !channelsLast(dataFormat) || dil[0] !== 1 || dil[1] !== 1 || isZeroSized(x, filter) || x.dtype !== 'float32' ||
+      preluActivationWeights || !plainBias || (activation !== 'linear' && activation !== 'relu')
+    ) {
+      return fusedOld(args);
+    }
+    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
+    const out = allocateFloat32Outputs(b, [info.outShape]);
+    if (info.outHeight < 1 || info.outWidth < 1) return out.infos[0]!; // empty output
+    const y = out.infos[0]!;
+    addon.conv2d(...operands(b, x, filter, y).flat() as [...Operand, ...Operand, ...Operand], ...convArgs(info));
+    const count = info.outShape.reduce((p, d) => p * d, 1);
+    if (bias) {
+      const [yo, bo] = operands(b, y, bias);
+      addon.bnScaleShift(...yo!, onesOf(co), 0, ...bo!, ...yo!, count / co, co);
+    }
+    if (activation === 'relu') {
+      const [yo] = operands(b, y);
+      addon.elementwise(2, ...yo!, ...yo!, ...yo!, count);
+    }
+    return y;
+  };
+
   const filterOld = fallback('Conv2DBackpropFilter');
   const backpropFilter: KernelFunc = (args) => {
     const { inputs, attrs } = args;
@@ -252,6 +294,7 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string, pre
     elementwise('Multiply', 1),
     elementwise('Relu', 2),
     { kernelName: 'Conv2D', backendName, kernelFunc: conv2d },
+    { kernelName: 'FusedConv2D', backendName, kernelFunc: fusedConv2d },
     { kernelName: 'Conv2DBackpropFilter', backendName, kernelFunc: backpropFilter },
     { kernelName: 'Conv2DBackpropInput', backendName, kernelFunc: backpropInput },
     { kernelName: BN_MOMENTS, backendName, kernelFunc: moments },
@@ -263,7 +306,7 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string, pre
 let registered: string | null = null;
 
 /**
- * Replaces the wasm backend's conv, BatchNorm and same-shape Add/Multiply/Relu kernels with the addon's.
+ * Replaces the wasm backend's conv (also FusedConv2D with a [Co] bias and linear/ReLU), BatchNorm and same-shape Add/Multiply/Relu kernels with the addon's.
  * Call after the engine's own wasm kernels are registered (they remain the
  * fallback for what the addon does not cover). Idempotent. Returns e.g.
  * "native kernels: avx512f, 2 threads", or null when the addon is unavailable.

@@ -1,0 +1,94 @@
+/**
+ * Evaluation folds conv -> BatchNorm (-> ReLU) into one conv with bias; it must
+ * equal the unfolded computation (frozen BatchNorm in training mode runs the same
+ * running-statistics BatchNorm unfolded), refold when weights change and not leak.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { useCpu } from '../models/tf-setup.ts';
+import { GraphBuilder } from '../../src-main/nn/builder.ts';
+import type { GraphSpec } from '../../src-main/nn/graph.ts';
+import { forward, type Model } from '../../src-main/nn/forward.ts';
+import { foldPlan } from '../../src-main/nn/eval-fold.ts';
+import { disposeModel, initModel } from '../../src-main/nn/init.ts';
+
+function tinySpec(): GraphSpec {
+  const g = new GraphBuilder(3);
+  const c1 = g.conv('c1', g.input(), 8, { kernel: 3, role: 'stem', bias: true });
+  const r1 = g.relu('r1', g.batchNorm('bn1', c1));
+  const bn2 = g.batchNorm('bn2', g.conv('c2', r1, 8, { kernel: 3, stride: 1, role: 'block-last' }));
+  const r2 = g.relu('r2', g.add('add', bn2, r1));
+  // c3's output feeds its BatchNorm and the addition: not foldable.
+  const c3 = g.conv('c3', r2, 8, { kernel: 1, role: 'other' });
+  const r3 = g.relu('r3', g.add('add3', g.batchNorm('bn3', c3), c3));
+  const pool = g.globalAvgPool('pool', r3);
+  return g.build({ arch: 'tiny', options: {}, height: 6, width: 5, numClasses: 4, logits: g.dense('fc', pool, 4), features: pool });
+}
+
+/** Random running statistics and affine parameters, so the fold is not the identity. */
+function randomiseBatchNorms(model: Model, seed: number): void {
+  for (const [name, t] of model.weights) {
+    const leaf = name.split('/')[1];
+    const u = tf.randomUniform(t.shape, 0, 1, 'float32', seed++);
+    const value = leaf === 'movingVariance' ? tf.add(u, 0.2) : leaf === 'movingMean' || leaf === 'beta' ? tf.sub(u, 0.5) : leaf === 'gamma' ? tf.add(u, 0.5) : null;
+    if (value) (t as tf.Variable).assign(value);
+    tf.dispose([u, value ?? []]);
+  }
+}
+
+/** The unfolded reference: every BatchNorm frozen, training mode (no PatchShuffle in this graph). */
+function reference(model: Model, x: tf.Tensor4D): tf.Tensor2D {
+  const spec = { ...model.spec, nodes: model.spec.nodes.map((n) => (n.op === 'batchNorm' ? { ...n, frozen: true } : n)) };
+  return forward({ spec, weights: model.weights }, x, { training: true }).logits;
+}
+
+function maxDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!);
+}
+
+describe('evaluation BatchNorm folding', () => {
+  beforeAll(async () => {
+    await useCpu();
+  });
+
+  it('folds exactly the conv -> BatchNorm (-> ReLU) chains whose intermediates nobody else reads', () => {
+    const plan = foldPlan(tinySpec());
+    expect([...plan].map(([conv, c]) => [conv, c.bn.name, c.relu?.name ?? null])).toEqual([
+      ['c1', 'bn1', 'r1'],
+      ['c2', 'bn2', null],
+    ]);
+  });
+
+  it('equals the unfolded forward, refolds after weight updates and does not leak', () => {
+    const start = tf.memory().numTensors;
+    const model = initModel(tinySpec(), 7);
+    randomiseBatchNorms(model, 1);
+    const x = tf.randomNormal([2, 6, 5, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const check = (): number =>
+      tf.tidy(() => {
+        const out = forward(model, x, { training: false });
+        expect(out.features?.shape).toEqual([2, 8]);
+        return maxDiff(out.logits, reference(model, x));
+      });
+    expect(check()).toBeLessThan(1e-5);
+    expect([...(model.foldCache?.keys() ?? [])]).toEqual(['c1', 'c2']);
+    const tensors = tf.memory().numTensors;
+    expect(check()).toBeLessThan(1e-5);
+    expect(tf.memory().numTensors).toBe(tensors); // folded weights reused, nothing new kept
+
+    // An optimizer step / running-statistics update assigns new data to the same Variables.
+    const before = tf.tidy(() => forward(model, x, { training: false }).logits);
+    randomiseBatchNorms(model, 50);
+    const k = model.weights.get('c1/kernel') as tf.Variable;
+    tf.tidy(() => k.assign(tf.mul(k, 1.5)));
+    expect(check()).toBeLessThan(1e-5);
+    expect(tf.tidy(() => maxDiff(before, forward(model, x, { training: false }).logits))).toBeGreaterThan(1e-3);
+    expect(tf.memory().numTensors).toBe(tensors + 1); // `before`; the stale fold was freed
+
+    before.dispose();
+    disposeModel(model);
+    x.dispose();
+    expect(model.foldCache?.size ?? 0).toBe(0);
+    expect(tf.memory().numTensors).toBe(start); // disposeModel freed the folded weights too
+  });
+});
