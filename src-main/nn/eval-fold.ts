@@ -30,6 +30,26 @@ export interface FoldedEntry extends FoldedConv {
 const plans = new WeakMap<GraphSpec, Map<string, FoldChain>>();
 
 /**
+ * Folded weights per conv name, per weights map rather than per Model object: callers
+ * wrap the same weights in short-lived Models (e.g. re-ID's feature-map spec per batch),
+ * which would otherwise each fold and keep their own copy. disposeModel frees it.
+ */
+const caches = new WeakMap<Map<string, tf.Tensor>, Map<string, FoldedEntry>>();
+
+export function foldCacheOf(weights: Map<string, tf.Tensor>): Map<string, FoldedEntry> {
+  let cache = caches.get(weights);
+  if (!cache) caches.set(weights, (cache = new Map()));
+  return cache;
+}
+
+/** Frees the folded weights made from `weights` (disposeModel). */
+export function disposeFoldCache(weights: Map<string, tf.Tensor>): void {
+  const cache = caches.get(weights);
+  for (const entry of cache?.values() ?? []) disposeFolded(entry);
+  cache?.clear();
+}
+
+/**
  * conv -> batchNorm pairs where the conv's output feeds only the BatchNorm and
  * neither is a graph output (so nobody else needs the unfolded values); the ReLU
  * joins when it is the BatchNorm's only consumer and the BatchNorm is no output.
@@ -72,7 +92,7 @@ function dataOf(t: tf.Tensor): object {
   return t.dataId as object;
 }
 
-export function disposeFolded(entry: FoldedEntry): void {
+function disposeFolded(entry: FoldedEntry): void {
   entry.kernel.dispose();
   entry.bias.dispose();
   entry.constKernel?.dispose();

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphSpec, NodeOf, Padding } from './graph.ts';
 import { mulberry32, hashSeed } from './rng.ts';
 import { batchNormTrain } from '../engine/ops/batch-norm.ts';
-import { foldPlan, foldedWeights, type FoldChain, type FoldedEntry } from './eval-fold.ts';
+import { foldCacheOf, foldPlan, foldedWeights, type FoldChain } from './eval-fold.ts';
 
 /** A model in memory: the spec and its weights (trainable ones are tf.Variable). */
 export interface Model {
@@ -18,11 +18,6 @@ export interface Model {
    * hard-pruned convs); derived from non-trainable weights, freed by disposeModel.
    */
   constCache?: Map<string, tf.Tensor>;
-  /**
-   * Evaluation only: conv weights with the following BatchNorm folded in, per conv
-   * name; refolded when a source weight's data changes (eval-fold.ts), freed by disposeModel.
-   */
-  foldCache?: Map<string, FoldedEntry>;
 }
 
 /** Batch statistics of each training-mode BatchNorm, kept out of the tidy scope for the running-average update. */
@@ -92,7 +87,8 @@ function conv(model: Model, n: NodeOf<'conv2d'>, x: tf.Tensor4D): tf.Tensor4D {
 
 /** Evaluation: conv -> BatchNorm (-> ReLU) as one conv with the folded kernel, bias and fused ReLU. */
 function foldedConv(model: Model, n: NodeOf<'conv2d'>, chain: FoldChain, x: tf.Tensor4D): tf.Tensor4D {
-  const f = foldedWeights((model.foldCache ??= new Map()), n, chain.bn, (key) => w(model, key));
+  // Cached per weights map, refolded when a source weight's data changes (eval-fold.ts).
+  const f = foldedWeights(foldCacheOf(model.weights), n, chain.bn, (key) => w(model, key));
   const pad = tfPad(n.padding);
   const relu = chain.relu !== undefined;
   if (!f.constKernel) {

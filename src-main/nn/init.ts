@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { expectedWeights, type GraphSpec } from './graph.ts';
 import type { Model } from './forward.ts';
 import { hashSeed, mulberry32, normal } from './rng.ts';
-import { disposeFolded } from './eval-fold.ts';
+import { disposeFoldCache } from './eval-fold.ts';
 
 /** Initial values of one weight: He-normal (fan_out, as torchvision ResNets) for convs, uniform +-1/sqrt(fan_in) for dense, BN gamma=1, beta=0, mean=0, var=1. */
 function initialValues(name: string, shape: number[], seed: number): Float32Array {
@@ -52,12 +52,11 @@ export function modelFromTensors(spec: GraphSpec, tensors: Map<string, tf.Tensor
 }
 
 export function disposeModel(model: Model): void {
+  disposeFoldCache(model.weights);
   for (const t of model.weights.values()) t.dispose();
   model.weights.clear();
   for (const t of model.constCache?.values() ?? []) t.dispose();
   model.constCache?.clear();
-  for (const entry of model.foldCache?.values() ?? []) disposeFolded(entry);
-  model.foldCache?.clear();
 }
 
 export function trainableVariables(model: Model): tf.Variable[] {

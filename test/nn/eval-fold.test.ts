@@ -9,7 +9,7 @@ import { useCpu } from '../models/tf-setup.ts';
 import { GraphBuilder } from '../../src-main/nn/builder.ts';
 import type { GraphSpec } from '../../src-main/nn/graph.ts';
 import { forward, type Model } from '../../src-main/nn/forward.ts';
-import { foldPlan } from '../../src-main/nn/eval-fold.ts';
+import { foldCacheOf, foldPlan } from '../../src-main/nn/eval-fold.ts';
 import { disposeModel, initModel } from '../../src-main/nn/init.ts';
 
 function tinySpec(): GraphSpec {
@@ -71,9 +71,13 @@ describe('evaluation BatchNorm folding', () => {
         return maxDiff(out.logits, reference(model, x));
       });
     expect(check()).toBeLessThan(1e-5);
-    expect([...(model.foldCache?.keys() ?? [])]).toEqual(['c1', 'c2']);
+    expect([...foldCacheOf(model.weights).keys()]).toEqual(['c1', 'c2']);
     const tensors = tf.memory().numTensors;
     expect(check()).toBeLessThan(1e-5);
+    // A short-lived Model around the same weights (re-ID's feature-map spec) reuses the fold too.
+    tf.tidy(() => {
+      forward({ spec: { ...model.spec }, weights: model.weights }, x, { training: false });
+    });
     expect(tf.memory().numTensors).toBe(tensors); // folded weights reused, nothing new kept
 
     // An optimizer step / running-statistics update assigns new data to the same Variables.
@@ -88,7 +92,7 @@ describe('evaluation BatchNorm folding', () => {
     before.dispose();
     disposeModel(model);
     x.dispose();
-    expect(model.foldCache?.size ?? 0).toBe(0);
+    expect(foldCacheOf(model.weights).size).toBe(0);
     expect(tf.memory().numTensors).toBe(start); // disposeModel freed the folded weights too
   });
 });
