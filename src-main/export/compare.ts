@@ -1,6 +1,6 @@
 /**
  * The comparison page's data: one query over the models table plus the
- * models engineer's cost counter (src-main/prune/flops.ts). Runs in the
+ * shared cost counter (src-main/prune/flops.ts). Runs in the
  * writer process; it reads weight files directly (no TF.js) to count the
  * filters soft pruning zeroed.
  */
@@ -119,7 +119,7 @@ export function compareModels(ws: Workspace, ids: readonly number[]): ModelCompa
       throw new ApiError('failed', `Model ${row.id} (${row.name}) has an invalid graph spec: ${(err as Error).message}`);
     }
     const metrics = parseJson(row.metrics, `Metrics of model ${row.id}`);
-    // The models engineer's report (exact MACs, params, paper-style figure) keeps this page and `models.flops` in agreement.
+    // The shared FLOPs report (exact MACs, params, paper-style figure) keeps this page and `models.flops` in agreement.
     let flops: number;
     let params: number;
     let flopsReduction = 0;
