@@ -60,7 +60,8 @@ export function datasetDetail(db: Database.Database, id: number): DatasetDetail 
   return { ...toSummary(row), classes, cameras, problems: info.problems, problemCount: info.problemCount, extra: info.extra };
 }
 
-interface SampleRow {
+/** A row of the samples table as stored. */
+export interface SampleRow {
   id: number;
   dataset_id: number;
   path: string;

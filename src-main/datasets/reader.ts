@@ -1,4 +1,5 @@
 import path from 'node:path';
+import type { SampleRow as StoredSampleRow } from './queries.ts';
 import type Database from 'better-sqlite3';
 import { parseInfo } from './dataset-info.ts';
 import type { DatasetRow } from './dataset-info.ts';
@@ -53,24 +54,8 @@ export interface DatasetReader {
   read(indices: ArrayLike<number>): Promise<Uint8Array>;
 }
 
-interface SampleRow {
-  id: number;
-  path: string;
-  split: string | null;
-  label: number | null;
-  person_id: number | null;
-  camera: number | null;
-  sequence: number | null;
-  frame: number | null;
-  domain: string | null;
-  width: number | null;
-  height: number | null;
-  channels: number | null;
-  size_bytes: number | null;
-  mtime_ms: number | null;
-  boxes: string | null;
-  blob_index: number | null;
-}
+/** The columns a reader needs, plus where a decoded sample sits in its dataset's blob. */
+type SampleRow = Omit<StoredSampleRow, 'dataset_id' | 'extra'> & { blob_index: number | null };
 
 /** Reads the sample rows of a dataset in import order (the order a reader's indices refer to). */
 function loadRows(db: Database.Database, datasetId: number, splits: string[] | null): SampleRow[] {
