@@ -43,7 +43,8 @@ export interface JobRecordContext {
 export interface JobSpec<P = unknown, R = unknown> {
   kind: string;
   params: z.ZodType<P>;
-  title(params: P): string;
+  /** A one-line title for lists; `ws` lets it name things (a dataset) by their names. */
+  title(params: P, ws?: Workspace): string;
   /** 'compute' jobs share the compute queue (concurrency setting, default 1); 'io' jobs run beside them. */
   resource: 'compute' | 'io';
   /** Whether a new job can continue this one from the checkpoints in its job folder. */

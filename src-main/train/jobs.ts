@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type { Workspace } from '../core/workspace.ts';
 import path from 'node:path';
 import type { AnyJobSpec } from '../jobs/types.ts';
 import { defineJob } from '../jobs/types.ts';
@@ -22,10 +23,11 @@ export interface FilterRecord {
   rate: number;
 }
 
-function title(c: TrainConfig): string {
+function title(c: TrainConfig, ws?: Workspace): string {
   const what = c.model ? c.model.arch : `model ${c.parentModelId}`;
   const method = c.prune ? ` ${c.prune.method.toUpperCase()} ${Math.round(c.prune.rate * 100)}%` : c.parentModelId ? ' fine-tune' : '';
-  return `Train ${what}${method} on dataset ${c.dataset.id}, ${c.epochs} epochs`;
+  const dataset = ws?.db.prepare('SELECT name FROM datasets WHERE id = ?').get(c.dataset.id) as { name: string } | undefined;
+  return `Train ${what}${method} on ${dataset?.name ?? `dataset ${c.dataset.id}`}, ${c.epochs} epochs`;
 }
 
 export const trainJob = defineJob<TrainConfig, TrainResult>({

@@ -101,6 +101,7 @@ describe('train job', () => {
 
     const model = ws.db.prepare('SELECT * FROM models WHERE job_id = ?').get(full.jobId) as { id: number; name: string; method: string; rate: number; metrics: string; arch: string };
     expect(model.name).toBe('resnet20 psfp 50% on tiny');
+    expect(trainJob.title(trainJob.params.parse(config(datasetId)), ws)).toMatch(/^Train resnet20 PSFP 50% on tiny, \d+ epochs$/);
     expect(model.method).toBe('psfp');
     expect(model.rate).toBe(0.5);
     expect(model.arch).toBe('resnet20');

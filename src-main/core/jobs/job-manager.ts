@@ -100,7 +100,7 @@ export class JobManager {
     const backend = options.backend && options.backend !== 'auto' ? options.backend : null;
     const info = this.ws.db
       .prepare('INSERT INTO jobs (kind, title, status, params, backend, parent_job_id) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(kind, spec.title(parsed.data), 'queued', JSON.stringify(parsed.data), backend, options.parentJobId ?? null);
+      .run(kind, spec.title(parsed.data, this.ws), 'queued', JSON.stringify(parsed.data), backend, options.parentJobId ?? null);
     const summary = this.summary(Number(info.lastInsertRowid));
     this.events.emit('job.updated', summary);
     this.events.emit('data.changed', { what: 'jobs' });
