@@ -9,20 +9,18 @@ export function useThemeVersion(): Ref<number> {
 }
 
 /**
- * Applies the theme: 'system' leaves colours to prefers-color-scheme (CSS),
- * 'light'/'dark' pin them through data-theme on <html>.
+ * Applies the theme by writing the effective one ('light' or 'dark') to
+ * data-theme on <html>: 'system' follows prefers-color-scheme, live. The CSS
+ * then needs one dark palette, keyed on data-theme only.
  */
 export function useTheme(setting: Ref<Theme | undefined>): void {
   const root = document.documentElement;
   const media = typeof window.matchMedia === 'function' ? window.matchMedia('(prefers-color-scheme: dark)') : null;
-  media?.addEventListener?.('change', () => version.value++);
-  watch(
-    setting,
-    (theme) => {
-      if (theme === 'light' || theme === 'dark') root.dataset.theme = theme;
-      else delete root.dataset.theme;
-      version.value++;
-    },
-    { immediate: true },
-  );
+  const apply = (): void => {
+    const theme = setting.value;
+    root.dataset.theme = theme === 'light' || theme === 'dark' ? theme : media?.matches ? 'dark' : 'light';
+    version.value++;
+  };
+  media?.addEventListener?.('change', apply);
+  watch(setting, apply, { immediate: true });
 }
