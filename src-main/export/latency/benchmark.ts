@@ -1,15 +1,7 @@
-/** Summary of repeated timings of one operation, in milliseconds. */
-export interface LatencyStats {
-  warmup: number;
-  runs: number;
-  meanMs: number;
-  /** Sample standard deviation (n - 1); 0 for a single run. */
-  stdMs: number;
-  minMs: number;
-  medianMs: number;
-  p90Ms: number;
-  maxMs: number;
-}
+import type { LatencyStatsDto } from '../../common/contract/compare.ts';
+
+/** Summary of repeated timings of one operation, in milliseconds (stdMs: sample std, n - 1; 0 for one run). */
+export type LatencyStats = Omit<LatencyStatsDto, 'imagesPerSecond'>;
 
 export interface BenchmarkOptions {
   /** Untimed calls first: they compile kernels, allocate buffers and warm caches. */
