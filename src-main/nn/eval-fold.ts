@@ -6,14 +6,21 @@
  * activation per block. Training never uses it (batch statistics change per step).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { GraphSpec, NodeOf } from './graph.ts';
+import type { GraphNode, GraphSpec, NodeOf } from './graph.ts';
 import { foldBatchNorm, type FoldedConv } from '../engine/ops/conv-bn-relu.ts';
 
 /** A foldable chain starting at a conv: the BatchNorm after it and, when fused too, the ReLU after that. */
 export interface FoldChain {
   bn: NodeOf<'batchNorm'>;
   relu?: NodeOf<'relu'>;
-  /** The node whose output the fused op produces (bn or relu). */
+  /**
+   * What follows the BatchNorm in a residual stream (then `relu` above is absent): a channel
+   * scatter back to the stream's width and/or the addition of `residual`, then an optional
+   * ReLU. With an add, the chain is computed when the add is reached (the residual may come
+   * later in node order); either way as one engine/ops/conv-tail op.
+   */
+  tail?: { scatter?: NodeOf<'channelScatter'>; add?: NodeOf<'add'>; residual?: string; relu?: NodeOf<'relu'> };
+  /** The node whose output the fused op produces (bn, relu, or the tail's add or relu). */
   last: string;
 }
 
@@ -25,6 +32,8 @@ export interface FoldedEntry extends FoldedConv {
   constMaps: Map<string, tf.Tensor>;
   /** dataIds of the source weights: a Variable.assign or a replaced weight changes them. */
   sources: object[];
+  /** Full-width bias of a scattered block tail (scatter bias + the folded bias on the kept channels), with its scatter bias's dataId. */
+  tailBias?: { source: object; bias: tf.Tensor1D };
 }
 
 const plans = new WeakMap<GraphSpec, Map<string, FoldChain>>();
@@ -73,6 +82,7 @@ export function foldPlan(spec: GraphSpec): Map<string, FoldChain> {
     return c && c.length === 1 && !outputs.has(name) ? c[0] : undefined;
   };
   plan = new Map();
+  const claimed = new Set<string>(); // adds already ending a chain (both inputs may be folded convs)
   for (const n of spec.nodes) {
     if (n.op !== 'conv2d') continue;
     const next = only(n.name);
@@ -81,10 +91,44 @@ export function foldPlan(spec: GraphSpec): Map<string, FoldChain> {
     const after = only(bn.name);
     const relu = after ? byName.get(after) : undefined;
     if (relu && relu.op === 'relu') plan.set(n.name, { bn, relu, last: relu.name });
-    else plan.set(n.name, { bn, last: bn.name });
+    else plan.set(n.name, tailChain(bn, relu, only, byName, claimed) ?? { bn, last: bn.name });
   }
   plans.set(spec, plan);
   return plan;
+}
+
+/**
+ * bn -> channelScatter [-> relu], or bn [-> channelScatter] -> add(other) [-> relu], every link
+ * the previous node's only consumer.
+ */
+function tailChain(
+  bn: NodeOf<'batchNorm'>,
+  next: GraphNode | undefined,
+  only: (name: string) => string | undefined,
+  byName: Map<string, GraphNode>,
+  claimed: Set<string>,
+): FoldChain | undefined {
+  const after = (node: GraphNode): GraphNode | undefined => {
+    const name = only(node.name);
+    return name ? byName.get(name) : undefined;
+  };
+  let scatter: NodeOf<'channelScatter'> | undefined;
+  let end: GraphNode = bn;
+  if (next?.op === 'channelScatter') {
+    scatter = next;
+    end = next;
+    next = after(next);
+  }
+  let add: { node: NodeOf<'add'>; residual: string } | undefined;
+  if (next?.op === 'add' && next.inputs[0] !== next.inputs[1] && !claimed.has(next.name)) {
+    claimed.add(next.name);
+    add = { node: next, residual: next.inputs[0] === end.name ? next.inputs[1] : next.inputs[0] };
+    end = next;
+    next = after(next);
+  }
+  if (!scatter && !add) return undefined;
+  const relu = next?.op === 'relu' ? next : undefined;
+  return { bn, tail: { scatter, add: add?.node, residual: add?.residual, relu }, last: relu?.name ?? end.name };
 }
 
 /** The data identity of a tensor (changes on Variable.assign, unlike its id). */
@@ -96,6 +140,7 @@ function disposeFolded(entry: FoldedEntry): void {
   entry.kernel.dispose();
   entry.bias.dispose();
   entry.constKernel?.dispose();
+  entry.tailBias?.bias.dispose();
   for (const t of entry.constMaps.values()) t.dispose();
 }
 
@@ -128,4 +173,20 @@ export function foldedWeights(
   }
   cache.set(conv.name, entry);
   return entry;
+}
+
+/**
+ * The [C] bias of a scattered tail: the scatter's own bias (constants of the removed channels)
+ * plus the folded conv bias moved to the kept channels. Cached on the entry while the scatter
+ * bias keeps its data.
+ */
+export function scatteredTailBias(entry: FoldedEntry, scatter: NodeOf<'channelScatter'>, scatterBias: tf.Tensor1D): tf.Tensor1D {
+  const source = dataOf(scatterBias);
+  if (entry.tailBias?.source === source) return entry.tailBias.bias;
+  entry.tailBias?.bias.dispose();
+  const folded = entry.bias.dataSync();
+  const full = Float32Array.from(scatterBias.dataSync());
+  scatter.indices.forEach((c, j) => (full[c] = full[c]! + folded[j]!));
+  entry.tailBias = { source, bias: tf.keep(tf.tensor1d(full)) };
+  return entry.tailBias.bias;
 }

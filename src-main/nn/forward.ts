@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphSpec, NodeOf, Padding } from './graph.ts';
 import { mulberry32, hashSeed } from './rng.ts';
 import { batchNormTrain } from '../engine/ops/batch-norm.ts';
-import { foldCacheOf, foldPlan, foldedWeights, type FoldChain } from './eval-fold.ts';
+import { foldCacheOf, foldPlan, foldedWeights, scatteredTailBias, type FoldChain } from './eval-fold.ts';
+import { convTail, routingKernel } from '../engine/ops/conv-tail.ts';
 
 /** A model in memory: the spec and its weights (trainable ones are tf.Variable). */
 export interface Model {
@@ -85,25 +86,40 @@ function conv(model: Model, n: NodeOf<'conv2d'>, x: tf.Tensor4D): tf.Tensor4D {
   return y;
 }
 
-/** Evaluation: conv -> BatchNorm (-> ReLU) as one conv with the folded kernel, bias and fused ReLU. */
-function foldedConv(model: Model, n: NodeOf<'conv2d'>, chain: FoldChain, x: tf.Tensor4D): tf.Tensor4D {
+/**
+ * Evaluation: conv -> BatchNorm (-> ReLU), or a whole block tail conv -> BatchNorm [-> scatter]
+ * -> add(residual) [-> ReLU], as one conv-tail op with the folded kernel and bias
+ * (engine/ops/conv-tail.ts; one pass over the output with the native kernels).
+ */
+function foldedConv(model: Model, n: NodeOf<'conv2d'>, chain: FoldChain, x: tf.Tensor4D, residual?: tf.Tensor4D): tf.Tensor4D {
   // Cached per weights map, refolded when a source weight's data changes (eval-fold.ts).
   const f = foldedWeights(foldCacheOf(model.weights), n, chain.bn, (key) => w(model, key));
   const pad = tfPad(n.padding);
-  const relu = chain.relu !== undefined;
-  if (!f.constKernel) {
-    return tf.fused.conv2d({ x, filter: f.kernel, strides: n.strides, pad, dilations: n.dilation, bias: f.bias, activation: relu ? 'relu' : 'linear' });
+  let addMap: tf.Tensor4D | undefined;
+  if (f.constKernel) {
+    // Hard-pruned conv: the constant-input map (as in conv(), with the folded constKernel), [1,OH,OW,F].
+    const key = `${x.shape[1]}x${x.shape[2]}`;
+    addMap = f.constMaps.get(key) as tf.Tensor4D | undefined;
+    if (!addMap) {
+      const constKernel = f.constKernel;
+      addMap = tf.keep(tf.tidy(() => tf.conv2d(tf.ones([1, x.shape[1], x.shape[2], 1]) as tf.Tensor4D, constKernel, n.strides, pad, 'NHWC', n.dilation)));
+      f.constMaps.set(key, addMap);
+    }
   }
-  // Hard-pruned conv: the constant-input map (as in conv(), with the folded constKernel) goes in before the ReLU.
-  const key = `${x.shape[1]}x${x.shape[2]}`;
-  let constMap = f.constMaps.get(key);
-  if (!constMap) {
-    const constKernel = f.constKernel;
-    constMap = tf.keep(tf.tidy(() => tf.conv2d(tf.ones([1, x.shape[1], x.shape[2], 1]) as tf.Tensor4D, constKernel, n.strides, pad, 'NHWC', n.dilation)));
-    f.constMaps.set(key, constMap);
-  }
-  const y = tf.add(tf.fused.conv2d({ x, filter: f.kernel, strides: n.strides, pad, dilations: n.dilation, bias: f.bias }), constMap) as tf.Tensor4D;
-  return relu ? tf.relu(y) : y;
+  const tail = chain.tail;
+  const scatter = tail?.scatter;
+  return convTail({
+    x,
+    filter: f.kernel,
+    strides: n.strides,
+    pad,
+    dilations: n.dilation,
+    bias: scatter ? scatteredTailBias(f, scatter, w(model, `${scatter.name}/bias`) as tf.Tensor1D) : f.bias,
+    addMap,
+    residual,
+    scatter: scatter ? { indices: scatter.indices, channels: scatter.channels } : undefined,
+    relu: (tail ? tail.relu : chain.relu) !== undefined,
+  });
 }
 
 function batchNorm(model: Model, n: NodeOf<'batchNorm'>, x: tf.Tensor4D, opts: ForwardOptions): tf.Tensor4D {
@@ -119,29 +135,21 @@ function batchNorm(model: Model, n: NodeOf<'batchNorm'>, x: tf.Tensor4D, opts: F
   return y;
 }
 
-/**
- * A fixed 0/1 routing kernel [1,1,in,out] mapping input channel i to output
- * channel map[i]. Both option-A shortcuts and channel scatters run as a 1x1
- * convolution with it: exact (products with 1, sums with 0) and, on wasm,
- * about 20x faster than the equivalent gather along the channel axis.
- */
-function routingKernel(inChannels: number, outChannels: number, map: (i: number) => number): tf.Tensor4D {
-  const k = new Float32Array(inChannels * outChannels);
-  for (let i = 0; i < inChannels; i++) k[i * outChannels + map(i)] = 1;
-  return tf.tensor4d(k, [1, 1, inChannels, outChannels]);
-}
+// Option-A shortcuts and channel scatters run as a 1x1 convolution with a 0/1 routing kernel
+// (routingKernel in engine/ops/conv-tail.ts): exact, and on wasm about 20x faster than the
+// equivalent gather along the channel axis.
 
 function shortcutA(n: NodeOf<'shortcutA'>, x: tf.Tensor4D): tf.Tensor4D {
   const out = n.inChannels + n.padBefore + n.padAfter;
   // [B,H,W,C] -> [B,ceil(H/s),ceil(W/s),C+pad]: every s-th pixel (x[:, :, ::s, ::s] in PyTorch), channels
   // shifted by padBefore with zeros around; a strided 1x1 'valid' conv does both in one op.
-  return tf.conv2d(x, routingKernel(n.inChannels, out, (i) => i + n.padBefore), n.stride, 'valid');
+  return tf.conv2d(x, routingKernel(Array.from({ length: n.inChannels }, (_, i) => i + n.padBefore), out), n.stride, 'valid');
 }
 
 function channelScatter(model: Model, n: NodeOf<'channelScatter'>, x: tf.Tensor4D): tf.Tensor4D {
   // [B,H,W,K] -> [B,H,W,C]: narrow channel k lands on channel indices[k], the others are 0, then + bias.
   // One fused op (conv + bias) instead of two passes over the full-width tensor.
-  return tf.fused.conv2d({ x, filter: routingKernel(n.indices.length, n.channels, (k) => n.indices[k]!), strides: 1, pad: 'valid', bias: w(model, `${n.name}/bias`) });
+  return tf.fused.conv2d({ x, filter: routingKernel(n.indices, n.channels), strides: 1, pad: 'valid', bias: w(model, `${n.name}/bias`) });
 }
 
 /**
@@ -195,6 +203,7 @@ export function forward(model: Model, x: tf.Tensor4D, opts: ForwardOptions): For
   // Evaluation folds conv -> BatchNorm (-> ReLU) chains; their BN/ReLU nodes are then already computed.
   const plan = opts.training ? undefined : foldPlan(spec);
   const fused = new Set<string>(); // BatchNorm/ReLU nodes computed by a folded conv
+  const tails = new Map<string, NodeOf<'conv2d'>>(); // add node -> the conv whose folded tail it ends
   // Free intermediates early isn't possible inside a gradient tape, so outputs are kept until the caller's tidy ends.
   for (const n of spec.nodes) {
     if (fused.has(n.name)) continue;
@@ -206,6 +215,15 @@ export function forward(model: Model, x: tf.Tensor4D, opts: ForwardOptions): For
         break;
       case 'conv2d': {
         const chain = plan?.get(n.name);
+        if (chain?.tail) {
+          fused.add(chain.bn.name);
+          if (chain.tail.scatter) fused.add(chain.tail.scatter.name);
+          if (chain.tail.relu) fused.add(chain.tail.relu.name);
+          // With an add: computed when the add is reached (its residual may come later in node order).
+          if (chain.tail.add) tails.set(chain.tail.add.name, n);
+          else values.set(chain.last, foldedConv(model, n, chain, get(n.input) as tf.Tensor4D));
+          continue;
+        }
         if (chain) {
           values.set(chain.last, foldedConv(model, n, chain, get(n.input) as tf.Tensor4D));
           fused.add(chain.bn.name);
@@ -221,9 +239,16 @@ export function forward(model: Model, x: tf.Tensor4D, opts: ForwardOptions): For
       case 'relu':
         y = tf.relu(get(n.input));
         break;
-      case 'add':
+      case 'add': {
+        const tailConv = tails.get(n.name);
+        const chain = tailConv ? plan?.get(tailConv.name) : undefined;
+        if (tailConv && chain?.tail?.residual) {
+          values.set(chain.last, foldedConv(model, tailConv, chain, get(tailConv.input) as tf.Tensor4D, get(chain.tail.residual) as tf.Tensor4D));
+          continue;
+        }
         y = tf.add(get(n.inputs[0]), get(n.inputs[1]));
         break;
+      }
       case 'shortcutA':
         y = shortcutA(n, get(n.input) as tf.Tensor4D);
         break;

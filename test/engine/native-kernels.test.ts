@@ -12,6 +12,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { initEngine } from '../../src-main/engine/init.ts';
 import { loadNativeAddon, nativeAddonReason, registerNativeKernels } from '../../src-main/engine/native/native-kernels.ts';
 import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
+import { CONV_TAIL, convTail } from '../../src-main/engine/ops/conv-tail.ts';
 
 const addon = loadNativeAddon();
 if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
@@ -152,6 +153,80 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     );
     // k*k*ci products plus the bias per output; ReLU/ELU do not grow the error.
     expect(worstRatio(native, reference, bound, c.k * c.k * c.x[3] + 1)).toBeLessThanOrEqual(1);
+  });
+
+  // The fused conv epilogue (engine/ops/conv-tail.ts) against the same op composed of ordinary
+  // kernels on cpu: every combination of bias, constant map, scatter (to a wider, permuted
+  // channel set, as hard-pruned blocks use), residual and ReLU, over strides and pointwise convs.
+  const tailCases: [string, Case, { bias: boolean; map: boolean; scatter: boolean; residual: boolean; relu: boolean }][] = [];
+  for (const c of [pick(3, 1, 'same', 19), pick(3, 2, 'explicit', 33), pick(1, 1, 'valid', 5), pick(3, 1, 'valid', 16)])
+    for (const scatter of [false, true])
+      for (const [bias, map, residual, relu] of [
+        [true, false, true, true],
+        [true, true, true, false],
+        [false, true, false, true],
+        [true, true, false, false],
+        [false, false, true, true],
+      ] as const)
+        tailCases.push([`${c.k}x${c.k} s${c.stride} co${c.co} ${JSON.stringify({ bias, map, scatter, residual, relu })}`, c, { bias, map, scatter, residual, relu }]);
+  it.each(tailCases)(`${CONV_TAIL} matches the composed ops on cpu: %s`, async (_name, c, o) => {
+    const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+    const out = tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros([c.k, c.k, c.x[3], c.co]) as tf.Tensor4D, c.stride, c.pad).shape);
+    // Scatter to co + 3 channels in reverse order: three output channels get bias + residual only.
+    const channels = o.scatter ? c.co + 3 : c.co;
+    const indices = Array.from({ length: c.co }, (_, j) => channels - 1 - j);
+    const data = {
+      x: randomArray(size(c.x), 31),
+      w: randomArray(c.k * c.k * c.x[3] * c.co, 32),
+      bias: randomArray(channels, 33),
+      map: randomArray(out[1] * out[2] * c.co, 34),
+      residual: randomArray(out[0] * out[1] * out[2] * channels, 35),
+    };
+    const run = (d: typeof data, relu: boolean): Float32Array =>
+      tf.tidy(() =>
+        convTail({
+          x: tf.tensor4d(d.x, c.x),
+          filter: tf.tensor4d(d.w, [c.k, c.k, c.x[3], c.co]),
+          strides: c.stride,
+          pad: c.pad,
+          bias: o.bias ? tf.tensor1d(d.bias) : undefined,
+          addMap: o.map ? tf.tensor4d(d.map, [1, out[1], out[2], c.co]) : undefined,
+          residual: o.residual ? tf.tensor4d(d.residual, [out[0], out[1], out[2], channels]) : undefined,
+          scatter: o.scatter ? { indices, channels } : undefined,
+          relu,
+        }).dataSync() as Float32Array,
+      );
+    const native = await onBackend('wasm', () => {
+      expect(tf.getKernel(CONV_TAIL, 'wasm')).toBeDefined();
+      return run(data, o.relu);
+    });
+    const reference = await onBackend('cpu', () => {
+      expect(tf.getKernel(CONV_TAIL, 'cpu')).toBeUndefined(); // so this side is the composed ops
+      return run(data, o.relu);
+    });
+    const bound = await onBackend('cpu', () => run({ x: abs(data.x), w: abs(data.w), bias: abs(data.bias), map: abs(data.map), residual: abs(data.residual) }, false));
+    expect(native.length).toBe(out[0] * out[1] * out[2] * channels);
+    // k*k*ci products plus up to three added terms per output.
+    expect(worstRatio(native, reference, bound, c.k * c.k * c.x[3] + 3)).toBeLessThanOrEqual(1);
+  });
+
+  it(`${CONV_TAIL} runs as one kernel on wasm and its malformed arguments are refused by the addon`, async () => {
+    await tf.setBackend('wasm');
+    const [x, filter, residual] = [tf.ones([1, 4, 4, 2]) as tf.Tensor4D, tf.ones([3, 3, 2, 3]) as tf.Tensor4D, tf.ones([1, 4, 4, 5]) as tf.Tensor4D];
+    let y: tf.Tensor4D | undefined;
+    const profile = await tf.profile(() => {
+      y = convTail({ x, filter, strides: 1, pad: 'same', residual, scatter: { indices: [0, 2, 4], channels: 5 }, relu: true });
+    });
+    expect(profile.kernels.map((k) => k.name)).toEqual([CONV_TAIL]);
+    // Channels 1 and 3 carry only the residual (1); the others at the corner pixel sum 2 channels x 4 taps + 1.
+    expect((y!.arraySync() as number[][][][])[0]![0]![0]).toEqual([9, 1, 9, 1, 9]);
+    tf.dispose([x, filter, residual, y!]);
+    expect(() => addon!.conv2dEx(new Float32Array(4), 0, new Float32Array(4), 0, new Float32Array(4), 0, 1, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, null, 0, null, 0, null, 0, Int32Array.of(3), 2)).toThrow(
+      /scatter index out of range/,
+    );
+    expect(() => addon!.conv2dEx(new Float32Array(4), 0, new Float32Array(4), 0, new Float32Array(4), 0, 1, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, new Float32Array(0), 0, null, 0, null, 0, null, 1)).toThrow(
+      /bias/,
+    );
   });
 
   it('BatchNorm training kernels match the cpu backend (moments, y, dx, dgamma, dbeta)', async () => {

@@ -1,37 +1,15 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { useCpu } from '../models/tf-setup.ts';
-import { listModels, createModel } from '../../src-main/models/registry.ts';
-import { forward, type Model } from '../../src-main/nn/forward.ts';
+import { createModel } from '../../src-main/models/registry.ts';
+import { forward } from '../../src-main/nn/forward.ts';
 import { disposeModel } from '../../src-main/nn/init.ts';
 import { applySfpMask, filterNorms } from '../../src-main/prune/sfp-mask.ts';
 import { selectLayers } from '../../src-main/prune/selection.ts';
 import { compactModel, type CompactOptions } from '../../src-main/prune/compact.ts';
 import { countCost } from '../../src-main/prune/flops.ts';
 import type { ModelOptionsInput } from '../../src-main/common/contract/models.ts';
-
-/** Gives BN non-trivial statistics so the constant outputs of pruned channels matter (fresh BN would make them 0). */
-function randomiseBatchNorm(model: Model, seed: number): void {
-  let s = seed;
-  for (const n of model.spec.nodes) {
-    if (n.op !== 'batchNorm') continue;
-    for (const [leaf, lo, hi] of [['gamma', 0.5, 1.5], ['beta', -0.5, 0.5], ['movingMean', -0.3, 0.3], ['movingVariance', 0.5, 2]] as const) {
-      const v = model.weights.get(`${n.name}/${leaf}`) as tf.Variable;
-      tf.tidy(() => v.assign(tf.randomUniform(v.shape, lo, hi, 'float32', s++)));
-    }
-  }
-}
-
-function variants(): [string, ModelOptionsInput][] {
-  const out: [string, ModelOptionsInput][] = [];
-  for (const m of listModels()) {
-    const base: ModelOptionsInput =
-      m.family === 'cifar' ? { inputSize: [8, 8], channels: 1, numClasses: 3, widthMultiplier: 0.5 } : { inputSize: [32, 32], channels: 3, numClasses: 4, widthMultiplier: 0.125 };
-    out.push([m.name, base]);
-  }
-  out.push(['resnet20', { inputSize: [8, 8], channels: 3, numClasses: 3, widthMultiplier: 0.5, shortcut: 'B', eraseRelu: true }]);
-  return out;
-}
+import { randomiseBatchNorm, variants } from './fixtures.ts';
 
 describe('hard pruning', () => {
   beforeAll(async () => {

@@ -31,15 +31,21 @@ import type {
 } from '@tensorflow/tfjs-core';
 import { allocateFloat32Outputs, float32Operands } from '../kernels/kernel-utils.ts';
 import { BN_GRAD, BN_MOMENTS, BN_SCALE_SHIFT } from '../kernels/batch-norm-kernels.ts';
+import { CONV_TAIL, type ConvTailAttrs } from '../ops/conv-tail.ts';
 
 /** A tensor as the addon takes it: an array and the element index where the tensor starts. */
 type Operand = [Float32Array, number];
+type OptionalOperand = Operand | [null, 0];
 
 /** Conv shape after the operands: n, h, w, ci, kh, kw, co, oh, ow, strideH, strideW, padTop, padLeft. */
 type ConvShapeArgs = [number, number, number, number, number, number, number, number, number, number, number, number, number];
 
 export interface NativeAddon {
   conv2d(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
+  /** conv2d with the epilogue of engine/ops/conv-tail.ts; null operands are absent, channels = y's row width. */
+  conv2dEx(
+    ...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs, relu: number, ...OptionalOperand, ...OptionalOperand, ...OptionalOperand, scatter: Int32Array | null, channels: number]
+  ): void;
   conv2dBackpropFilter(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
   conv2dBackpropInput(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
   bnMoments(...args: [...Operand, ...Operand, ...Operand, m: number, c: number]): void;
@@ -159,16 +165,12 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string, pre
     return out.infos[0]!;
   };
 
-  // FusedConv2D (evaluation's folded conv -> BatchNorm -> ReLU): the native conv, then the bias
-  // (the BatchNorm affine loop with scale 1) and the ReLU in place on its output. Prelu,
-  // other activations and broadcast biases go to the replaced kernel.
+  const optional = (b: KernelBackend, t: TensorInfo | undefined): OptionalOperand => (t ? operands(b, t)[0]! : [null, 0]);
+
+  // FusedConv2D (evaluation's folded conv -> BatchNorm -> ReLU): the native conv with bias and
+  // ReLU applied to each output row as it is written. Prelu, other activations and broadcast
+  // biases go to the replaced kernel.
   const fusedOld = fallback('FusedConv2D');
-  const ones = new Map<number, Float32Array>();
-  const onesOf = (n: number): Float32Array => {
-    let a = ones.get(n);
-    if (!a) ones.set(n, (a = new Float32Array(n).fill(1)));
-    return a;
-  };
   const fusedConv2d: KernelFunc = (args) => {
     const { inputs, attrs } = args;
     const b = args.backend as KernelBackend;
@@ -187,17 +189,31 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string, pre
     const out = allocateFloat32Outputs(b, [info.outShape]);
     if (info.outHeight < 1 || info.outWidth < 1) return out.infos[0]!; // empty output
     const y = out.infos[0]!;
-    addon.conv2d(...operands(b, x, filter, y).flat() as [...Operand, ...Operand, ...Operand], ...convArgs(info));
-    const count = info.outShape.reduce((p, d) => p * d, 1);
-    if (bias) {
-      const [yo, bo] = operands(b, y, bias);
-      addon.bnScaleShift(...yo!, onesOf(co), 0, ...bo!, ...yo!, count / co, co);
-    }
-    if (activation === 'relu') {
-      const [yo] = operands(b, y);
-      addon.elementwise(2, ...yo!, ...yo!, ...yo!, count);
-    }
+    const [xo, fo, yo] = operands(b, x, filter, y);
+    addon.conv2dEx(...xo!, ...fo!, ...yo!, ...convArgs(info), activation === 'relu' ? 1 : 0, ...optional(b, bias), null, 0, null, 0, null, co);
     return y;
+  };
+
+  // engine/ops/conv-tail.ts: conv + bias + constant-input map + scatter + residual + ReLU in one
+  // pass. The op only calls it with the exact shapes it needs (checked there and again here).
+  const scatterArrays = new WeakMap<number[], Int32Array>();
+  const convTail: KernelFunc = (args) => {
+    const b = args.backend as KernelBackend;
+    const { x, filter, bias, addMap, residual } = args.inputs as Record<'x' | 'filter', TensorInfo> & Partial<Record<'bias' | 'addMap' | 'residual', TensorInfo>>;
+    const { strides, pad, relu, indices, channels } = args.attrs as unknown as ConvTailAttrs;
+    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, 1, pad);
+    const shape = [info.batchSize, info.outHeight, info.outWidth, channels];
+    const out = allocateFloat32Outputs(b, [shape]);
+    if (shape.some((d) => d === 0)) return out.infos[0]!;
+    if (isZeroSized(x, filter)) throw new Error(`engine: ${CONV_TAIL} got an empty input or filter`);
+    let scatter: Int32Array | null = null;
+    if (indices) {
+      scatter = scatterArrays.get(indices) ?? Int32Array.from(indices);
+      scatterArrays.set(indices, scatter);
+    }
+    const [xo, fo, yo] = operands(b, x, filter, out.infos[0]!);
+    addon.conv2dEx(...xo!, ...fo!, ...yo!, ...convArgs(info), relu ? 1 : 0, ...optional(b, bias), ...optional(b, addMap), ...optional(b, residual), scatter, channels);
+    return out.infos[0]!;
   };
 
   const filterOld = fallback('Conv2DBackpropFilter');
@@ -295,6 +311,7 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string, pre
     elementwise('Relu', 2),
     { kernelName: 'Conv2D', backendName, kernelFunc: conv2d },
     { kernelName: 'FusedConv2D', backendName, kernelFunc: fusedConv2d },
+    { kernelName: CONV_TAIL, backendName, kernelFunc: convTail },
     { kernelName: 'Conv2DBackpropFilter', backendName, kernelFunc: backpropFilter },
     { kernelName: 'Conv2DBackpropInput', backendName, kernelFunc: backpropInput },
     { kernelName: BN_MOMENTS, backendName, kernelFunc: moments },

@@ -53,8 +53,29 @@ class Args {
     return static_cast<float*>(data) + offset;
   }
 
+  bool is_null(std::size_t i) {
+    napi_valuetype t = napi_undefined;
+    return i >= count_ || napi_typeof(env_, argv_[i], &t) != napi_ok || t == napi_null || t == napi_undefined;
+  }
+
+  // Like tensor(), or nullptr when argument i is null.
+  float* optional_tensor(std::size_t i, Index need, const char* what) { return is_null(i) ? nullptr : tensor(i, need, what); }
+
+  // An Int32Array of exactly `need` elements.
+  const int* int_array(std::size_t i, Index need, const char* what) {
+    napi_typedarray_type type;
+    std::size_t length = 0;
+    void* data = nullptr;
+    napi_value buffer;
+    std::size_t byte_offset = 0;
+    if (i >= count_ || napi_get_typedarray_info(env_, argv_[i], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
+        type != napi_int32_array || static_cast<Index>(length) != need)
+      throw ArgError{std::string(what) + " must be an Int32Array of " + std::to_string(need) + " elements"};
+    return static_cast<const int*>(data);
+  }
+
  private:
-  static constexpr std::size_t kMax = 24;
+  static constexpr std::size_t kMax = 32;
   napi_env env_;
   std::size_t count_;
   napi_value argv_[kMax];
@@ -98,6 +119,31 @@ napi_value Conv2d(napi_env env, napi_callback_info info) {
     Args a(env, info);
     const wb::ConvShape s = conv_shape(a, 6);
     wb::conv2d(s, a.tensor(0, x_size(s), "x"), a.tensor(2, w_size(s), "filter"), a.tensor(4, y_size(s), "y"));
+  });
+}
+
+// conv2dEx(x, xo, w, wo, y, yo, ...shape, relu, bias, bo, addMap, ao, residual, ro, scatter, channels): conv2d
+// with the epilogue of conv.h (bias, addMap, residual and scatter may be null; channels = y's row width).
+napi_value Conv2dEx(napi_env env, napi_callback_info info) {
+  return guarded(env, [&] {
+    Args a(env, info);
+    const wb::ConvShape s = conv_shape(a, 6);
+    wb::Epilogue ep;
+    ep.relu = a.integer(19) != 0;
+    ep.channels = static_cast<int>(a.integer(27));
+    const Index pixels = static_cast<Index>(s.n) * s.oh * s.ow;
+    if (a.is_null(26)) {
+      if (ep.channels != s.co) throw ArgError{"conv2dEx: without a scatter, channels must equal the filter count"};
+    } else {
+      if (ep.channels < 1) throw ArgError{"conv2dEx: channels must be positive"};
+      ep.scatter = a.int_array(26, s.co, "scatter");
+      for (int j = 0; j < s.co; j++)
+        if (ep.scatter[j] < 0 || ep.scatter[j] >= ep.channels) throw ArgError{"conv2dEx: scatter index out of range"};
+    }
+    ep.bias = a.optional_tensor(20, ep.channels, "bias");
+    ep.add_map = a.optional_tensor(22, static_cast<Index>(s.oh) * s.ow * s.co, "addMap");
+    ep.residual = a.optional_tensor(24, pixels * ep.channels, "residual");
+    wb::conv2d(s, a.tensor(0, x_size(s), "x"), a.tensor(2, w_size(s), "filter"), a.tensor(4, pixels * ep.channels, "y"), &ep);
   });
 }
 
@@ -191,6 +237,7 @@ napi_value Info(napi_env env, napi_callback_info) {
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
       {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
+      {"conv2dEx", nullptr, Conv2dEx, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"bnMoments", nullptr, BnMoments, nullptr, nullptr, nullptr, napi_default, nullptr},

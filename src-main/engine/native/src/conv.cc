@@ -88,9 +88,40 @@ void col2im_add_rows(const ConvShape& s, const float* col, Index m0, int rows, f
   }
 }
 
+// Applies `ep` to output rows m0 .. m0+rows: src holds their conv values (row stride co), dst is y
+// (row stride ep.channels). Without scatter src and dst may be the same memory.
+void apply_epilogue(const ConvShape& s, const Epilogue& ep, Index m0, int rows, const float* src, float* y) {
+  const int co = s.co, cw = ep.channels;
+  const Index plane = static_cast<Index>(s.oh) * s.ow;
+  for (int r = 0; r < rows; r++) {
+    const Index m = m0 + r;
+    const float* v = src + static_cast<Index>(r) * co;
+    const float* map = ep.add_map ? ep.add_map + (m % plane) * co : nullptr;
+    const float* res = ep.residual ? ep.residual + m * cw : nullptr;
+    float* out = y + m * cw;
+    if (ep.scatter) {
+      for (int c = 0; c < cw; c++) out[c] = (res ? res[c] : 0.0f) + (ep.bias ? ep.bias[c] : 0.0f);
+      for (int j = 0; j < co; j++) out[ep.scatter[j]] += v[j] + (map ? map[j] : 0.0f);
+    } else {
+      // One branch-free loop per combination keeps each vectorisable.
+      if (ep.bias && map && res) {
+        for (int j = 0; j < co; j++) out[j] = v[j] + ep.bias[j] + map[j] + res[j];
+      } else if (ep.bias && res) {
+        for (int j = 0; j < co; j++) out[j] = v[j] + ep.bias[j] + res[j];
+      } else if (ep.bias && map) {
+        for (int j = 0; j < co; j++) out[j] = v[j] + ep.bias[j] + map[j];
+      } else {
+        for (int j = 0; j < co; j++) out[j] = v[j] + (ep.bias ? ep.bias[j] : 0.0f) + (map ? map[j] : 0.0f) + (res ? res[j] : 0.0f);
+      }
+    }
+    if (ep.relu)
+      for (int c = 0; c < cw; c++) out[c] = out[c] < 0.0f ? 0.0f : out[c];
+  }
+}
+
 }  // namespace
 
-void conv2d(const ConvShape& s, const float* x, const float* w, float* y) {
+void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* ep) {
   const int k = patch_size(s);
   const Index m = out_rows(s);
   // The filter [kh,kw,ci,co] is B [K, co] row-major: packed once per call.
@@ -100,11 +131,19 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y) {
   const int rows_per_task = mr * std::max(1, 96 / mr);
   const int tasks = static_cast<int>((m + rows_per_task - 1) / rows_per_task);
   const bool pointwise = is_pointwise(s);
+  // With a scatter, conv values go to a per-thread buffer first (y's rows are wider); otherwise into y
+  // itself, and the epilogue rewrites them in place right after (still in L1/L2).
+  const bool staged = ep != nullptr && ep->scatter != nullptr;
   parallel_for(tasks, [&](int t, int) {
     const Index m0 = static_cast<Index>(t) * rows_per_task;
     const int rows = static_cast<int>(std::min<Index>(rows_per_task, m - m0));
+    thread_local std::vector<float> stage;
+    if (staged) stage.resize(static_cast<std::size_t>(rows_per_task) * s.co);
+    // Conv values of rows m0 + r0 .. go to dst(r0) with row stride co.
+    auto dst = [&](int r0) { return staged ? stage.data() + static_cast<Index>(r0) * s.co : y + (m0 + r0) * s.co; };
     if (pointwise) {
-      gemm(rows, s.co, k, x + m0 * s.ci, s.ci, 1, bp.data(), y + m0 * s.co, s.co, false);
+      gemm(rows, s.co, k, x + m0 * s.ci, s.ci, 1, bp.data(), dst(0), s.co, false);
+      if (ep) apply_epilogue(s, *ep, m0, rows, dst(0), y);
       return;
     }
     thread_local std::vector<float> col;
@@ -112,7 +151,8 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y) {
     for (int r0 = 0; r0 < rows; r0 += mr) {
       const int mrows = std::min(mr, rows - r0);
       im2col_rows(s, x, m0 + r0, mrows, col.data());
-      gemm(mrows, s.co, k, col.data(), k, 1, bp.data(), y + (m0 + r0) * s.co, s.co, false);
+      gemm(mrows, s.co, k, col.data(), k, 1, bp.data(), dst(r0), s.co, false);
+      if (ep) apply_epilogue(s, *ep, m0 + r0, mrows, dst(r0), y);
     }
   });
 }

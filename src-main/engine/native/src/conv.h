@@ -11,8 +11,20 @@ struct ConvShape {
   int pt, pl;       // padding before rows / columns (after is implied by oh, ow)
 };
 
-// y = conv(x, w)
-void conv2d(const ConvShape& s, const float* x, const float* w, float* y);
+// What is done to each output row while it is still in cache, instead of separate passes over y:
+//   y[p, c] = act(residual[p, c] + bias[c] + sum over j with scatter[j] == c of (conv[p, j] + add_map[pix(p), j]))
+// with scatter the identity when absent (then channels == co). Every pointer may be null.
+struct Epilogue {
+  const float* bias = nullptr;      // [channels]
+  const float* add_map = nullptr;   // [oh, ow, co], the same for every image of the batch
+  const float* residual = nullptr;  // [n, oh, ow, channels]
+  const int* scatter = nullptr;     // [co]: output channel of each conv channel, in [0, channels)
+  int channels = 0;                 // width of y's rows (co without scatter)
+  bool relu = false;
+};
+
+// y = conv(x, w), then the epilogue when given (y is then [n, oh, ow, ep->channels])
+void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* ep = nullptr);
 // dw[kh,kw,ci,co] = sum_{n,oh,ow} x_pad[n, oh*sh+i, ow*sw+j, ci] * dy[n,oh,ow,co]
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw);
 // dx = col2im(dy [M, co] * w^T [co, K])
