@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "workbench_native",
-      "sources": ["src/addon.cc", "src/gemm.cc", "src/conv.cc", "src/batch_norm.cc", "src/thread_pool.cc", "src/elementwise.cc"],
+      "sources": ["src/addon.cc", "src/gemm.cc", "src/conv.cc", "src/direct_conv.cc", "src/batch_norm.cc", "src/thread_pool.cc", "src/elementwise.cc"],
       "cflags_cc!": ["-fno-exceptions", "-O2", "-O0"],
       "cflags_cc": ["-O3", "-fno-math-errno", "-std=c++17", "-fexceptions"],
       "defines": ["NAPI_VERSION=8"],

@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <vector>
 
+#include "direct_conv.h"
 #include "gemm.h"
 #include "thread_pool.h"
 
@@ -88,40 +90,121 @@ void col2im_add_rows(const ConvShape& s, const float* col, Index m0, int rows, f
   }
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define WB_X86 1
+#include <immintrin.h>
+
+// One gathered epilogue row with AVX-512 (the compiler does not vectorise the conditional gather):
+// out[c] = max(lo, res[c] + b[c] + (g[c] < 0 ? 0 : v[g[c]] + map[g[c]])).
+__attribute__((target("avx512f"))) void gather_row_avx512(int cw, const int* g, const float* v, const float* map, const float* res,
+                                                          const float* b, float lo, float* out) {
+  const __m512 low = _mm512_set1_ps(lo);
+  for (int c = 0; c < cw; c += 16) {
+    const __mmask16 in = static_cast<__mmask16>(cw - c >= 16 ? 0xFFFF : (1u << (cw - c)) - 1);
+    const __m512i idx = _mm512_maskz_loadu_epi32(in, g + c);
+    const __mmask16 kept = _mm512_mask_cmpge_epi32_mask(in, idx, _mm512_setzero_si512());
+    const __m512 conv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), kept, idx, v, 4);
+    const __m512 add = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), kept, idx, map, 4);
+    const __m512 t = _mm512_add_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(in, res + c), _mm512_maskz_loadu_ps(in, b + c)), _mm512_add_ps(conv, add));
+    _mm512_mask_storeu_ps(out + c, in, _mm512_max_ps(low, t));  // max(low, NaN) is NaN, as TF.js's ReLU
+  }
+}
+
+bool has_avx512() {
+  static const bool yes = std::strcmp(microkernel().name, "avx512f") == 0;
+  return yes;
+}
+#endif
+
 // Applies `ep` to output rows m0 .. m0+rows: src holds their conv values (row stride co), dst is y
-// (row stride ep.channels). Without scatter src and dst may be the same memory.
-void apply_epilogue(const ConvShape& s, const Epilogue& ep, Index m0, int rows, const float* src, float* y) {
+// (row stride ep.channels). Without scatter src and dst may be the same memory. Absent operands
+// read `zeros` (at least max(co, channels) floats) so each loop is one branch-free, vectorisable
+// expression.
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) && !defined(__clang__))
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void apply_epilogue(const ConvShape& s, const Epilogue& ep, Index m0, int rows, const float* src, float* y, const float* zeros) {
   const int co = s.co, cw = ep.channels;
   const Index plane = static_cast<Index>(s.oh) * s.ow;
+  const float lo = ep.relu ? 0.0f : -std::numeric_limits<float>::infinity();
+  const float* b = ep.bias ? ep.bias : zeros;
   for (int r = 0; r < rows; r++) {
     const Index m = m0 + r;
     const float* v = src + static_cast<Index>(r) * co;
-    const float* map = ep.add_map ? ep.add_map + (m % plane) * co : nullptr;
-    const float* res = ep.residual ? ep.residual + m * cw : nullptr;
+    const float* map = ep.add_map ? ep.add_map + (m % plane) * co : zeros;
+    const float* res = ep.residual ? ep.residual + m * cw : zeros;
     float* out = y + m * cw;
-    if (ep.scatter) {
-      for (int c = 0; c < cw; c++) out[c] = (res ? res[c] : 0.0f) + (ep.bias ? ep.bias[c] : 0.0f);
-      for (int j = 0; j < co; j++) out[ep.scatter[j]] += v[j] + (map ? map[j] : 0.0f);
+    if (ep.gather) {
+      // Gathered rather than scattered: one pass, no narrow read-after-write of `out` (store
+      // forwarding stalls in the scattered form cost more than the whole conv on small layers).
+      // (t < lo ? lo : t) keeps NaN, as TF.js's ReLU does.
+      const int* g = ep.gather;
+#ifdef WB_X86
+      if (has_avx512()) {
+        gather_row_avx512(cw, g, v, map, res, b, lo, out);
+        continue;
+      }
+#endif
+      for (int c = 0; c < cw; c++) {
+        const int j = g[c] < 0 ? 0 : g[c];
+        const float t = res[c] + b[c] + (g[c] < 0 ? 0.0f : v[j] + map[j]);
+        out[c] = t < lo ? lo : t;
+      }
+    } else if (ep.scatter) {
+      for (int c = 0; c < cw; c++) out[c] = res[c] + b[c];
+      for (int j = 0; j < co; j++) out[ep.scatter[j]] += v[j] + map[j];
+      for (int c = 0; c < cw; c++) out[c] = out[c] < lo ? lo : out[c];
     } else {
-      // One branch-free loop per combination keeps each vectorisable.
-      if (ep.bias && map && res) {
-        for (int j = 0; j < co; j++) out[j] = v[j] + ep.bias[j] + map[j] + res[j];
-      } else if (ep.bias && res) {
-        for (int j = 0; j < co; j++) out[j] = v[j] + ep.bias[j] + res[j];
-      } else if (ep.bias && map) {
-        for (int j = 0; j < co; j++) out[j] = v[j] + ep.bias[j] + map[j];
-      } else {
-        for (int j = 0; j < co; j++) out[j] = v[j] + (ep.bias ? ep.bias[j] : 0.0f) + (map ? map[j] : 0.0f) + (res ? res[j] : 0.0f);
+      for (int j = 0; j < co; j++) {
+        const float t = v[j] + b[j] + map[j] + res[j];
+        out[j] = t < lo ? lo : t;
       }
     }
-    if (ep.relu)
-      for (int c = 0; c < cw; c++) out[c] = out[c] < 0.0f ? 0.0f : out[c];
   }
 }
 
 }  // namespace
 
-void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* ep) {
+void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* in) {
+  const std::vector<float> zeros(in ? std::max(s.co, in->channels) : 0, 0.0f);
+  // An injective scatter (what hard pruning makes) runs as its inverse gather.
+  Epilogue with_gather;
+  std::vector<int> inverse;
+  const Epilogue* ep = in;
+  if (in && in->scatter) {
+    inverse.assign(in->channels, -1);
+    bool injective = true;
+    for (int j = 0; j < s.co && injective; j++) {
+      injective = inverse[in->scatter[j]] < 0;
+      inverse[in->scatter[j]] = j;
+    }
+    if (injective) {
+      with_gather = *in;
+      with_gather.gather = inverse.data();
+      ep = &with_gather;
+    }
+  }
+  if (direct_conv_applies(s)) {
+    // Rows go to y (or, with a scatter, to a per-thread buffer first) and the epilogue runs on
+    // them as soon as they are complete.
+    struct Sink : RowSink {
+      const ConvShape& s;
+      const Epilogue* ep;
+      float* y;
+      const float* zeros;
+      Sink(const ConvShape& shape, const Epilogue* e, float* out, const float* z) : s(shape), ep(e), y(out), zeros(z) {}
+      float* begin(Index m0, int rows) override {
+        if (ep == nullptr || ep->scatter == nullptr) return y + m0 * s.co;
+        thread_local std::vector<float> stage;
+        return scratch(stage, static_cast<std::size_t>(rows) * s.co);
+      }
+      void end(Index m0, int rows, float* values) override {
+        if (ep) apply_epilogue(s, *ep, m0, rows, values, y, zeros);
+      }
+    } sink(s, ep, y, zeros.data());
+    direct_conv2d(s, x, w, sink);
+    return;
+  }
   const int k = patch_size(s);
   const Index m = out_rows(s);
   // The filter [kh,kw,ci,co] is B [K, co] row-major: packed once per call.
@@ -138,21 +221,21 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
     const Index m0 = static_cast<Index>(t) * rows_per_task;
     const int rows = static_cast<int>(std::min<Index>(rows_per_task, m - m0));
     thread_local std::vector<float> stage;
-    if (staged) stage.resize(static_cast<std::size_t>(rows_per_task) * s.co);
+    float* const staging = staged ? scratch(stage, static_cast<std::size_t>(rows_per_task) * s.co) : nullptr;
     // Conv values of rows m0 + r0 .. go to dst(r0) with row stride co.
-    auto dst = [&](int r0) { return staged ? stage.data() + static_cast<Index>(r0) * s.co : y + (m0 + r0) * s.co; };
+    auto dst = [&](int r0) { return staged ? staging + static_cast<Index>(r0) * s.co : y + (m0 + r0) * s.co; };
     if (pointwise) {
       gemm(rows, s.co, k, x + m0 * s.ci, s.ci, 1, bp.data(), dst(0), s.co, false);
-      if (ep) apply_epilogue(s, *ep, m0, rows, dst(0), y);
+      if (ep) apply_epilogue(s, *ep, m0, rows, dst(0), y, zeros.data());
       return;
     }
     thread_local std::vector<float> col;
-    col.resize(static_cast<std::size_t>(mr) * k);
+    float* const cols = scratch(col, static_cast<std::size_t>(mr) * k);
     for (int r0 = 0; r0 < rows; r0 += mr) {
       const int mrows = std::min(mr, rows - r0);
-      im2col_rows(s, x, m0 + r0, mrows, col.data());
-      gemm(mrows, s.co, k, col.data(), k, 1, bp.data(), dst(r0), s.co, false);
-      if (ep) apply_epilogue(s, *ep, m0 + r0, mrows, dst(r0), y);
+      im2col_rows(s, x, m0 + r0, mrows, cols);
+      gemm(mrows, s.co, k, cols, k, 1, bp.data(), dst(r0), s.co, false);
+      if (ep) apply_epilogue(s, *ep, m0 + r0, mrows, dst(r0), y, zeros.data());
     }
   });
 }
@@ -182,9 +265,9 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
       // With exactly one 16-wide panel, dy rows already are the packed layout.
       const float* b_packed = dy + m0 * s.co;
       if (s.co != NR) {
-        dyp.resize(packed_b_size(rows, s.co));
-        pack_b(dy + m0 * s.co, rows, s.co, s.co, 1, dyp.data());
-        b_packed = dyp.data();
+        float* const packed = scratch(dyp, packed_b_size(rows, s.co));
+        pack_b(dy + m0 * s.co, rows, s.co, s.co, 1, packed);
+        b_packed = packed;
       }
       const float* a;
       Index a_ks;
@@ -192,9 +275,9 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
         a = x + m0 * s.ci;
         a_ks = s.ci;
       } else {
-        col.resize(static_cast<std::size_t>(rows) * k);
-        im2col_rows(s, x, m0, rows, col.data());
-        a = col.data();
+        float* const cols = scratch(col, static_cast<std::size_t>(rows) * k);
+        im2col_rows(s, x, m0, rows, cols);
+        a = cols;
         a_ks = k;
       }
       // dW[K, co] += im2col^T [K, rows] * dy [rows, co]: A(r, p) = col[p*K + r].
@@ -241,11 +324,11 @@ void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, 
     }
     std::fill(out, out + image, 0.0f);
     thread_local std::vector<float> tile;
-    tile.resize(static_cast<std::size_t>(mr) * k);
+    float* const tiles = scratch(tile, static_cast<std::size_t>(mr) * k);
     for (Index r0 = 0; r0 < plane; r0 += mr) {
       const int rows = static_cast<int>(std::min<Index>(mr, plane - r0));
-      gemm(rows, k, s.co, dy + (m0 + r0) * s.co, s.co, 1, bp.data(), tile.data(), k, false);
-      col2im_add_rows(s, tile.data(), m0 + r0, rows, dx);
+      gemm(rows, k, s.co, dy + (m0 + r0) * s.co, s.co, 1, bp.data(), tiles, k, false);
+      col2im_add_rows(s, tiles, m0 + r0, rows, dx);
     }
   });
 }

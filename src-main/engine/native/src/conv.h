@@ -1,7 +1,16 @@
 // NHWC convolutions (dilation 1) as GEMMs over an im2col of x, TF.js filter layout [kh, kw, ci, co].
 #pragma once
+#include <cstddef>
+#include <vector>
 
 namespace wb {
+
+// A buffer of at least n floats that only ever grows: kernels keep one per thread, and a
+// std::vector resized down and up again would zero the regrown part on every call.
+inline float* scratch(std::vector<float>& buffer, std::size_t n) {
+  if (buffer.size() < n) buffer.resize(n);
+  return buffer.data();
+}
 
 struct ConvShape {
   int n, h, w, ci;  // x [n, h, w, ci]
@@ -19,6 +28,7 @@ struct Epilogue {
   const float* add_map = nullptr;   // [oh, ow, co], the same for every image of the batch
   const float* residual = nullptr;  // [n, oh, ow, channels]
   const int* scatter = nullptr;     // [co]: output channel of each conv channel, in [0, channels)
+  const int* gather = nullptr;      // [channels]: the inverse of an injective scatter, -1 for none (set by conv2d)
   int channels = 0;                 // width of y's rows (co without scatter)
   bool relu = false;
 };
