@@ -44,6 +44,10 @@ for (const k of [1, 3, 4, 7])
       cases.push({ x: [3, 7, 6, 5], k, co: 33, stride, pad });
       // co 16 = exactly one packed panel (backprop-filter then uses dy in place).
       cases.push({ x: [2, 7, 6, 16], k, co: 16, stride, pad });
+      // Rows of 12+ pixels with filter counts off 16: stride 1 takes the direct (pixel-vectorised)
+      // path there, with a partial 16-pixel segment (20, 33) and one or two channel tiles (12, 23).
+      cases.push({ x: [2, 8, 20, 7], k, co: 12, stride, pad });
+      cases.push({ x: [1, 7, 33, 17], k, co: 23, stride, pad });
     }
 
 function randomArray(n: number, seed: number): Float32Array {
