@@ -202,7 +202,8 @@ export function expectedWeights(spec: GraphSpec): WeightInfo[] {
 /** Shape of a node's output, [H, W, C] for feature maps or [F] for vectors (batch left out). */
 export type NodeShape = number[];
 
-function convOut(size: number, k: number, s: number, d: number, pad: Padding, axis: 0 | 1): number {
+/** Output size along one axis (0: height, 1: width) of a conv or pool with these settings. */
+export function convOut(size: number, k: number, s: number, d: number, pad: Padding, axis: 0 | 1): number {
   const eff = (k - 1) * d + 1;
   if (pad === 'same') return Math.ceil(size / s);
   if (pad === 'valid') return Math.floor((size - eff) / s) + 1;

@@ -20,7 +20,7 @@ import { applySfpMask } from '../../prune/sfp-mask.ts';
 import { selectLayers } from '../../prune/selection.ts';
 import { compactModel } from '../../prune/compact.ts';
 import { countCost } from '../../prune/flops.ts';
-import { benchmark, type LatencyStats } from '../latency/benchmark.ts';
+import { summarise, type LatencyStats } from '../latency/benchmark.ts';
 import { graphToOnnx } from '../onnx/graph-to-onnx.ts';
 import { openOnnxSession, runOnnx } from '../onnx/onnx-session.ts';
 import { readWeightValues } from '../model-weights.ts';
@@ -38,48 +38,77 @@ const warmup = Number(arg('warmup', '3'));
 const threads = Number(arg('threads', String(Math.min(2, os.availableParallelism()))));
 const backend = parseBackendRequest(arg('backend', 'wasm'), '--backend') ?? 'auto';
 
-const fmt = (s: LatencyStats): string => `${s.meanMs.toFixed(1)} ± ${s.stdMs.toFixed(1)}`;
+const fmt = (s: LatencyStats): string => `${s.medianMs.toFixed(1)} (${s.minMs.toFixed(1)}-${s.p90Ms.toFixed(1)})`;
 
-async function timeTfjs(model: Model, b: number): Promise<LatencyStats> {
+/** A forward pass of a batch, resolving when its result is read back. */
+type Run = () => Promise<unknown>;
+
+function tfjsRun(model: Model, b: number): { run: Run; dispose: () => void } {
   const x = tf.randomUniform([b, 32, 32, 3], -2, 2, 'float32', 1) as tf.Tensor4D;
-  const s = await benchmark(
-    async () => {
-      const y = tf.tidy(() => forward(model, x, { training: false }).logits);
-      await y.data();
-      y.dispose();
-    },
-    { warmup, runs },
-  );
-  x.dispose();
-  return s;
+  const run = async (): Promise<void> => {
+    const y = tf.tidy(() => forward(model, x, { training: false }).logits);
+    await y.data();
+    y.dispose();
+  };
+  return { run, dispose: () => x.dispose() };
 }
 
-async function timeOnnx(model: Model, b: number): Promise<LatencyStats> {
+async function onnxRun(model: Model, b: number): Promise<{ run: Run; dispose: () => Promise<void> }> {
   const session = await openOnnxSession(graphToOnnx(model.spec, await readWeightValues(model)), { threads });
   const data = new Float32Array(b * 32 * 32 * 3).map((_, i) => ((i * 7919) % 1000) / 250 - 2);
-  const s = await benchmark(() => runOnnx(session, { data, dims: [b, 32, 32, 3] }), { warmup, runs });
-  await session.release();
-  return s;
+  return { run: () => runOnnx(session, { data, dims: [b, 32, 32, 3] }), dispose: () => session.release() };
+}
+
+/**
+ * Times several runs round-robin: each round times every one once, so load from other work on a
+ * shared machine falls on all of them alike and same-run ratios stay meaningful. Only for runs
+ * on the same engine: ONNX Runtime sessions keep their own threads spinning for a while after
+ * each run, which would slow whatever runs next (measured: 2-3x).
+ */
+async function interleaved(runs_: Run[]): Promise<LatencyStats[]> {
+  for (const run of runs_) for (let i = 0; i < warmup; i++) await run();
+  const times = runs_.map(() => [] as number[]);
+  for (let r = 0; r < runs; r++) {
+    for (let i = 0; i < runs_.length; i++) {
+      const start = performance.now();
+      await runs_[i]!();
+      times[i]!.push(performance.now() - start);
+    }
+  }
+  return times.map((t) => summarise(t, warmup));
 }
 
 const engine = await initEngine({ backend, threads });
 const rows: string[] = [];
+const speedups: string[] = [];
 const batches = [...new Set([1, batch])];
 for (const name of models) {
   const base = createModel(name, {}, 1);
   applySfpMask(base, selectLayers(base.spec, 0.3));
   const compact = compactModel(base).model;
-  for (const [label, model] of [
-    [`${name}`, base],
-    [`${name} SFP 30% compact`, compact],
-  ] as const) {
-    const macs = countCost(model.spec).macs;
-    for (const b of batches) {
-      const t = await timeTfjs(model, b);
-      const o = await timeOnnx(model, b);
-      rows.push(`| ${label} | ${(macs / 1e6).toFixed(1)} M | ${b} | ${fmt(t)} | ${fmt(o)} | ${(t.meanMs / o.meanMs).toFixed(2)} |`);
+  const variants = [
+    { label: `${name}`, model: base },
+    { label: `${name} SFP 30% compact`, model: compact },
+  ];
+  for (const b of batches) {
+    const tfjs = variants.map((v) => tfjsRun(v.model, b));
+    const onnx = [await onnxRun(base, b), await onnxRun(compact, b)];
+    const [tBase, tCompact] = await interleaved(tfjs.map((r) => r.run));
+    const oBase = (await interleaved([onnx[0]!.run]))[0];
+    const oCompact = (await interleaved([onnx[1]!.run]))[0];
+    const t = [tBase!, tCompact!];
+    const o = [oBase!, oCompact!];
+    variants.forEach((v, i) => {
+      const macs = countCost(v.model.spec).macs;
+      rows.push(`| ${v.label} | ${(macs / 1e6).toFixed(1)} M | ${b} | ${fmt(t[i]!)} | ${fmt(o[i]!)} | ${(t[i]!.medianMs / o[i]!.medianMs).toFixed(2)} |`);
       process.stderr.write(`${rows.at(-1)}\n`);
-    }
+    });
+    const macsRatio = countCost(compact.spec).macs / countCost(base.spec).macs;
+    speedups.push(
+      `| ${name} | ${b} | ${((1 - macsRatio) * 100).toFixed(1)}% | ${(tBase!.medianMs / tCompact!.medianMs).toFixed(2)}x | ${(oBase!.medianMs / oCompact!.medianMs).toFixed(2)}x |`,
+    );
+    tfjs.forEach((r) => r.dispose());
+    for (const r of onnx) await r.dispose();
   }
   disposeModel(base);
   disposeModel(compact);
@@ -94,8 +123,8 @@ if (depths.length > 0) {
     timeout: 600_000,
   });
   if (py.status === 0) {
-    const r = JSON.parse(py.stdout) as { torch: string; threads: number; results: { depth: number; batch: number; meanMs: number; stdMs: number }[] };
-    torchLines = r.results.map((x) => `| resnet${x.depth} (PyTorch ${r.torch}, ${r.threads} threads) | | ${x.batch} | ${x.meanMs.toFixed(1)} ± ${x.stdMs.toFixed(1)} | | |`);
+    const r = JSON.parse(py.stdout) as { torch: string; threads: number; results: ({ depth: number } & Pick<LatencyStats, 'medianMs' | 'minMs' | 'p90Ms'> & { batch: number })[] };
+    torchLines = r.results.map((x) => `| resnet${x.depth} (PyTorch ${r.torch}, ${r.threads} threads) | | ${x.batch} | ${x.medianMs.toFixed(1)} (${x.minMs.toFixed(1)}-${x.p90Ms.toFixed(1)}) | | |`);
   } else {
     torchLines = [`PyTorch baseline unavailable: ${(py.stderr || py.error?.message || '').split('\n').filter(Boolean).at(-1) ?? 'no output'}`];
   }
@@ -103,6 +132,12 @@ if (depths.length > 0) {
 
 console.log(`Machine: ${os.cpus()[0]?.model ?? 'CPU'} x${os.availableParallelism()}, Node ${process.versions.node}; TF.js engine: ${engineLabel(engine)}; ONNX Runtime CPU ${threads} threads; ${warmup} warm-up + ${runs} runs; ${new Date().toISOString().slice(0, 10)}`);
 console.log('');
+console.log('Median (min-p90) ms per forward pass of the batch; the two TF.js models interleaved round-robin, ONNX Runtime sessions one after the other.');
+console.log('');
 console.log('| model | MACs/image | batch | TF.js ms | ONNX Runtime ms | TF.js / ORT |');
 console.log('|---|---|---|---|---|---|');
 for (const r of [...rows, ...torchLines]) console.log(r);
+console.log('');
+console.log('| model | batch | fewer MACs (compact) | speed-up on TF.js | speed-up on ONNX Runtime |');
+console.log('|---|---|---|---|---|');
+for (const r of speedups) console.log(r);

@@ -63,7 +63,16 @@ def time_it(model, batch, warmup, runs):
             t = time.perf_counter()
             model(x)
             times.append((time.perf_counter() - t) * 1000)
-    return {"batch": batch, "meanMs": statistics.mean(times), "stdMs": statistics.stdev(times) if len(times) > 1 else 0.0}
+    ordered = sorted(times)
+    p90 = ordered[max(0, -(-9 * len(ordered) // 10) - 1)]  # nearest rank, as the TF.js side
+    return {
+        "batch": batch,
+        "meanMs": statistics.mean(times),
+        "stdMs": statistics.stdev(times) if len(times) > 1 else 0.0,
+        "medianMs": statistics.median(times),
+        "minMs": ordered[0],
+        "p90Ms": p90,
+    }
 
 
 def main():

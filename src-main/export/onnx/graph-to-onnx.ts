@@ -11,9 +11,8 @@
  * Node mapping (all exact, no approximation):
  *   conv2d        Conv (kernel [kh,kw,in,out] -> OIHW); 'same' -> auto_pad SAME_UPPER
  *                 (TF puts the odd padding pixel at the end, as SAME_UPPER does);
- *                 constInput -> + Conv(ones, constKernel), the ones map being a
- *                 Conv of the input with a zero kernel and bias 1 (keeps the
- *                 model independent of the input size).
+ *                 constInput -> + the constant-input map, precomputed for the
+ *                 model's fixed input size (constantInputMap).
  *   batchNorm     BatchNormalization (inference form, running statistics)
  *   relu / add    Relu / Add
  *   shortcutA     Slice (steps = stride on H, W) + Pad (zero channels before/after)
@@ -21,9 +20,11 @@
  *   globalAvgPool GlobalAveragePool + Flatten -> [N, C]
  *   dense         Gemm (kernel [in, units] is already Gemm's B layout)
  *   patchShuffle  nothing (identity at inference)
- *   channelScatter 1x1 Conv with a one-hot kernel [C, K, 1, 1] and the node's bias
+ *   channelScatter after conv -> BN: widened into them (widen-scatters.ts); otherwise
+ *                 a 1x1 Conv with a one-hot kernel [C, K, 1, 1] and the node's bias
  */
-import { inferShapes, type GraphSpec, type NodeOf, type Padding } from '../../nn/graph.ts';
+import { consumersOf, convOut, inferShapes, type GraphSpec, type NodeOf, type Padding } from '../../nn/graph.ts';
+import { widenScatters } from './widen-scatters.ts';
 import { OnnxGraphBuilder, type OnnxAttr, type OnnxDim } from './onnx-builder.ts';
 import { kernelHwioToOihw, selectionKernelHwio, weightOf, type WeightValues } from '../weights.ts';
 
@@ -58,7 +59,64 @@ function convAttrs(n: NodeOf<'conv2d'>): Record<string, OnnxAttr> {
   };
 }
 
-function emitConv(g: OnnxGraphBuilder, spec: GraphSpec, weights: WeightValues, n: NodeOf<'conv2d'>, x: string): string {
+/**
+ * What a hard-pruned conv's removed constant input channels add to its output: the conv of a ones
+ * image [H,W,1] with constKernel (HWIO [kh,kw,1,F]), zero padding as the node's, as NCHW
+ * [F, OH, OW]. Computed here once: the exported input size is fixed, so the graph needs one Add
+ * of this map instead of building it per run from the input (3 passes in ONNX Runtime).
+ */
+export function constantInputMap(n: NodeOf<'conv2d'>, constKernel: Float32Array, height: number, width: number): { data: Float32Array; oh: number; ow: number } {
+  const [kh, kw] = n.kernelSize;
+  const [sh, sw] = n.strides;
+  const [dh, dw] = n.dilation;
+  const before = (size: number, out: number, k: number, s: number, d: number, axis: 0 | 1): number => {
+    if (n.padding === 'valid') return 0;
+    if (n.padding === 'same') return Math.floor(Math.max((out - 1) * s + (k - 1) * d + 1 - size, 0) / 2); // TF: the odd pixel goes after
+    return n.padding[axis][0];
+  };
+  const oh = convOut(height, kh, sh, dh, n.padding, 0);
+  const ow = convOut(width, kw, sw, dw, n.padding, 1);
+  const pt = before(height, oh, kh, sh, dh, 0);
+  const pl = before(width, ow, kw, sw, dw, 1);
+  const f = n.filters;
+  const data = new Float32Array(f * oh * ow);
+  for (let oy = 0; oy < oh; oy++) {
+    for (let ox = 0; ox < ow; ox++) {
+      for (let i = 0; i < kh; i++) {
+        const iy = oy * sh - pt + i * dh;
+        if (iy < 0 || iy >= height) continue;
+        for (let j = 0; j < kw; j++) {
+          const ix = ox * sw - pl + j * dw;
+          if (ix < 0 || ix >= width) continue;
+          for (let c = 0; c < f; c++) data[(c * oh + oy) * ow + ox]! += constKernel[(i * kw + j) * f + c]!;
+        }
+      }
+    }
+  }
+  return { data, oh, ow };
+}
+
+/** A constant-input map waiting for the BatchNorm after its conv: [F, OH, OW] NCHW. */
+interface PendingMap {
+  data: Float32Array;
+  oh: number;
+  ow: number;
+}
+
+/**
+ * Emits the conv; a constant-input map is added right after it, or, when `deferMap` receives it,
+ * after the BatchNorm that follows (scaled by the BN's gain), so ONNX Runtime can still fuse
+ * Conv + BatchNormalization.
+ */
+function emitConv(
+  g: OnnxGraphBuilder,
+  spec: GraphSpec,
+  weights: WeightValues,
+  n: NodeOf<'conv2d'>,
+  x: string,
+  inputShape: number[],
+  deferMap?: (map: PendingMap) => void,
+): string {
   const [kh, kw] = n.kernelSize;
   const kernel = weightOf(spec, weights, `${n.name}/kernel`);
   const w = g.floatInitializer(`${n.name}/kernel`, kernelHwioToOihw(kernel, [kh, kw, n.inChannels, n.filters]), [n.filters, n.inChannels, kh, kw]);
@@ -66,14 +124,13 @@ function emitConv(g: OnnxGraphBuilder, spec: GraphSpec, weights: WeightValues, n
   if (n.bias) inputs.push(g.floatInitializer(`${n.name}/bias`, weightOf(spec, weights, `${n.name}/bias`), [n.filters]));
   const y = g.node('Conv', inputs, convAttrs(n), n.name);
   if (!n.constInput) return y;
-  // [N,Cin,H,W] -> [N,1,H,W] of ones (0 * x + 1), then the removed constant channels' contribution.
-  const zero = g.floatInitializer(`${n.name}/onesKernel`, new Float32Array(n.inChannels), [1, n.inChannels, 1, 1]);
-  const one = g.floatInitializer(`${n.name}/onesBias`, new Float32Array([1]), [1]);
-  const ones = g.node('Conv', [x, zero, one], { kernel_shape: { ints: [1, 1] } });
-  const constKernel = weightOf(spec, weights, `${n.name}/constKernel`);
-  const ck = g.floatInitializer(`${n.name}/constKernel`, kernelHwioToOihw(constKernel, [kh, kw, 1, n.filters]), [n.filters, 1, kh, kw]);
-  const constPart = g.node('Conv', [ones, ck], convAttrs(n));
-  return g.node('Add', [y, constPart], {}, `${n.name}/withConst`);
+  const pending = constantInputMap(n, weightOf(spec, weights, `${n.name}/constKernel`), inputShape[0]!, inputShape[1]!);
+  if (deferMap) {
+    deferMap(pending);
+    return y;
+  }
+  const map = g.floatInitializer(`${n.name}/constMap`, pending.data, [1, n.filters, pending.oh, pending.ow]);
+  return g.node('Add', [y, map], {}, `${n.name}/withConst`);
 }
 
 function emitChannelScatter(g: OnnxGraphBuilder, spec: GraphSpec, weights: WeightValues, n: NodeOf<'channelScatter'>, x: string): string {
@@ -102,8 +159,10 @@ function emitShortcutA(g: OnnxGraphBuilder, n: NodeOf<'shortcutA'>, x: string): 
 }
 
 /** Serialises the model as ONNX bytes. Throws naming the node when a weight is missing or has the wrong size. */
-export function graphToOnnx(spec: GraphSpec, weights: WeightValues, options: OnnxExportOptions = {}): Uint8Array {
-  inferShapes(spec);
+export function graphToOnnx(source: GraphSpec, sourceWeights: WeightValues, options: OnnxExportOptions = {}): Uint8Array {
+  const { spec, weights } = widenScatters(source, sourceWeights);
+  const shapes = inferShapes(spec);
+  const deferred = new Map<string, PendingMap>(); // batchNorm name -> constant map of the conv before it
   const layout = options.inputLayout ?? 'nhwc';
   const batch: OnnxDim = options.batch ?? 'batch';
   const { height, width, channels } = spec.input;
@@ -127,13 +186,25 @@ export function graphToOnnx(spec: GraphSpec, weights: WeightValues, options: Onn
           out = g.input('input', [batch, channels, height, width]);
         }
         break;
-      case 'conv2d':
-        out = emitConv(g, spec, weights, n, get(n.input));
+      case 'conv2d': {
+        const next = consumersOf(spec, n.name);
+        const bn = next.length === 1 && next[0]!.op === 'batchNorm' ? next[0]!.name : undefined;
+        out = emitConv(g, spec, weights, n, get(n.input), shapes.get(n.input)!, bn ? (map) => deferred.set(bn, map) : undefined);
         break;
+      }
       case 'batchNorm': {
         const init = (leaf: string): string => g.floatInitializer(`${n.name}/${leaf}`, weightOf(spec, weights, `${n.name}/${leaf}`), [n.channels]);
         const inputs = [get(n.input), init('gamma'), init('beta'), init('movingMean'), init('movingVariance')];
         out = g.node('BatchNormalization', inputs, { epsilon: { f: n.epsilon } }, n.name);
+        const map = deferred.get(n.name);
+        if (map) {
+          // BN(conv + map) = BN(conv) + gain * map, gain = gamma / sqrt(variance + eps) per channel.
+          const gamma = weightOf(spec, weights, `${n.name}/gamma`);
+          const variance = weightOf(spec, weights, `${n.name}/movingVariance`);
+          const plane = map.oh * map.ow;
+          const scaled = map.data.map((v, i) => v * (gamma[Math.floor(i / plane)]! / Math.sqrt(variance[Math.floor(i / plane)]! + n.epsilon)));
+          out = g.node('Add', [out, g.floatInitializer(`${n.name}/constMap`, scaled, [1, n.channels, map.oh, map.ow])], {}, `${n.name}/withConst`);
+        }
         break;
       }
       case 'relu':
