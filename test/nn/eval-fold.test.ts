@@ -11,6 +11,10 @@ import type { GraphSpec } from '../../src-main/nn/graph.ts';
 import { forward, type Model } from '../../src-main/nn/forward.ts';
 import { foldCacheOf, foldPlan } from '../../src-main/nn/eval-fold.ts';
 import { disposeModel, initModel } from '../../src-main/nn/init.ts';
+import { createModel } from '../../src-main/models/registry.ts';
+import { applySfpMask } from '../../src-main/prune/sfp-mask.ts';
+import { selectLayers } from '../../src-main/prune/selection.ts';
+import { compactModel } from '../../src-main/prune/compact.ts';
 
 function tinySpec(): GraphSpec {
   const g = new GraphBuilder(3);
@@ -57,6 +61,30 @@ describe('evaluation BatchNorm folding', () => {
       ['c1', 'bn1', 'r1'],
       ['c2', 'bn2', null],
     ]);
+    // c2's chain goes on through the residual add and its ReLU (one conv-tail op).
+    expect(plan.get('c2')?.tail).toMatchObject({ add: { name: 'add' }, residual: 'r1', relu: { name: 'r2' } });
+    expect(plan.get('c2')?.last).toBe('r2');
+  });
+
+  it.each([
+    ['resnet20', { inputSize: [8, 8] as [number, number], widthMultiplier: 0.5 }],
+    ['resnet18', { inputSize: [32, 32] as [number, number], widthMultiplier: 0.125 }],
+  ] as const)('a hard-pruned %s (scatters, constant maps, residual tails) equals its unfolded forward', (name, options) => {
+    const masked = createModel(name, options, 4);
+    randomiseBatchNorms(masked, 9);
+    applySfpMask(masked, selectLayers(masked.spec, 0.4));
+    const { model } = compactModel(masked);
+    const plan = foldPlan(model.spec);
+    expect([...plan.values()].some((c) => c.tail?.scatter && c.tail.add)).toBe(true);
+    const [h, w] = options.inputSize;
+    const diff = tf.tidy(() => {
+      const x = tf.randomNormal([2, h, w, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+      const ref = reference(model, x);
+      return maxDiff(forward(model, x, { training: false }).logits, ref) / tf.max(tf.abs(ref)).dataSync()[0]!;
+    });
+    expect(diff).toBeLessThan(1e-5);
+    disposeModel(masked);
+    disposeModel(model);
   });
 
   it('equals the unfolded forward, refolds after weight updates and does not leak', () => {
