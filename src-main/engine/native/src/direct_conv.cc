@@ -20,8 +20,8 @@ namespace {
 
 using Index = std::ptrdiff_t;
 
-// One segment of V output pixels x NC output channels:
-//   tile[t * V + p] = sum_{i, j, c} xt(i)[c * L + j + p] * w[((i0 + i) * kw + j) * ci + c][c0 + t]
+// One segment of 16 output pixels x NC output channels:
+//   out[p * ldo + t] = sum_{i, j, c} xt(i)[c * L + j + p] * w[((i0 + i) * kw + j) * ci + c][c0 + t]
 // where xt(i) = xrow + i * tap_stride is the channel-planar input row of tap row i0 + i, already
 // offset to the segment's first pixel. The NC accumulators stay in registers for the whole sum.
 struct Segment {
@@ -35,7 +35,7 @@ struct Segment {
   int co;
 };
 
-// Writes the finished NC x 16 tile as `used` pixel rows of NC channels (row stride ldo).
+// Computes one segment and writes its first `used` pixels as rows of NC channels (row stride ldo).
 using SegmentFn = void (*)(const Segment&, float* out, Index ldo, int used);
 
 #ifdef WB_X86

@@ -2,7 +2,7 @@
 //
 // The GEMM path (conv.cc) keeps 16 output channels per vector, so a layer with 12 or 23 filters
 // (what Soft Filter Pruning leaves of 16 or 32) costs as much as one with 16 or 32, and it copies
-// every input value kh*kw times into an im2col buffer first. Here each vector holds 16 (or 8)
+// every input value kh*kw times into an im2col buffer first. Here each vector holds 16
 // neighbouring output pixels of one channel: the input is read straight from a channel-planar,
 // zero-padded copy of each image row (one unaligned load per tap and input channel), the filter
 // values are broadcast, and any filter count costs exactly its own lanes (16 pixels per AVX-512
