@@ -2,7 +2,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import App from '../../src-renderer/src/App.vue';
-import type { ComparedModel, FilterHistory, ModelComparison, ModelSummary } from '../../src-main/common/contract/index.ts';
+import type { ComparedModel, FilterHistory, LatencyRecord, ModelComparison, ModelSummary } from '../../src-main/common/contract/index.ts';
 import { cellsAt, normColor, revivedHue } from '../../src-renderer/src/compare/filter-heatmap.ts';
 import { comparisonCsv } from '../../src-renderer/src/compare/compare-csv.ts';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
@@ -106,10 +106,35 @@ describe('compare models', () => {
     expect(mounted.wrapper.get('[data-test="model-import"] [role="status"]').text()).toContain('Queued #12');
   });
 
-  it('writes the comparison as CSV with quoted names', () => {
-    const csv = comparisonCsv([{ ...comparison.models[0]!, name: 'base, v2' }]);
-    expect(csv.split('\n')[0]).toMatch(/^id,name,arch,method,rate,accuracy,flops/);
-    expect(csv.split('\n')[1]).toMatch(/^1,"base, v2",resnet20,,,0.9/);
+  const stats = (meanMs: number, batch: number) => ({ warmup: 3, runs: 10, meanMs, stdMs: 0.1, minMs: meanMs, medianMs: meanMs, p90Ms: meanMs, maxMs: meanMs, imagesPerSecond: (batch * 1000) / meanMs });
+  const timed: LatencyRecord = { measuredAt: '', jobId: 5, engine: 'wasm', inputSize: [32, 32, 3], tfjs: { '32': stats(21.2, 32), '1': stats(2.9, 1) } };
+
+  it('writes the comparison as CSV with quoted names and both measured batch sizes', () => {
+    const csv = comparisonCsv([{ ...comparison.models[0]!, name: 'base, v2' }, { ...comparison.models[1]!, latency: timed }]);
+    const [header, first, second] = csv.split('\n');
+    expect(header).toMatch(/^id,name,arch,method,rate,accuracy,flops/);
+    expect(header).toContain(',latency_ms_batch1,latency_batch,latency_ms_batch,size_bytes');
+    expect(first).toMatch(/^1,"base, v2",resnet20,,,0.9/);
+    expect(first).toMatch(/,,,,1100000$/);
+    expect(second).toMatch(/,2\.9,32,21\.2,1100000$/);
+  });
+
+  it('shows batch-1 and large-batch latency in the table, and Measure where none was taken', async () => {
+    mounted = await mountWithApi(App, {
+      path: '/compare',
+      handlers: {
+        'models.list': () => [model(1, 'baseline', null), model(2, 'sfp-30', 'sfp')],
+        'compare.models': () => ({ ...comparison, models: [comparison.models[0]!, { ...comparison.models[1]!, latency: timed }] }),
+      },
+    });
+    await flushPromises();
+    await mounted.wrapper.get('[data-test="pick-1"]').setValue(true);
+    await mounted.wrapper.get('[data-test="pick-2"]').setValue(true);
+    await mounted.wrapper.get('[data-test="compare-run"]').trigger('click');
+    await flushPromises();
+    expect(mounted.wrapper.get('[data-test="latency-1"]').text()).toBe('Measure');
+    const cells = mounted.wrapper.findAll('[data-test="latency-2"] div').map((d) => d.text().replace(/\s+/g, ' '));
+    expect(cells).toEqual(['2.90 ms b=1', '21.20 ms b=32']);
   });
 });
 
