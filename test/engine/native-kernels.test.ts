@@ -233,6 +233,17 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     );
   });
 
+  it('kernels flush denormal floats (they cost x86 100+ cycles each) while JavaScript keeps IEEE denormals', async () => {
+    await tf.setBackend('wasm');
+    // 1e-39 is denormal in float32: the conv's products and sums are flushed to zero.
+    const y = tf.tidy(() => tf.conv2d(tf.fill([1, 4, 20, 2], 1e-39) as tf.Tensor4D, tf.fill([3, 3, 2, 12], 0.5) as tf.Tensor4D, 1, 'same').dataSync());
+    expect(Array.from(y).every((v) => v === 0)).toBe(true);
+    // The same thread runs JavaScript: its arithmetic still produces denormals afterwards.
+    const values = [Number.MIN_VALUE * 4, 3e-39];
+    expect(values[0]! / 2).toBeGreaterThan(0);
+    expect(Math.fround(values[1]! * 0.5)).toBeGreaterThan(0);
+  });
+
   it('BatchNorm training kernels match the cpu backend (moments, y, dx, dgamma, dbeta)', async () => {
     // Channel counts off the vector width; a large mean exercises the x - mean cancellation.
     for (const [shape, offset] of [

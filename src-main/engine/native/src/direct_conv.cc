@@ -191,6 +191,10 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
       sink.end(m0, s.ow, out);
     }
   });
+  // Kept for the next call (no allocation per layer), unless a large input (ImageNet-size maps)
+  // made it big: then it goes back to the allocator rather than staying with the thread.
+  constexpr std::size_t kKeepFloats = std::size_t{16} << 20;  // 64 MB
+  if (xt_buffer.size() > kKeepFloats) std::vector<float>().swap(xt_buffer);
 #else
   (void)s;
   (void)x;

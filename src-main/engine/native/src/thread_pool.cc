@@ -6,8 +6,38 @@
 #include <thread>
 #include <vector>
 
+#if defined(__x86_64__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
+
 namespace wb {
 namespace {
+
+// Denormal floats (magnitudes below 1.2e-38) cost x86 100+ cycles per operation. They appear in
+// real models (measured: a PSFP-trained compact ResNet-20 ran 35% slower than an SFP one with the
+// same shapes, from denormal intermediates), so kernel code runs with flush-to-zero and
+// denormals-are-zero, as PyTorch's torch.set_flush_denormal(True) does. Workers keep the mode;
+// the calling thread (also Node's JS thread, where JavaScript needs IEEE denormals) gets it only
+// while it works on a job.
+#if defined(__x86_64__) || defined(_M_X64)
+constexpr unsigned kFlushDenormals = 0x8040;  // MXCSR FTZ (bit 15) | DAZ (bit 6)
+class FlushDenormals {
+ public:
+  FlushDenormals() : saved_(_mm_getcsr()) { _mm_setcsr(saved_ | kFlushDenormals); }
+  ~FlushDenormals() { _mm_setcsr(saved_); }
+  FlushDenormals(const FlushDenormals&) = delete;
+  FlushDenormals& operator=(const FlushDenormals&) = delete;
+
+ private:
+  unsigned saved_;
+};
+void flush_denormals_for_this_thread() { _mm_setcsr(_mm_getcsr() | kFlushDenormals); }
+#else
+struct FlushDenormals {
+  FlushDenormals() {}  // user-provided: a const instance needs it
+};
+void flush_denormals_for_this_thread() {}
+#endif
 
 struct Pool {
   std::vector<std::thread> workers;
@@ -25,6 +55,7 @@ struct Pool {
   }
 
   void loop(int self) {
+    flush_denormals_for_this_thread();
     unsigned seen = 0;
     for (;;) {
       {
@@ -84,6 +115,7 @@ int threads() { return static_cast<int>(pool().workers.size()) + 1; }
 
 void parallel_for(int tasks, const TaskFn& fn) {
   std::lock_guard<std::mutex> submit(submit_mutex());
+  const FlushDenormals flush;
   Pool& p = pool();
   if (p.workers.empty() || tasks <= 1) {
     for (int i = 0; i < tasks; i++) fn(i, 0);
