@@ -80,6 +80,11 @@ describe('compare models', () => {
     await flushPromises();
     expect(mounted.api.callsOf('jobs.submit')).toEqual([{ kind: 'model.compact', params: { modelId: 2 } }]);
     expect(mounted.wrapper.get('[role="status"]').text()).toContain('Queued #78');
+    // Widths rounded to multiples of 8 (for ONNX Runtime) go with the job.
+    await mounted.wrapper.get('[data-test="compact-align"]').setValue('8');
+    await mounted.wrapper.get('[data-test="compact-2"]').trigger('click');
+    await flushPromises();
+    expect(mounted.api.callsOf('jobs.submit').at(-1)).toEqual({ kind: 'model.compact', params: { modelId: 2, align: 8 } });
   });
 
   it('imports a model folder as a job, showing a bad path next to the field', async () => {
