@@ -38,14 +38,9 @@ class Args {
 
   // The tensor at arguments (i, i + 1): a Float32Array and an element offset, holding at least `need` elements.
   float* tensor(std::size_t i, Index need, const char* what) {
-    napi_typedarray_type type;
     std::size_t length = 0;
     void* data = nullptr;
-    napi_value buffer;
-    std::size_t byte_offset = 0;
-    if (i >= count_ || napi_get_typedarray_info(env_, argv_[i], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
-        type != napi_float32_array)
-      throw ArgError{std::string(what) + " must be a Float32Array"};
+    if (!typed_array(i, napi_float32_array, &data, &length)) throw ArgError{std::string(what) + " must be a Float32Array"};
     const Index offset = integer(i + 1);
     if (offset < 0 || need < 0 || static_cast<std::size_t>(offset + need) > length)
       throw ArgError{std::string(what) + ": offset " + std::to_string(offset) + " + " + std::to_string(need) +
@@ -63,18 +58,22 @@ class Args {
 
   // An Int32Array of exactly `need` elements.
   const int* int_array(std::size_t i, Index need, const char* what) {
-    napi_typedarray_type type;
     std::size_t length = 0;
     void* data = nullptr;
-    napi_value buffer;
-    std::size_t byte_offset = 0;
-    if (i >= count_ || napi_get_typedarray_info(env_, argv_[i], &type, &length, &data, &buffer, &byte_offset) != napi_ok ||
-        type != napi_int32_array || static_cast<Index>(length) != need)
+    if (!typed_array(i, napi_int32_array, &data, &length) || static_cast<Index>(length) != need)
       throw ArgError{std::string(what) + " must be an Int32Array of " + std::to_string(need) + " elements"};
     return static_cast<const int*>(data);
   }
 
  private:
+  // Whether argument i is a typed array of `want`; if so, its data and element count.
+  bool typed_array(std::size_t i, napi_typedarray_type want, void** data, std::size_t* length) {
+    napi_typedarray_type type;
+    napi_value buffer;
+    std::size_t byte_offset = 0;
+    return i < count_ && napi_get_typedarray_info(env_, argv_[i], &type, length, data, &buffer, &byte_offset) == napi_ok && type == want;
+  }
+
   static constexpr std::size_t kMax = 32;
   napi_env env_;
   std::size_t count_;
