@@ -83,6 +83,14 @@ function latencyOf(metrics: Record<string, unknown>): LatencyRecord | null {
   return typeof l === 'object' && l !== null && 'tfjs' in l ? (l as LatencyRecord) : null;
 }
 
+/** What the compact job recorded (models/compact-runner.ts), when every number is there. */
+function compactSpeedupOf(metrics: Record<string, unknown>): ComparedModel['compactSpeedup'] {
+  const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+  const [speedup, batch, latencyMs, parentLatencyMs] = [metrics.speedup, metrics.latencyBatch, metrics.latencyMs, metrics.parentLatencyMs].map(num);
+  if (speedup == null || batch == null || latencyMs == null || parentLatencyMs == null) return null;
+  return { speedup, batch, latencyMs, parentLatencyMs };
+}
+
 function lineage(ws: Workspace, start: ModelDbRow): LineageStep[] {
   const dataset = ws.db.prepare('SELECT id, name FROM datasets WHERE id = ?');
   const job = ws.db.prepare('SELECT id, kind, title, status FROM jobs WHERE id = ?');
@@ -164,6 +172,7 @@ export function compareModels(ws: Workspace, ids: readonly number[]): ModelCompa
       params,
       zeroFilters: [...zeroByLayer.values()].reduce((a, b) => a + b, 0),
       latency: latencyOf(metrics),
+      compactSpeedup: compactSpeedupOf(metrics),
       sizeBytes: folderSize(dir),
       datasetId: row.dataset_id,
       jobId: row.job_id,

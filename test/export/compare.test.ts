@@ -43,7 +43,7 @@ describe('model comparison', () => {
     applySfpMask(base, selectLayers(base.spec, 0.3));
     ids.masked = await addWorkspaceModel(ws, base, { name: 'resnet20-sfp30', method: 'sfp', rate: 0.3, parentId: ids.base, datasetId, jobId });
     const compact = compactModel(base).model;
-    ids.compact = await addWorkspaceModel(ws, compact, { name: 'resnet20-sfp30-compact', method: 'compact', rate: 0.3, parentId: ids.masked, metrics: { accuracy: 90.83 } });
+    ids.compact = await addWorkspaceModel(ws, compact, { name: 'resnet20-sfp30-compact', method: 'compact', rate: 0.3, parentId: ids.masked, metrics: { accuracy: 90.83, speedup: 1.25, latencyBatch: 32, latencyMs: 16, parentLatencyMs: 20 } });
     specs.base = base.spec;
     specs.masked = base.spec;
     specs.compact = compact.spec;
@@ -70,6 +70,9 @@ describe('model comparison', () => {
     expect(compact.flops).toBeLessThan(base.flops);
     expect(compact.flopsReduction).toBeCloseTo(1 - compact.flops / base.flops, 12);
     expect(compact.params).toBeLessThan(base.params);
+    // What the compact job measured comes with the compact model only.
+    expect(compact.compactSpeedup).toEqual({ speedup: 1.25, batch: 32, latencyMs: 16, parentLatencyMs: 20 });
+    expect([base.compactSpeedup, masked.compactSpeedup]).toEqual([null, null]);
   });
 
   it('gives the SFP paper figures for ResNet-20 (4.06e7 MACs, -42.2% at 30%)', () => {

@@ -20,7 +20,7 @@ const model = (id: number, name: string, method: string | null): ModelSummary =>
 });
 const compared = (id: number, name: string, method: string | null, flops: number): ComparedModel => ({
   id, name, arch: 'resnet20', method, rate: method ? 0.3 : null, accuracy: 0.91 - id * 0.01, flops, paperFlops: null, flopsReduction: method ? 0.42 : 0, paperFlopsReduction: method ? 0.421 : null,
-  params: 270_000, zeroFilters: method ? 120 : 0, latency: null, sizeBytes: 1_100_000, datasetId: 3, jobId: id * 10, parentModelId: method ? 1 : null, createdAt: '',
+  params: 270_000, zeroFilters: method ? 120 : 0, latency: null, compactSpeedup: null, sizeBytes: 1_100_000, datasetId: 3, jobId: id * 10, parentModelId: method ? 1 : null, createdAt: '',
 });
 const comparison: ModelComparison = {
   models: [compared(1, 'baseline', null, 41_000_000), compared(2, 'sfp-30', 'sfp', 24_000_000)],
@@ -115,21 +115,24 @@ describe('compare models', () => {
   const timed: LatencyRecord = { measuredAt: '', jobId: 5, engine: 'wasm', inputSize: [32, 32, 3], tfjs: { '32': stats(21.2, 32), '1': stats(2.9, 1) } };
 
   it('writes the comparison as CSV with quoted names and both measured batch sizes', () => {
-    const csv = comparisonCsv([{ ...comparison.models[0]!, name: 'base, v2' }, { ...comparison.models[1]!, latency: timed }]);
+    const csv = comparisonCsv([{ ...comparison.models[0]!, name: 'base, v2' }, { ...comparison.models[1]!, latency: timed, compactSpeedup: { speedup: 1.26, batch: 32, latencyMs: 16, parentLatencyMs: 20.2 } }]);
     const [header, first, second] = csv.split('\n');
     expect(header).toMatch(/^id,name,arch,method,rate,accuracy,flops/);
-    expect(header).toContain(',latency_ms_batch1,latency_batch,latency_ms_batch,size_bytes');
+    expect(header).toContain(',latency_ms_batch1,latency_batch,latency_ms_batch,compact_speedup,size_bytes');
     expect(first).toMatch(/^1,"base, v2",resnet20,,,0.9/);
-    expect(first).toMatch(/,,,,1100000$/);
-    expect(second).toMatch(/,2\.9,32,21\.2,1100000$/);
+    expect(first).toMatch(/,,,,,1100000$/);
+    expect(second).toMatch(/,2\.9,32,21\.2,1\.26,1100000$/);
   });
 
-  it('shows batch-1 and large-batch latency in the table, and Measure where none was taken', async () => {
+  it('shows batch-1 and large-batch latency, a compact model\'s measured speed-up, and Measure where none was taken', async () => {
     mounted = await mountWithApi(App, {
       path: '/compare',
       handlers: {
         'models.list': () => [model(1, 'baseline', null), model(2, 'sfp-30', 'sfp')],
-        'compare.models': () => ({ ...comparison, models: [comparison.models[0]!, { ...comparison.models[1]!, latency: timed }] }),
+        'compare.models': () => ({
+          ...comparison,
+          models: [comparison.models[0]!, { ...comparison.models[1]!, latency: timed, compactSpeedup: { speedup: 1.26, batch: 32, latencyMs: 16, parentLatencyMs: 20.2 } }],
+        }),
       },
     });
     await flushPromises();
@@ -139,7 +142,10 @@ describe('compare models', () => {
     await flushPromises();
     expect(mounted.wrapper.get('[data-test="latency-1"]').text()).toBe('Measure');
     const cells = mounted.wrapper.findAll('[data-test="latency-2"] div').map((d) => d.text().replace(/\s+/g, ' '));
-    expect(cells).toEqual(['2.90 ms b=1', '21.20 ms b=32']);
+    expect(cells.slice(0, 2)).toEqual(['2.90 ms b=1', '21.20 ms b=32']);
+    // A compact model also shows what its compact job measured against the soft-pruned parent.
+    expect(mounted.wrapper.get('[data-test="speedup-2"]').text()).toBe('x1.26 vs parent (b=32)');
+    expect(mounted.wrapper.find('[data-test="speedup-1"]').exists()).toBe(false);
   });
 });
 

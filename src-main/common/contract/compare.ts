@@ -96,6 +96,11 @@ export interface ComparedModel {
   /** Conv filters zeroed by soft pruning (all-zero kernels), summed over layers. */
   zeroFilters: number;
   latency: LatencyRecord | null;
+  /**
+   * For a model made by hard pruning: its inference time against its soft-pruned parent's, as
+   * the compact job measured them (same engine, same batch, alternating runs); null otherwise.
+   */
+  compactSpeedup: { speedup: number; batch: number; latencyMs: number; parentLatencyMs: number } | null;
   /** Weights file bytes on disk. */
   sizeBytes: number;
   datasetId: number | null;
