@@ -6,46 +6,13 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initEngine } from '../../src-main/engine/init.ts';
+import { caseGrid, randomArray, type Case } from './conv-cases.ts';
 
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-
-interface Case {
-  x: [number, number, number, number];
-  k: number;
-  co: number;
-  stride: number;
-  pad: Pad;
-}
-
-const pads: Pad[] = [
-  'same',
-  'valid',
-  [
-    [0, 0],
-    [1, 2],
-    [2, 0],
-    [0, 0],
-  ],
-];
-const cases: Case[] = [];
-for (const k of [1, 3, 4, 7])
-  for (const stride of [1, 2])
-    for (const pad of pads) {
-      // Odd and even sizes: stride 2 over an odd size leaves trailing pixels unused.
-      cases.push({ x: [2, 9, 9, 3], k, co: 4, stride, pad });
-      cases.push({ x: [3, 8, 10, 5], k, co: 2, stride, pad });
-    }
-
-function randomArray(n: number, seed: number): Float32Array {
-  // Small LCG so a failing case can be reproduced exactly.
-  let s = seed >>> 0;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+// Odd and even sizes: stride 2 over an odd size leaves trailing pixels unused.
+const cases = caseGrid((k, stride, pad) => [
+  { x: [2, 9, 9, 3], k, co: 4, stride, pad },
+  { x: [3, 8, 10, 5], k, co: 2, stride, pad },
+]);
 
 /** dx and dw of conv2d(x, w) for the given dy, on the active backend. */
 function convGrads(c: Case, x: Float32Array, w: Float32Array, dy: Float32Array, dyShape: number[]): { dx: Float32Array; dw: Float32Array; y: Float32Array } {

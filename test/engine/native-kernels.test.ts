@@ -13,52 +13,25 @@ import { initEngine } from '../../src-main/engine/init.ts';
 import { loadNativeAddon, nativeAddonReason, registerNativeKernels } from '../../src-main/engine/native/native-kernels.ts';
 import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
 import { CONV_TAIL, convTail } from '../../src-main/engine/ops/conv-tail.ts';
+import { caseGrid, randomArray, type Case } from './conv-cases.ts';
 
 const addon = loadNativeAddon();
 if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
 if (!addon) process.stdout.write(`native-kernels.test: skipped, ${nativeAddonReason()}\n`);
 
-type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-interface Case {
-  x: [number, number, number, number];
-  k: number;
-  co: number;
-  stride: number;
-  pad: Pad;
-}
-
-const explicitPad: Pad = [
-  [0, 0],
-  [1, 2],
-  [2, 0],
-  [0, 0],
-];
-const cases: Case[] = [];
-for (const k of [1, 3, 4, 7])
-  for (const stride of [1, 2])
-    for (const pad of ['same', 'valid', explicitPad] as Pad[]) {
-      // Odd/even sizes (stride 2 over an odd size leaves pixels unused); channel counts off the
-      // vector width (3, 5, 17, 19) and batch 1 and > 1; co 19 and 33 span partial 16-wide panels.
-      cases.push({ x: [2, 9, 9, 3], k, co: 19, stride, pad });
-      cases.push({ x: [1, 8, 10, 17], k, co: 5, stride, pad });
-      cases.push({ x: [3, 7, 6, 5], k, co: 33, stride, pad });
-      // co 16 = exactly one packed panel (backprop-filter then uses dy in place).
-      cases.push({ x: [2, 7, 6, 16], k, co: 16, stride, pad });
-      // Rows of 12+ pixels with filter counts off 16: stride 1 takes the direct (pixel-vectorised)
-      // path there, with a partial 16-pixel segment (20, 33) and one or two channel tiles (12, 23).
-      cases.push({ x: [2, 8, 20, 7], k, co: 12, stride, pad });
-      cases.push({ x: [1, 7, 33, 17], k, co: 23, stride, pad });
-    }
-
-function randomArray(n: number, seed: number): Float32Array {
-  let s = seed >>> 0; // small LCG: a failing case reproduces exactly
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
+const cases = caseGrid((k, stride, pad) => [
+  // Odd/even sizes (stride 2 over an odd size leaves pixels unused); channel counts off the
+  // vector width (3, 5, 17, 19) and batch 1 and > 1; co 19 and 33 span partial 16-wide panels.
+  { x: [2, 9, 9, 3], k, co: 19, stride, pad },
+  { x: [1, 8, 10, 17], k, co: 5, stride, pad },
+  { x: [3, 7, 6, 5], k, co: 33, stride, pad },
+  // co 16 = exactly one packed panel (backprop-filter then uses dy in place).
+  { x: [2, 7, 6, 16], k, co: 16, stride, pad },
+  // Rows of 12+ pixels with filter counts off 16: stride 1 takes the direct (pixel-vectorised)
+  // path there, with a partial 16-pixel segment (20, 33) and one or two channel tiles (12, 23).
+  { x: [2, 8, 20, 7], k, co: 12, stride, pad },
+  { x: [1, 7, 33, 17], k, co: 23, stride, pad },
+]);
 
 /** y, dx, dw of conv2d and conv2dTranspose (Conv2DBackpropInput run forward) on the active backend. */
 function convResults(c: Case, x: Float32Array, w: Float32Array, dy: Float32Array, dyShape: number[]): Float32Array[] {
