@@ -41,7 +41,6 @@ type OptionalOperand = Operand | [null, 0];
 type ConvShapeArgs = [number, number, number, number, number, number, number, number, number, number, number, number, number];
 
 export interface NativeAddon {
-  conv2d(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
   /** conv2d with the epilogue of engine/ops/conv-tail.ts; null operands are absent, channels = y's row width. */
   conv2dEx(
     ...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs, relu: number, ...OptionalOperand, ...OptionalOperand, ...OptionalOperand, scatter: Int32Array | null, channels: number]
@@ -150,48 +149,39 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string, pre
   };
   const channelsLast = (dataFormat: string): boolean => backend_util.convertConv2DDataFormat(dataFormat as 'NHWC' | 'NCHW') === 'channelsLast';
 
-  const conv2dOld = fallback('Conv2D');
-  const conv2d: KernelFunc = (args) => {
-    const { inputs, attrs } = args;
+  const optional = (b: KernelBackend, t: TensorInfo | undefined): OptionalOperand => (t ? operands(b, t)[0]! : [null, 0]);
+
+  /**
+   * Conv2D and FusedConv2D: the native conv, with a [Co] bias and ReLU applied to each output
+   * row as it is written (evaluation's folded conv -> BatchNorm -> ReLU). NCHW, dilation,
+   * empty or non-float32 inputs go to `old`, the kernel replaced.
+   */
+  const nativeConv = (args: Parameters<KernelFunc>[0], old: KernelFunc, bias: TensorInfo | undefined, relu: boolean): ReturnType<KernelFunc> => {
     const b = args.backend as KernelBackend;
-    const { x, filter } = inputs as { x: TensorInfo; filter: TensorInfo };
-    const { strides, pad, dataFormat, dilations, dimRoundingMode } = attrs as unknown as Conv2DAttrs;
+    const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
+    const { strides, pad, dataFormat, dilations, dimRoundingMode } = args.attrs as unknown as Conv2DAttrs;
     const dil = typeof dilations === 'number' ? [dilations, dilations] : (dilations ?? [1, 1]);
-    if (!channelsLast(dataFormat) || dil[0] !== 1 || dil[1] !== 1 || isZeroSized(x, filter) || x.dtype !== 'float32') return conv2dOld(args);
+    if (!channelsLast(dataFormat) || dil[0] !== 1 || dil[1] !== 1 || isZeroSized(x, filter) || x.dtype !== 'float32') return old(args);
     const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
     const out = allocateFloat32Outputs(b, [info.outShape]);
     if (info.outHeight < 1 || info.outWidth < 1) return out.infos[0]!; // empty output (XNNPACK loops forever on it)
-    addon.conv2d(...operands(b, x, filter, out.infos[0]!).flat() as [...Operand, ...Operand, ...Operand], ...convArgs(info));
+    const [xo, fo, yo] = operands(b, x, filter, out.infos[0]!);
+    addon.conv2dEx(...xo!, ...fo!, ...yo!, ...convArgs(info), relu ? 1 : 0, ...optional(b, bias), null, 0, null, 0, null, info.outChannels);
     return out.infos[0]!;
   };
 
-  const optional = (b: KernelBackend, t: TensorInfo | undefined): OptionalOperand => (t ? operands(b, t)[0]! : [null, 0]);
+  const conv2dOld = fallback('Conv2D');
+  const conv2d: KernelFunc = (args) => nativeConv(args, conv2dOld, undefined, false);
 
-  // FusedConv2D (evaluation's folded conv -> BatchNorm -> ReLU): the native conv with bias and
-  // ReLU applied to each output row as it is written. Prelu, other activations and broadcast
-  // biases go to the replaced kernel.
+  // Prelu, other activations and broadcast biases go to the replaced kernel.
   const fusedOld = fallback('FusedConv2D');
   const fusedConv2d: KernelFunc = (args) => {
-    const { inputs, attrs } = args;
-    const b = args.backend as KernelBackend;
-    const { x, filter, bias, preluActivationWeights } = inputs as { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
-    const { strides, pad, dataFormat, dilations, dimRoundingMode, activation } = attrs as unknown as FusedConv2DAttrs;
-    const dil = typeof dilations === 'number' ? [dilations, dilations] : (dilations ?? [1, 1]);
-    const co = filter.shape[3]!;
+    const { bias, preluActivationWeights } = args.inputs as { filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
+    const { activation } = args.attrs as unknown as FusedConv2DAttrs;
+    const co = (args.inputs as { filter: TensorInfo }).filter.shape[3]!;
     const plainBias = !bias || (bias.dtype === 'float32' && bias.shape.length === 1 && bias.shape[0] === co);
-    if (
-      !channelsLast(dataFormat) || dil[0] !== 1 || dil[1] !== 1 || isZeroSized(x, filter) || x.dtype !== 'float32' ||
-      preluActivationWeights || !plainBias || (activation !== 'linear' && activation !== 'relu')
-    ) {
-      return fusedOld(args);
-    }
-    const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
-    const out = allocateFloat32Outputs(b, [info.outShape]);
-    if (info.outHeight < 1 || info.outWidth < 1) return out.infos[0]!; // empty output
-    const y = out.infos[0]!;
-    const [xo, fo, yo] = operands(b, x, filter, y);
-    addon.conv2dEx(...xo!, ...fo!, ...yo!, ...convArgs(info), activation === 'relu' ? 1 : 0, ...optional(b, bias), null, 0, null, 0, null, co);
-    return y;
+    if (preluActivationWeights || !plainBias || (activation !== 'linear' && activation !== 'relu')) return fusedOld(args);
+    return nativeConv(args, fusedOld, bias, activation === 'relu');
   };
 
   // engine/ops/conv-tail.ts: conv + bias + constant-input map + scatter + residual + ReLU in one
@@ -208,8 +198,8 @@ export function nativeKernelConfigs(addon: NativeAddon, backendName: string, pre
     if (isZeroSized(x, filter)) throw new Error(`engine: ${CONV_TAIL} got an empty input or filter`);
     let scatter: Int32Array | null = null;
     if (indices) {
-      scatter = scatterArrays.get(indices) ?? Int32Array.from(indices);
-      scatterArrays.set(indices, scatter);
+      scatter = scatterArrays.get(indices) ?? null;
+      if (!scatter) scatterArrays.set(indices, (scatter = Int32Array.from(indices)));
     }
     const [xo, fo, yo] = operands(b, x, filter, out.infos[0]!);
     addon.conv2dEx(...xo!, ...fo!, ...yo!, ...convArgs(info), relu ? 1 : 0, ...optional(b, bias), ...optional(b, addMap), ...optional(b, residual), scatter, channels);

@@ -112,16 +112,7 @@ Index x_size(const wb::ConvShape& s) { return static_cast<Index>(s.n) * s.h * s.
 Index w_size(const wb::ConvShape& s) { return static_cast<Index>(s.kh) * s.kw * s.ci * s.co; }
 Index y_size(const wb::ConvShape& s) { return static_cast<Index>(s.n) * s.oh * s.ow * s.co; }
 
-// conv2d(x, xo, w, wo, y, yo, ...shape)
-napi_value Conv2d(napi_env env, napi_callback_info info) {
-  return guarded(env, [&] {
-    Args a(env, info);
-    const wb::ConvShape s = conv_shape(a, 6);
-    wb::conv2d(s, a.tensor(0, x_size(s), "x"), a.tensor(2, w_size(s), "filter"), a.tensor(4, y_size(s), "y"));
-  });
-}
-
-// conv2dEx(x, xo, w, wo, y, yo, ...shape, relu, bias, bo, addMap, ao, residual, ro, scatter, channels): conv2d
+// conv2dEx(x, xo, w, wo, y, yo, ...shape, relu, bias, bo, addMap, ao, residual, ro, scatter, channels): the conv,
 // with the epilogue of conv.h (bias, addMap, residual and scatter may be null; channels = y's row width).
 napi_value Conv2dEx(napi_env env, napi_callback_info info) {
   return guarded(env, [&] {
@@ -235,7 +226,6 @@ napi_value Info(napi_env env, napi_callback_info) {
 
 napi_value Init(napi_env env, napi_value exports) {
   const napi_property_descriptor props[] = {
-      {"conv2d", nullptr, Conv2d, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dEx", nullptr, Conv2dEx, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropFilter", nullptr, Conv2dBackpropFilter, nullptr, nullptr, nullptr, napi_default, nullptr},
       {"conv2dBackpropInput", nullptr, Conv2dBackpropInput, nullptr, nullptr, nullptr, napi_default, nullptr},
