@@ -14,7 +14,7 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/hosts/electron/main.ts'),
-          'job-process': resolve(__dirname, 'src-main/jobs/job-process.ts'),
+          'job-process': resolve(__dirname, 'src-main/app/job-process.ts'),
           // Forked by engine.info so the main process never loads TF.js.
           'engine-probe': resolve(__dirname, 'src-main/engine/probe.ts'),
         },

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { contract, isCallName, type CallName, type Envelope } from '../common/contract/index.ts';
 import { ApiError } from '../common/contract/errors.ts';
-import { handlers } from './handlers/index.ts';
-import type { Handler, ServiceContext } from './handler-types.ts';
+import type { Handler, HandlerTable, ServiceContext } from './handler-types.ts';
 import { describeZodError } from './jobs/job-manager.ts';
 
 /**
@@ -10,7 +9,7 @@ import { describeZodError } from './jobs/job-manager.ts';
  * contract, run its handler, and turn any failure into an error envelope.
  * A malformed request never reaches a handler and never crashes the host.
  */
-export async function dispatch(ctx: ServiceContext, name: string, rawRequest: unknown): Promise<Envelope<unknown>> {
+export async function dispatch(handlers: HandlerTable, ctx: ServiceContext, name: string, rawRequest: unknown): Promise<Envelope<unknown>> {
   try {
     if (!isCallName(name)) throw new ApiError('unknown_call', `Unknown call "${name}".`);
     const schema = contract[name].request as z.ZodType;

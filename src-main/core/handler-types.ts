@@ -12,3 +12,6 @@ export interface ServiceContext {
 
 export type Handler<K extends CallName> = (request: ParsedReq<K>, ctx: ServiceContext) => Promise<Res<K>> | Res<K>;
 export type HandlerMap<Keys extends CallName> = { [K in Keys]: Handler<K> };
+
+/** One handler per contract call (composed in src-main/app/handlers.ts); the type makes a missing handler a compile error. */
+export type HandlerTable = { [K in CallName]: Handler<K> };

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetCounts, DatasetFormat, DatasetImportParams, ImportProblem, ImportReport } from '../common/contract/datasets.ts';
-import type { JobRunContext } from '../jobs/types.ts';
+import type { JobRunContext } from '../core/jobs/spec.ts';
 import { detectFormats, importers, unwrapRoot } from './formats/registry.ts';
 import type { ImportContext, IndexedSample, ImportOutput } from './formats/types.ts';
 import { emptyCounts } from './dataset-info.ts';

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { JobRunner } from '../jobs/types.ts';
+import type { JobRunner } from '../core/jobs/spec.ts';
 import type { ExportFormat, ExportParams } from '../common/contract/compare.ts';
 import { initEngine } from '../engine/init.ts';
 import { forward, type Model } from '../nn/forward.ts';

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { JobRunner } from '../jobs/types.ts';
+import type { JobRunner } from '../core/jobs/spec.ts';
 import type { ImportParams } from '../common/contract/compare.ts';
 import { modelNames } from '../common/contract/models.ts';
 import { initEngine } from '../engine/init.ts';

@@ -1,6 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { defineJob, type AnyJobSpec } from '../jobs/types.ts';
+import { defineJob, type AnyJobSpec } from '../core/jobs/spec.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import {
   exportParamsSchema,

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { JobRunner } from '../jobs/types.ts';
+import type { JobRunner } from '../core/jobs/spec.ts';
 import type { LatencyParams, LatencyRecord, LatencyStatsDto } from '../common/contract/compare.ts';
 import { initEngine } from '../engine/init.ts';
 import { forward } from '../nn/forward.ts';

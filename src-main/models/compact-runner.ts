@@ -6,7 +6,7 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../engine/init.ts';
-import type { JobRunContext } from '../jobs/types.ts';
+import type { JobRunContext } from '../core/jobs/spec.ts';
 import { forward, type Model } from '../nn/forward.ts';
 import { disposeModel } from '../nn/init.ts';
 import { loadModel, saveModel } from '../nn/model-file.ts';

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { AnyJobSpec } from '../jobs/types.ts';
-import { defineJob } from '../jobs/types.ts';
+import type { AnyJobSpec } from '../core/jobs/spec.ts';
+import { defineJob } from '../core/jobs/spec.ts';
 import { insertArtifact } from '../core/artifacts.ts';
 import { getModelRow, insertModelRow } from './model-rows.ts';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import path from 'node:path';
 import { mkdirSync } from 'node:fs';
-import type { JobRunContext } from '../jobs/types.ts';
+import type { JobRunContext } from '../core/jobs/spec.ts';
 import type { ReidEvalParams, ReidMetrics } from '../common/contract/reid.ts';
 import { openDatasetReader } from '../datasets/reader.ts';
 import type { DatasetReader } from '../datasets/reader.ts';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { AnyJobSpec } from '../jobs/types.ts';
-import { defineJob } from '../jobs/types.ts';
+import type { AnyJobSpec } from '../core/jobs/spec.ts';
+import { defineJob } from '../core/jobs/spec.ts';
 import { reidTrainSchema, reidEvalSchema } from '../common/contract/reid.ts';
 import type { ReidTrainParams, ReidEvalParams } from '../common/contract/reid.ts';
 import { ApiError } from '../common/contract/errors.ts';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import path from 'node:path';
-import type { JobRunContext } from '../jobs/types.ts';
+import type { JobRunContext } from '../core/jobs/spec.ts';
 import type { ReidTrainParams } from '../common/contract/reid.ts';
 import type { MetricPoint } from '../common/contract/jobs.ts';
 import { openDatasetReader } from '../datasets/reader.ts';

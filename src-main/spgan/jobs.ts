@@ -1,6 +1,6 @@
 import path from 'node:path';
-import type { AnyJobSpec } from '../jobs/types.ts';
-import { defineJob } from '../jobs/types.ts';
+import type { AnyJobSpec } from '../core/jobs/spec.ts';
+import { defineJob } from '../core/jobs/spec.ts';
 import { spganConfigSchema, spganTranslateSchema } from '../common/contract/spgan.ts';
 import type { SpganConfig, SpganTranslateParams } from '../common/contract/spgan.ts';
 import { ApiError } from '../common/contract/errors.ts';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { JobRunContext } from '../jobs/types.ts';
+import type { JobRunContext } from '../core/jobs/spec.ts';
 import type { SpganConfig } from '../common/contract/spgan.ts';
 import type { MetricPoint } from '../common/contract/jobs.ts';
 import { openDatasetReader } from '../datasets/reader.ts';

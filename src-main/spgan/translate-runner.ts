@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { JobRunContext } from '../jobs/types.ts';
+import type { JobRunContext } from '../core/jobs/spec.ts';
 import type { SpganTranslateParams } from '../common/contract/spgan.ts';
 import { openDatasetReader } from '../datasets/reader.ts';
 import { startEngine } from './engine-start.ts';

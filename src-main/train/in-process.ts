@@ -6,7 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import type { Workspace } from '../core/workspace.ts';
-import type { JobRunContext, JobSpec } from '../jobs/types.ts';
+import type { JobRunContext, JobSpec } from '../core/jobs/spec.ts';
 import type { MetricPoint } from '../common/contract/jobs.ts';
 
 export interface InProcessOptions {

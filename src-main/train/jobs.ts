@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Workspace } from '../core/workspace.ts';
 import path from 'node:path';
-import type { AnyJobSpec } from '../jobs/types.ts';
-import { defineJob } from '../jobs/types.ts';
+import type { AnyJobSpec } from '../core/jobs/spec.ts';
+import { defineJob } from '../core/jobs/spec.ts';
 import { trainConfigSchema, type TrainConfig, type TrainResult } from '../common/contract/training.ts';
 import { insertArtifact } from '../core/artifacts.ts';
 import { insertModelRow } from '../models/model-rows.ts';

@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../engine/init.ts';
-import type { JobRunContext } from '../jobs/types.ts';
+import type { JobRunContext } from '../core/jobs/spec.ts';
 import { trainConfigSchema, type TrainConfig, type TrainMetrics, type TrainResult } from '../common/contract/training.ts';
 import type { MetricPoint } from '../common/contract/jobs.ts';
 import type { Model } from '../nn/forward.ts';

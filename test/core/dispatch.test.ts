@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contract, type CallName } from '../../src-main/common/contract/index.ts';
-import { handlers } from '../../src-main/core/handlers/index.ts';
-import { openCore, type WorkbenchCore } from '../../src-main/core/app.ts';
+import { handlers } from '../../src-main/app/handlers.ts';
+import { openCore, type WorkbenchCore } from '../../src-main/app/open-core.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
 
 const callNames = Object.keys(contract) as CallName[];

@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Workspace } from '../../src-main/core/workspace.ts';
 import { EventBus } from '../../src-main/core/event-bus.ts';
 import { JobManager } from '../../src-main/core/jobs/job-manager.ts';
+import { jobSpecs } from '../../src-main/app/job-kinds.ts';
 import { forkLauncher } from '../../src-main/core/jobs/fork-launcher.ts';
 import type { JobProcessHandle, JobProcessLauncher } from '../../src-main/core/jobs/protocol.ts';
 import { insertArtifact } from '../../src-main/core/artifacts.ts';
@@ -67,7 +68,7 @@ describe('JobManager with real job processes', () => {
     const ws = Workspace.open(t.dir);
     const events = new EventBus();
     const rec = recordingLauncher();
-    const jobs = new JobManager(ws, events, { launcher: rec.launcher, cancelGraceSeconds: 5 });
+    const jobs = new JobManager(ws, events, { specs: jobSpecs, launcher: rec.launcher, cancelGraceSeconds: 5 });
     closeAll.push(async () => {
       await jobs.close();
       ws.close();
@@ -165,7 +166,7 @@ describe('JobManager with real job processes', () => {
 
     // A new session on the same workspace.
     const ws2 = Workspace.open(dir);
-    const jobs2 = new JobManager(ws2, new EventBus(), { launcher: forkLauncher });
+    const jobs2 = new JobManager(ws2, new EventBus(), { specs: jobSpecs, launcher: forkLauncher });
     closeAll.push(async () => {
       await jobs2.close();
       ws2.close();

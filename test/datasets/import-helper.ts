@@ -5,7 +5,7 @@ import type { Workspace } from '../../src-main/core/workspace.ts';
 import runImport from '../../src-main/datasets/import-runner.ts';
 import type { ImportJobResult } from '../../src-main/datasets/import-runner.ts';
 import { datasetImportJob } from '../../src-main/datasets/jobs.ts';
-import type { JobRunContext } from '../../src-main/jobs/types.ts';
+import type { JobRunContext } from '../../src-main/core/jobs/spec.ts';
 
 /**
  * Runs the real import runner in this process with a minimal job context, then

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Workspace } from '../../src-main/core/workspace.ts';
 import { EventBus } from '../../src-main/core/event-bus.ts';
 import { JobManager } from '../../src-main/core/jobs/job-manager.ts';
+import { jobSpecs } from '../../src-main/app/job-kinds.ts';
 import { forkLauncher } from '../../src-main/core/jobs/fork-launcher.ts';
 import type { ImportReport } from '../../src-main/common/contract/datasets.ts';
 import { tempDir, writeImage, idxImages, idxLabels } from './fixtures.ts';
@@ -15,7 +16,7 @@ describe('dataset.import job', () => {
   const dirs: string[] = [];
   beforeAll(() => {
     ws = Workspace.open(tempDir('wb-ws-'));
-    jobs = new JobManager(ws, new EventBus(), { launcher: forkLauncher });
+    jobs = new JobManager(ws, new EventBus(), { specs: jobSpecs, launcher: forkLauncher });
     jobs.start();
   });
   afterAll(async () => {

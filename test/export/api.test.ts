@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import path from 'node:path';
-import { openCore, type WorkbenchCore } from '../../src-main/core/app.ts';
+import { openCore, type WorkbenchCore } from '../../src-main/app/open-core.ts';
 import type { JobSummary, LatencyRecord } from '../../src-main/common/contract/index.ts';
 import { createModel } from '../../src-main/models/registry.ts';
 import { disposeModel } from '../../src-main/nn/init.ts';

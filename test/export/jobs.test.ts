@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Workspace } from '../../src-main/core/workspace.ts';
 import { EventBus } from '../../src-main/core/event-bus.ts';
 import { JobManager } from '../../src-main/core/jobs/job-manager.ts';
+import { jobSpecs } from '../../src-main/app/job-kinds.ts';
 import { forkLauncher } from '../../src-main/core/jobs/fork-launcher.ts';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
 import type { LatencyRecord } from '../../src-main/common/contract/compare.ts';
@@ -48,7 +49,7 @@ describe('export, latency and import jobs', () => {
     cleanup = t.cleanup;
     root = t.dir;
     ws = Workspace.open(path.join(root, 'ws'));
-    jobs = new JobManager(ws, new EventBus(), { launcher: forkLauncher });
+    jobs = new JobManager(ws, new EventBus(), { specs: jobSpecs, launcher: forkLauncher });
     jobs.start();
     const model = createModel('resnet20', { inputSize: [8, 8], widthMultiplier: 0.5 }, 3);
     randomiseNonConvWeights(model, 4);

@@ -4,7 +4,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import WebSocket from 'ws';
-import { openCore, type WorkbenchCore } from '../../src-main/core/app.ts';
+import { openCore, type WorkbenchCore } from '../../src-main/app/open-core.ts';
 import { startBrowserHost, type BrowserHost } from '../../src-main/hosts/http/server.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
 

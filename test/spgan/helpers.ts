@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { Workspace } from '../../src-main/core/workspace.ts';
-import type { JobRunContext, JobSpec } from '../../src-main/jobs/types.ts';
+import type { JobRunContext, JobSpec } from '../../src-main/core/jobs/spec.ts';
 import type { MetricPoint } from '../../src-main/common/contract/jobs.ts';
 
 /** A fresh workspace in a temp folder; `cleanup()` removes it. */

@@ -2,17 +2,19 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FromJob, JobProcessHandle, JobProcessLauncher } from './protocol.ts';
+import type { FromJob, JobProcessLauncher } from './protocol.ts';
+import { toJobProcessHandle } from './process-handle.ts';
 
 /**
  * Where the job process entry lives: next to the bundle when built
- * (out/main/job-process.js), or the TypeScript source run through tsx.
+ * (out/main/job-process.js), or the TypeScript source (src-main/app/job-process.ts)
+ * run through tsx.
  */
 export function jobProcessEntry(): { file: string; execArgv: string[] } {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const built = path.join(here, 'job-process.js');
   if (existsSync(built)) return { file: built, execArgv: [] };
-  const source = path.resolve(here, '..', '..', 'jobs', 'job-process.ts');
+  const source = path.resolve(here, '..', '..', 'app', 'job-process.ts');
   return { file: source, execArgv: ['--import', 'tsx'] };
 }
 
@@ -27,23 +29,15 @@ export const forkLauncher: JobProcessLauncher = (env) => {
     // the CLI's --json stdout.
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
-  const handle: JobProcessHandle = {
+  return toJobProcessHandle({
     pid: child.pid,
     send: (message) => {
       if (child.connected) child.send(message);
     },
     onMessage: (listener) => child.on('message', (m) => listener(m as FromJob)),
     onExit: (listener) => child.on('exit', (code, signal) => listener(code, signal)),
-    onOutput: (listener) => {
-      const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-        for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) listener(stream, line);
-      };
-      child.stdout?.on('data', forward('stdout'));
-      child.stderr?.on('data', forward('stderr'));
-    },
-    kill: () => {
-      child.kill('SIGKILL');
-    },
-  };
-  return handle;
+    stdout: child.stdout,
+    stderr: child.stderr,
+    kill: () => child.kill('SIGKILL'),
+  });
 };

@@ -1,16 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import type { z } from 'zod';
 import { ApiError } from '../../common/contract/errors.ts';
-import type { BackendName, JobProgress, JobSummary, MetricPoint } from '../../common/contract/index.ts';
-import { jobSpecs } from '../../jobs/registry.ts';
-import type { AnyJobSpec, JobRecordContext } from '../../jobs/types.ts';
+import type { BackendName, JobDetail, JobProgress, JobSummary, MetricPoint } from '../../common/contract/index.ts';
+import type { AnyJobSpec, JobRecordContext, JobSpecLookup } from './spec.ts';
 import type { EventBus } from '../event-bus.ts';
 import type { Workspace } from '../workspace.ts';
 import { forkLauncher } from './fork-launcher.ts';
-import { getJobRow, JOB_COLUMNS, toSummary, type JobRow } from './job-rows.ts';
+import { toDetail, toSummary } from './job-rows.ts';
+import * as store from './job-store.ts';
 import type { FromJob, JobProcessHandle, JobProcessLauncher } from './protocol.ts';
 
 export interface JobManagerOptions {
+  /** Every job kind by name (src-main/app/job-kinds.ts); core itself knows no kind. */
+  specs: JobSpecLookup;
   /** How many 'compute' jobs run at once (default 1: one GPU, or all CPU cores for one job). */
   computeConcurrency?: number;
   launcher?: JobProcessLauncher;
@@ -31,6 +33,7 @@ interface Running {
 }
 
 const IO_CONCURRENCY = 2;
+const STOPPED = 'The app stopped while this job was running.';
 
 function now(): string {
   return new Date().toISOString();
@@ -55,12 +58,14 @@ export class JobManager {
   private readonly launcher: JobProcessLauncher;
   private readonly cancelGraceMs: number;
   private closed = false;
+  private readonly specs: JobSpecLookup;
 
   constructor(
     private readonly ws: Workspace,
     private readonly events: EventBus,
-    options: JobManagerOptions = {},
+    options: JobManagerOptions,
   ) {
+    this.specs = options.specs;
     this.computeConcurrency = options.computeConcurrency ?? 1;
     this.launcher = options.launcher ?? forkLauncher;
     this.cancelGraceMs = (options.cancelGraceSeconds ?? 10) * 1000;
@@ -69,13 +74,7 @@ export class JobManager {
 
   /** Jobs that were running when the app last stopped did not finish: say so, and offer resume. */
   private recoverAfterRestart(): void {
-    const stale = this.ws.db.prepare("SELECT id FROM jobs WHERE status = 'running'").all() as { id: number }[];
-    const mark = this.ws.db.prepare(
-      "UPDATE jobs SET status = 'interrupted', finished_at = ?, error = 'The app stopped while this job was running.' WHERE id = ?",
-    );
-    this.ws.transaction(() => {
-      for (const { id } of stale) mark.run(now(), id);
-    });
+    store.markInterrupted(this.ws.db, store.runningJobIds(this.ws.db), STOPPED);
   }
 
   /** Starts queued jobs (also those left queued by a previous session). */
@@ -89,19 +88,17 @@ export class JobManager {
   }
 
   submit(kind: string, rawParams: unknown, options: { backend?: BackendName | 'auto'; parentJobId?: number } = {}): JobSummary {
-    const spec = jobSpecs.get(kind);
+    const spec = this.specs.get(kind);
     if (!spec) {
-      const known = [...jobSpecs.keys()].sort().join(', ');
+      const known = [...this.specs.keys()].sort().join(', ');
       throw new ApiError('invalid_request', `Unknown job kind "${kind}" (known: ${known || 'none'}).`, 'kind');
     }
     const parsed = spec.params.safeParse(rawParams);
     if (!parsed.success) throw describeZodError(parsed.error, 'params');
     spec.preflight?.(parsed.data, this.ws);
     const backend = options.backend && options.backend !== 'auto' ? options.backend : null;
-    const info = this.ws.db
-      .prepare('INSERT INTO jobs (kind, title, status, params, backend, parent_job_id) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(kind, spec.title(parsed.data, this.ws), 'queued', JSON.stringify(parsed.data), backend, options.parentJobId ?? null);
-    const summary = this.summary(Number(info.lastInsertRowid));
+    const id = store.insertJob(this.ws.db, { kind, title: spec.title(parsed.data, this.ws), params: parsed.data, backend, parentJobId: options.parentJobId ?? null });
+    const summary = this.summary(id);
     this.events.emit('job.updated', summary);
     this.events.emit('data.changed', { what: 'jobs' });
     this.schedule();
@@ -111,7 +108,7 @@ export class JobManager {
   /** A new job that continues `id` from the checkpoints in its folder. */
   resume(id: number): JobSummary {
     const row = this.row(id);
-    const spec = jobSpecs.get(row.kind);
+    const spec = this.specs.get(row.kind);
     if (!spec?.resumable) throw new ApiError('conflict', `Jobs of kind ${row.kind} cannot be resumed.`);
     if (!['interrupted', 'cancelled', 'failed'].includes(row.status)) {
       throw new ApiError('conflict', `Job ${id} is ${row.status}; only interrupted, cancelled or failed jobs can be resumed.`);
@@ -124,7 +121,7 @@ export class JobManager {
   cancel(id: number): JobSummary {
     const row = this.row(id);
     if (row.status === 'queued') {
-      this.ws.db.prepare("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?").run(now(), id);
+      store.finishJob(this.ws.db, id, 'cancelled');
       this.finish(id);
       return this.summary(id);
     }
@@ -156,23 +153,16 @@ export class JobManager {
   }
 
   summary(id: number): JobSummary {
-    return toSummary(this.row(id));
+    return toSummary(this.row(id), this.specs);
+  }
+
+  /** One job with its params, result and log. */
+  detail(id: number): JobDetail {
+    return toDetail(this.ws.db, this.row(id), this.specs);
   }
 
   list(filter: { kind?: string; status?: string; limit?: number } = {}): JobSummary[] {
-    const where: string[] = [];
-    const args: (string | number)[] = [];
-    if (filter.kind) {
-      where.push('kind = ?');
-      args.push(filter.kind);
-    }
-    if (filter.status) {
-      where.push('status = ?');
-      args.push(filter.status);
-    }
-    const sql = `SELECT ${JOB_COLUMNS} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
-    const rows = this.ws.db.prepare(sql).all(...args, filter.limit ?? 200) as JobRow[];
-    return rows.map(toSummary);
+    return store.jobRows(this.ws.db, filter).map((row) => toSummary(row, this.specs));
   }
 
   /** Stops every job process; their jobs become 'interrupted' and can be resumed later. */
@@ -189,28 +179,22 @@ export class JobManager {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(exits), new Promise((r) => (timer = setTimeout(r, 5000)))]);
     clearTimeout(timer);
-    const mark = this.ws.db.prepare(
-      "UPDATE jobs SET status = 'interrupted', finished_at = ?, error = 'The app stopped while this job was running.' WHERE id = ? AND status = 'running'",
-    );
-    for (const id of this.running.keys()) mark.run(now(), id);
+    store.markInterrupted(this.ws.db, [...this.running.keys()], STOPPED);
     this.running.clear();
   }
 
-  private row(id: number): JobRow {
-    const row = getJobRow(this.ws, id);
+  private row(id: number): store.JobRow {
+    const row = store.jobRow(this.ws.db, id);
     if (!row) throw new ApiError('not_found', `There is no job ${id}.`, 'id');
     return row;
   }
 
   private schedule(): void {
     if (this.closed) return;
-    const queued = this.ws.db.prepare("SELECT id, kind FROM jobs WHERE status = 'queued' ORDER BY id").all() as { id: number; kind: string }[];
-    for (const job of queued) {
-      const spec = jobSpecs.get(job.kind);
+    for (const job of store.queuedJobs(this.ws.db)) {
+      const spec = this.specs.get(job.kind);
       if (!spec) {
-        this.ws.db
-          .prepare("UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?")
-          .run(`This version of the app has no job kind "${job.kind}".`, now(), job.id);
+        store.finishJob(this.ws.db, job.id, 'failed', { error: `This version of the app has no job kind "${job.kind}".` });
         this.finish(job.id);
         continue;
       }
@@ -229,7 +213,7 @@ export class JobManager {
     const handle = this.launcher(env);
     const running: Running = { id, spec, handle, cancelRequested: false, finished: false, killTimer: null, lastProgressWrite: 0, unsavedProgress: null };
     this.running.set(id, running);
-    this.ws.db.prepare("UPDATE jobs SET status = 'running', started_at = ? WHERE id = ?").run(now(), id);
+    store.markRunning(this.ws.db, id);
     this.events.emit('job.updated', this.summary(id));
 
     handle.onMessage((message) => {
@@ -266,7 +250,7 @@ export class JobManager {
         if (t - running.lastProgressWrite > 500) {
           running.lastProgressWrite = t;
           running.unsavedProgress = null;
-          this.ws.db.prepare('UPDATE jobs SET progress = ? WHERE id = ?').run(JSON.stringify(progress), id);
+          store.saveProgress(this.ws.db, id, JSON.stringify(progress));
         } else {
           running.unsavedProgress = progress;
         }
@@ -280,7 +264,7 @@ export class JobManager {
         this.insertMetrics(id, message.points);
         break;
       case 'engine':
-        this.ws.db.prepare('UPDATE jobs SET engine = ? WHERE id = ?').run(JSON.stringify(message.engine), id);
+        store.saveEngine(this.ws.db, id, message.engine);
         this.events.emit('job.updated', this.summary(id));
         break;
       case 'record': {
@@ -298,9 +282,7 @@ export class JobManager {
         this.ws.transaction(() => {
           this.saveProgress(running);
           running.spec.onComplete?.(ctx, message.result);
-          this.ws.db
-            .prepare("UPDATE jobs SET status = 'succeeded', result = ?, finished_at = ?, error = NULL WHERE id = ?")
-            .run(JSON.stringify(message.result ?? null), now(), id);
+          store.finishJob(this.ws.db, id, 'succeeded', { result: message.result });
         });
         running.finished = true;
         this.finish(id);
@@ -327,7 +309,7 @@ export class JobManager {
     if (running.finished) return;
     running.finished = true;
     this.saveProgress(running);
-    this.ws.db.prepare("UPDATE jobs SET status = 'cancelled', finished_at = ? WHERE id = ?").run(now(), running.id);
+    store.finishJob(this.ws.db, running.id, 'cancelled');
     this.finish(running.id);
   }
 
@@ -335,7 +317,7 @@ export class JobManager {
     if (running.finished) return;
     running.finished = true;
     this.saveProgress(running);
-    this.ws.db.prepare("UPDATE jobs SET status = 'failed', error = ?, finished_at = ? WHERE id = ?").run(message, now(), running.id);
+    store.finishJob(this.ws.db, running.id, 'failed', { error: message });
     this.log(running.id, 'error', message);
     this.finish(running.id);
   }
@@ -343,7 +325,7 @@ export class JobManager {
   /** A job's stored progress is its last report, not the last one the throttle happened to write (a finished import showed 0%). */
   private saveProgress(running: Running): void {
     if (!running.unsavedProgress) return;
-    this.ws.db.prepare('UPDATE jobs SET progress = ? WHERE id = ?').run(JSON.stringify(running.unsavedProgress), running.id);
+    store.saveProgress(this.ws.db, running.id, JSON.stringify(running.unsavedProgress));
     running.unsavedProgress = null;
   }
 
@@ -361,15 +343,12 @@ export class JobManager {
 
   private log(id: number, level: 'info' | 'warn' | 'error', line: string): void {
     const ts = now();
-    this.ws.db.prepare('INSERT INTO job_logs (job_id, ts, level, line) VALUES (?, ?, ?, ?)').run(id, ts, level, line);
+    store.insertLog(this.ws.db, id, ts, level, line);
     this.events.emit('job.log', { id, ts, level, line });
   }
 
   private insertMetrics(id: number, points: MetricPoint[]): void {
-    const insert = this.ws.db.prepare('INSERT INTO metrics (job_id, step, epoch, name, value) VALUES (?, ?, ?, ?, ?)');
-    this.ws.transaction(() => {
-      for (const p of points) insert.run(id, p.step, p.epoch, p.name, p.value);
-    });
+    store.insertMetrics(this.ws.db, id, points);
     this.events.emit('job.metrics', { id, points });
   }
 }

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { CliRuntime, RegisterCommands } from './cli-types.ts';
 import { createRuntime } from './runtime.ts';
-import type { WorkbenchCore } from '../../core/app.ts';
+import type { WorkbenchCore } from '../../app/open-core.ts';
 import { registerCoreCommands } from './commands/core.ts';
 import { registerEngineCommands } from './commands/engine.ts';
 import { registerDatasetsCommands } from './commands/datasets.ts';

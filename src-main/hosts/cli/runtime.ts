@@ -1,6 +1,6 @@
 import type { CallName, Req, Res, JobSummary, Envelope } from '../../common/contract/index.ts';
 import { ApiError } from '../../common/contract/errors.ts';
-import { openCore, type WorkbenchCore } from '../../core/app.ts';
+import { openCore, type WorkbenchCore } from '../../app/open-core.ts';
 import type { CliRuntime } from './cli-types.ts';
 import { CliError } from './cli-errors.ts';
 import { progressLine } from './progress-line.ts';

@@ -1,6 +1,6 @@
 import { protocol } from 'electron';
 import { ApiError } from '../../common/contract/errors.ts';
-import type { WorkbenchCore } from '../../core/app.ts';
+import type { WorkbenchCore } from '../../app/open-core.ts';
 import { serveFile } from '../../core/file-serving.ts';
 import { serveSample } from '../../core/sample-serving.ts';
 

@@ -6,7 +6,7 @@
 import { app, BrowserWindow, ipcMain, Menu, nativeTheme, session, shell } from 'electron';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openCore, type WorkbenchCore } from '../../core/app.ts';
+import { openCore, type WorkbenchCore } from '../../app/open-core.ts';
 import { defaultWorkspaceDir } from '../../core/workspace.ts';
 import { readSettings } from '../../core/settings.ts';
 import { CALL_CHANNEL, EVENT_CHANNEL } from './channels.ts';

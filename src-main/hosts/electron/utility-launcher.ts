@@ -1,6 +1,7 @@
 import { utilityProcess } from 'electron';
 import path from 'node:path';
-import type { FromJob, JobProcessHandle, JobProcessLauncher } from '../../core/jobs/protocol.ts';
+import type { FromJob, JobProcessLauncher } from '../../core/jobs/protocol.ts';
+import { toJobProcessHandle } from '../../core/jobs/process-handle.ts';
 
 /** In the Electron app, jobs run in utility processes (Chromium's recommended Node child). */
 export function utilityLauncher(mainDir: string): JobProcessLauncher {
@@ -10,24 +11,18 @@ export function utilityLauncher(mainDir: string): JobProcessLauncher {
       serviceName: 'workbench-job',
       stdio: 'pipe',
     });
-    const handle: JobProcessHandle = {
+    return toJobProcessHandle({
       get pid() {
         return child.pid;
       },
       send: (message) => child.postMessage(message),
       onMessage: (listener) => child.on('message', (m: FromJob) => listener(m)),
       onExit: (listener) => child.on('exit', (code) => listener(code, null)),
-      onOutput: (listener) => {
-        const forward = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
-          for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) listener(stream, line);
-        };
-        child.stdout?.on('data', forward('stdout'));
-        child.stderr?.on('data', forward('stderr'));
-      },
+      stdout: child.stdout,
+      stderr: child.stderr,
       kill: () => {
         child.kill();
       },
-    };
-    return handle;
+    });
   };
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiErrorBody, ApiErrorCode, Envelope } from '../../common/contract/index.ts';
 import { ApiError } from '../../common/contract/errors.ts';
-import type { WorkbenchCore } from '../../core/app.ts';
+import type { WorkbenchCore } from '../../app/open-core.ts';
 import { serveFile, type ServedFile } from '../../core/file-serving.ts';
 import { serveSample } from '../../core/sample-serving.ts';
 import { hostAndOriginAllowed, newToken, requestToken, tokenMatches } from './security.ts';

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { JobSummary } from '../../../common/contract/index.ts';
 import type { RegisterCommands } from '../cli-types.ts';
-import { openCore } from '../../../core/app.ts';
+import { openCore } from '../../../app/open-core.ts';
 import { startBrowserHost } from '../../http/server.ts';
 import { keepWorkspaceOpen } from '../main.ts';
 import { formatTable } from '../format.ts';

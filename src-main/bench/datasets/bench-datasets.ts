@@ -11,14 +11,14 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Workspace } from '../../core/workspace.ts';
-import runImport from '../import-runner.ts';
-import { datasetImportJob } from '../jobs.ts';
+import runImport from '../../datasets/import-runner.ts';
+import { datasetImportJob } from '../../datasets/jobs.ts';
 import type { DatasetImportParams } from '../../common/contract/datasets.ts';
 import { datasetImportParams } from '../../common/contract/datasets.ts';
-import type { JobRunContext } from '../../jobs/types.ts';
-import { samplePage, datasetStats } from '../queries.ts';
-import { openDatasetReader } from '../reader.ts';
-import { thumbnailFor } from '../thumbs.ts';
+import type { JobRunContext } from '../../core/jobs/spec.ts';
+import { samplePage, datasetStats } from '../../datasets/queries.ts';
+import { openDatasetReader } from '../../datasets/reader.ts';
+import { thumbnailFor } from '../../datasets/thumbs.ts';
 import { applyPipeline, batchSeeds, resolvePipeline } from '../../augment/pipeline.ts';
 
 function arg(name: string, fallback: string): string {

@@ -1,6 +1,6 @@
-import type { JobRunner } from '../../jobs/types.ts';
+import type { JobRunner } from '../../core/jobs/spec.ts';
 import type { EngineBenchParams, EngineBenchResult } from '../../common/contract/engine.ts';
-import { initEngine } from '../init.ts';
+import { initEngine } from '../../engine/init.ts';
 import { runEngineBench } from './engine-bench.ts';
 
 /** The engine.bench job: runs in the job process, whose engine is already chosen (WORKBENCH_BACKEND). */

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type Database from 'better-sqlite3';
-import type { JobProgress, MetricPoint } from '../common/contract/index.ts';
-import type { Workspace } from '../core/workspace.ts';
+import type { JobProgress, MetricPoint } from '../../common/contract/index.ts';
+import type { Workspace } from '../workspace.ts';
 
 /** What a running job sees. It lives in the job process and never writes the database. */
 export interface JobRunContext<P> {
@@ -68,3 +68,6 @@ export function defineJob<P, R>(spec: JobSpec<P, R>): JobSpec<P, R> {
 // to the list type.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyJobSpec = JobSpec<any, any>;
+
+/** Every job kind by name: the registry the app composes (src-main/app/job-kinds.ts) and hands to the job manager. */
+export type JobSpecLookup = ReadonlyMap<string, AnyJobSpec>;

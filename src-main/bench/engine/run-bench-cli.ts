@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { engineBenchParamsSchema } from '../../common/contract/engine.ts';
-import { initEngine, parseBackendRequest } from '../init.ts';
+import { initEngine, parseBackendRequest } from '../../engine/init.ts';
 import { runEngineBench } from './engine-bench.ts';
 import { formatBenchTable } from './format.ts';
 

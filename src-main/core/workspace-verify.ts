@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defineJob } from '../types.ts';
+import { defineJob } from './jobs/spec.ts';
 
 export interface VerifyProblem {
   artifactId: number;
@@ -28,7 +28,7 @@ export const verifyArtifactsJob = defineJob<{ chunkMiB: number }, VerifyResult>(
   title: () => 'Verify workspace artifacts',
   resource: 'io',
   resumable: true,
-  load: () => import('./verify-artifacts-runner.ts'),
+  load: () => import('./workspace-verify-runner.ts'),
   onComplete: (ctx, result) => {
     const fill = ctx.ws.db.prepare('UPDATE artifacts SET sha256 = ? WHERE id = ? AND sha256 IS NULL');
     for (const [id, hash] of Object.entries(result.filled)) fill.run(hash, Number(id));

@@ -1,14 +1,16 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { EventBus } from './event-bus.ts';
-import { JobManager } from './jobs/job-manager.ts';
-import type { JobProcessLauncher } from './jobs/protocol.ts';
-import { Workspace, defaultWorkspaceDir } from './workspace.ts';
-import { dispatch } from './dispatch.ts';
-import { readSettings } from './settings.ts';
-import type { ServiceContext } from './handler-types.ts';
+import { EventBus } from '../core/event-bus.ts';
+import { JobManager } from '../core/jobs/job-manager.ts';
+import type { JobProcessLauncher } from '../core/jobs/protocol.ts';
+import { Workspace, defaultWorkspaceDir } from '../core/workspace.ts';
+import { dispatch } from '../core/dispatch.ts';
+import { handlers } from './handlers.ts';
+import { jobSpecs } from './job-kinds.ts';
+import { readSettings } from '../core/settings.ts';
+import type { ServiceContext } from '../core/handler-types.ts';
 import type { Envelope } from '../common/contract/index.ts';
-import { acquireHostLock, type HostLock } from './host-lock.ts';
+import { acquireHostLock, type HostLock } from '../core/host-lock.ts';
 
 export interface WorkbenchCore {
   ctx: ServiceContext;
@@ -34,13 +36,13 @@ export function openCore(options: { workspaceDir?: string; launcher?: JobProcess
   }
   const events = new EventBus();
   const settings = readSettings(ws);
-  const jobs = new JobManager(ws, events, { computeConcurrency: settings.computeConcurrency, launcher: options.launcher });
+  const jobs = new JobManager(ws, events, { specs: jobSpecs, computeConcurrency: settings.computeConcurrency, launcher: options.launcher });
   const ctx: ServiceContext = { ws, jobs, events };
   jobs.start();
   return {
     ctx,
     advertise: (extra) => lock.update(extra),
-    dispatch: (name, request) => dispatch(ctx, name, request),
+    dispatch: (name, request) => dispatch(handlers, ctx, name, request),
     close: async () => {
       await jobs.close();
       ws.close();

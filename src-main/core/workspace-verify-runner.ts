@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { sha256File } from '../../core/artifacts.ts';
-import type { JobRunContext } from '../types.ts';
-import type { VerifyProblem, VerifyResult } from './verify-artifacts.ts';
+import { sha256File } from './artifacts.ts';
+import type { JobRunContext } from './jobs/spec.ts';
+import type { VerifyProblem, VerifyResult } from './workspace-verify.ts';
 
 interface Checkpoint {
   nextIndex: number;

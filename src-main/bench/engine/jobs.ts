@@ -1,5 +1,5 @@
-import { defineJob, type AnyJobSpec } from '../jobs/types.ts';
-import { engineBenchParamsSchema, type EngineBenchParams, type EngineBenchResult } from '../common/contract/engine.ts';
+import { defineJob, type AnyJobSpec } from '../../core/jobs/spec.ts';
+import { engineBenchParamsSchema, type EngineBenchParams, type EngineBenchResult } from '../../common/contract/engine.ts';
 
 /** Benchmarks the engine (ResNet-20/56 training and inference) beside PyTorch CPU; see bench/engine-bench.ts. */
 export const engineBenchJob = defineJob<EngineBenchParams, EngineBenchResult>({
@@ -9,7 +9,7 @@ export const engineBenchJob = defineJob<EngineBenchParams, EngineBenchResult>({
   // It measures throughput: it must not share the cores with another compute job.
   resource: 'compute',
   resumable: false,
-  load: () => import('./bench/bench-runner.ts'),
+  load: () => import('./bench-runner.ts'),
 });
 
 /** Job kinds of the compute engine. */

@@ -1,5 +1,5 @@
-import type { AnyJobSpec } from './types.ts';
-import { engineJobSpecs } from '../engine/jobs.ts';
+import type { AnyJobSpec } from '../core/jobs/spec.ts';
+import { engineJobSpecs } from '../bench/engine/jobs.ts';
 import { datasetsJobSpecs } from '../datasets/jobs.ts';
 import { augmentJobSpecs } from '../augment/jobs.ts';
 import { modelsJobSpecs } from '../models/jobs.ts';
@@ -7,7 +7,7 @@ import { trainingJobSpecs } from '../train/jobs.ts';
 import { compareJobSpecs } from '../export/jobs.ts';
 import { spganJobSpecs } from '../spgan/jobs.ts';
 import { reidJobSpecs } from '../reid/jobs.ts';
-import { verifyArtifactsJob } from './kinds/verify-artifacts.ts';
+import { verifyArtifactsJob } from '../core/workspace-verify.ts';
 
 /** Every job kind, by name. Both the writer process and the job process read this. */
 export const jobSpecs: ReadonlyMap<string, AnyJobSpec> = new Map(

@@ -7,8 +7,8 @@ import Database from 'better-sqlite3';
 import path from 'node:path';
 import type { FromJob, ToJob } from '../core/jobs/protocol.ts';
 import type { JobProgress } from '../common/contract/index.ts';
-import { jobSpecs } from './registry.ts';
-import type { JobRunContext } from './types.ts';
+import { jobSpecs } from './job-kinds.ts';
+import type { JobRunContext } from '../core/jobs/spec.ts';
 
 /** Messages from a parent that is either Node's fork (process.send) or Electron's utilityProcess (parentPort). */
 interface ParentPortLike {

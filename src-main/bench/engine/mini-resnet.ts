@@ -6,7 +6,7 @@
  * batchNormTrain. Not a product model: no saving, no running statistics.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { batchNormTrain } from '../ops/batch-norm.ts';
+import { batchNormTrain } from '../../engine/ops/batch-norm.ts';
 
 export interface MiniResNet {
   variables: tf.Variable[];

@@ -7,7 +7,7 @@
  *
  *   npm run bench:reid-eval [-- --queries N --gallery N]
  */
-import { evaluateDistances } from '../evaluate.ts';
+import { evaluateDistances } from '../../reid/evaluate.ts';
 
 const args = process.argv.slice(2);
 const opt = (name: string, fallback: number): number => {
