@@ -4,7 +4,6 @@ import { datasetsJobSpecs } from '../datasets/jobs.ts';
 import { augmentJobSpecs } from '../augment/jobs.ts';
 import { modelsJobSpecs } from '../models/jobs.ts';
 import { trainingJobSpecs } from '../train/jobs.ts';
-import { compareJobSpecs } from '../export/jobs.ts';
 import { spganJobSpecs } from '../spgan/jobs.ts';
 import { reidJobSpecs } from '../reid/jobs.ts';
 import { verifyArtifactsJob } from '../core/workspace-verify.ts';
@@ -18,7 +17,6 @@ export const jobSpecs: ReadonlyMap<string, AnyJobSpec> = new Map(
     ...augmentJobSpecs,
     ...modelsJobSpecs,
     ...trainingJobSpecs,
-    ...compareJobSpecs,
     ...spganJobSpecs,
     ...reidJobSpecs,
   ].map((spec) => [spec.kind, spec]),

@@ -1,7 +1,7 @@
 import { ApiError } from '../common/contract/errors.ts';
 import { pipelineSpecSchema } from '../common/contract/augment.ts';
 import type { DrawnParams, DrawnStep, PipelineSpec, PipelineSpecInput } from '../common/contract/augment.ts';
-import { Rng, hashSeed, sampleSeed } from './rng.ts';
+import { Rng, mixSeeds, sampleSeed } from '../common/random.ts';
 import { getTransform, transforms } from './registry.ts';
 import { optionsSchema } from './transforms/types.ts';
 import type { AnyTransform, Image, Shape } from './transforms/types.ts';
@@ -113,7 +113,7 @@ export function applyToImage(pipeline: ResolvedPipeline, image: Image, seed: num
       steps.push({ transform: step.transform.name, enabled: false, params: {} });
       return;
     }
-    const rng = new Rng(hashSeed(seed, i));
+    const rng = new Rng(mixSeeds(seed, i));
     const params = step.transform.makeParams(rng, { h: img.h, w: img.w, c: img.c }, step.options) as Record<string, unknown>;
     if (owned && step.transform.applyInPlace) step.transform.applyInPlace(img, params);
     else {

@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { ApiError } from '../common/contract/errors.ts';
 import type { PipelineSpec, PreviewItem, PreviewResult } from '../common/contract/augment.ts';
 import { openDatasetReader } from '../datasets/reader.ts';
-import { Rng } from './rng.ts';
+import { Rng } from '../common/random.ts';
 import { applyToImage, lastNormalize, resolvePipeline, sampleSeed } from './pipeline.ts';
 import { encodePng, pngDataUrl } from './png.ts';
 
@@ -75,7 +75,7 @@ export async function renderPreview(db: Database.Database, o: PreviewOptions): P
     const original = pixels.subarray(k * h * w * c, (k + 1) * h * w * c);
     const input = Float32Array.from(original);
     const seed = sampleSeed(o.seed, o.epoch, i);
-    const { image, params } = applyToImage(pipeline, { data: input, h, w, c }, seed);
+    const { image, params } = applyPipelineToPreview(pipeline, { data: input, h, w, c }, seed);
     const shown = norm ? denormalize(image.data, image.c, norm) : image.data;
     const meta = reader.meta(i);
     items.push({
@@ -91,6 +91,20 @@ export async function renderPreview(db: Database.Database, o: PreviewOptions): P
     });
   }
   return { datasetId: o.datasetId, seed: o.seed, epoch: o.epoch, split, inputSize: [h, w], display: norm ? 'inverse-normalize' : 'clamp', items };
+}
+
+/**
+ * One image through the pipeline; a step that cannot take this dataset's images
+ * (e.g. normalize with 3 means on 1-channel images) is the pipeline's fault, so
+ * the user sees it on the pipeline field, not as an internal failure.
+ */
+function applyPipelineToPreview(...args: Parameters<typeof applyToImage>): ReturnType<typeof applyToImage> {
+  try {
+    return applyToImage(...args);
+  } catch (err) {
+    if (err instanceof ApiError) throw err;
+    throw new ApiError('invalid_request', `pipeline: ${(err as Error).message}`, 'pipeline');
+  }
 }
 
 /** Maps normalised values back to 0..255 for display (the inverse of the last normalize step). */

@@ -1,4 +1,5 @@
 import type { TransformInfo } from '../common/contract/augment.ts';
+import { ApiError } from '../common/contract/errors.ts';
 import type { AnyTransform } from './transforms/types.ts';
 import { randomErasing } from './transforms/random-erasing.ts';
 import { patchShuffle } from './transforms/patch-shuffle.ts';
@@ -15,7 +16,7 @@ export const transforms: ReadonlyMap<string, AnyTransform> = new Map(
 
 export function getTransform(name: string): AnyTransform {
   const t = transforms.get(name);
-  if (!t) throw new Error(`Unknown transform "${name}" (known: ${[...transforms.keys()].join(', ')}).`);
+  if (!t) throw new ApiError('invalid_request', `Unknown transform "${name}" (known: ${[...transforms.keys()].join(', ')}).`, 'transform');
   return t;
 }
 

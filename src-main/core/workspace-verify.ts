@@ -1,3 +1,4 @@
+import { jobKinds } from '../common/contract/kinds.ts';
 import { z } from 'zod';
 import { defineJob } from './jobs/spec.ts';
 
@@ -23,7 +24,7 @@ export interface VerifyResult {
  * cancel, crash, resume) without a model.
  */
 export const verifyArtifactsJob = defineJob<{ chunkMiB: number }, VerifyResult>({
-  kind: 'workspace.verify',
+  kind: jobKinds.workspaceVerify,
   params: z.object({ chunkMiB: z.number().int().min(1).max(64).default(4) }).strict(),
   title: () => 'Verify workspace artifacts',
   resource: 'io',

@@ -80,7 +80,7 @@ export class Workspace {
   }
 
   jobDir(jobId: number): string {
-    return path.join(this.artifactsDir, 'jobs', String(jobId));
+    return jobFolder(this.dir, jobId);
   }
 
   close(): void {
@@ -100,6 +100,11 @@ export class Workspace {
     walk(this.dir);
     return total;
   }
+}
+
+/** A job's folder, `artifacts/jobs/<id>/`; job processes use it without opening the Workspace. */
+export function jobFolder(workspaceDir: string, jobId: number): string {
+  return path.join(workspaceDir, 'artifacts', 'jobs', String(jobId));
 }
 
 /** The workspace to open: $WORKBENCH_WORKSPACE, else the one chosen in Settings, else the user's data directory. */

@@ -1,3 +1,4 @@
+import { jobKinds } from '../common/contract/kinds.ts';
 import type { datasetsCalls } from '../common/contract/datasets.ts';
 import type { HandlerMap } from '../core/handler-types.ts';
 import { importers } from './formats/registry.ts';
@@ -8,7 +9,7 @@ import { deleteDataset, detect, verifyDataset } from './manage.ts';
 export const datasetsHandlers: HandlerMap<keyof typeof datasetsCalls> = {
   'datasets.formats': () => [...importers.values()].map((f) => ({ format: f.format, title: f.title, layout: f.layout, decoded: f.decoded })),
   'datasets.detect': (req, { ws }) => detect(ws, req.path),
-  'datasets.import': (req, { jobs }) => jobs.submit('dataset.import', req),
+  'datasets.import': (req, { jobs }) => jobs.submit(jobKinds.datasetsImport, req),
   'datasets.list': (_req, { ws }) => listDatasets(ws.db),
   'datasets.get': (req, { ws }) => datasetDetail(ws.db, req.id),
   'datasets.samples': (req, { ws }) => {

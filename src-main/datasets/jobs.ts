@@ -1,3 +1,5 @@
+import { jobKinds } from '../common/contract/kinds.ts';
+import { jobParams } from '../core/jobs/job-store.ts';
 import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../common/contract/errors.ts';
@@ -11,7 +13,7 @@ import { canonicalRoot } from './roots.ts';
 import { unwrapRoot } from './formats/registry.ts';
 
 export const datasetImportJob = defineJob<DatasetImportParams, ImportJobResult>({
-  kind: 'dataset.import',
+  kind: jobKinds.datasetsImport,
   params: datasetImportParams,
   title: (p) => `Import ${p.name ?? path.basename(p.path)}${p.format !== 'auto' ? ` (${p.format})` : ''}`,
   resource: 'io',
@@ -28,8 +30,7 @@ export const datasetImportJob = defineJob<DatasetImportParams, ImportJobResult>(
   load: () => import('./import-runner.ts'),
   onComplete(ctx, result) {
     // The job's params are not passed here; a duplicate that slipped past preflight is refused unless the import allowed it.
-    const row = ctx.ws.db.prepare('SELECT params FROM jobs WHERE id = ?').get(ctx.jobId) as { params: string } | undefined;
-    const allowDuplicate = row ? Boolean((JSON.parse(row.params) as { allowDuplicate?: boolean }).allowDuplicate) : false;
+    const allowDuplicate = Boolean(jobParams<{ allowDuplicate?: boolean }>(ctx.ws.db, ctx.jobId)?.allowDuplicate);
     commitImport(ctx.ws, ctx.jobId, result, allowDuplicate);
   },
 });

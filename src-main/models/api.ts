@@ -4,6 +4,8 @@ import { ApiError } from '../common/contract/errors.ts';
 import { getModelRow, lineageOf, toModelSummary, type ModelRow } from './model-rows.ts';
 import { flopsReport } from './cost.ts';
 import { listModels } from './specs.ts';
+import { compareModels } from './compare.ts';
+import { jobKinds } from '../common/contract/kinds.ts';
 
 /** Handlers for the calls declared in common/contract/models.ts. */
 export const modelsHandlers: HandlerMap<keyof typeof modelsCalls> = {
@@ -33,4 +35,8 @@ export const modelsHandlers: HandlerMap<keyof typeof modelsCalls> = {
     }
   },
   'models.architectures': () => listModels(),
+  'models.compare': (req, ctx) => compareModels(ctx.ws, req.ids),
+  'models.export': ({ backend, ...params }, ctx) => ctx.jobs.submit(jobKinds.modelsExport, params, { backend }),
+  'models.latency': ({ backend, ...params }, ctx) => ctx.jobs.submit(jobKinds.modelsLatency, params, { backend }),
+  'models.import': ({ backend, ...params }, ctx) => ctx.jobs.submit(jobKinds.modelsImport, params, { backend }),
 };

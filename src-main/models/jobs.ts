@@ -1,12 +1,25 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import type { AnyJobSpec } from '../core/jobs/spec.ts';
-import { defineJob } from '../core/jobs/spec.ts';
+import { defineJob, type AnyJobSpec } from '../core/jobs/spec.ts';
+import { ApiError } from '../common/contract/errors.ts';
+import { jobKinds } from '../common/contract/kinds.ts';
+import {
+  exportParamsSchema,
+  importParamsSchema,
+  latencyParamsSchema,
+  type ExportParams,
+  type ImportParams,
+  type LatencyParams,
+  type LatencyRecord,
+} from '../common/contract/models.ts';
+import type { Workspace } from '../core/workspace.ts';
 import { insertArtifact } from '../core/artifacts.ts';
-import { getModelRow, insertModelRow } from './model-rows.ts';
+import { getModelRow, recordSavedModel } from './model-rows.ts';
+import type { ExportResult } from './export/export-runner.ts';
+import type { ImportResult } from './import-runner.ts';
 
-export const COMPACT_KIND = 'model.compact';
+export const COMPACT_KIND = jobKinds.modelsCompact;
 
 export const compactParams = z
   .object({
@@ -36,27 +49,98 @@ export const compactJob = defineJob<CompactParams, CompactResult>({
   resumable: false,
   preflight(p, ws) {
     const row = getModelRow(ws.db, p.modelId, 'modelId');
-    if (!existsSync(path.join(ws.resolve(row.dir), 'model.json'))) throw new Error(`modelId: the files of model ${p.modelId} are missing (${row.dir}).`);
+    if (!existsSync(path.join(ws.resolve(row.dir), 'model.json'))) throw new ApiError('invalid_request', `modelId: the files of model ${p.modelId} are missing (${row.dir}).`, 'modelId');
   },
   load: () => import('./compact-runner.ts'),
   onComplete(ctx, result) {
-    const dir = ctx.ws.resolve(result.model.dir);
-    const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { spec: unknown };
-    const id = insertModelRow(ctx.ws.db, {
+    recordSavedModel(ctx.ws, ctx.jobId, {
       name: result.model.name,
       arch: result.model.arch,
-      spec: JSON.stringify(manifest.spec),
       dir: result.model.dir,
       parentModelId: result.model.parentModelId,
       datasetId: result.model.datasetId,
-      jobId: ctx.jobId,
       method: 'compact',
       rate: result.model.rate,
       metrics: result.metrics,
     });
-    for (const f of ['model.json', 'weights.bin']) insertArtifact(ctx.ws, { kind: 'weights', absPath: path.join(dir, f), jobId: ctx.jobId, modelId: id });
+  },
+});
+
+function requireModel(ws: Workspace, id: number): { name: string } {
+  const row = ws.db.prepare('SELECT name FROM models WHERE id = ?').get(id) as { name: string } | undefined;
+  if (!row) throw new ApiError('not_found', `No model with id ${id}.`, 'modelId');
+  return row;
+}
+
+export const exportJob = defineJob<ExportParams, ExportResult>({
+  kind: jobKinds.modelsExport,
+  params: exportParamsSchema,
+  title: (p) => `Export model ${p.modelId} as ${p.format === 'onnx' ? 'ONNX' : 'TF.js layers'}`,
+  resource: 'compute',
+  resumable: false,
+  preflight: (p, ws) => {
+    requireModel(ws, p.modelId);
+    if (p.outDir !== undefined && !path.isAbsolute(p.outDir)) throw new ApiError('invalid_request', `outDir must be an absolute path, got "${p.outDir}".`, 'outDir');
+    if (p.outDir !== undefined && existsSync(p.outDir) && !statSync(p.outDir).isDirectory()) {
+      throw new ApiError('invalid_request', `outDir ${p.outDir} is a file, not a folder.`, 'outDir');
+    }
+  },
+  load: () => import('./export/export-runner.ts'),
+  onComplete: (ctx, result) => {
+    const kind = result.format === 'onnx' ? 'export-onnx' : 'export-tfjs';
+    for (const f of result.files) {
+      insertArtifact(ctx.ws, {
+        kind,
+        absPath: ctx.ws.resolve(f.path),
+        sha256: f.sha256,
+        jobId: ctx.jobId,
+        modelId: result.modelId,
+        meta: { format: result.format, role: f.role, inputLayout: result.inputLayout, verification: result.verification, copiedTo: f.copiedTo ?? null },
+      });
+    }
+  },
+});
+
+export const latencyJob = defineJob<LatencyParams, LatencyRecord & { modelId: number }>({
+  kind: jobKinds.modelsLatency,
+  params: latencyParamsSchema,
+  title: (p) => `Measure latency of model ${p.modelId} (batch 1 and ${p.batchSize})`,
+  resource: 'compute',
+  resumable: false,
+  preflight: (p, ws) => void requireModel(ws, p.modelId),
+  load: () => import('./latency/latency-runner.ts'),
+  onComplete: (ctx, result) => {
+    const { modelId, ...record } = result;
+    // Replace the latency entry as a whole (timings of different runs and engines must not mix); other metrics stay.
+    ctx.ws.db.prepare("UPDATE models SET metrics = json_set(metrics, '$.latency', json(?)) WHERE id = ?").run(JSON.stringify(record), modelId);
+  },
+});
+
+export const importJob = defineJob<ImportParams, ImportResult>({
+  kind: jobKinds.modelsImport,
+  params: importParamsSchema,
+  title: (p) => `Import model ${p.name ?? path.basename(p.path)}`,
+  resource: 'io',
+  resumable: false,
+  preflight: (p) => {
+    if (!path.isAbsolute(p.path)) throw new ApiError('invalid_request', `path must be absolute, got "${p.path}".`, 'path');
+    if (!existsSync(p.path) || !statSync(p.path).isDirectory()) throw new ApiError('invalid_request', `${p.path} is not a folder.`, 'path');
+    if (!existsSync(path.join(p.path, 'model.json'))) throw new ApiError('invalid_request', `${p.path} has no model.json: not a model folder.`, 'path');
+  },
+  load: () => import('./import-runner.ts'),
+  onComplete: (ctx, r) => {
+    recordSavedModel(ctx.ws, ctx.jobId, {
+      name: r.name,
+      arch: r.arch,
+      spec: r.spec,
+      dir: r.dir,
+      method: r.method ?? 'imported',
+      rate: r.rate,
+      metrics: r.metrics,
+      files: r.files.map((f) => ({ path: f.path, sha256: f.sha256, meta: { role: f.role, importedFrom: r.source } })),
+    });
   },
 });
 
 /** Job kinds of this domain. Spec files import no TF.js: runners load lazily in the job process. */
-export const modelsJobSpecs: AnyJobSpec[] = [compactJob];
+export const modelsJobSpecs: AnyJobSpec[] = [compactJob, exportJob, latencyJob, importJob];

@@ -1,5 +1,9 @@
 /** The models table: inserting (writer process only) and reading rows. */
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import type Database from 'better-sqlite3';
+import type { Workspace } from '../core/workspace.ts';
+import { insertArtifact } from '../core/artifacts.ts';
 import type { ModelSummary } from '../common/contract/models.ts';
 import { ApiError } from '../common/contract/errors.ts';
 
@@ -76,4 +80,52 @@ export function lineageOf(db: Database.Database, row: ModelRow): ModelRow[] {
     parent = p.parent_model_id;
   }
   return out;
+}
+
+export interface SavedModel {
+  name: string;
+  arch: string;
+  /** Workspace-relative (or absolute, inside the workspace) folder holding model.json + weights.bin. */
+  dir: string;
+  parentModelId?: number | null;
+  datasetId?: number | null;
+  method: string;
+  rate?: number | null;
+  metrics: Record<string, unknown>;
+  /** The graph spec; read from the folder's model.json when not given. */
+  spec?: unknown;
+  /** The files to record as 'weights' artifacts (default: model.json and weights.bin), with hashes when known. */
+  files?: { path: string; sha256?: string; meta?: Record<string, unknown> }[];
+}
+
+/**
+ * The one way a job records the model it saved: the models row (spec read from
+ * the saved model.json, so this stays TF.js-free) and its weight files as
+ * artifacts. Runs in the writer's transaction (a job's onComplete); returns the id.
+ */
+export function recordSavedModel(ws: Workspace, jobId: number, m: SavedModel): number {
+  const absDir = ws.resolve(m.dir);
+  let spec = m.spec;
+  if (spec === undefined) {
+    const manifest = path.join(absDir, 'model.json');
+    if (!existsSync(manifest)) throw new Error(`The saved model is missing: ${manifest}.`);
+    spec = (JSON.parse(readFileSync(manifest, 'utf8')) as { spec: unknown }).spec;
+  }
+  const modelId = insertModelRow(ws.db, {
+    name: m.name,
+    arch: m.arch,
+    spec: JSON.stringify(spec),
+    dir: ws.relative(absDir),
+    parentModelId: m.parentModelId ?? null,
+    datasetId: m.datasetId ?? null,
+    jobId,
+    method: m.method,
+    rate: m.rate ?? null,
+    metrics: m.metrics,
+  });
+  const files: NonNullable<SavedModel['files']> = m.files ?? ['model.json', 'weights.bin'].map((f) => ({ path: path.join(absDir, f) }));
+  for (const f of files) {
+    insertArtifact(ws, { kind: 'weights', absPath: ws.resolve(f.path), sha256: f.sha256, jobId, modelId, meta: f.meta });
+  }
+  return modelId;
 }

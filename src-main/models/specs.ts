@@ -1,11 +1,11 @@
 /**
  * The model registry's TF.js-free half: every architecture by name, built as
  * a graph spec. Job spec files and API handlers (writer process) use this;
- * registry.ts adds `createModel` (weights, needs TF.js). Add a model: write
- * its builder, add a row here and its name to `modelNames` in
- * common/contract/models.ts; the registry test then covers it automatically.
+ * registry.ts adds `createModel` (weights, needs TF.js). Add a model: one row
+ * in `modelCatalogue` (common/contract/models.ts); a new family also needs its
+ * builder and a branch in `entryOf` below. The registry test then covers it.
  */
-import { modelNames, modelOptionsSchema, type ModelInfo, type ModelName, type ModelOptionsInput } from '../common/contract/models.ts';
+import { modelCatalogue, modelNames, modelOptionsSchema, type ModelCatalogueEntry, type ModelInfo, type ModelName, type ModelOptionsInput } from '../common/contract/models.ts';
 import { inferShapes, type GraphSpec } from '../nn/graph.ts';
 import { buildCifarResNet } from './resnet-cifar.ts';
 import { buildImageNetResNet } from './resnet-imagenet.ts';
@@ -15,44 +15,32 @@ interface Entry extends ModelInfo {
   build(options: ModelOptionsInput): GraphSpec;
 }
 
-function cifar(depth: number): Entry {
-  const name = `resnet${depth}` as ModelName;
+/** How each family of the catalogue is built: its facts and its builder. */
+function entryOf(m: ModelCatalogueEntry): Entry {
+  if (m.family === 'cifar') {
+    return {
+      name: m.name,
+      family: m.family,
+      depth: m.depth,
+      description: `CIFAR ResNet-${m.depth} (${(m.depth - 2) / 6} basic blocks per stage, 16/32/64 filters)`,
+      defaultInputSize: [32, 32],
+      minInputSize: 4,
+      build: (options) => buildCifarResNet(m.name, m.depth, resolveOptions(options, { size: 32, numClasses: 10, shortcut: 'A' }), options),
+    };
+  }
+  const blocks = [...m.blocks] as [number, number, number, number];
   return {
-    name,
-    family: 'cifar',
-    depth,
-    description: `CIFAR ResNet-${depth} (${(depth - 2) / 6} basic blocks per stage, 16/32/64 filters)`,
-    defaultInputSize: [32, 32],
-    minInputSize: 4,
-    build: (options) => buildCifarResNet(name, depth, resolveOptions(options, { size: 32, numClasses: 10, shortcut: 'A' }), options),
-  };
-}
-
-function imagenet(depth: number, layers: [number, number, number, number], bottleneck: boolean): Entry {
-  const name = `resnet${depth}` as ModelName;
-  return {
-    name,
-    family: 'imagenet',
-    depth,
-    description: `ImageNet ResNet-${depth} (${bottleneck ? 'bottleneck' : 'basic'} blocks ${layers.join('/')})`,
+    name: m.name,
+    family: m.family,
+    depth: m.depth,
+    description: `ImageNet ResNet-${m.depth} (${m.bottleneck ? 'bottleneck' : 'basic'} blocks ${blocks.join('/')})`,
     defaultInputSize: [224, 224],
     minInputSize: 32,
-    build: (options) => buildImageNetResNet(name, layers, bottleneck, resolveOptions(options, { size: 224, numClasses: 1000, shortcut: 'B' }), options),
+    build: (options) => buildImageNetResNet(m.name, blocks, m.bottleneck, resolveOptions(options, { size: 224, numClasses: 1000, shortcut: 'B' }), options),
   };
 }
 
-const entries: ReadonlyMap<ModelName, Entry> = new Map(
-  [
-    cifar(20),
-    cifar(32),
-    cifar(44),
-    cifar(56),
-    cifar(110),
-    imagenet(18, [2, 2, 2, 2], false),
-    imagenet(34, [3, 4, 6, 3], false),
-    imagenet(50, [3, 4, 6, 3], true),
-  ].map((e) => [e.name, e]),
-);
+const entries: ReadonlyMap<ModelName, Entry> = new Map(modelCatalogue.map((m) => [m.name, entryOf(m)]));
 
 export function listModels(): ModelInfo[] {
   return modelNames.map((n) => {

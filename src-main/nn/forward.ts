@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { GraphSpec, NodeOf, Padding } from './graph.ts';
-import { mulberry32, hashSeed } from './rng.ts';
+import { mulberry32, hashSeed } from '../common/random.ts';
 import { batchNormTrain } from '../engine/ops/batch-norm.ts';
 import { foldCacheOf, foldPlan, foldedWeights, scatteredTailBias, type FoldChain } from './eval-fold.ts';
 import { convTail, routingKernel } from '../engine/ops/conv-tail.ts';

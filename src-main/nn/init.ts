@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { expectedWeights, type GraphSpec } from './graph.ts';
 import type { Model } from './forward.ts';
-import { hashSeed, mulberry32, normal } from './rng.ts';
+import { hashSeed, mulberry32, normal } from '../common/random.ts';
 import { disposeFoldCache } from './eval-fold.ts';
 
 /** Initial values of one weight: He-normal (fan_out, as torchvision ResNets) for convs, uniform +-1/sqrt(fan_in) for dense, BN gamma=1, beta=0, mean=0, var=1. */

@@ -10,16 +10,10 @@
 import { findNode, inferShapes, type GraphSpec, type NodeOf } from '../nn/graph.ts';
 import { expectedWeights } from '../nn/graph.ts';
 import { selectLayers, type LayerSelection } from './selection.ts';
+import type { LayerCostRow } from '../common/contract/models.ts';
 
-export interface LayerCost {
-  name: string;
-  op: 'conv2d' | 'dense';
-  role: string | null;
-  kernel: number[];
-  outShape: number[];
-  macs: number;
-  params: number;
-}
+/** One layer's cost: the row the contract's FlopsReport carries. */
+export type LayerCost = LayerCostRow;
 
 export interface CostReport {
   /** All MACs of convs and dense layers (per image). */

@@ -3,6 +3,7 @@ import type { reidCalls, ReidEvalSummary, ReidMetrics, ReidModelSummary, ReidQue
 import type { HandlerMap } from '../core/handler-types.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { ApiError } from '../common/contract/errors.ts';
+import { jobResult } from '../core/jobs/job-store.ts';
 import { readEvalFiles } from './eval-store.ts';
 import type { LoadedRanking } from './eval-store.ts';
 import { VERDICT_NAMES, verdictOf } from './evaluate.ts';
@@ -12,22 +13,28 @@ interface EvalRow {
   path: string;
   model_id: number;
   created_at: string;
-  result: string;
   model_name: string | null;
 }
 
-function evalRows(ws: Workspace, where = '', ...args: number[]): EvalRow[] {
-  return ws.db
+type EvalResultRow = { metrics: ReidMetrics; queryDatasetId: number; galleryDatasetId: number };
+
+/** Evaluations with their stored job result (the artifact is written with the result, so a row without one is skipped). */
+function evalRows(ws: Workspace, where = '', ...args: number[]): (EvalRow & { result: EvalResultRow })[] {
+  const rows = ws.db
     .prepare(
-      `SELECT a.job_id, a.path, a.model_id, a.created_at, j.result, m.name AS model_name
-       FROM artifacts a JOIN jobs j ON j.id = a.job_id LEFT JOIN models m ON m.id = a.model_id
+      `SELECT a.job_id, a.path, a.model_id, a.created_at, m.name AS model_name
+       FROM artifacts a LEFT JOIN models m ON m.id = a.model_id
        WHERE a.kind = 'reid-eval' ${where} ORDER BY a.job_id DESC`,
     )
     .all(...args) as EvalRow[];
+  return rows.flatMap((r) => {
+    const result = jobResult<EvalResultRow>(ws.db, r.job_id);
+    return result ? [{ ...r, result }] : [];
+  });
 }
 
-function toEvalSummary(r: EvalRow): ReidEvalSummary {
-  const result = JSON.parse(r.result) as { metrics: ReidMetrics; queryDatasetId: number; galleryDatasetId: number };
+function toEvalSummary(r: EvalRow & { result: EvalResultRow }): ReidEvalSummary {
+  const result = r.result;
   return {
     evalJobId: r.job_id,
     modelId: r.model_id,

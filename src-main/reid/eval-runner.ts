@@ -8,7 +8,7 @@ import type { DatasetReader } from '../datasets/reader.ts';
 import { loadModel } from '../nn/model-file.ts';
 import { disposeModel } from '../nn/init.ts';
 import type { Model } from '../nn/forward.ts';
-import { startEngine } from '../spgan/engine-start.ts';
+import { startEngine } from '../engine/start.ts';
 import { ideInput, ideFeatures } from './ide.ts';
 import { evaluateDistances, cmcFromFirstGoodRanks, cmcAt } from './evaluate.ts';
 import { writeEvalFiles } from './eval-store.ts';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../nn/forward.ts';
 import { forward } from '../nn/forward.ts';
 import type { GraphSpec } from '../nn/graph.ts';
-import { l2Normalize } from '../spgan/nets/layers.ts';
+import { l2Normalize } from '../nn/layers.ts';
 
 /**
  * IDE ("ID-discriminative embedding"): an ImageNet-style ResNet from the model

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { jobKinds } from '../common/contract/kinds.ts';
 import path from 'node:path';
 import type { AnyJobSpec } from '../core/jobs/spec.ts';
 import { defineJob } from '../core/jobs/spec.ts';
@@ -6,14 +6,15 @@ import { reidTrainSchema, reidEvalSchema } from '../common/contract/reid.ts';
 import type { ReidTrainParams, ReidEvalParams } from '../common/contract/reid.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import { insertArtifact } from '../core/artifacts.ts';
-import { datasetFacts, requireEvalSplit, requireMatchingSizes, requireReidLabels, trainingSplit } from './dataset-checks.ts';
+import { recordSavedModel } from '../models/model-rows.ts';
+import { datasetFacts, requireEvalSplit, requireMatchingSizes, requireReidLabels, trainingSplit } from '../datasets/checks.ts';
 import type { ReidTrainResult } from './train-runner.ts';
 import type { ReidEvalResult } from './eval-runner.ts';
 
 /** Job kinds of this domain. Spec files import no TF.js: runners load lazily in the job process. */
 
 export const reidTrainJob = defineJob<ReidTrainParams, ReidTrainResult>({
-  kind: 'reid.train',
+  kind: jobKinds.reidTrain,
   params: reidTrainSchema,
   title: (p) => `IDE ${p.arch}${p.lmpParts > 0 ? `+LMP${p.lmpParts}` : ''} on dataset ${p.datasetId}`,
   resource: 'compute',
@@ -45,18 +46,20 @@ export const reidTrainJob = defineJob<ReidTrainParams, ReidTrainResult>({
       trainAccuracy: r.finalAccuracy,
       personIds: r.personIds,
     };
-    // The graph spec as saved with the weights (model.json), read without loading TF.js.
-    const spec = JSON.stringify((JSON.parse(readFileSync(path.join(r.modelDir, 'model.json'), 'utf8')) as { spec: unknown }).spec);
-    const info = ctx.ws.db
-      .prepare("INSERT INTO models (name, arch, spec, dir, dataset_id, job_id, method, metrics) VALUES (?, ?, ?, ?, ?, ?, 'ide', ?)")
-      .run(r.name, r.arch, spec, ctx.ws.relative(r.modelDir), r.datasetId, ctx.jobId, JSON.stringify(metrics));
-    const modelId = Number(info.lastInsertRowid);
-    insertArtifact(ctx.ws, { kind: 'weights', absPath: path.join(r.modelDir, 'weights.bin'), jobId: ctx.jobId, modelId, meta: { method: 'ide' } });
+    recordSavedModel(ctx.ws, ctx.jobId, {
+      name: r.name,
+      arch: r.arch,
+      dir: r.modelDir,
+      datasetId: r.datasetId,
+      method: 'ide',
+      metrics,
+      files: [{ path: path.join(r.modelDir, 'weights.bin'), meta: { method: 'ide' } }],
+    });
   },
 });
 
 export const reidEvalJob = defineJob<ReidEvalParams, ReidEvalResult>({
-  kind: 'reid.eval',
+  kind: jobKinds.reidEval,
   params: reidEvalSchema,
   title: (p) => `Re-ID eval of model ${p.modelId} on dataset ${p.queryDatasetId}${p.galleryDatasetId === p.queryDatasetId ? '' : ` / ${p.galleryDatasetId}`}`,
   resource: 'compute',

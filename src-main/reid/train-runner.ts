@@ -9,8 +9,8 @@ import { forward, updateRunningStats } from '../nn/forward.ts';
 import type { BatchStats, Model } from '../nn/forward.ts';
 import { trainableVariables, disposeModel } from '../nn/init.ts';
 import { loadModel, saveModel } from '../nn/model-file.ts';
-import { startEngine } from '../spgan/engine-start.ts';
-import { seededRandom, shuffled } from '../spgan/images.ts';
+import { startEngine } from '../engine/start.ts';
+import { Rng, shuffled } from '../common/random.ts';
 import { ideInput, featureDim } from './ide.ts';
 
 export interface ReidTrainResult {
@@ -89,7 +89,7 @@ export default async function run(ctx: JobRunContext<ReidTrainParams>): Promise<
   // Weight decay on conv and dense kernels only (not BN scale/shift, not biases).
   const kernels = [...model.weights].filter(([n]) => n.endsWith('/kernel')).map(([, t]) => t);
   const optimizer = tf.train.momentum(p.learningRate, p.momentum);
-  const rng = seededRandom(p.seed);
+  const rng = new Rng(p.seed);
   const [h, w] = p.imageSize;
   const steps = Math.ceil(usable.length / p.batchSize);
   const secondsPerEpoch: number[] = [];
@@ -98,7 +98,7 @@ export default async function run(ctx: JobRunContext<ReidTrainParams>): Promise<
   try {
     for (let epoch = 1; epoch <= p.epochs; epoch++) {
       const t0 = Date.now();
-      const order = shuffled(usable.length, rng.next);
+      const order = shuffled(usable.length, rng.fn());
       let lossSum = 0;
       let correct = 0;
       for (let s = 0; s < steps; s++) {

@@ -4,6 +4,8 @@ import type { HandlerMap } from '../core/handler-types.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import { runChain, runCheckpoints } from './translation-store.ts';
+import { jobMetrics, jobParams, jobRowsById, lastMetricEpoch, runRoots } from '../core/jobs/job-store.ts';
+import { jobKinds } from '../common/contract/kinds.ts';
 
 /** Absolute path of a sample's image (dataset roots may be absolute or workspace-relative). */
 function sampleAbs(ws: Workspace, root: string, rel: string): string {
@@ -22,7 +24,7 @@ function inList(ids: number[]): string {
 
 function runSummary(ws: Workspace, rootId: number): SpganRunSummary {
   const chain = runChain(ws.db, rootId);
-  const jobs = ws.db.prepare(`SELECT id, title, status, params, created_at FROM jobs WHERE id IN (${inList(chain)}) ORDER BY id`).all(...chain) as { id: number; title: string; status: string; params: string; created_at: string }[];
+  const jobs = jobRowsById(ws.db, chain);
   const root = jobs[0];
   const latest = jobs[jobs.length - 1];
   const config = JSON.parse(root.params) as SpganConfig;
@@ -31,10 +33,10 @@ function runSummary(ws: Workspace, rootId: number): SpganRunSummary {
       .prepare(`SELECT DISTINCT json_extract(meta, '$.epoch') AS epoch FROM artifacts WHERE kind = 'spgan-sample' AND job_id IN (${inList(chain)}) ORDER BY epoch`)
       .all(...chain) as { epoch: number }[]
   ).map((r) => r.epoch);
-  const lastEpoch = ws.db.prepare(`SELECT MAX(epoch) AS e FROM metrics WHERE job_id IN (${inList(chain)})`).get(...chain) as { e: number | null };
+  const lastEpoch = lastMetricEpoch(ws.db, chain);
   let lastLosses: Record<string, number> | null = null;
-  if (lastEpoch.e !== null) {
-    const rows = ws.db.prepare(`SELECT name, value FROM metrics WHERE job_id IN (${inList(chain)}) AND epoch = ? ORDER BY job_id`).all(...chain, lastEpoch.e) as { name: string; value: number }[];
+  if (lastEpoch !== null) {
+    const rows = jobMetrics(ws.db, chain, { epoch: lastEpoch });
     lastLosses = Object.fromEntries(rows.map((r) => [r.name, r.value]));
   }
   return {
@@ -64,13 +66,7 @@ function lineageOf(info: string): TranslatedDatasetLineage | null {
 export const spganHandlers: HandlerMap<keyof typeof spganCalls> = {
   'spgan.runs': (req, { ws }) => {
     // Resumed jobs belong to the run they continue: list chain roots only.
-    const roots = ws.db
-      .prepare(
-        `SELECT j.id FROM jobs j LEFT JOIN jobs p ON p.id = j.parent_job_id
-         WHERE j.kind = 'spgan.train' AND (p.id IS NULL OR p.kind != 'spgan.train') ORDER BY j.id DESC`,
-      )
-      .all() as { id: number }[];
-    const runs = roots.map((r) => runSummary(ws, r.id));
+    const runs = runRoots(ws.db, jobKinds.spganTrain).map((id) => runSummary(ws, id));
     return req.status ? runs.filter((r) => r.status === req.status) : runs;
   },
 
@@ -105,7 +101,7 @@ export const spganHandlers: HandlerMap<keyof typeof spganCalls> = {
 
   'spgan.targetExamples': (req, { ws }) => {
     const chain = chainOrThrow(ws, req.jobId);
-    const config = JSON.parse((ws.db.prepare('SELECT params FROM jobs WHERE id = ?').get(chain[0]) as { params: string }).params) as SpganConfig;
+    const config = jobParams<SpganConfig>(ws.db, chain[0]!)!;
     const rows = ws.db
       .prepare('SELECT s.id, s.path, s.person_id, s.camera, d.root_path FROM samples s JOIN datasets d ON d.id = s.dataset_id WHERE s.dataset_id = ? ORDER BY s.id')
       .all(config.targetDatasetId) as { id: number; path: string; person_id: number | null; camera: number | null; root_path: string }[];

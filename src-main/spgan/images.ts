@@ -26,30 +26,3 @@ export async function writePng(file: string, rgb: Uint8Array, h: number, w: numb
     .png()
     .toFile(file);
 }
-
-/** A small seeded generator (mulberry32): shuffles, flips and pool draws replay for a given seed. */
-export function seededRandom(seed: number): { next: () => number; state: () => number; setState: (s: number) => void } {
-  let a = seed >>> 0;
-  return {
-    next() {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    },
-    state: () => a,
-    setState: (s: number) => {
-      a = s >>> 0;
-    },
-  };
-}
-
-export function shuffled(n: number, random: () => number): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [order[i], order[j]] = [order[j], order[i]];
-  }
-  return order;
-}

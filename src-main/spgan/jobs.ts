@@ -1,3 +1,4 @@
+import { jobKinds } from '../common/contract/kinds.ts';
 import path from 'node:path';
 import type { AnyJobSpec } from '../core/jobs/spec.ts';
 import { defineJob } from '../core/jobs/spec.ts';
@@ -5,7 +6,7 @@ import { spganConfigSchema, spganTranslateSchema } from '../common/contract/spga
 import type { SpganConfig, SpganTranslateParams } from '../common/contract/spgan.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import { insertArtifact } from '../core/artifacts.ts';
-import { datasetFacts, requireImageSize, requireReidLabels, trainingSplit } from '../reid/dataset-checks.ts';
+import { datasetFacts, requireImageSize, requireReidLabels, trainingSplit } from '../datasets/checks.ts';
 import type { SpganTrainResult, EpochRecord } from './train-runner.ts';
 import type { TranslationOutcome } from './translation-store.ts';
 import { commitTranslation, findRunCheckpoint } from './translation-store.ts';
@@ -16,7 +17,7 @@ import { commitTranslation, findRunCheckpoint } from './translation-store.ts';
  */
 
 export const spganTrainJob = defineJob<SpganConfig, SpganTrainResult>({
-  kind: 'spgan.train',
+  kind: jobKinds.spganTrain,
   params: spganConfigSchema,
   title: (p) => `SPGAN ${p.imageSize[0]}x${p.imageSize[1]}: dataset ${p.sourceDatasetId} -> style of dataset ${p.targetDatasetId}`,
   resource: 'compute',
@@ -46,7 +47,7 @@ export const spganTrainJob = defineJob<SpganConfig, SpganTrainResult>({
 });
 
 export const spganTranslateJob = defineJob<SpganTranslateParams, TranslationOutcome>({
-  kind: 'spgan.translate',
+  kind: jobKinds.spganTranslate,
   params: spganTranslateSchema,
   title: (p) => `SPGAN translate dataset ${p.datasetId} with run ${p.runJobId}`,
   resource: 'compute',

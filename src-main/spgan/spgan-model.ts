@@ -5,7 +5,7 @@ import { PatchDiscriminator } from './nets/discriminator.ts';
 import { SiameseNet } from './nets/siamese.ts';
 import { HistoryPool } from './history-pool.ts';
 import { lsgan, discriminatorLoss, l1, contrastive } from './losses.ts';
-import type { ParamStore } from './nets/params.ts';
+import type { ParamStore } from '../nn/params.ts';
 
 export type SpganArch = Pick<
   SpganConfig,

@@ -2,14 +2,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { JobRunContext } from '../core/jobs/spec.ts';
+import { findAlongChain } from '../core/jobs/job-store.ts';
+import { jobFolder } from '../core/workspace.ts';
 import type { SpganConfig } from '../common/contract/spgan.ts';
 import type { MetricPoint } from '../common/contract/jobs.ts';
 import { openDatasetReader } from '../datasets/reader.ts';
 import type { DatasetReader } from '../datasets/reader.ts';
-import { startEngine } from './engine-start.ts';
+import { startEngine } from '../engine/start.ts';
 import { SpganModel } from './spgan-model.ts';
 import type { SpganLosses } from './spgan-model.ts';
-import { toNetInput, fromNetOutput, writePng, seededRandom, shuffled } from './images.ts';
+import { toNetInput, fromNetOutput, writePng } from './images.ts';
+import { Rng, shuffled } from '../common/random.ts';
 import { saveTensors, loadTensors, assignVariables } from './tensor-file.ts';
 
 export interface SampleFile {
@@ -55,14 +58,10 @@ const STATE_FILE = 'spgan-state.json';
 function findResumeState(ctx: JobRunContext<SpganConfig>): string | null {
   const direct = path.join(ctx.resume!.fromJobDir, STATE_FILE);
   if (existsSync(direct)) return direct;
-  const parentOf = ctx.readDb().prepare('SELECT parent_job_id AS p FROM jobs WHERE id = ?');
-  let id: number | null = ctx.resume!.fromJobId;
-  for (let guard = 0; id !== null && guard < 1000; guard++) {
-    const file = path.join(ctx.workspaceDir, 'artifacts', 'jobs', String(id), STATE_FILE);
-    if (existsSync(file)) return file;
-    id = (parentOf.get(id) as { p: number | null } | undefined)?.p ?? null;
-  }
-  return null;
+  return findAlongChain(ctx.readDb(), ctx.resume!.fromJobId, (id) => jobFolder(ctx.workspaceDir, id), (dir) => {
+    const file = path.join(dir, STATE_FILE);
+    return existsSync(file) ? file : null;
+  });
 }
 
 /** Indices of `count` samples spread over distinct persons (one image each), stable across epochs. */
@@ -147,8 +146,8 @@ export default async function run(ctx: JobRunContext<SpganConfig>): Promise<Spga
   const readerB = await splitReader(ctx, config.targetDatasetId, size);
   ctx.log(`Source: ${readerA.count} images of ${readerA.numClasses} persons; target: ${readerB.count} images; ${size[0]}x${size[1]}.`);
 
-  const rng = seededRandom(config.seed);
-  const model = new SpganModel(config, rng.next);
+  const rng = new Rng(config.seed);
+  const model = new SpganModel(config, rng.fn());
   let firstEpoch = 1;
   try {
     const resumeState = ctx.resume ? findResumeState(ctx) : null;
@@ -170,7 +169,7 @@ export default async function run(ctx: JobRunContext<SpganConfig>): Promise<Spga
 
     for (let epoch = firstEpoch; epoch <= config.epochs; epoch++) {
       const t0 = Date.now();
-      const order = shuffled(readerA.count, rng.next).slice(0, perEpoch);
+      const order = shuffled(readerA.count, rng.fn()).slice(0, perEpoch);
       const sums: Record<string, number> = {};
       const contrastiveOn = epoch >= config.contrastiveFromEpoch;
       for (let s = 0; s < steps; s++) {

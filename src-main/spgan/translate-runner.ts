@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { JobRunContext } from '../core/jobs/spec.ts';
 import type { SpganTranslateParams } from '../common/contract/spgan.ts';
 import { openDatasetReader } from '../datasets/reader.ts';
-import { startEngine } from './engine-start.ts';
+import { startEngine } from '../engine/start.ts';
 import { ResnetGenerator } from './nets/generator.ts';
 import { toNetInput, fromNetOutput, writePng } from './images.ts';
 import { loadTensors, assignVariables } from './tensor-file.ts';

@@ -3,6 +3,8 @@ import type Database from 'better-sqlite3';
 import { ApiError } from '../common/contract/errors.ts';
 import type { SpganConfig, TranslatedDatasetLineage } from '../common/contract/spgan.ts';
 import type { Workspace } from '../core/workspace.ts';
+import { jobParams, jobRow, runJobs } from '../core/jobs/job-store.ts';
+import { jobKinds } from '../common/contract/kinds.ts';
 
 /**
  * Database side of SPGAN runs and translations (writer process and API):
@@ -10,32 +12,9 @@ import type { Workspace } from '../core/workspace.ts';
  * commit of a translated dataset.
  */
 
-interface JobLink {
-  id: number;
-  kind: string;
-  parent_job_id: number | null;
-  params: string;
-}
-
 /** A run = a 'spgan.train' job plus the jobs that resumed it (and the ones it resumed). */
 export function runChain(db: Database.Database, jobId: number): number[] {
-  const get = db.prepare('SELECT id, kind, parent_job_id, params FROM jobs WHERE id = ?');
-  const children = db.prepare("SELECT id FROM jobs WHERE parent_job_id = ? AND kind = 'spgan.train'");
-  let root = get.get(jobId) as JobLink | undefined;
-  if (!root || root.kind !== 'spgan.train') return [];
-  for (let guard = 0; root.parent_job_id !== null && guard < 1000; guard++) {
-    const up = get.get(root.parent_job_id) as JobLink | undefined;
-    if (!up || up.kind !== 'spgan.train') break;
-    root = up;
-  }
-  const out: number[] = [];
-  const queue = [root.id];
-  while (queue.length > 0 && out.length < 1000) {
-    const id = queue.shift()!;
-    out.push(id);
-    for (const c of children.all(id) as { id: number }[]) queue.push(c.id);
-  }
-  return out;
+  return runJobs(db, jobId, jobKinds.spganTrain);
 }
 
 export interface RunCheckpoint {
@@ -47,8 +26,7 @@ export interface RunCheckpoint {
 }
 
 export function runConfig(db: Database.Database, jobId: number): SpganConfig {
-  const row = db.prepare('SELECT params FROM jobs WHERE id = ?').get(jobId) as { params: string } | undefined;
-  return JSON.parse(row?.params ?? '{}') as SpganConfig;
+  return jobParams<SpganConfig>(db, jobId) ?? ({} as SpganConfig);
 }
 
 /** Checkpoint epochs of a run, ascending, with their files. */
@@ -64,9 +42,9 @@ export function runCheckpoints(db: Database.Database, runJobId: number): { epoch
 
 /** The checkpoint a translation uses (the given epoch, or the last one); throws naming `field`. */
 export function findRunCheckpoint(db: Database.Database, runJobId: number, epoch: number | undefined, field: string): RunCheckpoint {
-  const job = db.prepare('SELECT kind FROM jobs WHERE id = ?').get(runJobId) as { kind: string } | undefined;
+  const job = jobRow(db, runJobId);
   if (!job) throw new ApiError('not_found', `${field}: job ${runJobId} does not exist.`, field);
-  if (job.kind !== 'spgan.train') throw new ApiError('invalid_request', `${field}: job ${runJobId} is a '${job.kind}' job, not an SPGAN run ('spgan.train').`, field);
+  if (job.kind !== jobKinds.spganTrain) throw new ApiError('invalid_request', `${field}: job ${runJobId} is a '${job.kind}' job, not an SPGAN run ('spgan.train').`, field);
   const all = runCheckpoints(db, runJobId);
   if (all.length === 0) throw new ApiError('invalid_request', `${field}: SPGAN run ${runJobId} has no checkpoint yet (one is saved after every epoch).`, field);
   const pick = epoch === undefined ? all[all.length - 1] : all.find((c) => c.epoch === epoch);

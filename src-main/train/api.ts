@@ -1,48 +1,25 @@
 import { readFileSync, existsSync } from 'node:fs';
-import type { trainingCalls } from '../common/contract/training.ts';
-import { trainConfigSchema, type FilterHistory, type TrainConfig, type TrainResult } from '../common/contract/training.ts';
+import type { trainCalls } from '../common/contract/train.ts';
+import { trainConfigSchema, type FilterHistory, type TrainConfig, type TrainResult } from '../common/contract/train.ts';
 import type { HandlerMap } from '../core/handler-types.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import { describeZodError } from '../core/jobs/job-manager.ts';
 import type { Workspace } from '../core/workspace.ts';
+import { jobRow, resumeChain, type JobRow } from '../core/jobs/job-store.ts';
 import { preflightTrain } from './preflight.ts';
 import { TRAIN_KIND } from './jobs.ts';
 import type { FilterRecordFile } from './filter-history.ts';
 
-interface JobRowLite {
-  id: number;
-  kind: string;
-  status: string;
-  params: string;
-  result: string | null;
-  parent_job_id: number | null;
-}
-
-function trainJob(ws: Workspace, id: number): JobRowLite {
-  const row = ws.db.prepare('SELECT id, kind, status, params, result, parent_job_id FROM jobs WHERE id = ?').get(id) as JobRowLite | undefined;
+function trainJob(ws: Workspace, id: number): JobRow {
+  const row = jobRow(ws.db, id);
   if (!row) throw new ApiError('not_found', `Job ${id} does not exist.`, 'jobId');
   if (row.kind !== TRAIN_KIND) throw new ApiError('invalid_request', `Job ${id} is a ${row.kind} job, not a training run.`, 'jobId');
   return row;
 }
 
-/** The job and the jobs it resumed, oldest first (a resumed run's early epochs live in its ancestors). */
-function resumeChain(ws: Workspace, row: JobRowLite): JobRowLite[] {
-  const chain = [row];
-  const seen = new Set([row.id]);
-  let parent = row.parent_job_id;
-  while (parent !== null && !seen.has(parent)) {
-    seen.add(parent);
-    const p = ws.db.prepare('SELECT id, kind, status, params, result, parent_job_id FROM jobs WHERE id = ?').get(parent) as JobRowLite | undefined;
-    if (!p) break;
-    chain.unshift(p);
-    parent = p.parent_job_id;
-  }
-  return chain;
-}
-
 /** Handlers for the calls declared in common/contract/training.ts. */
-export const trainingHandlers: HandlerMap<keyof typeof trainingCalls> = {
-  'training.run': (req, { ws }) => {
+export const trainHandlers: HandlerMap<keyof typeof trainCalls> = {
+  'train.get': (req, { ws }) => {
     const row = trainJob(ws, req.jobId);
     const config = JSON.parse(row.params) as TrainConfig;
     const result = row.result ? (JSON.parse(row.result) as TrainResult) : null;
@@ -50,7 +27,7 @@ export const trainingHandlers: HandlerMap<keyof typeof trainingCalls> = {
       ? (ws.db.prepare('SELECT id, name, method FROM models WHERE id = ?').get(config.parentModelId) as { id: number; name: string; method: string | null } | undefined) ?? null
       : null;
     const model = (ws.db.prepare('SELECT id, name FROM models WHERE job_id = ? ORDER BY id DESC LIMIT 1').get(row.id) as { id: number; name: string } | undefined) ?? null;
-    const chain = resumeChain(ws, row).map((j) => j.id);
+    const chain = resumeChain(ws.db, row.id).map((j) => j.id);
     const marks = chain.map(() => '?').join(',');
     const artifacts = ws.db
       .prepare(`SELECT kind, path, meta, created_at FROM artifacts WHERE job_id IN (${marks}) AND kind IN ('checkpoint', 'prune-filters') ORDER BY id`)
@@ -59,15 +36,15 @@ export const trainingHandlers: HandlerMap<keyof typeof trainingCalls> = {
     const pruneRates = artifacts.filter((a) => a.kind === 'prune-filters').map((a) => JSON.parse(a.meta) as { epoch: number; rate: number });
     return { jobId: row.id, kind: row.kind, status: row.status, config, lineage: { parentModel: parent, model, resumedFromJobId: row.parent_job_id }, result, checkpoints, pruneRates };
   },
-  'training.validateConfig': (req, { ws }) => {
+  'train.validateConfig': (req, { ws }) => {
     const parsed = trainConfigSchema.safeParse(req.config);
     if (!parsed.success) throw describeZodError(parsed.error, 'config');
     preflightTrain(parsed.data, ws);
     return { ok: true, config: parsed.data };
   },
-  'prune.filterHistory': (req, { ws }) => {
+  'train.filterHistory': (req, { ws }) => {
     const row = trainJob(ws, req.jobId);
-    const chain = resumeChain(ws, row).map((j) => j.id);
+    const chain = resumeChain(ws.db, row.id).map((j) => j.id);
     const marks = chain.map(() => '?').join(',');
     const files = ws.db.prepare(`SELECT path FROM artifacts WHERE job_id IN (${marks}) AND kind = 'prune-filters' ORDER BY id`).all(...chain) as { path: string }[];
     const byEpoch = new Map<number, FilterRecordFile>();

@@ -8,8 +8,8 @@ import type Database from 'better-sqlite3';
 import { openDatasetReader, type DatasetReader } from '../datasets/reader.ts';
 import { applyPipeline, batchSeeds, lastNormalize, pipelineOutputShape, resolvePipeline, type ResolvedPipeline } from '../augment/pipeline.ts';
 import { getPipeline } from '../augment/pipelines-store.ts';
-import type { TrainConfig } from '../common/contract/training.ts';
-import { hashSeed, mulberry32, permutation } from '../nn/rng.ts';
+import type { TrainConfig } from '../common/contract/train.ts';
+import { hashSeed, mulberry32, permutation } from '../common/random.ts';
 
 export interface RunData {
   train: DatasetReader;

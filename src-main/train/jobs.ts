@@ -1,14 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { jobKinds } from '../common/contract/kinds.ts';
 import type { Workspace } from '../core/workspace.ts';
 import path from 'node:path';
 import type { AnyJobSpec } from '../core/jobs/spec.ts';
 import { defineJob } from '../core/jobs/spec.ts';
-import { trainConfigSchema, type TrainConfig, type TrainResult } from '../common/contract/training.ts';
+import { trainConfigSchema, type TrainConfig, type TrainResult } from '../common/contract/train.ts';
 import { insertArtifact } from '../core/artifacts.ts';
-import { insertModelRow } from '../models/model-rows.ts';
+import { recordSavedModel } from '../models/model-rows.ts';
 import { preflightTrain } from './preflight.ts';
 
-export const TRAIN_KIND = 'train';
+export const TRAIN_KIND = jobKinds.trainRun;
 
 /** Payloads the runner sends through ctx.record. */
 export interface CheckpointRecord {
@@ -55,23 +55,16 @@ export const trainJob = defineJob<TrainConfig, TrainResult>({
     throw new Error(`train job: unknown record type ${type}`);
   },
   onComplete(ctx, result) {
-    const dir = ctx.ws.resolve(result.model.dir);
-    const manifestPath = path.join(dir, 'model.json');
-    if (!existsSync(manifestPath)) throw new Error(`The trained model is missing: ${manifestPath}.`);
-    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { spec: unknown };
-    const modelId = insertModelRow(ctx.ws.db, {
+    recordSavedModel(ctx.ws, ctx.jobId, {
       name: result.model.name,
       arch: result.model.arch,
-      spec: JSON.stringify(manifest.spec),
       dir: result.model.dir,
       parentModelId: result.model.parentModelId,
       datasetId: result.model.datasetId,
-      jobId: ctx.jobId,
       method: result.model.method,
       rate: result.model.rate,
       metrics: { ...result.metrics, epochs: result.epochs },
     });
-    for (const f of ['model.json', 'weights.bin']) insertArtifact(ctx.ws, { kind: 'weights', absPath: path.join(dir, f), jobId: ctx.jobId, modelId });
   },
 });
 

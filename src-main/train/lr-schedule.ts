@@ -1,5 +1,5 @@
 /** Learning rate at a point of training, from the config's schedule and warm-up. */
-import type { TrainConfig } from '../common/contract/training.ts';
+import type { TrainConfig } from '../common/contract/train.ts';
 
 /** epoch: 0-based; step: 0-based inside the epoch. */
 export function learningRate(cfg: Pick<TrainConfig, 'optimizer' | 'schedule' | 'warmup' | 'epochs'>, epoch: number, step: number, stepsPerEpoch: number): number {

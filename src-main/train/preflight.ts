@@ -5,7 +5,7 @@
  */
 import type { Workspace } from '../core/workspace.ts';
 import { ApiError } from '../common/contract/errors.ts';
-import type { TrainConfig } from '../common/contract/training.ts';
+import type { TrainConfig } from '../common/contract/train.ts';
 import { parseInfo, type DatasetRow } from '../datasets/dataset-info.ts';
 import { buildSpec } from '../models/specs.ts';
 import { getModelRow } from '../models/model-rows.ts';

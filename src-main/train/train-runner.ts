@@ -14,13 +14,15 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../engine/init.ts';
 import type { JobRunContext } from '../core/jobs/spec.ts';
-import { trainConfigSchema, type TrainConfig, type TrainMetrics, type TrainResult } from '../common/contract/training.ts';
+import { findAlongChain } from '../core/jobs/job-store.ts';
+import { jobFolder } from '../core/workspace.ts';
+import { trainConfigSchema, type TrainConfig, type TrainMetrics, type TrainResult } from '../common/contract/train.ts';
 import type { MetricPoint } from '../common/contract/jobs.ts';
 import type { Model } from '../nn/forward.ts';
 import { expectedWeights, type GraphSpec } from '../nn/graph.ts';
 import { disposeModel, initModel } from '../nn/init.ts';
 import { loadModel, saveModel } from '../nn/model-file.ts';
-import { hashSeed, mulberry32, permutation } from '../nn/rng.ts';
+import { hashSeed, mulberry32, permutation } from '../common/random.ts';
 import { buildSpec } from '../models/specs.ts';
 import { getModelRow } from '../models/model-rows.ts';
 import { applySfpMask } from '../prune/sfp-mask.ts';
@@ -73,18 +75,7 @@ function methodOf(cfg: TrainConfig): string {
  * it died before its first checkpoint, the job it continued, and so on.
  */
 function findResumeCheckpoint(ctx: JobRunContext<TrainConfig>): { dir: string; epoch: number } | null {
-  let jobId: number | null = ctx.resume!.fromJobId;
-  let dir = ctx.resume!.fromJobDir;
-  const seen = new Set<number>();
-  while (jobId !== null && !seen.has(jobId)) {
-    seen.add(jobId);
-    const found = latestCheckpoint(dir);
-    if (found) return found;
-    const row = ctx.readDb().prepare('SELECT parent_job_id FROM jobs WHERE id = ?').get(jobId) as { parent_job_id: number | null } | undefined;
-    jobId = row?.parent_job_id ?? null;
-    if (jobId !== null) dir = path.join(path.dirname(dir), String(jobId));
-  }
-  return null;
+  return findAlongChain(ctx.readDb(), ctx.resume!.fromJobId, (id) => jobFolder(ctx.workspaceDir, id), (dir) => latestCheckpoint(dir));
 }
 
 export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise<TrainResult> {

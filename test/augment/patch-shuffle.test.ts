@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { patchShuffle } from '../../src-main/augment/transforms/patch-shuffle.ts';
 import type { PatchShuffleOptions } from '../../src-main/augment/transforms/patch-shuffle.ts';
 import { resolveOptions } from '../../src-main/augment/pipeline.ts';
-import { Rng } from '../../src-main/augment/rng.ts';
+import { Rng } from '../../src-main/common/random.ts';
 
 const opts = (raw: Record<string, unknown>): PatchShuffleOptions => resolveOptions(patchShuffle, raw) as unknown as PatchShuffleOptions;
 

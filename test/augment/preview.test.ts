@@ -50,6 +50,12 @@ describe('augmentation preview and saved pipelines', () => {
     expect(Object.keys(re.presets)).toEqual(['paper', 'torchvision']);
   });
 
+  it('names the pipeline when a step cannot take the dataset images (a typed error, not an internal failure)', async () => {
+    // CIFAR images have 3 channels; two means fit neither 1 nor 3 channels.
+    const bad = { steps: [{ transform: 'normalize', options: { mean: [0.5, 0.5], std: [0.2, 0.2] } }] };
+    await expect(call('augment.preview', { datasetId, pipeline: bad, seed: 1, count: 1 })).rejects.toMatchObject({ code: 'invalid_request', field: 'pipeline' });
+  });
+
   it('shows the same pixels the training loader produces for the same seed, epoch and index', async () => {
     const result = await call('augment.preview', { datasetId, pipeline: spec, seed: 11, epoch: 2, count: 4 });
     expect(result.split).toBe('train');

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import { randomErasing } from '../../src-main/augment/transforms/random-erasing.ts';
 import type { RandomErasingOptions } from '../../src-main/augment/transforms/random-erasing.ts';
 import { resolveOptions } from '../../src-main/augment/pipeline.ts';
-import { Rng } from '../../src-main/augment/rng.ts';
+import { Rng } from '../../src-main/common/random.ts';
 
 const shape = { h: 32, w: 32, c: 3 };
 const opts = (raw: Record<string, unknown>): RandomErasingOptions => resolveOptions(randomErasing, raw) as unknown as RandomErasingOptions;

@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { transforms } from '../../src-main/augment/registry.ts';
 import { resolveOptions } from '../../src-main/augment/pipeline.ts';
-import { Rng } from '../../src-main/augment/rng.ts';
+import { Rng } from '../../src-main/common/random.ts';
 import { optionsSchema } from '../../src-main/augment/transforms/types.ts';
 import type { AnyTransform, Image } from '../../src-main/augment/transforms/types.ts';
 

@@ -1,3 +1,7 @@
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { jobKinds } from '../../src-main/common/contract/kinds.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contract, type CallName } from '../../src-main/common/contract/index.ts';
 import { handlers } from '../../src-main/app/handlers.ts';
@@ -80,10 +84,15 @@ describe('workspace.setDefault', () => {
 });
 
 describe('contract files', () => {
+  const contractDir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src-main', 'common', 'contract');
+  /** Files that declare calls (the rest hold shared definitions: the call helper, errors, events, kinds). */
+  const callFiles = readdirSync(contractDir)
+    .filter((f) => f.endsWith('.ts') && !['index.ts', 'define.ts', 'errors.ts', 'events.ts', 'kinds.ts'].includes(f))
+    .map((f) => f.replace(/\.ts$/, ''));
+
   it('declare disjoint call names (a duplicate would silently replace another domain’s call)', async () => {
-    const files = ['workspace', 'jobs', 'engine', 'datasets', 'augment', 'models', 'training', 'compare', 'spgan', 'reid'];
     const seen = new Map<string, string>();
-    for (const f of files) {
+    for (const f of callFiles) {
       const mod = (await import(`../../src-main/common/contract/${f}.ts`)) as Record<string, unknown>;
       const calls = Object.entries(mod).find(([k]) => k.endsWith('Calls'))?.[1] as Record<string, unknown>;
       expect(calls, f).toBeTypeOf('object');
@@ -93,5 +102,19 @@ describe('contract files', () => {
       }
     }
     expect(seen.size).toBe(Object.keys(contract).length);
+  });
+
+  it('name calls and job kinds with the word of their contract file, and a domain folder of that word holds the handlers', async () => {
+    for (const f of callFiles) {
+      const mod = (await import(`../../src-main/common/contract/${f}.ts`)) as Record<string, unknown>;
+      const calls = Object.entries(mod).find(([k]) => k.endsWith('Calls'))![1] as Record<string, unknown>;
+      for (const name of Object.keys(calls)) expect(name.split('.')[0], `call ${name} in contract/${f}.ts`).toBe(f);
+      // Core's own calls are handled in core/handlers/<word>.ts; every other domain in src-main/<word>/api.ts.
+      const handlerFile = existsSync(path.join(contractDir, '..', '..', 'core', 'handlers', `${f}.ts`))
+        ? path.join(contractDir, '..', '..', 'core', 'handlers', `${f}.ts`)
+        : path.join(contractDir, '..', '..', f, 'api.ts');
+      expect(existsSync(handlerFile), `handlers of contract/${f}.ts`).toBe(true);
+    }
+    for (const kind of Object.values(jobKinds)) expect(callFiles, `job kind ${kind}`).toContain(kind.split('.')[0]);
   });
 });

@@ -1,3 +1,5 @@
+import { insertJob } from '../../src-main/core/jobs/job-store.ts';
+import { jobKinds } from '../../src-main/common/contract/kinds.ts';
 import { mkdirSync } from 'node:fs';
 import type { DatasetImportParams } from '../../src-main/common/contract/datasets.ts';
 import { datasetImportParams } from '../../src-main/common/contract/datasets.ts';
@@ -19,7 +21,7 @@ export async function importDirect(
 ): Promise<ImportJobResult & { jobId: number }> {
   const parsed = datasetImportParams.parse(params);
   datasetImportJob.preflight!(parsed, ws);
-  const jobId = Number(ws.db.prepare("INSERT INTO jobs (kind, title, status, params) VALUES ('dataset.import', 't', 'running', ?)").run(JSON.stringify(parsed)).lastInsertRowid);
+  const jobId = insertJob(ws.db, { kind: jobKinds.datasetsImport, title: 't', params: parsed, status: 'running' });
   const jobDir = ws.jobDir(jobId);
   mkdirSync(jobDir, { recursive: true });
   const ctx: JobRunContext<DatasetImportParams> = {

@@ -4,7 +4,7 @@
  */
 import { describe, it, expect } from 'vitest';
 import os from 'node:os';
-import { runProbe } from '../../src-main/engine/probe-client.ts';
+import { runProbe } from '../../src-main/core/engine-probe.ts';
 import { describeLoadError } from '../../src-main/engine/backends/tensorflow.ts';
 import { parseBackendRequest } from '../../src-main/engine/init.ts';
 import { SUPPORTED_WASM_VERSION } from '../../src-main/engine/backends/wasm-threads.ts';

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import path from 'node:path';
-import { startEngine } from '../../src-main/spgan/engine-start.ts';
+import { startEngine } from '../../src-main/engine/start.ts';
 import { reidTrainJob, reidEvalJob } from '../../src-main/reid/jobs.ts';
 import { reidHandlers } from '../../src-main/reid/api.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';

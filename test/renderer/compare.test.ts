@@ -26,7 +26,7 @@ const comparison: ModelComparison = {
   models: [compared(1, 'baseline', null, 41_000_000), compared(2, 'sfp-30', 'sfp', 24_000_000)],
   scatter: { accuracyVsFlops: [{ modelId: 1, label: 'baseline', x: 41e6, y: 0.9 }, { modelId: 2, label: 'sfp-30', x: 24e6, y: 0.89 }], accuracyVsLatency: [] },
   layers: [{ layer: 'stage1/block0/conv1', role: 'block-conv', filters: { '1': 16, '2': 16 }, zeroFilters: { '1': 0, '2': 5 } }],
-  lineage: { '1': [{ modelId: 1, name: 'baseline', method: null, rate: null, dataset: { id: 3, name: 'cifar10' }, job: null }], '2': [{ modelId: 2, name: 'sfp-30', method: 'sfp', rate: 0.3, dataset: null, job: { id: 20, kind: 'train', title: 't', status: 'succeeded' } }, { modelId: 1, name: 'baseline', method: null, rate: null, dataset: null, job: null }] },
+  lineage: { '1': [{ modelId: 1, name: 'baseline', method: null, rate: null, dataset: { id: 3, name: 'cifar10' }, job: null }], '2': [{ modelId: 2, name: 'sfp-30', method: 'sfp', rate: 0.3, dataset: null, job: { id: 20, kind: 'train.run', title: 't', status: 'succeeded' } }, { modelId: 1, name: 'baseline', method: null, rate: null, dataset: null, job: null }] },
 };
 
 describe('compare models', () => {
@@ -35,8 +35,8 @@ describe('compare models', () => {
       path: '/compare',
       handlers: {
         'models.list': () => [model(1, 'baseline', null), model(2, 'sfp-30', 'sfp')],
-        'compare.models': () => comparison,
-        'export.start': ({ modelId }) => job({ id: 77, kind: 'models.export', title: `Export model ${modelId}`, status: 'queued' }),
+        'models.compare': () => comparison,
+        'models.export': ({ modelId }) => job({ id: 77, kind: 'models.export', title: `Export model ${modelId}`, status: 'queued' }),
       },
     });
     await flushPromises();
@@ -45,7 +45,7 @@ describe('compare models', () => {
     await mounted.wrapper.get('[data-test="pick-2"]').setValue(true);
     await mounted.wrapper.get('[data-test="compare-run"]').trigger('click');
     await flushPromises();
-    expect(mounted.api.callsOf('compare.models')).toEqual([{ ids: [1, 2] }]);
+    expect(mounted.api.callsOf('models.compare')).toEqual([{ ids: [1, 2] }]);
     const rows = mounted.wrapper.findAll('[data-test="compare-table"] tbody tr');
     expect(rows.map((r) => r.find('td').text())).toEqual(['baselineresnet20', 'sfp-30resnet20']);
     expect(rows[1]!.text()).toContain('42.0%');
@@ -57,7 +57,7 @@ describe('compare models', () => {
     expect(mounted.wrapper.get('[data-test="compare-lineage"]').text()).toContain('job #20');
     await mounted.wrapper.get('[data-test="export-onnx-2"]').trigger('click');
     await flushPromises();
-    expect(mounted.api.callsOf('export.start')).toEqual([{ modelId: 2, format: 'onnx' }]);
+    expect(mounted.api.callsOf('models.export')).toEqual([{ modelId: 2, format: 'onnx' }]);
     expect(mounted.wrapper.get('[role="status"]').text()).toContain('Queued #77');
   });
 
@@ -66,7 +66,7 @@ describe('compare models', () => {
       path: '/compare',
       handlers: {
         'models.list': () => [model(1, 'baseline', null), model(2, 'sfp-30', 'sfp')],
-        'compare.models': () => comparison,
+        'models.compare': () => comparison,
         'jobs.submit': ({ kind }) => job({ id: 78, kind, title: 'Compact model 2 (remove zeroed filters)', status: 'queued' }),
       },
     });
@@ -78,13 +78,13 @@ describe('compare models', () => {
     expect(mounted.wrapper.find('[data-test="compact-1"]').exists()).toBe(false);
     await mounted.wrapper.get('[data-test="compact-2"]').trigger('click');
     await flushPromises();
-    expect(mounted.api.callsOf('jobs.submit')).toEqual([{ kind: 'model.compact', params: { modelId: 2 } }]);
+    expect(mounted.api.callsOf('jobs.submit')).toEqual([{ kind: 'models.compact', params: { modelId: 2 } }]);
     expect(mounted.wrapper.get('[role="status"]').text()).toContain('Queued #78');
     // Widths rounded to multiples of 8 (for ONNX Runtime) go with the job.
     await mounted.wrapper.get('[data-test="compact-align"]').setValue('8');
     await mounted.wrapper.get('[data-test="compact-2"]').trigger('click');
     await flushPromises();
-    expect(mounted.api.callsOf('jobs.submit').at(-1)).toEqual({ kind: 'model.compact', params: { modelId: 2, align: 8 } });
+    expect(mounted.api.callsOf('jobs.submit').at(-1)).toEqual({ kind: 'models.compact', params: { modelId: 2, align: 8 } });
   });
 
   it('imports a model folder as a job, showing a bad path next to the field', async () => {
@@ -129,7 +129,7 @@ describe('compare models', () => {
       path: '/compare',
       handlers: {
         'models.list': () => [model(1, 'baseline', null), model(2, 'sfp-30', 'sfp')],
-        'compare.models': () => ({
+        'models.compare': () => ({
           ...comparison,
           models: [comparison.models[0]!, { ...comparison.models[1]!, latency: timed, compactSpeedup: { speedup: 1.26, batch: 32, latencyMs: 16, parentLatencyMs: 20.2 } }],
         }),
@@ -178,7 +178,7 @@ describe('filter heatmap', () => {
   it('shows the last masking epoch of the chosen run and moves with the slider', async () => {
     mounted = await mountWithApi(App, {
       path: '/compare/heatmap/20',
-      handlers: { 'jobs.list': () => [job({ id: 20, kind: 'train' })], 'prune.filterHistory': () => history },
+      handlers: { 'jobs.list': () => [job({ id: 20, kind: 'train.run' })], 'train.filterHistory': () => history },
     });
     await flushPromises();
     expect(mounted.wrapper.get('[data-test="heatmap-summary"]').text()).toBe('1 zeroed · 1 came back after being zeroed');
@@ -191,16 +191,16 @@ describe('filter heatmap', () => {
       path: '/compare/heatmap/20',
       handlers: {
         'jobs.list': () => [
-          job({ id: 20, kind: 'train', title: 'Train resnet20 SFP 30% on dataset 3, 10 epochs' }),
-          job({ id: 21, kind: 'train', title: 'Train resnet20 on dataset 3, 10 epochs' }),
-          job({ id: 22, kind: 'train', title: 'Train model 1 PSFP 40% on dataset 3, 2 epochs' }),
-          job({ id: 23, kind: 'train', title: 'Train model 1 fine-tune on dataset 3, 2 epochs' }),
-          job({ id: 24, kind: 'train', title: 'Train resnet56 on dataset 3, 5 epochs' }),
+          job({ id: 20, kind: 'train.run', title: 'Train resnet20 SFP 30% on dataset 3, 10 epochs' }),
+          job({ id: 21, kind: 'train.run', title: 'Train resnet20 on dataset 3, 10 epochs' }),
+          job({ id: 22, kind: 'train.run', title: 'Train model 1 PSFP 40% on dataset 3, 2 epochs' }),
+          job({ id: 23, kind: 'train.run', title: 'Train model 1 fine-tune on dataset 3, 2 epochs' }),
+          job({ id: 24, kind: 'train.run', title: 'Train resnet56 on dataset 3, 5 epochs' }),
           job({ id: 25, kind: 'models.export', title: 'Export SFP model' }),
         ],
         // A finished pruning run is known by its model's method whatever its title says.
         'models.list': () => [model(24, 'resnet56 sfp', 'sfp'), model(21, 'baseline', null)].map((m) => ({ ...m, jobId: m.id })),
-        'prune.filterHistory': () => history,
+        'train.filterHistory': () => history,
       },
     });
     await flushPromises();
@@ -211,7 +211,7 @@ describe('filter heatmap', () => {
   it('says so when the chosen run did not prune instead of drawing an empty map', async () => {
     mounted = await mountWithApi(App, {
       path: '/compare/heatmap/21',
-      handlers: { 'jobs.list': () => [job({ id: 21, kind: 'train' })], 'prune.filterHistory': () => ({ jobId: 21, epochs: [], layers: [] }) },
+      handlers: { 'jobs.list': () => [job({ id: 21, kind: 'train.run' })], 'train.filterHistory': () => ({ jobId: 21, epochs: [], layers: [] }) },
     });
     await flushPromises();
     expect(mounted.wrapper.get('[data-test="heatmap-no-pruning"]').text()).toContain('did not prune');

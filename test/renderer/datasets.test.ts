@@ -96,7 +96,7 @@ describe('datasets list and import', () => {
         'datasets.list': () => [],
         'datasets.formats': () => [{ format: 'imagefolder', title: 'Class folders', layout: 'root/<class>/<image>', decoded: false }],
         'datasets.detect': ({ path }) => ({ path, format: 'imagefolder', candidates: [{ format: 'imagefolder', score: 1, reason: '3 class folders' }], alreadyImported: null }),
-        'datasets.import': () => job({ id: 9, kind: 'dataset.import', status: 'queued', progress: null }),
+        'datasets.import': () => job({ id: 9, kind: 'datasets.import', status: 'queued', progress: null }),
         'jobs.get': ({ id }) => ({ ...job({ id, status: 'succeeded' }), params: {}, result: report, logs: [] }),
       },
       path: '/datasets',
@@ -109,7 +109,7 @@ describe('datasets list and import', () => {
     await mounted.wrapper.get('[data-test="import-dialog"] form').trigger('submit');
     await flushPromises();
     expect(mounted.api.callsOf('datasets.import')).toEqual([{ path: '/data/pets', format: 'auto' }]);
-    mounted.api.emit('job.updated', job({ id: 9, kind: 'dataset.import', status: 'succeeded', progress: null }));
+    mounted.api.emit('job.updated', job({ id: 9, kind: 'datasets.import', status: 'succeeded', progress: null }));
     await vi.waitFor(() => expect(mounted?.wrapper.find('[data-test="import-report"]').exists()).toBe(true), { timeout: 3000 });
     expect(mounted.wrapper.get('[data-test="import-problems"]').text()).toContain('cat/broken.png');
     expect(mounted.wrapper.get('[data-test="import-open-dataset"]').attributes('href')).toContain('/datasets/3');
@@ -122,7 +122,7 @@ describe('datasets list and import', () => {
         'datasets.list': () => [],
         'datasets.formats': () => [{ format: 'dukemtmc', title: 'DukeMTMC-reID', layout: '', decoded: false }],
         'datasets.detect': ({ path }) => ({ path, format: 'dukemtmc', candidates: [{ format: 'dukemtmc', score: 1, reason: 'Duke names' }], alreadyImported: { datasetId: 4, name: 'duke' } }),
-        'datasets.import': () => job({ id: 10, kind: 'dataset.import', status: 'queued', progress: null }),
+        'datasets.import': () => job({ id: 10, kind: 'datasets.import', status: 'queued', progress: null }),
       },
       path: '/datasets',
     });

@@ -28,9 +28,9 @@ describe('new training run', () => {
       path: '/training/new',
       handlers: {
         ...base,
-        'training.validateConfig': ({ config }) => ({ ok: true, config: config as never }),
-        'jobs.submit': () => job({ id: 30, kind: 'train', status: 'queued', progress: null }),
-        'training.run': () => { throw new ApiError('not_found', 'not started'); },
+        'train.validateConfig': ({ config }) => ({ ok: true, config: config as never }),
+        'jobs.submit': () => job({ id: 30, kind: 'train.run', status: 'queued', progress: null }),
+        'train.get': () => { throw new ApiError('not_found', 'not started'); },
         'jobs.metrics': () => [],
       },
     });
@@ -42,7 +42,7 @@ describe('new training run', () => {
     await mounted.wrapper.get('[data-test="train-form"]').trigger('submit');
     await flushPromises();
     const submitted = mounted.api.callsOf('jobs.submit')[0] as { kind: string; params: Record<string, unknown> };
-    expect(submitted.kind).toBe('train');
+    expect(submitted.kind).toBe('train.run');
     expect(submitted.params).toMatchObject({
       dataset: { id: 3, trainSplit: 'train', testSplit: 'test' },
       model: { arch: 'resnet20', options: { shortcut: 'A' } },
@@ -59,9 +59,9 @@ describe('new training run', () => {
       path: '/training/new',
       handlers: {
         ...base,
-        'training.validateConfig': ({ config }) => ({ ok: true, config: config as never }),
-        'jobs.submit': () => job({ id: 31, kind: 'train', status: 'queued', progress: null }),
-        'training.run': () => { throw new ApiError('not_found', 'not started'); },
+        'train.validateConfig': ({ config }) => ({ ok: true, config: config as never }),
+        'jobs.submit': () => job({ id: 31, kind: 'train.run', status: 'queued', progress: null }),
+        'train.get': () => { throw new ApiError('not_found', 'not started'); },
         'jobs.metrics': () => [],
       },
     });
@@ -89,7 +89,7 @@ describe('new training run', () => {
       path: '/training/new',
       handlers: {
         ...base,
-        'training.validateConfig': () => {
+        'train.validateConfig': () => {
           throw new ApiError('invalid_request', 'prune.rate must be in [0, 1)', 'config.prune.rate');
         },
       },
@@ -107,7 +107,7 @@ describe('new training run', () => {
 
 describe('training run page', () => {
   const run: TrainingRunDetail = {
-    jobId: 30, kind: 'train', status: 'running',
+    jobId: 30, kind: 'train.run', status: 'running',
     config: { dataset: { id: 3, trainSplit: 'train', testSplit: 'test', validationFraction: 0.1 }, model: { arch: 'resnet20', options: {} }, epochs: 12 } as unknown as TrainingRunDetail['config'],
     lineage: { parentModel: { id: 1, name: 'resnet20 baseline', method: null }, model: null, resumedFromJobId: null },
     result: null, checkpoints: [{ epoch: 1, path: '', createdAt: '' }], pruneRates: [],
@@ -118,8 +118,8 @@ describe('training run page', () => {
       path: '/training/30',
       handlers: {
         ...base,
-        'jobs.list': () => [job({ id: 30, kind: 'train' })],
-        'training.run': () => run,
+        'jobs.list': () => [job({ id: 30, kind: 'train.run' })],
+        'train.get': () => run,
         'jobs.metrics': () => [{ step: 1, epoch: 1, name: 'loss', value: 2.0 }],
       },
     });

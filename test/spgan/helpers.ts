@@ -1,10 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
 import sharp from 'sharp';
 import { Workspace } from '../../src-main/core/workspace.ts';
-import type { JobRunContext, JobSpec } from '../../src-main/core/jobs/spec.ts';
+import type { JobSpec } from '../../src-main/core/jobs/spec.ts';
+import { insertJob } from '../../src-main/core/jobs/job-store.ts';
+import { runJobInProcess } from '../../src-main/core/jobs/in-process.ts';
 import type { MetricPoint } from '../../src-main/common/contract/jobs.ts';
 
 /** A fresh workspace in a temp folder; `cleanup()` removes it. */
@@ -44,8 +45,7 @@ export async function addReidDataset(ws: Workspace, root: string, name: string, 
 
 /** Inserts a job row (artifacts and datasets reference it) for running a runner directly. */
 export function addJobRow(ws: Workspace, kind: string, params: unknown, parentJobId: number | null = null): number {
-  const r = ws.db.prepare("INSERT INTO jobs (kind, title, status, params, parent_job_id, started_at) VALUES (?, ?, 'running', ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))").run(kind, kind, JSON.stringify(params), parentJobId);
-  return Number(r.lastInsertRowid);
+  return insertJob(ws.db, { kind, title: kind, params, parentJobId, status: 'running' });
 }
 
 export interface DirectRun<R> {
@@ -57,8 +57,8 @@ export interface DirectRun<R> {
 
 /**
  * Runs a job spec's runner in this process against a real workspace, the way
- * the job process does: records go through onRecord in a transaction, and
- * onComplete runs in the transaction that marks the job succeeded.
+ * the job process does (runJobInProcess), keeping its metrics and log lines;
+ * a failed or cancelled run throws.
  */
 export async function runDirect<P, R>(
   ws: Workspace,
@@ -66,43 +66,14 @@ export async function runDirect<P, R>(
   rawParams: unknown,
   options: { signal?: AbortSignal; resumeFrom?: number } = {},
 ): Promise<DirectRun<R>> {
-  const params = spec.params.parse(rawParams);
-  spec.preflight?.(params, ws);
-  const jobId = addJobRow(ws, spec.kind, params, options.resumeFrom ?? null);
-  const jobDir = ws.jobDir(jobId);
-  mkdirSync(jobDir, { recursive: true });
   const metrics: MetricPoint[] = [];
   const logs: string[] = [];
-  const readers: Database.Database[] = [];
-  const ctx: JobRunContext<P> = {
-    jobId,
-    params,
-    workspaceDir: ws.dir,
-    jobDir,
-    signal: options.signal ?? new AbortController().signal,
-    resume: options.resumeFrom ? { fromJobId: options.resumeFrom, fromJobDir: ws.jobDir(options.resumeFrom) } : null,
-    progress: () => {},
+  const outcome = await runJobInProcess(ws, spec, rawParams, {
+    resumeFrom: options.resumeFrom,
+    signal: options.signal,
     log: (line) => logs.push(line),
-    metrics: (points) => metrics.push(...points),
-    record: async (type, payload) => ws.transaction(() => spec.onRecord?.({ ws, jobId, jobDir }, type, payload)),
-    readDb: () => {
-      const db = new Database(ws.dbPath, { readonly: true });
-      readers.push(db);
-      return db;
-    },
-  };
-  try {
-    const { default: runner } = await spec.load();
-    const result = await runner(ctx);
-    ws.transaction(() => {
-      spec.onComplete?.({ ws, jobId, jobDir }, result);
-      ws.db.prepare("UPDATE jobs SET status = 'succeeded', result = ? WHERE id = ?").run(JSON.stringify(result), jobId);
-    });
-    return { jobId, result, metrics, logs };
-  } catch (err) {
-    ws.db.prepare("UPDATE jobs SET status = 'failed', error = ? WHERE id = ?").run(String(err), jobId);
-    throw err;
-  } finally {
-    for (const db of readers) db.close();
-  }
+    onMetrics: (points) => void metrics.push(...points),
+  });
+  if (outcome.status !== 'succeeded') throw new Error(outcome.error ?? outcome.status);
+  return { jobId: outcome.jobId, result: outcome.result as R, metrics, logs };
 }

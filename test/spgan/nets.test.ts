@@ -5,7 +5,7 @@ import { PatchDiscriminator } from '../../src-main/spgan/nets/discriminator.ts';
 import { SiameseNet } from '../../src-main/spgan/nets/siamese.ts';
 import { SpganModel } from '../../src-main/spgan/spgan-model.ts';
 import { spganConfigSchema } from '../../src-main/common/contract/spgan.ts';
-import { startEngine } from '../../src-main/spgan/engine-start.ts';
+import { startEngine } from '../../src-main/engine/start.ts';
 
 beforeAll(async () => {
   // wasm with the engine's training kernels: the pure-JS cpu backend needs seconds per conv gradient.

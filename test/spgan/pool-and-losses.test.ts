@@ -72,8 +72,8 @@ describe('losses on hand-made values', () => {
 
 describe('fused InstanceNorm', () => {
   it('matches the autodiff reference in value and gradient', async () => {
-    const { instanceNorm, instanceNormReference } = await import('../../src-main/spgan/nets/layers.ts');
-    const { ensureGradients } = await import('../../src-main/spgan/engine-start.ts');
+    const { instanceNorm, instanceNormReference } = await import('../../src-main/nn/layers.ts');
+    const { ensureGradients } = await import('../../src-main/engine/start.ts');
     await ensureGradients();
     const x = tf.randomNormal([2, 5, 3, 4], 1, 2, 'float32', 3) as tf.Tensor4D;
     const w = tf.randomNormal([2, 5, 3, 4], 0, 1, 'float32', 4);

@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { startEngine } from '../../src-main/spgan/engine-start.ts';
+import { startEngine } from '../../src-main/engine/start.ts';
 import { spganTrainJob, spganTranslateJob } from '../../src-main/spgan/jobs.ts';
 import { spganHandlers } from '../../src-main/spgan/api.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';

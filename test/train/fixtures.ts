@@ -3,8 +3,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Workspace } from '../../src-main/core/workspace.ts';
 import { datasetImportJob } from '../../src-main/datasets/jobs.ts';
-import { runJobInProcess } from '../../src-main/train/in-process.ts';
-import { mulberry32 } from '../../src-main/nn/rng.ts';
+import { runJobInProcess } from '../../src-main/core/jobs/in-process.ts';
+import { mulberry32 } from '../../src-main/common/random.ts';
 
 function idxImages(images: Uint8Array, n: number, h: number, w: number): Buffer {
   const head = Buffer.alloc(16);

@@ -8,7 +8,7 @@ import { Sgd } from '../../src-main/train/sgd.ts';
 import { trainStep } from '../../src-main/train/step.ts';
 import { applySfpMask } from '../../src-main/prune/sfp-mask.ts';
 import { selectLayers } from '../../src-main/prune/selection.ts';
-import { mulberry32 } from '../../src-main/nn/rng.ts';
+import { mulberry32 } from '../../src-main/common/random.ts';
 
 describe('training loop', () => {
   beforeAll(async () => {

@@ -7,11 +7,11 @@ import { importTinyIdx } from './fixtures.ts';
 import { Workspace } from '../../src-main/core/workspace.ts';
 import { trainJob } from '../../src-main/train/jobs.ts';
 import { compactJob } from '../../src-main/models/jobs.ts';
-import { runJobInProcess } from '../../src-main/train/in-process.ts';
-import { trainingHandlers } from '../../src-main/train/api.ts';
+import { runJobInProcess } from '../../src-main/core/jobs/in-process.ts';
+import { trainHandlers } from '../../src-main/train/api.ts';
 import { modelsHandlers } from '../../src-main/models/api.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';
-import type { TrainConfigInput, TrainResult } from '../../src-main/common/contract/training.ts';
+import type { TrainConfigInput, TrainResult } from '../../src-main/common/contract/train.ts';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
 
 const flipCrop = {
@@ -70,7 +70,7 @@ describe('train job', () => {
   it.each(refusals)('refuses %s before the job starts, naming the field', (_label, make, field) => {
     let error: unknown = null;
     try {
-      trainingHandlers['training.validateConfig']({ config: make(datasetId) }, ctx);
+      trainHandlers['train.validateConfig']({ config: make(datasetId) }, ctx);
     } catch (err) {
       error = err;
     }
@@ -82,7 +82,7 @@ describe('train job', () => {
   it('refuses a dataset without labels', () => {
     const id = Number(ws.db.prepare("INSERT INTO datasets (name, format, root_path) VALUES ('unlabelled', 'imagefolder', '/nowhere')").run().lastInsertRowid);
     ws.db.prepare("INSERT INTO samples (dataset_id, path, split) VALUES (?, 'a.png', 'train')").run(id);
-    expect(() => trainingHandlers['training.validateConfig']({ config: config(id) }, ctx)).toThrow(/no class labels/);
+    expect(() => trainHandlers['train.validateConfig']({ config: config(id) }, ctx)).toThrow(/no class labels/);
   });
 
   it('PSFP run: metrics per epoch, checkpoints, filter history, a model row; resume after cancel gives the same weights', async () => {
@@ -107,7 +107,7 @@ describe('train job', () => {
     expect(model.arch).toBe('resnet20');
     expect(JSON.parse(model.metrics).accuracy).toBeGreaterThan(0);
 
-    const history = await trainingHandlers['prune.filterHistory']({ jobId: full.jobId }, ctx);
+    const history = await trainHandlers['train.filterHistory']({ jobId: full.jobId }, ctx);
     expect(history.epochs).toEqual([0, 1, 2, 3]);
     const stem = history.layers.find((l) => l.name === 'stem/conv')!;
     expect(stem.masks[3]!.filter(Boolean).length).toBe(Math.floor(stem.filters * 0.5));
@@ -120,7 +120,7 @@ describe('train job', () => {
     expect(resumed.status).toBe('succeeded');
     expect(weightsOf(ws, resumed.result!).equals(weightsOf(ws, result))).toBe(true);
     expect(resumed.result!.metrics.testAccuracy).toBe(result.metrics.testAccuracy);
-    const run = await trainingHandlers['training.run']({ jobId: resumed.jobId }, ctx);
+    const run = await trainHandlers['train.get']({ jobId: resumed.jobId }, ctx);
     expect(run.lineage.resumedFromJobId).toBe(cut.jobId);
     expect(run.checkpoints.map((c) => c.epoch)).toEqual([1, 2, 3]);
 

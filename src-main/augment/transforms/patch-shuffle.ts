@@ -1,6 +1,6 @@
 import type { Transform } from './types.ts';
 import { copyThen } from './types.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '../../common/random.ts';
 
 /** PatchShuffle (Kang et al., arXiv 1707.07103): permute pixels INSIDE each n x n patch. */
 export interface PatchShuffleOptions {

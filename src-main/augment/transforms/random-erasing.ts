@@ -1,6 +1,6 @@
 import type { Transform } from './types.ts';
 import { copyThen } from './types.ts';
-import { Rng } from '../rng.ts';
+import { Rng } from '../../common/random.ts';
 
 /** Random Erasing (Zhong et al., arXiv 1708.04896); options as in methods.md section 3. */
 export interface RandomErasingOptions {

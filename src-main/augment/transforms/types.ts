@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ParamDescriptor } from '../../common/contract/augment.ts';
-import type { Rng } from '../rng.ts';
+import type { Rng } from '../../common/random.ts';
 
 /** One image, HWC float32 (pixels 0..255 before `normalize`, anything after). */
 export interface Image {

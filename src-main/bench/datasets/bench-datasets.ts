@@ -1,3 +1,5 @@
+import { insertJob } from '../../core/jobs/job-store.ts';
+import { jobKinds } from '../../common/contract/kinds.ts';
 /**
  * `npm run bench:datasets`: import and browse speed, reader throughput and the
  * augmentation pipeline's cost per batch. Prints a Markdown table for
@@ -34,7 +36,7 @@ const record = (what: string, value: string, detail = ''): void => {
 
 async function importTimed(ws: Workspace, p: string): Promise<{ id: number; runMs: number; commitMs: number; samples: number }> {
   const params = datasetImportParams.parse({ path: p, allowDuplicate: true });
-  const jobId = Number(ws.db.prepare("INSERT INTO jobs (kind, title, status, params) VALUES ('dataset.import', 'bench', 'running', ?)").run(JSON.stringify(params)).lastInsertRowid);
+  const jobId = insertJob(ws.db, { kind: jobKinds.datasetsImport, title: 'bench', params, status: 'running' });
   const jobDir = ws.jobDir(jobId);
   mkdirSync(jobDir, { recursive: true });
   const ctx: JobRunContext<DatasetImportParams> = {

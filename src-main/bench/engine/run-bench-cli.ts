@@ -9,7 +9,7 @@ import path from 'node:path';
 import { engineBenchParamsSchema } from '../../common/contract/engine.ts';
 import { initEngine, parseBackendRequest } from '../../engine/init.ts';
 import { runEngineBench } from './engine-bench.ts';
-import { formatBenchTable } from './format.ts';
+import { formatBenchTable } from '../../common/engine-bench-table.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);

@@ -20,11 +20,11 @@ import { applySfpMask } from '../../prune/sfp-mask.ts';
 import { selectLayers } from '../../prune/selection.ts';
 import { compactModel } from '../../prune/compact.ts';
 import { countCost } from '../../prune/flops.ts';
-import { summarise, type LatencyStats } from '../../export/latency/benchmark.ts';
-import { graphToOnnx } from '../../export/onnx/graph-to-onnx.ts';
-import { openOnnxSession, runOnnx } from '../../export/onnx/onnx-session.ts';
-import { readWeightValues } from '../../export/model-weights.ts';
-import { engineLabel } from '../../export/engine-label.ts';
+import { summarise, type LatencyStats } from '../../models/latency/benchmark.ts';
+import { graphToOnnx } from '../../models/export/onnx/graph-to-onnx.ts';
+import { openOnnxSession, runOnnx } from '../../models/export/onnx/onnx-session.ts';
+import { readWeightValues } from '../../models/export/model-weights.ts';
+import { engineLabel } from '../../models/latency/engine-label.ts';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

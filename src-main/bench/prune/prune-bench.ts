@@ -18,10 +18,10 @@ import { initEngine, parseBackendRequest } from '../../engine/init.ts';
 import { datasetImportJob } from '../../datasets/jobs.ts';
 import { trainJob } from '../../train/jobs.ts';
 import { compactJob } from '../../models/jobs.ts';
-import { runJobInProcess } from '../../train/in-process.ts';
+import { runJobInProcess } from '../../core/jobs/in-process.ts';
 import { flopsReport } from '../../models/cost.ts';
 import { getModelRow } from '../../models/model-rows.ts';
-import type { TrainConfigInput, TrainResult } from '../../common/contract/training.ts';
+import type { TrainConfigInput, TrainResult } from '../../common/contract/train.ts';
 import type { CompactResult } from '../../models/jobs.ts';
 
 const { values } = parseArgs({

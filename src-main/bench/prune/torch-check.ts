@@ -20,9 +20,9 @@ import { Workspace } from '../../core/workspace.ts';
 import { initEngine } from '../../engine/init.ts';
 import { datasetImportJob } from '../../datasets/jobs.ts';
 import { trainJob } from '../../train/jobs.ts';
-import { runJobInProcess } from '../../train/in-process.ts';
+import { runJobInProcess } from '../../core/jobs/in-process.ts';
 import { openRunData } from '../../train/data.ts';
-import { trainConfigSchema, type TrainConfigInput, type TrainResult } from '../../common/contract/training.ts';
+import { trainConfigSchema, type TrainConfigInput, type TrainResult } from '../../common/contract/train.ts';
 import type { FilterRecordFile } from '../../train/filter-history.ts';
 
 const { values } = parseArgs({

@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SpganModel } from '../../spgan/spgan-model.ts';
 import { spganConfigSchema } from '../../common/contract/spgan.ts';
-import { startEngine } from '../../spgan/engine-start.ts';
+import { startEngine } from '../../engine/start.ts';
 
 const [backend, h, w, width, blocks, batch] = [process.argv[2] ?? 'auto', ...process.argv.slice(3).map(Number)];
 const H = h || 64;

@@ -177,7 +177,7 @@ export interface FormatDetection {
 
 const datasetId = z.number().int().positive();
 
-/** Parameters of the `dataset.import` job (submit via `jobs.submit` with kind 'dataset.import'). */
+/** Parameters of the `datasets.import` job (submit via `jobs.submit` with kind 'datasets.import'). */
 export const datasetImportParams = z
   .object({
     path: z.string().min(1),

@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import { call } from './define.ts';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const backendRequests = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+/** The compute backends, named once: forms, settings, job submission and the engine all use these. */
+export const backendNames = ['tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof backendNames)[number];
+/** A backend a user may ask for: one of them, or 'auto' (the engine's own order). */
+export const backendRequests = ['auto', ...backendNames] as const;
 export type BackendRequestName = (typeof backendRequests)[number];
+export const backendRequestSchema = z.enum(backendRequests);
 
 export interface EngineInfo {
   backend: BackendName;

@@ -7,25 +7,25 @@
 import type { z } from 'zod';
 import type { CallDef } from './define.ts';
 import { workspaceCalls } from './workspace.ts';
+import { settingsCalls } from './settings.ts';
 import { jobsCalls } from './jobs.ts';
 import { engineCalls } from './engine.ts';
 import { datasetsCalls } from './datasets.ts';
 import { augmentCalls } from './augment.ts';
 import { modelsCalls } from './models.ts';
-import { trainingCalls } from './training.ts';
-import { compareCalls } from './compare.ts';
+import { trainCalls } from './train.ts';
 import { spganCalls } from './spgan.ts';
 import { reidCalls } from './reid.ts';
 
 export const contract = {
   ...workspaceCalls,
+  ...settingsCalls,
   ...jobsCalls,
   ...engineCalls,
   ...datasetsCalls,
   ...augmentCalls,
   ...modelsCalls,
-  ...trainingCalls,
-  ...compareCalls,
+  ...trainCalls,
   ...spganCalls,
   ...reidCalls,
 } as const;
@@ -42,13 +42,14 @@ export function isCallName(name: string): name is CallName {
 }
 
 export * from './workspace.ts';
+export * from './settings.ts';
 export * from './jobs.ts';
+export * from './kinds.ts';
 export * from './engine.ts';
 export * from './datasets.ts';
 export * from './augment.ts';
 export * from './models.ts';
-export * from './training.ts';
-export * from './compare.ts';
+export * from './train.ts';
 export * from './spgan.ts';
 export * from './reid.ts';
 export * from './events.ts';

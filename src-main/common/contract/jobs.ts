@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { call } from './define.ts';
+import { backendRequestSchema } from './engine.ts';
 
 export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
 export type JobStatus = (typeof jobStatuses)[number];
@@ -59,7 +60,7 @@ export const jobsCalls = {
     'Metrics a job recorded (loss, accuracy, ...).',
   ),
   'jobs.submit': call<JobSummary>()(
-    z.object({ kind: z.string().min(1), params: z.unknown(), backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).optional() }).strict(),
+    z.object({ kind: z.string().min(1), params: z.unknown(), backend: backendRequestSchema.optional() }).strict(),
     'Queue a job of a registered kind; its params are validated before it is queued.',
   ),
 };

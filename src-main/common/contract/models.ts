@@ -1,9 +1,28 @@
 import { z } from 'zod';
 import { call } from './define.ts';
+import type { JobSummary } from './jobs.ts';
+import { backendRequestSchema } from './engine.ts';
 
-/** Architectures of the model registry (src-main/models/registry.ts keeps the builders). */
-export const modelNames = ['resnet20', 'resnet32', 'resnet44', 'resnet56', 'resnet110', 'resnet18', 'resnet34', 'resnet50'] as const;
-export type ModelName = (typeof modelNames)[number];
+/**
+ * The model registry, named once: every architecture with the facts any side
+ * needs (forms, validation, FLOPs tables). `src-main/models/specs.ts` builds
+ * each family; a new model of an existing family is one row here, and the
+ * registry test covers it automatically (see the recipe at the top of specs.ts).
+ */
+export const modelCatalogue = [
+  { name: 'resnet20', family: 'cifar', depth: 20 },
+  { name: 'resnet32', family: 'cifar', depth: 32 },
+  { name: 'resnet44', family: 'cifar', depth: 44 },
+  { name: 'resnet56', family: 'cifar', depth: 56 },
+  { name: 'resnet110', family: 'cifar', depth: 110 },
+  { name: 'resnet18', family: 'imagenet', depth: 18, blocks: [2, 2, 2, 2], bottleneck: false },
+  { name: 'resnet34', family: 'imagenet', depth: 34, blocks: [3, 4, 6, 3], bottleneck: false },
+  { name: 'resnet50', family: 'imagenet', depth: 50, blocks: [3, 4, 6, 3], bottleneck: true },
+] as const;
+export type ModelCatalogueEntry = (typeof modelCatalogue)[number];
+export type ModelName = ModelCatalogueEntry['name'];
+export type ModelFamily = ModelCatalogueEntry['family'];
+export const modelNames = modelCatalogue.map((m) => m.name) as [ModelName, ...ModelName[]];
 
 /** Build options of every registry model. */
 export const modelOptionsSchema = z
@@ -36,7 +55,7 @@ export type ModelOptionsInput = z.input<typeof modelOptionsSchema>;
 
 export interface ModelInfo {
   name: ModelName;
-  family: 'cifar' | 'imagenet';
+  family: ModelFamily;
   depth: number;
   description: string;
   defaultInputSize: [number, number];
@@ -99,7 +118,173 @@ export interface FlopsReport {
   paperStyle: { rate: number; baselineMacs3x3: number; reduction: number } | null;
 }
 
+/**
+ * Model export, latency, import and comparison. Export, latency and import
+ * run as jobs (kinds 'models.export', 'models.latency', 'models.import'); the
+ * calls here queue them and return the job, like `jobs.submit` would.
+ */
+
+export const exportFormats = ['onnx', 'tfjs'] as const;
+export type ExportFormat = (typeof exportFormats)[number];
+
+const modelId = z.number().int().positive();
+const backend = backendRequestSchema.optional();
+
+export const exportParamsSchema = z
+  .object({
+    modelId,
+    format: z.enum(exportFormats),
+    /** Also copy the exported files into this folder (absolute path, outside or inside the workspace). */
+    outDir: z.string().min(1).optional(),
+    /** ONNX only: 'nhwc' (default, the workbench's layout: one Transpose at the graph start) or 'nchw'. */
+    inputLayout: z.enum(['nhwc', 'nchw']).default('nhwc'),
+    /** Run the exported file against the workbench's forward pass on random inputs before recording it. */
+    verify: z.boolean().default(true),
+  })
+  .strict();
+export type ExportParams = z.output<typeof exportParamsSchema>;
+
+export const latencyParamsSchema = z
+  .object({
+    modelId,
+    /** Batch 1 is always measured; this adds a second, larger batch. */
+    batchSize: z.number().int().min(1).max(1024).default(32),
+    warmup: z.number().int().min(0).max(100).default(3),
+    runs: z.number().int().min(2).max(1000).default(10),
+    /** Also time the ONNX export of the model in ONNX Runtime (CPU) beside the TF.js engine. */
+    onnxRuntime: z.boolean().default(false),
+  })
+  .strict();
+export type LatencyParams = z.output<typeof latencyParamsSchema>;
+
+export const importParamsSchema = z
+  .object({
+    /** A model folder (model.json + weights.bin) written by the workbench. */
+    path: z.string().min(1),
+    /** Display name; default: the folder name. */
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+export type ImportParams = z.output<typeof importParamsSchema>;
+
+/** Timing of one batch size, in milliseconds per forward pass of the whole batch. */
+export interface LatencyStatsDto {
+  warmup: number;
+  runs: number;
+  meanMs: number;
+  stdMs: number;
+  minMs: number;
+  medianMs: number;
+  p90Ms: number;
+  maxMs: number;
+  /** batch / mean time. */
+  imagesPerSecond: number;
+}
+
+/** What a latency job stores under models.metrics.latency (merged, so other metrics stay). */
+export interface LatencyRecord {
+  measuredAt: string;
+  jobId: number;
+  /** e.g. 'wasm (CPU, 2 threads)'. */
+  engine: string;
+  inputSize: [number, number, number];
+  /** By batch size ('1', '32'). */
+  tfjs: Record<string, LatencyStatsDto>;
+  onnxRuntime?: Record<string, LatencyStatsDto>;
+}
+
+export interface ComparedModel {
+  id: number;
+  name: string;
+  arch: string;
+  method: string | null;
+  rate: number | null;
+  /** Test accuracy as a fraction (models.metrics.accuracy), null when never evaluated. */
+  accuracy: number | null;
+  /** Exact multiply-accumulates of one image through the model as it is (convs, FC, shortcut), from the FLOPs counter. */
+  flops: number;
+  /** The SFP paper's figure: 3x3 conv MACs only, with keep-rate factors r / r^2 (CIFAR ResNets). */
+  paperFlops: number | null;
+  /** Reductions against the unpruned architecture (0..1). */
+  flopsReduction: number;
+  paperFlopsReduction: number | null;
+  params: number;
+  /** Conv filters zeroed by soft pruning (all-zero kernels), summed over layers. */
+  zeroFilters: number;
+  latency: LatencyRecord | null;
+  /**
+   * For a model made by hard pruning: its inference time against its soft-pruned parent's, as
+   * the compact job measured them (same engine, same batch, alternating runs); null otherwise.
+   */
+  compactSpeedup: { speedup: number; batch: number; latencyMs: number; parentLatencyMs: number } | null;
+  /** Weights file bytes on disk. */
+  sizeBytes: number;
+  datasetId: number | null;
+  jobId: number | null;
+  parentModelId: number | null;
+  createdAt: string;
+}
+
+export interface ScatterPoint {
+  modelId: number;
+  label: string;
+  x: number;
+  y: number;
+}
+
+export interface LayerFilters {
+  /** Conv node name, e.g. 'stage2/block1/conv1'. */
+  layer: string;
+  role: string;
+  /** By model id: filters in the graph (after hard pruning), null when the model has no such layer. */
+  filters: Record<string, number | null>;
+  /** By model id: filters whose kernel is all zero (soft-pruned). */
+  zeroFilters: Record<string, number | null>;
+}
+
+export interface LineageStep {
+  modelId: number;
+  name: string;
+  method: string | null;
+  rate: number | null;
+  dataset: { id: number; name: string } | null;
+  job: { id: number; kind: string; title: string; status: string } | null;
+}
+
+export interface ModelComparison {
+  models: ComparedModel[];
+  scatter: {
+    /** x: FLOPs (exact), y: accuracy; models without accuracy are left out. */
+    accuracyVsFlops: ScatterPoint[];
+    /** x: mean batch-1 latency (ms) on the TF.js engine, y: accuracy. */
+    accuracyVsLatency: ScatterPoint[];
+  };
+  layers: LayerFilters[];
+  /** By model id: the model first, then its parent, grandparent ... */
+  lineage: Record<string, LineageStep[]>;
+}
+
+const exportCalls = {
+  'models.compare': call<ModelComparison>()(
+    z.object({ ids: z.array(modelId).min(2).max(20) }).strict(),
+    'Comparison of two or more models: table, accuracy-vs-FLOPs/latency scatter, per-layer filters, lineage.',
+  ),
+  'models.export': call<JobSummary>()(
+    exportParamsSchema.extend({ backend }).strict(),
+    'Queue a models.export job (ONNX or TF.js layers); its files are recorded as export-onnx / export-tfjs artifacts.',
+  ),
+  'models.latency': call<JobSummary>()(
+    latencyParamsSchema.extend({ backend }).strict(),
+    'Queue a models.latency job; the result is merged into the model metrics.',
+  ),
+  'models.import': call<JobSummary>()(
+    importParamsSchema.extend({ backend }).strict(),
+    'Queue a models.import job: validates a model folder (spec, architecture, weights, checksum) and records it; refuses corrupt or unknown models.',
+  ),
+};
+
 export const modelsCalls = {
+  ...exportCalls,
   'models.list': call<ModelSummary[]>()(
     z.object({ datasetId: z.number().int().positive().optional(), method: z.string().optional(), arch: z.string().optional() }).strict(),
     'Models in the workspace, newest first.',

@@ -13,26 +13,8 @@ export interface WorkspaceInfo {
   nextStartDir: string;
 }
 
-export interface SettingsMap {
-  theme: 'system' | 'light' | 'dark';
-  backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu';
-  computeConcurrency: number;
-  [key: string]: unknown;
-}
-
 export const workspaceCalls = {
   'workspace.info': call<WorkspaceInfo>()(z.object({}).strict(), 'Where the workspace lives and what it holds.'),
-  'settings.get': call<SettingsMap>()(z.object({}).strict(), 'All settings with their defaults filled in.'),
-  'settings.set': call<SettingsMap>()(
-    z
-      .object({
-        theme: z.enum(['system', 'light', 'dark']).optional(),
-        backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).optional(),
-        computeConcurrency: z.number().int().min(1).max(8).optional(),
-      })
-      .strict(),
-    'Change settings; returns them all.',
-  ),
   'workspace.setDefault': call<WorkspaceInfo>()(
     z.object({ dir: z.string().min(1).refine((d) => d.startsWith('/') || /^[A-Za-z]:[\\/]/.test(d), 'must be an absolute folder path') }).strict(),
     'Choose the workspace folder the app opens at its next start.',

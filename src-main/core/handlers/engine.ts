@@ -2,7 +2,7 @@ import type { engineCalls } from '../../common/contract/engine.ts';
 import { ApiError } from '../../common/contract/errors.ts';
 import type { HandlerMap } from '../handler-types.ts';
 import { readSettings } from '../settings.ts';
-import { probeEngine } from '../../engine/probe-client.ts';
+import { probeEngine } from '../engine-probe.ts';
 
 /** Handlers for the calls declared in common/contract/engine.ts. */
 export const engineHandlers: HandlerMap<keyof typeof engineCalls> = {

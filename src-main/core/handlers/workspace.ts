@@ -3,7 +3,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { workspaceCalls } from '../../common/contract/workspace.ts';
 import type { HandlerMap } from '../handler-types.ts';
-import { readSettings, writeSettings } from '../settings.ts';
 import { writeAppConfig } from '../app-config.ts';
 import { defaultWorkspaceDir } from '../workspace.ts';
 import type { ServiceContext } from '../handler-types.ts';
@@ -53,12 +52,5 @@ export const workspaceHandlers: HandlerMap<keyof typeof workspaceCalls> = {
     }
     writeAppConfig({ workspaceDir: req.dir });
     return info(ctx);
-  },
-  'settings.get': (_req, ctx) => readSettings(ctx.ws),
-  'settings.set': (req, ctx) => {
-    const settings = writeSettings(ctx.ws, req);
-    if (req.computeConcurrency !== undefined) ctx.jobs.setComputeConcurrency(req.computeConcurrency);
-    ctx.events.emit('data.changed', { what: 'settings' });
-    return settings;
   },
 };

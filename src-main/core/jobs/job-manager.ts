@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import type { z } from 'zod';
 import { ApiError } from '../../common/contract/errors.ts';
+import { canonicalJobKind } from '../../common/contract/kinds.ts';
 import type { BackendName, JobDetail, JobProgress, JobSummary, MetricPoint } from '../../common/contract/index.ts';
 import type { AnyJobSpec, JobRecordContext, JobSpecLookup } from './spec.ts';
 import type { EventBus } from '../event-bus.ts';
@@ -87,7 +88,8 @@ export class JobManager {
     this.schedule();
   }
 
-  submit(kind: string, rawParams: unknown, options: { backend?: BackendName | 'auto'; parentJobId?: number } = {}): JobSummary {
+  submit(requestedKind: string, rawParams: unknown, options: { backend?: BackendName | 'auto'; parentJobId?: number } = {}): JobSummary {
+    const kind = canonicalJobKind(requestedKind);
     const spec = this.specs.get(kind);
     if (!spec) {
       const known = [...this.specs.keys()].sort().join(', ');
@@ -162,7 +164,8 @@ export class JobManager {
   }
 
   list(filter: { kind?: string; status?: string; limit?: number } = {}): JobSummary[] {
-    return store.jobRows(this.ws.db, filter).map((row) => toSummary(row, this.specs));
+    const kind = filter.kind === undefined ? undefined : canonicalJobKind(filter.kind);
+    return store.jobRows(this.ws.db, { ...filter, kind }).map((row) => toSummary(row, this.specs));
   }
 
   /** Stops every job process; their jobs become 'interrupted' and can be resumed later. */

@@ -2,7 +2,7 @@ import { protocol } from 'electron';
 import { ApiError } from '../../common/contract/errors.ts';
 import type { WorkbenchCore } from '../../app/open-core.ts';
 import { serveFile } from '../../core/file-serving.ts';
-import { serveSample } from '../../core/sample-serving.ts';
+import { serveSample } from '../../app/sample-serving.ts';
 
 export const FILE_SCHEME = 'wb-file';
 

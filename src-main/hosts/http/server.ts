@@ -5,7 +5,7 @@ import type { ApiErrorBody, ApiErrorCode, Envelope } from '../../common/contract
 import { ApiError } from '../../common/contract/errors.ts';
 import type { WorkbenchCore } from '../../app/open-core.ts';
 import { serveFile, type ServedFile } from '../../core/file-serving.ts';
-import { serveSample } from '../../core/sample-serving.ts';
+import { serveSample } from '../../app/sample-serving.ts';
 import { hostAndOriginAllowed, newToken, requestToken, tokenMatches } from './security.ts';
 import { readStatic, rendererDir } from './static-files.ts';
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ParamStore } from './params.ts';
-import { conv, instanceNorm, leaky } from './layers.ts';
+import { ParamStore } from '../../nn/params.ts';
+import { conv, instanceNorm, leaky } from '../../nn/layers.ts';
 
 /**
  * PatchGAN discriminator (pix2pix / CycleGAN, n_layers 3 = the 70x70 receptive

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ParamStore } from './params.ts';
-import { conv, upconv, instanceNorm } from './layers.ts';
+import { ParamStore } from '../../nn/params.ts';
+import { conv, upconv, instanceNorm } from '../../nn/layers.ts';
 
 /**
  * CycleGAN ResNet generator (methods.md section 6): reflect-pad 3, 7x7 conv w,

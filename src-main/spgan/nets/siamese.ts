@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ParamStore } from './params.ts';
-import { conv, dense, leaky, l2Normalize } from './layers.ts';
+import { ParamStore } from '../../nn/params.ts';
+import { conv, dense, leaky, l2Normalize } from '../../nn/layers.ts';
 
 /**
  * SPGAN's Siamese embedding net: four stages of (4x4 conv stride 2, LeakyReLU

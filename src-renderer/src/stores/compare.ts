@@ -1,3 +1,4 @@
+import { jobKinds } from '../../../src-main/common/contract/kinds.ts';
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { ExportFormat, JobSummary, ModelComparison } from '../../../src-main/common/contract/index.ts';
@@ -14,7 +15,7 @@ export const useCompareStore = defineStore('compare', () => {
     loading.value = true;
     error.value = null;
     try {
-      comparison.value = await useApi().call('compare.models', { ids });
+      comparison.value = await useApi().call('models.compare', { ids });
     } catch (e) {
       error.value = (e as Error).message;
     } finally {
@@ -22,7 +23,7 @@ export const useCompareStore = defineStore('compare', () => {
     }
   }
   function exportModel(modelId: number, format: ExportFormat): Promise<JobSummary> {
-    return useApi().call('export.start', { modelId, format });
+    return useApi().call('models.export', { modelId, format });
   }
   /**
    * Queues a model.compact job: removes the filters soft pruning zeroed (the result gives the same
@@ -30,10 +31,10 @@ export const useCompareStore = defineStore('compare', () => {
    * 16-channel blocks; multiples of 8 gave its fastest compact models).
    */
   function compactModel(modelId: number, align = 1): Promise<JobSummary> {
-    return useApi().call('jobs.submit', { kind: 'model.compact', params: align > 1 ? { modelId, align } : { modelId } });
+    return useApi().call('jobs.submit', { kind: jobKinds.modelsCompact, params: align > 1 ? { modelId, align } : { modelId } });
   }
   function measureLatency(modelId: number): Promise<JobSummary> {
-    return useApi().call('latency.start', { modelId });
+    return useApi().call('models.latency', { modelId });
   }
 
   /** Queues a models.import job; throws the ApiError (fields `path`, `name`). */

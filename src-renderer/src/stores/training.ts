@@ -1,10 +1,11 @@
+import { jobKinds } from '../../../src-main/common/contract/kinds.ts';
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { FilterHistory, JobSummary, ModelInfo, ModelSummary, TrainConfigInput, TrainingRunDetail } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 
 /** The job kind of training and SFP/PSFP pruning runs (src-main/train/jobs.ts). */
-export const trainKind = 'train';
+export const trainKind = jobKinds.trainRun;
 
 export const useTrainingStore = defineStore('training', () => {
   const architectures = ref<ModelInfo[]>([]);
@@ -19,19 +20,19 @@ export const useTrainingStore = defineStore('training', () => {
     models.value = await useApi().call('models.list', {});
   }
   async function loadRun(jobId: number): Promise<TrainingRunDetail> {
-    const run = await useApi().call('training.run', { jobId });
+    const run = await useApi().call('train.get', { jobId });
     runs.value[jobId] = run;
     return run;
   }
   async function loadFilterHistory(jobId: number): Promise<FilterHistory> {
-    const history = await useApi().call('prune.filterHistory', { jobId });
+    const history = await useApi().call('train.filterHistory', { jobId });
     filterHistory.value[jobId] = history;
     return history;
   }
   /** Validates, then queues the run; throws the ApiError with the offending field. */
   async function start(config: TrainConfigInput, backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'): Promise<JobSummary> {
     const api = useApi();
-    await api.call('training.validateConfig', { config });
+    await api.call('train.validateConfig', { config });
     return api.call('jobs.submit', { kind: trainKind, params: config, ...(backend !== 'auto' ? { backend } : {}) });
   }
 

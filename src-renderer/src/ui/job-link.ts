@@ -1,7 +1,8 @@
+import { jobKinds } from '../../../src-main/common/contract/kinds.ts';
 import type { JobSummary } from '../../../src-main/common/contract/index.ts';
 
 /** Where a job is best looked at: its area's page when it has one, else the Runs detail. */
 export function jobLink(job: Pick<JobSummary, 'id' | 'kind'>): string {
-  if (job.kind === 'train') return `/training/${job.id}`;
+  if (job.kind === jobKinds.trainRun) return `/training/${job.id}`;
   return `/runs/${job.id}`;
 }

@@ -1,6 +1,7 @@
 import type { Migration } from '../migrate.ts';
 import { migration001 } from './001-initial.ts';
 import { migration002 } from './002-dataset-browse-indexes.ts';
+import { migration003 } from './003-job-kind-names.ts';
 
 /** Numbered migrations, never edited once released: add a new file for every change. */
-export const migrations: Migration[] = [migration001, migration002];
+export const migrations: Migration[] = [migration001, migration002, migration003];

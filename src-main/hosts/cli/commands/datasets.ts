@@ -1,3 +1,4 @@
+import { jobKinds } from '../../../common/contract/kinds.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import type { DatasetDetail, DatasetFormat, ImportReport } from '../../../common/contract/datasets.ts';
 import { datasetFormats } from '../../../common/contract/datasets.ts';
@@ -47,7 +48,7 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
     .action(async (path: string, opts: { format: DatasetFormat | 'auto'; name?: string; allowDuplicate?: boolean; backend?: string }) => {
       const rt = await runtime();
       const job = await rt.runJob(
-        'dataset.import',
+        jobKinds.datasetsImport,
         { path, format: opts.format, ...(opts.name ? { name: opts.name } : {}), allowDuplicate: Boolean(opts.allowDuplicate) },
         opts.backend ? { backend: opts.backend } : {},
       );

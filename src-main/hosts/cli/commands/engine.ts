@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { RegisterCommands } from '../cli-types.ts';
 import { backendRequests, engineBenchModels, engineBenchParamsSchema } from '../../../common/contract/engine.ts';
 import type { BackendRequestName, EngineBenchResult, EngineInfo } from '../../../common/contract/engine.ts';
-import { formatBenchTable } from '../../../bench/engine/format.ts';
+import { formatBenchTable } from '../../../common/engine-bench-table.ts';
 
 function parseBackend(value: string | undefined): BackendRequestName | undefined {
   if (value == null) return undefined;

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { ModelComparison, ExportFormat, LatencyRecord } from '../../../common/contract/compare.ts';
+import type { ModelComparison, ExportFormat, LatencyRecord } from '../../../common/contract/models.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { formatTable } from '../format.ts';
 import path from 'node:path';
@@ -148,7 +148,7 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
     .description('Compare two or more models: accuracy, FLOPs (exact and paper-style), params, latency, size, filters per layer, lineage.')
     .action(async (idTexts: string[]) => {
       const rt = await runtime();
-      const comparison = await rt.call('compare.models', { ids: idTexts.map((t) => parseId(t)) });
+      const comparison = await rt.call('models.compare', { ids: idTexts.map((t) => parseId(t)) });
       rt.output(comparison, () => formatComparison(comparison));
     });
 

@@ -1,9 +1,10 @@
+import { jobKinds } from '../../../common/contract/kinds.ts';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { RegisterCommands } from '../cli-types.ts';
 import { formatTable } from '../format.ts';
 import type { FlopsReport, ModelSummary } from '../../../common/contract/models.ts';
-import type { TrainResult } from '../../../common/contract/training.ts';
+import type { TrainResult } from '../../../common/contract/train.ts';
 
 function findOrAdd(program: Command, name: string, description: string): Command {
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
@@ -62,7 +63,7 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
         throw new Error(`${opts.config}: ${(err as Error).message}`);
       }
       const rt = await runtime();
-      const job = await rt.runJob('train', config, opts.backend ? { backend: opts.backend } : {});
+      const job = await rt.runJob(jobKinds.trainRun, config, opts.backend ? { backend: opts.backend } : {});
       const result = job.result as TrainResult;
       rt.output({ jobId: job.id, status: job.status, ...result }, () =>
         [
@@ -110,7 +111,7 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
     .action(async (id: string, opts: { name?: string; scatter: boolean; align: string; backend?: string }) => {
       const rt = await runtime();
       const params = { modelId: modelId(id), scatter: opts.scatter, align: Number(opts.align), ...(opts.name ? { name: opts.name } : {}) };
-      const job = await rt.runJob('model.compact', params, opts.backend ? { backend: opts.backend } : {});
+      const job = await rt.runJob(jobKinds.modelsCompact, params, opts.backend ? { backend: opts.backend } : {});
       const result = job.result as { model: { name: string }; metrics: Record<string, number>; layers: { name: string; before: number; after: number }[] };
       const created = (await rt.call('models.list', { method: 'compact' })).find((m) => m.jobId === job.id);
       rt.output({ jobId: job.id, modelId: created?.id ?? null, ...result }, () =>

@@ -1,3 +1,4 @@
+import { jobKinds } from '../../../common/contract/kinds.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import type { ReidMetrics } from '../../../common/contract/reid.ts';
 import { formatTable } from '../format.ts';
@@ -23,7 +24,7 @@ export const registerReidCommands: RegisterCommands = (program, runtime) => {
     .action(async (opts: { config: string; backend?: string }) => {
       const config = readConfigFile(opts.config);
       const rt = await runtime();
-      const job = await rt.runJob('reid.train', config, opts.backend ? { backend: opts.backend } : {});
+      const job = await rt.runJob(jobKinds.reidTrain, config, opts.backend ? { backend: opts.backend } : {});
       const models = await rt.call('reid.models', {});
       const model = models.find((m) => m.jobId === job.id);
       const r = job.result as { finalLoss: number; finalAccuracy: number; secondsPerEpoch: number[] };
@@ -44,7 +45,7 @@ export const registerReidCommands: RegisterCommands = (program, runtime) => {
       const query = positiveInt('--query', opts.query);
       const params = { modelId: positiveInt('--model', opts.model), queryDatasetId: query, galleryDatasetId: opts.gallery ? positiveInt('--gallery', opts.gallery) : query, storeTopK: positiveInt('--top-k', opts.topK) };
       const rt = await runtime();
-      const job = await rt.runJob('reid.eval', params, opts.backend ? { backend: opts.backend } : {});
+      const job = await rt.runJob(jobKinds.reidEval, params, opts.backend ? { backend: opts.backend } : {});
       const m = (job.result as { metrics: ReidMetrics }).metrics;
       rt.output({ evalJobId: job.id, modelId: params.modelId, queryDatasetId: params.queryDatasetId, galleryDatasetId: params.galleryDatasetId, ...m }, () =>
         [

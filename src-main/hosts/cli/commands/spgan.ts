@@ -1,3 +1,4 @@
+import { jobKinds } from '../../../common/contract/kinds.ts';
 import { readFileSync } from 'node:fs';
 import type { RegisterCommands } from '../cli-types.ts';
 import type { SpganRunSummary } from '../../../common/contract/spgan.ts';
@@ -39,7 +40,7 @@ export const registerSpganCommands: RegisterCommands = (program, runtime) => {
     .action(async (opts: { config: string; backend?: string }) => {
       const config = readConfigFile(opts.config);
       const rt = await runtime();
-      const job = await rt.runJob('spgan.train', config, opts.backend ? { backend: opts.backend } : {});
+      const job = await rt.runJob(jobKinds.spganTrain, config, opts.backend ? { backend: opts.backend } : {});
       const r = job.result as { epochs: number; secondsPerEpoch: number[]; lastLosses: Record<string, number> | null; backend: string };
       rt.output({ jobId: job.id, ...r }, () => {
         const losses = r.lastLosses ? Object.entries(r.lastLosses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ') : 'none';
@@ -64,7 +65,7 @@ export const registerSpganCommands: RegisterCommands = (program, runtime) => {
         ...(opts.name ? { name: opts.name } : {}),
       };
       const rt = await runtime();
-      const job = await rt.runJob('spgan.translate', params, opts.backend ? { backend: opts.backend } : {});
+      const job = await rt.runJob(jobKinds.spganTranslate, params, opts.backend ? { backend: opts.backend } : {});
       const list = await rt.call('spgan.translatedDatasets', { runJobId: params.runJobId! });
       const made = list.find((d) => d.lineage.translateJobId === job.id);
       rt.output({ jobId: job.id, dataset: made ?? null }, () =>

@@ -1,0 +1,151 @@
+import { copyFileSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { JobRunner } from '../../core/jobs/spec.ts';
+import type { ExportFormat, ExportParams } from '../../common/contract/models.ts';
+import { initEngine } from '../../engine/init.ts';
+import { forward, type Model } from '../../nn/forward.ts';
+import { disposeModel } from '../../nn/init.ts';
+import { sha256File } from '../../core/artifacts.ts';
+import { graphToOnnx } from './onnx/graph-to-onnx.ts';
+import { openOnnxSession, runOnnx } from './onnx/onnx-session.ts';
+import { graphToLayersModel } from './tfjs/graph-to-layers.ts';
+import { loadLayersModelFromFolder, saveLayersModel } from './tfjs/layers-files.ts';
+import { readWeightValues } from './model-weights.ts';
+import { compareOutputs, type OutputComparison } from './verify.ts';
+import { loadWorkspaceModel, safeFileName } from '../workspace-model.ts';
+import { mulberry32 } from '../../common/random.ts';
+
+export interface ExportedFile {
+  /** Workspace-relative. */
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+  role: 'model' | 'topology' | 'weights';
+  /** Where the copy in `outDir` went, when one was asked for. */
+  copiedTo?: string;
+}
+
+export interface ExportResult {
+  modelId: number;
+  format: ExportFormat;
+  inputLayout: 'nhwc' | 'nchw';
+  files: ExportedFile[];
+  /** Exported model vs the workbench forward pass on random inputs; null when verify was off. */
+  verification: (OutputComparison & { batch: number }) | null;
+}
+
+const VERIFY_BATCH = 2;
+
+/** Deterministic inputs in [-2, 2), the range of normalised images. [B,H,W,C] flattened. */
+function verificationInput(model: Model): { data: Float32Array; shape: [number, number, number, number] } {
+  const { height, width, channels } = model.spec.input;
+  const shape: [number, number, number, number] = [VERIFY_BATCH, height, width, channels];
+  const rng = mulberry32(12345);
+  const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < data.length; i++) data[i] = rng() * 4 - 2;
+  return { data, shape };
+}
+
+function referenceLogits(model: Model, data: Float32Array, shape: [number, number, number, number]): Float32Array {
+  return tf.tidy(() => forward(model, tf.tensor4d(data, shape), { training: false }).logits.dataSync() as Float32Array);
+}
+
+function failVerification(format: string, c: OutputComparison): never {
+  throw new Error(
+    `The ${format} export does not reproduce the model: max |difference| ${c.maxAbsDiff.toExponential(2)} (relative ${c.relative.toExponential(2)}) on logits up to ${c.maxAbsReference.toFixed(3)}. Nothing was recorded.`,
+  );
+}
+
+const run: JobRunner<ExportParams, ExportResult> = async (ctx) => {
+  const p = ctx.params;
+  await initEngine();
+  ctx.progress({ fraction: 0, step: 'Loading the model' });
+  const db = ctx.readDb();
+  const { row, model } = loadWorkspaceModel(db, ctx.workspaceDir, p.modelId);
+  try {
+    const weights = await readWeightValues(model);
+    const input = p.verify ? verificationInput(model) : null;
+    const reference = input ? referenceLogits(model, input.data, input.shape) : null;
+    const outFolder = path.join(ctx.jobDir, p.format === 'onnx' ? 'onnx' : 'tfjs');
+    mkdirSync(outFolder, { recursive: true });
+    const base = safeFileName(row.name);
+    const written: { abs: string; role: ExportedFile['role'] }[] = [];
+    let verification: ExportResult['verification'] = null;
+    ctx.signal.throwIfAborted();
+
+    if (p.format === 'onnx') {
+      ctx.progress({ fraction: 0.2, step: 'Writing ONNX' });
+      const bytes = graphToOnnx(model.spec, weights, {
+        inputLayout: p.inputLayout,
+        metadata: { modelId: String(row.id), name: row.name, method: row.method ?? '', rate: row.rate === null ? '' : String(row.rate) },
+      });
+      const file = path.join(outFolder, `${base}.onnx`);
+      writeFileSync(file + '.tmp', bytes);
+      renameSync(file + '.tmp', file);
+      written.push({ abs: file, role: 'model' });
+      if (input && reference) {
+        ctx.progress({ fraction: 0.6, step: 'Checking the export in ONNX Runtime' });
+        const session = await openOnnxSession(file);
+        let x = input.data;
+        let dims: number[] = input.shape;
+        if (p.inputLayout === 'nchw') {
+          // [B,H,W,C] -> [B,C,H,W]
+          x = tf.tidy(() => tf.transpose(tf.tensor4d(input.data, input.shape), [0, 3, 1, 2]).dataSync() as Float32Array);
+          dims = [input.shape[0], input.shape[3], input.shape[1], input.shape[2]];
+        }
+        const out = await runOnnx(session, { data: x, dims });
+        await session.release();
+        const c = compareOutputs(reference, out.data);
+        if (!c.ok) failVerification('ONNX', c);
+        verification = { ...c, batch: VERIFY_BATCH };
+      }
+    } else {
+      ctx.progress({ fraction: 0.2, step: 'Writing TF.js layers model' });
+      const layers = graphToLayersModel(model.spec, weights);
+      let saved: string[];
+      try {
+        saved = (await saveLayersModel(layers, outFolder, { modelId: row.id, name: row.name, arch: model.spec.arch })).files;
+      } finally {
+        layers.dispose();
+      }
+      saved.forEach((abs, i) => written.push({ abs, role: i === 0 ? 'topology' : 'weights' }));
+      if (input && reference) {
+        ctx.progress({ fraction: 0.6, step: 'Checking the export by loading it back' });
+        const loaded = await loadLayersModelFromFolder(outFolder);
+        const out = tf.tidy(() => (loaded.predict(tf.tensor4d(input.data, input.shape)) as tf.Tensor).dataSync() as Float32Array);
+        loaded.dispose();
+        const c = compareOutputs(reference, out);
+        if (!c.ok) failVerification('TF.js layers', c);
+        verification = { ...c, batch: VERIFY_BATCH };
+      }
+    }
+
+    ctx.progress({ fraction: 0.85, step: 'Hashing and copying files' });
+    const files: ExportedFile[] = [];
+    for (const w of written) {
+      const entry: ExportedFile = {
+        path: path.relative(ctx.workspaceDir, w.abs),
+        sizeBytes: statSync(w.abs).size,
+        sha256: await sha256File(w.abs, ctx.signal),
+        role: w.role,
+      };
+      if (p.outDir !== undefined) {
+        mkdirSync(p.outDir, { recursive: true });
+        const target = path.join(p.outDir, path.basename(w.abs));
+        copyFileSync(w.abs, target + '.tmp');
+        renameSync(target + '.tmp', target);
+        entry.copiedTo = target;
+      }
+      files.push(entry);
+    }
+    for (const f of files) ctx.log(`${f.path}: ${f.sizeBytes} bytes, sha256 ${f.sha256}${f.copiedTo ? `, copied to ${f.copiedTo}` : ''}`);
+    if (verification) ctx.log(`Verified against the workbench forward pass: relative difference ${verification.relative.toExponential(2)}.`);
+    ctx.progress({ fraction: 1, step: 'Done' });
+    return { modelId: row.id, format: p.format, inputLayout: p.inputLayout, files, verification };
+  } finally {
+    disposeModel(model);
+  }
+};
+
+export default run;
