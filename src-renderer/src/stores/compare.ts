@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ExportFormat, JobSummary, ModelComparison } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, type ExportFormat, type JobSummary, type ModelComparison } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 
 /** Side-by-side comparison of models, and the export / latency jobs started from it. */
@@ -30,7 +30,7 @@ export const useCompareStore = defineStore('compare', () => {
    * 16-channel blocks; multiples of 8 gave its fastest compact models).
    */
   function compactModel(modelId: number, align = 1): Promise<JobSummary> {
-    return useApi().call('jobs.submit', { kind: 'model.compact', params: align > 1 ? { modelId, align } : { modelId } });
+    return useApi().call('jobs.submit', { kind: jobKinds.modelCompact, params: align > 1 ? { modelId, align } : { modelId } });
   }
   function measureLatency(modelId: number): Promise<JobSummary> {
     return useApi().call('latency.start', { modelId });

@@ -1,7 +1,7 @@
-import type { JobSummary } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, type JobSummary } from '../../../src-main/common/contract/index.ts';
 
 /** Where a job is best looked at: its area's page when it has one, else the Runs detail. */
 export function jobLink(job: Pick<JobSummary, 'id' | 'kind'>): string {
-  if (job.kind === 'train') return `/training/${job.id}`;
+  if (job.kind === jobKinds.train) return `/training/${job.id}`;
   return `/runs/${job.id}`;
 }
