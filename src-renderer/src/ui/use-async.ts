@@ -11,6 +11,8 @@ import { toApiError } from '../api/index.ts';
 export interface AsyncOptions {
   /** Request fields the view shows (dotted paths); an error on one of them, or inside one, goes to that field. */
   fields?: MaybeRefOrGetter<readonly string[]>;
+  /** Or a function naming the field an error path belongs to (a form with nested fields). */
+  fieldOf?: (path: string) => string | undefined;
 }
 
 /**
@@ -30,7 +32,11 @@ export function useAsync<T = unknown>(options: AsyncOptions = {}) {
   const loading = computed(() => pending.value > 0);
   let latest = 0;
 
-  const field = computed(() => fieldOf(error.value?.field, toValue(options.fields) ?? []));
+  const field = computed(() => {
+    const path = error.value?.field;
+    if (options.fieldOf) return path ? options.fieldOf(path.replace(/^(params|config)\./, '')) : undefined;
+    return fieldOf(path, toValue(options.fields) ?? []);
+  });
   const fieldErrors = computed<Record<string, string>>(() => (field.value && error.value ? { [field.value]: error.value.message } : {}));
   const message = computed(() => (error.value && !field.value ? error.value.message : null));
 
