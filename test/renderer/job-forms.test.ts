@@ -52,13 +52,13 @@ function sentParams(m: Mounted): Record<string, unknown> | undefined {
 const at = (params: Record<string, unknown>, path: string) => path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], params);
 
 /** Mounts the form of one kind as the app would: its definition made in a component's setup. */
-async function mountForm(kind: JobFormKind, started: JobSummary[] = []): Promise<{ m: Mounted; fields: FormField[] }> {
+async function mountForm(kind: JobFormKind, started: JobSummary[] = [], preset?: Record<string, unknown>): Promise<{ m: Mounted; fields: FormField[] }> {
   let fields: FormField[] = [];
   const Host = defineComponent({
     setup() {
       const def = jobForms[kind]();
       fields = resolveSections(def).flatMap((s) => s.fields);
-      return () => h(FormJob, { def, onStarted: (j: JobSummary) => started.push(j) });
+      return () => h(FormJob, { def, preset, onStarted: (j: JobSummary) => started.push(j) });
     },
   });
   const m = await mountWithApi(Host, { handlers });
@@ -111,5 +111,18 @@ describe('every job form, built from its params schema', () => {
     await w.get('form').trigger('submit');
     await flushPromises();
     expect(sentParams(m), 'nothing sent').toBeUndefined();
+  });
+});
+
+describe('a job form for one item', () => {
+  it('sends the values its caller fixed without showing them, and the backend chosen', async () => {
+    const { m } = await mountForm('models.export', [], { modelId: 9 });
+    mounted = m;
+    expect(m.wrapper.find('#export-modelId').exists()).toBe(false);
+    await m.wrapper.get('#export-format').setValue('tfjs');
+    await m.wrapper.get('[data-test="export-backend"]').setValue('wasm');
+    await m.wrapper.get('form').trigger('submit');
+    await flushPromises();
+    expect(m.api.callsOf('export.start')).toEqual([{ modelId: 9, format: 'tfjs', inputLayout: 'nhwc', verify: true, backend: 'wasm' }]);
   });
 });

@@ -46,6 +46,8 @@ export interface FieldLayout {
   required?: boolean;
   step?: number;
   placeholder?: string;
+  /** Takes a whole row of the grid (a row of radio choices). */
+  wide?: boolean;
   /** Other request paths whose errors belong on this field. */
   errorPaths?: string[];
   /** Kept by the form only and never sent (a choice that switches sections). */

@@ -9,7 +9,7 @@ import { computed, ref, watch } from 'vue';
 import type { BackendChoice, JobSummary } from '../../../src-main/common/contract/index.ts';
 import { useJobsStore } from '../stores/jobs.ts';
 import { useAsync } from '../ui/use-async.ts';
-import type { FormField, FormValues, JobFormDef } from './form-types.ts';
+import type { FormContext, FormField, FormSection, FormValues, JobFormDef } from './form-types.ts';
 import { fieldForPath, initialValues, resolveSections, toParams } from './form-model.ts';
 import { checkParams } from './form-messages.ts';
 
@@ -26,15 +26,12 @@ export function useJobForm(def: JobFormDef, preset: FormValues = {}) {
   /** Problems a picker met on its own (its list did not load, a detection failed). */
   const widgetErrors = ref<Record<string, string>>({});
 
-  const visibleFields = (): FormField[] => all.filter((f) => !(f.path in preset) && isShown(f));
-  const sending = useAsync<JobSummary>({ fieldOf: (path) => (def.backend && path === 'backend' ? 'backend' : fieldForPath(path, visibleFields())?.path) });
-  const context = computed(() => ({ serverError: sending.error.value }));
-  function isShown(f: FormField): boolean {
-    return f.when?.(values.value, context.value) ?? true;
-  }
-
-  const shownSections = computed(() => sections.map((s) => ({ ...s, fields: s.fields.filter((f) => !(f.path in preset) && isShown(f)) })).filter((s) => s.fields.length));
-  const shown = computed(() => shownSections.value.flatMap((s) => s.fields));
+  const sending = useAsync<JobSummary>({ fieldOf: (path): string | undefined => (def.backend && path === 'backend' ? 'backend' : fieldForPath(path, shown.value)?.path) });
+  const context = computed<FormContext>(() => ({ serverError: sending.error.value }));
+  // Fields the caller fixed (a table row's model) are sent but not shown.
+  const isShown = (f: FormField): boolean => !(f.path in preset) && (f.when?.(values.value, context.value) ?? true);
+  const shownSections = computed<FormSection[]>(() => sections.map((s) => ({ ...s, fields: s.fields.filter(isShown) })).filter((s) => s.fields.length));
+  const shown = computed<FormField[]>(() => shownSections.value.flatMap((s) => s.fields));
   const params = computed(() => toParams(shown.value, values.value, preset));
   const check = computed(() => checkParams(def.schema, params.value, shown.value));
 
@@ -93,5 +90,5 @@ export function useJobForm(def: JobFormDef, preset: FormValues = {}) {
     return job;
   }
 
-  return { sections: shownSections, values, params, errors, banner, canSubmit, backend, sending: sending.loading, set, setWidgetError, setBackend, submit };
+  return { sections: shownSections, values, errors, banner, canSubmit, backend, set, setWidgetError, setBackend, submit };
 }

@@ -55,7 +55,7 @@ export function trainForm(): JobFormDef {
       {
         title: 'Model',
         fields: [
-          { path: 'start', local: true, label: 'Start', widget: FormRadio, initial: 'scratch', options: { scratch: 'Train from scratch', parent: 'Start from a workspace model (fine-tune / prune)' } },
+          { path: 'start', local: true, label: 'Start', widget: FormRadio, wide: true, initial: 'scratch', options: { scratch: 'Train from scratch', parent: 'Start from a workspace model (fine-tune / prune)' } },
           { path: 'model.arch', label: 'Architecture', id: 'arch', widget: FormPick, props: { source: 'architectures' }, initial: 'resnet20', help: (v) => arch(v)?.description, when: scratch },
           // 'A' is the SFP reference's shortcut for the CIFAR ResNets.
           { path: 'model.options.shortcut', label: 'Shortcut', id: 'shortcut', initial: 'A', help: 'A: parameter-free (SFP reference); B: 1×1 conv.', when: (v) => scratch(v) && arch(v)?.family === 'cifar' },
