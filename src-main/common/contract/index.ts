@@ -54,3 +54,4 @@ export * from './spgan.ts';
 export * from './reid.ts';
 export * from './events.ts';
 export * from './errors.ts';
+export * from './kinds.ts';

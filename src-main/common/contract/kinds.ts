@@ -35,3 +35,10 @@ export const legacyJobKinds: Readonly<Record<string, JobKind>> = {
 export function canonicalJobKind(kind: string): string {
   return Object.prototype.hasOwnProperty.call(legacyJobKinds, kind) ? legacyJobKinds[kind]! : kind;
 }
+
+export function isJobKind(name: string): name is JobKind {
+  return (Object.values(jobKinds) as string[]).includes(name);
+}
+
+/** The backends a job or the settings can request ('auto' tries TensorFlow, then WebAssembly, then plain JavaScript); named once in engine.ts. */
+export { backendRequests as backendChoices, type BackendRequestName as BackendChoice } from './engine.ts';

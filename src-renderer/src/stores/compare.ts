@@ -1,7 +1,6 @@
-import { jobKinds } from '../../../src-main/common/contract/kinds.ts';
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ExportFormat, JobSummary, ModelComparison } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, type JobSummary, type ModelComparison, type Req } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 
 /** Side-by-side comparison of models, and the export / latency jobs started from it. */
@@ -22,8 +21,9 @@ export const useCompareStore = defineStore('compare', () => {
       loading.value = false;
     }
   }
-  function exportModel(modelId: number, format: ExportFormat): Promise<JobSummary> {
-    return useApi().call('models.export', { modelId, format });
+  /** Queues a models.export job; throws the ApiError (with its field) for the form. */
+  function exportModel(params: Req<'models.export'>): Promise<JobSummary> {
+    return useApi().call('models.export', params);
   }
   /**
    * Queues a model.compact job: removes the filters soft pruning zeroed (the result gives the same
@@ -33,13 +33,14 @@ export const useCompareStore = defineStore('compare', () => {
   function compactModel(modelId: number, align = 1): Promise<JobSummary> {
     return useApi().call('jobs.submit', { kind: jobKinds.modelsCompact, params: align > 1 ? { modelId, align } : { modelId } });
   }
-  function measureLatency(modelId: number): Promise<JobSummary> {
-    return useApi().call('models.latency', { modelId });
+  /** Queues a models.latency job (batch 1 and one larger batch). */
+  function measureLatency(params: Req<'models.latency'>): Promise<JobSummary> {
+    return useApi().call('models.latency', params);
   }
 
   /** Queues a models.import job; throws the ApiError (fields `path`, `name`). */
-  function importModel(path: string, name?: string): Promise<JobSummary> {
-    return useApi().call('models.import', { path, ...(name ? { name } : {}) });
+  function importModel(params: Req<'models.import'>): Promise<JobSummary> {
+    return useApi().call('models.import', params);
   }
 
   return { selected, comparison, loading, error, compare, exportModel, compactModel, measureLatency, importModel };

@@ -15,6 +15,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const details = ref<Record<number, DatasetDetail>>({});
   const stats = ref<Record<number, DatasetStats>>({});
   const formats = ref<Res<'datasets.formats'>>([]);
+  /** What the last look at a folder to import found (its format, whether it is imported already). */
+  const detection = ref<FormatDetection | null>(null);
   /** Bumped when a page of samples arrives (SamplePages lives outside Vue's reactivity for speed). */
   const pagesVersion = ref(0);
   const pages = shallowRef<SamplePages | null>(null);
@@ -54,8 +56,10 @@ export const useDatasetsStore = defineStore('datasets', () => {
     return result;
   }
 
-  function detect(path: string): Promise<FormatDetection> {
-    return useApi().call('datasets.detect', { path });
+  async function detect(path: string): Promise<FormatDetection> {
+    detection.value = null;
+    detection.value = await useApi().call('datasets.detect', { path });
+    return detection.value;
   }
 
   /** Starts the import job; the jobs store follows it, `importReport` reads its result. */
@@ -116,5 +120,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     list.value = list.value.filter((d) => d.id !== id);
   }
 
-  return { list, loaded, error, details, stats, formats, pages, pagesVersion, load, loadFormats, loadDetail, loadStats, detect, startImport, importReport, browse, sample, thumbUrl, imageUrl, rename, verify, remove };
+  return { list, loaded, error, details, stats, formats, detection, pages, pagesVersion, load, loadFormats, loadDetail, loadStats, detect, startImport, importReport, browse, sample, thumbUrl, imageUrl, rename, verify, remove };
 });

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { JobDetail, JobSummary, MetricPoint } from '../../../src-main/common/contract/index.ts';
+import type { BackendChoice, JobDetail, JobKind, JobSummary, MetricPoint } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 
 type LogLine = JobDetail['logs'][number];
@@ -86,8 +86,9 @@ export const useJobsStore = defineStore('jobs', () => {
     return job;
   }
 
-  async function submit(kind: string, params: unknown): Promise<JobSummary> {
-    const job = await useApi().call('jobs.submit', { kind, params });
+  /** Queues a job; 'auto' (the default) leaves the backend to the settings. */
+  async function submit(kind: JobKind, params: unknown, backend: BackendChoice = 'auto'): Promise<JobSummary> {
+    const job = await useApi().call('jobs.submit', { kind, params, ...(backend !== 'auto' ? { backend } : {}) });
     upsert(job);
     return job;
   }

@@ -1,11 +1,7 @@
-import { jobKinds } from '../../../src-main/common/contract/kinds.ts';
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { FilterHistory, JobSummary, ModelInfo, ModelSummary, TrainConfigInput, TrainingRunDetail } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, type BackendChoice, type FilterHistory, type JobSummary, type ModelInfo, type ModelSummary, type TrainConfigInput, type TrainingRunDetail } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
-
-/** The job kind of training and SFP/PSFP pruning runs (src-main/train/jobs.ts). */
-export const trainKind = jobKinds.trainRun;
 
 export const useTrainingStore = defineStore('training', () => {
   const architectures = ref<ModelInfo[]>([]);
@@ -30,10 +26,10 @@ export const useTrainingStore = defineStore('training', () => {
     return history;
   }
   /** Validates, then queues the run; throws the ApiError with the offending field. */
-  async function start(config: TrainConfigInput, backend: 'auto' | 'tensorflow' | 'wasm' | 'cpu'): Promise<JobSummary> {
+  async function start(config: TrainConfigInput, backend: BackendChoice = 'auto'): Promise<JobSummary> {
     const api = useApi();
     await api.call('train.validateConfig', { config });
-    return api.call('jobs.submit', { kind: trainKind, params: config, ...(backend !== 'auto' ? { backend } : {}) });
+    return api.call('jobs.submit', { kind: jobKinds.trainRun, params: config, ...(backend !== 'auto' ? { backend } : {}) });
   }
 
   return { architectures, models, runs, filterHistory, loadArchitectures, loadModels, loadRun, loadFilterHistory, start };

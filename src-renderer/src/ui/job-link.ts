@@ -1,5 +1,4 @@
-import { jobKinds } from '../../../src-main/common/contract/kinds.ts';
-import type { JobSummary } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, type JobSummary } from '../../../src-main/common/contract/index.ts';
 
 /** Where a job is best looked at: its area's page when it has one, else the Runs detail. */
 export function jobLink(job: Pick<JobSummary, 'id' | 'kind'>): string {

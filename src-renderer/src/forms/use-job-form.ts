@@ -1,0 +1,94 @@
+/**
+ * The state of one job form: values, which fields are shown, the params they
+ * make, the schema's verdict on them, and the errors to show where. A field's
+ * own problem shows once the user has changed it (or tried to send); an error
+ * from the server shows on the field it names (else in the banner) until that
+ * field is edited. Nothing is sent while the schema finds a problem.
+ */
+import { computed, ref, watch } from 'vue';
+import type { BackendChoice, JobSummary } from '../../../src-main/common/contract/index.ts';
+import { useJobsStore } from '../stores/jobs.ts';
+import { useAsync } from '../ui/use-async.ts';
+import type { FormContext, FormField, FormSection, FormValues, JobFormDef } from './form-types.ts';
+import { fieldForPath, initialValues, resolveSections, toParams } from './form-model.ts';
+import { checkParams } from './form-messages.ts';
+
+const isEmpty = (v: unknown) => v === null || v === undefined || (typeof v === 'string' && !v.trim());
+
+export function useJobForm(def: JobFormDef, preset: FormValues = {}) {
+  const jobs = useJobsStore();
+  const sections = resolveSections(def);
+  const all = sections.flatMap((s) => s.fields);
+  const values = ref<FormValues>(initialValues(all));
+  const edited = ref(new Set<string>());
+  const attempted = ref(false);
+  const backend = ref<BackendChoice>('auto');
+  /** Problems a picker met on its own (its list did not load, a detection failed). */
+  const widgetErrors = ref<Record<string, string>>({});
+
+  const sending = useAsync<JobSummary>({ fieldOf: (path): string | undefined => (def.backend && path === 'backend' ? 'backend' : fieldForPath(path, shown.value)?.path) });
+  const context = computed<FormContext>(() => ({ serverError: sending.error.value }));
+  // Fields the caller fixed (a table row's model) are sent but not shown.
+  const isShown = (f: FormField): boolean => !(f.path in preset) && (f.when?.(values.value, context.value) ?? true);
+  const shownSections = computed<FormSection[]>(() => sections.map((s) => ({ ...s, fields: s.fields.filter(isShown) })).filter((s) => s.fields.length));
+  const shown = computed<FormField[]>(() => shownSections.value.flatMap((s) => s.fields));
+  const params = computed(() => toParams(shown.value, values.value, preset));
+  const check = computed(() => checkParams(def.schema, params.value, shown.value));
+
+  const errors = computed<Record<string, string>>(() => {
+    const own = Object.entries(check.value.fields).filter(([path]) => attempted.value || edited.value.has(path));
+    return { ...Object.fromEntries(own), ...widgetErrors.value, ...sending.fieldErrors.value };
+  });
+  const banner = computed(() => sending.message.value ?? (attempted.value ? check.value.form : null));
+  /** A picker or a path with nothing in it: the button waits instead of the form complaining. */
+  const canSubmit = computed(() => !sending.loading.value && !shown.value.some((f) => f.required && (f.widget || f.kind === 'string') && isEmpty(values.value[f.path])));
+
+  // Derived defaults (milestones from epochs) follow until the user edits the field.
+  for (const f of all.filter((x) => x.derive)) {
+    watch(
+      () => f.derive!(values.value),
+      (v) => {
+        if (!edited.value.has(f.path)) values.value[f.path] = v;
+      },
+      { immediate: true },
+    );
+  }
+
+  /** A server error is stale once its field changes; one for the whole form once anything does. */
+  function clearServerError(path: string): void {
+    const serverField = Object.keys(sending.fieldErrors.value)[0];
+    if (!serverField || serverField === path) sending.clear();
+  }
+
+  /** `byUser` false: a picker filled in a first choice, which is not an edit. */
+  function set(path: string, value: unknown, byUser = true): void {
+    values.value[path] = value;
+    if (!byUser) return;
+    edited.value.add(path);
+    delete widgetErrors.value[path];
+    clearServerError(path);
+  }
+
+  function setWidgetError(path: string, message: string | null): void {
+    if (message) widgetErrors.value[path] = message;
+    else delete widgetErrors.value[path];
+  }
+
+  function setBackend(choice: BackendChoice, byUser = true): void {
+    backend.value = choice;
+    if (byUser) clearServerError('backend');
+  }
+
+  async function submit(): Promise<JobSummary | undefined> {
+    attempted.value = true;
+    if (Object.keys(check.value.fields).length || check.value.form) return undefined;
+    const send = def.submit ?? ((p, b) => jobs.submit(def.kind, p, b));
+    // Taken before sending clears the last server error, which may be what shows a field.
+    const [request, choice] = [params.value, backend.value];
+    const job = await sending.run(() => send(request, choice));
+    if (job) jobs.upsert(job);
+    return job;
+  }
+
+  return { sections: shownSections, values, errors, banner, canSubmit, backend, set, setWidgetError, setBackend, submit };
+}
