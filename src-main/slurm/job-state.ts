@@ -145,12 +145,13 @@ export function viewOf(
   detail: SlurmJobDetail | null,
 ): SlurmJobView {
   if (row && PENDING_STATES.has(row.state)) return { phase: 'pending', slurmJobId, reason: row.reason, limitSeconds: row.limitSeconds };
-  const end = matchingEnd(files, slurmJobId);
-  // COMPLETING: the batch shell has exited (end state written) and Slurm is
-  // cleaning up; without an end state the job is still winding down.
-  if (row && (RUNNING_STATES.has(row.state) || (row.state === 'COMPLETING' && !end))) {
+  // COMPLETING: the batch shell has exited and Slurm is cleaning up; it hides
+  // the final state (a cancelled job shows COMPLETING, then CANCELLED a few
+  // seconds later), so the job counts as running until Slurm says how it ended.
+  if (row && (RUNNING_STATES.has(row.state) || row.state === 'COMPLETING')) {
     return { phase: 'running', slurmJobId, slurmState: row.state, node: row.node, elapsedSeconds: row.elapsedSeconds, limitSeconds: row.limitSeconds };
   }
+  const end = matchingEnd(files, slurmJobId);
   const started = readAttempts(files).some((a) => a.slurmJobId === slurmJobId);
   const slurm = detail ?? (row ? { state: row.state, reason: row.reason, exitCode: null } : null);
   const { cause, message } = endCause(slurmJobId, end, slurm, started, files.jobDir);

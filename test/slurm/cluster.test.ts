@@ -18,7 +18,7 @@ import type { HostChannel } from '../../src-main/slurm/host-channel.ts';
 import { slurmJobFiles, PROBE_MISSING_EXIT } from '../../src-main/slurm/job-folder.ts';
 import { readAttempts, readJobView, readJobViews, type SlurmJobView } from '../../src-main/slurm/job-state.ts';
 import { readJobDetail } from '../../src-main/slurm/queue.ts';
-import { cancelJob, releaseJob, submitBatchJob } from '../../src-main/slurm/submit.ts';
+import { cancelJob, releaseJob, submitBatchJob as submitJob } from '../../src-main/slurm/submit.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
 import { prepareJob, slurmMissingReason, testProfile, waitUntil, workloadCommand } from './cluster.ts';
 
@@ -27,6 +27,14 @@ if (missing && process.env.CI) throw new Error(`the Slurm cluster is required un
 if (missing) process.stdout.write(`slurm cluster tests: skipped, ${missing}\n`);
 
 type Ended = Extract<SlurmJobView, { phase: 'ended' }>;
+
+/** Every job these tests submitted, cancelled at the end so a failed test leaves nothing running on the shared cluster. */
+const submitted: string[] = [];
+async function submitBatchJob(...args: Parameters<typeof submitJob>): ReturnType<typeof submitJob> {
+  const sub = await submitJob(...args);
+  submitted.push(sub.slurmJobId);
+  return sub;
+}
 
 /** Plays the host: answers record requests, collects messages and output, until the job has ended. */
 async function follow(id: string, host: HostChannel, timeoutMs: number): Promise<{ view: Ended; messages: FromJob[]; output: string[] }> {
@@ -70,7 +78,10 @@ describe.skipIf(missing !== null)('Slurm building blocks on a real cluster', () 
     const sub = await submitBatchJob(testProfile({ timeLimit: '1', signalSeconds: 30 }), { name: 'wb-test-time-limit', jobDirs: [jobDir], command: workloadCommand() });
     timeLimited = { id: sub.slurmJobId, host, submittedAt: Date.now() };
   });
-  afterAll(() => cleanup?.());
+  afterAll(async () => {
+    for (const id of submitted) await cancelJob(id);
+    cleanup?.();
+  });
 
   it('a job goes pending (held), running (node, elapsed, limit) and completed; the journal carries its messages and a record the host answered', async () => {
     const { jobDir, host } = prepareJob(root, 1, { steps: 8, stepMs: 400, record: true });

@@ -12,6 +12,7 @@ import type { FromJob } from '../../src-main/core/jobs/protocol.ts';
 import type { ChannelOffsets } from '../../src-main/slurm/host-channel.ts';
 import type { SlurmJobView } from '../../src-main/slurm/job-state.ts';
 import { SlurmJobHandle, type SlurmJobHandleOptions } from '../../src-main/slurm/slurm-job-handle.ts';
+import { cancelJob } from '../../src-main/slurm/submit.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
 import { slurmMissingReason, testProfile, waitUntil, workloadCommand } from './cluster.ts';
 
@@ -29,6 +30,7 @@ interface Recorded {
 
 /** Wires a handle the way the JobManager does: records everything, answers record requests. */
 function drive(handle: SlurmJobHandle, rec: Recorded): void {
+  handles.push(handle);
   handle.onMessage((m) => {
     rec.messages.push(m);
     if (m.type === 'record') handle.send({ type: 'record-result', requestId: m.requestId, ok: true, value: { artifactId: 42 } });
@@ -36,6 +38,9 @@ function drive(handle: SlurmJobHandle, rec: Recorded): void {
   handle.onOutput((_stream, line) => rec.output.push(line));
   handle.onExit((code, signal) => (rec.exit = { code, signal }));
 }
+
+/** Every handle made, its job cancelled at the end so a failed test leaves nothing running on the shared cluster. */
+const handles: SlurmJobHandle[] = [];
 
 function recorder(): Recorded {
   return { messages: [], output: [], views: [], exit: null, offsets: null };
@@ -45,7 +50,13 @@ describe.skipIf(missing !== null)('SlurmJobHandle (JobProcessHandle over Slurm)'
   let root: string;
   let cleanup: () => void;
   beforeAll(() => ({ dir: root, cleanup } = tempDir('wb-slurm-handle-')));
-  afterAll(() => cleanup?.());
+  afterAll(async () => {
+    for (const h of handles) {
+      h.detach();
+      if (h.slurmJobId) await cancelJob(h.slurmJobId);
+    }
+    cleanup?.();
+  });
 
   function options(rec: Recorded, overrides: Partial<SlurmJobHandleOptions> = {}): SlurmJobHandleOptions {
     return {

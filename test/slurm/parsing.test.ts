@@ -5,7 +5,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
-import { endCause, type SlurmEndState } from '../../src-main/slurm/job-state.ts';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { slurmJobFiles } from '../../src-main/slurm/job-folder.ts';
+import { endCause, viewOf, type SlurmEndState } from '../../src-main/slurm/job-state.ts';
+import { tempDir } from '../helpers/temp-workspace.ts';
 import { parseSlurmDuration, slurmProfileSchema } from '../../src-main/slurm/profile.ts';
 import { expandArrayTasks, parseSqueue } from '../../src-main/slurm/queue.ts';
 import { sbatchDirectives } from '../../src-main/slurm/script.ts';
@@ -79,6 +82,22 @@ describe('why a Slurm job ended', () => {
     const result = endCause('5', endState, slurmState, started, '/shared/jobs/5');
     expect(result.cause).toBe(cause);
     expect(result.message).toMatch(/5/);
+  });
+});
+
+describe('a job Slurm shows as COMPLETING', () => {
+  it('is still running: COMPLETING hides whether it was cancelled (measured: COMPLETING for seconds, then CANCELLED)', () => {
+    const { dir, cleanup } = tempDir('wb-slurm-view-');
+    try {
+      const files = slurmJobFiles(dir);
+      mkdirSync(files.dir, { recursive: true });
+      writeFileSync(files.end, JSON.stringify({ attempt: 0, slurmJobId: '9', node: 'n1', exitCode: 0, signals: ['TERM'], finishedAt: '' }));
+      const row = (state: string) => ({ id: '9', state, reason: null, node: 'n1', elapsedSeconds: 5, limitSeconds: 60 });
+      expect(viewOf('9', files, row('COMPLETING'), null)).toMatchObject({ phase: 'running', slurmState: 'COMPLETING' });
+      expect(viewOf('9', files, row('CANCELLED'), null)).toMatchObject({ phase: 'ended', cause: 'cancelled' });
+    } finally {
+      cleanup();
+    }
   });
 });
 
