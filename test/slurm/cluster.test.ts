@@ -5,7 +5,7 @@
  * with the reason.
  *
  * The time-limit job is submitted first and checked last: Slurm checks its
- * signals about once a minute, so its wait (measured 6-29 s after the start
+ * signals about once a minute, so its wait (measured 3-29 s after the start
  * with a 1-minute limit) overlaps the other tests.
  */
 import { existsSync, readFileSync, rmSync } from 'node:fs';
