@@ -1,0 +1,190 @@
+/**
+ * A Slurm job seen through the interface the JobManager drives local job
+ * processes with (core/jobs/protocol.ts, JobProcessHandle): 'start' submits
+ * the job, the node's journal becomes onMessage, its output onOutput, its end
+ * onExit; 'cancel' and record answers go back through the job folder. So a
+ * Slurm launcher beside the local one is this handle plus a profile.
+ *
+ * Two clocks: the job folder is read often (it is a file), Slurm's queue
+ * seldom (every squeue is a call to slurmctld, which a busy cluster's admins
+ * watch) and whenever the end-state file appears.
+ */
+import type { FromJob, JobProcessHandle, ToJob } from '../core/jobs/protocol.ts';
+import type { SlurmTools } from './commands.ts';
+import { HostChannel, type ChannelOffsets, type StartMessage } from './host-channel.ts';
+import { readEndState, readJobView, type SlurmJobView } from './job-state.ts';
+import type { SlurmProfile } from './profile.ts';
+import { cancelJob, submitBatchJob } from './submit.ts';
+
+export interface SlurmJobHandleOptions {
+  profile: SlurmProfile;
+  /** The job process on the node (absolute paths: it runs in the job folder). */
+  command: string[];
+  /** Environment for it (e.g. WORKBENCH_BACKEND), as a local launcher gets. */
+  env?: Record<string, string>;
+  /** How often the job folder is read. */
+  journalPollMs?: number;
+  /** How often Slurm is asked (also whenever the end-state file appears). */
+  queuePollMs?: number;
+  tools?: SlurmTools;
+  /** Every new Slurm view (pending reason, node, elapsed/limit) for the jobs panel. */
+  onView?: (view: SlurmJobView) => void;
+  /** After messages were delivered: the offsets to store with their effects (restart point). */
+  onOffsets?: (offsets: ChannelOffsets) => void;
+}
+
+export class SlurmJobHandle implements JobProcessHandle {
+  readonly pid = undefined;
+  slurmJobId: string | null = null;
+  view: SlurmJobView | null = null;
+  private channel: HostChannel | null = null;
+  private readonly messageListeners: ((m: FromJob) => void)[] = [];
+  private readonly exitListeners: ((code: number | null, signal: string | null) => void)[] = [];
+  private readonly outputListeners: ((stream: 'stdout' | 'stderr', line: string) => void)[] = [];
+  /** The attempt each open record request came from: its answer must name it. */
+  private readonly requestAttempts = new Map<number, number>();
+  private timer: NodeJS.Timeout | null = null;
+  private lastQueuePoll = 0;
+  private polling = false;
+  private reported = false;
+  private exited = false;
+
+  constructor(private readonly options: SlurmJobHandleOptions) {}
+
+  /** Follows a job submitted before the host restarted, from the offsets stored with its effects. */
+  static attach(jobDir: string, slurmJobId: string, offsets: ChannelOffsets, options: SlurmJobHandleOptions): SlurmJobHandle {
+    const handle = new SlurmJobHandle(options);
+    handle.channel = new HostChannel(jobDir, offsets);
+    handle.slurmJobId = slurmJobId;
+    handle.startPolling();
+    return handle;
+  }
+
+  send(message: ToJob): void {
+    switch (message.type) {
+      case 'start':
+        void this.submit(message);
+        break;
+      case 'cancel':
+        this.channel?.send(message);
+        // Nothing on a node reads the journal of a job that has not started.
+        if (this.slurmJobId && this.view?.phase === 'pending') void this.scancel();
+        break;
+      case 'record-result':
+        this.channel?.reply(this.requestAttempts.get(message.requestId) ?? 0, message);
+        this.requestAttempts.delete(message.requestId);
+        break;
+    }
+  }
+
+  onMessage(listener: (message: FromJob) => void): void {
+    this.messageListeners.push(listener);
+  }
+
+  onExit(listener: (code: number | null, signal: string | null) => void): void {
+    this.exitListeners.push(listener);
+  }
+
+  onOutput(listener: (stream: 'stdout' | 'stderr', line: string) => void): void {
+    this.outputListeners.push(listener);
+  }
+
+  /**
+   * Stops following without touching the job: the host is closing and the
+   * Slurm job runs on; `attach` picks it up again from the stored offsets.
+   */
+  detach(): void {
+    this.exited = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** The manager's last resort after a cancel's grace period: scancel (SIGTERM, then SIGKILL after KillWait). */
+  kill(): void {
+    void this.scancel();
+  }
+
+  private async submit(start: StartMessage): Promise<void> {
+    try {
+      this.channel = HostChannel.create(start.jobDir, start);
+      const submitted = await submitBatchJob(this.options.profile, {
+        name: `wb-${start.jobId}-${start.kind}`,
+        jobDirs: [start.jobDir],
+        command: this.options.command,
+        env: this.options.env,
+      });
+      this.slurmJobId = submitted.slurmJobId;
+      this.startPolling();
+    } catch (err) {
+      this.finish({ type: 'failed', message: (err as Error).message, cancelled: false }, 1, null);
+    }
+  }
+
+  private async scancel(): Promise<void> {
+    if (!this.slurmJobId) return;
+    try {
+      await cancelJob(this.slurmJobId, { tools: this.options.tools ?? { binDir: this.options.profile.binDir } });
+    } catch (err) {
+      this.emitOutput('stderr', (err as Error).message);
+    }
+  }
+
+  private startPolling(): void {
+    this.timer = setInterval(() => void this.poll(), this.options.journalPollMs ?? 500);
+    // Not synchronously: whoever attached the handle adds its listeners first.
+    setImmediate(() => void this.poll());
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling || this.exited || !this.channel || !this.slurmJobId) return;
+    this.polling = true;
+    try {
+      this.drain(false);
+      const endWritten = readEndState(this.channel.files)?.slurmJobId === this.slurmJobId;
+      if (!endWritten && Date.now() - this.lastQueuePoll < (this.options.queuePollMs ?? 10_000)) return;
+      this.lastQueuePoll = Date.now();
+      const view = await readJobView(this.slurmJobId, this.channel.files, this.options.tools ?? { binDir: this.options.profile.binDir });
+      if (this.exited) return; // detached meanwhile
+      this.view = view;
+      this.options.onView?.(view);
+      if (view.phase !== 'ended') return;
+      // Whatever the job wrote is in the files now that it has ended.
+      this.drain(true);
+      const signal = view.end?.signals.at(-1);
+      // A job that ended without saying so (never started, killed, folder not
+      // visible) gets Slurm's account of it, not "exited unexpectedly".
+      const last = this.reported ? null : ({ type: 'failed', message: view.message, cancelled: view.cause === 'cancelled' } as const);
+      this.finish(last, view.end?.exitCode ?? null, signal ? `SIG${signal}` : null);
+    } catch (err) {
+      // squeue failing once (slurmctld busy) is not the job's end: try again next time.
+      this.emitOutput('stderr', `Slurm state not read: ${(err as Error).message}`);
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private drain(final: boolean): void {
+    const channel = this.channel!;
+    const { entries, skipped } = channel.readMessages();
+    for (const s of skipped) this.emitOutput('stderr', `A damaged line of the job's journal was skipped (${s.reason}).`);
+    for (const e of entries) {
+      if (e.message.type === 'record') this.requestAttempts.set(e.message.requestId, e.attempt ?? 0);
+      if (e.message.type === 'done' || e.message.type === 'failed') this.reported = true;
+      for (const l of this.messageListeners) l(e.message);
+    }
+    const output = channel.readOutput(final);
+    for (const line of output) if (line.text.trim()) this.emitOutput('stdout', line.text);
+    if (entries.length || skipped.length || output.length) this.options.onOffsets?.(channel.offsets);
+  }
+
+  private emitOutput(stream: 'stdout' | 'stderr', line: string): void {
+    for (const l of this.outputListeners) l(stream, line);
+  }
+
+  private finish(last: FromJob | null, code: number | null, signal: string | null): void {
+    if (this.exited) return;
+    this.exited = true;
+    if (this.timer) clearInterval(this.timer);
+    if (last) for (const l of this.messageListeners) l(last);
+    for (const l of this.exitListeners) l(code, signal);
+  }
+}
