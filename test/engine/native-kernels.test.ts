@@ -14,6 +14,8 @@ import { loadNativeAddon, nativeAddonReason, registerNativeKernels } from '../..
 import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
 import { CONV_TAIL, convTail } from '../../src-main/engine/ops/conv-tail.ts';
 import { caseGrid, randomArray, type Case } from './conv-cases.ts';
+import { nativeKernels } from '../../src-main/engine/native/kernels/index.ts';
+import { nativeKernelConfigs } from '../../src-main/engine/native/native-kernels.ts';
 
 const addon = loadNativeAddon();
 if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
@@ -185,6 +187,17 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     expect(native.length).toBe(out[0] * out[1] * out[2] * channels);
     // k*k*ci products plus up to three added terms per output.
     expect(worstRatio(native, reference, bound, c.k * c.k * c.x[3] + 3)).toBeLessThanOrEqual(1);
+  });
+
+  it('the kernel registries agree: every TypeScript wrapper calls a kernel the addon exports, and every exported kernel has a wrapper', () => {
+    const exported = addon!.info().kernels;
+    expect(new Set(exported).size).toBe(exported.length);
+    for (const name of exported) expect(typeof (addon as unknown as Record<string, unknown>)[name], name).toBe('function');
+    expect([...new Set(nativeKernels.map((k) => k.addonFunction))].sort()).toEqual([...exported].sort());
+    // Each TF.js kernel name is provided once.
+    const names = nativeKernelConfigs(addon!, 'wasm', () => undefined).map((c) => c.kernelName);
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toEqual(expect.arrayContaining(['Conv2D', 'FusedConv2D', CONV_TAIL, 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Add', 'Multiply', 'Relu']));
   });
 
   it(`${CONV_TAIL} runs as one kernel on wasm and its malformed arguments are refused by the addon`, async () => {

@@ -1,6 +1,6 @@
 // Stride-1 convolution vectorised over output pixels instead of output channels.
 //
-// The GEMM path (conv.cc) keeps 16 output channels per vector, so a layer with 12 or 23 filters
+// The GEMM path (kernels/conv2d_ex.cc) keeps 16 output channels per vector, so a layer with 12 or 23 filters
 // (what Soft Filter Pruning leaves of 16 or 32) costs as much as one with 16 or 32, and it copies
 // every input value kh*kw times into an im2col buffer first. Here each vector holds 16
 // neighbouring output pixels of one channel: the input is read straight from a channel-planar,

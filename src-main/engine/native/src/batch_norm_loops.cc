@@ -1,4 +1,4 @@
-#include "batch_norm.h"
+#include "batch_norm_loops.h"
 
 #include <algorithm>
 #include <cstring>
@@ -14,10 +14,8 @@
 #define WB_INLINE inline
 #endif
 
-namespace wb {
+namespace wb::bn {
 namespace {
-
-using Index = std::ptrdiff_t;
 
 // The row loops are written once and compiled per ISA (the compiler vectorises
 // them for each target); the variant matching the GEMM microkernel runs.
@@ -69,11 +67,7 @@ __attribute__((target("avx512f"))) void affine_avx512 WB_AFFINE_ARGS { affine_bo
 __attribute__((target("avx512f"))) void grad_avx512 WB_GRAD_ARGS { grad_body(dy, x, a, b, mean, d, r0, r1, c, dx); }
 #endif
 
-struct Loops {
-  void (*sums) WB_SUMS_ARGS;
-  void (*affine) WB_AFFINE_ARGS;
-  void (*grad) WB_GRAD_ARGS;
-};
+}  // namespace
 
 const Loops& loops() {
   static const Loops chosen = [] {
@@ -87,8 +81,6 @@ const Loops& loops() {
   return chosen;
 }
 
-// Rows split into a fixed number of parts (independent of the thread count and of
-// scheduling), each with its own float64 partial sums, added in part order.
 int parts_for(Index m, int c) {
   const Index work = m * c;
   return static_cast<int>(std::max<Index>(1, std::min<Index>(16, work / 16384)));
@@ -113,45 +105,4 @@ void channel_sums(const float* a, const float* b, Index m, int c, double* s0, do
   }
 }
 
-}  // namespace
-
-void bn_moments(const float* x, Index m, int c, float* mean, float* variance) {
-  std::vector<double> s(2 * static_cast<std::size_t>(c));
-  channel_sums(x, x, m, c, s.data(), s.data() + c);
-  for (int k = 0; k < c; k++) {
-    const double mu = s[k] / static_cast<double>(m);
-    mean[k] = static_cast<float>(mu);
-    variance[k] = static_cast<float>(std::max(0.0, s[c + k] / static_cast<double>(m) - mu * mu));
-  }
-}
-
-void bn_scale_shift(const float* x, const float* scale, const float* shift, Index m, int c, float* y) {
-  const int parts = parts_for(m, c);
-  const Loops& l = loops();
-  parallel_for(parts, [&](int p, int) { l.affine(x, scale, shift, m * p / parts, m * (p + 1) / parts, c, y); });
-}
-
-void bn_grad(const float* dy, const float* x, const float* mean, const float* invstd, const float* gamma, Index m, int c, float* dx,
-             float* dgamma, float* dbeta) {
-  std::vector<double> s(2 * static_cast<std::size_t>(c));
-  channel_sums(dy, x, m, c, s.data(), s.data() + c);  // sum(dy), sum(dy*x)
-  std::vector<float> a(c), b(c), d(c);
-  for (int k = 0; k < c; k++) {
-    const double inv = invstd[k];
-    const double sum_dy = s[k];
-    const double dg = inv * (s[c + k] - static_cast<double>(mean[k]) * sum_dy);
-    dgamma[k] = static_cast<float>(dg);
-    dbeta[k] = static_cast<float>(sum_dy);
-    const double scale = static_cast<double>(gamma[k]) * inv / static_cast<double>(m);
-    a[k] = static_cast<float>(scale * static_cast<double>(m));
-    b[k] = static_cast<float>(-scale * inv * dg);
-    d[k] = static_cast<float>(-scale * sum_dy);
-  }
-  const int parts = parts_for(m, c);
-  const Loops& l = loops();
-  parallel_for(parts, [&](int p, int) {
-    l.grad(dy, x, a.data(), b.data(), mean, d.data(), m * p / parts, m * (p + 1) / parts, c, dx);
-  });
-}
-
-}  // namespace wb
+}  // namespace wb::bn

@@ -1,0 +1,82 @@
+/**
+ * Loads the C++ N-API addon (src/, built at install by resources/bin/build-native.mjs).
+ * Optional by design: when it is missing (no compiler at install) or fails to load, the
+ * loader returns null with a one-line reason and the wasm kernels stay registered.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A tensor as the addon takes it: an array and the element index where the tensor starts. */
+export type Operand = [Float32Array, number];
+export type OptionalOperand = Operand | [null, 0];
+
+/** Conv shape after the operands: n, h, w, ci, kh, kw, co, oh, ow, strideH, strideW, padTop, padLeft. */
+export type ConvShapeArgs = [number, number, number, number, number, number, number, number, number, number, number, number, number];
+
+/** The addon's exports: one function per kernel of src/kernels/index.cc, plus the pool size and a description. */
+export interface NativeAddon {
+  /** conv2d with the epilogue of engine/ops/conv-tail.ts; null operands are absent, channels = y's row width. */
+  conv2dEx(
+    ...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs, relu: number, ...OptionalOperand, ...OptionalOperand, ...OptionalOperand, scatter: Int32Array | null, channels: number]
+  ): void;
+  conv2dBackpropFilter(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
+  conv2dBackpropInput(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
+  bnMoments(...args: [...Operand, ...Operand, ...Operand, m: number, c: number]): void;
+  bnScaleShift(...args: [...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number]): void;
+  bnGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number]): void;
+  /** op 0: y = a + b, 1: y = a * b, 2: y = relu(a) (b unused) over `count` elements. */
+  elementwise(op: 0 | 1 | 2, ...args: [...Operand, ...Operand, ...Operand, count: number]): void;
+  setThreads(threads: number): void;
+  /** The CPU path chosen at run time, the pool size and the kernel names the addon exports. */
+  info(): { isa: string; threads: number; microkernelRows: number; kernels: string[] };
+}
+
+/** The names of the addon's kernel functions (not setThreads/info). */
+export type AddonKernelName = Exclude<keyof NativeAddon, 'setThreads' | 'info'>;
+
+const ADDON_FILE = path.join('build', 'Release', 'workbench_native.node');
+
+let loaded: { addon: NativeAddon | null; reason: string } | null = null;
+
+function candidatePaths(): string[] {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const fromSource = path.join('src-main', 'engine', 'native', ADDON_FILE);
+  const resources = (process as { resourcesPath?: string }).resourcesPath;
+  return [
+    process.env.WORKBENCH_NATIVE_ADDON,
+    path.join(here, ADDON_FILE), // running from source (tsx, vitest)
+    path.resolve(here, '..', '..', fromSource), // bundled into out/main/
+    path.resolve(here, '..', '..', '..', fromSource), // bundled into out/main/chunks/
+    resources ? path.join(resources, 'app.asar.unpacked', fromSource) : undefined, // packaged app
+    path.resolve(fromSource),
+  ].filter((p): p is string => Boolean(p));
+}
+
+/** Loads the addon once; null (never a throw) when it is absent or fails to load, see nativeAddonReason(). */
+export function loadNativeAddon(): NativeAddon | null {
+  if (loaded) return loaded.addon;
+  const file = candidatePaths().find((p) => existsSync(p));
+  if (!file) {
+    // build-native.mjs leaves the compiler's complaint next to where the addon would be.
+    const errorFile = path.join(path.dirname(fileURLToPath(import.meta.url)), 'build', 'build-error.txt');
+    const why = existsSync(errorFile) ? `: ${readFileSync(errorFile, 'utf8').trim()}` : '';
+    loaded = { addon: null, reason: `native kernels: ${ADDON_FILE} not built (npm run build:native)${why}` };
+    return null;
+  }
+  try {
+    const addon = createRequire(import.meta.url)(file) as NativeAddon;
+    addon.info();
+    loaded = { addon, reason: '' };
+  } catch (error) {
+    loaded = { addon: null, reason: `native kernels: ${file} failed to load: ${String((error as Error)?.message ?? error).split('\n')[0]}` };
+  }
+  return loaded.addon;
+}
+
+/** Why loadNativeAddon() returned null, in one line ('' when it loaded). */
+export function nativeAddonReason(): string {
+  loadNativeAddon();
+  return loaded!.reason;
+}

@@ -1,0 +1,28 @@
+// The pieces the GEMM-path conv kernels share: patch geometry and the im2col / col2im row copies
+// (NHWC, filter layout [kh, kw, ci, co]).
+#pragma once
+#include <cstddef>
+
+#include "conv.h"
+
+namespace wb {
+
+// Short copies (a few channels): an inlined loop beats a libc memcpy call here.
+inline void copy_floats(float* dst, const float* src, int count) {
+  for (int c = 0; c < count; c++) dst[c] = src[c];
+}
+
+inline int patch_size(const ConvShape& s) { return s.kh * s.kw * s.ci; }
+inline std::ptrdiff_t out_rows(const ConvShape& s) { return static_cast<std::ptrdiff_t>(s.n) * s.oh * s.ow; }
+
+// 1x1, stride 1, no padding: im2col(x) is x itself.
+inline bool is_pointwise(const ConvShape& s) {
+  return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.oh == s.h && s.ow == s.w;
+}
+
+// col[r, (i*kw + j)*ci + c] = x_pad[n, oh*sh + i, ow*sw + j, c] for output rows m0 .. m0+rows.
+void im2col_rows(const ConvShape& s, const float* x, std::ptrdiff_t m0, int rows, float* col);
+// dx_pad[n, oh*sh + i, ow*sw + j, c] += col[r, (i*kw + j)*ci + c], the inverse scatter of im2col_rows.
+void col2im_add_rows(const ConvShape& s, const float* col, std::ptrdiff_t m0, int rows, float* dx);
+
+}  // namespace wb

@@ -1,0 +1,50 @@
+// Kernel bnGrad: dx, dgamma and dbeta of training-mode BatchNorm over x [m, c].
+#include <algorithm>
+#include <vector>
+
+#include "../batch_norm.h"
+#include "../batch_norm_loops.h"
+#include "../napi_args.h"
+#include "../thread_pool.h"
+#include "index.h"
+
+namespace wb {
+
+using bn::Index;
+
+void bn_grad(const float* dy, const float* x, const float* mean, const float* invstd, const float* gamma, Index m, int c, float* dx,
+             float* dgamma, float* dbeta) {
+  std::vector<double> s(2 * static_cast<std::size_t>(c));
+  bn::channel_sums(dy, x, m, c, s.data(), s.data() + c);  // sum(dy), sum(dy*x)
+  std::vector<float> a(c), b(c), d(c);
+  for (int k = 0; k < c; k++) {
+    const double inv = invstd[k];
+    const double sum_dy = s[k];
+    const double dg = inv * (s[c + k] - static_cast<double>(mean[k]) * sum_dy);
+    dgamma[k] = static_cast<float>(dg);
+    dbeta[k] = static_cast<float>(sum_dy);
+    const double scale = static_cast<double>(gamma[k]) * inv / static_cast<double>(m);
+    a[k] = static_cast<float>(scale * static_cast<double>(m));
+    b[k] = static_cast<float>(-scale * inv * dg);
+    d[k] = static_cast<float>(-scale * sum_dy);
+  }
+  const int parts = bn::parts_for(m, c);
+  const bn::Loops& l = bn::loops();
+  parallel_for(parts, [&](int p, int) {
+    l.grad(dy, x, a.data(), b.data(), mean, d.data(), m * p / parts, m * (p + 1) / parts, c, dx);
+  });
+}
+
+// bnGrad(dy, dyo, x, xo, mean, mo, invstd, io, gamma, go, dx, dxo, dgamma, dgo, dbeta, dbo, m, c)
+napi_value BnGradBinding(napi_env env, napi_callback_info info) {
+  return napi::guarded(env, [&] {
+    napi::Args a(env, info);
+    const Index m = a.integer(16);
+    const int c = static_cast<int>(a.integer(17));
+    if (m < 1 || c < 1) throw napi::ArgError{"bnGrad: m and c must be positive"};
+    bn_grad(a.tensor(0, m * c, "dy"), a.tensor(2, m * c, "x"), a.tensor(4, c, "mean"), a.tensor(6, c, "invstd"),
+                a.tensor(8, c, "gamma"), m, c, a.tensor(10, m * c, "dx"), a.tensor(12, c, "dgamma"), a.tensor(14, c, "dbeta"));
+  });
+}
+
+}  // namespace wb

@@ -1,0 +1,203 @@
+// Kernel conv2dEx: the forward conv with its fused epilogue (bias, constant-input map, scatter
+// into wider rows, residual, ReLU), on the direct path where it applies, else im2col + GEMM.
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "../conv.h"
+#include "../conv_im2col.h"
+#include "../direct_conv.h"
+#include "../gemm.h"
+#include "../napi_args.h"
+#include "../thread_pool.h"
+#include "index.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define WB_X86 1
+#include <immintrin.h>
+#endif
+
+namespace wb {
+
+using Index = std::ptrdiff_t;
+
+namespace {
+
+#ifdef WB_X86
+
+// One gathered epilogue row with AVX-512 (the compiler does not vectorise the conditional gather):
+// out[c] = max(lo, res[c] + b[c] + (g[c] < 0 ? 0 : v[g[c]] + map[g[c]])).
+__attribute__((target("avx512f"))) void gather_row_avx512(int cw, const int* g, const float* v, const float* map, const float* res,
+                                                          const float* b, float lo, float* out) {
+  const __m512 low = _mm512_set1_ps(lo);
+  for (int c = 0; c < cw; c += 16) {
+    const __mmask16 in = static_cast<__mmask16>(cw - c >= 16 ? 0xFFFF : (1u << (cw - c)) - 1);
+    const __m512i idx = _mm512_maskz_loadu_epi32(in, g + c);
+    const __mmask16 kept = _mm512_mask_cmpge_epi32_mask(in, idx, _mm512_setzero_si512());
+    const __m512 conv = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), kept, idx, v, 4);
+    const __m512 add = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), kept, idx, map, 4);
+    const __m512 t = _mm512_add_ps(_mm512_add_ps(_mm512_maskz_loadu_ps(in, res + c), _mm512_maskz_loadu_ps(in, b + c)), _mm512_add_ps(conv, add));
+    _mm512_mask_storeu_ps(out + c, in, _mm512_max_ps(low, t));  // max(low, NaN) is NaN, as TF.js's ReLU
+  }
+}
+
+bool has_avx512() {
+  static const bool yes = std::strcmp(microkernel().name, "avx512f") == 0;
+  return yes;
+}
+#endif
+
+// Applies `ep` to output rows m0 .. m0+rows: src holds their conv values (row stride co), dst is y
+// (row stride ep.channels). Without scatter src and dst may be the same memory. Absent operands
+// read `zeros` (at least max(co, channels) floats) so each loop is one branch-free, vectorisable
+// expression.
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) && !defined(__clang__))
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+void apply_epilogue(const ConvShape& s, const Epilogue& ep, Index m0, int rows, const float* src, float* y, const float* zeros) {
+  const int co = s.co, cw = ep.channels;
+  const Index plane = static_cast<Index>(s.oh) * s.ow;
+  const float lo = ep.relu ? 0.0f : -std::numeric_limits<float>::infinity();
+  const float* b = ep.bias ? ep.bias : zeros;
+  for (int r = 0; r < rows; r++) {
+    const Index m = m0 + r;
+    const float* v = src + static_cast<Index>(r) * co;
+    const float* map = ep.add_map ? ep.add_map + (m % plane) * co : zeros;
+    const float* res = ep.residual ? ep.residual + m * cw : zeros;
+    float* out = y + m * cw;
+    if (ep.gather) {
+      // Gathered rather than scattered: one pass, no narrow read-after-write of `out` (store
+      // forwarding stalls in the scattered form cost more than the whole conv on small layers).
+      // (t < lo ? lo : t) keeps NaN, as TF.js's ReLU does.
+      const int* g = ep.gather;
+#ifdef WB_X86
+      if (has_avx512()) {
+        gather_row_avx512(cw, g, v, map, res, b, lo, out);
+        continue;
+      }
+#endif
+      for (int c = 0; c < cw; c++) {
+        const int j = g[c] < 0 ? 0 : g[c];
+        const float t = res[c] + b[c] + (g[c] < 0 ? 0.0f : v[j] + map[j]);
+        out[c] = t < lo ? lo : t;
+      }
+    } else if (ep.scatter) {
+      for (int c = 0; c < cw; c++) out[c] = res[c] + b[c];
+      for (int j = 0; j < co; j++) out[ep.scatter[j]] += v[j] + map[j];
+      for (int c = 0; c < cw; c++) out[c] = out[c] < lo ? lo : out[c];
+    } else {
+      for (int j = 0; j < co; j++) {
+        const float t = v[j] + b[j] + map[j] + res[j];
+        out[j] = t < lo ? lo : t;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* given) {
+  // An epilogue with nothing to do (a plain Conv2D) costs no pass over y.
+  const bool idle = given && !given->relu && !given->bias && !given->add_map && !given->residual && !given->scatter;
+  const Epilogue* in = idle ? nullptr : given;
+  const std::vector<float> zeros(in ? std::max(s.co, in->channels) : 0, 0.0f);
+  // An injective scatter (what hard pruning makes) runs as its inverse gather.
+  Epilogue with_gather;
+  std::vector<int> inverse;
+  const Epilogue* ep = in;
+  if (in && in->scatter) {
+    inverse.assign(in->channels, -1);
+    bool injective = true;
+    for (int j = 0; j < s.co && injective; j++) {
+      injective = inverse[in->scatter[j]] < 0;
+      inverse[in->scatter[j]] = j;
+    }
+    if (injective) {
+      with_gather = *in;
+      with_gather.gather = inverse.data();
+      ep = &with_gather;
+    }
+  }
+  if (direct_conv_applies(s)) {
+    // Rows go to y (or, with a scatter, to a per-thread buffer first) and the epilogue runs on
+    // them as soon as they are complete.
+    struct Sink : RowSink {
+      const ConvShape& s;
+      const Epilogue* ep;
+      float* y;
+      const float* zeros;
+      Sink(const ConvShape& shape, const Epilogue* e, float* out, const float* z) : s(shape), ep(e), y(out), zeros(z) {}
+      float* begin(Index m0, int rows) override {
+        if (ep == nullptr || ep->scatter == nullptr) return y + m0 * s.co;
+        thread_local std::vector<float> stage;
+        return scratch(stage, static_cast<std::size_t>(rows) * s.co);
+      }
+      void end(Index m0, int rows, float* values) override {
+        if (ep) apply_epilogue(s, *ep, m0, rows, values, y, zeros);
+      }
+    } sink(s, ep, y, zeros.data());
+    direct_conv2d(s, x, w, sink);
+    return;
+  }
+  const int k = patch_size(s);
+  const Index m = out_rows(s);
+  // The filter [kh,kw,ci,co] is B [K, co] row-major: packed once per call.
+  std::vector<float> bp(packed_b_size(k, s.co));
+  pack_b(w, k, s.co, s.co, 1, bp.data());
+  const int mr = microkernel().mr;
+  const int rows_per_task = mr * std::max(1, 96 / mr);
+  const int tasks = static_cast<int>((m + rows_per_task - 1) / rows_per_task);
+  const bool pointwise = is_pointwise(s);
+  // With a scatter, conv values go to a per-thread buffer first (y's rows are wider); otherwise into y
+  // itself, and the epilogue rewrites them in place right after (still in L1/L2).
+  const bool staged = ep != nullptr && ep->scatter != nullptr;
+  parallel_for(tasks, [&](int t, int) {
+    const Index m0 = static_cast<Index>(t) * rows_per_task;
+    const int rows = static_cast<int>(std::min<Index>(rows_per_task, m - m0));
+    thread_local std::vector<float> stage;
+    float* const staging = staged ? scratch(stage, static_cast<std::size_t>(rows_per_task) * s.co) : nullptr;
+    // Conv values of rows m0 + r0 .. go to dst(r0) with row stride co.
+    auto dst = [&](int r0) { return staged ? staging + static_cast<Index>(r0) * s.co : y + (m0 + r0) * s.co; };
+    if (pointwise) {
+      gemm(rows, s.co, k, x + m0 * s.ci, s.ci, 1, bp.data(), dst(0), s.co, false);
+      if (ep) apply_epilogue(s, *ep, m0, rows, dst(0), y, zeros.data());
+      return;
+    }
+    thread_local std::vector<float> col;
+    float* const cols = scratch(col, static_cast<std::size_t>(mr) * k);
+    for (int r0 = 0; r0 < rows; r0 += mr) {
+      const int mrows = std::min(mr, rows - r0);
+      im2col_rows(s, x, m0 + r0, mrows, cols);
+      gemm(mrows, s.co, k, cols, k, 1, bp.data(), dst(r0), s.co, false);
+      if (ep) apply_epilogue(s, *ep, m0 + r0, mrows, dst(r0), y, zeros.data());
+    }
+  });
+}
+
+// conv2dEx(x, xo, w, wo, y, yo, ...shape, relu, bias, bo, addMap, ao, residual, ro, scatter, channels): the conv,
+// with the epilogue of conv.h (bias, addMap, residual and scatter may be null; channels = y's row width).
+napi_value Conv2dExBinding(napi_env env, napi_callback_info info) {
+  return napi::guarded(env, [&] {
+    napi::Args a(env, info);
+    const ConvShape s = napi::conv_shape(a, 6);
+    Epilogue ep;
+    ep.relu = a.integer(19) != 0;
+    ep.channels = static_cast<int>(a.integer(27));
+    const Index pixels = static_cast<Index>(s.n) * s.oh * s.ow;
+    if (a.is_null(26)) {
+      if (ep.channels != s.co) throw napi::ArgError{"conv2dEx: without a scatter, channels must equal the filter count"};
+    } else {
+      if (ep.channels < 1) throw napi::ArgError{"conv2dEx: channels must be positive"};
+      ep.scatter = a.int_array(26, s.co, "scatter");
+      for (int j = 0; j < s.co; j++)
+        if (ep.scatter[j] < 0 || ep.scatter[j] >= ep.channels) throw napi::ArgError{"conv2dEx: scatter index out of range"};
+    }
+    ep.bias = a.optional_tensor(20, ep.channels, "bias");
+    ep.add_map = a.optional_tensor(22, static_cast<Index>(s.oh) * s.ow * s.co, "addMap");
+    ep.residual = a.optional_tensor(24, pixels * ep.channels, "residual");
+    conv2d(s, a.tensor(0, napi::x_size(s), "x"), a.tensor(2, napi::w_size(s), "filter"), a.tensor(4, pixels * ep.channels, "y"), &ep);
+  });
+}
+
+}  // namespace wb
