@@ -3,8 +3,9 @@
  * reports back, exits. It never writes the workspace database; everything it
  * wants stored goes back to the writer process as messages.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import path from 'node:path';
+import { openDatabase } from '../core/db/open-database.ts';
 import type { FromJob, ToJob } from '../core/jobs/protocol.ts';
 import type { JobProgress } from '../common/contract/index.ts';
 import { jobSpecs } from './job-kinds.ts';
@@ -79,7 +80,7 @@ async function run(start: Extract<ToJob, { type: 'start' }>): Promise<void> {
       });
     },
     readDb() {
-      readDb ??= new Database(path.join(start.workspaceDir, 'workbench.db'), { readonly: true, fileMustExist: true });
+      readDb ??= openDatabase(path.join(start.workspaceDir, 'workbench.db'), { readonly: true, fileMustExist: true });
       return readDb;
     },
   };

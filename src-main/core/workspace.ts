@@ -1,8 +1,9 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync, existsSync, statSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { migrate } from './db/migrate.ts';
+import { openDatabase } from './db/open-database.ts';
 import { readAppConfig } from './app-config.ts';
 
 export interface OpenOptions {
@@ -36,7 +37,7 @@ export class Workspace {
     const abs = path.resolve(dir);
     const dbPath = path.join(abs, 'workbench.db');
     if (options.readonly) {
-      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+      const db = openDatabase(dbPath, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 5000');
       const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number };
       return new Workspace(abs, db, row.v, true);
@@ -45,7 +46,7 @@ export class Workspace {
       throw new Error(`Workspace path ${abs} is a file, not a folder.`);
     }
     mkdirSync(path.join(abs, 'artifacts'), { recursive: true });
-    const db = new Database(dbPath);
+    const db = openDatabase(dbPath);
     try {
       db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
