@@ -23,8 +23,8 @@ const registrations: RegisterCommands[] = [
   registerReidCommands,
 ];
 
-/** Runs the CLI; resolves with the exit code. Errors become one line on stderr, never a stack trace. */
-export async function runCli(argv: string[]): Promise<number> {
+/** The whole command tree; `runtime` opens the workspace the first time a command needs it. */
+export function buildProgram(runtime: () => Promise<CliRuntime>): Command {
   const program = new Command('workbench')
     .description('Pruning & Re-ID Workbench: datasets, augmentations, training, pruning, SPGAN and re-ID from the command line.')
     .option('--workspace <dir>', 'workspace folder (default: the user data folder, or $WORKBENCH_WORKSPACE)')
@@ -32,7 +32,12 @@ export async function runCli(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const register of registrations) register(program, runtime);
+  return program;
+}
 
+/** Runs the CLI; resolves with the exit code. Errors become one line on stderr, never a stack trace. */
+export async function runCli(argv: string[]): Promise<number> {
   let opened: { runtime: CliRuntime; core: WorkbenchCore | null } | null = null;
   const runtime = async (): Promise<CliRuntime> => {
     if (!opened) {
@@ -41,7 +46,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     return opened.runtime;
   };
-  for (const register of registrations) register(program, runtime);
+  const program = buildProgram(runtime);
   // Subcommands inherit exitOverride so errors come back here instead of exiting.
   const override = (cmd: Command): void => {
     cmd.exitOverride();

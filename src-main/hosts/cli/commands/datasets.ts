@@ -40,7 +40,7 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
   datasets
     .command('import')
     .argument('<path>', 'folder holding the dataset')
-    .option('--format <format>', `one of ${datasetFormats.join(', ')} (default: detect)`, 'auto')
+    .option('--format <format>', `auto (detect from the folder) or one of ${datasetFormats.join(', ')}`, 'auto')
     .option('--name <name>', 'dataset name (default: the folder name)')
     .option('--allow-duplicate', 'import a folder that is already imported')
     .option('--backend <name>', 'compute backend (unused by imports; accepted like every job command)')
