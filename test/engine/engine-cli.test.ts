@@ -32,6 +32,7 @@ describe('engine commands', () => {
     expect(result.rows).toHaveLength(1);
     const row = result.rows[0]!;
     expect(row.input).toEqual([32, 32, 3]);
+    expect(row.batch).toBe(4);
     expect(row.workbench.modelSource).toBe('registry');
     expect(row.workbench.repeats).toBe(2);
     for (const [value, [lo, hi]] of [
@@ -54,6 +55,20 @@ describe('engine commands', () => {
       expect(result.pytorchNote).toMatch(/PyTorch|python3/);
       expect(row.trainRatio).toBeNull();
     }
+  }, 160_000);
+
+  it('bench engine times one SPGAN step of the product model at its own batch', async () => {
+    const r = await runWorkbench(
+      ['--workspace', ws.dir, 'bench', 'engine', '--models', 'spgan-step', '--steps', '1', '--repeats', '1', '--no-batch-one', '--no-pytorch', '--backend', 'wasm', '--json'],
+      { timeoutMs: 150_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const row = (JSON.parse(r.stdout) as EngineBenchResult).rows[0]!;
+    expect(row).toMatchObject({ model: 'spgan-step', input: [128, 64, 3], batch: 4, pytorch: null, trainRatio: null });
+    expect(row.description).toMatch(/SPGAN step/);
+    expect(row.workbench.modelSource).toBe('spgan');
+    expect(row.workbench.trainImagesPerSec).toBeGreaterThan(0);
+    expect(row.workbench.inferBatch1ImagesPerSec).toBeNull();
   }, 160_000);
 
   it('bench engine rejects an unknown model, naming the option', async () => {

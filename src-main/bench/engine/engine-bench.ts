@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import type { EngineBenchModel, EngineBenchParams, EngineBenchResult, EngineBenchRow, EngineBenchSide, EngineInfo, Spread } from '../../common/contract/engine.ts';
 import { peakMemoryNote, peakRssMiB, resetPeakRss } from './peak-memory.ts';
+import { mulberry32 } from '../../common/random.ts';
 import { createMiniResNet } from './mini-resnet.ts';
 
 export interface BenchHooks {
@@ -26,23 +27,42 @@ export interface BenchHooks {
 export const PYTHON = '/usr/bin/python3';
 
 /**
- * resources/bench/pytorch_resnet.py: from the source tree (src-main/engine/bench
- * -> repo root), from a bundle in out/main, or from the working directory.
+ * A PyTorch baseline script of resources/bench/ (pytorch_resnet.py, pytorch_spgan.py): from the
+ * source tree (src-main/bench/engine -> repo root), from a bundle in out/main, or from the
+ * working directory.
  */
-export function pytorchScript(): string {
+export function pytorchScript(file = 'pytorch_resnet.py'): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const rel = path.join('resources', 'bench', 'pytorch_resnet.py');
+  const rel = path.join('resources', 'bench', file);
   const candidates = [path.resolve(here, '..', '..', '..', rel), path.resolve(here, '..', '..', rel), path.resolve(process.cwd(), rel)];
-  return candidates.find((file) => existsSync(file)) ?? candidates[0]!;
+  return candidates.find((f) => existsSync(f)) ?? candidates[0]!;
 }
 
-/** What each benchmark model is: registry architecture, input and classes. */
-export const benchModelShapes: Record<EngineBenchModel, { arch: 'resnet20' | 'resnet56' | 'resnet50'; input: [number, number, number]; classes: number }> = {
-  resnet20: { arch: 'resnet20', input: [32, 32, 3], classes: 10 },
-  resnet56: { arch: 'resnet56', input: [32, 32, 3], classes: 10 },
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new Error('cancelled');
+}
+
+/** The SPGAN bench size (also passed to resources/bench/pytorch_spgan.py). */
+const SPGAN_BENCH = { width: 16, blocks: 3, discriminatorLayers: 3 };
+
+/** What each benchmark model is: architecture, input, classes and (when not the run's batch size) its own batch. */
+export const benchModelShapes: Record<EngineBenchModel, { arch: 'resnet20' | 'resnet56' | 'resnet50' | 'spgan'; input: [number, number, number]; classes: number; batch?: number; description: string }> = {
+  resnet20: { arch: 'resnet20', input: [32, 32, 3], classes: 10, description: 'CIFAR ResNet-20 (option A), SGD momentum' },
+  resnet56: { arch: 'resnet56', input: [32, 32, 3], classes: 10, description: 'CIFAR ResNet-56 (option A), SGD momentum' },
   // The IDE baseline of the re-ID pages: ImageNet ResNet-50, 128x64 person crops, Market-1501's 751 training identities.
-  'ide-resnet50': { arch: 'resnet50', input: [128, 64, 3], classes: 751 },
+  'ide-resnet50': { arch: 'resnet50', input: [128, 64, 3], classes: 751, description: 'IDE: ImageNet ResNet-50, 751 identities, SGD momentum' },
+  // A CPU-sized SPGAN (the paper's is 256x128, width 64, 9 blocks): images/s = images of each domain per second.
+  'spgan-step': {
+    arch: 'spgan',
+    input: [128, 64, 3],
+    classes: 0,
+    batch: 4,
+    description: `SPGAN step: 2 generators (width ${SPGAN_BENCH.width}, ${SPGAN_BENCH.blocks} blocks), 2 PatchGANs, Siamese, Adam; inference = G`,
+  },
 };
+
+/** Batch size a model is benchmarked at. */
+export const benchBatch = (name: EngineBenchModel, params: EngineBenchParams): number => benchModelShapes[name].batch ?? params.batchSize;
 
 /** One repeat of one side: what the medians are taken over. */
 export interface BenchSample {
@@ -52,10 +72,6 @@ export interface BenchSample {
   inferBatch1ImagesPerSec: number | null;
   peakMemoryMiB: number;
   modelSource?: string;
-}
-
-function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new Error('cancelled');
 }
 
 /** What the benchmark trains: the registry's model, or the stand-in below. */
@@ -77,9 +93,11 @@ interface BenchModel {
  */
 async function loadBenchModel(name: EngineBenchModel): Promise<BenchModel> {
   const shape = benchModelShapes[name];
+  if (shape.arch === 'spgan') throw new Error(`${name} is not a classifier`);
+  const arch = shape.arch;
   try {
     const [{ createModel }, nn, init] = await Promise.all([import('../../models/registry.ts'), import('../../nn/forward.ts'), import('../../nn/init.ts')]);
-    const model = createModel(shape.arch, { inputSize: [shape.input[0], shape.input[1]], channels: shape.input[2], numClasses: shape.classes }, 1);
+    const model = createModel(arch, { inputSize: [shape.input[0], shape.input[1]], channels: shape.input[2], numClasses: shape.classes }, 1);
     let stats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }> = new Map();
     return {
       source: 'registry',
@@ -92,8 +110,8 @@ async function loadBenchModel(name: EngineBenchModel): Promise<BenchModel> {
       dispose: () => init.disposeModel(model),
     };
   } catch (error) {
-    if (shape.arch === 'resnet50') throw error;
-    const mini = createMiniResNet(Number(shape.arch.slice('resnet'.length)));
+    if (arch === 'resnet50') throw error;
+    const mini = createMiniResNet(Number(arch.slice('resnet'.length)));
     const reason = String((error as Error)?.message ?? error).split('\n')[0]!.slice(0, 160);
     return { source: `engine stand-in ResNet (registry not loadable: ${reason})`, ...mini, afterStep: () => {} };
   }
@@ -101,6 +119,7 @@ async function loadBenchModel(name: EngineBenchModel): Promise<BenchModel> {
 
 /** Trains and infers one model on the active TF.js backend: one repeat. */
 export async function benchWorkbench(name: EngineBenchModel, params: EngineBenchParams, engine: EngineInfo, hooks: BenchHooks = {}): Promise<BenchSample> {
+  if (benchModelShapes[name].arch === 'spgan') return benchSpganStep(name, params, engine, hooks);
   const b = params.batchSize;
   const [h, w, c] = benchModelShapes[name].input;
   const classes = benchModelShapes[name].classes;
@@ -173,7 +192,7 @@ export async function benchWorkbench(name: EngineBenchModel, params: EngineBench
       hooks.log?.(`${name}: batch-1 inference ${inferBatch1ImagesPerSec.toFixed(1)} img/s`);
     }
     return {
-      runtime: `${engine.backend} (${engine.threads} thread${engine.threads === 1 ? '' : 's'}${engine.simd ? ', SIMD' : ''}${engine.device !== 'CPU' ? `, ${engine.device}` : ''})`,
+      runtime: runtimeName(engine),
       trainImagesPerSec,
       inferImagesPerSec,
       inferBatch1ImagesPerSec,
@@ -183,6 +202,75 @@ export async function benchWorkbench(name: EngineBenchModel, params: EngineBench
   } finally {
     tf.dispose([x, x1, labels]);
     optimizer.dispose();
+    model.dispose();
+  }
+}
+
+function runtimeName(engine: EngineInfo): string {
+  return `${engine.backend} (${engine.threads} thread${engine.threads === 1 ? '' : 's'}${engine.simd ? ', SIMD' : ''}${engine.device !== 'CPU' ? `, ${engine.device}` : ''})`;
+}
+
+/** Seconds for `steps` calls of `step` (awaited one after the other). */
+async function timed(steps: number, step: () => Promise<void>, hooks: BenchHooks, label: string, tick: (label: string) => void): Promise<number> {
+  const t = performance.now();
+  for (let i = 0; i < steps; i++) {
+    throwIfAborted(hooks.signal);
+    await step();
+    tick(label);
+  }
+  return (performance.now() - t) / 1000;
+}
+
+/** One SPGAN training step (src-main/spgan's model, the product's) per timed step; inference = G translating. */
+async function benchSpganStep(name: EngineBenchModel, params: EngineBenchParams, engine: EngineInfo, hooks: BenchHooks): Promise<BenchSample> {
+  const [{ SpganModel }, { spganConfigSchema }] = await Promise.all([import('../../spgan/spgan-model.ts'), import('../../common/contract/spgan.ts')]);
+  const [h, w] = benchModelShapes[name].input;
+  const batch = benchBatch(name, params);
+  resetPeakRss();
+  const config = spganConfigSchema.parse({
+    sourceDatasetId: 1,
+    targetDatasetId: 2,
+    imageSize: [h, w],
+    residualBlocks: SPGAN_BENCH.blocks,
+    generatorWidth: SPGAN_BENCH.width,
+    discriminatorWidth: SPGAN_BENCH.width,
+    siameseWidth: SPGAN_BENCH.width,
+    discriminatorLayers: SPGAN_BENCH.discriminatorLayers,
+    batchSize: batch,
+  });
+  const model = new SpganModel(config, mulberry32(1));
+  const a = tf.randomUniform([batch, h, w, 3], -1, 1, 'float32', 7) as tf.Tensor4D;
+  const b = tf.randomUniform([batch, h, w, 3], -1, 1, 'float32', 8) as tf.Tensor4D;
+  const one = tf.randomUniform([1, h, w, 3], -1, 1, 'float32', 9) as tf.Tensor4D;
+  // trainStep reads its losses back, so a step has finished when it returns.
+  const trainStep = async (): Promise<void> => {
+    model.trainStep(a, b, true);
+  };
+  const translate = (x: tf.Tensor4D) => async (): Promise<void> => {
+    const y = model.translate(x);
+    await y.data();
+    y.dispose();
+  };
+  try {
+    const batch1Steps = params.batchOne ? Math.max(params.inferSteps, 10) : 0;
+    const total = params.warmupSteps + params.trainSteps + 1 + params.inferSteps + (batch1Steps > 0 ? batch1Steps + 1 : 0);
+    let done = 0;
+    const tick = (step: string): void => hooks.progress?.(++done / total, `${name}: ${step}`);
+    await timed(params.warmupSteps, trainStep, hooks, 'warm-up', tick);
+    const trainSeconds = await timed(params.trainSteps, trainStep, hooks, 'train', tick);
+    const peakMemoryMiB = peakRssMiB();
+    const trainImagesPerSec = (batch * params.trainSteps) / trainSeconds;
+    hooks.log?.(`${name}: training ${trainImagesPerSec.toFixed(2)} img/s (${((trainSeconds / params.trainSteps) * 1000).toFixed(0)} ms per step)`);
+    await timed(1, translate(a), hooks, 'inference warm-up', tick);
+    const inferImagesPerSec = (batch * params.inferSteps) / (await timed(params.inferSteps, translate(a), hooks, 'inference', tick));
+    let inferBatch1ImagesPerSec: number | null = null;
+    if (batch1Steps > 0) {
+      await timed(1, translate(one), hooks, 'batch-1 warm-up', tick);
+      inferBatch1ImagesPerSec = batch1Steps / (await timed(batch1Steps, translate(one), hooks, 'batch-1 inference', tick));
+    }
+    return { runtime: runtimeName(engine), trainImagesPerSec, inferImagesPerSec, inferBatch1ImagesPerSec, peakMemoryMiB, modelSource: 'spgan' };
+  } finally {
+    tf.dispose([a, b, one]);
     model.dispose();
   }
 }
@@ -198,21 +286,27 @@ interface PytorchAnswer {
 
 /** Runs the PyTorch baseline for one model in its own process (one repeat); rejects with a one-line reason. */
 export function benchPytorch(name: EngineBenchModel, params: EngineBenchParams, threads: number, signal?: AbortSignal): Promise<BenchSample> {
-  const script = pytorchScript();
+  const shape = benchModelShapes[name];
+  const script = pytorchScript(shape.arch === 'spgan' ? 'pytorch_spgan.py' : 'pytorch_resnet.py');
   if (!existsSync(PYTHON)) return Promise.reject(new Error(`${PYTHON} is not installed`));
   if (!existsSync(script)) return Promise.reject(new Error(`the baseline script ${script} is missing`));
-  const args = [
-    script,
-    '--model', name,
-    '--threads', String(threads),
-    '--batch', String(params.batchSize),
-    '--train-steps', String(params.trainSteps),
-    '--infer-steps', String(params.inferSteps),
-    '--warmup', String(params.warmupSteps),
-    '--batch1-steps', String(params.batchOne ? Math.max(params.inferSteps, 10) : 0),
-  ];
+  const batch1Steps = String(params.batchOne ? Math.max(params.inferSteps, 10) : 0);
+  const args =
+    shape.arch === 'spgan'
+      ? // H W width blocks batch steps warmup batch1_steps
+        [script, ...[shape.input[0], shape.input[1], SPGAN_BENCH.width, SPGAN_BENCH.blocks, benchBatch(name, params), params.trainSteps, params.warmupSteps].map(String), batch1Steps]
+      : [
+          script,
+          '--model', name,
+          '--threads', String(threads),
+          '--batch', String(params.batchSize),
+          '--train-steps', String(params.trainSteps),
+          '--infer-steps', String(params.inferSteps),
+          '--warmup', String(params.warmupSteps),
+          '--batch1-steps', batch1Steps,
+        ];
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, args, { timeout: 30 * 60_000, maxBuffer: 1 << 20, signal, env: { ...process.env, OMP_NUM_THREADS: String(threads) } }, (error, stdout, stderr) => {
+    execFile(PYTHON, args, { timeout: 30 * 60_000, maxBuffer: 1 << 20, signal, env: { ...process.env, OMP_NUM_THREADS: String(threads), TORCH_THREADS: String(threads) } }, (error, stdout, stderr) => {
       if (error) {
         const text = `${stderr}`;
         if (/No module named ['"]?torch/.test(text)) return reject(new Error('PyTorch is not installed (Debian package python3-torch)'));
@@ -315,6 +409,8 @@ export async function runEngineBench(params: EngineBenchParams, engine: EngineIn
       model: name,
       input: shape.input,
       classes: shape.classes,
+      batch: benchBatch(name, params),
+      description: shape.description,
       workbench,
       pytorch,
       trainRatio: ratio(workbench.trainImagesPerSec, pytorch?.trainImagesPerSec),

@@ -22,10 +22,11 @@ export interface EngineInfo {
 }
 
 /**
- * The models the engine benchmark trains: the CIFAR ResNets (32x32x3, 10 classes) and the
- * IDE re-ID baseline, an ImageNet-style ResNet-50 on 128x64 person crops (751 identities).
+ * The models the engine benchmark trains: the CIFAR ResNets (32x32x3, 10 classes), the IDE
+ * re-ID baseline (an ImageNet-style ResNet-50 on 128x64 person crops, 751 identities) and one
+ * SPGAN step (two generators, two PatchGANs and the Siamese net at a CPU size, batch 4).
  */
-export const engineBenchModels = ['resnet20', 'resnet56', 'ide-resnet50'] as const;
+export const engineBenchModels = ['resnet20', 'resnet56', 'ide-resnet50', 'spgan-step'] as const;
 export type EngineBenchModel = (typeof engineBenchModels)[number];
 
 export const engineBenchParamsSchema = z
@@ -75,9 +76,12 @@ export interface EngineBenchSide {
 
 export interface EngineBenchRow {
   model: EngineBenchModel;
-  /** Input [height, width, channels] and classes of the model. */
+  /** Input [height, width, channels], classes (0: not a classifier) and the batch it trained at. */
   input: [number, number, number];
   classes: number;
+  batch: number;
+  /** What the row measures, e.g. 'SPGAN step: 2 generators (width 16, 3 blocks), 2 PatchGANs, Siamese; inference = G'. */
+  description: string;
   workbench: EngineBenchSide;
   pytorch: EngineBenchSide | null;
   /** Ratios of medians, workbench / pytorch images per second; null without a baseline. */
