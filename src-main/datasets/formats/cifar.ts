@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetFormat } from '../../common/contract/datasets.ts';
 import type { FormatImporter, ImportContext, IndexedSample } from './types.ts';
-import { fileNames, subdirs } from './files.ts';
+import { confinedFileNames, fileNames, subdirs } from './files.ts';
 import { BlobWriter } from './blob-writer.ts';
 
 const cifar10Names = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -104,7 +104,7 @@ function cifarImporter(format: DatasetFormat): FormatImporter {
     async run(ctx) {
       const dir = binDir(ctx.root, ten ? is10 : is100);
       if (!dir) throw new Error(`${ctx.root}: no ${ten ? 'data_batch_*.bin or test_batch.bin' : 'train.bin or test.bin'} found.`);
-      const names = fileNames(dir);
+      const names = confinedFileNames(ctx, dir);
       const files = ten
         ? [...names.filter((n) => /^data_batch_\d+\.bin$/.test(n)).map((name) => ({ name, split: 'train' })), ...names.filter((n) => n === 'test_batch.bin').map((name) => ({ name, split: 'test' }))]
         : [...names.filter((n) => n === 'train.bin').map((name) => ({ name, split: 'train' })), ...names.filter((n) => n === 'test.bin').map((name) => ({ name, split: 'test' }))];
