@@ -21,6 +21,7 @@ export function datasetImportForm(): JobFormDef {
           { path: 'name', label: 'Name', help: 'Optional; defaults to the folder name.' },
           {
             path: 'followLinksOut',
+            id: 'links-out',
             label: 'Follow symbolic links out of the folder',
             help: 'Off: files that links lead to outside the folder are left out and named in the report. On: they are read, and each use checks the link still leads to the same file.',
           },
