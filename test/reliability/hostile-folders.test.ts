@@ -14,6 +14,7 @@ import type { ImportProblem } from '../../src-main/common/contract/datasets.ts';
 import { Workspace } from '../../src-main/core/workspace.ts';
 import { importDirect } from '../datasets/import-helper.ts';
 import { cifarRecords, tempDir, writeImage } from '../datasets/fixtures.ts';
+import { runWorkbench } from '../helpers/cli.ts';
 
 interface Folder {
   /** The dataset folder (built by the row): <temp>/data. */
@@ -294,6 +295,37 @@ describe('hostile folders', () => {
       expect(Object.fromEntries(rows.filter((r) => r.real_path !== null).map((r) => [r.path, r.real_path]))).toEqual(wantReal);
     } finally {
       for (const u of undo) u();
+    }
+  });
+});
+
+describe('following links out from the command line', () => {
+  it('refuses a link out without --follow-links-out and follows it (recording where) with it', async () => {
+    const base = tempDir('wb-cli-links-');
+    try {
+      await writeImage(`${base}/data/cls_a/a.jpg`);
+      await writeImage(`${base}/outside/o.jpg`);
+      symlinkSync(`${base}/outside/o.jpg`, `${base}/data/cls_a/o.jpg`);
+      const importWith = async (flags: string[]): Promise<{ counts: { samples: number }; problems: { file: string; code: string }[] }> => {
+        const r = await runWorkbench(['--workspace', `${base}/ws`, '--json', 'datasets', 'import', `${base}/data`, '--allow-duplicate', ...flags], { timeoutMs: 120_000 });
+        expect(r.code, r.stderr).toBe(0);
+        return JSON.parse(r.stdout) as { counts: { samples: number }; problems: { file: string; code: string }[] };
+      };
+      const refused = await importWith([]);
+      expect(refused.counts.samples).toBe(1);
+      expect(refused.problems.map((p) => [p.file, p.code])).toEqual([['cls_a/o.jpg', 'outside_root']]);
+      const followed = await importWith(['--follow-links-out']);
+      expect(followed.counts.samples).toBe(2);
+      expect(followed.problems).toEqual([]);
+      const stored = Workspace.open(`${base}/ws`);
+      try {
+        const rows = stored.db.prepare("SELECT real_path FROM samples WHERE path = 'cls_a/o.jpg'").all() as { real_path: string | null }[];
+        expect(rows).toEqual([{ real_path: realpathSync(`${base}/outside/o.jpg`) }]);
+      } finally {
+        stored.close();
+      }
+    } finally {
+      rmSync(base, { recursive: true, force: true });
     }
   });
 });
