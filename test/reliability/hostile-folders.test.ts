@@ -30,6 +30,8 @@ interface Row {
   build(f: Folder): Promise<void>;
   followLinksOut?: boolean;
   expect: {
+    /** The import fails with this message (naming the file) instead of producing samples. */
+    fails?: RegExp;
     /** Every sample as [path, class name], exactly (order ignored). */
     samples: [string, string][];
     /** Problems as [file, code], exactly (order ignored). */
@@ -249,6 +251,24 @@ const table: Row[] = [
     },
   },
   {
+    name: 'a label list (CUB images.txt) that is a named pipe fails the import naming it, without waiting',
+    async build(f) {
+      const c = `${f.root}/CUB_200_2011`;
+      await writeImage(`${c}/images/001.A/a.jpg`);
+      fifo(f, `${c}/images.txt`);
+      writeFileSync(`${c}/image_class_labels.txt`, '1 1\n');
+    },
+    expect: { fails: /images\.txt is a named pipe \(FIFO\); not read/, samples: [], problems: [] },
+  },
+  {
+    name: 'a class-name list (CIFAR batches.meta.txt) that is a named pipe fails the import naming it',
+    async build(f) {
+      writeFileSync(`${f.root}/test_batch.bin`, cifarRecords(2, 1, () => [3]));
+      fifo(f, `${f.root}/batches.meta.txt`);
+    },
+    expect: { fails: /batches\.meta\.txt is a named pipe \(FIFO\); not read/, samples: [], problems: [] },
+  },
+  {
     name: 'a file name that is not valid UTF-8 is reported by its bytes, not as vanished',
     async build({ root }) {
       await writeImage(`${root}/cls_a/a.jpg`);
@@ -281,7 +301,13 @@ describe('hostile folders', () => {
     try {
       await row.build({ root, outside, later: (u) => undo.push(u) });
       const started = Date.now();
-      const result = await importDirect(ws, { path: root, ...(row.followLinksOut ? { followLinksOut: true } : {}) });
+      const params = { path: root, ...(row.followLinksOut ? { followLinksOut: true } : {}) };
+      if (row.expect.fails) {
+        await expect(importDirect(ws, params)).rejects.toThrow(row.expect.fails);
+        expect(Date.now() - started).toBeLessThan(2500);
+        return;
+      }
+      const result = await importDirect(ws, params);
       // Nothing blocked on a pipe (the pipe's writer only shows up after 3 s).
       expect(Date.now() - started).toBeLessThan(2500);
       const id = result.report.datasetId!;

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FormatImporter, ImportContext, IndexedSample } from './types.ts';
-import { fileNames, indexImages, isImageName, subdirs, walkFiles } from './files.ts';
+import { fileNames, indexImages, isImageName, readTextFile, subdirs, walkFiles } from './files.ts';
 
 type Box = [number, number, number, number];
 
@@ -15,7 +15,7 @@ export function clipBox(b: Box, width: number, height: number): Box | null {
 }
 
 function lines(file: string): string[] {
-  return readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim().length > 0);
+  return readTextFile(file).split(/\r?\n/).filter((l) => l.trim().length > 0);
 }
 
 /** CUB-200-2011 keeps everything in CUB_200_2011/ inside the archive's folder. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetFormat } from '../../common/contract/datasets.ts';
 import type { FormatImporter, ImportContext, IndexedSample } from './types.ts';
-import { confinedFileNames, fileNames, subdirs } from './files.ts';
+import { confinedFileNames, fileNames, readTextFile, subdirs } from './files.ts';
 import { BlobWriter } from './blob-writer.ts';
 
 const cifar10Names = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -20,7 +20,7 @@ const is100 = (names: string[]): boolean => names.includes('train.bin') || names
 
 function readNames(file: string): string[] | null {
   if (!existsSync(file)) return null;
-  return readFileSync(file, 'utf8')
+  return readTextFile(file)
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.length > 0);

@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
 import { imageSize } from 'image-size';
@@ -68,6 +68,22 @@ export function specialKind(st: Stats | Dirent<string> | Dirent<Buffer>): string
   if (st.isCharacterDevice()) return 'a character device';
   if (st.isBlockDevice()) return 'a block device';
   return null;
+}
+
+/**
+ * The text of a small side file (label lists, class names, box lists). Opened
+ * without blocking and refused unless it is a regular file: a named pipe called
+ * images.txt must not hang the import.
+ */
+export function readTextFile(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${file} is ${specialKind(st) ?? 'not a regular file'}; not read.`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A file name as its bytes: printable ASCII kept, every other byte as \xNN. */

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetFormat } from '../../common/contract/datasets.ts';
 import type { FormatImporter, ImportContext, IndexedSample } from './types.ts';
-import { fileNames, indexImages, subdirs, walkFiles } from './files.ts';
+import { fileNames, indexImages, readTextFile, subdirs, walkFiles } from './files.ts';
 
 /** Parsed re-ID file name. Person -1 = junk (ignored in evaluation), 0 = distractor (kept as a negative). */
 export interface ReidName {
@@ -119,7 +119,7 @@ function readListNames(file: string): Set<string> | null {
   if (!existsSync(file)) return null;
   // Lines are "<folder>/<file> <label>"; the file name alone identifies the image.
   return new Set(
-    readFileSync(file, 'utf8')
+    readTextFile(file)
       .split(/\r?\n/)
       .map((l) => l.trim().split(/\s+/)[0] ?? '')
       .filter((l) => l.length > 0)
