@@ -261,6 +261,17 @@ const table: Row[] = [
     expect: { fails: /images\.txt is a named pipe \(FIFO\); not read/, samples: [], problems: [] },
   },
   {
+    name: 'a label list (CUB images.txt) linked to a file outside the root fails the import naming it, nothing of it read',
+    async build({ root, outside }) {
+      const c = `${root}/CUB_200_2011`;
+      await writeImage(`${c}/images/001.A/a.jpg`);
+      writeFileSync(`${outside}/private.txt`, '1 001.A/a.jpg\nsecret words here\n');
+      symlinkSync(`${outside}/private.txt`, `${c}/images.txt`);
+      writeFileSync(`${c}/image_class_labels.txt`, '1 1\n');
+    },
+    expect: { fails: /images\.txt leads out of the dataset folder to .*private\.txt/, samples: [], problems: [] },
+  },
+  {
     name: 'a class-name list (CIFAR batches.meta.txt) that is a named pipe fails the import naming it',
     async build(f) {
       writeFileSync(`${f.root}/test_batch.bin`, cifarRecords(2, 1, () => [3]));

@@ -71,12 +71,17 @@ export function specialKind(st: Stats | Dirent<string> | Dirent<Buffer>): string
 }
 
 /**
- * The text of a small side file (label lists, class names, box lists). Opened
- * without blocking and refused unless it is a regular file: a named pipe called
- * images.txt must not hang the import.
+ * The text of a small side file of the dataset (label lists, class names, box
+ * lists), under the import's confinement rule: refused when its real path lies
+ * outside the dataset's real root (unless the import follows links out), opened
+ * without blocking and refused unless it is a regular file (a named pipe called
+ * images.txt must not hang the import). Throws naming the file.
  */
-export function readTextFile(file: string): string {
-  const fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+export function readTextFile(ctx: ImportContext, file: string): string {
+  const scope = scopeOf(ctx);
+  const real = realpathSync(file);
+  if (!isInside(real, scope.realRoot) && !scope.followLinksOut) throw new Error(`${file} ${outsideMessage('', real).trimStart()}`);
+  const fd = openSync(real, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new Error(`${file} is ${specialKind(st) ?? 'not a regular file'}; not read.`);
