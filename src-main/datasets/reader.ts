@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import { parseInfo } from './dataset-info.ts';
 import type { DatasetRow } from './dataset-info.ts';
 import { checkUnchanged, decodeFile, fitChannels, loadBlob, resizeRaw } from './pixels.ts';
+import { resolveSampleFile } from './sample-file.ts';
 
 export interface ReaderOptions {
   /** Only samples of these splits (e.g. 'train', or ['query', 'gallery']). */
@@ -59,7 +60,7 @@ type SampleRow = Omit<StoredSampleRow, 'dataset_id' | 'extra'> & { blob_index: n
 
 /** Reads the sample rows of a dataset in import order (the order a reader's indices refer to). */
 function loadRows(db: Database.Database, datasetId: number, splits: string[] | null): SampleRow[] {
-  const cols = `id, path, split, label, person_id, camera, sequence, frame, domain, width, height, channels, size_bytes, mtime_ms, boxes,
+  const cols = `id, path, split, label, person_id, camera, sequence, frame, domain, width, height, channels, size_bytes, mtime_ms, boxes, real_path,
     json_extract(extra, '$.blobIndex') AS blob_index`;
   if (!splits) return db.prepare(`SELECT ${cols} FROM samples WHERE dataset_id = ? ORDER BY id`).all(datasetId) as SampleRow[];
   const marks = splits.map(() => '?').join(',');
@@ -131,7 +132,7 @@ export async function openDatasetReader(db: Database.Database, datasetId: number
       if (info.blob.h !== height || info.blob.w !== width) pixels = await resizeRaw(pixels, info.blob.h, info.blob.w, channels, height, width);
       else return pixels; // a view of the blob: already in memory, no need to cache
     } else {
-      const abs = path.resolve(row!.root_path, r.path);
+      const abs = resolveSampleFile(row!.root_path, r.path, r.real_path, label);
       checkUnchanged(abs, r.size_bytes, r.mtime_ms, label);
       pixels = await decodeFile(abs, height, width, channels);
     }

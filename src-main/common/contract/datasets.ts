@@ -28,6 +28,10 @@ export interface ImportProblem {
     | 'bad_name'
     | 'empty_folder'
     | 'symlink_loop'
+    | 'duplicate_folder'
+    | 'duplicate_file'
+    | 'outside_root'
+    | 'special_file'
     | 'bad_line'
     | 'missing_file';
   message: string;
@@ -185,6 +189,8 @@ export const datasetImportParams = z
     name: z.string().min(1).max(200).optional(),
     /** Import a root that is already imported (otherwise refused with a conflict). */
     allowDuplicate: z.boolean().default(false),
+    /** Read files that symbolic links in the folder lead to outside it (their real paths are recorded and checked on every use). */
+    followLinksOut: z.boolean().default(false),
   })
   .strict();
 export type DatasetImportParams = z.output<typeof datasetImportParams>;

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { FormatImporter, ImportContext, IndexedSample } from './types.ts';
-import { fileNames } from './files.ts';
+import { confinedFileNames, fileNames } from './files.ts';
 import { BlobWriter } from './blob-writer.ts';
 
 const fashionNames = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
@@ -14,10 +14,10 @@ interface IdxPair {
   labels: string | null;
 }
 
-function pairs(root: string): IdxPair[] {
+function pairs(root: string, names: string[] = fileNames(root)): IdxPair[] {
   const found = new Map<string, IdxPair>();
   const labels = new Map<string, string>();
-  for (const name of fileNames(root)) {
+  for (const name of names) {
     const m = idxPattern.exec(name);
     if (!m) continue;
     const prefix = m[1]!.toLowerCase();
@@ -63,7 +63,7 @@ export const idx: FormatImporter = {
     return p.length > 0 ? { score: 1, reason: `IDX image files: ${p.map((x) => x.images).join(', ')}` } : null;
   },
   async run(ctx: ImportContext) {
-    const found = pairs(ctx.root);
+    const found = pairs(ctx.root, confinedFileNames(ctx, ctx.root));
     if (found.length === 0) throw new Error(`${ctx.root}: no *-images-idx3-ubyte files found.`);
     let blob: BlobWriter | null = null;
     const samples: IndexedSample[] = [];

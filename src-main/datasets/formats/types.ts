@@ -17,12 +17,16 @@ export interface IndexedSample {
   sizeBytes: number | null;
   mtimeMs: number | null;
   boxes?: [number, number, number, number][] | null;
+  /** Real path of the file where it lies outside the dataset's real root (an import that followed links out). */
+  realPath?: string | null;
   extra?: Record<string, unknown> | null;
 }
 
 /** What an importer sees while it runs (in the job process). */
 export interface ImportContext {
   root: string;
+  /** Read files whose real path lies outside the root's real path (symbolic links out); off by default. */
+  followLinksOut?: boolean;
   signal: AbortSignal;
   /** Folder for decoded pixel blobs (created on demand; deleted by the runner when the import fails). */
   blobDir: string;

@@ -43,13 +43,14 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
     .option('--format <format>', `auto (detect from the folder) or one of ${datasetFormats.join(', ')}`, 'auto')
     .option('--name <name>', 'dataset name (default: the folder name)')
     .option('--allow-duplicate', 'import a folder that is already imported')
+    .option('--follow-links-out', 'read files that symbolic links in the folder lead to outside it (refused by default)')
     .option('--backend <name>', 'compute backend (unused by imports; accepted like every job command)')
     .description('Index a dataset in place (image files) or decode it into the workspace (CIFAR, IDX)')
-    .action(async (path: string, opts: { format: DatasetFormat | 'auto'; name?: string; allowDuplicate?: boolean; backend?: string }) => {
+    .action(async (path: string, opts: { format: DatasetFormat | 'auto'; name?: string; allowDuplicate?: boolean; followLinksOut?: boolean; backend?: string }) => {
       const rt = await runtime();
       const job = await rt.runJob(
         jobKinds.datasetsImport,
-        { path, format: opts.format, ...(opts.name ? { name: opts.name } : {}), allowDuplicate: Boolean(opts.allowDuplicate) },
+        { path, format: opts.format, ...(opts.name ? { name: opts.name } : {}), allowDuplicate: Boolean(opts.allowDuplicate), followLinksOut: Boolean(opts.followLinksOut) },
         opts.backend ? { backend: opts.backend } : {},
       );
       const { report } = job.result as { report: ImportReport };
