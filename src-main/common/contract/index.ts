@@ -50,6 +50,7 @@ export * from './datasets.ts';
 export * from './augment.ts';
 export * from './models.ts';
 export * from './train.ts';
+export * from './prune.ts';
 export * from './spgan.ts';
 export * from './reid.ts';
 export * from './events.ts';
