@@ -23,6 +23,7 @@ import { loadModel } from '../../src-main/nn/model-file.ts';
 import { disposeModel } from '../../src-main/nn/init.ts';
 import { openRunData } from '../../src-main/train/data.ts';
 import { reestimateBn } from '../../src-main/train/evaluate.ts';
+import { regrownFilters } from '../../src-main/prune/regrowth.ts';
 
 function config(datasetId: number, prune: NonNullable<TrainConfigInput['prune']>): TrainConfigInput {
   return {
@@ -102,5 +103,21 @@ describe('train job prune options', () => {
     } finally {
       disposeModel(model);
     }
+  });
+
+  it('regrowth rule: zeroed at the previous mask and at least half the median norm of the kept filters', () => {
+    // Kept: 2, 4, 6 -> median 4, threshold 2.
+    expect(regrownFilters([true, true, false, false, false, true], [2, 1.9, 2, 4, 6, 0])).toEqual([true, false, false, false, false, false]);
+  });
+
+  it.each([false, true])('noRegrowth %s: the filter history shows regrown filters only when they may regrow', async (noRegrowth) => {
+    const out = await runJobInProcess(ws, trainJob, { ...config(datasetId, { method: 'sfp', rate: 0.4, noRegrowth, bnRecalibrationBatches: 0 }), epochs: 2 });
+    expect(out.status, out.error ?? '').toBe('succeeded');
+    const history = await trainHandlers['train.filterHistory']({ jobId: out.jobId }, ctx);
+    expect(history.epochs).toEqual([0, 1, 2]);
+    const regrown = history.layers.reduce((a, l) => a + l.regrown.flat().filter(Boolean).length, 0);
+    if (noRegrowth) expect(regrown).toBe(0);
+    else expect(regrown).toBeGreaterThan(0);
+    for (const l of history.layers) expect(l.regrown[0]!.some(Boolean)).toBe(false);
   });
 });

@@ -165,6 +165,11 @@ export interface FilterHistory {
     norms: number[][];
     /** [epoch][filter] true when zeroed. */
     masks: boolean[][];
+    /**
+     * [epoch][filter] true when the filter was zeroed at the previous masking and, before this one,
+     * its norm is at least half the median norm of the filters that masking kept (src-main/prune/regrowth.ts).
+     */
+    regrown: boolean[][];
   }[];
 }
 
