@@ -23,6 +23,7 @@ import { jobKinds } from '../../src-main/common/contract/kinds.ts';
 import { layerRatesFromSensitivity, type SensitivityResult } from '../../src-main/common/contract/prune.ts';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';
+import { runWorkbench } from '../helpers/cli.ts';
 
 describe('prune.sensitivity', () => {
   let ws: Workspace;
@@ -30,12 +31,15 @@ describe('prune.sensitivity', () => {
   let cleanup: () => void;
   let datasetId: number;
   let modelId: number;
+  let wsDir: string;
+  let closed = false;
 
   beforeAll(async () => {
     await useCpu();
     const t = tempDir('wb-sens-');
     cleanup = t.cleanup;
-    ws = Workspace.open(path.join(t.dir, 'ws'));
+    wsDir = path.join(t.dir, 'ws');
+    ws = Workspace.open(wsDir);
     datasetId = await importTinyIdx(ws, path.join(t.dir, 'idx'));
     const trained = await runJobInProcess(ws, trainJob, {
       dataset: { id: datasetId, validationFraction: 0 },
@@ -52,8 +56,10 @@ describe('prune.sensitivity', () => {
     jobs.start();
   }, 60_000);
   afterAll(async () => {
-    await jobs.close();
-    ws.close();
+    if (!closed) {
+      await jobs.close();
+      ws.close();
+    }
     cleanup();
   });
 
@@ -93,7 +99,7 @@ describe('prune.sensitivity', () => {
     // "Use as layer rates": a per-conv table a train config accepts.
     const rates = layerRatesFromSensitivity(result, 0.05);
     expect(Object.keys(rates)).toHaveLength(19);
-    const ok = trainHandlers['train.validateConfig'](
+    const ok = await trainHandlers['train.validateConfig'](
       { config: { dataset: { id: datasetId }, parentModelId: modelId, epochs: 1, prune: { method: 'sfp', rate: 0.3, layerRates: rates } } },
       { ws } as ServiceContext,
     );
@@ -111,4 +117,19 @@ describe('prune.sensitivity', () => {
     };
     expect(layerRatesFromSensitivity(result, 0.02)).toEqual({ 'stem/conv': 0.5, a: 0, b: 0, c: 0.9 });
   });
+
+  it('runs from the CLI: workbench prune sensitivity prints the table and the layer rates', async () => {
+    await jobs.close();
+    ws.close();
+    closed = true;
+    const r = await runWorkbench(['--workspace', wsDir, '--json', 'prune', 'sensitivity', '--model', String(modelId), '--dataset', String(datasetId), '--stage', '--rates', '0.5', '--bn-batches', '1', '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as SensitivityResult & { status: string; layerRates: Record<string, number> };
+    expect(out.status).toBe('succeeded');
+    expect(out.groups.map((g) => g.accuracy.length)).toEqual([1, 1, 1, 1]);
+    expect(Object.keys(out.layerRates)).toHaveLength(19);
+    const bad = await runWorkbench(['--workspace', wsDir, 'prune', 'sensitivity', '--model', '999', '--dataset', String(datasetId)]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/Model 999 does not exist/);
+  }, 60_000);
 });
