@@ -20,8 +20,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { PruneCriterion } from '../common/contract/prune.ts';
-import { consumersOf, type GraphSpec } from '../nn/graph.ts';
+import { bnAfter } from './selection.ts';
 import type { Model } from '../nn/forward.ts';
+
+export { bnAfter };
 
 export interface ImportanceInput {
   /** [kh, kw, in, out] */
@@ -80,12 +82,6 @@ export const importanceCriteria: Readonly<Record<PruneCriterion, ImportanceCrite
     },
   },
 };
-
-/** The BatchNorm node right after a conv (its only consumer), or null. */
-export function bnAfter(spec: GraphSpec, conv: string): string | null {
-  const after = consumersOf(spec, conv);
-  return after.length === 1 && after[0]!.op === 'batchNorm' ? after[0]!.name : null;
-}
 
 /** Scores of one conv of `model` by `criterion`; gradSums maps conv name -> summed kernel gradient (taylor). */
 export function scoreFilters(model: Model, conv: string, criterion: PruneCriterion, gradSums?: ReadonlyMap<string, tf.Tensor>): Float32Array {

@@ -11,7 +11,7 @@ import { buildSpec } from '../models/specs.ts';
 import { getModelRow } from '../models/model-rows.ts';
 import { parseGraphSpec, type GraphSpec } from '../nn/graph.ts';
 import { selectLayers } from '../prune/selection.ts';
-import { bnAfter } from '../prune/importance.ts';
+import { bnAfter } from '../prune/selection.ts';
 
 function splits(s: string | string[]): string[] {
   return Array.isArray(s) ? s : [s];

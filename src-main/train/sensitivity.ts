@@ -11,7 +11,7 @@ import { defineJob } from '../core/jobs/spec.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { getModelRow } from '../models/model-rows.ts';
 import { parseGraphSpec } from '../nn/graph.ts';
-import { bnAfter } from '../prune/importance.ts';
+import { bnAfter } from '../prune/selection.ts';
 import { sensitivityGroups } from './sensitivity-groups.ts';
 
 export function preflightSensitivity(c: PruneSensitivityConfig, ws: Workspace): void {
