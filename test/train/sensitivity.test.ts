@@ -24,6 +24,7 @@ import { layerRatesFromSensitivity, type SensitivityResult } from '../../src-mai
 import { ApiError } from '../../src-main/common/contract/errors.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';
 import { runWorkbench } from '../helpers/cli.ts';
+import { pruneHandlers } from '../../src-main/prune/api.ts';
 
 describe('prune.sensitivity', () => {
   let ws: Workspace;
@@ -96,8 +97,12 @@ describe('prune.sensitivity', () => {
     expect(result.baseline).toBeGreaterThan(0.5);
     expect(Math.min(...result.groups.map((g) => g.accuracy[1]!))).toBeLessThan(result.baseline);
 
-    // "Use as layer rates": a per-conv table a train config accepts.
+    // "Use as layer rates": a per-conv table a train config accepts, also served by the prune.layerRates call.
     const rates = layerRatesFromSensitivity(result, 0.05);
+    const served = await pruneHandlers['prune.layerRates']({ jobId: done.id, maxDrop: 0.05 }, { ws } as ServiceContext);
+    expect(served.layerRates).toEqual(rates);
+    const trainId = (ws.db.prepare("SELECT id FROM jobs WHERE kind = 'train.run' LIMIT 1").get() as { id: number }).id;
+    await expect(async () => pruneHandlers['prune.layerRates']({ jobId: trainId, maxDrop: 0.05 }, { ws } as ServiceContext)).rejects.toThrow(/not a sensitivity scan/);
     expect(Object.keys(rates)).toHaveLength(19);
     const ok = await trainHandlers['train.validateConfig'](
       { config: { dataset: { id: datasetId }, parentModelId: modelId, epochs: 1, prune: { method: 'sfp', rate: 0.3, layerRates: rates } } },

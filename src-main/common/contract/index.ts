@@ -14,6 +14,7 @@ import { datasetsCalls } from './datasets.ts';
 import { augmentCalls } from './augment.ts';
 import { modelsCalls } from './models.ts';
 import { trainCalls } from './train.ts';
+import { pruneCalls } from './prune.ts';
 import { spganCalls } from './spgan.ts';
 import { reidCalls } from './reid.ts';
 
@@ -26,6 +27,7 @@ export const contract = {
   ...augmentCalls,
   ...modelsCalls,
   ...trainCalls,
+  ...pruneCalls,
   ...spganCalls,
   ...reidCalls,
 } as const;

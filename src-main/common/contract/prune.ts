@@ -4,6 +4,7 @@
  * src-main/prune/importance.ts, one registry).
  */
 import { z } from 'zod';
+import { call } from './define.ts';
 
 /**
  * How filters are ranked; the lowest-ranked floor(N*rate) of a conv are zeroed.
@@ -90,3 +91,10 @@ export function layerRatesFromSensitivity(result: SensitivityResult, maxDrop: nu
   }
   return out;
 }
+
+export const pruneCalls = {
+  'prune.layerRates': call<{ jobId: number; maxDrop: number; layerRates: Record<string, number> }>()(
+    z.object({ jobId: z.number().int().positive(), maxDrop: z.number().min(0).lt(1).default(0.01) }).strict(),
+    'prune.layerRates for a new run from a finished sensitivity scan: per conv, the largest scanned rate within maxDrop of the unpruned accuracy.',
+  ),
+};
