@@ -7,6 +7,7 @@ import { datasetsHandlers } from '../datasets/api.ts';
 import { augmentHandlers } from '../augment/api.ts';
 import { modelsHandlers } from '../models/api.ts';
 import { trainHandlers } from '../train/api.ts';
+import { pruneHandlers } from '../prune/api.ts';
 import { spganHandlers } from '../spgan/api.ts';
 import { reidHandlers } from '../reid/api.ts';
 
@@ -20,6 +21,7 @@ export const handlers: HandlerTable = {
   ...augmentHandlers,
   ...modelsHandlers,
   ...trainHandlers,
+  ...pruneHandlers,
   ...spganHandlers,
   ...reidHandlers,
 };

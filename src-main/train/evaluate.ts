@@ -36,15 +36,9 @@ export async function evaluate(model: Model, data: RunData, reader: DatasetReade
 /**
  * Re-estimates BatchNorm running statistics as the plain average over
  * `batches` training batches (no augmentation randomness beyond the run's
- * seeded pipeline), runs `fn`, then restores the previous statistics so the
- * model (and a resumed run) is unchanged.
+ * seeded pipeline) and keeps them (the train job's `prune.reestimateBn`).
  */
-export async function withRecalibratedBn<T>(model: Model, data: RunData, batchSize: number, batches: number, seed: number, fn: () => Promise<T>): Promise<T> {
-  const bnNodes = model.spec.nodes.filter((n) => n.op === 'batchNorm' && !n.frozen);
-  const saved = new Map<string, tf.Tensor>();
-  for (const n of bnNodes) {
-    for (const leaf of ['movingMean', 'movingVariance']) saved.set(`${n.name}/${leaf}`, tf.clone(model.weights.get(`${n.name}/${leaf}`)!));
-  }
+export async function reestimateBn(model: Model, data: RunData, batchSize: number, batches: number, seed: number): Promise<void> {
   const sums = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>();
   try {
     const n = Math.min(batches, Math.floor(data.trainIdx.length / batchSize) || 1);
@@ -71,9 +65,25 @@ export async function withRecalibratedBn<T>(model: Model, data: RunData, batchSi
         (model.weights.get(`${name}/movingVariance`) as tf.Variable).assign(tf.div(s.variance, n));
       });
     }
-    return await fn();
   } finally {
     for (const s of sums.values()) tf.dispose([s.mean, s.variance]);
+  }
+}
+
+/**
+ * Runs `fn` with BatchNorm statistics re-estimated as `reestimateBn` does, then
+ * restores the previous statistics so the model (and a resumed run) is unchanged.
+ */
+export async function withRecalibratedBn<T>(model: Model, data: RunData, batchSize: number, batches: number, seed: number, fn: () => Promise<T>): Promise<T> {
+  const bnNodes = model.spec.nodes.filter((n) => n.op === 'batchNorm' && !n.frozen);
+  const saved = new Map<string, tf.Tensor>();
+  for (const n of bnNodes) {
+    for (const leaf of ['movingMean', 'movingVariance']) saved.set(`${n.name}/${leaf}`, tf.clone(model.weights.get(`${n.name}/${leaf}`)!));
+  }
+  try {
+    await reestimateBn(model, data, batchSize, batches, seed);
+    return await fn();
+  } finally {
     for (const [key, t] of saved) {
       (model.weights.get(key) as tf.Variable).assign(t);
       t.dispose();

@@ -11,6 +11,7 @@ import { buildSpec } from '../models/specs.ts';
 import { getModelRow } from '../models/model-rows.ts';
 import { parseGraphSpec, type GraphSpec } from '../nn/graph.ts';
 import { selectLayers } from '../prune/selection.ts';
+import { bnAfter } from '../prune/selection.ts';
 
 function splits(s: string | string[]): string[] {
   return Array.isArray(s) ? s : [s];
@@ -58,10 +59,15 @@ export function preflightTrain(cfg: TrainConfig, ws: Workspace): GraphSpec {
     }
   }
   if (cfg.prune) {
+    let layers: Map<string, number>;
     try {
-      selectLayers(spec, cfg.prune.rate, { ...(cfg.prune.roles ? { roles: cfg.prune.roles } : {}), ...(cfg.prune.layerRates ? { layerRates: cfg.prune.layerRates } : {}) });
+      layers = selectLayers(spec, cfg.prune.rate, { ...(cfg.prune.roles ? { roles: cfg.prune.roles } : {}), ...(cfg.prune.layerRates ? { layerRates: cfg.prune.layerRates } : {}) });
     } catch (err) {
       throw new ApiError('invalid_request', `prune.layerRates: ${(err as Error).message}`, 'prune.layerRates');
+    }
+    if (cfg.prune.criterion === 'bn-scale') {
+      const without = [...layers.keys()].find((conv) => !bnAfter(spec, conv));
+      if (without) throw new ApiError('invalid_request', `prune.criterion: bn-scale needs a BatchNorm right after every pruned conv; "${without}" has none.`, 'prune.criterion');
     }
   }
   if (cfg.augment?.pipelineId !== undefined) {

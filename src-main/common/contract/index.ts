@@ -14,6 +14,7 @@ import { datasetsCalls } from './datasets.ts';
 import { augmentCalls } from './augment.ts';
 import { modelsCalls } from './models.ts';
 import { trainCalls } from './train.ts';
+import { pruneCalls } from './prune.ts';
 import { spganCalls } from './spgan.ts';
 import { reidCalls } from './reid.ts';
 
@@ -26,6 +27,7 @@ export const contract = {
   ...augmentCalls,
   ...modelsCalls,
   ...trainCalls,
+  ...pruneCalls,
   ...spganCalls,
   ...reidCalls,
 } as const;
@@ -50,6 +52,7 @@ export * from './datasets.ts';
 export * from './augment.ts';
 export * from './models.ts';
 export * from './train.ts';
+export * from './prune.ts';
 export * from './spgan.ts';
 export * from './reid.ts';
 export * from './events.ts';

@@ -9,6 +9,7 @@ export const jobKinds = {
   datasetsImport: 'datasets.import',
   engineBench: 'engine.bench',
   trainRun: 'train.run',
+  pruneSensitivity: 'prune.sensitivity',
   modelsCompact: 'models.compact',
   modelsExport: 'models.export',
   modelsLatency: 'models.latency',

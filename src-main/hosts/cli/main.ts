@@ -10,6 +10,7 @@ import { registerModelsCommands } from './commands/models.ts';
 import { registerExportCommands } from './commands/export.ts';
 import { registerSpganCommands } from './commands/spgan.ts';
 import { registerReidCommands } from './commands/reid.ts';
+import { registerPruneCommands } from './commands/prune.ts';
 
 const registrations: RegisterCommands[] = [
   registerCoreCommands,
@@ -19,6 +20,7 @@ const registrations: RegisterCommands[] = [
   registerModelsCommands,
   // After models: it adds export/compare/latency/import under `models`.
   registerExportCommands,
+  registerPruneCommands,
   registerSpganCommands,
   registerReidCommands,
 ];
