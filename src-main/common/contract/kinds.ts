@@ -17,6 +17,7 @@ export const jobKinds = {
   spganTranslate: 'spgan.translate',
   reidTrain: 'reid.train',
   reidEval: 'reid.eval',
+  localizeGenerate: 'localize.generate',
 } as const;
 
 export type JobKind = (typeof jobKinds)[keyof typeof jobKinds];
