@@ -80,7 +80,7 @@ describe('the localization head and the SPG losses on a registry backbone', () =
       }, vars);
       expect(Number.isFinite(spgOnly.value.dataSync()[0])).toBe(true);
       const norm = (name: string): number => {
-        const g = spgOnly.grads[model.weights.get(name)!.name];
+        const g = spgOnly.grads[(model.weights.get(name) as tf.Variable).name];
         return g ? tf.norm(g).dataSync()[0]! : 0;
       };
       for (const b of SPG_BRANCHES) expect(norm(`spg/${b}/conv2/kernel`), b).toBeGreaterThan(0);
