@@ -93,6 +93,30 @@ describe('the localization head and the SPG losses on a registry backbone', () =
     }
   });
 
+  it('evaluation (folded BatchNorm) gives the same class maps and logits as the unfolded graph with the same statistics', () => {
+    const backbone = buildSpec('resnet20', { inputSize: [32, 32], numClasses: 3, channels: 1, widthMultiplier: 0.25 });
+    const { spec, layout } = localizationSpec(backbone, SPG_BRANCHES, 4);
+    const model = initModel(spec, 2);
+    try {
+      // Non-trivial running statistics, so folding has something to fold.
+      for (const [name, t] of model.weights) {
+        if (name.endsWith('/movingMean')) (t as tf.Variable).assign(tf.fill(t.shape, 0.3));
+        if (name.endsWith('/movingVariance')) (t as tf.Variable).assign(tf.fill(t.shape, 2));
+      }
+      const x = tf.randomNormal([2, 32, 32, 1], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const taps = [layout.classMaps, layout.branches.deep!.output];
+      const folded = forward(model, x, { training: false, taps });
+      // Frozen BatchNorm in training mode: the running statistics, no folding.
+      const frozen = { ...model, spec: { ...spec, nodes: spec.nodes.map((n) => (n.op === 'batchNorm' ? { ...n, frozen: true } : n)) } };
+      const plain = forward(frozen, x, { training: true, taps });
+      const diff = (a: tf.Tensor, b: tf.Tensor): number => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!;
+      expect(diff(folded.logits, plain.logits)).toBeLessThan(1e-3);
+      for (const t of taps) expect(diff(folded.nodes!.get(t)!, plain.nodes!.get(t)!), t).toBeLessThan(1e-3);
+    } finally {
+      disposeModel(model);
+    }
+  });
+
   it('a backbone whose last stage has too few stages for the branches is refused by name', () => {
     const spec = buildSpec('resnet20', { inputSize: [16, 16], numClasses: 2 });
     const oneStage = { ...spec, nodes: spec.nodes.filter((n) => !/^stage[23]\//.test(n.name)) };
