@@ -46,7 +46,7 @@ export const localizeHandlers: HandlerMap<keyof typeof localizeCalls> = {
     return rows.flatMap((row): LocalizeEvalSummary[] => {
       const r = jobResult<LocalizeEvalResult>(ws.db, row.job_id);
       if (!r) return [];
-      const { curve: _curve, dir: _dir, ...rest } = r;
+      const { dir: _dir, ...rest } = r;
       return [{ ...rest, evalJobId: row.job_id, modelName: row.model_name ?? `model ${row.model_id}`, createdAt: row.created_at }];
     });
   },

@@ -14,6 +14,7 @@ afterEach(() => {
 const summary: LocalizeEvalSummary = {
   evalJobId: 9, modelId: 3, modelName: 'SPG resnet20', datasetId: 4, split: 'test', selectSplit: 'val', method: 'spg', threshold: 0.2, images: 2, createdAt: '',
   chosenThresholds: [],
+  curve: { thresholds: [0, 0.5], ious: [0.3, 0.5, 0.7], accuracy: [[1, 0.8], [0.6, 0.4], [0, 0.2]] },
   rows: [
     { name: 'SPG (SPG resnet20)', top1Cls: 0.9, top1Loc: 0.5, top5Loc: 0.6, gtKnownLoc: 0.6, maxBoxAccV2: 0.55, pxap: 0.4 },
     { name: 'input as map (no learning)', top1Cls: null, top1Loc: null, top5Loc: null, gtKnownLoc: 0.04, maxBoxAccV2: 0.1, pxap: 0.2 },
@@ -37,6 +38,10 @@ describe('Localization page', () => {
     const w = mounted.wrapper;
     expect(w.get('[data-test="loc-table"]').text()).toContain('input as map (no learning)');
     expect(w.get('[data-test="loc-table"]').text()).toContain('55.0%');
+    // One accuracy-versus-threshold line per IoU: threshold 0.5 -> x 50, accuracy 0.4 -> y 30.
+    const lines = w.findAll('[data-test="loc-curve"] polyline');
+    expect(lines.map((l) => l.attributes('data-iou'))).toEqual(['0.3', '0.5', '0.7']);
+    expect(lines[1]!.attributes('points')).toBe('0.0,20.0 50.0,30.0');
     expect(w.get('[data-test="loc-viewer"] img').attributes('src')).toBe(mounted.api.sampleUrl(100));
     expect(w.get('[data-test="loc-iou"]').text()).toBe('0.80');
     const pred = w.get('[data-test="loc-pred"]');

@@ -138,7 +138,7 @@ export interface LocalizeEvalResult {
   dir: string;
 }
 
-export interface LocalizeEvalSummary extends Omit<LocalizeEvalResult, 'curve' | 'dir'> {
+export interface LocalizeEvalSummary extends Omit<LocalizeEvalResult, 'dir'> {
   evalJobId: number;
   modelName: string;
   createdAt: string;
