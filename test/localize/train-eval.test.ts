@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { startEngine } from '../../src-main/engine/start.ts';
 import { localizeGenerateJob, localizeTrainJob, localizeEvalJob } from '../../src-main/localize/jobs.ts';
 import { localizeHandlers } from '../../src-main/localize/api.ts';
+import { modelsJobSpecs } from '../../src-main/models/jobs.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';
 import { tempWorkspace, runDirect } from '../spgan/helpers.ts';
 import { addObjectDataset } from './helpers.ts';
@@ -68,6 +69,15 @@ describe('localize.train and localize.eval on a generated set', () => {
       expect(map.values).toHaveLength(32 * 32);
       expect(Math.max(...map.values)).toBe(255);
       expect(() => localizeHandlers['localize.map']({ evalJobId: ev.jobId, index: 8 }, ctx)).toThrow(/index/);
+
+      // The head and branches are plain graph nodes: the model exports and verifies like any registry model (logits output).
+      if (method === 'spg') {
+        const exportJob = modelsJobSpecs.find((s) => s.kind === 'models.export')!;
+        for (const format of ['onnx', 'tfjs']) {
+          const exp = await runDirect(ws, exportJob, { modelId: model.id, format });
+          expect((exp.result as { verification: { ok: boolean } }).verification.ok, format).toBe(true);
+        }
+      }
     }
   });
 
