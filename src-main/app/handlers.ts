@@ -10,6 +10,7 @@ import { trainHandlers } from '../train/api.ts';
 import { pruneHandlers } from '../prune/api.ts';
 import { spganHandlers } from '../spgan/api.ts';
 import { reidHandlers } from '../reid/api.ts';
+import { localizeHandlers } from '../localize/api.ts';
 
 /** One handler per contract call; the type makes a missing handler a compile error. */
 export const handlers: HandlerTable = {
@@ -24,4 +25,5 @@ export const handlers: HandlerTable = {
   ...pruneHandlers,
   ...spganHandlers,
   ...reidHandlers,
+  ...localizeHandlers,
 };

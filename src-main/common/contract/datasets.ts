@@ -76,7 +76,7 @@ export interface DatasetCounts {
 export interface DatasetSummary {
   id: number;
   name: string;
-  format: DatasetFormat | 'translated';
+  format: DatasetFormat | 'translated' | 'generated';
   /** Folder whose files are indexed in place (decoded formats: the folder the binaries came from). */
   rootPath: string;
   /** Decoded formats keep pixels in one blob in the workspace; image-file formats read the files in place. */

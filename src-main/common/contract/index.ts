@@ -17,6 +17,7 @@ import { trainCalls } from './train.ts';
 import { pruneCalls } from './prune.ts';
 import { spganCalls } from './spgan.ts';
 import { reidCalls } from './reid.ts';
+import { localizeCalls } from './localize.ts';
 
 export const contract = {
   ...workspaceCalls,
@@ -30,6 +31,7 @@ export const contract = {
   ...pruneCalls,
   ...spganCalls,
   ...reidCalls,
+  ...localizeCalls,
 } as const;
 
 export type Contract = typeof contract;
@@ -55,6 +57,7 @@ export * from './train.ts';
 export * from './prune.ts';
 export * from './spgan.ts';
 export * from './reid.ts';
+export * from './localize.ts';
 export * from './events.ts';
 export * from './errors.ts';
 export * from './kinds.ts';

@@ -18,6 +18,9 @@ export const jobKinds = {
   spganTranslate: 'spgan.translate',
   reidTrain: 'reid.train',
   reidEval: 'reid.eval',
+  localizeGenerate: 'localize.generate',
+  localizeTrain: 'localize.train',
+  localizeEval: 'localize.eval',
 } as const;
 
 export type JobKind = (typeof jobKinds)[keyof typeof jobKinds];

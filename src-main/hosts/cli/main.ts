@@ -11,6 +11,7 @@ import { registerExportCommands } from './commands/export.ts';
 import { registerSpganCommands } from './commands/spgan.ts';
 import { registerReidCommands } from './commands/reid.ts';
 import { registerPruneCommands } from './commands/prune.ts';
+import { registerLocalizeCommands } from './commands/localize.ts';
 
 const registrations: RegisterCommands[] = [
   registerCoreCommands,
@@ -23,6 +24,7 @@ const registrations: RegisterCommands[] = [
   registerPruneCommands,
   registerSpganCommands,
   registerReidCommands,
+  registerLocalizeCommands,
 ];
 
 /** The whole command tree; `runtime` opens the workspace the first time a command needs it. */
