@@ -6,6 +6,7 @@ import { detectFormats, importers, unwrapRoot } from './formats/registry.ts';
 import type { ImportContext, IndexedSample, ImportOutput } from './formats/types.ts';
 import { emptyCounts } from './dataset-info.ts';
 import { canonicalRoot } from './roots.ts';
+import { readLimits } from '../core/settings.ts';
 
 /** What the runner hands to the writer process (onComplete) besides the report. */
 export interface ImportJobResult {
@@ -85,6 +86,7 @@ export default async function runImport(ctx: JobRunContext<DatasetImportParams>)
     root,
     signal: ctx.signal,
     blobDir,
+    limits: readLimits(ctx.readDb()),
     problem(file, code, message) {
       problems.push({ file, code, message });
     },

@@ -51,7 +51,7 @@ describe('settings form', () => {
     await mounted.wrapper.get('[data-test="set-theme"]').setValue('dark');
     await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
     await flushPromises();
-    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...settings, theme: 'dark' }]);
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ theme: 'dark', backend: settings.backend, computeConcurrency: settings.computeConcurrency }]);
     expect(mounted.wrapper.find('[data-test="settings-saved"]').exists()).toBe(true);
   });
 });
@@ -74,6 +74,6 @@ describe('settings form loading', () => {
     expect((mounted.wrapper.get('[data-test="set-theme"]').element as HTMLSelectElement).value).toBe('dark');
     await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
     await flushPromises();
-    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...settings, theme: 'dark' }]);
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ theme: 'dark', backend: settings.backend, computeConcurrency: settings.computeConcurrency }]);
   });
 });

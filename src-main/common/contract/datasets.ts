@@ -29,7 +29,8 @@ export interface ImportProblem {
     | 'empty_folder'
     | 'symlink_loop'
     | 'bad_line'
-    | 'missing_file';
+    | 'missing_file'
+    | 'too_large';
   message: string;
 }
 
