@@ -4,6 +4,7 @@ import type Database from 'better-sqlite3';
 import { parseInfo } from './dataset-info.ts';
 import type { DatasetRow } from './dataset-info.ts';
 import { checkUnchanged, decodeFile, fitChannels, loadBlob, resizeRaw } from './pixels.ts';
+export { UndecodableImageError } from './pixels.ts';
 
 export interface ReaderOptions {
   /** Only samples of these splits (e.g. 'train', or ['query', 'gallery']). */

@@ -10,7 +10,15 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { processStartTime } from '../../src-main/core/host-lock.ts';
-import { idxImages, idxLabels } from '../datasets/fixtures.ts';
+import { Workspace } from '../../src-main/core/workspace.ts';
+import { EventBus } from '../../src-main/core/event-bus.ts';
+import { JobManager } from '../../src-main/core/jobs/job-manager.ts';
+import { forkLauncher } from '../../src-main/core/jobs/fork-launcher.ts';
+import { jobSpecs } from '../../src-main/app/job-kinds.ts';
+import type { TrainResult } from '../../src-main/common/contract/train.ts';
+import { idxImages, idxLabels, writeImage } from '../datasets/fixtures.ts';
+import { importDirect } from '../datasets/import-helper.ts';
+import { pngHeaderOnly } from './hostile-files.ts';
 import { repoRoot, runWorkbench, workbenchBin } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
 
@@ -193,5 +201,51 @@ describe('faults and recovery (real processes)', () => {
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain(`If no workbench runs there any more, delete ${path.join(ws, 'workbench.lock')}.`);
     });
+  });
+});
+
+describe('a training job meeting undecodable images (real job process)', () => {
+  it('skips them, names them in the log and the result, and finishes', async () => {
+    const t = tempDir('wb-undecodable-');
+    const ws = Workspace.open(path.join(t.dir, 'ws'));
+    const jobs = new JobManager(ws, new EventBus(), { specs: jobSpecs, launcher: forkLauncher });
+    jobs.start();
+    try {
+      const data = path.join(t.dir, 'data');
+      for (const split of ['train', 'test']) {
+        for (let i = 0; i < 6; i++) {
+          await writeImage(`${data}/${split}/a/${i}.png`, 8, 8, [220, 20 + i, 20], 'png');
+          await writeImage(`${data}/${split}/b/${i}.png`, 8, 8, [20, 20 + i, 220], 'png');
+        }
+      }
+      // Headers that index fine (8x8, IEND present) but hold no pixel data: only decoding finds out.
+      writeFileSync(`${data}/train/a/broken.png`, pngHeaderOnly(8, 8));
+      writeFileSync(`${data}/test/b/broken.png`, pngHeaderOnly(8, 8));
+      const imported = await importDirect(ws, { path: data });
+      expect(imported.report.counts.samples).toBe(26);
+      const datasetId = (ws.db.prepare('SELECT id FROM datasets').get() as { id: number }).id;
+      const config = {
+        dataset: { id: datasetId, validationFraction: 0.25 },
+        model: { arch: 'resnet20', options: { widthMultiplier: 0.25 } },
+        epochs: 2,
+        batchSize: 4,
+        optimizer: { lr: 0.05, momentum: 0.9 },
+        seed: 3,
+      };
+      const done = await jobs.waitFor(jobs.submit('train.run', config, { backend: 'cpu' }).id);
+      expect(done.status, done.error ?? '').toBe('succeeded');
+      const result = JSON.parse((ws.db.prepare('SELECT result FROM jobs WHERE id = ?').get(done.id) as { result: string }).result) as TrainResult;
+      expect(result.skippedSamples).toEqual({ count: 2, files: expect.arrayContaining(['train/a/broken.png', 'test/b/broken.png']) });
+      const warnings = (ws.db.prepare("SELECT line FROM job_logs WHERE job_id = ? AND level = 'warn'").all(done.id) as { line: string }[]).map((r) => r.line);
+      expect(warnings.filter((l) => l.startsWith('Skipped sample '))).toEqual(
+        expect.arrayContaining([expect.stringMatching(/^Skipped sample train\/a\/broken\.png: Cannot decode image .*broken\.png/), expect.stringMatching(/^Skipped sample test\/b\/broken\.png: /)]),
+      );
+      // Named once each, however many epochs met them.
+      expect(warnings.filter((l) => l.startsWith('Skipped sample '))).toHaveLength(2);
+    } finally {
+      await jobs.close();
+      ws.close();
+      t.cleanup();
+    }
   });
 });
