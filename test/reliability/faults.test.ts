@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { processStartTime } from '../../src-main/core/host-lock.ts';
@@ -19,39 +19,9 @@ import type { TrainResult } from '../../src-main/common/contract/train.ts';
 import { idxImages, idxLabels, writeImage } from '../datasets/fixtures.ts';
 import { importDirect } from '../datasets/import-helper.ts';
 import { pngHeaderOnly } from './hostile-files.ts';
+import { childrenOf, exited, until } from './processes.ts';
 import { repoRoot, runWorkbench, workbenchBin } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 30_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-function exited(child: ChildProcess): Promise<number> {
-  return new Promise((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code ?? -1))));
-}
-
-/** Pids whose parent is `pid` (Linux /proc). */
-function childrenOf(pid: number): number[] {
-  const out: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 async function startHost(ws: string): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, [workbenchBin, '--workspace', ws, '--json', 'serve', '--port', '0'], { cwd: repoRoot });
