@@ -142,8 +142,9 @@ describe('kill -9 campaigns (real job processes, real workspace)', () => {
 
     let kills = 0;
     for (let k = 0; k < 3; k++) {
-      let { job, killed } = await killDuring(() => jobs.submit('train.run', config, { backend: 'cpu' }), 300 + rng() * duration * 0.7);
-      if (killed) kills++;
+      const attempt = await killDuring(() => jobs.submit('train.run', config, { backend: 'cpu' }), 300 + rng() * duration * 0.7);
+      let job = attempt.job;
+      if (attempt.killed) kills++;
       integrity();
       // Resume the chain until it ends; a resumed run continues from the newest checkpoint along it.
       for (let hops = 0; job.status !== 'succeeded' && hops < 3; hops++) job = await jobs.waitFor(jobs.resume(job.id).id);
