@@ -133,6 +133,10 @@ onParentMessage((message) => {
   }
 });
 
+// A host that dies (kill -9) closes the IPC channel: a job nobody can record any more stops at once
+// (its host marks it interrupted at the next start) instead of running on, orphaned, beside a resumed copy.
+process.on('disconnect', () => process.exit(1));
+
 process.on('uncaughtException', (err) => {
   void send({ type: 'failed', message: `Uncaught error in the job process: ${err.message}`, cancelled: false }).then(() => process.exit(1));
 });

@@ -27,6 +27,8 @@ export function openCore(options: { workspaceDir?: string; launcher?: JobProcess
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   // The lock comes first: a second process must not even migrate a workspace another host writes.
   const lock = acquireHostLock(dir, options.host ?? 'cli');
+  // Said once on stderr (stdout stays clean for --json): a user who saw the workspace refused before knows why it opens now.
+  if (lock.staleNote) process.stderr.write(`${lock.staleNote}\n`);
   let ws: Workspace;
   try {
     ws = Workspace.open(dir);
@@ -38,6 +40,10 @@ export function openCore(options: { workspaceDir?: string; launcher?: JobProcess
   const settings = readSettings(ws);
   const jobs = new JobManager(ws, events, { specs: jobSpecs, computeConcurrency: settings.computeConcurrency, launcher: options.launcher });
   const ctx: ServiceContext = { ws, jobs, events };
+  if (jobs.cleanedAtStart.length > 0) {
+    const mib = jobs.cleanedAtStart.reduce((a, f) => a + f.bytes, 0) / 2 ** 20;
+    process.stderr.write(`Removed ${jobs.cleanedAtStart.length} data folder(s) of jobs that did not finish (${mib.toFixed(1)} MiB): ${jobs.cleanedAtStart.map((f) => f.path).join(', ')}\n`);
+  }
   jobs.start();
   return {
     ctx,

@@ -7,6 +7,7 @@ import { dropDuplicateFiles, recordedRealPath } from './formats/files.ts';
 import type { ImportContext, IndexedSample, ImportOutput } from './formats/types.ts';
 import { emptyCounts } from './dataset-info.ts';
 import { canonicalRoot } from './roots.ts';
+import { readLimits } from '../core/settings.ts';
 
 /** What the runner hands to the writer process (onComplete) besides the report. */
 export interface ImportJobResult {
@@ -87,6 +88,7 @@ export default async function runImport(ctx: JobRunContext<DatasetImportParams>)
     followLinksOut: ctx.params.followLinksOut,
     signal: ctx.signal,
     blobDir,
+    limits: readLimits(ctx.readDb()),
     problem(file, code, message) {
       problems.push({ file, code, message });
     },

@@ -5,6 +5,7 @@ import { parseInfo } from './dataset-info.ts';
 import type { DatasetRow } from './dataset-info.ts';
 import { checkUnchanged, decodeFile, fitChannels, loadBlob, resizeRaw } from './pixels.ts';
 import { resolveSampleFile } from './sample-file.ts';
+export { UndecodableImageError } from './pixels.ts';
 
 export interface ReaderOptions {
   /** Only samples of these splits (e.g. 'train', or ['query', 'gallery']). */

@@ -5,7 +5,7 @@
  * sees exactly the batches an uninterrupted one would.
  */
 import type Database from 'better-sqlite3';
-import { openDatasetReader, type DatasetReader } from '../datasets/reader.ts';
+import { openDatasetReader, UndecodableImageError, type DatasetReader } from '../datasets/reader.ts';
 import { applyPipeline, batchSeeds, lastNormalize, pipelineOutputShape, resolvePipeline, type ResolvedPipeline } from '../augment/pipeline.ts';
 import { getPipeline } from '../augment/pipelines-store.ts';
 import type { TrainConfig } from '../common/contract/train.ts';
@@ -24,6 +24,14 @@ export interface RunData {
   channels: 1 | 3;
   numClasses: number;
   classNames: string[];
+  /**
+   * Samples whose image cannot be decoded, by dataset path, with the reason:
+   * left out of every batch they fall in (always the same ones, so a resumed
+   * run sees the batches an uninterrupted one saw). Reported in the log and result.
+   */
+  skipped: Map<string, string>;
+  /** Called once per newly skipped sample (the runner logs it). */
+  onSkip?: (path: string, reason: string) => void;
 }
 
 export async function openRunData(db: Database.Database, cfg: TrainConfig): Promise<RunData> {
@@ -77,7 +85,35 @@ export async function openRunData(db: Database.Database, cfg: TrainConfig): Prom
     channels: train.channels,
     numClasses: train.numClasses,
     classNames: train.classNames,
+    skipped: new Map(),
   };
+}
+
+/**
+ * Reads a batch, leaving out samples whose image cannot be decoded (named in
+ * `data.skipped`); any other failure (a file changed or gone) still fails.
+ */
+async function readSkipping(data: RunData, reader: DatasetReader, indices: Int32Array): Promise<{ pixels: Uint8Array; kept: Int32Array }> {
+  const skip = (i: number): boolean => data.skipped.has(reader.meta(i).path);
+  let kept = indices.some(skip) ? indices.filter((i) => !skip(i)) : indices;
+  try {
+    return { pixels: await reader.read(kept), kept };
+  } catch (err) {
+    if (!(err instanceof UndecodableImageError)) throw err;
+  }
+  // Find which samples fail, one by one (the good ones are cached by the reader for the retry).
+  for (const i of kept) {
+    try {
+      await reader.read([i]);
+    } catch (err) {
+      if (!(err instanceof UndecodableImageError)) throw err;
+      const p = reader.meta(i).path;
+      data.skipped.set(p, err.message);
+      data.onSkip?.(p, err.message);
+    }
+  }
+  kept = kept.filter((i) => !skip(i));
+  return { pixels: await reader.read(kept), kept };
 }
 
 export interface FloatBatch {
@@ -109,8 +145,10 @@ function normaliseForEval(data: Float32Array, channels: number, pipeline: Resolv
 }
 
 /** A training batch: augmented with per-sample seeds hash(runSeed, epoch, sampleIndex), as the preview shows. */
-export async function trainBatch(data: RunData, indices: Int32Array, seed: number, epoch: number): Promise<FloatBatch> {
-  const pixels = toFloat(await data.train.read(indices));
+export async function trainBatch(data: RunData, batchIndices: Int32Array, seed: number, epoch: number): Promise<FloatBatch> {
+  const read = await readSkipping(data, data.train, batchIndices);
+  const indices = read.kept;
+  const pixels = toFloat(read.pixels);
   const labels = Int32Array.from(indices, (i) => data.train.labels[i]!);
   if (!data.pipeline) {
     normaliseForEval(pixels, data.channels, null);
@@ -121,8 +159,10 @@ export async function trainBatch(data: RunData, indices: Int32Array, seed: numbe
 }
 
 /** An evaluation batch (no random augmentation). */
-export async function evalBatch(data: RunData, reader: DatasetReader, indices: Int32Array): Promise<FloatBatch> {
-  const pixels = toFloat(await reader.read(indices));
+export async function evalBatch(data: RunData, reader: DatasetReader, batchIndices: Int32Array): Promise<FloatBatch> {
+  const read = await readSkipping(data, reader, batchIndices);
+  const indices = read.kept;
+  const pixels = toFloat(read.pixels);
   normaliseForEval(pixels, data.channels, data.pipeline);
   return { data: pixels, labels: Int32Array.from(indices, (i) => reader.labels[i]!), n: indices.length };
 }

@@ -14,10 +14,13 @@ export interface EvalResult {
 export async function evaluate(model: Model, data: RunData, reader: DatasetReader, indices: Int32Array, batchSize: number, signal?: AbortSignal): Promise<EvalResult> {
   let lossSum = 0;
   let correct = 0;
+  let n = 0;
   for (let start = 0; start < indices.length; start += batchSize) {
     if (signal?.aborted) throw new Error('cancelled');
     const idx = indices.subarray(start, start + batchSize);
     const b = await evalBatch(data, reader, idx);
+    if (b.n === 0) continue; // every image of the batch undecodable (skipped, named in the run's result)
+    n += b.n;
     const [loss, hits] = tf.tidy(() => {
       const x = tf.tensor4d(b.data, [b.n, data.height, data.width, data.channels]);
       const { logits } = forward(model, x, { training: false });
@@ -29,7 +32,6 @@ export async function evaluate(model: Model, data: RunData, reader: DatasetReade
     lossSum += loss;
     correct += hits;
   }
-  const n = indices.length;
   return { loss: n ? lossSum / n : 0, accuracy: n ? correct / n : 0, count: n };
 }
 
@@ -45,6 +47,7 @@ export async function reestimateBn(model: Model, data: RunData, batchSize: numbe
     for (let b = 0; b < n; b++) {
       const idx = data.trainIdx.subarray(b * batchSize, (b + 1) * batchSize);
       const batch = await trainBatch(data, idx, seed, -1);
+      if (batch.n === 0) continue;
       const stats: BatchStats = new Map();
       tf.tidy(() => {
         forward(model, tf.tensor4d(batch.data, [batch.n, data.height, data.width, data.channels]), { training: true, batchStats: stats, seed });

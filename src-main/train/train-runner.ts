@@ -89,6 +89,7 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
     if (ctx.signal.aborted) throw new Cancelled();
   };
   const data = await openRunData(ctx.readDb(), cfg.model?.options.inputSize && !cfg.dataset.inputSize ? { ...cfg, dataset: { ...cfg.dataset, inputSize: cfg.model.options.inputSize } } : cfg);
+  data.onSkip = (p, reason) => ctx.log(`Skipped sample ${p}: ${reason}`, 'warn');
   ctx.log(`Data: ${data.trainIdx.length} training, ${data.valIdx.length} validation, ${data.testIdx.length} test images of ${data.height}x${data.width}x${data.channels}, ${data.numClasses} classes.`);
 
   const sgd = new Sgd(cfg.optimizer);
@@ -174,6 +175,7 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
         check();
         const idx = Int32Array.from(order.subarray(step * batchSize, (step + 1) * batchSize), (i) => data.trainIdx[i]!);
         const batch = await trainBatch(data, idx, cfg.seed, epoch);
+        if (batch.n === 0) continue; // every image of this batch is undecodable (skipped and named)
         lr = learningRate(cfg, epoch, step, stepsPerEpoch);
         const r = trainStep(model, params, sgd, batch, shape, lr, hashSeed(cfg.seed, epoch, step, 3), taylor?.add);
         lossSum += r.loss * batch.n;
@@ -266,6 +268,7 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
         datasetId: cfg.dataset.id,
       },
       pruneRates: state.pruneRates,
+      skippedSamples: { count: data.skipped.size, files: [...data.skipped.keys()].slice(0, 100) },
     };
   } finally {
     taylor?.reset();

@@ -33,7 +33,8 @@ export interface ImportProblem {
     | 'outside_root'
     | 'special_file'
     | 'bad_line'
-    | 'missing_file';
+    | 'missing_file'
+    | 'too_large';
   message: string;
 }
 

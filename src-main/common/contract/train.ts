@@ -119,6 +119,8 @@ export interface TrainResult {
   model: { dir: string; name: string; arch: string; method: string; rate: number | null; parentModelId: number | null; datasetId: number };
   /** Pruning rate applied at each masking (PSFP grows it). */
   pruneRates: { epoch: number; rate: number }[];
+  /** Samples left out because their image cannot be decoded (the first 100 named); each is also a warning in the job log. */
+  skippedSamples?: { count: number; files: string[] };
 }
 
 export interface TrainMetrics {

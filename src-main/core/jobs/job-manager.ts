@@ -9,6 +9,7 @@ import type { Workspace } from '../workspace.ts';
 import { forkLauncher } from './fork-launcher.ts';
 import { toDetail, toSummary } from './job-rows.ts';
 import * as store from './job-store.ts';
+import { removeOrphanFolders, type OrphanFolder } from '../orphans.ts';
 import type { FromJob, JobProcessHandle, JobProcessLauncher } from './protocol.ts';
 
 export interface JobManagerOptions {
@@ -60,6 +61,8 @@ export class JobManager {
   private readonly cancelGraceMs: number;
   private closed = false;
   private readonly specs: JobSpecLookup;
+  /** Data folders of jobs killed in an earlier session, removed at start (the host says so once). */
+  readonly cleanedAtStart: OrphanFolder[];
 
   constructor(
     private readonly ws: Workspace,
@@ -71,6 +74,7 @@ export class JobManager {
     this.launcher = options.launcher ?? forkLauncher;
     this.cancelGraceMs = (options.cancelGraceSeconds ?? 10) * 1000;
     this.recoverAfterRestart();
+    this.cleanedAtStart = removeOrphanFolders(this.ws.db, this.ws.dir);
   }
 
   /** Jobs that were running when the app last stopped did not finish: say so, and offer resume. */

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetFormat } from '../../common/contract/datasets.ts';
 import type { FormatImporter, ImportContext, IndexedSample } from './types.ts';
-import { confinedFileNames, fileNames, readTextFile, subdirs } from './files.ts';
+import { confinedFileNames, fileNames, LimitError, readLimitedFile, readTextFile, subdirs } from './files.ts';
 import { BlobWriter } from './blob-writer.ts';
 
 const cifar10Names = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -43,9 +43,11 @@ async function decodeCifar(ctx: ImportContext, dir: string, files: { name: strin
       ctx.seen();
       let data: Buffer;
       try {
-        data = readFileSync(abs);
+        // Size checked on the open file before reading: a file over the limit is skipped, not loaded.
+        data = readLimitedFile(abs, relPath, ctx.limits, 'maxDecodedFileBytes');
       } catch (err) {
-        ctx.problem(relPath, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'vanished' : 'unreadable', `cannot read: ${(err as Error).message}`);
+        if (err instanceof LimitError) ctx.problem(relPath, 'too_large', err.detail);
+        else ctx.problem(relPath, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'vanished' : 'unreadable', `cannot read: ${(err as Error).message}`);
         continue;
       }
       const mtimeMs = Math.floor(statSync(abs).mtimeMs);

@@ -3,6 +3,7 @@ import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
 import { imageSize } from 'image-size';
 import { isInside } from '../../core/file-access.ts';
+import type { ResourceLimits } from '../../common/contract/settings.ts';
 import type { ImportContext, IndexedSample } from './types.ts';
 
 export const imageExtensions = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.gif', '.webp', '.tif', '.tiff']);
@@ -77,15 +78,27 @@ export function specialKind(st: Stats | Dirent<string> | Dirent<Buffer>): string
  * without blocking and refused unless it is a regular file (a named pipe called
  * images.txt must not hang the import). Throws naming the file.
  */
-export function readTextFile(ctx: ImportContext, file: string): string {
+export function readTextFile(ctx: ImportContext, file: string, limit: keyof ResourceLimits = 'maxTextFileBytes'): string {
+  return readConfinedFile(ctx, file, limit).toString('utf8');
+}
+
+/**
+ * Reads a side file of an import (a list, a label file, a binary batch) under both
+ * rules at once: the confinement rule (inside the import root unless links out are
+ * allowed) and the workspace's size limit for its kind, checked on the open
+ * descriptor before a byte is read. Throws an error naming the file.
+ */
+function readConfinedFile(ctx: ImportContext, file: string, limit: keyof ResourceLimits): Buffer {
   const scope = scopeOf(ctx);
   const real = realpathSync(file);
   if (!isInside(real, scope.realRoot) && !scope.followLinksOut) throw new Error(`${file} ${outsideMessage('', real).trimStart()}`);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; the type is checked on the descriptor.
   const fd = openSync(real, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new Error(`${file} is ${specialKind(st) ?? 'not a regular file'}; not read.`);
-    return readFileSync(fd, 'utf8');
+    if (st.size > ctx.limits[limit]) throw new LimitError(file, overLimit('file size', st.size, limit, ctx.limits[limit]));
+    return readFileSync(fd);
   } finally {
     closeSync(fd);
   }
@@ -345,6 +358,61 @@ export async function walkFiles(ctx: ImportContext, dir: string, onEmptyDir?: (r
   return out;
 }
 
+/** "256 MiB" for byte limits, "100,000,000" for counts: how a limit is named in a problem. */
+export function formatLimit(n: number, bytes: boolean): string {
+  if (!bytes) return n.toLocaleString('en-US');
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1 && Number.isInteger(v / 1024)) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toLocaleString('en-US')} ${units[u]}`;
+}
+
+/** A file refused for a resource limit; `detail` is the sentence without the file name. */
+export class LimitError extends Error {
+  constructor(
+    readonly file: string,
+    readonly detail: string,
+  ) {
+    super(`${file}: ${detail}`);
+    this.name = 'LimitError';
+  }
+}
+
+/** The sentence a refused file gets: what it is, the limit, and the setting that raises it. */
+export function overLimit(what: string, actual: number, limit: keyof ResourceLimits, value: number, bytes = true): string {
+  return `${what} ${formatLimit(actual, bytes)} is over the limit of ${formatLimit(value, bytes)} (setting limits.${limit}); not read`;
+}
+
+/**
+ * Reads a whole (small) file after checking, on the open descriptor, that it is
+ * a regular file within `limit` bytes: a file over it, or a device or pipe, is
+ * refused before a byte is read. Throws an error naming the file.
+ */
+export function readLimitedFile(abs: string, shown: string, limits: ResourceLimits, limit: keyof ResourceLimits): Buffer {
+  // Opening a FIFO blocks until a writer comes: look at the type first, then again on the open descriptor.
+  if (!statSync(abs).isFile()) throw new Error(`${shown}: not a regular file; not read`);
+  const fd = openSync(abs, 'r');
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new Error(`${shown}: not a regular file; not read`);
+    if (st.size > limits[limit]) throw new LimitError(shown, overLimit('file size', st.size, limit, limits[limit]));
+    const buf = Buffer.alloc(st.size);
+    let n = 0;
+    while (n < st.size) {
+      const k = readSync(fd, buf, n, st.size - n, n);
+      if (k === 0) break;
+      n += k;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function rel(ctx: ImportContext, abs: string): string {
   return path.relative(ctx.root, abs).split(path.sep).join('/');
 }
@@ -385,6 +453,11 @@ export function probeImage(ctx: ImportContext, relPath: string): Pick<IndexedSam
       ctx.problem(relPath, 'corrupt_image', 'empty file (0 bytes)');
       return null;
     }
+    // Checked before anything past the first 64 KiB is read (the fallbacks below read the whole file).
+    if (st.size > ctx.limits.maxImageFileBytes) {
+      ctx.problem(relPath, 'too_large', overLimit('file size', st.size, 'maxImageFileBytes', ctx.limits.maxImageFileBytes));
+      return null;
+    }
     let n = readSync(fd, head, 0, Math.min(head.length, st.size), 0);
     let buf: Buffer = head.subarray(0, n);
     let dims;
@@ -413,6 +486,12 @@ export function probeImage(ctx: ImportContext, relPath: string): Pick<IndexedSam
         return null;
       }
       ctx.problem(relPath, 'corrupt_image', `not a readable ${path.extname(relPath).slice(1).toUpperCase() || 'image'} header`);
+      return null;
+    }
+    // From the header only: a 30000x30000 PNG is refused here, not when a training job decodes it.
+    if (dims.width * dims.height > ctx.limits.maxImagePixels) {
+      const px = dims.width * dims.height;
+      ctx.problem(relPath, 'too_large', `${dims.width}x${dims.height} image (${formatLimit(px, false)} pixels) is over the limit of ${formatLimit(ctx.limits.maxImagePixels, false)} pixels (setting limits.maxImagePixels); skipped`);
       return null;
     }
     const t = Math.min(tail.length, st.size);

@@ -1,4 +1,5 @@
 import type { DatasetFormat, ImportProblem } from '../../common/contract/datasets.ts';
+import type { ResourceLimits } from '../../common/contract/settings.ts';
 
 /** One sample as an importer found it; becomes one `samples` row. */
 export interface IndexedSample {
@@ -30,6 +31,8 @@ export interface ImportContext {
   signal: AbortSignal;
   /** Folder for decoded pixel blobs (created on demand; deleted by the runner when the import fails). */
   blobDir: string;
+  /** The workspace's resource limits: a file over one is refused before it is read. */
+  limits: ResourceLimits;
   problem(file: string, code: ImportProblem['code'], message: string): void;
   warn(message: string): void;
   /** Reports progress; `total` null while unknown. Also yields to the event loop so cancel arrives. */
