@@ -9,6 +9,7 @@ import { modelsHandlers } from '../models/api.ts';
 import { trainHandlers } from '../train/api.ts';
 import { spganHandlers } from '../spgan/api.ts';
 import { reidHandlers } from '../reid/api.ts';
+import { slurmHandlers } from '../slurm/api.ts';
 
 /** One handler per contract call; the type makes a missing handler a compile error. */
 export const handlers: HandlerTable = {
@@ -22,4 +23,5 @@ export const handlers: HandlerTable = {
   ...trainHandlers,
   ...spganHandlers,
   ...reidHandlers,
+  ...slurmHandlers,
 };

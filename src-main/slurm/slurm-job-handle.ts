@@ -9,7 +9,7 @@
  * seldom (every squeue is a call to slurmctld, which a busy cluster's admins
  * watch) and whenever the end-state file appears.
  */
-import type { FromJob, JobProcessHandle, ToJob } from '../core/jobs/protocol.ts';
+import type { FromJob, RemoteJobHandle, ToJob } from '../core/jobs/protocol.ts';
 import type { SlurmTools } from './commands.ts';
 import { HostChannel, type ChannelOffsets, type StartMessage } from './host-channel.ts';
 import { readEndState, readJobView, type SlurmJobView } from './job-state.ts';
@@ -33,7 +33,7 @@ export interface SlurmJobHandleOptions {
   onOffsets?: (offsets: ChannelOffsets) => void;
 }
 
-export class SlurmJobHandle implements JobProcessHandle {
+export class SlurmJobHandle implements RemoteJobHandle {
   readonly pid = undefined;
   slurmJobId: string | null = null;
   view: SlurmJobView | null = null;
@@ -48,8 +48,41 @@ export class SlurmJobHandle implements JobProcessHandle {
   private polling = false;
   private reported = false;
   private exited = false;
+  private cancelRequested = false;
 
   constructor(private readonly options: SlurmJobHandleOptions) {}
+
+  /**
+   * Submits several jobs as one Slurm job array (a sweep): member i runs the
+   * start message starts[i] in its own job folder. One handle per member, in
+   * order; `optionsFor(i)` gives each its listeners (the profile and command
+   * of the first are the array's).
+   */
+  static array(starts: StartMessage[], optionsFor: (i: number) => SlurmJobHandleOptions): SlurmJobHandle[] {
+    const handles = starts.map((_, i) => new SlurmJobHandle(optionsFor(i)));
+    const options = handles[0]!.options;
+    void (async () => {
+      try {
+        const channels = starts.map((s) => HostChannel.create(s.jobDir, s));
+        const submitted = await submitBatchJob(options.profile, {
+          name: `wb-sweep-${starts[0]!.jobId}-${starts[0]!.kind}`,
+          jobDirs: starts.map((s) => s.jobDir),
+          array: {},
+          command: options.command,
+          env: options.env,
+        });
+        handles.forEach((h, i) => {
+          h.channel = channels[i]!;
+          h.slurmJobId = submitted.memberIds[i]!;
+          // Listeners are added right after this returns; polling starts on the next tick.
+          h.startPolling();
+        });
+      } catch (err) {
+        for (const h of handles) h.finish({ type: 'failed', message: (err as Error).message, cancelled: false }, 1, null);
+      }
+    })();
+    return handles;
+  }
 
   /** Follows a job submitted before the host restarted, from the offsets stored with its effects. */
   static attach(jobDir: string, slurmJobId: string, offsets: ChannelOffsets, options: SlurmJobHandleOptions): SlurmJobHandle {
@@ -66,9 +99,12 @@ export class SlurmJobHandle implements JobProcessHandle {
         void this.submit(message);
         break;
       case 'cancel':
+        // The runner's own stop (it saves and reports 'cancelled') and scancel:
+        // a pending job never reads its journal, and a running one gets TERM,
+        // which the node channel turns into the same stop.
         this.channel?.send(message);
-        // Nothing on a node reads the journal of a job that has not started.
-        if (this.slurmJobId && this.view?.phase === 'pending') void this.scancel();
+        this.cancelRequested = true;
+        void this.scancel();
         break;
       case 'record-result':
         this.channel?.reply(this.requestAttempts.get(message.requestId) ?? 0, message);
@@ -152,7 +188,10 @@ export class SlurmJobHandle implements JobProcessHandle {
       const signal = view.end?.signals.at(-1);
       // A job that ended without saying so (never started, killed, folder not
       // visible) gets Slurm's account of it, not "exited unexpectedly".
-      const last = this.reported ? null : ({ type: 'failed', message: view.message, cancelled: view.cause === 'cancelled' } as const);
+      const interrupted = view.cause === 'interrupted' || view.cause === 'lost';
+      const last: FromJob | null = this.reported
+        ? null
+        : { type: 'failed', message: view.message, cancelled: view.cause === 'cancelled' || this.cancelRequested, ...(interrupted ? { interrupted } : {}) };
       this.finish(last, view.end?.exitCode ?? null, signal ? `SIG${signal}` : null);
     } catch (err) {
       // squeue failing once (slurmctld busy) is not the job's end: try again next time.

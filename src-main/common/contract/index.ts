@@ -16,6 +16,7 @@ import { modelsCalls } from './models.ts';
 import { trainCalls } from './train.ts';
 import { spganCalls } from './spgan.ts';
 import { reidCalls } from './reid.ts';
+import { slurmCalls } from './slurm.ts';
 
 export const contract = {
   ...workspaceCalls,
@@ -28,6 +29,7 @@ export const contract = {
   ...trainCalls,
   ...spganCalls,
   ...reidCalls,
+  ...slurmCalls,
 } as const;
 
 export type Contract = typeof contract;
@@ -52,6 +54,7 @@ export * from './models.ts';
 export * from './train.ts';
 export * from './spgan.ts';
 export * from './reid.ts';
+export * from './slurm.ts';
 export * from './events.ts';
 export * from './errors.ts';
 export * from './kinds.ts';

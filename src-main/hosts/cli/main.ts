@@ -10,6 +10,7 @@ import { registerModelsCommands } from './commands/models.ts';
 import { registerExportCommands } from './commands/export.ts';
 import { registerSpganCommands } from './commands/spgan.ts';
 import { registerReidCommands } from './commands/reid.ts';
+import { registerSlurmCommands } from './commands/slurm.ts';
 
 const registrations: RegisterCommands[] = [
   registerCoreCommands,
@@ -21,6 +22,7 @@ const registrations: RegisterCommands[] = [
   registerExportCommands,
   registerSpganCommands,
   registerReidCommands,
+  registerSlurmCommands,
 ];
 
 /** Runs the CLI; resolves with the exit code. Errors become one line on stderr, never a stack trace. */
