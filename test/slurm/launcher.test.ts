@@ -148,6 +148,49 @@ describe.skipIf(missing !== null)('Slurm launcher (jobs on the real cluster)', (
     expect(core.ctx.jobs.detail(job.id).logs.map((l) => l.line)).toContain('Cancel requested.');
   }, 240_000);
 
+  it('the host restarting while a Slurm job runs re-attaches it from the stored offsets: it completes, nothing counted twice', async () => {
+    const job = await call<JobSummary>('jobs.submit', { kind: 'train.run', params: config(datasetId, { epochs: 6 }), backend: 'cpu', runOn: { slurm: 'test' } });
+    await waitUntil(
+      () => ((core.ctx.jobs.summary(job.id).progress?.fraction ?? 0) > 0 ? true : undefined),
+      'the job to make progress on the node',
+      120_000,
+      () => core.ctx.jobs.summary(job.id),
+    );
+    await core.close(); // the host stops; the Slurm job runs on
+    await new Promise((r) => setTimeout(r, 1500));
+    core = openCore({ workspaceDir, slurm: { journalPollMs: 200, queuePollMs: 1000 } });
+    expect(core.ctx.jobs.summary(job.id).status).toBe('running');
+    const end = await finished(job.id, 180_000);
+    expect(end.status).toBe('succeeded');
+    const lines = core.ctx.jobs.detail(job.id).logs.map((l) => l.line);
+    expect(lines).toContain('The workbench restarted; following the Slurm job again from its job folder.');
+    const twice = core.ctx.ws.db.prepare('SELECT name, step, COUNT(*) AS n FROM metrics WHERE job_id = ? GROUP BY name, step, epoch HAVING n > 1').all(job.id);
+    expect(twice).toEqual([]);
+    const epochs = core.ctx.ws.db.prepare("SELECT DISTINCT epoch FROM metrics WHERE job_id = ? AND name = 'val_accuracy' ORDER BY epoch").all(job.id).map((r) => (r as { epoch: number }).epoch);
+    expect(epochs).toHaveLength(6);
+    expect(core.ctx.ws.db.prepare('SELECT COUNT(*) AS n FROM models WHERE job_id = ?').get(job.id)).toEqual({ n: 1 });
+  }, 240_000);
+
+  it('a job stopped by its time limit is interrupted and resumes from its checkpoint locally', async () => {
+    // Slurm warns (USR2) 3-29 s after the start with a 1-minute limit and @30: the runner saves and stops.
+    await call('slurm.profiles.set', { profile: { name: 'short', partition: 'debug', timeLimit: '1', cpus: 1, memory: '600M', signalSeconds: 30 } });
+    const job = await call<JobSummary>('jobs.submit', { kind: 'train.run', params: config(datasetId, { epochs: 400 }), backend: 'cpu', runOn: { slurm: 'short' } });
+    const end = await finished(job.id, 120_000);
+    expect(end.status).toBe('interrupted');
+    expect(end.resumable).toBe(true);
+    const resumed = await call<JobSummary>('jobs.resume', { id: job.id, runOn: 'local' });
+    expect(resumed).toMatchObject({ runOn: 'local', parentJobId: job.id });
+    const line = await waitUntil(
+      () => core.ctx.jobs.detail(resumed.id).logs.find((l) => l.line.startsWith('Resuming from'))?.line,
+      'the resumed job to load the checkpoint',
+      120_000,
+      () => core.ctx.jobs.detail(resumed.id).logs.slice(-5),
+    );
+    expect(Number(/after epoch (\d+)/.exec(line)![1])).toBeGreaterThan(0);
+    await call('jobs.cancel', { id: resumed.id });
+    expect((await finished(resumed.id, 60_000)).status).toBe('cancelled');
+  }, 240_000);
+
   it('a 3-member sweep is one Slurm job array and lands as 3 models in one sweep', async () => {
     const sweep = await call<{ sweepId: string; jobs: JobSummary[] }>('jobs.sweep', {
       kind: 'train.run',
