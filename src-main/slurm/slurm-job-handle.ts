@@ -12,7 +12,7 @@
 import type { FromJob, RemoteJobHandle, ToJob } from '../core/jobs/protocol.ts';
 import type { SlurmTools } from './commands.ts';
 import { HostChannel, type ChannelOffsets, type StartMessage } from './host-channel.ts';
-import { readEndState, readJobView, type SlurmJobView } from './job-state.ts';
+import { readAttempts, readEndState, readJobView, type SlurmJobView } from './job-state.ts';
 import type { SlurmProfile } from './profile.ts';
 import { cancelJob, submitBatchJob } from './submit.ts';
 
@@ -175,6 +175,7 @@ export class SlurmJobHandle implements RemoteJobHandle {
     this.polling = true;
     try {
       this.drain(false);
+      this.noticeStart();
       const endWritten = readEndState(this.channel.files)?.slurmJobId === this.slurmJobId;
       if (!endWritten && Date.now() - this.lastQueuePoll < (this.options.queuePollMs ?? 10_000)) return;
       this.lastQueuePoll = Date.now();
@@ -199,6 +200,19 @@ export class SlurmJobHandle implements RemoteJobHandle {
     } finally {
       this.polling = false;
     }
+  }
+
+  /**
+   * The node writes its attempt line as the job starts: the row shows the node
+   * at once instead of at the next (rare) queue poll, even for a job that ends
+   * before that poll.
+   */
+  private noticeStart(): void {
+    if (this.view && this.view.phase !== 'pending') return;
+    const attempt = readAttempts(this.channel!.files).find((a) => a.slurmJobId === this.slurmJobId);
+    if (!attempt) return;
+    this.view = { phase: 'running', slurmJobId: this.slurmJobId!, slurmState: 'RUNNING', node: attempt.node, elapsedSeconds: null, limitSeconds: null };
+    this.options.onView?.(this.view);
   }
 
   private drain(final: boolean): void {

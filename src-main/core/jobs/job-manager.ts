@@ -301,6 +301,17 @@ export class JobManager {
    */
   async close(): Promise<void> {
     this.closed = true;
+    // Remote jobs that already reported their end are leaving the cluster: wait a
+    // little so their row shows how the scheduler ended them.
+    const leaving = [...this.running.values()].filter((r) => r.remote && r.finished);
+    if (leaving.length > 0) {
+      let wait: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all(leaving.map((r) => new Promise<void>((resolve) => r.handle.onExit(() => resolve())))),
+        new Promise((r) => (wait = setTimeout(r, 15_000))),
+      ]);
+      clearTimeout(wait);
+    }
     for (const r of [...this.running.values()]) {
       if (!r.remote) continue;
       r.remote.detach();
