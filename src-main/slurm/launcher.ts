@@ -72,6 +72,8 @@ export function createSlurmLauncher(ws: Workspace, options: SlurmLauncherOptions
         hooks.onState(jobId, info);
       },
       onOffsets: (offsets: ChannelOffsets) => hooks.onOffsets(jobId, offsets),
+      // The messages' effects, their record answers and the restart point land together.
+      applyBatch: (apply) => ws.transaction(apply),
     };
   };
   return {

@@ -31,6 +31,12 @@ export interface SlurmJobHandleOptions {
   onView?: (view: SlurmJobView) => void;
   /** After messages were delivered: the offsets to store with their effects (restart point). */
   onOffsets?: (offsets: ChannelOffsets) => void;
+  /**
+   * Runs the delivery of one batch of messages and the `onOffsets` after it
+   * (e.g. in one database transaction, so the effects and the restart point are
+   * stored together); default: just runs it.
+   */
+  applyBatch?: (apply: () => void) => void;
 }
 
 export class SlurmJobHandle implements RemoteJobHandle {
@@ -218,15 +224,19 @@ export class SlurmJobHandle implements RemoteJobHandle {
   private drain(final: boolean): void {
     const channel = this.channel!;
     const { entries, skipped } = channel.readMessages();
-    for (const s of skipped) this.emitOutput('stderr', `A damaged line of the job's journal was skipped (${s.reason}).`);
-    for (const e of entries) {
-      if (e.message.type === 'record') this.requestAttempts.set(e.message.requestId, e.attempt ?? 0);
-      if (e.message.type === 'done' || e.message.type === 'failed') this.reported = true;
-      for (const l of this.messageListeners) l(e.message);
-    }
     const output = channel.readOutput(final);
-    for (const line of output) if (line.text.trim()) this.emitOutput('stdout', line.text);
-    if (entries.length || skipped.length || output.length) this.options.onOffsets?.(channel.offsets);
+    if (!entries.length && !skipped.length && !output.length) return;
+    const apply = (): void => {
+      for (const s of skipped) this.emitOutput('stderr', `A damaged line of the job's journal was skipped (${s.reason}).`);
+      for (const e of entries) {
+        if (e.message.type === 'record') this.requestAttempts.set(e.message.requestId, e.attempt ?? 0);
+        if (e.message.type === 'done' || e.message.type === 'failed') this.reported = true;
+        for (const l of this.messageListeners) l(e.message);
+      }
+      for (const line of output) if (line.text.trim()) this.emitOutput('stdout', line.text);
+      this.options.onOffsets?.(channel.offsets);
+    };
+    (this.options.applyBatch ?? ((f) => f()))(apply);
   }
 
   private emitOutput(stream: 'stdout' | 'stderr', line: string): void {
