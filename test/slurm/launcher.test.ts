@@ -45,6 +45,7 @@ describe.skipIf(missing !== null)('Slurm launcher (jobs on the real cluster)', (
   let cleanup: () => void;
   let datasetId: number;
   let workspaceDir: string;
+  let idxDir: string;
 
   async function call<T>(name: string, request: unknown): Promise<T> {
     const env = await core.dispatch(name, request);
@@ -80,7 +81,8 @@ describe.skipIf(missing !== null)('Slurm launcher (jobs on the real cluster)', (
     cleanup = t.cleanup;
     workspaceDir = path.join(t.dir, 'ws');
     core = openCore({ workspaceDir, slurm: { journalPollMs: 200, queuePollMs: 1000 } });
-    datasetId = await importTinyIdx(core.ctx.ws, path.join(t.dir, 'idx'), { train: 48, test: 16 });
+    idxDir = path.join(t.dir, 'idx');
+    datasetId = await importTinyIdx(core.ctx.ws, idxDir, { train: 48, test: 16 });
     await call('slurm.profiles.set', { profile: { name: 'test', partition: 'debug', timeLimit: '5', cpus: 1, memory: '600M', signalSeconds: 30 } });
   });
   afterAll(async () => {
@@ -125,6 +127,33 @@ describe.skipIf(missing !== null)('Slurm launcher (jobs on the real cluster)', (
     const metricNames = core.ctx.ws.db.prepare('SELECT DISTINCT name FROM metrics WHERE job_id = ?').all(b.id).map((r) => (r as { name: string }).name);
     expect(metricNames).toContain('loss');
   }, 240_000);
+
+  it('a job pending on Slurm shows its reason on the row; cancelling it scancels it', async () => {
+    await call('slurm.profiles.set', { profile: { name: 'later', partition: 'debug', timeLimit: '5', memory: '300M', signalSeconds: 30, extraArgs: ['--begin=now+1hour'] } });
+    const job = await call<JobSummary>('jobs.submit', { kind: 'workspace.verify', params: {}, runOn: { slurm: 'later' } });
+    const pending = await waitUntil(
+      () => {
+        const s = core.ctx.jobs.summary(job.id);
+        return s.slurm?.phase === 'pending' ? s : undefined;
+      },
+      'the pending view on the row',
+      30_000,
+      () => core.ctx.jobs.summary(job.id),
+    );
+    expect(pending).toMatchObject({ status: 'running', slurm: { profile: 'later', reason: 'BeginTime' } });
+    await call('jobs.cancel', { id: job.id });
+    expect((await finished(job.id, 30_000)).status).toBe('cancelled');
+  }, 60_000);
+
+  it('a dataset import on Slurm gives the same samples as locally', async () => {
+    const job = await call<JobSummary>('jobs.submit', { kind: 'datasets.import', params: { path: idxDir, format: 'idx', name: 'tiny-on-slurm', allowDuplicate: true }, runOn: { slurm: 'test' } });
+    expect((await finished(job.id)).status).toBe('succeeded');
+    const samples = (name: string) =>
+      core.ctx.ws.db.prepare('SELECT s.split, s.label FROM samples s JOIN datasets d ON d.id = s.dataset_id WHERE d.name = ? ORDER BY s.id').all(name);
+    const here = samples('tiny');
+    expect(here.length).toBe(64);
+    expect(samples('tiny-on-slurm')).toEqual(here);
+  }, 120_000);
 
   it('cancel while running: scancel and the runner stop it; the job is cancelled and Slurm has ended it', async () => {
     const job = await call<JobSummary>('jobs.submit', { kind: 'train.run', params: config(datasetId, { epochs: 200 }), backend: 'cpu', runOn: { slurm: 'test' } });
