@@ -12,6 +12,7 @@ import { ApiError } from '../../src-main/common/contract/errors.ts';
 import { slurmProfileSchema } from '../../src-main/common/contract/slurm.ts';
 import SettingsPage from '../../src-renderer/src/settings/SettingsPage.vue';
 import ShellJobsPanel from '../../src-renderer/src/shell/ShellJobsPanel.vue';
+import RunsTable from '../../src-renderer/src/runs/RunsTable.vue';
 import FormJob from '../../src-renderer/src/forms/FormJob.vue';
 import { jobForms } from '../../src-renderer/src/job-forms/index.ts';
 import { useJobsStore } from '../../src-renderer/src/stores/jobs.ts';
@@ -126,5 +127,22 @@ describe('a Slurm job on the jobs panel', () => {
     mounted.api.emit('job.updated', { ...pending, slurm: { ...pending.slurm!, phase: 'running', reason: null, node: 'gpu07', elapsedSeconds: 65 } });
     await flushPromises();
     expect(mounted.wrapper.get('[data-test="job-12"] [data-test="job-slurm"]').text()).toMatch(/^Slurm \(lab\) job 4711: on gpu07, 1m 05s of 2h/);
+  });
+});
+
+describe('sweeps in Runs', () => {
+  it('offers each sweep as a filter showing its members, with where each ran', async () => {
+    const members = [1, 2, 3].map((i) =>
+      job({ id: 20 + i, title: `Train rate 0.${i}`, status: 'succeeded', progress: null, sweepId: 'sw-1', runOn: { slurm: 'lab' }, slurm: { profile: 'lab', slurmJobId: `88_${i - 1}`, phase: 'ended', reason: null, node: 'vm', elapsedSeconds: null, limitSeconds: null } }),
+    );
+    mounted = await mountWithApi(RunsTable, { handlers: { 'jobs.list': () => [job({ id: 5, status: 'succeeded', progress: null }), ...members] } });
+    await useJobsStore().start();
+    await flushPromises();
+    const w = mounted.wrapper;
+    expect(w.findAll('[data-test="runs-table"] tbody tr')).toHaveLength(4);
+    await w.get('[data-test="runs-sweep"]').setValue('sw-1');
+    const rows = w.findAll('[data-test="runs-table"] tbody tr');
+    expect(rows).toHaveLength(3);
+    expect(rows.map((r) => r.find('[data-test="run-where"]').text()).sort()).toEqual(['Slurm (lab) 88_0', 'Slurm (lab) 88_1', 'Slurm (lab) 88_2']);
   });
 });
