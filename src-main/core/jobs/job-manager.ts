@@ -409,7 +409,17 @@ export class JobManager {
       store.saveSlurmInfo(this.ws.db, g.id, { profile: g.runOn.slurm, slurmJobId: null, phase: 'submitting', reason: null, node: null, elapsedSeconds: null, limitSeconds: null });
       store.markRunning(this.ws.db, g.id);
     }
-    const handles = remote.launcher.launch(remote.target, starts, this.jobEnv(first.id), this.remoteHooks);
+    let handles: RemoteJobHandle[];
+    try {
+      handles = remote.launcher.launch(remote.target, starts, this.jobEnv(first.id), this.remoteHooks);
+    } catch (err) {
+      // E.g. the profile was removed while the job waited: the job fails saying so, the host goes on.
+      for (const g of group) {
+        store.finishJob(this.ws.db, g.id, 'failed', { error: (err as Error).message });
+        this.finish(g.id);
+      }
+      return;
+    }
     group.forEach((g, i) => {
       const running = this.newRunning(g.id, g.spec, handles[i]!, handles[i]!);
       this.wire(running);
