@@ -59,7 +59,8 @@ export function createSlurmLauncher(ws: Workspace, options: SlurmLauncherOptions
     return {
       profile,
       command: options.command ?? nodeJobCommand(),
-      env,
+      // Under Electron, execPath is the Electron binary: it runs the job process as plain Node.
+      env: process.versions.electron ? { ...env, ELECTRON_RUN_AS_NODE: '1' } : env,
       journalPollMs: options.journalPollMs,
       queuePollMs: options.queuePollMs,
       tools: options.tools,
