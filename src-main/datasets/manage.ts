@@ -68,7 +68,7 @@ export function verifyDataset(ws: Workspace, id: number, limit?: number): { chec
     try {
       const st = statSync(real);
       if (r.size_bytes !== null && st.size !== r.size_bytes) changed.push({ file: r.path, code: 'corrupt_image', message: `size changed ${r.size_bytes} -> ${st.size} bytes` });
-      else if (r.mtime_ms !== null && Math.floor(st.mtimeMs) !== r.mtime_ms) changed.push({ file: r.path, code: 'corrupt_image', message: 'modified since import' });
+      else if (r.mtime_ms !== null && Math.floor(st.mtimeMs) !== r.mtime_ms) changed.push({ file: r.path, code: 'corrupt_image', message: 'modified after it was imported' });
     } catch {
       changed.push({ file: r.path, code: 'vanished', message: 'missing (moved or deleted since import)' });
     }

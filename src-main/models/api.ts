@@ -36,7 +36,16 @@ export const modelsHandlers: HandlerMap<keyof typeof modelsCalls> = {
   },
   'models.architectures': () => listModels(),
   'models.compare': (req, ctx) => compareModels(ctx.ws, req.ids),
-  'models.export': ({ backend, ...params }, ctx) => ctx.jobs.submit(jobKinds.modelsExport, params, { backend }),
-  'models.latency': ({ backend, ...params }, ctx) => ctx.jobs.submit(jobKinds.modelsLatency, params, { backend }),
-  'models.import': ({ backend, ...params }, ctx) => ctx.jobs.submit(jobKinds.modelsImport, params, { backend }),
+  'models.export': async ({ backend, runOn, ...params }, ctx) => {
+    await ctx.jobs.checkRunOn(runOn);
+    return ctx.jobs.submit(jobKinds.modelsExport, params, { backend, runOn });
+  },
+  'models.latency': async ({ backend, runOn, ...params }, ctx) => {
+    await ctx.jobs.checkRunOn(runOn);
+    return ctx.jobs.submit(jobKinds.modelsLatency, params, { backend, runOn });
+  },
+  'models.import': async ({ backend, runOn, ...params }, ctx) => {
+    await ctx.jobs.checkRunOn(runOn);
+    return ctx.jobs.submit(jobKinds.modelsImport, params, { backend, runOn });
+  },
 };

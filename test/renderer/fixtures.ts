@@ -15,6 +15,9 @@ export function job(overrides: Partial<JobSummary> = {}): JobSummary {
     engine: null,
     resumable: true,
     parentJobId: null,
+    runOn: 'local',
+    slurm: null,
+    sweepId: null,
     ...overrides,
   };
 }

@@ -15,6 +15,7 @@ export function baseHandlers(): Handlers {
     'settings.set': (patch) => ({ ...settings, ...patch, limits: { ...settings.limits, ...patch.limits } }),
     'workspace.info': () => workspaceInfo,
     'jobs.list': () => [],
+    'slurm.profiles.list': () => [],
   };
 }
 

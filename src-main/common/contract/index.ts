@@ -18,6 +18,7 @@ import { pruneCalls } from './prune.ts';
 import { spganCalls } from './spgan.ts';
 import { reidCalls } from './reid.ts';
 import { localizeCalls } from './localize.ts';
+import { slurmCalls } from './slurm.ts';
 
 export const contract = {
   ...workspaceCalls,
@@ -32,6 +33,7 @@ export const contract = {
   ...spganCalls,
   ...reidCalls,
   ...localizeCalls,
+  ...slurmCalls,
 } as const;
 
 export type Contract = typeof contract;
@@ -58,6 +60,7 @@ export * from './prune.ts';
 export * from './spgan.ts';
 export * from './reid.ts';
 export * from './localize.ts';
+export * from './slurm.ts';
 export * from './events.ts';
 export * from './errors.ts';
 export * from './kinds.ts';

@@ -12,6 +12,7 @@ import { registerSpganCommands } from './commands/spgan.ts';
 import { registerReidCommands } from './commands/reid.ts';
 import { registerPruneCommands } from './commands/prune.ts';
 import { registerLocalizeCommands } from './commands/localize.ts';
+import { registerSlurmCommands } from './commands/slurm.ts';
 
 const registrations: RegisterCommands[] = [
   registerCoreCommands,
@@ -25,6 +26,7 @@ const registrations: RegisterCommands[] = [
   registerSpganCommands,
   registerReidCommands,
   registerLocalizeCommands,
+  registerSlurmCommands,
 ];
 
 /** The whole command tree; `runtime` opens the workspace the first time a command needs it. */

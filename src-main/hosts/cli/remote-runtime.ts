@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import type { CallName, Envelope, EventMap, JobSummary, Req, Res } from '../../common/contract/index.ts';
 import type { CliRuntime } from './cli-types.ts';
+import { resolveOn } from './job-options.ts';
 import { CliError } from './cli-errors.ts';
 import { progressLine } from './progress-line.ts';
 
@@ -47,7 +48,7 @@ export function createRemoteRuntime(baseUrl: string, token: string, json: boolea
       const events = openEvents();
       let submitted: JobSummary;
       try {
-        submitted = await call('jobs.submit', { kind, params, backend: opts.backend as 'auto' | undefined });
+        submitted = await call('jobs.submit', { kind, params, backend: opts.backend as 'auto' | undefined, runOn: await resolveOn({ call }, opts.on) });
       } catch (err) {
         // A refused submit (bad path, bad field) must not leave the socket holding the process open.
         events.terminate();

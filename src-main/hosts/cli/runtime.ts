@@ -2,6 +2,7 @@ import type { CallName, Req, Res, JobSummary, Envelope } from '../../common/cont
 import { ApiError } from '../../common/contract/errors.ts';
 import { openCore, type WorkbenchCore } from '../../app/open-core.ts';
 import type { CliRuntime } from './cli-types.ts';
+import { resolveOn } from './job-options.ts';
 import { CliError } from './cli-errors.ts';
 import { progressLine } from './progress-line.ts';
 import { WorkspaceBusyError } from '../../core/host-lock.ts';
@@ -44,7 +45,7 @@ export function createRuntime(options: { workspace?: string; json: boolean }): {
       process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : human() + '\n');
     },
     async runJob(kind, params, opts = {}) {
-      const submitted = await call('jobs.submit', { kind, params, backend: opts.backend as 'auto' | undefined });
+      const submitted = await call('jobs.submit', { kind, params, backend: opts.backend as 'auto' | undefined, runOn: await resolveOn({ call }, opts.on) });
       info(`Job ${submitted.id} (${submitted.title}) queued.`);
       return runtime.followJob(submitted.id);
     },

@@ -38,7 +38,7 @@ export function trainForm(): JobFormDef {
     submitLabel: 'Start training',
     backend: true,
     // The server checks the config against the workspace (dataset, architecture, input size) before queueing it.
-    submit: (config, backend) => training.start(config as TrainConfigInput, backend),
+    submit: (config, backend, runOn) => training.start(config as TrainConfigInput, backend, runOn),
     sections: [
       {
         title: 'Data',

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { jobKinds, type BackendChoice, type FilterHistory, type JobSummary, type ModelInfo, type ModelSummary, type TrainConfigInput, type TrainingRunDetail } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, type BackendChoice, type FilterHistory, type JobSummary, type ModelInfo, type ModelSummary, type RunOn, type TrainConfigInput, type TrainingRunDetail } from '../../../src-main/common/contract/index.ts';
+import { placement } from './jobs.ts';
 import { useApi } from '../api/index.ts';
 
 export const useTrainingStore = defineStore('training', () => {
@@ -28,10 +29,10 @@ export const useTrainingStore = defineStore('training', () => {
     return history;
   }
   /** Validates, then queues the run; throws the ApiError with the offending field. */
-  async function start(config: TrainConfigInput, backend: BackendChoice = 'auto'): Promise<JobSummary> {
+  async function start(config: TrainConfigInput, backend: BackendChoice = 'auto', runOn: RunOn = 'local'): Promise<JobSummary> {
     const api = useApi();
     await api.call('train.validateConfig', { config });
-    return api.call('jobs.submit', { kind: jobKinds.trainRun, params: config, ...(backend !== 'auto' ? { backend } : {}) });
+    return api.call('jobs.submit', { kind: jobKinds.trainRun, params: config, ...placement(backend, runOn) });
   }
 
   return { architectures, models, runs, filterHistory, layerRatesPreset, loadArchitectures, loadModels, loadRun, loadFilterHistory, start };

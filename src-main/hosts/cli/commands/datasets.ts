@@ -1,5 +1,6 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
 import type { RegisterCommands } from '../cli-types.ts';
+import { ON_HELP } from '../job-options.ts';
 import type { DatasetDetail, DatasetFormat, ImportReport } from '../../../common/contract/datasets.ts';
 import { datasetFormats } from '../../../common/contract/datasets.ts';
 import { formatTable } from '../format.ts';
@@ -45,13 +46,14 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
     .option('--allow-duplicate', 'import a folder that is already imported')
     .option('--follow-links-out', 'read files that symbolic links in the folder lead to outside it (refused by default)')
     .option('--backend <name>', 'compute backend (unused by imports; accepted like every job command)')
+    .option('--on <where>', ON_HELP)
     .description('Index a dataset in place (image files) or decode it into the workspace (CIFAR, IDX)')
-    .action(async (path: string, opts: { format: DatasetFormat | 'auto'; name?: string; allowDuplicate?: boolean; followLinksOut?: boolean; backend?: string }) => {
+    .action(async (path: string, opts: { format: DatasetFormat | 'auto'; name?: string; allowDuplicate?: boolean; followLinksOut?: boolean; backend?: string; on?: string }) => {
       const rt = await runtime();
       const job = await rt.runJob(
         jobKinds.datasetsImport,
         { path, format: opts.format, ...(opts.name ? { name: opts.name } : {}), allowDuplicate: Boolean(opts.allowDuplicate), followLinksOut: Boolean(opts.followLinksOut) },
-        opts.backend ? { backend: opts.backend } : {},
+        { backend: opts.backend, on: opts.on },
       );
       const { report } = job.result as { report: ImportReport };
       rt.output(report, () => {
