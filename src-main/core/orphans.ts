@@ -36,12 +36,16 @@ function folderBytes(abs: string): number {
  * Folders named `job-<N>` directly under an area of `artifacts/` (decoded
  * datasets write `artifacts/datasets/job-<N>/`) whose job N ended without
  * succeeding: a killed import's decoded data. A folder of a job that
- * succeeded, still runs, or has no row is left alone. Works on a read-only
+ * succeeded, still runs, has no row, or made a dataset, model or artifact
+ * row is left alone. Works on a read-only
  * connection.
  */
 export function findOrphanFolders(db: Database.Database, workspaceDir: string): OrphanFolder[] {
   const artifacts = path.join(workspaceDir, 'artifacts');
   const status = db.prepare('SELECT status, error FROM jobs WHERE id = ?');
+  // A row that names the job as its maker refers to its folder whatever the job's status says
+  // (a dataset or model committed before the job's own end was recorded).
+  const referenced = db.prepare('SELECT 1 FROM datasets WHERE job_id = ? UNION ALL SELECT 1 FROM models WHERE job_id = ? UNION ALL SELECT 1 FROM artifacts WHERE job_id = ? LIMIT 1');
   const out: OrphanFolder[] = [];
   let areas: Dirent[];
   try {
@@ -61,7 +65,7 @@ export function findOrphanFolders(db: Database.Database, workspaceDir: string): 
       if (!m || !e.isDirectory()) continue;
       const jobId = Number(m[1]);
       const row = status.get(jobId) as { status: string; error: string | null } | undefined;
-      if (!row || !deadEnds.has(row.status)) continue;
+      if (!row || !deadEnds.has(row.status) || referenced.get(jobId, jobId, jobId)) continue;
       const abs = path.join(artifacts, area.name, e.name);
       out.push({
         path: path.relative(workspaceDir, abs).split(path.sep).join('/'),
