@@ -20,9 +20,12 @@ describe('orphan data folders', () => {
       writeFileSync(path.join(dir, 'images.u8'), Buffer.alloc(16));
       return dir;
     };
-    const dead = insertJob(ws.db, { kind: 'datasets.import', title: 'killed', params: {}, status: 'interrupted' });
-    const made = insertJob(ws.db, { kind: 'datasets.import', title: 'committed', params: {}, status: 'interrupted' });
-    const live = insertJob(ws.db, { kind: 'datasets.import', title: 'done', params: {}, status: 'succeeded' });
+    const job = (title: string, status: string): number => {
+      const id = insertJob(ws.db, { kind: 'datasets.import', title, params: {}, status: 'running' });
+      ws.db.prepare('UPDATE jobs SET status = ? WHERE id = ?').run(status, id);
+      return id;
+    };
+    const [dead, made, live] = [job('killed', 'interrupted'), job('committed', 'interrupted'), job('done', 'succeeded')];
     ws.db.prepare("INSERT INTO datasets (name, format, root_path, job_id, info) VALUES ('d', 'cifar10', '/x', ?, '{}')").run(made);
     const [deadDir, madeDir, liveDir] = [folder(dead), folder(made), folder(live)];
     expect(findOrphanFolders(ws.db, ws.dir).map((f) => f.jobId)).toEqual([dead]);
