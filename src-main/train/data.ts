@@ -5,6 +5,7 @@
  * sees exactly the batches an uninterrupted one would.
  */
 import type Database from 'better-sqlite3';
+import { partHasLabels } from '../datasets/splits.ts';
 import { openDatasetReader, UndecodableImageError, type DatasetReader } from '../datasets/reader.ts';
 import { applyPipeline, batchSeeds, lastNormalize, pipelineOutputShape, resolvePipeline, type ResolvedPipeline } from '../augment/pipeline.ts';
 import { getPipeline } from '../augment/pipelines-store.ts';
@@ -39,7 +40,8 @@ export async function openRunData(db: Database.Database, cfg: TrainConfig): Prom
   const opts: { size?: [number, number]; channels?: 1 | 3 } = {};
   if (d.inputSize) opts.size = d.inputSize;
   if (d.channels) opts.channels = d.channels;
-  const train = await openDatasetReader(db, d.id, { ...opts, split: d.trainSplit });
+  const named = d.split !== undefined ? { splitName: d.split } : {};
+  const train = await openDatasetReader(db, d.id, { ...opts, ...named, split: d.trainSplit });
   if (train.numClasses < 2) throw new Error(`dataset.id: dataset ${d.id} has ${train.numClasses} class(es); classification needs at least 2.`);
   const labelled = Array.from(train.labels).filter((l) => l >= 0).length;
   if (labelled === 0) throw new Error(`dataset.id: dataset ${d.id} has no labels in split ${String(d.trainSplit)}.`);
@@ -56,9 +58,8 @@ export async function openRunData(db: Database.Database, cfg: TrainConfig): Prom
   let test: DatasetReader | null = null;
   let testIdx = new Int32Array(0);
   if (d.testSplit) {
-    const hasTest = db.prepare('SELECT 1 FROM samples WHERE dataset_id = ? AND split = ? AND label IS NOT NULL LIMIT 1').get(d.id, d.testSplit);
-    if (hasTest) {
-      test = await openDatasetReader(db, d.id, { size: [train.height, train.width], channels: train.channels, split: d.testSplit });
+    if (partHasLabels(db, d.id, d.testSplit, d.split)) {
+      test = await openDatasetReader(db, d.id, { size: [train.height, train.width], channels: train.channels, ...named, split: d.testSplit });
       const all = Array.from({ length: test.count }, (_, i) => i).filter((i) => test!.labels[i]! >= 0);
       testIdx = Int32Array.from(d.testLimit !== undefined ? all.slice(0, d.testLimit) : all);
     }

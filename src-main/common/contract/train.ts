@@ -17,6 +17,8 @@ export const trainConfigSchema = z
     dataset: z
       .object({
         id: z.number().int().positive(),
+        /** A named split of the dataset (datasets.splits.create) whose parts trainSplit/testSplit name; default the split its import found. */
+        split: z.string().min(1).max(64).optional(),
         /** Split(s) trained on; a validation part is held out of it. */
         trainSplit: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('train'),
         /** Split reported as test accuracy at the end; null for none. */

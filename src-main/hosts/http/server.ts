@@ -1,10 +1,13 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createReadStream, statSync } from 'node:fs';
+import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { ApiErrorBody, ApiErrorCode, Envelope } from '../../common/contract/index.ts';
 import { ApiError } from '../../common/contract/errors.ts';
 import type { WorkbenchCore } from '../../app/open-core.ts';
 import { serveFile, type ServedFile } from '../../core/file-serving.ts';
+import { resolveServableFile } from '../../core/file-access.ts';
 import { serveSample } from '../../app/sample-serving.ts';
 import { hostAndOriginAllowed, newToken, requestToken, tokenMatches } from './security.ts';
 import { readStatic, rendererDir } from './static-files.ts';
@@ -147,6 +150,27 @@ export async function startBrowserHost(core: WorkbenchCore, options: { port?: nu
       }
       const envelope = await core.dispatch(name, request);
       return envelope.ok ? sendJson(res, 200, envelope) : sendError(res, envelope.error);
+    }
+    if (url.pathname === '/files/download') {
+      // The same confinement as /files (workspace and registered dataset folders, regular files only), sent as an attachment.
+      let file: string;
+      try {
+        file = resolveServableFile(core.ctx.ws, url.searchParams.get('path') ?? '');
+      } catch (err) {
+        if (err instanceof ApiError) return sendError(res, err.toBody());
+        return sendError(res, { code: 'failed', message: (err as Error).message });
+      }
+      const name = path.basename(file);
+      res.writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-length': String(statSync(file).size),
+        // RFC 6266: an ASCII fallback and the UTF-8 name.
+        'content-disposition': `attachment; filename="${name.replace(/[^\x20-\x7e]|["\\]/g, '_')}"; filename*=UTF-8''${encodeURIComponent(name)}`,
+        'cache-control': 'no-store',
+        ...securityHeaders,
+      });
+      createReadStream(file).pipe(res);
+      return;
     }
     if (url.pathname === '/files' || url.pathname.startsWith('/files/sample/')) {
       const thumb = Number(url.searchParams.get('thumb') ?? 0) || undefined;

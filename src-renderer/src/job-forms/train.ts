@@ -10,6 +10,7 @@ import { useTrainingStore } from '../stores/training.ts';
 import type { FormValues, JobFormDef } from '../forms/form-types.ts';
 import FormPick from '../forms/FormPick.vue';
 import FormPickSplit from '../forms/FormPickSplit.vue';
+import FormPickSplitSet from '../forms/FormPickSplitSet.vue';
 import FormRadio from '../forms/FormRadio.vue';
 
 /**
@@ -44,8 +45,9 @@ export function trainForm(): JobFormDef {
         title: 'Data',
         fields: [
           { path: 'dataset.id', label: 'Dataset', id: 'dataset', widget: FormPick, props: { source: 'datasets' } },
-          { path: 'dataset.trainSplit', label: 'Train split', id: 'train-split', widget: FormPickSplit, props: { dataset: 'dataset.id' } },
-          { path: 'dataset.testSplit', label: 'Test split', id: 'test-split', widget: FormPickSplit, props: { dataset: 'dataset.id', prefer: 'test' }, none: 'none' },
+          { path: 'dataset.split', label: 'Splits', id: 'split-set', widget: FormPickSplitSet, props: { dataset: 'dataset.id' }, help: 'Named splits are made on the dataset page, Splits tab.' },
+          { path: 'dataset.trainSplit', label: 'Train split', id: 'train-split', widget: FormPickSplit, props: { dataset: 'dataset.id', set: 'dataset.split' } },
+          { path: 'dataset.testSplit', label: 'Test split', id: 'test-split', widget: FormPickSplit, props: { dataset: 'dataset.id', prefer: 'test', set: 'dataset.split' }, none: 'none' },
           { path: 'dataset.validationFraction', label: 'Validation fraction', id: 'val', step: 0.05 },
           { path: 'dataset.limit', label: 'Use only N training images', id: 'limit', placeholder: 'all', help: 'Empty = all; small numbers make quick trial runs.' },
           { path: 'dataset.testLimit', label: 'Use only N test images', id: 'test-limit', placeholder: 'all', help: 'Empty = all; the first N of the test split.', when: (v) => v['dataset.testSplit'] !== null },
