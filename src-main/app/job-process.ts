@@ -9,6 +9,8 @@ import { openDatabase } from '../core/db/open-database.ts';
 import type { FromJob, ToJob } from '../core/jobs/protocol.ts';
 import type { JobProgress } from '../common/contract/index.ts';
 import { jobSpecs } from './job-kinds.ts';
+import { NODE_ENV } from '../slurm/job-folder.ts';
+import { NodeChannel } from '../slurm/node-channel.ts';
 import type { JobRunContext } from '../core/jobs/spec.ts';
 
 /** Messages from a parent that is either Node's fork (process.send) or Electron's utilityProcess (parentPort). */
@@ -19,8 +21,15 @@ interface ParentPortLike {
 
 const parentPort = (process as unknown as { parentPort?: ParentPortLike }).parentPort;
 
+/**
+ * On a Slurm node (started by the batch script of src-main/slurm/script.ts)
+ * the parent is the job folder: the same messages, as journal lines.
+ */
+const nodeChannel = process.env[NODE_ENV.channel] ? NodeChannel.fromEnv(process.env) : null;
+
 /** Resolves once the message is handed to the IPC channel, so exiting after it loses nothing. */
 function send(message: FromJob): Promise<void> {
+  if (nodeChannel) return nodeChannel.send(message);
   if (parentPort) {
     parentPort.postMessage(message);
     return Promise.resolve();
@@ -32,7 +41,8 @@ function send(message: FromJob): Promise<void> {
 }
 
 function onParentMessage(listener: (m: ToJob) => void): void {
-  if (parentPort) parentPort.on('message', (e) => listener(e.data));
+  if (nodeChannel) nodeChannel.onMessage(listener);
+  else if (parentPort) parentPort.on('message', (e) => listener(e.data));
   else process.on('message', (m) => listener(m as ToJob));
 }
 
@@ -132,6 +142,10 @@ onParentMessage((message) => {
     }
   }
 });
+
+// A host that dies (kill -9) closes the IPC channel: a job nobody can record any more stops at once
+// (its host marks it interrupted at the next start) instead of running on, orphaned, beside a resumed copy.
+process.on('disconnect', () => process.exit(1));
 
 process.on('uncaughtException', (err) => {
   void send({ type: 'failed', message: `Uncaught error in the job process: ${err.message}`, cancelled: false }).then(() => process.exit(1));

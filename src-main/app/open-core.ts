@@ -11,6 +11,7 @@ import { readSettings } from '../core/settings.ts';
 import type { ServiceContext } from '../core/handler-types.ts';
 import type { Envelope } from '../common/contract/index.ts';
 import { acquireHostLock, type HostLock } from '../core/host-lock.ts';
+import { createSlurmLauncher, type SlurmLauncherOptions } from '../slurm/launcher.ts';
 
 export interface WorkbenchCore {
   ctx: ServiceContext;
@@ -21,12 +22,16 @@ export interface WorkbenchCore {
 }
 
 /** Opens the workspace and starts the job manager: what every host builds on. */
-export function openCore(options: { workspaceDir?: string; launcher?: JobProcessLauncher; host?: HostLock['host'] } = {}): WorkbenchCore {
+export function openCore(
+  options: { workspaceDir?: string; launcher?: JobProcessLauncher; host?: HostLock['host']; /** Polling of Slurm jobs (tests poll faster). */ slurm?: SlurmLauncherOptions } = {},
+): WorkbenchCore {
   const dir = path.resolve(options.workspaceDir ?? defaultWorkspaceDir());
   if (existsSync(dir) && !statSync(dir).isDirectory()) throw new Error(`Workspace path ${dir} is a file, not a folder.`);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   // The lock comes first: a second process must not even migrate a workspace another host writes.
   const lock = acquireHostLock(dir, options.host ?? 'cli');
+  // Said once on stderr (stdout stays clean for --json): a user who saw the workspace refused before knows why it opens now.
+  if (lock.staleNote) process.stderr.write(`${lock.staleNote}\n`);
   let ws: Workspace;
   try {
     ws = Workspace.open(dir);
@@ -36,8 +41,17 @@ export function openCore(options: { workspaceDir?: string; launcher?: JobProcess
   }
   const events = new EventBus();
   const settings = readSettings(ws);
-  const jobs = new JobManager(ws, events, { specs: jobSpecs, computeConcurrency: settings.computeConcurrency, launcher: options.launcher });
+  const jobs = new JobManager(ws, events, {
+    specs: jobSpecs,
+    computeConcurrency: settings.computeConcurrency,
+    launcher: options.launcher,
+    remote: { slurm: createSlurmLauncher(ws, options.slurm) },
+  });
   const ctx: ServiceContext = { ws, jobs, events };
+  if (jobs.cleanedAtStart.length > 0) {
+    const mib = jobs.cleanedAtStart.reduce((a, f) => a + f.bytes, 0) / 2 ** 20;
+    process.stderr.write(`Removed ${jobs.cleanedAtStart.length} data folder(s) of jobs that did not finish (${mib.toFixed(1)} MiB): ${jobs.cleanedAtStart.map((f) => f.path).join(', ')}\n`);
+  }
   jobs.start();
   return {
     ctx,

@@ -9,10 +9,10 @@
  * seldom (every squeue is a call to slurmctld, which a busy cluster's admins
  * watch) and whenever the end-state file appears.
  */
-import type { FromJob, JobProcessHandle, ToJob } from '../core/jobs/protocol.ts';
+import type { FromJob, RemoteJobHandle, ToJob } from '../core/jobs/protocol.ts';
 import type { SlurmTools } from './commands.ts';
 import { HostChannel, type ChannelOffsets, type StartMessage } from './host-channel.ts';
-import { readEndState, readJobView, type SlurmJobView } from './job-state.ts';
+import { readAttempts, readEndState, readJobView, type SlurmJobView } from './job-state.ts';
 import type { SlurmProfile } from './profile.ts';
 import { cancelJob, submitBatchJob } from './submit.ts';
 
@@ -31,9 +31,15 @@ export interface SlurmJobHandleOptions {
   onView?: (view: SlurmJobView) => void;
   /** After messages were delivered: the offsets to store with their effects (restart point). */
   onOffsets?: (offsets: ChannelOffsets) => void;
+  /**
+   * Runs the delivery of one batch of messages and the `onOffsets` after it
+   * (e.g. in one database transaction, so the effects and the restart point are
+   * stored together); default: just runs it.
+   */
+  applyBatch?: (apply: () => void) => void;
 }
 
-export class SlurmJobHandle implements JobProcessHandle {
+export class SlurmJobHandle implements RemoteJobHandle {
   readonly pid = undefined;
   slurmJobId: string | null = null;
   view: SlurmJobView | null = null;
@@ -48,8 +54,41 @@ export class SlurmJobHandle implements JobProcessHandle {
   private polling = false;
   private reported = false;
   private exited = false;
+  private cancelRequested = false;
 
   constructor(private readonly options: SlurmJobHandleOptions) {}
+
+  /**
+   * Submits several jobs as one Slurm job array (a sweep): member i runs the
+   * start message starts[i] in its own job folder. One handle per member, in
+   * order; `optionsFor(i)` gives each its listeners (the profile and command
+   * of the first are the array's).
+   */
+  static array(starts: StartMessage[], optionsFor: (i: number) => SlurmJobHandleOptions): SlurmJobHandle[] {
+    const handles = starts.map((_, i) => new SlurmJobHandle(optionsFor(i)));
+    const options = handles[0]!.options;
+    void (async () => {
+      try {
+        const channels = starts.map((s) => HostChannel.create(s.jobDir, s));
+        const submitted = await submitBatchJob(options.profile, {
+          name: `wb-sweep-${starts[0]!.jobId}-${starts[0]!.kind}`,
+          jobDirs: starts.map((s) => s.jobDir),
+          array: {},
+          command: options.command,
+          env: options.env,
+        });
+        handles.forEach((h, i) => {
+          h.channel = channels[i]!;
+          h.slurmJobId = submitted.memberIds[i]!;
+          // Listeners are added right after this returns; polling starts on the next tick.
+          h.startPolling();
+        });
+      } catch (err) {
+        for (const h of handles) h.finish({ type: 'failed', message: (err as Error).message, cancelled: false }, 1, null);
+      }
+    })();
+    return handles;
+  }
 
   /** Follows a job submitted before the host restarted, from the offsets stored with its effects. */
   static attach(jobDir: string, slurmJobId: string, offsets: ChannelOffsets, options: SlurmJobHandleOptions): SlurmJobHandle {
@@ -66,9 +105,12 @@ export class SlurmJobHandle implements JobProcessHandle {
         void this.submit(message);
         break;
       case 'cancel':
+        // The runner's own stop (it saves and reports 'cancelled') and scancel:
+        // a pending job never reads its journal, and a running one gets TERM,
+        // which the node channel turns into the same stop.
         this.channel?.send(message);
-        // Nothing on a node reads the journal of a job that has not started.
-        if (this.slurmJobId && this.view?.phase === 'pending') void this.scancel();
+        this.cancelRequested = true;
+        void this.scancel();
         break;
       case 'record-result':
         this.channel?.reply(this.requestAttempts.get(message.requestId) ?? 0, message);
@@ -139,6 +181,7 @@ export class SlurmJobHandle implements JobProcessHandle {
     this.polling = true;
     try {
       this.drain(false);
+      this.noticeStart();
       const endWritten = readEndState(this.channel.files)?.slurmJobId === this.slurmJobId;
       if (!endWritten && Date.now() - this.lastQueuePoll < (this.options.queuePollMs ?? 10_000)) return;
       this.lastQueuePoll = Date.now();
@@ -152,7 +195,10 @@ export class SlurmJobHandle implements JobProcessHandle {
       const signal = view.end?.signals.at(-1);
       // A job that ended without saying so (never started, killed, folder not
       // visible) gets Slurm's account of it, not "exited unexpectedly".
-      const last = this.reported ? null : ({ type: 'failed', message: view.message, cancelled: view.cause === 'cancelled' } as const);
+      const interrupted = view.cause === 'interrupted' || view.cause === 'lost';
+      const last: FromJob | null = this.reported
+        ? null
+        : { type: 'failed', message: view.message, cancelled: view.cause === 'cancelled' || this.cancelRequested, ...(interrupted ? { interrupted } : {}) };
       this.finish(last, view.end?.exitCode ?? null, signal ? `SIG${signal}` : null);
     } catch (err) {
       // squeue failing once (slurmctld busy) is not the job's end: try again next time.
@@ -162,18 +208,35 @@ export class SlurmJobHandle implements JobProcessHandle {
     }
   }
 
+  /**
+   * The node writes its attempt line as the job starts: the row shows the node
+   * at once instead of at the next (rare) queue poll, even for a job that ends
+   * before that poll.
+   */
+  private noticeStart(): void {
+    if (this.view && this.view.phase !== 'pending') return;
+    const attempt = readAttempts(this.channel!.files).find((a) => a.slurmJobId === this.slurmJobId);
+    if (!attempt) return;
+    this.view = { phase: 'running', slurmJobId: this.slurmJobId!, slurmState: 'RUNNING', node: attempt.node, elapsedSeconds: null, limitSeconds: null };
+    this.options.onView?.(this.view);
+  }
+
   private drain(final: boolean): void {
     const channel = this.channel!;
     const { entries, skipped } = channel.readMessages();
-    for (const s of skipped) this.emitOutput('stderr', `A damaged line of the job's journal was skipped (${s.reason}).`);
-    for (const e of entries) {
-      if (e.message.type === 'record') this.requestAttempts.set(e.message.requestId, e.attempt ?? 0);
-      if (e.message.type === 'done' || e.message.type === 'failed') this.reported = true;
-      for (const l of this.messageListeners) l(e.message);
-    }
     const output = channel.readOutput(final);
-    for (const line of output) if (line.text.trim()) this.emitOutput('stdout', line.text);
-    if (entries.length || skipped.length || output.length) this.options.onOffsets?.(channel.offsets);
+    if (!entries.length && !skipped.length && !output.length) return;
+    const apply = (): void => {
+      for (const s of skipped) this.emitOutput('stderr', `A damaged line of the job's journal was skipped (${s.reason}).`);
+      for (const e of entries) {
+        if (e.message.type === 'record') this.requestAttempts.set(e.message.requestId, e.attempt ?? 0);
+        if (e.message.type === 'done' || e.message.type === 'failed') this.reported = true;
+        for (const l of this.messageListeners) l(e.message);
+      }
+      for (const line of output) if (line.text.trim()) this.emitOutput('stdout', line.text);
+      this.options.onOffsets?.(channel.offsets);
+    };
+    (this.options.applyBatch ?? ((f) => f()))(apply);
   }
 
   private emitOutput(stream: 'stdout' | 'stderr', line: string): void {

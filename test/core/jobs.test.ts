@@ -12,6 +12,7 @@ import { insertArtifact } from '../../src-main/core/artifacts.ts';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
 import type { JobProgress } from '../../src-main/common/contract/index.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
+import { importTinyIdx } from '../train/fixtures.ts';
 
 /** Real job processes, with a handle on each so a test can kill one the way a crash would. */
 function recordingLauncher(): { launcher: JobProcessLauncher; handles: JobProcessHandle[] } {
@@ -200,5 +201,39 @@ describe('JobManager with real job processes', () => {
     await jobs.waitFor(a.id);
     await jobs.waitFor(b.id);
     expect(jobs.summary(c.id).startedAt).toBeNull();
+  });
+
+  it('a sweep run locally: one job per value, queued one after another in one sweep, each its own model; a bad value refuses the whole sweep', async () => {
+    const { ws, jobs, dir } = setup();
+    const datasetId = await importTinyIdx(ws, path.join(dir, 'idx'), { train: 32, test: 8 });
+    const params = {
+      dataset: { id: datasetId, validationFraction: 0.25 },
+      model: { arch: 'resnet20', options: { widthMultiplier: 0.25 } },
+      epochs: 1,
+      batchSize: 16,
+      prune: { method: 'sfp', rate: 0.3 },
+      seed: 3,
+    };
+    const before = jobs.list().length;
+    expect(() => jobs.sweep('train.run', params, { field: 'prune.rate', values: [0.2, 1.5] })).toThrow(/sweep value 2 \(prune.rate = 1.5\): params.prune.rate/);
+    expect(() => jobs.sweep('train.run', params, { field: 'epochs.count', values: [1] })).toThrow(/epochs, which is not an object/);
+    expect(jobs.list().length).toBe(before);
+
+    const { sweepId, jobs: members } = jobs.sweep('train.run', params, { field: 'prune.rate', values: [0.1, 0.2] }, { backend: 'cpu' });
+    expect(members.map((m) => m.sweepId)).toEqual([sweepId, sweepId]);
+    expect(members.map((m) => m.runOn)).toEqual(['local', 'local']);
+    // One compute job at a time: the second waits for the first.
+    expect(jobs.summary(members[1]!.id).status).toBe('queued');
+    const ends = [await jobs.waitFor(members[0]!.id), await jobs.waitFor(members[1]!.id)];
+    expect(ends.map((e) => e.status)).toEqual(['succeeded', 'succeeded']);
+    expect(Date.parse(ends[1]!.startedAt!)).toBeGreaterThanOrEqual(Date.parse(ends[0]!.finishedAt!));
+    const rates = members.map((m) => (ws.db.prepare('SELECT rate FROM models WHERE job_id = ?').get(m.id) as { rate: number }).rate);
+    expect(rates).toEqual([0.1, 0.2]);
+    expect(jobs.list({ sweepId }).map((j) => j.id).sort()).toEqual(members.map((m) => m.id).sort());
+  }, 120_000);
+
+  it('runOn slurm without a Slurm launcher is refused naming runOn', () => {
+    const { jobs } = setup();
+    expect(() => jobs.submit('workspace.verify', {}, { runOn: { slurm: 'lab' } })).toThrow(expect.objectContaining({ field: 'runOn' }));
   });
 });

@@ -9,6 +9,7 @@ const areas = [
   ['compare', 'Pruning & Compare'],
   ['spgan', 'Translation (SPGAN)'],
   ['runs', 'Runs'],
+  ['localize', 'Localization'],
   ['settings', 'Settings'],
 ] as const;
 

@@ -12,9 +12,10 @@ export function baseHandlers(): Handlers {
   return {
     'engine.info': () => engineInfo,
     'settings.get': () => ({ ...settings }),
-    'settings.set': (patch) => ({ ...settings, ...patch }),
+    'settings.set': (patch) => ({ ...settings, ...patch, limits: { ...settings.limits, ...patch.limits } }),
     'workspace.info': () => workspaceInfo,
     'jobs.list': () => [],
+    'slurm.profiles.list': () => [],
   };
 }
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { call } from './define.ts';
 import { backendRequestSchema } from './engine.ts';
+import { runOnSchema, type RunOn, type SlurmJobInfo } from './slurm.ts';
 
 export const jobStatuses = ['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted'] as const;
 export type JobStatus = (typeof jobStatuses)[number];
@@ -28,12 +29,27 @@ export interface JobSummary {
   engine: Record<string, unknown> | null;
   resumable: boolean;
   parentJobId: number | null;
+  /** Where it runs: this machine or a Slurm profile. */
+  runOn: RunOn;
+  /** Its Slurm job (id, pending reason, node, elapsed/limit) when it runs on Slurm. */
+  slurm: SlurmJobInfo | null;
+  /** The sweep it is a member of (one config, one field over a list of values). */
+  sweepId: string | null;
 }
 
 export interface JobDetail extends JobSummary {
   params: unknown;
   result: unknown;
   logs: { ts: string; level: 'info' | 'warn' | 'error'; line: string }[];
+}
+
+/** A file a job or model left, for Download and Show in folder. */
+export interface FileEntry {
+  /** Artifact kind (checkpoint, export-onnx, export-tfjs, weights...) or 'model' for a model's own folder. */
+  kind: string;
+  /** Absolute path. */
+  path: string;
+  sizeBytes: number;
 }
 
 export interface MetricPoint {
@@ -45,22 +61,48 @@ export interface MetricPoint {
 
 const jobId = z.object({ id: z.number().int().positive() }).strict();
 
+/**
+ * Where and on what a job runs: the compute backend and this machine or a Slurm
+ * profile. Every call that queues a job takes these (spread into its schema),
+ * so no job kind has its own.
+ */
+export const jobPlacement = {
+  backend: backendRequestSchema.optional(),
+  runOn: runOnSchema.optional(),
+};
+
 export const jobsCalls = {
   'jobs.list': call<JobSummary[]>()(
     z
-      .object({ kind: z.string().optional(), status: z.enum(jobStatuses).optional(), limit: z.number().int().min(1).max(1000).optional() })
+      .object({ kind: z.string().optional(), status: z.enum(jobStatuses).optional(), sweepId: z.string().optional(), limit: z.number().int().min(1).max(1000).optional() })
       .strict(),
     'Jobs, newest first.',
   ),
   'jobs.get': call<JobDetail>()(jobId, 'One job with its params, result and log.'),
   'jobs.cancel': call<JobSummary>()(jobId, 'Cancel a queued or running job.'),
-  'jobs.resume': call<JobSummary>()(jobId, 'Start a new job that continues an interrupted or cancelled one from its last checkpoint.'),
+  'jobs.resume': call<JobSummary>()(
+    z.object({ id: z.number().int().positive(), runOn: runOnSchema.optional() }).strict(),
+    'Start a new job that continues an interrupted or cancelled one from its last checkpoint (where it ran, unless runOn says otherwise).',
+  ),
+  'jobs.files': call<FileEntry[]>()(jobId, 'The files a job left (checkpoints, exports, reports, its models), with absolute paths, for download.'),
   'jobs.metrics': call<MetricPoint[]>()(
     z.object({ id: z.number().int().positive(), names: z.array(z.string()).optional() }).strict(),
     'Metrics a job recorded (loss, accuracy, ...).',
   ),
   'jobs.submit': call<JobSummary>()(
-    z.object({ kind: z.string().min(1), params: z.unknown(), backend: backendRequestSchema.optional() }).strict(),
+    z.object({ kind: z.string().min(1), params: z.unknown(), ...jobPlacement }).strict(),
     'Queue a job of a registered kind; its params are validated before it is queued.',
+  ),
+  'jobs.sweep': call<{ sweepId: string; jobs: JobSummary[] }>()(
+    z
+      .object({
+        kind: z.string().min(1),
+        params: z.unknown(),
+        /** The field that varies, as a dotted path into params ("prune.rate"), and its values. */
+        sweep: z.object({ field: z.string().min(1), values: z.array(z.unknown()).min(1).max(1000) }).strict(),
+        ...jobPlacement,
+      })
+      .strict(),
+    'Queue one job per value of a field, grouped as one sweep: locally one after another, on Slurm as one job array.',
   ),
 };

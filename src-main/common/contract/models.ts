@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { call } from './define.ts';
-import type { JobSummary } from './jobs.ts';
-import { backendRequestSchema } from './engine.ts';
+import { jobPlacement, type FileEntry, type JobSummary } from './jobs.ts';
 
 /**
  * The model registry, named once: every architecture with the facts any side
@@ -128,7 +127,7 @@ export const exportFormats = ['onnx', 'tfjs'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
 const modelId = z.number().int().positive();
-const backend = backendRequestSchema.optional();
+const placement = jobPlacement;
 
 export const exportParamsSchema = z
   .object({
@@ -270,15 +269,15 @@ const exportCalls = {
     'Comparison of two or more models: table, accuracy-vs-FLOPs/latency scatter, per-layer filters, lineage.',
   ),
   'models.export': call<JobSummary>()(
-    exportParamsSchema.extend({ backend }).strict(),
+    exportParamsSchema.extend(placement).strict(),
     'Queue a models.export job (ONNX or TF.js layers); its files are recorded as export-onnx / export-tfjs artifacts.',
   ),
   'models.latency': call<JobSummary>()(
-    latencyParamsSchema.extend({ backend }).strict(),
+    latencyParamsSchema.extend(placement).strict(),
     'Queue a models.latency job; the result is merged into the model metrics.',
   ),
   'models.import': call<JobSummary>()(
-    importParamsSchema.extend({ backend }).strict(),
+    importParamsSchema.extend(placement).strict(),
     'Queue a models.import job: validates a model folder (spec, architecture, weights, checksum) and records it; refuses corrupt or unknown models.',
   ),
 };
@@ -290,6 +289,10 @@ export const modelsCalls = {
     'Models in the workspace, newest first.',
   ),
   'models.get': call<ModelDetail>()(z.object({ id: z.number().int().positive() }).strict(), 'One model with its graph spec and lineage.'),
+  'models.files': call<FileEntry[]>()(
+    z.object({ id: z.number().int().positive() }).strict(),
+    'The files of a model (its folder: graph spec and weights; its exports), with absolute paths, for download.',
+  ),
   'models.flops': call<FlopsReport>()(z.object({ id: z.number().int().positive() }).strict(), 'Exact per-layer MACs and parameters, and the SFP paper-style FLOPs reduction.'),
   'models.architectures': call<ModelInfo[]>()(z.object({}).strict(), 'Architectures of the model registry.'),
 };

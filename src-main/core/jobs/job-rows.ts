@@ -1,6 +1,6 @@
 /** Job rows as the contract shows them (summary, detail); the SQL lives in job-store.ts. */
 import type Database from 'better-sqlite3';
-import type { EngineInfo, JobProgress, JobSummary, JobDetail } from '../../common/contract/index.ts';
+import type { EngineInfo, JobProgress, JobSummary, JobDetail, RunOn, SlurmJobInfo } from '../../common/contract/index.ts';
 import { jobLogs, type JobRow } from './job-store.ts';
 import type { JobSpecLookup } from './spec.ts';
 
@@ -25,6 +25,9 @@ export function toSummary(row: JobRow, specs: JobSpecLookup): JobSummary {
     engine: parse<EngineInfo>(row.engine) as Record<string, unknown> | null,
     resumable: Boolean(spec?.resumable) && (row.status === 'interrupted' || row.status === 'cancelled' || row.status === 'failed') && row.continued_by == null,
     parentJobId: row.parent_job_id,
+    runOn: parse<RunOn>(row.run_on) ?? 'local',
+    slurm: parse<SlurmJobInfo>(row.slurm),
+    sweepId: row.sweep_id,
   };
 }
 

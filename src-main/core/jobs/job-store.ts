@@ -25,6 +25,13 @@ export interface JobRow {
   finished_at: string | null;
   /** The first job that continues this one (jobs.resume); null when none. */
   continued_by: number | null;
+  /** Null: this machine; else JSON `{"slurm":"<profile>"}`. */
+  run_on: string | null;
+  /** JSON: the Slurm job as last seen (SlurmJobInfo). */
+  slurm: string | null;
+  /** JSON: the journal offsets applied so far (restart point). */
+  slurm_offsets: string | null;
+  sweep_id: string | null;
 }
 
 /** Every column plus `continued_by`: a job already resumed is not offered for resuming again. */
@@ -43,7 +50,7 @@ export function jobRow(db: Database.Database, id: number): JobRow | undefined {
   return db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id = ?`).get(id) as JobRow | undefined;
 }
 
-export function jobRows(db: Database.Database, filter: { kind?: string; status?: string; limit?: number } = {}): JobRow[] {
+export function jobRows(db: Database.Database, filter: { kind?: string; status?: string; sweepId?: string; limit?: number } = {}): JobRow[] {
   const where: string[] = [];
   const args: (string | number)[] = [];
   if (filter.kind) {
@@ -53,6 +60,10 @@ export function jobRows(db: Database.Database, filter: { kind?: string; status?:
   if (filter.status) {
     where.push('status = ?');
     args.push(filter.status);
+  }
+  if (filter.sweepId) {
+    where.push('sweep_id = ?');
+    args.push(filter.sweepId);
   }
   const sql = `SELECT ${JOB_COLUMNS} FROM jobs ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`;
   return db.prepare(sql).all(...args, filter.limit ?? 200) as JobRow[];
@@ -64,8 +75,8 @@ export function jobRowsById(db: Database.Database, ids: readonly number[]): JobR
   return db.prepare(`SELECT ${JOB_COLUMNS} FROM jobs WHERE id IN (${ids.map(() => '?').join(',')}) ORDER BY id`).all(...ids) as JobRow[];
 }
 
-export function queuedJobs(db: Database.Database): { id: number; kind: string }[] {
-  return db.prepare("SELECT id, kind FROM jobs WHERE status = 'queued' ORDER BY id").all() as { id: number; kind: string }[];
+export function queuedJobs(db: Database.Database): { id: number; kind: string; run_on: string | null; sweep_id: string | null }[] {
+  return db.prepare("SELECT id, kind, run_on, sweep_id FROM jobs WHERE status = 'queued' ORDER BY id").all() as { id: number; kind: string; run_on: string | null; sweep_id: string | null }[];
 }
 
 export function runningJobIds(db: Database.Database): number[] {
@@ -195,13 +206,26 @@ export interface NewJob {
   parentJobId?: number | null;
   /** 'queued' for the job manager; 'running' for in-process runs that start at once. */
   status?: 'queued' | 'running';
+  /** Null or absent: this machine; else `{ slurm: profile }`. */
+  runOn?: { slurm: string } | null;
+  sweepId?: string | null;
 }
 
 export function insertJob(db: Database.Database, job: NewJob): number {
   const status = job.status ?? 'queued';
   const info = db
-    .prepare('INSERT INTO jobs (kind, title, status, params, backend, parent_job_id, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-    .run(job.kind, job.title, status, JSON.stringify(job.params), job.backend ?? null, job.parentJobId ?? null, status === 'running' ? now() : null);
+    .prepare('INSERT INTO jobs (kind, title, status, params, backend, parent_job_id, started_at, run_on, sweep_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+    .run(
+      job.kind,
+      job.title,
+      status,
+      JSON.stringify(job.params),
+      job.backend ?? null,
+      job.parentJobId ?? null,
+      status === 'running' ? now() : null,
+      job.runOn ? JSON.stringify(job.runOn) : null,
+      job.sweepId ?? null,
+    );
   return Number(info.lastInsertRowid);
 }
 
@@ -230,6 +254,16 @@ export function markInterrupted(db: Database.Database, ids: readonly number[], r
 
 export function saveProgress(db: Database.Database, id: number, progressJson: string): void {
   db.prepare('UPDATE jobs SET progress = ? WHERE id = ?').run(progressJson, id);
+}
+
+/** What the host last saw of a job's Slurm job (JSON of SlurmJobInfo). */
+export function saveSlurmInfo(db: Database.Database, id: number, info: unknown): void {
+  db.prepare('UPDATE jobs SET slurm = ? WHERE id = ?').run(JSON.stringify(info), id);
+}
+
+/** How far the job folder's journals have been applied; written with the effects of those messages. */
+export function saveSlurmOffsets(db: Database.Database, id: number, offsets: unknown): void {
+  db.prepare('UPDATE jobs SET slurm_offsets = ? WHERE id = ?').run(JSON.stringify(offsets), id);
 }
 
 export function saveEngine(db: Database.Database, id: number, engine: unknown): void {

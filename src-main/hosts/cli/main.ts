@@ -10,6 +10,9 @@ import { registerModelsCommands } from './commands/models.ts';
 import { registerExportCommands } from './commands/export.ts';
 import { registerSpganCommands } from './commands/spgan.ts';
 import { registerReidCommands } from './commands/reid.ts';
+import { registerPruneCommands } from './commands/prune.ts';
+import { registerLocalizeCommands } from './commands/localize.ts';
+import { registerSlurmCommands } from './commands/slurm.ts';
 
 const registrations: RegisterCommands[] = [
   registerCoreCommands,
@@ -19,8 +22,11 @@ const registrations: RegisterCommands[] = [
   registerModelsCommands,
   // After models: it adds export/compare/latency/import under `models`.
   registerExportCommands,
+  registerPruneCommands,
   registerSpganCommands,
   registerReidCommands,
+  registerLocalizeCommands,
+  registerSlurmCommands,
 ];
 
 /** The whole command tree; `runtime` opens the workspace the first time a command needs it. */

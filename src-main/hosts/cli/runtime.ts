@@ -2,6 +2,7 @@ import type { CallName, Req, Res, JobSummary, Envelope } from '../../common/cont
 import { ApiError } from '../../common/contract/errors.ts';
 import { openCore, type WorkbenchCore } from '../../app/open-core.ts';
 import type { CliRuntime } from './cli-types.ts';
+import { resolveOn } from './job-options.ts';
 import { CliError } from './cli-errors.ts';
 import { progressLine } from './progress-line.ts';
 import { WorkspaceBusyError } from '../../core/host-lock.ts';
@@ -44,9 +45,12 @@ export function createRuntime(options: { workspace?: string; json: boolean }): {
       process.stdout.write(json ? JSON.stringify(data, null, 2) + '\n' : human() + '\n');
     },
     async runJob(kind, params, opts = {}) {
-      const submitted = await call('jobs.submit', { kind, params, backend: opts.backend as 'auto' | undefined });
-      const id = submitted.id;
-      info(`Job ${id} (${submitted.title}) queued.`);
+      const submitted = await call('jobs.submit', { kind, params, backend: opts.backend as 'auto' | undefined, runOn: await resolveOn({ call }, opts.on) });
+      info(`Job ${submitted.id} (${submitted.title}) queued.`);
+      return runtime.followJob(submitted.id);
+    },
+    // This process is the host: it runs the job until it ends (leaving earlier would leave it interrupted).
+    async followJob(id) {
       const isTty = process.stderr.isTTY && !json;
       const offProgress = core.ctx.events.on('job.progress', ({ id: jobId, progress }) => {
         if (jobId !== id || json) return;

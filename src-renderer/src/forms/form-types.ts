@@ -7,7 +7,7 @@
  */
 import type { Component } from 'vue';
 import type { z } from 'zod';
-import type { ApiError, BackendChoice, JobKind, JobSummary } from '../../../src-main/common/contract/index.ts';
+import type { ApiError, BackendChoice, JobKind, JobSummary, RunOn } from '../../../src-main/common/contract/index.ts';
 import type { SchemaField } from './schema-fields.ts';
 
 /** The form's values by field path (`optimizer.lr`), as the controls hold them. */
@@ -78,8 +78,14 @@ export interface JobFormDef {
   stacked?: boolean;
   /** Offer the compute backend (the settings' choice preselected). */
   backend?: boolean;
-  /** Sends the job; default `jobs.submit` with this kind. */
-  submit?: (params: Record<string, unknown>, backend: BackendChoice) => Promise<JobSummary>;
+  /**
+   * Offer "Run on" (this machine or a Slurm profile). Default: yes when the job
+   * goes through `jobs.submit` or the form offers the backend (its `submit` then
+   * passes runOn on).
+   */
+  runOn?: boolean;
+  /** Sends the job; default `jobs.submit` with this kind. `runOn` is this machine or a Slurm profile (offered with the backend). */
+  submit?: (params: Record<string, unknown>, backend: BackendChoice, runOn: RunOn) => Promise<JobSummary>;
 }
 
 /** One field as the form uses it: its schema facts and its layout together. */

@@ -6,7 +6,7 @@
  * field is edited. Nothing is sent while the schema finds a problem.
  */
 import { computed, ref, watch } from 'vue';
-import type { BackendChoice, JobSummary } from '../../../src-main/common/contract/index.ts';
+import type { BackendChoice, JobSummary, RunOn } from '../../../src-main/common/contract/index.ts';
 import { useJobsStore } from '../stores/jobs.ts';
 import { useAsync } from '../ui/use-async.ts';
 import type { FormContext, FormField, FormSection, FormValues, JobFormDef } from './form-types.ts';
@@ -23,10 +23,11 @@ export function useJobForm(def: JobFormDef, preset: FormValues = {}) {
   const edited = ref(new Set<string>());
   const attempted = ref(false);
   const backend = ref<BackendChoice>('auto');
+  const runOn = ref<RunOn>('local');
   /** Problems a picker met on its own (its list did not load, a detection failed). */
   const widgetErrors = ref<Record<string, string>>({});
 
-  const sending = useAsync<JobSummary>({ fieldOf: (path): string | undefined => (def.backend && path === 'backend' ? 'backend' : fieldForPath(path, shown.value)?.path) });
+  const sending = useAsync<JobSummary>({ fieldOf: (path): string | undefined => (path.startsWith('runOn') || path.startsWith('profile') ? 'runOn' : def.backend && path === 'backend' ? 'backend' : fieldForPath(path, shown.value)?.path) });
   const context = computed<FormContext>(() => ({ serverError: sending.error.value }));
   // Fields the caller fixed (a table row's model) are sent but not shown.
   const isShown = (f: FormField): boolean => !(f.path in preset) && (f.when?.(values.value, context.value) ?? true);
@@ -79,16 +80,21 @@ export function useJobForm(def: JobFormDef, preset: FormValues = {}) {
     if (byUser) clearServerError('backend');
   }
 
+  function setRunOn(choice: RunOn): void {
+    runOn.value = choice;
+    clearServerError('runOn');
+  }
+
   async function submit(): Promise<JobSummary | undefined> {
     attempted.value = true;
     if (Object.keys(check.value.fields).length || check.value.form) return undefined;
-    const send = def.submit ?? ((p, b) => jobs.submit(def.kind, p, b));
+    const send = def.submit ?? ((p, b, r) => jobs.submit(def.kind, p, b, r));
     // Taken before sending clears the last server error, which may be what shows a field.
-    const [request, choice] = [params.value, backend.value];
-    const job = await sending.run(() => send(request, choice));
+    const [request, choice, where] = [params.value, backend.value, runOn.value];
+    const job = await sending.run(() => send(request, choice, where));
     if (job) jobs.upsert(job);
     return job;
   }
 
-  return { sections: shownSections, values, errors, banner, canSubmit, backend, set, setWidgetError, setBackend, submit };
+  return { sections: shownSections, values, errors, banner, canSubmit, backend, runOn, set, setWidgetError, setBackend, setRunOn, submit };
 }

@@ -12,6 +12,7 @@ import { spganTrainForm, spganTranslateForm } from './spgan.ts';
 import { reidEvalForm, reidTrainForm } from './reid.ts';
 import { exportForm, latencyForm, modelImportForm } from './models.ts';
 import { datasetImportForm } from './dataset-import.ts';
+import { sensitivityForm } from './prune.ts';
 
 export const jobForms = {
   [jobKinds.trainRun]: trainForm,
@@ -23,6 +24,7 @@ export const jobForms = {
   [jobKinds.modelsLatency]: latencyForm,
   [jobKinds.modelsImport]: modelImportForm,
   [jobKinds.datasetsImport]: datasetImportForm,
+  [jobKinds.pruneSensitivity]: sensitivityForm,
 } satisfies Partial<Record<JobKind, () => JobFormDef>>;
 
 export type JobFormKind = keyof typeof jobForms;

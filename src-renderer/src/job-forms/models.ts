@@ -1,11 +1,11 @@
 /** The job forms on workspace models: export (ONNX, TF.js), latency measurement, and importing a model folder. */
-import { exportParamsSchema, importParamsSchema, jobKinds, latencyParamsSchema, type BackendChoice } from '../../../src-main/common/contract/index.ts';
+import { exportParamsSchema, importParamsSchema, jobKinds, latencyParamsSchema } from '../../../src-main/common/contract/index.ts';
+import { placement } from '../stores/jobs.ts';
 import { useCompareStore } from '../stores/compare.ts';
 import type { JobFormDef } from '../forms/form-types.ts';
 import FormPick from '../forms/FormPick.vue';
 
 const modelPicker = { widget: FormPick, props: { source: 'models' } };
-const withBackend = (backend: BackendChoice) => (backend !== 'auto' ? { backend } : {});
 
 export function exportForm(): JobFormDef {
   const store = useCompareStore();
@@ -16,7 +16,7 @@ export function exportForm(): JobFormDef {
     idPrefix: 'export',
     backend: true,
     fields: { modelId: modelPicker, outDir: { label: 'Also copy to folder', help: 'Optional; an absolute folder path.' } },
-    submit: (params, backend) => store.exportModel({ ...(params as Parameters<typeof store.exportModel>[0]), ...withBackend(backend) }),
+    submit: (params, backend, runOn) => store.exportModel({ ...(params as Parameters<typeof store.exportModel>[0]), ...placement(backend, runOn) }),
   };
 }
 
@@ -29,7 +29,7 @@ export function latencyForm(): JobFormDef {
     idPrefix: 'latency',
     backend: true,
     fields: { modelId: modelPicker, batchSize: { help: 'Batch 1 is always measured; this adds a larger batch.' } },
-    submit: (params, backend) => store.measureLatency({ ...(params as Parameters<typeof store.measureLatency>[0]), ...withBackend(backend) }),
+    submit: (params, backend, runOn) => store.measureLatency({ ...(params as Parameters<typeof store.measureLatency>[0]), ...placement(backend, runOn) }),
   };
 }
 

@@ -1,11 +1,16 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
-import type { BackendChoice, JobDetail, JobKind, JobSummary, MetricPoint } from '../../../src-main/common/contract/index.ts';
+import type { BackendChoice, JobDetail, JobKind, JobSummary, MetricPoint, RunOn } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 
 type LogLine = JobDetail['logs'][number];
 /** Live log lines kept per job in memory; the full log is in jobs.get. */
 const maxLogLines = 500;
+
+/** The placement fields of a call that queues a job, leaving out the defaults. */
+export function placement(backend: BackendChoice, runOn: RunOn): { backend?: BackendChoice; runOn?: RunOn } {
+  return { ...(backend !== 'auto' ? { backend } : {}), ...(runOn !== 'local' ? { runOn } : {}) };
+}
 
 /** Every job the workspace knows, kept live from job.* events. */
 export const useJobsStore = defineStore('jobs', () => {
@@ -80,15 +85,16 @@ export const useJobsStore = defineStore('jobs', () => {
     upsert(await useApi().call('jobs.cancel', { id }));
   }
 
-  async function resume(id: number): Promise<JobSummary> {
-    const job = await useApi().call('jobs.resume', { id });
+  /** Continues a job from its checkpoint, where it ran unless `runOn` says otherwise. */
+  async function resume(id: number, runOn?: RunOn): Promise<JobSummary> {
+    const job = await useApi().call('jobs.resume', { id, ...(runOn ? { runOn } : {}) });
     upsert(job);
     return job;
   }
 
-  /** Queues a job; 'auto' (the default) leaves the backend to the settings. */
-  async function submit(kind: JobKind, params: unknown, backend: BackendChoice = 'auto'): Promise<JobSummary> {
-    const job = await useApi().call('jobs.submit', { kind, params, ...(backend !== 'auto' ? { backend } : {}) });
+  /** Queues a job; 'auto' (the default) leaves the backend to the settings; runOn 'local' (the default) is this machine. */
+  async function submit(kind: JobKind, params: unknown, backend: BackendChoice = 'auto', runOn: RunOn = 'local'): Promise<JobSummary> {
+    const job = await useApi().call('jobs.submit', { kind, params, ...placement(backend, runOn) });
     upsert(job);
     return job;
   }

@@ -1,19 +1,30 @@
 import type { Command } from 'commander';
 import type { JobSummary } from '../../../common/contract/index.ts';
 import type { RegisterCommands } from '../cli-types.ts';
+import { ON_HELP, resolveOn } from '../job-options.ts';
 import { openCore } from '../../../app/open-core.ts';
 import { startBrowserHost } from '../../http/server.ts';
 import { keepWorkspaceOpen } from '../main.ts';
 import { formatTable } from '../format.ts';
 
+/** Where a job runs, as one cell: "local", or the Slurm profile, job id and what Slurm says (pending reason, node). */
+export function placeText(j: JobSummary): string {
+  if (j.runOn === 'local') return 'local';
+  const s = j.slurm;
+  if (!s) return `slurm:${j.runOn.slurm}`;
+  const state = s.phase === 'pending' ? `pending${s.reason ? ` (${s.reason})` : ''}` : s.phase === 'running' ? `on ${s.node ?? '?'}` : s.phase;
+  return `slurm:${s.profile} ${s.slurmJobId ?? ''} ${state}`.replace(/\s+/g, ' ').trim();
+}
+
 function jobsTable(jobs: JobSummary[]): string {
   if (jobs.length === 0) return 'No jobs yet.';
   return formatTable(
-    ['id', 'kind', 'status', 'progress', 'created', 'title'],
+    ['id', 'kind', 'status', 'where', 'progress', 'created', 'title'],
     jobs.map((j) => [
       String(j.id),
       j.kind,
       j.status,
+      placeText(j),
       j.progress?.fraction != null ? `${Math.round(j.progress.fraction * 100)}%` : '',
       j.createdAt.replace('T', ' ').slice(0, 19),
       j.title,
@@ -83,14 +94,20 @@ export const registerCoreCommands: RegisterCommands = (program: Command, runtime
   workspace
     .command('verify')
     .description('Check every artifact against its recorded size and SHA-256 (a job).')
-    .action(async () => {
+    .option('--on <where>', ON_HELP)
+    .action(async (opts: { on?: string }) => {
       const rt = await runtime();
-      const job = await rt.runJob('workspace.verify', {});
-      const result = job.result as { checked: number; problems: { path: string; problem: string }[] };
+      const job = await rt.runJob('workspace.verify', {}, { on: opts.on });
+      const result = job.result as { checked: number; problems: { path: string; problem: string }[]; orphans: { path: string; bytes: number; reason: string }[] };
       rt.output({ jobId: job.id, ...result }, () =>
-        result.problems.length === 0
-          ? `All ${result.checked} artifacts are intact.`
-          : [`${result.problems.length} problem(s) in ${result.checked} artifacts:`, ...result.problems.map((p) => `  ${p.path}: ${p.problem}`)].join('\n'),
+        [
+          result.problems.length === 0
+            ? `All ${result.checked} artifacts are intact.`
+            : [`${result.problems.length} problem(s) in ${result.checked} artifacts:`, ...result.problems.map((p) => `  ${p.path}: ${p.problem}`)].join('\n'),
+          ...(result.orphans.length > 0
+            ? [`${result.orphans.length} data folder(s) nothing refers to (removed when the workspace is next opened):`, ...result.orphans.map((o) => `  ${o.path}: ${o.reason}, ${o.bytes} bytes`)]
+            : []),
+        ].join('\n'),
       );
     });
 
@@ -100,9 +117,10 @@ export const registerCoreCommands: RegisterCommands = (program: Command, runtime
     .description('Jobs, newest first.')
     .option('--status <status>', 'only jobs in this state')
     .option('--kind <kind>', 'only jobs of this kind')
-    .action(async (opts: { status?: string; kind?: string }) => {
+    .option('--sweep <id>', 'only the members of this sweep')
+    .action(async (opts: { status?: string; kind?: string; sweep?: string }) => {
       const rt = await runtime();
-      const list = await rt.call('jobs.list', { status: opts.status as JobSummary['status'] | undefined, kind: opts.kind });
+      const list = await rt.call('jobs.list', { status: opts.status as JobSummary['status'] | undefined, kind: opts.kind, sweepId: opts.sweep });
       rt.output(list, () => jobsTable(list));
     });
   jobs
@@ -114,6 +132,7 @@ export const registerCoreCommands: RegisterCommands = (program: Command, runtime
       rt.output(job, () =>
         [
           `Job ${job.id}: ${job.title} [${job.kind}] ${job.status}${job.error ? ` — ${job.error}` : ''}`,
+          `runs on: ${placeText(job)}${job.slurm?.elapsedSeconds != null ? `, ${job.slurm.elapsedSeconds} s of ${job.slurm.limitSeconds ?? '?'} s` : ''}${job.sweepId ? `  (sweep ${job.sweepId})` : ''}`,
           `params: ${JSON.stringify(job.params)}`,
           `result: ${JSON.stringify(job.result)}`,
           ...job.logs.slice(-20).map((l) => `  ${l.ts} [${l.level}] ${l.line}`),
@@ -132,10 +151,14 @@ export const registerCoreCommands: RegisterCommands = (program: Command, runtime
     });
   jobs
     .command('resume <id>')
-    .description('Continue an interrupted, cancelled or failed job from its last checkpoint, as a new job (follow it with `jobs show`).')
-    .action(async (id: string) => {
+    .description('Continue an interrupted, cancelled or failed job from its last checkpoint, as a new job, and wait for it to end (as the job commands do).')
+    .option('--on <where>', `${ON_HELP} (default: where it ran)`)
+    .action(async (id: string, opts: { on?: string }) => {
       const rt = await runtime();
-      const job = await rt.call('jobs.resume', { id: parseId(id) });
-      rt.output(job, () => `Job ${job.id} continues job ${id} (${job.status}).`);
+      const job = await rt.call('jobs.resume', { id: parseId(id), runOn: await resolveOn(rt, opts.on) });
+      rt.info(`Job ${job.id} continues job ${id}.`);
+      // Without a browser host this process is the host: it stays until the job ends, or the job would end interrupted.
+      const final = await rt.followJob(job.id);
+      rt.output(final, () => `Job ${final.id} (continuing job ${id}) ${final.status}.`);
     });
 };

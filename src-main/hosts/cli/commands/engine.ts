@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RegisterCommands } from '../cli-types.ts';
+import { ON_HELP } from '../job-options.ts';
 import { backendRequests, engineBenchModels, engineBenchParamsSchema } from '../../../common/contract/engine.ts';
 import type { BackendRequestName, EngineBenchResult, EngineInfo } from '../../../common/contract/engine.ts';
 import { formatBenchTable } from '../../../common/engine-bench-table.ts';
@@ -56,7 +57,8 @@ export const registerEngineCommands: RegisterCommands = (program, runtime) => {
     .option('--no-batch-one', 'skip inference at batch 1')
     .option('--no-pytorch', 'skip the PyTorch baseline')
     .option('--backend <name>', `run on this backend (${backendRequests.join(', ')})`)
-    .action(async (opts: { models: string; batch: string; steps: string; repeats: string; batchOne: boolean; pytorch: boolean; backend?: string }) => {
+    .option('--on <where>', ON_HELP)
+    .action(async (opts: { models: string; batch: string; steps: string; repeats: string; batchOne: boolean; pytorch: boolean; backend?: string; on?: string }) => {
       const parsed = engineBenchParamsSchema.safeParse({
         models: opts.models.split(',').map((s) => s.trim()),
         batchSize: Number(opts.batch),
@@ -72,7 +74,7 @@ export const registerEngineCommands: RegisterCommands = (program, runtime) => {
       }
       const rt = await runtime();
       const backend = parseBackend(opts.backend);
-      const job = await rt.runJob('engine.bench', parsed.data, backend ? { backend } : {});
+      const job = await rt.runJob('engine.bench', parsed.data, { backend, on: opts.on });
       const result = job.result as EngineBenchResult;
       rt.output(result, () => formatBenchTable(result));
     });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { ModelComparison, ExportFormat, LatencyRecord } from '../../../common/contract/models.ts';
 import type { RegisterCommands } from '../cli-types.ts';
+import { ON_HELP } from '../job-options.ts';
 import { formatTable } from '../format.ts';
 import path from 'node:path';
 
@@ -92,7 +93,8 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
     .option('--layout <layout>', 'ONNX input layout: nhwc (as in the workbench) | nchw', 'nhwc')
     .option('--no-verify', 'skip running the export against the workbench forward pass')
     .option('--backend <name>', 'compute backend for the job: auto | tensorflow | wasm | cpu')
-    .action(async (idText: string, opts: { format: string; out?: string; layout: string; verify: boolean; backend?: string }) => {
+    .option('--on <where>', ON_HELP)
+    .action(async (idText: string, opts: { format: string; out?: string; layout: string; verify: boolean; backend?: string; on?: string }) => {
       const modelId = parseId(idText);
       if (opts.format !== 'onnx' && opts.format !== 'tfjs') throw new Error(`--format must be onnx or tfjs, not "${opts.format}".`);
       if (opts.layout !== 'nhwc' && opts.layout !== 'nchw') throw new Error(`--layout must be nhwc or nchw, not "${opts.layout}".`);
@@ -104,7 +106,7 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
         verify: opts.verify,
         ...(opts.out !== undefined ? { outDir: path.resolve(opts.out) } : {}),
       };
-      const job = await rt.runJob('models.export', params, { backend: opts.backend });
+      const job = await rt.runJob('models.export', params, { backend: opts.backend, on: opts.on });
       const result = job.result as { files: { path: string; sizeBytes: number; sha256: string; copiedTo?: string }[]; verification: { relative: number } | null };
       rt.output(result, () =>
         [
@@ -122,7 +124,8 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
     .option('--warmup <n>', 'untimed runs first', '3')
     .option('--onnx', 'also time the ONNX export in ONNX Runtime (CPU)')
     .option('--backend <name>', 'compute backend for the job: auto | tensorflow | wasm | cpu')
-    .action(async (idText: string, opts: { batch: string; runs: string; warmup: string; onnx?: boolean; backend?: string }) => {
+    .option('--on <where>', ON_HELP)
+    .action(async (idText: string, opts: { batch: string; runs: string; warmup: string; onnx?: boolean; backend?: string; on?: string }) => {
       const rt = await runtime();
       const params = {
         modelId: parseId(idText),
@@ -131,7 +134,7 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
         warmup: parseCount(opts.warmup, '--warmup', 0),
         onnxRuntime: Boolean(opts.onnx),
       };
-      const job = await rt.runJob('models.latency', params, { backend: opts.backend });
+      const job = await rt.runJob('models.latency', params, { backend: opts.backend, on: opts.on });
       const r = job.result as LatencyRecord;
       const rows = (engine: string, byBatch: LatencyRecord['tfjs']): string[][] =>
         Object.entries(byBatch).map(([b, s]) => [engine, b, s.meanMs.toFixed(2), s.stdMs.toFixed(2), s.medianMs.toFixed(2), s.minMs.toFixed(2), s.imagesPerSecond.toFixed(1)]);
@@ -157,10 +160,11 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
     .description('Import a model folder (model.json + weights.bin); a corrupt model or an unknown architecture is refused.')
     .option('--name <name>', 'display name (default: the folder name)')
     .option('--backend <name>', 'compute backend for the validation job: auto | tensorflow | wasm | cpu')
-    .action(async (folder: string, opts: { name?: string; backend?: string }) => {
+    .option('--on <where>', ON_HELP)
+    .action(async (folder: string, opts: { name?: string; backend?: string; on?: string }) => {
       const rt = await runtime();
       const params = { path: path.resolve(folder), ...(opts.name !== undefined ? { name: opts.name } : {}) };
-      const job = await rt.runJob('models.import', params, { backend: opts.backend });
+      const job = await rt.runJob('models.import', params, { backend: opts.backend, on: opts.on });
       const r = job.result as { name: string; arch: string; dir: string };
       rt.output({ jobId: job.id, ...r }, () => `Imported ${r.name} (${r.arch}) into ${r.dir} (job ${job.id}).`);
     });

@@ -1,7 +1,10 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import type { RegisterCommands } from '../cli-types.ts';
+import type { CliRuntime, JobRunOptions, RegisterCommands } from '../cli-types.ts';
+import { parseSweep, resolveOn } from '../job-options.ts';
+import type { JobSummary } from '../../../common/contract/jobs.ts';
+import { ON_HELP } from '../job-options.ts';
 import { formatTable } from '../format.ts';
 import type { FlopsReport, ModelSummary } from '../../../common/contract/models.ts';
 import { trainConfigSchema, type TrainResult } from '../../../common/contract/train.ts';
@@ -49,6 +52,28 @@ function flopsText(r: FlopsReport): string {
   return lines.join('\n');
 }
 
+const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
+
+/** Queues a sweep and waits until every member has ended (members run one after another locally, as one array on Slurm). */
+async function runSweep(rt: CliRuntime, kind: string, params: unknown, sweep: { field: string; values: unknown[] }, opts: JobRunOptions): Promise<{ sweepId: string; field: string; jobs: (JobSummary & { value: unknown })[] }> {
+  const queued = await rt.call('jobs.sweep', { kind, params, sweep, backend: opts.backend as 'auto' | undefined, runOn: await resolveOn(rt, opts.on) });
+  rt.info(`Sweep ${queued.sweepId}: ${queued.jobs.length} jobs (${queued.jobs.map((j) => j.id).join(', ')}) over ${sweep.field} = ${sweep.values.map((v) => JSON.stringify(v)).join(', ')}.`);
+  let jobs = queued.jobs;
+  let last = '';
+  while (jobs.some((j) => !FINAL.has(j.status))) {
+    await new Promise((r) => setTimeout(r, 1000));
+    jobs = (await rt.call('jobs.list', { sweepId: queued.sweepId })).sort((a, b) => a.id - b.id);
+    const line = jobs.map((j) => `${j.id} ${j.status}${j.progress?.fraction != null ? ` ${Math.round(j.progress.fraction * 100)}%` : ''}`).join(', ');
+    if (line !== last) rt.info(`  ${line}`);
+    last = line;
+  }
+  return { sweepId: queued.sweepId, field: sweep.field, jobs: jobs.map((j, i) => ({ ...j, value: sweep.values[i] })) };
+}
+
+function sweepText(s: { sweepId: string; field: string; jobs: (JobSummary & { value: unknown })[] }): string {
+  return [`sweep ${s.sweepId}`, formatTable(['job', s.field, 'status', 'error'], s.jobs.map((j) => [String(j.id), JSON.stringify(j.value), j.status, j.error ?? '']))].join('\n');
+}
+
 /** `workbench train --config FILE` and `workbench models list | compact | flops | architectures`. */
 export const registerModelsCommands: RegisterCommands = (program, runtime) => {
   program
@@ -57,7 +82,9 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
     .option('--config <file>', 'JSON config file (required)')
     .option('--help-config', 'print every config field with its type, limits and default, and exit')
     .option('--backend <name>', 'compute backend (auto, tensorflow, wasm, cpu)')
-    .action(async (opts: { config?: string; helpConfig?: boolean; backend?: string }) => {
+    .option('--on <where>', ON_HELP)
+    .option('--sweep <field=values>', "one job per value of a config field, as one sweep (e.g. 'prune.rate=0.1,0.2,0.3'); on Slurm one job array")
+    .action(async (opts: { config?: string; helpConfig?: boolean; backend?: string; on?: string; sweep?: string }) => {
       if (opts.helpConfig) {
         process.stdout.write(`${configReference('The train config (JSON; an annotated example is in the documentation, "train config").', trainConfigSchema)}\n`);
         return;
@@ -70,7 +97,12 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
         throw new Error(`${opts.config}: ${(err as Error).message}`);
       }
       const rt = await runtime();
-      const job = await rt.runJob(jobKinds.trainRun, config, opts.backend ? { backend: opts.backend } : {});
+      if (opts.sweep) {
+        const sweep = await runSweep(rt, jobKinds.trainRun, config, parseSweep(opts.sweep), opts);
+        rt.output(sweep, () => sweepText(sweep));
+        return;
+      }
+      const job = await rt.runJob(jobKinds.trainRun, config, { backend: opts.backend, on: opts.on });
       const result = job.result as TrainResult;
       rt.output({ jobId: job.id, status: job.status, ...result }, () =>
         [
@@ -115,10 +147,11 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
     .option('--no-scatter', 'keep zero filters of convs feeding the residual stream (no scatter ops)')
     .option('--align <n>', 'round kept filter counts up to a multiple of n', '1')
     .option('--backend <name>', 'compute backend (auto, tensorflow, wasm, cpu)')
-    .action(async (id: string, opts: { name?: string; scatter: boolean; align: string; backend?: string }) => {
+    .option('--on <where>', ON_HELP)
+    .action(async (id: string, opts: { name?: string; scatter: boolean; align: string; backend?: string; on?: string }) => {
       const rt = await runtime();
       const params = { modelId: modelId(id), scatter: opts.scatter, align: Number(opts.align), ...(opts.name ? { name: opts.name } : {}) };
-      const job = await rt.runJob(jobKinds.modelsCompact, params, opts.backend ? { backend: opts.backend } : {});
+      const job = await rt.runJob(jobKinds.modelsCompact, params, { backend: opts.backend, on: opts.on });
       const result = job.result as { model: { name: string }; metrics: Record<string, number>; layers: { name: string; before: number; after: number }[] };
       const created = (await rt.call('models.list', { method: 'compact' })).find((m) => m.jobId === job.id);
       rt.output({ jobId: job.id, modelId: created?.id ?? null, ...result }, () =>

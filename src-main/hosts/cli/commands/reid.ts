@@ -1,5 +1,6 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
 import type { RegisterCommands } from '../cli-types.ts';
+import { ON_HELP } from '../job-options.ts';
 import type { ReidMetrics } from '../../../common/contract/reid.ts';
 import { formatTable } from '../format.ts';
 import { readConfigFile } from './spgan.ts';
@@ -20,11 +21,12 @@ export const registerReidCommands: RegisterCommands = (program, runtime) => {
     .command('train')
     .requiredOption('--config <file>', 'JSON config: datasetId, arch (resnet18/34/50), imageSize, width, lmpParts, epochs ... (see reidTrainSchema)')
     .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .option('--on <where>', ON_HELP)
     .description('Train an IDE re-ID model (identity classifier, frozen BatchNorm) on a source or translated dataset')
-    .action(async (opts: { config: string; backend?: string }) => {
+    .action(async (opts: { config: string; backend?: string; on?: string }) => {
       const config = readConfigFile(opts.config);
       const rt = await runtime();
-      const job = await rt.runJob(jobKinds.reidTrain, config, opts.backend ? { backend: opts.backend } : {});
+      const job = await rt.runJob(jobKinds.reidTrain, config, { backend: opts.backend, on: opts.on });
       const models = await rt.call('reid.models', {});
       const model = models.find((m) => m.jobId === job.id);
       const r = job.result as { finalLoss: number; finalAccuracy: number; secondsPerEpoch: number[] };
@@ -40,12 +42,13 @@ export const registerReidCommands: RegisterCommands = (program, runtime) => {
     .option('--gallery <id>', "dataset whose 'gallery' split is the gallery (default: the query dataset)")
     .option('--top-k <n>', 'ranked-list length stored per query for the explorer', '100')
     .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .option('--on <where>', ON_HELP)
     .description('CMC rank-1/5/10/20 and mAP (junk removed, distractors kept; a query without good match counts as a miss and AP 0)')
-    .action(async (opts: { model: string; query: string; gallery?: string; topK: string; backend?: string }) => {
+    .action(async (opts: { model: string; query: string; gallery?: string; topK: string; backend?: string; on?: string }) => {
       const query = positiveInt('--query', opts.query);
       const params = { modelId: positiveInt('--model', opts.model), queryDatasetId: query, galleryDatasetId: opts.gallery ? positiveInt('--gallery', opts.gallery) : query, storeTopK: positiveInt('--top-k', opts.topK) };
       const rt = await runtime();
-      const job = await rt.runJob(jobKinds.reidEval, params, opts.backend ? { backend: opts.backend } : {});
+      const job = await rt.runJob(jobKinds.reidEval, params, { backend: opts.backend, on: opts.on });
       const m = (job.result as { metrics: ReidMetrics }).metrics;
       rt.output({ evalJobId: job.id, modelId: params.modelId, queryDatasetId: params.queryDatasetId, galleryDatasetId: params.galleryDatasetId, ...m }, () =>
         [

@@ -1,6 +1,7 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
 import { readFileSync } from 'node:fs';
 import type { RegisterCommands } from '../cli-types.ts';
+import { ON_HELP } from '../job-options.ts';
 import type { SpganRunSummary } from '../../../common/contract/spgan.ts';
 import { formatTable } from '../format.ts';
 
@@ -36,11 +37,12 @@ export const registerSpganCommands: RegisterCommands = (program, runtime) => {
     .command('train')
     .requiredOption('--config <file>', 'JSON config: sourceDatasetId, targetDatasetId, imageSize, residualBlocks, epochs, lambda* ... (see spganConfigSchema)')
     .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .option('--on <where>', ON_HELP)
     .description('Train SPGAN (contrastive weight 0 = CycleGAN + identity loss) between two re-ID datasets')
-    .action(async (opts: { config: string; backend?: string }) => {
+    .action(async (opts: { config: string; backend?: string; on?: string }) => {
       const config = readConfigFile(opts.config);
       const rt = await runtime();
-      const job = await rt.runJob(jobKinds.spganTrain, config, opts.backend ? { backend: opts.backend } : {});
+      const job = await rt.runJob(jobKinds.spganTrain, config, { backend: opts.backend, on: opts.on });
       const r = job.result as { epochs: number; secondsPerEpoch: number[]; lastLosses: Record<string, number> | null; backend: string };
       rt.output({ jobId: job.id, ...r }, () => {
         const losses = r.lastLosses ? Object.entries(r.lastLosses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ') : 'none';
@@ -56,8 +58,9 @@ export const registerSpganCommands: RegisterCommands = (program, runtime) => {
     .option('--epoch <n>', 'checkpoint epoch (default: the last)')
     .option('--name <name>', 'name of the new dataset')
     .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .option('--on <where>', ON_HELP)
     .description('Translate a dataset into a NEW dataset (format translated) that keeps person ids, cameras and splits')
-    .action(async (opts: { run: string; dataset: string; epoch?: string; name?: string; backend?: string }) => {
+    .action(async (opts: { run: string; dataset: string; epoch?: string; name?: string; backend?: string; on?: string }) => {
       const params = {
         runJobId: positiveInt('--run', opts.run),
         datasetId: positiveInt('--dataset', opts.dataset),
@@ -65,7 +68,7 @@ export const registerSpganCommands: RegisterCommands = (program, runtime) => {
         ...(opts.name ? { name: opts.name } : {}),
       };
       const rt = await runtime();
-      const job = await rt.runJob(jobKinds.spganTranslate, params, opts.backend ? { backend: opts.backend } : {});
+      const job = await rt.runJob(jobKinds.spganTranslate, params, { backend: opts.backend, on: opts.on });
       const list = await rt.call('spgan.translatedDatasets', { runJobId: params.runJobId! });
       const made = list.find((d) => d.lineage.translateJobId === job.id);
       rt.output({ jobId: job.id, dataset: made ?? null }, () =>
