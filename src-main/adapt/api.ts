@@ -1,11 +1,12 @@
 import type { adaptCalls, AdaptRunSummary, AdaptTrainParams, AdaptTrainResult } from '../common/contract/adapt.ts';
 import { jobKinds } from '../common/contract/kinds.ts';
+import type { JobStatus } from '../common/contract/jobs.ts';
 import type { HandlerMap } from '../core/handler-types.ts';
 
 interface RunRow {
   id: number;
   title: string;
-  status: string;
+  status: JobStatus;
   params: string;
   result: string | null;
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { call } from './define.ts';
 import { modelNames, modelOptionsSchema } from './models.ts';
-import type { JobSummary } from './jobs.ts';
+import type { JobStatus, JobSummary } from './jobs.ts';
 
 /** Params of an 'adapt.generate' job: an MNIST-M style target domain made from a grayscale dataset and colour patches. */
 export const adaptGenerateSchema = z
@@ -80,7 +80,7 @@ export interface AdaptTrainResult {
 export interface AdaptRunSummary {
   jobId: number;
   title: string;
-  status: string;
+  status: JobStatus;
   method: AdaptMethod;
   sourceDatasetId: number;
   targetDatasetId: number;
