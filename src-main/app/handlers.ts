@@ -11,6 +11,7 @@ import { pruneHandlers } from '../prune/api.ts';
 import { spganHandlers } from '../spgan/api.ts';
 import { reidHandlers } from '../reid/api.ts';
 import { localizeHandlers } from '../localize/api.ts';
+import { adaptHandlers } from '../adapt/api.ts';
 import { slurmHandlers } from '../slurm/api.ts';
 
 /** One handler per contract call; the type makes a missing handler a compile error. */
@@ -27,5 +28,6 @@ export const handlers: HandlerTable = {
   ...spganHandlers,
   ...reidHandlers,
   ...localizeHandlers,
+  ...adaptHandlers,
   ...slurmHandlers,
 };

@@ -7,6 +7,7 @@ import { trainingJobSpecs } from '../train/jobs.ts';
 import { spganJobSpecs } from '../spgan/jobs.ts';
 import { reidJobSpecs } from '../reid/jobs.ts';
 import { localizeJobSpecs } from '../localize/jobs.ts';
+import { adaptJobSpecs } from '../adapt/jobs.ts';
 import { verifyArtifactsJob } from '../core/workspace-verify.ts';
 
 /** Every job kind, by name. Both the writer process and the job process read this. */
@@ -21,5 +22,6 @@ export const jobSpecs: ReadonlyMap<string, AnyJobSpec> = new Map(
     ...spganJobSpecs,
     ...reidJobSpecs,
     ...localizeJobSpecs,
+    ...adaptJobSpecs,
   ].map((spec) => [spec.kind, spec]),
 );

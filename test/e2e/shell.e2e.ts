@@ -10,6 +10,7 @@ const areas = [
   ['spgan', 'Translation (SPGAN)'],
   ['runs', 'Runs'],
   ['localize', 'Localization'],
+  ['adapt', 'Domain adaptation'],
   ['settings', 'Settings'],
 ] as const;
 

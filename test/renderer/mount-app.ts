@@ -16,6 +16,7 @@ export function baseHandlers(): Handlers {
     'workspace.info': () => workspaceInfo,
     'jobs.list': () => [],
     'slurm.profiles.list': () => [],
+    'adapt.runs': () => [],
   };
 }
 

@@ -18,6 +18,7 @@ import { pruneCalls } from './prune.ts';
 import { spganCalls } from './spgan.ts';
 import { reidCalls } from './reid.ts';
 import { localizeCalls } from './localize.ts';
+import { adaptCalls } from './adapt.ts';
 import { slurmCalls } from './slurm.ts';
 
 export const contract = {
@@ -33,6 +34,7 @@ export const contract = {
   ...spganCalls,
   ...reidCalls,
   ...localizeCalls,
+  ...adaptCalls,
   ...slurmCalls,
 } as const;
 
@@ -60,6 +62,7 @@ export * from './prune.ts';
 export * from './spgan.ts';
 export * from './reid.ts';
 export * from './localize.ts';
+export * from './adapt.ts';
 export * from './slurm.ts';
 export * from './events.ts';
 export * from './errors.ts';

@@ -21,6 +21,8 @@ export const jobKinds = {
   localizeGenerate: 'localize.generate',
   localizeTrain: 'localize.train',
   localizeEval: 'localize.eval',
+  adaptGenerate: 'adapt.generate',
+  adaptTrain: 'adapt.train',
 } as const;
 
 export type JobKind = (typeof jobKinds)[keyof typeof jobKinds];

@@ -12,6 +12,7 @@ import { registerSpganCommands } from './commands/spgan.ts';
 import { registerReidCommands } from './commands/reid.ts';
 import { registerPruneCommands } from './commands/prune.ts';
 import { registerLocalizeCommands } from './commands/localize.ts';
+import { registerAdaptCommands } from './commands/adapt.ts';
 import { registerSlurmCommands } from './commands/slurm.ts';
 
 const registrations: RegisterCommands[] = [
@@ -26,6 +27,7 @@ const registrations: RegisterCommands[] = [
   registerSpganCommands,
   registerReidCommands,
   registerLocalizeCommands,
+  registerAdaptCommands,
   registerSlurmCommands,
 ];
 

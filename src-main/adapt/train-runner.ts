@@ -1,0 +1,199 @@
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { JobRunContext } from '../core/jobs/spec.ts';
+import type { AdaptEpoch, AdaptTrainParams, AdaptTrainResult } from '../common/contract/adapt.ts';
+import type { MetricPoint } from '../common/contract/jobs.ts';
+import { trainConfigSchema } from '../common/contract/train.ts';
+import { initEngine } from '../engine/init.ts';
+import { buildSpec } from '../models/specs.ts';
+import { forward, updateRunningStats, type BatchStats, type Model } from '../nn/forward.ts';
+import { disposeModel, initModel } from '../nn/init.ts';
+import { expectedWeights } from '../nn/graph.ts';
+import { saveModel } from '../nn/model-file.ts';
+import { hashSeed, mulberry32, permutation } from '../common/random.ts';
+import { openRunData, trainBatch, type RunData } from '../train/data.ts';
+import { evaluate } from '../train/evaluate.ts';
+import { Sgd } from '../train/sgd.ts';
+import { gradientReversal, grlCoefficient } from './grl.ts';
+
+/**
+ * DANN's domain classifier: features -> hidden (ReLU) -> 1 logit (source 0,
+ * target 1), its own variables beside the model's (not part of the saved
+ * classifier).
+ */
+// A type alias (not an interface) so tf.tidy accepts it as a TensorContainer.
+type DomainHead = {
+  w1: tf.Variable;
+  b1: tf.Variable;
+  w2: tf.Variable;
+  b2: tf.Variable;
+};
+
+function domainHead(features: number, hidden: number, seed: number): DomainHead {
+  const glorot = (fanIn: number, fanOut: number, s: number): tf.Tensor =>
+    tf.randomUniform([fanIn, fanOut], -Math.sqrt(6 / (fanIn + fanOut)), Math.sqrt(6 / (fanIn + fanOut)), 'float32', s);
+  return {
+    w1: tf.variable(glorot(features, hidden, hashSeed(seed, 11)), true, `domain_w1_${seed}`),
+    b1: tf.variable(tf.zeros([hidden]), true, `domain_b1_${seed}`),
+    w2: tf.variable(glorot(hidden, 1, hashSeed(seed, 12)), true, `domain_w2_${seed}`),
+    b2: tf.variable(tf.zeros([1]), true, `domain_b2_${seed}`),
+  };
+}
+
+/** Both domains read as 3-channel images of the source's size, split 'train' for training and 'test' for measuring. */
+async function openDomain(ctx: JobRunContext<AdaptTrainParams>, datasetId: number, size: [number, number] | undefined, limit: number | undefined): Promise<RunData> {
+  const p = ctx.params;
+  const cfg = trainConfigSchema.parse({
+    dataset: { id: datasetId, trainSplit: 'train', testSplit: 'test', validationFraction: 0, channels: 3, ...(size ? { inputSize: size } : {}), ...(limit ? { limit } : {}), ...(p.testLimit ? { testLimit: p.testLimit } : {}) },
+    model: { arch: p.arch },
+    epochs: p.epochs,
+    seed: p.seed,
+  });
+  return openRunData(ctx.readDb(), cfg);
+}
+
+/**
+ * The `adapt.train` job. Every step reads one labeled source batch and, for
+ * methods that use the target, one unlabeled target batch of the same size.
+ * - source-only: cross-entropy on the source (the floor every method must beat);
+ * - dann: plus the domain classifier's binary cross-entropy on the pooled
+ *   features of both batches, through the gradient reversal layer with the
+ *   2/(1+exp(-10p))-1 coefficient (Ganin & Lempitsky 2015).
+ * Target labels are read only to report target accuracy after each epoch.
+ */
+export default async function run(ctx: JobRunContext<AdaptTrainParams>): Promise<AdaptTrainResult> {
+  await initEngine();
+  const p = ctx.params;
+  const source = await openDomain(ctx, p.sourceDatasetId, p.inputSize, p.limit);
+  const size: [number, number] = [source.height, source.width];
+  const target = await openDomain(ctx, p.targetDatasetId, size, p.limit);
+  if (target.numClasses !== source.numClasses) {
+    throw new Error(`targetDatasetId: dataset ${p.targetDatasetId} has ${target.numClasses} classes, the source has ${source.numClasses}; adaptation needs the same label set.`);
+  }
+  ctx.log(`Source: ${source.trainIdx.length} training / ${source.testIdx.length} test images; target: ${target.trainIdx.length} unlabeled / ${target.testIdx.length} held-out test images, ${size.join('x')}x3, ${source.numClasses} classes.`);
+  const spec = buildSpec(p.arch, { ...p.modelOptions, inputSize: size, channels: 3, numClasses: source.numClasses });
+  const model: Model = initModel(spec, hashSeed(p.seed, 1));
+  const params = new Map(expectedWeights(spec).filter((w) => w.trainable).map((w) => [w.name, model.weights.get(w.name) as tf.Variable]));
+  const sgd = new Sgd({ momentum: p.momentum, nesterov: true, weightDecay: p.weightDecay });
+  const usesTarget = p.method === 'dann';
+  let head: DomainHead | null = null;
+  if (usesTarget) {
+    // The pooled feature width, from one forward pass on a blank image.
+    const width = tf.tidy(() => forward(model, tf.zeros([1, size[0], size[1], 3]) as tf.Tensor4D, { training: false }).features?.shape[1] ?? 0);
+    if (!width) throw new Error(`arch: ${p.arch} names no pooled features for the domain classifier.`);
+    // In a tidy: the initial values are freed once the variables hold them.
+    head = tf.tidy(() => domainHead(width, p.domainHidden, p.seed));
+  }
+  const headSgd = new Sgd({ momentum: p.momentum, nesterov: true, weightDecay: p.weightDecay });
+  const shape: [number, number, number] = [size[0], size[1], 3];
+  const history: AdaptEpoch[] = [];
+  const stepsPerEpoch = Math.max(1, Math.floor(source.trainIdx.length / p.batchSize));
+  const totalSteps = stepsPerEpoch * p.epochs;
+  const started = Date.now();
+  try {
+    for (let epoch = 1; epoch <= p.epochs; epoch++) {
+      const srcOrder = permutation(source.trainIdx.length, mulberry32(hashSeed(p.seed, epoch, 1)));
+      const tgtOrder = permutation(target.trainIdx.length, mulberry32(hashSeed(p.seed, epoch, 2)));
+      const sums: Record<string, number> = {};
+      let correct = 0;
+      let seen = 0;
+      for (let step = 0; step < stepsPerEpoch; step++) {
+        if (ctx.signal.aborted) throw new Error('cancelled');
+        const done = (epoch - 1) * stepsPerEpoch + step;
+        // Cosine decay: the schedule DANN's annealing assumes is a decreasing rate; cosine needs no milestones.
+        const lr = (p.lr * (1 + Math.cos((Math.PI * done) / totalSteps))) / 2;
+        const sIdx = Int32Array.from(srcOrder.subarray(step * p.batchSize, (step + 1) * p.batchSize), (k) => source.trainIdx[k]!);
+        const src = await trainBatch(source, sIdx, p.seed, epoch);
+        let tgt: Awaited<ReturnType<typeof trainBatch>> | null = null;
+        if (usesTarget && target.trainIdx.length > 0) {
+          const tIdx = Int32Array.from({ length: src.n }, (_, k) => target.trainIdx[tgtOrder[(step * p.batchSize + k) % tgtOrder.length]!]!);
+          tgt = await trainBatch(target, tIdx, p.seed, epoch);
+        }
+        const lambda = grlCoefficient(done / totalSteps);
+        const stats: BatchStats = new Map();
+        const terms: Record<string, number> = {};
+        try {
+          // One tidy per step: inputs, the tape's intermediates and the gradients all end here;
+          // variables (weights, momentum, BN statistics) are kept by tidy.
+          tf.tidy(() => {
+          const xs = tf.tensor4d(src.data, [src.n, ...shape]);
+          const ys = tf.oneHot(tf.tensor1d(src.labels, 'int32'), source.numClasses);
+          const xt = tgt ? tf.tensor4d(tgt.data, [tgt.n, ...shape]) : null;
+          const vars = [...params.values()];
+          const { value, grads } = tf.variableGrads(() => {
+            // Both domains in one batch: BatchNorm sees the mixture, as DANN trains it. [2B,H,W,3]
+            const x = xt ? tf.concat([xs, xt], 0) : xs;
+            const out = forward(model, x, { training: true, seed: hashSeed(p.seed, done, 3), batchStats: stats });
+            const logits = xt ? tf.slice(out.logits, [0, 0], [src.n, -1]) : out.logits; // the source half [B,K]
+            correct += tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.argMax(ys, 1)), 'float32')).dataSync()[0]!;
+            const ce = tf.losses.softmaxCrossEntropy(ys, logits) as tf.Scalar;
+            terms.classification = ce.dataSync()[0]!;
+            if (!xt) return ce;
+            const dh = head!;
+            const h = tf.relu(tf.add(tf.matMul(gradientReversal(out.features!, lambda), dh.w1), dh.b1));
+            const d = tf.reshape(tf.add(tf.matMul(h, dh.w2), dh.b2), [-1]); // [2B,1] -> [2B] domain logits
+            const domainLabels = tf.concat([tf.zeros([src.n]), tf.ones([tgt!.n])]);
+            const bce = tf.losses.sigmoidCrossEntropy(domainLabels, d) as tf.Scalar;
+            terms.domain = bce.dataSync()[0]!;
+            return tf.add(ce, tf.mul(bce, p.domainWeight)) as tf.Scalar;
+          }, head ? [...vars, head.w1, head.b1, head.w2, head.b2] : vars);
+          terms.total = value.dataSync()[0]!;
+          value.dispose();
+          const byWeight = new Map<string, tf.Tensor>();
+          for (const [name, v] of params) if (grads[v.name]) byWeight.set(name, grads[v.name]!);
+          sgd.step(params, byWeight, lr);
+          if (head) {
+            const h = head;
+            const headParams = new Map<string, tf.Variable>([['w1', h.w1], ['b1', h.b1], ['w2', h.w2], ['b2', h.b2]]);
+            const headGrads = new Map<string, tf.Tensor>();
+            for (const [k, v] of headParams) if (grads[v.name]) headGrads.set(k, grads[v.name]!);
+            headSgd.step(headParams, headGrads, lr);
+          }
+          updateRunningStats(model, stats);
+          });
+        } finally {
+          for (const s of stats.values()) tf.dispose([s.mean, s.variance]);
+        }
+        for (const [k, v] of Object.entries(terms)) sums[k] = (sums[k] ?? 0) + v;
+        seen += src.n;
+        ctx.progress({ step: `epoch ${epoch}/${p.epochs}, step ${step + 1}/${stepsPerEpoch}`, fraction: (done + 1) / totalSteps, throughput: { value: seen / ((Date.now() - started) / 1000), unit: 'img/s' } });
+      }
+      const losses = Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / stepsPerEpoch]));
+      const srcTest = source.test && source.testIdx.length ? await evaluate(model, source, source.test, source.testIdx, 256, ctx.signal) : null;
+      const tgtTest = target.test && target.testIdx.length ? await evaluate(model, target, target.test, target.testIdx, 256, ctx.signal) : null;
+      const row: AdaptEpoch = { epoch, losses, sourceAccuracy: srcTest?.accuracy ?? null, targetAccuracy: tgtTest?.accuracy ?? null };
+      history.push(row);
+      const points: MetricPoint[] = [
+        ...Object.entries(losses).map(([name, value]) => ({ step: epoch, epoch, name: `loss_${name}`, value })),
+        { step: epoch, epoch, name: 'train_accuracy', value: correct / Math.max(1, seen) },
+        ...(row.sourceAccuracy !== null ? [{ step: epoch, epoch, name: 'source_accuracy', value: row.sourceAccuracy }] : []),
+        ...(row.targetAccuracy !== null ? [{ step: epoch, epoch, name: 'target_accuracy', value: row.targetAccuracy }] : []),
+      ];
+      ctx.metrics(points);
+      const pct = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(2)}%`);
+      ctx.log(`epoch ${epoch}/${p.epochs}: ${Object.entries(losses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}; source ${pct(row.sourceAccuracy)}, target ${pct(row.targetAccuracy)}`);
+    }
+    const modelDir = path.join(ctx.jobDir, 'model');
+    const last = history.at(-1)!;
+    await saveModel(model, modelDir, { kind: 'trained', method: `adapt-${p.method}`, metrics: { sourceAccuracy: last.sourceAccuracy, targetAccuracy: last.targetAccuracy }, classNames: source.classNames });
+    const names = ctx.readDb().prepare('SELECT id, name FROM datasets WHERE id IN (?, ?)').all(p.sourceDatasetId, p.targetDatasetId) as { id: number; name: string }[];
+    const nameOf = (id: number): string => names.find((n) => n.id === id)?.name ?? `dataset ${id}`;
+    return {
+      method: p.method,
+      name: p.name ?? `${p.arch} ${p.method} ${nameOf(p.sourceDatasetId)} → ${nameOf(p.targetDatasetId)}`,
+      arch: p.arch,
+      modelId: null,
+      modelDir: path.relative(ctx.workspaceDir, modelDir),
+      sourceDatasetId: p.sourceDatasetId,
+      targetDatasetId: p.targetDatasetId,
+      history,
+      sourceAccuracy: last.sourceAccuracy,
+      targetAccuracy: last.targetAccuracy,
+      chance: 1 / source.numClasses,
+    };
+  } finally {
+    disposeModel(model);
+    if (head) tf.dispose(Object.values(head));
+    for (const b of [...sgd.buffers.values(), ...headSgd.buffers.values()]) b.dispose();
+  }
+}
