@@ -100,8 +100,8 @@ export default async function run(ctx: JobRunContext<AdaptTrainParams>): Promise
       for (let step = 0; step < stepsPerEpoch; step++) {
         if (ctx.signal.aborted) throw new Error('cancelled');
         const done = (epoch - 1) * stepsPerEpoch + step;
-        // Cosine decay: the schedule DANN's annealing assumes is a decreasing rate; cosine needs no milestones.
-        const lr = (p.lr * (1 + Math.cos((Math.PI * done) / totalSteps))) / 2;
+        // DANN's annealing, mu_p = mu_0 / (1 + 10 p)^0.75 over training progress p, for every method (one schedule, comparable runs).
+        const lr = p.lr / Math.pow(1 + (10 * done) / totalSteps, 0.75);
         const sIdx = Int32Array.from(srcOrder.subarray(step * p.batchSize, (step + 1) * p.batchSize), (k) => source.trainIdx[k]!);
         const src = await trainBatch(source, sIdx, p.seed, epoch);
         let tgt: Awaited<ReturnType<typeof trainBatch>> | null = null;
