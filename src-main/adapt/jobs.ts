@@ -39,7 +39,7 @@ export const adaptGenerateJob = defineJob<AdaptGenerateParams, AdaptGenerateResu
 export const adaptTrainJob = defineJob<AdaptTrainParams, AdaptTrainResult>({
   kind: jobKinds.adaptTrain,
   params: adaptTrainSchema,
-  title: (p) => `${p.method === 'dann' ? 'DANN' : 'Source only'} ${p.arch}: dataset ${p.sourceDatasetId} → ${p.targetDatasetId}`,
+  title: (p) => `${{ 'source-only': 'Source only', dann: 'DANN', daaa: 'DAAA' }[p.method]} ${p.arch}: dataset ${p.sourceDatasetId} → ${p.targetDatasetId}`,
   resource: 'compute',
   resumable: false,
   preflight(p, ws) {
@@ -49,6 +49,11 @@ export const adaptTrainJob = defineJob<AdaptTrainParams, AdaptTrainResult>({
     if (labeledIn(ws, p.sourceDatasetId, 'train') === 0) throw new ApiError('invalid_request', `sourceDatasetId: dataset ${src.id} "${src.name}" has no labeled 'train' split.`, 'sourceDatasetId');
     const targetTrain = (ws.db.prepare("SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND split = 'train'").get(p.targetDatasetId) as { n: number }).n;
     if (targetTrain === 0) throw new ApiError('invalid_request', `targetDatasetId: dataset ${tgt.id} "${tgt.name}" has no 'train' split to adapt on.`, 'targetDatasetId');
+    if (p.method === 'daaa' && p.translatedDatasetId !== undefined) {
+      const tr = datasetFacts(ws.db, p.translatedDatasetId, 'translatedDatasetId');
+      const named = (ws.db.prepare("SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND json_extract(extra, '$.sourceSampleId') IN (SELECT id FROM samples WHERE dataset_id = ?)").get(p.translatedDatasetId, p.sourceDatasetId) as { n: number }).n;
+      if (named === 0) throw new ApiError('invalid_request', `translatedDatasetId: no image of dataset ${tr.id} "${tr.name}" is a translation of a source image (translate the source with the SPGAN/CycleGAN job).`, 'translatedDatasetId');
+    }
     const classes = (id: number): number => (ws.db.prepare('SELECT COUNT(*) AS n FROM classes WHERE dataset_id = ?').get(id) as { n: number }).n;
     if (classes(p.sourceDatasetId) !== classes(p.targetDatasetId)) {
       throw new ApiError('invalid_request', `targetDatasetId: dataset ${tgt.id} has ${classes(p.targetDatasetId)} classes, the source ${classes(p.sourceDatasetId)}; adaptation needs the same label set.`, 'targetDatasetId');

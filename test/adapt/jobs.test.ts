@@ -14,6 +14,8 @@ let env: ReturnType<typeof tempWorkspace>;
 let sourceId = 0;
 let patchesId = 0;
 let targetId = 0;
+/** A second blend of the source: its images name their source image, as a translation's do. */
+let translatedId = 0;
 
 beforeAll(async () => {
   await startEngine('wasm');
@@ -49,6 +51,8 @@ describe('adapt.generate', () => {
     for (let c = 0; c < 3; c++) expect(out[(5 * 16 + 7) * 3 + c]).toBe(Math.abs(patch[((crop[0] + 5) * 32 + crop[1] + 7) * 3 + c]! - d));
     const again = await runDirect(env.ws, adaptGenerateJob, { sourceDatasetId: sourceId, patchDatasetId: patchesId, seed: 3 });
     const id2 = (env.ws.db.prepare('SELECT id FROM datasets WHERE job_id = ?').get(again.jobId) as { id: number }).id;
+    const other = await runDirect(env.ws, adaptGenerateJob, { sourceDatasetId: sourceId, patchDatasetId: patchesId, seed: 4 });
+    translatedId = (env.ws.db.prepare('SELECT id FROM datasets WHERE job_id = ?').get(other.jobId) as { id: number }).id;
     expect(Buffer.from(await (await openDatasetReader(env.ws.db, id2, { split: 'test' })).read([0, 8]))).toEqual(Buffer.from(await blended.read([0, 8])));
   });
 
@@ -73,11 +77,15 @@ describe('adapt.train, one parametrized test over the methods', () => {
       modelOptions: { widthMultiplier: 0.25 },
       epochs: 2,
       batchSize: 6,
+      ...(method === 'daaa' ? { translatedDatasetId: translatedId } : {}),
     });
     expect(tf.memory().numTensors).toBe(before);
     const r = run.result;
     expect(r.history.map((h) => h.epoch)).toEqual([1, 2]);
-    expect(Object.keys(r.history[0]!.losses).sort()).toEqual(method === 'dann' ? ['classification', 'domain', 'total'] : ['classification', 'total']);
+    const terms = { 'source-only': ['classification', 'total'], dann: ['classification', 'domain', 'total'], daaa: ['attention', 'classification', 'total', 'translated'] }[method];
+    expect(Object.keys(r.history[0]!.losses).sort()).toEqual(terms);
+    // DAAA trains on the target's EM posteriors from the second epoch on.
+    if (method === 'daaa') expect(Object.keys(r.history[1]!.losses).sort()).toEqual([...terms, 'target'].sort());
     for (const h of r.history) {
       for (const v of Object.values(h.losses)) expect(Number.isFinite(v)).toBe(true);
       expect(h.targetAccuracy).toBeGreaterThanOrEqual(0);
@@ -91,6 +99,12 @@ describe('adapt.train, one parametrized test over the methods', () => {
     const runs = await adaptHandlers['adapt.runs']({}, { ws: env.ws } as ServiceContext);
     expect(runs.find((x) => x.jobId === run.jobId)).toMatchObject({ method, status: 'succeeded', targetAccuracy: r.targetAccuracy });
   }, 120_000);
+
+  it('preflight refuses DAAA without a translation, and with a set that translates nothing of the source', () => {
+    expect(adaptTrainJob.params.safeParse({ method: 'daaa', sourceDatasetId: sourceId, targetDatasetId: targetId }).error?.issues[0]?.path).toEqual(['translatedDatasetId']);
+    const params = adaptTrainJob.params.parse({ method: 'daaa', sourceDatasetId: sourceId, targetDatasetId: targetId, translatedDatasetId: patchesId });
+    expect(() => adaptTrainJob.preflight!(params, env.ws)).toThrow(expect.objectContaining({ field: 'translatedDatasetId', message: expect.stringMatching(/is a translation of a source image/) }));
+  });
 
   it('preflight refuses the source as its own target, naming targetDatasetId', () => {
     const params = adaptTrainJob.params.parse({ method: 'dann', sourceDatasetId: sourceId, targetDatasetId: sourceId });

@@ -18,7 +18,7 @@ export const adaptGenerateSchema = z
   .strict();
 export type AdaptGenerateParams = z.output<typeof adaptGenerateSchema>;
 
-export const adaptMethods = ['source-only', 'dann'] as const;
+export const adaptMethods = ['source-only', 'dann', 'daaa'] as const;
 export type AdaptMethod = (typeof adaptMethods)[number];
 
 /** Params of an 'adapt.train' job: one schema for every method (fields a method does not use are ignored by it). */
@@ -40,6 +40,12 @@ export const adaptTrainSchema = z
     domainWeight: z.number().min(0).max(100).default(1),
     /** DANN: hidden units of the domain classifier. */
     domainHidden: z.number().int().min(1).max(4096).default(100),
+    /** DAAA: the source translated to the target's style (an SPGAN/CycleGAN translation, or any set whose samples name their source sample); same labels. */
+    translatedDatasetId: z.number().int().positive().optional(),
+    /** DAAA: weight of the attention alignment term (every conv stage, source image vs its translation). */
+    attentionWeight: z.number().min(0).max(1000).default(1),
+    /** DAAA: weight of the cross-entropy against the target's EM-estimated label posteriors (from the second epoch; re-estimated each epoch). */
+    targetWeight: z.number().min(0).max(100).default(1),
     /** Use only this many source / target training images (seeded choice). */
     limit: z.number().int().positive().optional(),
     testLimit: z.number().int().positive().optional(),
@@ -48,7 +54,11 @@ export const adaptTrainSchema = z
     seed: z.number().int().min(0).default(1),
     name: z.string().min(1).max(200).optional(),
   })
-  .strict();
+  .strict()
+  .refine((p) => p.method !== 'daaa' || p.translatedDatasetId !== undefined, {
+    message: 'translatedDatasetId: DAAA needs the source translated to the target style (an SPGAN/CycleGAN translation of the source)',
+    path: ['translatedDatasetId'],
+  });
 export type AdaptTrainParams = z.output<typeof adaptTrainSchema>;
 
 /** Per-epoch record of an adaptation run. */
@@ -92,6 +102,6 @@ export interface AdaptRunSummary {
 
 export const adaptCalls = {
   'adapt.generate': call<JobSummary>()(adaptGenerateSchema, 'Queue an adapt.generate job: an MNIST-M style colour target domain from a grayscale dataset and colour patches.'),
-  'adapt.train': call<JobSummary>()(adaptTrainSchema, 'Queue an adapt.train job (source-only or DANN) from a labeled source to an unlabeled target domain.'),
+  'adapt.train': call<JobSummary>()(adaptTrainSchema, 'Queue an adapt.train job (source-only, DANN or DAAA) from a labeled source to an unlabeled target domain.'),
   'adapt.runs': call<AdaptRunSummary[]>()(z.object({}).strict(), 'Every adaptation run with its per-epoch source and target accuracy, for side-by-side comparison.'),
 };

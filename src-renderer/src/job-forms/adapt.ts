@@ -21,6 +21,6 @@ export function adaptTrainForm(): JobFormDef {
     schema: adaptTrainSchema,
     title: 'Adapt a classifier to a target domain',
     intro: "Source 'train' is trained on; target 'train' is read without labels; both 'test' splits are only measured.",
-    fields: { sourceDatasetId: datasetPicker, targetDatasetId: datasetPicker },
+    fields: { sourceDatasetId: datasetPicker, targetDatasetId: datasetPicker, translatedDatasetId: datasetPicker },
   };
 }
