@@ -1,11 +1,14 @@
 #!/usr/bin/python3
 """PyTorch CPU baseline for `npm run bench:engine` (and the engine.bench job).
 
-Trains and runs inference for one CIFAR-shaped ResNet (32x32x3, option-A
-shortcuts as in He et al. 2016 and our registry's resnet20/56) with SGD
-momentum, and prints ONE JSON object on stdout:
+Trains and runs inference for one benchmark model with SGD momentum: a
+CIFAR-shaped ResNet (32x32x3, option-A shortcuts as in He et al. 2016 and our
+registry's resnet20/56), or the IDE re-ID baseline (torchvision's ImageNet
+ResNet-50 on 128x64 crops, 751 classes, as the registry's resnet50), and prints
+ONE JSON object on stdout:
   {"torch": version, "threads": n, "model": name, "batch": b,
-   "train_images_per_sec": x, "infer_images_per_sec": y, "peak_memory_mib": m}
+   "train_images_per_sec": x, "infer_images_per_sec": y,
+   "infer_batch1_images_per_sec": z or null, "peak_memory_mib": m}
 Run with Debian's /usr/bin/python3 (python3-torch); one model per process so
 the peak memory is that model's.
 """
@@ -62,19 +65,26 @@ class CifarResNet(nn.Module):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", required=True, choices=["resnet20", "resnet56"])
+    p.add_argument("--model", required=True, choices=["resnet20", "resnet56", "ide-resnet50"])
     p.add_argument("--threads", type=int, required=True)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--train-steps", type=int, default=5)
     p.add_argument("--infer-steps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--batch1-steps", type=int, default=0)
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
-    model = CifarResNet(int(a.model[len("resnet"):]))
+    if a.model == "ide-resnet50":
+        import torchvision
+
+        model, shape, classes = torchvision.models.resnet50(num_classes=751), (3, 128, 64), 751
+    else:
+        model, shape, classes = CifarResNet(int(a.model[len("resnet"):])), (3, 32, 32), 10
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
-    x = torch.randn(a.batch, 3, 32, 32)
-    y = torch.randint(0, 10, (a.batch,))
+    x = torch.randn(a.batch, *shape)
+    x1 = torch.randn(1, *shape)
+    y = torch.randint(0, classes, (a.batch,))
 
     def train_step():
         opt.zero_grad()
@@ -90,6 +100,8 @@ def main():
     for _ in range(a.train_steps):
         train_step()
     train = a.batch * a.train_steps / (time.perf_counter() - t)
+    # Training's peak, as on the workbench side (ru_maxrss is KiB on Linux).
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
     model.eval()
     with torch.no_grad():
@@ -98,6 +110,13 @@ def main():
         for _ in range(a.infer_steps):
             model(x).sum().item()
         infer = a.batch * a.infer_steps / (time.perf_counter() - t)
+        batch1 = None
+        if a.batch1_steps > 0:
+            model(x1)
+            t = time.perf_counter()
+            for _ in range(a.batch1_steps):
+                model(x1).sum().item()
+            batch1 = a.batch1_steps / (time.perf_counter() - t)
 
     json.dump(
         {
@@ -107,8 +126,8 @@ def main():
             "batch": a.batch,
             "train_images_per_sec": train,
             "infer_images_per_sec": infer,
-            # ru_maxrss is KiB on Linux.
-            "peak_memory_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "infer_batch1_images_per_sec": batch1,
+            "peak_memory_mib": peak,
         },
         sys.stdout,
     )

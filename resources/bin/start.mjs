@@ -6,6 +6,7 @@ import { spawnSync, spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { electronSqliteBinding } from './electron-sqlite.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const require = createRequire(import.meta.url);
@@ -34,17 +35,13 @@ if (!electron) {
   child.on('exit', (code) => process.exit(code ?? 0));
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 } else {
-  // better-sqlite3 is built for Node's ABI by npm; the window needs Electron's.
-  // Rebuilding needs Electron's headers (a download), so it happens here, only
-  // where Electron itself is installed, and `npm rebuild better-sqlite3` goes back.
-  if (!run(npx, ['electron-builder', 'install-app-deps'])) {
-    console.log('Could not rebuild native modules for Electron; see the messages above.');
-    process.exit(1);
-  }
+  // better-sqlite3 in node_modules is built for Node's ABI (CLI, tests, browser host); the
+  // window loads an Electron-ABI build kept beside it, built once per Electron version.
+  const electronVersion = require('electron/package.json').version;
+  const binding = electronSqliteBinding(root, electronVersion);
+  if (!binding) process.exit(1);
   if (!run(npx, ['electron-vite', 'build'])) process.exit(1);
-  const child = spawn(electron, [root, ...args], { cwd: root, stdio: 'inherit' });
-  child.on('exit', (code) => {
-    run('npm', ['rebuild', 'better-sqlite3']);
-    process.exit(code ?? 0);
-  });
+  const child = spawn(electron, [root, ...args], { cwd: root, stdio: 'inherit', env: { ...process.env, WORKBENCH_SQLITE_BINDING: binding } });
+  child.on('exit', (code) => process.exit(code ?? 0));
+  for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
 }

@@ -7,8 +7,11 @@ import { datasetsHandlers } from '../datasets/api.ts';
 import { augmentHandlers } from '../augment/api.ts';
 import { modelsHandlers } from '../models/api.ts';
 import { trainHandlers } from '../train/api.ts';
+import { pruneHandlers } from '../prune/api.ts';
 import { spganHandlers } from '../spgan/api.ts';
 import { reidHandlers } from '../reid/api.ts';
+import { localizeHandlers } from '../localize/api.ts';
+import { adaptHandlers } from '../adapt/api.ts';
 import { slurmHandlers } from '../slurm/api.ts';
 
 /** One handler per contract call; the type makes a missing handler a compile error. */
@@ -21,7 +24,10 @@ export const handlers: HandlerTable = {
   ...augmentHandlers,
   ...modelsHandlers,
   ...trainHandlers,
+  ...pruneHandlers,
   ...spganHandlers,
   ...reidHandlers,
+  ...localizeHandlers,
+  ...adaptHandlers,
   ...slurmHandlers,
 };

@@ -6,6 +6,8 @@ import { modelsJobSpecs } from '../models/jobs.ts';
 import { trainingJobSpecs } from '../train/jobs.ts';
 import { spganJobSpecs } from '../spgan/jobs.ts';
 import { reidJobSpecs } from '../reid/jobs.ts';
+import { localizeJobSpecs } from '../localize/jobs.ts';
+import { adaptJobSpecs } from '../adapt/jobs.ts';
 import { verifyArtifactsJob } from '../core/workspace-verify.ts';
 
 /** Every job kind, by name. Both the writer process and the job process read this. */
@@ -19,5 +21,7 @@ export const jobSpecs: ReadonlyMap<string, AnyJobSpec> = new Map(
     ...trainingJobSpecs,
     ...spganJobSpecs,
     ...reidJobSpecs,
+    ...localizeJobSpecs,
+    ...adaptJobSpecs,
   ].map((spec) => [spec.kind, spec]),
 );

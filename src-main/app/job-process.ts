@@ -3,8 +3,9 @@
  * reports back, exits. It never writes the workspace database; everything it
  * wants stored goes back to the writer process as messages.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import path from 'node:path';
+import { openDatabase } from '../core/db/open-database.ts';
 import type { FromJob, ToJob } from '../core/jobs/protocol.ts';
 import type { JobProgress } from '../common/contract/index.ts';
 import { jobSpecs } from './job-kinds.ts';
@@ -89,7 +90,7 @@ async function run(start: Extract<ToJob, { type: 'start' }>): Promise<void> {
       });
     },
     readDb() {
-      readDb ??= new Database(path.join(start.workspaceDir, 'workbench.db'), { readonly: true, fileMustExist: true });
+      readDb ??= openDatabase(path.join(start.workspaceDir, 'workbench.db'), { readonly: true, fileMustExist: true });
       return readDb;
     },
   };
@@ -141,6 +142,10 @@ onParentMessage((message) => {
     }
   }
 });
+
+// A host that dies (kill -9) closes the IPC channel: a job nobody can record any more stops at once
+// (its host marks it interrupted at the next start) instead of running on, orphaned, beside a resumed copy.
+process.on('disconnect', () => process.exit(1));
 
 process.on('uncaughtException', (err) => {
   void send({ type: 'failed', message: `Uncaught error in the job process: ${err.message}`, cancelled: false }).then(() => process.exit(1));

@@ -30,6 +30,8 @@ export function openCore(
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true });
   // The lock comes first: a second process must not even migrate a workspace another host writes.
   const lock = acquireHostLock(dir, options.host ?? 'cli');
+  // Said once on stderr (stdout stays clean for --json): a user who saw the workspace refused before knows why it opens now.
+  if (lock.staleNote) process.stderr.write(`${lock.staleNote}\n`);
   let ws: Workspace;
   try {
     ws = Workspace.open(dir);
@@ -46,6 +48,10 @@ export function openCore(
     remote: { slurm: createSlurmLauncher(ws, options.slurm) },
   });
   const ctx: ServiceContext = { ws, jobs, events };
+  if (jobs.cleanedAtStart.length > 0) {
+    const mib = jobs.cleanedAtStart.reduce((a, f) => a + f.bytes, 0) / 2 ** 20;
+    process.stderr.write(`Removed ${jobs.cleanedAtStart.length} data folder(s) of jobs that did not finish (${mib.toFixed(1)} MiB): ${jobs.cleanedAtStart.map((f) => f.path).join(', ')}\n`);
+  }
   jobs.start();
   return {
     ctx,

@@ -20,7 +20,8 @@ export function contentTypeOf(file: string): string {
   return contentTypes[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
 }
 
-function inside(child: string, parent: string): boolean {
+/** Whether `child` is `parent` or lies under it (both absolute with symlinks resolved). */
+export function isInside(child: string, parent: string): boolean {
   return child === parent || child.startsWith(parent.endsWith(path.sep) ? parent : parent + path.sep);
 }
 
@@ -41,18 +42,28 @@ export function allowedRoots(ws: Workspace): string[] {
   return [ws.dir, ...roots].map(real).filter((p): p is string => p !== null);
 }
 
-/** Resolves a requested absolute path to a readable file inside an allowed root, or throws. */
+/**
+ * Resolves a requested absolute path to a readable regular file inside an
+ * allowed root, or throws. A missing file, one outside the roots (also through
+ * a symlink) and one that is not a regular file get the same answer, so the
+ * route tells nothing about what exists outside the roots.
+ */
 export function resolveServableFile(ws: Workspace, requested: string): string {
   if (!requested || !path.isAbsolute(requested)) throw new ApiError('invalid_request', 'path must be an absolute file path.', 'path');
+  const refused = (): ApiError => new ApiError('not_found', `No file ${requested} in the workspace or a registered dataset folder.`, 'path');
   let real: string;
   try {
     real = realpathSync(requested);
   } catch {
-    throw new ApiError('not_found', `No such file: ${requested}`, 'path');
+    throw refused();
   }
-  if (!allowedRoots(ws).some((root) => inside(real, root))) {
-    throw new ApiError('unauthorized', `${requested} is outside the workspace and the registered dataset folders.`, 'path');
+  if (!allowedRoots(ws).some((root) => isInside(real, root))) throw refused();
+  let regular = false;
+  try {
+    regular = statSync(real).isFile();
+  } catch {
+    regular = false;
   }
-  if (!statSync(real).isFile()) throw new ApiError('not_found', `${requested} is not a file.`, 'path');
+  if (!regular) throw refused();
   return real;
 }

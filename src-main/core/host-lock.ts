@@ -8,6 +8,12 @@ export interface HostLock {
   /** The browser host's base URL and token, when it serves one: the CLI sends its calls there. */
   url?: string;
   token?: string;
+  /**
+   * The holder's start time (Linux: field 22 of /proc/<pid>/stat, clock ticks
+   * since boot): with the pid it names one process, so a pid the system has
+   * since given to another process is recognised as a stale lock.
+   */
+  started?: string;
 }
 
 export class WorkspaceBusyError extends Error {
@@ -18,7 +24,7 @@ export class WorkspaceBusyError extends Error {
     super(
       holder.url
         ? `The workspace ${dir} is open in the workbench's browser host (process ${holder.pid}).`
-        : `The workspace ${dir} is open in another workbench process (${holder.host}, pid ${holder.pid}); close it or use another --workspace.`,
+        : `The workspace ${dir} is open in another workbench process (${holder.host}, pid ${holder.pid}); close it or use another --workspace. If no workbench runs there any more, delete ${lockPath(dir)}.`,
     );
   }
 }
@@ -34,13 +40,52 @@ function alive(pid: number): boolean {
   }
 }
 
-export function readHostLock(dir: string): HostLock | null {
+/** Start time of a process from /proc (Linux); null where there is no /proc or no such process. */
+export function processStartTime(pid: number): string | null {
   try {
-    const lock = JSON.parse(readFileSync(lockPath(dir), 'utf8')) as HostLock;
-    return alive(lock.pid) && lock.pid !== process.pid ? lock : null;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count fields after the last ')'.
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
   } catch {
     return null;
   }
+}
+
+function commandLine(pid: number): string | null {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the lock's process still runs and is the workbench that wrote it:
+ * a live pid with another start time (or, for a lock without one, a command
+ * line that is not a workbench's) is a process that got the pid later.
+ * Returns the reason when the lock is stale although the pid lives.
+ */
+function holderState(lock: HostLock): { holds: true } | { holds: false; reused: string | null } {
+  if (!alive(lock.pid)) return { holds: false, reused: null };
+  const started = processStartTime(lock.pid);
+  if (started === null) return { holds: true }; // no /proc: the pid is all there is to go by
+  const cmd = commandLine(lock.pid) ?? '?';
+  if (lock.started !== undefined) return lock.started === started ? { holds: true } : { holds: false, reused: cmd };
+  return /workbench|electron/i.test(cmd) ? { holds: true } : { holds: false, reused: cmd };
+}
+
+function readLockFile(dir: string): HostLock | null {
+  try {
+    const lock = JSON.parse(readFileSync(lockPath(dir), 'utf8')) as HostLock;
+    return typeof lock.pid === 'number' ? lock : null;
+  } catch {
+    return null;
+  }
+}
+
+export function readHostLock(dir: string): HostLock | null {
+  const lock = readLockFile(dir);
+  return lock && lock.pid !== process.pid && holderState(lock).holds ? lock : null;
 }
 
 /**
@@ -48,10 +93,21 @@ export function readHostLock(dir: string): HostLock | null {
  * a process that no longer runs is taken over. The file is private (0600)
  * because it carries the browser host's token.
  */
-export function acquireHostLock(dir: string, host: HostLock['host']): { update(extra: Partial<HostLock>): void; release(): void } {
+export function acquireHostLock(
+  dir: string,
+  host: HostLock['host'],
+): { update(extra: Partial<HostLock>): void; release(): void; /** Set when a stale lock was taken over: what it said and why it was stale. */ staleNote: string | null } {
   const file = lockPath(dir);
   const holder = readHostLock(dir);
   if (holder) throw new WorkspaceBusyError(dir, holder);
+  let staleNote: string | null = null;
+  const old = readLockFile(dir);
+  if (old && old.pid !== process.pid) {
+    const state = holderState(old);
+    if (!state.holds && state.reused !== null) {
+      staleNote = `${file} named process ${old.pid}, which is now another program (${state.reused.slice(0, 120)}), not the workbench that took the lock: the lock was stale and is taken over.`;
+    }
+  }
   if (existsSync(file)) rmSync(file, { force: true });
   let fd: number;
   try {
@@ -60,10 +116,12 @@ export function acquireHostLock(dir: string, host: HostLock['host']): { update(e
     const racer = readHostLock(dir);
     throw new WorkspaceBusyError(dir, racer ?? { pid: -1, host: 'cli' });
   }
-  let current: HostLock = { pid: process.pid, host };
+  const started = processStartTime(process.pid);
+  let current: HostLock = { pid: process.pid, host, ...(started !== null ? { started } : {}) };
   writeSync(fd, JSON.stringify(current));
   closeSync(fd);
   return {
+    staleNote,
     update(extra) {
       current = { ...current, ...extra };
       writeFileSync(file, JSON.stringify(current), { mode: 0o600 });

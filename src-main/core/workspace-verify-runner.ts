@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { sha256File } from './artifacts.ts';
+import { findOrphanFolders } from './orphans.ts';
 import type { JobRunContext } from './jobs/spec.ts';
 import type { VerifyProblem, VerifyResult } from './workspace-verify.ts';
 
@@ -67,5 +68,7 @@ export default async function run(ctx: JobRunContext<{ chunkMiB: number }>): Pro
     });
   }
   for (const p of cp.problems) ctx.log(`${p.path}: ${p.problem}`, 'warn');
-  return { checked: rows.length, bytes: cp.bytes, filled: cp.filled, problems: cp.problems, resumedAt };
+  const orphans = findOrphanFolders(ctx.readDb(), ctx.workspaceDir);
+  for (const o of orphans) ctx.log(`${o.path}: ${o.reason} (${o.bytes} bytes)`, 'warn');
+  return { checked: rows.length, bytes: cp.bytes, filled: cp.filled, problems: cp.problems, orphans, resumedAt };
 }

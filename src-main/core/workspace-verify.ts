@@ -1,6 +1,7 @@
 import { jobKinds } from '../common/contract/kinds.ts';
 import { z } from 'zod';
 import { defineJob } from './jobs/spec.ts';
+import type { OrphanFolder } from './orphans.ts';
 
 export interface VerifyProblem {
   artifactId: number;
@@ -14,6 +15,8 @@ export interface VerifyResult {
   /** Hashes computed for artifacts that had none recorded, by artifact id. */
   filled: Record<number, string>;
   problems: VerifyProblem[];
+  /** Data folders of jobs that ended without succeeding (a killed import's decoded data): nothing refers to them; removed at the next start. */
+  orphans: OrphanFolder[];
   resumedAt: number;
 }
 

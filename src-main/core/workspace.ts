@@ -1,8 +1,9 @@
-import Database from 'better-sqlite3';
-import { mkdirSync, existsSync, statSync, readdirSync } from 'node:fs';
+import type Database from 'better-sqlite3';
+import { chmodSync, closeSync, mkdirSync, existsSync, openSync, statSync, readdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { migrate } from './db/migrate.ts';
+import { openDatabase } from './db/open-database.ts';
 import { readAppConfig } from './app-config.ts';
 
 export interface OpenOptions {
@@ -36,7 +37,7 @@ export class Workspace {
     const abs = path.resolve(dir);
     const dbPath = path.join(abs, 'workbench.db');
     if (options.readonly) {
-      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+      const db = openDatabase(dbPath, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 5000');
       const row = db.prepare('SELECT MAX(version) AS v FROM schema_migrations').get() as { v: number };
       return new Workspace(abs, db, row.v, true);
@@ -45,9 +46,11 @@ export class Workspace {
       throw new Error(`Workspace path ${abs} is a file, not a folder.`);
     }
     mkdirSync(path.join(abs, 'artifacts'), { recursive: true });
-    const db = new Database(dbPath);
+    restrictDatabaseFiles(dbPath);
+    const db = openDatabase(dbPath);
     try {
       db.pragma('journal_mode = WAL');
+      restrictDatabaseFiles(dbPath);
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 5000');
       // NORMAL is durable in WAL mode except for the last transactions on power loss, never corrupting.
@@ -121,4 +124,22 @@ export function builtinWorkspaceDir(): string {
   if (process.platform === 'darwin') return path.join(home, 'Library', 'Application Support', 'Workbench', 'workspace');
   if (process.platform === 'win32') return path.join(process.env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), 'Workbench', 'workspace');
   return path.join(process.env.XDG_DATA_HOME ?? path.join(home, '.local', 'share'), 'workbench', 'workspace');
+}
+
+/**
+ * The database holds paths and, in lineage, user data: owner-only (0600) like
+ * the lock. A new file is created so before SQLite opens it (SQLite gives its
+ * -wal and -shm files the database file's mode); an older world-readable
+ * workspace is tightened on open.
+ */
+function restrictDatabaseFiles(dbPath: string): void {
+  if (process.platform === 'win32') return;
+  if (!existsSync(dbPath)) closeSync(openSync(dbPath, 'a', 0o600));
+  for (const f of [dbPath, `${dbPath}-wal`, `${dbPath}-shm`]) {
+    try {
+      if ((statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+    } catch {
+      // -wal / -shm exist only while a connection is open.
+    }
+  }
 }

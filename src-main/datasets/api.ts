@@ -4,6 +4,7 @@ import type { HandlerMap } from '../core/handler-types.ts';
 import { importers } from './formats/registry.ts';
 import { datasetDetail, datasetRow, datasetStats, listDatasets, sampleDetail, samplePage, toSummary } from './queries.ts';
 import { deleteDataset, detect, verifyDataset } from './manage.ts';
+import { createSplit, listSplits, removeSplit } from './splits.ts';
 
 /** Handlers for the calls declared in common/contract/datasets.ts. */
 export const datasetsHandlers: HandlerMap<keyof typeof datasetsCalls> = {
@@ -28,6 +29,17 @@ export const datasetsHandlers: HandlerMap<keyof typeof datasetsCalls> = {
     deleteDataset(ws, req.id);
     events.emit('data.changed', { what: 'datasets' });
     return { deleted: true };
+  },
+  'datasets.splits.list': (req, { ws }) => listSplits(ws.db, req.id),
+  'datasets.splits.create': (req, { ws, events }) => {
+    const split = createSplit(ws.db, req);
+    events.emit('data.changed', { what: 'datasets' });
+    return split;
+  },
+  'datasets.splits.remove': (req, { ws, events }) => {
+    removeSplit(ws.db, req.id, req.name);
+    events.emit('data.changed', { what: 'datasets' });
+    return { removed: true };
   },
   'datasets.verify': (req, { ws }) => verifyDataset(ws, req.id, req.limit),
 };

@@ -27,7 +27,7 @@ export interface DatasetInfo {
 export interface DatasetRow {
   id: number;
   name: string;
-  format: DatasetFormat | 'translated';
+  format: DatasetFormat | 'translated' | 'generated';
   root_path: string;
   created_at: string;
   job_id: number | null;

@@ -3,9 +3,11 @@ import path from 'node:path';
 import type { DatasetCounts, DatasetFormat, DatasetImportParams, ImportProblem, ImportReport } from '../common/contract/datasets.ts';
 import type { JobRunContext } from '../core/jobs/spec.ts';
 import { detectFormats, importers, unwrapRoot } from './formats/registry.ts';
+import { dropDuplicateFiles, recordedRealPath } from './formats/files.ts';
 import type { ImportContext, IndexedSample, ImportOutput } from './formats/types.ts';
 import { emptyCounts } from './dataset-info.ts';
 import { canonicalRoot } from './roots.ts';
+import { readLimits } from '../core/settings.ts';
 
 /** What the runner hands to the writer process (onComplete) besides the report. */
 export interface ImportJobResult {
@@ -83,8 +85,10 @@ export default async function runImport(ctx: JobRunContext<DatasetImportParams>)
   let lastTick = Date.now();
   const ictx: ImportContext = {
     root,
+    followLinksOut: ctx.params.followLinksOut,
     signal: ctx.signal,
     blobDir,
+    limits: readLimits(ctx.readDb()),
     problem(file, code, message) {
       problems.push({ file, code, message });
     },
@@ -116,6 +120,12 @@ export default async function runImport(ctx: JobRunContext<DatasetImportParams>)
   try {
     output = await importer.run(ictx);
     if (ctx.signal.aborted) throw new Error('Import cancelled.');
+    // One file is one sample, whatever links lead to it; files read through links out keep their real path.
+    output.samples = dropDuplicateFiles(ictx, output.samples);
+    for (const s of output.samples) {
+      const real = recordedRealPath(ictx, s.path);
+      if (real) s.realPath = real;
+    }
     if (output.samples.length === 0) throw new Error(`${root}: no usable samples found as ${importer.title}${problems.length ? ` (${problems.length} problems, first: ${problems[0]!.file}: ${problems[0]!.message})` : ''}.`);
   } catch (err) {
     rmSync(blobDir, { recursive: true, force: true });

@@ -40,8 +40,8 @@ export function commitImport(ws: Workspace, jobId: number, result: ImportJobResu
     const insertClass = db.prepare('INSERT INTO classes (dataset_id, idx, name) VALUES (?, ?, ?)');
     result.classes.forEach((name, idx) => insertClass.run(datasetId, idx, name));
     const insert = db.prepare(
-      `INSERT INTO samples (dataset_id, path, split, label, person_id, camera, sequence, frame, domain, width, height, channels, size_bytes, mtime_ms, boxes, extra)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO samples (dataset_id, path, split, label, person_id, camera, sequence, frame, domain, width, height, channels, size_bytes, mtime_ms, boxes, extra, real_path)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     const text = readFileSync(result.indexFile, 'utf8');
     let start = 0;
@@ -66,6 +66,7 @@ export function commitImport(ws: Workspace, jobId: number, result: ImportJobResu
         s.mtimeMs,
         s.boxes ? JSON.stringify(s.boxes) : null,
         s.extra ? JSON.stringify(s.extra) : null,
+        s.realPath ?? null,
       );
       start = end + 1;
     }

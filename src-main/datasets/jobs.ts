@@ -17,7 +17,8 @@ export const datasetImportJob = defineJob<DatasetImportParams, ImportJobResult>(
   params: datasetImportParams,
   title: (p) => `Import ${p.name ?? path.basename(p.path)}${p.format !== 'auto' ? ` (${p.format})` : ''}`,
   resource: 'io',
-  resumable: false,
+  // An import keeps no checkpoint: resuming one (after its host died, say) runs it again from the start with the same parameters.
+  resumable: true,
   preflight(p, ws) {
     const root = canonicalRoot(p.path);
     if (!existsSync(root)) throw new ApiError('invalid_request', `${root} does not exist.`, 'path');

@@ -9,6 +9,7 @@ import { datasetsWithRoot } from './import-writer.ts';
 import { canonicalRoot } from './roots.ts';
 import { forgetBlob } from './pixels.ts';
 import { datasetRow } from './queries.ts';
+import { DatasetFileRefusedError, resolveSampleFile } from './sample-file.ts';
 
 export function detect(ws: Workspace, p: string): FormatDetection {
   const root = unwrapRoot(canonicalRoot(p), 'auto');
@@ -49,17 +50,25 @@ export function verifyDataset(ws: Workspace, id: number, limit?: number): { chec
     }
     return { checked: 1, changed };
   }
-  const rows = ws.db.prepare(`SELECT path, size_bytes, mtime_ms FROM samples WHERE dataset_id = ? ORDER BY id${limit ? ' LIMIT ?' : ''}`).all(...(limit ? [id, limit] : [id])) as {
+  const rows = ws.db.prepare(`SELECT path, size_bytes, mtime_ms, real_path FROM samples WHERE dataset_id = ? ORDER BY id${limit ? ' LIMIT ?' : ''}`).all(...(limit ? [id, limit] : [id])) as {
     path: string;
     size_bytes: number | null;
     mtime_ms: number | null;
+    real_path: string | null;
   }[];
   for (const r of rows) {
-    const abs = path.resolve(row.root_path, r.path);
+    let real: string;
     try {
-      const st = statSync(abs);
+      real = resolveSampleFile(row.root_path, r.path, r.real_path, `Dataset ${id}`);
+    } catch (err) {
+      if (err instanceof DatasetFileRefusedError) changed.push({ file: r.path, code: 'outside_root', message: err.message });
+      else changed.push({ file: r.path, code: 'vanished', message: 'missing (moved or deleted since import)' });
+      continue;
+    }
+    try {
+      const st = statSync(real);
       if (r.size_bytes !== null && st.size !== r.size_bytes) changed.push({ file: r.path, code: 'corrupt_image', message: `size changed ${r.size_bytes} -> ${st.size} bytes` });
-      else if (r.mtime_ms !== null && Math.floor(st.mtimeMs) !== r.mtime_ms) changed.push({ file: r.path, code: 'corrupt_image', message: 'modified since import' });
+      else if (r.mtime_ms !== null && Math.floor(st.mtimeMs) !== r.mtime_ms) changed.push({ file: r.path, code: 'corrupt_image', message: 'modified after it was imported' });
     } catch {
       changed.push({ file: r.path, code: 'vanished', message: 'missing (moved or deleted since import)' });
     }

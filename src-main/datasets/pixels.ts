@@ -12,6 +12,16 @@ export class DatasetFileChangedError extends Error {
   }
 }
 
+/** Thrown when an indexed image file is there, unchanged, but cannot be decoded: a reader's caller may skip that sample. */
+export class UndecodableImageError extends Error {
+  readonly file: string;
+  constructor(file: string, message: string) {
+    super(message);
+    this.name = 'UndecodableImageError';
+    this.file = file;
+  }
+}
+
 /** Checks an indexed file against the size and mtime recorded at import; throws naming the file. */
 export function checkUnchanged(absPath: string, sizeBytes: number | null, mtimeMs: number | null, datasetLabel: string): void {
   let st;
@@ -36,7 +46,7 @@ export async function decodeFile(absPath: string, h: number, w: number, channels
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
     return fitChannels(new Uint8Array(data.buffer, data.byteOffset, data.length), info.channels, channels);
   } catch (err) {
-    throw new Error(`Cannot decode image ${absPath}: ${(err as Error).message}`);
+    throw new UndecodableImageError(absPath, `Cannot decode image ${absPath}: ${(err as Error).message}`);
   }
 }
 

@@ -79,6 +79,8 @@ export interface SampleRow {
   mtime_ms: number | null;
   boxes: string | null;
   extra: string | null;
+  /** Set only for a file outside the dataset folder that the import followed a link to. */
+  real_path: string | null;
 }
 
 export interface SampleFilter {

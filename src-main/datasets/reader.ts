@@ -4,10 +4,16 @@ import type Database from 'better-sqlite3';
 import { parseInfo } from './dataset-info.ts';
 import type { DatasetRow } from './dataset-info.ts';
 import { checkUnchanged, decodeFile, fitChannels, loadBlob, resizeRaw } from './pixels.ts';
+import { resolveSampleFile } from './sample-file.ts';
+import { splitId } from './splits.ts';
+import { importedSplitName } from '../common/contract/datasets.ts';
+export { UndecodableImageError } from './pixels.ts';
 
 export interface ReaderOptions {
   /** Only samples of these splits (e.g. 'train', or ['query', 'gallery']). */
   split?: string | string[];
+  /** Read `split` as parts of this named split of the dataset (datasets.splits.create) instead of the imported one. */
+  splitName?: string;
   /** [height, width] to resize to; default: the dataset's common image size. */
   size?: [number, number];
   /** Default: the dataset's own channel count (decoded sets), else 3. */
@@ -57,13 +63,22 @@ export interface DatasetReader {
 /** The columns a reader needs, plus where a decoded sample sits in its dataset's blob. */
 type SampleRow = Omit<StoredSampleRow, 'dataset_id' | 'extra'> & { blob_index: number | null };
 
-/** Reads the sample rows of a dataset in import order (the order a reader's indices refer to). */
-function loadRows(db: Database.Database, datasetId: number, splits: string[] | null): SampleRow[] {
-  const cols = `id, path, split, label, person_id, camera, sequence, frame, domain, width, height, channels, size_bytes, mtime_ms, boxes,
-    json_extract(extra, '$.blobIndex') AS blob_index`;
-  if (!splits) return db.prepare(`SELECT ${cols} FROM samples WHERE dataset_id = ? ORDER BY id`).all(datasetId) as SampleRow[];
-  const marks = splits.map(() => '?').join(',');
-  return db.prepare(`SELECT ${cols} FROM samples WHERE dataset_id = ? AND split IN (${marks}) ORDER BY id`).all(datasetId, ...splits) as SampleRow[];
+/**
+ * Reads the sample rows of a dataset in import order (the order a reader's
+ * indices refer to). With a named split, `split` is the sample's part in it and
+ * samples without a part are left out.
+ */
+function loadRows(db: Database.Database, datasetId: number, splits: string[] | null, splitName: string | undefined): SampleRow[] {
+  const cols = `s.id, s.path, ${splitName ? 'p.part' : 's.split'} AS split, s.label, s.person_id, s.camera, s.sequence, s.frame, s.domain, s.width, s.height, s.channels,
+    s.size_bytes, s.mtime_ms, s.boxes, s.real_path, json_extract(s.extra, '$.blobIndex') AS blob_index`;
+  const marks = splits ? splits.map(() => '?').join(',') : '';
+  if (splitName) {
+    const id = splitId(db, datasetId, splitName);
+    const where = splits ? ` AND p.part IN (${marks})` : '';
+    return db.prepare(`SELECT ${cols} FROM sample_split_parts p JOIN samples s ON s.id = p.sample_id WHERE p.split_id = ?${where} ORDER BY s.id`).all(id, ...(splits ?? [])) as SampleRow[];
+  }
+  if (!splits) return db.prepare(`SELECT ${cols} FROM samples s WHERE s.dataset_id = ? ORDER BY s.id`).all(datasetId) as SampleRow[];
+  return db.prepare(`SELECT ${cols} FROM samples s WHERE s.dataset_id = ? AND s.split IN (${marks}) ORDER BY s.id`).all(datasetId, ...splits) as SampleRow[];
 }
 
 /**
@@ -77,8 +92,9 @@ export async function openDatasetReader(db: Database.Database, datasetId: number
   const info = parseInfo(row.info);
   const workspaceDir = path.dirname(db.name);
   const splits = options.split === undefined ? null : Array.isArray(options.split) ? options.split : [options.split];
-  const rows = loadRows(db, datasetId, splits);
-  if (rows.length === 0) throw new Error(`${label} has no samples${splits ? ` in split ${splits.join(', ')}` : ''}.`);
+  const splitName = options.splitName && options.splitName !== importedSplitName ? options.splitName : undefined;
+  const rows = loadRows(db, datasetId, splits, splitName);
+  if (rows.length === 0) throw new Error(`${label} has no samples${splits ? ` in split ${splits.join(', ')}` : ''}${splitName ? ` of its split "${splitName}"` : ''}.`);
 
   // Size and channels: explicit, else the decoded blob's, else the common size of the files.
   let height: number;
@@ -131,7 +147,7 @@ export async function openDatasetReader(db: Database.Database, datasetId: number
       if (info.blob.h !== height || info.blob.w !== width) pixels = await resizeRaw(pixels, info.blob.h, info.blob.w, channels, height, width);
       else return pixels; // a view of the blob: already in memory, no need to cache
     } else {
-      const abs = path.resolve(row!.root_path, r.path);
+      const abs = resolveSampleFile(row!.root_path, r.path, r.real_path, label);
       checkUnchanged(abs, r.size_bytes, r.mtime_ms, label);
       pixels = await decodeFile(abs, height, width, channels);
     }

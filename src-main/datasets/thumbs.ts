@@ -5,6 +5,8 @@ import type { Workspace } from '../core/workspace.ts';
 import { parseInfo } from './dataset-info.ts';
 import { checkUnchanged, loadBlob } from './pixels.ts';
 import { sampleRow } from './queries.ts';
+import { DatasetFileRefusedError, resolveSampleFile } from './sample-file.ts';
+import { ApiError } from '../common/contract/errors.ts';
 
 /** What a host sends back for an image request (Electron protocol handler, HTTP route). */
 export interface ServedImage {
@@ -48,9 +50,9 @@ export async function samplePixelsPng(ws: Workspace, sampleId: number): Promise<
     const bytes = await sharp(data, { raw: { width: w, height: h, channels: c as 1 | 3 } }).png().toBuffer();
     return { contentType: 'image/png', bytes, path: null };
   }
-  const abs = path.resolve(r.root_path, r.path);
-  checkUnchanged(abs, r.size_bytes, r.mtime_ms, `Dataset ${r.dataset_id} "${r.dataset_name}"`);
-  const ext = path.extname(abs).toLowerCase();
+  const abs = confinedFile(r);
+  // The type the import checked the header of: the sample's own name, not its link target's.
+  const ext = path.extname(r.path).toLowerCase();
   if (!browserTypes.has(ext)) {
     // Browsers cannot show TIFF (and some BMP variants): send a PNG of it instead.
     try {
@@ -60,6 +62,22 @@ export async function samplePixelsPng(ws: Workspace, sampleId: number): Promise<
     }
   }
   return { contentType: contentTypes[ext] ?? 'application/octet-stream', bytes: readFileSync(abs), path: abs };
+}
+
+/**
+ * The real path of a file sample's image under the confinement rule
+ * (sample-file.ts); a refusal is the client's answer, not a server failure.
+ */
+function confinedFile(r: ReturnType<typeof sampleRow>): string {
+  const label = `Dataset ${r.dataset_id} "${r.dataset_name}"`;
+  try {
+    const real = resolveSampleFile(r.root_path, r.path, r.real_path, label);
+    checkUnchanged(real, r.size_bytes, r.mtime_ms, label);
+    return real;
+  } catch (err) {
+    if (err instanceof DatasetFileRefusedError) throw new ApiError('unauthorized', err.message, 'id');
+    throw err;
+  }
 }
 
 const browserTypes = new Set(['.jpg', '.jpeg', '.png', '.webp', '.gif']);
@@ -77,6 +95,8 @@ export async function thumbnailFor(ws: Workspace, sampleId: number, size: number
   const dir = path.join(ws.artifactsDir, 'thumbs', String(r.dataset_id), String(s));
   const file = path.join(dir, `${sampleId}${ext}`);
   const contentType = decoded ? 'image/png' : 'image/jpeg';
+  // Checked before the cache too: a link swapped to lead elsewhere stops being served at once.
+  const abs = decoded ? null : confinedFile(r);
   if (existsSync(file)) return { contentType, bytes: readFileSync(file), path: file };
   let bytes: Buffer;
   if (decoded) {
@@ -87,10 +107,8 @@ export async function thumbnailFor(ws: Workspace, sampleId: number, size: number
       .png()
       .toBuffer();
   } else {
-    const abs = path.resolve(r.root_path, r.path);
-    checkUnchanged(abs, r.size_bytes, r.mtime_ms, `Dataset ${r.dataset_id} "${r.dataset_name}"`);
     try {
-      bytes = await sharp(abs, { failOn: 'error' }).rotate().resize(s, s, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' }).jpeg({ quality: 80 }).toBuffer();
+      bytes = await sharp(abs!, { failOn: 'error' }).rotate().resize(s, s, { fit: 'inside', withoutEnlargement: true }).flatten({ background: '#ffffff' }).jpeg({ quality: 80 }).toBuffer();
     } catch (err) {
       throw new Error(`Cannot make a thumbnail of ${abs}: ${(err as Error).message}`);
     }

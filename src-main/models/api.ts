@@ -6,6 +6,7 @@ import { flopsReport } from './cost.ts';
 import { listModels } from './specs.ts';
 import { compareModels } from './compare.ts';
 import { jobKinds } from '../common/contract/kinds.ts';
+import { modelFiles } from '../core/job-files.ts';
 
 /** Handlers for the calls declared in common/contract/models.ts. */
 export const modelsHandlers: HandlerMap<keyof typeof modelsCalls> = {
@@ -26,6 +27,7 @@ export const modelsHandlers: HandlerMap<keyof typeof modelsCalls> = {
     const children = ws.db.prepare('SELECT * FROM models WHERE parent_model_id = ? ORDER BY id').all(row.id) as ModelRow[];
     return { ...toModelSummary(row), spec: JSON.parse(row.spec) as unknown, lineage: lineageOf(ws.db, row).map(toModelSummary), children: children.map(toModelSummary) };
   },
+  'models.files': (req, { ws }) => modelFiles(ws.db, ws.dir, getModelRow(ws.db, req.id).id),
   'models.flops': (req, { ws }) => {
     const row = getModelRow(ws.db, req.id);
     try {

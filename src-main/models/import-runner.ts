@@ -7,9 +7,10 @@ import { modelNames } from '../common/contract/models.ts';
 import { initEngine } from '../engine/init.ts';
 import { forward } from '../nn/forward.ts';
 import { disposeModel } from '../nn/init.ts';
-import { loadModel, MODEL_JSON, WEIGHTS_BIN } from '../nn/model-file.ts';
+import { checkModelLimits, loadModel, MODEL_JSON, WEIGHTS_BIN } from '../nn/model-file.ts';
 import type { GraphSpec } from '../nn/graph.ts';
 import { sha256File } from '../core/artifacts.ts';
+import { readLimits } from '../core/settings.ts';
 
 export interface ImportResult {
   name: string;
@@ -36,9 +37,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
  */
 const run: JobRunner<ImportParams, ImportResult> = async (ctx) => {
   const { path: source } = ctx.params;
-  await initEngine();
   ctx.progress({ fraction: 0, step: 'Validating the model folder' });
-  const { model, manifest } = loadModel(source, { knownArchs: modelNames });
+  const limits = readLimits(ctx.readDb());
+  // The manifest, the input size and the weights file are checked before the engine starts or a tensor exists.
+  checkModelLimits(source, limits);
+  await initEngine();
+  const { model, manifest } = loadModel(source, { knownArchs: modelNames, limits });
   try {
     const { height, width, channels } = model.spec.input;
     const finite = tf.tidy(() => {

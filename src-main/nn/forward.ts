@@ -31,6 +31,8 @@ export interface ForwardOptions {
   seed?: number;
   /** When given in training mode, receives each BatchNorm's batch mean and (biased) variance; the caller disposes them. */
   batchStats?: BatchStats;
+  /** Node outputs to return besides logits and features (e.g. feature maps for side branches), in `ForwardResult.nodes`. */
+  taps?: readonly string[];
 }
 
 export interface ForwardResult {
@@ -38,6 +40,8 @@ export interface ForwardResult {
   logits: tf.Tensor2D;
   /** [B, F] pooled features before the classifier, when the spec names them. */
   features?: tf.Tensor2D;
+  /** The outputs of `ForwardOptions.taps`, by node name. */
+  nodes?: Map<string, tf.Tensor>;
 }
 
 /**
@@ -275,6 +279,8 @@ export function forward(model: Model, x: tf.Tensor4D, opts: ForwardOptions): For
   }
   const result: ForwardResult = { logits: get(spec.outputs.logits) as tf.Tensor2D };
   if (spec.outputs.features) result.features = get(spec.outputs.features) as tf.Tensor2D;
+  // A tapped BatchNorm/ReLU folded into its conv at evaluation has no value of its own; the error names it.
+  if (opts.taps) result.nodes = new Map(opts.taps.map((name) => [name, get(name)]));
   return result;
 }
 

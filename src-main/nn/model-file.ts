@@ -6,7 +6,7 @@
  * or foreign file is refused with a message and never half-loaded.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, mkdirSync, openSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
@@ -18,6 +18,8 @@ export const MODEL_FILE_FORMAT = 'workbench-model';
 export const MODEL_FILE_VERSION = 1;
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
+/** A manifest is a few kilobytes; one far over this is not a model file. */
+const maxManifestBytes = 64 * 1024 ** 2;
 
 const manifestSchema = z
   .object({
@@ -86,8 +88,9 @@ export function readManifest(dir: string): ModelManifest & { spec: GraphSpec } {
   if (!existsSync(jsonPath)) throw new ModelFileError(`${jsonPath}: no model file here.`);
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(jsonPath, 'utf8'));
+    raw = JSON.parse(readModelFile(jsonPath, null, maxManifestBytes, 'manifest').toString('utf8'));
   } catch (err) {
+    if (err instanceof ModelFileError) throw err;
     throw new ModelFileError(`${jsonPath}: not valid JSON (${(err as Error).message}).`);
   }
   const parsed = manifestSchema.safeParse(raw);
@@ -107,6 +110,68 @@ export function readManifest(dir: string): ModelManifest & { spec: GraphSpec } {
 export interface LoadOptions {
   /** Registry names this build knows; a model of another architecture is refused. */
   knownArchs?: readonly string[];
+  /** Refuse, before reading the weights or allocating anything, a model over these (the model import passes the workspace's limits). */
+  limits?: { maxModelInputPixels: number; maxModelWeightBytes: number };
+}
+
+/**
+ * Reads `weights.bin` after checking, on the open descriptor, that it is a
+ * regular file of exactly the manifest's size (and within the limit): a link to
+ * /dev/zero, a pipe or a huge file is refused before a byte is read.
+ */
+function readModelFile(binPath: string, byteLength: number | null, maxBytes: number | undefined, what: 'weights' | 'manifest' = 'weights'): Buffer {
+  let fd: number;
+  try {
+    // Opening a FIFO blocks until a writer comes: look at the type first, then again on the open descriptor.
+    if (!statSync(binPath).isFile()) throw new ModelFileError(`${binPath}: not a regular file (a device, pipe or socket); refusing to read it.`);
+    fd = openSync(binPath, 'r');
+  } catch (err) {
+    if (err instanceof ModelFileError) throw err;
+    throw new ModelFileError(`${binPath}: cannot open the ${what} file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ModelFileError(`${binPath}: not a regular file (a device, pipe or socket); refusing to read it.`);
+    if (maxBytes !== undefined && st.size > maxBytes) {
+      throw new ModelFileError(
+        what === 'weights'
+          ? `${binPath}: ${st.size} bytes is over the limit of ${maxBytes} bytes for model weights (setting limits.maxModelWeightBytes).`
+          : `${binPath}: ${st.size} bytes is over the limit of ${maxBytes} bytes for a model manifest.`,
+      );
+    }
+    if (byteLength !== null && st.size !== byteLength) throw new ModelFileError(`${binPath}: ${st.size} bytes, the manifest says ${byteLength} (truncated or replaced).`);
+    const bin = Buffer.alloc(st.size);
+    let n = 0;
+    while (n < st.size) {
+      const k = readSync(fd, bin, n, st.size - n, n);
+      if (k === 0) break;
+      n += k;
+    }
+    if (byteLength !== null && n !== byteLength) throw new ModelFileError(`${binPath}: ${n} bytes, the manifest says ${byteLength} (truncated or replaced).`);
+    return bin;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checkManifestLimits(manifest: ModelManifest & { spec: GraphSpec }, jsonPath: string, limits: NonNullable<LoadOptions['limits']>): void {
+  const { height, width } = manifest.spec.input;
+  if (height * width > limits.maxModelInputPixels) {
+    throw new ModelFileError(
+      `${jsonPath}: the model input ${height}x${width} (${height * width} pixels) is over the limit of ${limits.maxModelInputPixels} pixels (setting limits.maxModelInputPixels).`,
+    );
+  }
+  if (manifest.byteLength > limits.maxModelWeightBytes) {
+    throw new ModelFileError(`${jsonPath}: ${manifest.byteLength} bytes of weights is over the limit of ${limits.maxModelWeightBytes} bytes (setting limits.maxModelWeightBytes).`);
+  }
+}
+
+/**
+ * Checks a model folder against the limits from its manifest alone (input
+ * size, declared weight bytes), before anything big is read or allocated.
+ */
+export function checkModelLimits(dir: string, limits: NonNullable<LoadOptions['limits']>): void {
+  checkManifestLimits(readManifest(dir), path.join(dir, MODEL_JSON), limits);
 }
 
 /** Loads a model folder, checking the architecture, every weight's name and shape, the size and the checksum first. */
@@ -117,6 +182,8 @@ export function loadModel(dir: string, options: LoadOptions = {}): { model: Mode
   if (options.knownArchs && !options.knownArchs.includes(spec.arch)) {
     throw new ModelFileError(`${jsonPath}: unknown architecture "${spec.arch}" (known: ${options.knownArchs.join(', ')}).`);
   }
+  const { limits } = options;
+  if (limits) checkManifestLimits(manifest, jsonPath, limits);
   const expected = expectedWeights(spec);
   const byName = new Map(manifest.weights.map((e) => [e.name, e]));
   if (byName.size !== manifest.weights.length || expected.length !== manifest.weights.length) {
@@ -124,10 +191,7 @@ export function loadModel(dir: string, options: LoadOptions = {}): { model: Mode
   }
   const binPath = path.join(dir, WEIGHTS_BIN);
   if (!existsSync(binPath)) throw new ModelFileError(`${binPath}: the weights file is missing.`);
-  const bin = readFileSync(binPath);
-  if (bin.byteLength !== manifest.byteLength) {
-    throw new ModelFileError(`${binPath}: ${bin.byteLength} bytes, the manifest says ${manifest.byteLength} (truncated or replaced).`);
-  }
+  const bin = readModelFile(binPath, manifest.byteLength, limits?.maxModelWeightBytes);
   if (createHash('sha256').update(bin).digest('hex') !== manifest.sha256) {
     throw new ModelFileError(`${binPath}: checksum mismatch, the weights file is corrupt.`);
   }

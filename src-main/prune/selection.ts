@@ -4,7 +4,7 @@
  * ResNet; every conv but the 1x1 downsample shortcuts of an ImageNet ResNet.
  * The classifier is never pruned. Experts may pass a per-layer rate table.
  */
-import { convNodes, type ConvRole, type GraphSpec } from '../nn/graph.ts';
+import { consumersOf, convNodes, type ConvRole, type GraphSpec } from '../nn/graph.ts';
 
 export interface LayerSelection {
   /** Roles pruned at the global rate; default by family (see above). */
@@ -33,4 +33,10 @@ export function selectLayers(spec: GraphSpec, rate: number, sel: LayerSelection 
     if (r > 0) out.set(c.name, r);
   }
   return out;
+}
+
+/** The BatchNorm node right after a conv (its only consumer), or null: what bn-scale ranks by and zeroBn zeroes. */
+export function bnAfter(spec: GraphSpec, conv: string): string | null {
+  const after = consumersOf(spec, conv);
+  return after.length === 1 && after[0]!.op === 'batchNorm' ? after[0]!.name : null;
 }

@@ -76,8 +76,9 @@ export default async function run(ctx: JobRunContext<ReidEvalParams>): Promise<R
   const lmp = info.lmpParts ?? 0;
   try {
     const t0 = Date.now();
-    const q = await openDatasetReader(db, p.queryDatasetId, { split: 'query', size, channels: 3, labelBy: 'person' });
-    const g = await openDatasetReader(db, p.galleryDatasetId, { split: 'gallery', size, channels: 3, labelBy: 'person' });
+    const named = p.split !== undefined ? { splitName: p.split } : {};
+    const q = await openDatasetReader(db, p.queryDatasetId, { ...named, split: 'query', size, channels: 3, labelBy: 'person' });
+    const g = await openDatasetReader(db, p.galleryDatasetId, { ...named, split: 'gallery', size, channels: 3, labelBy: 'person' });
     ctx.log(`Evaluating model ${p.modelId} on ${q.count} queries x ${g.count} gallery images at ${size.join('x')} (${engine.backend}).`);
     const qf = await extract(model, q, lmp, p.batchSize, ctx, 'query');
     const gf = await extract(model, g, lmp, p.batchSize, ctx, 'gallery');

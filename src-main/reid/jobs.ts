@@ -1,3 +1,4 @@
+import { partCounts } from '../datasets/splits.ts';
 import { jobKinds } from '../common/contract/kinds.ts';
 import path from 'node:path';
 import type { AnyJobSpec } from '../core/jobs/spec.ts';
@@ -68,8 +69,16 @@ export const reidEvalJob = defineJob<ReidEvalParams, ReidEvalResult>({
     const model = ws.db.prepare('SELECT method FROM models WHERE id = ?').get(p.modelId) as { method: string | null } | undefined;
     if (!model) throw new ApiError('not_found', `modelId: model ${p.modelId} does not exist.`, 'modelId');
     if (model.method !== 'ide') throw new ApiError('invalid_request', `modelId: model ${p.modelId} is not a re-ID (IDE) model (method ${model.method ?? 'none'}).`, 'modelId');
-    requireEvalSplit(datasetFacts(ws.db, p.queryDatasetId, 'queryDatasetId'), 'query', 'queryDatasetId');
-    requireEvalSplit(datasetFacts(ws.db, p.galleryDatasetId, 'galleryDatasetId'), 'gallery', 'galleryDatasetId');
+    if (p.split !== undefined) {
+      for (const [id, part, field] of [[p.queryDatasetId, 'query', 'queryDatasetId'], [p.galleryDatasetId, 'gallery', 'galleryDatasetId']] as const) {
+        if (partCounts(ws.db, id, [part], p.split, 'split').n === 0) {
+          throw new ApiError('invalid_request', `${field}: the split "${p.split}" of dataset ${id} has no '${part}' part; make it with method reid.`, 'split');
+        }
+      }
+    } else {
+      requireEvalSplit(datasetFacts(ws.db, p.queryDatasetId, 'queryDatasetId'), 'query', 'queryDatasetId');
+      requireEvalSplit(datasetFacts(ws.db, p.galleryDatasetId, 'galleryDatasetId'), 'gallery', 'galleryDatasetId');
+    }
     requireMatchingSizes(ws.db, p.queryDatasetId, p.galleryDatasetId, 'galleryDatasetId');
   },
   load: () => import('./eval-runner.ts'),

@@ -60,9 +60,16 @@ export default async function run(ctx: JobRunContext<ReidTrainParams>): Promise<
   const p = ctx.params;
   const engine = await startEngine();
   const db = ctx.readDb();
-  const hasTrain = db.prepare("SELECT 1 FROM samples WHERE dataset_id = ? AND split = 'train' LIMIT 1").get(p.datasetId) !== undefined;
+  // A named split's 'train' part; else the imported 'train' split when there is one, else every image.
+  const hasTrain = p.split !== undefined || db.prepare("SELECT 1 FROM samples WHERE dataset_id = ? AND split = 'train' LIMIT 1").get(p.datasetId) !== undefined;
   const dataset = db.prepare('SELECT name FROM datasets WHERE id = ?').get(p.datasetId) as { name: string };
-  const reader = await openDatasetReader(db, p.datasetId, { ...(hasTrain ? { split: 'train' } : {}), size: p.imageSize, channels: 3, labelBy: 'person' });
+  const reader = await openDatasetReader(db, p.datasetId, {
+    ...(p.split !== undefined ? { splitName: p.split } : {}),
+    ...(hasTrain ? { split: 'train' } : {}),
+    size: p.imageSize,
+    channels: 3,
+    labelBy: 'person',
+  });
   const usable: number[] = [];
   const personSet = new Set<number>();
   for (let i = 0; i < reader.count; i++) {

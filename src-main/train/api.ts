@@ -9,6 +9,7 @@ import { jobRow, resumeChain, type JobRow } from '../core/jobs/job-store.ts';
 import { preflightTrain } from './preflight.ts';
 import { TRAIN_KIND } from './jobs.ts';
 import type { FilterRecordFile } from './filter-history.ts';
+import { regrownFilters } from '../prune/regrowth.ts';
 
 function trainJob(ws: Workspace, id: number): JobRow {
   const row = jobRow(ws.db, id);
@@ -59,17 +60,16 @@ export const trainHandlers: HandlerMap<keyof typeof trainCalls> = {
     const wanted = req.layers ? new Set(req.layers) : null;
     const layers: FilterHistory['layers'] = (first?.layers ?? [])
       .filter((l) => !wanted || wanted.has(l.name))
-      .map((l) => ({
-        name: l.name,
-        role: l.role,
-        filters: l.norms.length,
-        norms: epochs.map((e) => byEpoch.get(e)!.layers.find((m) => m.name === l.name)?.norms ?? []),
-        masks: epochs.map((e) => {
+      .map((l) => {
+        const norms = epochs.map((e) => byEpoch.get(e)!.layers.find((m) => m.name === l.name)?.norms ?? []);
+        const masks = epochs.map((e) => {
           const m = byEpoch.get(e)!.layers.find((x) => x.name === l.name);
           const zero = new Set(m?.zeroed ?? []);
           return Array.from({ length: l.norms.length }, (_, j) => zero.has(j));
-        }),
-      }));
+        });
+        const regrown = norms.map((n, i) => (i === 0 ? n.map(() => false) : regrownFilters(masks[i - 1]!, n)));
+        return { name: l.name, role: l.role, filters: l.norms.length, norms, masks, regrown };
+      });
     return { jobId: row.id, epochs, layers };
   },
 };

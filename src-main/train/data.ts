@@ -5,7 +5,8 @@
  * sees exactly the batches an uninterrupted one would.
  */
 import type Database from 'better-sqlite3';
-import { openDatasetReader, type DatasetReader } from '../datasets/reader.ts';
+import { partHasLabels } from '../datasets/splits.ts';
+import { openDatasetReader, UndecodableImageError, type DatasetReader } from '../datasets/reader.ts';
 import { applyPipeline, batchSeeds, lastNormalize, pipelineOutputShape, resolvePipeline, type ResolvedPipeline } from '../augment/pipeline.ts';
 import { getPipeline } from '../augment/pipelines-store.ts';
 import type { TrainConfig } from '../common/contract/train.ts';
@@ -24,6 +25,14 @@ export interface RunData {
   channels: 1 | 3;
   numClasses: number;
   classNames: string[];
+  /**
+   * Samples whose image cannot be decoded, by dataset path, with the reason:
+   * left out of every batch they fall in (always the same ones, so a resumed
+   * run sees the batches an uninterrupted one saw). Reported in the log and result.
+   */
+  skipped: Map<string, string>;
+  /** Called once per newly skipped sample (the runner logs it). */
+  onSkip?: (path: string, reason: string) => void;
 }
 
 export async function openRunData(db: Database.Database, cfg: TrainConfig): Promise<RunData> {
@@ -31,7 +40,8 @@ export async function openRunData(db: Database.Database, cfg: TrainConfig): Prom
   const opts: { size?: [number, number]; channels?: 1 | 3 } = {};
   if (d.inputSize) opts.size = d.inputSize;
   if (d.channels) opts.channels = d.channels;
-  const train = await openDatasetReader(db, d.id, { ...opts, split: d.trainSplit });
+  const named = d.split !== undefined ? { splitName: d.split } : {};
+  const train = await openDatasetReader(db, d.id, { ...opts, ...named, split: d.trainSplit });
   if (train.numClasses < 2) throw new Error(`dataset.id: dataset ${d.id} has ${train.numClasses} class(es); classification needs at least 2.`);
   const labelled = Array.from(train.labels).filter((l) => l >= 0).length;
   if (labelled === 0) throw new Error(`dataset.id: dataset ${d.id} has no labels in split ${String(d.trainSplit)}.`);
@@ -48,9 +58,8 @@ export async function openRunData(db: Database.Database, cfg: TrainConfig): Prom
   let test: DatasetReader | null = null;
   let testIdx = new Int32Array(0);
   if (d.testSplit) {
-    const hasTest = db.prepare('SELECT 1 FROM samples WHERE dataset_id = ? AND split = ? AND label IS NOT NULL LIMIT 1').get(d.id, d.testSplit);
-    if (hasTest) {
-      test = await openDatasetReader(db, d.id, { size: [train.height, train.width], channels: train.channels, split: d.testSplit });
+    if (partHasLabels(db, d.id, d.testSplit, d.split)) {
+      test = await openDatasetReader(db, d.id, { size: [train.height, train.width], channels: train.channels, ...named, split: d.testSplit });
       const all = Array.from({ length: test.count }, (_, i) => i).filter((i) => test!.labels[i]! >= 0);
       testIdx = Int32Array.from(d.testLimit !== undefined ? all.slice(0, d.testLimit) : all);
     }
@@ -77,7 +86,35 @@ export async function openRunData(db: Database.Database, cfg: TrainConfig): Prom
     channels: train.channels,
     numClasses: train.numClasses,
     classNames: train.classNames,
+    skipped: new Map(),
   };
+}
+
+/**
+ * Reads a batch, leaving out samples whose image cannot be decoded (named in
+ * `data.skipped`); any other failure (a file changed or gone) still fails.
+ */
+async function readSkipping(data: RunData, reader: DatasetReader, indices: Int32Array): Promise<{ pixels: Uint8Array; kept: Int32Array }> {
+  const skip = (i: number): boolean => data.skipped.has(reader.meta(i).path);
+  let kept = indices.some(skip) ? indices.filter((i) => !skip(i)) : indices;
+  try {
+    return { pixels: await reader.read(kept), kept };
+  } catch (err) {
+    if (!(err instanceof UndecodableImageError)) throw err;
+  }
+  // Find which samples fail, one by one (the good ones are cached by the reader for the retry).
+  for (const i of kept) {
+    try {
+      await reader.read([i]);
+    } catch (err) {
+      if (!(err instanceof UndecodableImageError)) throw err;
+      const p = reader.meta(i).path;
+      data.skipped.set(p, err.message);
+      data.onSkip?.(p, err.message);
+    }
+  }
+  kept = kept.filter((i) => !skip(i));
+  return { pixels: await reader.read(kept), kept };
 }
 
 export interface FloatBatch {
@@ -109,8 +146,10 @@ function normaliseForEval(data: Float32Array, channels: number, pipeline: Resolv
 }
 
 /** A training batch: augmented with per-sample seeds hash(runSeed, epoch, sampleIndex), as the preview shows. */
-export async function trainBatch(data: RunData, indices: Int32Array, seed: number, epoch: number): Promise<FloatBatch> {
-  const pixels = toFloat(await data.train.read(indices));
+export async function trainBatch(data: RunData, batchIndices: Int32Array, seed: number, epoch: number): Promise<FloatBatch> {
+  const read = await readSkipping(data, data.train, batchIndices);
+  const indices = read.kept;
+  const pixels = toFloat(read.pixels);
   const labels = Int32Array.from(indices, (i) => data.train.labels[i]!);
   if (!data.pipeline) {
     normaliseForEval(pixels, data.channels, null);
@@ -121,8 +160,10 @@ export async function trainBatch(data: RunData, indices: Int32Array, seed: numbe
 }
 
 /** An evaluation batch (no random augmentation). */
-export async function evalBatch(data: RunData, reader: DatasetReader, indices: Int32Array): Promise<FloatBatch> {
-  const pixels = toFloat(await reader.read(indices));
+export async function evalBatch(data: RunData, reader: DatasetReader, batchIndices: Int32Array): Promise<FloatBatch> {
+  const read = await readSkipping(data, reader, batchIndices);
+  const indices = read.kept;
+  const pixels = toFloat(read.pixels);
   normaliseForEval(pixels, data.channels, data.pipeline);
   return { data: pixels, labels: Int32Array.from(indices, (i) => reader.labels[i]!), n: indices.length };
 }

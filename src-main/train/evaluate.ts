@@ -14,10 +14,13 @@ export interface EvalResult {
 export async function evaluate(model: Model, data: RunData, reader: DatasetReader, indices: Int32Array, batchSize: number, signal?: AbortSignal): Promise<EvalResult> {
   let lossSum = 0;
   let correct = 0;
+  let n = 0;
   for (let start = 0; start < indices.length; start += batchSize) {
     if (signal?.aborted) throw new Error('cancelled');
     const idx = indices.subarray(start, start + batchSize);
     const b = await evalBatch(data, reader, idx);
+    if (b.n === 0) continue; // every image of the batch undecodable (skipped, named in the run's result)
+    n += b.n;
     const [loss, hits] = tf.tidy(() => {
       const x = tf.tensor4d(b.data, [b.n, data.height, data.width, data.channels]);
       const { logits } = forward(model, x, { training: false });
@@ -29,28 +32,22 @@ export async function evaluate(model: Model, data: RunData, reader: DatasetReade
     lossSum += loss;
     correct += hits;
   }
-  const n = indices.length;
   return { loss: n ? lossSum / n : 0, accuracy: n ? correct / n : 0, count: n };
 }
 
 /**
  * Re-estimates BatchNorm running statistics as the plain average over
  * `batches` training batches (no augmentation randomness beyond the run's
- * seeded pipeline), runs `fn`, then restores the previous statistics so the
- * model (and a resumed run) is unchanged.
+ * seeded pipeline) and keeps them (the train job's `prune.reestimateBn`).
  */
-export async function withRecalibratedBn<T>(model: Model, data: RunData, batchSize: number, batches: number, seed: number, fn: () => Promise<T>): Promise<T> {
-  const bnNodes = model.spec.nodes.filter((n) => n.op === 'batchNorm' && !n.frozen);
-  const saved = new Map<string, tf.Tensor>();
-  for (const n of bnNodes) {
-    for (const leaf of ['movingMean', 'movingVariance']) saved.set(`${n.name}/${leaf}`, tf.clone(model.weights.get(`${n.name}/${leaf}`)!));
-  }
+export async function reestimateBn(model: Model, data: RunData, batchSize: number, batches: number, seed: number): Promise<void> {
   const sums = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>();
   try {
     const n = Math.min(batches, Math.floor(data.trainIdx.length / batchSize) || 1);
     for (let b = 0; b < n; b++) {
       const idx = data.trainIdx.subarray(b * batchSize, (b + 1) * batchSize);
       const batch = await trainBatch(data, idx, seed, -1);
+      if (batch.n === 0) continue;
       const stats: BatchStats = new Map();
       tf.tidy(() => {
         forward(model, tf.tensor4d(batch.data, [batch.n, data.height, data.width, data.channels]), { training: true, batchStats: stats, seed });
@@ -71,9 +68,25 @@ export async function withRecalibratedBn<T>(model: Model, data: RunData, batchSi
         (model.weights.get(`${name}/movingVariance`) as tf.Variable).assign(tf.div(s.variance, n));
       });
     }
-    return await fn();
   } finally {
     for (const s of sums.values()) tf.dispose([s.mean, s.variance]);
+  }
+}
+
+/**
+ * Runs `fn` with BatchNorm statistics re-estimated as `reestimateBn` does, then
+ * restores the previous statistics so the model (and a resumed run) is unchanged.
+ */
+export async function withRecalibratedBn<T>(model: Model, data: RunData, batchSize: number, batches: number, seed: number, fn: () => Promise<T>): Promise<T> {
+  const bnNodes = model.spec.nodes.filter((n) => n.op === 'batchNorm' && !n.frozen);
+  const saved = new Map<string, tf.Tensor>();
+  for (const n of bnNodes) {
+    for (const leaf of ['movingMean', 'movingVariance']) saved.set(`${n.name}/${leaf}`, tf.clone(model.weights.get(`${n.name}/${leaf}`)!));
+  }
+  try {
+    await reestimateBn(model, data, batchSize, batches, seed);
+    return await fn();
+  } finally {
     for (const [key, t] of saved) {
       (model.weights.get(key) as tf.Variable).assign(t);
       t.dispose();

@@ -2,5 +2,7 @@
 export interface FilterRecordFile {
   epoch: number;
   rate: number;
+  /** Importance criterion of the mask (absent in files of older runs: l2). */
+  criterion?: string;
   layers: { name: string; role: string; rate: number; norms: number[]; zeroed: number[] }[];
 }

@@ -7,6 +7,7 @@ import { trainConfigSchema, type TrainConfig, type TrainResult } from '../common
 import { insertArtifact } from '../core/artifacts.ts';
 import { recordSavedModel } from '../models/model-rows.ts';
 import { preflightTrain } from './preflight.ts';
+import { pruneSensitivityJob } from './sensitivity.ts';
 
 export const TRAIN_KIND = jobKinds.trainRun;
 
@@ -69,4 +70,4 @@ export const trainJob = defineJob<TrainConfig, TrainResult>({
 });
 
 /** Job kinds of this domain. Spec files import no TF.js: runners load lazily in the job process. */
-export const trainingJobSpecs: AnyJobSpec[] = [trainJob];
+export const trainingJobSpecs: AnyJobSpec[] = [trainJob, pruneSensitivityJob];

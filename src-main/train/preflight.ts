@@ -11,6 +11,8 @@ import { buildSpec } from '../models/specs.ts';
 import { getModelRow } from '../models/model-rows.ts';
 import { parseGraphSpec, type GraphSpec } from '../nn/graph.ts';
 import { selectLayers } from '../prune/selection.ts';
+import { partCounts } from '../datasets/splits.ts';
+import { bnAfter } from '../prune/selection.ts';
 
 function splits(s: string | string[]): string[] {
   return Array.isArray(s) ? s : [s];
@@ -22,11 +24,15 @@ export function preflightTrain(cfg: TrainConfig, ws: Workspace): GraphSpec {
   const ds = db.prepare('SELECT * FROM datasets WHERE id = ?').get(cfg.dataset.id) as DatasetRow | undefined;
   if (!ds) throw new ApiError('not_found', `dataset.id: dataset ${cfg.dataset.id} does not exist.`, 'dataset.id');
   const trainSplits = splits(cfg.dataset.trainSplit);
-  const marks = trainSplits.map(() => '?').join(',');
-  const counts = db
-    .prepare(`SELECT COUNT(*) AS n, COUNT(label) AS labelled FROM samples WHERE dataset_id = ? AND split IN (${marks})`)
-    .get(cfg.dataset.id, ...trainSplits) as { n: number; labelled: number };
-  if (counts.n === 0) throw new ApiError('invalid_request', `dataset.trainSplit: dataset ${cfg.dataset.id} has no samples in split ${trainSplits.join(', ')}.`, 'dataset.trainSplit');
+  const counts = partCounts(db, cfg.dataset.id, trainSplits, cfg.dataset.split);
+  if (counts.n === 0) {
+    const where = cfg.dataset.split ? `its split "${cfg.dataset.split}" has no part ${trainSplits.join(', ')}` : `it has no samples in split ${trainSplits.join(', ')}`;
+    throw new ApiError(
+      'invalid_request',
+      `dataset.trainSplit: dataset ${cfg.dataset.id} "${ds.name}": ${where}; make a split first (Datasets page, Splits, or \`workbench datasets split\`) and choose it as dataset.split.`,
+      'dataset.trainSplit',
+    );
+  }
   if (counts.labelled === 0) throw new ApiError('invalid_request', `dataset.id: dataset ${cfg.dataset.id} "${ds.name}" has no class labels; training a classifier needs them.`, 'dataset.id');
   const classes = (db.prepare('SELECT COUNT(*) AS n FROM classes WHERE dataset_id = ?').get(cfg.dataset.id) as { n: number }).n;
 
@@ -58,10 +64,15 @@ export function preflightTrain(cfg: TrainConfig, ws: Workspace): GraphSpec {
     }
   }
   if (cfg.prune) {
+    let layers: Map<string, number>;
     try {
-      selectLayers(spec, cfg.prune.rate, { ...(cfg.prune.roles ? { roles: cfg.prune.roles } : {}), ...(cfg.prune.layerRates ? { layerRates: cfg.prune.layerRates } : {}) });
+      layers = selectLayers(spec, cfg.prune.rate, { ...(cfg.prune.roles ? { roles: cfg.prune.roles } : {}), ...(cfg.prune.layerRates ? { layerRates: cfg.prune.layerRates } : {}) });
     } catch (err) {
       throw new ApiError('invalid_request', `prune.layerRates: ${(err as Error).message}`, 'prune.layerRates');
+    }
+    if (cfg.prune.criterion === 'bn-scale') {
+      const without = [...layers.keys()].find((conv) => !bnAfter(spec, conv));
+      if (without) throw new ApiError('invalid_request', `prune.criterion: bn-scale needs a BatchNorm right after every pruned conv; "${without}" has none.`, 'prune.criterion');
     }
   }
   if (cfg.augment?.pipelineId !== undefined) {

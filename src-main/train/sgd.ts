@@ -5,6 +5,11 @@
  * Hand-written rather than tf.train.momentum because that one has no weight
  * decay and keys its state by variable names that differ between processes;
  * here the state is keyed by weight name so checkpoints restore exactly.
+ *
+ * Gradient masks (pruning's `noRegrowth`): for a weight with a keep vector
+ * along its last axis, g (weight decay included) is multiplied by it and the
+ * momentum is masked once when the mask is set, so pruned filters stay exactly
+ * zero until the masks change.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -17,6 +22,7 @@ export interface SgdOptions {
 export class Sgd {
   readonly buffers = new Map<string, tf.Variable>();
   private readonly o: SgdOptions;
+  private readonly masks = new Map<string, tf.Tensor1D>();
 
   constructor(options: SgdOptions) {
     this.o = options;
@@ -29,7 +35,9 @@ export class Sgd {
       for (const [name, w] of params) {
         const grad = grads.get(name);
         if (!grad) continue;
-        const g = weightDecay > 0 ? tf.add(grad, tf.mul(w, weightDecay)) : grad;
+        const decayed = weightDecay > 0 ? tf.add(grad, tf.mul(w, weightDecay)) : grad;
+        const keep = this.masks.get(name);
+        const g = keep ? tf.mul(decayed, keep) : decayed;
         let update: tf.Tensor = g;
         if (momentum > 0) {
           let buf = this.buffers.get(name);
@@ -46,7 +54,24 @@ export class Sgd {
     });
   }
 
+  /** Replaces the gradient masks (weight name -> keep vector over the last axis) and masks the momentum of what they prune. */
+  setMasks(keeps: ReadonlyMap<string, Float32Array>): void {
+    this.clearMasks();
+    for (const [name, keep] of keeps) {
+      const t = tf.tensor1d(keep);
+      this.masks.set(name, t);
+      const buf = this.buffers.get(name);
+      if (buf) tf.tidy(() => buf.assign(tf.mul(buf, t)));
+    }
+  }
+
+  clearMasks(): void {
+    for (const t of this.masks.values()) t.dispose();
+    this.masks.clear();
+  }
+
   dispose(): void {
+    this.clearMasks();
     for (const b of this.buffers.values()) b.dispose();
     this.buffers.clear();
   }

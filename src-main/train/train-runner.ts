@@ -25,17 +25,20 @@ import { loadModel, saveModel } from '../nn/model-file.ts';
 import { hashSeed, mulberry32, permutation } from '../common/random.ts';
 import { buildSpec } from '../models/specs.ts';
 import { getModelRow } from '../models/model-rows.ts';
-import { applySfpMask } from '../prune/sfp-mask.ts';
+import { applySfpMask, filterNorms, maskKeeps } from '../prune/sfp-mask.ts';
 import { fitPsfp, psfpRate } from '../prune/psfp-schedule.ts';
 import { selectLayers, type LayerSelection } from '../prune/selection.ts';
 import { countCost, paperStyleReduction } from '../prune/flops.ts';
 import { openRunData, trainBatch, type RunData } from './data.ts';
-import { evaluate, withRecalibratedBn, type EvalResult } from './evaluate.ts';
+import { evaluate, reestimateBn, withRecalibratedBn, type EvalResult } from './evaluate.ts';
 import { Sgd } from './sgd.ts';
-import { trainStep } from './step.ts';
+import { GradientAccumulator, gradientPass, trainStep } from './step.ts';
 import { learningRate } from './lr-schedule.ts';
 import { checkpointDir, latestCheckpoint, loadCheckpoint, saveCheckpoint, type RunState } from './checkpoint.ts';
 import type { FilterRecordFile } from './filter-history.ts';
+
+/** Training batches of the gradient pass that gives the Taylor criterion gradients when none were accumulated (before training, after a resume). */
+const TAYLOR_PASS_BATCHES = 4;
 
 class Cancelled extends Error {
   constructor() {
@@ -86,6 +89,7 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
     if (ctx.signal.aborted) throw new Cancelled();
   };
   const data = await openRunData(ctx.readDb(), cfg.model?.options.inputSize && !cfg.dataset.inputSize ? { ...cfg, dataset: { ...cfg.dataset, inputSize: cfg.model.options.inputSize } } : cfg);
+  data.onSkip = (p, reason) => ctx.log(`Skipped sample ${p}: ${reason}`, 'warn');
   ctx.log(`Data: ${data.trainIdx.length} training, ${data.valIdx.length} validation, ${data.testIdx.length} test images of ${data.height}x${data.width}x${data.channels}, ${data.numClasses} classes.`);
 
   const sgd = new Sgd(cfg.optimizer);
@@ -103,6 +107,7 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
     if (ctx.resume) ctx.log('No checkpoint to resume from; starting from the beginning.', 'warn');
   }
 
+  let taylor: GradientAccumulator | null = null;
   try {
     const spec: GraphSpec = model.spec;
     const prune = cfg.prune;
@@ -110,26 +115,51 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
     const rateAt = (epoch: number): number => (!prune ? 0 : curve ? psfpRate(curve, epoch) : prune.rate);
     const roles = new Map(spec.nodes.flatMap((n) => (n.op === 'conv2d' ? [[n.name, n.role] as const] : [])));
 
+    const params = new Map(expectedWeights(spec).filter((w) => w.trainable).map((w) => [w.name, model.weights.get(w.name) as tf.Variable]));
+    const n = data.trainIdx.length;
+    const batchSize = Math.min(cfg.batchSize, n);
+    const shape: [number, number, number] = [data.height, data.width, data.channels];
+    // Layers come from the target rate so every epoch records the same layers (PSFP starts at 0).
+    const target = prune ? selectLayers(spec, prune.rate, selection(cfg)) : new Map<string, number>();
+    // Taylor: kernel gradients summed over the training batches since the last mask.
+    taylor = prune?.criterion === 'taylor' ? new GradientAccumulator([...target.keys()]) : null;
+    const taylorSums = taylor;
+
     /** SFP step: recompute masks at `epoch` (0 = before training), and record norms and zeroed filters for the heatmap. */
     const mask = async (epoch: number): Promise<void> => {
       const rate = rateAt(epoch);
-      // Layers come from the target rate so every epoch records the same layers (PSFP starts at 0);
-      // per-layer expert rates grow in proportion to the schedule.
-      const target = selectLayers(spec, prune!.rate, selection(cfg));
+      // Per-layer expert rates grow in proportion to the schedule.
       const scale = prune!.rate > 0 ? rate / prune!.rate : 0;
-      const records = applySfpMask(model, new Map([...target].map(([name, r]) => [name, r * scale])));
+      if (taylorSums?.empty) {
+        // Nothing accumulated yet (before training, or right after a resume): a gradient pass over a few training batches.
+        const batches = Math.min(TAYLOR_PASS_BATCHES, Math.max(1, Math.floor(n / batchSize)));
+        for (let b = 0; b < batches; b++) {
+          const batch = await trainBatch(data, data.trainIdx.subarray(b * batchSize, (b + 1) * batchSize), cfg.seed, -1);
+          gradientPass(model, params, batch, shape, hashSeed(cfg.seed, epoch, b, 6), taylorSums.add);
+        }
+      }
+      const records = applySfpMask(model, new Map([...target].map(([name, r]) => [name, r * scale])), {
+        criterion: prune!.criterion,
+        zeroBn: prune!.zeroBn,
+        ...(taylor ? { gradSums: taylor.sums } : {}),
+      });
+      taylor?.reset();
+      if (prune!.noRegrowth) sgd.setMasks(maskKeeps(model, records, prune!.zeroBn));
+      if (prune!.reestimateBn) await reestimateBn(model, data, batchSize, prune!.bnRecalibrationBatches, hashSeed(cfg.seed, epoch, 7));
       const file = path.join(ctx.jobDir, 'prune', `epoch-${String(epoch).padStart(4, '0')}.json`);
       mkdirSync(path.dirname(file), { recursive: true });
-      const body: FilterRecordFile = { epoch, rate, layers: [...records].map(([name, r]) => ({ name, role: roles.get(name) ?? 'other', rate: r.rate, norms: r.norms, zeroed: r.zeroed })) };
+      const body: FilterRecordFile = { epoch, rate, criterion: prune!.criterion, layers: [...records].map(([name, r]) => ({ name, role: roles.get(name) ?? 'other', rate: r.rate, norms: r.norms, zeroed: r.zeroed })) };
       writeFileSync(file, JSON.stringify(body));
       await ctx.record('prune-filters', { file, epoch, rate });
       state.pruneRates.push({ epoch, rate });
     };
     if (prune && !resumeFrom) await mask(0);
+    if (prune?.noRegrowth && resumeFrom) {
+      // The masks in force are the filters the checkpoint holds at exactly zero.
+      const zeroed = new Map([...target.keys()].map((conv) => [conv, { zeroed: [...filterNorms(model.weights.get(`${conv}/kernel`)!)].flatMap((v, j) => (v === 0 ? [j] : [])) }]));
+      sgd.setMasks(maskKeeps(model, zeroed, prune.zeroBn));
+    }
 
-    const params = new Map(expectedWeights(spec).filter((w) => w.trainable).map((w) => [w.name, model.weights.get(w.name) as tf.Variable]));
-    const n = data.trainIdx.length;
-    const batchSize = Math.min(cfg.batchSize, n);
     // Drop the last partial batch (as drop_last): tiny batches make BatchNorm statistics meaningless.
     const stepsPerEpoch = Math.max(1, Math.floor(n / batchSize));
     const valBatches = prune?.bnRecalibrationBatches ?? 0;
@@ -145,8 +175,9 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
         check();
         const idx = Int32Array.from(order.subarray(step * batchSize, (step + 1) * batchSize), (i) => data.trainIdx[i]!);
         const batch = await trainBatch(data, idx, cfg.seed, epoch);
+        if (batch.n === 0) continue; // every image of this batch is undecodable (skipped and named)
         lr = learningRate(cfg, epoch, step, stepsPerEpoch);
-        const r = trainStep(model, params, sgd, batch, [data.height, data.width, data.channels], lr, hashSeed(cfg.seed, epoch, step, 3));
+        const r = trainStep(model, params, sgd, batch, shape, lr, hashSeed(cfg.seed, epoch, step, 3), taylor?.add);
         lossSum += r.loss * batch.n;
         correct += r.correct;
         seen += batch.n;
@@ -237,8 +268,10 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
         datasetId: cfg.dataset.id,
       },
       pruneRates: state.pruneRates,
+      skippedSamples: { count: data.skipped.size, files: [...data.skipped.keys()].slice(0, 100) },
     };
   } finally {
+    taylor?.reset();
     disposeModel(model);
     sgd.dispose();
   }

@@ -19,7 +19,7 @@ describe('Workspace', () => {
     expect(ws.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(ws.db.pragma('foreign_keys', { simple: true })).toBe(1);
     const versions = ws.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[];
-    // Every listed migration, once each (numbers are reserved per change, so the list may have gaps).
+    // Numbers are reserved per feature, so the list may have gaps; each listed one is applied once.
     expect(versions.map((v) => v.version)).toEqual(migrations.map((m) => m.version).sort((a, b) => a - b));
     const tables = (ws.db.prepare("SELECT name FROM sqlite_master WHERE type='table'").all() as { name: string }[]).map((r) => r.name);
     for (const t of ['datasets', 'samples', 'jobs', 'metrics', 'models', 'artifacts', 'pipelines', 'settings']) expect(tables).toContain(t);
@@ -35,6 +35,22 @@ describe('Workspace', () => {
     const second = Workspace.open(t.dir);
     expect(second.db.prepare("SELECT value FROM settings WHERE key='theme'").get()).toEqual({ value: '"dark"' });
     second.close();
+  });
+
+  it('applies a listed migration the database lacks even below its highest version', () => {
+    const t = tempDir();
+    cleanup = t.cleanup;
+    Workspace.open(t.dir).close();
+    // Undo migration 2 (indexes only) while the later ones stay recorded.
+    const raw = new Database(path.join(t.dir, 'workbench.db'));
+    raw.exec('DROP INDEX samples_by_label; DROP INDEX samples_by_camera; DROP INDEX samples_by_domain; DROP INDEX datasets_by_root');
+    raw.prepare('DELETE FROM schema_migrations WHERE version = 2').run();
+    raw.close();
+    const ws = Workspace.open(t.dir);
+    const versions = (ws.db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version);
+    expect(versions).toContain(2);
+    expect(ws.db.prepare("SELECT name FROM sqlite_master WHERE type='index' AND name='samples_by_label'").get()).toBeTruthy();
+    ws.close();
   });
 
   it('refuses a database written by a newer app, untouched', () => {

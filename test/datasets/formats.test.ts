@@ -8,6 +8,7 @@ import { rmSync, chmodSync, existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetFormat, ImportProblem } from '../../src-main/common/contract/datasets.ts';
 import { Workspace } from '../../src-main/core/workspace.ts';
+import { defaultResourceLimits } from '../../src-main/common/contract/settings.ts';
 import { datasetDetail } from '../../src-main/datasets/queries.ts';
 import { importDirect } from './import-helper.ts';
 import { probeImage } from '../../src-main/datasets/formats/files.ts';
@@ -286,6 +287,7 @@ describe('header probe', () => {
       root: dir,
       signal: new AbortController().signal,
       blobDir: path.join(dir, 'blob'),
+      limits: defaultResourceLimits,
       problem: (file: string, code: ImportProblem['code'], message: string) => problems.push({ file, code, message }),
       warn: () => {},
       progress: async () => {},

@@ -9,6 +9,8 @@ const areas = [
   ['compare', 'Pruning & Compare'],
   ['spgan', 'Translation (SPGAN)'],
   ['runs', 'Runs'],
+  ['localize', 'Localization'],
+  ['adapt', 'Domain adaptation'],
   ['settings', 'Settings'],
 ] as const;
 

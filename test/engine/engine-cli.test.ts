@@ -20,26 +20,55 @@ describe('engine commands', () => {
     expect(info.versions['tfjs-backend-cpu']).toBe('4.22.0');
   });
 
-  it('bench engine runs a job and returns both sides with their ratio', async () => {
+  it('bench engine runs a job and returns both sides, interleaved repeats, medians with spread and the ratios of medians', async () => {
     const r = await runWorkbench(
-      ['--workspace', ws.dir, 'bench', 'engine', '--models', 'resnet20', '--batch', '4', '--steps', '1', '--backend', 'wasm', '--json'],
+      ['--workspace', ws.dir, 'bench', 'engine', '--models', 'resnet20', '--batch', '4', '--steps', '1', '--repeats', '2', '--backend', 'wasm', '--json'],
       { timeoutMs: 150_000 },
     );
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.stdout) as EngineBenchResult;
     expect(result.engine.backend).toBe('wasm');
+    expect(result.repeats).toBe(2);
     expect(result.rows).toHaveLength(1);
     const row = result.rows[0]!;
+    expect(row.input).toEqual([32, 32, 3]);
+    expect(row.batch).toBe(4);
     expect(row.workbench.modelSource).toBe('registry');
-    expect(row.workbench.trainImagesPerSec).toBeGreaterThan(0);
-    expect(row.workbench.inferImagesPerSec).toBeGreaterThan(0);
+    expect(row.workbench.repeats).toBe(2);
+    for (const [value, [lo, hi]] of [
+      [row.workbench.trainImagesPerSec, row.workbench.spread.train],
+      [row.workbench.inferImagesPerSec, row.workbench.spread.infer],
+      [row.workbench.inferBatch1ImagesPerSec!, row.workbench.spread.inferBatch1!],
+    ] as const) {
+      expect(value).toBeGreaterThan(0);
+      // The median of two repeats is their mean: inside the spread.
+      expect(value).toBeCloseTo((lo + hi) / 2, 6);
+    }
     expect(row.workbench.peakMemoryMiB).toBeGreaterThan(10);
     if (row.pytorch) {
       expect(row.pytorch.runtime).toMatch(/^torch .* \(\d+ threads?\)$/);
+      expect(row.pytorch.repeats).toBe(2);
       expect(row.trainRatio).toBeCloseTo(row.workbench.trainImagesPerSec / row.pytorch.trainImagesPerSec, 6);
+      expect(row.inferRatioBatch1).toBeCloseTo(row.workbench.inferBatch1ImagesPerSec! / row.pytorch.inferBatch1ImagesPerSec!, 6);
+      expect(row.memoryRatio).toBeCloseTo(row.workbench.peakMemoryMiB / row.pytorch.peakMemoryMiB, 6);
     } else {
       expect(result.pytorchNote).toMatch(/PyTorch|python3/);
+      expect(row.trainRatio).toBeNull();
     }
+  }, 160_000);
+
+  it('bench engine times one SPGAN step of the product model at its own batch', async () => {
+    const r = await runWorkbench(
+      ['--workspace', ws.dir, 'bench', 'engine', '--models', 'spgan-step', '--steps', '1', '--repeats', '1', '--no-batch-one', '--no-pytorch', '--backend', 'wasm', '--json'],
+      { timeoutMs: 150_000 },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const row = (JSON.parse(r.stdout) as EngineBenchResult).rows[0]!;
+    expect(row).toMatchObject({ model: 'spgan-step', input: [128, 64, 3], batch: 4, pytorch: null, trainRatio: null });
+    expect(row.description).toMatch(/SPGAN step/);
+    expect(row.workbench.modelSource).toBe('spgan');
+    expect(row.workbench.trainImagesPerSec).toBeGreaterThan(0);
+    expect(row.workbench.inferBatch1ImagesPerSec).toBeNull();
   }, 160_000);
 
   it('bench engine rejects an unknown model, naming the option', async () => {

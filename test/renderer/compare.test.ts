@@ -3,7 +3,7 @@ import { describe, it, expect, afterEach } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import App from '../../src-renderer/src/App.vue';
 import type { ComparedModel, FilterHistory, LatencyRecord, ModelComparison, ModelSummary } from '../../src-main/common/contract/index.ts';
-import { cellsAt, normColor, revivedHue } from '../../src-renderer/src/compare/filter-heatmap.ts';
+import { cellsAt, normColor, regrownColor, regrownHue, revivedHue } from '../../src-renderer/src/compare/filter-heatmap.ts';
 import { comparisonCsv } from '../../src-renderer/src/compare/compare-csv.ts';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
@@ -154,16 +154,64 @@ describe('filter heatmap', () => {
     jobId: 20,
     epochs: [1, 2, 3],
     layers: [
-      { name: 'conv1', role: 'stem', filters: 3, norms: [[1, 2, 4], [0.5, 2, 4], [1.5, 2, 0]], masks: [[true, false, false], [true, false, false], [false, false, true]] },
+      { name: 'conv1', role: 'stem', filters: 3, norms: [[1, 2, 4], [0.5, 2, 4], [1.5, 2, 0]], masks: [[true, false, false], [true, false, false], [false, false, true]], regrown: [[false, false, false], [false, false, false], [true, false, false]] },
     ],
   };
 
-  it('marks zeroed filters and the ones that came back after being zeroed', () => {
-    expect(cellsAt(history, 0)).toMatchObject({ zeroed: 1, revived: 0, state: [['zeroed', 'kept', 'kept']] });
+  it('marks zeroed filters, the ones that came back after being zeroed, and the ones that regrew since the last masking', () => {
+    expect(cellsAt(history, 0)).toMatchObject({ zeroed: 1, revived: 0, regrown: 0, state: [['zeroed', 'kept', 'kept']] });
+    // Epoch index 1: filter 0 was zeroed at the previous masking but is still small (0.5): zeroed, not regrown.
+    expect(cellsAt(history, 1)).toMatchObject({ zeroed: 1, regrown: 0, state: [['zeroed', 'kept', 'kept']] });
     const last = cellsAt(history, 2);
-    expect(last.state).toEqual([['revived', 'kept', 'zeroed']]);
+    expect(last.state).toEqual([['regrown', 'kept', 'zeroed']]);
+    expect(last.rezeroed).toEqual([[false, false, false]]);
     expect(last.relative[0]).toEqual([0.75, 1, 0]);
-    expect([last.zeroed, last.revived]).toEqual([1, 1]);
+    expect([last.zeroed, last.revived, last.regrown]).toEqual([1, 1, 1]);
+    // A regrown filter zeroed again by this masking stays regrown (drawn with a dark centre) and counts as zeroed.
+    const again: FilterHistory = { ...history, layers: [{ ...history.layers[0]!, masks: [...history.layers[0]!.masks.slice(0, 2), [true, false, false]] }] };
+    expect(cellsAt(again, 2)).toMatchObject({ state: [['regrown', 'kept', 'kept']], rezeroed: [[true, false, false]], zeroed: 1, regrown: 1 });
+  });
+
+  it('draws regrown cells in their own colour, apart from the norm ramp and the came-back cells', async () => {
+    const fills: { style: string; x: number; y: number }[] = [];
+    const ctx2d = {
+      fillStyle: '',
+      strokeStyle: '',
+      lineWidth: 1,
+      font: '',
+      textBaseline: '',
+      setTransform: () => undefined,
+      clearRect: () => undefined,
+      fillText: () => undefined,
+      strokeRect: () => undefined,
+      fillRect(x: number, y: number) {
+        fills.push({ style: this.fillStyle, x, y });
+      },
+    };
+    const original = HTMLCanvasElement.prototype.getContext;
+    HTMLCanvasElement.prototype.getContext = (() => ctx2d) as unknown as typeof original;
+    try {
+      mounted = await mountWithApi(App, {
+        path: '/compare/heatmap/20',
+        handlers: { 'jobs.list': () => [job({ id: 20, kind: 'train.run' })], 'train.filterHistory': () => history },
+      });
+      await flushPromises();
+      expect(mounted.wrapper.get('[data-test="heatmap-regrown"]').text()).toBe('1 regrew since the last masking');
+      // Last masking: filter 0 regrown (red), filter 1 kept (norm ramp), filter 2 zeroed (dark).
+      // (The map is drawn again whenever the shown epoch changes: the last three cells are the last drawing.)
+      const cells = fills.filter((f) => f.x >= 190).slice(-3);
+      expect(cells.map((f) => f.style)).toEqual([regrownColor, normColor(1), '#1b1f24']);
+      expect(mounted.wrapper.text()).toContain('regrew (zeroed at the last masking, large now)');
+      fills.length = 0;
+      await mounted.wrapper.get('[data-test="heatmap-epoch"]').setValue('1');
+      await flushPromises();
+      expect(fills.filter((f) => f.x >= 190).slice(-3).map((f) => f.style)).toEqual(['#1b1f24', normColor(0.5), normColor(1)]);
+      expect(mounted.wrapper.get('[data-test="heatmap-regrown"]').text()).toBe('0 regrew since the last masking');
+    } finally {
+      HTMLCanvasElement.prototype.getContext = original;
+    }
+    for (const k of [0, 0.5, 1]) expect(Math.abs(Number(normColor(k).match(/^hsl\((\d+)/)![1]) - regrownHue)).toBeGreaterThan(60);
+    expect(Math.abs(regrownHue - revivedHue)).toBeGreaterThan(60);
   });
 
   it('colours kept filters weak to strong without passing the hue of the came-back cells', () => {
@@ -181,9 +229,9 @@ describe('filter heatmap', () => {
       handlers: { 'jobs.list': () => [job({ id: 20, kind: 'train.run' })], 'train.filterHistory': () => history },
     });
     await flushPromises();
-    expect(mounted.wrapper.get('[data-test="heatmap-summary"]').text()).toBe('1 zeroed · 1 came back after being zeroed');
+    expect(mounted.wrapper.get('[data-test="heatmap-summary"]').text()).toBe('1 zeroed · 1 came back after being zeroed · 1 regrew since the last masking');
     await mounted.wrapper.get('[data-test="heatmap-epoch"]').setValue('0');
-    expect(mounted.wrapper.get('[data-test="heatmap-summary"]').text()).toBe('1 zeroed · 0 came back after being zeroed');
+    expect(mounted.wrapper.get('[data-test="heatmap-summary"]').text()).toBe('1 zeroed · 0 came back after being zeroed · 0 regrew since the last masking');
   });
 
   it('lists only the runs that pruned (SFP/PSFP), not baselines or fine-tuning', async () => {

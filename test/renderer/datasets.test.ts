@@ -108,7 +108,7 @@ describe('datasets list and import', () => {
     expect(mounted.wrapper.get('[data-test="import-detected"]').text()).toContain('Class folders');
     await mounted.wrapper.get('[data-test="import-dialog"] form').trigger('submit');
     await flushPromises();
-    expect(mounted.api.callsOf('datasets.import')).toEqual([{ path: '/data/pets', format: 'auto' }]);
+    expect(mounted.api.callsOf('datasets.import')).toEqual([{ path: '/data/pets', format: 'auto', followLinksOut: false }]);
     mounted.api.emit('job.updated', job({ id: 9, kind: 'datasets.import', status: 'succeeded', progress: null }));
     await vi.waitFor(() => expect(mounted?.wrapper.find('[data-test="import-report"]').exists()).toBe(true), { timeout: 3000 });
     expect(mounted.wrapper.get('[data-test="import-problems"]').text()).toContain('cat/broken.png');
@@ -132,9 +132,11 @@ describe('datasets list and import', () => {
     await mounted.wrapper.get('[data-test="import-path"]').trigger('blur');
     await flushPromises();
     await mounted.wrapper.get('[data-test="import-again"]').setValue(true);
+    // Following links out of the folder is asked for explicitly.
+    await mounted.wrapper.get('[data-test="import-links-out"]').setValue(true);
     await mounted.wrapper.get('[data-test="import-dialog"] form').trigger('submit');
     await flushPromises();
-    expect(mounted.api.callsOf('datasets.import')).toEqual([{ path: '/data/duke', format: 'auto', allowDuplicate: true }]);
+    expect(mounted.api.callsOf('datasets.import')).toEqual([{ path: '/data/duke', format: 'auto', followLinksOut: true, allowDuplicate: true }]);
   });
 });
 

@@ -13,6 +13,8 @@ export type Handlers = { [K in CallName]?: Handler<K> };
 export class FakeApi implements HostApi {
   readonly hostKind = 'test' as const;
   readonly calls: { name: CallName; request: unknown }[] = [];
+  /** Files the UI asked to save (Download). */
+  readonly downloads: string[] = [];
   private readonly listeners = new Map<string, Set<(payload: unknown) => void>>();
 
   constructor(private readonly handlers: Handlers = {}) {}
@@ -55,5 +57,10 @@ export class FakeApi implements HostApi {
 
   sampleUrl(id: number, options?: { thumb?: number }): string {
     return `test-sample://${id}${options?.thumb ? `?thumb=${options.thumb}` : ''}`;
+  }
+
+  download(path: string): Promise<void> {
+    this.downloads.push(path);
+    return Promise.resolve();
   }
 }

@@ -1,4 +1,4 @@
-import type { EngineInfo, JobSummary, SettingsMap, WorkspaceInfo } from '../../src-main/common/contract/index.ts';
+import { defaultResourceLimits, type EngineInfo, type JobSummary, type SettingsMap, type WorkspaceInfo } from '../../src-main/common/contract/index.ts';
 
 /** Small, realistic records the tests build their fake workspace from. */
 export function job(overrides: Partial<JobSummary> = {}): JobSummary {
@@ -32,7 +32,7 @@ export const engineInfo: EngineInfo = {
   fallbacks: ['tensorflow: libtensorflow not installed'],
 };
 
-export const settings: SettingsMap = { theme: 'system', backend: 'auto', computeConcurrency: 1 };
+export const settings: SettingsMap = { theme: 'system', backend: 'auto', computeConcurrency: 1, limits: defaultResourceLimits };
 
 export const workspaceInfo: WorkspaceInfo = {
   dir: '/home/lab/workbench',

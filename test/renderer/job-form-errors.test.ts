@@ -109,7 +109,8 @@ describe('job form errors', () => {
     await w.get('[data-test="train-form"]').trigger('submit');
     await flushPromises();
     const params = (mounted.api.callsOf('jobs.submit')[0] as { params: Record<string, unknown> }).params;
-    expect(params.prune).toEqual({ method: 'sfp', rate: 0.3, interval: 1 });
+    // The criterion and soft-mask variants go with their defaults: the papers' mask.
+    expect(params.prune).toEqual({ method: 'sfp', rate: 0.3, interval: 1, criterion: 'l2', zeroBn: false, noRegrowth: false, reestimateBn: false });
     expect(params.schedule).toEqual({ kind: 'cosine', minLr: 0 });
     expect(params).not.toHaveProperty('warmup');
     expect(params).not.toHaveProperty('augment');

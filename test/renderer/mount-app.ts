@@ -12,10 +12,11 @@ export function baseHandlers(): Handlers {
   return {
     'engine.info': () => engineInfo,
     'settings.get': () => ({ ...settings }),
-    'settings.set': (patch) => ({ ...settings, ...patch }),
+    'settings.set': (patch) => ({ ...settings, ...patch, limits: { ...settings.limits, ...patch.limits } }),
     'workspace.info': () => workspaceInfo,
     'jobs.list': () => [],
     'slurm.profiles.list': () => [],
+    'adapt.runs': () => [],
   };
 }
 

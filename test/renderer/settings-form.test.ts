@@ -29,7 +29,27 @@ describe('settings form', () => {
     expect(error.text()).toBe('Must be at most 8');
     expect(mounted.wrapper.get('[data-test="set-concurrency"]').attributes('aria-invalid')).toBe('true');
     expect(mounted.wrapper.find('#set-theme-error').exists()).toBe(false);
-    expect(mounted.api.callsOf('settings.set')).toEqual([{ theme: 'system', backend: 'auto', computeConcurrency: 12 }]);
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ theme: 'system', backend: 'auto', computeConcurrency: 12, limits: settings.limits }]);
+  });
+
+  it('saves a raised resource limit with the rest, and shows a refused one next to its field', async () => {
+    mounted = await mountWithApi(SettingsPage, {
+      handlers: {
+        'settings.set': (patch) => {
+          if ((patch.limits?.maxImageFileBytes ?? 1) < 1) throw new ApiError('invalid_request', 'Must be at least 1', 'limits.maxImageFileBytes');
+          return { ...settings, ...patch, limits: { ...settings.limits, ...patch.limits } };
+        },
+      },
+    });
+    await mounted.wrapper.get('[data-test="set-maxImagePixels"]').setValue('400000000');
+    await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
+    await flushPromises();
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...settings, limits: { ...settings.limits, maxImagePixels: 400000000 } }]);
+    await mounted.wrapper.get('[data-test="set-maxImageFileBytes"]').setValue('0');
+    await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
+    await flushPromises();
+    expect(mounted.wrapper.get('#set-maxImageFileBytes-error').text()).toBe('Must be at least 1');
+    expect(mounted.wrapper.find('#set-maxImagePixels-error').exists()).toBe(false);
   });
 
   it('shows an error without a field once for the form', async () => {

@@ -1,6 +1,6 @@
 /**
  * `npm run bench:engine`: the engine benchmark without a workspace.
- *   npm run bench:engine -- [--models resnet20,resnet56] [--backend wasm] [--steps 5] [--json] [--out FILE]
+ *   npm run bench:engine -- [--models resnet20,resnet56,ide-resnet50] [--backend wasm] [--steps 5] [--repeats 3] [--no-batch-one] [--json] [--out FILE]
  * Prints the side-by-side table (or JSON with --json) and writes the JSON
  * result to --out (default out/bench/engine-bench.json).
  */
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
     ...(arg('models') ? { models: arg('models')!.split(',').map((s) => s.trim()) } : {}),
     ...(steps ? { trainSteps: Number(steps), inferSteps: Number(steps) } : {}),
     ...(arg('batch') ? { batchSize: Number(arg('batch')) } : {}),
+    ...(arg('repeats') ? { repeats: Number(arg('repeats')) } : {}),
+    ...(process.argv.includes('--no-batch-one') ? { batchOne: false } : {}),
     ...(process.argv.includes('--no-pytorch') ? { pytorch: false } : {}),
   });
   const backend = parseBackendRequest(arg('backend'), '--backend');

@@ -1,6 +1,6 @@
 /**
  * Where one SPGAN training step spends its time (tf.profile kernel times), at
- * the bench's CPU size. `npx tsx src-main/spgan/bench/profile-step.ts [backend] [H W width blocks batch]`
+ * the bench's CPU size. `npx tsx src-main/bench/spgan/profile-step.ts [backend] [H W width blocks batch]`
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { SpganModel } from '../../spgan/spgan-model.ts';

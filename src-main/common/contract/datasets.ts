@@ -28,8 +28,13 @@ export interface ImportProblem {
     | 'bad_name'
     | 'empty_folder'
     | 'symlink_loop'
+    | 'duplicate_folder'
+    | 'duplicate_file'
+    | 'outside_root'
+    | 'special_file'
     | 'bad_line'
-    | 'missing_file';
+    | 'missing_file'
+    | 'too_large';
   message: string;
 }
 
@@ -72,7 +77,7 @@ export interface DatasetCounts {
 export interface DatasetSummary {
   id: number;
   name: string;
-  format: DatasetFormat | 'translated';
+  format: DatasetFormat | 'translated' | 'generated';
   /** Folder whose files are indexed in place (decoded formats: the folder the binaries came from). */
   rootPath: string;
   /** Decoded formats keep pixels in one blob in the workspace; image-file formats read the files in place. */
@@ -185,6 +190,8 @@ export const datasetImportParams = z
     name: z.string().min(1).max(200).optional(),
     /** Import a root that is already imported (otherwise refused with a conflict). */
     allowDuplicate: z.boolean().default(false),
+    /** Read files that symbolic links in the folder lead to outside it (their real paths are recorded and checked on every use). */
+    followLinksOut: z.boolean().default(false),
   })
   .strict();
 export type DatasetImportParams = z.output<typeof datasetImportParams>;
@@ -202,6 +209,60 @@ export const sampleFilter = z
     search: z.string().max(200).optional(),
   })
   .strict();
+
+/** A named split: `imported` is the split the folders gave (samples.split); the others were made here. */
+export interface DatasetSplit {
+  name: string;
+  method: 'imported' | 'random' | 'reid';
+  /** What made it (seed, fractions); empty for the imported one. */
+  params: Record<string, unknown>;
+  /** Samples per part, e.g. { train: 900, val: 100, test: 200 }; `(none)` counts samples without a part. */
+  counts: Record<string, number>;
+  createdAt: string | null;
+}
+
+/** The reserved name of the split the import found (folder names, list files). */
+export const importedSplitName = 'imported';
+
+const splitName = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'Split name must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit')
+  .refine((n) => n !== importedSplitName, `"${importedSplitName}" is the name of the split the import found; choose another`);
+const fraction = z.number().min(0).max(0.9);
+
+export const splitCreateRequest = z
+  .discriminatedUnion('method', [
+    z
+      .object({
+        method: z.literal('random'),
+        datasetId,
+        name: splitName,
+        seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+        /** Fraction of each class put in `test`. */
+        test: fraction.default(0.2),
+        /** Fraction of each class put in `val` (0 for none). */
+        val: fraction.default(0),
+        /** Per class (each class keeps its share in every part); off: over all samples at once. */
+        stratify: z.boolean().default(true),
+      })
+      .strict(),
+    z
+      .object({
+        method: z.literal('reid'),
+        datasetId,
+        name: splitName,
+        seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+        /** Fraction of the persons whose images all go to `train`; the others make `query` and `gallery`. */
+        trainPersons: z.number().gt(0).lt(1).default(0.5),
+      })
+      .strict(),
+  ])
+  .superRefine((r, ctx) => {
+    if (r.method === 'random' && r.test + r.val >= 1) {
+      ctx.addIssue({ code: 'custom', path: ['test'], message: `test + val must leave something to train on (got ${r.test} + ${r.val})` });
+    }
+  });
+export type SplitCreateRequest = z.output<typeof splitCreateRequest>;
 
 export const datasetsCalls = {
   'datasets.formats': call<{ format: DatasetFormat; title: string; layout: string; decoded: boolean }[]>()(
@@ -225,6 +286,18 @@ export const datasetsCalls = {
   'datasets.delete': call<{ deleted: true }>()(
     z.object({ id: datasetId }).strict(),
     'Forget a dataset (files in place are untouched; decoded blobs and thumbnails are removed).',
+  ),
+  'datasets.splits.list': call<DatasetSplit[]>()(
+    z.object({ id: datasetId }).strict(),
+    'The splits of a dataset: the one its import found ("imported") and the named ones made here, with samples per part.',
+  ),
+  'datasets.splits.create': call<DatasetSplit>()(
+    splitCreateRequest,
+    'Make a named split stored with the dataset: seeded random by fraction (stratified per class), or re-ID query/gallery (one query per person and camera, persons disjoint from training).',
+  ),
+  'datasets.splits.remove': call<{ removed: true }>()(
+    z.object({ id: datasetId, name: splitName }).strict(),
+    'Forget a named split (runs that used it keep their results).',
   ),
   'datasets.verify': call<{ checked: number; changed: ImportProblem[] }>()(
     z.object({ id: datasetId, limit: z.number().int().min(1).optional() }).strict(),

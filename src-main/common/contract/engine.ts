@@ -21,26 +21,40 @@ export interface EngineInfo {
   fallbacks: string[];
 }
 
-/** The models the engine benchmark trains (CIFAR-shaped, 32x32x3). */
-export const engineBenchModels = ['resnet20', 'resnet56'] as const;
+/**
+ * The models the engine benchmark trains: the CIFAR ResNets (32x32x3, 10 classes), the IDE
+ * re-ID baseline (an ImageNet-style ResNet-50 on 128x64 person crops, 751 identities) and one
+ * SPGAN step (two generators, two PatchGANs and the Siamese net at a CPU size, batch 4).
+ */
+export const engineBenchModels = ['resnet20', 'resnet56', 'ide-resnet50', 'spgan-step'] as const;
 export type EngineBenchModel = (typeof engineBenchModels)[number];
 
 export const engineBenchParamsSchema = z
   .object({
     models: z.array(z.enum(engineBenchModels)).min(1).default(['resnet20', 'resnet56']),
     batchSize: z.number().int().min(1).max(1024).default(128),
-    /** Timed training steps per model (after `warmupSteps`). */
+    /** Timed training steps per model and repeat (after `warmupSteps`). */
     trainSteps: z.number().int().min(1).max(1000).default(5),
-    /** Timed inference batches per model (after one warm-up batch). */
+    /** Timed inference batches per model and repeat (after one warm-up batch). */
     inferSteps: z.number().int().min(1).max(1000).default(5),
     warmupSteps: z.number().int().min(0).max(100).default(2),
+    /**
+     * Repeats per side, interleaved (workbench, PyTorch, workbench, ...): one-run ratios swing by
+     * about +-0.3 on shared machines, so the table reports medians with their spread.
+     */
+    repeats: z.number().int().min(1).max(20).default(3),
+    /** Also time inference at batch 1 (latency-bound, the other end from batch 128). */
+    batchOne: z.boolean().default(true),
     /** Also run the PyTorch CPU baseline (Debian python3-torch) with the same thread count, where installed. */
     pytorch: z.boolean().default(true),
   })
   .strict();
 export type EngineBenchParams = z.output<typeof engineBenchParamsSchema>;
 
-/** One side of one model in the benchmark. */
+/** Smallest and largest value over the repeats. */
+export type Spread = [number, number];
+
+/** One side of one model in the benchmark: medians over the repeats. */
 export interface EngineBenchSide {
   /** 'workbench' (this engine) or 'pytorch'. */
   side: 'workbench' | 'pytorch';
@@ -49,29 +63,46 @@ export interface EngineBenchSide {
   runtime: string;
   trainImagesPerSec: number;
   inferImagesPerSec: number;
-  /** Peak resident memory of the process that ran it, MiB. */
+  /** Inference at batch 1, images per second; null when not measured. */
+  inferBatch1ImagesPerSec: number | null;
+  /** Peak resident memory of the process while it trained this model (median over repeats), MiB. */
   peakMemoryMiB: number;
+  /** How many repeats the medians are of, and their spread. */
+  repeats: number;
+  spread: { train: Spread; infer: Spread; inferBatch1: Spread | null; memory: Spread };
   /** Workbench side: 'registry' (src-main/models) or why the engine's stand-in ResNet was used. */
   modelSource?: string;
 }
 
 export interface EngineBenchRow {
   model: EngineBenchModel;
+  /** Input [height, width, channels], classes (0: not a classifier) and the batch it trained at. */
+  input: [number, number, number];
+  classes: number;
+  batch: number;
+  /** What the row measures, e.g. 'SPGAN step: 2 generators (width 16, 3 blocks), 2 PatchGANs, Siamese; inference = G'. */
+  description: string;
   workbench: EngineBenchSide;
   pytorch: EngineBenchSide | null;
-  /** workbench / pytorch images per second, null without a baseline. */
+  /** Ratios of medians, workbench / pytorch images per second; null without a baseline. */
   trainRatio: number | null;
   inferRatio: number | null;
+  inferRatioBatch1: number | null;
+  /** workbench / pytorch peak memory (below 1: the workbench needs less). */
+  memoryRatio: number | null;
 }
 
 export interface EngineBenchResult {
   engine: EngineInfo;
   batchSize: number;
+  repeats: number;
   date: string;
   machine: { cpu: string; cores: number; memoryGiB: number };
   rows: EngineBenchRow[];
   /** Why there is no PyTorch column, when there is none. */
   pytorchNote: string | null;
+  /** How peak memory was measured on this machine (per model, or the process's peak so far). */
+  memoryNote: string;
 }
 
 export const engineCalls = {

@@ -14,8 +14,11 @@ import { datasetsCalls } from './datasets.ts';
 import { augmentCalls } from './augment.ts';
 import { modelsCalls } from './models.ts';
 import { trainCalls } from './train.ts';
+import { pruneCalls } from './prune.ts';
 import { spganCalls } from './spgan.ts';
 import { reidCalls } from './reid.ts';
+import { localizeCalls } from './localize.ts';
+import { adaptCalls } from './adapt.ts';
 import { slurmCalls } from './slurm.ts';
 
 export const contract = {
@@ -27,8 +30,11 @@ export const contract = {
   ...augmentCalls,
   ...modelsCalls,
   ...trainCalls,
+  ...pruneCalls,
   ...spganCalls,
   ...reidCalls,
+  ...localizeCalls,
+  ...adaptCalls,
   ...slurmCalls,
 } as const;
 
@@ -52,8 +58,11 @@ export * from './datasets.ts';
 export * from './augment.ts';
 export * from './models.ts';
 export * from './train.ts';
+export * from './prune.ts';
 export * from './spgan.ts';
 export * from './reid.ts';
+export * from './localize.ts';
+export * from './adapt.ts';
 export * from './slurm.ts';
 export * from './events.ts';
 export * from './errors.ts';

@@ -43,6 +43,15 @@ export interface JobDetail extends JobSummary {
   logs: { ts: string; level: 'info' | 'warn' | 'error'; line: string }[];
 }
 
+/** A file a job or model left, for Download and Show in folder. */
+export interface FileEntry {
+  /** Artifact kind (checkpoint, export-onnx, export-tfjs, weights...) or 'model' for a model's own folder. */
+  kind: string;
+  /** Absolute path. */
+  path: string;
+  sizeBytes: number;
+}
+
 export interface MetricPoint {
   step: number;
   epoch: number | null;
@@ -75,6 +84,7 @@ export const jobsCalls = {
     z.object({ id: z.number().int().positive(), runOn: runOnSchema.optional() }).strict(),
     'Start a new job that continues an interrupted or cancelled one from its last checkpoint (where it ran, unless runOn says otherwise).',
   ),
+  'jobs.files': call<FileEntry[]>()(jobId, 'The files a job left (checkpoints, exports, reports, its models), with absolute paths, for download.'),
   'jobs.metrics': call<MetricPoint[]>()(
     z.object({ id: z.number().int().positive(), names: z.array(z.string()).optional() }).strict(),
     'Metrics a job recorded (loss, accuracy, ...).',

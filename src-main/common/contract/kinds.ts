@@ -9,6 +9,7 @@ export const jobKinds = {
   datasetsImport: 'datasets.import',
   engineBench: 'engine.bench',
   trainRun: 'train.run',
+  pruneSensitivity: 'prune.sensitivity',
   modelsCompact: 'models.compact',
   modelsExport: 'models.export',
   modelsLatency: 'models.latency',
@@ -17,6 +18,11 @@ export const jobKinds = {
   spganTranslate: 'spgan.translate',
   reidTrain: 'reid.train',
   reidEval: 'reid.eval',
+  localizeGenerate: 'localize.generate',
+  localizeTrain: 'localize.train',
+  localizeEval: 'localize.eval',
+  adaptGenerate: 'adapt.generate',
+  adaptTrain: 'adapt.train',
 } as const;
 
 export type JobKind = (typeof jobKinds)[keyof typeof jobKinds];

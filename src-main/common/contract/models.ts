@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { call } from './define.ts';
-import { jobPlacement, type JobSummary } from './jobs.ts';
+import { jobPlacement, type FileEntry, type JobSummary } from './jobs.ts';
 
 /**
  * The model registry, named once: every architecture with the facts any side
@@ -289,6 +289,10 @@ export const modelsCalls = {
     'Models in the workspace, newest first.',
   ),
   'models.get': call<ModelDetail>()(z.object({ id: z.number().int().positive() }).strict(), 'One model with its graph spec and lineage.'),
+  'models.files': call<FileEntry[]>()(
+    z.object({ id: z.number().int().positive() }).strict(),
+    'The files of a model (its folder: graph spec and weights; its exports), with absolute paths, for download.',
+  ),
   'models.flops': call<FlopsReport>()(z.object({ id: z.number().int().positive() }).strict(), 'Exact per-layer MACs and parameters, and the SFP paper-style FLOPs reduction.'),
   'models.architectures': call<ModelInfo[]>()(z.object({}).strict(), 'Architectures of the model registry.'),
 };

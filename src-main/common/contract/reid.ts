@@ -16,6 +16,8 @@ export const reidTrainSchema = z
   .object({
     /** Source or SPGAN-translated dataset; its 'train' split (or every sample when it has no split). */
     datasetId: z.number().int().positive(),
+    /** A named split of the dataset (datasets.splits.create, method reid): its 'train' part is trained on; default the split its import found. */
+    split: z.string().min(1).max(64).optional(),
     /** ImageNet-style ResNet (ResNet-50 in the paper; resnet18 at small input size for CPU). */
     arch: z.enum(ideArchs).default('resnet50'),
     /** [H, W]; 256x128 reference, 64x32 for CPU smoke runs. */
@@ -57,6 +59,8 @@ export const reidEvalSchema = z
     queryDatasetId: z.number().int().positive(),
     /** Dataset whose 'gallery' split is the gallery (usually the same dataset). */
     galleryDatasetId: z.number().int().positive(),
+    /** A named split (datasets.splits.create, method reid) whose 'query' and 'gallery' parts are used, in both datasets; default the split their import found. */
+    split: z.string().min(1).max(64).optional(),
     batchSize: z.number().int().min(1).max(512).default(32),
     /** Ranked-list length stored per query for the explorer. */
     storeTopK: z.number().int().min(1).max(1000).default(100),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { call } from './define.ts';
 import { modelNames, modelOptionsSchema } from './models.ts';
+import { pruneCriterionSchema } from './prune.ts';
 
 const convRoleEnum = z.enum(['stem', 'block-conv', 'block-last', 'downsample', 'other']);
 
@@ -16,6 +17,8 @@ export const trainConfigSchema = z
     dataset: z
       .object({
         id: z.number().int().positive(),
+        /** A named split of the dataset (datasets.splits.create) whose parts trainSplit/testSplit name; default the split its import found. */
+        split: z.string().min(1).max(64).optional(),
         /** Split(s) trained on; a validation part is held out of it. */
         trainSplit: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('train'),
         /** Split reported as test accuracy at the end; null for none. */
@@ -79,8 +82,16 @@ export const trainConfigSchema = z
         roles: z.array(convRoleEnum).min(1).optional(),
         /** Expert per-layer rates by conv node name. */
         layerRates: z.record(z.string(), z.number().min(0).lt(1)).optional(),
-        /** Training batches used to re-estimate BN statistics for the second reported accuracy (0 = skip). */
+        /** Training batches used to re-estimate BN statistics for the second reported accuracy (0 = skip), and by reestimateBn. */
         bnRecalibrationBatches: z.number().int().min(0).max(100).default(4),
+        /** Filter importance criterion (src-main/prune/importance.ts); l2 is SFP's. */
+        criterion: pruneCriterionSchema.default('l2'),
+        /** Also zero the pruned channels' BatchNorm gamma and beta at each mask (off: the papers' mask touches the kernel only). */
+        zeroBn: z.boolean().default(false),
+        /** Mask the gradient and momentum of pruned filters (and, with zeroBn, of their BN gamma/beta) until the next mask, so they stay zero (off: SFP lets them regrow). */
+        noRegrowth: z.boolean().default(false),
+        /** After each mask, re-estimate the BN running statistics on bnRecalibrationBatches training batches and keep them (off in the papers). */
+        reestimateBn: z.boolean().default(false),
       })
       .strict()
       .optional(),
@@ -90,6 +101,9 @@ export const trainConfigSchema = z
   .superRefine((c, ctx) => {
     if ((c.model === undefined) === (c.parentModelId === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['model'], message: 'give exactly one of model (train from scratch) or parentModelId (start from a workspace model)' });
+    }
+    if (c.prune?.reestimateBn && c.prune.bnRecalibrationBatches === 0) {
+      ctx.addIssue({ code: 'custom', path: ['prune', 'reestimateBn'], message: 'prune.reestimateBn needs prune.bnRecalibrationBatches > 0' });
     }
     if (c.schedule.kind === 'step' && c.schedule.milestones.some((m, i, a) => i > 0 && m <= a[i - 1]!)) {
       ctx.addIssue({ code: 'custom', path: ['schedule', 'milestones'], message: 'milestones must increase' });
@@ -107,6 +121,8 @@ export interface TrainResult {
   model: { dir: string; name: string; arch: string; method: string; rate: number | null; parentModelId: number | null; datasetId: number };
   /** Pruning rate applied at each masking (PSFP grows it). */
   pruneRates: { epoch: number; rate: number }[];
+  /** Samples left out because their image cannot be decoded (the first 100 named); each is also a warning in the job log. */
+  skippedSamples?: { count: number; files: string[] };
 }
 
 export interface TrainMetrics {
@@ -153,6 +169,11 @@ export interface FilterHistory {
     norms: number[][];
     /** [epoch][filter] true when zeroed. */
     masks: boolean[][];
+    /**
+     * [epoch][filter] true when the filter was zeroed at the previous masking and, before this one,
+     * its norm is at least half the median norm of the filters that masking kept (src-main/prune/regrowth.ts).
+     */
+    regrown: boolean[][];
   }[];
 }
 

@@ -15,7 +15,9 @@ export function latestSchemaVersion(): number {
 }
 
 /**
- * Applies the numbered migrations the database lacks, each in its own
+ * Applies every listed migration the database has not recorded (not only those
+ * above its highest version: numbers are reserved per feature, so a change
+ * merged later may carry a lower number than one already applied), each in its own
  * transaction together with its row in `schema_migrations`, so a crash leaves
  * the database at a known version. A database written by a newer app is refused
  * before anything is touched.
@@ -32,9 +34,12 @@ export function migrate(db: Database.Database, file: string): number {
       `${file} was written by a newer version of the workbench (schema ${current}, this version knows up to ${latest}); update the app to open it.`,
     );
   }
+  const applied = new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
   const record = db.prepare('INSERT INTO schema_migrations (version, name) VALUES (?, ?)');
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    if (m.version <= current) continue;
+    if (applied.has(m.version)) continue;
     db.transaction(() => {
       db.exec(m.sql);
       record.run(m.version, m.name);

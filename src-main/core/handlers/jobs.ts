@@ -2,6 +2,7 @@ import type { jobsCalls } from '../../common/contract/jobs.ts';
 import type { HandlerMap } from '../handler-types.ts';
 import { jobMetrics } from '../jobs/job-store.ts';
 import { readSettings } from '../settings.ts';
+import { jobFiles } from '../job-files.ts';
 
 export const jobsHandlers: HandlerMap<keyof typeof jobsCalls> = {
   'jobs.list': (req, ctx) => ctx.jobs.list(req),
@@ -10,6 +11,10 @@ export const jobsHandlers: HandlerMap<keyof typeof jobsCalls> = {
   'jobs.resume': async (req, ctx) => {
     await ctx.jobs.checkRunOn(req.runOn);
     return ctx.jobs.resume(req.id, req.runOn);
+  },
+  'jobs.files': (req, ctx) => {
+    ctx.jobs.summary(req.id);
+    return jobFiles(ctx.ws.db, ctx.ws.dir, req.id);
   },
   'jobs.metrics': (req, ctx) => {
     ctx.jobs.summary(req.id); // not_found naming `id` when there is no such job

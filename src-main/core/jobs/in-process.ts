@@ -5,7 +5,8 @@
  * code path without forking a job process; the app always uses the job manager.
  */
 import { mkdirSync } from 'node:fs';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../db/open-database.ts';
 import type { Workspace } from '../workspace.ts';
 import { finishJob, insertJob, insertMetrics } from './job-store.ts';
 import type { JobRunContext, JobSpec } from './spec.ts';
@@ -56,7 +57,7 @@ export async function runJobInProcess<P, R>(ws: Workspace, spec: JobSpec<P, R>, 
     },
     record: (type, payload) => Promise.resolve(ws.transaction(() => spec.onRecord?.({ ws, jobId, jobDir }, type, payload))),
     readDb: () => {
-      if (readers.length === 0) readers.push(new Database(ws.dbPath, { readonly: true, fileMustExist: true }));
+      if (readers.length === 0) readers.push(openDatabase(ws.dbPath, { readonly: true, fileMustExist: true }));
       return readers[0]!;
     },
   };

@@ -10,6 +10,7 @@ import type { Workspace } from '../workspace.ts';
 import { forkLauncher } from './fork-launcher.ts';
 import { toDetail, toSummary } from './job-rows.ts';
 import * as store from './job-store.ts';
+import { removeOrphanFolders, type OrphanFolder } from '../orphans.ts';
 import type { FromJob, JobProcessHandle, JobProcessLauncher, RemoteJobHandle, RemoteJobHooks, RemoteLauncher, StartJob } from './protocol.ts';
 
 export interface JobManagerOptions {
@@ -90,6 +91,8 @@ export class JobManager {
   private readonly cancelGraceMs: number;
   private closed = false;
   private readonly specs: JobSpecLookup;
+  /** Data folders of jobs killed in an earlier session, removed at start (the host says so once). */
+  readonly cleanedAtStart: OrphanFolder[];
 
   constructor(
     private readonly ws: Workspace,
@@ -102,6 +105,7 @@ export class JobManager {
     this.cancelGraceMs = (options.cancelGraceSeconds ?? 10) * 1000;
     this.remote = options.remote ?? {};
     this.recoverAfterRestart();
+    this.cleanedAtStart = removeOrphanFolders(this.ws.db, this.ws.dir);
   }
 
   private readonly remote: { slurm?: RemoteLauncher };

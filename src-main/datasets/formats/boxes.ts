@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { FormatImporter, ImportContext, IndexedSample } from './types.ts';
-import { fileNames, indexImages, isImageName, subdirs, walkFiles } from './files.ts';
+import { fileNames, indexImages, isImageName, readTextFile, subdirs, walkFiles } from './files.ts';
 
 type Box = [number, number, number, number];
 
@@ -14,8 +14,8 @@ export function clipBox(b: Box, width: number, height: number): Box | null {
   return x1 > x0 && y1 > y0 ? [x0, y0, x1, y1] : null;
 }
 
-function lines(file: string): string[] {
-  return readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l.trim().length > 0);
+function lines(ctx: ImportContext, file: string): string[] {
+  return readTextFile(ctx, file).split(/\r?\n/).filter((l) => l.trim().length > 0);
 }
 
 /** CUB-200-2011 keeps everything in CUB_200_2011/ inside the archive's folder. */
@@ -57,7 +57,7 @@ export const cub200: FormatImporter = {
         ctx.problem(path.join(relDir, name), 'missing_file', `${name} not found; ${name === 'train_test_split.txt' ? 'no splits' : name === 'bounding_boxes.txt' ? 'no boxes' : 'numbered class names'}`);
         return null;
       }
-      return lines(f);
+      return lines(ctx, f);
     };
     const imageLines = read('images.txt', true)!;
     const labelLines = read('image_class_labels.txt', true)!;
@@ -117,14 +117,15 @@ export const cub200: FormatImporter = {
 /** Box list files next to the images: `file,x0,y0,x1,y1` per line (several lines per file allowed). */
 const boxFileNames = ['boxes.txt', 'boxes.csv', 'bboxes.txt', 'bboxes.csv'];
 
-function classNamesFrom(root: string): string[] | null {
+function classNamesFrom(ctx: ImportContext): string[] | null {
+  const root = ctx.root;
   const synsets = path.join(root, 'synset_words.txt');
   if (existsSync(synsets)) {
     // "n01440764 tench, Tinca tinca" -> "tench"
-    return lines(synsets).map((l) => l.replace(/^\S+\s+/, '').split(',')[0]!.trim());
+    return lines(ctx, synsets).map((l) => l.replace(/^\S+\s+/, '').split(',')[0]!.trim());
   }
   const classes = path.join(root, 'classes.txt');
-  return existsSync(classes) ? lines(classes).map((l) => l.trim()) : null;
+  return existsSync(classes) ? lines(ctx, classes).map((l) => l.trim()) : null;
 }
 
 export const boxList: FormatImporter = {
@@ -141,7 +142,7 @@ export const boxList: FormatImporter = {
     ctx.seen();
     const imageDir = existsSync(path.join(ctx.root, 'images')) ? 'images' : '';
     const boxesByName = new Map<string, Box[]>();
-    for (const [i, l] of lines(path.join(ctx.root, boxFile)).entries()) {
+    for (const [i, l] of lines(ctx, path.join(ctx.root, boxFile)).entries()) {
       const parts = l.split(',').map((p) => p.trim());
       const nums = parts.slice(1).map(Number);
       if (parts.length !== 5 || !nums.every(Number.isFinite)) {
@@ -156,13 +157,13 @@ export const boxList: FormatImporter = {
     const labelFile = path.join(ctx.root, 'labels.txt');
     if (existsSync(labelFile)) {
       ctx.seen();
-      for (const [i, l] of lines(labelFile).entries()) {
+      for (const [i, l] of lines(ctx, labelFile).entries()) {
         const [name, idx] = l.trim().split(/[\s,]+/);
         if (!name || idx === undefined || !/^\d+$/.test(idx)) ctx.problem(`labels.txt:${i + 1}`, 'bad_line', `expected "<file> <class index>", got "${l}"`);
         else labels.set(name, Number(idx));
       }
     }
-    const names = classNamesFrom(ctx.root);
+    const names = classNamesFrom(ctx);
     const all = imageDir ? await walkFiles(ctx, path.join(ctx.root, imageDir)) : fileNames(ctx.root).filter(isImageName);
     const files = all.filter((f) => isImageName(f) || imageDir !== '');
     const present = new Set(files.map((f) => path.posix.basename(f)));

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetFormat } from '../../common/contract/datasets.ts';
 import type { FormatImporter, ImportContext, IndexedSample } from './types.ts';
-import { fileNames, subdirs } from './files.ts';
+import { confinedFileNames, fileNames, LimitError, readLimitedFile, readTextFile, subdirs } from './files.ts';
 import { BlobWriter } from './blob-writer.ts';
 
 const cifar10Names = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -18,9 +18,9 @@ function binDir(root: string, want: (names: string[]) => boolean): string | null
 const is10 = (names: string[]): boolean => names.some((n) => /^data_batch_\d+\.bin$/.test(n) || n === 'test_batch.bin');
 const is100 = (names: string[]): boolean => names.includes('train.bin') || names.includes('test.bin');
 
-function readNames(file: string): string[] | null {
+function readNames(ctx: ImportContext, file: string): string[] | null {
   if (!existsSync(file)) return null;
-  return readFileSync(file, 'utf8')
+  return readTextFile(ctx, file)
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l.length > 0);
@@ -43,9 +43,11 @@ async function decodeCifar(ctx: ImportContext, dir: string, files: { name: strin
       ctx.seen();
       let data: Buffer;
       try {
-        data = readFileSync(abs);
+        // Size checked on the open file before reading: a file over the limit is skipped, not loaded.
+        data = readLimitedFile(abs, relPath, ctx.limits, 'maxDecodedFileBytes');
       } catch (err) {
-        ctx.problem(relPath, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'vanished' : 'unreadable', `cannot read: ${(err as Error).message}`);
+        if (err instanceof LimitError) ctx.problem(relPath, 'too_large', err.detail);
+        else ctx.problem(relPath, (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'vanished' : 'unreadable', `cannot read: ${(err as Error).message}`);
         continue;
       }
       const mtimeMs = Math.floor(statSync(abs).mtimeMs);
@@ -104,18 +106,18 @@ function cifarImporter(format: DatasetFormat): FormatImporter {
     async run(ctx) {
       const dir = binDir(ctx.root, ten ? is10 : is100);
       if (!dir) throw new Error(`${ctx.root}: no ${ten ? 'data_batch_*.bin or test_batch.bin' : 'train.bin or test.bin'} found.`);
-      const names = fileNames(dir);
+      const names = confinedFileNames(ctx, dir);
       const files = ten
         ? [...names.filter((n) => /^data_batch_\d+\.bin$/.test(n)).map((name) => ({ name, split: 'train' })), ...names.filter((n) => n === 'test_batch.bin').map((name) => ({ name, split: 'test' }))]
         : [...names.filter((n) => n === 'train.bin').map((name) => ({ name, split: 'train' })), ...names.filter((n) => n === 'test.bin').map((name) => ({ name, split: 'test' }))];
-      let classes = ten ? readNames(path.join(dir, 'batches.meta.txt')) : readNames(path.join(dir, 'fine_label_names.txt'));
+      let classes = ten ? readNames(ctx, path.join(dir, 'batches.meta.txt')) : readNames(ctx, path.join(dir, 'fine_label_names.txt'));
       const expected = ten ? 10 : 100;
       if (classes && classes.length !== expected) {
         ctx.problem(ten ? 'batches.meta.txt' : 'fine_label_names.txt', 'label_mismatch', `${classes.length} names, expected ${expected}; numbered names used`);
         classes = null;
       }
       classes ??= ten ? cifar10Names : Array.from({ length: 100 }, (_, i) => `class_${i}`);
-      const coarse = ten ? null : readNames(path.join(dir, 'coarse_label_names.txt'));
+      const coarse = ten ? null : readNames(ctx, path.join(dir, 'coarse_label_names.txt'));
       const { samples, blob } = await decodeCifar(ctx, dir, files, ten ? 1 : 2, expected);
       return { samples, classes, blob: blob.finish(), extra: coarse ? { coarseLabelNames: coarse } : {} };
     },

@@ -1,8 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetFormat } from '../../common/contract/datasets.ts';
 import type { FormatImporter, ImportContext, IndexedSample } from './types.ts';
-import { fileNames, indexImages, subdirs, walkFiles } from './files.ts';
+import { fileNames, indexImages, readTextFile, subdirs, walkFiles } from './files.ts';
 
 /** Parsed re-ID file name. Person -1 = junk (ignored in evaluation), 0 = distractor (kept as a negative). */
 export interface ReidName {
@@ -115,11 +115,11 @@ function reidImporter(format: DatasetFormat, title: string, parse: (name: string
 export const market1501 = reidImporter('market1501', 'Market-1501', parseMarketName, [1, 6], '0002_c1s1_000451_03.jpg');
 export const dukemtmc = reidImporter('dukemtmc', 'DukeMTMC-reID', parseDukeName, [1, 8], '0001_c2_f0046182.jpg');
 
-function readListNames(file: string): Set<string> | null {
+function readListNames(ctx: ImportContext, file: string): Set<string> | null {
   if (!existsSync(file)) return null;
   // Lines are "<folder>/<file> <label>"; the file name alone identifies the image.
   return new Set(
-    readFileSync(file, 'utf8')
+    readTextFile(ctx, file)
       .split(/\r?\n/)
       .map((l) => l.trim().split(/\s+/)[0] ?? '')
       .filter((l) => l.length > 0)
@@ -144,8 +144,8 @@ export const msmt17: FormatImporter = {
     const dirs = subdirs(ctx.root).filter((d) => d in msmtSplitFolders);
     const groups = dirs.length > 0 ? dirs.map((d) => ({ dir: path.join(ctx.root, d), split: msmtSplitFolders[d]! })) : [{ dir: ctx.root, split: null as string | null }];
     if (dirs.length === 0) ctx.warn('No train / test folders: samples have no split.');
-    const query = readListNames(path.join(ctx.root, 'list_query.txt'));
-    const gallery = readListNames(path.join(ctx.root, 'list_gallery.txt'));
+    const query = readListNames(ctx, path.join(ctx.root, 'list_query.txt'));
+    const gallery = readListNames(ctx, path.join(ctx.root, 'list_gallery.txt'));
     if (dirs.includes('test') && (!query || !gallery)) ctx.warn('list_query.txt / list_gallery.txt missing: test images keep the split "test".');
     const samples: IndexedSample[] = [];
     for (const g of groups) {

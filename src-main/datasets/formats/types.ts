@@ -1,4 +1,5 @@
 import type { DatasetFormat, ImportProblem } from '../../common/contract/datasets.ts';
+import type { ResourceLimits } from '../../common/contract/settings.ts';
 
 /** One sample as an importer found it; becomes one `samples` row. */
 export interface IndexedSample {
@@ -17,15 +18,21 @@ export interface IndexedSample {
   sizeBytes: number | null;
   mtimeMs: number | null;
   boxes?: [number, number, number, number][] | null;
+  /** Real path of the file where it lies outside the dataset's real root (an import that followed links out). */
+  realPath?: string | null;
   extra?: Record<string, unknown> | null;
 }
 
 /** What an importer sees while it runs (in the job process). */
 export interface ImportContext {
   root: string;
+  /** Read files whose real path lies outside the root's real path (symbolic links out); off by default. */
+  followLinksOut?: boolean;
   signal: AbortSignal;
   /** Folder for decoded pixel blobs (created on demand; deleted by the runner when the import fails). */
   blobDir: string;
+  /** The workspace's resource limits: a file over one is refused before it is read. */
+  limits: ResourceLimits;
   problem(file: string, code: ImportProblem['code'], message: string): void;
   warn(message: string): void;
   /** Reports progress; `total` null while unknown. Also yields to the event loop so cancel arrives. */

@@ -19,6 +19,8 @@ export interface CliRuntime {
   info(line: string): void;
   /** Submit a job and wait for it, showing progress on stderr; throws when it fails. */
   runJob(kind: string, params: unknown, options?: JobRunOptions): Promise<JobSummary & { result: unknown }>;
+  /** Wait for a job already submitted (e.g. by `jobs.resume`) as `runJob` does; throws when it fails. */
+  followJob(id: number): Promise<JobSummary & { result: unknown }>;
 }
 
 /** Each domain adds its commands to the program through one function like this. */

@@ -10,6 +10,9 @@ import { registerModelsCommands } from './commands/models.ts';
 import { registerExportCommands } from './commands/export.ts';
 import { registerSpganCommands } from './commands/spgan.ts';
 import { registerReidCommands } from './commands/reid.ts';
+import { registerPruneCommands } from './commands/prune.ts';
+import { registerLocalizeCommands } from './commands/localize.ts';
+import { registerAdaptCommands } from './commands/adapt.ts';
 import { registerSlurmCommands } from './commands/slurm.ts';
 
 const registrations: RegisterCommands[] = [
@@ -20,13 +23,16 @@ const registrations: RegisterCommands[] = [
   registerModelsCommands,
   // After models: it adds export/compare/latency/import under `models`.
   registerExportCommands,
+  registerPruneCommands,
   registerSpganCommands,
   registerReidCommands,
+  registerLocalizeCommands,
+  registerAdaptCommands,
   registerSlurmCommands,
 ];
 
-/** Runs the CLI; resolves with the exit code. Errors become one line on stderr, never a stack trace. */
-export async function runCli(argv: string[]): Promise<number> {
+/** The whole command tree; `runtime` opens the workspace the first time a command needs it. */
+export function buildProgram(runtime: () => Promise<CliRuntime>): Command {
   const program = new Command('workbench')
     .description('Pruning & Re-ID Workbench: datasets, augmentations, training, pruning, SPGAN and re-ID from the command line.')
     .option('--workspace <dir>', 'workspace folder (default: the user data folder, or $WORKBENCH_WORKSPACE)')
@@ -34,7 +40,12 @@ export async function runCli(argv: string[]): Promise<number> {
     .showHelpAfterError()
     .exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const register of registrations) register(program, runtime);
+  return program;
+}
 
+/** Runs the CLI; resolves with the exit code. Errors become one line on stderr, never a stack trace. */
+export async function runCli(argv: string[]): Promise<number> {
   let opened: { runtime: CliRuntime; core: WorkbenchCore | null } | null = null;
   const runtime = async (): Promise<CliRuntime> => {
     if (!opened) {
@@ -43,7 +54,7 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     return opened.runtime;
   };
-  for (const register of registrations) register(program, runtime);
+  const program = buildProgram(runtime);
   // Subcommands inherit exitOverride so errors come back here instead of exiting.
   const override = (cmd: Command): void => {
     cmd.exitOverride();

@@ -46,8 +46,11 @@ export function createRuntime(options: { workspace?: string; json: boolean }): {
     },
     async runJob(kind, params, opts = {}) {
       const submitted = await call('jobs.submit', { kind, params, backend: opts.backend as 'auto' | undefined, runOn: await resolveOn({ call }, opts.on) });
-      const id = submitted.id;
-      info(`Job ${id} (${submitted.title}) queued.`);
+      info(`Job ${submitted.id} (${submitted.title}) queued.`);
+      return runtime.followJob(submitted.id);
+    },
+    // This process is the host: it runs the job until it ends (leaving earlier would leave it interrupted).
+    async followJob(id) {
       const isTty = process.stderr.isTTY && !json;
       const offProgress = core.ctx.events.on('job.progress', ({ id: jobId, progress }) => {
         if (jobId !== id || json) return;

@@ -3,13 +3,15 @@
  * core as the browser host and the CLI, forwards contract calls from the
  * preload, pushes events, and serves dataset files through wb-file://.
  */
-import { app, BrowserWindow, ipcMain, Menu, nativeTheme, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, nativeTheme, session, shell } from 'electron';
+import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openCore, type WorkbenchCore } from '../../app/open-core.ts';
 import { defaultWorkspaceDir } from '../../core/workspace.ts';
 import { readSettings } from '../../core/settings.ts';
-import { CALL_CHANNEL, EVENT_CHANNEL } from './channels.ts';
+import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL, SHOW_FILE_CHANNEL } from './channels.ts';
+import { resolveServableFile } from '../../core/file-access.ts';
 import { handleFileScheme, registerFileScheme } from './file-protocol.ts';
 import { applySessionPolicy, lockNavigation } from './security.ts';
 import { utilityLauncher } from './utility-launcher.ts';
@@ -67,6 +69,21 @@ app.whenReady().then(() => {
       nativeTheme.themeSource = (request as { theme: 'system' | 'light' | 'dark' }).theme;
     }
     return opened.dispatch(name, request);
+  });
+  // Files leave through the same confinement as wb-file:// (workspace and dataset folders, regular files).
+  ipcMain.handle(SAVE_FILE_CHANNEL, async (event, requested: unknown) => {
+    if (event.senderFrame?.parent !== null || typeof requested !== 'string') return { saved: false };
+    const file = resolveServableFile(opened.ctx.ws, requested);
+    const win = BrowserWindow.fromWebContents(event.sender);
+    const options = { defaultPath: path.join(app.getPath('downloads'), path.basename(file)) };
+    const choice = win ? await dialog.showSaveDialog(win, options) : await dialog.showSaveDialog(options);
+    if (choice.canceled || !choice.filePath) return { saved: false };
+    copyFileSync(file, choice.filePath);
+    return { saved: true, path: choice.filePath };
+  });
+  ipcMain.handle(SHOW_FILE_CHANNEL, (event, requested: unknown) => {
+    if (event.senderFrame?.parent !== null || typeof requested !== 'string') return;
+    shell.showItemInFolder(resolveServableFile(opened.ctx.ws, requested));
   });
   opened.ctx.events.onAny((event, payload) => {
     for (const win of BrowserWindow.getAllWindows()) win.webContents.send(EVENT_CHANNEL, { event, payload });

@@ -3,7 +3,7 @@
  * (window.workbench), nothing of Node or Electron.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { CALL_CHANNEL, EVENT_CHANNEL } from './channels.ts';
+import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL, SHOW_FILE_CHANNEL } from './channels.ts';
 
 type Listener = (payload: unknown) => void;
 
@@ -20,6 +20,12 @@ const api = {
     `wb-file://file/${encodeURIComponent(absolutePath)}${options?.thumb ? `?thumb=${options.thumb}` : ''}`,
   sampleUrl: (sampleId: number, options?: { thumb?: number }): string =>
     `wb-file://sample/${sampleId}${options?.thumb ? `?thumb=${options.thumb}` : ''}`,
+  download: async (absolutePath: string): Promise<void> => {
+    await ipcRenderer.invoke(SAVE_FILE_CHANNEL, absolutePath);
+  },
+  showInFolder: async (absolutePath: string): Promise<void> => {
+    await ipcRenderer.invoke(SHOW_FILE_CHANNEL, absolutePath);
+  },
 };
 
 contextBridge.exposeInMainWorld('workbench', api);

@@ -60,5 +60,15 @@ export function createBrowserApi(token: string, origin: string = window.location
       const thumb = options?.thumb ? `thumb=${options.thumb}&` : '';
       return `${origin}/files/sample/${id}?${thumb}${tokenParam}`;
     },
+    // The host sends the file as an attachment (token-checked, confined like /files): the browser saves it.
+    download(path) {
+      const a = document.createElement('a');
+      a.href = `${origin}/files/download?path=${encodeURIComponent(path)}&${tokenParam}`;
+      a.download = path.split(/[\\/]/).pop() ?? 'file';
+      document.body.append(a);
+      a.click();
+      a.remove();
+      return Promise.resolve();
+    },
   };
 }

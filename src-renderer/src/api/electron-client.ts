@@ -17,5 +17,7 @@ export function createElectronApi(bridge: WorkbenchBridge): HostApi {
     fileUrl: (path, options) => bridge.fileUrl(path, options),
     // The main process serves samples on the same protocol as files (see README.md).
     sampleUrl: (id, options) => bridge.sampleUrl?.(id, options) ?? `wb-file://sample/${id}${options?.thumb ? `?thumb=${options.thumb}` : ''}`,
+    download: (path) => (bridge.download ? bridge.download(path) : Promise.reject(new Error('This version of the app cannot save files.'))),
+    ...(bridge.showInFolder ? { showInFolder: (path: string) => bridge.showInFolder!(path) } : {}),
   };
 }

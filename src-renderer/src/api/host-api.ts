@@ -6,6 +6,10 @@ import type { WorkbenchApi } from '../../../src-main/common/api.ts';
  */
 export interface HostApi extends WorkbenchApi {
   sampleUrl(sampleId: number, options?: { thumb?: number }): string;
+  /** Saves a workspace file where the user chooses (browser: a download; Electron: the save dialog). */
+  download(absolutePath: string): Promise<void>;
+  /** Shows the file in the system's file manager; only where the host can (Electron). */
+  showInFolder?: (absolutePath: string) => Promise<void>;
 }
 
 /** Wraps a plain WorkbenchApi (e.g. a test double) with the default sample URL scheme. */
@@ -16,5 +20,6 @@ export function withSampleUrl(api: WorkbenchApi, sampleUrl?: HostApi['sampleUrl'
     on: (event, listener) => api.on(event, listener),
     fileUrl: (path, options) => api.fileUrl(path, options),
     sampleUrl: sampleUrl ?? ((id, options) => `wb-file://sample/${id}${options?.thumb ? `?thumb=${options.thumb}` : ''}`),
+    download: () => Promise.reject(new Error('This host cannot save files.')),
   };
 }

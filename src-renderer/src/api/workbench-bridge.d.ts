@@ -14,6 +14,10 @@ export interface WorkbenchBridge {
   fileUrl(absolutePath: string, options?: { thumb?: number }): string;
   /** A URL for one dataset sample (decoded formats have no file); `wb-file://sample/<id>` when absent. */
   sampleUrl?(sampleId: number, options?: { thumb?: number }): string;
+  /** Saves a workspace file through the save dialog. */
+  download?(absolutePath: string): Promise<void>;
+  /** Shows a workspace file in the file manager. */
+  showInFolder?(absolutePath: string): Promise<void>;
 }
 
 declare global {

@@ -72,6 +72,8 @@ function sendable(f: FormField, raw: unknown): unknown {
     return f.kind === 'list' ? parseList(text) : text;
   }
   if (f.kind === 'multi' && Array.isArray(raw) && raw.length === 0) return undefined;
+  // An optional tuple left wholly empty (e.g. an input size "default") is left out; a partly filled one is sent for the schema to name.
+  if (f.kind === 'tuple' && !f.required && Array.isArray(raw) && raw.every((v) => v === null || v === '')) return undefined;
   return raw;
 }
 

@@ -19,6 +19,12 @@ export function datasetImportForm(): JobFormDef {
           { path: 'path', label: 'Folder', widget: FormDatasetFolder, help: 'Absolute path of the dataset folder on this computer.' },
           { path: 'format', label: 'Format', widget: FormDatasetFormat },
           { path: 'name', label: 'Name', help: 'Optional; defaults to the folder name.' },
+          {
+            path: 'followLinksOut',
+            id: 'links-out',
+            label: 'Follow symbolic links out of the folder',
+            help: 'Off: files that links lead to outside the folder are left out and named in the report. On: they are read, and each use checks the link still leads to the same file.',
+          },
           // A folder that is a dataset already is imported again only when asked (a second copy with its own id).
           {
             path: 'allowDuplicate',

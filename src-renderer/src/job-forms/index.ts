@@ -12,6 +12,8 @@ import { spganTrainForm, spganTranslateForm } from './spgan.ts';
 import { reidEvalForm, reidTrainForm } from './reid.ts';
 import { exportForm, latencyForm, modelImportForm } from './models.ts';
 import { datasetImportForm } from './dataset-import.ts';
+import { sensitivityForm } from './prune.ts';
+import { adaptGenerateForm, adaptTrainForm } from './adapt.ts';
 
 export const jobForms = {
   [jobKinds.trainRun]: trainForm,
@@ -23,6 +25,9 @@ export const jobForms = {
   [jobKinds.modelsLatency]: latencyForm,
   [jobKinds.modelsImport]: modelImportForm,
   [jobKinds.datasetsImport]: datasetImportForm,
+  [jobKinds.pruneSensitivity]: sensitivityForm,
+  [jobKinds.adaptGenerate]: adaptGenerateForm,
+  [jobKinds.adaptTrain]: adaptTrainForm,
 } satisfies Partial<Record<JobKind, () => JobFormDef>>;
 
 export type JobFormKind = keyof typeof jobForms;

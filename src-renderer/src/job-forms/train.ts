@@ -10,6 +10,7 @@ import { useTrainingStore } from '../stores/training.ts';
 import type { FormValues, JobFormDef } from '../forms/form-types.ts';
 import FormPick from '../forms/FormPick.vue';
 import FormPickSplit from '../forms/FormPickSplit.vue';
+import FormPickSplitSet from '../forms/FormPickSplitSet.vue';
 import FormRadio from '../forms/FormRadio.vue';
 
 /**
@@ -44,8 +45,9 @@ export function trainForm(): JobFormDef {
         title: 'Data',
         fields: [
           { path: 'dataset.id', label: 'Dataset', id: 'dataset', widget: FormPick, props: { source: 'datasets' } },
-          { path: 'dataset.trainSplit', label: 'Train split', id: 'train-split', widget: FormPickSplit, props: { dataset: 'dataset.id' } },
-          { path: 'dataset.testSplit', label: 'Test split', id: 'test-split', widget: FormPickSplit, props: { dataset: 'dataset.id', prefer: 'test' }, none: 'none' },
+          { path: 'dataset.split', label: 'Splits', id: 'split-set', widget: FormPickSplitSet, props: { dataset: 'dataset.id' }, help: 'Named splits are made on the dataset page, Splits tab.' },
+          { path: 'dataset.trainSplit', label: 'Train split', id: 'train-split', widget: FormPickSplit, props: { dataset: 'dataset.id', set: 'dataset.split' } },
+          { path: 'dataset.testSplit', label: 'Test split', id: 'test-split', widget: FormPickSplit, props: { dataset: 'dataset.id', prefer: 'test', set: 'dataset.split' }, none: 'none' },
           { path: 'dataset.validationFraction', label: 'Validation fraction', id: 'val', step: 0.05 },
           { path: 'dataset.limit', label: 'Use only N training images', id: 'limit', placeholder: 'all', help: 'Empty = all; small numbers make quick trial runs.' },
           { path: 'dataset.testLimit', label: 'Use only N test images', id: 'test-limit', placeholder: 'all', help: 'Empty = all; the first N of the test split.', when: (v) => v['dataset.testSplit'] !== null },
@@ -89,6 +91,17 @@ export function trainForm(): JobFormDef {
           { path: 'prune.rate', label: 'Pruning rate', id: 'rate', initial: 0.3, step: 0.05, help: 'Fraction of filters zeroed per layer, in [0, 1).', when: pruned },
           { path: 'prune.interval', label: 'Mask every N epochs', id: 'interval', when: pruned },
           { path: 'prune.d', label: 'D (¾ of the rate at D × epochs)', id: 'd', step: 0.025, when: (v) => v['prune.method'] === 'psfp' },
+          {
+            path: 'prune.criterion',
+            label: 'Importance criterion',
+            id: 'criterion',
+            options: { l2: 'L2 norm (SFP)', l1: 'L1 norm', fpgm: 'geometric median (FPGM)', 'bn-scale': 'BatchNorm |γ| (slimming)', taylor: 'first-order Taylor' },
+            help: 'Which filters count as least important; the lowest are zeroed.',
+            when: pruned,
+          },
+          { path: 'prune.zeroBn', label: 'Zero BN γ and β of pruned channels', id: 'zero-bn', when: pruned },
+          { path: 'prune.noRegrowth', label: 'No regrowth (mask gradient and momentum until the next mask)', id: 'no-regrowth', when: pruned },
+          { path: 'prune.reestimateBn', label: 'Re-estimate BN statistics after each mask', id: 'reestimate-bn', when: pruned },
         ],
       },
     ],

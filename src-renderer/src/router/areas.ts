@@ -10,7 +10,7 @@ export interface Area {
   view: () => Promise<Component>;
 }
 
-/** The areas in sidebar order; CmdOrCtrl+1..7 follow this order. */
+/** The areas in sidebar order; CmdOrCtrl+1..9 follow this order. */
 export const areas: readonly Area[] = [
   { name: 'datasets', path: '/datasets', title: 'Datasets', icon: '▦', view: () => import('../datasets/DatasetsPage.vue') },
   { name: 'augment', path: '/augment', title: 'Augmentations', icon: '◩', view: () => import('../augment/AugmentPage.vue') },
@@ -18,5 +18,7 @@ export const areas: readonly Area[] = [
   { name: 'compare', path: '/compare', title: 'Pruning & Compare', icon: '✂', view: () => import('../compare/ComparePage.vue') },
   { name: 'spgan', path: '/translation', title: 'Translation (SPGAN)', icon: '⇄', view: () => import('../spgan/SpganPage.vue') },
   { name: 'runs', path: '/runs', title: 'Runs', icon: '☰', view: () => import('../runs/RunsPage.vue') },
+  { name: 'localize', path: '/localization', title: 'Localization', icon: '⌖', view: () => import('../localize/LocalizePage.vue') },
+  { name: 'adapt', path: '/adaptation', title: 'Domain adaptation', icon: '⇆', view: () => import('../adapt/AdaptPage.vue') },
   { name: 'settings', path: '/settings', title: 'Settings', icon: '⚙', view: () => import('../settings/SettingsPage.vue') },
 ];

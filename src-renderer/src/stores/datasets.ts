@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import type {
-  DatasetDetail, DatasetStats, DatasetSummary, FormatDetection, ImportReport, JobSummary, Req, Res, SampleDetail,
+  DatasetDetail, DatasetSplit, DatasetStats, DatasetSummary, FormatDetection, ImportReport, JobSummary, Req, Res, SampleDetail,
 } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 import { SamplePages } from '../datasets/sample-pages.ts';
@@ -15,6 +15,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const details = ref<Record<number, DatasetDetail>>({});
   const stats = ref<Record<number, DatasetStats>>({});
   const formats = ref<Res<'datasets.formats'>>([]);
+  /** The splits of each dataset looked at (the imported one first), for the Splits tab and the forms' split pickers. */
+  const splits = ref<Record<number, DatasetSplit[]>>({});
   /** What the last look at a folder to import found (its format, whether it is imported already). */
   const detection = ref<FormatDetection | null>(null);
   /** Bumped when a page of samples arrives (SamplePages lives outside Vue's reactivity for speed). */
@@ -27,7 +29,9 @@ export const useDatasetsStore = defineStore('datasets', () => {
     if (!subscribed) {
       subscribed = true;
       api.on('data.changed', ({ what }) => {
-        if (what === 'datasets') void load();
+        if (what !== 'datasets') return;
+        void load();
+        for (const id of Object.keys(splits.value)) void loadSplits(Number(id));
       });
     }
     try {
@@ -38,6 +42,24 @@ export const useDatasetsStore = defineStore('datasets', () => {
     } finally {
       loaded.value = true;
     }
+  }
+
+  async function loadSplits(id: number): Promise<DatasetSplit[]> {
+    const result = await useApi().call('datasets.splits.list', { id });
+    splits.value[id] = result;
+    return result;
+  }
+
+  /** Makes a named split; the list refreshes through the data.changed event and here at once. */
+  async function createSplit(req: Req<'datasets.splits.create'>): Promise<DatasetSplit> {
+    const made = await useApi().call('datasets.splits.create', req);
+    await loadSplits(req.datasetId);
+    return made;
+  }
+
+  async function removeSplit(id: number, name: string): Promise<void> {
+    await useApi().call('datasets.splits.remove', { id, name });
+    await loadSplits(id);
   }
 
   async function loadFormats(): Promise<void> {
@@ -120,5 +142,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     list.value = list.value.filter((d) => d.id !== id);
   }
 
-  return { list, loaded, error, details, stats, formats, detection, pages, pagesVersion, load, loadFormats, loadDetail, loadStats, detect, startImport, importReport, browse, sample, thumbUrl, imageUrl, rename, verify, remove };
+  return { list, loaded, error, details, stats, formats, detection, pages, pagesVersion, load, loadFormats, loadDetail, loadStats, detect, startImport, importReport, browse, sample, thumbUrl, imageUrl, rename, verify, remove, splits, loadSplits, createSplit, removeSplit };
 });

@@ -9,6 +9,8 @@ export const useTrainingStore = defineStore('training', () => {
   const models = ref<ModelSummary[]>([]);
   const runs = ref<Record<number, TrainingRunDetail>>({});
   const filterHistory = ref<Record<number, FilterHistory>>({});
+  /** `prune.layerRates` handed to the next new run (the sensitivity scan's "use as layer rates"), with the scan it came from. */
+  const layerRatesPreset = ref<{ fromJobId: number; rates: Record<string, number> } | null>(null);
 
   async function loadArchitectures(): Promise<void> {
     if (!architectures.value.length) architectures.value = await useApi().call('models.architectures', {});
@@ -33,5 +35,5 @@ export const useTrainingStore = defineStore('training', () => {
     return api.call('jobs.submit', { kind: jobKinds.trainRun, params: config, ...placement(backend, runOn) });
   }
 
-  return { architectures, models, runs, filterHistory, loadArchitectures, loadModels, loadRun, loadFilterHistory, start };
+  return { architectures, models, runs, filterHistory, layerRatesPreset, loadArchitectures, loadModels, loadRun, loadFilterHistory, start };
 });

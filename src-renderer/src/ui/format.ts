@@ -45,3 +45,22 @@ export function formatTime(iso: string | null | undefined): string {
 export function modKeyLabel(): string {
   return /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘' : 'Ctrl+';
 }
+
+/**
+ * A flat record as one line ("backend: cpu · threads: 2"); a nested record
+ * (e.g. the engine's library versions) is written out inside it, never as
+ * "[object Object]".
+ */
+export function formatFacts(record: Record<string, unknown>): string {
+  const value = (v: unknown): string => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.entries(v as Record<string, unknown>)
+        .map(([k, x]) => `${k} ${value(x)}`)
+        .join(', ');
+    }
+    return Array.isArray(v) ? v.map(value).join(', ') : String(v);
+  };
+  return Object.entries(record)
+    .map(([k, v]) => `${k}: ${value(v)}`)
+    .join(' · ');
+}

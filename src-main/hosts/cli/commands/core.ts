@@ -98,11 +98,16 @@ export const registerCoreCommands: RegisterCommands = (program: Command, runtime
     .action(async (opts: { on?: string }) => {
       const rt = await runtime();
       const job = await rt.runJob('workspace.verify', {}, { on: opts.on });
-      const result = job.result as { checked: number; problems: { path: string; problem: string }[] };
+      const result = job.result as { checked: number; problems: { path: string; problem: string }[]; orphans: { path: string; bytes: number; reason: string }[] };
       rt.output({ jobId: job.id, ...result }, () =>
-        result.problems.length === 0
-          ? `All ${result.checked} artifacts are intact.`
-          : [`${result.problems.length} problem(s) in ${result.checked} artifacts:`, ...result.problems.map((p) => `  ${p.path}: ${p.problem}`)].join('\n'),
+        [
+          result.problems.length === 0
+            ? `All ${result.checked} artifacts are intact.`
+            : [`${result.problems.length} problem(s) in ${result.checked} artifacts:`, ...result.problems.map((p) => `  ${p.path}: ${p.problem}`)].join('\n'),
+          ...(result.orphans.length > 0
+            ? [`${result.orphans.length} data folder(s) nothing refers to (removed when the workspace is next opened):`, ...result.orphans.map((o) => `  ${o.path}: ${o.reason}, ${o.bytes} bytes`)]
+            : []),
+        ].join('\n'),
       );
     });
 
@@ -146,11 +151,14 @@ export const registerCoreCommands: RegisterCommands = (program: Command, runtime
     });
   jobs
     .command('resume <id>')
-    .description('Continue an interrupted, cancelled or failed job from its last checkpoint, as a new job (follow it with `jobs show`).')
+    .description('Continue an interrupted, cancelled or failed job from its last checkpoint, as a new job, and wait for it to end (as the job commands do).')
     .option('--on <where>', `${ON_HELP} (default: where it ran)`)
     .action(async (id: string, opts: { on?: string }) => {
       const rt = await runtime();
       const job = await rt.call('jobs.resume', { id: parseId(id), runOn: await resolveOn(rt, opts.on) });
-      rt.output(job, () => `Job ${job.id} continues job ${id} (${job.status}).`);
+      rt.info(`Job ${job.id} continues job ${id}.`);
+      // Without a browser host this process is the host: it stays until the job ends, or the job would end interrupted.
+      const final = await rt.followJob(job.id);
+      rt.output(final, () => `Job ${final.id} (continuing job ${id}) ${final.status}.`);
     });
 };

@@ -41,17 +41,18 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
   datasets
     .command('import')
     .argument('<path>', 'folder holding the dataset')
-    .option('--format <format>', `one of ${datasetFormats.join(', ')} (default: detect)`, 'auto')
+    .option('--format <format>', `auto (detect from the folder) or one of ${datasetFormats.join(', ')}`, 'auto')
     .option('--name <name>', 'dataset name (default: the folder name)')
     .option('--allow-duplicate', 'import a folder that is already imported')
+    .option('--follow-links-out', 'read files that symbolic links in the folder lead to outside it (refused by default)')
     .option('--backend <name>', 'compute backend (unused by imports; accepted like every job command)')
     .option('--on <where>', ON_HELP)
     .description('Index a dataset in place (image files) or decode it into the workspace (CIFAR, IDX)')
-    .action(async (path: string, opts: { format: DatasetFormat | 'auto'; name?: string; allowDuplicate?: boolean; backend?: string; on?: string }) => {
+    .action(async (path: string, opts: { format: DatasetFormat | 'auto'; name?: string; allowDuplicate?: boolean; followLinksOut?: boolean; backend?: string; on?: string }) => {
       const rt = await runtime();
       const job = await rt.runJob(
         jobKinds.datasetsImport,
-        { path, format: opts.format, ...(opts.name ? { name: opts.name } : {}), allowDuplicate: Boolean(opts.allowDuplicate) },
+        { path, format: opts.format, ...(opts.name ? { name: opts.name } : {}), allowDuplicate: Boolean(opts.allowDuplicate), followLinksOut: Boolean(opts.followLinksOut) },
         { backend: opts.backend, on: opts.on },
       );
       const { report } = job.result as { report: ImportReport };
@@ -102,5 +103,53 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
       const detail = await rt.call('datasets.get', { id: Number(id) });
       const stats = await rt.call('datasets.stats', { id: Number(id) });
       rt.output({ ...detail, stats }, () => showDetail(detail, stats));
+    });
+
+  datasets
+    .command('split')
+    .argument('<id>', 'dataset id')
+    .description('Make a named split stored with the dataset: seeded random by fraction (stratified per class), or re-ID query/gallery')
+    .requiredOption('--name <name>', 'name of the split (runs choose it as dataset.split)')
+    .option('--method <method>', 'random (train/val/test) or reid (train persons; query/gallery of the others)', 'random')
+    .option('--seed <n>', 'seed of the shuffle', '0')
+    .option('--test <fraction>', 'random: share of each class in test', '0.2')
+    .option('--val <fraction>', 'random: share of each class in val', '0')
+    .option('--no-stratify', 'random: draw over all samples, not per class')
+    .option('--train-persons <fraction>', 'reid: share of the persons whose images all go to train', '0.5')
+    .action(async (id: string, opts: { name: string; method: string; seed: string; test: string; val: string; stratify: boolean; trainPersons: string }) => {
+      const rt = await runtime();
+      const common = { datasetId: Number(id), name: opts.name, seed: Number(opts.seed) };
+      const req =
+        opts.method === 'reid'
+          ? { ...common, method: 'reid' as const, trainPersons: Number(opts.trainPersons) }
+          : { ...common, method: opts.method as 'random', test: Number(opts.test), val: Number(opts.val), stratify: opts.stratify };
+      const split = await rt.call('datasets.splits.create', req);
+      rt.output(split, () => `Split "${split.name}" of dataset ${id}: ${Object.entries(split.counts).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+    });
+
+  datasets
+    .command('splits')
+    .argument('<id>', 'dataset id')
+    .description('The splits of a dataset (the imported one and the named ones) with samples per part')
+    .action(async (id: string) => {
+      const rt = await runtime();
+      const splits = await rt.call('datasets.splits.list', { id: Number(id) });
+      rt.output(splits, () =>
+        formatTable(
+          ['split', 'method', 'parts', 'made'],
+          splits.map((sp) => [sp.name, sp.method, Object.entries(sp.counts).map(([k, v]) => `${k} ${v}`).join(', '), sp.createdAt ?? '(import)']),
+        ),
+      );
+    });
+
+  datasets
+    .command('split-remove')
+    .argument('<id>', 'dataset id')
+    .argument('<name>', 'name of the split')
+    .description('Forget a named split (runs that used it keep their results)')
+    .action(async (id: string, name: string) => {
+      const rt = await runtime();
+      const r = await rt.call('datasets.splits.remove', { id: Number(id), name });
+      rt.output(r, () => `Split "${name}" of dataset ${id} removed.`);
     });
 };

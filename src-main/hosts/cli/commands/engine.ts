@@ -49,19 +49,23 @@ export const registerEngineCommands: RegisterCommands = (program, runtime) => {
   const bench = findOrAdd(program, 'bench', 'Benchmarks.');
   bench
     .command('engine')
-    .description('Train and infer CIFAR ResNets on the engine, side by side with PyTorch CPU where installed.')
+    .description('Train and infer the benchmark models on the engine, interleaved with PyTorch CPU where installed; medians of the repeats and their ratios.')
     .option('--models <list>', `comma-separated (${engineBenchModels.join(', ')})`, engineBenchModels.join(','))
     .option('--batch <n>', 'batch size', '128')
-    .option('--steps <n>', 'timed training and inference steps per model', '5')
+    .option('--steps <n>', 'timed training and inference steps per model and repeat', '5')
+    .option('--repeats <n>', 'repeats per side, interleaved', '3')
+    .option('--no-batch-one', 'skip inference at batch 1')
     .option('--no-pytorch', 'skip the PyTorch baseline')
     .option('--backend <name>', `run on this backend (${backendRequests.join(', ')})`)
     .option('--on <where>', ON_HELP)
-    .action(async (opts: { models: string; batch: string; steps: string; pytorch: boolean; backend?: string; on?: string }) => {
+    .action(async (opts: { models: string; batch: string; steps: string; repeats: string; batchOne: boolean; pytorch: boolean; backend?: string; on?: string }) => {
       const parsed = engineBenchParamsSchema.safeParse({
         models: opts.models.split(',').map((s) => s.trim()),
         batchSize: Number(opts.batch),
         trainSteps: Number(opts.steps),
         inferSteps: Number(opts.steps),
+        repeats: Number(opts.repeats),
+        batchOne: opts.batchOne,
         pytorch: opts.pytorch,
       });
       if (!parsed.success) {

@@ -90,7 +90,7 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
     .description('Export a model as ONNX or TF.js layers (model.json + weight shards), checked against the workbench forward pass; recorded as artifacts.')
     .requiredOption('--format <format>', 'onnx | tfjs')
     .option('--out <dir>', 'also copy the exported files into this folder')
-    .option('--layout <layout>', 'ONNX input layout: nhwc (default, as in the workbench) | nchw', 'nhwc')
+    .option('--layout <layout>', 'ONNX input layout: nhwc (as in the workbench) | nchw', 'nhwc')
     .option('--no-verify', 'skip running the export against the workbench forward pass')
     .option('--backend <name>', 'compute backend for the job: auto | tensorflow | wasm | cpu')
     .option('--on <where>', ON_HELP)

@@ -7,7 +7,8 @@ import type { JobSummary } from '../../../common/contract/jobs.ts';
 import { ON_HELP } from '../job-options.ts';
 import { formatTable } from '../format.ts';
 import type { FlopsReport, ModelSummary } from '../../../common/contract/models.ts';
-import type { TrainResult } from '../../../common/contract/train.ts';
+import { trainConfigSchema, type TrainResult } from '../../../common/contract/train.ts';
+import { configReference } from '../config-reference.ts';
 
 function findOrAdd(program: Command, name: string, description: string): Command {
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
@@ -77,12 +78,18 @@ function sweepText(s: { sweepId: string; field: string; jobs: (JobSummary & { va
 export const registerModelsCommands: RegisterCommands = (program, runtime) => {
   program
     .command('train')
-    .description('Train, fine-tune or SFP/PSFP-prune a model from a JSON config (see src-main/train/README.md).')
-    .requiredOption('--config <file>', 'JSON config file')
+    .description('Train, fine-tune or SFP/PSFP-prune a model from a JSON config (every field: workbench train --help-config).')
+    .option('--config <file>', 'JSON config file (required)')
+    .option('--help-config', 'print every config field with its type, limits and default, and exit')
     .option('--backend <name>', 'compute backend (auto, tensorflow, wasm, cpu)')
     .option('--on <where>', ON_HELP)
     .option('--sweep <field=values>', "one job per value of a config field, as one sweep (e.g. 'prune.rate=0.1,0.2,0.3'); on Slurm one job array")
-    .action(async (opts: { config: string; backend?: string; on?: string; sweep?: string }) => {
+    .action(async (opts: { config?: string; helpConfig?: boolean; backend?: string; on?: string; sweep?: string }) => {
+      if (opts.helpConfig) {
+        process.stdout.write(`${configReference('The train config (JSON; an annotated example is in the documentation, "train config").', trainConfigSchema)}\n`);
+        return;
+      }
+      if (!opts.config) throw new Error("required option '--config <file>' not specified (every field: workbench train --help-config)");
       let config: unknown;
       try {
         config = JSON.parse(readFileSync(opts.config, 'utf8'));

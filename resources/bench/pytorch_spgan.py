@@ -1,11 +1,19 @@
-"""PyTorch CPU baseline for one SPGAN training step at the bench's size.
+"""PyTorch CPU baseline for one SPGAN training step (`npm run bench:engine`'s
+spgan-step row, and the step comparison of BENCHMARKS.md).
 
 Same networks and losses as src-main/spgan (CycleGAN ResNet generators with
 InstanceNorm, PatchGAN, Siamese net, LSGAN + cycle + identity + contrastive),
 written independently here only to time a step on the same machine:
 
-    /usr/bin/python3 src-main/spgan/bench/spgan_step_torch.py [H W width blocks batch steps]
+    /usr/bin/python3 resources/bench/pytorch_spgan.py [H W width blocks batch steps [warmup batch1_steps]]
+
+Prints ONE JSON object on stdout: msPerStep and, like pytorch_resnet.py,
+train_images_per_sec (images of each domain per second of training steps),
+infer_images_per_sec (generator G translating a batch), infer_batch1_images_per_sec
+and peak_memory_mib (training's peak).
 """
+import json
+import resource
 import sys
 import time
 
@@ -13,7 +21,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-H, W, WIDTH, BLOCKS, BATCH, STEPS = ([int(a) for a in sys.argv[1:7]] + [64, 32, 16, 2, 4, 5][len(sys.argv[1:7]):])
+H, W, WIDTH, BLOCKS, BATCH, STEPS, WARMUP, BATCH1_STEPS = ([int(a) for a in sys.argv[1:9]] + [64, 32, 16, 2, 4, 5, 1, 0][len(sys.argv[1:9]):])
 THREADS = int(__import__("os").environ.get("TORCH_THREADS", "2"))
 torch.set_num_threads(THREADS)
 torch.manual_seed(0)
@@ -97,9 +105,33 @@ def step():
     optD.zero_grad(); ld.backward(); optD.step()
 
 
-step()
+for _ in range(WARMUP):
+    step()
 t0 = time.time()
 for _ in range(STEPS):
     step()
-ms = (time.time() - t0) / STEPS * 1000
-print(f'{{"framework": "pytorch {torch.__version__}", "threads": {THREADS}, "size": [{H}, {W}], "width": {WIDTH}, "blocks": {BLOCKS}, "batch": {BATCH}, "msPerStep": {ms:.0f}}}')
+seconds = time.time() - t0
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+G.eval()
+with torch.no_grad():
+    G(a)
+    t0 = time.time()
+    for _ in range(STEPS):
+        G(a).sum().item()
+    infer = BATCH * STEPS / (time.time() - t0)
+    batch1 = None
+    if BATCH1_STEPS > 0:
+        one = a[:1]
+        G(one)
+        t0 = time.time()
+        for _ in range(BATCH1_STEPS):
+            G(one).sum().item()
+        batch1 = BATCH1_STEPS / (time.time() - t0)
+
+print(json.dumps({
+    "framework": f"pytorch {torch.__version__}", "torch": torch.__version__, "threads": THREADS, "size": [H, W], "width": WIDTH,
+    "blocks": BLOCKS, "batch": BATCH, "msPerStep": round(seconds / STEPS * 1000),
+    "train_images_per_sec": BATCH * STEPS / seconds, "infer_images_per_sec": infer,
+    "infer_batch1_images_per_sec": batch1, "peak_memory_mib": peak,
+}))

@@ -1,0 +1,75 @@
+import { jobKinds } from '../common/contract/kinds.ts';
+import type { AnyJobSpec } from '../core/jobs/spec.ts';
+import { defineJob } from '../core/jobs/spec.ts';
+import { ApiError } from '../common/contract/errors.ts';
+import { adaptGenerateSchema, adaptTrainSchema, type AdaptGenerateParams, type AdaptTrainParams, type AdaptTrainResult } from '../common/contract/adapt.ts';
+import type { Workspace } from '../core/workspace.ts';
+import { datasetFacts } from '../datasets/checks.ts';
+import { commitGeneratedDataset } from '../datasets/generated-store.ts';
+import { recordSavedModel } from '../models/model-rows.ts';
+import type { AdaptGenerateResult } from './generate-runner.ts';
+
+function channelsOf(ws: Workspace, datasetId: number): number | null {
+  const row = ws.db.prepare('SELECT MAX(channels) AS c FROM samples WHERE dataset_id = ?').get(datasetId) as { c: number | null };
+  return row.c;
+}
+
+function labeledIn(ws: Workspace, datasetId: number, split: string): number {
+  return (ws.db.prepare('SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND split = ? AND label IS NOT NULL AND label >= 0').get(datasetId, split) as { n: number }).n;
+}
+
+export const adaptGenerateJob = defineJob<AdaptGenerateParams, AdaptGenerateResult>({
+  kind: jobKinds.adaptGenerate,
+  params: adaptGenerateSchema,
+  title: (p) => `Blend dataset ${p.sourceDatasetId} with patches of dataset ${p.patchDatasetId} (MNIST-M style)`,
+  resource: 'io',
+  resumable: false,
+  preflight(p, ws) {
+    const src = datasetFacts(ws.db, p.sourceDatasetId, 'sourceDatasetId');
+    const patches = datasetFacts(ws.db, p.patchDatasetId, 'patchDatasetId');
+    if (channelsOf(ws, p.sourceDatasetId) !== 1) throw new ApiError('invalid_request', `sourceDatasetId: dataset ${src.id} "${src.name}" is not grayscale; blending needs a 1-channel set such as Fashion-MNIST.`, 'sourceDatasetId');
+    if (channelsOf(ws, p.patchDatasetId) === 1) throw new ApiError('invalid_request', `patchDatasetId: dataset ${patches.id} "${patches.name}" is grayscale; the patches must be colour (e.g. CIFAR-10).`, 'patchDatasetId');
+  },
+  load: () => import('./generate-runner.ts'),
+  onComplete(ctx, r) {
+    commitGeneratedDataset(ctx.ws, ctx.jobId, { ...r, parentDatasetId: r.sourceDatasetId, extra: { lineage: { kind: 'mnist-m-blend', jobId: ctx.jobId, sourceDatasetId: r.sourceDatasetId, patchDatasetId: r.patchDatasetId, params: r.params } } });
+  },
+});
+
+export const adaptTrainJob = defineJob<AdaptTrainParams, AdaptTrainResult>({
+  kind: jobKinds.adaptTrain,
+  params: adaptTrainSchema,
+  title: (p) => `${{ 'source-only': 'Source only', dann: 'DANN', daaa: 'DAAA' }[p.method]} ${p.arch}: dataset ${p.sourceDatasetId} → ${p.targetDatasetId}`,
+  resource: 'compute',
+  resumable: false,
+  preflight(p, ws) {
+    const src = datasetFacts(ws.db, p.sourceDatasetId, 'sourceDatasetId');
+    const tgt = datasetFacts(ws.db, p.targetDatasetId, 'targetDatasetId');
+    if (p.sourceDatasetId === p.targetDatasetId) throw new ApiError('invalid_request', 'targetDatasetId: the target domain must be another dataset than the source.', 'targetDatasetId');
+    if (labeledIn(ws, p.sourceDatasetId, 'train') === 0) throw new ApiError('invalid_request', `sourceDatasetId: dataset ${src.id} "${src.name}" has no labeled 'train' split.`, 'sourceDatasetId');
+    const targetTrain = (ws.db.prepare("SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND split = 'train'").get(p.targetDatasetId) as { n: number }).n;
+    if (targetTrain === 0) throw new ApiError('invalid_request', `targetDatasetId: dataset ${tgt.id} "${tgt.name}" has no 'train' split to adapt on.`, 'targetDatasetId');
+    if (p.method === 'daaa' && p.translatedDatasetId !== undefined) {
+      const tr = datasetFacts(ws.db, p.translatedDatasetId, 'translatedDatasetId');
+      const named = (ws.db.prepare("SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND json_extract(extra, '$.sourceSampleId') IN (SELECT id FROM samples WHERE dataset_id = ?)").get(p.translatedDatasetId, p.sourceDatasetId) as { n: number }).n;
+      if (named === 0) throw new ApiError('invalid_request', `translatedDatasetId: no image of dataset ${tr.id} "${tr.name}" is a translation of a source image (translate the source with the SPGAN/CycleGAN job).`, 'translatedDatasetId');
+    }
+    const classes = (id: number): number => (ws.db.prepare('SELECT COUNT(*) AS n FROM classes WHERE dataset_id = ?').get(id) as { n: number }).n;
+    if (classes(p.sourceDatasetId) !== classes(p.targetDatasetId)) {
+      throw new ApiError('invalid_request', `targetDatasetId: dataset ${tgt.id} has ${classes(p.targetDatasetId)} classes, the source ${classes(p.sourceDatasetId)}; adaptation needs the same label set.`, 'targetDatasetId');
+    }
+  },
+  load: () => import('./train-runner.ts'),
+  onComplete(ctx, r) {
+    r.modelId = recordSavedModel(ctx.ws, ctx.jobId, {
+      name: r.name,
+      arch: r.arch,
+      dir: r.modelDir,
+      datasetId: r.sourceDatasetId,
+      method: `adapt-${r.method}`,
+      metrics: { sourceAccuracy: r.sourceAccuracy, targetAccuracy: r.targetAccuracy, targetDatasetId: r.targetDatasetId },
+    });
+  },
+});
+
+export const adaptJobSpecs: AnyJobSpec[] = [adaptGenerateJob, adaptTrainJob];

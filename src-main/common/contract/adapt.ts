@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { call } from './define.ts';
+import { modelNames, modelOptionsSchema } from './models.ts';
+import type { JobStatus, JobSummary } from './jobs.ts';
+
+/** Params of an 'adapt.generate' job: an MNIST-M style target domain made from a grayscale dataset and colour patches. */
+export const adaptGenerateSchema = z
+  .object({
+    /** Grayscale labeled dataset (e.g. an imported Fashion-MNIST): labels and splits carry over. */
+    sourceDatasetId: z.number().int().positive(),
+    /** Colour dataset whose random crops are blended in (e.g. the CIFAR-10 images). */
+    patchDatasetId: z.number().int().positive(),
+    /** Use only this many source images per split (seeded choice): a CPU-sized domain. */
+    limitPerSplit: z.number().int().positive().max(1_000_000).optional(),
+    seed: z.number().int().min(0).default(1),
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+export type AdaptGenerateParams = z.output<typeof adaptGenerateSchema>;
+
+export const adaptMethods = ['source-only', 'dann', 'daaa'] as const;
+export type AdaptMethod = (typeof adaptMethods)[number];
+
+/** Params of an 'adapt.train' job: one schema for every method (fields a method does not use are ignored by it). */
+export const adaptTrainSchema = z
+  .object({
+    method: z.enum(adaptMethods),
+    /** Labeled source domain: its 'train' split is trained on, its 'test' split reported. */
+    sourceDatasetId: z.number().int().positive(),
+    /** Target domain: its 'train' split is used without labels; its 'test' labels only measure (never trained on). */
+    targetDatasetId: z.number().int().positive(),
+    arch: z.enum(modelNames).default('resnet20'),
+    modelOptions: modelOptionsSchema.default({}),
+    epochs: z.number().int().min(1).max(1000).default(10),
+    batchSize: z.number().int().min(2).max(1024).default(64),
+    lr: z.number().positive().max(10).default(0.05),
+    momentum: z.number().min(0).max(0.999).default(0.9),
+    weightDecay: z.number().min(0).max(0.1).default(5e-4),
+    /** DANN: weight of the domain classifier's loss (its gradient reversed into the features, scaled by the 2/(1+exp(-10p))-1 schedule). */
+    domainWeight: z.number().min(0).max(100).default(1),
+    /** DANN: hidden units of the domain classifier. */
+    domainHidden: z.number().int().min(1).max(4096).default(100),
+    /** DAAA: the source translated to the target's style (an SPGAN/CycleGAN translation, or any set whose samples name their source sample); same labels. */
+    translatedDatasetId: z.number().int().positive().optional(),
+    /** DAAA: weight of the attention alignment term (every conv stage, source image vs its translation). */
+    attentionWeight: z.number().min(0).max(1000).default(1),
+    /** DAAA: weight of the cross-entropy against the target's EM-estimated label posteriors (from the second epoch; re-estimated each epoch). */
+    targetWeight: z.number().min(0).max(100).default(1),
+    /** Use only this many source / target training images (seeded choice). */
+    limit: z.number().int().positive().optional(),
+    testLimit: z.number().int().positive().optional(),
+    /** [height, width] both domains are resized to; default the source's size. */
+    inputSize: z.tuple([z.number().int().min(8).max(1024), z.number().int().min(8).max(1024)]).optional(),
+    seed: z.number().int().min(0).default(1),
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict()
+  .refine((p) => p.method !== 'daaa' || p.translatedDatasetId !== undefined, {
+    message: 'translatedDatasetId: DAAA needs the source translated to the target style (an SPGAN/CycleGAN translation of the source)',
+    path: ['translatedDatasetId'],
+  });
+export type AdaptTrainParams = z.output<typeof adaptTrainSchema>;
+
+/** Per-epoch record of an adaptation run. */
+export interface AdaptEpoch {
+  epoch: number;
+  /** Losses per term, means over the epoch. */
+  losses: Record<string, number>;
+  sourceAccuracy: number | null;
+  /** On the target's held-out labels (only measured). */
+  targetAccuracy: number | null;
+}
+
+export interface AdaptTrainResult {
+  method: AdaptMethod;
+  /** The model's name and architecture as recorded. */
+  name: string;
+  arch: string;
+  modelId: number | null;
+  modelDir: string;
+  sourceDatasetId: number;
+  targetDatasetId: number;
+  history: AdaptEpoch[];
+  sourceAccuracy: number | null;
+  targetAccuracy: number | null;
+  /** 1 / number of classes. */
+  chance: number;
+}
+
+export interface AdaptRunSummary {
+  jobId: number;
+  title: string;
+  status: JobStatus;
+  method: AdaptMethod;
+  sourceDatasetId: number;
+  targetDatasetId: number;
+  history: AdaptEpoch[];
+  targetAccuracy: number | null;
+  sourceAccuracy: number | null;
+  chance: number | null;
+}
+
+export const adaptCalls = {
+  'adapt.generate': call<JobSummary>()(adaptGenerateSchema, 'Queue an adapt.generate job: an MNIST-M style colour target domain from a grayscale dataset and colour patches.'),
+  'adapt.train': call<JobSummary>()(adaptTrainSchema, 'Queue an adapt.train job (source-only, DANN or DAAA) from a labeled source to an unlabeled target domain.'),
+  'adapt.runs': call<AdaptRunSummary[]>()(z.object({}).strict(), 'Every adaptation run with its per-epoch source and target accuracy, for side-by-side comparison.'),
+};

@@ -1,0 +1,88 @@
+import { jobKinds } from '../../../common/contract/kinds.ts';
+import { adaptMethods, type AdaptTrainResult } from '../../../common/contract/adapt.ts';
+import type { RegisterCommands } from '../cli-types.ts';
+import { ON_HELP } from '../job-options.ts';
+import { formatTable } from '../format.ts';
+import { readConfigFile } from './spgan.ts';
+
+const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
+
+function int(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got '${value}'.`);
+  return n;
+}
+
+/** `workbench adapt ...` commands. */
+export const registerAdaptCommands: RegisterCommands = (program, runtime) => {
+  const adapt = program.command('adapt').description('Unsupervised domain adaptation: generated target domains, source-only and DANN runs');
+
+  adapt
+    .command('generate')
+    .requiredOption('--source <id>', 'grayscale labeled dataset (e.g. Fashion-MNIST)')
+    .requiredOption('--patches <id>', 'colour dataset whose crops are blended in (e.g. CIFAR-10 images)')
+    .option('--limit-per-split <n>', 'only this many source images per split (seeded choice)')
+    .option('--seed <n>', 'seed of the patch and crop draws', '1')
+    .option('--name <name>', 'name of the new dataset')
+    .option('--on <where>', ON_HELP)
+    .description('Make an MNIST-M style colour target domain (|patch - image| per channel) with the same labels and splits')
+    .action(async (opts: { source: string; patches: string; limitPerSplit?: string; seed: string; name?: string; on?: string }) => {
+      const params = {
+        sourceDatasetId: int('--source', opts.source),
+        patchDatasetId: int('--patches', opts.patches),
+        ...(opts.limitPerSplit ? { limitPerSplit: int('--limit-per-split', opts.limitPerSplit) } : {}),
+        seed: Number(opts.seed),
+        ...(opts.name ? { name: opts.name } : {}),
+      };
+      const rt = await runtime();
+      const job = await rt.runJob(jobKinds.adaptGenerate, params, { on: opts.on });
+      const ds = (await rt.call('datasets.list', {})).find((d) => d.jobId === job.id);
+      rt.output({ jobId: job.id, datasetId: ds?.id ?? null, name: ds?.name ?? null, counts: ds?.counts ?? null }, () => `Dataset ${ds?.id ?? '?'} "${ds?.name ?? ''}": ${ds?.counts.samples ?? 0} blended images`);
+    });
+
+  adapt
+    .command('train')
+    .requiredOption('--method <name>', `one of ${adaptMethods.join(', ')}`)
+    .requiredOption('--source <id>', "labeled source dataset ('train' trained on, 'test' reported)")
+    .requiredOption('--target <id>', "target dataset ('train' used without labels, 'test' labels only measure)")
+    .option('--config <file>', 'JSON with further fields (arch, modelOptions, epochs, batchSize, lr, domainWeight, limit, ...)')
+    .option('--epochs <n>', 'epochs (overrides the config file)')
+    .option('--limit <n>', 'only this many training images per domain (seeded choice)')
+    .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .option('--on <where>', ON_HELP)
+    .description('Train a classifier on the source and adapt it to the target; prints source and target accuracy per epoch')
+    .action(async (opts: { method: string; source: string; target: string; config?: string; epochs?: string; limit?: string; backend?: string; on?: string }) => {
+      const params = {
+        ...(opts.config ? (readConfigFile(opts.config) as Record<string, unknown>) : {}),
+        method: opts.method,
+        sourceDatasetId: int('--source', opts.source),
+        targetDatasetId: int('--target', opts.target),
+        ...(opts.epochs ? { epochs: int('--epochs', opts.epochs) } : {}),
+        ...(opts.limit ? { limit: int('--limit', opts.limit) } : {}),
+      };
+      const rt = await runtime();
+      const job = await rt.runJob(jobKinds.adaptTrain, params, { backend: opts.backend, on: opts.on });
+      const r = job.result as AdaptTrainResult;
+      rt.output({ jobId: job.id, ...r }, () =>
+        [
+          `Model ${r.modelId ?? '?'} "${r.name}" (${r.method}): source ${pct(r.sourceAccuracy)}, target ${pct(r.targetAccuracy)} (chance ${pct(r.chance)})`,
+          formatTable(['epoch', ...Object.keys(r.history[0]?.losses ?? {}), 'source', 'target'], r.history.map((h) => [String(h.epoch), ...Object.values(h.losses).map((v) => v.toFixed(4)), pct(h.sourceAccuracy), pct(h.targetAccuracy)])),
+        ].join('\n'),
+      );
+    });
+
+  adapt
+    .command('runs')
+    .description('Adaptation runs side by side: method, domains, source and target accuracy against chance')
+    .action(async () => {
+      const rt = await runtime();
+      const runs = await rt.call('adapt.runs', {});
+      rt.output(runs, () =>
+        formatTable(
+          ['job', 'method', 'source -> target', 'status', 'source acc', 'target acc', 'chance'],
+          runs.map((r) => [String(r.jobId), r.method, `${r.sourceDatasetId} -> ${r.targetDatasetId}`, r.status, pct(r.sourceAccuracy), pct(r.targetAccuracy), pct(r.chance)]),
+        ),
+      );
+    });
+};

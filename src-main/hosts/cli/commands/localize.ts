@@ -1,0 +1,70 @@
+import { jobKinds } from '../../../common/contract/kinds.ts';
+import type { RegisterCommands } from '../cli-types.ts';
+import { ON_HELP } from '../job-options.ts';
+import type { LocalizeEvalResult } from '../../../common/contract/localize.ts';
+import { formatTable } from '../format.ts';
+import { readConfigFile } from './spgan.ts';
+
+function positiveInt(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got '${value}'.`);
+  return n;
+}
+
+const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
+
+/** `workbench localize ...` commands. */
+export const registerLocalizeCommands: RegisterCommands = (program, runtime) => {
+  const loc = program.command('localize').description('Weakly-supervised localization: generated sets, CAM / SPG training, box evaluation');
+
+  loc
+    .command('generate')
+    .requiredOption('--config <file>', 'JSON config: objectDatasetId, backgroundDatasetId, recipe (textured/cluttered), canvas, train, val, test, seed ... (see localizeGenerateSchema)')
+    .option('--on <where>', ON_HELP)
+    .description('Generate a localization set (objects pasted on a canvas, true boxes and masks) as a new dataset')
+    .action(async (opts: { config: string; on?: string }) => {
+      const rt = await runtime();
+      const job = await rt.runJob(jobKinds.localizeGenerate, readConfigFile(opts.config), { on: opts.on });
+      const ds = (await rt.call('datasets.list', {})).find((d) => d.jobId === job.id);
+      rt.output({ jobId: job.id, datasetId: ds?.id ?? null, name: ds?.name ?? null, counts: ds?.counts ?? null }, () => `Dataset ${ds?.id ?? '?'} "${ds?.name ?? ''}": ${ds?.counts.samples ?? 0} images with boxes`);
+    });
+
+  loc
+    .command('train')
+    .requiredOption('--config <file>', 'JSON config: datasetId, arch, method (cam/spg), spg {stage1..3, minObjectPixels, weights}, epochs ... (see localizeTrainSchema)')
+    .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .option('--on <where>', ON_HELP)
+    .description('Train a CAM or SPG localization model from image labels')
+    .action(async (opts: { config: string; backend?: string; on?: string }) => {
+      const rt = await runtime();
+      const job = await rt.runJob(jobKinds.localizeTrain, readConfigFile(opts.config), { backend: opts.backend, on: opts.on });
+      const model = (await rt.call('models.list', {})).find((m) => m.jobId === job.id);
+      const r = job.result as { finalLoss: number; finalAccuracy: number; method: string };
+      rt.output({ jobId: job.id, modelId: model?.id ?? null, ...r }, () => `Model ${model?.id ?? '?'} "${model?.name ?? ''}" (${r.method}): loss ${r.finalLoss.toFixed(4)}, train accuracy ${pct(r.finalAccuracy)}`);
+    });
+
+  loc
+    .command('eval')
+    .requiredOption('--model <id>', 'localization model id')
+    .requiredOption('--dataset <id>', 'dataset with boxes')
+    .option('--split <name>', 'split evaluated', 'test')
+    .option('--select-split <name>', "held-out split MaxBoxAccV2 picks its thresholds on ('none': the evaluated split itself)", 'val')
+    .option('--threshold <fraction>', 'fixed threshold of the CAM/SPG protocol', '0.2')
+    .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .option('--on <where>', ON_HELP)
+    .description('Top-1/Top-5/GT-known Loc at a fixed threshold and MaxBoxAccV2 (+PxAP), beside the no-learning baselines')
+    .action(async (opts: { model: string; dataset: string; split: string; selectSplit: string; threshold: string; backend?: string; on?: string }) => {
+      const threshold = Number(opts.threshold);
+      if (!(threshold >= 0 && threshold <= 1)) throw new Error(`--threshold: expected a fraction 0..1, got '${opts.threshold}'.`);
+      const params = { modelId: positiveInt('--model', opts.model), datasetId: positiveInt('--dataset', opts.dataset), split: opts.split, selectSplit: opts.selectSplit === 'none' ? null : opts.selectSplit, threshold };
+      const rt = await runtime();
+      const job = await rt.runJob(jobKinds.localizeEval, params, { backend: opts.backend, on: opts.on });
+      const r = job.result as LocalizeEvalResult;
+      rt.output({ evalJobId: job.id, ...r }, () =>
+        [
+          `Eval ${job.id}: model ${r.modelId} on dataset ${r.datasetId} '${r.split}' (${r.images} images; MaxBoxAccV2 thresholds from '${r.selectSplit}')`,
+          formatTable(['', 'Top-1 Cls', 'Top-1 Loc', 'Top-5 Loc', 'GT-known Loc', 'MaxBoxAccV2', 'PxAP'], r.rows.map((x) => [x.name, pct(x.top1Cls), pct(x.top1Loc), pct(x.top5Loc), pct(x.gtKnownLoc), pct(x.maxBoxAccV2), pct(x.pxap)])),
+        ].join('\n'),
+      );
+    });
+};

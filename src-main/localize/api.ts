@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { localizeCalls, LocalizeEvalResult, LocalizeEvalSummary, LocalizeImage } from '../common/contract/localize.ts';
+import type { HandlerMap } from '../core/handler-types.ts';
+import type { Workspace } from '../core/workspace.ts';
+import { ApiError } from '../common/contract/errors.ts';
+import { jobResult } from '../core/jobs/job-store.ts';
+
+/** Files an evaluation writes into `<dir>`: per-image records and the GT-class maps (uint8, image resolution). */
+export const EVAL_IMAGES = 'images.json';
+export const EVAL_MAPS = 'maps.u8';
+
+interface EvalRow {
+  job_id: number;
+  model_id: number;
+  created_at: string;
+  model_name: string | null;
+}
+
+function evalResult(ws: Workspace, evalJobId: number): LocalizeEvalResult {
+  const a = ws.db.prepare("SELECT job_id FROM artifacts WHERE kind = 'localize-eval' AND job_id = ?").get(evalJobId);
+  const r = a ? jobResult<LocalizeEvalResult>(ws.db, evalJobId) : null;
+  if (!r) throw new ApiError('not_found', `evalJobId: job ${evalJobId} is not a finished localization evaluation.`, 'evalJobId');
+  return r;
+}
+
+const imageCache = new Map<string, LocalizeImage[]>();
+function evalImages(ws: Workspace, r: LocalizeEvalResult): LocalizeImage[] {
+  const file = path.join(ws.resolve(r.dir), EVAL_IMAGES);
+  let items = imageCache.get(file);
+  if (!items) {
+    items = JSON.parse(readFileSync(file, 'utf8')) as LocalizeImage[];
+    imageCache.set(file, items);
+  }
+  return items;
+}
+
+export const localizeHandlers: HandlerMap<keyof typeof localizeCalls> = {
+  'localize.evals': (req, { ws }) => {
+    const rows = ws.db
+      .prepare(
+        `SELECT a.job_id, a.model_id, a.created_at, m.name AS model_name FROM artifacts a LEFT JOIN models m ON m.id = a.model_id
+         WHERE a.kind = 'localize-eval' ${req.modelId !== undefined ? 'AND a.model_id = ?' : ''} ORDER BY a.job_id DESC`,
+      )
+      .all(...(req.modelId !== undefined ? [req.modelId] : [])) as EvalRow[];
+    return rows.flatMap((row): LocalizeEvalSummary[] => {
+      const r = jobResult<LocalizeEvalResult>(ws.db, row.job_id);
+      if (!r) return [];
+      const { dir: _dir, ...rest } = r;
+      return [{ ...rest, evalJobId: row.job_id, modelName: row.model_name ?? `model ${row.model_id}`, createdAt: row.created_at }];
+    });
+  },
+  'localize.images': (req, { ws }) => {
+    const r = evalResult(ws, req.evalJobId);
+    let items = evalImages(ws, r);
+    if (req.filter === 'wrongClass') items = items.filter((i) => i.predicted !== i.label);
+    if (req.filter === 'wrongBox') items = items.filter((i) => i.iou < 0.5);
+    if (req.order === 'worstIou') items = [...items].sort((a, b) => a.iou - b.iou || a.index - b.index);
+    const meta = ws.db.prepare('SELECT info FROM datasets WHERE id = ?').get(r.datasetId) as { info: string } | undefined;
+    const size = meta ? (JSON.parse(meta.info) as { imageSize?: { width: number; height: number } | null }).imageSize : null;
+    const first = readMapSize(ws, r);
+    return { total: items.length, width: size?.width ?? first.width, height: size?.height ?? first.height, items: items.slice(req.offset, req.offset + req.limit) };
+  },
+  'localize.map': (req, { ws }) => {
+    const r = evalResult(ws, req.evalJobId);
+    const { width, height } = readMapSize(ws, r);
+    const bytes = readFileSync(path.join(ws.resolve(r.dir), EVAL_MAPS));
+    const n = width * height;
+    if ((req.index + 1) * n > bytes.length) throw new ApiError('not_found', `index: evaluation ${req.evalJobId} has ${bytes.length / n} images.`, 'index');
+    return { width, height, values: [...bytes.subarray(req.index * n, (req.index + 1) * n)] };
+  },
+};
+
+function readMapSize(ws: Workspace, r: LocalizeEvalResult): { width: number; height: number } {
+  const s = JSON.parse(readFileSync(path.join(ws.resolve(r.dir), 'maps.json'), 'utf8')) as { width: number; height: number };
+  return s;
+}

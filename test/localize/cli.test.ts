@@ -1,0 +1,50 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { runWorkbench } from '../helpers/cli.ts';
+import { tempWorkspace } from '../spgan/helpers.ts';
+import { addObjectDataset } from './helpers.ts';
+
+let env: ReturnType<typeof tempWorkspace>;
+let objectsId = 0;
+let wsDir = '';
+
+beforeAll(async () => {
+  env = tempWorkspace();
+  wsDir = env.ws.dir;
+  objectsId = await addObjectDataset(env.ws, path.join(env.dir, 'objects'), 6, 12);
+  // The CLI opens the workspace itself (one writer per workspace).
+  env.ws.close();
+});
+
+afterAll(() => env?.cleanup());
+
+describe('workbench localize (CLI, real job processes)', () => {
+  it('generate, train and eval --json each print one JSON document', async () => {
+    const run = (args: string[]) => runWorkbench(['--workspace', wsDir, '--json', 'localize', ...args], { timeoutMs: 120_000 });
+    const genConfig = path.join(env.dir, 'gen.json');
+    writeFileSync(genConfig, JSON.stringify({ objectDatasetId: objectsId, recipe: 'cluttered', canvas: 24, train: 9, val: 3, test: 6 }));
+    const gen = await run(['generate', '--config', genConfig]);
+    expect(gen.code, gen.stderr).toBe(0);
+    const datasetId = (JSON.parse(gen.stdout) as { datasetId: number }).datasetId;
+    expect(datasetId).toBeGreaterThan(0);
+
+    const trainConfig = path.join(env.dir, 'train.json');
+    writeFileSync(trainConfig, JSON.stringify({ datasetId, method: 'spg', arch: 'resnet20', widthMultiplier: 0.25, epochs: 1, batchSize: 9, spg: { branchChannels: 4 } }));
+    const train = await run(['train', '--config', trainConfig, '--backend', 'wasm']);
+    expect(train.code, train.stderr).toBe(0);
+    const modelId = (JSON.parse(train.stdout) as { modelId: number }).modelId;
+    expect(modelId).toBeGreaterThan(0);
+
+    const ev = await run(['eval', '--model', String(modelId), '--dataset', String(datasetId), '--backend', 'wasm']);
+    expect(ev.code, ev.stderr).toBe(0);
+    const r = JSON.parse(ev.stdout) as { images: number; selectSplit: string; rows: { name: string; gtKnownLoc: number }[] };
+    expect(r.images).toBe(6);
+    expect(r.selectSplit).toBe('val');
+    expect(r.rows).toHaveLength(4);
+
+    const bad = await run(['eval', '--model', String(modelId), '--dataset', String(datasetId), '--threshold', '2']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/--threshold/);
+  });
+});

@@ -1,0 +1,106 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import path from 'node:path';
+import { existsSync } from 'node:fs';
+import { startEngine } from '../../src-main/engine/start.ts';
+import { localizeGenerateJob, localizeTrainJob, localizeEvalJob } from '../../src-main/localize/jobs.ts';
+import { localizeHandlers } from '../../src-main/localize/api.ts';
+import { modelsJobSpecs } from '../../src-main/models/jobs.ts';
+import type { ServiceContext } from '../../src-main/core/handler-types.ts';
+import { tempWorkspace, runDirect } from '../spgan/helpers.ts';
+import { addObjectDataset } from './helpers.ts';
+
+let env: ReturnType<typeof tempWorkspace>;
+let setId = 0;
+let objectsId = 0;
+
+beforeAll(async () => {
+  await startEngine('wasm');
+  env = tempWorkspace();
+  objectsId = await addObjectDataset(env.ws, path.join(env.dir, 'objects'), 12, 12);
+  const gen = await runDirect(env.ws, localizeGenerateJob, { objectDatasetId: objectsId, recipe: 'cluttered', canvas: 32, fragments: 2, train: 18, val: 6, test: 8, seed: 2 });
+  setId = (env.ws.db.prepare('SELECT id FROM datasets WHERE job_id = ?').get(gen.jobId) as { id: number }).id;
+});
+
+afterAll(() => env?.cleanup());
+
+const tiny = { arch: 'resnet20', widthMultiplier: 0.25, epochs: 2, batchSize: 6, learningRate: 0.05, spg: { branchChannels: 4 } };
+
+describe('localize.train and localize.eval on a generated set', () => {
+  it('trains CAM and SPG, records models with curves, evaluates both protocols beside the baselines, serves the per-image results', async () => {
+    const ws = env.ws;
+    const ctx = { ws } as ServiceContext;
+    for (const method of ['cam', 'spg'] as const) {
+      const train = await runDirect(ws, localizeTrainJob, { datasetId: setId, method, ...tiny });
+      expect(train.metrics.filter((m) => m.name === 'loss')).toHaveLength(2);
+      const bce = train.metrics.filter((m) => m.name.startsWith('bce_'));
+      expect(bce.length).toBe(method === 'spg' ? 6 : 0);
+      const model = ws.db.prepare('SELECT id, method, metrics, dataset_id FROM models WHERE job_id = ?').get(train.jobId) as { id: number; method: string; metrics: string; dataset_id: number };
+      expect(model.method).toBe(method);
+      expect(model.dataset_id).toBe(setId);
+      expect(JSON.parse(model.metrics)).toMatchObject({ numClasses: 3, imageSize: [32, 32], channels: 1 });
+
+      const ev = await runDirect(ws, localizeEvalJob, { modelId: model.id, datasetId: setId });
+      const r = ev.result;
+      expect(r.images).toBe(8);
+      expect(r.selectSplit).toBe('val');
+      expect(r.rows.map((x) => x.name.split(' ')[0])).toEqual([method.toUpperCase(), 'input', 'centre', 'whole-image']);
+      const [m, input] = r.rows;
+      for (const v of [m!.top1Cls, m!.top1Loc, m!.top5Loc, m!.gtKnownLoc, m!.maxBoxAccV2, m!.pxap]) {
+        expect(v).toBeGreaterThanOrEqual(0);
+        expect(v).toBeLessThanOrEqual(1);
+      }
+      // Definitions: Top-1 Loc needs the class too; with 3 classes the top 5 always contain the truth.
+      expect(m!.top1Loc!).toBeLessThanOrEqual(Math.min(m!.top1Cls!, m!.gtKnownLoc));
+      expect(m!.top5Loc).toBe(m!.gtKnownLoc);
+      expect(r.curve.accuracy).toHaveLength(3);
+      expect(r.curve.accuracy[0]).toHaveLength(100);
+      // On the cluttered recipe the input itself localizes well: the baseline every table must show.
+      expect(input!.gtKnownLoc).toBeGreaterThan(0.5);
+      expect(input!.pxap).toBeGreaterThan(0.5);
+
+      const evals = await localizeHandlers['localize.evals']({ modelId: model.id }, ctx);
+      expect(evals[0]).toMatchObject({ evalJobId: ev.jobId, modelId: model.id, images: 8 });
+      const worst = await localizeHandlers['localize.images']({ evalJobId: ev.jobId, filter: 'all', order: 'worstIou', offset: 0, limit: 8 }, ctx);
+      expect(worst.total).toBe(8);
+      expect([worst.width, worst.height]).toEqual([32, 32]);
+      const ious = worst.items.map((i) => i.iou);
+      expect([...ious].sort((a, b) => a - b)).toEqual(ious);
+      const map = await localizeHandlers['localize.map']({ evalJobId: ev.jobId, index: worst.items[0]!.index }, ctx);
+      expect(map.values).toHaveLength(32 * 32);
+      expect(Math.max(...map.values)).toBe(255);
+      expect(() => localizeHandlers['localize.map']({ evalJobId: ev.jobId, index: 8 }, ctx)).toThrow(/index/);
+
+      // The head and branches are plain graph nodes: the model exports and verifies like any registry model (logits output).
+      if (method === 'spg') {
+        const exportJob = modelsJobSpecs.find((s) => s.kind === 'models.export')!;
+        for (const format of ['onnx', 'tfjs']) {
+          const exp = await runDirect(ws, exportJob, { modelId: model.id, format });
+          expect((exp.result as { verification: { ok: boolean } }).verification.ok, format).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('resumes after the last finished epoch from the checkpoint', async () => {
+    const first = await runDirect(env.ws, localizeTrainJob, { datasetId: setId, method: 'spg', ...tiny, epochs: 1 });
+    expect(existsSync(path.join(env.ws.dir, 'artifacts', 'jobs', String(first.jobId), 'checkpoint', 'state.json'))).toBe(true);
+    // A job continuing the first one with 2 epochs runs only epoch 2.
+    const resumed = await runDirect(env.ws, localizeTrainJob, { datasetId: setId, method: 'spg', ...tiny, epochs: 2 }, { resumeFrom: first.jobId });
+    expect(resumed.logs.some((l) => /Resuming .* after epoch 1/.test(l))).toBe(true);
+    expect(resumed.metrics.filter((m) => m.name === 'loss').map((m) => m.epoch)).toEqual([2]);
+  });
+
+  it('refuses bad input before queueing, naming the field', () => {
+    const ws = env.ws;
+    const train = (over: object) => localizeTrainJob.params.parse({ datasetId: setId, ...over });
+    expect(() => localizeTrainJob.params.parse({ datasetId: setId, spg: { stage1: { high: 0.1, low: 0.5 } } })).toThrow(/low must be below high/);
+    expect(() => localizeTrainJob.params.parse({ datasetId: setId, spg: { stage2: { high: 1.5, low: 0.05 } } })).toThrow();
+    expect(() => localizeTrainJob.preflight!(train({ arch: 'resnet18' }), ws)).toThrow(/imageSize: 32x32 images give resnet18 a 1x1 class map/);
+    expect(() => localizeTrainJob.preflight!(train({ initFromModelId: 999 }), ws)).toThrow(/initFromModelId/);
+    const modelId = (ws.db.prepare("SELECT id FROM models WHERE method = 'cam'").get() as { id: number }).id;
+    // The object dataset has no boxes.
+    expect(() => localizeEvalJob.preflight!(localizeEvalJob.params.parse({ modelId, datasetId: objectsId, split: 'train', selectSplit: null }), ws)).toThrow(/datasetId: .* no images with boxes in split 'train'/);
+    expect(() => localizeEvalJob.preflight!(localizeEvalJob.params.parse({ modelId, datasetId: setId, selectSplit: 'nothing' }), ws)).toThrow(/selectSplit/);
+    expect(() => localizeEvalJob.preflight!(localizeEvalJob.params.parse({ modelId: 12345, datasetId: setId }), ws)).toThrow(/modelId/);
+  });
+});

@@ -1,0 +1,90 @@
+// @vitest-environment happy-dom
+import { describe, it, expect, afterEach, vi } from 'vitest';
+import { flushPromises } from '@vue/test-utils';
+import { defineComponent, h } from 'vue';
+import DatasetsView from '../../src-renderer/src/datasets/DatasetsView.vue';
+import FormJob from '../../src-renderer/src/forms/FormJob.vue';
+import { jobForms } from '../../src-renderer/src/job-forms/index.ts';
+import { jobKinds } from '../../src-main/common/contract/kinds.ts';
+import { ApiError } from '../../src-main/common/contract/errors.ts';
+import type { DatasetSplit, JobSummary, Req } from '../../src-main/common/contract/index.ts';
+import { mountWithApi, type Mounted } from './mount-app.ts';
+import { dataset, datasetDetail } from './datasets-fixtures.ts';
+import { job } from './fixtures.ts';
+
+let mounted: Mounted | null = null;
+afterEach(() => {
+  mounted?.wrapper.unmount();
+  mounted = null;
+  vi.restoreAllMocks();
+});
+
+const imported: DatasetSplit = { name: 'imported', method: 'imported', params: {}, counts: { '(none)': 30 }, createdAt: null };
+const r1: DatasetSplit = { name: 'r1', method: 'random', params: { method: 'random', seed: 7, test: 0.3, val: 0.1, stratify: true }, counts: { train: 18, val: 3, test: 9 }, createdAt: '2026-12-04T03:00:00Z' };
+
+describe('the Splits tab of a dataset', () => {
+  it('lists the imported and the named splits, makes a split from percentages, and shows a refusal on its field', async () => {
+    let splits: DatasetSplit[] = [imported];
+    mounted = await mountWithApi(DatasetsView, {
+      props: { id: 1 },
+      handlers: {
+        'datasets.get': () => datasetDetail(),
+        'datasets.samples': () => ({ total: 0, offset: 0, items: [] }),
+        'datasets.splits.list': () => splits,
+        'datasets.splits.create': (req: Req<'datasets.splits.create'>) => {
+          if (req.name === 'r1' && splits.some((s) => s.name === 'r1')) throw new ApiError('conflict', 'Dataset 1 already has a split "r1"', 'name');
+          splits = [...splits, r1];
+          return r1;
+        },
+      },
+    });
+    const w = mounted.wrapper;
+    await w.get('[data-test="tab-splits"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-test="split-imported"]').text()).toContain('(none) 30');
+    await w.get('[data-test="split-method"]').setValue('random');
+    await w.get('[data-test="split-name"]').setValue('r1');
+    await w.get('[data-test="split-seed"]').setValue('7');
+    await w.get('[data-test="split-test"]').setValue('30');
+    await w.get('[data-test="split-val"]').setValue('10');
+    await w.get('[data-test="split-editor"]').trigger('submit');
+    await flushPromises();
+    expect(mounted.api.callsOf('datasets.splits.create')).toEqual([{ datasetId: 1, name: 'r1', seed: 7, method: 'random', test: 0.3, val: 0.1, stratify: true }]);
+    expect(w.get('[data-test="split-r1"]').text()).toMatch(/random, seed 7, per class.*train 18 · val 3 · test 9/);
+    // The same name again: the server's refusal lands on the name field.
+    await w.get('[data-test="split-name"]').setValue('r1');
+    await w.get('[data-test="split-editor"]').trigger('submit');
+    await flushPromises();
+    expect(w.get('#split-name-error').text()).toContain('already has a split "r1"');
+  });
+});
+
+describe('the training form offers the splits a dataset has', () => {
+  it('a named split replaces the imported parts in the train and test pickers and is sent as dataset.split', async () => {
+    const queued = (kind: string): JobSummary => job({ id: 50, kind, status: 'queued', progress: null });
+    const Host = defineComponent({ setup: () => { const def = jobForms[jobKinds.trainRun](); return () => h(FormJob, { def }); } });
+    mounted = await mountWithApi(Host, {
+      handlers: {
+        'datasets.list': () => [dataset({ id: 3, name: 'pets', counts: { ...dataset().counts, splits: { none: 30 } } })],
+        'datasets.splits.list': () => [imported, r1],
+        'models.list': () => [],
+        'models.architectures': () => [{ name: 'resnet20', family: 'cifar', depth: 20, description: 'CIFAR ResNet-20', defaultInputSize: [32, 32], minInputSize: 8 }],
+        'augment.pipelines.list': () => [],
+        'train.validateConfig': ({ config }: { config: unknown }) => ({ ok: true as const, config: config as never }),
+        'jobs.submit': ({ kind }: { kind: string }) => queued(kind),
+      },
+    });
+    const w = mounted.wrapper;
+    await flushPromises();
+    const options = (sel: string) => w.get(sel).findAll('option').map((o) => o.text());
+    expect(options('[data-test="tr-split-set"]')).toEqual(['as imported (folders)', 'r1 (train 18, val 3, test 9)']);
+    await w.get('[data-test="tr-split-set"]').setValue('r1');
+    await flushPromises();
+    expect(options('[data-test="tr-train-split"]')).toEqual(['train', 'val', 'test']);
+    expect(options('[data-test="tr-test-split"]')).toEqual(['none', 'train', 'val', 'test']);
+    await w.get('form').trigger('submit');
+    await flushPromises();
+    const sent = mounted.api.callsOf('jobs.submit').at(-1) as { params: { dataset: Record<string, unknown> } } | undefined;
+    expect(sent?.params.dataset).toMatchObject({ id: 3, split: 'r1', trainSplit: 'train', testSplit: 'test' });
+  });
+});
