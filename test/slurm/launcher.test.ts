@@ -114,9 +114,14 @@ describe.skipIf(missing !== null)('Slurm launcher (jobs on the real cluster)', (
     const local = await call<JobSummary>('jobs.submit', { kind: 'train.run', params: config(datasetId), backend: 'cpu' });
     const onSlurm = await call<JobSummary>('jobs.submit', { kind: 'train.run', params: config(datasetId), backend: 'cpu', runOn: { slurm: 'test' } });
     expect(onSlurm.runOn).toEqual({ slurm: 'test' });
-    const [a, b] = [await finished(local.id), await finished(onSlurm.id)];
+    const [a, done] = [await finished(local.id), await finished(onSlurm.id)];
     expect(a.status).toBe('succeeded');
-    expect(b).toMatchObject({ status: 'succeeded', runOn: { slurm: 'test' }, slurm: { profile: 'test', phase: 'ended', node: 'vm' } });
+    expect(done).toMatchObject({ status: 'succeeded', runOn: { slurm: 'test' }, slurm: { profile: 'test', node: 'vm' } });
+    // The journal's last message can arrive while Slurm still shows the job running or COMPLETING;
+    // the row follows Slurm to its end at the next queue poll.
+    await waitUntil(() => (core.ctx.jobs.summary(onSlurm.id).slurm?.phase === 'ended' ? true : undefined), 'Slurm to end the job', 60_000, () => core.ctx.jobs.summary(onSlurm.id).slurm);
+    const b = core.ctx.jobs.summary(onSlurm.id);
+    expect(b).toMatchObject({ status: 'succeeded', slurm: { phase: 'ended' } });
     expect(b.slurm!.slurmJobId).toMatch(/^\d+$/);
     expect(weights(b.id).equals(weights(a.id))).toBe(true);
     // Stored on the host from the node's journal: metrics, the engine, the model row.

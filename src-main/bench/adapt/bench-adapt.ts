@@ -10,7 +10,7 @@
  * as the translator, i.e. what a perfect CycleGAN would give, so its row is an
  * upper bound for DAAA with a learned translation.
  *
- *   npm run bench:adapt [-- --train 3000 --epochs 6 --width 0.5 --seed 1 --workspace DIR]
+ *   npm run bench:adapt [-- --train 3000 --epochs 6 --width 0.5 --seed 1 --methods source-only,dann,daaa --target-weight 1 --workspace DIR]
  *
  * Prints one JSON document with the table (fractions) and the settings.
  */
@@ -37,6 +37,15 @@ const test = Number(opt('test', '1000'));
 const epochs = Number(opt('epochs', '6'));
 const width = Number(opt('width', '0.5'));
 const seed = Number(opt('seed', '1'));
+const methods = opt('methods', adaptMethods.join(',')).split(',') as (typeof adaptMethods)[number][];
+/** DAAA's weight of the target's EM soft-label term (0: translations and attention alignment only). */
+const targetWeight = Number(opt('target-weight', '1'));
+for (const m of methods) {
+  if (!(adaptMethods as readonly string[]).includes(m)) {
+    console.error(`--methods: unknown method "${m}" (known: ${adaptMethods.join(', ')}).`);
+    process.exit(2);
+  }
+}
 
 for (const [what, dir] of [['Fashion-MNIST (apt-get install dataset-fashion-mnist)', fashion], ['CIFAR-10 test images', cifar]] as const) {
   if (!existsSync(dir)) {
@@ -64,13 +73,13 @@ try {
   const target = idOf(gen.jobId);
   const translated = idOf((await run(ws, adaptGenerateJob, { sourceDatasetId: source, patchDatasetId: patches, seed: seed + 100, name: 'Fashion-MNIST blended (translation)' })).jobId);
   const rows: { method: string; sourceAccuracy: number | null; targetAccuracy: number | null; trainSeconds: number | null }[] = [{ method: 'chance', sourceAccuracy: 0.1, targetAccuracy: 0.1, trainSeconds: null }];
-  for (const method of adaptMethods) {
-    const t = await run(ws, adaptTrainJob, { method, sourceDatasetId: source, targetDatasetId: target, ...(method === 'daaa' ? { translatedDatasetId: translated } : {}), arch: 'resnet20', modelOptions: { widthMultiplier: width }, epochs, batchSize: 64, lr: 0.05, limit: train, testLimit: test, seed });
+  for (const method of methods) {
+    const t = await run(ws, adaptTrainJob, { method, sourceDatasetId: source, targetDatasetId: target, ...(method === 'daaa' ? { translatedDatasetId: translated, targetWeight } : {}), arch: 'resnet20', modelOptions: { widthMultiplier: width }, epochs, batchSize: 64, lr: 0.05, limit: train, testLimit: test, seed });
     rows.push({ method, sourceAccuracy: t.result.sourceAccuracy, targetAccuracy: t.result.targetAccuracy, trainSeconds: t.seconds });
   }
   const pct = (v: number | null): string => (v === null ? '-' : (v * 100).toFixed(1));
   console.error(['| method | source test acc | target test acc | train s |', '|---|---|---|---|', ...rows.map((r) => `| ${r.method} | ${pct(r.sourceAccuracy)} | ${pct(r.targetAccuracy)} | ${r.trainSeconds?.toFixed(0) ?? '-'} |`)].join('\n'));
-  console.log(JSON.stringify({ backend: engine.backend, arch: 'resnet20', widthMultiplier: width, train, test, epochs, seed, generateSeconds: gen.seconds, rows }, null, 1));
+  console.log(JSON.stringify({ backend: engine.backend, arch: 'resnet20', widthMultiplier: width, train, test, epochs, seed, targetWeight, generateSeconds: gen.seconds, rows }, null, 1));
 } finally {
   ws.close();
   if (!own) rmSync(dir, { recursive: true, force: true });
