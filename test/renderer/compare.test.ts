@@ -61,6 +61,34 @@ describe('compare models', () => {
     expect(mounted.wrapper.get('[role="status"]').text()).toContain('Queued #77');
   });
 
+  it('compares all of a sweep\'s models in one choice (the members asked by sweep, other models left out)', async () => {
+    const member = (id: number, sweepId: string | null) => job({ id, kind: 'train.run', status: 'succeeded', progress: null, sweepId });
+    mounted = await mountWithApi(App, {
+      path: '/compare',
+      handlers: {
+        // Models 2 and 3 come from sweep sw-a's jobs 20 and 30 (jobId = id * 10); model 1 from a lone job.
+        'models.list': () => [model(1, 'baseline', null), model(2, 'sfp-20', 'sfp'), model(3, 'sfp-30', 'sfp'), model(4, 'sfp-40', 'sfp')],
+        'jobs.list': (req) => (req.sweepId === 'sw-a' ? [member(20, 'sw-a'), member(30, 'sw-a')] : req.sweepId === 'sw-b' ? [member(40, 'sw-b')] : [member(40, 'sw-b'), member(30, 'sw-a'), member(20, 'sw-a'), member(10, null)]),
+        'models.compare': () => comparison,
+      },
+    });
+    await flushPromises();
+    const select = mounted.wrapper.get('[data-test="compare-sweep"]');
+    expect(select.findAll('option').map((o) => o.text())).toEqual(['—', 'Sweep sw-b', 'Sweep sw-a']);
+    await select.setValue('sw-a');
+    await flushPromises();
+    expect(mounted.api.callsOf('jobs.list')).toContainEqual({ sweepId: 'sw-a', limit: 1000 });
+    expect(mounted.api.callsOf('models.compare')).toEqual([{ ids: [2, 3] }]);
+    expect((mounted.wrapper.get('[data-test="pick-2"]').element as HTMLInputElement).checked).toBe(true);
+    expect((mounted.wrapper.get('[data-test="pick-1"]').element as HTMLInputElement).checked).toBe(false);
+    expect(mounted.wrapper.findAll('[data-test="compare-table"] tbody tr')).toHaveLength(2);
+    // A sweep with one model so far says so instead of comparing.
+    await select.setValue('sw-b');
+    await flushPromises();
+    expect(mounted.api.callsOf('models.compare')).toHaveLength(1);
+    expect(mounted.wrapper.get('[data-test="compare-sweep-note"]').text()).toBe('Sweep sw-b has one model yet (1 job).');
+  });
+
   it('compacts a soft-pruned model from the comparison (only models with zeroed filters offer it)', async () => {
     mounted = await mountWithApi(App, {
       path: '/compare',

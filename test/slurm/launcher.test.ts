@@ -3,7 +3,8 @@
  * the workbench's own job process runs on the node through the batch script and
  * its job folder, the host stores everything. A tiny training job gives the same
  * weights on Slurm as locally (same seed), a running job is cancelled
- * (scancel + the runner's stop), a 3-member sweep is one job array and lands as
+ * (scancel + the runner's stop) and resumed on Slurm to the uninterrupted
+ * weights, a 3-member sweep is one job array and lands as
  * 3 models, and bad input is refused before anything is queued. Skipped with
  * the reason without a cluster, failing under CI.
  */
@@ -181,6 +182,27 @@ describe.skipIf(missing !== null)('Slurm launcher (jobs on the real cluster)', (
     expect(core.ctx.jobs.summary(job.id).status).toBe('cancelled');
     expect(core.ctx.jobs.detail(job.id).logs.map((l) => l.line)).toContain('Cancel requested.');
   }, 240_000);
+
+  it('a job cancelled on Slurm after a checkpoint resumes on Slurm again (where it ran) to the same weights as an uninterrupted run', async () => {
+    const params = config(datasetId, { epochs: 8 });
+    const whole = await call<JobSummary>('jobs.submit', { kind: 'train.run', params, backend: 'cpu' });
+    const cut = await call<JobSummary>('jobs.submit', { kind: 'train.run', params, backend: 'cpu', runOn: { slurm: 'test' } });
+    const checkpoints = (id: number) => (core.ctx.ws.db.prepare("SELECT COUNT(*) AS n FROM artifacts WHERE job_id = ? AND kind = 'checkpoint'").get(id) as { n: number }).n;
+    await waitUntil(() => (checkpoints(cut.id) > 0 ? true : undefined), 'a checkpoint from the node', 180_000, () => core.ctx.jobs.summary(cut.id));
+    await call('jobs.cancel', { id: cut.id });
+    const stopped = await finished(cut.id, 90_000);
+    expect(stopped).toMatchObject({ status: 'cancelled', resumable: true });
+    // Without runOn a job resumes where it ran: on Slurm, as a new Slurm job.
+    const resumed = await call<JobSummary>('jobs.resume', { id: cut.id });
+    expect(resumed).toMatchObject({ runOn: { slurm: 'test' }, parentJobId: cut.id });
+    const end = await finished(resumed.id, 180_000);
+    expect(end).toMatchObject({ status: 'succeeded', slurm: { profile: 'test' } });
+    expect(end.slurm!.slurmJobId).not.toBe(stopped.slurm!.slurmJobId);
+    const line = core.ctx.jobs.detail(resumed.id).logs.find((l) => l.line.startsWith('Resuming from'))?.line;
+    expect(Number(/after epoch (\d+)/.exec(line ?? '')?.[1])).toBeGreaterThan(0);
+    expect((await finished(whole.id)).status).toBe('succeeded');
+    expect(weights(resumed.id).equals(weights(whole.id))).toBe(true);
+  }, 360_000);
 
   it('the host restarting while a Slurm job runs re-attaches it from the stored offsets: it completes, nothing counted twice', async () => {
     const job = await call<JobSummary>('jobs.submit', { kind: 'train.run', params: config(datasetId, { epochs: 6 }), backend: 'cpu', runOn: { slurm: 'test' } });
