@@ -1,4 +1,6 @@
+import path from 'node:path';
 import { jobKinds } from '../common/contract/kinds.ts';
+import { insertArtifact } from '../core/artifacts.ts';
 import type { AnyJobSpec } from '../core/jobs/spec.ts';
 import { defineJob } from '../core/jobs/spec.ts';
 import { ApiError } from '../common/contract/errors.ts';
@@ -8,6 +10,13 @@ import { datasetFacts } from '../datasets/checks.ts';
 import { commitGeneratedDataset } from '../datasets/generated-store.ts';
 import { recordSavedModel } from '../models/model-rows.ts';
 import type { AdaptGenerateResult } from './generate-runner.ts';
+
+/** What the `adapt.train` runner sends through ctx.record after each epoch's checkpoint. */
+interface CheckpointRecord {
+  /** Absolute folder of the checkpoint. */
+  dir: string;
+  epoch: number;
+}
 
 function channelsOf(ws: Workspace, datasetId: number): number | null {
   const row = ws.db.prepare('SELECT MAX(channels) AS c FROM samples WHERE dataset_id = ?').get(datasetId) as { c: number | null };
@@ -41,7 +50,8 @@ export const adaptTrainJob = defineJob<AdaptTrainParams, AdaptTrainResult>({
   params: adaptTrainSchema,
   title: (p) => `${{ 'source-only': 'Source only', dann: 'DANN', daaa: 'DAAA' }[p.method]} ${p.arch}: dataset ${p.sourceDatasetId} → ${p.targetDatasetId}`,
   resource: 'compute',
-  resumable: false,
+  // Per-epoch checkpoints (checkpoint.ts): a resumed job continues after the last one to the same weights.
+  resumable: true,
   preflight(p, ws) {
     const src = datasetFacts(ws.db, p.sourceDatasetId, 'sourceDatasetId');
     const tgt = datasetFacts(ws.db, p.targetDatasetId, 'targetDatasetId');
@@ -60,6 +70,14 @@ export const adaptTrainJob = defineJob<AdaptTrainParams, AdaptTrainResult>({
     }
   },
   load: () => import('./train-runner.ts'),
+  onRecord(ctx, type, payload) {
+    if (type !== 'checkpoint') throw new Error(`adapt.train job: unknown record type ${type}`);
+    const c = payload as CheckpointRecord;
+    for (const f of ['model.json', 'weights.bin', 'state.bin']) {
+      insertArtifact(ctx.ws, { kind: f === 'model.json' ? 'checkpoint' : 'checkpoint-data', absPath: path.join(c.dir, f), jobId: ctx.jobId, meta: { epoch: c.epoch } });
+    }
+    return null;
+  },
   onComplete(ctx, r) {
     r.modelId = recordSavedModel(ctx.ws, ctx.jobId, {
       name: r.name,

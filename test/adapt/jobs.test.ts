@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import path from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { startEngine } from '../../src-main/engine/start.ts';
 import { adaptGenerateJob, adaptTrainJob } from '../../src-main/adapt/jobs.ts';
@@ -7,6 +8,7 @@ import { adaptHandlers } from '../../src-main/adapt/api.ts';
 import { adaptMethods } from '../../src-main/common/contract/adapt.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';
 import { openDatasetReader } from '../../src-main/datasets/reader.ts';
+import { runJobInProcess } from '../../src-main/core/jobs/in-process.ts';
 import { tempWorkspace, runDirect } from '../spgan/helpers.ts';
 import { addBackgroundDataset, addObjectDataset } from '../localize/helpers.ts';
 
@@ -98,6 +100,51 @@ describe('adapt.train, one parametrized test over the methods', () => {
     expect(model).toEqual({ method: `adapt-${method}`, dataset_id: sourceId });
     const runs = await adaptHandlers['adapt.runs']({}, { ws: env.ws } as ServiceContext);
     expect(runs.find((x) => x.jobId === run.jobId)).toMatchObject({ method, status: 'succeeded', targetAccuracy: r.targetAccuracy });
+  }, 120_000);
+
+  it.each(adaptMethods)('%s: cancelled after epoch 1 and resumed, ends with the same weights and history as an uninterrupted run, leaving no tensor behind', async (method) => {
+    const params = {
+      method,
+      sourceDatasetId: sourceId,
+      targetDatasetId: targetId,
+      arch: 'resnet20',
+      modelOptions: { widthMultiplier: 0.25 },
+      epochs: 2,
+      batchSize: 6,
+      seed: 5,
+      ...(method === 'daaa' ? { translatedDatasetId: translatedId } : {}),
+    };
+    const before = tf.memory().numTensors;
+    const full = await runDirect(env.ws, adaptTrainJob, params);
+    const cut = await runJobInProcess(env.ws, adaptTrainJob, params, { onMetrics: (points) => points.some((m) => m.epoch === 1) });
+    expect(cut.status).toBe('cancelled');
+    const checkpoints = env.ws.db.prepare("SELECT json_extract(meta, '$.epoch') AS epoch FROM artifacts WHERE job_id = ? AND kind = 'checkpoint'").all(cut.jobId);
+    expect(checkpoints).toEqual([{ epoch: 1 }]);
+    const resumed = await runDirect(env.ws, adaptTrainJob, params, { resumeFrom: cut.jobId });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(resumed.logs.some((l) => /^Resuming from .*epoch-0001 after epoch 1\.$/.test(l))).toBe(true);
+    // Only epoch 2 ran again; the result carries the whole run.
+    expect([...new Set(resumed.metrics.map((m) => m.epoch))]).toEqual([2]);
+    expect(resumed.result.history).toEqual(full.result.history);
+    const weights = (r: typeof full): Buffer => readFileSync(path.join(env.ws.dir, r.result.modelDir, 'weights.bin'));
+    expect(weights(resumed).equals(weights(full))).toBe(true);
+    // And the run did change the weights after the checkpoint (a resume that skipped epoch 2 would not match either).
+    expect(readFileSync(path.join(env.ws.jobDir(cut.jobId), 'checkpoints', 'epoch-0001', 'weights.bin')).equals(weights(full))).toBe(false);
+  }, 240_000);
+
+  it('a resume whose checkpoint state file is corrupt fails naming the file', async () => {
+    const params = { method: 'dann' as const, sourceDatasetId: sourceId, targetDatasetId: targetId, arch: 'resnet20', modelOptions: { widthMultiplier: 0.25 }, epochs: 2, batchSize: 6 };
+    const before = tf.memory().numTensors;
+    const cut = await runJobInProcess(env.ws, adaptTrainJob, params, { onMetrics: (points) => points.some((m) => m.epoch === 1) });
+    expect(cut.status).toBe('cancelled');
+    const file = path.join(env.ws.jobDir(cut.jobId), 'checkpoints', 'epoch-0001', 'state.bin');
+    const bytes = readFileSync(file);
+    bytes[0] = bytes[0]! ^ 0xff;
+    writeFileSync(file, bytes);
+    const resumed = await runJobInProcess(env.ws, adaptTrainJob, params, { resumeFrom: cut.jobId });
+    expect(resumed.status).toBe('failed');
+    expect(resumed.error).toBe(`${file}: does not match its checkpoint (corrupt).`);
+    expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 
   it('preflight refuses DAAA without a translation, and with a set that translates nothing of the source', () => {
