@@ -4,12 +4,13 @@ import { insertArtifact } from '../core/artifacts.ts';
 import type { AnyJobSpec } from '../core/jobs/spec.ts';
 import { defineJob } from '../core/jobs/spec.ts';
 import { ApiError } from '../common/contract/errors.ts';
-import { adaptGenerateSchema, adaptTrainSchema, type AdaptGenerateParams, type AdaptTrainParams, type AdaptTrainResult } from '../common/contract/adapt.ts';
+import { adaptAttentionSchema, adaptGenerateSchema, adaptTrainSchema, type AdaptAttentionParams, type AdaptAttentionResult, type AdaptGenerateParams, type AdaptTrainParams, type AdaptTrainResult } from '../common/contract/adapt.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { datasetFacts } from '../datasets/checks.ts';
 import { commitGeneratedDataset } from '../datasets/generated-store.ts';
 import { recordSavedModel } from '../models/model-rows.ts';
 import type { AdaptGenerateResult } from './generate-runner.ts';
+import { compareRunOf, finishedRun } from './attention-runs.ts';
 
 /** What the `adapt.train` runner sends through ctx.record after each epoch's checkpoint. */
 interface CheckpointRecord {
@@ -90,4 +91,26 @@ export const adaptTrainJob = defineJob<AdaptTrainParams, AdaptTrainResult>({
   },
 });
 
-export const adaptJobSpecs: AnyJobSpec[] = [adaptGenerateJob, adaptTrainJob];
+export const adaptAttentionJob = defineJob<AdaptAttentionParams, AdaptAttentionResult>({
+  kind: jobKinds.adaptAttention,
+  params: adaptAttentionSchema,
+  title: (p) => `Attention maps of adaptation run ${p.jobId}${p.compareJobId !== undefined ? ` beside run ${p.compareJobId}` : ''}`,
+  resource: 'compute',
+  // A few forward passes: a cancelled one is simply started again.
+  resumable: false,
+  preflight(p, ws) {
+    const run = finishedRun(ws.db, p.jobId);
+    if (!run) throw new ApiError('invalid_request', `jobId: job ${p.jobId} is not a finished adaptation run (adapt.train).`, 'jobId');
+    if (p.compareJobId !== undefined) {
+      const other = finishedRun(ws.db, p.compareJobId);
+      if (!other || other.method !== 'source-only') throw new ApiError('invalid_request', `compareJobId: job ${p.compareJobId} is not a finished source-only adaptation run.`, 'compareJobId');
+      if (other.arch !== run.arch) throw new ApiError('invalid_request', `compareJobId: job ${p.compareJobId} trained ${other.arch}, job ${p.jobId} ${run.arch}; the maps compare the same stages.`, 'compareJobId');
+    } else if (compareRunOf(ws.db, p.jobId) === null) {
+      throw new ApiError('invalid_request', `compareJobId: no finished source-only ${run.arch} run on datasets ${run.sourceDatasetId} → ${run.targetDatasetId} to compare job ${p.jobId} with; train one, or name one.`, 'compareJobId');
+    }
+    if (p.translatedDatasetId !== undefined) datasetFacts(ws.db, p.translatedDatasetId, 'translatedDatasetId');
+  },
+  load: () => import('./attention-runner.ts'),
+});
+
+export const adaptJobSpecs: AnyJobSpec[] = [adaptGenerateJob, adaptTrainJob, adaptAttentionJob];

@@ -15,9 +15,9 @@ import { evalBatch, openRunData, trainBatch, type RunData } from '../train/data.
 import { evaluate } from '../train/evaluate.ts';
 import { Sgd } from '../train/sgd.ts';
 import { gradientReversal, grlCoefficient } from './grl.ts';
-import { attentionAlignmentLoss } from './attention.ts';
+import { attentionAlignmentLoss, stageOutputs } from './attention.ts';
 import { emSoftLabels, softCrossEntropy } from './em-soft-labels.ts';
-import { openDatasetReader, type DatasetReader } from '../datasets/reader.ts';
+import { translationsOf } from './translation.ts';
 import { findAlongChain } from '../core/jobs/job-store.ts';
 import { jobFolder } from '../core/workspace.ts';
 import { checkpointDir, latestCheckpoint, loadAdaptCheckpoint, saveAdaptCheckpoint, type AdaptRunState, type LoadedAdaptCheckpoint } from './checkpoint.ts';
@@ -56,31 +56,6 @@ async function openDomain(ctx: JobRunContext<AdaptTrainParams>, datasetId: numbe
     seed: p.seed,
   });
   return openRunData(ctx.readDb(), cfg);
-}
-
-/** The output node of every stage (`stageN/...`, the last node of each): where DAAA reads attention. */
-function stageOutputs(model: Model): string[] {
-  const last = new Map<string, string>();
-  for (const n of model.spec.nodes) {
-    const m = /^(stage\d+)\//.exec(n.name);
-    if (m) last.set(m[1]!, n.name);
-  }
-  return [...last.values()];
-}
-
-/** The translated image of each source reader index (through the translation's `extra.sourceSampleId`), or -1. */
-async function translationsOf(ctx: JobRunContext<AdaptTrainParams>, source: DatasetReader, size: [number, number]): Promise<{ reader: DatasetReader; of: Int32Array }> {
-  const db = ctx.readDb();
-  const id = ctx.params.translatedDatasetId!;
-  const reader = await openDatasetReader(db, id, { size, channels: 3 });
-  const rows = db.prepare("SELECT id, json_extract(extra, '$.sourceSampleId') AS src FROM samples WHERE dataset_id = ?").all(id) as { id: number; src: number | null }[];
-  const indexOfSample = new Map(reader.sampleIds.map((sid, i) => [sid, i]));
-  const bySource = new Map<number, number>();
-  for (const r of rows) if (r.src !== null && indexOfSample.has(r.id)) bySource.set(r.src, indexOfSample.get(r.id)!);
-  const of = Int32Array.from(source.sampleIds, (sid) => bySource.get(sid) ?? -1);
-  const paired = of.filter((v) => v >= 0).length;
-  if (paired === 0) throw new Error(`translatedDatasetId: no image of dataset ${id} names a source image of dataset ${ctx.params.sourceDatasetId} (its samples carry sourceSampleId when made by the translation job).`);
-  return { reader, of };
 }
 
 /** Softmax of the model over the target's training images, in `target.trainIdx` order: [n * k]. */
@@ -160,7 +135,7 @@ export default async function run(ctx: JobRunContext<AdaptTrainParams>): Promise
     const daaa = p.method === 'daaa';
     const stages = daaa ? stageOutputs(model) : [];
     if (daaa && stages.length === 0) throw new Error(`arch: ${p.arch} has no stageN/ nodes to read attention from.`);
-    const translation = daaa ? await translationsOf(ctx, source.train, size) : null;
+    const translation = daaa ? await translationsOf(ctx.readDb(), p.translatedDatasetId!, source.train, size) : null;
     // The source's class prior, EM's starting point.
     const sourcePrior = new Float64Array(source.numClasses);
     for (const i of source.trainIdx) sourcePrior[source.train.labels[i]!]! += 1 / source.trainIdx.length;

@@ -3,9 +3,14 @@ import path from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { startEngine } from '../../src-main/engine/start.ts';
-import { adaptGenerateJob, adaptTrainJob } from '../../src-main/adapt/jobs.ts';
+import sharp from 'sharp';
+import { adaptAttentionJob, adaptGenerateJob, adaptTrainJob } from '../../src-main/adapt/jobs.ts';
+import { attentionMap, stageOutputs } from '../../src-main/adapt/attention.ts';
+import { forward } from '../../src-main/nn/forward.ts';
+import { disposeModel } from '../../src-main/nn/init.ts';
+import { loadModel } from '../../src-main/nn/model-file.ts';
 import { adaptHandlers } from '../../src-main/adapt/api.ts';
-import { adaptMethods } from '../../src-main/common/contract/adapt.ts';
+import { adaptMethods, type AdaptMethod, type AdaptTrainResult } from '../../src-main/common/contract/adapt.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';
 import { openDatasetReader } from '../../src-main/datasets/reader.ts';
 import { runJobInProcess } from '../../src-main/core/jobs/in-process.ts';
@@ -18,6 +23,8 @@ let patchesId = 0;
 let targetId = 0;
 /** A second blend of the source: its images name their source image, as a translation's do. */
 let translatedId = 0;
+/** The finished run of each method (the parametrized training test), for the attention maps. */
+const finished: Partial<Record<AdaptMethod, { jobId: number; result: AdaptTrainResult }>> = {};
 
 beforeAll(async () => {
   await startEngine('wasm');
@@ -83,6 +90,7 @@ describe('adapt.train, one parametrized test over the methods', () => {
     });
     expect(tf.memory().numTensors).toBe(before);
     const r = run.result;
+    finished[method] = run;
     expect(r.history.map((h) => h.epoch)).toEqual([1, 2]);
     const terms = { 'source-only': ['classification', 'total'], dann: ['classification', 'domain', 'total'], daaa: ['attention', 'classification', 'total', 'translated'] }[method];
     expect(Object.keys(r.history[0]!.losses).sort()).toEqual(terms);
@@ -101,6 +109,63 @@ describe('adapt.train, one parametrized test over the methods', () => {
     const runs = await adaptHandlers['adapt.runs']({}, { ws: env.ws } as ServiceContext);
     expect(runs.find((x) => x.jobId === run.jobId)).toMatchObject({ method, status: 'succeeded', targetAccuracy: r.targetAccuracy });
   }, 120_000);
+
+  it('adapt.attention: per-stage maps of the DAAA model beside the source-only one on source, translated and target images, as PNGs the call answers', async () => {
+    const daaa = finished.daaa!;
+    const before = tf.memory().numTensors;
+    const job = await runDirect(env.ws, adaptAttentionJob, { jobId: daaa.jobId, count: 2 });
+    expect(tf.memory().numTensors).toBe(before);
+    const r = job.result;
+    // The newest source-only run on the same domains and architecture is the default comparison; DAAA's own translation gives the middle row.
+    expect([r.jobId, r.compareJobId, r.method]).toEqual([daaa.jobId, finished['source-only']!.jobId, 'daaa']);
+    expect(r.stages.map((s) => [s.height, s.width])).toEqual([[16, 16], [8, 8], [4, 4]]);
+    expect(r.rows.map((row) => [row.domain, row.datasetId, row.items.length])).toEqual([['source', sourceId, 2], ['translated', translatedId, 2], ['target', targetId, 2]]);
+    // Translated item i is the translation of source item i.
+    const sourceOf = env.ws.db.prepare("SELECT json_extract(extra, '$.sourceSampleId') AS s FROM samples WHERE id = ?");
+    r.rows[1]!.items.forEach((it, i) => expect((sourceOf.get(it.sampleId) as { s: number }).s).toBe(r.rows[0]!.items[i]!.sampleId));
+    for (const it of r.rows[1]!.items) for (const v of [it.adapted, it.sourceOnly]) for (const d of v.distance!) expect(d >= 0 && d <= Math.SQRT2 + 1e-6, `distance ${d}`).toBe(true);
+    expect(r.rows[0]!.items[0]!.adapted.distance).toBeUndefined();
+
+    // The call answers absolute paths; a map's PNG is the attention map of that image under that model, scaled by its maximum.
+    const maps = await adaptHandlers['adapt.attentionMaps']({ jobId: daaa.jobId }, { ws: env.ws } as ServiceContext);
+    expect(maps?.attentionJobId).toBe(job.jobId);
+    const item = maps!.rows[0]!.items[1]!;
+    expect(path.isAbsolute(item.image)).toBe(true);
+    const png = async (file: string) => sharp(file).raw().toBuffer({ resolveWithObject: true });
+    const image = await png(item.image);
+    expect([image.info.width, image.info.height, image.info.channels]).toEqual([16, 16, 3]);
+    const { model } = loadModel(path.join(env.ws.dir, finished['source-only']!.result.modelDir));
+    try {
+      const stage = stageOutputs(model)[1]!;
+      const scaled = tf.tidy(() => {
+        const x = tf.div(tf.tensor4d(new Uint8Array(image.data), [1, 16, 16, 3], 'float32'), 255) as tf.Tensor4D;
+        const m = attentionMap(forward(model, x, { training: false, taps: [stage] }).nodes!.get(stage)! as tf.Tensor4D);
+        return tf.mul(tf.div(m, tf.max(m)), 255);
+      });
+      const expected = Array.from(scaled.dataSync());
+      scaled.dispose();
+      const file = item.sourceOnly.maps[1]!;
+      // Gray at the stage's resolution (the encoder writes gray as RGB: every channel the same).
+      const drawn = await png(file);
+      expect([drawn.info.width, drawn.info.height]).toEqual([8, 8]);
+      const c = drawn.info.channels;
+      for (let k = 0; k < 64; k++) expect(drawn.data[k * c + c - 1]).toBe(drawn.data[k * c]);
+      expect(Math.max(...expected.map((v, k) => Math.abs(v - drawn.data[k * c]!)))).toBeLessThanOrEqual(0.5 + 1e-3);
+      // The two models look differently somewhere (the comparison shows something).
+      expect(Buffer.compare(readFileSync(item.sourceOnly.maps[0]!), readFileSync(item.adapted.maps[0]!))).not.toBe(0);
+    } finally {
+      disposeModel(model);
+    }
+    expect(await adaptHandlers['adapt.attentionMaps']({ jobId: finished.dann!.jobId }, { ws: env.ws } as ServiceContext)).toBeNull();
+  }, 120_000);
+
+  it('adapt.attention preflight names the run and the comparison when they are not finished adaptation runs of the right kind', () => {
+    const parse = (over: object) => adaptAttentionJob.params.parse({ jobId: finished.dann!.jobId, ...over });
+    expect(() => adaptAttentionJob.preflight!(parse({ jobId: 9999 }), env.ws)).toThrow(expect.objectContaining({ field: 'jobId' }));
+    expect(() => adaptAttentionJob.preflight!(parse({ compareJobId: finished.daaa!.jobId }), env.ws)).toThrow(expect.objectContaining({ field: 'compareJobId', message: expect.stringMatching(/not a finished source-only/) }));
+    expect(() => adaptAttentionJob.preflight!(parse({ translatedDatasetId: 9999 }), env.ws)).toThrow(expect.objectContaining({ field: 'translatedDatasetId' }));
+    expect(() => adaptAttentionJob.preflight!(parse({}), env.ws)).not.toThrow();
+  });
 
   it.each(adaptMethods)('%s: cancelled after epoch 1 and resumed, ends with the same weights and history as an uninterrupted run, leaving no tensor behind', async (method) => {
     const params = {
