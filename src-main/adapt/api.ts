@@ -31,7 +31,10 @@ export const adaptHandlers: HandlerMap<keyof typeof adaptCalls> = {
     };
   },
   'adapt.runs': (_req, { ws }) => {
-    const rows = ws.db.prepare('SELECT id, title, status, params, result FROM jobs WHERE kind = ? ORDER BY id DESC').all(jobKinds.adaptTrain) as RunRow[];
+    // A run resumed after a cancel or crash is one run: its newest job (a job another one continues is left out).
+    const rows = ws.db
+      .prepare('SELECT id, title, status, params, result FROM jobs WHERE kind = ? AND NOT EXISTS (SELECT 1 FROM jobs c WHERE c.parent_job_id = jobs.id AND c.kind = jobs.kind) ORDER BY id DESC')
+      .all(jobKinds.adaptTrain) as RunRow[];
     return rows.map((r): AdaptRunSummary => {
       const p = JSON.parse(r.params) as AdaptTrainParams;
       const res = r.result ? (JSON.parse(r.result) as AdaptTrainResult) : null;

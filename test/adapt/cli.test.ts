@@ -48,7 +48,7 @@ describe('workbench adapt (CLI, real job processes)', () => {
     expect(bad.stderr).toMatch(/method/);
   }, 240_000);
 
-  it('`jobs resume` continues an adapt.train job cancelled after epoch 1 in a job process, to the weights of an uninterrupted run', async () => {
+  it('`jobs resume` continues an adapt.train job cancelled after epoch 1 in a job process, to the weights of an uninterrupted run; `adapt attention` compares its maps with source-only', async () => {
     expect(targetId).toBeGreaterThan(0);
     await startEngine('wasm');
     const params = { method: 'dann', sourceDatasetId: sourceId, targetDatasetId: targetId, arch: 'resnet20', modelOptions: { widthMultiplier: 0.25 }, epochs: 2, batchSize: 6, seed: 3 };
@@ -81,8 +81,19 @@ describe('workbench adapt (CLI, real job processes)', () => {
       expect(weights(result).equals(weights(full))).toBe(true);
       const logs = check.db.prepare('SELECT line FROM job_logs WHERE job_id = ?').all(summary.id) as { line: string }[];
       expect(logs.some((l) => /^Resuming from .*epoch-0001 after epoch 1\.$/.test(l.line))).toBe(true);
+      // A source-only run to compare the resumed DANN run's attention with.
+      expect((await runJobInProcess(check, adaptTrainJob, { ...params, method: 'source-only', epochs: 1 })).status).toBe('succeeded');
     } finally {
       check.close();
     }
+    const attention = await runWorkbench(['--workspace', wsDir, 'adapt', 'attention', '--run', String(summary.id), '--count', '2'], { timeoutMs: 120_000 });
+    expect(attention.code, attention.stderr).toBe(0);
+    const lines = attention.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(new RegExp(`^Attention maps of run ${summary.id} \\(dann\\) beside source-only run \\d+, 3 stages \\(16x16, 8x8, 4x4\\); PNGs in the folder of job \\d+\\.$`));
+    // A header, a rule, and two source and two target images (DANN has no translation of its own).
+    expect(lines.slice(1).filter((l) => /^(source|target)\b/.test(l))).toHaveLength(4);
+    const bad = await runWorkbench(['--workspace', wsDir, 'adapt', 'attention', '--run', String(cutId)]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toMatch(/jobId: job \d+ is not a finished adaptation run/);
   }, 240_000);
 });

@@ -195,6 +195,10 @@ describe('adapt.train, one parametrized test over the methods', () => {
     expect(weights(resumed).equals(weights(full))).toBe(true);
     // And the run did change the weights after the checkpoint (a resume that skipped epoch 2 would not match either).
     expect(readFileSync(path.join(env.ws.jobDir(cut.jobId), 'checkpoints', 'epoch-0001', 'weights.bin')).equals(weights(full))).toBe(false);
+    // The page lists the resumed run once, as its newest job.
+    const listed = (await adaptHandlers['adapt.runs']({}, { ws: env.ws } as ServiceContext)).map((r) => r.jobId);
+    expect(listed).toContain(resumed.jobId);
+    expect(listed).not.toContain(cut.jobId);
   }, 240_000);
 
   it('a resume whose checkpoint state file is corrupt fails naming the file', async () => {
