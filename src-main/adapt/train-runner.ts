@@ -81,8 +81,8 @@ async function targetPosteriors(model: Model, target: RunData, batchSize: number
  * - daaa: cross-entropy on the source and on its translations (same labels),
  *   the attention maps of every conv stage aligned between each source image
  *   and its translation, and from the second epoch a cross-entropy against
- *   each target image's label posterior, re-estimated by EM at every epoch's
- *   start (README.md says why these choices).
+ *   each target image's label posterior, re-estimated by EM from the model
+ *   as each epoch ends, for the next (README.md says why these choices).
  * Target labels are read only to report target accuracy after each epoch.
  *
  * Resumable: after every epoch a checkpoint (checkpoint.ts) holds the
