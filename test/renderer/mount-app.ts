@@ -20,6 +20,8 @@ export function baseHandlers(): Handlers {
     'train.runs': () => [],
     'train.curves': ({ jobIds }) => jobIds.map((id) => ({ jobId: id, name: `Run #${id}`, jobIds: [id], points: [], resumes: [] })),
     'jobs.annotate': ({ id, tags, notes }) => ({ id, tags: tags ?? [], notes: notes ?? '' }),
+    'reproduce.catalogue': () => [],
+    'reproduce.list': () => [],
   };
 }
 

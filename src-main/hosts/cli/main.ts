@@ -14,6 +14,7 @@ import { registerPruneCommands } from './commands/prune.ts';
 import { registerLocalizeCommands } from './commands/localize.ts';
 import { registerAdaptCommands } from './commands/adapt.ts';
 import { registerSlurmCommands } from './commands/slurm.ts';
+import { registerReproduceCommands } from './commands/reproduce.ts';
 import { registerRunsCommands } from './commands/runs.ts';
 
 const registrations: RegisterCommands[] = [
@@ -30,6 +31,7 @@ const registrations: RegisterCommands[] = [
   registerLocalizeCommands,
   registerAdaptCommands,
   registerSlurmCommands,
+  registerReproduceCommands,
   registerRunsCommands,
 ];
 
