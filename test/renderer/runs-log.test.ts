@@ -304,3 +304,26 @@ describe('a training run page as a log entry', () => {
     expect(mounted.router.currentRoute.value.path).toBe('/training/40');
   });
 });
+
+describe('the Runs page (every job)', () => {
+  it('titles a job by its name first, the id second, and links a training run to its training page', async () => {
+    mounted = await mountWithApi(App, {
+      path: '/runs',
+      handlers: { 'jobs.list': () => [job({ id: 12, kind: 'train.run', title: 'sfp 40 long', status: 'succeeded' })] },
+    });
+    const cells = mounted.wrapper.findAll('[data-test="runs-table"] tbody td').map((td) => td.text());
+    expect(cells.slice(0, 2)).toEqual(['sfp 40 long', '12']);
+    mounted.wrapper.unmount();
+    mounted = await mountWithApi(App, {
+      path: '/runs/12',
+      handlers: {
+        'jobs.list': () => [job({ id: 12, kind: 'train.run', title: 'sfp 40 long', status: 'succeeded' })],
+        'jobs.get': () => ({ ...job({ id: 12, kind: 'train.run', title: 'sfp 40 long', status: 'succeeded' }), params: {}, result: null, logs: [] }),
+        'jobs.metrics': () => [],
+        'jobs.files': () => [],
+      },
+    });
+    expect(mounted.wrapper.get('h1').text()).toBe('sfp 40 long');
+    expect(mounted.wrapper.get('[data-test="open-training-run"]').attributes('href')).toBe('/training/12');
+  });
+});

@@ -8,6 +8,7 @@ import { trainJob } from '../../src-main/train/jobs.ts';
 import { runJobInProcess } from '../../src-main/core/jobs/in-process.ts';
 import type { JobAnnotation, RunCurves, TrainConfigInput, TrainingRunRow } from '../../src-main/common/contract/index.ts';
 import { runWorkbench } from '../helpers/cli.ts';
+import { startBrowserHost } from '../../src-main/hosts/http/server.ts';
 
 function config(datasetId: number, extra: Partial<TrainConfigInput> = {}): TrainConfigInput {
   return {
@@ -120,6 +121,29 @@ describe('training runs as an experiment log (real workspace)', () => {
       [2, resumed],
     ]);
   });
+
+  it('the browser host answers the same calls, and a CLI on its workspace tags through it', async () => {
+    const host = await startBrowserHost(core, { port: 0 });
+    core.advertise({ url: `http://127.0.0.1:${host.port}`, token: host.token });
+    try {
+      const call = async (name: string, body: unknown) =>
+        (await (await fetch(`http://127.0.0.1:${host.port}/api/call/${name}`, { method: 'POST', headers: { authorization: `Bearer ${host.token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as {
+          ok: boolean;
+          result: unknown;
+          error?: { field?: string };
+        };
+      const listed = await call('train.runs', {});
+      expect((listed.result as TrainingRunRow[]).map((r) => r.name)).toContain('baseline lr 0.05');
+      const refused = await call('jobs.annotate', { id: named, tags: ['x'.repeat(41)] });
+      expect(refused).toMatchObject({ ok: false, error: { field: 'tags.0' } });
+      const viaCli = await runWorkbench(['--workspace', wsDir, '--json', 'runs', 'tag', String(named), 'via-host'], { timeoutMs: 30_000 });
+      expect(viaCli.code, viaCli.stderr).toBe(0);
+      expect(await ok<JobAnnotation>(core, 'jobs.annotate', { id: named })).toMatchObject({ tags: ['via-host'] });
+      await ok<JobAnnotation>(core, 'jobs.annotate', { id: named, tags: [] });
+    } finally {
+      await host.close();
+    }
+  }, 60_000);
 
   it('workbench runs list --json and runs tag / note (the real CLI)', async () => {
     await core.close();
