@@ -207,6 +207,7 @@ describe('a training run page as a log entry', () => {
         'train.get': ({ jobId }) => detail(jobId, config()),
         'jobs.metrics': () => [],
         'train.curves': () => [{ ...curves[1]!, jobId: 11 }],
+        'train.runs': () => rows,
         'jobs.annotate': (req) => {
           annotations.push(req);
           return { id: 9, tags: req.tags ?? ['old'], notes: req.notes ?? 'first notes' };
@@ -224,6 +225,12 @@ describe('a training run page as a log entry', () => {
     await flushPromises();
     expect(annotations.at(-1)).toEqual({ id: 11, tags: ['old', 'lr sweep', 'best'], notes: 'masks every epoch' });
     expect(w.find('[data-test="run-annotate-saved"]').exists()).toBe(true);
+    // Compare with another run: the picker leaves this run out.
+    const options = w.findAll('[data-test="compare-with"] option').map((o) => o.text());
+    expect(options).toEqual(['Compare with…', 'sfp 40 long (#12)', 'baseline (#7)']);
+    await w.get('[data-test="compare-with"]').setValue('7');
+    await flushPromises();
+    expect(mounted.router.currentRoute.value.path).toBe('/training/compare/11,7');
   });
 
   it('shows one curve across resumes, marking where it was resumed, with per-batch loss and lr', async () => {
