@@ -5,8 +5,9 @@ import type { HandlerMap } from '../core/handler-types.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import { describeZodError } from '../core/jobs/job-manager.ts';
 import type { Workspace } from '../core/workspace.ts';
-import { jobMetrics, jobRow, jobRowsById, metricSummary, resumeChain, runJobs, runRoots, type JobRow } from '../core/jobs/job-store.ts';
+import { jobMetrics, jobParams, jobRow, jobRowsById, metricSummary, resumeChain, runJobs, runRoots, type JobRow } from '../core/jobs/job-store.ts';
 import { methodOf } from './method.ts';
+import { configDiff } from '../common/config-diff.ts';
 import { preflightTrain } from './preflight.ts';
 import { TRAIN_KIND } from './jobs.ts';
 import type { FilterRecordFile } from './filter-history.ts';
@@ -75,6 +76,7 @@ function runRow(ws: Workspace, rootId: number): TrainingRunRow | null {
     jobIds: rows.map((r) => r.id),
     name: config.name ?? first.title,
     named: config.name !== undefined,
+    sweepId: first.sweep_id,
     status: latest.status,
     datasetId: config.dataset.id,
     dataset: dataset?.name ?? `#${config.dataset.id}`,
@@ -90,6 +92,25 @@ function runRow(ws: Workspace, rootId: number): TrainingRunRow | null {
     tags: JSON.parse(first.tags) as string[],
     notes: first.notes,
   };
+}
+
+/**
+ * Members of one sweep share their config but the swept field: each name gets
+ * the values that set it apart ("lr test (prune.rate=0.3)").
+ */
+function nameSweepMembers(ws: Workspace, rows: TrainingRunRow[]): TrainingRunRow[] {
+  const bySweep = new Map<string, TrainingRunRow[]>();
+  for (const r of rows) if (r.sweepId) bySweep.set(r.sweepId, [...(bySweep.get(r.sweepId) ?? []), r]);
+  const suffix = new Map<number, string>();
+  for (const members of bySweep.values()) {
+    if (members.length < 2) continue;
+    const configs = members.map((m) => jobParams<TrainConfig>(ws.db, m.jobIds[0]!));
+    const differing = configDiff(configs).filter((d) => d.path !== 'name');
+    members.forEach((m, i) => {
+      if (differing.length) suffix.set(m.jobId, differing.map((d) => `${d.path}=${JSON.stringify(d.values[i] ?? null)}`).join(', '));
+    });
+  }
+  return rows.map((r) => (suffix.has(r.jobId) ? { ...r, name: `${r.name} (${suffix.get(r.jobId)})` } : r));
 }
 
 /** Handlers for the calls declared in common/contract/training.ts. */
@@ -112,9 +133,12 @@ export const trainHandlers: HandlerMap<keyof typeof trainCalls> = {
     return { jobId: row.id, kind: row.kind, status: row.status, config, lineage: { parentModel: parent, model, resumedFromJobId: row.parent_job_id }, result, checkpoints, pruneRates };
   },
   'train.runs': (req, { ws }) =>
-    runRoots(ws.db, TRAIN_KIND)
-      .slice(0, req.limit ?? 200)
-      .flatMap((id) => runRow(ws, id) ?? []),
+    nameSweepMembers(
+      ws,
+      runRoots(ws.db, TRAIN_KIND)
+        .slice(0, req.limit ?? 200)
+        .flatMap((id) => runRow(ws, id) ?? []),
+    ),
   'train.curves': (req, { ws }) =>
     req.jobIds.map((id): RunCurves => {
       trainJob(ws, id);

@@ -19,6 +19,7 @@ function row(o: Partial<TrainingRunRow> & { jobId: number }): TrainingRunRow {
     jobIds: [o.jobId],
     name: `Run ${o.jobId}`,
     named: true,
+    sweepId: null,
     status: 'succeeded',
     datasetId: 3,
     dataset: 'cifar10',
@@ -72,7 +73,10 @@ describe('training runs list (experiment log)', () => {
   it('filters by text (name, #id, tag, note), status and method', async () => {
     mounted = await mountWithApi(App, { path: '/training', handlers: { 'train.runs': () => rows } });
     const w = mounted.wrapper;
-    await w.get('[data-test="runs-log-search"]').setValue('paper');
+    await w.get('[data-test="run-tag"]').trigger('click');
+    expect((w.get('[data-test="runs-log-search"]').element as HTMLInputElement).value).toBe('paper');
+    expect(names(mounted)).toEqual(['sfp 40 long']);
+    await w.get('[data-test="runs-log-search"]').setValue('fig 2');
     expect(names(mounted)).toEqual(['sfp 40 long']);
     await w.get('[data-test="runs-log-search"]').setValue('#9');
     expect(names(mounted)).toEqual(['psfp resumed']);

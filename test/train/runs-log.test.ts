@@ -81,6 +81,21 @@ describe('training runs as an experiment log (real workspace)', () => {
     expect(sfp.name).toMatch(/^Train resnet20 SFP 30% on /);
   });
 
+  it('names the members of a sweep by the values that set them apart', async () => {
+    const ws = core.ctx.ws;
+    const ids: number[] = [];
+    for (const lr of [0.05, 0.1]) {
+      const out = await runJobInProcess(ws, trainJob, config(datasetId, { name: 'lr test', optimizer: { lr, momentum: 0.9, nesterov: true, weightDecay: 5e-4 } }));
+      expect(out.status).toBe('succeeded');
+      ids.push(out.jobId);
+    }
+    // As jobs.sweep groups them.
+    ws.db.prepare(`UPDATE jobs SET sweep_id = 'sw-test' WHERE id IN (${ids.join(',')})`).run();
+    const rows = await ok<TrainingRunRow[]>(core, 'train.runs', {});
+    expect(rows.filter((r) => r.sweepId === 'sw-test').map((r) => r.name)).toEqual(['lr test (optimizer.lr=0.1)', 'lr test (optimizer.lr=0.05)']);
+    expect(rows.find((r) => r.jobId === named)!.name).toBe('baseline lr 0.05');
+  }, 60_000);
+
   it('stores tags and notes on the run (shared by its resumes) and refuses bad ones naming the field', async () => {
     const stored = await ok<JobAnnotation>(core, 'jobs.annotate', { id: resumed, tags: ['sfp', ' lr-sweep ', 'sfp'], notes: 'masks every epoch' });
     expect(stored).toEqual({ id: cut, tags: ['sfp', 'lr-sweep'], notes: 'masks every epoch' });

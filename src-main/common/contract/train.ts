@@ -191,6 +191,8 @@ export interface TrainingRunRow {
   name: string;
   /** True when `name` is one the user gave (config.name). */
   named: boolean;
+  /** The sweep the run is a member of; a member's name ends with the values that set it apart, e.g. "lr test (prune.rate=0.3)". */
+  sweepId: string | null;
   status: JobStatus;
   datasetId: number;
   /** The dataset's name (or "#id" when it is gone). */
