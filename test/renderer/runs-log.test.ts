@@ -221,6 +221,9 @@ describe('a training run page as a log entry', () => {
     const w = mounted.wrapper;
     expect(w.get('[data-test="run-title"]').text()).toBe('sfp 40 long');
     expect(w.get('[data-test="run-ids"]').text()).toBe('#9 → #11');
+    // A finished run shows its curves across its jobs (jobs.metrics of this job alone is empty here).
+    const loss = w.get('[data-test="metrics-charts"]').findComponent(UiChart).props('data') as { datasets: { label: string; data: unknown[] }[] };
+    expect(loss.datasets[0]).toMatchObject({ label: 'batch_loss', data: [{ x: 0.5, y: 2.3 }, { x: 1, y: 2.0 }] });
     expect((w.get('[data-test="run-tags"]').element as HTMLInputElement).value).toBe('old');
     expect((w.get('[data-test="run-notes"]').element as HTMLTextAreaElement).value).toBe('first notes');
     await w.get('[data-test="run-tags"]').setValue('old, lr sweep ,, best');
