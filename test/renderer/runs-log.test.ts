@@ -167,7 +167,7 @@ describe('comparing runs', () => {
     });
     const w = mounted.wrapper;
     expect(w.get('[data-test="compare-legend"]').text()).toContain('sfp 40 long');
-    expect(w.get('[data-test="compare-legend"]').text()).toContain('psfp resumed #9 → #11');
+    expect(w.get('[data-test="compare-legend"]').text()).toMatch(/psfp resumed #9 → #11\s*\(resumed after epoch 1\)/);
     const charts = w.findAllComponents(UiChart);
     expect(charts).toHaveLength(2);
     const loss = w.get('[data-test="compare-chart-batch_loss"]').findComponent(UiChart).props('data') as { datasets: { label: string; data: { x: number; y: number }[] }[] };
