@@ -5,7 +5,7 @@ import type { HandlerMap } from '../core/handler-types.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import { describeZodError } from '../core/jobs/job-manager.ts';
 import type { Workspace } from '../core/workspace.ts';
-import { jobMetrics, jobParams, jobRow, jobRowsById, metricSummary, resumeChain, runJobs, runRoots, type JobRow } from '../core/jobs/job-store.ts';
+import { jobMetrics, jobRow, jobRows, jobRowsById, metricSummary, resumeChain, runJobs, runRoots, type JobRow } from '../core/jobs/job-store.ts';
 import { methodOf } from './method.ts';
 import { configDiff } from '../common/config-diff.ts';
 import { preflightTrain } from './preflight.ts';
@@ -59,7 +59,7 @@ function seconds(rows: readonly JobRow[]): number | null {
   return ran.reduce((sum, r) => sum + Math.max(0, ((r.finished_at ? Date.parse(r.finished_at) : Date.now()) - Date.parse(r.started_at!)) / 1000), 0);
 }
 
-function runRow(ws: Workspace, rootId: number): TrainingRunRow | null {
+function runRow(ws: Workspace, rootId: number, sweeps: Map<string, Map<number, string>>): TrainingRunRow | null {
   const ids = runJobs(ws.db, rootId, TRAIN_KIND);
   if (!ids.length) return null;
   const rows = jobRowsById(ws.db, ids);
@@ -74,7 +74,7 @@ function runRow(ws: Workspace, rootId: number): TrainingRunRow | null {
   return {
     jobId: latest.id,
     jobIds: rows.map((r) => r.id),
-    name: config.name ?? first.title,
+    name: runName(ws, first, sweeps),
     named: config.name !== undefined,
     sweepId: first.sweep_id,
     status: latest.status,
@@ -95,22 +95,31 @@ function runRow(ws: Workspace, rootId: number): TrainingRunRow | null {
 }
 
 /**
- * Members of one sweep share their config but the swept field: each name gets
- * the values that set it apart ("lr test (prune.rate=0.3)").
+ * Members of one sweep share their config but the swept field: a member's
+ * name ends with the values that set it apart ("lr test (prune.rate=0.3)").
+ * `cache` keeps each sweep's answer for the rest of a request.
  */
-function nameSweepMembers(ws: Workspace, rows: TrainingRunRow[]): TrainingRunRow[] {
-  const bySweep = new Map<string, TrainingRunRow[]>();
-  for (const r of rows) if (r.sweepId) bySweep.set(r.sweepId, [...(bySweep.get(r.sweepId) ?? []), r]);
-  const suffix = new Map<number, string>();
-  for (const members of bySweep.values()) {
-    if (members.length < 2) continue;
-    const configs = members.map((m) => jobParams<TrainConfig>(ws.db, m.jobIds[0]!));
-    const differing = configDiff(configs).filter((d) => d.path !== 'name');
-    members.forEach((m, i) => {
-      if (differing.length) suffix.set(m.jobId, differing.map((d) => `${d.path}=${JSON.stringify(d.values[i] ?? null)}`).join(', '));
-    });
+function sweepSuffix(ws: Workspace, first: JobRow, cache: Map<string, Map<number, string>>): string | null {
+  if (!first.sweep_id) return null;
+  let names = cache.get(first.sweep_id);
+  if (!names) {
+    names = new Map();
+    const members = jobRows(ws.db, { sweepId: first.sweep_id, kind: TRAIN_KIND, limit: 1000 });
+    const differing = configDiff(members.map((m) => JSON.parse(m.params) as unknown)).filter((d) => d.path !== 'name');
+    if (members.length > 1 && differing.length) {
+      members.forEach((m, i) => names!.set(m.id, differing.map((d) => `${d.path}=${JSON.stringify(d.values[i] ?? null)}`).join(', ')));
+    }
+    cache.set(first.sweep_id, names);
   }
-  return rows.map((r) => (suffix.has(r.jobId) ? { ...r, name: `${r.name} (${suffix.get(r.jobId)})` } : r));
+  return names.get(first.id) ?? null;
+}
+
+/** A run's name: the one typed in its config, else its first job's title; a sweep member's ends with its values. */
+function runName(ws: Workspace, first: JobRow, cache: Map<string, Map<number, string>>): string {
+  const config = JSON.parse(first.params) as TrainConfig;
+  const base = config.name ?? first.title;
+  const suffix = sweepSuffix(ws, first, cache);
+  return suffix ? `${base} (${suffix})` : base;
 }
 
 /** Handlers for the calls declared in common/contract/training.ts. */
@@ -132,15 +141,15 @@ export const trainHandlers: HandlerMap<keyof typeof trainCalls> = {
     const pruneRates = artifacts.filter((a) => a.kind === 'prune-filters').map((a) => JSON.parse(a.meta) as { epoch: number; rate: number });
     return { jobId: row.id, kind: row.kind, status: row.status, config, lineage: { parentModel: parent, model, resumedFromJobId: row.parent_job_id }, result, checkpoints, pruneRates };
   },
-  'train.runs': (req, { ws }) =>
-    nameSweepMembers(
-      ws,
-      runRoots(ws.db, TRAIN_KIND)
-        .slice(0, req.limit ?? 200)
-        .flatMap((id) => runRow(ws, id) ?? []),
-    ),
-  'train.curves': (req, { ws }) =>
-    req.jobIds.map((id): RunCurves => {
+  'train.runs': (req, { ws }) => {
+    const sweeps = new Map<string, Map<number, string>>();
+    return runRoots(ws.db, TRAIN_KIND)
+      .slice(0, req.limit ?? 200)
+      .flatMap((id) => runRow(ws, id, sweeps) ?? []);
+  },
+  'train.curves': (req, { ws }) => {
+    const sweeps = new Map<string, Map<number, string>>();
+    return req.jobIds.map((id): RunCurves => {
       trainJob(ws, id);
       const chain = runChain(ws, id);
       const resumes = resumePoints(ws, chain);
@@ -156,9 +165,9 @@ export const trainHandlers: HandlerMap<keyof typeof trainCalls> = {
           .filter((p) => p.epoch === null || p.epoch <= cutAfter.get(j.id)!)
           .map((p) => ({ ...p, jobId: j.id })),
       );
-      const config = JSON.parse(chain[0]!.params) as TrainConfig;
-      return { jobId: id, name: config.name ?? chain[0]!.title, jobIds: chain.map((j) => j.id), points, resumes };
-    }),
+      return { jobId: id, name: runName(ws, chain[0]!, sweeps), jobIds: chain.map((j) => j.id), points, resumes };
+    });
+  },
   'train.validateConfig': (req, { ws }) => {
     const parsed = trainConfigSchema.safeParse(req.config);
     if (!parsed.success) throw describeZodError(parsed.error, 'config');

@@ -94,6 +94,9 @@ describe('training runs as an experiment log (real workspace)', () => {
     const rows = await ok<TrainingRunRow[]>(core, 'train.runs', {});
     expect(rows.filter((r) => r.sweepId === 'sw-test').map((r) => r.name)).toEqual(['lr test (optimizer.lr=0.1)', 'lr test (optimizer.lr=0.05)']);
     expect(rows.find((r) => r.jobId === named)!.name).toBe('baseline lr 0.05');
+    const curves = await ok<RunCurves[]>(core, 'train.curves', { jobIds: ids, names: ['loss'] });
+    expect(curves.map((c) => c.name)).toEqual(['lr test (optimizer.lr=0.05)', 'lr test (optimizer.lr=0.1)']);
+    expect(curves.every((c) => c.points.every((p) => p.name === 'loss'))).toBe(true);
   }, 60_000);
 
   it('stores tags and notes on the run (shared by its resumes) and refuses bad ones naming the field', async () => {
