@@ -23,6 +23,7 @@ export const jobKinds = {
   localizeEval: 'localize.eval',
   adaptGenerate: 'adapt.generate',
   adaptTrain: 'adapt.train',
+  adaptAttention: 'adapt.attention',
 } as const;
 
 export type JobKind = (typeof jobKinds)[keyof typeof jobKinds];
