@@ -88,6 +88,18 @@ describe('training runs list (experiment log)', () => {
     expect(names(mounted)).toEqual(['sfp 40 long']);
   });
 
+  it('reloads when a training job changes state', async () => {
+    mounted = await mountWithApi(App, { path: '/training', handlers: { 'train.runs': () => rows } });
+    const before = mounted.api.callsOf('train.runs').length;
+    mounted.api.emit('job.updated', job({ id: 13, kind: 'train.run', status: 'queued', progress: null }));
+    await flushPromises();
+    expect(mounted.api.callsOf('train.runs').length).toBe(before + 1);
+    // Another kind's job leaves the list alone.
+    mounted.api.emit('job.updated', job({ id: 14, kind: 'dataset.import', status: 'queued', progress: null }));
+    await flushPromises();
+    expect(mounted.api.callsOf('train.runs').length).toBe(before + 1);
+  });
+
   it('picks runs and opens their curves side by side', async () => {
     mounted = await mountWithApi(App, { path: '/training', handlers: { 'train.runs': () => rows } });
     const w = mounted.wrapper;

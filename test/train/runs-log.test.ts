@@ -179,6 +179,13 @@ describe('training runs as an experiment log (real workspace)', () => {
     expect(rows.map((r) => [r.name, r.tags, r.notes])).toEqual([['baseline lr 0.05', ['keep', 'fig2'], 'best so far']]);
     const table = await runWorkbench(['--workspace', wsDir, 'runs', 'list']);
     expect(table.stdout).toMatch(/^baseline lr 0\.05\s+\d+\s+tiny\s+resnet20\s+baseline\s+-\s+[\d.]+%\s+[\d.]+%/m);
+    const diff = await runWorkbench(['--workspace', wsDir, '--json', 'runs', 'diff', String(named), String(cut)]);
+    expect(diff.code, diff.stderr).toBe(0);
+    const fields = JSON.parse(diff.stdout) as { path: string; values: unknown[] }[];
+    expect(fields.map((f) => f.path)).toEqual(['epochs', 'name', 'optimizer.lr', 'prune.bnRecalibrationBatches', 'prune.criterion', 'prune.d', 'prune.interval', 'prune.method', 'prune.noRegrowth', 'prune.rate', 'prune.reestimateBn', 'prune.zeroBn']);
+    expect(fields.find((f) => f.path === 'optimizer.lr')!.values).toEqual([0.05, 0.02]);
+    const diffTable = await runWorkbench(['--workspace', wsDir, 'runs', 'diff', String(named), String(cut)]);
+    expect(diffTable.stdout).toMatch(/^epochs\s+1\s+2$/m);
     const bad = await runWorkbench(['--workspace', wsDir, 'runs', 'tag', String(named), 'x'.repeat(41)]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/tags\.\d+.*40 characters/);

@@ -1,6 +1,7 @@
 import type { TrainingRunRow } from '../../../common/contract/index.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { formatTable } from '../format.ts';
+import { configDiff } from '../../../common/config-diff.ts';
 
 const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(2)}%`);
 
@@ -50,6 +51,17 @@ export const registerRunsCommands: RegisterCommands = (program, runtime) => {
       const rt = await runtime();
       const list = (await rt.call('train.runs', {})).filter((r) => (!opts.tag || r.tags.includes(opts.tag)) && (!opts.status || r.status === opts.status));
       rt.output(list, () => runsTable(list));
+    });
+  runs
+    .command('diff <ids...>')
+    .description('The config fields in which two or more runs differ, as dotted paths, with each run\'s value.')
+    .action(async (ids: string[]) => {
+      if (ids.length < 2) throw new Error('diff needs two or more run ids.');
+      const rt = await runtime();
+      const runs = await Promise.all(ids.map((id) => rt.call('train.get', { jobId: parseId(id) })));
+      const diff = configDiff(runs.map((r) => r.config));
+      const show = (v: unknown) => (v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
+      rt.output(diff, () => (diff.length ? formatTable(['field', ...ids.map((id) => `#${id}`)], diff.map((d) => [d.path, ...d.values.map(show)])) : 'The configs are the same.'));
     });
   runs
     .command('tag <id> [tags...]')
