@@ -7,6 +7,9 @@ import type { ModelInfo, RunCurves, TrainConfig, TrainingRunDetail, TrainingRunR
 import { mountWithApi, type Mounted } from './mount-app.ts';
 import { dataset } from './datasets-fixtures.ts';
 import { job } from './fixtures.ts';
+import { valuesFromParams } from '../../src-renderer/src/forms/form-model.ts';
+import { trainForm } from '../../src-renderer/src/job-forms/train.ts';
+import { createPinia, setActivePinia } from 'pinia';
 
 let mounted: Mounted | null = null;
 afterEach(() => {
@@ -351,5 +354,16 @@ describe('the Runs page (every job)', () => {
     });
     expect(mounted.wrapper.get('h1').text()).toBe('sfp 40 long');
     expect(mounted.wrapper.get('[data-test="open-training-run"]').attributes('href')).toBe('/training/12');
+  });
+});
+
+describe('a form filled in from a run\'s params', () => {
+  it('fills the fields the form has, keeps the rest that differs from the defaults, and keeps a list a one-value control cannot hold', () => {
+    setActivePinia(createPinia());
+    const cfg = config({ dataset: { id: 3, trainSplit: ['train', 'extra'], testSplit: null, validationFraction: 0.2 } as TrainConfig['dataset'] });
+    const { values, kept } = valuesFromParams(trainForm(), cfg);
+    expect(values).toMatchObject({ 'dataset.id': 3, 'dataset.testSplit': null, 'dataset.validationFraction': 0.2, epochs: 12, 'schedule.milestones': '6, 9', 'prune.method': 'sfp', 'prune.rate': 0.4 });
+    expect(values).not.toHaveProperty('dataset.trainSplit');
+    expect(kept).toEqual({ 'dataset.trainSplit': ['train', 'extra'], 'model.options.widthMultiplier': 0.5 });
   });
 });

@@ -149,13 +149,15 @@ export function valuesFromParams(def: JobFormDef, params: unknown): { values: Fo
     .flatMap((s) => s.fields)
     .filter((f) => !f.local);
   const values: FormValues = {};
+  const kept: FormValues = {};
   for (const f of fields) {
     const v = getPath(params, f.path);
     if (v === undefined) continue;
-    values[f.path] = f.kind === 'list' && Array.isArray(v) ? v.join(', ') : jsonClone(v);
+    // A list where the control holds one value (several train splits, given in a config file): kept whole, the control hidden.
+    if (Array.isArray(v) && !['list', 'multi', 'tuple'].includes(f.kind)) kept[f.path] = jsonClone(v);
+    else values[f.path] = f.kind === 'list' && Array.isArray(v) ? v.join(', ') : jsonClone(v);
   }
   const covered = (path: string) => fields.some((f) => inside(f.path, path));
-  const kept: FormValues = {};
   for (const [path, value] of flattenConfig(params)) {
     if (covered(path)) continue;
     // A value the schema would fill in anyway is not worth fixing.
