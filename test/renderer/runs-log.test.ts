@@ -225,7 +225,7 @@ describe('a training run page as a log entry', () => {
         'jobs.list': () => [job({ id: 11, kind: 'train.run', title: 'sfp 40 long', status: 'succeeded', parentJobId: 9 })],
         'train.get': ({ jobId }) => detail(jobId, config()),
         'jobs.metrics': () => [],
-        'train.curves': () => [{ ...curves[1]!, jobId: 11 }],
+        'train.curves': () => [{ ...curves[1]!, jobId: 11, name: 'sfp 40 long' }],
         'train.runs': () => rows,
         'jobs.annotate': (req) => {
           annotations.push(req);
