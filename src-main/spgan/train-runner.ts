@@ -45,6 +45,8 @@ export interface SpganTrainResult {
 interface RunState {
   epoch: number;
   rngState: number;
+  /** The Siamese network's next dropout seed (absent in states written before it was kept). */
+  siameseDropoutSeed?: number;
   checkpointBase: string;
 }
 
@@ -86,11 +88,21 @@ async function splitReader(ctx: JobRunContext<SpganConfig>, datasetId: number, s
   return openDatasetReader(db, datasetId, { ...(hasTrain ? { split: 'train' } : {}), size, channels: 3, labelBy: 'person' });
 }
 
+/** The running products beta1^t and beta2^t of a TF.js Adam optimizer (fields it keeps as variables). */
+function adamAccumulators(opt: tf.Optimizer): { accBeta1: tf.Variable; accBeta2: tf.Variable } | null {
+  const o = opt as unknown as { accBeta1?: tf.Variable; accBeta2?: tf.Variable };
+  return o.accBeta1 && o.accBeta2 ? { accBeta1: o.accBeta1, accBeta2: o.accBeta2 } : null;
+}
+
 async function saveCheckpoint(model: SpganModel, base: string, epoch: number): Promise<void> {
   const tensors = [...model.variables()].map(([name, tensor]) => ({ name, tensor: tensor as tf.Tensor }));
   // Adam moments and step counts, so a resumed run continues the same optimisation.
   for (const [prefix, opt] of [['optG', model.optG], ['optD', model.optD], ['optS', model.optS]] as const) {
     for (const w of await opt.getWeights()) tensors.push({ name: `${prefix}:${w.name}`, tensor: w.tensor });
+    // TF.js Adam's setWeights recomputes beta^t with pow(), which differs in the last bits from the
+    // product it accumulated step by step: keep the accumulated values so a resumed run is bit-identical.
+    const acc = adamAccumulators(opt);
+    if (acc) tensors.push({ name: `${prefix}.accBeta1`, tensor: acc.accBeta1 }, { name: `${prefix}.accBeta2`, tensor: acc.accBeta2 });
   }
   // The discriminators' image history, so a resumed run draws the same fakes as an uninterrupted one.
   for (const [prefix, pool] of [['poolA', model.poolA], ['poolB', model.poolB]] as const) {
@@ -111,6 +123,12 @@ async function restoreCheckpoint(model: SpganModel, base: string): Promise<void>
         return { name: n.slice(prefix.length + 1), tensor: tf.tensor(e.data, e.shape) };
       });
     if (named.length > 0) await opt.setWeights(named);
+    const acc = adamAccumulators(opt);
+    for (const key of ['accBeta1', 'accBeta2'] as const) {
+      const e = file.get(`${prefix}.${key}`);
+      // Checkpoints written before these were saved keep setWeights' pow() values.
+      if (e && acc) tf.tidy(() => acc[key].assign(tf.scalar(e.data[0]!)));
+    }
   }
   // Checkpoints written before the pools were saved have none: the pools then start empty, as before.
   for (const [prefix, pool] of [['poolA', model.poolA], ['poolB', model.poolB]] as const) {
@@ -171,6 +189,7 @@ export default async function run(ctx: JobRunContext<SpganConfig>): Promise<Spga
       const state = JSON.parse(readFileSync(resumeState, 'utf8')) as RunState;
       await restoreCheckpoint(model, state.checkpointBase);
       rng.setState(state.rngState);
+      if (state.siameseDropoutSeed !== undefined) model.S.nextDropoutSeed = state.siameseDropoutSeed;
       firstEpoch = state.epoch + 1;
       ctx.log(`Resumed after epoch ${state.epoch} from job ${ctx.resume!.fromJobId}.`);
     }
@@ -225,7 +244,7 @@ export default async function run(ctx: JobRunContext<SpganConfig>): Promise<Spga
       mkdirSync(path.join(ctx.jobDir, 'checkpoints'), { recursive: true });
       const checkpointBase = path.join(ctx.jobDir, 'checkpoints', `epoch-${String(epoch).padStart(3, '0')}`);
       await saveCheckpoint(model, checkpointBase, epoch);
-      const state: RunState = { epoch, rngState: rng.state(), checkpointBase };
+      const state: RunState = { epoch, rngState: rng.state(), siameseDropoutSeed: model.S.nextDropoutSeed, checkpointBase };
       writeFileSync(path.join(ctx.jobDir, STATE_FILE + '.tmp'), JSON.stringify(state));
       // Rename after the checkpoint is complete: a resume never sees a state without its weights.
       renameSync(path.join(ctx.jobDir, STATE_FILE + '.tmp'), path.join(ctx.jobDir, STATE_FILE));

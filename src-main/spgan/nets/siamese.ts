@@ -21,6 +21,15 @@ export class SiameseNet {
     this.dropoutSeed = seed * 7919;
   }
 
+  /** The seed the next dropout mask is drawn with: a checkpoint keeps it, so a resumed run draws the same masks. */
+  get nextDropoutSeed(): number {
+    return this.dropoutSeed;
+  }
+
+  set nextDropoutSeed(seed: number) {
+    this.dropoutSeed = seed;
+  }
+
   /** [B, H, W, 3] -> [B, 64] unit-norm rows. */
   apply(x: tf.Tensor4D, training: boolean): tf.Tensor2D {
     const p = this.params;
