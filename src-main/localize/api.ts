@@ -1,14 +1,53 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { localizeCalls, LocalizeEvalResult, LocalizeEvalSummary, LocalizeImage } from '../common/contract/localize.ts';
+import type { localizeCalls, LocalizeEvalResult, LocalizeEvalSummary, LocalizeImage, LocalizeMapsResult, LocalizeMapView } from '../common/contract/localize.ts';
 import type { HandlerMap } from '../core/handler-types.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { ApiError } from '../common/contract/errors.ts';
-import { jobResult } from '../core/jobs/job-store.ts';
+import { jobResult, jobRow } from '../core/jobs/job-store.ts';
+import { jobKinds } from '../common/contract/kinds.ts';
+import { iou, largestComponentBox, type Box } from './boxes.ts';
 
 /** Files an evaluation writes into `<dir>`: per-image records and the GT-class maps (uint8, image resolution). */
 export const EVAL_IMAGES = 'images.json';
 export const EVAL_MAPS = 'maps.u8';
+/** Files a maps job writes into `<job>/maps/` beside the PNGs: the index, the float32 maps [n,H,W] and SPG's stage masks [n,3,H,W]. */
+export const MAPS_INDEX = 'maps.json';
+export const MAPS_F32 = 'maps.f32';
+export const STAGES_U8 = 'stages.u8';
+
+/** One sample of a finished maps job, its box recomputed at `threshold` (the job's when absent). */
+function mapView(ws: Workspace, jobId: number, sampleId: number, threshold: number | undefined): LocalizeMapView {
+  const job = jobRow(ws.db, jobId);
+  const r = job && job.kind === jobKinds.localizeMaps && job.status === 'succeeded' ? jobResult<LocalizeMapsResult>(ws.db, jobId) : null;
+  if (!r) throw new ApiError('not_found', `jobId: job ${jobId} is not a finished localize.maps job.`, 'jobId');
+  const item = r.items.find((i) => i.sampleId === sampleId);
+  if (!item) throw new ApiError('not_found', `sampleId: sample ${sampleId} is not one of job ${jobId}'s (${r.items.length} samples).`, 'sampleId');
+  const dir = ws.resolve(r.dir);
+  const n = r.width * r.height;
+  const bytes = readFileSync(path.join(dir, MAPS_F32));
+  const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const map = all.slice(item.index * n, (item.index + 1) * n);
+  const t = threshold ?? r.threshold;
+  const box = threshold === undefined ? item.box : largestComponentBox({ values: map, width: r.width, height: r.height }, t);
+  const gtBoxes = item.gtBoxes.map((g) => ({ box: g.box, iou: iou(box as Box, g.box) }));
+  let stages: LocalizeMapView['stages'] = null;
+  if (r.stages) {
+    const s = readFileSync(path.join(dir, STAGES_U8));
+    stages = r.stages.map((cfg, k) => ({ stage: k + 1, high: cfg.high, low: cfg.low, mask: [...s.subarray((item.index * 3 + k) * n, (item.index * 3 + k + 1) * n)] }));
+  }
+  return {
+    jobId,
+    modelId: r.modelId,
+    method: r.method,
+    width: r.width,
+    height: r.height,
+    threshold: t,
+    item: { ...item, box, gtBoxes, iou: gtBoxes.reduce((m, g) => Math.max(m, g.iou), 0) },
+    values: Array.from(map, (v) => Math.round(v * 255)),
+    stages,
+  };
+}
 
 interface EvalRow {
   job_id: number;
@@ -36,6 +75,11 @@ function evalImages(ws: Workspace, r: LocalizeEvalResult): LocalizeImage[] {
 }
 
 export const localizeHandlers: HandlerMap<keyof typeof localizeCalls> = {
+  'localize.maps': async ({ backend, runOn, ...params }, ctx) => {
+    await ctx.jobs.checkRunOn(runOn);
+    return ctx.jobs.submit(jobKinds.localizeMaps, params, { backend, runOn });
+  },
+  'localize.mapView': (req, { ws }) => mapView(ws, req.jobId, req.sampleId, req.threshold),
   'localize.evals': (req, { ws }) => {
     const rows = ws.db
       .prepare(

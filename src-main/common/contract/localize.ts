@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { call } from './define.ts';
 import { modelNames } from './models.ts';
+import { jobPlacement } from './jobs.ts';
+import type { JobSummary } from './jobs.ts';
 
 /**
  * Weakly-supervised localization (src-main/localize): generated localization
  * sets, CAM / SPG training and the two box protocols. Jobs:
- * 'localize.generate', 'localize.train', 'localize.eval'.
+ * 'localize.generate', 'localize.train', 'localize.eval', 'localize.maps'.
  */
 
 const fraction = z.number().min(0).max(1);
@@ -106,6 +108,95 @@ export const localizeEvalSchema = z
   .strict();
 export type LocalizeEvalParams = z.output<typeof localizeEvalSchema>;
 
+/** Colormaps of the heatmap PNGs. */
+export const heatmapColormaps = ['jet', 'viridis', 'gray'] as const;
+export type HeatmapColormap = (typeof heatmapColormaps)[number];
+
+/** Params of a 'localize.maps' job: heatmaps, predicted boxes and (SPG) stage masks of chosen samples. */
+export const localizeMapsSchema = z
+  .object({
+    modelId: z.number().int().positive(),
+    datasetId: z.number().int().positive(),
+    /** The samples (ids of `datasetId`); without them, the first `limit` samples (of `split` when given). */
+    sampleIds: z.array(z.number().int().positive()).min(1).max(1000).optional(),
+    split: z.string().min(1).optional(),
+    limit: z.number().int().min(1).max(1000).default(16),
+    /** Fraction of the map's max: the predicted box is the largest connected component above it. */
+    threshold: fraction.default(0.2),
+    colormap: z.enum(heatmapColormaps).default('jet'),
+    /** Weight of the heatmap over the (gray) image in the PNG: 1 = the heatmap alone, 0.5 = half over the image. */
+    blend: fraction.default(1),
+    /** Also copy the PNGs and maps.json into this folder (absolute path). */
+    outDir: z.string().min(1).optional(),
+  })
+  .strict();
+export type LocalizeMapsParams = z.output<typeof localizeMapsSchema>;
+
+/** A ground-truth box with its IoU against the predicted box. */
+export interface LocalizeGtBox {
+  box: [number, number, number, number];
+  iou: number;
+}
+
+/** One sample of a 'localize.maps' job (an entry of its maps.json). */
+export interface LocalizeMapItem {
+  /** Row in the job's maps.f32 / stages.u8. */
+  index: number;
+  sampleId: number;
+  /** The sample's class (-1 when unlabeled) and the predicted class, with names where the dataset has them. */
+  label: number;
+  labelName: string | null;
+  predicted: number;
+  predictedName: string | null;
+  /** Softmax probability of the predicted class. */
+  score: number;
+  /** Box of the largest component of the predicted class's map at the threshold, image pixels [x0, y0, x1, y1), exclusive ends. */
+  box: [number, number, number, number];
+  gtBoxes: LocalizeGtBox[];
+  /** Best IoU over the ground-truth boxes (0 without any). */
+  iou: number;
+  /** The heatmap PNG, relative to the maps folder. */
+  png: string;
+}
+
+/** The stored result of a 'localize.maps' job. */
+export interface LocalizeMapsResult {
+  modelId: number;
+  datasetId: number;
+  method: 'cam' | 'spg';
+  threshold: number;
+  colormap: HeatmapColormap;
+  blend: number;
+  /** Map and image resolution (the model's input). */
+  width: number;
+  height: number;
+  /** Stage thresholds the SPG model was trained with (null for CAM). */
+  stages: { high: number; low: number }[] | null;
+  items: LocalizeMapItem[];
+  /** Workspace-relative folder with the PNGs, maps.json, maps.f32 (float32 maps) and (SPG) stages.u8. */
+  dir: string;
+  /** The copy in `outDir`, when asked for. */
+  outDir: string | null;
+}
+
+/** Stage mask values: 0 background, 1 ignored, 2 object. */
+export type StageMask = number[];
+
+/** One sample of a maps job at a threshold of the caller's choice, for the Localization page. */
+export interface LocalizeMapView {
+  jobId: number;
+  modelId: number;
+  method: 'cam' | 'spg';
+  width: number;
+  height: number;
+  item: LocalizeMapItem;
+  threshold: number;
+  /** The predicted class's map, min-max normalised, 0-255, row-major at image resolution. */
+  values: number[];
+  /** SPG only: the three stage masks (0 background, 1 ignored, 2 object) at image resolution, with their thresholds. */
+  stages: { stage: number; high: number; low: number; mask: StageMask }[] | null;
+}
+
 /** One row of the evaluation table (a method, or a baseline). */
 export interface LocalizeEvalRow {
   name: string;
@@ -158,6 +249,22 @@ export interface LocalizeImage {
 }
 
 export const localizeCalls = {
+  'localize.maps': call<JobSummary>()(
+    localizeMapsSchema.extend(jobPlacement).strict(),
+    "Queue a localize.maps job: per sample a heatmap PNG of the predicted class's map, the predicted box at the threshold, the ground-truth boxes with IoU, and SPG's stage masks.",
+  ),
+  'localize.mapView': call<LocalizeMapView>()(
+    z
+      .object({
+        jobId: z.number().int().positive(),
+        /** The sample (one of the job's). */
+        sampleId: z.number().int().positive(),
+        /** Box threshold; default the job's. */
+        threshold: fraction.optional(),
+      })
+      .strict(),
+    'One sample of a finished localize.maps job: its map, the predicted box and IoU at a threshold, ground-truth boxes and (SPG) the stage masks.',
+  ),
   'localize.evals': call<LocalizeEvalSummary[]>()(
     z.object({ modelId: z.number().int().positive().optional() }).strict(),
     'Finished localization evaluations (both protocols and the baselines), newest first.',

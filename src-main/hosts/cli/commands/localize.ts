@@ -1,7 +1,8 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
 import type { RegisterCommands } from '../cli-types.ts';
-import { ON_HELP } from '../job-options.ts';
-import type { LocalizeEvalResult } from '../../../common/contract/localize.ts';
+import path from 'node:path';
+import { ON_HELP, resolveOn } from '../job-options.ts';
+import type { LocalizeEvalResult, LocalizeMapsResult, HeatmapColormap } from '../../../common/contract/localize.ts';
 import { formatTable } from '../format.ts';
 import { readConfigFile } from './spgan.ts';
 
@@ -9,6 +10,15 @@ function positiveInt(flag: string, value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got '${value}'.`);
   return n;
+}
+
+/** '12,13,20' -> [12, 13, 20]. */
+function idList(flag: string, value: string): number[] {
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean)
+    .map((v) => positiveInt(flag, v));
 }
 
 const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
@@ -64,6 +74,47 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
         [
           `Eval ${job.id}: model ${r.modelId} on dataset ${r.datasetId} '${r.split}' (${r.images} images; MaxBoxAccV2 thresholds from '${r.selectSplit}')`,
           formatTable(['', 'Top-1 Cls', 'Top-1 Loc', 'Top-5 Loc', 'GT-known Loc', 'MaxBoxAccV2', 'PxAP'], r.rows.map((x) => [x.name, pct(x.top1Cls), pct(x.top1Loc), pct(x.top5Loc), pct(x.gtKnownLoc), pct(x.maxBoxAccV2), pct(x.pxap)])),
+        ].join('\n'),
+      );
+    });
+
+  loc
+    .command('maps')
+    .requiredOption('--model <id>', 'localization model id (CAM or SPG)')
+    .requiredOption('--dataset <id>', 'dataset of the samples')
+    .option('--samples <ids>', 'comma-separated sample ids (default: the first --limit samples)')
+    .option('--limit <n>', 'without --samples: this many samples, in import order', '16')
+    .option('--split <name>', 'without --samples: take them from this split')
+    .requiredOption('--out <dir>', 'folder for <sampleId>.png and maps.json (created if needed)')
+    .option('--threshold <fraction>', "predicted box: largest connected component above this fraction of the map's max", '0.2')
+    .option('--colormap <name>', 'jet, viridis or gray', 'jet')
+    .option('--blend <fraction>', 'weight of the heatmap over the gray image (1: the heatmap alone)', '1')
+    .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
+    .option('--on <where>', ON_HELP)
+    .description("Heatmap PNG per sample (the predicted class's map over the image) and maps.json with the predicted class, the predicted box, the GT boxes and IoU")
+    .action(async (opts: { model: string; dataset: string; samples?: string; limit: string; split?: string; out: string; threshold: string; colormap: string; blend: string; backend?: string; on?: string }) => {
+      // Numbers go to the job's schema as given: an out-of-range threshold or blend is refused there, naming the field.
+      const params = {
+        modelId: positiveInt('--model', opts.model),
+        datasetId: positiveInt('--dataset', opts.dataset),
+        ...(opts.samples !== undefined ? { sampleIds: idList('--samples', opts.samples) } : { limit: positiveInt('--limit', opts.limit), ...(opts.split ? { split: opts.split } : {}) }),
+        threshold: Number(opts.threshold),
+        colormap: opts.colormap as HeatmapColormap,
+        blend: Number(opts.blend),
+        outDir: path.resolve(opts.out),
+      };
+      const rt = await runtime();
+      const submitted = await rt.call('localize.maps', { ...params, backend: opts.backend as 'auto' | undefined, runOn: await resolveOn(rt, opts.on) });
+      rt.info(`Job ${submitted.id} (${submitted.title}) queued.`);
+      const job = await rt.followJob(submitted.id);
+      const r = job.result as LocalizeMapsResult;
+      rt.output({ jobId: job.id, ...r }, () =>
+        [
+          `Maps ${job.id}: model ${r.modelId} (${r.method}) on dataset ${r.datasetId}, ${r.items.length} samples, threshold ${r.threshold}; written to ${r.outDir}`,
+          formatTable(
+            ['sample', 'class', 'predicted', 'score', 'box', 'GT boxes', 'IoU', 'png'],
+            r.items.map((it) => [String(it.sampleId), it.labelName ?? String(it.label), it.predictedName ?? String(it.predicted), it.score.toFixed(2), it.box.join(','), String(it.gtBoxes.length), it.iou.toFixed(2), it.png]),
+          ),
         ].join('\n'),
       );
     });
