@@ -5,6 +5,7 @@ import LocalizePage from '../../src-renderer/src/localize/LocalizePage.vue';
 import type { LocalizeEvalSummary, LocalizeImage, LocalizeMapView, ModelSummary } from '../../src-main/common/contract/index.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
 import { job } from './fixtures.ts';
+import { dataset } from './datasets-fixtures.ts';
 
 let mounted: Mounted | null = null;
 afterEach(() => {
@@ -160,5 +161,38 @@ describe('Localization page', () => {
     api.emit('job.updated', job({ id: 50, kind: 'localize.maps', status: 'failed', error: 'sampleIds: 101 is not a sample of dataset 4' }));
     await flushPromises();
     expect(w.get('[data-test="loc-side-cam"] [data-test="loc-side-error"]').text()).toContain('failed: sampleIds: 101');
+  });
+
+  it('starts the localization jobs from their forms: SPG thresholds only for SPG, the eval model picker offers CAM and SPG models', async () => {
+    mounted = await mountWithApi(LocalizePage, {
+      handlers: {
+        ...handlers,
+        'localize.evals': () => [],
+        'datasets.list': () => [dataset({ id: 4, name: 'loc set' })],
+        'models.list': ({ method }) => (method === 'cam' ? [model(5, 'CAM r20', 'cam')] : method === 'spg' ? [model(6, 'SPG r20', 'spg')] : [model(2, 'classifier', 'baseline'), model(5, 'CAM r20', 'cam')]),
+        'jobs.submit': ({ kind }) => job({ id: 70, kind, status: 'queued' }),
+      },
+    });
+    const w = mounted.wrapper;
+    await w.get('[data-test="start-localize-train"]').trigger('click');
+    await flushPromises();
+    expect((w.get('#loc-train-stage1-high').element as HTMLInputElement).value).toBe('0.7');
+    expect((w.get('#loc-train-stage2-high').element as HTMLInputElement).value).toBe('0.5');
+    expect((w.get('#loc-train-stage3-low').element as HTMLInputElement).value).toBe('0.1');
+    await w.get('#loc-train-stage2-high').setValue('0.6');
+    await w.get('form').trigger('submit');
+    await flushPromises();
+    const sent = mounted.api.callsOf('jobs.submit').at(-1) as { kind: string; params: { datasetId: number; method: string; spg: { stage2: { high: number } } } };
+    expect(sent.kind).toBe('localize.train');
+    expect(sent.params).toMatchObject({ datasetId: 4, method: 'spg', spg: { stage2: { high: 0.6, low: 0.05 } } });
+
+    await w.get('[data-test="start-localize-train"]').trigger('click');
+    await flushPromises();
+    await w.get('#loc-train-method').setValue('cam');
+    expect(w.find('#loc-train-stage1-high').exists()).toBe(false);
+
+    await w.get('[data-test="start-localize-eval"]').trigger('click');
+    await flushPromises();
+    expect(w.findAll('#localize-eval-modelId option').map((o) => o.text())).toEqual(['SPG r20 (resnet20, spg)', 'CAM r20 (resnet20, cam)']);
   });
 });
