@@ -145,6 +145,12 @@ describe('workbench localize maps (CLI, real job processes)', () => {
       ws2.close();
     }
 
+    // Without --json: one line and a table row per sample.
+    const human = await runWorkbench(['--workspace', wsDir, 'localize', 'maps', '--model', String(camId), '--dataset', String(setId), '--samples', String(chosen[0]), '--out', camOut, '--backend', 'wasm'], { timeoutMs: 120_000 });
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^Maps \\d+: model ${camId} \\(cam\\) on dataset ${setId}, 1 sample, threshold 0.2; written to ${camOut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    expect(human.stdout).toMatch(new RegExp(`\\n\\s*${chosen[0]}\\s+shape\\d\\s+shape\\d\\s+[\\d.]+\\s+[\\d,]+\\s+1\\s+[\\d.]+\\s+${chosen[0]}\\.png`));
+
     // Bad input is refused before anything is queued, naming the field.
     const bad = [
       { args: ['--model', String(plainId), '--dataset', String(setId), '--limit', '1'], field: /modelId: model \d+ is not a localization model/ },
@@ -159,7 +165,7 @@ describe('workbench localize maps (CLI, real job processes)', () => {
     }
     const jobs = await runWorkbench(['--workspace', wsDir, '--json', 'jobs', 'list']);
     const kinds = (JSON.parse(jobs.stdout) as { kind: string }[]).map((j) => j.kind).filter((k) => k === 'localize.maps');
-    expect(kinds).toHaveLength(2);
+    expect(kinds).toHaveLength(3);
     expect(existsSync(path.join(env.dir, 'bad'))).toBe(false);
   }, 300_000);
 });

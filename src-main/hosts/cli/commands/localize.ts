@@ -25,7 +25,7 @@ const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFix
 
 /** `workbench localize ...` commands. */
 export const registerLocalizeCommands: RegisterCommands = (program, runtime) => {
-  const loc = program.command('localize').description('Weakly-supervised localization: generated sets, CAM / SPG training, box evaluation');
+  const loc = program.command('localize').description('Weakly-supervised localization: generated sets, CAM / SPG training, box evaluation, heatmaps per image');
 
   loc
     .command('generate')
@@ -110,7 +110,7 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
       const r = job.result as LocalizeMapsResult;
       rt.output({ jobId: job.id, ...r }, () =>
         [
-          `Maps ${job.id}: model ${r.modelId} (${r.method}) on dataset ${r.datasetId}, ${r.items.length} samples, threshold ${r.threshold}; written to ${r.outDir}`,
+          `Maps ${job.id}: model ${r.modelId} (${r.method}) on dataset ${r.datasetId}, ${r.items.length} sample${r.items.length === 1 ? '' : 's'}, threshold ${r.threshold}; written to ${r.outDir}`,
           formatTable(
             ['sample', 'class', 'predicted', 'score', 'box', 'GT boxes', 'IoU', 'png'],
             r.items.map((it) => [String(it.sampleId), it.labelName ?? String(it.label), it.predictedName ?? String(it.predicted), it.score.toFixed(2), it.box.join(','), String(it.gtBoxes.length), it.iou.toFixed(2), it.png]),
