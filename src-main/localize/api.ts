@@ -11,9 +11,9 @@ import { iou, largestComponentBox, type Box } from './boxes.ts';
 /** Files an evaluation writes into `<dir>`: per-image records and the GT-class maps (uint8, image resolution). */
 export const EVAL_IMAGES = 'images.json';
 export const EVAL_MAPS = 'maps.u8';
-/** Files a maps job writes into `<job>/maps/` beside the PNGs: the index, the float32 maps [n,H,W] and SPG's stage masks [n,3,H,W]. */
+/** Files a maps job writes into `<job>/maps/` beside the PNGs: the index, the maps (0-255, each image at its size) and SPG's stage masks (3 per image). */
 export const MAPS_INDEX = 'maps.json';
-export const MAPS_F32 = 'maps.f32';
+export const MAPS_U8 = 'maps.u8';
 export const STAGES_U8 = 'stages.u8';
 
 /** One sample of a finished maps job, its box recomputed at `threshold` (the job's when absent). */
@@ -24,27 +24,26 @@ function mapView(ws: Workspace, jobId: number, sampleId: number, threshold: numb
   const item = r.items.find((i) => i.sampleId === sampleId);
   if (!item) throw new ApiError('not_found', `sampleId: sample ${sampleId} is not one of job ${jobId}'s (${r.items.length} samples).`, 'sampleId');
   const dir = ws.resolve(r.dir);
-  const n = r.width * r.height;
-  const bytes = readFileSync(path.join(dir, MAPS_F32));
-  const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
-  const map = all.slice(item.index * n, (item.index + 1) * n);
+  const n = item.width * item.height;
+  const bytes = readFileSync(path.join(dir, MAPS_U8)).subarray(item.offset, item.offset + n);
   const t = threshold ?? r.threshold;
-  const box = threshold === undefined ? item.box : largestComponentBox({ values: map, width: r.width, height: r.height }, t);
+  // The job's own box at its threshold (from the float map); another threshold reads the stored 0-255 map.
+  const box = threshold === undefined || threshold === r.threshold ? item.box : largestComponentBox({ values: Float32Array.from(bytes, (v) => v / 255), width: item.width, height: item.height }, t);
   const gtBoxes = item.gtBoxes.map((g) => ({ box: g.box, iou: iou(box as Box, g.box) }));
   let stages: LocalizeMapView['stages'] = null;
   if (r.stages) {
     const s = readFileSync(path.join(dir, STAGES_U8));
-    stages = r.stages.map((cfg, k) => ({ stage: k + 1, high: cfg.high, low: cfg.low, mask: [...s.subarray((item.index * 3 + k) * n, (item.index * 3 + k + 1) * n)] }));
+    stages = r.stages.map((cfg, k) => ({ stage: k + 1, high: cfg.high, low: cfg.low, mask: [...s.subarray(3 * item.offset + k * n, 3 * item.offset + (k + 1) * n)] }));
   }
   return {
     jobId,
     modelId: r.modelId,
     method: r.method,
-    width: r.width,
-    height: r.height,
+    width: item.width,
+    height: item.height,
     threshold: t,
     item: { ...item, box, gtBoxes, iou: gtBoxes.reduce((m, g) => Math.max(m, g.iou), 0) },
-    values: Array.from(map, (v) => Math.round(v * 255)),
+    values: [...bytes],
     stages,
   };
 }

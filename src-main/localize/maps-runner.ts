@@ -5,7 +5,10 @@ import type { JobRunContext } from '../core/jobs/spec.ts';
 import { jobParams } from '../core/jobs/job-store.ts';
 import { spgConfigSchema } from '../common/contract/localize.ts';
 import type { LocalizeMapsParams, LocalizeMapsResult, LocalizeMapItem, LocalizeTrainParams, SpgConfig } from '../common/contract/localize.ts';
+import type Database from 'better-sqlite3';
 import { openDatasetReader } from '../datasets/reader.ts';
+import { checkUnchanged, decodeFile, resizeRaw } from '../datasets/pixels.ts';
+import { resolveSampleFile } from '../datasets/sample-file.ts';
 import { encodePng } from '../augment/png.ts';
 import { loadWorkspaceModel } from '../models/workspace-model.ts';
 import { forward } from '../nn/forward.ts';
@@ -14,9 +17,9 @@ import { startEngine } from '../engine/start.ts';
 import { layoutOf, SPG_BRANCHES, type SpgBranch } from './head.ts';
 import { attentionMaps, mapsOfClass, spgStageMasks } from './spg.ts';
 import { localizeInput } from './input.ts';
-import { iou, largestComponentBox, scaleBoxes, type Box } from './boxes.ts';
+import { iou, largestComponentBox, type Box } from './boxes.ts';
 import { grayOf, heatmapRgb } from './heatmap.ts';
-import { MAPS_INDEX, MAPS_F32, STAGES_U8 } from './api.ts';
+import { MAPS_INDEX, MAPS_U8, STAGES_U8 } from './api.ts';
 
 export type { LocalizeMapsResult };
 
@@ -32,12 +35,31 @@ function trainedSpgConfig(ctx: JobRunContext<LocalizeMapsParams>, modelId: numbe
 }
 
 /**
+ * Pixels of a sample at its stored size (for blending the heatmap over it):
+ * an image file decoded again at that size, under the dataset's confinement
+ * rule; a decoded sample's own pixels resized.
+ */
+function nativeImageReader(db: Database.Database, datasetId: number, channels: 1 | 3): (sampleId: number, own: Uint8Array, h: number, w: number, H: number, W: number) => Promise<Uint8Array> {
+  const ds = db.prepare('SELECT name, root_path FROM datasets WHERE id = ?').get(datasetId) as { name: string; root_path: string };
+  const label = `Dataset ${datasetId} "${ds.name}"`;
+  const row = db.prepare("SELECT path, real_path, size_bytes, mtime_ms, json_extract(extra, '$.blobIndex') AS bi FROM samples WHERE id = ?");
+  return async (sampleId, own, h, w, H, W) => {
+    const r = row.get(sampleId) as { path: string; real_path: string | null; size_bytes: number | null; mtime_ms: number | null; bi: number | null };
+    if (r.bi !== null) return resizeRaw(own, h, w, channels, H, W);
+    const abs = resolveSampleFile(ds.root_path, r.path, r.real_path, label);
+    checkUnchanged(abs, r.size_bytes, r.mtime_ms, label);
+    return decodeFile(abs, H, W, channels);
+  };
+}
+
+/**
  * The `localize.maps` job: for each chosen sample, the predicted class's map
  * (bilinearly upsampled to the image, min-max normalised) as a heatmap PNG,
  * the largest component's box at the threshold, the ground-truth boxes with
  * IoU and, for SPG, the three stage masks the model's own thresholds give (on
  * the predicted class: at inference there is no label). Writes
- * `<job>/maps/`: `<sampleId>.png`, maps.json, maps.f32 (the maps) and stages.u8.
+ * `<job>/maps/`: `<sampleId>.png`, maps.json, maps.u8 (the maps, 0-255) and
+ * stages.u8, each image at its stored size (the model sees it resized).
  */
 export default async function run(ctx: JobRunContext<LocalizeMapsParams>): Promise<LocalizeMapsResult> {
   const p = ctx.params;
@@ -66,9 +88,11 @@ export default async function run(ctx: JobRunContext<LocalizeMapsParams>): Promi
 
     const dir = path.join(ctx.jobDir, 'maps');
     mkdirSync(dir, { recursive: true });
-    const n = h * w;
-    const maps = new Float32Array(indices.length * n);
-    const stages = stageCfg ? new Uint8Array(indices.length * 3 * n) : null;
+    const nativePixels = nativeImageReader(db, p.datasetId, c);
+    // maps.u8 and stages.u8 are written as they grow: images differ in size, so each item records its offset.
+    const mapChunks: Uint8Array[] = [];
+    const stageChunks: Uint8Array[] = [];
+    let offset = 0;
     const items: LocalizeMapItem[] = [];
     const batch = 32;
     for (let start = 0; start < indices.length; start += batch) {
@@ -82,61 +106,71 @@ export default async function run(ctx: JobRunContext<LocalizeMapsParams>): Promi
         const probs = tf.softmax(res.logits);
         const predicted = tf.argMax(res.logits, 1) as tf.Tensor1D;
         const classMaps = res.nodes!.get(layout.classMaps) as tf.Tensor4D;
-        const att = attentionMaps(classMaps, predicted, h, w);
-        let masks: tf.Tensor4D[] = [];
+        let masks: (tf.Tensor4D | undefined)[] = [];
         if (spg) {
           const branchOut = Object.fromEntries(branches.map((b) => [b, res.nodes!.get(layout.branches[b]!.output) as tf.Tensor4D]));
           const m = spgStageMasks(mapsOfClass(classMaps, predicted), branchOut, spg);
-          // One channel per stage, value 2 x target + (1 - weight): object 2, ignored 1, background 0; nearest to image size.
+          // One map per stage at its branch's resolution, value 2 x target + (1 - weight): object 2, ignored 1, background 0.
           masks = STAGE_BRANCH.map((b) => {
             const t = m[b];
-            if (!t) return tf.fill([idx.length, h, w, 1], 1) as tf.Tensor4D;
-            const v = tf.add(tf.mul(t.target, 2), tf.sub(1, t.weight)) as tf.Tensor4D;
-            return tf.image.resizeNearestNeighbor(v, [h, w]);
+            return t ? (tf.add(tf.mul(t.target, 2), tf.sub(1, t.weight)) as tf.Tensor4D) : undefined;
           });
         }
         const classes = predicted.arraySync();
         return {
-          maps: tf.keep(att),
+          classMaps: tf.keep(classMaps),
           predicted: classes,
           scores: (probs.arraySync() as number[][]).map((row, j) => row[classes[j]!]!),
-          masks: masks.map((m) => tf.keep(m)),
+          masks: masks.map((m) => (m ? tf.keep(m) : undefined)),
         };
       });
-      const values = out.maps.dataSync() as Float32Array;
-      out.maps.dispose();
-      const maskValues = out.masks.map((m) => {
-        const v = m.dataSync();
-        m.dispose();
-        return v;
-      });
-      for (let j = 0; j < idx.length; j++) {
-        const k = start + j;
-        const meta = reader.meta(idx[j]!);
-        const map = values.slice(j * n, (j + 1) * n);
-        maps.set(map, k * n);
-        if (stages) maskValues.forEach((v, s) => v.subarray(j * n, (j + 1) * n).forEach((x, q) => (stages[(k * 3 + s) * n + q] = Math.round(x))));
-        const box = largestComponentBox({ values: map, width: w, height: h }, p.threshold);
-        const gt = scaleBoxes(meta.boxes as Box[], meta.width ?? w, meta.height ?? h, w, h);
-        const gtBoxes = gt.map((b) => ({ box: b, iou: iou(box, b) }));
-        const png = `${meta.sampleId}.png`;
-        const gray = p.blend < 1 ? grayOf(pixels, n, c, j * n * c) : undefined;
-        writeFileSync(path.join(dir, png), await encodePng(heatmapRgb(map, w, h, p.colormap, p.blend, gray), h, w, 3));
-        const label = reader.labels[idx[j]!]!;
-        const predicted = out.predicted[j]!;
-        items.push({
-          index: k,
-          sampleId: meta.sampleId,
-          label,
-          labelName: label >= 0 ? (reader.classNames[label] ?? null) : null,
-          predicted,
-          predictedName: modelClasses[predicted] ?? null,
-          score: out.scores[j]!,
-          box,
-          gtBoxes,
-          iou: gtBoxes.reduce((m, g) => Math.max(m, g.iou), 0),
-          png,
-        });
+      try {
+        for (let j = 0; j < idx.length; j++) {
+          const k = start + j;
+          const meta = reader.meta(idx[j]!);
+          // The map at the stored image's size (boxes are in its pixels), else at the model's input size.
+          const [H, W] = meta.width && meta.height ? [meta.height, meta.width] : [h, w];
+          const n = H * W;
+          const predicted = out.predicted[j]!;
+          const map = tf.tidy(() => attentionMaps(tf.slice(out.classMaps, [j, 0, 0, 0], [1, -1, -1, -1]), tf.tensor1d([predicted], 'int32'), H, W).dataSync() as Float32Array);
+          mapChunks.push(Uint8Array.from(map, (v) => Math.round(v * 255)));
+          if (stageCfg) {
+            for (const m of out.masks) {
+              const v = m ? tf.tidy(() => tf.image.resizeNearestNeighbor(tf.slice(m, [j, 0, 0, 0], [1, -1, -1, -1]), [H, W]).dataSync()) : new Float32Array(n).fill(1);
+              stageChunks.push(Uint8Array.from(v, (x) => Math.round(x)));
+            }
+          }
+          const box = largestComponentBox({ values: map, width: W, height: H }, p.threshold);
+          const gtBoxes = (meta.boxes as Box[]).map((b) => ({ box: b, iou: iou(box, b) }));
+          const png = `${meta.sampleId}.png`;
+          let gray: Float32Array | undefined;
+          if (p.blend < 1) {
+            const own = pixels.subarray(j * h * w * c, (j + 1) * h * w * c);
+            gray = grayOf(H === h && W === w ? own : await nativePixels(meta.sampleId, own, h, w, H, W), n, c);
+          }
+          writeFileSync(path.join(dir, png), await encodePng(heatmapRgb(map, W, H, p.colormap, p.blend, gray), H, W, 3));
+          const label = reader.labels[idx[j]!]!;
+          items.push({
+            index: k,
+            sampleId: meta.sampleId,
+            width: W,
+            height: H,
+            offset,
+            label,
+            labelName: label >= 0 ? (reader.classNames[label] ?? null) : null,
+            predicted,
+            predictedName: modelClasses[predicted] ?? null,
+            score: out.scores[j]!,
+            box,
+            gtBoxes,
+            iou: gtBoxes.reduce((m, g) => Math.max(m, g.iou), 0),
+            png,
+          });
+          offset += n;
+        }
+      } finally {
+        out.classMaps.dispose();
+        out.masks.forEach((m) => m?.dispose());
       }
       ctx.progress({ step: `${Math.min(start + batch, indices.length)}/${indices.length}` });
     }
@@ -154,8 +188,8 @@ export default async function run(ctx: JobRunContext<LocalizeMapsParams>): Promi
       dir: path.relative(ctx.workspaceDir, dir),
       outDir: p.outDir ?? null,
     };
-    writeFileSync(path.join(dir, MAPS_F32), Buffer.from(maps.buffer, maps.byteOffset, maps.byteLength));
-    if (stages) writeFileSync(path.join(dir, STAGES_U8), stages);
+    writeFileSync(path.join(dir, MAPS_U8), Buffer.concat(mapChunks));
+    if (stageCfg) writeFileSync(path.join(dir, STAGES_U8), Buffer.concat(stageChunks));
     const { dir: _dir, outDir: _out, ...index } = result;
     writeFileSync(path.join(dir, MAPS_INDEX), JSON.stringify(index, null, 1));
     if (p.outDir) {

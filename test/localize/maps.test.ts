@@ -1,10 +1,10 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { startEngine } from '../../src-main/engine/start.ts';
 import { Workspace } from '../../src-main/core/workspace.ts';
-import { localizeGenerateJob, localizeTrainJob } from '../../src-main/localize/jobs.ts';
+import { localizeGenerateJob, localizeMapsJob, localizeTrainJob } from '../../src-main/localize/jobs.ts';
 import { localizeHandlers } from '../../src-main/localize/api.ts';
 import { colormapRgb, heatmapRgb } from '../../src-main/localize/heatmap.ts';
 import { iou } from '../../src-main/localize/boxes.ts';
@@ -168,4 +168,55 @@ describe('workbench localize maps (CLI, real job processes)', () => {
     expect(kinds).toHaveLength(3);
     expect(existsSync(path.join(env.dir, 'bad'))).toBe(false);
   }, 300_000);
+});
+
+describe('localize.maps on images larger than the model input', () => {
+  let env2: ReturnType<typeof tempWorkspace>;
+  afterAll(() => env2?.cleanup());
+
+  it('draws each map, box and stage mask at the stored image size (48 x 40), GT boxes as stored, the heatmap blended over the image itself', async () => {
+    env2 = tempWorkspace();
+    const ws = env2.ws;
+    const root = path.join(env2.dir, 'wide');
+    mkdirSync(root, { recursive: true });
+    const ds = Number(ws.db.prepare("INSERT INTO datasets (name, format, root_path, info) VALUES ('wide', 'imagefolder', ?, '{}')").run(root).lastInsertRowid);
+    for (let k = 0; k < 2; k++) ws.db.prepare('INSERT INTO classes (dataset_id, idx, name) VALUES (?, ?, ?)').run(ds, k, `c${k}`);
+    const insert = ws.db.prepare('INSERT INTO samples (dataset_id, path, split, label, width, height, channels, size_bytes, mtime_ms, boxes) VALUES (?, ?, ?, ?, 48, 40, 1, ?, ?, ?)');
+    const stored: [number, number, number, number][] = [];
+    for (let i = 0; i < 8; i++) {
+      const label = i % 2;
+      const [x0, y0] = [4 + i * 3, 3 + i * 2];
+      const box: [number, number, number, number] = [x0, y0, x0 + 14, y0 + (label ? 18 : 10)];
+      const px = new Uint8Array(48 * 40);
+      for (let y = 0; y < 40; y++) for (let x = 0; x < 48; x++) px[y * 48 + x] = x >= box[0] && x < box[2] && y >= box[1] && y < box[3] ? 200 : (x * 3 + y * 5) % 40;
+      const file = `w${i}.png`;
+      await sharp(Buffer.from(px), { raw: { width: 48, height: 40, channels: 1 } }).png().toFile(path.join(root, file));
+      const st = statSync(path.join(root, file));
+      insert.run(ds, file, 'train', label, st.size, Math.floor(st.mtimeMs), JSON.stringify([box]));
+      stored.push(box);
+    }
+    const train = await runDirect(ws, localizeTrainJob, { datasetId: ds, method: 'spg', arch: 'resnet20', widthMultiplier: 0.25, imageSize: [32, 32], epochs: 1, batchSize: 8, spg: { branchChannels: 4 } });
+    const modelId = (ws.db.prepare('SELECT id FROM models WHERE job_id = ?').get(train.jobId) as { id: number }).id;
+    const ids = (ws.db.prepare('SELECT id FROM samples WHERE dataset_id = ? ORDER BY id').all(ds) as { id: number }[]).map((r) => r.id);
+    const maps = await runDirect(ws, localizeMapsJob, { modelId, datasetId: ds, sampleIds: [ids[1], ids[2]], colormap: 'gray', blend: 0.5 });
+    const r = maps.result;
+    expect([r.width, r.height]).toEqual([32, 32]);
+    expect(r.items.map((i) => [i.width, i.height, i.offset])).toEqual([[48, 40, 0], [48, 40, 1920]]);
+    expect(r.items.map((i) => i.gtBoxes.map((g) => g.box))).toEqual([[stored[1]], [stored[2]]]);
+    const ctx = { ws } as ServiceContext;
+    for (const it of r.items) {
+      const [x0, y0, x1, y1] = it.box;
+      expect(0 <= x0 && x0 < x1 && x1 <= 48 && 0 <= y0 && y0 < y1 && y1 <= 40).toBe(true);
+      const view = await localizeHandlers['localize.mapView']({ jobId: maps.jobId, sampleId: it.sampleId }, ctx);
+      expect([view.width, view.height, view.values.length]).toEqual([48, 40, 1920]);
+      expect(view.stages!.map((s) => s.mask.length)).toEqual([1920, 1920, 1920]);
+      for (const s of view.stages!) expect(s.mask).toContain(2);
+      const { data, info } = await sharp(path.join(ws.dir, r.dir, it.png)).raw().toBuffer({ resolveWithObject: true });
+      expect([info.width, info.height]).toEqual([48, 40]);
+      const image = await sharp(path.join(root, `w${ids.indexOf(it.sampleId)}.png`)).greyscale().raw().toBuffer();
+      let worst = 0;
+      for (let q = 0; q < 1920; q++) worst = Math.max(worst, Math.abs(data[q * 3]! - (0.5 * view.values[q]! + 0.5 * image[q]!)));
+      expect(worst).toBeLessThanOrEqual(1.5);
+    }
+  }, 120_000);
 });

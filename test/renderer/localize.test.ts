@@ -45,7 +45,7 @@ function view(jobId: number, threshold: number): LocalizeMapView {
   const iou = threshold >= 0.5 ? 0.25 : spg ? 1 : 0.44;
   return {
     jobId, modelId: spg ? 6 : 5, method: spg ? 'spg' : 'cam', width: 16, height: 16, threshold,
-    item: { index: 0, sampleId: 100, label: 1, labelName: 'plus', predicted: spg ? 1 : 0, predictedName: spg ? 'plus' : 'square', score: 0.75, box, gtBoxes: [{ box: [2, 2, 10, 10], iou }], iou, png: '100.png' },
+    item: { index: 0, sampleId: 100, width: 16, height: 16, offset: 0, label: 1, labelName: 'plus', predicted: spg ? 1 : 0, predictedName: spg ? 'plus' : 'square', score: 0.75, box, gtBoxes: [{ box: [2, 2, 10, 10], iou }], iou, png: '100.png' },
     values: new Array(256).fill(128),
     stages: spg ? [{ stage: 1, high: 0.7, low: 0.05, mask: mask(10, 20) }, { stage: 2, high: 0.5, low: 0.05, mask: mask(30, 0) }, { stage: 3, high: 0.7, low: 0.1, mask: mask(5, 251) }] : null,
   };

@@ -140,9 +140,14 @@ export interface LocalizeGtBox {
 
 /** One sample of a 'localize.maps' job (an entry of its maps.json). */
 export interface LocalizeMapItem {
-  /** Row in the job's maps.f32 / stages.u8. */
+  /** Position in the job's samples. */
   index: number;
   sampleId: number;
+  /** The stored image's size: the map, the PNG and every box are in its pixels. */
+  width: number;
+  height: number;
+  /** First pixel of this image's map in maps.u8 (its stage masks: 3 x offset in stages.u8). */
+  offset: number;
   /** The sample's class (-1 when unlabeled) and the predicted class, with names where the dataset has them. */
   label: number;
   labelName: string | null;
@@ -150,7 +155,7 @@ export interface LocalizeMapItem {
   predictedName: string | null;
   /** Softmax probability of the predicted class. */
   score: number;
-  /** Box of the largest component of the predicted class's map at the threshold, image pixels [x0, y0, x1, y1), exclusive ends. */
+  /** Box of the largest component of the predicted class's map at the threshold, [x0, y0, x1, y1) with exclusive ends. */
   box: [number, number, number, number];
   gtBoxes: LocalizeGtBox[];
   /** Best IoU over the ground-truth boxes (0 without any). */
@@ -167,13 +172,13 @@ export interface LocalizeMapsResult {
   threshold: number;
   colormap: HeatmapColormap;
   blend: number;
-  /** Map and image resolution (the model's input). */
+  /** The model's input size (each item has its image's own). */
   width: number;
   height: number;
   /** Stage thresholds the SPG model was trained with (null for CAM). */
   stages: { high: number; low: number }[] | null;
   items: LocalizeMapItem[];
-  /** Workspace-relative folder with the PNGs, maps.json, maps.f32 (float32 maps) and (SPG) stages.u8. */
+  /** Workspace-relative folder with the PNGs, maps.json, maps.u8 (the maps, 0-255) and (SPG) stages.u8. */
   dir: string;
   /** The copy in `outDir`, when asked for. */
   outDir: string | null;
@@ -187,6 +192,7 @@ export interface LocalizeMapView {
   jobId: number;
   modelId: number;
   method: 'cam' | 'spg';
+  /** The image's size (the item's). */
   width: number;
   height: number;
   item: LocalizeMapItem;
