@@ -1,6 +1,6 @@
 /**
  * Heatmap images of score maps (pure TypeScript): a [0,1] map coloured with a
- * colormap, optionally blended over the gray image, as HWC RGB bytes for the
+ * colormap, optionally blended over the image, as HWC RGB bytes for the
  * PNG encoder.
  */
 import type { HeatmapColormap } from '../common/contract/localize.ts';
@@ -39,33 +39,30 @@ export function colormapRgb(name: HeatmapColormap, v: number): [number, number, 
   return [0, 1, 2].map((k) => Math.round(a[k]! + (b[k]! - a[k]!) * f)) as [number, number, number];
 }
 
+/** An image to blend under the heatmap: HWC bytes, 1 (gray) or 3 (RGB) channels. */
+export interface BlendImage {
+  data: Uint8Array;
+  channels: 1 | 3;
+}
+
 /**
  * RGB bytes [h,w,3] of `map` (values in [0,1], row-major h x w) coloured with
- * `colormap`; with `blend` < 1 and an image (gray 0-255 per pixel), each pixel
- * is blend x colour + (1 - blend) x image.
+ * `colormap`; with `blend` < 1 and an image, each pixel is
+ * blend x colour + (1 - blend) x the image's pixel (a gray one on all three).
  */
-export function heatmapRgb(map: Float32Array, width: number, height: number, colormap: HeatmapColormap, blend = 1, gray?: Float32Array | Uint8Array): Uint8Array {
+export function heatmapRgb(map: Float32Array, width: number, height: number, colormap: HeatmapColormap, blend = 1, image?: BlendImage): Uint8Array {
   const n = width * height;
   if (map.length !== n) throw new Error(`heatmap: the map has ${map.length} values, ${width}x${height} needs ${n}.`);
-  if (gray && gray.length !== n) throw new Error(`heatmap: the image has ${gray.length} pixels, ${width}x${height} needs ${n}.`);
+  if (image && image.data.length !== n * image.channels) throw new Error(`heatmap: the image has ${image.data.length / image.channels} pixels, ${width}x${height} needs ${n}.`);
   const out = new Uint8Array(n * 3);
   const lut: [number, number, number][] = [];
   for (let i = 0; i < 256; i++) lut.push(colormapRgb(colormap, i / 255));
+  const under = image && blend < 1 ? image : null;
   for (let q = 0; q < n; q++) {
     const c = lut[Math.round(clamp01(map[q]!) * 255)]!;
-    const g = gray ? gray[q]! : 0;
-    for (let k = 0; k < 3; k++) out[q * 3 + k] = Math.round(gray && blend < 1 ? blend * c[k]! + (1 - blend) * g : c[k]!);
+    for (let k = 0; k < 3; k++) {
+      out[q * 3 + k] = under ? Math.round(blend * c[k]! + (1 - blend) * under.data[q * under.channels + (under.channels === 3 ? k : 0)]!) : c[k]!;
+    }
   }
   return out;
-}
-
-/** Mean over channels of HWC bytes: the gray image [h*w]. */
-export function grayOf(pixels: Uint8Array, n: number, channels: number, offset = 0): Float32Array {
-  const g = new Float32Array(n);
-  for (let q = 0; q < n; q++) {
-    let s = 0;
-    for (let k = 0; k < channels; k++) s += pixels[offset + q * channels + k]!;
-    g[q] = s / channels;
-  }
-  return g;
 }

@@ -18,7 +18,7 @@ import { layoutOf, SPG_BRANCHES, type SpgBranch } from './head.ts';
 import { attentionMaps, mapsOfClass, spgStageMasks } from './spg.ts';
 import { localizeInput } from './input.ts';
 import { iou, largestComponentBox, type Box } from './boxes.ts';
-import { grayOf, heatmapRgb } from './heatmap.ts';
+import { heatmapRgb, type BlendImage } from './heatmap.ts';
 import { MAPS_INDEX, MAPS_U8, STAGES_U8 } from './api.ts';
 
 export type { LocalizeMapsResult };
@@ -143,12 +143,12 @@ export default async function run(ctx: JobRunContext<LocalizeMapsParams>): Promi
           const box = largestComponentBox({ values: map, width: W, height: H }, p.threshold);
           const gtBoxes = (meta.boxes as Box[]).map((b) => ({ box: b, iou: iou(box, b) }));
           const png = `${meta.sampleId}.png`;
-          let gray: Float32Array | undefined;
+          let under: BlendImage | undefined;
           if (p.blend < 1) {
             const own = pixels.subarray(j * h * w * c, (j + 1) * h * w * c);
-            gray = grayOf(H === h && W === w ? own : await nativePixels(meta.sampleId, own, h, w, H, W), n, c);
+            under = { data: H === h && W === w ? own : await nativePixels(meta.sampleId, own, h, w, H, W), channels: c };
           }
-          writeFileSync(path.join(dir, png), await encodePng(heatmapRgb(map, W, H, p.colormap, p.blend, gray), H, W, 3));
+          writeFileSync(path.join(dir, png), await encodePng(heatmapRgb(map, W, H, p.colormap, p.blend, under), H, W, 3));
           const label = reader.labels[idx[j]!]!;
           items.push({
             index: k,

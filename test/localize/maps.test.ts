@@ -26,7 +26,10 @@ describe('heatmap colouring', () => {
     const map = new Float32Array([0, 1]);
     expect([...heatmapRgb(map, 2, 1, 'jet')]).toEqual([0, 0, 128, 128, 0, 0]);
     // Half the colour, half the gray image (100 and 200).
-    expect([...heatmapRgb(map, 2, 1, 'gray', 0.5, new Float32Array([100, 200]))]).toEqual([50, 50, 50, 228, 228, 228]);
+    expect([...heatmapRgb(map, 2, 1, 'gray', 0.5, { data: new Uint8Array([100, 200]), channels: 1 })]).toEqual([50, 50, 50, 228, 228, 228]);
+    // Over a colour image each channel blends with its own.
+    expect([...heatmapRgb(new Float32Array([1]), 1, 1, 'jet', 0.5, { data: new Uint8Array([10, 20, 30]), channels: 3 })]).toEqual([69, 10, 15]);
+    expect(() => heatmapRgb(map, 2, 1, 'jet', 0.5, { data: new Uint8Array(3), channels: 3 })).toThrow(/image has 1 pixels/);
     expect(() => heatmapRgb(map, 3, 1, 'jet')).toThrow(/3x1/);
   });
 });
@@ -149,7 +152,7 @@ describe('workbench localize maps (CLI, real job processes)', () => {
     const human = await runWorkbench(['--workspace', wsDir, 'localize', 'maps', '--model', String(camId), '--dataset', String(setId), '--samples', String(chosen[0]), '--out', camOut, '--backend', 'wasm'], { timeoutMs: 120_000 });
     expect(human.code, human.stderr).toBe(0);
     expect(human.stdout).toMatch(new RegExp(`^Maps \\d+: model ${camId} \\(cam\\) on dataset ${setId}, 1 sample, threshold 0.2; written to ${camOut.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-    expect(human.stdout).toMatch(new RegExp(`\\n\\s*${chosen[0]}\\s+shape\\d\\s+shape\\d\\s+[\\d.]+\\s+[\\d,]+\\s+1\\s+[\\d.]+\\s+${chosen[0]}\\.png`));
+    expect(human.stdout).toMatch(new RegExp(`\\n\\s*${chosen[0]}\\s+shape\\d\\s+shape\\d\\s+[\\d.]+%\\s+[\\d,]+\\s+1\\s+[\\d.]+\\s+${chosen[0]}\\.png`));
 
     // Bad input is refused before anything is queued, naming the field.
     const bad = [

@@ -124,7 +124,7 @@ export const localizeMapsSchema = z
     /** Fraction of the map's max: the predicted box is the largest connected component above it. */
     threshold: fraction.default(0.2),
     colormap: z.enum(heatmapColormaps).default('jet'),
-    /** Weight of the heatmap over the (gray) image in the PNG: 1 = the heatmap alone, 0.5 = half over the image. */
+    /** Weight of the heatmap over the image (in the model's channels) in the PNG: 1 = the heatmap alone, 0.5 = half over the image. */
     blend: fraction.default(1),
     /** Also copy the PNGs and maps.json into this folder (absolute path). */
     outDir: z.string().min(1).optional(),

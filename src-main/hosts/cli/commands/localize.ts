@@ -88,7 +88,7 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
     .requiredOption('--out <dir>', 'folder for <sampleId>.png and maps.json (created if needed)')
     .option('--threshold <fraction>', "predicted box: largest connected component above this fraction of the map's max", '0.2')
     .option('--colormap <name>', 'jet, viridis or gray', 'jet')
-    .option('--blend <fraction>', 'weight of the heatmap over the gray image (1: the heatmap alone)', '1')
+    .option('--blend <fraction>', 'weight of the heatmap over the image (1: the heatmap alone)', '1')
     .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
     .option('--on <where>', ON_HELP)
     .description("Heatmap PNG per sample (the predicted class's map over the image) and maps.json with the predicted class, the predicted box, the GT boxes and IoU")
@@ -113,7 +113,7 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
           `Maps ${job.id}: model ${r.modelId} (${r.method}) on dataset ${r.datasetId}, ${r.items.length} sample${r.items.length === 1 ? '' : 's'}, threshold ${r.threshold}; written to ${r.outDir}`,
           formatTable(
             ['sample', 'class', 'predicted', 'score', 'box', 'GT boxes', 'IoU', 'png'],
-            r.items.map((it) => [String(it.sampleId), it.labelName ?? String(it.label), it.predictedName ?? String(it.predicted), it.score.toFixed(2), it.box.join(','), String(it.gtBoxes.length), it.iou.toFixed(2), it.png]),
+            r.items.map((it) => [String(it.sampleId), it.labelName ?? String(it.label), it.predictedName ?? String(it.predicted), `${(it.score * 100).toFixed(1)}%`, it.box.join(','), String(it.gtBoxes.length), it.iou.toFixed(2), it.png]),
           ),
         ].join('\n'),
       );
