@@ -1,4 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { GraphSpec } from '../nn/graph.ts';
+
+/** The output node of every stage (`stageN/...`, the last node of each): where DAAA reads attention. */
+export function stageOutputs(model: { spec: GraphSpec }): string[] {
+  const last = new Map<string, string>();
+  for (const n of model.spec.nodes) {
+    const m = /^(stage\d+)\//.exec(n.name);
+    if (m) last.set(m[1]!, n.name);
+  }
+  return [...last.values()];
+}
 
 /**
  * DAAA's attention map of one conv stage: the channel-pooled squared

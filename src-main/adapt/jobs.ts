@@ -1,13 +1,23 @@
+import path from 'node:path';
 import { jobKinds } from '../common/contract/kinds.ts';
+import { insertArtifact } from '../core/artifacts.ts';
 import type { AnyJobSpec } from '../core/jobs/spec.ts';
 import { defineJob } from '../core/jobs/spec.ts';
 import { ApiError } from '../common/contract/errors.ts';
-import { adaptGenerateSchema, adaptTrainSchema, type AdaptGenerateParams, type AdaptTrainParams, type AdaptTrainResult } from '../common/contract/adapt.ts';
+import { adaptAttentionSchema, adaptGenerateSchema, adaptTrainSchema, type AdaptAttentionParams, type AdaptAttentionResult, type AdaptGenerateParams, type AdaptTrainParams, type AdaptTrainResult } from '../common/contract/adapt.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { datasetFacts } from '../datasets/checks.ts';
 import { commitGeneratedDataset } from '../datasets/generated-store.ts';
 import { recordSavedModel } from '../models/model-rows.ts';
 import type { AdaptGenerateResult } from './generate-runner.ts';
+import { compareRunOf, finishedRun } from './attention-runs.ts';
+
+/** What the `adapt.train` runner sends through ctx.record after each epoch's checkpoint. */
+interface CheckpointRecord {
+  /** Absolute folder of the checkpoint. */
+  dir: string;
+  epoch: number;
+}
 
 function channelsOf(ws: Workspace, datasetId: number): number | null {
   const row = ws.db.prepare('SELECT MAX(channels) AS c FROM samples WHERE dataset_id = ?').get(datasetId) as { c: number | null };
@@ -41,7 +51,8 @@ export const adaptTrainJob = defineJob<AdaptTrainParams, AdaptTrainResult>({
   params: adaptTrainSchema,
   title: (p) => `${{ 'source-only': 'Source only', dann: 'DANN', daaa: 'DAAA' }[p.method]} ${p.arch}: dataset ${p.sourceDatasetId} → ${p.targetDatasetId}`,
   resource: 'compute',
-  resumable: false,
+  // Per-epoch checkpoints (checkpoint.ts): a resumed job continues after the last one to the same weights.
+  resumable: true,
   preflight(p, ws) {
     const src = datasetFacts(ws.db, p.sourceDatasetId, 'sourceDatasetId');
     const tgt = datasetFacts(ws.db, p.targetDatasetId, 'targetDatasetId');
@@ -60,6 +71,14 @@ export const adaptTrainJob = defineJob<AdaptTrainParams, AdaptTrainResult>({
     }
   },
   load: () => import('./train-runner.ts'),
+  onRecord(ctx, type, payload) {
+    if (type !== 'checkpoint') throw new Error(`adapt.train job: unknown record type ${type}`);
+    const c = payload as CheckpointRecord;
+    for (const f of ['model.json', 'weights.bin', 'state.bin']) {
+      insertArtifact(ctx.ws, { kind: f === 'model.json' ? 'checkpoint' : 'checkpoint-data', absPath: path.join(c.dir, f), jobId: ctx.jobId, meta: { epoch: c.epoch } });
+    }
+    return null;
+  },
   onComplete(ctx, r) {
     r.modelId = recordSavedModel(ctx.ws, ctx.jobId, {
       name: r.name,
@@ -72,4 +91,26 @@ export const adaptTrainJob = defineJob<AdaptTrainParams, AdaptTrainResult>({
   },
 });
 
-export const adaptJobSpecs: AnyJobSpec[] = [adaptGenerateJob, adaptTrainJob];
+export const adaptAttentionJob = defineJob<AdaptAttentionParams, AdaptAttentionResult>({
+  kind: jobKinds.adaptAttention,
+  params: adaptAttentionSchema,
+  title: (p) => `Attention maps of adaptation run ${p.jobId}${p.compareJobId !== undefined ? ` beside run ${p.compareJobId}` : ''}`,
+  resource: 'compute',
+  // A few forward passes: a cancelled one is simply started again.
+  resumable: false,
+  preflight(p, ws) {
+    const run = finishedRun(ws.db, p.jobId);
+    if (!run) throw new ApiError('invalid_request', `jobId: job ${p.jobId} is not a finished adaptation run (adapt.train).`, 'jobId');
+    if (p.compareJobId !== undefined) {
+      const other = finishedRun(ws.db, p.compareJobId);
+      if (!other || other.method !== 'source-only') throw new ApiError('invalid_request', `compareJobId: job ${p.compareJobId} is not a finished source-only adaptation run.`, 'compareJobId');
+      if (other.arch !== run.arch) throw new ApiError('invalid_request', `compareJobId: job ${p.compareJobId} trained ${other.arch}, job ${p.jobId} ${run.arch}; the maps compare the same stages.`, 'compareJobId');
+    } else if (compareRunOf(ws.db, p.jobId) === null) {
+      throw new ApiError('invalid_request', `compareJobId: no finished source-only ${run.arch} run on datasets ${run.sourceDatasetId} → ${run.targetDatasetId} to compare job ${p.jobId} with; train one, or name one.`, 'compareJobId');
+    }
+    if (p.translatedDatasetId !== undefined) datasetFacts(ws.db, p.translatedDatasetId, 'translatedDatasetId');
+  },
+  load: () => import('./attention-runner.ts'),
+});
+
+export const adaptJobSpecs: AnyJobSpec[] = [adaptGenerateJob, adaptTrainJob, adaptAttentionJob];

@@ -15,9 +15,12 @@ import { evalBatch, openRunData, trainBatch, type RunData } from '../train/data.
 import { evaluate } from '../train/evaluate.ts';
 import { Sgd } from '../train/sgd.ts';
 import { gradientReversal, grlCoefficient } from './grl.ts';
-import { attentionAlignmentLoss } from './attention.ts';
+import { attentionAlignmentLoss, stageOutputs } from './attention.ts';
 import { emSoftLabels, softCrossEntropy } from './em-soft-labels.ts';
-import { openDatasetReader, type DatasetReader } from '../datasets/reader.ts';
+import { translationsOf } from './translation.ts';
+import { findAlongChain } from '../core/jobs/job-store.ts';
+import { jobFolder } from '../core/workspace.ts';
+import { checkpointDir, latestCheckpoint, loadAdaptCheckpoint, saveAdaptCheckpoint, type AdaptRunState, type LoadedAdaptCheckpoint } from './checkpoint.ts';
 
 /**
  * DANN's domain classifier: features -> hidden (ReLU) -> 1 logit (source 0,
@@ -55,31 +58,6 @@ async function openDomain(ctx: JobRunContext<AdaptTrainParams>, datasetId: numbe
   return openRunData(ctx.readDb(), cfg);
 }
 
-/** The output node of every stage (`stageN/...`, the last node of each): where DAAA reads attention. */
-function stageOutputs(model: Model): string[] {
-  const last = new Map<string, string>();
-  for (const n of model.spec.nodes) {
-    const m = /^(stage\d+)\//.exec(n.name);
-    if (m) last.set(m[1]!, n.name);
-  }
-  return [...last.values()];
-}
-
-/** The translated image of each source reader index (through the translation's `extra.sourceSampleId`), or -1. */
-async function translationsOf(ctx: JobRunContext<AdaptTrainParams>, source: DatasetReader, size: [number, number]): Promise<{ reader: DatasetReader; of: Int32Array }> {
-  const db = ctx.readDb();
-  const id = ctx.params.translatedDatasetId!;
-  const reader = await openDatasetReader(db, id, { size, channels: 3 });
-  const rows = db.prepare("SELECT id, json_extract(extra, '$.sourceSampleId') AS src FROM samples WHERE dataset_id = ?").all(id) as { id: number; src: number | null }[];
-  const indexOfSample = new Map(reader.sampleIds.map((sid, i) => [sid, i]));
-  const bySource = new Map<number, number>();
-  for (const r of rows) if (r.src !== null && indexOfSample.has(r.id)) bySource.set(r.src, indexOfSample.get(r.id)!);
-  const of = Int32Array.from(source.sampleIds, (sid) => bySource.get(sid) ?? -1);
-  const paired = of.filter((v) => v >= 0).length;
-  if (paired === 0) throw new Error(`translatedDatasetId: no image of dataset ${id} names a source image of dataset ${ctx.params.sourceDatasetId} (its samples carry sourceSampleId when made by the translation job).`);
-  return { reader, of };
-}
-
 /** Softmax of the model over the target's training images, in `target.trainIdx` order: [n * k]. */
 async function targetPosteriors(model: Model, target: RunData, batchSize: number): Promise<Float32Array> {
   const k = model.spec.numClasses;
@@ -103,9 +81,17 @@ async function targetPosteriors(model: Model, target: RunData, batchSize: number
  * - daaa: cross-entropy on the source and on its translations (same labels),
  *   the attention maps of every conv stage aligned between each source image
  *   and its translation, and from the second epoch a cross-entropy against
- *   each target image's label posterior, re-estimated by EM at every epoch's
- *   start (README.md says why these choices).
+ *   each target image's label posterior, re-estimated by EM from the model
+ *   as each epoch ends, for the next (README.md says why these choices).
  * Target labels are read only to report target accuracy after each epoch.
+ *
+ * Resumable: after every epoch a checkpoint (checkpoint.ts) holds the
+ * classifier (BN statistics included), its momentum, DANN's domain classifier
+ * and its momentum, and DAAA's EM posteriors for the next epoch. Everything
+ * random derives from (seed, epoch, step) or (seed, epoch, sample): the
+ * epoch's source and target order, augmentation, dropout. So a run resumed
+ * after a cancel or crash ends with the same weights as an uninterrupted one
+ * (same backend).
  */
 export default async function run(ctx: JobRunContext<AdaptTrainParams>): Promise<AdaptTrainResult> {
   await initEngine();
@@ -117,43 +103,68 @@ export default async function run(ctx: JobRunContext<AdaptTrainParams>): Promise
     throw new Error(`targetDatasetId: dataset ${p.targetDatasetId} has ${target.numClasses} classes, the source has ${source.numClasses}; adaptation needs the same label set.`);
   }
   ctx.log(`Source: ${source.trainIdx.length} training / ${source.testIdx.length} test images; target: ${target.trainIdx.length} unlabeled / ${target.testIdx.length} held-out test images, ${size.join('x')}x3, ${source.numClasses} classes.`);
-  const spec = buildSpec(p.arch, { ...p.modelOptions, inputSize: size, channels: 3, numClasses: source.numClasses });
-  const model: Model = initModel(spec, hashSeed(p.seed, 1));
-  const params = new Map(expectedWeights(spec).filter((w) => w.trainable).map((w) => [w.name, model.weights.get(w.name) as tf.Variable]));
   const sgd = new Sgd({ momentum: p.momentum, nesterov: true, weightDecay: p.weightDecay });
-  const usesTarget = p.method === 'dann' || p.method === 'daaa';
-  const daaa = p.method === 'daaa';
-  const stages = daaa ? stageOutputs(model) : [];
-  if (daaa && stages.length === 0) throw new Error(`arch: ${p.arch} has no stageN/ nodes to read attention from.`);
-  const translation = daaa ? await translationsOf(ctx, source.train, size) : null;
-  // The source's class prior, EM's starting point.
-  const sourcePrior = new Float64Array(source.numClasses);
-  for (const i of source.trainIdx) sourcePrior[source.train.labels[i]!]! += 1 / source.trainIdx.length;
-  let head: DomainHead | null = null;
-  if (p.method === 'dann') {
-    // The pooled feature width, from one forward pass on a blank image.
-    const width = tf.tidy(() => forward(model, tf.zeros([1, size[0], size[1], 3]) as tf.Tensor4D, { training: false }).features?.shape[1] ?? 0);
-    if (!width) throw new Error(`arch: ${p.arch} names no pooled features for the domain classifier.`);
-    // In a tidy: the initial values are freed once the variables hold them.
-    head = tf.tidy(() => domainHead(width, p.domainHidden, p.seed));
-  }
   const headSgd = new Sgd({ momentum: p.momentum, nesterov: true, weightDecay: p.weightDecay });
-  const shape: [number, number, number] = [size[0], size[1], 3];
-  const history: AdaptEpoch[] = [];
-  const stepsPerEpoch = Math.max(1, Math.floor(source.trainIdx.length / p.batchSize));
-  const totalSteps = stepsPerEpoch * p.epochs;
-  const started = Date.now();
+  // The newest checkpoint along the resume chain: the job we continue, or the one it continued when it died before its first.
+  const resumeFrom = ctx.resume ? findAlongChain(ctx.readDb(), ctx.resume.fromJobId, (id) => jobFolder(ctx.workspaceDir, id), (dir) => latestCheckpoint(dir)) : null;
+  let restored: LoadedAdaptCheckpoint | null = null;
+  let model: Model;
+  if (resumeFrom) {
+    restored = loadAdaptCheckpoint(resumeFrom.dir);
+    model = restored.model;
+    const st = restored.state;
+    const s = model.spec.input;
+    if (st.method !== p.method || st.seed !== p.seed || model.spec.arch !== p.arch || s.height !== size[0] || s.width !== size[1] || model.spec.numClasses !== source.numClasses) {
+      disposeModel(model);
+      throw new Error(`${resumeFrom.dir}: a checkpoint of ${st.method} ${model.spec.arch} (seed ${st.seed}, ${s.height}x${s.width}, ${model.spec.numClasses} classes) cannot continue ${p.method} ${p.arch} (seed ${p.seed}, ${size.join('x')}, ${source.numClasses} classes).`);
+    }
+    for (const [name, t] of restored.tensors) {
+      if (name.startsWith('sgd/')) sgd.buffers.set(name.slice(4), tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape), false)));
+      if (name.startsWith('head-sgd/')) headSgd.buffers.set(name.slice(9), tf.tidy(() => tf.variable(tf.tensor(t.data, t.shape), false)));
+    }
+    ctx.log(`Resuming from ${resumeFrom.dir} after epoch ${st.epoch}.`);
+  } else {
+    model = initModel(buildSpec(p.arch, { ...p.modelOptions, inputSize: size, channels: 3, numClasses: source.numClasses }), hashSeed(p.seed, 1));
+    if (ctx.resume) ctx.log('No checkpoint to resume from; starting from the beginning.', 'warn');
+  }
+  let head: DomainHead | null = null;
   try {
-    for (let epoch = 1; epoch <= p.epochs; epoch++) {
+    const spec = model.spec;
+    const params = new Map(expectedWeights(spec).filter((w) => w.trainable).map((w) => [w.name, model.weights.get(w.name) as tf.Variable]));
+    const usesTarget = p.method === 'dann' || p.method === 'daaa';
+    const daaa = p.method === 'daaa';
+    const stages = daaa ? stageOutputs(model) : [];
+    if (daaa && stages.length === 0) throw new Error(`arch: ${p.arch} has no stageN/ nodes to read attention from.`);
+    const translation = daaa ? await translationsOf(ctx.readDb(), p.translatedDatasetId!, source.train, size) : null;
+    // The source's class prior, EM's starting point.
+    const sourcePrior = new Float64Array(source.numClasses);
+    for (const i of source.trainIdx) sourcePrior[source.train.labels[i]!]! += 1 / source.trainIdx.length;
+    if (p.method === 'dann') {
+      // The pooled feature width, from one forward pass on a blank image.
+      const width = tf.tidy(() => forward(model, tf.zeros([1, size[0], size[1], 3]) as tf.Tensor4D, { training: false }).features?.shape[1] ?? 0);
+      if (!width) throw new Error(`arch: ${p.arch} names no pooled features for the domain classifier.`);
+      // In a tidy: the initial values are freed once the variables hold them.
+      head = tf.tidy(() => domainHead(width, p.domainHidden, p.seed));
+      if (restored) {
+        for (const [k, v] of Object.entries(head)) {
+          const t = restored.tensors.get(`head/${k}`);
+          if (!t || t.shape.join() !== v.shape.join()) throw new Error(`${resumeFrom!.dir}: the domain classifier's ${k} is missing or of another shape (domainHidden ${p.domainHidden}).`);
+          tf.tidy(() => v.assign(tf.tensor(t.data, t.shape)));
+        }
+      }
+    }
+    const shape: [number, number, number] = [size[0], size[1], 3];
+    const history: AdaptEpoch[] = restored ? [...restored.state.history] : [];
+    // DAAA: the target's soft labels the next epoch trains on (none in the first: an untrained model's posteriors say nothing).
+    let soft: Float32Array | null = restored?.tensors.get('em/posteriors')?.data ?? null;
+    let em: AdaptRunState['em'] = restored?.state.em ?? null;
+    const firstEpoch = (restored?.state.epoch ?? 0) + 1;
+    const stepsPerEpoch = Math.max(1, Math.floor(source.trainIdx.length / p.batchSize));
+    const totalSteps = stepsPerEpoch * p.epochs;
+    const started = Date.now();
+    for (let epoch = firstEpoch; epoch <= p.epochs; epoch++) {
       const srcOrder = permutation(source.trainIdx.length, mulberry32(hashSeed(p.seed, epoch, 1)));
       const tgtOrder = permutation(target.trainIdx.length, mulberry32(hashSeed(p.seed, epoch, 2)));
-      // DAAA: the target's soft labels from the model as it starts the epoch (none in the first: an untrained model's posteriors say nothing).
-      let soft: Float32Array | null = null;
-      if (daaa && epoch > 1 && p.targetWeight > 0) {
-        const em = emSoftLabels(await targetPosteriors(model, target, 256), source.numClasses, sourcePrior);
-        soft = em.posteriors;
-        ctx.log(`EM target prior after ${em.iterations} iterations: ${Array.from(em.prior, (v) => v.toFixed(3)).join(' ')}`);
-      }
       const sums: Record<string, number> = {};
       let correct = 0;
       let seen = 0;
@@ -269,6 +280,15 @@ export default async function run(ctx: JobRunContext<AdaptTrainParams>): Promise
       const tgtTest = target.test && target.testIdx.length ? await evaluate(model, target, target.test, target.testIdx, 256, ctx.signal) : null;
       const row: AdaptEpoch = { epoch, losses, sourceAccuracy: srcTest?.accuracy ?? null, targetAccuracy: tgtTest?.accuracy ?? null };
       history.push(row);
+      // DAAA: the target's soft labels for the next epoch, from the model as it ends this one (so the checkpoint holds them).
+      soft = null;
+      em = null;
+      if (daaa && epoch < p.epochs && p.targetWeight > 0) {
+        const e = emSoftLabels(await targetPosteriors(model, target, 256), source.numClasses, sourcePrior);
+        soft = e.posteriors;
+        em = { prior: Array.from(e.prior), iterations: e.iterations };
+        ctx.log(`EM target prior for epoch ${epoch + 1} after ${e.iterations} iterations: ${Array.from(e.prior, (v) => v.toFixed(3)).join(' ')}`);
+      }
       const points: MetricPoint[] = [
         ...Object.entries(losses).map(([name, value]) => ({ step: epoch, epoch, name: `loss_${name}`, value })),
         { step: epoch, epoch, name: 'train_accuracy', value: correct / Math.max(1, seen) },
@@ -278,6 +298,14 @@ export default async function run(ctx: JobRunContext<AdaptTrainParams>): Promise
       ctx.metrics(points);
       const pct = (v: number | null): string => (v === null ? '—' : `${(v * 100).toFixed(2)}%`);
       ctx.log(`epoch ${epoch}/${p.epochs}: ${Object.entries(losses).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')}; source ${pct(row.sourceAccuracy)}, target ${pct(row.targetAccuracy)}`);
+      const tensors = new Map<string, tf.Tensor | { data: Float32Array; shape: number[] }>();
+      for (const [name, b] of sgd.buffers) tensors.set(`sgd/${name}`, b);
+      if (head) for (const [k, v] of Object.entries(head)) tensors.set(`head/${k}`, v);
+      for (const [name, b] of headSgd.buffers) tensors.set(`head-sgd/${name}`, b);
+      if (soft) tensors.set('em/posteriors', { data: soft, shape: [target.trainIdx.length, source.numClasses] });
+      const dir = checkpointDir(ctx.jobDir, epoch);
+      await saveAdaptCheckpoint(dir, model, tensors, { epoch, history, em, method: p.method, seed: p.seed });
+      await ctx.record('checkpoint', { dir, epoch });
     }
     const modelDir = path.join(ctx.jobDir, 'model');
     const last = history.at(-1)!;

@@ -13,6 +13,7 @@ import { reidHandlers } from '../reid/api.ts';
 import { localizeHandlers } from '../localize/api.ts';
 import { adaptHandlers } from '../adapt/api.ts';
 import { slurmHandlers } from '../slurm/api.ts';
+import { reproduceHandlers } from '../reproduce/api.ts';
 
 /** One handler per contract call; the type makes a missing handler a compile error. */
 export const handlers: HandlerTable = {
@@ -30,4 +31,5 @@ export const handlers: HandlerTable = {
   ...localizeHandlers,
   ...adaptHandlers,
   ...slurmHandlers,
+  ...reproduceHandlers,
 };

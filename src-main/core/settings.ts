@@ -1,8 +1,12 @@
+import os from 'node:os';
 import type Database from 'better-sqlite3';
 import { defaultResourceLimits, type ResourceLimits, type SettingsMap } from '../common/contract/index.ts';
 import type { Workspace } from './workspace.ts';
 
-export const defaultSettings: SettingsMap = { theme: 'system', backend: 'auto', computeConcurrency: 1, limits: defaultResourceLimits };
+/** Where datasets usually are: the user's home, Debian's dataset packages, and the usual mount points. */
+export const defaultImportRoots = [os.homedir(), '/usr/share/datasets', '/data', '/mnt', '/media'];
+
+export const defaultSettings: SettingsMap = { theme: 'system', backend: 'auto', computeConcurrency: 1, limits: defaultResourceLimits, importRoots: defaultImportRoots };
 
 function storedSettings(db: Database.Database): Record<string, unknown> {
   const rows = db.prepare('SELECT key, value FROM settings').all() as { key: string; value: string }[];

@@ -5,11 +5,14 @@ import { importers } from './formats/registry.ts';
 import { datasetDetail, datasetRow, datasetStats, listDatasets, sampleDetail, samplePage, toSummary } from './queries.ts';
 import { deleteDataset, detect, verifyDataset } from './manage.ts';
 import { createSplit, listSplits, removeSplit } from './splits.ts';
+import { suggestFolders } from './folder-suggestions.ts';
+import { readSettings } from '../core/settings.ts';
 
 /** Handlers for the calls declared in common/contract/datasets.ts. */
 export const datasetsHandlers: HandlerMap<keyof typeof datasetsCalls> = {
   'datasets.formats': () => [...importers.values()].map((f) => ({ format: f.format, title: f.title, layout: f.layout, decoded: f.decoded })),
   'datasets.detect': (req, { ws }) => detect(ws, req.path),
+  'datasets.folders': (req, { ws }) => suggestFolders(req.path, readSettings(ws).importRoots),
   'datasets.import': (req, { jobs }) => jobs.submit(jobKinds.datasetsImport, req),
   'datasets.list': (_req, { ws }) => listDatasets(ws.db),
   'datasets.get': (req, { ws }) => datasetDetail(ws.db, req.id),

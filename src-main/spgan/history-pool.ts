@@ -49,6 +49,18 @@ export class HistoryPool {
     return out;
   }
 
+  /** The stored images in slot order (owned by the pool): a checkpoint saves them so a resumed run draws from the same history. */
+  stored(): readonly tf.Tensor3D[] {
+    return this.images;
+  }
+
+  /** Replaces the stored images with `images` (the pool takes ownership), as a checkpoint saved them. */
+  restore(images: tf.Tensor3D[]): void {
+    this.dispose();
+    this.images.push(...images.slice(0, this.size));
+    for (const t of images.slice(this.size)) t.dispose();
+  }
+
   dispose(): void {
     for (const t of this.images) t.dispose();
     this.images.length = 0;

@@ -92,6 +92,10 @@ async function saveCheckpoint(model: SpganModel, base: string, epoch: number): P
   for (const [prefix, opt] of [['optG', model.optG], ['optD', model.optD], ['optS', model.optS]] as const) {
     for (const w of await opt.getWeights()) tensors.push({ name: `${prefix}:${w.name}`, tensor: w.tensor });
   }
+  // The discriminators' image history, so a resumed run draws the same fakes as an uninterrupted one.
+  for (const [prefix, pool] of [['poolA', model.poolA], ['poolB', model.poolB]] as const) {
+    pool.stored().forEach((tensor, i) => tensors.push({ name: `${prefix}:${String(i).padStart(4, '0')}`, tensor }));
+  }
   await saveTensors(base, tensors, { epoch, config: model.config });
 }
 
@@ -107,6 +111,18 @@ async function restoreCheckpoint(model: SpganModel, base: string): Promise<void>
         return { name: n.slice(prefix.length + 1), tensor: tf.tensor(e.data, e.shape) };
       });
     if (named.length > 0) await opt.setWeights(named);
+  }
+  // Checkpoints written before the pools were saved have none: the pools then start empty, as before.
+  for (const [prefix, pool] of [['poolA', model.poolA], ['poolB', model.poolB]] as const) {
+    const images = file
+      .names()
+      .filter((n) => n.startsWith(`${prefix}:`))
+      .sort()
+      .map((n) => {
+        const e = file.get(n)!;
+        return tf.tensor3d(e.data as Float32Array, e.shape as [number, number, number]); // stored as [H, W, C]
+      });
+    pool.restore(images);
   }
 }
 

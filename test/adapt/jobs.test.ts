@@ -1,12 +1,19 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import path from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { startEngine } from '../../src-main/engine/start.ts';
-import { adaptGenerateJob, adaptTrainJob } from '../../src-main/adapt/jobs.ts';
+import sharp from 'sharp';
+import { adaptAttentionJob, adaptGenerateJob, adaptTrainJob } from '../../src-main/adapt/jobs.ts';
+import { attentionMap, stageOutputs } from '../../src-main/adapt/attention.ts';
+import { forward } from '../../src-main/nn/forward.ts';
+import { disposeModel } from '../../src-main/nn/init.ts';
+import { loadModel } from '../../src-main/nn/model-file.ts';
 import { adaptHandlers } from '../../src-main/adapt/api.ts';
-import { adaptMethods } from '../../src-main/common/contract/adapt.ts';
+import { adaptMethods, type AdaptMethod, type AdaptTrainResult } from '../../src-main/common/contract/adapt.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';
 import { openDatasetReader } from '../../src-main/datasets/reader.ts';
+import { runJobInProcess } from '../../src-main/core/jobs/in-process.ts';
 import { tempWorkspace, runDirect } from '../spgan/helpers.ts';
 import { addBackgroundDataset, addObjectDataset } from '../localize/helpers.ts';
 
@@ -16,6 +23,8 @@ let patchesId = 0;
 let targetId = 0;
 /** A second blend of the source: its images name their source image, as a translation's do. */
 let translatedId = 0;
+/** The finished run of each method (the parametrized training test), for the attention maps. */
+const finished: Partial<Record<AdaptMethod, { jobId: number; result: AdaptTrainResult }>> = {};
 
 beforeAll(async () => {
   await startEngine('wasm');
@@ -81,6 +90,7 @@ describe('adapt.train, one parametrized test over the methods', () => {
     });
     expect(tf.memory().numTensors).toBe(before);
     const r = run.result;
+    finished[method] = run;
     expect(r.history.map((h) => h.epoch)).toEqual([1, 2]);
     const terms = { 'source-only': ['classification', 'total'], dann: ['classification', 'domain', 'total'], daaa: ['attention', 'classification', 'total', 'translated'] }[method];
     expect(Object.keys(r.history[0]!.losses).sort()).toEqual(terms);
@@ -98,6 +108,112 @@ describe('adapt.train, one parametrized test over the methods', () => {
     expect(model).toEqual({ method: `adapt-${method}`, dataset_id: sourceId });
     const runs = await adaptHandlers['adapt.runs']({}, { ws: env.ws } as ServiceContext);
     expect(runs.find((x) => x.jobId === run.jobId)).toMatchObject({ method, status: 'succeeded', targetAccuracy: r.targetAccuracy });
+  }, 120_000);
+
+  it('adapt.attention: per-stage maps of the DAAA model beside the source-only one on source, translated and target images, as PNGs the call answers', async () => {
+    const daaa = finished.daaa!;
+    const before = tf.memory().numTensors;
+    const job = await runDirect(env.ws, adaptAttentionJob, { jobId: daaa.jobId, count: 2 });
+    expect(tf.memory().numTensors).toBe(before);
+    const r = job.result;
+    // The newest source-only run on the same domains and architecture is the default comparison; DAAA's own translation gives the middle row.
+    expect([r.jobId, r.compareJobId, r.method]).toEqual([daaa.jobId, finished['source-only']!.jobId, 'daaa']);
+    expect(r.stages.map((s) => [s.height, s.width])).toEqual([[16, 16], [8, 8], [4, 4]]);
+    expect(r.rows.map((row) => [row.domain, row.datasetId, row.items.length])).toEqual([['source', sourceId, 2], ['translated', translatedId, 2], ['target', targetId, 2]]);
+    // Translated item i is the translation of source item i.
+    const sourceOf = env.ws.db.prepare("SELECT json_extract(extra, '$.sourceSampleId') AS s FROM samples WHERE id = ?");
+    r.rows[1]!.items.forEach((it, i) => expect((sourceOf.get(it.sampleId) as { s: number }).s).toBe(r.rows[0]!.items[i]!.sampleId));
+    for (const it of r.rows[1]!.items) for (const v of [it.adapted, it.sourceOnly]) for (const d of v.distance!) expect(d >= 0 && d <= Math.SQRT2 + 1e-6, `distance ${d}`).toBe(true);
+    expect(r.rows[0]!.items[0]!.adapted.distance).toBeUndefined();
+
+    // The call answers absolute paths; a map's PNG is the attention map of that image under that model, scaled by its maximum.
+    const maps = await adaptHandlers['adapt.attentionMaps']({ jobId: daaa.jobId }, { ws: env.ws } as ServiceContext);
+    expect(maps?.attentionJobId).toBe(job.jobId);
+    const item = maps!.rows[0]!.items[1]!;
+    expect(path.isAbsolute(item.image)).toBe(true);
+    const png = async (file: string) => sharp(file).raw().toBuffer({ resolveWithObject: true });
+    const image = await png(item.image);
+    expect([image.info.width, image.info.height, image.info.channels]).toEqual([16, 16, 3]);
+    const { model } = loadModel(path.join(env.ws.dir, finished['source-only']!.result.modelDir));
+    try {
+      const stage = stageOutputs(model)[1]!;
+      const scaled = tf.tidy(() => {
+        const x = tf.div(tf.tensor4d(new Uint8Array(image.data), [1, 16, 16, 3], 'float32'), 255) as tf.Tensor4D;
+        const m = attentionMap(forward(model, x, { training: false, taps: [stage] }).nodes!.get(stage)! as tf.Tensor4D);
+        return tf.mul(tf.div(m, tf.max(m)), 255);
+      });
+      const expected = Array.from(scaled.dataSync());
+      scaled.dispose();
+      const file = item.sourceOnly.maps[1]!;
+      // Gray at the stage's resolution (the encoder writes gray as RGB: every channel the same).
+      const drawn = await png(file);
+      expect([drawn.info.width, drawn.info.height]).toEqual([8, 8]);
+      const c = drawn.info.channels;
+      for (let k = 0; k < 64; k++) expect(drawn.data[k * c + c - 1]).toBe(drawn.data[k * c]);
+      expect(Math.max(...expected.map((v, k) => Math.abs(v - drawn.data[k * c]!)))).toBeLessThanOrEqual(0.5 + 1e-3);
+      // The two models look differently somewhere (the comparison shows something).
+      expect(Buffer.compare(readFileSync(item.sourceOnly.maps[0]!), readFileSync(item.adapted.maps[0]!))).not.toBe(0);
+    } finally {
+      disposeModel(model);
+    }
+    expect(await adaptHandlers['adapt.attentionMaps']({ jobId: finished.dann!.jobId }, { ws: env.ws } as ServiceContext)).toBeNull();
+  }, 120_000);
+
+  it('adapt.attention preflight names the run and the comparison when they are not finished adaptation runs of the right kind', () => {
+    const parse = (over: object) => adaptAttentionJob.params.parse({ jobId: finished.dann!.jobId, ...over });
+    expect(() => adaptAttentionJob.preflight!(parse({ jobId: 9999 }), env.ws)).toThrow(expect.objectContaining({ field: 'jobId' }));
+    expect(() => adaptAttentionJob.preflight!(parse({ compareJobId: finished.daaa!.jobId }), env.ws)).toThrow(expect.objectContaining({ field: 'compareJobId', message: expect.stringMatching(/not a finished source-only/) }));
+    expect(() => adaptAttentionJob.preflight!(parse({ translatedDatasetId: 9999 }), env.ws)).toThrow(expect.objectContaining({ field: 'translatedDatasetId' }));
+    expect(() => adaptAttentionJob.preflight!(parse({}), env.ws)).not.toThrow();
+  });
+
+  it.each(adaptMethods)('%s: cancelled after epoch 1 and resumed, ends with the same weights and history as an uninterrupted run, leaving no tensor behind', async (method) => {
+    const params = {
+      method,
+      sourceDatasetId: sourceId,
+      targetDatasetId: targetId,
+      arch: 'resnet20',
+      modelOptions: { widthMultiplier: 0.25 },
+      epochs: 2,
+      batchSize: 6,
+      seed: 5,
+      ...(method === 'daaa' ? { translatedDatasetId: translatedId } : {}),
+    };
+    const before = tf.memory().numTensors;
+    const full = await runDirect(env.ws, adaptTrainJob, params);
+    const cut = await runJobInProcess(env.ws, adaptTrainJob, params, { onMetrics: (points) => points.some((m) => m.epoch === 1) });
+    expect(cut.status).toBe('cancelled');
+    const checkpoints = env.ws.db.prepare("SELECT json_extract(meta, '$.epoch') AS epoch FROM artifacts WHERE job_id = ? AND kind = 'checkpoint'").all(cut.jobId);
+    expect(checkpoints).toEqual([{ epoch: 1 }]);
+    const resumed = await runDirect(env.ws, adaptTrainJob, params, { resumeFrom: cut.jobId });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(resumed.logs.some((l) => /^Resuming from .*epoch-0001 after epoch 1\.$/.test(l))).toBe(true);
+    // Only epoch 2 ran again; the result carries the whole run.
+    expect([...new Set(resumed.metrics.map((m) => m.epoch))]).toEqual([2]);
+    expect(resumed.result.history).toEqual(full.result.history);
+    const weights = (r: typeof full): Buffer => readFileSync(path.join(env.ws.dir, r.result.modelDir, 'weights.bin'));
+    expect(weights(resumed).equals(weights(full))).toBe(true);
+    // And the run did change the weights after the checkpoint (a resume that skipped epoch 2 would not match either).
+    expect(readFileSync(path.join(env.ws.jobDir(cut.jobId), 'checkpoints', 'epoch-0001', 'weights.bin')).equals(weights(full))).toBe(false);
+    // The page lists the resumed run once, as its newest job.
+    const listed = (await adaptHandlers['adapt.runs']({}, { ws: env.ws } as ServiceContext)).map((r) => r.jobId);
+    expect(listed).toContain(resumed.jobId);
+    expect(listed).not.toContain(cut.jobId);
+  }, 240_000);
+
+  it('a resume whose checkpoint state file is corrupt fails naming the file', async () => {
+    const params = { method: 'dann' as const, sourceDatasetId: sourceId, targetDatasetId: targetId, arch: 'resnet20', modelOptions: { widthMultiplier: 0.25 }, epochs: 2, batchSize: 6 };
+    const before = tf.memory().numTensors;
+    const cut = await runJobInProcess(env.ws, adaptTrainJob, params, { onMetrics: (points) => points.some((m) => m.epoch === 1) });
+    expect(cut.status).toBe('cancelled');
+    const file = path.join(env.ws.jobDir(cut.jobId), 'checkpoints', 'epoch-0001', 'state.bin');
+    const bytes = readFileSync(file);
+    bytes[0] = bytes[0]! ^ 0xff;
+    writeFileSync(file, bytes);
+    const resumed = await runJobInProcess(env.ws, adaptTrainJob, params, { resumeFrom: cut.jobId });
+    expect(resumed.status).toBe('failed');
+    expect(resumed.error).toBe(`${file}: does not match its checkpoint (corrupt).`);
+    expect(tf.memory().numTensors).toBe(before);
   }, 120_000);
 
   it('preflight refuses DAAA without a translation, and with a set that translates nothing of the source', () => {

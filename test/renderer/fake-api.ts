@@ -15,6 +15,8 @@ export class FakeApi implements HostApi {
   readonly calls: { name: CallName; request: unknown }[] = [];
   /** Files the UI asked to save (Download). */
   readonly downloads: string[] = [];
+  /** The system folder dialog, where a test gives the host one (Electron has it). */
+  pickFolder?: () => Promise<string | null>;
   private readonly listeners = new Map<string, Set<(payload: unknown) => void>>();
 
   constructor(private readonly handlers: Handlers = {}) {}

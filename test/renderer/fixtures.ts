@@ -32,7 +32,7 @@ export const engineInfo: EngineInfo = {
   fallbacks: ['tensorflow: libtensorflow not installed'],
 };
 
-export const settings: SettingsMap = { theme: 'system', backend: 'auto', computeConcurrency: 1, limits: defaultResourceLimits };
+export const settings: SettingsMap = { theme: 'system', backend: 'auto', computeConcurrency: 1, limits: defaultResourceLimits, importRoots: ['/home/lab', '/data'] };
 
 export const workspaceInfo: WorkspaceInfo = {
   dir: '/home/lab/workbench',

@@ -17,6 +17,8 @@ export function baseHandlers(): Handlers {
     'jobs.list': () => [],
     'slurm.profiles.list': () => [],
     'adapt.runs': () => [],
+    'reproduce.catalogue': () => [],
+    'reproduce.list': () => [],
   };
 }
 

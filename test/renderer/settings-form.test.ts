@@ -13,6 +13,9 @@ afterEach(() => {
   delete document.documentElement.dataset.theme;
 });
 
+/** What the form sends when the import folders are left alone: everything but them. */
+const { importRoots: _roots, ...editable } = settings;
+
 describe('settings form', () => {
   it('shows a rejected field next to that field, not as a page error', async () => {
     mounted = await mountWithApi(SettingsPage, {
@@ -44,7 +47,7 @@ describe('settings form', () => {
     await mounted.wrapper.get('[data-test="set-maxImagePixels"]').setValue('400000000');
     await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
     await flushPromises();
-    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...settings, limits: { ...settings.limits, maxImagePixels: 400000000 } }]);
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...editable, limits: { ...settings.limits, maxImagePixels: 400000000 } }]);
     await mounted.wrapper.get('[data-test="set-maxImageFileBytes"]').setValue('0');
     await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
     await flushPromises();
@@ -71,7 +74,7 @@ describe('settings form', () => {
     await mounted.wrapper.get('[data-test="set-theme"]').setValue('dark');
     await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
     await flushPromises();
-    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...settings, theme: 'dark' }]);
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...editable, theme: 'dark' }]);
     expect(mounted.wrapper.find('[data-test="settings-saved"]').exists()).toBe(true);
   });
 });
@@ -94,6 +97,15 @@ describe('settings form loading', () => {
     expect((mounted.wrapper.get('[data-test="set-theme"]').element as HTMLSelectElement).value).toBe('dark');
     await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
     await flushPromises();
-    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...settings, theme: 'dark' }]);
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...editable, theme: 'dark' }]);
+  });
+
+  it('sends the import folders, one per line, only once they are edited', async () => {
+    mounted = await mountWithApi(SettingsPage, { handlers: { 'settings.get': () => settings, 'settings.set': (r) => ({ ...settings, ...r }) as typeof settings } });
+    expect((mounted.wrapper.get('[data-test="set-import-roots"]').element as HTMLTextAreaElement).value).toBe('/home/lab\n/data');
+    await mounted.wrapper.get('[data-test="set-import-roots"]').setValue('/data\n\n  /mnt/nas  \n');
+    await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
+    await flushPromises();
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...editable, importRoots: ['/data', '/mnt/nas'] }]);
   });
 });

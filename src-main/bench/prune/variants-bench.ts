@@ -25,7 +25,8 @@ import { flopsReport } from '../../models/cost.ts';
 import { getModelRow } from '../../models/model-rows.ts';
 import type { TrainResult } from '../../common/contract/train.ts';
 import type { CompactResult } from '../../models/jobs.ts';
-import { pruneVariantRuns, quickFashionMnistConfig } from '../../reproduce/entries/prune-variants.ts';
+import { pruneVariantRuns } from '../../reproduce/entries/prune-variants.ts';
+import { quickRecipe } from '../../reproduce/recipes.ts';
 import { summarize, formatMeanSpread } from '../../reproduce/stats.ts';
 
 const { values } = parseArgs({
@@ -69,15 +70,9 @@ async function main(): Promise<void> {
   const started = Date.now();
   for (const seed of seeds) {
     for (const v of variants) {
-      const cfg = quickFashionMnistConfig({
-        datasetId,
-        limit: Number(values.limit),
-        testLimit: Number(values['test-limit']),
-        epochs: Number(values.epochs),
-        batchSize: Number(values.batch),
-        seed,
-        prune: v.prune,
-      });
+      // The prune-variants reproduction's quick-scale config, with this bench's scale options.
+      const scale = { limit: Number(values.limit), testLimit: Number(values['test-limit']), epochs: Number(values.epochs), batchSize: Number(values.batch) };
+      const cfg = quickRecipe({ datasetId, seed }, { arch: 'resnet20', prune: v.prune, grayscale: true, scale });
       const t0 = Date.now();
       const out = await runJobInProcess(ws, trainJob, cfg, { log: (l) => log(`[${v.key} seed ${seed}] ${l}`) });
       if (out.status !== 'succeeded') throw new Error(`${v.key} seed ${seed}: ${out.error}`);

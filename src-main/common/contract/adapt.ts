@@ -100,8 +100,64 @@ export interface AdaptRunSummary {
   chance: number | null;
 }
 
+/** Params of an 'adapt.attention' job: the attention maps of an adaptation run beside a source-only run's, on a few images. */
+export const adaptAttentionSchema = z
+  .object({
+    /** The adaptation run (a finished adapt.train job) whose model is shown. */
+    jobId: z.number().int().positive(),
+    /** The finished source-only run it is compared with; default the newest one on the same source, target and architecture. */
+    compareJobId: z.number().int().positive().optional(),
+    /** Images per row (source, translated, target). */
+    count: z.number().int().min(1).max(16).default(4),
+    /** The source translated to the target style, for the translated row; default the run's own (DAAA). Without one there is no translated row. */
+    translatedDatasetId: z.number().int().positive().optional(),
+    /** Which images are drawn. */
+    seed: z.number().int().min(0).default(1),
+  })
+  .strict();
+export type AdaptAttentionParams = z.output<typeof adaptAttentionSchema>;
+
+/** One model's view of one image: an attention map per stage (PNG, the stage's resolution) and its predicted class. */
+export interface AdaptAttentionView {
+  /** Per stage, a grayscale PNG of the map scaled by its maximum (white: where the stage looks most). */
+  maps: string[];
+  predicted: number;
+  /** Translated row only: per stage, the L2 distance between this image's map and its source image's (the term DAAA minimises). */
+  distance?: number[];
+}
+
+export interface AdaptAttentionImage {
+  sampleId: number;
+  /** Class index (-1 when unlabeled). */
+  label: number;
+  /** The image as the models see it (PNG, RGB at the models' input size). */
+  image: string;
+  adapted: AdaptAttentionView;
+  sourceOnly: AdaptAttentionView;
+}
+
+export const adaptAttentionDomains = ['source', 'translated', 'target'] as const;
+export type AdaptAttentionDomain = (typeof adaptAttentionDomains)[number];
+
+/** An 'adapt.attention' job's result. Paths are relative to the workspace in the job row; `adapt.attentionMaps` answers them absolute. */
+export interface AdaptAttentionResult {
+  jobId: number;
+  compareJobId: number;
+  method: AdaptMethod;
+  /** The stage outputs the maps are read at (DAAA's attention term uses the same), with their resolution. */
+  stages: { name: string; height: number; width: number }[];
+  classNames: string[];
+  /** Rows in the order source, translated (when a translation is known), target; the translated row's item i is the translation of the source row's item i. */
+  rows: { domain: AdaptAttentionDomain; datasetId: number; items: AdaptAttentionImage[] }[];
+}
+
 export const adaptCalls = {
   'adapt.generate': call<JobSummary>()(adaptGenerateSchema, 'Queue an adapt.generate job: an MNIST-M style colour target domain from a grayscale dataset and colour patches.'),
   'adapt.train': call<JobSummary>()(adaptTrainSchema, 'Queue an adapt.train job (source-only, DANN or DAAA) from a labeled source to an unlabeled target domain.'),
+  'adapt.attention': call<JobSummary>()(adaptAttentionSchema, "Queue an adapt.attention job: per-stage attention maps of an adaptation run's model and a source-only model on a few source, translated and target images."),
+  'adapt.attentionMaps': call<(AdaptAttentionResult & { attentionJobId: number }) | null>()(
+    z.object({ jobId: z.number().int().positive() }).strict(),
+    "The newest finished attention maps of an adaptation run (an adapt.attention job's result, paths absolute), or null when none was computed.",
+  ),
   'adapt.runs': call<AdaptRunSummary[]>()(z.object({}).strict(), 'Every adaptation run with its per-epoch source and target accuracy, for side-by-side comparison.'),
 };

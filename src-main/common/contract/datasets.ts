@@ -264,6 +264,17 @@ export const splitCreateRequest = z
   });
 export type SplitCreateRequest = z.output<typeof splitCreateRequest>;
 
+/** Folder suggestions for a typed import path (`datasets.folders`). */
+export interface FolderSuggestions {
+  /** The folder whose subfolders are listed (null when the path is empty: the roots are offered). */
+  folder: string | null;
+  folders: { name: string; path: string }[];
+  /** The import roots (settings `importRoots`) that exist. */
+  roots: string[];
+  /** More subfolders matched than were listed. */
+  truncated: boolean;
+}
+
 export const datasetsCalls = {
   'datasets.formats': call<{ format: DatasetFormat; title: string; layout: string; decoded: boolean }[]>()(
     z.object({}).strict(),
@@ -272,6 +283,10 @@ export const datasetsCalls = {
   'datasets.detect': call<FormatDetection>()(
     z.object({ path: z.string().min(1) }).strict(),
     'Guess the format of a folder before importing it (import itself is the job kind dataset.import).',
+  ),
+  'datasets.folders': call<FolderSuggestions>()(
+    z.object({ path: z.string().max(4096) }).strict(),
+    'Folders to offer while an import path is typed: the subfolders of the typed folder whose names start with the last part, below the import roots of the settings only.',
   ),
   'datasets.import': call<JobSummary>()(datasetImportParams, 'Start a dataset.import job (resource io); follow it with jobs.get; the `report` field of the job result is an ImportReport (also stored on the dataset).'),
   'datasets.list': call<DatasetSummary[]>()(z.object({}).strict(), 'Every dataset with counts, format, size and source path.'),

@@ -8,7 +8,7 @@ export interface EventMap {
   'job.log': { id: number; ts: string; level: 'info' | 'warn' | 'error'; line: string };
   'job.metrics': { id: number; points: MetricPoint[] };
   /** A table other views may show changed: refetch lists of this kind. */
-  'data.changed': { what: 'datasets' | 'models' | 'pipelines' | 'jobs' | 'settings' | 'artifacts' };
+  'data.changed': { what: 'datasets' | 'models' | 'pipelines' | 'jobs' | 'settings' | 'artifacts' | 'reproductions' };
 }
 
 export type EventName = keyof EventMap;

@@ -20,6 +20,7 @@ import { reidCalls } from './reid.ts';
 import { localizeCalls } from './localize.ts';
 import { adaptCalls } from './adapt.ts';
 import { slurmCalls } from './slurm.ts';
+import { reproduceCalls } from './reproduce.ts';
 
 export const contract = {
   ...workspaceCalls,
@@ -36,6 +37,7 @@ export const contract = {
   ...localizeCalls,
   ...adaptCalls,
   ...slurmCalls,
+  ...reproduceCalls,
 } as const;
 
 export type Contract = typeof contract;
@@ -64,6 +66,7 @@ export * from './reid.ts';
 export * from './localize.ts';
 export * from './adapt.ts';
 export * from './slurm.ts';
+export * from './reproduce.ts';
 export * from './events.ts';
 export * from './errors.ts';
 export * from './kinds.ts';

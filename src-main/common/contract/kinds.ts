@@ -24,6 +24,7 @@ export const jobKinds = {
   localizeMaps: 'localize.maps',
   adaptGenerate: 'adapt.generate',
   adaptTrain: 'adapt.train',
+  adaptAttention: 'adapt.attention',
 } as const;
 
 export type JobKind = (typeof jobKinds)[keyof typeof jobKinds];

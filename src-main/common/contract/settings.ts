@@ -9,6 +9,8 @@ export interface SettingsMap {
   computeConcurrency: number;
   /** Resource limits every importer and the model import check before reading or allocating. */
   limits: ResourceLimits;
+  /** Folders below which the import dialog suggests folders as a path is typed (the browser host lists nothing elsewhere). */
+  importRoots: string[];
   [key: string]: unknown;
 }
 
@@ -62,6 +64,7 @@ export const settingsCalls = {
         backend: backendRequestSchema.optional(),
         computeConcurrency: z.number().int().min(1).max(8).optional(),
         limits: resourceLimitsSchema.partial().optional(),
+        importRoots: z.array(z.string().min(1).refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p), 'must be an absolute path')).max(50).optional(),
       })
       .strict(),
     'Change settings; returns them all.',

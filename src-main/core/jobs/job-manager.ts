@@ -167,13 +167,32 @@ export class JobManager {
    * Every member is validated before any is queued.
    */
   sweep(requestedKind: string, rawParams: unknown, sweep: { field: string; values: unknown[] }, options: Omit<SubmitOptions, 'sweepId' | 'parentJobId'> = {}): { sweepId: string; jobs: JobSummary[] } {
+    return this.submitGroup(
+      requestedKind,
+      sweep.values.map((value) => withField(rawParams, sweep.field, value)),
+      options,
+      (i, message) => `sweep value ${i + 1} (${sweep.field} = ${JSON.stringify(sweep.values[i])}): ${message}`,
+    );
+  }
+
+  /**
+   * Several jobs of one kind queued together as one sweep (one Slurm array), all
+   * validated before any is queued: a sweep, or the runs of a reproduction.
+   * `describe` prefixes a member's refusal so it names the member.
+   */
+  submitGroup(
+    requestedKind: string,
+    paramsList: unknown[],
+    options: Omit<SubmitOptions, 'sweepId' | 'parentJobId'> = {},
+    describe: (index: number, message: string) => string = (i, m) => `job ${i + 1}: ${m}`,
+  ): { sweepId: string; jobs: JobSummary[] } {
     const kind = canonicalJobKind(requestedKind);
     const spec = this.spec(kind);
-    const members = sweep.values.map((value, i) => {
-      const parsed = spec.params.safeParse(withField(rawParams, sweep.field, value));
+    const members = paramsList.map((raw, i) => {
+      const parsed = spec.params.safeParse(raw);
       if (!parsed.success) {
         const err = describeZodError(parsed.error, 'params');
-        throw new ApiError('invalid_request', `sweep value ${i + 1} (${sweep.field} = ${JSON.stringify(value)}): ${err.message}`, err.field);
+        throw new ApiError('invalid_request', describe(i, err.message), err.field);
       }
       return parsed.data as unknown;
     });

@@ -3,7 +3,7 @@
  * `train`, a sweep (`--sweep field=v1,v2,...`). One helper, so every command
  * spells and checks them the same way.
  */
-import type { RunOn } from '../../common/contract/index.ts';
+import type { JobSummary, RunOn } from '../../common/contract/index.ts';
 import type { CliRuntime } from './cli-types.ts';
 import { CliError } from './cli-errors.ts';
 
@@ -54,3 +54,19 @@ export function parseSweep(text: string): { field: string; values: unknown[] } {
 
 /** The help of `--on`, for commands that list their options one by one. */
 export const ON_HELP = 'where the job runs: local (default), slurm (the only Slurm profile) or slurm:<profile>';
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
+
+/** Waits until every member of a sweep has ended, a progress line on stderr whenever it changes; the members in id order. */
+export async function followSweep(rt: Pick<CliRuntime, 'call' | 'info'>, sweepId: string, queued: JobSummary[]): Promise<JobSummary[]> {
+  let jobs = queued;
+  let last = '';
+  while (jobs.some((j) => !FINAL.has(j.status))) {
+    await new Promise((r) => setTimeout(r, 1000));
+    jobs = (await rt.call('jobs.list', { sweepId })).sort((a, b) => a.id - b.id);
+    const line = jobs.map((j) => `${j.id} ${j.status}${j.progress?.fraction != null ? ` ${Math.round(j.progress.fraction * 100)}%` : ''}`).join(', ');
+    if (line !== last) rt.info(`  ${line}`);
+    last = line;
+  }
+  return jobs;
+}

@@ -14,6 +14,7 @@ import { registerPruneCommands } from './commands/prune.ts';
 import { registerLocalizeCommands } from './commands/localize.ts';
 import { registerAdaptCommands } from './commands/adapt.ts';
 import { registerSlurmCommands } from './commands/slurm.ts';
+import { registerReproduceCommands } from './commands/reproduce.ts';
 
 const registrations: RegisterCommands[] = [
   registerCoreCommands,
@@ -29,6 +30,7 @@ const registrations: RegisterCommands[] = [
   registerLocalizeCommands,
   registerAdaptCommands,
   registerSlurmCommands,
+  registerReproduceCommands,
 ];
 
 /** The whole command tree; `runtime` opens the workspace the first time a command needs it. */

@@ -5,3 +5,5 @@ export const EVENT_CHANNEL = 'workbench:event';
 export const SAVE_FILE_CHANNEL = 'workbench:save-file';
 /** Show a workspace file in the system's file manager. */
 export const SHOW_FILE_CHANNEL = 'workbench:show-file';
+/** Choose a folder through the system's folder dialog (the import dialog's Browse). */
+export const PICK_FOLDER_CHANNEL = 'workbench:pick-folder';

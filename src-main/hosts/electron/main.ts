@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { openCore, type WorkbenchCore } from '../../app/open-core.ts';
 import { defaultWorkspaceDir } from '../../core/workspace.ts';
 import { readSettings } from '../../core/settings.ts';
-import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL, SHOW_FILE_CHANNEL } from './channels.ts';
+import { CALL_CHANNEL, EVENT_CHANNEL, PICK_FOLDER_CHANNEL, SAVE_FILE_CHANNEL, SHOW_FILE_CHANNEL } from './channels.ts';
 import { resolveServableFile } from '../../core/file-access.ts';
 import { handleFileScheme, registerFileScheme } from './file-protocol.ts';
 import { applySessionPolicy, lockNavigation } from './security.ts';
@@ -84,6 +84,14 @@ app.whenReady().then(() => {
   ipcMain.handle(SHOW_FILE_CHANNEL, (event, requested: unknown) => {
     if (event.senderFrame?.parent !== null || typeof requested !== 'string') return;
     shell.showItemInFolder(resolveServableFile(opened.ctx.ws, requested));
+  });
+  // Only a path the user chose in the system dialog comes back; the import itself checks it like a typed one.
+  ipcMain.handle(PICK_FOLDER_CHANNEL, async (event) => {
+    if (event.senderFrame?.parent !== null) return null;
+    const win = BrowserWindow.fromWebContents(event.sender);
+    const options = { properties: ['openDirectory' as const] };
+    const choice = win ? await dialog.showOpenDialog(win, options) : await dialog.showOpenDialog(options);
+    return choice.canceled ? null : (choice.filePaths[0] ?? null);
   });
   opened.ctx.events.onAny((event, payload) => {
     for (const win of BrowserWindow.getAllWindows()) win.webContents.send(EVENT_CHANNEL, { event, payload });

@@ -3,7 +3,7 @@
  * (window.workbench), nothing of Node or Electron.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { CALL_CHANNEL, EVENT_CHANNEL, SAVE_FILE_CHANNEL, SHOW_FILE_CHANNEL } from './channels.ts';
+import { CALL_CHANNEL, EVENT_CHANNEL, PICK_FOLDER_CHANNEL, SAVE_FILE_CHANNEL, SHOW_FILE_CHANNEL } from './channels.ts';
 
 type Listener = (payload: unknown) => void;
 
@@ -26,6 +26,7 @@ const api = {
   showInFolder: async (absolutePath: string): Promise<void> => {
     await ipcRenderer.invoke(SHOW_FILE_CHANNEL, absolutePath);
   },
+  pickFolder: async (): Promise<string | null> => ((await ipcRenderer.invoke(PICK_FOLDER_CHANNEL)) as string | null) ?? null,
 };
 
 contextBridge.exposeInMainWorld('workbench', api);

@@ -19,5 +19,6 @@ export function createElectronApi(bridge: WorkbenchBridge): HostApi {
     sampleUrl: (id, options) => bridge.sampleUrl?.(id, options) ?? `wb-file://sample/${id}${options?.thumb ? `?thumb=${options.thumb}` : ''}`,
     download: (path) => (bridge.download ? bridge.download(path) : Promise.reject(new Error('This version of the app cannot save files.'))),
     ...(bridge.showInFolder ? { showInFolder: (path: string) => bridge.showInFolder!(path) } : {}),
+    ...(bridge.pickFolder ? { pickFolder: () => bridge.pickFolder!() } : {}),
   };
 }

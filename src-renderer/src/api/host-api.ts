@@ -10,6 +10,8 @@ export interface HostApi extends WorkbenchApi {
   download(absolutePath: string): Promise<void>;
   /** Shows the file in the system's file manager; only where the host can (Electron). */
   showInFolder?: (absolutePath: string) => Promise<void>;
+  /** The system's folder dialog (null when cancelled); only where the host has one (Electron). */
+  pickFolder?: () => Promise<string | null>;
 }
 
 /** Wraps a plain WorkbenchApi (e.g. a test double) with the default sample URL scheme. */

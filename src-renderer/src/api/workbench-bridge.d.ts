@@ -18,6 +18,8 @@ export interface WorkbenchBridge {
   download?(absolutePath: string): Promise<void>;
   /** Shows a workspace file in the file manager. */
   showInFolder?(absolutePath: string): Promise<void>;
+  /** The system's folder dialog; null when cancelled. */
+  pickFolder?(): Promise<string | null>;
 }
 
 declare global {

@@ -20,5 +20,6 @@ export const areas: readonly Area[] = [
   { name: 'runs', path: '/runs', title: 'Runs', icon: '☰', view: () => import('../runs/RunsPage.vue') },
   { name: 'localize', path: '/localization', title: 'Localization', icon: '⌖', view: () => import('../localize/LocalizePage.vue') },
   { name: 'adapt', path: '/adaptation', title: 'Domain adaptation', icon: '⇆', view: () => import('../adapt/AdaptPage.vue') },
+  { name: 'reproduce', path: '/reproductions', title: 'Reproductions', icon: '≡', view: () => import('../reproduce/ReproducePage.vue') },
   { name: 'settings', path: '/settings', title: 'Settings', icon: '⚙', view: () => import('../settings/SettingsPage.vue') },
 ];

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import type {
-  DatasetDetail, DatasetSplit, DatasetStats, DatasetSummary, FormatDetection, ImportReport, JobSummary, Req, Res, SampleDetail,
+  DatasetDetail, DatasetSplit, DatasetStats, DatasetSummary, FolderSuggestions, FormatDetection, ImportReport, JobSummary, Req, Res, SampleDetail,
 } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 import { SamplePages } from '../datasets/sample-pages.ts';
@@ -78,6 +78,18 @@ export const useDatasetsStore = defineStore('datasets', () => {
     return result;
   }
 
+  /** Folders to offer while an import path is typed (below the settings' import roots). */
+  function suggestFolders(path: string): Promise<FolderSuggestions> {
+    return useApi().call('datasets.folders', { path });
+  }
+
+  /** The system's folder dialog where the host has one (Electron); null when cancelled or absent. */
+  const canPickFolder = (): boolean => !!useApi().pickFolder;
+  async function pickFolder(): Promise<string | null> {
+    const api = useApi();
+    return api.pickFolder ? api.pickFolder() : null;
+  }
+
   async function detect(path: string): Promise<FormatDetection> {
     detection.value = null;
     detection.value = await useApi().call('datasets.detect', { path });
@@ -142,5 +154,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     list.value = list.value.filter((d) => d.id !== id);
   }
 
-  return { list, loaded, error, details, stats, formats, detection, pages, pagesVersion, load, loadFormats, loadDetail, loadStats, detect, startImport, importReport, browse, sample, thumbUrl, imageUrl, rename, verify, remove, splits, loadSplits, createSplit, removeSplit };
+  return { list, loaded, error, details, stats, formats, detection, pages, pagesVersion, load, loadFormats, loadDetail, loadStats, suggestFolders, canPickFolder, pickFolder, detect, startImport, importReport, browse, sample, thumbUrl, imageUrl, rename, verify, remove, splits, loadSplits, createSplit, removeSplit };
 });

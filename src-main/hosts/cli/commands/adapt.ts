@@ -1,5 +1,5 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
-import { adaptMethods, type AdaptTrainResult } from '../../../common/contract/adapt.ts';
+import { adaptMethods, type AdaptAttentionResult, type AdaptTrainResult } from '../../../common/contract/adapt.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
 import { formatTable } from '../format.ts';
@@ -83,6 +83,39 @@ export const registerAdaptCommands: RegisterCommands = (program, runtime) => {
           ['job', 'method', 'source -> target', 'status', 'source acc', 'target acc', 'chance'],
           runs.map((r) => [String(r.jobId), r.method, `${r.sourceDatasetId} -> ${r.targetDatasetId}`, r.status, pct(r.sourceAccuracy), pct(r.targetAccuracy), pct(r.chance)]),
         ),
+      );
+    });
+
+  adapt
+    .command('attention')
+    .requiredOption('--run <id>', 'a finished adaptation run (adapt.train job)')
+    .option('--compare <id>', 'the source-only run to compare with (default: the newest on the same domains and architecture)')
+    .option('--count <n>', 'images per row (source, translated, target)', '4')
+    .option('--translated <id>', "the source translated to the target style (default: the run's own)")
+    .option('--seed <n>', 'which images are drawn', '1')
+    .option('--on <where>', ON_HELP)
+    .description("Per-stage attention maps of a run's model beside a source-only model's on a few source, translated and target images (PNGs in the job folder)")
+    .action(async (opts: { run: string; compare?: string; count: string; translated?: string; seed: string; on?: string }) => {
+      const params = {
+        jobId: int('--run', opts.run),
+        ...(opts.compare ? { compareJobId: int('--compare', opts.compare) } : {}),
+        count: int('--count', opts.count),
+        ...(opts.translated ? { translatedDatasetId: int('--translated', opts.translated) } : {}),
+        seed: Number(opts.seed),
+      };
+      const rt = await runtime();
+      const job = await rt.runJob(jobKinds.adaptAttention, params, { on: opts.on });
+      const r = job.result as AdaptAttentionResult;
+      const name = (i: number): string => r.classNames[i] ?? String(i);
+      const mean = (v: number[] | undefined): string => (v?.length ? (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3) : '-');
+      rt.output({ attentionJobId: job.id, ...r }, () =>
+        [
+          `Attention maps of run ${r.jobId} (${r.method}) beside source-only run ${r.compareJobId}, ${r.stages.length} stages (${r.stages.map((s) => `${s.height}x${s.width}`).join(', ')}); PNGs in the folder of job ${job.id}.`,
+          formatTable(
+            ['row', 'image', 'label', 'source-only says', `${r.method} says`, 'source-only to source', `${r.method} to source`],
+            r.rows.flatMap((row) => row.items.map((it, i) => [row.domain, String(i + 1), it.label < 0 ? '-' : name(it.label), name(it.sourceOnly.predicted), name(it.adapted.predicted), mean(it.sourceOnly.distance), mean(it.adapted.distance)])),
+          ),
+        ].join('\n'),
       );
     });
 };

@@ -2,7 +2,7 @@ import { jobKinds } from '../../../common/contract/kinds.ts';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliRuntime, JobRunOptions, RegisterCommands } from '../cli-types.ts';
-import { parseSweep, resolveOn } from '../job-options.ts';
+import { followSweep, parseSweep, resolveOn } from '../job-options.ts';
 import type { JobSummary } from '../../../common/contract/jobs.ts';
 import { ON_HELP } from '../job-options.ts';
 import { formatTable } from '../format.ts';
@@ -52,21 +52,11 @@ function flopsText(r: FlopsReport): string {
   return lines.join('\n');
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled', 'interrupted']);
-
 /** Queues a sweep and waits until every member has ended (members run one after another locally, as one array on Slurm). */
 async function runSweep(rt: CliRuntime, kind: string, params: unknown, sweep: { field: string; values: unknown[] }, opts: JobRunOptions): Promise<{ sweepId: string; field: string; jobs: (JobSummary & { value: unknown })[] }> {
   const queued = await rt.call('jobs.sweep', { kind, params, sweep, backend: opts.backend as 'auto' | undefined, runOn: await resolveOn(rt, opts.on) });
   rt.info(`Sweep ${queued.sweepId}: ${queued.jobs.length} jobs (${queued.jobs.map((j) => j.id).join(', ')}) over ${sweep.field} = ${sweep.values.map((v) => JSON.stringify(v)).join(', ')}.`);
-  let jobs = queued.jobs;
-  let last = '';
-  while (jobs.some((j) => !FINAL.has(j.status))) {
-    await new Promise((r) => setTimeout(r, 1000));
-    jobs = (await rt.call('jobs.list', { sweepId: queued.sweepId })).sort((a, b) => a.id - b.id);
-    const line = jobs.map((j) => `${j.id} ${j.status}${j.progress?.fraction != null ? ` ${Math.round(j.progress.fraction * 100)}%` : ''}`).join(', ');
-    if (line !== last) rt.info(`  ${line}`);
-    last = line;
-  }
+  const jobs = await followSweep(rt, queued.sweepId, queued.jobs);
   return { sweepId: queued.sweepId, field: sweep.field, jobs: jobs.map((j, i) => ({ ...j, value: sweep.values[i] })) };
 }
 

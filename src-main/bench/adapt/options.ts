@@ -1,0 +1,101 @@
+/**
+ * `bench:adapt`'s command line and its summary over seeds, apart from the run
+ * so they are tested without training.
+ */
+import { adaptMethods, type AdaptMethod } from '../../common/contract/adapt.ts';
+
+export interface AdaptBenchOptions {
+  fashion: string;
+  cifar: string;
+  train: number;
+  test: number;
+  epochs: number;
+  width: number;
+  /** Training seeds: every method trains once per seed (weights, data order, augmentation). */
+  seeds: number[];
+  /** Seed of the generated target domain and translation: one data set for every training seed, so the spread is the training's. */
+  dataSeed: number;
+  methods: AdaptMethod[];
+  targetWeight: number;
+  workspace: string;
+}
+
+/** Parses the arguments; throws naming the flag on a bad value. */
+export function parseAdaptBenchArgs(args: readonly string[], defaults: { fashion: string; cifar: string }): AdaptBenchOptions {
+  const opt = (name: string, fallback: string): string => {
+    const i = args.indexOf(`--${name}`);
+    return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
+  };
+  const int = (name: string, fallback: string, min: number): number => {
+    const v = Number(opt(name, fallback));
+    if (!Number.isInteger(v) || v < min) throw new Error(`--${name}: expected an integer >= ${min}, got "${opt(name, fallback)}".`);
+    return v;
+  };
+  const number = (name: string, fallback: string): number => {
+    const v = Number(opt(name, fallback));
+    if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: expected a number >= 0, got "${opt(name, fallback)}".`);
+    return v;
+  };
+  // --seeds 1,2 (every seed) or --seed 1 (one); --seeds wins.
+  const seedList = args.includes('--seeds') ? opt('seeds', '1') : opt('seed', '1');
+  const seeds = seedList.split(',').map((s) => s.trim());
+  if (seeds.some((s) => !/^\d+$/.test(s))) throw new Error(`--seeds: expected comma-separated integers >= 0, got "${seedList}".`);
+  const unique = [...new Set(seeds.map(Number))];
+  if (unique.length !== seeds.length) throw new Error(`--seeds: "${seedList}" names a seed twice.`);
+  const methods = opt('methods', adaptMethods.join(',')).split(',');
+  for (const m of methods) if (!(adaptMethods as readonly string[]).includes(m)) throw new Error(`--methods: unknown method "${m}" (known: ${adaptMethods.join(', ')}).`);
+  return {
+    fashion: opt('fashion', defaults.fashion),
+    cifar: opt('cifar', defaults.cifar),
+    train: int('train', '3000', 1),
+    test: int('test', '1000', 1),
+    epochs: int('epochs', '6', 1),
+    width: number('width', '0.5'),
+    seeds: unique,
+    dataSeed: int('data-seed', String(unique[0]), 0),
+    methods: methods as AdaptMethod[],
+    targetWeight: number('target-weight', '1'),
+    workspace: opt('workspace', ''),
+  };
+}
+
+export interface SeedRun {
+  method: string;
+  seed: number;
+  sourceAccuracy: number | null;
+  targetAccuracy: number | null;
+  trainSeconds: number | null;
+}
+
+export interface MethodSummary {
+  method: string;
+  seeds: number;
+  /** Means over the seeds (null when no seed measured it). */
+  sourceAccuracy: number | null;
+  targetAccuracy: number | null;
+  /** Target accuracy over the seeds: lowest, highest, sample standard deviation (null with one seed). */
+  targetMin: number | null;
+  targetMax: number | null;
+  targetStd: number | null;
+}
+
+/** Per method, in the order methods first appear: means over seeds and the target accuracy's spread. */
+export function summarizeSeeds(runs: readonly SeedRun[]): MethodSummary[] {
+  const methods = [...new Set(runs.map((r) => r.method))];
+  const mean = (v: number[]): number | null => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : null);
+  return methods.map((method) => {
+    const own = runs.filter((r) => r.method === method);
+    const target = own.flatMap((r) => (r.targetAccuracy === null ? [] : [r.targetAccuracy]));
+    const m = mean(target);
+    const std = target.length > 1 && m !== null ? Math.sqrt(target.reduce((a, v) => a + (v - m) ** 2, 0) / (target.length - 1)) : null;
+    return {
+      method,
+      seeds: own.length,
+      sourceAccuracy: mean(own.flatMap((r) => (r.sourceAccuracy === null ? [] : [r.sourceAccuracy]))),
+      targetAccuracy: m,
+      targetMin: target.length ? Math.min(...target) : null,
+      targetMax: target.length ? Math.max(...target) : null,
+      targetStd: std,
+    };
+  });
+}

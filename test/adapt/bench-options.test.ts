@@ -1,0 +1,41 @@
+import { describe, it, expect } from 'vitest';
+import { parseAdaptBenchArgs, summarizeSeeds } from '../../src-main/bench/adapt/options.ts';
+
+const defaults = { fashion: '/f', cifar: '/c' };
+
+describe('bench:adapt options and the summary over seeds', () => {
+  it('--seeds lists training seeds (the data seed defaults to the first); --seed gives one; the defaults are one seed', () => {
+    expect(parseAdaptBenchArgs(['--seeds', '3,7'], defaults)).toMatchObject({ seeds: [3, 7], dataSeed: 3 });
+    expect(parseAdaptBenchArgs(['--seeds', '3,7', '--data-seed', '1'], defaults)).toMatchObject({ seeds: [3, 7], dataSeed: 1 });
+    expect(parseAdaptBenchArgs(['--seed', '4'], defaults)).toMatchObject({ seeds: [4], dataSeed: 4 });
+    expect(parseAdaptBenchArgs([], defaults)).toMatchObject({ seeds: [1], dataSeed: 1, methods: ['source-only', 'dann', 'daaa'], epochs: 6, fashion: '/f', cifar: '/c' });
+  });
+
+  it.each([
+    [['--seeds', '1,x'], /^--seeds: expected comma-separated integers/],
+    [['--seeds', '2,2'], /^--seeds: "2,2" names a seed twice/],
+    [['--methods', 'dann,magic'], /^--methods: unknown method "magic"/],
+    [['--epochs', '0'], /^--epochs: expected an integer >= 1/],
+  ])('%j is refused naming the flag', (args, message) => {
+    expect(() => parseAdaptBenchArgs(args, defaults)).toThrow(message);
+  });
+
+  it('summarises per method: means over seeds, the target accuracy spread, in the order methods ran', () => {
+    const runs = [
+      { method: 'source-only', seed: 1, sourceAccuracy: 0.9, targetAccuracy: 0.3, trainSeconds: 1 },
+      { method: 'dann', seed: 1, sourceAccuracy: 0.8, targetAccuracy: 0.4, trainSeconds: 1 },
+      { method: 'source-only', seed: 2, sourceAccuracy: 0.7, targetAccuracy: 0.5, trainSeconds: 1 },
+      { method: 'dann', seed: 2, sourceAccuracy: null, targetAccuracy: null, trainSeconds: 1 },
+    ];
+    const s = summarizeSeeds(runs);
+    expect(s.map((r) => r.method)).toEqual(['source-only', 'dann']);
+    expect(s[0]!.seeds).toBe(2);
+    expect(s[0]!.sourceAccuracy).toBeCloseTo(0.8, 12);
+    expect(s[0]!.targetAccuracy).toBeCloseTo(0.4, 12);
+    expect([s[0]!.targetMin, s[0]!.targetMax]).toEqual([0.3, 0.5]);
+    // Sample standard deviation of 0.3 and 0.5.
+    expect(s[0]!.targetStd).toBeCloseTo(Math.SQRT2 / 10, 12);
+    // A seed without a measurement does not count; one value has no spread.
+    expect(s[1]).toEqual({ method: 'dann', seeds: 2, sourceAccuracy: 0.8, targetAccuracy: 0.4, targetMin: 0.4, targetMax: 0.4, targetStd: null });
+  });
+});
