@@ -39,21 +39,27 @@ export const localizeGenerateSchema = z
   .refine((p) => p.scale[0] <= p.scale[1], { message: 'scale: the first value (minimum) exceeds the second (maximum)', path: ['scale'] });
 export type LocalizeGenerateParams = z.output<typeof localizeGenerateSchema>;
 
-/** Thresholds of one SPG stage on a [0,1] map: >= high is object, < low is background, between is ignored. */
-const stageSchema = z
-  .object({ high: fraction, low: fraction })
-  .strict()
-  .refine((s) => s.low < s.high, { message: 'low must be below high' });
+/**
+ * Thresholds of one SPG stage on a [0,1] map: >= high is object, < low is
+ * background, between is ignored. Defaults on each field (what forms and
+ * `--help-config` read) and on the whole stage.
+ */
+const stageSchema = (high: number, low: number) =>
+  z
+    .object({ high: fraction.default(high), low: fraction.default(low) })
+    .strict()
+    .refine((s) => s.low < s.high, { message: 'low must be below high' })
+    .default({ high, low });
 
 /** SPG (Self-produced Guidance, ECCV 2018); defaults are the paper's. */
 export const spgConfigSchema = z
   .object({
     /** Stage 1: from the attention map (class map of the GT class); supervises the branch on the deeper layer. */
-    stage1: stageSchema.default({ high: 0.7, low: 0.05 }),
+    stage1: stageSchema(0.7, 0.05),
     /** Stage 2: from the deeper branch's sigmoid; supervises the branch on the shallower layer. */
-    stage2: stageSchema.default({ high: 0.5, low: 0.05 }),
+    stage2: stageSchema(0.5, 0.05),
     /** Stage 3: from the mean of both branch sigmoids; supervises the branch on the top features. */
-    stage3: stageSchema.default({ high: 0.7, low: 0.1 }),
+    stage3: stageSchema(0.7, 0.1),
     /** When fewer pixels than this pass a stage's high threshold, those at or above 0.7 x the map's max are the object. */
     minObjectPixels: z.number().int().min(0).default(30),
     /** BCE weights of the three branches (deep, shallow, top); 0 turns a branch's loss off. */

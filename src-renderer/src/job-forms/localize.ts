@@ -1,5 +1,5 @@
 /** The localization job forms: a generated localization set, a CAM / SPG training run, and the box evaluation. */
-import { jobKinds, localizeEvalSchema, localizeGenerateSchema, localizeTrainSchema, spgConfigSchema } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, localizeEvalSchema, localizeGenerateSchema, localizeTrainSchema } from '../../../src-main/common/contract/index.ts';
 import type { FormValues, JobFormDef } from '../forms/form-types.ts';
 import FormPick from '../forms/FormPick.vue';
 
@@ -25,11 +25,9 @@ export function localizeGenerateForm(): JobFormDef {
 
 export function localizeTrainForm(): JobFormDef {
   const spg = (v: FormValues) => v.method === 'spg';
-  // The stage thresholds' defaults sit on their objects, not their fields: the form starts at the paper's values.
-  const paper = spgConfigSchema.parse({});
   const stage = (n: 1 | 2 | 3, from: string) => [
-    { path: `spg.stage${n}.high`, label: `Stage ${n} object ≥`, id: `stage${n}-high`, step: 0.05, initial: paper[`stage${n}`].high, help: `Of ${from}: at or above is object.`, when: spg },
-    { path: `spg.stage${n}.low`, label: `Stage ${n} background <`, id: `stage${n}-low`, step: 0.01, initial: paper[`stage${n}`].low, help: 'Below is background; between the two is ignored.', when: spg },
+    { path: `spg.stage${n}.high`, label: `Stage ${n} object ≥`, id: `stage${n}-high`, step: 0.05, help: `Of ${from}: at or above is object.`, when: spg },
+    { path: `spg.stage${n}.low`, label: `Stage ${n} background <`, id: `stage${n}-low`, step: 0.01, help: 'Below is background; between the two is ignored.', when: spg },
   ];
   return {
     kind: jobKinds.localizeTrain,

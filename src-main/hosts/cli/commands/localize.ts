@@ -5,6 +5,18 @@ import { ON_HELP, resolveOn } from '../job-options.ts';
 import type { LocalizeEvalResult, LocalizeMapsResult, HeatmapColormap } from '../../../common/contract/localize.ts';
 import { formatTable } from '../format.ts';
 import { readConfigFile } from './spgan.ts';
+import { configReference } from '../config-reference.ts';
+import { localizeGenerateSchema, localizeTrainSchema } from '../../../common/contract/localize.ts';
+
+/** The --config file, or the reference of its fields under --help-config (then null: print and stop). */
+function configOrReference(opts: { config?: string; helpConfig?: boolean }, command: string, title: string, schema: Parameters<typeof configReference>[1]): unknown {
+  if (opts.helpConfig) {
+    process.stdout.write(`${configReference(title, schema)}\n`);
+    return null;
+  }
+  if (!opts.config) throw new Error(`required option '--config <file>' not specified (every field: workbench localize ${command} --help-config)`);
+  return readConfigFile(opts.config);
+}
 
 function positiveInt(flag: string, value: string): number {
   const n = Number(value);
@@ -29,25 +41,31 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
 
   loc
     .command('generate')
-    .requiredOption('--config <file>', 'JSON config: objectDatasetId, backgroundDatasetId, recipe (textured/cluttered), canvas, train, val, test, seed ... (see localizeGenerateSchema)')
+    .option('--config <file>', 'JSON config: objectDatasetId, backgroundDatasetId, recipe (textured/cluttered), canvas, train, val, test, seed ... (every field: --help-config)')
+    .option('--help-config', 'print every config field with its type, limits and default, and exit')
     .option('--on <where>', ON_HELP)
     .description('Generate a localization set (objects pasted on a canvas, true boxes and masks) as a new dataset')
-    .action(async (opts: { config: string; on?: string }) => {
+    .action(async (opts: { config?: string; helpConfig?: boolean; on?: string }) => {
+      const config = configOrReference(opts, 'generate', 'The localize generate config (JSON).', localizeGenerateSchema);
+      if (config === null) return;
       const rt = await runtime();
-      const job = await rt.runJob(jobKinds.localizeGenerate, readConfigFile(opts.config), { on: opts.on });
+      const job = await rt.runJob(jobKinds.localizeGenerate, config, { on: opts.on });
       const ds = (await rt.call('datasets.list', {})).find((d) => d.jobId === job.id);
       rt.output({ jobId: job.id, datasetId: ds?.id ?? null, name: ds?.name ?? null, counts: ds?.counts ?? null }, () => `Dataset ${ds?.id ?? '?'} "${ds?.name ?? ''}": ${ds?.counts.samples ?? 0} images with boxes`);
     });
 
   loc
     .command('train')
-    .requiredOption('--config <file>', 'JSON config: datasetId, arch, method (cam/spg), spg {stage1..3, minObjectPixels, weights}, epochs ... (see localizeTrainSchema)')
+    .option('--config <file>', 'JSON config: datasetId, arch, method (cam/spg), spg {stage1..3, minObjectPixels, weights}, epochs ... (every field: --help-config)')
+    .option('--help-config', 'print every config field with its type, limits and default, and exit')
     .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
     .option('--on <where>', ON_HELP)
     .description('Train a CAM or SPG localization model from image labels')
-    .action(async (opts: { config: string; backend?: string; on?: string }) => {
+    .action(async (opts: { config?: string; helpConfig?: boolean; backend?: string; on?: string }) => {
+      const config = configOrReference(opts, 'train', 'The localize train config (JSON).', localizeTrainSchema);
+      if (config === null) return;
       const rt = await runtime();
-      const job = await rt.runJob(jobKinds.localizeTrain, readConfigFile(opts.config), { backend: opts.backend, on: opts.on });
+      const job = await rt.runJob(jobKinds.localizeTrain, config, { backend: opts.backend, on: opts.on });
       const model = (await rt.call('models.list', {})).find((m) => m.jobId === job.id);
       const r = job.result as { finalLoss: number; finalAccuracy: number; method: string };
       rt.output({ jobId: job.id, modelId: model?.id ?? null, ...r }, () => `Model ${model?.id ?? '?'} "${model?.name ?? ''}" (${r.method}): loss ${r.finalLoss.toFixed(4)}, train accuracy ${pct(r.finalAccuracy)}`);
