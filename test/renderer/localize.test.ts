@@ -82,10 +82,19 @@ describe('Localization page', () => {
     expect(w.get('[data-test="loc-iou"]').text()).toBe('0.25');
   });
 
-  it('says what to do when nothing was evaluated', async () => {
-    mounted = await mountWithApi(LocalizePage, { handlers: { ...handlers, 'localize.evals': () => [] } });
+  it('says what to do when nothing was evaluated, and shows an evaluation once its job finishes', async () => {
+    let evals: LocalizeEvalSummary[] = [];
+    mounted = await mountWithApi(LocalizePage, { handlers: { ...handlers, 'localize.evals': () => evals } });
     await flushPromises();
     expect(mounted.wrapper.get('[data-test="empty-state"]').text()).toContain('No localization evaluations yet');
+    evals = [summary];
+    mounted.api.emit('job.updated', job({ id: 9, kind: 'localize.train', status: 'succeeded' }));
+    await flushPromises();
+    expect(mounted.api.callsOf('localize.evals')).toHaveLength(1);
+    mounted.api.emit('job.updated', job({ id: 9, kind: 'localize.eval', status: 'succeeded' }));
+    await flushPromises();
+    expect(mounted.api.callsOf('localize.evals')).toHaveLength(2);
+    expect(mounted.wrapper.get('[data-test="loc-table"]').text()).toContain('SPG (SPG resnet20)');
   });
 
   it('computes CAM and SPG maps of the image on view side by side: boxes at the threshold slider, IoU, SPG stage masks; a failed job says why', async () => {
@@ -146,6 +155,12 @@ describe('Localization page', () => {
     ]);
     expect(box(w.get('[data-test="loc-side-cam"]'))).toEqual(['4', '4', '4', '4']);
     expect(w.get('[data-test="loc-side-spg"] [data-test="loc-side-iou"]').text()).toBe('0.25');
+
+    // The same model and image again: the finished jobs are reused, nothing is queued.
+    await w.get('[data-test="loc-compare-run"]').trigger('click');
+    await flushPromises();
+    expect(api.callsOf('localize.maps')).toHaveLength(2);
+    expect(box(w.get('[data-test="loc-side-cam"]'))).toEqual(['4', '4', '4', '4']);
 
     // Another image clears the maps; a failed job shows its error.
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowRight' }));

@@ -32,11 +32,22 @@ export const useLocalizeStore = defineStore('localize', () => {
     models.value = { cam, spg };
   }
 
+  /** Finished maps jobs by model, dataset and sample: a sample seen before is not computed again. */
+  const mapsJobs = new Map<string, number>();
   /**
-   * Runs a localize.maps job for one sample and resolves with the finished job
-   * (its status from job.updated; rejects with the job's error when it fails).
+   * The id of a finished localize.maps job for one sample (run now unless one
+   * ran before in this session); rejects with the job's error when it fails.
    */
-  async function computeMaps(modelId: number, datasetId: number, sampleId: number, threshold: number): Promise<JobSummary> {
+  async function computeMaps(modelId: number, datasetId: number, sampleId: number, threshold: number): Promise<number> {
+    const key = `${modelId}:${datasetId}:${sampleId}`;
+    const known = mapsJobs.get(key);
+    if (known !== undefined) return known;
+    const job = await runMapsJob(modelId, datasetId, sampleId, threshold);
+    mapsJobs.set(key, job.id);
+    return job.id;
+  }
+  /** Queues a maps job and waits for its end (job.updated). */
+  async function runMapsJob(modelId: number, datasetId: number, sampleId: number, threshold: number): Promise<JobSummary> {
     const api = useApi();
     const seen = new Map<number, JobSummary>();
     let wake: (() => void) | null = null;
