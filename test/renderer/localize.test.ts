@@ -32,6 +32,7 @@ const handlers = {
   'localize.images': ({ order }: { order?: string }) => ({ total: 2, width: 16, height: 16, items: order === 'worstIou' ? [images[1], images[0]] : images }),
   'localize.map': ({ index }: { index: number }) => ({ width: 16, height: 16, values: new Array(256).fill(index * 100) }),
   'models.list': () => [],
+  'datasets.list': () => [],
 };
 
 const model = (id: number, name: string, method: string): ModelSummary => ({ id, name, arch: 'resnet20', method, rate: null, parentModelId: null, datasetId: 4, jobId: null, dir: '', metrics: {}, createdAt: '' });
@@ -209,5 +210,30 @@ describe('Localization page', () => {
     await w.get('[data-test="start-localize-eval"]').trigger('click');
     await flushPromises();
     expect(w.findAll('#localize-eval-modelId option').map((o) => o.text())).toEqual(['SPG r20 (resnet20, spg)', 'CAM r20 (resnet20, cam)']);
+  });
+
+  it('without an evaluation, compares the models on any image: a dataset and a sample id', async () => {
+    mounted = await mountWithApi(LocalizePage, {
+      handlers: {
+        ...handlers,
+        'localize.evals': () => [],
+        'datasets.list': () => [dataset({ id: 4, name: 'loc set' })],
+        'models.list': ({ method }) => (method === 'cam' ? [model(5, 'CAM r20', 'cam')] : []),
+        'localize.maps': ({ modelId }) => job({ id: modelId * 10, kind: 'localize.maps', status: 'queued' }),
+        'localize.mapView': ({ jobId, threshold }) => view(jobId, threshold ?? 0.2),
+      },
+    });
+    const w = mounted.wrapper;
+    expect(w.find('[data-test="loc-compare"]').exists()).toBe(false);
+    await w.get('[data-test="loc-any-dataset"]').setValue('4');
+    await w.get('[data-test="loc-any-sample"]').setValue('100');
+    await flushPromises();
+    await w.get('[data-test="loc-compare-run"]').trigger('click');
+    await flushPromises();
+    expect(mounted.api.callsOf('localize.maps')).toEqual([{ modelId: 5, datasetId: 4, sampleIds: [100], threshold: 0.2 }]);
+    mounted.api.emit('job.updated', job({ id: 50, kind: 'localize.maps', status: 'succeeded' }));
+    await flushPromises();
+    expect(w.get('[data-test="loc-side-cam"] [data-test="loc-side-iou"]').text()).toBe('0.44');
+    expect(w.get('[data-test="loc-side-spg"]').isVisible()).toBe(false);
   });
 });
