@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { localizeCalls, LocalizeEvalResult, LocalizeEvalSummary, LocalizeImage, LocalizeMapsResult, LocalizeMapView } from '../common/contract/localize.ts';
 import type { HandlerMap } from '../core/handler-types.ts';
@@ -16,6 +16,23 @@ export const MAPS_INDEX = 'maps.json';
 export const MAPS_U8 = 'maps.u8';
 export const STAGES_U8 = 'stages.u8';
 
+/** `length` bytes of a file from `position` (one image of a maps job, without reading the others). */
+function readRange(file: string, position: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  const fd = openSync(file, 'r');
+  try {
+    let done = 0;
+    while (done < length) {
+      const got = readSync(fd, out, done, length - done, position + done);
+      if (got === 0) throw new Error(`${file} ends before byte ${position + length}.`);
+      done += got;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
 /** One sample of a finished maps job, its box recomputed at `threshold` (the job's when absent). */
 function mapView(ws: Workspace, jobId: number, sampleId: number, threshold: number | undefined): LocalizeMapView {
   const job = jobRow(ws.db, jobId);
@@ -25,15 +42,15 @@ function mapView(ws: Workspace, jobId: number, sampleId: number, threshold: numb
   if (!item) throw new ApiError('not_found', `sampleId: sample ${sampleId} is not one of job ${jobId}'s (${r.items.length} samples).`, 'sampleId');
   const dir = ws.resolve(r.dir);
   const n = item.width * item.height;
-  const bytes = readFileSync(path.join(dir, MAPS_U8)).subarray(item.offset, item.offset + n);
+  const bytes = readRange(path.join(dir, MAPS_U8), item.offset, n);
   const t = threshold ?? r.threshold;
   // The job's own box at its threshold (from the float map); another threshold reads the stored 0-255 map.
   const box = threshold === undefined || threshold === r.threshold ? item.box : largestComponentBox({ values: Float32Array.from(bytes, (v) => v / 255), width: item.width, height: item.height }, t);
   const gtBoxes = item.gtBoxes.map((g) => ({ box: g.box, iou: iou(box as Box, g.box) }));
   let stages: LocalizeMapView['stages'] = null;
   if (r.stages) {
-    const s = readFileSync(path.join(dir, STAGES_U8));
-    stages = r.stages.map((cfg, k) => ({ stage: k + 1, high: cfg.high, low: cfg.low, mask: [...s.subarray(3 * item.offset + k * n, 3 * item.offset + (k + 1) * n)] }));
+    const s = readRange(path.join(dir, STAGES_U8), 3 * item.offset, 3 * n);
+    stages = r.stages.map((cfg, k) => ({ stage: k + 1, high: cfg.high, low: cfg.low, mask: [...s.subarray(k * n, (k + 1) * n)] }));
   }
   return {
     jobId,
