@@ -5,7 +5,7 @@
  * sees exactly the batches an uninterrupted one would.
  */
 import type Database from 'better-sqlite3';
-import { partHasLabels } from '../datasets/splits.ts';
+import { partCounts, partHasLabels } from '../datasets/splits.ts';
 import { openDatasetReader, UndecodableImageError, type DatasetReader } from '../datasets/reader.ts';
 import { applyPipeline, batchSeeds, lastNormalize, pipelineOutputShape, resolvePipeline, type ResolvedPipeline } from '../augment/pipeline.ts';
 import { getPipeline } from '../augment/pipelines-store.ts';
@@ -14,6 +14,8 @@ import { hashSeed, mulberry32, permutation } from '../common/random.ts';
 
 export interface RunData {
   train: DatasetReader;
+  /** The reader `valIdx` indexes: the training reader (a held-out fraction) or a validation part's own. */
+  val: DatasetReader;
   test: DatasetReader | null;
   /** Reader indices used for training and for validation. */
   trainIdx: Int32Array;
@@ -51,9 +53,20 @@ export async function openRunData(db: Database.Database, cfg: TrainConfig): Prom
   const order = permutation(usable.length, mulberry32(hashSeed(cfg.seed, 0x5a11d)));
   let chosen = Int32Array.from(order, (i) => usable[i]!);
   if (d.limit !== undefined && d.limit < chosen.length) chosen = chosen.slice(0, d.limit);
-  const nVal = Math.floor(chosen.length * d.validationFraction);
-  const valIdx = chosen.slice(0, nVal).sort();
-  const trainIdx = chosen.slice(nVal).sort();
+  const valPart = validationPart(db, cfg);
+  let val = train;
+  let valIdx: Int32Array;
+  let trainIdx: Int32Array;
+  if (valPart) {
+    // A validation part of its own: every chosen training sample trains.
+    val = await openDatasetReader(db, d.id, { size: [train.height, train.width], channels: train.channels, ...named, split: valPart });
+    valIdx = Int32Array.from(Array.from({ length: val.count }, (_, i) => i).filter((i) => val.labels[i]! >= 0));
+    trainIdx = chosen.slice().sort();
+  } else {
+    const nVal = Math.floor(chosen.length * d.validationFraction);
+    valIdx = chosen.slice(0, nVal).sort();
+    trainIdx = chosen.slice(nVal).sort();
+  }
 
   let test: DatasetReader | null = null;
   let testIdx = new Int32Array(0);
@@ -76,6 +89,7 @@ export async function openRunData(db: Database.Database, cfg: TrainConfig): Prom
   }
   return {
     train,
+    val,
     test,
     trainIdx,
     valIdx,
@@ -88,6 +102,21 @@ export async function openRunData(db: Database.Database, cfg: TrainConfig): Prom
     classNames: train.classNames,
     skipped: new Map(),
   };
+}
+
+/**
+ * The split part read as the validation set, or null for a held-out fraction:
+ * `dataset.valSplit` when given, else the "val" part of a named split that has
+ * labelled samples in one (a split made with a validation part means it).
+ */
+export function validationPart(db: Database.Database, cfg: TrainConfig): string | null {
+  const d = cfg.dataset;
+  if (d.valSplit === null) return null;
+  if (d.valSplit !== undefined) return d.valSplit;
+  if (d.split === undefined) return null;
+  const trainParts = Array.isArray(d.trainSplit) ? d.trainSplit : [d.trainSplit];
+  if (trainParts.includes('val')) return null;
+  return partCounts(db, d.id, ['val'], d.split).labelled > 0 ? 'val' : null;
 }
 
 /**

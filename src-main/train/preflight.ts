@@ -34,6 +34,13 @@ export function preflightTrain(cfg: TrainConfig, ws: Workspace): GraphSpec {
     );
   }
   if (counts.labelled === 0) throw new ApiError('invalid_request', `dataset.id: dataset ${cfg.dataset.id} "${ds.name}" has no class labels; training a classifier needs them.`, 'dataset.id');
+  if (cfg.dataset.valSplit) {
+    const val = partCounts(db, cfg.dataset.id, [cfg.dataset.valSplit], cfg.dataset.split);
+    if (val.labelled === 0) {
+      const where = cfg.dataset.split ? `split "${cfg.dataset.split}"` : 'the imported split';
+      throw new ApiError('invalid_request', `dataset.valSplit: ${where} of dataset ${cfg.dataset.id} has no labelled samples in part "${cfg.dataset.valSplit}".`, 'dataset.valSplit');
+    }
+  }
   const classes = (db.prepare('SELECT COUNT(*) AS n FROM classes WHERE dataset_id = ?').get(cfg.dataset.id) as { n: number }).n;
 
   const info = parseInfo(ds.info);

@@ -196,8 +196,8 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
       const done = epoch + 1;
       if (prune && (done % prune.interval === 0 || done === cfg.epochs)) await mask(done);
       check();
-      const val: EvalResult | null = data.valIdx.length ? await evaluate(model, data, data.train, data.valIdx, cfg.evalBatchSize, ctx.signal) : null;
-      const valBn = prune && val && valBatches > 0 ? await withRecalibratedBn(model, data, batchSize, valBatches, hashSeed(cfg.seed, done, 4), () => evaluate(model, data, data.train, data.valIdx, cfg.evalBatchSize, ctx.signal)) : null;
+      const val: EvalResult | null = data.valIdx.length ? await evaluate(model, data, data.val, data.valIdx, cfg.evalBatchSize, ctx.signal) : null;
+      const valBn = prune && val && valBatches > 0 ? await withRecalibratedBn(model, data, batchSize, valBatches, hashSeed(cfg.seed, done, 4), () => evaluate(model, data, data.val, data.valIdx, cfg.evalBatchSize, ctx.signal)) : null;
       const row: Record<string, number | null> = {
         epoch: done,
         loss: lossSum / seen,
@@ -227,7 +227,7 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
     const test = data.test && data.testIdx.length ? await evaluate(model, data, data.test, data.testIdx, cfg.evalBatchSize, ctx.signal) : null;
     let accuracyBn: number | null = null;
     if (prune && valBatches > 0) {
-      const target = test && data.test ? { reader: data.test, idx: data.testIdx } : data.valIdx.length ? { reader: data.train, idx: data.valIdx } : null;
+      const target = test && data.test ? { reader: data.test, idx: data.testIdx } : data.valIdx.length ? { reader: data.val, idx: data.valIdx } : null;
       if (target) accuracyBn = (await withRecalibratedBn(model, data, batchSize, valBatches, hashSeed(cfg.seed, cfg.epochs, 5), () => evaluate(model, data, target.reader, target.idx, cfg.evalBatchSize, ctx.signal))).accuracy;
     }
     const finalPoints: MetricPoint[] = [];

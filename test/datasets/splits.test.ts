@@ -88,6 +88,17 @@ describe('dataset splits', () => {
     preflightTrain(cfg, ws);
     const data = await openRunData(ws.db, cfg);
     expect([data.trainIdx.length, data.testIdx.length]).toEqual([18, 9]);
+    // The split's "val" part is the validation set: all 18 training samples train, the 3 val ones validate.
+    expect(data.valIdx.length).toBe(3);
+    expect(data.val).not.toBe(data.train);
+    const parts = await partsOf(ws, folderId, 'r1');
+    expect(Array.from(data.valIdx, (i) => parts.get(data.val.sampleIds[i]!))).toEqual(['val', 'val', 'val']);
+    // null: a held-out fraction of the train part instead, as without a split.
+    const held = await openRunData(ws.db, trainConfigSchema.parse({ dataset: { id: folderId, split: 'r1', valSplit: null, validationFraction: 0.5 }, model: { arch: 'resnet20' }, epochs: 1 }));
+    expect([held.trainIdx.length, held.valIdx.length, held.val === held.train]).toEqual([9, 9, true]);
+    // A named part with no labelled samples is refused before queueing.
+    const noPart = trainConfigSchema.parse({ dataset: { id: folderId, split: 'r1', valSplit: 'holdout' }, model: { arch: 'resnet20' }, epochs: 1 });
+    expect(() => preflightTrain(noPart, ws)).toThrow(expect.objectContaining({ field: 'dataset.valSplit', message: expect.stringMatching(/split "r1" .* no labelled samples in part "holdout"/) }));
     const unknown = trainConfigSchema.parse({ dataset: { id: folderId, split: 'nope' }, model: { arch: 'resnet20' }, epochs: 1 });
     expect(() => preflightTrain(unknown, ws)).toThrow(expect.objectContaining({ field: 'dataset.split', message: expect.stringMatching(/no split "nope" \(it has: imported, r1, r1-again, r2\)/) }));
   });

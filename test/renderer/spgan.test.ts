@@ -2,6 +2,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import SpganPage from '../../src-renderer/src/spgan/SpganPage.vue';
+import { cmcChartData } from '../../src-renderer/src/spgan/cmc-chart.ts';
 import type { ReidEvalSummary, RankedList, SpganRunSummary } from '../../src-main/common/contract/index.ts';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
@@ -60,6 +61,30 @@ describe('ranked-list explorer', () => {
   const list = (id: number, verdicts: ('good' | 'wrong' | 'junk')[]): RankedList => ({
     evalJobId: id, modelId: id, modelName: `model ${id}`, firstGoodRank: verdicts.indexOf('good') + 1 || null, ap: 0.5,
     matches: verdicts.map((verdict, i) => ({ position: i + 1, sampleId: 100 + i, personId: verdict === 'good' ? 3 : 9, camera: i + 1, path: `/g/${i}.jpg`, distance: 0.1 * (i + 1), verdict })),
+  });
+
+  it('draws the CMC curves of the chosen evaluations in one chart, with their rank-k and mAP', async () => {
+    const withCurve = (id: number, name: string, cmc: number[]): ReidEvalSummary => ({
+      ...evalSummary(id, name),
+      metrics: { rank1: cmc[0]!, rank5: cmc[4]!, rank10: cmc[9]!, rank20: cmc[9]!, mAP: 0.3, cmc, queries: 2, queriesWithoutGood: 0, gallery: 10 } as ReidEvalSummary['metrics'],
+    });
+    const ide = withCurve(20, 'IDE', [0.4, 0.5, 0.55, 0.6, 0.62, 0.64, 0.66, 0.7, 0.72, 0.75]);
+    const spgan = withCurve(21, 'IDE + SPGAN', [0.55, 0.62, 0.68, 0.7, 0.73, 0.75, 0.77, 0.8, 0.81, 0.83]);
+    expect(cmcChartData([ide, spgan], (e) => e.modelName)).toEqual({
+      labels: ['1', '2', '3', '4', '5', '6', '7', '8', '9', '10'],
+      datasets: [
+        { label: 'IDE', data: ide.metrics.cmc.map((v) => v * 100) },
+        { label: 'IDE + SPGAN', data: spgan.metrics.cmc.map((v) => v * 100) },
+      ],
+    });
+    mounted = await mountWithApi(SpganPage, { handlers: { ...spganHandlers, 'reid.evals': () => [ide, spgan], 'reid.queries': () => ({ total: 0, items: [] }) } });
+    await mounted.wrapper.get('[data-test="tab-ranking"]').trigger('click');
+    await flushPromises();
+    const cmc = mounted.wrapper.get('[data-test="reid-cmc"]');
+    expect(cmc.get('[data-test="cmc-row-21"]').text()).toMatch(/IDE \+ SPGAN \(#21\).*55\.0%.*73\.0%.*83\.0%.*83\.0%.*30\.0%/);
+    expect(cmc.get('canvas').attributes('aria-label')).toBe('CMC curves of IDE (#20), IDE + SPGAN (#21): matching rate by rank');
+    await cmc.get('[data-test="cmc-row-20"] input').setValue(false);
+    expect(cmc.get('canvas').attributes('aria-label')).toBe('CMC curves of IDE + SPGAN (#21): matching rate by rank');
   });
 
   it('shows two models side by side with correct / incorrect borders and camera ids', async () => {

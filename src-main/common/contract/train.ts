@@ -23,7 +23,13 @@ export const trainConfigSchema = z
         trainSplit: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).default('train'),
         /** Split reported as test accuracy at the end; null for none. */
         testSplit: z.string().min(1).nullable().default('test'),
-        /** Fraction of the training split held out for validation each epoch (seeded, fixed for the run). */
+        /**
+         * A split part read as the validation set (e.g. "val" of a named split); nothing of the
+         * training part is then held out. Absent: the named split's "val" part when it has one,
+         * else a held-out fraction. null: always the held-out fraction.
+         */
+        valSplit: z.string().min(1).nullable().optional(),
+        /** Fraction of the training split held out for validation each epoch (seeded, fixed for the run) when no validation part is read. */
         validationFraction: z.number().min(0).max(0.5).default(0.1),
         /** Use only this many training samples (seeded choice): quick runs and benchmarks. */
         limit: z.number().int().positive().optional(),

@@ -1,4 +1,5 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
+import { datasetRef } from '../refs.ts';
 import { adaptMethods, type AdaptAttentionResult, type AdaptTrainResult } from '../../../common/contract/adapt.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
@@ -20,22 +21,22 @@ export const registerAdaptCommands: RegisterCommands = (program, runtime) => {
 
   adapt
     .command('generate')
-    .requiredOption('--source <id>', 'grayscale labeled dataset (e.g. Fashion-MNIST)')
-    .requiredOption('--patches <id>', 'colour dataset whose crops are blended in (e.g. CIFAR-10 images)')
+    .requiredOption('--source <id|name>', 'grayscale labeled dataset (e.g. Fashion-MNIST)')
+    .requiredOption('--patches <id|name>', 'colour dataset whose crops are blended in (e.g. CIFAR-10 images)')
     .option('--limit-per-split <n>', 'only this many source images per split (seeded choice)')
     .option('--seed <n>', 'seed of the patch and crop draws', '1')
     .option('--name <name>', 'name of the new dataset')
     .option('--on <where>', ON_HELP)
     .description('Make an MNIST-M style colour target domain (|patch - image| per channel) with the same labels and splits')
     .action(async (opts: { source: string; patches: string; limitPerSplit?: string; seed: string; name?: string; on?: string }) => {
+      const rt = await runtime();
       const params = {
-        sourceDatasetId: int('--source', opts.source),
-        patchDatasetId: int('--patches', opts.patches),
+        sourceDatasetId: await datasetRef(rt, '--source', opts.source),
+        patchDatasetId: await datasetRef(rt, '--patches', opts.patches),
         ...(opts.limitPerSplit ? { limitPerSplit: int('--limit-per-split', opts.limitPerSplit) } : {}),
         seed: Number(opts.seed),
         ...(opts.name ? { name: opts.name } : {}),
       };
-      const rt = await runtime();
       const job = await rt.runJob(jobKinds.adaptGenerate, params, { on: opts.on });
       const ds = (await rt.call('datasets.list', {})).find((d) => d.jobId === job.id);
       rt.output({ jobId: job.id, datasetId: ds?.id ?? null, name: ds?.name ?? null, counts: ds?.counts ?? null }, () => `Dataset ${ds?.id ?? '?'} "${ds?.name ?? ''}": ${ds?.counts.samples ?? 0} blended images`);
@@ -44,8 +45,8 @@ export const registerAdaptCommands: RegisterCommands = (program, runtime) => {
   adapt
     .command('train')
     .requiredOption('--method <name>', `one of ${adaptMethods.join(', ')}`)
-    .requiredOption('--source <id>', "labeled source dataset ('train' trained on, 'test' reported)")
-    .requiredOption('--target <id>', "target dataset ('train' used without labels, 'test' labels only measure)")
+    .requiredOption('--source <id|name>', "labeled source dataset ('train' trained on, 'test' reported)")
+    .requiredOption('--target <id|name>', "target dataset ('train' used without labels, 'test' labels only measure)")
     .option('--config <file>', 'JSON with further fields (arch, modelOptions, epochs, batchSize, lr, domainWeight, limit, ...)')
     .option('--epochs <n>', 'epochs (overrides the config file)')
     .option('--limit <n>', 'only this many training images per domain (seeded choice)')
@@ -53,15 +54,15 @@ export const registerAdaptCommands: RegisterCommands = (program, runtime) => {
     .option('--on <where>', ON_HELP)
     .description('Train a classifier on the source and adapt it to the target; prints source and target accuracy per epoch')
     .action(async (opts: { method: string; source: string; target: string; config?: string; epochs?: string; limit?: string; backend?: string; on?: string }) => {
+      const rt = await runtime();
       const params = {
         ...(opts.config ? (readConfigFile(opts.config) as Record<string, unknown>) : {}),
         method: opts.method,
-        sourceDatasetId: int('--source', opts.source),
-        targetDatasetId: int('--target', opts.target),
+        sourceDatasetId: await datasetRef(rt, '--source', opts.source),
+        targetDatasetId: await datasetRef(rt, '--target', opts.target),
         ...(opts.epochs ? { epochs: int('--epochs', opts.epochs) } : {}),
         ...(opts.limit ? { limit: int('--limit', opts.limit) } : {}),
       };
-      const rt = await runtime();
       const job = await rt.runJob(jobKinds.adaptTrain, params, { backend: opts.backend, on: opts.on });
       const r = job.result as AdaptTrainResult;
       rt.output({ jobId: job.id, ...r }, () =>
@@ -91,19 +92,19 @@ export const registerAdaptCommands: RegisterCommands = (program, runtime) => {
     .requiredOption('--run <id>', 'a finished adaptation run (adapt.train job)')
     .option('--compare <id>', 'the source-only run to compare with (default: the newest on the same domains and architecture)')
     .option('--count <n>', 'images per row (source, translated, target)', '4')
-    .option('--translated <id>', "the source translated to the target style (default: the run's own)")
+    .option('--translated <id|name>', "the source translated to the target style (default: the run's own)")
     .option('--seed <n>', 'which images are drawn', '1')
     .option('--on <where>', ON_HELP)
     .description("Per-stage attention maps of a run's model beside a source-only model's on a few source, translated and target images (PNGs in the job folder)")
     .action(async (opts: { run: string; compare?: string; count: string; translated?: string; seed: string; on?: string }) => {
+      const rt = await runtime();
       const params = {
         jobId: int('--run', opts.run),
         ...(opts.compare ? { compareJobId: int('--compare', opts.compare) } : {}),
         count: int('--count', opts.count),
-        ...(opts.translated ? { translatedDatasetId: int('--translated', opts.translated) } : {}),
+        ...(opts.translated ? { translatedDatasetId: await datasetRef(rt, '--translated', opts.translated) } : {}),
         seed: Number(opts.seed),
       };
-      const rt = await runtime();
       const job = await rt.runJob(jobKinds.adaptAttention, params, { on: opts.on });
       const r = job.result as AdaptAttentionResult;
       const name = (i: number): string => r.classNames[i] ?? String(i);

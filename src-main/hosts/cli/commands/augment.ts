@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { datasetRef } from '../refs.ts';
 import path from 'node:path';
 import type { RegisterCommands } from '../cli-types.ts';
 import type { PipelineRecord, PipelineSpecInput } from '../../../common/contract/augment.ts';
@@ -61,7 +62,7 @@ export const registerAugmentCommands: RegisterCommands = (program, runtime) => {
 
   augment
     .command('preview')
-    .requiredOption('--dataset <id>', 'dataset id')
+    .requiredOption('--dataset <id|name>', 'dataset')
     .requiredOption('--pipeline <file|id|name>', 'pipeline JSON file ({"steps": [...]} or a list of steps), or the id or name of a saved pipeline')
     .option('--seed <n>', 'run seed', '0')
     .option('--epoch <n>', 'epoch whose draws to show', '0')
@@ -73,7 +74,7 @@ export const registerAugmentCommands: RegisterCommands = (program, runtime) => {
     .action(async (opts: { dataset: string; pipeline: string; seed: string; epoch: string; count: string; samples?: string; split?: string; out: string }) => {
       const rt = await runtime();
       const result = await rt.call('augment.preview', {
-        datasetId: Number(opts.dataset),
+        datasetId: await datasetRef(rt, '--dataset', opts.dataset),
         pipeline: await resolvePipeline(opts.pipeline, (q) => rt.call('augment.pipelines.get', q)),
         seed: Number(opts.seed),
         epoch: Number(opts.epoch),

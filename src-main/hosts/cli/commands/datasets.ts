@@ -1,4 +1,5 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
+import { datasetRef } from '../refs.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
 import type { DatasetDetail, DatasetFormat, ImportReport } from '../../../common/contract/datasets.ts';
@@ -96,18 +97,19 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
 
   datasets
     .command('show')
-    .argument('<id>', 'dataset id')
+    .argument('<dataset>', 'dataset id or name')
     .description('Counts per class, identity, camera and split')
     .action(async (id: string) => {
       const rt = await runtime();
-      const detail = await rt.call('datasets.get', { id: Number(id) });
-      const stats = await rt.call('datasets.stats', { id: Number(id) });
+      const datasetId = await datasetRef(rt, '<dataset>', id);
+      const detail = await rt.call('datasets.get', { id: datasetId });
+      const stats = await rt.call('datasets.stats', { id: datasetId });
       rt.output({ ...detail, stats }, () => showDetail(detail, stats));
     });
 
   datasets
     .command('split')
-    .argument('<id>', 'dataset id')
+    .argument('<dataset>', 'dataset id or name')
     .description('Make a named split stored with the dataset: seeded random by fraction (stratified per class), or re-ID query/gallery')
     .requiredOption('--name <name>', 'name of the split (runs choose it as dataset.split)')
     .option('--method <method>', 'random (train/val/test) or reid (train persons; query/gallery of the others)', 'random')
@@ -118,7 +120,7 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
     .option('--train-persons <fraction>', 'reid: share of the persons whose images all go to train', '0.5')
     .action(async (id: string, opts: { name: string; method: string; seed: string; test: string; val: string; stratify: boolean; trainPersons: string }) => {
       const rt = await runtime();
-      const common = { datasetId: Number(id), name: opts.name, seed: Number(opts.seed) };
+      const common = { datasetId: await datasetRef(rt, '<dataset>', id), name: opts.name, seed: Number(opts.seed) };
       const req =
         opts.method === 'reid'
           ? { ...common, method: 'reid' as const, trainPersons: Number(opts.trainPersons) }
@@ -129,11 +131,11 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
 
   datasets
     .command('splits')
-    .argument('<id>', 'dataset id')
+    .argument('<dataset>', 'dataset id or name')
     .description('The splits of a dataset (the imported one and the named ones) with samples per part')
     .action(async (id: string) => {
       const rt = await runtime();
-      const splits = await rt.call('datasets.splits.list', { id: Number(id) });
+      const splits = await rt.call('datasets.splits.list', { id: await datasetRef(rt, '<dataset>', id) });
       rt.output(splits, () =>
         formatTable(
           ['split', 'method', 'parts', 'made'],
@@ -144,12 +146,12 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
 
   datasets
     .command('split-remove')
-    .argument('<id>', 'dataset id')
+    .argument('<dataset>', 'dataset id or name')
     .argument('<name>', 'name of the split')
     .description('Forget a named split (runs that used it keep their results)')
     .action(async (id: string, name: string) => {
       const rt = await runtime();
-      const r = await rt.call('datasets.splits.remove', { id: Number(id), name });
+      const r = await rt.call('datasets.splits.remove', { id: await datasetRef(rt, '<dataset>', id), name });
       rt.output(r, () => `Split "${name}" of dataset ${id} removed.`);
     });
 };

@@ -4,12 +4,7 @@ import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
 import { formatTable } from '../format.ts';
 import path from 'node:path';
-
-function parseId(value: string, what = 'model id'): number {
-  const id = Number(value);
-  if (!Number.isInteger(id) || id <= 0) throw new Error(`"${value}" is not a ${what} (a positive integer).`);
-  return id;
-}
+import { modelRef } from '../refs.ts';
 
 function parseCount(value: string, flag: string, min: number): number {
   const n = Number(value);
@@ -86,7 +81,7 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
   const models = modelsCommand(program);
 
   models
-    .command('export <id>')
+    .command('export <model>')
     .description('Export a model as ONNX or TF.js layers (model.json + weight shards), checked against the workbench forward pass; recorded as artifacts.')
     .requiredOption('--format <format>', 'onnx | tfjs')
     .option('--out <dir>', 'also copy the exported files into this folder')
@@ -95,12 +90,11 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
     .option('--backend <name>', 'compute backend for the job: auto | tensorflow | wasm | cpu')
     .option('--on <where>', ON_HELP)
     .action(async (idText: string, opts: { format: string; out?: string; layout: string; verify: boolean; backend?: string; on?: string }) => {
-      const modelId = parseId(idText);
       if (opts.format !== 'onnx' && opts.format !== 'tfjs') throw new Error(`--format must be onnx or tfjs, not "${opts.format}".`);
       if (opts.layout !== 'nhwc' && opts.layout !== 'nchw') throw new Error(`--layout must be nhwc or nchw, not "${opts.layout}".`);
       const rt = await runtime();
       const params = {
-        modelId,
+        modelId: await modelRef(rt, '<model>', idText),
         format: opts.format as ExportFormat,
         inputLayout: opts.layout,
         verify: opts.verify,
@@ -119,7 +113,7 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
     });
 
   models
-    .command('latency <id>')
+    .command('latency <model>')
     .description('Measure inference latency on the current engine (warm-up, several runs; batch 1 and --batch); stored in the model metrics.')
     .option('--batch <n>', 'second batch size', '32')
     .option('--runs <n>', 'timed runs per batch size', '10')
@@ -130,7 +124,7 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
     .action(async (idText: string, opts: { batch: string; runs: string; warmup: string; onnx?: boolean; backend?: string; on?: string }) => {
       const rt = await runtime();
       const params = {
-        modelId: parseId(idText),
+        modelId: await modelRef(rt, '<model>', idText),
         batchSize: parseCount(opts.batch, '--batch', 1),
         runs: parseCount(opts.runs, '--runs', 2),
         warmup: parseCount(opts.warmup, '--warmup', 0),
@@ -149,11 +143,13 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
     });
 
   models
-    .command('compare <ids...>')
+    .command('compare <models...>')
     .description('Compare two or more models: accuracy, FLOPs (exact and paper-style), params, latency, size, filters per layer, lineage.')
     .action(async (idTexts: string[]) => {
       const rt = await runtime();
-      const comparison = await rt.call('models.compare', { ids: idTexts.map((t) => parseId(t)) });
+      const ids: number[] = [];
+      for (const t of idTexts) ids.push(await modelRef(rt, '<models>', t));
+      const comparison = await rt.call('models.compare', { ids });
       rt.output(comparison, () => formatComparison(comparison));
     });
 

@@ -9,15 +9,10 @@ import { formatTable } from '../format.ts';
 import type { FlopsReport, ModelSummary } from '../../../common/contract/models.ts';
 import { trainConfigSchema, type TrainResult } from '../../../common/contract/train.ts';
 import { configReference } from '../config-reference.ts';
+import { modelRef } from '../refs.ts';
 
 function findOrAdd(program: Command, name: string, description: string): Command {
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
-}
-
-function modelId(value: string): number {
-  const id = Number(value);
-  if (!Number.isInteger(id) || id <= 0) throw new Error(`Model ID must be a positive integer, not "${value}".`);
-  return id;
 }
 
 const pct = (v: unknown): string => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '-');
@@ -123,15 +118,15 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
       rt.output(list, () => formatTable(['name', 'family', 'input', 'description'], list.map((m) => [m.name, m.family, m.defaultInputSize.join('x'), m.description])));
     });
   models
-    .command('flops <id>')
+    .command('flops <model>')
     .description('Exact per-layer MACs and parameters, and the SFP paper-style FLOPs reduction.')
     .action(async (id: string) => {
       const rt = await runtime();
-      const report = await rt.call('models.flops', { id: modelId(id) });
+      const report = await rt.call('models.flops', { id: await modelRef(rt, '<model>', id) });
       rt.output(report, () => flopsText(report));
     });
   models
-    .command('compact <id>')
+    .command('compact <model>')
     .description('Hard-prune a soft-pruned model: remove zeroed filters; the result gives the same outputs.')
     .option('--name <name>', 'name of the compact model')
     .option('--no-scatter', 'keep zero filters of convs feeding the residual stream (no scatter ops)')
@@ -140,7 +135,7 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
     .option('--on <where>', ON_HELP)
     .action(async (id: string, opts: { name?: string; scatter: boolean; align: string; backend?: string; on?: string }) => {
       const rt = await runtime();
-      const params = { modelId: modelId(id), scatter: opts.scatter, align: Number(opts.align), ...(opts.name ? { name: opts.name } : {}) };
+      const params = { modelId: await modelRef(rt, '<model>', id), scatter: opts.scatter, align: Number(opts.align), ...(opts.name ? { name: opts.name } : {}) };
       const job = await rt.runJob(jobKinds.modelsCompact, params, { backend: opts.backend, on: opts.on });
       const result = job.result as { model: { name: string }; metrics: Record<string, number>; layers: { name: string; before: number; after: number }[] };
       const created = (await rt.call('models.list', { method: 'compact' })).find((m) => m.jobId === job.id);

@@ -1,13 +1,8 @@
 import type { RegisterCommands } from '../cli-types.ts';
 import { formatTable } from '../format.ts';
+import { datasetRef, modelRef, positiveInt } from '../refs.ts';
 import { jobKinds } from '../../../common/contract/kinds.ts';
 import { layerRatesFromSensitivity, pruneCriteria, type PruneSensitivityConfigInput, type SensitivityResult } from '../../../common/contract/prune.ts';
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, not "${value}".`);
-  return n;
-}
 
 function rateList(value: string): number[] {
   const rates = value.split(',').map((s) => Number(s.trim()));
@@ -23,8 +18,8 @@ export const registerPruneCommands: RegisterCommands = (program, runtime) => {
   prune
     .command('sensitivity')
     .description('Prune each conv (or stage) of a trained model alone at rates 10..90% and evaluate on the test split (BN re-estimated).')
-    .requiredOption('--model <id>', 'workspace model ID')
-    .requiredOption('--dataset <id>', 'dataset ID (its test split is evaluated)')
+    .requiredOption('--model <id|name>', 'workspace model')
+    .requiredOption('--dataset <id|name>', 'dataset (its test split is evaluated)')
     .option('--criterion <name>', `importance criterion (${pruneCriteria.join(', ')})`, 'l2')
     .option('--stage', 'prune each stage instead of each conv')
     .option('--rates <list>', 'comma-separated rates, e.g. 0.1,0.3,0.5')
@@ -33,9 +28,10 @@ export const registerPruneCommands: RegisterCommands = (program, runtime) => {
     .option('--max-drop <fraction>', 'also print prune.layerRates: per layer the largest rate within this accuracy drop', '0.01')
     .option('--backend <name>', 'compute backend (auto, tensorflow, wasm, cpu)')
     .action(async (opts: { model: string; dataset: string; criterion: string; stage?: boolean; rates?: string; testLimit?: string; bnBatches?: string; maxDrop: string; backend?: string }) => {
+      const rt = await runtime();
       const params: PruneSensitivityConfigInput = {
-        modelId: positiveInt('--model', opts.model),
-        dataset: { id: positiveInt('--dataset', opts.dataset), ...(opts.testLimit ? { testLimit: positiveInt('--test-limit', opts.testLimit) } : {}) },
+        modelId: await modelRef(rt, '--model', opts.model),
+        dataset: { id: await datasetRef(rt, '--dataset', opts.dataset), ...(opts.testLimit ? { testLimit: positiveInt('--test-limit', opts.testLimit) } : {}) },
         criterion: opts.criterion as PruneSensitivityConfigInput['criterion'],
         granularity: opts.stage ? 'stage' : 'conv',
         ...(opts.rates ? { rates: rateList(opts.rates) } : {}),
@@ -43,7 +39,6 @@ export const registerPruneCommands: RegisterCommands = (program, runtime) => {
       };
       const maxDrop = Number(opts.maxDrop);
       if (!(maxDrop >= 0 && maxDrop < 1)) throw new Error(`--max-drop must be a fraction in [0, 1), not "${opts.maxDrop}".`);
-      const rt = await runtime();
       const job = await rt.runJob(jobKinds.pruneSensitivity, params, opts.backend ? { backend: opts.backend } : {});
       const result = job.result as SensitivityResult;
       const layerRates = layerRatesFromSensitivity(result, maxDrop);

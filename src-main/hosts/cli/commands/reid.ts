@@ -1,15 +1,10 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
+import { datasetRef, modelRef, positiveInt } from '../refs.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
 import type { ReidMetrics } from '../../../common/contract/reid.ts';
 import { formatTable } from '../format.ts';
 import { readConfigFile } from './spgan.ts';
-
-function positiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got '${value}'.`);
-  return n;
-}
 
 const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
 
@@ -37,17 +32,22 @@ export const registerReidCommands: RegisterCommands = (program, runtime) => {
 
   reid
     .command('eval')
-    .requiredOption('--model <id>', 'IDE model id')
-    .requiredOption('--query <id>', "dataset whose 'query' split is the query set")
-    .option('--gallery <id>', "dataset whose 'gallery' split is the gallery (default: the query dataset)")
+    .requiredOption('--model <id|name>', 'IDE model')
+    .requiredOption('--query <id|name>', "dataset whose 'query' split is the query set")
+    .option('--gallery <id|name>', "dataset whose 'gallery' split is the gallery (default: the query dataset)")
     .option('--top-k <n>', 'ranked-list length stored per query for the explorer', '100')
     .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
     .option('--on <where>', ON_HELP)
     .description('CMC rank-1/5/10/20 and mAP (junk removed, distractors kept; a query without good match counts as a miss and AP 0)')
     .action(async (opts: { model: string; query: string; gallery?: string; topK: string; backend?: string; on?: string }) => {
-      const query = positiveInt('--query', opts.query);
-      const params = { modelId: positiveInt('--model', opts.model), queryDatasetId: query, galleryDatasetId: opts.gallery ? positiveInt('--gallery', opts.gallery) : query, storeTopK: positiveInt('--top-k', opts.topK) };
       const rt = await runtime();
+      const query = await datasetRef(rt, '--query', opts.query);
+      const params = {
+        modelId: await modelRef(rt, '--model', opts.model),
+        queryDatasetId: query,
+        galleryDatasetId: opts.gallery ? await datasetRef(rt, '--gallery', opts.gallery) : query,
+        storeTopK: positiveInt('--top-k', opts.topK),
+      };
       const job = await rt.runJob(jobKinds.reidEval, params, { backend: opts.backend, on: opts.on });
       const m = (job.result as { metrics: ReidMetrics }).metrics;
       rt.output({ evalJobId: job.id, modelId: params.modelId, queryDatasetId: params.queryDatasetId, galleryDatasetId: params.galleryDatasetId, ...m }, () =>

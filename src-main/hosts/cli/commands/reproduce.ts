@@ -2,13 +2,8 @@ import type { RegisterCommands } from '../cli-types.ts';
 import { formatTable } from '../format.ts';
 import { followSweep, ON_HELP, resolveOn } from '../job-options.ts';
 import { CliError } from '../cli-errors.ts';
+import { datasetRef, positiveInt } from '../refs.ts';
 import { reproduceScales, type ReproduceScale, type ReproductionReport, type ReproductionSummary } from '../../../common/contract/reproduce.ts';
-
-function positiveInt(name: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new CliError(`${name} must be a positive integer, not "${value}".`);
-  return n;
-}
 
 function seedList(value: string): number[] {
   const seeds = value.split(',').map((s) => Number(s.trim()));
@@ -66,7 +61,7 @@ export const registerReproduceCommands: RegisterCommands = (program, runtime) =>
   cmd
     .command('start <entry>')
     .description('Queue every run of a reproduction (one sweep) and, unless --no-wait, wait for them and print the report.')
-    .requiredOption('--dataset <id>', 'dataset ID to train and test on')
+    .requiredOption('--dataset <id|name>', 'dataset to train and test on')
     .option('--scale <scale>', `quick or paper`, 'quick')
     .option('--split <name>', 'a named split of the dataset (datasets split) to train and test on')
     .option('--seeds <list>', "comma-separated seeds (default: the scale's)")
@@ -80,7 +75,7 @@ export const registerReproduceCommands: RegisterCommands = (program, runtime) =>
       const started = await rt.call('reproduce.start', {
         entry: id,
         scale: opts.scale as ReproduceScale,
-        datasetId: positiveInt('--dataset', opts.dataset),
+        datasetId: await datasetRef(rt, '--dataset', opts.dataset),
         ...(opts.split ? { split: opts.split } : {}),
         ...(opts.seeds ? { seeds: seedList(opts.seeds) } : {}),
         ...(opts.runs ? { runs: opts.runs.split(',').map((s) => s.trim()) } : {}),

@@ -4,6 +4,7 @@ import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
 import type { SpganRunSummary } from '../../../common/contract/spgan.ts';
 import { formatTable } from '../format.ts';
+import { datasetRef } from '../refs.ts';
 
 /** Reads a JSON config file; errors name the file. */
 export function readConfigFile(file: string): unknown {
@@ -54,20 +55,20 @@ export const registerSpganCommands: RegisterCommands = (program, runtime) => {
   spgan
     .command('translate')
     .requiredOption('--run <id>', "the 'spgan.train' job whose generator translates")
-    .requiredOption('--dataset <id>', 'dataset to translate (source domain)')
+    .requiredOption('--dataset <id|name>', 'dataset to translate (source domain)')
     .option('--epoch <n>', 'checkpoint epoch (default: the last)')
     .option('--name <name>', 'name of the new dataset')
     .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
     .option('--on <where>', ON_HELP)
     .description('Translate a dataset into a NEW dataset (format translated) that keeps person ids, cameras and splits')
     .action(async (opts: { run: string; dataset: string; epoch?: string; name?: string; backend?: string; on?: string }) => {
+      const rt = await runtime();
       const params = {
         runJobId: positiveInt('--run', opts.run),
-        datasetId: positiveInt('--dataset', opts.dataset),
+        datasetId: await datasetRef(rt, '--dataset', opts.dataset),
         ...(opts.epoch ? { epoch: positiveInt('--epoch', opts.epoch) } : {}),
         ...(opts.name ? { name: opts.name } : {}),
       };
-      const rt = await runtime();
       const job = await rt.runJob(jobKinds.spganTranslate, params, { backend: opts.backend, on: opts.on });
       const list = await rt.call('spgan.translatedDatasets', { runJobId: params.runJobId! });
       const made = list.find((d) => d.lineage.translateJobId === job.id);
