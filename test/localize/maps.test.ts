@@ -37,6 +37,7 @@ describe('heatmap colouring', () => {
 let env: ReturnType<typeof tempWorkspace>;
 let wsDir = '';
 let setId = 0;
+let setName = '';
 let camId = 0;
 let spgId = 0;
 let plainId = 0;
@@ -49,7 +50,7 @@ beforeAll(async () => {
   const ws = env.ws;
   const objectsId = await addObjectDataset(ws, path.join(env.dir, 'objects'), 8, 12);
   const gen = await runDirect(ws, localizeGenerateJob, { objectDatasetId: objectsId, recipe: 'cluttered', canvas: 32, fragments: 2, train: 12, val: 3, test: 6, seed: 3 });
-  setId = (ws.db.prepare('SELECT id FROM datasets WHERE job_id = ?').get(gen.jobId) as { id: number }).id;
+  ({ id: setId, name: setName } = ws.db.prepare('SELECT id, name FROM datasets WHERE job_id = ?').get(gen.jobId) as { id: number; name: string });
   const ids: Record<string, number> = {};
   for (const method of ['cam', 'spg'] as const) {
     const train = await runDirect(ws, localizeTrainJob, { datasetId: setId, method, arch: 'resnet20', widthMultiplier: 0.25, epochs: 1, batchSize: 6, spg: { branchChannels: 4 } });
@@ -126,12 +127,13 @@ describe('workbench localize maps (CLI, real job processes)', () => {
       ws.close();
     }
 
-    // CAM: the first N of a split, gray blended half over the image; no stage masks.
+    // CAM: the first N of a split, gray blended half over the image; no stage masks. The dataset by its name.
     const camOut = path.join(env.dir, 'maps-cam');
-    const cam = await run(['--model', String(camId), '--dataset', String(setId), '--split', 'test', '--limit', '2', '--colormap', 'gray', '--blend', '0.5', '--out', camOut, '--backend', 'wasm']);
+    const cam = await run(['--model', String(camId), '--dataset', setName, '--split', 'test', '--limit', '2', '--colormap', 'gray', '--blend', '0.5', '--out', camOut, '--backend', 'wasm']);
     expect(cam.code, cam.stderr).toBe(0);
     const c = JSON.parse(cam.stdout) as LocalizeMapsResult & { jobId: number };
     expect(c.method).toBe('cam');
+    expect(c.datasetId).toBe(setId);
     expect(c.stages).toBeNull();
     expect(c.items.map((i) => i.sampleId)).toEqual(testSamples.slice(0, 2));
     const ws2 = Workspace.open(wsDir);

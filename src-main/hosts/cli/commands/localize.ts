@@ -6,6 +6,7 @@ import type { LocalizeEvalResult, LocalizeMapsResult, HeatmapColormap } from '..
 import { formatTable } from '../format.ts';
 import { readConfigFile } from './spgan.ts';
 import { configReference } from '../config-reference.ts';
+import { datasetRef, modelRef, positiveInt } from '../refs.ts';
 import { localizeGenerateSchema, localizeTrainSchema } from '../../../common/contract/localize.ts';
 
 /** The --config file, or the reference of its fields under --help-config (then null: print and stop). */
@@ -16,12 +17,6 @@ function configOrReference(opts: { config?: string; helpConfig?: boolean }, comm
   }
   if (!opts.config) throw new Error(`required option '--config <file>' not specified (every field: workbench localize ${command} --help-config)`);
   return readConfigFile(opts.config);
-}
-
-function positiveInt(flag: string, value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got '${value}'.`);
-  return n;
 }
 
 /** '12,13,20' -> [12, 13, 20]. */
@@ -73,8 +68,8 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
 
   loc
     .command('eval')
-    .requiredOption('--model <id>', 'localization model id')
-    .requiredOption('--dataset <id>', 'dataset with boxes')
+    .requiredOption('--model <id|name>', 'localization model: id or unique name')
+    .requiredOption('--dataset <id|name>', 'dataset with boxes: id or unique name')
     .option('--split <name>', 'split evaluated', 'test')
     .option('--select-split <name>', "held-out split MaxBoxAccV2 picks its thresholds on ('none': the evaluated split itself)", 'val')
     .option('--threshold <fraction>', 'fixed threshold of the CAM/SPG protocol', '0.2')
@@ -84,8 +79,8 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
     .action(async (opts: { model: string; dataset: string; split: string; selectSplit: string; threshold: string; backend?: string; on?: string }) => {
       const threshold = Number(opts.threshold);
       if (!(threshold >= 0 && threshold <= 1)) throw new Error(`--threshold: expected a fraction 0..1, got '${opts.threshold}'.`);
-      const params = { modelId: positiveInt('--model', opts.model), datasetId: positiveInt('--dataset', opts.dataset), split: opts.split, selectSplit: opts.selectSplit === 'none' ? null : opts.selectSplit, threshold };
       const rt = await runtime();
+      const params = { modelId: await modelRef(rt, '--model', opts.model), datasetId: await datasetRef(rt, '--dataset', opts.dataset), split: opts.split, selectSplit: opts.selectSplit === 'none' ? null : opts.selectSplit, threshold };
       const job = await rt.runJob(jobKinds.localizeEval, params, { backend: opts.backend, on: opts.on });
       const r = job.result as LocalizeEvalResult;
       rt.output({ evalJobId: job.id, ...r }, () =>
@@ -98,8 +93,8 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
 
   loc
     .command('maps')
-    .requiredOption('--model <id>', 'localization model id (CAM or SPG)')
-    .requiredOption('--dataset <id>', 'dataset of the samples')
+    .requiredOption('--model <id|name>', 'localization model (CAM or SPG): id or unique name')
+    .requiredOption('--dataset <id|name>', 'dataset of the samples: id or unique name')
     .option('--samples <ids>', 'comma-separated sample ids (default: the first --limit samples)')
     .option('--limit <n>', 'without --samples: this many samples, in import order', '16')
     .option('--split <name>', 'without --samples: take them from this split')
@@ -112,16 +107,16 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
     .description("Heatmap PNG per sample (the predicted class's map over the image) and maps.json with the predicted class, the predicted box, the GT boxes and IoU")
     .action(async (opts: { model: string; dataset: string; samples?: string; limit: string; split?: string; out: string; threshold: string; colormap: string; blend: string; backend?: string; on?: string }) => {
       // Numbers go to the job's schema as given: an out-of-range threshold or blend is refused there, naming the field.
+      const rt = await runtime();
       const params = {
-        modelId: positiveInt('--model', opts.model),
-        datasetId: positiveInt('--dataset', opts.dataset),
+        modelId: await modelRef(rt, '--model', opts.model),
+        datasetId: await datasetRef(rt, '--dataset', opts.dataset),
         ...(opts.samples !== undefined ? { sampleIds: idList('--samples', opts.samples) } : { limit: positiveInt('--limit', opts.limit), ...(opts.split ? { split: opts.split } : {}) }),
         threshold: Number(opts.threshold),
         colormap: opts.colormap as HeatmapColormap,
         blend: Number(opts.blend),
         outDir: path.resolve(opts.out),
       };
-      const rt = await runtime();
       const submitted = await rt.call('localize.maps', { ...params, backend: opts.backend as 'auto' | undefined, runOn: await resolveOn(rt, opts.on) });
       rt.info(`Job ${submitted.id} (${submitted.title}) queued.`);
       const job = await rt.followJob(submitted.id);
