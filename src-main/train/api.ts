@@ -1,11 +1,13 @@
 import { readFileSync, existsSync } from 'node:fs';
 import type { trainCalls } from '../common/contract/train.ts';
-import { trainConfigSchema, type FilterHistory, type TrainConfig, type TrainResult } from '../common/contract/train.ts';
+import { trainConfigSchema, type CurvePoint, type FilterHistory, type RunCurves, type TrainConfig, type TrainingRunRow, type TrainResult } from '../common/contract/train.ts';
 import type { HandlerMap } from '../core/handler-types.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import { describeZodError } from '../core/jobs/job-manager.ts';
 import type { Workspace } from '../core/workspace.ts';
-import { jobRow, resumeChain, type JobRow } from '../core/jobs/job-store.ts';
+import { jobMetrics, jobRow, jobRows, jobRowsById, metricSummary, resumeChain, runJobs, runRoots, type JobRow } from '../core/jobs/job-store.ts';
+import { methodOf } from './method.ts';
+import { configDiff } from '../common/config-diff.ts';
 import { preflightTrain } from './preflight.ts';
 import { TRAIN_KIND } from './jobs.ts';
 import type { FilterRecordFile } from './filter-history.ts';
@@ -16,6 +18,108 @@ function trainJob(ws: Workspace, id: number): JobRow {
   if (!row) throw new ApiError('not_found', `Job ${id} does not exist.`, 'jobId');
   if (row.kind !== TRAIN_KIND) throw new ApiError('invalid_request', `Job ${id} is a ${row.kind} job, not a training run.`, 'jobId');
   return row;
+}
+
+/** The jobs of the run `id` belongs to, oldest first, ending at its newest job (a run resumed is one run). */
+function runChain(ws: Workspace, id: number): JobRow[] {
+  const ids = runJobs(ws.db, id, TRAIN_KIND);
+  return ids.length ? resumeChain(ws.db, Math.max(...ids)) : [];
+}
+
+/** Epoch of the newest checkpoint each job of a chain left (0: none). */
+function checkpointEpochs(ws: Workspace, chain: readonly JobRow[]): Map<number, number> {
+  const out = new Map<number, number>(chain.map((j) => [j.id, 0]));
+  if (chain.length === 0) return out;
+  const rows = ws.db
+    .prepare(`SELECT job_id, meta FROM artifacts WHERE kind = 'checkpoint' AND job_id IN (${chain.map(() => '?').join(',')})`)
+    .all(...chain.map((j) => j.id)) as { job_id: number; meta: string }[];
+  for (const r of rows) out.set(r.job_id, Math.max(out.get(r.job_id) ?? 0, (JSON.parse(r.meta) as { epoch: number }).epoch));
+  return out;
+}
+
+/**
+ * Where each resumed job of a chain took over: the newest checkpoint of the
+ * nearest earlier job that left one (as the runner looks for it), 0 when none.
+ */
+function resumePoints(ws: Workspace, chain: readonly JobRow[]): { jobId: number; epoch: number }[] {
+  const saved = checkpointEpochs(ws, chain);
+  const out: { jobId: number; epoch: number }[] = [];
+  let from = 0;
+  for (let i = 1; i < chain.length; i++) {
+    const before = saved.get(chain[i - 1]!.id) ?? 0;
+    if (before > 0) from = before;
+    out.push({ jobId: chain[i]!.id, epoch: from });
+  }
+  return out;
+}
+
+function seconds(rows: readonly JobRow[]): number | null {
+  const ran = rows.filter((r) => r.started_at);
+  if (!ran.length) return null;
+  return ran.reduce((sum, r) => sum + Math.max(0, ((r.finished_at ? Date.parse(r.finished_at) : Date.now()) - Date.parse(r.started_at!)) / 1000), 0);
+}
+
+function runRow(ws: Workspace, rootId: number, sweeps: Map<string, Map<number, string>>): TrainingRunRow | null {
+  const ids = runJobs(ws.db, rootId, TRAIN_KIND);
+  if (!ids.length) return null;
+  const rows = jobRowsById(ws.db, ids);
+  const first = rows[0]!;
+  const latest = rows[rows.length - 1]!;
+  const config = JSON.parse(first.params) as TrainConfig;
+  const dataset = ws.db.prepare('SELECT name FROM datasets WHERE id = ?').get(config.dataset.id) as { name: string } | undefined;
+  const parent = config.parentModelId ? (ws.db.prepare('SELECT name FROM models WHERE id = ?').get(config.parentModelId) as { name: string } | undefined) : undefined;
+  const stats = metricSummary(ws.db, ids, ['val_accuracy', 'test_accuracy', 'loss']);
+  const result = latest.status === 'succeeded' && latest.result ? (JSON.parse(latest.result) as TrainResult) : null;
+  const best = stats.get('val_accuracy')?.max ?? stats.get('test_accuracy')?.max ?? null;
+  return {
+    jobId: latest.id,
+    jobIds: rows.map((r) => r.id),
+    name: runName(ws, first, sweeps),
+    named: config.name !== undefined,
+    sweepId: first.sweep_id,
+    status: latest.status,
+    datasetId: config.dataset.id,
+    dataset: dataset?.name ?? `#${config.dataset.id}`,
+    model: config.model?.arch ?? parent?.name ?? `model #${config.parentModelId}`,
+    method: methodOf(config),
+    pruneRate: config.prune?.rate ?? null,
+    epochs: config.epochs,
+    epochsDone: stats.get('loss')?.lastEpoch ?? 0,
+    bestAccuracy: best,
+    finalAccuracy: result ? result.metrics.accuracy : (stats.get('val_accuracy')?.last ?? null),
+    seconds: seconds(rows),
+    createdAt: first.created_at,
+    tags: JSON.parse(first.tags) as string[],
+    notes: first.notes,
+  };
+}
+
+/**
+ * Members of one sweep share their config but the swept field: a member's
+ * name ends with the values that set it apart ("lr test (prune.rate=0.3)").
+ * `cache` keeps each sweep's answer for the rest of a request.
+ */
+function sweepSuffix(ws: Workspace, first: JobRow, cache: Map<string, Map<number, string>>): string | null {
+  if (!first.sweep_id) return null;
+  let names = cache.get(first.sweep_id);
+  if (!names) {
+    names = new Map();
+    const members = jobRows(ws.db, { sweepId: first.sweep_id, kind: TRAIN_KIND, limit: 1000 });
+    const differing = configDiff(members.map((m) => JSON.parse(m.params) as unknown)).filter((d) => d.path !== 'name');
+    if (members.length > 1 && differing.length) {
+      members.forEach((m, i) => names!.set(m.id, differing.map((d) => `${d.path}=${JSON.stringify(d.values[i] ?? null)}`).join(', ')));
+    }
+    cache.set(first.sweep_id, names);
+  }
+  return names.get(first.id) ?? null;
+}
+
+/** A run's name: the one typed in its config, else its first job's title; a sweep member's ends with its values. */
+function runName(ws: Workspace, first: JobRow, cache: Map<string, Map<number, string>>): string {
+  const config = JSON.parse(first.params) as TrainConfig;
+  const base = config.name ?? first.title;
+  const suffix = sweepSuffix(ws, first, cache);
+  return suffix ? `${base} (${suffix})` : base;
 }
 
 /** Handlers for the calls declared in common/contract/training.ts. */
@@ -36,6 +140,33 @@ export const trainHandlers: HandlerMap<keyof typeof trainCalls> = {
     const checkpoints = artifacts.filter((a) => a.kind === 'checkpoint').map((a) => ({ epoch: (JSON.parse(a.meta) as { epoch: number }).epoch, path: a.path, createdAt: a.created_at }));
     const pruneRates = artifacts.filter((a) => a.kind === 'prune-filters').map((a) => JSON.parse(a.meta) as { epoch: number; rate: number });
     return { jobId: row.id, kind: row.kind, status: row.status, config, lineage: { parentModel: parent, model, resumedFromJobId: row.parent_job_id }, result, checkpoints, pruneRates };
+  },
+  'train.runs': (req, { ws }) => {
+    const sweeps = new Map<string, Map<number, string>>();
+    return runRoots(ws.db, TRAIN_KIND)
+      .slice(0, req.limit ?? 200)
+      .flatMap((id) => runRow(ws, id, sweeps) ?? []);
+  },
+  'train.curves': (req, { ws }) => {
+    const sweeps = new Map<string, Map<number, string>>();
+    return req.jobIds.map((id): RunCurves => {
+      trainJob(ws, id);
+      const chain = runChain(ws, id);
+      const resumes = resumePoints(ws, chain);
+      // A job's points past the epoch a later job resumed from were redone by that job.
+      const cutAfter = new Map<number, number>();
+      let cut = Infinity;
+      for (let i = chain.length - 1; i >= 0; i--) {
+        cutAfter.set(chain[i]!.id, cut);
+        if (i > 0) cut = Math.min(cut, resumes[i - 1]!.epoch);
+      }
+      const points: CurvePoint[] = chain.flatMap((j) =>
+        jobMetrics(ws.db, j.id, req.names ? { names: req.names } : {})
+          .filter((p) => p.epoch === null || p.epoch <= cutAfter.get(j.id)!)
+          .map((p) => ({ ...p, jobId: j.id })),
+      );
+      return { jobId: id, name: runName(ws, chain[0]!, sweeps), jobIds: chain.map((j) => j.id), points, resumes };
+    });
   },
   'train.validateConfig': (req, { ws }) => {
     const parsed = trainConfigSchema.safeParse(req.config);

@@ -24,7 +24,9 @@ export interface FilterRecord {
   rate: number;
 }
 
+/** The name the user gave the run, else what it does. */
 function title(c: TrainConfig, ws?: Workspace): string {
+  if (c.name) return c.name;
   const what = c.model ? c.model.arch : `model ${c.parentModelId}`;
   const method = c.prune ? ` ${c.prune.method.toUpperCase()} ${Math.round(c.prune.rate * 100)}%` : c.parentModelId ? ' fine-tune' : '';
   const dataset = ws?.db.prepare('SELECT name FROM datasets WHERE id = ?').get(c.dataset.id) as { name: string } | undefined;

@@ -34,6 +34,7 @@ import { evaluate, reestimateBn, withRecalibratedBn, type EvalResult } from './e
 import { Sgd } from './sgd.ts';
 import { GradientAccumulator, gradientPass, trainStep } from './step.ts';
 import { learningRate } from './lr-schedule.ts';
+import { batchLogInterval, methodOf } from './method.ts';
 import { checkpointDir, latestCheckpoint, loadCheckpoint, saveCheckpoint, type RunState } from './checkpoint.ts';
 import type { FilterRecordFile } from './filter-history.ts';
 
@@ -69,9 +70,6 @@ function selection(cfg: TrainConfig): LayerSelection {
   return sel;
 }
 
-function methodOf(cfg: TrainConfig): string {
-  return cfg.prune ? cfg.prune.method : cfg.parentModelId ? 'finetune' : 'baseline';
-}
 
 /**
  * The newest checkpoint along the resume chain: the job we continue, or, when
@@ -163,6 +161,8 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
     // Drop the last partial batch (as drop_last): tiny batches make BatchNorm statistics meaningless.
     const stepsPerEpoch = Math.max(1, Math.floor(n / batchSize));
     const valBatches = prune?.bnRecalibrationBatches ?? 0;
+    // Per-batch curves: the mean loss of the last `logEvery` batches and the lr, at the global step (a resumed run goes on counting).
+    const logEvery = batchLogInterval(stepsPerEpoch);
 
     for (let epoch = state.epoch; epoch < cfg.epochs; epoch++) {
       const order = permutation(n, mulberry32(hashSeed(cfg.seed, epoch, 2)));
@@ -171,6 +171,8 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
       let correct = 0;
       let seen = 0;
       let lr = 0;
+      let windowLoss = 0;
+      let windowSeen = 0;
       for (let step = 0; step < stepsPerEpoch; step++) {
         check();
         const idx = Int32Array.from(order.subarray(step * batchSize, (step + 1) * batchSize), (i) => data.trainIdx[i]!);
@@ -181,6 +183,17 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
         lossSum += r.loss * batch.n;
         correct += r.correct;
         seen += batch.n;
+        windowLoss += r.loss * batch.n;
+        windowSeen += batch.n;
+        if ((step + 1) % logEvery === 0 || step === stepsPerEpoch - 1) {
+          const at = { step: epoch * stepsPerEpoch + step + 1, epoch: epoch + (step + 1) / stepsPerEpoch };
+          ctx.metrics([
+            { ...at, name: 'batch_loss', value: windowLoss / windowSeen },
+            { ...at, name: 'batch_lr', value: lr },
+          ]);
+          windowLoss = 0;
+          windowSeen = 0;
+        }
         const elapsed = (performance.now() - started) / 1000;
         const done = epoch - state.epoch + (step + 1) / stepsPerEpoch;
         const left = cfg.epochs - state.epoch - done;

@@ -17,6 +17,9 @@ export function baseHandlers(): Handlers {
     'jobs.list': () => [],
     'slurm.profiles.list': () => [],
     'adapt.runs': () => [],
+    'train.runs': () => [],
+    'train.curves': ({ jobIds }) => jobIds.map((id) => ({ jobId: id, name: `Run #${id}`, jobIds: [id], points: [], resumes: [] })),
+    'jobs.annotate': ({ id, tags, notes }) => ({ id, tags: tags ?? [], notes: notes ?? '' }),
     'reproduce.catalogue': () => [],
     'reproduce.list': () => [],
   };

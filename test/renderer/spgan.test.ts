@@ -2,6 +2,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import SpganPage from '../../src-renderer/src/spgan/SpganPage.vue';
+import RunsDetail from '../../src-renderer/src/runs/RunsDetail.vue';
 import { cmcChartData } from '../../src-renderer/src/spgan/cmc-chart.ts';
 import type { ReidEvalSummary, RankedList, SpganRunSummary } from '../../src-main/common/contract/index.ts';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
@@ -45,6 +46,28 @@ describe('translation viewer', () => {
     expect(mounted.wrapper.findAll('[data-test="spgan-groups"] section')).toHaveLength(1);
     await mounted.wrapper.get('[data-test="spgan-mode"]').setValue('slider');
     expect(mounted.wrapper.find('[data-test="pair-slider"] input[type="range"]').exists()).toBe(true);
+  });
+
+  it('follows a run while it trains: a new epoch of samples appears and the viewer at the newest epoch moves to it', async () => {
+    let current = { ...run, status: 'running', sampleEpochs: [1, 2] } as unknown as SpganRunSummary;
+    mounted = await mountWithApi(SpganPage, { handlers: { ...spganHandlers, 'spgan.runs': () => [current] } });
+    await flushPromises();
+    expect(mounted.api.callsOf('spgan.samples').at(-1)).toMatchObject({ epoch: 2 });
+    current = { ...current, sampleEpochs: [1, 2, 3] } as unknown as SpganRunSummary;
+    mounted.api.emit('job.updated', job({ id: 5, kind: 'spgan.train', status: 'succeeded', progress: null }));
+    await new Promise((r) => setTimeout(r, 10));
+    await flushPromises();
+    expect(mounted.api.callsOf('spgan.samples').at(-1)).toMatchObject({ epoch: 3 });
+    expect(mounted.wrapper.get('[data-test="spgan-groups"] img[alt="translated"]').attributes('src')).toBe(`test-file://${encodeURIComponent('/j/e3/11.png')}`);
+  });
+
+  it('charts an SPGAN job by loss family on its run page, time apart', async () => {
+    const points = ['d_A', 'd_B', 'g_adv', 'cycle', 'identity', 'contrastive', 'siamese', 'g_total', 'seconds_per_epoch'].map((name, i) => ({ step: 1, epoch: 1, name, value: i + 1 }));
+    const finished = job({ id: 5, kind: 'spgan.train', status: 'succeeded', progress: null });
+    mounted = await mountWithApi(RunsDetail, { props: { id: 5 }, handlers: { 'jobs.get': () => ({ ...finished, params: {}, result: null, logs: [] }), 'jobs.metrics': () => points, 'jobs.files': () => [] } });
+    await flushPromises();
+    const titles = mounted.wrapper.findAll('[data-test="metrics-charts"] h3').map((h) => h.text());
+    expect(titles).toEqual(['Time', 'Adversarial (discriminators and generators)', 'Cycle and identity', 'Contrastive (SiaNet)', 'Generator total']);
   });
 
   it('says what to do when there are no runs', async () => {

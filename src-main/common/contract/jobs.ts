@@ -59,6 +59,32 @@ export interface MetricPoint {
   value: number;
 }
 
+/** A run's tags and notes (the experiment log), kept on its first job: a run and its resumes share them. */
+export interface JobAnnotation {
+  /** The run's first job, which holds them. */
+  id: number;
+  tags: string[];
+  notes: string;
+}
+
+/** One tag: a short word or phrase (no commas, so a list of them can be typed as "a, b"). */
+export const tagSchema = z
+  .string()
+  .trim()
+  .min(1, 'a tag may not be empty')
+  .max(40, 'a tag has at most 40 characters')
+  .refine((t) => !t.includes(','), 'a tag may not contain a comma');
+
+export const annotateRequestSchema = z
+  .object({
+    id: z.number().int().positive(),
+    /** Replaces the run's tags (duplicates are dropped); left out: they stay. */
+    tags: z.array(tagSchema).max(32, 'at most 32 tags').optional(),
+    /** Replaces the run's notes; left out: they stay. */
+    notes: z.string().max(20_000, 'notes have at most 20000 characters').optional(),
+  })
+  .strict();
+
 const jobId = z.object({ id: z.number().int().positive() }).strict();
 
 /**
@@ -88,6 +114,10 @@ export const jobsCalls = {
   'jobs.metrics': call<MetricPoint[]>()(
     z.object({ id: z.number().int().positive(), names: z.array(z.string()).optional() }).strict(),
     'Metrics a job recorded (loss, accuracy, ...).',
+  ),
+  'jobs.annotate': call<JobAnnotation>()(
+    annotateRequestSchema,
+    "Set a run's tags and/or notes (stored on its first job, shared with its resumes); with neither, returns them.",
   ),
   'jobs.submit': call<JobSummary>()(
     z.object({ kind: z.string().min(1), params: z.unknown(), ...jobPlacement }).strict(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { call } from './define.ts';
 import { modelNames, modelOptionsSchema } from './models.ts';
 import { pruneCriterionSchema } from './prune.ts';
+import type { JobStatus, MetricPoint } from './jobs.ts';
 
 const convRoleEnum = z.enum(['stem', 'block-conv', 'block-last', 'downsample', 'other']);
 
@@ -183,10 +184,80 @@ export interface FilterHistory {
   }[];
 }
 
+/**
+ * One training run in the experiment log: a `train` job and the jobs that
+ * resumed it, shown as one thing.
+ */
+export interface TrainingRunRow {
+  /** The run's newest job: its page, its status. */
+  jobId: number;
+  /** Its jobs across resumes, oldest first (the first holds tags and notes). */
+  jobIds: number[];
+  /** The name given in the config, else the job's title. */
+  name: string;
+  /** True when `name` is one the user gave (config.name). */
+  named: boolean;
+  /** The sweep the run is a member of; a member's name ends with the values that set it apart, e.g. "lr test (prune.rate=0.3)". */
+  sweepId: string | null;
+  status: JobStatus;
+  datasetId: number;
+  /** The dataset's name (or "#id" when it is gone). */
+  dataset: string;
+  /** The architecture trained from scratch, or the workspace model it started from. */
+  model: string;
+  /** baseline | finetune | sfp | psfp. */
+  method: string;
+  pruneRate: number | null;
+  epochs: number;
+  /** Epochs completed so far across its jobs. */
+  epochsDone: number;
+  /** Highest validation accuracy of any epoch (null before the first). */
+  bestAccuracy: number | null;
+  /** The result's headline accuracy (test, else validation) once it succeeded, else the last validation accuracy. */
+  finalAccuracy: number | null;
+  /** Wall time its jobs ran, summed (a running one up to now). */
+  seconds: number | null;
+  createdAt: string;
+  tags: string[];
+  notes: string;
+}
+
+/** A metric point with the job (of a run's jobs) that recorded it. */
+export interface CurvePoint extends MetricPoint {
+  jobId: number;
+}
+
+/** One run's curves across its resumes, as one logical run. */
+export interface RunCurves {
+  /** The job asked for. */
+  jobId: number;
+  name: string;
+  /** Its jobs, oldest first. */
+  jobIds: number[];
+  /** Every point of its jobs; a job's points past the epoch the next job resumed from are left out. */
+  points: CurvePoint[];
+  /** Where each resumed job took over: the epoch of the checkpoint it continued from. */
+  resumes: { jobId: number; epoch: number }[];
+}
+
 const jobIdRequest = z.object({ jobId: z.number().int().positive() }).strict();
 
 export const trainCalls = {
   'train.get': call<TrainingRunDetail>()(jobIdRequest, 'A training or pruning run: config, lineage, checkpoints, result (metrics come from jobs.metrics).'),
+  'train.runs': call<TrainingRunRow[]>()(
+    z.object({ limit: z.number().int().min(1).max(1000).optional() }).strict(),
+    'Training runs as an experiment log, newest first: one row per run across its resumes, with dataset, model, method, accuracies, duration, tags and notes.',
+  ),
+  'train.curves': call<RunCurves[]>()(
+    z
+      .object({
+        /** Jobs of the runs to show (any job of a run stands for all of it). */
+        jobIds: z.array(z.number().int().positive()).min(1).max(20),
+        names: z.array(z.string()).optional(),
+      })
+      .strict(),
+    "Runs' metric curves, each across its resumes as one run, with the points where it was resumed.",
+  ),
   'train.validateConfig': call<{ ok: true; config: TrainConfig }>()(
     z.object({ config: z.unknown() }).strict(),
     'Validates a train config against the schema and the workspace (dataset, architecture, input size) without starting it.',

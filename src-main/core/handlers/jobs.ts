@@ -1,6 +1,6 @@
 import type { jobsCalls } from '../../common/contract/jobs.ts';
 import type { HandlerMap } from '../handler-types.ts';
-import { jobMetrics } from '../jobs/job-store.ts';
+import { annotateJob, jobMetrics } from '../jobs/job-store.ts';
 import { readSettings } from '../settings.ts';
 import { jobFiles } from '../job-files.ts';
 
@@ -19,6 +19,13 @@ export const jobsHandlers: HandlerMap<keyof typeof jobsCalls> = {
   'jobs.metrics': (req, ctx) => {
     ctx.jobs.summary(req.id); // not_found naming `id` when there is no such job
     return jobMetrics(ctx.ws.db, req.id, { names: req.names });
+  },
+  'jobs.annotate': (req, ctx) => {
+    ctx.jobs.summary(req.id); // not_found naming `id` when there is no such job
+    const tags = req.tags ? [...new Set(req.tags)] : undefined;
+    const stored = annotateJob(ctx.ws.db, req.id, { ...(tags ? { tags } : {}), ...(req.notes !== undefined ? { notes: req.notes } : {}) })!;
+    if (tags || req.notes !== undefined) ctx.events.emit('data.changed', { what: 'jobs' });
+    return stored;
   },
   'jobs.submit': async (req, ctx) => {
     await ctx.jobs.checkRunOn(req.runOn);

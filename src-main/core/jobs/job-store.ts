@@ -32,6 +32,10 @@ export interface JobRow {
   /** JSON: the journal offsets applied so far (restart point). */
   slurm_offsets: string | null;
   sweep_id: string | null;
+  /** JSON array of the run's tags (kept on a run's first job). */
+  tags: string;
+  /** The run's notes (kept on a run's first job). */
+  notes: string;
 }
 
 /** Every column plus `continued_by`: a job already resumed is not offered for resuming again. */
@@ -189,6 +193,32 @@ export function jobMetrics(db: Database.Database, ids: number | readonly number[
     .all(...args) as MetricPoint[];
 }
 
+/**
+ * Per metric name over the jobs of a run: the highest value, the last one
+ * recorded (by epoch, then recording order) and the epoch of that last one.
+ */
+export function metricSummary(db: Database.Database, ids: readonly number[], names: readonly string[]): Map<string, { max: number; last: number; lastEpoch: number | null }> {
+  const out = new Map<string, { max: number; last: number; lastEpoch: number | null }>();
+  if (ids.length === 0 || names.length === 0) return out;
+  const rows = db
+    .prepare(
+      `SELECT name, MAX(value) AS max,
+        (SELECT m2.value FROM metrics m2 WHERE m2.name = m.name AND m2.job_id IN (${ids.map(() => '?').join(',')}) ORDER BY m2.epoch DESC, m2.job_id DESC, m2.rowid DESC LIMIT 1) AS last,
+        MAX(epoch) AS lastEpoch
+       FROM metrics m WHERE job_id IN (${ids.map(() => '?').join(',')}) AND name IN (${names.map(() => '?').join(',')}) GROUP BY name`,
+    )
+    .all(...ids, ...ids, ...names) as { name: string; max: number; last: number; lastEpoch: number | null }[];
+  for (const r of rows) out.set(r.name, { max: r.max, last: r.last, lastEpoch: r.lastEpoch });
+  return out;
+}
+
+/** A run's tags and notes: those of its first job (a run and its resumes share them). */
+export function jobAnnotation(db: Database.Database, id: number): { id: number; tags: string[]; notes: string } | undefined {
+  const first = resumeChain(db, id)[0];
+  if (!first) return undefined;
+  return { id: first.id, tags: JSON.parse(first.tags) as string[], notes: first.notes };
+}
+
 /** The highest epoch any of the jobs recorded a metric for, or null. */
 export function lastMetricEpoch(db: Database.Database, ids: readonly number[]): number | null {
   if (ids.length === 0) return null;
@@ -272,6 +302,15 @@ export function saveEngine(db: Database.Database, id: number, engine: unknown): 
 
 export function insertLog(db: Database.Database, id: number, ts: string, level: string, line: string): void {
   db.prepare('INSERT INTO job_logs (job_id, ts, level, line) VALUES (?, ?, ?, ?)').run(id, ts, level, line);
+}
+
+/** Sets a run's tags and/or notes (on its first job); a field left out stays. Returns what is stored. */
+export function annotateJob(db: Database.Database, id: number, change: { tags?: readonly string[]; notes?: string }): { id: number; tags: string[]; notes: string } | undefined {
+  const current = jobAnnotation(db, id);
+  if (!current) return undefined;
+  const next = { id: current.id, tags: change.tags ? [...change.tags] : current.tags, notes: change.notes ?? current.notes };
+  db.prepare('UPDATE jobs SET tags = ?, notes = ? WHERE id = ?').run(JSON.stringify(next.tags), next.notes, next.id);
+  return next;
 }
 
 export function insertMetrics(db: Database.Database, id: number, points: readonly MetricPoint[]): void {

@@ -15,6 +15,7 @@ import { registerLocalizeCommands } from './commands/localize.ts';
 import { registerAdaptCommands } from './commands/adapt.ts';
 import { registerSlurmCommands } from './commands/slurm.ts';
 import { registerReproduceCommands } from './commands/reproduce.ts';
+import { registerRunsCommands } from './commands/runs.ts';
 
 const registrations: RegisterCommands[] = [
   registerCoreCommands,
@@ -31,6 +32,7 @@ const registrations: RegisterCommands[] = [
   registerAdaptCommands,
   registerSlurmCommands,
   registerReproduceCommands,
+  registerRunsCommands,
 ];
 
 /** The whole command tree; `runtime` opens the workspace the first time a command needs it. */

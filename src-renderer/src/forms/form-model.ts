@@ -5,6 +5,7 @@
  */
 import type { FormField, FormSection, FormValues, JobFormDef, FieldLayout } from './form-types.ts';
 import { schemaFields, topLevelKeys, type SchemaField } from './schema-fields.ts';
+import { flattenConfig, sameValue } from '../../../src-main/common/config-diff.ts';
 
 /** "sourceDatasetId" -> "Source dataset id"; a picker drops the " id" (it shows names). */
 export function labelOf(key: string, picker = false): string {
@@ -115,4 +116,54 @@ export function labelForPath(path: string, fields: readonly FormField[]): string
   const label = field.label.replace(/ \(optional\)$/, '');
   const item = path.slice(field.path.length + 1);
   return field.kind === 'tuple' && /^\d+$/.test(item) ? `${label} ${Number(item) + 1}` : label;
+}
+
+/** Params are JSON (and may be reactive proxies, which structuredClone refuses). */
+const jsonClone = <T,>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
+
+function getPath(source: unknown, path: string): unknown {
+  let node = source;
+  for (const key of path.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+function withoutPath(source: unknown, path: string): unknown {
+  const copy = jsonClone(source) as Record<string, unknown>;
+  const keys = path.split('.');
+  let node: Record<string, unknown> | undefined = copy;
+  for (const key of keys.slice(0, -1)) node = node?.[key] as Record<string, unknown> | undefined;
+  if (node) delete node[keys.at(-1)!];
+  return copy;
+}
+
+/**
+ * A form filled in from a job's params (a run's "clone config"): the values of
+ * the fields the form has, and the rest of the params that the form does not
+ * offer and that differ from the schema's defaults (`kept`, sent as they are).
+ */
+export function valuesFromParams(def: JobFormDef, params: unknown): { values: FormValues; kept: FormValues } {
+  const fields = resolveSections(def)
+    .flatMap((s) => s.fields)
+    .filter((f) => !f.local);
+  const values: FormValues = {};
+  const kept: FormValues = {};
+  for (const f of fields) {
+    const v = getPath(params, f.path);
+    if (v === undefined) continue;
+    // A list where the control holds one value (several train splits, given in a config file): kept whole, the control hidden.
+    if (Array.isArray(v) && !['list', 'multi', 'tuple'].includes(f.kind)) kept[f.path] = jsonClone(v);
+    else values[f.path] = f.kind === 'list' && Array.isArray(v) ? v.join(', ') : jsonClone(v);
+  }
+  const covered = (path: string) => fields.some((f) => inside(f.path, path));
+  for (const [path, value] of flattenConfig(params)) {
+    if (covered(path)) continue;
+    // A value the schema would fill in anyway is not worth fixing.
+    const parsed = def.schema.safeParse(withoutPath(params, path));
+    if (parsed.success && sameValue(getPath(parsed.data, path), value)) continue;
+    kept[path] = jsonClone(value);
+  }
+  return { values, kept };
 }

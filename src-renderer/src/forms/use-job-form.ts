@@ -15,12 +15,17 @@ import { checkParams } from './form-messages.ts';
 
 const isEmpty = (v: unknown) => v === null || v === undefined || (typeof v === 'string' && !v.trim());
 
-export function useJobForm(def: JobFormDef, preset: FormValues = {}) {
+/**
+ * `preset`: values fixed by the caller (sent, not shown); `start`: values the
+ * form starts from instead of its own (a cloned run's config), still editable.
+ */
+export function useJobForm(def: JobFormDef, preset: FormValues = {}, start: FormValues = {}) {
   const jobs = useJobsStore();
   const sections = resolveSections(def);
   const all = sections.flatMap((s) => s.fields);
-  const values = ref<FormValues>(initialValues(all));
-  const edited = ref(new Set<string>());
+  const values = ref<FormValues>({ ...initialValues(all), ...start });
+  // A derived default (milestones from epochs) does not overwrite a value the form started from.
+  const edited = ref(new Set<string>(all.filter((f) => f.derive && f.path in start).map((f) => f.path)));
   const attempted = ref(false);
   const backend = ref<BackendChoice>('auto');
   const runOn = ref<RunOn>('local');

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { SpganEpochSamples, SpganRunSummary, SpganTargetExample, TranslatedDatasetSummary, TranslatedPair, Req } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, type SpganEpochSamples, type SpganRunSummary, type SpganTargetExample, type TranslatedDatasetSummary, type TranslatedPair, type Req } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 
 /** SPGAN runs, their per-epoch sample translations and the datasets they translated. */
@@ -31,9 +31,30 @@ export const useSpganStore = defineStore('spgan', () => {
   async function loadPairs(request: Req<'spgan.translatedPairs'>): Promise<void> {
     pairs.value = await useApi().call('spgan.translatedPairs', request);
   }
+  /**
+   * Follows SPGAN training while a page shows its samples: a run's new epochs
+   * (and its end) reload the run list, at most every `everyMs`. Returns the unsubscribe.
+   */
+  function followRuns(everyMs = 2000): () => void {
+    let last = 0;
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const off = useApi().on('job.updated', (job) => {
+      if (job.kind !== jobKinds.spganTrain) return;
+      const wait = job.status === 'running' ? Math.max(0, last + everyMs - Date.now()) : 0;
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        last = Date.now();
+        void loadRuns();
+      }, wait);
+    });
+    return () => {
+      off();
+      if (timer) clearTimeout(timer);
+    };
+  }
   function fileUrl(path: string, thumb?: number): string {
     return useApi().fileUrl(path, thumb ? { thumb } : undefined);
   }
 
-  return { runs, loaded, samples, targets, translated, pairs, loadRuns, loadSamples, loadTargets, loadTranslated, loadPairs, fileUrl };
+  return { runs, loaded, samples, targets, translated, pairs, loadRuns, loadSamples, loadTargets, loadTranslated, loadPairs, followRuns, fileUrl };
 });

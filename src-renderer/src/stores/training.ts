@@ -1,6 +1,20 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { jobKinds, type BackendChoice, type FilterHistory, type JobSummary, type ModelInfo, type ModelSummary, type RunOn, type TrainConfigInput, type TrainingRunDetail } from '../../../src-main/common/contract/index.ts';
+import {
+  jobKinds,
+  type BackendChoice,
+  type FilterHistory,
+  type JobAnnotation,
+  type JobSummary,
+  type ModelInfo,
+  type ModelSummary,
+  type RunCurves,
+  type RunOn,
+  type TrainConfig,
+  type TrainConfigInput,
+  type TrainingRunDetail,
+  type TrainingRunRow,
+} from '../../../src-main/common/contract/index.ts';
 import { placement } from './jobs.ts';
 import { useApi } from '../api/index.ts';
 
@@ -11,6 +25,13 @@ export const useTrainingStore = defineStore('training', () => {
   const filterHistory = ref<Record<number, FilterHistory>>({});
   /** `prune.layerRates` handed to the next new run (the sensitivity scan's "use as layer rates"), with the scan it came from. */
   const layerRatesPreset = ref<{ fromJobId: number; rates: Record<string, number> } | null>(null);
+  /** A run's config handed to the next new run ("Clone config"), with the run it came from. */
+  const clonePreset = ref<{ fromJobId: number; name: string; config: TrainConfig } | null>(null);
+  /** The experiment log: one row per run across its resumes. */
+  const runList = ref<TrainingRunRow[]>([]);
+  const runListLoaded = ref(false);
+  /** Curves per job asked for (a run across its resumes). */
+  const curves = ref<Record<number, RunCurves>>({});
 
   async function loadArchitectures(): Promise<void> {
     if (!architectures.value.length) architectures.value = await useApi().call('models.architectures', {});
@@ -28,6 +49,22 @@ export const useTrainingStore = defineStore('training', () => {
     filterHistory.value[jobId] = history;
     return history;
   }
+  async function loadRunList(): Promise<TrainingRunRow[]> {
+    runList.value = await useApi().call('train.runs', {});
+    runListLoaded.value = true;
+    return runList.value;
+  }
+  async function loadCurves(jobIds: number[]): Promise<RunCurves[]> {
+    const list = await useApi().call('train.curves', { jobIds });
+    for (const c of list) curves.value[c.jobId] = c;
+    return list;
+  }
+  /** Sets a run's tags and/or notes; the list row follows. */
+  async function annotate(jobId: number, change: { tags?: string[]; notes?: string }): Promise<JobAnnotation> {
+    const stored = await useApi().call('jobs.annotate', { id: jobId, ...change });
+    runList.value = runList.value.map((r) => (r.jobIds.includes(stored.id) ? { ...r, tags: stored.tags, notes: stored.notes } : r));
+    return stored;
+  }
   /** Validates, then queues the run; throws the ApiError with the offending field. */
   async function start(config: TrainConfigInput, backend: BackendChoice = 'auto', runOn: RunOn = 'local'): Promise<JobSummary> {
     const api = useApi();
@@ -35,5 +72,23 @@ export const useTrainingStore = defineStore('training', () => {
     return api.call('jobs.submit', { kind: jobKinds.trainRun, params: config, ...placement(backend, runOn) });
   }
 
-  return { architectures, models, runs, filterHistory, layerRatesPreset, loadArchitectures, loadModels, loadRun, loadFilterHistory, start };
+  return {
+    architectures,
+    models,
+    runs,
+    filterHistory,
+    layerRatesPreset,
+    clonePreset,
+    runList,
+    runListLoaded,
+    curves,
+    loadArchitectures,
+    loadModels,
+    loadRun,
+    loadFilterHistory,
+    loadRunList,
+    loadCurves,
+    annotate,
+    start,
+  };
 });
