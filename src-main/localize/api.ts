@@ -1,14 +1,69 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
-import type { localizeCalls, LocalizeEvalResult, LocalizeEvalSummary, LocalizeImage } from '../common/contract/localize.ts';
+import type { localizeCalls, LocalizeEvalResult, LocalizeEvalSummary, LocalizeImage, LocalizeMapsResult, LocalizeMapView } from '../common/contract/localize.ts';
 import type { HandlerMap } from '../core/handler-types.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { ApiError } from '../common/contract/errors.ts';
-import { jobResult } from '../core/jobs/job-store.ts';
+import { jobResult, jobRow } from '../core/jobs/job-store.ts';
+import { jobKinds } from '../common/contract/kinds.ts';
+import { iou, largestComponentBox, type Box } from './boxes.ts';
 
 /** Files an evaluation writes into `<dir>`: per-image records and the GT-class maps (uint8, image resolution). */
 export const EVAL_IMAGES = 'images.json';
 export const EVAL_MAPS = 'maps.u8';
+/** Files a maps job writes into `<job>/maps/` beside the PNGs: the index, the maps (0-255, each image at its size) and SPG's stage masks (3 per image). */
+export const MAPS_INDEX = 'maps.json';
+export const MAPS_U8 = 'maps.u8';
+export const STAGES_U8 = 'stages.u8';
+
+/** `length` bytes of a file from `position` (one image of a maps job, without reading the others). */
+function readRange(file: string, position: number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  const fd = openSync(file, 'r');
+  try {
+    let done = 0;
+    while (done < length) {
+      const got = readSync(fd, out, done, length - done, position + done);
+      if (got === 0) throw new Error(`${file} ends before byte ${position + length}.`);
+      done += got;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}
+
+/** One sample of a finished maps job, its box recomputed at `threshold` (the job's when absent). */
+function mapView(ws: Workspace, jobId: number, sampleId: number, threshold: number | undefined): LocalizeMapView {
+  const job = jobRow(ws.db, jobId);
+  const r = job && job.kind === jobKinds.localizeMaps && job.status === 'succeeded' ? jobResult<LocalizeMapsResult>(ws.db, jobId) : null;
+  if (!r) throw new ApiError('not_found', `jobId: job ${jobId} is not a finished localize.maps job.`, 'jobId');
+  const item = r.items.find((i) => i.sampleId === sampleId);
+  if (!item) throw new ApiError('not_found', `sampleId: sample ${sampleId} is not one of job ${jobId}'s (${r.items.length} samples).`, 'sampleId');
+  const dir = ws.resolve(r.dir);
+  const n = item.width * item.height;
+  const bytes = readRange(path.join(dir, MAPS_U8), item.offset, n);
+  const t = threshold ?? r.threshold;
+  // The job's own box at its threshold (from the float map); another threshold reads the stored 0-255 map.
+  const box = threshold === undefined || threshold === r.threshold ? item.box : largestComponentBox({ values: Float32Array.from(bytes, (v) => v / 255), width: item.width, height: item.height }, t);
+  const gtBoxes = item.gtBoxes.map((g) => ({ box: g.box, iou: iou(box as Box, g.box) }));
+  let stages: LocalizeMapView['stages'] = null;
+  if (r.stages) {
+    const s = readRange(path.join(dir, STAGES_U8), 3 * item.offset, 3 * n);
+    stages = r.stages.map((cfg, k) => ({ stage: k + 1, high: cfg.high, low: cfg.low, mask: [...s.subarray(k * n, (k + 1) * n)] }));
+  }
+  return {
+    jobId,
+    modelId: r.modelId,
+    method: r.method,
+    width: item.width,
+    height: item.height,
+    threshold: t,
+    item: { ...item, box, gtBoxes, iou: gtBoxes.reduce((m, g) => Math.max(m, g.iou), 0) },
+    values: [...bytes],
+    stages,
+  };
+}
 
 interface EvalRow {
   job_id: number;
@@ -36,6 +91,11 @@ function evalImages(ws: Workspace, r: LocalizeEvalResult): LocalizeImage[] {
 }
 
 export const localizeHandlers: HandlerMap<keyof typeof localizeCalls> = {
+  'localize.maps': async ({ backend, runOn, ...params }, ctx) => {
+    await ctx.jobs.checkRunOn(runOn);
+    return ctx.jobs.submit(jobKinds.localizeMaps, params, { backend, runOn });
+  },
+  'localize.mapView': (req, { ws }) => mapView(ws, req.jobId, req.sampleId, req.threshold),
   'localize.evals': (req, { ws }) => {
     const rows = ws.db
       .prepare(

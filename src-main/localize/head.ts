@@ -89,7 +89,8 @@ export function localizationSpec(backbone: GraphSpec, branches: readonly SpgBran
       layout.branches[b] = { input, output: `spg/${b}/conv2` };
     }
   }
-  const spec: GraphSpec = { ...backbone, nodes, outputs: { logits: CAM_LOGITS } };
+  // The class maps are an output too: exports (ONNX, TF.js) then carry them beside the logits.
+  const spec: GraphSpec = { ...backbone, nodes, outputs: { logits: CAM_LOGITS, classMaps: CAM_MAPS } };
   inferShapes(spec);
   return { spec, layout };
 }

@@ -3,8 +3,10 @@ import type { AnyJobSpec } from '../core/jobs/spec.ts';
 import { defineJob } from '../core/jobs/spec.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import path from 'node:path';
-import { localizeGenerateSchema, localizeTrainSchema, localizeEvalSchema } from '../common/contract/localize.ts';
-import type { LocalizeGenerateParams, LocalizeTrainParams, LocalizeEvalParams, LocalizeEvalResult } from '../common/contract/localize.ts';
+import { existsSync, statSync } from 'node:fs';
+import { localizeGenerateSchema, localizeTrainSchema, localizeEvalSchema, localizeMapsSchema } from '../common/contract/localize.ts';
+import type { LocalizeGenerateParams, LocalizeTrainParams, LocalizeEvalParams, LocalizeEvalResult, LocalizeMapsParams, LocalizeMapsResult } from '../common/contract/localize.ts';
+import type { Workspace } from '../core/workspace.ts';
 import { insertArtifact } from '../core/artifacts.ts';
 import { recordSavedModel } from '../models/model-rows.ts';
 import { buildSpec } from '../models/specs.ts';
@@ -91,6 +93,41 @@ export const localizeTrainJob = defineJob<LocalizeTrainParams, LocalizeTrainResu
   },
 });
 
+/** Refuses a model that does not exist or is not a CAM / SPG model, naming `field`. */
+function requireLocalizationModel(ws: Workspace, modelId: number, field = 'modelId'): void {
+  const model = ws.db.prepare('SELECT method FROM models WHERE id = ?').get(modelId) as { method: string | null } | undefined;
+  if (!model) throw new ApiError('not_found', `${field}: model ${modelId} does not exist.`, field);
+  if (model.method !== 'cam' && model.method !== 'spg') throw new ApiError('invalid_request', `${field}: model ${modelId} is not a localization model (method ${model.method ?? 'none'}); train one with localize.train.`, field);
+}
+
+export const localizeMapsJob = defineJob<LocalizeMapsParams, LocalizeMapsResult>({
+  kind: jobKinds.localizeMaps,
+  params: localizeMapsSchema,
+  title: (p) => `Localization maps of model ${p.modelId} on dataset ${p.datasetId} (${p.sampleIds ? `${p.sampleIds.length} samples` : `first ${p.limit}${p.split ? ` of '${p.split}'` : ''}`})`,
+  resource: 'compute',
+  resumable: false,
+  preflight(p, ws) {
+    requireLocalizationModel(ws, p.modelId);
+    const facts = datasetFacts(ws.db, p.datasetId, 'datasetId');
+    if (p.sampleIds) {
+      if (p.split !== undefined) throw new ApiError('invalid_request', 'split: give either sampleIds or split (with limit), not both.', 'split');
+      const marks = p.sampleIds.map(() => '?').join(',');
+      const found = new Set((ws.db.prepare(`SELECT id FROM samples WHERE dataset_id = ? AND id IN (${marks})`).all(p.datasetId, ...p.sampleIds) as { id: number }[]).map((r) => r.id));
+      const missing = [...new Set(p.sampleIds.filter((id) => !found.has(id)))];
+      if (missing.length > 0) {
+        const shown = missing.slice(0, 10).join(', ') + (missing.length > 10 ? ` and ${missing.length - 10} more` : '');
+        throw new ApiError('not_found', `sampleIds: ${shown} ${missing.length === 1 ? 'is not a sample' : 'are not samples'} of dataset ${facts.id} "${facts.name}".`, 'sampleIds');
+      }
+    } else if (p.split !== undefined) {
+      const n = (ws.db.prepare('SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND split = ?').get(p.datasetId, p.split) as { n: number }).n;
+      if (n === 0) throw new ApiError('invalid_request', `split: dataset ${facts.id} "${facts.name}" has no samples in split '${p.split}'.`, 'split');
+    }
+    if (p.outDir !== undefined && !path.isAbsolute(p.outDir)) throw new ApiError('invalid_request', `outDir: must be an absolute path, got "${p.outDir}".`, 'outDir');
+    if (p.outDir !== undefined && existsSync(p.outDir) && !statSync(p.outDir).isDirectory()) throw new ApiError('invalid_request', `outDir: ${p.outDir} is a file, not a folder.`, 'outDir');
+  },
+  load: () => import('./maps-runner.ts'),
+});
+
 export const localizeEvalJob = defineJob<LocalizeEvalParams, LocalizeEvalResult>({
   kind: jobKinds.localizeEval,
   params: localizeEvalSchema,
@@ -98,9 +135,7 @@ export const localizeEvalJob = defineJob<LocalizeEvalParams, LocalizeEvalResult>
   resource: 'compute',
   resumable: false,
   preflight(p, ws) {
-    const model = ws.db.prepare('SELECT method FROM models WHERE id = ?').get(p.modelId) as { method: string | null } | undefined;
-    if (!model) throw new ApiError('not_found', `modelId: model ${p.modelId} does not exist.`, 'modelId');
-    if (model.method !== 'cam' && model.method !== 'spg') throw new ApiError('invalid_request', `modelId: model ${p.modelId} is not a localization model (method ${model.method ?? 'none'}); train one with localize.train.`, 'modelId');
+    requireLocalizationModel(ws, p.modelId);
     const facts = datasetFacts(ws.db, p.datasetId, 'datasetId');
     const boxed = (split: string): number =>
       (ws.db.prepare("SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND split = ? AND boxes IS NOT NULL AND boxes != '[]'").get(p.datasetId, split) as { n: number }).n;
@@ -125,4 +160,4 @@ export const localizeEvalJob = defineJob<LocalizeEvalParams, LocalizeEvalResult>
   },
 });
 
-export const localizeJobSpecs: AnyJobSpec[] = [localizeGenerateJob, localizeTrainJob, localizeEvalJob];
+export const localizeJobSpecs: AnyJobSpec[] = [localizeGenerateJob, localizeTrainJob, localizeEvalJob, localizeMapsJob];

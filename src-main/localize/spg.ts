@@ -92,13 +92,13 @@ export interface SpgLossParts {
 }
 
 /**
- * The three BCE terms. `attention`: the GT class's map [B,h,w] (its gradient is
- * stopped here); `branches`: each branch's logit map [B,h',w',1].
+ * SPG's self-produced guidance: the ternary mask of each present branch, from
+ * the GT class's map [B,h,w] (stage 1, for `deep`), the deep branch's sigmoid
+ * (stage 2, for `shallow`) and the mean of both sigmoids (stage 3, for `top`),
+ * each at its branch's resolution. No gradient flows through them.
  */
-export function spgLosses(attention: tf.Tensor3D, branches: Partial<Record<SpgBranch, tf.Tensor4D>>, cfg: SpgConfig): SpgLossParts {
-  const weightOf: Record<SpgBranch, number> = { deep: cfg.weights[0], shallow: cfg.weights[1], top: cfg.weights[2] };
-  const bce: SpgLossParts['bce'] = {};
-  const masks: SpgLossParts['masks'] = {};
+export function spgStageMasks(attention: tf.Tensor3D, branches: Partial<Record<SpgBranch, tf.Tensor4D>>, cfg: Pick<SpgConfig, 'stage1' | 'stage2' | 'stage3' | 'minObjectPixels'>): Partial<Record<SpgBranch, TernaryMask>> {
+  const masks: Partial<Record<SpgBranch, TernaryMask>> = {};
   const m1 = normalizeMaps(stopGradient(attention));
   const deep = branches.deep;
   const shallow = branches.shallow;
@@ -114,6 +114,17 @@ export function spgLosses(attention: tf.Tensor3D, branches: Partial<Record<SpgBr
     const mean = tf.squeeze(tf.div(tf.add(a, b), 2), [3]) as tf.Tensor3D;
     masks.top = ternaryMask(mean, cfg.stage3.high, cfg.stage3.low, cfg.minObjectPixels);
   }
+  return masks;
+}
+
+/**
+ * The three BCE terms. `attention`: the GT class's map [B,h,w] (its gradient is
+ * stopped here); `branches`: each branch's logit map [B,h',w',1].
+ */
+export function spgLosses(attention: tf.Tensor3D, branches: Partial<Record<SpgBranch, tf.Tensor4D>>, cfg: SpgConfig): SpgLossParts {
+  const weightOf: Record<SpgBranch, number> = { deep: cfg.weights[0], shallow: cfg.weights[1], top: cfg.weights[2] };
+  const bce: SpgLossParts['bce'] = {};
+  const masks = spgStageMasks(attention, branches, cfg);
   const terms: tf.Scalar[] = [];
   for (const [name, logits] of Object.entries(branches) as [SpgBranch, tf.Tensor4D | undefined][]) {
     const mask = masks[name];

@@ -156,8 +156,12 @@ export const graphSpecSchema = z
     input: z.object({ height: z.number().int().min(1), width: z.number().int().min(1), channels: z.number().int().min(1) }).strict(),
     numClasses: z.number().int().min(1),
     nodes: z.array(graphNodeSchema).min(2),
-    /** Node names of the outputs: logits, and the pooled feature vector before the classifier. */
-    outputs: z.object({ logits: name, features: name.optional() }).strict(),
+    /**
+     * Node names of the outputs: logits, the pooled feature vector before the
+     * classifier, and (localization heads) the class maps [B,h,w,K] whose
+     * global average are the logits; exports add the class maps as an output.
+     */
+    outputs: z.object({ logits: name, features: name.optional(), classMaps: name.optional() }).strict(),
   })
   .strict();
 export type GraphSpec = z.infer<typeof graphSpecSchema>;

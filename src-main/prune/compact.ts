@@ -155,6 +155,7 @@ export function compactModel(model: Model, options: CompactOptions = {}): { mode
   }
   const outputs = { ...spec.outputs, logits: ref(spec.outputs.logits) };
   if (spec.outputs.features) outputs.features = ref(spec.outputs.features);
+  if (spec.outputs.classMaps) outputs.classMaps = ref(spec.outputs.classMaps);
   const compact: GraphSpec = { ...spec, nodes, outputs };
   inferShapes(compact);
 

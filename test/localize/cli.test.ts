@@ -47,4 +47,17 @@ describe('workbench localize (CLI, real job processes)', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--threshold/);
   });
+
+  it('generate and train --help-config list every field with its default, read from the schema; without --config the option is named', async () => {
+    const help = await runWorkbench(['localize', 'train', '--help-config']);
+    expect(help.code, help.stderr).toBe(0);
+    expect(help.stdout).toMatch(/spg\.stage2\.high\s+number 0\.\.1\s+0\.5\n/);
+    expect(help.stdout).toMatch(/method\s+one of cam \| spg\s+"spg"/);
+    const gen = await runWorkbench(['localize', 'generate', '--help-config']);
+    expect(gen.stdout).toMatch(/recipe\s+one of textured \| cluttered\s+"textured"/);
+    const missing = await runWorkbench(['--workspace', wsDir, 'localize', 'train']);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('--config <file>');
+    expect(missing.stderr).toContain('localize train --help-config');
+  });
 });

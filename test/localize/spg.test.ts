@@ -14,6 +14,15 @@ beforeAll(async () => {
 
 const cfg = spgConfigSchema.parse({});
 
+describe('SPG config', () => {
+  it("defaults to the paper's thresholds, a stage given in part keeps the rest, and low must stay below high", () => {
+    expect([cfg.stage1, cfg.stage2, cfg.stage3]).toEqual([{ high: 0.7, low: 0.05 }, { high: 0.5, low: 0.05 }, { high: 0.7, low: 0.1 }]);
+    expect(spgConfigSchema.parse({ stage2: { high: 0.6 } }).stage2).toEqual({ high: 0.6, low: 0.05 });
+    const bad = spgConfigSchema.safeParse({ stage3: { high: 0.2, low: 0.3 } });
+    expect(bad.error?.issues.map((i) => [i.path.join('.'), i.message])).toEqual([['stage3', 'low must be below high']]);
+  });
+});
+
 describe('SPG masks and BCE, hand cases', () => {
   it('ternary mask: >= high object, < low background, the rest ignored; the 0.7 x max fallback', () => {
     const m = tf.tensor3d([0.9, 0.5, 0.02, 0.3], [1, 2, 2]);

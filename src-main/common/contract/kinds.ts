@@ -21,6 +21,7 @@ export const jobKinds = {
   localizeGenerate: 'localize.generate',
   localizeTrain: 'localize.train',
   localizeEval: 'localize.eval',
+  localizeMaps: 'localize.maps',
   adaptGenerate: 'adapt.generate',
   adaptTrain: 'adapt.train',
   adaptAttention: 'adapt.attention',

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { call } from './define.ts';
 import { modelNames } from './models.ts';
+import { jobPlacement } from './jobs.ts';
+import type { JobSummary } from './jobs.ts';
 
 /**
  * Weakly-supervised localization (src-main/localize): generated localization
  * sets, CAM / SPG training and the two box protocols. Jobs:
- * 'localize.generate', 'localize.train', 'localize.eval'.
+ * 'localize.generate', 'localize.train', 'localize.eval', 'localize.maps'.
  */
 
 const fraction = z.number().min(0).max(1);
@@ -37,21 +39,27 @@ export const localizeGenerateSchema = z
   .refine((p) => p.scale[0] <= p.scale[1], { message: 'scale: the first value (minimum) exceeds the second (maximum)', path: ['scale'] });
 export type LocalizeGenerateParams = z.output<typeof localizeGenerateSchema>;
 
-/** Thresholds of one SPG stage on a [0,1] map: >= high is object, < low is background, between is ignored. */
-const stageSchema = z
-  .object({ high: fraction, low: fraction })
-  .strict()
-  .refine((s) => s.low < s.high, { message: 'low must be below high' });
+/**
+ * Thresholds of one SPG stage on a [0,1] map: >= high is object, < low is
+ * background, between is ignored. Defaults on each field (what forms and
+ * `--help-config` read) and on the whole stage.
+ */
+const stageSchema = (high: number, low: number) =>
+  z
+    .object({ high: fraction.default(high), low: fraction.default(low) })
+    .strict()
+    .refine((s) => s.low < s.high, { message: 'low must be below high' })
+    .default({ high, low });
 
 /** SPG (Self-produced Guidance, ECCV 2018); defaults are the paper's. */
 export const spgConfigSchema = z
   .object({
     /** Stage 1: from the attention map (class map of the GT class); supervises the branch on the deeper layer. */
-    stage1: stageSchema.default({ high: 0.7, low: 0.05 }),
+    stage1: stageSchema(0.7, 0.05),
     /** Stage 2: from the deeper branch's sigmoid; supervises the branch on the shallower layer. */
-    stage2: stageSchema.default({ high: 0.5, low: 0.05 }),
+    stage2: stageSchema(0.5, 0.05),
     /** Stage 3: from the mean of both branch sigmoids; supervises the branch on the top features. */
-    stage3: stageSchema.default({ high: 0.7, low: 0.1 }),
+    stage3: stageSchema(0.7, 0.1),
     /** When fewer pixels than this pass a stage's high threshold, those at or above 0.7 x the map's max are the object. */
     minObjectPixels: z.number().int().min(0).default(30),
     /** BCE weights of the three branches (deep, shallow, top); 0 turns a branch's loss off. */
@@ -106,6 +114,101 @@ export const localizeEvalSchema = z
   .strict();
 export type LocalizeEvalParams = z.output<typeof localizeEvalSchema>;
 
+/** Colormaps of the heatmap PNGs. */
+export const heatmapColormaps = ['jet', 'viridis', 'gray'] as const;
+export type HeatmapColormap = (typeof heatmapColormaps)[number];
+
+/** Params of a 'localize.maps' job: heatmaps, predicted boxes and (SPG) stage masks of chosen samples. */
+export const localizeMapsSchema = z
+  .object({
+    modelId: z.number().int().positive(),
+    datasetId: z.number().int().positive(),
+    /** The samples (ids of `datasetId`); without them, the first `limit` samples (of `split` when given). */
+    sampleIds: z.array(z.number().int().positive()).min(1).max(1000).optional(),
+    split: z.string().min(1).optional(),
+    limit: z.number().int().min(1).max(1000).default(16),
+    /** Fraction of the map's max: the predicted box is the largest connected component above it. */
+    threshold: fraction.default(0.2),
+    colormap: z.enum(heatmapColormaps).default('jet'),
+    /** Weight of the heatmap over the image (in the model's channels) in the PNG: 1 = the heatmap alone, 0.5 = half over the image. */
+    blend: fraction.default(1),
+    /** Also copy the PNGs and maps.json into this folder (absolute path). */
+    outDir: z.string().min(1).optional(),
+  })
+  .strict();
+export type LocalizeMapsParams = z.output<typeof localizeMapsSchema>;
+
+/** A ground-truth box with its IoU against the predicted box. */
+export interface LocalizeGtBox {
+  box: [number, number, number, number];
+  iou: number;
+}
+
+/** One sample of a 'localize.maps' job (an entry of its maps.json). */
+export interface LocalizeMapItem {
+  /** Position in the job's samples. */
+  index: number;
+  sampleId: number;
+  /** The stored image's size: the map, the PNG and every box are in its pixels. */
+  width: number;
+  height: number;
+  /** First pixel of this image's map in maps.u8 (its stage masks: 3 x offset in stages.u8). */
+  offset: number;
+  /** The sample's class (-1 when unlabeled) and the predicted class, with names where the dataset has them. */
+  label: number;
+  labelName: string | null;
+  predicted: number;
+  predictedName: string | null;
+  /** Softmax probability of the predicted class. */
+  score: number;
+  /** Box of the largest component of the predicted class's map at the threshold, [x0, y0, x1, y1) with exclusive ends. */
+  box: [number, number, number, number];
+  gtBoxes: LocalizeGtBox[];
+  /** Best IoU over the ground-truth boxes (0 without any). */
+  iou: number;
+  /** The heatmap PNG, relative to the maps folder. */
+  png: string;
+}
+
+/** The stored result of a 'localize.maps' job. */
+export interface LocalizeMapsResult {
+  modelId: number;
+  datasetId: number;
+  method: 'cam' | 'spg';
+  threshold: number;
+  colormap: HeatmapColormap;
+  blend: number;
+  /** The model's input size (each item has its image's own). */
+  width: number;
+  height: number;
+  /** Stage thresholds the SPG model was trained with (null for CAM). */
+  stages: { high: number; low: number }[] | null;
+  items: LocalizeMapItem[];
+  /** Workspace-relative folder with the PNGs, maps.json, maps.u8 (the maps, 0-255) and (SPG) stages.u8. */
+  dir: string;
+  /** The copy in `outDir`, when asked for. */
+  outDir: string | null;
+}
+
+/** Stage mask values: 0 background, 1 ignored, 2 object. */
+export type StageMask = number[];
+
+/** One sample of a maps job at a threshold of the caller's choice, for the Localization page. */
+export interface LocalizeMapView {
+  jobId: number;
+  modelId: number;
+  method: 'cam' | 'spg';
+  /** The image's size (the item's). */
+  width: number;
+  height: number;
+  item: LocalizeMapItem;
+  threshold: number;
+  /** The predicted class's map, min-max normalised, 0-255, row-major at image resolution. */
+  values: number[];
+  /** SPG only: the three stage masks (0 background, 1 ignored, 2 object) at image resolution, with their thresholds. */
+  stages: { stage: number; high: number; low: number; mask: StageMask }[] | null;
+}
+
 /** One row of the evaluation table (a method, or a baseline). */
 export interface LocalizeEvalRow {
   name: string;
@@ -158,6 +261,22 @@ export interface LocalizeImage {
 }
 
 export const localizeCalls = {
+  'localize.maps': call<JobSummary>()(
+    localizeMapsSchema.extend(jobPlacement).strict(),
+    "Queue a localize.maps job: per sample a heatmap PNG of the predicted class's map, the predicted box at the threshold, the ground-truth boxes with IoU, and SPG's stage masks.",
+  ),
+  'localize.mapView': call<LocalizeMapView>()(
+    z
+      .object({
+        jobId: z.number().int().positive(),
+        /** The sample (one of the job's). */
+        sampleId: z.number().int().positive(),
+        /** Box threshold; default the job's. */
+        threshold: fraction.optional(),
+      })
+      .strict(),
+    'One sample of a finished localize.maps job: its map, the predicted box and IoU at a threshold, ground-truth boxes and (SPG) the stage masks.',
+  ),
   'localize.evals': call<LocalizeEvalSummary[]>()(
     z.object({ modelId: z.number().int().positive().optional() }).strict(),
     'Finished localization evaluations (both protocols and the baselines), newest first.',

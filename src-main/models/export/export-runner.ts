@@ -8,7 +8,7 @@ import { forward, type Model } from '../../nn/forward.ts';
 import { disposeModel } from '../../nn/init.ts';
 import { sha256File } from '../../core/artifacts.ts';
 import { graphToOnnx } from './onnx/graph-to-onnx.ts';
-import { openOnnxSession, runOnnx } from './onnx/onnx-session.ts';
+import { openOnnxSession, runOnnxOutputs } from './onnx/onnx-session.ts';
 import { graphToLayersModel } from './tfjs/graph-to-layers.ts';
 import { loadLayersModelFromFolder, saveLayersModel } from './tfjs/layers-files.ts';
 import { readWeightValues } from './model-weights.ts';
@@ -31,8 +31,10 @@ export interface ExportResult {
   format: ExportFormat;
   inputLayout: 'nhwc' | 'nchw';
   files: ExportedFile[];
-  /** Exported model vs the workbench forward pass on random inputs; null when verify was off. */
-  verification: (OutputComparison & { batch: number }) | null;
+  /** The exported model's outputs: 'logits', and 'class_maps' for a localization model (in the input's layout). */
+  outputs: string[];
+  /** Exported model vs the workbench forward pass on random inputs (the logits; `classMaps` the class maps); null when verify was off. */
+  verification: (OutputComparison & { batch: number; classMaps: OutputComparison | null }) | null;
 }
 
 const VERIFY_BATCH = 2;
@@ -47,14 +49,41 @@ function verificationInput(model: Model): { data: Float32Array; shape: [number, 
   return { data, shape };
 }
 
-function referenceLogits(model: Model, data: Float32Array, shape: [number, number, number, number]): Float32Array {
-  return tf.tidy(() => forward(model, tf.tensor4d(data, shape), { training: false }).logits.dataSync() as Float32Array);
+interface Reference {
+  logits: Float32Array;
+  /** The class maps [B,h,w,K] of a localization model. */
+  classMaps: { data: Float32Array; shape: number[] } | null;
 }
 
-function failVerification(format: string, c: OutputComparison): never {
+function referenceOutputs(model: Model, data: Float32Array, shape: [number, number, number, number]): Reference {
+  const maps = model.spec.outputs.classMaps;
+  let out: Reference | null = null;
+  tf.tidy(() => {
+    const res = forward(model, tf.tensor4d(data, shape), { training: false, ...(maps ? { taps: [maps] } : {}) });
+    const m = maps ? res.nodes!.get(maps)! : null;
+    out = { logits: res.logits.dataSync() as Float32Array, classMaps: m ? { data: m.dataSync() as Float32Array, shape: m.shape } : null };
+  });
+  return out!;
+}
+
+/** [B,h,w,K] -> [B,K,h,w]. */
+function toNchw(t: { data: Float32Array; shape: number[] }): Float32Array {
+  return tf.tidy(() => tf.transpose(tf.tensor(t.data, t.shape), [0, 3, 1, 2]).dataSync() as Float32Array);
+}
+
+function failVerification(format: string, c: OutputComparison, output = 'logits'): never {
   throw new Error(
-    `The ${format} export does not reproduce the model: max |difference| ${c.maxAbsDiff.toExponential(2)} (relative ${c.relative.toExponential(2)}) on logits up to ${c.maxAbsReference.toFixed(3)}. Nothing was recorded.`,
+    `The ${format} export does not reproduce the model: max |difference| ${c.maxAbsDiff.toExponential(2)} (relative ${c.relative.toExponential(2)}) on ${output} up to ${c.maxAbsReference.toFixed(3)}. Nothing was recorded.`,
   );
+}
+
+/** Compares the class maps where the model has them; throws when they differ. */
+function checkClassMaps(format: string, reference: Reference, exported: ArrayLike<number> | undefined, layout: 'nhwc' | 'nchw'): OutputComparison | null {
+  if (!reference.classMaps) return null;
+  if (!exported) throw new Error(`The ${format} export has no class_maps output. Nothing was recorded.`);
+  const c = compareOutputs(layout === 'nchw' ? toNchw(reference.classMaps) : reference.classMaps.data, exported);
+  if (!c.ok) failVerification(format, c, 'class_maps');
+  return c;
 }
 
 const run: JobRunner<ExportParams, ExportResult> = async (ctx) => {
@@ -66,7 +95,7 @@ const run: JobRunner<ExportParams, ExportResult> = async (ctx) => {
   try {
     const weights = await readWeightValues(model);
     const input = p.verify ? verificationInput(model) : null;
-    const reference = input ? referenceLogits(model, input.data, input.shape) : null;
+    const reference = input ? referenceOutputs(model, input.data, input.shape) : null;
     const outFolder = path.join(ctx.jobDir, p.format === 'onnx' ? 'onnx' : 'tfjs');
     mkdirSync(outFolder, { recursive: true });
     const base = safeFileName(row.name);
@@ -94,11 +123,11 @@ const run: JobRunner<ExportParams, ExportResult> = async (ctx) => {
           x = tf.tidy(() => tf.transpose(tf.tensor4d(input.data, input.shape), [0, 3, 1, 2]).dataSync() as Float32Array);
           dims = [input.shape[0], input.shape[3], input.shape[1], input.shape[2]];
         }
-        const out = await runOnnx(session, { data: x, dims });
+        const out = await runOnnxOutputs(session, { data: x, dims });
         await session.release();
-        const c = compareOutputs(reference, out.data);
+        const c = compareOutputs(reference.logits, out.logits!.data);
         if (!c.ok) failVerification('ONNX', c);
-        verification = { ...c, batch: VERIFY_BATCH };
+        verification = { ...c, batch: VERIFY_BATCH, classMaps: checkClassMaps('ONNX', reference, out.class_maps?.data, p.inputLayout) };
       }
     } else {
       ctx.progress({ fraction: 0.2, step: 'Writing TF.js layers model' });
@@ -113,11 +142,15 @@ const run: JobRunner<ExportParams, ExportResult> = async (ctx) => {
       if (input && reference) {
         ctx.progress({ fraction: 0.6, step: 'Checking the export by loading it back' });
         const loaded = await loadLayersModelFromFolder(outFolder);
-        const out = tf.tidy(() => (loaded.predict(tf.tensor4d(input.data, input.shape)) as tf.Tensor).dataSync() as Float32Array);
+        const outs = tf.tidy(() => {
+          const y = loaded.predict(tf.tensor4d(input.data, input.shape));
+          return (Array.isArray(y) ? y : [y]).map((t) => t.dataSync() as Float32Array);
+        });
         loaded.dispose();
-        const c = compareOutputs(reference, out);
+        const c = compareOutputs(reference.logits, outs[0]!);
         if (!c.ok) failVerification('TF.js layers', c);
-        verification = { ...c, batch: VERIFY_BATCH };
+        // The class maps are the last output (the layers model is NHWC throughout).
+        verification = { ...c, batch: VERIFY_BATCH, classMaps: checkClassMaps('TF.js layers', reference, outs.length > 1 ? outs.at(-1) : undefined, 'nhwc') };
       }
     }
 
@@ -140,9 +173,9 @@ const run: JobRunner<ExportParams, ExportResult> = async (ctx) => {
       files.push(entry);
     }
     for (const f of files) ctx.log(`${f.path}: ${f.sizeBytes} bytes, sha256 ${f.sha256}${f.copiedTo ? `, copied to ${f.copiedTo}` : ''}`);
-    if (verification) ctx.log(`Verified against the workbench forward pass: relative difference ${verification.relative.toExponential(2)}.`);
+    if (verification) ctx.log(`Verified against the workbench forward pass: relative difference ${verification.relative.toExponential(2)}${verification.classMaps ? `, class maps ${verification.classMaps.relative.toExponential(2)}` : ''}.`);
     ctx.progress({ fraction: 1, step: 'Done' });
-    return { modelId: row.id, format: p.format, inputLayout: p.inputLayout, files, verification };
+    return { modelId: row.id, format: p.format, inputLayout: p.inputLayout, outputs: model.spec.outputs.classMaps ? ['logits', 'class_maps'] : ['logits'], files, verification };
   } finally {
     disposeModel(model);
   }

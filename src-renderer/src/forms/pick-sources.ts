@@ -9,6 +9,7 @@ import { useTrainingStore } from '../stores/training.ts';
 import { useReidStore } from '../stores/reid.ts';
 import { useSpganStore } from '../stores/spgan.ts';
 import { useAugmentStore } from '../stores/augment.ts';
+import { useLocalizeStore } from '../stores/localize.ts';
 
 export interface PickOption {
   value: number | string;
@@ -43,6 +44,18 @@ const sources = {
   spganRuns(): Source {
     const store = useSpganStore();
     return { store, load: () => store.loadRuns(), options: computed(() => store.runs.filter((r) => r.checkpointEpochs.length).map((r) => ({ value: r.jobId, label: `#${r.jobId} ${r.title}` }))) };
+  },
+  /** CAM and SPG models (what localize.eval accepts), newest first. */
+  localizeModels(): Source {
+    const store = useLocalizeStore();
+    return {
+      store,
+      load: () => store.loadModels(),
+      options: computed(() => {
+        const all = [...store.models.cam, ...store.models.spg].sort((a, b) => b.id - a.id);
+        return all.filter((m, i) => all.findIndex((x) => x.id === m.id) === i).map((m) => ({ value: m.id, label: `${m.name} (${m.arch}, ${m.method})` }));
+      }),
+    };
   },
   pipelines(): Source {
     const store = useAugmentStore();

@@ -2,7 +2,8 @@
  * Every job form of the app, by job kind: the one place a form is registered.
  * Each entry makes its definition (call it in a component's setup: pickers
  * and conditions read stores). Kinds without a form here are started from the
- * CLI only (engine.bench, workspace.verify) or have no params schema in the
+ * CLI only (engine.bench, workspace.verify, localize.maps: the Localization
+ * page starts it per image) or have no params schema in the
  * contract yet (model.compact: a button per model and a width setting).
  */
 import { jobKinds, type JobKind } from '../../../src-main/common/contract/index.ts';
@@ -14,6 +15,7 @@ import { exportForm, latencyForm, modelImportForm } from './models.ts';
 import { datasetImportForm } from './dataset-import.ts';
 import { sensitivityForm } from './prune.ts';
 import { adaptGenerateForm, adaptTrainForm } from './adapt.ts';
+import { localizeEvalForm, localizeGenerateForm, localizeTrainForm } from './localize.ts';
 
 export const jobForms = {
   [jobKinds.trainRun]: trainForm,
@@ -28,6 +30,9 @@ export const jobForms = {
   [jobKinds.pruneSensitivity]: sensitivityForm,
   [jobKinds.adaptGenerate]: adaptGenerateForm,
   [jobKinds.adaptTrain]: adaptTrainForm,
+  [jobKinds.localizeGenerate]: localizeGenerateForm,
+  [jobKinds.localizeTrain]: localizeTrainForm,
+  [jobKinds.localizeEval]: localizeEvalForm,
 } satisfies Partial<Record<JobKind, () => JobFormDef>>;
 
 export type JobFormKind = keyof typeof jobForms;

@@ -101,11 +101,13 @@ export const registerExportCommands: RegisterCommands = (program, runtime) => {
         ...(opts.out !== undefined ? { outDir: path.resolve(opts.out) } : {}),
       };
       const job = await rt.runJob('models.export', params, { backend: opts.backend, on: opts.on });
-      const result = job.result as { files: { path: string; sizeBytes: number; sha256: string; copiedTo?: string }[]; verification: { relative: number } | null };
+      const result = job.result as { files: { path: string; sizeBytes: number; sha256: string; copiedTo?: string }[]; outputs?: string[]; verification: { relative: number; classMaps?: { relative: number } | null } | null };
+      const v = result.verification;
       rt.output(result, () =>
         [
           ...result.files.map((f) => `${f.copiedTo ?? f.path}  ${f.sizeBytes} bytes  sha256 ${f.sha256}`),
-          result.verification ? `Checked against the workbench forward pass: relative difference ${result.verification.relative.toExponential(2)}.` : 'Not checked (--no-verify).',
+          `Outputs: ${(result.outputs ?? ['logits']).join(', ')}.`,
+          v ? `Checked against the workbench forward pass: relative difference ${v.relative.toExponential(2)}${v.classMaps ? ` (class maps ${v.classMaps.relative.toExponential(2)})` : ''}.` : 'Not checked (--no-verify).',
         ].join('\n'),
       );
     });

@@ -251,10 +251,22 @@ export function graphToOnnx(source: GraphSpec, sourceWeights: WeightValues, opti
     g.node('Identity', [get(f)], {}, 'features');
     g.output('features', [batch, ...dims]);
   }
+  const maps = spec.outputs.classMaps;
+  if (maps !== undefined) {
+    // Class maps [N,K,h,w] inside; in the input's layout outside ([N,h,w,K] for an NHWC input).
+    const [mh, mw, k] = inferShapes(spec).get(maps)!;
+    if (layout === 'nhwc') {
+      g.node('Transpose', [get(maps)], { perm: { ints: [0, 2, 3, 1] } }, 'class_maps');
+      g.output('class_maps', [batch, mh!, mw!, k!]);
+    } else {
+      g.node('Identity', [get(maps)], {}, 'class_maps');
+      g.output('class_maps', [batch, k!, mh!, mw!]);
+    }
+  }
   return g.encode({
     producerName: 'workbench',
     producerVersion: options.producerVersion ?? '0',
-    docString: `${spec.arch}: input ${layout === 'nhwc' ? 'NHWC' : 'NCHW'} float32, normalised as in training; output logits.`,
+    docString: `${spec.arch}: input ${layout === 'nhwc' ? 'NHWC' : 'NCHW'} float32, normalised as in training; output logits${maps !== undefined ? ` and class_maps (${layout === 'nhwc' ? 'NHWC' : 'NCHW'}, one map per class)` : ''}.`,
     metadata: { arch: spec.arch, inputLayout: layout, ...options.metadata },
   });
 }

@@ -28,3 +28,17 @@ export async function runOnnx(session: ort.InferenceSession, input: FloatTensorD
   if (out === undefined || out.type !== 'float32') throw new Error(`ONNX output ${outputName} is not float32`);
   return { data: out.data as Float32Array, dims: out.dims };
 }
+
+/** Runs a single-input float model and returns every output by name. */
+export async function runOnnxOutputs(session: ort.InferenceSession, input: FloatTensorData): Promise<Record<string, FloatTensorData>> {
+  const inputName = session.inputNames[0];
+  if (inputName === undefined) throw new Error('ONNX model has no input');
+  const results = await session.run({ [inputName]: new ort.Tensor('float32', input.data, [...input.dims]) });
+  const out: Record<string, FloatTensorData> = {};
+  for (const name of session.outputNames) {
+    const t = results[name];
+    if (t === undefined || t.type !== 'float32') throw new Error(`ONNX output ${name} is not float32`);
+    out[name] = { data: t.data as Float32Array, dims: t.dims };
+  }
+  return out;
+}

@@ -202,6 +202,8 @@ export function graphToLayersModel(spec: GraphSpec, weights: WeightValues, optio
     if (spec.outputs.features === undefined) throw new Error('The model names no feature output (spec.outputs.features).');
     outputs.push(get(spec.outputs.features));
   }
+  // A localization head's class maps [N,h,w,K] come after the logits (and features).
+  if (spec.outputs.classMaps !== undefined) outputs.push(get(spec.outputs.classMaps));
   const model = tfl.model({ inputs: modelInput, outputs: outputs.length === 1 ? outputs[0]! : outputs, name: names.make(spec.arch) });
   for (const { layer, values } of pending) {
     if (values.length === 0) continue;

@@ -1,0 +1,95 @@
+/** The localization job forms: a generated localization set, a CAM / SPG training run, and the box evaluation. */
+import { jobKinds, localizeEvalSchema, localizeGenerateSchema, localizeTrainSchema } from '../../../src-main/common/contract/index.ts';
+import type { FormValues, JobFormDef } from '../forms/form-types.ts';
+import FormPick from '../forms/FormPick.vue';
+
+const datasetPicker = { widget: FormPick, props: { source: 'datasets' } };
+
+export function localizeGenerateForm(): JobFormDef {
+  const textured = (v: FormValues) => v.recipe === 'textured';
+  return {
+    kind: jobKinds.localizeGenerate,
+    schema: localizeGenerateSchema,
+    title: 'Generate a localization set',
+    intro: 'One object per image pasted at a random place and scale on a square canvas; its true box and mask are kept for evaluation. Splits train / val / test.',
+    fields: {
+      objectDatasetId: { ...datasetPicker, label: 'Objects (labeled dataset)' },
+      recipe: { options: { textured: 'textured (gray background image, fragments of other objects)', cluttered: 'cluttered (black, 8×8 fragments; easy)' } },
+      backgroundDatasetId: { ...datasetPicker, label: 'Backgrounds', help: 'Shown in gray behind the object (e.g. CIFAR-10).', required: true, when: textured },
+      backgroundContrast: { step: 0.05, when: textured },
+      canvas: { label: 'Canvas side (px)' },
+      scale: { help: 'Object scale range relative to its source size, [min, max].' },
+    },
+  };
+}
+
+export function localizeTrainForm(): JobFormDef {
+  const spg = (v: FormValues) => v.method === 'spg';
+  const stage = (n: 1 | 2 | 3, from: string) => [
+    { path: `spg.stage${n}.high`, label: `Stage ${n} object ≥`, id: `stage${n}-high`, step: 0.05, help: `Of ${from}: at or above is object.`, when: spg },
+    { path: `spg.stage${n}.low`, label: `Stage ${n} background <`, id: `stage${n}-low`, step: 0.01, help: 'Below is background; between the two is ignored.', when: spg },
+  ];
+  return {
+    kind: jobKinds.localizeTrain,
+    schema: localizeTrainSchema,
+    idPrefix: 'loc-train',
+    title: 'Train a CAM or SPG localization model',
+    intro: "Image labels only (the boxes are for evaluation); the dataset's 'train' split, else every image.",
+    backend: true,
+    sections: [
+      {
+        title: 'Data and model',
+        fields: [
+          { path: 'datasetId', label: 'Dataset', id: 'dataset', ...datasetPicker },
+          { path: 'method', label: 'Method', id: 'method', options: { cam: 'CAM (class activation maps)', spg: 'SPG (self-produced guidance, three side branches)' } },
+          { path: 'arch', label: 'Backbone', id: 'arch', help: 'CIFAR ResNets keep a 1/4-resolution map (16×16 at 64 px); ImageNet ResNets 1/32.' },
+          { path: 'widthMultiplier', label: 'Width multiplier', id: 'width', step: 0.25 },
+          { path: 'imageSize', label: 'Image size [height, width]', id: 'size', help: "Empty: the dataset's image size." },
+          { path: 'initFromModelId', label: 'Backbone from model', id: 'init', widget: FormPick, props: { source: 'models' }, none: 'none (random)', help: 'A workspace model of the same architecture: every weight of the same name and shape.' },
+          { path: 'name', label: 'Name', id: 'name' },
+        ],
+      },
+      {
+        title: 'Optimisation',
+        fields: [
+          { path: 'epochs', label: 'Epochs', id: 'epochs' },
+          { path: 'batchSize', label: 'Batch size', id: 'batch' },
+          { path: 'learningRate', label: 'Learning rate', id: 'lr' },
+          { path: 'momentum', label: 'Momentum', id: 'momentum', step: 0.01 },
+          { path: 'weightDecay', label: 'Weight decay', id: 'wd' },
+          { path: 'limit', label: 'Use only N training images', id: 'limit', placeholder: 'all' },
+          { path: 'seed', label: 'Seed', id: 'seed' },
+        ],
+      },
+      {
+        title: 'SPG (the paper’s thresholds by default)',
+        fields: [
+          ...stage(1, 'the attention map (supervises the deep branch)'),
+          ...stage(2, "the deep branch's sigmoid (supervises the shallow branch)"),
+          ...stage(3, 'the mean of both sigmoids (supervises the top branch)'),
+          { path: 'spg.minObjectPixels', label: 'Minimum object pixels', id: 'min-object', help: 'Fewer pass the object threshold: pixels ≥ 0.7 × the max are the object.', when: spg },
+          { path: 'spg.weights', label: 'BCE weights [deep, shallow, top]', id: 'weights', when: spg },
+          { path: 'spg.branchChannels', label: 'Branch channels', id: 'branch', when: spg },
+        ],
+      },
+    ],
+  };
+}
+
+export function localizeEvalForm(): JobFormDef {
+  return {
+    kind: jobKinds.localizeEval,
+    schema: localizeEvalSchema,
+    title: 'Evaluate a localization model',
+    intro: 'Top-1 / Top-5 / GT-known Loc at a fixed threshold and MaxBoxAccV2 (+ PxAP), beside the no-learning baselines.',
+    backend: true,
+    fields: {
+      modelId: { widget: FormPick, props: { source: 'localizeModels' }, label: 'Model (CAM or SPG)' },
+      datasetId: { ...datasetPicker, label: 'Dataset with boxes' },
+      split: { label: 'Split evaluated' },
+      selectSplit: { label: 'Threshold split', none: 'the evaluated split (optimistic)', help: "Held-out split MaxBoxAccV2 chooses its thresholds on." },
+      threshold: { step: 0.05, help: "Fixed threshold of the CAM/SPG protocol (fraction of the map's max)." },
+      limit: { label: 'Use only N images per split', placeholder: 'all' },
+    },
+  };
+}

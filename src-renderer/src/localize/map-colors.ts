@@ -1,0 +1,40 @@
+/** Colours of the Localization page's canvases: RGBA bytes for ImageData. */
+
+/** A blue-to-red ramp of a 0-255 map, opaque (the canvas's opacity blends it over the image). */
+export function mapRgba(values: readonly number[]): Uint8ClampedArray<ArrayBuffer> {
+  const data = new Uint8ClampedArray(values.length * 4);
+  values.forEach((v, i) => {
+    data[i * 4] = v;
+    data[i * 4 + 1] = Math.round(255 * (1 - Math.abs(v - 128) / 128) * 0.8);
+    data[i * 4 + 2] = 255 - v;
+    data[i * 4 + 3] = 255;
+  });
+  return data;
+}
+
+/** SPG stage mask values and their colours: 0 background (blue), 1 ignored (gray), 2 object (red). */
+export const STAGE_COLORS: Record<number, [number, number, number]> = { 0: [40, 90, 200], 1: [150, 150, 150], 2: [220, 50, 40] };
+export const STAGE_NAMES = ['background', 'ignored', 'object'] as const;
+
+export function stageRgba(mask: readonly number[]): Uint8ClampedArray<ArrayBuffer> {
+  const data = new Uint8ClampedArray(mask.length * 4);
+  mask.forEach((v, i) => {
+    const c = STAGE_COLORS[v] ?? [0, 0, 0];
+    data.set([c[0], c[1], c[2], 255], i * 4);
+  });
+  return data;
+}
+
+/** Pixels per value of a stage mask: [background, ignored, object]. */
+export function stageCounts(mask: readonly number[]): [number, number, number] {
+  const n: [number, number, number] = [0, 0, 0];
+  for (const v of mask) if (v === 0 || v === 1 || v === 2) n[v]++;
+  return n;
+}
+
+/** Draws RGBA bytes on a canvas (nothing where the environment has no 2D context). */
+export function paint(canvas: HTMLCanvasElement | null | undefined, data: Uint8ClampedArray<ArrayBuffer>, width: number, height: number): void {
+  const ctx = canvas?.getContext?.('2d');
+  if (!ctx || data.length !== width * height * 4) return;
+  ctx.putImageData(new ImageData(data, width, height), 0, 0);
+}
