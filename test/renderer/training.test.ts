@@ -223,10 +223,33 @@ describe('training run test results', () => {
     await vi.waitFor(async () => {
       await flushPromises();
       expect(w.find('[data-test="fact-File"]').exists()).toBe(true);
-    });
+    }, { timeout: 10_000, interval: 20 });
     expect(mounted.router.currentRoute.value.fullPath).toBe('/datasets/1?sample=9');
     expect(w.get('[data-test="fact-File"]').text()).toBe('frog/img_8.png');
     expect(w.get('[data-test="detail-position"]').text()).toBe('9 / 500');
+  });
+
+  it('pages through many misclassified images', async () => {
+    const many = Array.from({ length: 50 }, (_, i) => ({ sampleId: i + 1, path: sampleAt(i).path, trueLabel: 0, predictedLabel: 1, confidence: 1 - i / 100 }));
+    mounted = await mountWithApi(App, {
+      path: '/training/40',
+      handlers: {
+        ...handlers,
+        'train.predictions': (req) => {
+          const offset = req.offset ?? 0;
+          return { ...predictions(req), misclassified: { total: many.length, offset, items: many.slice(offset, offset + (req.limit ?? 60)) } };
+        },
+      },
+    });
+    await flushPromises();
+    const w = mounted.wrapper;
+    expect(w.findAll('[data-test="misclassified"] a')).toHaveLength(48);
+    expect(w.get('[data-test="misclassified-more"]').text()).toBe('Show more (2 left)');
+    await w.get('[data-test="misclassified-more"]').trigger('click');
+    await flushPromises();
+    expect(mounted.api.callsOf('train.predictions').at(-1)).toMatchObject({ jobId: 40, offset: 48 });
+    expect(w.findAll('[data-test="misclassified"] a').map((a) => a.attributes('data-test')).slice(-2)).toEqual(['misclassified-49', 'misclassified-50']);
+    expect(w.find('[data-test="misclassified-more"]').exists()).toBe(false);
   });
 
   it('says why a run has no test results (a run made before they were recorded)', async () => {
