@@ -11,6 +11,7 @@ import { trainHandlers } from '../../src-main/train/api.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';
 import type { RunPredictions, TrainConfigInput } from '../../src-main/common/contract/train.ts';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
+import { runWorkbench } from '../helpers/cli.ts';
 
 function config(datasetId: number, extra: Partial<TrainConfigInput> = {}): TrainConfigInput {
   return {
@@ -62,6 +63,7 @@ function expectConsistent(p: RunPredictions, count: number, accuracy: number): v
 
 describe('train.predictions', () => {
   let ws: Workspace;
+  let wsDir: string;
   let cleanup: () => void;
   let datasetId: number;
   let ctx: ServiceContext;
@@ -70,7 +72,8 @@ describe('train.predictions', () => {
     await useCpu();
     const t = tempDir('wb-preds-');
     cleanup = t.cleanup;
-    ws = Workspace.open(path.join(t.dir, 'ws'));
+    wsDir = path.join(t.dir, 'ws');
+    ws = Workspace.open(wsDir);
     datasetId = await importTinyIdx(ws, path.join(t.dir, 'idx'), { test: 36 });
     ctx = { ws } as ServiceContext;
   });
@@ -113,7 +116,18 @@ describe('train.predictions', () => {
       expect(only.misclassified.items.every((m) => m.trueLabel === cell.trueLabel && m.predictedLabel === cell.predictedLabel)).toBe(true);
     }
     expect(refusal(() => trainHandlers['train.predictions']({ jobId: out.jobId, offset: 0, limit: 10, trueLabel: 4 }, ctx)).field).toBe('trueLabel');
-  });
+
+    // The real CLI prints the same matrix and the most confident mistake first.
+    const json = await runWorkbench(['--workspace', wsDir, '--json', 'runs', 'results', String(out.jobId), '--limit', '2'], { timeoutMs: 60_000 });
+    expect(json.code, json.stderr).toBe(0);
+    const viaCli = JSON.parse(json.stdout) as RunPredictions;
+    expect(viaCli.confusion).toEqual(p.confusion);
+    expect(viaCli.misclassified.items).toEqual(p.misclassified.items.slice(0, 2));
+    const text = await runWorkbench(['--workspace', wsDir, 'runs', 'results', String(out.jobId)], { timeoutMs: 60_000 });
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain(`test results on test, 36 images, ${(metrics.testAccuracy! * 100).toFixed(2)}% correct`);
+    expect(text.stdout).toContain(p.misclassified.items[0]!.path!);
+  }, 120_000);
 
   it('evaluates the validation set when the run has no test split', async () => {
     const out = await runJobInProcess(ws, trainJob, config(datasetId, { epochs: 1, dataset: { id: datasetId, validationFraction: 0.25, testSplit: null } }));
