@@ -14,6 +14,7 @@ import { applySfpMask } from '../../src-main/prune/sfp-mask.ts';
 import { selectLayers } from '../../src-main/prune/selection.ts';
 import { compactModel } from '../../src-main/prune/compact.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
+import { runWorkbench } from '../helpers/cli.ts';
 import { addWorkspaceModel } from './workspace-models.ts';
 
 type Graph = Omit<ModelGraph, 'modelId' | 'name' | 'arch' | 'method'>;
@@ -125,6 +126,22 @@ describe('models.graph', () => {
       expect(conv1.outShape[2]).toBe(conv1.width!.kept);
       expectShapesChain(g);
       expect(g.prunedConvs).toBe(narrowed.length);
+    });
+
+    it('workbench models graph <name> --json prints the same graph; the text form marks pruned convs', async () => {
+      const expected = await graph(compact);
+      await core.close();
+      try {
+        const r = await runWorkbench(['--workspace', core.ctx.ws.dir, '--json', 'models', 'graph', 'compact'], { timeoutMs: 60_000 });
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual(expected);
+        const text = await runWorkbench(['--workspace', core.ctx.ws.dir, 'models', 'graph', String(compact)], { timeoutMs: 60_000 });
+        expect(text.code, text.stderr).toBe(0);
+        expect(text.stdout).toMatch(/stage1\/block1\/conv1 .*\/8 \*/);
+        expect(text.stdout).toContain(`${expected.prunedConvs} pruned convs`);
+      } finally {
+        core = openCore({ workspaceDir: core.ctx.ws.dir });
+      }
     });
 
     it('refuses bad requests naming the field', async () => {
