@@ -6,6 +6,8 @@ import App from '../../src-renderer/src/App.vue';
 import type { ModelGraph, ModelSummary } from '../../src-main/common/contract/index.ts';
 import { buildSpec } from '../../src-main/models/specs.ts';
 import { graphOfSpec } from '../../src-main/models/graph-view.ts';
+import { modelCatalogue } from '../../src-main/common/contract/index.ts';
+import { BOX_W, LANE, MARGIN, layoutGraph, stagesOf } from '../../src-renderer/src/compare/graph-layout.ts';
 import type { GraphSpec } from '../../src-main/nn/graph.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
 
@@ -32,6 +34,23 @@ function compactSpec(): GraphSpec {
 
 const summary = (id: number): ModelSummary => ({ id, name: `model-${id}`, arch: 'resnet20', method: null, rate: null, parentModelId: null, datasetId: null, jobId: null, dir: '', metrics: {}, createdAt: '' });
 const node = (m: Mounted, name: string) => m.wrapper.find(`[data-test="graph-node-${name}"]`);
+
+describe('graph layout', () => {
+  it.each(modelCatalogue.map((m) => m.name))('%s: a row per node, the shortcut path in its own lane, a collapsed stage is one box', (name) => {
+    const g = graphOf(1, buildSpec(name));
+    const open = layoutGraph(g, new Set());
+    expect(open.boxes).toHaveLength(g.nodes.length);
+    expect(new Set(open.boxes.map((b) => b.y)).size).toBe(g.nodes.length);
+    expect(open.boxes.filter((b) => b.x === MARGIN + LANE).map((b) => b.key)).toEqual(g.nodes.filter((n) => n.shortcut).map((n) => n.name));
+    expect(open.edges).toHaveLength(g.edges.length);
+    expect(open.boxes.every((b) => b.x + BOX_W <= open.width && b.y < open.height)).toBe(true);
+    const stages = stagesOf(g);
+    const closed = layoutGraph(g, new Set(stages));
+    expect(closed.boxes).toHaveLength(g.nodes.filter((n) => !n.stage).length + stages.length);
+    // Stages in a chain: each collapsed stage feeds the next (shortcut edges between them merge into one).
+    for (let i = 1; i < stages.length; i++) expect(closed.edges.some((e) => e.from === `group:${stages[i - 1]}` && e.to === `group:${stages[i]}`)).toBe(true);
+  });
+});
 
 describe('model graph view', () => {
   it('draws a compact ResNet-20: a box per node, edges with residual connections, the narrowed conv highlighted, details on click', async () => {

@@ -2,8 +2,10 @@
  * Vertical layout of a `models.graph` answer for the SVG view: one row per
  * box, the main path in the left lane, the shortcut path (parameter-free
  * shortcut, downsample conv and BN) in the right lane, and a collapsed stage
- * drawn as one box. Edges between boxes; an identity shortcut (a skip along
- * the main lane) arcs out to the right so residual connections stay visible.
+ * drawn as one box. Edges between boxes: straight down between neighbours,
+ * an identity shortcut (a skip along the main lane) arcs out to the right,
+ * and edges into and out of the shortcut lane run at right angles beside the
+ * main path, so residual connections stay visible without crossing boxes.
  */
 import type { GraphViewEdge, GraphViewNode, ModelGraph } from '../../../src-main/common/contract/index.ts';
 
@@ -114,9 +116,12 @@ export function layoutGraph(graph: ModelGraph, collapsed: ReadonlySet<string>): 
       // A skip along one lane: out to the right of the boxes and back in.
       const out = a.x + BOX_W + 24;
       d = `M${a.x + BOX_W},${a.y + BOX_H / 2} C${out},${a.y + BOX_H / 2} ${out},${b.y + BOX_H / 2} ${b.x + BOX_W},${b.y + BOX_H / 2}`;
+    } else if (b.x > a.x) {
+      // Into the shortcut lane: out of the source's right side, across, then down to the target.
+      d = `M${a.x + BOX_W},${a.y + BOX_H / 2} H${x2} V${y2}`;
     } else {
-      const mid = (y1 + y2) / 2;
-      d = `M${x1},${y1} C${x1},${mid} ${x2},${mid} ${x2},${y2}`;
+      // Back from the shortcut lane: down, then into the target's right side.
+      d = `M${x1},${y1} V${b.y + BOX_H / 2} H${b.x + BOX_W}`;
     }
     edges.push({ from: a.key, to: b.key, kind: e.kind, d });
   }
