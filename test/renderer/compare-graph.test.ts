@@ -7,7 +7,7 @@ import type { ModelGraph, ModelSummary } from '../../src-main/common/contract/in
 import { buildSpec } from '../../src-main/models/specs.ts';
 import { graphOfSpec } from '../../src-main/models/graph-view.ts';
 import { modelCatalogue } from '../../src-main/common/contract/index.ts';
-import { BOX_W, LANE, MARGIN, layoutGraph, stagesOf } from '../../src-renderer/src/compare/graph-layout.ts';
+import { BOX_W, COLLAPSE_ABOVE, LANE, MARGIN, layoutGraph, stagesOf } from '../../src-renderer/src/compare/graph-layout.ts';
 import type { GraphSpec } from '../../src-main/nn/graph.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
 
@@ -64,7 +64,7 @@ describe('model graph view', () => {
     expect(mounted.router.currentRoute.value.fullPath).toBe('/compare/graph/7');
     expect(mounted.api.callsOf('models.graph')).toEqual([{ id: 7 }]);
     const m = mounted;
-    // ResNet-20 has fewer than 150 nodes: every node is a box, nothing collapsed.
+    // ResNet-20 is far below COLLAPSE_ABOVE: every node is a box, nothing collapsed.
     expect(m.wrapper.findAll('[data-test^="graph-node-"]')).toHaveLength(spec.nodes.length);
     expect(m.wrapper.findAll('[data-test^="graph-group-"]')).toHaveLength(0);
     expect(node(m, 'stage2/block1/conv1').text()).toContain('16x16x32');
@@ -115,6 +115,19 @@ describe('model graph view', () => {
     expect(m.wrapper.findAll('[data-test^="graph-node-"]')).toHaveLength(spec.nodes.length);
     await m.wrapper.get('[data-test="graph-stage-stage3"]').trigger('click');
     expect(m.wrapper.find('[data-test="graph-group-stage3"]').exists()).toBe(true);
+  });
+
+  it('opens ResNet-56 expanded (a scrollable column of boxes); ResNet-110 collapsed', async () => {
+    const spec = buildSpec('resnet56');
+    expect(spec.nodes.length).toBeLessThanOrEqual(COLLAPSE_ABOVE);
+    expect(buildSpec('resnet110').nodes.length).toBeGreaterThan(COLLAPSE_ABOVE);
+    mounted = await mountWithApi(App, { path: '/compare/graph/4', handlers: { 'models.list': () => [], 'models.graph': ({ id }) => graphOf(id, spec) } });
+    await flushPromises();
+    expect(mounted.wrapper.findAll('[data-test^="graph-node-"]')).toHaveLength(spec.nodes.length);
+    expect(mounted.wrapper.findAll('[data-test="graph-edge"][data-kind="residual"]')).toHaveLength(27 + 2);
+    expect(mounted.wrapper.get('.canvas svg').attributes('height')).toBe(String(layoutGraph(graphOf(4, spec), new Set()).height));
+    await mounted.wrapper.get('[data-test="graph-collapse-all"]').trigger('click');
+    expect(mounted.wrapper.findAll('[data-test^="graph-group-"]')).toHaveLength(4);
   });
 
   it('shows a refusal from the host', async () => {

@@ -14,8 +14,11 @@ export const BOX_H = 46;
 export const ROW = 62;
 export const LANE = 290;
 export const MARGIN = 16;
-/** Graphs with more nodes than this start with their stages collapsed (ResNet-56 has about 200 nodes, ResNet-110 about 380). */
-export const COLLAPSE_ABOVE = 150;
+/**
+ * Graphs with more nodes than this start with their stages collapsed: ResNet-56 (196 nodes) and
+ * ResNet-50 (175) open expanded and scroll, ResNet-110 (385) opens as one box per stage.
+ */
+export const COLLAPSE_ABOVE = 200;
 
 export interface NodeBox {
   kind: 'node';
