@@ -9,10 +9,10 @@
  */
 import type { GraphViewEdge, GraphViewNode, ModelGraph } from '../../../src-main/common/contract/index.ts';
 
-export const BOX_W = 250;
+export const BOX_W = 290;
 export const BOX_H = 46;
 export const ROW = 62;
-export const LANE = 290;
+export const LANE = 330;
 export const MARGIN = 16;
 /**
  * Graphs with more nodes than this start with their stages collapsed: ResNet-56 (196 nodes) and
