@@ -3,6 +3,8 @@ import type { HandlerMap } from '../core/handler-types.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import { getModelRow, lineageOf, toModelSummary, type ModelRow } from './model-rows.ts';
 import { flopsReport } from './cost.ts';
+import { filterNorms, graphOfSpec } from './graph-view.ts';
+import { parseGraphSpec } from '../nn/graph.ts';
 import { listModels } from './specs.ts';
 import { compareModels } from './compare.ts';
 import { jobKinds } from '../common/contract/kinds.ts';
@@ -32,6 +34,16 @@ export const modelsHandlers: HandlerMap<keyof typeof modelsCalls> = {
     const row = getModelRow(ws.db, req.id);
     try {
       return flopsReport(row);
+    } catch (err) {
+      throw new ApiError('failed', `Model ${req.id}: ${(err as Error).message}`, 'id');
+    }
+  },
+  'models.graph': (req, { ws }) => {
+    const row = getModelRow(ws.db, req.id);
+    try {
+      const spec = parseGraphSpec(JSON.parse(row.spec));
+      const graph = graphOfSpec(spec, filterNorms(ws.resolve(row.dir), spec));
+      return { modelId: row.id, name: row.name, arch: row.arch, method: row.method, ...graph };
     } catch (err) {
       throw new ApiError('failed', `Model ${req.id}: ${(err as Error).message}`, 'id');
     }

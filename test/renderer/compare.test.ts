@@ -55,6 +55,8 @@ describe('compare models', () => {
     expect(mounted.wrapper.get('[data-test="compare-table"] thead th').classes()).toContain('model-col');
     expect(mounted.wrapper.get('[data-test="compare-layers"]').text()).toContain('(5 zero)');
     expect(mounted.wrapper.get('[data-test="compare-lineage"]').text()).toContain('job #20');
+    // Each compared model opens its graph.
+    expect(mounted.wrapper.get('[data-test="compare-graph-2"]').attributes('href')).toContain('/compare/graph/2');
     await mounted.wrapper.get('[data-test="export-onnx-2"]').trigger('click');
     await flushPromises();
     expect(mounted.api.callsOf('models.export')).toEqual([{ modelId: 2, format: 'onnx' }]);

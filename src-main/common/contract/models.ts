@@ -117,6 +117,75 @@ export interface FlopsReport {
   paperStyle: { rate: number; baselineMacs3x3: number; reduction: number } | null;
 }
 
+/** A conv's width in a pruned model: filters kept in the graph against the unpruned architecture's. */
+export interface ConvWidth {
+  /** Filters in the stored graph (after hard pruning). */
+  kept: number;
+  /** Filters of the same conv in the registry architecture (same options and input). */
+  original: number;
+  /** Filters whose kernel is all zero in the saved weights (soft pruning); null when the weights were not read. */
+  zeroed: number | null;
+  /** kept < original or zeroed > 0. */
+  pruned: boolean;
+}
+
+/** One node of `models.graph`, in the spec's (topological) order. */
+export interface GraphViewNode {
+  name: string;
+  op: string;
+  /**
+   * Why the node is there: a conv's role ('stem', 'block-conv', 'block-last', 'downsample', 'other'),
+   * 'input', 'shortcut' (parameter-free shortcut), 'residual-add', 'norm', 'activation', 'pool',
+   * 'classifier', 'scatter' (hard pruning), 'augment' (training-only).
+   */
+  role: string;
+  /** First segment of the name ('stem', 'stage2'), null for top-level nodes; the view groups and collapses by it. */
+  stage: string | null;
+  /** Nodes read, in order (an add reads the main branch first, then the shortcut). */
+  inputs: string[];
+  inShapes: number[][];
+  /** [H, W, C] or [F] (batch left out), for the model's input size. */
+  outShape: number[];
+  /** On the shortcut path of a residual block (shortcut, downsample conv and its BN). */
+  shortcut: boolean;
+  /** Trainable parameters of this node. */
+  params: number;
+  /** Multiply-accumulates per image (convs and dense layers; 0 for the others). */
+  macs: number;
+  /** Op settings for display: kernel, strides, padding, channels ... */
+  attrs: Record<string, string | number | boolean>;
+  /** Convs only. */
+  width: ConvWidth | null;
+  /** Convs only: L2 norm of each filter in the saved weights, null when not read (large weights files). */
+  filterNorms: number[] | null;
+}
+
+export interface GraphViewEdge {
+  from: string;
+  to: string;
+  /** 'residual': the shortcut path of a residual block, into its addition. */
+  kind: 'data' | 'residual';
+}
+
+export interface ModelGraph {
+  modelId: number;
+  name: string;
+  arch: string;
+  method: string | null;
+  input: { height: number; width: number; channels: number };
+  nodes: GraphViewNode[];
+  edges: GraphViewEdge[];
+  /** Node names of the spec's outputs (logits, features, classMaps). */
+  outputs: Record<string, string>;
+  /** Sum over nodes (equals `models.flops` params and MACs). */
+  params: number;
+  macs: number;
+  /** Convs narrower than the architecture's or with zeroed filters. */
+  prunedConvs: number;
+  /** Whether filter norms / zeroed counts were read from the weights file. */
+  weightsRead: boolean;
+}
+
 /**
  * Model export, latency, import and comparison. Export, latency and import
  * run as jobs (kinds 'models.export', 'models.latency', 'models.import'); the
@@ -294,5 +363,9 @@ export const modelsCalls = {
     'The files of a model (its folder: graph spec and weights; its exports), with absolute paths, for download.',
   ),
   'models.flops': call<FlopsReport>()(z.object({ id: z.number().int().positive() }).strict(), 'Exact per-layer MACs and parameters, and the SFP paper-style FLOPs reduction.'),
+  'models.graph': call<ModelGraph>()(
+    z.object({ id: z.number().int().positive() }).strict(),
+    'The model as a graph from its stored spec: nodes in topological order (op, role, shapes, params, MACs), edges with residual connections, pruned conv widths.',
+  ),
   'models.architectures': call<ModelInfo[]>()(z.object({}).strict(), 'Architectures of the model registry.'),
 };

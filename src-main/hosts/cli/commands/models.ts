@@ -6,7 +6,7 @@ import { followSweep, parseSweep, resolveOn } from '../job-options.ts';
 import type { JobSummary } from '../../../common/contract/jobs.ts';
 import { ON_HELP } from '../job-options.ts';
 import { formatTable } from '../format.ts';
-import type { FlopsReport, ModelSummary } from '../../../common/contract/models.ts';
+import type { FlopsReport, ModelGraph, ModelSummary } from '../../../common/contract/models.ts';
 import { trainConfigSchema, type TrainResult } from '../../../common/contract/train.ts';
 import { configReference } from '../config-reference.ts';
 import { modelRef } from '../refs.ts';
@@ -47,6 +47,28 @@ function flopsText(r: FlopsReport): string {
   return lines.join('\n');
 }
 
+/** The graph as a table in topological order: inputs, output shape, params, MACs, and the kept/original width of pruned convs. */
+function graphText(g: ModelGraph): string {
+  const lines = [
+    `model ${g.modelId} ${g.name} (${g.arch}${g.method ? `, ${g.method}` : ''}): ${g.nodes.length} nodes, ${g.edges.length} edges (${g.edges.filter((e) => e.kind === 'residual').length} residual), params ${big(g.params)}, MACs ${big(g.macs)}, ${g.prunedConvs} pruned convs`,
+    '',
+    formatTable(
+      ['node', 'op', 'role', 'inputs', 'out', 'params', 'MACs', 'filters'],
+      g.nodes.map((n) => [
+        n.name,
+        n.op,
+        n.role,
+        n.inputs.join(', '),
+        n.outShape.join('x'),
+        big(n.params),
+        big(n.macs),
+        n.width ? `${n.width.kept}/${n.width.original}${n.width.zeroed ? ` (${n.width.zeroed} zero)` : ''}${n.width.pruned ? ' *' : ''}` : '',
+      ]),
+    ),
+  ];
+  return lines.join('\n');
+}
+
 /** Queues a sweep and waits until every member has ended (members run one after another locally, as one array on Slurm). */
 async function runSweep(rt: CliRuntime, kind: string, params: unknown, sweep: { field: string; values: unknown[] }, opts: JobRunOptions): Promise<{ sweepId: string; field: string; jobs: (JobSummary & { value: unknown })[] }> {
   const queued = await rt.call('jobs.sweep', { kind, params, sweep, backend: opts.backend as 'auto' | undefined, runOn: await resolveOn(rt, opts.on) });
@@ -59,7 +81,7 @@ function sweepText(s: { sweepId: string; field: string; jobs: (JobSummary & { va
   return [`sweep ${s.sweepId}`, formatTable(['job', s.field, 'status', 'error'], s.jobs.map((j) => [String(j.id), JSON.stringify(j.value), j.status, j.error ?? '']))].join('\n');
 }
 
-/** `workbench train --config FILE` and `workbench models list | compact | flops | architectures`. */
+/** `workbench train --config FILE` and `workbench models list | compact | flops | graph | architectures`. */
 export const registerModelsCommands: RegisterCommands = (program, runtime) => {
   program
     .command('train')
@@ -124,6 +146,14 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
       const rt = await runtime();
       const report = await rt.call('models.flops', { id: await modelRef(rt, '<model>', id) });
       rt.output(report, () => flopsText(report));
+    });
+  models
+    .command('graph <model>')
+    .description('The model as a graph: nodes in topological order (op, role, shapes, params, MACs), edges with residual connections, pruned conv widths (* pruned).')
+    .action(async (id: string) => {
+      const rt = await runtime();
+      const graph = await rt.call('models.graph', { id: await modelRef(rt, '<model>', id) });
+      rt.output(graph, () => graphText(graph));
     });
   models
     .command('compact <model>')
