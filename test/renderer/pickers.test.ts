@@ -66,9 +66,17 @@ describe('pickers offer the right kind of item', () => {
 
   it('re-ID init offers models of the architecture trained, IDE models first', async () => {
     mounted = await mountForm('reid.train', all, [model(5, 'resnet50', null), model(6, 'resnet20', 'sfp'), model(7, 'resnet50', 'ide'), model(8, 'resnet18', 'ide')]);
-    expect(optionValues(mounted, 'reid-train-initFromModelId').filter((v) => v !== '—' && v !== '')).toEqual(['7', '5']);
+    expect(optionValues(mounted, 'reid-train-initFromModelId').filter((v) => /^\d+$/.test(v))).toEqual(['7', '5']);
     await mounted.wrapper.get('#reid-train-arch').setValue('resnet18');
-    expect(optionValues(mounted, 'reid-train-initFromModelId').filter((v) => v !== '—' && v !== '')).toEqual(['8']);
+    expect(optionValues(mounted, 'reid-train-initFromModelId').filter((v) => /^\d+$/.test(v))).toEqual(['8']);
+  });
+
+  it('localization training offers backbones of its architecture only', async () => {
+    mounted = await mountForm('localize.train', all, [model(5, 'resnet50', null), model(6, 'resnet20', 'sfp'), model(7, 'resnet18', 'ide')]);
+    const arch = (mounted.wrapper.get('#loc-train-arch').element as HTMLSelectElement).value;
+    const expected = [model(5, 'resnet50', null), model(6, 'resnet20', 'sfp'), model(7, 'resnet18', 'ide')].filter((m) => m.arch === arch).map((m) => String(m.id));
+    expect(expected).toHaveLength(1);
+    expect(optionValues(mounted, 'loc-train-init').filter((v) => /^\d+$/.test(v))).toEqual(expected);
   });
 
   it.each([

@@ -76,10 +76,10 @@ const sources = {
     };
   },
   /**
-   * Backbones a re-ID training can start from: models of the architecture the form trains
-   * (the job copies every weight of the same name and shape), IDE models first.
+   * Backbones a training can start from (re-ID, localization): models of the architecture the
+   * form trains, its `arch` field (the job copies every weight of the same name and shape), IDE models first.
    */
-  reidInitModels(values: () => FormValues): Source {
+  backboneModels(values: () => FormValues): Source {
     const store = useTrainingStore();
     return {
       store,
@@ -90,7 +90,7 @@ const sources = {
         const fitting = store.models.filter((m) => m.arch === arch);
         return [...fitting.filter((m) => m.method === 'ide'), ...fitting.filter((m) => m.method !== 'ide')].map((m) => ({ value: m.id, label: `${m.name} (${m.method ?? 'baseline'})` }));
       }),
-      empty: 'No model of this architecture yet: train an IDE model, or import an ImageNet ResNet of it (Pruning & Compare, Import model…). Without one the weights start random.',
+      empty: 'No model of this architecture yet: train one (an IDE model for re-ID), or import an ImageNet ResNet of it (Pruning & Compare, Import model…). Without one the weights start random.',
     };
   },
   architectures(): Source {

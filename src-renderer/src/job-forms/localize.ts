@@ -45,7 +45,7 @@ export function localizeTrainForm(): JobFormDef {
           { path: 'arch', label: 'Backbone', id: 'arch', help: 'CIFAR ResNets keep a 1/4-resolution map (16×16 at 64 px); ImageNet ResNets 1/32.' },
           { path: 'widthMultiplier', label: 'Width multiplier', id: 'width', step: 0.25 },
           { path: 'imageSize', label: 'Image size [height, width]', id: 'size', help: "Empty: the dataset's image size." },
-          { path: 'initFromModelId', label: 'Backbone from model', id: 'init', widget: FormPick, props: { source: 'models' }, none: 'none (random)', help: 'A workspace model of the same architecture: every weight of the same name and shape.' },
+          { path: 'initFromModelId', label: 'Backbone from model', id: 'init', widget: FormPick, props: { source: 'backboneModels' }, none: 'none (random)', help: 'A workspace model of the same architecture: every weight of the same name and shape.' },
           { path: 'name', label: 'Name', id: 'name' },
         ],
       },

@@ -12,7 +12,7 @@ export function reidTrainForm(): JobFormDef {
     schema: reidTrainSchema,
     title: 'Train an IDE re-ID model',
     // Optional: without a model to start from, the weights start random.
-    fields: { datasetId: datasetPicker, initFromModelId: { widget: FormPick, props: { source: 'reidInitModels' } } },
+    fields: { datasetId: datasetPicker, initFromModelId: { widget: FormPick, props: { source: 'backboneModels' } } },
   };
 }
 
