@@ -73,6 +73,28 @@ describe('lists follow the jobs they depend on', () => {
     expect(mounted.wrapper.findAll('[data-test="datasets-table"] tbody tr')).toHaveLength(2);
   });
 
+  it('Training form: a pipeline saved elsewhere (data.changed) joins the pipeline picker', async () => {
+    let pipelines = [{ id: 2, name: 'flip-crop', spec: { version: 1 as const, steps: [] }, createdAt: '' }];
+    mounted = await mountWithApi(App, {
+      path: '/training/new',
+      handlers: {
+        'datasets.list': () => [dataset({ id: 3, name: 'cifar10' })],
+        'augment.pipelines.list': () => pipelines,
+        'models.architectures': () => [{ name: 'resnet20', family: 'cifar', depth: 20, description: '', defaultInputSize: [32, 32], minInputSize: 8 }],
+        'models.list': () => [],
+      },
+    });
+    const names = () => mounted!.wrapper.get('[data-test="tr-pipeline"]').findAll('option').map((o) => o.text());
+    expect(names()).toEqual(['none', 'flip-crop']);
+    pipelines = [...pipelines, { id: 3, name: 'erase', spec: { version: 1 as const, steps: [] }, createdAt: '' }];
+    mounted.api.emit('data.changed', { what: 'settings' });
+    await flushPromises();
+    expect(names()).toEqual(['none', 'flip-crop']);
+    mounted.api.emit('data.changed', { what: 'pipelines' });
+    await flushPromises();
+    expect(names()).toEqual(['none', 'flip-crop', 'erase']);
+  });
+
   it('SPGAN: a translate job that ends adds the translated dataset, shown at once when the list was empty', async () => {
     let translated: TranslatedDatasetSummary[] = [];
     mounted = await mountWithApi(SpganTranslatedPairs, {
