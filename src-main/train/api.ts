@@ -1,6 +1,6 @@
 import { readFileSync, existsSync } from 'node:fs';
 import type { trainCalls } from '../common/contract/train.ts';
-import { trainConfigSchema, type CurvePoint, type FilterHistory, type RunCurves, type TrainConfig, type TrainingRunRow, type TrainResult } from '../common/contract/train.ts';
+import { trainConfigSchema, type CurvePoint, type RunPredictions, type FilterHistory, type RunCurves, type TrainConfig, type TrainingRunRow, type TrainResult } from '../common/contract/train.ts';
 import type { HandlerMap } from '../core/handler-types.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import { describeZodError } from '../core/jobs/job-manager.ts';
@@ -12,6 +12,7 @@ import { preflightTrain } from './preflight.ts';
 import { TRAIN_KIND } from './jobs.ts';
 import type { FilterRecordFile } from './filter-history.ts';
 import { regrownFilters } from '../prune/regrowth.ts';
+import { classMetrics, confusionMatrix, misclassified, type PredictionsFile } from './predictions.ts';
 
 function trainJob(ws: Workspace, id: number): JobRow {
   const row = jobRow(ws.db, id);
@@ -122,6 +123,53 @@ function runName(ws: Workspace, first: JobRow, cache: Map<string, Map<number, st
   return suffix ? `${base} (${suffix})` : base;
 }
 
+/**
+ * The per-sample predictions of a run's last job (a resumed run's newest),
+ * summarised: confusion matrix, per-class metrics, a page of the misclassified
+ * samples with their dataset paths.
+ */
+function runPredictions(ws: Workspace, req: { jobId: number; offset: number; limit: number; trueLabel?: number; predictedLabel?: number }): RunPredictions {
+  trainJob(ws, req.jobId);
+  const chain = runChain(ws, req.jobId);
+  const last = chain[chain.length - 1]!;
+  const run = chain.length > 1 ? `Run #${chain[0]!.id} (its last job #${last.id})` : `Run #${last.id}`;
+  if (last.status !== 'succeeded') throw new ApiError('conflict', `jobId: ${run} is ${last.status}, not finished; its test predictions are recorded when it succeeds.`, 'jobId');
+  const artifact = ws.db.prepare("SELECT path FROM artifacts WHERE job_id = ? AND kind = 'predictions' ORDER BY id DESC LIMIT 1").get(last.id) as { path: string } | undefined;
+  if (!artifact) {
+    throw new ApiError('not_found', `jobId: ${run} has no predictions recorded: runs trained before per-sample predictions were kept (or without a test split and a validation set) have none; train it again to see them.`, 'jobId');
+  }
+  const abs = ws.resolve(artifact.path);
+  if (!existsSync(abs)) throw new ApiError('not_found', `jobId: the predictions file of ${run} is gone: ${artifact.path}.`, 'jobId');
+  const file = JSON.parse(readFileSync(abs, 'utf8')) as PredictionsFile;
+  const k = file.classNames.length;
+  for (const [field, value] of [['trueLabel', req.trueLabel], ['predictedLabel', req.predictedLabel]] as const) {
+    if (value !== undefined && value >= k) throw new ApiError('invalid_request', `${field}: the run has ${k} classes (0..${k - 1}); got ${value}.`, field);
+  }
+  const confusion = confusionMatrix(file.labels, file.predicted, k);
+  const count = file.labels.length;
+  const correct = confusion.reduce((a, row, i) => a + row[i]!, 0);
+  const wrong = misclassified(file, { ...(req.trueLabel !== undefined ? { trueLabel: req.trueLabel } : {}), ...(req.predictedLabel !== undefined ? { predictedLabel: req.predictedLabel } : {}) });
+  const page = wrong.slice(req.offset, req.offset + req.limit);
+  const paths = new Map<number, string>();
+  if (page.length) {
+    const rows = ws.db.prepare(`SELECT id, path FROM samples WHERE id IN (${page.map(() => '?').join(',')})`).all(...page.map((m) => m.sampleId)) as { id: number; path: string }[];
+    for (const r of rows) paths.set(r.id, r.path);
+  }
+  return {
+    jobId: req.jobId,
+    fromJobId: last.id,
+    datasetId: file.datasetId,
+    evaluatedOn: file.evaluatedOn,
+    part: file.part,
+    classNames: file.classNames,
+    count,
+    accuracy: count ? correct / count : 0,
+    confusion,
+    classes: classMetrics(confusion, file.classNames),
+    misclassified: { total: wrong.length, offset: req.offset, items: page.map((m) => ({ ...m, path: paths.get(m.sampleId) ?? null })) },
+  };
+}
+
 /** Handlers for the calls declared in common/contract/training.ts. */
 export const trainHandlers: HandlerMap<keyof typeof trainCalls> = {
   'train.get': (req, { ws }) => {
@@ -174,6 +222,7 @@ export const trainHandlers: HandlerMap<keyof typeof trainCalls> = {
     preflightTrain(parsed.data, ws);
     return { ok: true, config: parsed.data };
   },
+  'train.predictions': (req, { ws }) => runPredictions(ws, req),
   'train.filterHistory': (req, { ws }) => {
     const row = trainJob(ws, req.jobId);
     const chain = resumeChain(ws.db, row.id).map((j) => j.id);

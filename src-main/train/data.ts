@@ -151,6 +151,8 @@ export interface FloatBatch {
   data: Float32Array;
   labels: Int32Array;
   n: number;
+  /** Evaluation batches: the reader indices of the samples kept (undecodable ones left out), in batch order. */
+  indices?: Int32Array;
 }
 
 function toFloat(pixels: Uint8Array): Float32Array {
@@ -194,5 +196,5 @@ export async function evalBatch(data: RunData, reader: DatasetReader, batchIndic
   const indices = read.kept;
   const pixels = toFloat(read.pixels);
   normaliseForEval(pixels, data.channels, data.pipeline);
-  return { data: pixels, labels: Int32Array.from(indices, (i) => reader.labels[i]!), n: indices.length };
+  return { data: pixels, labels: Int32Array.from(indices, (i) => reader.labels[i]!), n: indices.length, indices };
 }

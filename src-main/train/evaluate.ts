@@ -8,31 +8,75 @@ export interface EvalResult {
   loss: number;
   accuracy: number;
   count: number;
+  /** With `collect`: one entry per evaluated sample, in evaluation order (the samples `accuracy` counts). */
+  predictions?: SamplePredictions;
 }
 
-/** Loss and top-1 accuracy in inference mode over the given reader indices. */
-export async function evaluate(model: Model, data: RunData, reader: DatasetReader, indices: Int32Array, batchSize: number, signal?: AbortSignal): Promise<EvalResult> {
+/** Per-sample predictions of one evaluation pass. */
+export interface SamplePredictions {
+  /** Reader indices of the evaluated samples. */
+  indices: Int32Array;
+  labels: Int32Array;
+  predicted: Int32Array;
+  /** Softmax probability of the predicted class. */
+  confidence: Float32Array;
+}
+
+/**
+ * Loss and top-1 accuracy in inference mode over the given reader indices;
+ * with `collect`, also each sample's predicted class and its confidence (the
+ * same pass, so they agree with `accuracy` exactly).
+ */
+export async function evaluate(model: Model, data: RunData, reader: DatasetReader, indices: Int32Array, batchSize: number, signal?: AbortSignal, collect = false): Promise<EvalResult> {
   let lossSum = 0;
   let correct = 0;
   let n = 0;
+  const kept: Int32Array[] = [];
+  const labelParts: Int32Array[] = [];
+  const predictedParts: Int32Array[] = [];
+  const confidenceParts: Float32Array[] = [];
   for (let start = 0; start < indices.length; start += batchSize) {
     if (signal?.aborted) throw new Error('cancelled');
     const idx = indices.subarray(start, start + batchSize);
     const b = await evalBatch(data, reader, idx);
     if (b.n === 0) continue; // every image of the batch undecodable (skipped, named in the run's result)
     n += b.n;
-    const [loss, hits] = tf.tidy(() => {
+    const out: { loss: number; hits: number; predicted: Int32Array | null; confidence: Float32Array | null } = { loss: 0, hits: 0, predicted: null, confidence: null };
+    tf.tidy(() => {
       const x = tf.tensor4d(b.data, [b.n, data.height, data.width, data.channels]);
       const { logits } = forward(model, x, { training: false });
       const labels = tf.tensor1d(b.labels, 'int32');
       const l = tf.losses.softmaxCrossEntropy(tf.oneHot(labels, model.spec.numClasses), logits, undefined, undefined, tf.Reduction.SUM);
-      const c = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32'));
-      return [l.dataSync()[0]!, c.dataSync()[0]!];
+      const arg = tf.argMax(logits, 1);
+      out.loss = l.dataSync()[0]!;
+      out.hits = tf.sum(tf.cast(tf.equal(arg, labels), 'float32')).dataSync()[0]!;
+      if (collect) {
+        out.predicted = Int32Array.from(arg.dataSync());
+        out.confidence = Float32Array.from(tf.max(tf.softmax(logits), 1).dataSync());
+      }
     });
-    lossSum += loss;
-    correct += hits;
+    lossSum += out.loss;
+    correct += out.hits;
+    if (out.predicted && out.confidence) {
+      kept.push(b.indices ?? idx);
+      labelParts.push(b.labels);
+      predictedParts.push(out.predicted);
+      confidenceParts.push(out.confidence);
+    }
   }
-  return { loss: n ? lossSum / n : 0, accuracy: n ? correct / n : 0, count: n };
+  const result: EvalResult = { loss: n ? lossSum / n : 0, accuracy: n ? correct / n : 0, count: n };
+  if (collect) result.predictions = { indices: concat(Int32Array, kept), labels: concat(Int32Array, labelParts), predicted: concat(Int32Array, predictedParts), confidence: concat(Float32Array, confidenceParts) };
+  return result;
+}
+
+function concat<T extends Int32Array | Float32Array>(Ctor: new (n: number) => T, parts: T[]): T {
+  const out = new Ctor(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /**

@@ -24,6 +24,16 @@ export interface FilterRecord {
   rate: number;
 }
 
+/** The final evaluation's per-sample predictions file (train/predictions.ts). */
+export interface PredictionsRecord {
+  /** Absolute path of the predictions JSON. */
+  file: string;
+  evaluatedOn: 'test' | 'validation';
+  part: string;
+  count: number;
+  accuracy: number;
+}
+
 /** The name the user gave the run, else what it does. */
 function title(c: TrainConfig, ws?: Workspace): string {
   if (c.name) return c.name;
@@ -54,6 +64,10 @@ export const trainJob = defineJob<TrainConfig, TrainResult>({
     if (type === 'prune-filters') {
       const p = payload as FilterRecord;
       return insertArtifact(ctx.ws, { kind: 'prune-filters', absPath: p.file, jobId: ctx.jobId, meta: { epoch: p.epoch, rate: p.rate } });
+    }
+    if (type === 'predictions') {
+      const { file, ...meta } = payload as PredictionsRecord;
+      return insertArtifact(ctx.ws, { kind: 'predictions', absPath: file, jobId: ctx.jobId, meta });
     }
     throw new Error(`train job: unknown record type ${type}`);
   },

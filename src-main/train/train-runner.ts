@@ -29,8 +29,9 @@ import { applySfpMask, filterNorms, maskKeeps } from '../prune/sfp-mask.ts';
 import { fitPsfp, psfpRate } from '../prune/psfp-schedule.ts';
 import { selectLayers, type LayerSelection } from '../prune/selection.ts';
 import { countCost, paperStyleReduction } from '../prune/flops.ts';
-import { openRunData, trainBatch, type RunData } from './data.ts';
+import { openRunData, trainBatch, validationPart, type RunData } from './data.ts';
 import { evaluate, reestimateBn, withRecalibratedBn, type EvalResult } from './evaluate.ts';
+import { PREDICTIONS_FILE, predictionsFile } from './predictions.ts';
 import { Sgd } from './sgd.ts';
 import { GradientAccumulator, gradientPass, trainStep } from './step.ts';
 import { learningRate } from './lr-schedule.ts';
@@ -163,6 +164,9 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
     const valBatches = prune?.bnRecalibrationBatches ?? 0;
     // Per-batch curves: the mean loss of the last `logEvery` batches and the lr, at the global step (a resumed run goes on counting).
     const logEvery = batchLogInterval(stepsPerEpoch);
+    // Per-sample predictions come from the final evaluation pass: the test split's, or without one the last epoch's validation pass (after the last mask, so the final model).
+    const hasTest = data.test !== null && data.testIdx.length > 0;
+    let finalVal: EvalResult | null = null;
 
     for (let epoch = state.epoch; epoch < cfg.epochs; epoch++) {
       const order = permutation(n, mulberry32(hashSeed(cfg.seed, epoch, 2)));
@@ -209,7 +213,8 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
       const done = epoch + 1;
       if (prune && (done % prune.interval === 0 || done === cfg.epochs)) await mask(done);
       check();
-      const val: EvalResult | null = data.valIdx.length ? await evaluate(model, data, data.val, data.valIdx, cfg.evalBatchSize, ctx.signal) : null;
+      const val: EvalResult | null = data.valIdx.length ? await evaluate(model, data, data.val, data.valIdx, cfg.evalBatchSize, ctx.signal, !hasTest && done === cfg.epochs) : null;
+      if (done === cfg.epochs) finalVal = val;
       const valBn = prune && val && valBatches > 0 ? await withRecalibratedBn(model, data, batchSize, valBatches, hashSeed(cfg.seed, done, 4), () => evaluate(model, data, data.val, data.valIdx, cfg.evalBatchSize, ctx.signal)) : null;
       const row: Record<string, number | null> = {
         epoch: done,
@@ -237,7 +242,27 @@ export default async function runTrain(ctx: JobRunContext<TrainConfig>): Promise
 
     // Final evaluation on the test split (after the last mask), plus BN re-estimated accuracy for pruned runs.
     const last = state.history[state.history.length - 1] ?? {};
-    const test = data.test && data.testIdx.length ? await evaluate(model, data, data.test, data.testIdx, cfg.evalBatchSize, ctx.signal) : null;
+    const test = data.test && hasTest ? await evaluate(model, data, data.test, data.testIdx, cfg.evalBatchSize, ctx.signal, true) : null;
+    // A run resumed after its last epoch's checkpoint has no validation pass of its own yet.
+    if (!test && !finalVal?.predictions && data.valIdx.length) finalVal = await evaluate(model, data, data.val, data.valIdx, cfg.evalBatchSize, ctx.signal, true);
+    const evaluated = test ? { on: 'test' as const, reader: data.test!, part: cfg.dataset.testSplit!, r: test } : finalVal ? { on: 'validation' as const, reader: data.val, part: validationPart(ctx.readDb(), cfg) ?? `held out of ${[cfg.dataset.trainSplit].flat().join('+')}`, r: finalVal } : null;
+    if (evaluated?.r.predictions) {
+      const p = evaluated.r.predictions;
+      const file = path.join(ctx.jobDir, PREDICTIONS_FILE);
+      mkdirSync(ctx.jobDir, { recursive: true });
+      const body = predictionsFile({
+        evaluatedOn: evaluated.on,
+        part: evaluated.part,
+        datasetId: cfg.dataset.id,
+        classNames: data.classNames,
+        sampleIds: Array.from(p.indices, (i) => evaluated.reader.sampleIds[i]!),
+        labels: Array.from(p.labels),
+        predicted: Array.from(p.predicted),
+        confidence: p.confidence,
+      });
+      writeFileSync(file, JSON.stringify(body));
+      await ctx.record('predictions', { file, evaluatedOn: evaluated.on, part: evaluated.part, count: p.labels.length, accuracy: evaluated.r.accuracy });
+    }
     let accuracyBn: number | null = null;
     if (prune && valBatches > 0) {
       const target = test && data.test ? { reader: data.test, idx: data.testIdx } : data.valIdx.length ? { reader: data.val, idx: data.valIdx } : null;

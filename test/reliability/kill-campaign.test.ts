@@ -218,12 +218,14 @@ describe('kill -9 campaigns (real job processes, real workspace)', () => {
       expect(clean.status, clean.error ?? '').toBe('succeeded');
       const reference = c.fingerprint(clean.id);
 
+      // Kill until `moments` kills have landed: a job that ends before its kill counts as an attempt only.
       const moments = fullMoments ?? c.moments;
       const killedIds: number[] = [];
       let identical = 0;
       let checks = 0;
-      for (let k = 0; k < moments; k++) {
-        const { job, killed } = await killDuring(submit, 100 + rng() * duration * 0.8);
+      let attempts = 0;
+      for (; killedIds.length < moments && attempts < moments * 3; attempts++) {
+        const { job, killed } = await killDuring(submit, 100 + rng() * duration * 0.6);
         if (killed) {
           expect(job.status).toBe('failed');
           killedIds.push(job.id);
@@ -244,7 +246,7 @@ describe('kill -9 campaigns (real job processes, real workspace)', () => {
           identical++;
         }
       }
-      expect(killedIds.length, 'at least one kill landed while the job ran').toBeGreaterThan(0);
+      expect(killedIds.length, `kills that landed while the job ran, in ${attempts} attempts`).toBe(moments);
       // Dead jobs' data is listed until the next start, which removes it.
       for (const o of findOrphanFolders(ws.db, ws.dir)) expect(killedIds).toContain(o.jobId);
       await restart();
@@ -257,7 +259,7 @@ describe('kill -9 campaigns (real job processes, real workspace)', () => {
         expect(c.fingerprint(again.id)).toBe(reference);
         identical++;
       }
-      rows.push({ name: c.name, attempts: moments, killed: killedIds.length, checks, identical, integrity: integrity() });
+      rows.push({ name: c.name, attempts, killed: killedIds.length, checks, identical, integrity: integrity() });
     },
     (fullMoments ?? 4) * 60_000,
   );
@@ -274,7 +276,7 @@ function writeCampaignTable(readme: string, rows: CampaignRow[]): void {
   const table = [
     `Written by \`npm run test:kill-campaign\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC (seeded random moments over each job's uninterrupted duration):`,
     '',
-    '| job killed with SIGKILL | attempts | kills that landed | integrity_check, no rows or folders of dead jobs | result reproduced byte for byte |',
+    '| job killed with SIGKILL | attempts | kills that landed (the rest ended first) | integrity_check, no rows or folders of dead jobs | result reproduced byte for byte |',
     '| --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.name} | ${r.attempts} | ${r.killed} | ${r.integrity ? 'yes, after every kill' : 'NO'} | ${r.identical} of ${r.checks} (${r.name.startsWith('compact') || r.name.startsWith('export') ? 'run again after the kills' : 'each killed job resumed'}) |`),
   ].join('\n');

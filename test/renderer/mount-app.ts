@@ -5,6 +5,7 @@ import { defineComponent, h, type Component } from 'vue';
 import { installApi } from '../../src-renderer/src/api/index.ts';
 import { createAppRouter } from '../../src-renderer/src/router/index.ts';
 import { FakeApi, type Handlers } from './fake-api.ts';
+import { ApiError } from '../../src-main/common/contract/errors.ts';
 import { engineInfo, settings, workspaceInfo } from './fixtures.ts';
 
 /** Handlers every view may need; a test adds or overrides its own. */
@@ -18,6 +19,9 @@ export function baseHandlers(): Handlers {
     'slurm.profiles.list': () => [],
     'adapt.runs': () => [],
     'train.runs': () => [],
+    'train.predictions': ({ jobId }) => {
+      throw new ApiError('not_found', `jobId: Run #${jobId} has no predictions recorded.`, 'jobId');
+    },
     'train.curves': ({ jobIds }) => jobIds.map((id) => ({ jobId: id, name: `Run #${id}`, jobIds: [id], points: [], resumes: [] })),
     'jobs.annotate': ({ id, tags, notes }) => ({ id, tags: tags ?? [], notes: notes ?? '' }),
     'reproduce.catalogue': () => [],

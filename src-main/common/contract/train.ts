@@ -240,6 +240,54 @@ export interface RunCurves {
   resumes: { jobId: number; epoch: number }[];
 }
 
+/** One class of a run's final evaluation. */
+export interface ClassMetrics {
+  index: number;
+  name: string;
+  /** Samples of this class evaluated (the confusion row's sum). */
+  support: number;
+  /** Samples predicted as this class (the column's sum). */
+  predicted: number;
+  /** The diagonal cell. */
+  correct: number;
+  /** correct / support (the per-class accuracy); null when the class has no samples. */
+  recall: number | null;
+  /** correct / predicted; null when nothing was predicted as this class. */
+  precision: number | null;
+}
+
+export interface MisclassifiedSample {
+  sampleId: number;
+  /** The sample's path inside its dataset; null when the sample is gone (dataset removed). */
+  path: string | null;
+  trueLabel: number;
+  predictedLabel: number;
+  /** Softmax probability of the predicted class. */
+  confidence: number;
+}
+
+/** A run's per-sample results on its test split (or validation set when it has none), from its last job. */
+export interface RunPredictions {
+  /** The job asked for. */
+  jobId: number;
+  /** The job whose predictions these are: the run's last job (a resumed run's newest). */
+  fromJobId: number;
+  datasetId: number;
+  evaluatedOn: 'test' | 'validation';
+  /** The dataset part evaluated ("test", "val", or the held-out fraction of the training part). */
+  part: string;
+  classNames: string[];
+  /** Samples evaluated; the confusion matrix sums to it. */
+  count: number;
+  /** Diagonal / count: the run's reported accuracy on that split. */
+  accuracy: number;
+  /** counts[true][predicted]. */
+  confusion: number[][];
+  classes: ClassMetrics[];
+  /** Misclassified samples (of the asked true/predicted class when given), most confident first: one page. */
+  misclassified: { total: number; offset: number; items: MisclassifiedSample[] };
+}
+
 const jobIdRequest = z.object({ jobId: z.number().int().positive() }).strict();
 
 export const trainCalls = {
@@ -265,5 +313,20 @@ export const trainCalls = {
   'train.filterHistory': call<FilterHistory>()(
     z.object({ jobId: z.number().int().positive(), layers: z.array(z.string()).optional() }).strict(),
     'Per layer, per masking epoch: filter norms and which filters were zeroed (for the heatmap).',
+  ),
+  'train.predictions': call<RunPredictions>()(
+    z
+      .object({
+        jobId: z.number().int().positive(),
+        /** Page of the misclassified samples. */
+        offset: z.number().int().min(0).default(0),
+        limit: z.number().int().min(1).max(1000).default(60),
+        /** Only misclassified samples of this true class (index) ... */
+        trueLabel: z.number().int().min(0).optional(),
+        /** ... and/or predicted as this class (a cell of the confusion matrix). */
+        predictedLabel: z.number().int().min(0).optional(),
+      })
+      .strict(),
+    "A finished run's test results (validation when it has no test split), from its last job: confusion matrix, per-class recall and precision, and the misclassified samples, most confident first, a page at a time.",
   ),
 };

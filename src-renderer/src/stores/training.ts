@@ -10,6 +10,7 @@ import {
   type ModelSummary,
   type RunCurves,
   type RunOn,
+  type RunPredictions,
   type TrainConfig,
   type TrainConfigInput,
   type TrainingRunDetail,
@@ -75,6 +76,10 @@ export const useTrainingStore = defineStore('training', () => {
     for (const c of list) curves.value[c.jobId] = c;
     return list;
   }
+  /** A finished run's test results: confusion matrix and a page of misclassified samples (of one cell when given). */
+  function loadPredictions(jobId: number, page: { offset?: number; limit?: number; trueLabel?: number; predictedLabel?: number } = {}): Promise<RunPredictions> {
+    return useApi().call('train.predictions', { jobId, ...page });
+  }
   /** Sets a run's tags and/or notes; the list row follows. */
   async function annotate(jobId: number, change: { tags?: string[]; notes?: string }): Promise<JobAnnotation> {
     const stored = await useApi().call('jobs.annotate', { id: jobId, ...change });
@@ -104,6 +109,7 @@ export const useTrainingStore = defineStore('training', () => {
     loadFilterHistory,
     loadRunList,
     loadCurves,
+    loadPredictions,
     annotate,
     start,
   };

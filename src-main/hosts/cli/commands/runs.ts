@@ -1,4 +1,4 @@
-import type { TrainingRunRow } from '../../../common/contract/index.ts';
+import type { RunPredictions, TrainingRunRow } from '../../../common/contract/index.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { formatTable } from '../format.ts';
 import { configDiff } from '../../../common/config-diff.ts';
@@ -33,6 +33,22 @@ function runsTable(runs: TrainingRunRow[]): string {
   );
 }
 
+/** A run's test results as text: the confusion matrix with per-class accuracy and precision, then the most confident mistakes. */
+function resultsText(p: RunPredictions): string {
+  const wrong = p.count - p.confusion.reduce((a, row, i) => a + row[i]!, 0);
+  const head = `Run ${p.jobId}${p.fromJobId !== p.jobId ? ` (predictions of job ${p.fromJobId})` : ''}: ${p.evaluatedOn} results on ${p.part}, ${p.count} images, ${pct(p.accuracy)} correct, ${wrong} misclassified.`;
+  const matrix = formatTable(
+    ['true \\ predicted', ...p.classNames, 'accuracy', 'precision'],
+    p.confusion.map((row, t) => [p.classNames[t]!, ...row.map(String), pct(p.classes[t]!.recall), pct(p.classes[t]!.precision)]),
+  );
+  const items = p.misclassified.items;
+  const list = items.length
+    ? formatTable(['sample', 'path', 'true', 'predicted', 'confidence'], items.map((m) => [String(m.sampleId), m.path ?? '-', p.classNames[m.trueLabel]!, p.classNames[m.predictedLabel]!, pct(m.confidence)]))
+    : 'No misclassified images.';
+  const more = p.misclassified.total > items.length ? `\n(${items.length} of ${p.misclassified.total} misclassified shown, most confident first; --limit for more)` : '';
+  return `${head}\n\n${matrix}\n\n${list}${more}`;
+}
+
 function parseId(value: string): number {
   const id = Number(value);
   if (!Number.isInteger(id) || id <= 0) throw new Error(`"${value}" is not a job id (a positive integer).`);
@@ -62,6 +78,17 @@ export const registerRunsCommands: RegisterCommands = (program, runtime) => {
       const diff = configDiff(runs.map((r) => r.config));
       const show = (v: unknown) => (v === undefined ? '-' : typeof v === 'string' ? v : JSON.stringify(v));
       rt.output(diff, () => (diff.length ? formatTable(['field', ...ids.map((id) => `#${id}`)], diff.map((d) => [d.path, ...d.values.map(show)])) : 'The configs are the same.'));
+    });
+  runs
+    .command('results <id>')
+    .description("A finished run's test results (validation when it has no test split): confusion matrix, per-class accuracy and precision, the misclassified images most confident first.")
+    .option('--limit <n>', 'misclassified images listed', '10')
+    .action(async (id: string, opts: { limit: string }) => {
+      const rt = await runtime();
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new Error(`--limit: "${opts.limit}" is not a count from 1 to 1000.`);
+      const p = await rt.call('train.predictions', { jobId: parseId(id), limit });
+      rt.output(p, () => resultsText(p));
     });
   runs
     .command('tag <id> [tags...]')
