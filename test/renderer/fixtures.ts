@@ -14,6 +14,7 @@ export function job(overrides: Partial<JobSummary> = {}): JobSummary {
     finishedAt: null,
     engine: null,
     resumable: true,
+    kindResumable: true,
     parentJobId: null,
     runOn: 'local',
     slurm: null,

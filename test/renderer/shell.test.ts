@@ -83,7 +83,9 @@ describe('jobs panel', () => {
     expect(mounted.wrapper.get('[data-test="job-log"]').text()).toContain('epoch 6: loss 0.91');
     expect(mounted.wrapper.get('[role="progressbar"]').attributes('aria-valuenow')).toBe('50');
 
+    // Running for longer than a minute: the cancel asks first.
     await mounted.wrapper.get('[data-test="job-cancel"]').trigger('click');
+    await mounted.wrapper.get('[data-test="cancel-confirm-yes"]').trigger('click');
     await flushPromises();
     expect(mounted.api.callsOf('jobs.cancel')).toEqual([{ id: 7 }]);
     expect(mounted.wrapper.get('[data-test="job-7"] [data-test="job-status"]').text()).toBe('cancelled');

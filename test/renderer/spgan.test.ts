@@ -143,7 +143,7 @@ describe('starting jobs from the translation area', () => {
     mounted = await mountWithApi(SpganPage, {
       handlers: {
         ...spganHandlers,
-        'datasets.list': () => [dataset({ id: 5, name: 'market' }), dataset({ id: 6, name: 'duke' })],
+        'datasets.list': () => [dataset({ id: 5, name: 'market', counts: { ...dataset().counts, identities: 751 } }), dataset({ id: 6, name: 'duke', counts: { ...dataset().counts, identities: 702 } })],
         'jobs.submit': ({ kind }) => {
           if (first) {
             first = false;

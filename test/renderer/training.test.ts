@@ -113,6 +113,27 @@ describe('training run page', () => {
     result: null, checkpoints: [{ epoch: 1, path: '', createdAt: '' }], pruneRates: [],
   };
 
+  it('the run page asks before cancelling a run that has gone on for minutes, saying it can be resumed', async () => {
+    mounted = await mountWithApi(App, {
+      path: '/training/30',
+      handlers: {
+        ...base,
+        'jobs.list': () => [job({ id: 30, kind: 'train.run', title: 'Train ResNet-20', startedAt: new Date(Date.now() - 600_000).toISOString() })],
+        'train.get': () => run,
+        'jobs.metrics': () => [],
+        'jobs.cancel': ({ id }) => job({ id, kind: 'train.run', status: 'cancelled' }),
+      },
+    });
+    await flushPromises();
+    const header = mounted.wrapper.get('.page-header');
+    await header.get('[data-test="job-cancel"]').trigger('click');
+    expect(header.get('[data-test="cancel-confirm"]').text()).toMatch(/running for 10m.*can be resumed/);
+    expect(mounted.api.callsOf('jobs.cancel')).toEqual([]);
+    await header.get('[data-test="cancel-confirm-yes"]').trigger('click');
+    await flushPromises();
+    expect(mounted.api.callsOf('jobs.cancel')).toEqual([{ id: 30 }]);
+  });
+
   it('shows config, lineage and live charts fed by jobs.metrics and job.metrics events', async () => {
     mounted = await mountWithApi(App, {
       path: '/training/30',

@@ -28,6 +28,8 @@ export interface JobSummary {
   /** The engine the job ran on (backend, device, threads...), once it started. */
   engine: Record<string, unknown> | null;
   resumable: boolean;
+  /** Jobs of this kind continue from their checkpoints after a stop (`jobs.resume`); whether a cancel loses the work done. */
+  kindResumable: boolean;
   parentJobId: number | null;
   /** Where it runs: this machine or a Slurm profile. */
   runOn: RunOn;

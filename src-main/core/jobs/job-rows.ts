@@ -24,6 +24,7 @@ export function toSummary(row: JobRow, specs: JobSpecLookup): JobSummary {
     finishedAt: row.finished_at,
     engine: parse<EngineInfo>(row.engine) as Record<string, unknown> | null,
     resumable: Boolean(spec?.resumable) && (row.status === 'interrupted' || row.status === 'cancelled' || row.status === 'failed') && row.continued_by == null,
+    kindResumable: Boolean(spec?.resumable),
     parentJobId: row.parent_job_id,
     runOn: parse<RunOn>(row.run_on) ?? 'local',
     slurm: parse<SlurmJobInfo>(row.slurm),

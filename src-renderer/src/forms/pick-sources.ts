@@ -10,6 +10,8 @@ import { useReidStore } from '../stores/reid.ts';
 import { useSpganStore } from '../stores/spgan.ts';
 import { useAugmentStore } from '../stores/augment.ts';
 import { useLocalizeStore } from '../stores/localize.ts';
+import type { DatasetSummary } from '../../../src-main/common/contract/index.ts';
+import type { FormValues } from './form-types.ts';
 
 export interface PickOption {
   value: number | string;
@@ -19,38 +21,111 @@ export interface PickOption {
 interface Source {
   /** The store the list lives in (loads are shared per store, so a test's fresh store never waits on an old one's). */
   store: object;
+  /** The load a list shares (sources of one store's list share one request). */
+  list: string;
   load: () => Promise<void>;
   options: ComputedRef<PickOption[]>;
+  /** Why the list offers nothing, and what to do about it. */
+  empty: string;
 }
+
+/** The datasets of one kind (re-ID sets have person ids, classification sets class labels, localization sets boxes). */
+function datasetsWhere(keep: (d: DatasetSummary) => boolean, describe: (d: DatasetSummary) => string, empty: string): Source {
+  const store = useDatasetsStore();
+  return { store, list: 'datasets', load: () => store.load(), options: computed(() => store.list.filter(keep).map((d) => ({ value: d.id, label: `${d.name} (${describe(d)})` }))), empty };
+}
+const images = (d: DatasetSummary) => `${d.counts.samples} images`;
+const importHint = 'on the Datasets page (Import…)';
 
 const sources = {
   datasets(): Source {
-    const store = useDatasetsStore();
-    return { store, load: () => store.load(), options: computed(() => store.list.map((d) => ({ value: d.id, label: `${d.name} (${d.counts.samples} images)` }))) };
+    return datasetsWhere(() => true, images, `No dataset yet: import one ${importHint}.`);
+  },
+  /** Re-ID sets: datasets with person ids (Market-1501, DukeMTMC-reID, MSMT17, their SPGAN translations). */
+  reidDatasets(): Source {
+    return datasetsWhere(
+      (d) => d.counts.identities > 0,
+      (d) => `${d.counts.identities} ids, ${d.counts.samples} images`,
+      `No re-ID dataset (one with person ids) yet: import Market-1501, DukeMTMC-reID or MSMT17 ${importHint}.`,
+    );
+  },
+  /** Classification sets: datasets with class labels. */
+  classDatasets(): Source {
+    return datasetsWhere(
+      (d) => d.counts.classes > 0,
+      (d) => `${d.counts.classes} classes, ${d.counts.samples} images`,
+      `No dataset with class labels yet: import CIFAR-10, Fashion-MNIST or a folder of class folders ${importHint}.`,
+    );
+  },
+  /** Localization sets: datasets whose images have boxes. */
+  boxDatasets(): Source {
+    return datasetsWhere(
+      (d) => d.counts.withBoxes > 0,
+      (d) => `${d.counts.withBoxes} with boxes`,
+      `No dataset with boxes yet: generate a localization set (Localization page) or import one with its boxes (ILSVRC val) ${importHint}.`,
+    );
   },
   models(): Source {
     const store = useTrainingStore();
-    return { store, load: () => store.loadModels(), options: computed(() => store.models.map((m) => ({ value: m.id, label: `${m.name} (${m.arch}${m.method ? `, ${m.method}` : ''})` }))) };
+    return {
+      store,
+      list: 'models',
+      load: () => store.loadModels(),
+      options: computed(() => store.models.map((m) => ({ value: m.id, label: `${m.name} (${m.arch}${m.method ? `, ${m.method}` : ''})` }))),
+      empty: 'No model yet: train one (Training) or import one (Pruning & Compare, Import model…).',
+    };
+  },
+  /**
+   * Backbones a training can start from (re-ID, localization): models of the architecture the
+   * form trains, its `arch` field (the job copies every weight of the same name and shape), IDE models first.
+   */
+  backboneModels(values: () => FormValues): Source {
+    const store = useTrainingStore();
+    return {
+      store,
+      list: 'models',
+      load: () => store.loadModels(),
+      options: computed(() => {
+        const arch = values().arch;
+        const fitting = store.models.filter((m) => m.arch === arch);
+        return [...fitting.filter((m) => m.method === 'ide'), ...fitting.filter((m) => m.method !== 'ide')].map((m) => ({ value: m.id, label: `${m.name} (${m.method ?? 'baseline'})` }));
+      }),
+      empty: 'No model of this architecture yet: train one (an IDE model for re-ID), or import an ImageNet ResNet of it (Pruning & Compare, Import model…). Without one the weights start random.',
+    };
   },
   architectures(): Source {
     const store = useTrainingStore();
-    return { store, load: () => store.loadArchitectures(), options: computed(() => store.architectures.map((a) => ({ value: a.name, label: a.name }))) };
+    return { store, list: 'architectures', load: () => store.loadArchitectures(), options: computed(() => store.architectures.map((a) => ({ value: a.name, label: a.name }))), empty: 'The architecture list did not load.' };
   },
   reidModels(): Source {
     const store = useReidStore();
-    return { store, load: () => store.loadModels(), options: computed(() => store.models.map((m) => ({ value: m.modelId, label: m.name }))) };
+    return {
+      store,
+      list: 'reidModels',
+      load: () => store.loadModels(),
+      options: computed(() => store.models.map((m) => ({ value: m.modelId, label: m.name }))),
+      empty: 'No re-ID (IDE) model yet: train one first (Train an IDE re-ID model).',
+    };
   },
   /** Only runs with a checkpoint can translate. */
   spganRuns(): Source {
     const store = useSpganStore();
-    return { store, load: () => store.loadRuns(), options: computed(() => store.runs.filter((r) => r.checkpointEpochs.length).map((r) => ({ value: r.jobId, label: `#${r.jobId} ${r.title}` }))) };
+    return {
+      store,
+      list: 'spganRuns',
+      load: () => store.loadRuns(),
+      options: computed(() => store.runs.filter((r) => r.checkpointEpochs.length).map((r) => ({ value: r.jobId, label: `#${r.jobId} ${r.title}` }))),
+      empty: 'No SPGAN run with a saved epoch yet: start one (New SPGAN run); it can translate once an epoch is saved.',
+    };
   },
   /** CAM and SPG models (what localize.eval accepts), newest first. */
   localizeModels(): Source {
     const store = useLocalizeStore();
     return {
       store,
+      list: 'localizeModels',
       load: () => store.loadModels(),
+      empty: 'No CAM or SPG model yet: train one first (Train a CAM or SPG localization model).',
       options: computed(() => {
         const all = [...store.models.cam, ...store.models.spg].sort((a, b) => b.id - a.id);
         return all.filter((m, i) => all.findIndex((x) => x.id === m.id) === i).map((m) => ({ value: m.id, label: `${m.name} (${m.arch}, ${m.method})` }));
@@ -59,23 +134,24 @@ const sources = {
   },
   pipelines(): Source {
     const store = useAugmentStore();
-    return { store, load: () => store.loadPipelines(), options: computed(() => store.pipelines.map((p) => ({ value: p.id, label: p.name }))) };
+    return { store, list: 'pipelines', load: () => store.loadPipelines(), options: computed(() => store.pipelines.map((p) => ({ value: p.id, label: p.name }))), empty: 'No saved pipeline yet: make one on the Augmentations page.' };
   },
-} satisfies Record<string, () => Source>;
+} satisfies Record<string, (values: () => FormValues) => Source>;
 
 export type PickSource = keyof typeof sources;
 
-const inflight = new WeakMap<object, Map<PickSource, Promise<void>>>();
+const inflight = new WeakMap<object, Map<string, Promise<void>>>();
 
-/** The options of one list, loaded now (for a picker's setup). */
-export function usePickSource(name: PickSource): { options: ComputedRef<PickOption[]>; loaded: Promise<void> } {
-  const source = sources[name]();
-  const loads = inflight.get(source.store) ?? new Map<PickSource, Promise<void>>();
+/** The options of one list, loaded now (for a picker's setup); `values`: the form's values (a list that depends on another field). */
+export function usePickSource(name: PickSource, values: () => FormValues = () => ({})): { options: ComputedRef<PickOption[]>; loaded: Promise<void>; empty: string } {
+  const source = sources[name](values);
+  const loads = inflight.get(source.store) ?? new Map<string, Promise<void>>();
   inflight.set(source.store, loads);
-  let loading = loads.get(name);
+  let loading = loads.get(source.list);
   if (!loading) {
-    loading = source.load().finally(() => loads.delete(name));
-    loads.set(name, loading);
+    const key = source.list;
+    loading = source.load().finally(() => loads.delete(key));
+    loads.set(key, loading);
   }
-  return { options: source.options, loaded: loading };
+  return { options: source.options, loaded: loading, empty: source.empty };
 }

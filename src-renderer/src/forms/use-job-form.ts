@@ -47,7 +47,17 @@ export function useJobForm(def: JobFormDef, preset: FormValues = {}, start: Form
   });
   const banner = computed(() => sending.message.value ?? (attempted.value ? check.value.form : null));
   /** A picker or a path with nothing in it: the button waits instead of the form complaining. */
-  const canSubmit = computed(() => !sending.loading.value && !shown.value.some((f) => f.required && (f.widget || f.kind === 'string') && isEmpty(values.value[f.path])));
+  /** The job this form queued last, with what it was sent: while it runs, the same request is not sent again. */
+  const submitted = ref<{ id: number; request: string } | null>(null);
+  /** From the click until the queued job is recorded (the button's `loading` ends a little before). */
+  let inFlight = false;
+  const requestKey = () => JSON.stringify([params.value, backend.value, runOn.value]);
+  /** The job the form queued, while it is queued or running and the form still holds the values it was sent with. */
+  const runningJob = computed(() => {
+    const last = submitted.value;
+    return last && jobs.isActive(last.id) && last.request === requestKey() ? jobs.byId(last.id) : undefined;
+  });
+  const canSubmit = computed(() => !sending.loading.value && !runningJob.value && !shown.value.some((f) => f.required && (f.widget || f.kind === 'string') && isEmpty(values.value[f.path])));
 
   // Derived defaults (milestones from epochs) follow until the user edits the field.
   for (const f of all.filter((x) => x.derive)) {
@@ -91,15 +101,26 @@ export function useJobForm(def: JobFormDef, preset: FormValues = {}, start: Form
   }
 
   async function submit(): Promise<JobSummary | undefined> {
+    // A second click while the first is sent, or while its job runs unchanged, queues nothing.
+    if (inFlight || runningJob.value) return undefined;
     attempted.value = true;
     if (Object.keys(check.value.fields).length || check.value.form) return undefined;
     const send = def.submit ?? ((p, b, r) => jobs.submit(def.kind, p, b, r));
     // Taken before sending clears the last server error, which may be what shows a field.
     const [request, choice, where] = [params.value, backend.value, runOn.value];
-    const job = await sending.run(() => send(request, choice, where));
-    if (job) jobs.upsert(job);
-    return job;
+    const key = requestKey();
+    inFlight = true;
+    try {
+      const job = await sending.run(() => send(request, choice, where));
+      if (job) {
+        jobs.upsert(job);
+        submitted.value = { id: job.id, request: key };
+      }
+      return job;
+    } finally {
+      inFlight = false;
+    }
   }
 
-  return { sections: shownSections, values, errors, banner, canSubmit, backend, runOn, set, setWidgetError, setBackend, setRunOn, submit };
+  return { sections: shownSections, values, errors, banner, canSubmit, runningJob, backend, runOn, set, setWidgetError, setBackend, setRunOn, submit };
 }

@@ -13,7 +13,7 @@ export function localizeGenerateForm(): JobFormDef {
     title: 'Generate a localization set',
     intro: 'One object per image pasted at a random place and scale on a square canvas; its true box and mask are kept for evaluation. Splits train / val / test.',
     fields: {
-      objectDatasetId: { ...datasetPicker, label: 'Objects (labeled dataset)' },
+      objectDatasetId: { widget: FormPick, props: { source: 'classDatasets' }, label: 'Objects (labeled dataset)' },
       recipe: { options: { textured: 'textured (gray background image, fragments of other objects)', cluttered: 'cluttered (black, 8×8 fragments; easy)' } },
       backgroundDatasetId: { ...datasetPicker, label: 'Backgrounds', help: 'Shown in gray behind the object (e.g. CIFAR-10).', required: true, when: textured },
       backgroundContrast: { step: 0.05, when: textured },
@@ -40,12 +40,12 @@ export function localizeTrainForm(): JobFormDef {
       {
         title: 'Data and model',
         fields: [
-          { path: 'datasetId', label: 'Dataset', id: 'dataset', ...datasetPicker },
+          { path: 'datasetId', label: 'Dataset', id: 'dataset', widget: FormPick, props: { source: 'classDatasets' } },
           { path: 'method', label: 'Method', id: 'method', options: { cam: 'CAM (class activation maps)', spg: 'SPG (self-produced guidance, three side branches)' } },
           { path: 'arch', label: 'Backbone', id: 'arch', help: 'CIFAR ResNets keep a 1/4-resolution map (16×16 at 64 px); ImageNet ResNets 1/32.' },
           { path: 'widthMultiplier', label: 'Width multiplier', id: 'width', step: 0.25 },
           { path: 'imageSize', label: 'Image size [height, width]', id: 'size', help: "Empty: the dataset's image size." },
-          { path: 'initFromModelId', label: 'Backbone from model', id: 'init', widget: FormPick, props: { source: 'models' }, none: 'none (random)', help: 'A workspace model of the same architecture: every weight of the same name and shape.' },
+          { path: 'initFromModelId', label: 'Backbone from model', id: 'init', widget: FormPick, props: { source: 'backboneModels' }, none: 'none (random)', help: 'A workspace model of the same architecture: every weight of the same name and shape.' },
           { path: 'name', label: 'Name', id: 'name' },
         ],
       },
@@ -85,7 +85,7 @@ export function localizeEvalForm(): JobFormDef {
     backend: true,
     fields: {
       modelId: { widget: FormPick, props: { source: 'localizeModels' }, label: 'Model (CAM or SPG)' },
-      datasetId: { ...datasetPicker, label: 'Dataset with boxes' },
+      datasetId: { widget: FormPick, props: { source: 'boxDatasets' }, label: 'Dataset with boxes' },
       split: { label: 'Split evaluated' },
       selectSplit: { label: 'Threshold split', none: 'the evaluated split (optimistic)', help: "Held-out split MaxBoxAccV2 chooses its thresholds on." },
       threshold: { step: 0.05, help: "Fixed threshold of the CAM/SPG protocol (fraction of the map's max)." },

@@ -18,7 +18,7 @@ export function sensitivityForm(): JobFormDef {
       {
         fields: [
           { path: 'modelId', label: 'Trained model', id: 'model', widget: FormPick, props: { source: 'models' } },
-          { path: 'dataset.id', label: 'Dataset', id: 'dataset', widget: FormPick, props: { source: 'datasets' } },
+          { path: 'dataset.id', label: 'Dataset', id: 'dataset', widget: FormPick, props: { source: 'classDatasets' } },
           { path: 'dataset.trainSplit', label: 'Split for BN re-estimation', id: 'train-split', widget: FormPickSplit, props: { dataset: 'dataset.id' } },
           { path: 'dataset.testSplit', label: 'Evaluated split', id: 'test-split', widget: FormPickSplit, props: { dataset: 'dataset.id', prefer: 'test' } },
           { path: 'dataset.testLimit', label: 'Use only N test images', id: 'test-limit', placeholder: 'all' },

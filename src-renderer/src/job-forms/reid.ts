@@ -3,7 +3,8 @@ import { jobKinds, reidEvalSchema, reidTrainSchema } from '../../../src-main/com
 import type { JobFormDef } from '../forms/form-types.ts';
 import FormPick from '../forms/FormPick.vue';
 
-const datasetPicker = { widget: FormPick, props: { source: 'datasets' } };
+/** Re-ID sets only: datasets with person ids. */
+const datasetPicker = { widget: FormPick, props: { source: 'reidDatasets' } };
 
 export function reidTrainForm(): JobFormDef {
   return {
@@ -11,7 +12,7 @@ export function reidTrainForm(): JobFormDef {
     schema: reidTrainSchema,
     title: 'Train an IDE re-ID model',
     // Optional: without a model to start from, the weights start random.
-    fields: { datasetId: datasetPicker, initFromModelId: { widget: FormPick, props: { source: 'models' } } },
+    fields: { datasetId: datasetPicker, initFromModelId: { widget: FormPick, props: { source: 'backboneModels' } } },
   };
 }
 

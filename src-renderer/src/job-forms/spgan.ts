@@ -3,7 +3,8 @@ import { jobKinds, spganConfigSchema, spganTranslateSchema } from '../../../src-
 import type { JobFormDef } from '../forms/form-types.ts';
 import FormPick from '../forms/FormPick.vue';
 
-const datasetPicker = { widget: FormPick, props: { source: 'datasets' } };
+/** Re-ID sets only: datasets with person ids. */
+const datasetPicker = { widget: FormPick, props: { source: 'reidDatasets' } };
 
 export function spganTrainForm(): JobFormDef {
   return {
@@ -11,7 +12,7 @@ export function spganTrainForm(): JobFormDef {
     schema: spganConfigSchema,
     title: 'New SPGAN run',
     intro: 'Translate a labeled source re-ID set into the style of an unlabeled target set. Small image sizes and widths finish on a CPU.',
-    fields: { sourceDatasetId: datasetPicker, targetDatasetId: datasetPicker },
+    fields: { sourceDatasetId: datasetPicker, targetDatasetId: { widget: FormPick, props: { source: 'reidDatasets', distinctFrom: 'sourceDatasetId' } } },
   };
 }
 

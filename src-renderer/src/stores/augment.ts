@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { PipelineRecord, PipelineSpec, PipelineStep, PreviewResult, TransformInfo } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
+import { followJobs, once } from './follow-jobs.ts';
 
 /** Default options of a transform, from its parameter schema. */
 export function defaultOptions(info: TransformInfo): Record<string, unknown> {
@@ -31,7 +32,10 @@ export const useAugmentStore = defineStore('augment', () => {
   async function loadTransforms(): Promise<void> {
     if (!transforms.value.length) transforms.value = await useApi().call('augment.transforms', {});
   }
+  /** A pipeline saved elsewhere (another window, the CLI) says data.changed. */
+  const followPipelines = once(() => followJobs([], () => loadPipelines(), ['pipelines']));
   async function loadPipelines(): Promise<void> {
+    followPipelines();
     pipelines.value = await useApi().call('augment.pipelines.list', {});
   }
 

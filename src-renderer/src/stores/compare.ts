@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { jobKinds, type JobSummary, type ModelComparison, type Req } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
+import { followJobs, once } from './follow-jobs.ts';
 
 /** Side-by-side comparison of models, and the export / latency jobs started from it. */
 export const useCompareStore = defineStore('compare', () => {
@@ -10,7 +11,15 @@ export const useCompareStore = defineStore('compare', () => {
   const loading = ref(false);
   const error = ref<string | null>(null);
 
+  /** A latency, export or compact job that ends changes the compared models' cells: the comparison on view is made again. */
+  const follow = once(() =>
+    followJobs([jobKinds.modelsLatency, jobKinds.modelsExport, jobKinds.modelsCompact], () => {
+      const shown = comparison.value?.models.map((m) => m.id);
+      if (shown?.length) return compare(shown);
+    }, ['models']),
+  );
   async function compare(ids: number[] = selected.value): Promise<void> {
+    follow();
     loading.value = true;
     error.value = null;
     try {

@@ -1,12 +1,17 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import type {
-  DatasetDetail, DatasetSplit, DatasetStats, DatasetSummary, FolderSuggestions, FormatDetection, ImportReport, JobSummary, Req, Res, SampleDetail,
+import {
+  jobKinds,
+  type DatasetDetail, type DatasetSplit, type DatasetStats, type DatasetSummary, type FolderSuggestions, type FormatDetection, type ImportReport, type JobSummary, type Req, type Res, type SampleDetail,
 } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 import { SamplePages } from '../datasets/sample-pages.ts';
+import { followJobs } from './follow-jobs.ts';
 
 export type SampleFilter = Omit<Req<'datasets.samples'>, 'offset' | 'limit' | 'datasetId'>;
+
+/** The job kinds that add a dataset. */
+export const datasetJobKinds = [jobKinds.datasetsImport, jobKinds.spganTranslate, jobKinds.localizeGenerate, jobKinds.adaptGenerate] as const;
 
 export const useDatasetsStore = defineStore('datasets', () => {
   const list = ref<DatasetSummary[]>([]);
@@ -28,11 +33,11 @@ export const useDatasetsStore = defineStore('datasets', () => {
     const api = useApi();
     if (!subscribed) {
       subscribed = true;
-      api.on('data.changed', ({ what }) => {
-        if (what !== 'datasets') return;
+      // An import, a translation or a generated set adds a dataset when its job ends; renames, splits and removals say data.changed.
+      followJobs(datasetJobKinds, () => {
         void load();
         for (const id of Object.keys(splits.value)) void loadSplits(Number(id));
-      });
+      }, ['datasets']);
     }
     try {
       list.value = await api.call('datasets.list', {});

@@ -99,6 +99,41 @@ export const useJobsStore = defineStore('jobs', () => {
     return job;
   }
 
+  /** Whether a job is waiting or running (as this store last heard). */
+  function isActive(id: number): boolean {
+    const status = byId(id)?.status;
+    return status === 'queued' || status === 'running';
+  }
+
+  /**
+   * Jobs queued by an action (a button: "Compact model 3"), by the action's key, so the
+   * button can show its job and wait while it runs: a second click never queues it twice.
+   */
+  const launched = ref<Record<string, number>>({});
+  const launching = ref<Record<string, true>>({});
+  /** The active job an action queued, if any. */
+  function launchedJob(key: string): JobSummary | undefined {
+    const id = launched.value[key];
+    return id !== undefined && isActive(id) ? byId(id) : undefined;
+  }
+  /** The action is being sent or its job is queued or running. */
+  function busy(key: string): boolean {
+    return !!launching.value[key] || !!launchedJob(key);
+  }
+  /** Runs `work` (a call that queues a job) unless the action is busy; null when it was. Errors are the call's. */
+  async function launch(key: string, work: () => Promise<JobSummary>): Promise<JobSummary | null> {
+    if (busy(key)) return null;
+    launching.value[key] = true;
+    try {
+      const job = await work();
+      upsert(job);
+      launched.value[key] = job.id;
+      return job;
+    } finally {
+      delete launching.value[key];
+    }
+  }
+
   async function loadDetail(id: number): Promise<JobDetail> {
     const detail = await useApi().call('jobs.get', { id });
     details.value[id] = detail;
@@ -113,5 +148,5 @@ export const useJobsStore = defineStore('jobs', () => {
     return points;
   }
 
-  return { jobs, logs, metrics, details, loaded, error, active, running, queued, resumable, byId, upsert, refresh, start, stop, cancel, resume, submit, loadDetail, loadMetrics };
+  return { jobs, logs, metrics, details, loaded, error, active, running, queued, resumable, byId, isActive, launchedJob, busy, launch, upsert, refresh, start, stop, cancel, resume, submit, loadDetail, loadMetrics };
 });

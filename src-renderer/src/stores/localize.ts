@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { JobSummary, LocalizeEvalSummary, LocalizeImage, LocalizeMapView, ModelSummary } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, type JobSummary, type LocalizeEvalSummary, type LocalizeImage, type LocalizeMapView, type ModelSummary } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
+import { followJobs, once } from './follow-jobs.ts';
 
 export type LocalizeFilter = 'all' | 'wrongClass' | 'wrongBox';
 export type LocalizeOrder = 'index' | 'worstIou';
@@ -27,7 +28,9 @@ export const useLocalizeStore = defineStore('localize', () => {
 
   /** Localization models by method, newest first (the pickers of the side-by-side view). */
   const models = ref<{ cam: ModelSummary[]; spg: ModelSummary[] }>({ cam: [], spg: [] });
+  const followModels = once(() => followJobs([jobKinds.localizeTrain], () => loadModels(), ['models']));
   async function loadModels(): Promise<void> {
+    followModels();
     const [cam, spg] = await Promise.all([useApi().call('models.list', { method: 'cam' }), useApi().call('models.list', { method: 'spg' })]);
     models.value = { cam, spg };
   }

@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { RankedList, ReidEvalSummary, ReidModelSummary, ReidQueryInfo } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, type RankedList, type ReidEvalSummary, type ReidModelSummary, type ReidQueryInfo } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
+import { followJobs, once } from './follow-jobs.ts';
 
 /** Re-ID evaluations and the ranked lists of their queries, for one or two models side by side. */
 export const useReidStore = defineStore('reid', () => {
@@ -10,10 +11,14 @@ export const useReidStore = defineStore('reid', () => {
   const queries = ref<{ total: number; items: ReidQueryInfo[] }>({ total: 0, items: [] });
   const ranking = ref<{ query: ReidQueryInfo; lists: RankedList[] } | null>(null);
 
+  const followEvals = once(() => followJobs([jobKinds.reidEval], () => loadEvals()));
+  const followModels = once(() => followJobs([jobKinds.reidTrain], () => loadModels(), ['models']));
   async function loadEvals(): Promise<void> {
+    followEvals();
     evals.value = await useApi().call('reid.evals', {});
   }
   async function loadModels(): Promise<void> {
+    followModels();
     models.value = await useApi().call('reid.models', {});
   }
   async function loadQueries(evalJobIds: number[], options: { personId?: number; failuresOnly?: boolean; offset?: number } = {}): Promise<void> {

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { jobKinds, type SpganEpochSamples, type SpganRunSummary, type SpganTargetExample, type TranslatedDatasetSummary, type TranslatedPair, type Req } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
+import { followJobs, once } from './follow-jobs.ts';
 
 /** SPGAN runs, their per-epoch sample translations and the datasets they translated. */
 export const useSpganStore = defineStore('spgan', () => {
@@ -25,7 +26,10 @@ export const useSpganStore = defineStore('spgan', () => {
   async function loadTargets(jobId: number, count = 6): Promise<void> {
     targets.value = await useApi().call('spgan.targetExamples', { jobId, count });
   }
+  /** A translate job that ends adds a translated dataset. */
+  const followTranslated = once(() => followJobs([jobKinds.spganTranslate], () => loadTranslated(), ['datasets']));
   async function loadTranslated(): Promise<void> {
+    followTranslated();
     translated.value = await useApi().call('spgan.translatedDatasets', {});
   }
   async function loadPairs(request: Req<'spgan.translatedPairs'>): Promise<void> {

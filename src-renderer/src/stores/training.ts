@@ -17,7 +17,20 @@ import {
   type TrainingRunRow,
 } from '../../../src-main/common/contract/index.ts';
 import { placement } from './jobs.ts';
+import { followJobs, once } from './follow-jobs.ts';
 import { useApi } from '../api/index.ts';
+
+/** The job kinds that save a model or record something on one. */
+export const modelJobKinds = [
+  jobKinds.trainRun,
+  jobKinds.modelsCompact,
+  jobKinds.modelsExport,
+  jobKinds.modelsLatency,
+  jobKinds.modelsImport,
+  jobKinds.reidTrain,
+  jobKinds.localizeTrain,
+  jobKinds.adaptTrain,
+] as const;
 
 export const useTrainingStore = defineStore('training', () => {
   const architectures = ref<ModelInfo[]>([]);
@@ -37,7 +50,10 @@ export const useTrainingStore = defineStore('training', () => {
   async function loadArchitectures(): Promise<void> {
     if (!architectures.value.length) architectures.value = await useApi().call('models.architectures', {});
   }
+  /** Jobs whose end adds a model or changes one's metrics (latency, exports): the list reloads then. */
+  const followModels = once(() => followJobs(modelJobKinds, () => loadModels(), ['models']));
   async function loadModels(): Promise<void> {
+    followModels();
     models.value = await useApi().call('models.list', {});
   }
   async function loadRun(jobId: number): Promise<TrainingRunDetail> {
