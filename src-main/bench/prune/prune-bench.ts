@@ -9,13 +9,9 @@
  *          --batch N (64) --backend NAME (auto) --workspace DIR (temp)
  *          --no-finetune (skip SFP/PSFP from the trained baseline)
  */
-import { mkdtempSync, existsSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Workspace } from '../../core/workspace.ts';
-import { initEngine, parseBackendRequest } from '../../engine/init.ts';
-import { datasetImportJob } from '../../datasets/jobs.ts';
+import { openPruneBench } from './bench-workspace.ts';
+import { quickRecipe } from '../../reproduce/recipes.ts';
 import { trainJob } from '../../train/jobs.ts';
 import { compactJob } from '../../models/jobs.ts';
 import { runJobInProcess } from '../../core/jobs/in-process.ts';
@@ -40,35 +36,12 @@ const { values } = parseArgs({
 const log = (line: string): void => console.error(line);
 
 async function main(): Promise<void> {
-  const engine = await initEngine(values.backend ? { backend: parseBackendRequest(values.backend)! } : {});
-  log(`engine: ${engine.backend} (${engine.device}, ${engine.threads} threads)`);
-  if (!existsSync(values.data)) throw new Error(`${values.data} not found (install the dataset-fashion-mnist package or pass --data).`);
-  const wsDir = values.workspace ?? mkdtempSync(path.join(os.tmpdir(), 'wb-bench-prune-'));
-  const ws = Workspace.open(wsDir);
-  const imported = await runJobInProcess(ws, datasetImportJob, { path: values.data, format: 'auto', name: path.basename(values.data), allowDuplicate: true });
-  if (imported.status !== 'succeeded') throw new Error(`import failed: ${imported.error}`);
-  const datasetId = (ws.db.prepare('SELECT id FROM datasets ORDER BY id DESC LIMIT 1').get() as { id: number }).id;
+  const { engine, ws, wsDir, datasetId } = await openPruneBench({ backend: values.backend, data: values.data, workspace: values.workspace, prefix: 'wb-bench-prune-', log });
 
   const epochs = Number(values.epochs);
-  const base = (prune?: TrainConfigInput['prune']): TrainConfigInput => ({
-    dataset: { id: datasetId, limit: Number(values.limit), testLimit: Number(values['test-limit']), validationFraction: 0.1 },
-    model: { arch: 'resnet20' },
-    epochs,
-    batchSize: Number(values.batch),
-    optimizer: { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 5e-4 },
-    schedule: { kind: 'cosine', minLr: 0 },
-    augment: {
-      spec: {
-        steps: [
-          { transform: 'padCrop', options: { padding: 2 } },
-          { transform: 'horizontalFlip', options: { p: 0.5 } },
-          { transform: 'normalize', options: { mean: [0.286], std: [0.353], scale: 255 } },
-        ],
-      },
-    },
-    ...(prune ? { prune } : {}),
-    seed: 1,
-  });
+  // The quick scale's recipe (src-main/reproduce/recipes.ts) with this bench's sizes and seed 1.
+  const scale = { limit: Number(values.limit), testLimit: Number(values['test-limit']), epochs, batchSize: Number(values.batch) };
+  const base = (prune?: TrainConfigInput['prune']): TrainConfigInput => quickRecipe({ datasetId, seed: 1 }, { arch: 'resnet20', prune, grayscale: true, scale });
   // From scratch (the paper's "N" setting) with the baseline's schedule, then from the trained
   // baseline (the "Y" setting) with a 10x smaller learning rate, as fine-tuning would use.
   let baselineModelId = 0;

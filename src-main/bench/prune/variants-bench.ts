@@ -11,13 +11,8 @@
  *          --test-limit N (5000) --batch N (64) --seeds 1,2 --only key,key
  *          --backend NAME --workspace DIR --data DIR
  */
-import { mkdtempSync, existsSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Workspace } from '../../core/workspace.ts';
-import { initEngine, parseBackendRequest } from '../../engine/init.ts';
-import { datasetImportJob } from '../../datasets/jobs.ts';
+import { openPruneBench } from './bench-workspace.ts';
 import { trainJob } from '../../train/jobs.ts';
 import { compactJob } from '../../models/jobs.ts';
 import { runJobInProcess } from '../../core/jobs/in-process.ts';
@@ -54,14 +49,7 @@ interface Cells {
 }
 
 async function main(): Promise<void> {
-  const engine = await initEngine(values.backend ? { backend: parseBackendRequest(values.backend)! } : {});
-  log(`engine: ${engine.backend} (${engine.device}, ${engine.threads} threads)`);
-  if (!existsSync(values.data)) throw new Error(`${values.data} not found (install the dataset-fashion-mnist package or pass --data).`);
-  const wsDir = values.workspace ?? mkdtempSync(path.join(os.tmpdir(), 'wb-bench-variants-'));
-  const ws = Workspace.open(wsDir);
-  const imported = await runJobInProcess(ws, datasetImportJob, { path: values.data, format: 'auto', name: path.basename(values.data), allowDuplicate: true });
-  if (imported.status !== 'succeeded') throw new Error(`import failed: ${imported.error}`);
-  const datasetId = (ws.db.prepare('SELECT id FROM datasets ORDER BY id DESC LIMIT 1').get() as { id: number }).id;
+  const { engine, ws, wsDir, datasetId } = await openPruneBench({ backend: values.backend, data: values.data, workspace: values.workspace, prefix: 'wb-bench-variants-', log });
 
   const seeds = values.seeds.split(',').map(Number);
   const only = values.only ? new Set(values.only.split(',')) : null;
