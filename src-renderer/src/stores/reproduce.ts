@@ -1,7 +1,8 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { JobSummary, Req, ReproductionEntry, ReproductionReport, ReproductionSummary } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, type JobSummary, type Req, type ReproductionEntry, type ReproductionReport, type ReproductionSummary } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
+import { followJobs } from './follow-jobs.ts';
 
 /** The reproduction catalogue, the started reproductions and the report on view. */
 export const useReproduceStore = defineStore('reproduce', () => {
@@ -20,10 +21,10 @@ export const useReproduceStore = defineStore('reproduce', () => {
     report.value = await useApi().call('reproduce.report', { id });
   }
 
-  /** Reloads the list, and the report on view, when one of its jobs changed. */
-  async function refresh(jobId: number): Promise<void> {
+  /** Reloads the list, and the report on view. */
+  async function refresh(): Promise<void> {
     started.value = await useApi().call('reproduce.list', {});
-    if (report.value?.runs.some((r) => r.jobId === jobId)) await openReport(report.value.reproduction.id);
+    if (report.value) await openReport(report.value.reproduction.id);
   }
 
   /** Queues every run of an entry (one sweep); throws the ApiError naming the field for the form. Returns it and its jobs. */
@@ -34,11 +35,9 @@ export const useReproduceStore = defineStore('reproduce', () => {
     return { reproduction, jobs: await api.call('jobs.list', { sweepId: reproduction.sweepId }) };
   }
 
-  /** Follows job updates while a page shows reproductions; returns the unsubscribe. */
+  /** Follows the training jobs while a page shows reproductions (the shared store mechanism); returns the unsubscribe. */
   function follow(): () => void {
-    return useApi().on('job.updated', (job) => {
-      if (job.kind === 'train.run' && job.status !== 'running') void refresh(job.id);
-    });
+    return followJobs([jobKinds.trainRun], refresh);
   }
 
   return { catalogue, started, report, load, openReport, refresh, start, follow };
