@@ -4,7 +4,7 @@
  * writer process; it reads weight files directly (no TF.js) to count the
  * filters soft pruning zeroed.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { ApiError } from '../common/contract/errors.ts';
 import type { ComparedModel, LatencyRecord, LayerFilters, LineageStep, ModelComparison, ScatterPoint } from '../common/contract/models.ts';
@@ -48,33 +48,58 @@ function folderSize(dir: string): number {
 
 /**
  * Per conv: how many filters are entirely zero in the saved weights (soft
- * pruning zeroes whole filters). Reads the model file's manifest for offsets;
- * an unreadable folder gives an empty map rather than failing the page.
+ * pruning zeroes whole filters). Reads the model file's manifest for offsets
+ * and then only each conv kernel's bytes (positioned reads, one kernel in
+ * memory at a time), so an ImageNet-sized weights file is never loaded whole
+ * into the writer process; answers are cached per weights file (path, size,
+ * mtime). An unreadable folder gives an empty map rather than failing the page.
  */
 export function zeroFilterCounts(dir: string, spec: GraphSpec): Map<string, number> {
-  const out = new Map<string, number>();
   try {
     const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { weights: { name: string; offset: number }[]; weightsFile: string };
-    const bin = readFileSync(path.join(dir, manifest.weightsFile));
-    const view = new DataView(bin.buffer, bin.byteOffset, bin.byteLength);
-    const offsets = new Map(manifest.weights.map((w) => [w.name, w.offset]));
+    const file = path.join(dir, manifest.weightsFile);
+    const st = statSync(file);
+    const key = `${file}\0${st.size}\0${st.mtimeMs}`;
+    const cached = zeroCountCache.get(key);
+    if (cached) return new Map(cached);
+    const out = countZeroFilters(file, st.size, manifest.weights, spec);
+    if (zeroCountCache.size >= ZERO_COUNT_CACHE_SIZE) zeroCountCache.delete(zeroCountCache.keys().next().value!);
+    zeroCountCache.set(key, out);
+    return new Map(out);
+  } catch {
+    return new Map();
+  }
+}
+
+const ZERO_COUNT_CACHE_SIZE = 64;
+const zeroCountCache = new Map<string, Map<string, number>>();
+
+function countZeroFilters(file: string, fileBytes: number, weights: { name: string; offset: number }[], spec: GraphSpec): Map<string, number> {
+  const out = new Map<string, number>();
+  const offsets = new Map(weights.map((w) => [w.name, w.offset]));
+  const fd = openSync(file, 'r');
+  try {
     for (const conv of convNodes(spec)) {
       const offset = offsets.get(`${conv.name}/kernel`);
       if (offset === undefined) continue;
       const [kh, kw] = conv.kernelSize;
       const rows = kh * kw * conv.inChannels;
-      if (offset + rows * conv.filters * 4 > bin.byteLength) continue;
+      const bytes = rows * conv.filters * 4;
+      if (offset + bytes > fileBytes) continue;
+      const kernel = Buffer.alloc(bytes);
+      if (readSync(fd, kernel, 0, bytes, offset) !== bytes) continue;
+      const view = new DataView(kernel.buffer, kernel.byteOffset, kernel.byteLength);
       let zero = 0;
       // Kernel [kh,kw,in,out] row-major: filter f is every out-th value starting at f.
       for (let f = 0; f < conv.filters; f++) {
         let allZero = true;
-        for (let r = 0; r < rows && allZero; r++) if (view.getFloat32(offset + (r * conv.filters + f) * 4, true) !== 0) allZero = false;
+        for (let r = 0; r < rows && allZero; r++) if (view.getFloat32((r * conv.filters + f) * 4, true) !== 0) allZero = false;
         if (allZero) zero++;
       }
       out.set(conv.name, zero);
     }
-  } catch {
-    return new Map();
+  } finally {
+    closeSync(fd);
   }
   return out;
 }
