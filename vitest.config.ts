@@ -1,7 +1,5 @@
 import { defineConfig } from 'vitest/config';
 import vue from '@vitejs/plugin-vue';
-import os from 'node:os';
-import path from 'node:path';
 
 export default defineConfig({
   plugins: [vue()],
@@ -10,8 +8,8 @@ export default defineConfig({
     exclude: ['test/e2e/**', 'node_modules/**'],
     // Job-process and TF.js tests load native and wasm modules: forks isolate them.
     pool: 'forks',
-    // Tests never touch the user's own app configuration.
-    env: { WORKBENCH_CONFIG: path.join(os.tmpdir(), `workbench-test-config-${process.pid}.json`) },
+    // Tests never touch the user's own app configuration, nor each other's.
+    setupFiles: ['test/helpers/own-app-config.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

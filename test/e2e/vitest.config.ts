@@ -5,6 +5,8 @@ export default defineConfig({
   test: {
     include: ['test/e2e/**/*.e2e.ts'],
     pool: 'forks',
+    // The host the tests start never touches the user's own app configuration.
+    setupFiles: ['test/helpers/own-app-config.ts'],
     // One browser and one host at a time: the machine has two cores.
     maxWorkers: 1,
     fileParallelism: false,
