@@ -59,11 +59,13 @@ describe('the Splits tab of a dataset', () => {
   });
 });
 
+/** The training job form alone, as the New run page mounts it. */
+const TrainForm = defineComponent({ setup: () => { const def = jobForms[jobKinds.trainRun](); return () => h(FormJob, { def }); } });
+
 describe('the training form offers the splits a dataset has', () => {
   it('a named split replaces the imported parts in the train and test pickers and is sent as dataset.split', async () => {
     const queued = (kind: string): JobSummary => job({ id: 50, kind, status: 'queued', progress: null });
-    const Host = defineComponent({ setup: () => { const def = jobForms[jobKinds.trainRun](); return () => h(FormJob, { def }); } });
-    mounted = await mountWithApi(Host, {
+    mounted = await mountWithApi(TrainForm, {
       handlers: {
         'datasets.list': () => [dataset({ id: 3, name: 'pets', counts: { ...dataset().counts, splits: { none: 30 } } })],
         'datasets.splits.list': () => [imported, r1],
@@ -78,7 +80,8 @@ describe('the training form offers the splits a dataset has', () => {
     await flushPromises();
     const options = (sel: string) => w.get(sel).findAll('option').map((o) => o.text());
     expect(options('[data-test="tr-split-set"]')).toEqual(['as imported (folders)', 'r1 (train 18, val 3, test 9)']);
-    await w.get('[data-test="tr-split-set"]').setValue('r1');
+    // The import found no test part, so the named split with one is the first choice.
+    expect((w.get('[data-test="tr-split-set"]').element as HTMLSelectElement).value).toBe('r1');
     await flushPromises();
     expect(options('[data-test="tr-train-split"]')).toEqual(['train', 'val', 'test']);
     expect(options('[data-test="tr-test-split"]')).toEqual(['none', 'train', 'val', 'test']);
@@ -86,5 +89,25 @@ describe('the training form offers the splits a dataset has', () => {
     await flushPromises();
     const sent = mounted.api.callsOf('jobs.submit').at(-1) as { params: { dataset: Record<string, unknown> } } | undefined;
     expect(sent?.params.dataset).toMatchObject({ id: 3, split: 'r1', trainSplit: 'train', testSplit: 'test' });
+  });
+});
+
+describe('the first choice of splits', () => {
+  it.each([
+    ['keeps the import when its folders have a test part', { train: 21, test: 9 }, 'as imported (folders)'],
+    ['takes the newest named split when the import has no test part', { '(none)': 30 }, 'r1 (train 18, val 3, test 9)'],
+  ])('%s', async (_what, importedCounts, chosen) => {
+    mounted = await mountWithApi(TrainForm, {
+      handlers: {
+        'datasets.list': () => [dataset({ id: 3, name: 'pets' })],
+        'datasets.splits.list': () => [{ ...imported, counts: importedCounts }, { ...r1, name: 'r0' }, r1],
+        'models.list': () => [],
+        'models.architectures': () => [{ name: 'resnet20', family: 'cifar', depth: 20, description: 'CIFAR ResNet-20', defaultInputSize: [32, 32], minInputSize: 8 }],
+        'augment.pipelines.list': () => [],
+      },
+    });
+    await flushPromises();
+    const select = mounted.wrapper.get('[data-test="tr-split-set"]').element as HTMLSelectElement;
+    expect(select.selectedOptions[0]?.text).toBe(chosen);
   });
 });

@@ -51,7 +51,7 @@ export function trainForm(): JobFormDef {
           { path: 'dataset.validationFraction', label: 'Validation fraction', id: 'val', step: 0.05 },
           { path: 'dataset.limit', label: 'Use only N training images', id: 'limit', placeholder: 'all', help: 'Empty = all; small numbers make quick trial runs.' },
           { path: 'dataset.testLimit', label: 'Use only N test images', id: 'test-limit', placeholder: 'all', help: 'Empty = all; the first N of the test split.', when: (v) => v['dataset.testSplit'] !== null },
-          { path: 'augment.pipelineId', label: 'Augmentation pipeline', id: 'pipeline', widget: FormPick, props: { source: 'pipelines' }, none: 'none', help: 'Saved on the Augmentations page.' },
+          { path: 'augment.pipelineId', label: 'Augmentation pipeline', id: 'pipeline', widget: FormPick, props: { source: 'pipelines' }, none: 'none', help: 'Applied to training images only, exactly as the Augmentations page previews it.' },
         ],
       },
       {
