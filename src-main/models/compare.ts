@@ -137,7 +137,7 @@ function lineage(ws: Workspace, start: ModelDbRow): LineageStep[] {
 
 export function compareModels(ws: Workspace, ids: readonly number[]): ModelComparison {
   const unique = [...new Set(ids)];
-  if (unique.length < 2) throw new ApiError('invalid_request', 'Compare needs at least two different models.', 'ids');
+  if (unique.length < 1) throw new ApiError('invalid_request', 'Compare needs at least one model.', 'ids');
   const rowStmt = ws.db.prepare('SELECT * FROM models WHERE id = ?');
   const rows = unique.map((id, i) => {
     const row = rowStmt.get(id) as ModelDbRow | undefined;

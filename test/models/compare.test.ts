@@ -106,8 +106,10 @@ describe('model comparison', () => {
     expect(c.models[0]!.sizeBytes).toBe(statSync(path.join(dir, 'model.json')).size + statSync(path.join(dir, 'weights.bin')).size);
   });
 
-  it('refuses fewer than two models and unknown ids, naming the field', () => {
-    expect(() => compareModels(ws, [ids.base, ids.base])).toThrow(/at least two different models/);
+  it('shows one model alone, refuses none and unknown ids, naming the field', () => {
+    // The same id twice is one model, shown once.
+    expect(compareModels(ws, [ids.base, ids.base]).models.map((m) => m.id)).toEqual([ids.base]);
+    expect(() => compareModels(ws, [])).toThrow(/at least one model/);
     try {
       compareModels(ws, [ids.base, 999]);
       expect.unreachable();

@@ -42,6 +42,9 @@ describe('compare models', () => {
     await flushPromises();
     expect(mounted.wrapper.get('[data-test="compare-run"]').attributes('disabled')).toBeDefined();
     await mounted.wrapper.get('[data-test="pick-1"]').setValue(true);
+    // One model is enough to show (and compact or export) it.
+    expect(mounted.wrapper.get('[data-test="compare-run"]').attributes('disabled')).toBeUndefined();
+    expect(mounted.wrapper.get('[data-test="compare-run"]').text()).toBe('Show 1 model');
     await mounted.wrapper.get('[data-test="pick-2"]').setValue(true);
     await mounted.wrapper.get('[data-test="compare-run"]').trigger('click');
     await flushPromises();

@@ -334,7 +334,7 @@ export interface ModelComparison {
 
 const exportCalls = {
   'models.compare': call<ModelComparison>()(
-    z.object({ ids: z.array(modelId).min(2).max(20) }).strict(),
+    z.object({ ids: z.array(modelId).min(1).max(20) }).strict(),
     'Comparison of two or more models: table, accuracy-vs-FLOPs/latency scatter, per-layer filters, lineage.',
   ),
   'models.export': call<JobSummary>()(
