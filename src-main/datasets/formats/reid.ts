@@ -70,7 +70,7 @@ function reidImporter(format: DatasetFormat, title: string, parse: (name: string
       if (format === 'dukemtmc') ctx.warn(dukeWithdrawnWarning);
       const dirs = subdirs(ctx.root).filter((d) => d in splitFolders);
       const groups = dirs.length > 0 ? dirs.map((d) => ({ dir: path.join(ctx.root, d), split: splitFolders[d]! })) : [{ dir: ctx.root, split: null as string | null }];
-      if (dirs.length === 0) ctx.warn('No bounding_box_train / bounding_box_test / query folders: samples have no split.');
+      if (dirs.length === 0) ctx.warn('No bounding_box_train / bounding_box_test / query folders: samples have no split. Make a query/gallery split on the Splits tab (or `workbench datasets split`).');
       const skipped = subdirs(ctx.root).filter((d) => !(d in splitFolders));
       if (dirs.length > 0 && skipped.length > 0) ctx.warn(`Folders not imported (not bounding_box_train / bounding_box_test / query): ${skipped.join(', ')}.`);
       const samples: IndexedSample[] = [];
@@ -143,7 +143,7 @@ export const msmt17: FormatImporter = {
   async run(ctx) {
     const dirs = subdirs(ctx.root).filter((d) => d in msmtSplitFolders);
     const groups = dirs.length > 0 ? dirs.map((d) => ({ dir: path.join(ctx.root, d), split: msmtSplitFolders[d]! })) : [{ dir: ctx.root, split: null as string | null }];
-    if (dirs.length === 0) ctx.warn('No train / test folders: samples have no split.');
+    if (dirs.length === 0) ctx.warn('No train / test folders: samples have no split. Make one on the Splits tab (or `workbench datasets split`).');
     const query = readListNames(ctx, path.join(ctx.root, 'list_query.txt'));
     const gallery = readListNames(ctx, path.join(ctx.root, 'list_gallery.txt'));
     if (dirs.includes('test') && (!query || !gallery)) ctx.warn('list_query.txt / list_gallery.txt missing: test images keep the split "test".');
