@@ -20,7 +20,7 @@ const model = (id: number, name: string, method: string | null): ModelSummary =>
   id, name, arch: 'resnet20', method, rate: method ? 0.3 : null, parentModelId: method ? 1 : null, datasetId: 3, jobId: id * 10, dir: '', metrics: { accuracy: 0.9 }, createdAt: '',
 });
 const compared = (id: number, latencyMs: number | null): ComparedModel => ({
-  id, name: `m${id}`, arch: 'resnet20', method: id === 1 ? null : 'sfp', rate: null, accuracy: 0.9, flops: 1e6, paperFlops: null, flopsReduction: 0, paperFlopsReduction: null,
+  id, name: `m${id}`, arch: 'resnet20', method: id === 1 ? null : 'sfp', rate: null, accuracy: 0.9, accuracyBnRecalibrated: null, flops: 1e6, paperFlops: null, flopsReduction: 0, paperFlopsReduction: null,
   params: 1000, zeroFilters: id === 1 ? 0 : 4, compactSpeedup: null, sizeBytes: 1000, datasetId: 3, jobId: null, parentModelId: null, createdAt: '',
   latency: latencyMs === null ? null : ({ tfjs: { '1': { meanMs: latencyMs, imagesPerSecond: 1000 / latencyMs } } } as unknown as ComparedModel['latency']),
 });
