@@ -48,6 +48,7 @@ export const adaptGenerateJob = defineJob<AdaptGenerateParams, AdaptGenerateResu
 
 export const adaptTrainJob = defineJob<AdaptTrainParams, AdaptTrainResult>({
   kind: jobKinds.adaptTrain,
+  changes: ['models'],
   params: adaptTrainSchema,
   title: (p) => `${{ 'source-only': 'Source only', dann: 'DANN', daaa: 'DAAA' }[p.method]} ${p.arch}: dataset ${p.sourceDatasetId} → ${p.targetDatasetId}`,
   resource: 'compute',

@@ -50,6 +50,7 @@ function trainImageSize(ws: Parameters<NonNullable<typeof localizeGenerateJob.pr
 
 export const localizeTrainJob = defineJob<LocalizeTrainParams, LocalizeTrainResult>({
   kind: jobKinds.localizeTrain,
+  changes: ['models'],
   params: localizeTrainSchema,
   title: (p) => `${p.method.toUpperCase()} ${p.arch} on dataset ${p.datasetId}`,
   resource: 'compute',
@@ -130,6 +131,7 @@ export const localizeMapsJob = defineJob<LocalizeMapsParams, LocalizeMapsResult>
 
 export const localizeEvalJob = defineJob<LocalizeEvalParams, LocalizeEvalResult>({
   kind: jobKinds.localizeEval,
+  changes: ['models'],
   params: localizeEvalSchema,
   title: (p) => `Localization eval of model ${p.modelId} on dataset ${p.datasetId} (${p.split})`,
   resource: 'compute',

@@ -196,6 +196,7 @@ export function compareModels(ws: Workspace, ids: readonly number[]): ModelCompa
       method: row.method,
       rate: row.rate,
       accuracy: accuracyOf(metrics),
+      accuracyBnRecalibrated: typeof metrics.accuracyBnRecalibrated === 'number' ? accuracyOf({ accuracy: metrics.accuracyBnRecalibrated }) : null,
       flops,
       paperFlops,
       flopsReduction,

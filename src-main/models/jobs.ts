@@ -43,6 +43,7 @@ export interface CompactResult {
 
 export const compactJob = defineJob<CompactParams, CompactResult>({
   kind: COMPACT_KIND,
+  changes: ['models'],
   params: compactParams,
   title: (p) => `Compact model ${p.modelId} (remove zeroed filters)`,
   resource: 'compute',
@@ -74,6 +75,7 @@ function requireModel(ws: Workspace, id: number): { name: string } {
 
 export const exportJob = defineJob<ExportParams, ExportResult>({
   kind: jobKinds.modelsExport,
+  changes: ['models'],
   params: exportParamsSchema,
   title: (p) => `Export model ${p.modelId} as ${p.format === 'onnx' ? 'ONNX' : 'TF.js layers'}`,
   resource: 'compute',
@@ -103,6 +105,7 @@ export const exportJob = defineJob<ExportParams, ExportResult>({
 
 export const latencyJob = defineJob<LatencyParams, LatencyRecord & { modelId: number }>({
   kind: jobKinds.modelsLatency,
+  changes: ['models'],
   params: latencyParamsSchema,
   title: (p) => `Measure latency of model ${p.modelId} (batch 1 and ${p.batchSize})`,
   resource: 'compute',
@@ -118,6 +121,7 @@ export const latencyJob = defineJob<LatencyParams, LatencyRecord & { modelId: nu
 
 export const importJob = defineJob<ImportParams, ImportResult>({
   kind: jobKinds.modelsImport,
+  changes: ['models'],
   params: importParamsSchema,
   title: (p) => `Import model ${p.name ?? path.basename(p.path)}`,
   resource: 'io',

@@ -16,6 +16,7 @@ import type { ReidEvalResult } from './eval-runner.ts';
 
 export const reidTrainJob = defineJob<ReidTrainParams, ReidTrainResult>({
   kind: jobKinds.reidTrain,
+  changes: ['models'],
   params: reidTrainSchema,
   title: (p) => `IDE ${p.arch}${p.lmpParts > 0 ? `+LMP${p.lmpParts}` : ''} on dataset ${p.datasetId}`,
   resource: 'compute',
@@ -61,6 +62,7 @@ export const reidTrainJob = defineJob<ReidTrainParams, ReidTrainResult>({
 
 export const reidEvalJob = defineJob<ReidEvalParams, ReidEvalResult>({
   kind: jobKinds.reidEval,
+  changes: ['models'],
   params: reidEvalSchema,
   title: (p) => `Re-ID eval of model ${p.modelId} on dataset ${p.queryDatasetId}${p.galleryDatasetId === p.queryDatasetId ? '' : ` / ${p.galleryDatasetId}`}`,
   resource: 'compute',

@@ -45,6 +45,7 @@ function title(c: TrainConfig, ws?: Workspace): string {
 
 export const trainJob = defineJob<TrainConfig, TrainResult>({
   kind: TRAIN_KIND,
+  changes: ['models'],
   params: trainConfigSchema,
   title,
   resource: 'compute',

@@ -41,7 +41,7 @@ describe('model comparison', () => {
     const latency = { measuredAt: '2026-01-01T00:00:00Z', jobId, engine: 'cpu (CPU, 1 thread)', inputSize: [32, 32, 3], tfjs: { '1': { meanMs: 12.5, stdMs: 0.5 } } };
     ids.base = await addWorkspaceModel(ws, base, { name: 'resnet20-base', method: 'baseline', datasetId, metrics: { accuracy: 0.9220, latency } });
     applySfpMask(base, selectLayers(base.spec, 0.3));
-    ids.masked = await addWorkspaceModel(ws, base, { name: 'resnet20-sfp30', method: 'sfp', rate: 0.3, parentId: ids.base, datasetId, jobId });
+    ids.masked = await addWorkspaceModel(ws, base, { name: 'resnet20-sfp30', method: 'sfp', rate: 0.3, parentId: ids.base, datasetId, jobId, metrics: { accuracyBnRecalibrated: 0.9012 } });
     const compact = compactModel(base).model;
     ids.compact = await addWorkspaceModel(ws, compact, { name: 'resnet20-sfp30-compact', method: 'compact', rate: 0.3, parentId: ids.masked, metrics: { accuracy: 90.83, speedup: 1.25, latencyBatch: 32, latencyMs: 16, parentLatencyMs: 20 } });
     specs.base = base.spec;
@@ -95,6 +95,8 @@ describe('model comparison', () => {
   it('builds scatter data from accuracy (percentages normalised) and batch-1 latency, and the lineage chain', () => {
     const c = compareModels(ws, [ids.base, ids.masked, ids.compact]);
     expect(c.models.map((m) => m.accuracy)).toEqual([0.922, null, 0.9083]);
+    // Only the soft-pruned run measured its accuracy with BatchNorm re-estimated; the compact model does not inherit it.
+    expect(c.models.map((m) => m.accuracyBnRecalibrated)).toEqual([null, 0.9012, null]);
     expect(c.scatter.accuracyVsFlops.map((p) => [p.modelId, p.y])).toEqual([
       [ids.base, 0.922],
       [ids.compact, 0.9083],

@@ -19,7 +19,7 @@ const model = (id: number, name: string, method: string | null): ModelSummary =>
   id, name, arch: 'resnet20', method, rate: method ? 0.3 : null, parentModelId: method ? 1 : null, datasetId: 3, jobId: id * 10, dir: '', metrics: { accuracy: 0.9 }, createdAt: '',
 });
 const compared = (id: number, name: string, method: string | null, flops: number): ComparedModel => ({
-  id, name, arch: 'resnet20', method, rate: method ? 0.3 : null, accuracy: 0.91 - id * 0.01, flops, paperFlops: null, flopsReduction: method ? 0.42 : 0, paperFlopsReduction: method ? 0.421 : null,
+  id, name, arch: 'resnet20', method, rate: method ? 0.3 : null, accuracy: 0.91 - id * 0.01, accuracyBnRecalibrated: null, flops, paperFlops: null, flopsReduction: method ? 0.42 : 0, paperFlopsReduction: method ? 0.421 : null,
   params: 270_000, zeroFilters: method ? 120 : 0, latency: null, compactSpeedup: null, sizeBytes: 1_100_000, datasetId: 3, jobId: id * 10, parentModelId: method ? 1 : null, createdAt: '',
 });
 const comparison: ModelComparison = {

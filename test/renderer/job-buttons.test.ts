@@ -21,7 +21,7 @@ const model = (id: number, method: string | null): ModelSummary => ({
   id, name: `m${id}`, arch: 'resnet20', method, rate: null, parentModelId: null, datasetId: 3, jobId: null, dir: '', metrics: {}, createdAt: '',
 });
 const compared = (id: number): ComparedModel => ({
-  id, name: `m${id}`, arch: 'resnet20', method: id === 1 ? null : 'sfp', rate: null, accuracy: 0.9, flops: 1e6, paperFlops: null, flopsReduction: 0, paperFlopsReduction: null,
+  id, name: `m${id}`, arch: 'resnet20', method: id === 1 ? null : 'sfp', rate: null, accuracy: 0.9, accuracyBnRecalibrated: null, flops: 1e6, paperFlops: null, flopsReduction: 0, paperFlopsReduction: null,
   params: 1000, zeroFilters: id === 1 ? 0 : 4, compactSpeedup: null, sizeBytes: 1000, datasetId: 3, jobId: null, parentModelId: null, createdAt: '', latency: null,
 });
 

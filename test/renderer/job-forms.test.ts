@@ -29,6 +29,7 @@ const handlers = {
     dataset({ id: 3, name: 'market', counts: { ...dataset().counts, identities: 751, cameras: 6, splits: { train: 80, test: 10, query: 5, gallery: 5 } } }),
     dataset({ id: 4, name: 'duke', counts: { ...dataset().counts, identities: 702, cameras: 8 } }),
     dataset({ id: 6, name: 'ilsvrc boxes', counts: { ...dataset().counts, withBoxes: 100 } }),
+    dataset({ id: 8, name: 'fashion', imageSize: { width: 28, height: 28, channels: 1 } }),
   ],
   'datasets.formats': () => [{ format: 'imagefolder' as const, title: 'Class folders', layout: '', decoded: false }],
   'models.list': () => [{ id: 2, name: 'resnet20 baseline', arch: 'resnet20', method: null, rate: null, parentModelId: null, datasetId: 3, jobId: 20, dir: '', metrics: {}, createdAt: '' }],

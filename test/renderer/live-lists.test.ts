@@ -1,5 +1,5 @@
 // @vitest-environment happy-dom
-/** Lists and tables follow the jobs they depend on: a job that ends reloads them, through job.updated and data.changed. */
+/** Lists and tables follow the jobs they depend on: a job that ends reloads them, through job.updated or, for models, the host's data.changed. */
 import { describe, it, expect, afterEach } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import App from '../../src-renderer/src/App.vue';
@@ -20,14 +20,14 @@ const model = (id: number, name: string, method: string | null): ModelSummary =>
   id, name, arch: 'resnet20', method, rate: method ? 0.3 : null, parentModelId: method ? 1 : null, datasetId: 3, jobId: id * 10, dir: '', metrics: { accuracy: 0.9 }, createdAt: '',
 });
 const compared = (id: number, latencyMs: number | null): ComparedModel => ({
-  id, name: `m${id}`, arch: 'resnet20', method: id === 1 ? null : 'sfp', rate: null, accuracy: 0.9, flops: 1e6, paperFlops: null, flopsReduction: 0, paperFlopsReduction: null,
+  id, name: `m${id}`, arch: 'resnet20', method: id === 1 ? null : 'sfp', rate: null, accuracy: 0.9, accuracyBnRecalibrated: null, flops: 1e6, paperFlops: null, flopsReduction: 0, paperFlopsReduction: null,
   params: 1000, zeroFilters: id === 1 ? 0 : 4, compactSpeedup: null, sizeBytes: 1000, datasetId: 3, jobId: null, parentModelId: null, createdAt: '',
   latency: latencyMs === null ? null : ({ tfjs: { '1': { meanMs: latencyMs, imagesPerSecond: 1000 / latencyMs } } } as unknown as ComparedModel['latency']),
 });
 const ended = (id: number, kind: JobKind, status: 'succeeded' | 'running' = 'succeeded') => job({ id, kind, status, progress: null, finishedAt: status === 'running' ? null : '2026-11-25T20:10:00.000Z' });
 
 describe('lists follow the jobs they depend on', () => {
-  it('Compare: a latency job that ends fills the latency cell; a compact job that ends adds its model to the list; other kinds and running jobs change nothing', async () => {
+  it('Compare: data.changed models (a latency job committed) fills the latency cell, (a compact job) adds its model to the list; job events and other data change nothing', async () => {
     let measured = false;
     let models = [model(1, 'baseline', null), model(2, 'sfp-30', 'sfp')];
     mounted = await mountWithApi(App, {
@@ -44,18 +44,22 @@ describe('lists follow the jobs they depend on', () => {
     expect(mounted.wrapper.get('[data-test="latency-2"]').text()).toContain('Measure');
 
     measured = true;
-    mounted.api.emit('job.updated', ended(90, jobKinds.modelsLatency, 'running'));
-    mounted.api.emit('job.updated', ended(91, jobKinds.spganTrain));
+    // The job's own end is not the signal (the host says what it changed once committed), nor other data.
+    mounted.api.emit('job.updated', ended(90, jobKinds.modelsLatency));
+    mounted.api.emit('data.changed', { what: 'datasets' });
     await flushPromises();
     expect(mounted.api.callsOf('models.compare')).toHaveLength(1);
 
-    mounted.api.emit('job.updated', ended(90, jobKinds.modelsLatency));
+    mounted.api.emit('data.changed', { what: 'models' });
     await flushPromises();
     expect(mounted.api.callsOf('models.compare')).toEqual([{ ids: [1, 2] }, { ids: [1, 2] }]);
     expect(mounted.wrapper.get('[data-test="latency-2"]').text()).toContain('2.50 ms');
 
     models = [...models, model(3, 'sfp-30-compact', 'compact')];
     mounted.api.emit('job.updated', ended(92, jobKinds.modelsCompact));
+    await flushPromises();
+    expect(mounted.wrapper.find('[data-test="pick-3"]').exists()).toBe(false);
+    mounted.api.emit('data.changed', { what: 'models' });
     await flushPromises();
     expect(mounted.wrapper.find('[data-test="pick-3"]').exists()).toBe(true);
   });

@@ -96,3 +96,54 @@ describe('pickers offer the right kind of item', () => {
     expect(mounted.wrapper.find('[data-test="tr-dataset-empty"]').exists()).toBe(false);
   });
 });
+
+// Domain adaptation and sensitivity: labelled sets only, and the label set of the other side.
+const fashion = dataset({ id: 10, name: 'fashion', counts: { ...counts, classes: 10 }, imageSize: { width: 28, height: 28, channels: 1 } });
+const mnistm = dataset({ id: 11, name: 'fashion-m', format: 'generated', counts: { ...counts, classes: 10 } });
+const cifar100 = dataset({ id: 12, name: 'cifar100', counts: { ...counts, classes: 100 } });
+const narrowed = [fashion, mnistm, cifar100, market];
+const trainedOn = (m: ModelSummary, datasetId: number): ModelSummary => ({ ...m, datasetId });
+
+describe('adaptation and sensitivity pickers follow the label set', () => {
+  it.each([
+    { kind: 'adapt.generate', field: 'adapt-generate-sourceDatasetId', offers: ['10'], first: '10' },
+    { kind: 'adapt.generate', field: 'adapt-generate-patchDatasetId', offers: ['11', '12', '2'], first: '11' },
+    { kind: 'adapt.train', field: 'adapt-train-sourceDatasetId', offers: ['10', '11', '12'], first: '10' },
+    { kind: 'adapt.train', field: 'adapt-train-targetDatasetId', offers: ['11'], first: '11' },
+    { kind: 'adapt.train', field: 'adapt-train-translatedDatasetId', offers: ['', '11'], first: '—' },
+  ] as const)('$kind: $field offers $offers and starts at $first', async ({ kind, field, offers, first }) => {
+    mounted = await mountForm(kind, narrowed);
+    expect(optionValues(mounted, field).map((v) => (v === '—' ? '' : v))).toEqual(offers);
+    expect(value(mounted, field)).toBe(first);
+  });
+
+  it('adapt.generate without a grayscale set says which to import', async () => {
+    mounted = await mountForm('adapt.generate', [mnistm, cifar100]);
+    expect(mounted.wrapper.get('[data-test="adapt-generate-sourceDatasetId-empty"]').text()).toMatch(/No grayscale dataset with class labels yet: import Fashion-MNIST/);
+  });
+
+  it("sensitivity offers classifiers, and the sets of the chosen model's class count", async () => {
+    const models = [trainedOn(model(20, 'resnet20', 'sfp'), 10), trainedOn(model(21, 'resnet50', 'ide'), 2), trainedOn(model(22, 'resnet56', null), 12)];
+    mounted = await mountForm('prune.sensitivity', narrowed, models);
+    expect(optionValues(mounted, 'sens-model')).toEqual(['20', '22']);
+    expect(optionValues(mounted, 'sens-dataset')).toEqual(['10', '11']);
+    await mounted.wrapper.get('#sens-model').setValue('22');
+    await flushPromises();
+    expect(optionValues(mounted, 'sens-dataset')).toEqual(['12']);
+    expect(value(mounted, 'sens-dataset')).toBe('12');
+  });
+
+  it('a choice the narrowed list no longer holds moves to its first entry, or clears when none is left', async () => {
+    mounted = await mountForm('adapt.train', narrowed);
+    expect(value(mounted, 'adapt-train-targetDatasetId')).toBe('11');
+    await mounted.wrapper.get('#adapt-train-sourceDatasetId').setValue('12');
+    await flushPromises();
+    expect(optionValues(mounted, 'adapt-train-targetDatasetId')).toEqual([]);
+    expect(mounted.wrapper.get('[data-test="adapt-train-targetDatasetId-empty"]').text()).toMatch(/No other dataset with 100 classes \(the source's label set\)/);
+    expect(mounted.wrapper.get('button[type="submit"]').attributes('disabled')).toBeDefined();
+    await mounted.wrapper.get('#adapt-train-sourceDatasetId').setValue('11');
+    await flushPromises();
+    expect(value(mounted, 'adapt-train-targetDatasetId')).toBe('10');
+    expect(mounted.wrapper.get('button[type="submit"]').attributes('disabled')).toBeUndefined();
+  });
+});

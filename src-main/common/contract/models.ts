@@ -267,8 +267,10 @@ export interface ComparedModel {
   arch: string;
   method: string | null;
   rate: number | null;
-  /** Test accuracy as a fraction (models.metrics.accuracy), null when never evaluated. */
+  /** Test accuracy as a fraction (models.metrics.accuracy), null when never evaluated; for a soft-pruned run, after its last mask (its compact model gives the same outputs and inherits it). */
   accuracy: number | null;
+  /** Soft-pruned runs (SFP/PSFP): the same after re-estimating BatchNorm statistics on a few training batches (models.metrics.accuracyBnRecalibrated); null for other models. */
+  accuracyBnRecalibrated: number | null;
   /** Exact multiply-accumulates of one image through the model as it is (convs, FC, shortcut), from the FLOPs counter. */
   flops: number;
   /** The SFP paper's figure: 3x3 conv MACs only, with keep-rate factors r / r^2 (CIFAR ResNets). */

@@ -512,6 +512,8 @@ export class JobManager {
           store.finishJob(this.ws.db, id, 'succeeded', { result: message.result });
         });
         running.finished = true;
+        // Committed: lists of what the job changed may reload now.
+        for (const what of running.spec.changes ?? []) this.events.emit('data.changed', { what });
         this.finish(id);
         break;
       }

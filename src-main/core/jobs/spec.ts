@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type Database from 'better-sqlite3';
-import type { JobProgress, MetricPoint } from '../../common/contract/index.ts';
+import type { EventMap, JobProgress, MetricPoint } from '../../common/contract/index.ts';
 import type { Workspace } from '../workspace.ts';
 
 /** What a running job sees. It lives in the job process and never writes the database. */
@@ -56,6 +56,12 @@ export interface JobSpec<P = unknown, R = unknown> {
   onRecord?(ctx: JobRecordContext, type: string, payload: unknown): unknown;
   /** Runs in the writer process, in the same transaction that marks the job succeeded. */
   onComplete?(ctx: JobRecordContext, result: R): void;
+  /**
+   * What a successful job of this kind changed through `onComplete` (a model saved, a model's
+   * metrics updated): `data.changed` names each once that transaction committed, so lists follow
+   * the data rather than a list of job kinds.
+   */
+  changes?: readonly EventMap['data.changed']['what'][];
 }
 
 /** Keeps the parameter type when specs are put into one heterogeneous list. */

@@ -10,7 +10,7 @@ import { useReidStore } from '../stores/reid.ts';
 import { useSpganStore } from '../stores/spgan.ts';
 import { useAugmentStore } from '../stores/augment.ts';
 import { useLocalizeStore } from '../stores/localize.ts';
-import type { DatasetSummary } from '../../../src-main/common/contract/index.ts';
+import type { DatasetSummary, ModelSummary } from '../../../src-main/common/contract/index.ts';
 import type { FormValues } from './form-types.ts';
 
 export interface PickOption {
@@ -29,11 +29,53 @@ interface Source {
   empty: string;
 }
 
+/**
+ * How a picker narrows its list by another field of the form: `sameClassesAs` names a dataset
+ * field whose class count the offered sets must have, the set chosen there left out (adaptation's
+ * target and translation beside its source),
+ * `classesOfModel` a model field (the class count of the set that model was trained on).
+ */
+export interface PickNarrowing {
+  sameClassesAs?: string;
+  classesOfModel?: string;
+}
+
+/** The class count the chosen item of another field asks for, or null where nothing narrows (nothing chosen, or not known). */
+function wantedClasses(values: FormValues, narrowing: PickNarrowing): number | null {
+  const datasets = useDatasetsStore();
+  const classesOf = (id: unknown) => datasets.list.find((d) => d.id === id)?.counts.classes ?? null;
+  if (narrowing.sameClassesAs) return classesOf(values[narrowing.sameClassesAs]);
+  if (narrowing.classesOfModel) {
+    const model = useTrainingStore().models.find((m) => m.id === values[narrowing.classesOfModel!]);
+    return model?.datasetId ? classesOf(model.datasetId) : null;
+  }
+  return null;
+}
+
 /** The datasets of one kind (re-ID sets have person ids, classification sets class labels, localization sets boxes). */
 function datasetsWhere(keep: (d: DatasetSummary) => boolean, describe: (d: DatasetSummary) => string, empty: string): Source {
   const store = useDatasetsStore();
   return { store, list: 'datasets', load: () => store.load(), options: computed(() => store.list.filter(keep).map((d) => ({ value: d.id, label: `${d.name} (${describe(d)})` }))), empty };
 }
+
+/** Classification sets, of the class count another field asks for where it asks for one. */
+function classDatasetsWhere(values: () => FormValues, narrowing: PickNarrowing, keep: (d: DatasetSummary) => boolean, empty: (classes: number | null) => string): Source {
+  const wanted = computed(() => wantedClasses(values(), narrowing));
+  const other = () => (narrowing.sameClassesAs ? values()[narrowing.sameClassesAs] : undefined);
+  const source = datasetsWhere(
+    (d) => d.counts.classes > 0 && keep(d) && (wanted.value === null || d.counts.classes === wanted.value) && d.id !== other(),
+    (d) => `${d.counts.classes} classes, ${d.counts.samples} images`,
+    '',
+  );
+  return {
+    ...source,
+    get empty() {
+      return empty(wanted.value);
+    },
+  };
+}
+const channelsOf = (d: DatasetSummary): number | null => d.imageSize?.channels ?? null;
+const modelLabel = (m: ModelSummary) => `${m.name} (${m.arch}${m.method ? `, ${m.method}` : ''})`;
 const images = (d: DatasetSummary) => `${d.counts.samples} images`;
 const importHint = 'on the Datasets page (Import…)';
 
@@ -49,13 +91,21 @@ const sources = {
       `No re-ID dataset (one with person ids) yet: import Market-1501, DukeMTMC-reID or MSMT17 ${importHint}.`,
     );
   },
-  /** Classification sets: datasets with class labels. */
-  classDatasets(): Source {
-    return datasetsWhere(
-      (d) => d.counts.classes > 0,
-      (d) => `${d.counts.classes} classes, ${d.counts.samples} images`,
-      `No dataset with class labels yet: import CIFAR-10, Fashion-MNIST or a folder of class folders ${importHint}.`,
+  /** Classification sets: datasets with class labels (of the class count a narrowing asks for). */
+  classDatasets(values, narrowing): Source {
+    return classDatasetsWhere(values, narrowing, () => true, (classes) =>
+      classes === null
+        ? `No dataset with class labels yet: import CIFAR-10, Fashion-MNIST or a folder of class folders ${importHint}.`
+        : `No ${narrowing.sameClassesAs ? 'other ' : ''}dataset with ${classes} classes (the ${narrowing.classesOfModel ? "chosen model's" : "source's"} label set) yet: import one ${importHint}${narrowing.sameClassesAs ? ', or make one from the source (Make a target domain)' : ''}.`,
     );
+  },
+  /** Grayscale classification sets (what an MNIST-M style blend starts from); sets of mixed image sizes are offered, the server checks their channels. */
+  grayDatasets(values, narrowing): Source {
+    return classDatasetsWhere(values, narrowing, (d) => channelsOf(d) !== 3, () => `No grayscale dataset with class labels yet: import Fashion-MNIST or MNIST ${importHint}.`);
+  },
+  /** Colour datasets (the patches of an MNIST-M style blend). */
+  colourDatasets(): Source {
+    return datasetsWhere((d) => channelsOf(d) !== 1, images, `No colour dataset yet: import CIFAR-10 or a folder of colour images ${importHint}.`);
   },
   /** Localization sets: datasets whose images have boxes. */
   boxDatasets(): Source {
@@ -71,8 +121,19 @@ const sources = {
       store,
       list: 'models',
       load: () => store.loadModels(),
-      options: computed(() => store.models.map((m) => ({ value: m.id, label: `${m.name} (${m.arch}${m.method ? `, ${m.method}` : ''})` }))),
+      options: computed(() => store.models.map((m) => ({ value: m.id, label: modelLabel(m) }))),
       empty: 'No model yet: train one (Training) or import one (Pruning & Compare, Import model…).',
+    };
+  },
+  /** Classifiers: models whose outputs are classes (re-ID models' outputs are person ids of their training set). */
+  classModels(): Source {
+    const store = useTrainingStore();
+    return {
+      store,
+      list: 'models',
+      load: () => store.loadModels(),
+      options: computed(() => store.models.filter((m) => m.method !== 'ide').map((m) => ({ value: m.id, label: modelLabel(m) }))),
+      empty: 'No classification model yet: train one (Training) or import one (Pruning & Compare, Import model…).',
     };
   },
   /**
@@ -136,15 +197,19 @@ const sources = {
     const store = useAugmentStore();
     return { store, list: 'pipelines', load: () => store.loadPipelines(), options: computed(() => store.pipelines.map((p) => ({ value: p.id, label: p.name }))), empty: 'No saved pipeline yet: make one on the Augmentations page.' };
   },
-} satisfies Record<string, (values: () => FormValues) => Source>;
+} satisfies Record<string, (values: () => FormValues, narrowing: PickNarrowing) => Source>;
 
 export type PickSource = keyof typeof sources;
 
 const inflight = new WeakMap<object, Map<string, Promise<void>>>();
 
 /** The options of one list, loaded now (for a picker's setup); `values`: the form's values (a list that depends on another field). */
-export function usePickSource(name: PickSource, values: () => FormValues = () => ({})): { options: ComputedRef<PickOption[]>; loaded: Promise<void>; empty: string } {
-  const source = sources[name](values);
+export function usePickSource(
+  name: PickSource,
+  values: () => FormValues = () => ({}),
+  narrowing: PickNarrowing = {},
+): { options: ComputedRef<PickOption[]>; loaded: Promise<void>; empty: ComputedRef<string> } {
+  const source = sources[name](values, narrowing);
   const loads = inflight.get(source.store) ?? new Map<string, Promise<void>>();
   inflight.set(source.store, loads);
   let loading = loads.get(source.list);
@@ -153,5 +218,5 @@ export function usePickSource(name: PickSource, values: () => FormValues = () =>
     loading = source.load().finally(() => loads.delete(key));
     loads.set(key, loading);
   }
-  return { options: source.options, loaded: loading, empty: source.empty };
+  return { options: source.options, loaded: loading, empty: computed(() => source.empty) };
 }

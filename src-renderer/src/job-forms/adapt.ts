@@ -3,7 +3,9 @@ import { adaptGenerateSchema, adaptTrainSchema, jobKinds } from '../../../src-ma
 import type { JobFormDef } from '../forms/form-types.ts';
 import FormPick from '../forms/FormPick.vue';
 
-const datasetPicker = { widget: FormPick, props: { source: 'datasets' } };
+// The source is labelled; target and translation must share its label set (the server refuses other class counts).
+const sourcePicker = { widget: FormPick, props: { source: 'classDatasets' } };
+const sameClassesPicker = { widget: FormPick, props: { source: 'classDatasets', sameClassesAs: 'sourceDatasetId' } };
 
 export function adaptGenerateForm(): JobFormDef {
   return {
@@ -11,7 +13,7 @@ export function adaptGenerateForm(): JobFormDef {
     schema: adaptGenerateSchema,
     title: 'Make a target domain (MNIST-M style)',
     intro: 'Each grayscale image blended with a random crop of a colour image (|patch - image| per channel); labels and splits carry over.',
-    fields: { sourceDatasetId: datasetPicker, patchDatasetId: datasetPicker },
+    fields: { sourceDatasetId: { widget: FormPick, props: { source: 'grayDatasets' } }, patchDatasetId: { widget: FormPick, props: { source: 'colourDatasets' } } },
   };
 }
 
@@ -21,6 +23,6 @@ export function adaptTrainForm(): JobFormDef {
     schema: adaptTrainSchema,
     title: 'Adapt a classifier to a target domain',
     intro: "Source 'train' is trained on; target 'train' is read without labels; both 'test' splits are only measured.",
-    fields: { sourceDatasetId: datasetPicker, targetDatasetId: datasetPicker, translatedDatasetId: datasetPicker },
+    fields: { sourceDatasetId: sourcePicker, targetDatasetId: sameClassesPicker, translatedDatasetId: sameClassesPicker },
   };
 }

@@ -17,8 +17,9 @@ export function sensitivityForm(): JobFormDef {
     sections: [
       {
         fields: [
-          { path: 'modelId', label: 'Trained model', id: 'model', widget: FormPick, props: { source: 'models' } },
-          { path: 'dataset.id', label: 'Dataset', id: 'dataset', widget: FormPick, props: { source: 'classDatasets' } },
+          { path: 'modelId', label: 'Trained model', id: 'model', widget: FormPick, props: { source: 'classModels' } },
+          // Evaluated on labels of the model's own label set: sets of the class count it was trained on.
+          { path: 'dataset.id', label: 'Dataset', id: 'dataset', widget: FormPick, props: { source: 'classDatasets', classesOfModel: 'modelId' } },
           { path: 'dataset.trainSplit', label: 'Split for BN re-estimation', id: 'train-split', widget: FormPickSplit, props: { dataset: 'dataset.id' } },
           { path: 'dataset.testSplit', label: 'Evaluated split', id: 'test-split', widget: FormPickSplit, props: { dataset: 'dataset.id', prefer: 'test' } },
           { path: 'dataset.testLimit', label: 'Use only N test images', id: 'test-limit', placeholder: 'all' },

@@ -11,9 +11,9 @@ export const useCompareStore = defineStore('compare', () => {
   const loading = ref(false);
   const error = ref<string | null>(null);
 
-  /** A latency, export or compact job that ends changes the compared models' cells: the comparison on view is made again. */
+  /** A job that changed models (a latency measured, an export, a compact model) changes the compared cells: the comparison on view is made again. */
   const follow = once(() =>
-    followJobs([jobKinds.modelsLatency, jobKinds.modelsExport, jobKinds.modelsCompact], () => {
+    followJobs([], () => {
       const shown = comparison.value?.models.map((m) => m.id);
       if (shown?.length) return compare(shown);
     }, ['models']),

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { jobKinds, type JobSummary, type LocalizeEvalSummary, type LocalizeImage, type LocalizeMapView, type ModelSummary } from '../../../src-main/common/contract/index.ts';
+import { type JobSummary, type LocalizeEvalSummary, type LocalizeImage, type LocalizeMapView, type ModelSummary } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 import { followJobs, once } from './follow-jobs.ts';
 
@@ -28,7 +28,7 @@ export const useLocalizeStore = defineStore('localize', () => {
 
   /** Localization models by method, newest first (the pickers of the side-by-side view). */
   const models = ref<{ cam: ModelSummary[]; spg: ModelSummary[] }>({ cam: [], spg: [] });
-  const followModels = once(() => followJobs([jobKinds.localizeTrain], () => loadModels(), ['models']));
+  const followModels = once(() => followJobs([], () => loadModels(), ['models']));
   async function loadModels(): Promise<void> {
     followModels();
     const [cam, spg] = await Promise.all([useApi().call('models.list', { method: 'cam' }), useApi().call('models.list', { method: 'spg' })]);

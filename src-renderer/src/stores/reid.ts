@@ -12,7 +12,7 @@ export const useReidStore = defineStore('reid', () => {
   const ranking = ref<{ query: ReidQueryInfo; lists: RankedList[] } | null>(null);
 
   const followEvals = once(() => followJobs([jobKinds.reidEval], () => loadEvals()));
-  const followModels = once(() => followJobs([jobKinds.reidTrain], () => loadModels(), ['models']));
+  const followModels = once(() => followJobs([], () => loadModels(), ['models']));
   async function loadEvals(): Promise<void> {
     followEvals();
     evals.value = await useApi().call('reid.evals', {});

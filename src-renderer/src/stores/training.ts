@@ -20,18 +20,6 @@ import { placement } from './jobs.ts';
 import { followJobs, once } from './follow-jobs.ts';
 import { useApi } from '../api/index.ts';
 
-/** The job kinds that save a model or record something on one. */
-export const modelJobKinds = [
-  jobKinds.trainRun,
-  jobKinds.modelsCompact,
-  jobKinds.modelsExport,
-  jobKinds.modelsLatency,
-  jobKinds.modelsImport,
-  jobKinds.reidTrain,
-  jobKinds.localizeTrain,
-  jobKinds.adaptTrain,
-] as const;
-
 export const useTrainingStore = defineStore('training', () => {
   const architectures = ref<ModelInfo[]>([]);
   const models = ref<ModelSummary[]>([]);
@@ -51,7 +39,8 @@ export const useTrainingStore = defineStore('training', () => {
     if (!architectures.value.length) architectures.value = await useApi().call('models.architectures', {});
   }
   /** Jobs whose end adds a model or changes one's metrics (latency, exports): the list reloads then. */
-  const followModels = once(() => followJobs(modelJobKinds, () => loadModels(), ['models']));
+  // The host says `data.changed: models` once a job that saved a model or recorded on one committed (a job spec's `changes`).
+  const followModels = once(() => followJobs([], () => loadModels(), ['models']));
   async function loadModels(): Promise<void> {
     followModels();
     models.value = await useApi().call('models.list', {});
