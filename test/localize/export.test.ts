@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import path from 'node:path';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { startEngine } from '../../src-main/engine/start.ts';
 import { localizeGenerateJob, localizeTrainJob } from '../../src-main/localize/jobs.ts';
@@ -94,4 +95,32 @@ describe('exporting a localization model with its class maps', () => {
       layers.dispose();
     }
   }, 180_000);
+
+  it('a model whose file predates the class-map output (spec without outputs.classMaps) still exports class_maps, found from its graph', async () => {
+    // The same model, saved as older jobs saved it: the spec names the logits only.
+    const row = env.ws.db.prepare('SELECT dir FROM models WHERE id = ?').get(modelId) as { dir: string };
+    const oldDir = `${row.dir}-old-file`;
+    cpSync(env.ws.resolve(row.dir), env.ws.resolve(oldDir), { recursive: true });
+    const file = path.join(env.ws.resolve(oldDir), 'model.json');
+    const manifest = JSON.parse(readFileSync(file, 'utf8')) as { spec: { outputs: Record<string, string> } };
+    expect(manifest.spec.outputs.classMaps).toBe(CAM_MAPS);
+    delete manifest.spec.outputs.classMaps;
+    writeFileSync(file, JSON.stringify(manifest));
+    const cols = (env.ws.db.prepare('PRAGMA table_info(models)').all() as { name: string }[]).map((c) => c.name).filter((c) => c !== 'id' && c !== 'name' && c !== 'dir');
+    const oldId = Number(
+      env.ws.db.prepare(`INSERT INTO models (name, dir, ${cols.join(', ')}) SELECT name || ' (old file)', ?, ${cols.join(', ')} FROM models WHERE id = ?`).run(oldDir, modelId).lastInsertRowid,
+    );
+
+    const exportJob = modelsJobSpecs.find((s) => s.kind === 'models.export')!;
+    const exp = await runDirect(env.ws, exportJob, { modelId: oldId, format: 'onnx', inputLayout: 'nhwc' });
+    const r = exp.result as ExportResult;
+    expect(r.outputs).toEqual(['logits', 'class_maps']);
+    expect(r.verification!.classMaps!.ok).toBe(true);
+    const session = await openOnnxSession(env.ws.resolve(r.files[0]!.path));
+    const x = inputBatch();
+    const out = await runOnnxOutputs(session, { data: x.data, dims: x.shape });
+    await session.release();
+    expect([...out.class_maps!.dims]).toEqual([2, 8, 8, 3]);
+    expect(maxDiff(out.class_maps!.data, workbenchMaps())).toBeLessThan(1e-4);
+  }, 120_000);
 });

@@ -43,10 +43,11 @@ const handlers = {
   'models.latency': () => queued('models.latency'),
   'models.import': () => queued('models.import'),
   'datasets.import': () => queued('dataset.import'),
+  'localize.maps': () => queued('localize.maps'),
 };
 
 /** Where a form's job went: the params of `jobs.submit`, or the request of the form's own call (its backend choice aside). */
-const sendCalls: CallName[] = ['jobs.submit', 'models.export', 'models.latency', 'models.import', 'datasets.import'];
+const sendCalls: CallName[] = ['jobs.submit', 'models.export', 'models.latency', 'models.import', 'datasets.import', 'localize.maps'];
 function sentParams(m: Mounted): Record<string, unknown> | undefined {
   const call = m.api.calls.filter((c) => sendCalls.includes(c.name)).at(-1);
   if (!call) return undefined;

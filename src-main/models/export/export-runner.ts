@@ -6,6 +6,7 @@ import type { ExportFormat, ExportParams } from '../../common/contract/models.ts
 import { initEngine } from '../../engine/init.ts';
 import { forward, type Model } from '../../nn/forward.ts';
 import { disposeModel } from '../../nn/init.ts';
+import { withClassMapsOutput } from '../../nn/class-maps.ts';
 import { sha256File } from '../../core/artifacts.ts';
 import { graphToOnnx } from './onnx/graph-to-onnx.ts';
 import { openOnnxSession, runOnnxOutputs } from './onnx/onnx-session.ts';
@@ -92,6 +93,13 @@ const run: JobRunner<ExportParams, ExportResult> = async (ctx) => {
   ctx.progress({ fraction: 0, step: 'Loading the model' });
   const db = ctx.readDb();
   const { row, model } = loadWorkspaceModel(db, ctx.workspaceDir, p.modelId);
+  // Localization models saved before their specs named the class maps: found from the graph, so they export them too.
+  const named = model.spec.outputs.classMaps;
+  model.spec = withClassMapsOutput(model.spec);
+  if (!named && model.spec.outputs.classMaps) ctx.log(`The model's file names no class-map output; exporting ${model.spec.outputs.classMaps} (the maps its logits average) as class_maps.`);
+  else if (!model.spec.outputs.classMaps && (row.method === 'cam' || row.method === 'spg')) {
+    ctx.log(`Model ${row.id} is a ${row.method.toUpperCase()} model without class maps its logits average; the export carries the logits only (train it again with localize.train for class_maps).`);
+  }
   try {
     const weights = await readWeightValues(model);
     const input = p.verify ? verificationInput(model) : null;

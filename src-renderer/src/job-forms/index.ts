@@ -2,8 +2,7 @@
  * Every job form of the app, by job kind: the one place a form is registered.
  * Each entry makes its definition (call it in a component's setup: pickers
  * and conditions read stores). Kinds without a form here are started from the
- * CLI only (engine.bench, workspace.verify, localize.maps: the Localization
- * page starts it per image) or have no params schema in the
+ * CLI only (engine.bench, workspace.verify) or have no params schema in the
  * contract yet (model.compact: a button per model and a width setting).
  */
 import { jobKinds, type JobKind } from '../../../src-main/common/contract/index.ts';
@@ -15,7 +14,7 @@ import { exportForm, latencyForm, modelImportForm } from './models.ts';
 import { datasetImportForm } from './dataset-import.ts';
 import { sensitivityForm } from './prune.ts';
 import { adaptGenerateForm, adaptTrainForm } from './adapt.ts';
-import { localizeEvalForm, localizeGenerateForm, localizeTrainForm } from './localize.ts';
+import { localizeEvalForm, localizeGenerateForm, localizeMapsForm, localizeTrainForm } from './localize.ts';
 
 export const jobForms = {
   [jobKinds.trainRun]: trainForm,
@@ -33,6 +32,7 @@ export const jobForms = {
   [jobKinds.localizeGenerate]: localizeGenerateForm,
   [jobKinds.localizeTrain]: localizeTrainForm,
   [jobKinds.localizeEval]: localizeEvalForm,
+  [jobKinds.localizeMaps]: localizeMapsForm,
 } satisfies Partial<Record<JobKind, () => JobFormDef>>;
 
 export type JobFormKind = keyof typeof jobForms;

@@ -1,7 +1,9 @@
-/** The localization job forms: a generated localization set, a CAM / SPG training run, and the box evaluation. */
-import { jobKinds, localizeEvalSchema, localizeGenerateSchema, localizeTrainSchema } from '../../../src-main/common/contract/index.ts';
+/** The localization job forms: a generated localization set, a CAM / SPG training run, the box evaluation, and heatmaps of chosen images. */
+import { jobKinds, localizeEvalSchema, localizeGenerateSchema, localizeMapsSchema, localizeTrainSchema, type Req } from '../../../src-main/common/contract/index.ts';
 import type { FormValues, JobFormDef } from '../forms/form-types.ts';
 import FormPick from '../forms/FormPick.vue';
+import { useApi } from '../api/index.ts';
+import { placement } from '../stores/jobs.ts';
 
 const datasetPicker = { widget: FormPick, props: { source: 'datasets' } };
 
@@ -91,5 +93,31 @@ export function localizeEvalForm(): JobFormDef {
       threshold: { step: 0.05, help: "Fixed threshold of the CAM/SPG protocol (fraction of the map's max)." },
       limit: { label: 'Use only N images per split', placeholder: 'all' },
     },
+  };
+}
+
+export function localizeMapsForm(): JobFormDef {
+  // The ids are the control's text until sent ('100, 101'), or a list.
+  const bySplit = (v: FormValues) => (Array.isArray(v.sampleIds) ? v.sampleIds.length === 0 : String(v.sampleIds ?? '').trim() === '');
+  return {
+    kind: jobKinds.localizeMaps,
+    schema: localizeMapsSchema,
+    idPrefix: 'loc-maps',
+    title: 'Heatmaps of chosen images',
+    intro: "Per image a PNG of the predicted class's map, the predicted box at the threshold, the ground-truth boxes with IoU, and for SPG the three stage masks (maps.json beside the PNGs).",
+    backend: true,
+    fields: {
+      modelId: { widget: FormPick, props: { source: 'localizeModels' }, label: 'Model (CAM or SPG)' },
+      datasetId: { widget: FormPick, props: { source: 'datasets' }, label: 'Dataset' },
+      sampleIds: { label: 'Sample ids', help: 'Comma-separated ids of the dataset; empty: the first N images (of a split).', placeholder: 'the first N' },
+      split: { label: 'From split', help: 'Without sample ids: take the images from this split.', placeholder: 'all', when: bySplit },
+      limit: { label: 'Images (N)', when: bySplit },
+      threshold: { step: 0.05, help: "Predicted box: the largest connected component above this fraction of the map's max." },
+      colormap: { options: { jet: 'jet', viridis: 'viridis', gray: 'gray' } },
+      blend: { step: 0.1, help: 'Weight of the heatmap over the image in the PNG: 1 = the heatmap alone.' },
+      outDir: { label: 'Also copy to folder', help: 'Optional; an absolute folder path.' },
+    },
+    // The call of its own (not jobs.submit), as every host serves it.
+    submit: (params, backend, runOn) => useApi().call('localize.maps', { ...(params as Req<'localize.maps'>), ...placement(backend, runOn) }),
   };
 }
