@@ -11,6 +11,7 @@ import { commitGeneratedDataset } from '../datasets/generated-store.ts';
 import { recordSavedModel } from '../models/model-rows.ts';
 import type { AdaptGenerateResult } from './generate-runner.ts';
 import { compareRunOf, finishedRun } from './attention-runs.ts';
+import { domainsOf } from './domains.ts';
 
 /** What the `adapt.train` runner sends through ctx.record after each epoch's checkpoint. */
 interface CheckpointRecord {
@@ -24,8 +25,10 @@ function channelsOf(ws: Workspace, datasetId: number): number | null {
   return row.c;
 }
 
-function labeledIn(ws: Workspace, datasetId: number, split: string): number {
-  return (ws.db.prepare('SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND split = ? AND label IS NOT NULL AND label >= 0').get(datasetId, split) as { n: number }).n;
+/** Labelled samples of a split, or (split null) of a domain. */
+function labeledIn(ws: Workspace, datasetId: number, split: string | null, domain?: string): number {
+  const where = split !== null ? 'split = ?' : 'domain = ?';
+  return (ws.db.prepare(`SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND ${where} AND label IS NOT NULL AND label >= 0`).get(datasetId, split ?? domain) as { n: number }).n;
 }
 
 export const adaptGenerateJob = defineJob<AdaptGenerateParams, AdaptGenerateResult>({
@@ -57,10 +60,21 @@ export const adaptTrainJob = defineJob<AdaptTrainParams, AdaptTrainResult>({
   preflight(p, ws) {
     const src = datasetFacts(ws.db, p.sourceDatasetId, 'sourceDatasetId');
     const tgt = datasetFacts(ws.db, p.targetDatasetId, 'targetDatasetId');
-    if (p.sourceDatasetId === p.targetDatasetId) throw new ApiError('invalid_request', 'targetDatasetId: the target domain must be another dataset than the source.', 'targetDatasetId');
-    if (labeledIn(ws, p.sourceDatasetId, 'train') === 0) throw new ApiError('invalid_request', `sourceDatasetId: dataset ${src.id} "${src.name}" has no labeled 'train' split.`, 'sourceDatasetId');
+    if (p.sourceDatasetId === p.targetDatasetId && (p.sourceDomain === undefined || p.targetDomain === undefined || p.sourceDomain === p.targetDomain)) {
+      throw new ApiError('invalid_request', 'targetDatasetId: the target domain must be another dataset than the source, or another domain of it (sourceDomain, targetDomain).', 'targetDatasetId');
+    }
+    for (const [field, facts, domain] of [['sourceDomain', src, p.sourceDomain], ['targetDomain', tgt, p.targetDomain]] as const) {
+      if (domain === undefined) continue;
+      const known = domainsOf(ws.db, facts.id);
+      const d = known.find((k) => k.domain === domain);
+      if (!d) throw new ApiError('invalid_request', `${field}: dataset ${facts.id} "${facts.name}" has no domain "${domain}" (${known.length ? `its domains: ${known.map((k) => k.domain).join(', ')}` : 'it was not imported as domain folders'}).`, field);
+      if (d.sizes !== 1 && p.inputSize === undefined && field === 'sourceDomain') throw new ApiError('invalid_request', `inputSize: the images of domain "${domain}" differ in size; give [height, width] to resize both domains to.`, 'inputSize');
+    }
+    if (p.sourceDomain !== undefined) {
+      if (labeledIn(ws, p.sourceDatasetId, null, p.sourceDomain) === 0) throw new ApiError('invalid_request', `sourceDomain: domain "${p.sourceDomain}" of dataset ${src.id} "${src.name}" has no labeled images.`, 'sourceDomain');
+    } else if (labeledIn(ws, p.sourceDatasetId, 'train') === 0) throw new ApiError('invalid_request', `sourceDatasetId: dataset ${src.id} "${src.name}" has no labeled 'train' split.`, 'sourceDatasetId');
     const targetTrain = (ws.db.prepare("SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND split = 'train'").get(p.targetDatasetId) as { n: number }).n;
-    if (targetTrain === 0) throw new ApiError('invalid_request', `targetDatasetId: dataset ${tgt.id} "${tgt.name}" has no 'train' split to adapt on.`, 'targetDatasetId');
+    if (p.targetDomain === undefined && targetTrain === 0) throw new ApiError('invalid_request', `targetDatasetId: dataset ${tgt.id} "${tgt.name}" has no 'train' split to adapt on.`, 'targetDatasetId');
     if (p.method === 'daaa' && p.translatedDatasetId !== undefined) {
       const tr = datasetFacts(ws.db, p.translatedDatasetId, 'translatedDatasetId');
       const named = (ws.db.prepare("SELECT COUNT(*) AS n FROM samples WHERE dataset_id = ? AND json_extract(extra, '$.sourceSampleId') IN (SELECT id FROM samples WHERE dataset_id = ?)").get(p.translatedDatasetId, p.sourceDatasetId) as { n: number }).n;

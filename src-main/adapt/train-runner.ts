@@ -18,6 +18,8 @@ import { gradientReversal, grlCoefficient } from './grl.ts';
 import { attentionAlignmentLoss, stageOutputs } from './attention.ts';
 import { emSoftLabels, softCrossEntropy } from './em-soft-labels.ts';
 import { translationsOf } from './translation.ts';
+import { openDomainData } from './domain-data.ts';
+import { domainImageSize } from './domains.ts';
 import { findAlongChain } from '../core/jobs/job-store.ts';
 import { jobFolder } from '../core/workspace.ts';
 import { checkpointDir, latestCheckpoint, loadAdaptCheckpoint, saveAdaptCheckpoint, type AdaptRunState, type LoadedAdaptCheckpoint } from './checkpoint.ts';
@@ -46,9 +48,20 @@ function domainHead(features: number, hidden: number, seed: number): DomainHead 
   };
 }
 
-/** Both domains read as 3-channel images of the source's size, split 'train' for training and 'test' for measuring. */
-async function openDomain(ctx: JobRunContext<AdaptTrainParams>, datasetId: number, size: [number, number] | undefined, limit: number | undefined): Promise<RunData> {
+/**
+ * Both domains read as 3-channel images of the source's size, split 'train'
+ * for training and 'test' for measuring; or, for a named domain of a
+ * domain-folders set (Office-31), that domain's images (domain-data.ts).
+ */
+async function openDomain(ctx: JobRunContext<AdaptTrainParams>, role: 'source' | 'target', size: [number, number] | undefined, limit: number | undefined): Promise<RunData> {
   const p = ctx.params;
+  const datasetId = role === 'source' ? p.sourceDatasetId : p.targetDatasetId;
+  const domain = role === 'source' ? p.sourceDomain : p.targetDomain;
+  if (domain !== undefined) {
+    const own = size ?? domainImageSize(ctx.readDb(), datasetId, domain);
+    if (!own) throw new Error(`inputSize: the images of domain "${domain}" of dataset ${datasetId} differ in size; give [height, width].`);
+    return openDomainData(ctx.readDb(), { datasetId, domain, role, size: own, limit, testLimit: p.testLimit, seed: p.seed });
+  }
   const cfg = trainConfigSchema.parse({
     dataset: { id: datasetId, trainSplit: 'train', testSplit: 'test', validationFraction: 0, channels: 3, ...(size ? { inputSize: size } : {}), ...(limit ? { limit } : {}), ...(p.testLimit ? { testLimit: p.testLimit } : {}) },
     model: { arch: p.arch },
@@ -96,9 +109,9 @@ async function targetPosteriors(model: Model, target: RunData, batchSize: number
 export default async function run(ctx: JobRunContext<AdaptTrainParams>): Promise<AdaptTrainResult> {
   await initEngine();
   const p = ctx.params;
-  const source = await openDomain(ctx, p.sourceDatasetId, p.inputSize, p.limit);
+  const source = await openDomain(ctx, 'source', p.inputSize, p.limit);
   const size: [number, number] = [source.height, source.width];
-  const target = await openDomain(ctx, p.targetDatasetId, size, p.limit);
+  const target = await openDomain(ctx, 'target', size, p.limit);
   if (target.numClasses !== source.numClasses) {
     throw new Error(`targetDatasetId: dataset ${p.targetDatasetId} has ${target.numClasses} classes, the source has ${source.numClasses}; adaptation needs the same label set.`);
   }

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { parseAdaptBenchArgs, summarizeSeeds } from '../../src-main/bench/adapt/options.ts';
+import { benchVariants, parseAdaptBenchArgs, summarizeSeeds } from '../../src-main/bench/adapt/options.ts';
+import { adaptMethods } from '../../src-main/common/contract/adapt.ts';
 
 const defaults = { fashion: '/f', cifar: '/c' };
 
@@ -11,11 +12,23 @@ describe('bench:adapt options and the summary over seeds', () => {
     expect(parseAdaptBenchArgs([], defaults)).toMatchObject({ seeds: [1], dataSeed: 1, methods: ['source-only', 'dann', 'daaa'], epochs: 6, fashion: '/f', cifar: '/c' });
   });
 
+  it('every variant names an adapt.train method; DAAA variants say where their translation comes from; the CycleGAN run is sized by its flags', () => {
+    const o = parseAdaptBenchArgs(['--methods', 'source-only,daaa-cyclegan', '--gan-epochs', '2', '--gan-images', '600', '--gan-width', '8', '--gan-blocks', '2'], defaults);
+    expect(o.methods).toEqual(['source-only', 'daaa-cyclegan']);
+    expect(o.cyclegan).toEqual({ epochs: 2, imagesPerEpoch: 600, generatorWidth: 8, residualBlocks: 2 });
+    for (const [name, v] of Object.entries(benchVariants)) {
+      expect((adaptMethods as readonly string[]).includes(v.method), name).toBe(true);
+      // Only DAAA trains on a translation, and it always needs one.
+      expect(v.translation !== null, name).toBe(v.method === 'daaa');
+    }
+  });
+
   it.each([
     [['--seeds', '1,x'], /^--seeds: expected comma-separated integers/],
     [['--seeds', '2,2'], /^--seeds: "2,2" names a seed twice/],
-    [['--methods', 'dann,magic'], /^--methods: unknown method "magic"/],
+    [['--methods', 'dann,magic'], /^--methods: unknown method "magic" \(known: source-only, dann, daaa, daaa-cyclegan\)/],
     [['--epochs', '0'], /^--epochs: expected an integer >= 1/],
+    [['--gan-width', '1'], /^--gan-width: expected an integer >= 2/],
   ])('%j is refused naming the flag', (args, message) => {
     expect(() => parseAdaptBenchArgs(args, defaults)).toThrow(message);
   });

@@ -43,6 +43,36 @@ describe('the Domain adaptation page', () => {
     expect(mounted.wrapper.text()).toContain('Adapt a classifier to a target domain');
   });
 
+  it('picks two domains of an Office-31 style import as source and target; a set without domains offers none; submits them', async () => {
+    const office = dataset({ id: 7, name: 'office31', format: 'domains', counts: { ...dataset().counts, classes: 31, splits: { none: 4110 }, domains: { amazon: 2817, dslr: 498, webcam: 795 } } });
+    mounted = await mountWithApi(AdaptPage, {
+      handlers: {
+        'adapt.runs': () => [],
+        'datasets.list': () => [office, dataset({ id: 8, name: 'Fashion-MNIST' })],
+        'jobs.submit': ({ kind }) => job({ id: 41, kind, status: 'queued', progress: null }),
+      },
+    });
+    const w = mounted.wrapper;
+    await w.get('[data-test="start-adapt-train"]').trigger('click');
+    await flushPromises();
+    const form = () => w.get('[data-test="job-form-adapt.train"]');
+    const options = (id: string) => form().findAll(`#adapt-train-${id} option`).map((o) => o.text());
+    await form().get('#adapt-train-sourceDatasetId').setValue('7');
+    await form().get('#adapt-train-targetDatasetId').setValue('8');
+    await flushPromises();
+    expect(options('sourceDomain')).toEqual(['Whole dataset (its splits)', 'amazon (2817 images)', 'dslr (498 images)', 'webcam (795 images)']);
+    expect(options('targetDomain')).toEqual(['No domains (not imported as domain folders)']);
+    await form().get('#adapt-train-sourceDomain').setValue('amazon');
+    await form().get('#adapt-train-targetDatasetId').setValue('7');
+    await flushPromises();
+    await form().get('#adapt-train-targetDomain').setValue('webcam');
+    await form().get('#adapt-train-method').setValue('dann');
+    await form().trigger('submit');
+    await flushPromises();
+    const submitted = mounted.api.callsOf('jobs.submit').at(-1) as { kind: string; params: Record<string, unknown> };
+    expect(submitted).toMatchObject({ kind: 'adapt.train', params: { method: 'dann', sourceDatasetId: 7, targetDatasetId: 7, sourceDomain: 'amazon', targetDomain: 'webcam' } });
+  });
+
   it('shows a run\'s attention maps beside source-only per domain row, and computes them in a job when there are none yet', async () => {
     const view = (tag: string, predicted: number, distance?: number[]) => ({ maps: [0, 1, 2].map((s) => `/ws/att/${tag}-stage${s}.png`), predicted, ...(distance ? { distance } : {}) });
     const item = (domain: string, i: number, label: number): AdaptAttentionImage => ({

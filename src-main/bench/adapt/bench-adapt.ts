@@ -5,12 +5,21 @@
  * the adapt.generate job from it and the CIFAR-10 test images
  * (`../shared/data/cifar10-test`). Both methods train the same backbone with
  * the same schedule and seed; target accuracy is measured on the target's
- * 'test' split, whose labels no method sees. DAAA's translation of the source
- * is a second blend of the whole source (another seed): the generator itself
- * as the translator, i.e. what a perfect CycleGAN would give, so its row is an
- * upper bound for DAAA with a learned translation.
+ * 'test' split, whose labels no method sees. DAAA trains on a translation of
+ * the source into the target's style, from one of two translators
+ * (options.ts `benchVariants`):
+ * - `daaa`: a second blend of the whole source (another seed): the generator
+ *   itself as the translator, i.e. what a perfect translator would give, so
+ *   its row is an upper bound;
+ * - `daaa-cyclegan`: the translation the method is defined with, learned: a
+ *   short CycleGAN run (the SPGAN runners, contrastive weight 0) from the
+ *   source's training images to the target's, then its generator translates
+ *   the source's training split (a dataset with lineage, each image naming its
+ *   source image). The SPGAN jobs' preflight admits re-ID sets only (it asks
+ *   for person ids, which the runners do not use: CycleGAN needs no labels),
+ *   so the bench runs the same specs with a check of its own in its place.
  *
- *   npm run bench:adapt [-- --train 3000 --epochs 6 --width 0.5 --seeds 1,2 --methods source-only,dann,daaa --target-weight 1 --workspace DIR]
+ *   npm run bench:adapt [-- --train 3000 --epochs 6 --width 0.5 --seeds 1,2 --methods source-only,dann,daaa,daaa-cyclegan --target-weight 1 --gan-epochs 3 --gan-images 2000 --gan-width 16 --gan-blocks 3 --workspace DIR]
  *
  * `--seeds 1,2` trains every method once per seed (`--seed N` for one, the
  * default 1); the target domain and the translation are generated once, from
@@ -27,7 +36,8 @@ import { runJobInProcess } from '../../core/jobs/in-process.ts';
 import type { JobSpec } from '../../core/jobs/spec.ts';
 import { datasetImportJob } from '../../datasets/jobs.ts';
 import { adaptGenerateJob, adaptTrainJob } from '../../adapt/jobs.ts';
-import { parseAdaptBenchArgs, summarizeSeeds, type AdaptBenchOptions, type SeedRun } from './options.ts';
+import { spganTrainJob, spganTranslateJob } from '../../spgan/jobs.ts';
+import { benchVariants, parseAdaptBenchArgs, summarizeSeeds, type AdaptBenchOptions, type SeedRun } from './options.ts';
 import { startEngine } from '../../engine/start.ts';
 
 let o: AdaptBenchOptions;
@@ -37,7 +47,7 @@ try {
   console.error((err as Error).message);
   process.exit(2);
 }
-const { fashion, cifar, train, test, epochs, width, seeds, dataSeed, methods, targetWeight } = o;
+const { fashion, cifar, train, test, epochs, width, seeds, dataSeed, methods, targetWeight, cyclegan } = o;
 
 for (const [what, dir] of [['Fashion-MNIST (apt-get install dataset-fashion-mnist)', fashion], ['CIFAR-10 test images', cifar]] as const) {
   if (!existsSync(dir)) {
@@ -53,6 +63,25 @@ async function run<P, R>(ws: Workspace, spec: JobSpec<P, R>, params: unknown): P
   return { jobId: out.jobId, result: out.result as R, seconds: (Date.now() - t0) / 1000 };
 }
 
+/**
+ * The SPGAN train and translate specs with a preflight for class-labelled sets:
+ * the jobs' own preflight asks for person ids (they serve re-ID), which CycleGAN
+ * does not use. Everything else (runners, checkpoints, the translated dataset
+ * and its lineage) is the jobs' own.
+ */
+const cycleganSpecs = {
+  train: {
+    ...spganTrainJob,
+    preflight(p: Parameters<NonNullable<typeof spganTrainJob.preflight>>[0], w: Workspace) {
+      if (p.lambdaContrastive !== 0) throw new Error('lambdaContrastive: the bench trains plain CycleGAN (0).');
+      for (const id of [p.sourceDatasetId, p.targetDatasetId]) {
+        if (!w.db.prepare("SELECT 1 FROM samples WHERE dataset_id = ? AND split = 'train' LIMIT 1").get(id)) throw new Error(`dataset ${id} has no 'train' split to learn the translation from.`);
+      }
+    },
+  },
+  translate: { ...spganTranslateJob, preflight: undefined },
+};
+
 const own = o.workspace;
 const dir = own || mkdtempSync(path.join(os.tmpdir(), 'wb-bench-adapt-'));
 const ws = Workspace.open(own ? own : path.join(dir, 'ws'));
@@ -63,12 +92,44 @@ try {
   const patches = idOf((await run(ws, datasetImportJob, { path: cifar, format: 'imagefolder', name: 'CIFAR-10 test', allowDuplicate: true })).jobId);
   const gen = await run(ws, adaptGenerateJob, { sourceDatasetId: source, patchDatasetId: patches, limitPerSplit: Math.max(train, test), seed: dataSeed });
   const target = idOf(gen.jobId);
-  const translated = idOf((await run(ws, adaptGenerateJob, { sourceDatasetId: source, patchDatasetId: patches, seed: dataSeed + 100, name: 'Fashion-MNIST blended (translation)' })).jobId);
+  const translations = new Map<string, number>();
+  const translationTimes: Record<string, number> = {};
+  if (methods.some((m) => benchVariants[m].translation === 'blend')) {
+    const blend = await run(ws, adaptGenerateJob, { sourceDatasetId: source, patchDatasetId: patches, seed: dataSeed + 100, name: 'Fashion-MNIST blended (translation)' });
+    translations.set('blend', idOf(blend.jobId));
+    translationTimes.blend = blend.seconds;
+  }
+  let cycleganLosses: unknown = null;
+  if (methods.some((m) => benchVariants[m].translation === 'cyclegan')) {
+    // Image size: the source's (28x28, a multiple of 4); two PatchGAN stages leave 7x7 patches.
+    const [h, w] = [28, 28];
+    const gan = await run(ws, cycleganSpecs.train, {
+      sourceDatasetId: source,
+      targetDatasetId: target,
+      imageSize: [h, w],
+      residualBlocks: cyclegan.residualBlocks,
+      generatorWidth: cyclegan.generatorWidth,
+      discriminatorWidth: cyclegan.generatorWidth,
+      discriminatorLayers: 2,
+      siameseWidth: 8,
+      epochs: cyclegan.epochs,
+      batchSize: 8,
+      imagesPerEpoch: cyclegan.imagesPerEpoch,
+      lambdaContrastive: 0,
+      sampleCount: 8,
+      seed: dataSeed,
+    });
+    cycleganLosses = gan.result.lastLosses;
+    const tr = await run(ws, cycleganSpecs.translate, { runJobId: gan.jobId, datasetId: source, splits: ['train'], batchSize: 128, name: 'Fashion-MNIST -> CycleGAN (translation)' });
+    translations.set('cyclegan', idOf(tr.jobId));
+    translationTimes.cyclegan = gan.seconds + tr.seconds;
+  }
   const runs: SeedRun[] = [];
   for (const seed of seeds) {
-    for (const method of methods) {
-      const t = await run(ws, adaptTrainJob, { method, sourceDatasetId: source, targetDatasetId: target, ...(method === 'daaa' ? { translatedDatasetId: translated, targetWeight } : {}), arch: 'resnet20', modelOptions: { widthMultiplier: width }, epochs, batchSize: 64, lr: 0.05, limit: train, testLimit: test, seed });
-      runs.push({ method, seed, sourceAccuracy: t.result.sourceAccuracy, targetAccuracy: t.result.targetAccuracy, trainSeconds: t.seconds });
+    for (const variant of methods) {
+      const { method, translation } = benchVariants[variant];
+      const t = await run(ws, adaptTrainJob, { method, sourceDatasetId: source, targetDatasetId: target, ...(translation ? { translatedDatasetId: translations.get(translation)!, targetWeight } : {}), arch: 'resnet20', modelOptions: { widthMultiplier: width }, epochs, batchSize: 64, lr: 0.05, limit: train, testLimit: test, seed });
+      runs.push({ method: variant, seed, sourceAccuracy: t.result.sourceAccuracy, targetAccuracy: t.result.targetAccuracy, trainSeconds: t.seconds });
     }
   }
   const summary = [{ method: 'chance', seeds: 0, sourceAccuracy: 0.1, targetAccuracy: 0.1, targetMin: null, targetMax: null, targetStd: null }, ...summarizeSeeds(runs)];
@@ -80,7 +141,7 @@ try {
       ...summary.map((r) => `| ${r.method} | ${pct(r.sourceAccuracy)} | ${pct(r.targetAccuracy)} | ${r.targetMin === null ? '-' : `${pct(r.targetMin)}-${pct(r.targetMax)}`} | ${pct(r.targetStd)} |`),
     ].join('\n'),
   );
-  console.log(JSON.stringify({ backend: engine.backend, arch: 'resnet20', widthMultiplier: width, train, test, epochs, seeds, dataSeed, targetWeight, generateSeconds: gen.seconds, summary, runs }, null, 1));
+  console.log(JSON.stringify({ backend: engine.backend, arch: 'resnet20', widthMultiplier: width, train, test, epochs, seeds, dataSeed, targetWeight, generateSeconds: gen.seconds, translationSeconds: translationTimes, cyclegan: methods.includes('daaa-cyclegan') ? { ...cyclegan, lastLosses: cycleganLosses } : null, summary, runs }, null, 1));
 } finally {
   ws.close();
   if (!own) rmSync(dir, { recursive: true, force: true });

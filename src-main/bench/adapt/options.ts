@@ -2,7 +2,34 @@
  * `bench:adapt`'s command line and its summary over seeds, apart from the run
  * so they are tested without training.
  */
-import { adaptMethods, type AdaptMethod } from '../../common/contract/adapt.ts';
+import type { AdaptMethod } from '../../common/contract/adapt.ts';
+
+/**
+ * The rows `bench:adapt` can train: an adapt.train method and, for DAAA, where
+ * its translation of the source comes from. 'blend' is a second adapt.generate
+ * blend of the source (the generator as the translator: what a perfect
+ * translator would give, an upper bound); 'cyclegan' is a short learned
+ * CycleGAN run (the SPGAN runners with the contrastive weight 0) and its
+ * translation of the source's training images, the translation the method is
+ * defined with.
+ */
+export const benchVariants = {
+  'source-only': { method: 'source-only', translation: null },
+  dann: { method: 'dann', translation: null },
+  daaa: { method: 'daaa', translation: 'blend' },
+  'daaa-cyclegan': { method: 'daaa', translation: 'cyclegan' },
+} as const satisfies Record<string, { method: AdaptMethod; translation: 'blend' | 'cyclegan' | null }>;
+export type BenchVariant = keyof typeof benchVariants;
+const variantNames = Object.keys(benchVariants) as BenchVariant[];
+
+/** The short CycleGAN run behind 'daaa-cyclegan'. */
+export interface CycleganOptions {
+  epochs: number;
+  /** Source images per epoch (the source's training split is 60,000 images). */
+  imagesPerEpoch: number;
+  generatorWidth: number;
+  residualBlocks: number;
+}
 
 export interface AdaptBenchOptions {
   fashion: string;
@@ -15,8 +42,9 @@ export interface AdaptBenchOptions {
   seeds: number[];
   /** Seed of the generated target domain and translation: one data set for every training seed, so the spread is the training's. */
   dataSeed: number;
-  methods: AdaptMethod[];
+  methods: BenchVariant[];
   targetWeight: number;
+  cyclegan: CycleganOptions;
   workspace: string;
 }
 
@@ -42,8 +70,8 @@ export function parseAdaptBenchArgs(args: readonly string[], defaults: { fashion
   if (seeds.some((s) => !/^\d+$/.test(s))) throw new Error(`--seeds: expected comma-separated integers >= 0, got "${seedList}".`);
   const unique = [...new Set(seeds.map(Number))];
   if (unique.length !== seeds.length) throw new Error(`--seeds: "${seedList}" names a seed twice.`);
-  const methods = opt('methods', adaptMethods.join(',')).split(',');
-  for (const m of methods) if (!(adaptMethods as readonly string[]).includes(m)) throw new Error(`--methods: unknown method "${m}" (known: ${adaptMethods.join(', ')}).`);
+  const methods = opt('methods', 'source-only,dann,daaa').split(',');
+  for (const m of methods) if (!(variantNames as string[]).includes(m)) throw new Error(`--methods: unknown method "${m}" (known: ${variantNames.join(', ')}).`);
   return {
     fashion: opt('fashion', defaults.fashion),
     cifar: opt('cifar', defaults.cifar),
@@ -53,8 +81,14 @@ export function parseAdaptBenchArgs(args: readonly string[], defaults: { fashion
     width: number('width', '0.5'),
     seeds: unique,
     dataSeed: int('data-seed', String(unique[0]), 0),
-    methods: methods as AdaptMethod[],
+    methods: methods as BenchVariant[],
     targetWeight: number('target-weight', '1'),
+    cyclegan: {
+      epochs: int('gan-epochs', '3', 1),
+      imagesPerEpoch: int('gan-images', '2000', 1),
+      generatorWidth: int('gan-width', '16', 2),
+      residualBlocks: int('gan-blocks', '3', 1),
+    },
     workspace: opt('workspace', ''),
   };
 }

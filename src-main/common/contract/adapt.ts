@@ -29,6 +29,17 @@ export const adaptTrainSchema = z
     sourceDatasetId: z.number().int().positive(),
     /** Target domain: its 'train' split is used without labels; its 'test' labels only measure (never trained on). */
     targetDatasetId: z.number().int().positive(),
+    /**
+     * A domain of the source dataset (a top folder of a domain-folders import, e.g. Office-31's
+     * 'amazon'): only its images, every labelled one trained on (such sets have no splits; no source accuracy is measured).
+     */
+    sourceDomain: z.string().min(1).max(200).optional(),
+    /**
+     * A domain of the target dataset (e.g. 'webcam'): all its images are the unlabeled training images
+     * and, by labels that only measure, the target test set (Office-31's protocol). Source and target
+     * may be one dataset when they name two of its domains.
+     */
+    targetDomain: z.string().min(1).max(200).optional(),
     arch: z.enum(modelNames).default('resnet20'),
     modelOptions: modelOptionsSchema.default({}),
     epochs: z.number().int().min(1).max(1000).default(10),

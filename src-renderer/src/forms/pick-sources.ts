@@ -31,8 +31,8 @@ interface Source {
 
 /**
  * How a picker narrows its list by another field of the form: `sameClassesAs` names a dataset
- * field whose class count the offered sets must have, the set chosen there left out (adaptation's
- * target and translation beside its source),
+ * field whose class count the offered sets must have, the set chosen there left out unless it holds
+ * several domains (adaptation's target and translation beside its source),
  * `classesOfModel` a model field (the class count of the set that model was trained on).
  */
 export interface PickNarrowing {
@@ -58,12 +58,16 @@ function datasetsWhere(keep: (d: DatasetSummary) => boolean, describe: (d: Datas
   return { store, list: 'datasets', load: () => store.load(), options: computed(() => store.list.filter(keep).map((d) => ({ value: d.id, label: `${d.name} (${describe(d)})` }))), empty };
 }
 
+/** A set imported as domain folders (Office-31's amazon, dslr, webcam). */
+const hasDomains = (d: DatasetSummary): boolean => Object.keys(d.counts.domains).length > 1;
+
 /** Classification sets, of the class count another field asks for where it asks for one. */
 function classDatasetsWhere(values: () => FormValues, narrowing: PickNarrowing, keep: (d: DatasetSummary) => boolean, empty: (classes: number | null) => string): Source {
   const wanted = computed(() => wantedClasses(values(), narrowing));
   const other = () => (narrowing.sameClassesAs ? values()[narrowing.sameClassesAs] : undefined);
   const source = datasetsWhere(
-    (d) => d.counts.classes > 0 && keep(d) && (wanted.value === null || d.counts.classes === wanted.value) && d.id !== other(),
+    // A set of domain folders (Office-31) stays on offer beside itself: its domains are the two sides.
+    (d) => d.counts.classes > 0 && keep(d) && (wanted.value === null || d.counts.classes === wanted.value) && (d.id !== other() || hasDomains(d)),
     (d) => `${d.counts.classes} classes, ${d.counts.samples} images`,
     '',
   );

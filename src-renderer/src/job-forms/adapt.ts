@@ -2,6 +2,7 @@
 import { adaptGenerateSchema, adaptTrainSchema, jobKinds } from '../../../src-main/common/contract/index.ts';
 import type { JobFormDef } from '../forms/form-types.ts';
 import FormPick from '../forms/FormPick.vue';
+import FormPickDomain from '../adapt/FormPickDomain.vue';
 
 // The source is labelled; target and translation must share its label set (the server refuses other class counts).
 const sourcePicker = { widget: FormPick, props: { source: 'classDatasets' } };
@@ -22,7 +23,14 @@ export function adaptTrainForm(): JobFormDef {
     kind: jobKinds.adaptTrain,
     schema: adaptTrainSchema,
     title: 'Adapt a classifier to a target domain',
-    intro: "Source 'train' is trained on; target 'train' is read without labels; both 'test' splits are only measured.",
-    fields: { sourceDatasetId: sourcePicker, targetDatasetId: sameClassesPicker, translatedDatasetId: sameClassesPicker },
+    intro:
+      "Source 'train' is trained on; target 'train' is read without labels; both 'test' splits are only measured. For a set of domain folders (Office-31), pick a domain on each side: the source's labelled images train, the target's images are read without labels and measured.",
+    fields: {
+      sourceDatasetId: sourcePicker,
+      sourceDomain: { widget: FormPickDomain, props: { dataset: 'sourceDatasetId' }, label: 'Source domain', none: 'Whole dataset (its splits)' },
+      targetDatasetId: sameClassesPicker,
+      targetDomain: { widget: FormPickDomain, props: { dataset: 'targetDatasetId' }, label: 'Target domain', none: 'Whole dataset (its splits)' },
+      translatedDatasetId: sameClassesPicker,
+    },
   };
 }

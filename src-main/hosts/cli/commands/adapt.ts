@@ -47,19 +47,23 @@ export const registerAdaptCommands: RegisterCommands = (program, runtime) => {
     .requiredOption('--method <name>', `one of ${adaptMethods.join(', ')}`)
     .requiredOption('--source <id|name>', "labeled source dataset ('train' trained on, 'test' reported)")
     .requiredOption('--target <id|name>', "target dataset ('train' used without labels, 'test' labels only measure)")
-    .option('--config <file>', 'JSON with further fields (arch, modelOptions, epochs, batchSize, lr, domainWeight, limit, ...)')
+    .option('--source-domain <name>', "a domain of the source dataset (domain folders, e.g. Office-31's amazon): all its labelled images train")
+    .option('--target-domain <name>', "a domain of the target dataset (e.g. webcam): all its images, unlabeled for training, labels only measure")
+    .option('--config <file>', 'JSON with further fields (arch, modelOptions, epochs, batchSize, lr, domainWeight, limit, inputSize, ...)')
     .option('--epochs <n>', 'epochs (overrides the config file)')
     .option('--limit <n>', 'only this many training images per domain (seeded choice)')
     .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
     .option('--on <where>', ON_HELP)
     .description('Train a classifier on the source and adapt it to the target; prints source and target accuracy per epoch')
-    .action(async (opts: { method: string; source: string; target: string; config?: string; epochs?: string; limit?: string; backend?: string; on?: string }) => {
+    .action(async (opts: { method: string; source: string; target: string; sourceDomain?: string; targetDomain?: string; config?: string; epochs?: string; limit?: string; backend?: string; on?: string }) => {
       const rt = await runtime();
       const params = {
         ...(opts.config ? (readConfigFile(opts.config) as Record<string, unknown>) : {}),
         method: opts.method,
         sourceDatasetId: await datasetRef(rt, '--source', opts.source),
         targetDatasetId: await datasetRef(rt, '--target', opts.target),
+        ...(opts.sourceDomain ? { sourceDomain: opts.sourceDomain } : {}),
+        ...(opts.targetDomain ? { targetDomain: opts.targetDomain } : {}),
         ...(opts.epochs ? { epochs: int('--epochs', opts.epochs) } : {}),
         ...(opts.limit ? { limit: int('--limit', opts.limit) } : {}),
       };
