@@ -3,13 +3,16 @@
  * times: each kernel's synchronous run on the CPU backends), grouped by kernel name and, with
  * --shapes, by kernel and input shapes.
  * `npx tsx src-main/bench/engine/profile-step.ts [--model resnet20] [--batch 128] [--steps 3] [--shapes] [--top 25]`
+ * With `--toggle NAME` (an env switch the native kernels read per call, e.g. WORKBENCH_NATIVE_IMPLICIT)
+ * it instead times steps alternately with NAME=0 and unset, in this one process: an A/B that
+ * a shared machine's load hits on both sides alike.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { startEngine } from '../../engine/start.ts';
 import { createModel } from '../../models/registry.ts';
 import { forward, updateRunningStats } from '../../nn/forward.ts';
 import { trainableVariables } from '../../nn/init.ts';
-import { benchModelShapes } from './engine-bench.ts';
+import { benchModelShapes, median } from './engine-bench.ts';
 import type { EngineBenchModel } from '../../common/contract/engine.ts';
 
 const arg = (name: string, fallback: string): string => {
@@ -41,6 +44,22 @@ step();
 let t = performance.now();
 for (let i = 0; i < steps; i++) step();
 console.log(`step ${((performance.now() - t) / steps).toFixed(1)} ms (mean of ${steps}, unprofiled)`);
+const toggle = arg('toggle', '');
+if (toggle) {
+  const times: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  for (let i = 0; i < 2 * steps; i++) {
+    const side = i % 2 === 0 ? 'off' : 'on';
+    if (side === 'off') process.env[toggle] = '0';
+    else delete process.env[toggle];
+    const t0 = performance.now();
+    step();
+    times[side].push(performance.now() - t0);
+  }
+  delete process.env[toggle];
+  const med = (v: number[]): number => median(v);
+  console.log(`${toggle}=0: ${med(times.off).toFixed(1)} ms (${Math.min(...times.off).toFixed(0)}-${Math.max(...times.off).toFixed(0)}), on: ${med(times.on).toFixed(1)} ms (${Math.min(...times.on).toFixed(0)}-${Math.max(...times.on).toFixed(0)}), speed-up x${(med(times.off) / med(times.on)).toFixed(2)} (medians of ${steps} interleaved steps each)`);
+  process.exit(0);
+}
 const agg = new Map<string, { ms: number; calls: number }>();
 t = performance.now();
 for (let i = 0; i < steps; i++) {
