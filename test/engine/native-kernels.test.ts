@@ -33,6 +33,10 @@ const cases = caseGrid((k, stride, pad) => [
   // path there, with a partial 16-pixel segment (20, 33) and one or two channel tiles (12, 23).
   { x: [2, 8, 20, 7], k, co: 12, stride, pad },
   { x: [1, 7, 33, 17], k, co: 23, stride, pad },
+  // Rows of 12+ pixels with filter counts on the 16-wide panels: stride 1 runs the implicit GEMM
+  // (no im2col; padded image, dropped pixels at the row ends), one panel and three (partial) ones.
+  { x: [2, 9, 14, 5], k, co: 16, stride, pad },
+  { x: [1, 6, 16, 3], k, co: 35, stride, pad },
 ]);
 
 /** y, dx, dw of conv2d and conv2dTranspose (Conv2DBackpropInput run forward) on the active backend. */
@@ -217,6 +221,40 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     expect(() => addon!.conv2dEx(new Float32Array(4), 0, new Float32Array(4), 0, new Float32Array(4), 0, 1, 2, 2, 1, 1, 1, 1, 2, 2, 1, 1, 0, 0, 0, new Float32Array(0), 0, null, 0, null, 0, null, 1)).toThrow(
       /bias/,
     );
+  });
+
+  // The implicit GEMM sums in the im2col path's k order: the two must agree bit for bit, epilogue included.
+  it.each([
+    [[2, 9, 14, 5], 3, 16, 'same'],
+    [[1, 12, 13, 4], 3, 32, 'same'],
+    [[2, 8, 20, 7], 4, 12, 'valid'],
+    [[1, 5, 16, 3], 7, 19, 'same'],
+  ] as const)('implicit GEMM conv equals the im2col path bit for bit: x %j k%i co%i %s', (shape, k, co, pad) => {
+    const [n, h, w, ci] = shape;
+    const oh = pad === 'same' ? h : h - k + 1;
+    const ow = pad === 'same' ? w : w - k + 1;
+    const [pt, pl] = pad === 'same' ? [(k - 1) >> 1, (k - 1) >> 1] : [0, 0];
+    const x = randomArray(n * h * w * ci, 21);
+    const f = randomArray(k * k * ci * co, 22);
+    const bias = randomArray(co, 23);
+    const residual = randomArray(n * oh * ow * co, 24);
+    const run = (implicit: boolean): Float32Array => {
+      const y = new Float32Array(n * oh * ow * co);
+      const before = process.env.WORKBENCH_NATIVE_IMPLICIT;
+      process.env.WORKBENCH_NATIVE_IMPLICIT = implicit ? '1' : '0';
+      process.env.WORKBENCH_NATIVE_DIRECT = '0';
+      try {
+        addon!.conv2dEx(x, 0, f, 0, y, 0, n, h, w, ci, k, k, co, oh, ow, 1, 1, pt, pl, 1, bias, 0, null, 0, residual, 0, null, co);
+      } finally {
+        if (before === undefined) delete process.env.WORKBENCH_NATIVE_IMPLICIT;
+        else process.env.WORKBENCH_NATIVE_IMPLICIT = before;
+        delete process.env.WORKBENCH_NATIVE_DIRECT;
+      }
+      return y;
+    };
+    const implicit = run(true);
+    expect(implicit.some((v) => v > 0)).toBe(true);
+    expect(Buffer.from(implicit.buffer).equals(Buffer.from(run(false).buffer))).toBe(true);
   });
 
   it('kernels flush denormal floats (they cost x86 100+ cycles each) while JavaScript keeps IEEE denormals', async () => {

@@ -3,6 +3,7 @@ import type { KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterKernel } from './conv2d-backprop-filter.ts';
 import { conv2dBackpropInputKernel } from './conv2d-backprop-input.ts';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.ts';
+import { identityKernel } from './identity.ts';
 import { batchNormKernels } from './batch-norm-kernels.ts';
 
 type MakeKernel = (backendName: string) => KernelConfig;
@@ -12,7 +13,7 @@ type MakeKernel = (backendName: string) => KernelConfig;
  * Each entry builds a KernelConfig for a backend name, so the same
  * compositions can be checked against the cpu backend's own kernels.
  */
-export const wasmTrainingKernels: readonly MakeKernel[] = [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, unsortedSegmentSumKernel];
+export const wasmTrainingKernels: readonly MakeKernel[] = [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, unsortedSegmentSumKernel, identityKernel];
 
 /** Our own fused kernels (new kernel names), for every JS-managed backend (wasm, cpu). */
 export const fusedKernels: readonly MakeKernel[] = [...batchNormKernels];

@@ -43,6 +43,24 @@ void mk_generic(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks,
   store_tile(&acc[0][0], MR, c, ldc, mr_used, nr_used, accumulate);
 }
 
+void mk_generic_segments(int segs, int len, std::ptrdiff_t seg_stride, const float* a, std::ptrdiff_t a_rs, const float* bp, float* c,
+                         std::ptrdiff_t ldc, int mr_used, int nr_used) {
+  constexpr int MR = 4;
+  float acc[MR][NR] = {};
+  const float* rows[MR];
+  for (int r = 0; r < MR; r++) rows[r] = a + std::min(r, mr_used - 1) * a_rs;
+  for (int sg = 0; sg < segs; sg++) {
+    const std::ptrdiff_t base = sg * seg_stride;
+    for (int p = 0; p < len; p++, bp += NR) {
+      for (int r = 0; r < MR; r++) {
+        const float v = rows[r][base + p];
+        for (int j = 0; j < NR; j++) acc[r][j] += v * bp[j];
+      }
+    }
+  }
+  store_tile(&acc[0][0], MR, c, ldc, mr_used, nr_used, false);
+}
+
 #ifdef WB_X86
 // AVX2 + FMA: 6 x 16 (12 ymm accumulators, 2 for B, 1 broadcast).
 __attribute__((target("avx2,fma"))) void mk_avx2(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp,
@@ -87,6 +105,67 @@ __attribute__((target("avx2,fma"))) void mk_avx2(int k, const float* a, std::ptr
   store_tile(tile, MR, c, ldc, mr_used, nr_used, accumulate);
 }
 
+__attribute__((target("avx2,fma"))) void mk_avx2_segments(int segs, int len, std::ptrdiff_t seg_stride, const float* a, std::ptrdiff_t a_rs,
+                                                          const float* bp, float* c, std::ptrdiff_t ldc, int mr_used, int nr_used) {
+  constexpr int MR = 6;
+  __m256 acc[MR][2];
+  const float* rows[MR];
+  for (int r = 0; r < MR; r++) {
+    acc[r][0] = _mm256_setzero_ps();
+    acc[r][1] = _mm256_setzero_ps();
+    rows[r] = a + std::min(r, mr_used - 1) * a_rs;
+  }
+  for (int sg = 0; sg < segs; sg++) {
+    const float* seg[MR];
+    for (int r = 0; r < MR; r++) seg[r] = rows[r] + sg * seg_stride;
+    for (int p = 0; p < len; p++) {
+      const __m256 b0 = _mm256_loadu_ps(bp);
+      const __m256 b1 = _mm256_loadu_ps(bp + 8);
+      bp += NR;
+#pragma GCC unroll 6
+      for (int r = 0; r < MR; r++) {
+        const __m256 v = _mm256_broadcast_ss(seg[r] + p);
+        acc[r][0] = _mm256_fmadd_ps(v, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(v, b1, acc[r][1]);
+      }
+    }
+  }
+  alignas(64) float tile[MR * NR];
+  if (mr_used == MR && nr_used == NR) {
+    for (int r = 0; r < MR; r++) {
+      _mm256_storeu_ps(c + r * ldc, acc[r][0]);
+      _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
+    }
+    return;
+  }
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tile + r * NR, acc[r][0]);
+    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
+  }
+  store_tile(tile, MR, c, ldc, mr_used, nr_used, false);
+}
+
+__attribute__((target("avx512f"))) void mk_avx512_segments(int segs, int len, std::ptrdiff_t seg_stride, const float* a, std::ptrdiff_t a_rs,
+                                                           const float* bp, float* c, std::ptrdiff_t ldc, int mr_used, int nr_used) {
+  constexpr int MR = 14;
+  __m512 acc[MR];
+  for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
+  const float* rows[MR];
+  for (int r = 0; r < MR; r++) rows[r] = a + std::min(r, mr_used - 1) * a_rs;
+  for (int sg = 0; sg < segs; sg++) {
+    const std::ptrdiff_t base = sg * seg_stride;
+    for (int p = 0; p < len; p++) {
+      const __m512 b = _mm512_loadu_ps(bp);
+      bp += NR;
+      const std::ptrdiff_t off = base + p;
+#pragma GCC unroll 14
+      for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(rows[r][off]), b, acc[r]);
+    }
+  }
+  const __mmask16 mask = static_cast<__mmask16>(nr_used >= NR ? 0xFFFF : (1u << nr_used) - 1);
+  for (int r = 0; r < mr_used; r++) _mm512_mask_storeu_ps(c + r * ldc, mask, acc[r]);
+}
+
 // AVX-512F: 14 x 16 (14 zmm accumulators; one B load and 14 broadcasts per k).
 __attribute__((target("avx512f"))) void mk_avx512(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp,
                                                   float* c, std::ptrdiff_t ldc, int mr_used, int nr_used, bool accumulate) {
@@ -114,10 +193,10 @@ __attribute__((target("avx512f"))) void mk_avx512(int k, const float* a, std::pt
 }
 #endif
 
-const Microkernel kGeneric{"generic", 4, mk_generic};
+const Microkernel kGeneric{"generic", 4, mk_generic, mk_generic_segments};
 #ifdef WB_X86
-const Microkernel kAvx2{"avx2", 6, mk_avx2};
-const Microkernel kAvx512{"avx512f", 14, mk_avx512};
+const Microkernel kAvx2{"avx2", 6, mk_avx2, mk_avx2_segments};
+const Microkernel kAvx512{"avx512f", 14, mk_avx512, mk_avx512_segments};
 #endif
 
 const Microkernel& select() {

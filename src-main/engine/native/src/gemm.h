@@ -16,6 +16,11 @@ struct Microkernel {
   // c: mr x nr tile (ldc row stride); rows >= mr_used and columns >= nr_used are not touched.
   void (*run)(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp, float* c,
               std::ptrdiff_t ldc, int mr_used, int nr_used, bool accumulate);
+  // The same product with A in `segs` contiguous segments of `len` floats per row (implicit im2col):
+  //   A(r, s * len + p) = a[r * a_rs + s * seg_stride + p],  k = segs * len,
+  // summed in the same k order as `run` (bit-identical to it on the im2col copy). Overwrites c.
+  void (*run_segments)(int segs, int len, std::ptrdiff_t seg_stride, const float* a, std::ptrdiff_t a_rs, const float* bp, float* c,
+                       std::ptrdiff_t ldc, int mr_used, int nr_used);
 };
 
 // The best kernel for this CPU (env WORKBENCH_NATIVE_ISA=avx2|generic forces a lesser one).

@@ -5,6 +5,7 @@
 #include "../conv.h"
 #include "../conv_im2col.h"
 #include "../gemm.h"
+#include "../implicit_conv.h"
 #include "../napi_args.h"
 #include "../thread_pool.h"
 #include "index.h"
@@ -13,7 +14,69 @@ namespace wb {
 
 using Index = std::ptrdiff_t;
 
+namespace {
+
+// Stride 1 without im2col: x zero-padded once (implicit_conv.h), dy widened to the padded row
+// width with zeros in the dropped columns, so that for each filter row i
+//   dW[i, :, :, :] (kw*ci rows) += xp[q + i*wp, kw*ci contiguous]^T * dyp[q, co]
+// over the padded pixels q of an image, read in place. Same group-ordered reduction as below.
+void backprop_filter_implicit(const ConvShape& s, const float* x, const float* dy, float* dw) {
+  const int wp = s.ow + s.kw - 1, hp = s.oh + s.kh - 1;
+  const int len = s.kw * s.ci;
+  const Index image = static_cast<Index>(hp) * wp * s.ci;
+  const Index q_end = static_cast<Index>(s.oh - 1) * wp + s.ow;  // the last kept pixel's q + 1
+  const float* xp = pad_images(s, x, 16);
+  // dyp [n, oh, wp, co]: dy's rows with kw - 1 zero pixels after each.
+  thread_local std::vector<float> dy_buffer;
+  const Index dy_image = static_cast<Index>(s.oh) * wp * s.co;
+  float* dyp = scratch(dy_buffer, static_cast<std::size_t>(s.n) * dy_image);
+  parallel_for(s.n, [&](int n, int) {
+    for (int oy = 0; oy < s.oh; oy++) {
+      float* dst = dyp + n * dy_image + static_cast<Index>(oy) * wp * s.co;
+      std::copy_n(dy + ((static_cast<Index>(n) * s.oh + oy) * s.ow) * s.co, static_cast<Index>(s.ow) * s.co, dst);
+      std::fill(dst + static_cast<Index>(s.ow) * s.co, dst + static_cast<Index>(wp) * s.co, 0.0f);
+    }
+  });
+  const Index size = static_cast<Index>(patch_size(s)) * s.co;
+  constexpr int kChunk = 128;
+  const Index per_image = (q_end + kChunk - 1) / kChunk;
+  const Index chunks = per_image * s.n;
+  constexpr Index kGroups = 8;
+  const int groups = static_cast<int>(std::max<Index>(1, std::min<Index>(kGroups, chunks)));
+  std::vector<float> partial(static_cast<std::size_t>(groups - 1) * size);
+  parallel_for(groups, [&](int g, int) {
+    float* acc = g == 0 ? dw : partial.data() + (g - 1) * size;
+    std::fill(acc, acc + size, 0.0f);
+    const Index c0 = chunks * g / groups, c1 = chunks * (g + 1) / groups;
+    thread_local std::vector<float> dyp_packed;
+    for (Index c = c0; c < c1; c++) {
+      const Index n = c / per_image;
+      const Index q0 = (c % per_image) * kChunk;
+      const int rows = static_cast<int>(std::min<Index>(kChunk, q_end - q0));
+      const float* b_packed = dyp + n * dy_image + q0 * s.co;
+      if (s.co != NR) {
+        float* const packed = scratch(dyp_packed, packed_b_size(rows, s.co));
+        pack_b(b_packed, rows, s.co, s.co, 1, packed);
+        b_packed = packed;
+      }
+      for (int i = 0; i < s.kh; i++)
+        gemm(len, s.co, rows, xp + n * image + (q0 + static_cast<Index>(i) * wp) * s.ci, 1, s.ci, b_packed, acc + static_cast<Index>(i) * len * s.co,
+             s.co, true);
+    }
+  });
+  for (int g = 1; g < groups; g++) {
+    const float* p = partial.data() + (g - 1) * size;
+    for (Index i = 0; i < size; i++) dw[i] += p[i];
+  }
+}
+
+}  // namespace
+
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw) {
+  if (implicit_conv_applies(s)) {
+    backprop_filter_implicit(s, x, dy, dw);
+    return;
+  }
   const int k = patch_size(s);
   const Index m = out_rows(s);
   const Index size = static_cast<Index>(k) * s.co;

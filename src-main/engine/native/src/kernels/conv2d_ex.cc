@@ -9,6 +9,7 @@
 #include "../conv_im2col.h"
 #include "../direct_conv.h"
 #include "../gemm.h"
+#include "../implicit_conv.h"
 #include "../napi_args.h"
 #include "../thread_pool.h"
 #include "index.h"
@@ -119,7 +120,8 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
       ep = &with_gather;
     }
   }
-  if (direct_conv_applies(s)) {
+  const bool direct = direct_conv_applies(s);
+  if (direct || implicit_conv_applies(s)) {
     // Rows go to y (or, with a scatter, to a per-thread buffer first) and the epilogue runs on
     // them as soon as they are complete.
     struct Sink : RowSink {
@@ -137,7 +139,13 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
         if (ep) apply_epilogue(s, *ep, m0, rows, values, y, zeros);
       }
     } sink(s, ep, y, zeros.data());
-    direct_conv2d(s, x, w, sink);
+    if (direct) {
+      direct_conv2d(s, x, w, sink);
+      return;
+    }
+    std::vector<float> bp(packed_b_size(patch_size(s), s.co));
+    pack_b(w, patch_size(s), s.co, s.co, 1, bp.data());
+    implicit_conv2d(s, x, bp.data(), sink);
     return;
   }
   const int k = patch_size(s);

@@ -1,0 +1,80 @@
+/**
+ * Where one training step of a bench model spends its time, per kernel (tf.profile kernel
+ * times: each kernel's synchronous run on the CPU backends), grouped by kernel name and, with
+ * --shapes, by kernel and input shapes.
+ * `npx tsx src-main/bench/engine/profile-step.ts [--model resnet20] [--batch 128] [--steps 3] [--shapes] [--top 25]`
+ * With `--toggle NAME` (an env switch the native kernels read per call, e.g. WORKBENCH_NATIVE_IMPLICIT)
+ * it instead times steps alternately with NAME=0 and unset, in this one process: an A/B that
+ * a shared machine's load hits on both sides alike.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { startEngine } from '../../engine/start.ts';
+import { createModel } from '../../models/registry.ts';
+import { forward, updateRunningStats } from '../../nn/forward.ts';
+import { trainableVariables } from '../../nn/init.ts';
+import { benchModelShapes, median } from './engine-bench.ts';
+import type { EngineBenchModel } from '../../common/contract/engine.ts';
+
+const arg = (name: string, fallback: string): string => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+};
+const name = arg('model', 'resnet20') as EngineBenchModel;
+const batch = Number(arg('batch', '128'));
+const steps = Number(arg('steps', '3'));
+const top = Number(arg('top', '25'));
+const byShape = process.argv.includes('--shapes');
+const shape = benchModelShapes[name];
+if (!shape || shape.arch === 'spgan') throw new Error(`--model must be a classifier of the engine bench, got ${name}`);
+const engine = await startEngine();
+console.log(`${engine.backend}, ${engine.device}, ${engine.threads} threads`);
+const model = createModel(shape.arch, { inputSize: [shape.input[0], shape.input[1]], channels: shape.input[2], numClasses: shape.classes }, 1);
+const variables = trainableVariables(model);
+const optimizer = tf.train.momentum(0.1, 0.9);
+const x = tf.randomNormal([batch, ...shape.input], 0, 1, 'float32', 7) as tf.Tensor4D;
+const labels = tf.oneHot(tf.randomUniform([batch], 0, shape.classes, 'int32', 8) as tf.Tensor1D, shape.classes);
+const step = (): void => {
+  const stats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
+  const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, forward(model, x, { training: true, batchStats: stats }).logits) as tf.Scalar, true, variables)!;
+  updateRunningStats(model, stats);
+  loss.dataSync();
+  loss.dispose();
+};
+step();
+let t = performance.now();
+for (let i = 0; i < steps; i++) step();
+console.log(`step ${((performance.now() - t) / steps).toFixed(1)} ms (mean of ${steps}, unprofiled)`);
+const toggle = arg('toggle', '');
+if (toggle) {
+  const times: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  for (let i = 0; i < 2 * steps; i++) {
+    const side = i % 2 === 0 ? 'off' : 'on';
+    if (side === 'off') process.env[toggle] = '0';
+    else delete process.env[toggle];
+    const t0 = performance.now();
+    step();
+    times[side].push(performance.now() - t0);
+  }
+  delete process.env[toggle];
+  const med = (v: number[]): number => median(v);
+  console.log(`${toggle}=0: ${med(times.off).toFixed(1)} ms (${Math.min(...times.off).toFixed(0)}-${Math.max(...times.off).toFixed(0)}), on: ${med(times.on).toFixed(1)} ms (${Math.min(...times.on).toFixed(0)}-${Math.max(...times.on).toFixed(0)}), speed-up x${(med(times.off) / med(times.on)).toFixed(2)} (medians of ${steps} interleaved steps each)`);
+  process.exit(0);
+}
+const agg = new Map<string, { ms: number; calls: number }>();
+t = performance.now();
+for (let i = 0; i < steps; i++) {
+  const prof = await tf.profile(step);
+  for (const k of prof.kernels) {
+    const key = byShape ? `${k.name} ${JSON.stringify(k.inputShapes)}` : k.name;
+    const e = agg.get(key) ?? { ms: 0, calls: 0 };
+    e.ms += (k.kernelTimeMs as number) / steps;
+    e.calls += 1 / steps;
+    agg.set(key, e);
+  }
+}
+const wall = (performance.now() - t) / steps;
+const total = [...agg.values()].reduce((s, e) => s + e.ms, 0);
+console.log(`kernels ${total.toFixed(1)} ms of ${wall.toFixed(1)} ms per profiled step`);
+for (const [key, e] of [...agg.entries()].sort((p, q) => q[1].ms - p[1].ms).slice(0, top)) {
+  console.log(`${e.ms.toFixed(1).padStart(8)} ms ${((e.ms / total) * 100).toFixed(1).padStart(5)}% ${e.calls.toFixed(0).padStart(4)}x  ${key}`);
+}

@@ -1,0 +1,106 @@
+#include "implicit_conv.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "thread_pool.h"
+
+namespace wb {
+
+using Index = std::ptrdiff_t;
+
+namespace {
+
+bool enabled() {
+  const char* v = std::getenv("WORKBENCH_NATIVE_IMPLICIT");
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
+
+}  // namespace
+
+bool implicit_conv_applies(const ConvShape& s) {
+  // Where the im2col copy costs most relative to the products: one 16-wide panel of filters
+  // (the copy is not shared between panels) or a few input channels (short copies). With 32+
+  // filters the copy is amortised over the panels and the dropped pixels cost as much as it
+  // (measured: 32 filters on 16x16 even, 64 on 32x16 slower); 8x8 maps would drop 2 of 10 pixels.
+  return enabled() && s.sh == 1 && s.sw == 1 && s.kh * s.kw > 1 && s.ow >= 12 && (s.co <= NR || s.ci <= 4);
+}
+
+float* pad_images(const ConvShape& s, const float* x, std::size_t slack) {
+  const int hp = s.oh + s.kh - 1, wp = s.ow + s.kw - 1;
+  const Index image = static_cast<Index>(hp) * wp * s.ci;
+  // Only grows (a shrink-and-regrow would zero it each call); one per calling thread.
+  thread_local std::vector<float> buffer;
+  float* xp = scratch(buffer, static_cast<std::size_t>(s.n) * image + slack);
+  const Index row = static_cast<Index>(wp) * s.ci;
+  parallel_for(s.n, [&](int n, int) {
+    float* out = xp + n * image;
+    for (int py = 0; py < hp; py++) {
+      float* dst = out + py * row;
+      const int iy = py - s.pt;
+      if (iy < 0 || iy >= s.h) {
+        std::memset(dst, 0, sizeof(float) * row);
+        continue;
+      }
+      // Padded columns [pl, pl + w) hold x's row (cropped where 'valid'-like padding drops pixels).
+      const int x0 = std::max(0, -s.pl), x1 = std::min(s.w, wp - s.pl);
+      const int left = std::max(0, s.pl);
+      std::memset(dst, 0, sizeof(float) * left * s.ci);
+      std::memcpy(dst + static_cast<Index>(left) * s.ci, x + ((static_cast<Index>(n) * s.h + iy) * s.w + x0) * s.ci,
+                  sizeof(float) * (x1 - x0) * s.ci);
+      const int right = wp - left - (x1 - x0);
+      std::memset(dst + static_cast<Index>(left + x1 - x0) * s.ci, 0, sizeof(float) * right * s.ci);
+    }
+  });
+  std::memset(xp + s.n * image, 0, sizeof(float) * slack);
+  return xp;
+}
+
+void implicit_conv2d(const ConvShape& s, const float* x, const float* bp, RowSink& sink) {
+  const int wp = s.ow + s.kw - 1, hp = s.oh + s.kh - 1;
+  const int len = s.kw * s.ci;  // one filter row's taps: contiguous in the padded image
+  const Index seg_stride = static_cast<Index>(wp) * s.ci;
+  const Index image = static_cast<Index>(hp) * seg_stride;
+  const int k = s.kh * len;
+  // A tile's last rows may be dropped pixels of the last output row, reading up to kw - 1 pixels
+  // past the padded image: zeros.
+  const float* xp = pad_images(s, x, static_cast<std::size_t>(s.kw) * s.ci + 16);
+  const Microkernel& mk = microkernel();
+  const int mr = mk.mr;
+  const Index q_end = static_cast<Index>(s.oh - 1) * wp + s.ow;  // past the last kept pixel of an image
+  const int rows_per_task = mr * std::max(1, 96 / mr);
+  const int blocks = static_cast<int>((q_end + rows_per_task - 1) / rows_per_task);
+  parallel_for(s.n * blocks, [&](int t, int) {
+    const int n = t / blocks;
+    const Index q_task = static_cast<Index>(t % blocks) * rows_per_task;
+    const Index q_stop = std::min<Index>(q_end, q_task + rows_per_task);
+    thread_local std::vector<float> tile_buffer;
+    float* const tile = scratch(tile_buffer, static_cast<std::size_t>(mr) * s.co);
+    for (Index q0 = q_task; q0 < q_stop; q0 += mr) {
+      const int rows = static_cast<int>(std::min<Index>(mr, q_stop - q0));
+      const float* a = xp + n * image + q0 * s.ci;
+      for (int j0 = 0; j0 < s.co; j0 += NR)
+        mk.run_segments(s.kh, len, seg_stride, a, s.ci, bp + static_cast<Index>(j0) * k, tile + j0, s.co, rows, std::min(NR, s.co - j0));
+      // Kept pixels of the tile are consecutive output rows in runs (a run ends at a dropped pixel).
+      for (int r = 0; r < rows;) {
+        const Index q = q0 + r;
+        const int ox = static_cast<int>(q % wp);
+        if (ox >= s.ow) {
+          r += std::min(rows - r, wp - ox);
+          continue;
+        }
+        const int run = std::min(rows - r, s.ow - ox);
+        const Index m = (static_cast<Index>(n) * s.oh + q / wp) * s.ow + ox;
+        float* dst = sink.begin(m, run);
+        std::memcpy(dst, tile + static_cast<Index>(r) * s.co, sizeof(float) * run * s.co);
+        sink.end(m, run, dst);
+        r += run;
+      }
+    }
+  });
+}
+
+}  // namespace wb
