@@ -80,6 +80,9 @@ export function readAttempts(files: SlurmJobFiles): SlurmAttempt[] {
   return out;
 }
 
+/** Linux signal numbers of the signals the batch shell traps (scontrol's ExitCode=code:signal). */
+const SIGNAL_NUMBERS = { INT: 2, USR2: 12, TERM: 15 } as const;
+
 const RUNNING_STATES = new Set(['RUNNING', 'CONFIGURING', 'SUSPENDED', 'STOPPED', 'RESIZING', 'SIGNALING', 'STAGE_OUT']);
 const PENDING_STATES = new Set(['PENDING', 'REQUEUED', 'REQUEUE_HOLD', 'REQUEUE_FED', 'RESV_DEL_HOLD']);
 const INTERRUPTED_STATES = new Set(['TIMEOUT', 'PREEMPTED', 'NODE_FAIL', 'BOOT_FAIL', 'DEADLINE']);
@@ -88,12 +91,20 @@ const INTERRUPTED_STATES = new Set(['TIMEOUT', 'PREEMPTED', 'NODE_FAIL', 'BOOT_F
 export function endCause(
   slurmJobId: string,
   end: SlurmEndState | null,
-  slurm: { state: string; reason: string | null; exitCode: number | null } | null,
+  slurm: { state: string; reason: string | null; exitCode: number | null; exitSignal?: number | null } | null,
   started: boolean,
   jobRootHint: string,
 ): { cause: SlurmEndCause; message: string } {
   const state = slurm?.state ?? null;
-  if (slurm?.reason === 'JobLaunchFailure') {
+  // A batch shell killed by a signal before it ran anything is reported as a
+  // launch failure too: the time-limit warning (USR2) or a cancel that came as
+  // the job started. That is a stop, not a folder the node cannot see.
+  const launchSignal = slurm?.reason === 'JobLaunchFailure' && !end && state !== 'CANCELLED' ? (slurm.exitSignal ?? 0) : 0;
+  if (launchSignal === SIGNAL_NUMBERS.USR2 || launchSignal === SIGNAL_NUMBERS.TERM || launchSignal === SIGNAL_NUMBERS.INT) {
+    const name = launchSignal === SIGNAL_NUMBERS.USR2 ? 'the time-limit warning (USR2)' : `signal ${launchSignal}`;
+    return { cause: 'interrupted', message: `Slurm job ${slurmJobId} got ${name} as it started, before its job process ran; it can be resumed.` };
+  }
+  if (slurm?.reason === 'JobLaunchFailure' && state !== 'CANCELLED') {
     return {
       cause: 'not-visible',
       message: `Slurm could not start job ${slurmJobId} on its node (JobLaunchFailure): usually the node cannot open the job folder ${jobRootHint}; job folders must be on storage the nodes share (the profile's jobRoot).`,

@@ -8,6 +8,7 @@
  * signals about once a minute, so its wait (measured 3-29 s after the start
  * with a 1-minute limit) overlaps the other tests.
  */
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -149,6 +150,34 @@ describe.skipIf(missing !== null)('Slurm building blocks on a real cluster', () 
     const { view, messages } = await follow(sub.slurmJobId, host, 30_000);
     expect(view).toMatchObject({ cause: 'interrupted', end: { signals: ['USR2'], exitCode: 0 } });
     expect(messages.at(-1)).toEqual({ type: 'failed', message: 'stopped (SIGUSR2)', cancelled: true });
+  });
+
+  // The cause of an intermittent failure of the time-limit test below: with a
+  // 1-minute limit Slurm may send the warning as the job starts. Before the fix
+  // a USR2 before the script's traps killed the batch shell (Slurm: FAILED,
+  // JobLaunchFailure, ExitCode 0:12, shown as not-visible), and one between the
+  // traps and the workload's start was swallowed (the job ran on to its limit).
+  // The probe file is made a FIFO so the batch shell waits in its probe check,
+  // at the start of the script, until the test has sent the warning.
+  it('a time-limit warning that comes as the batch script starts, before the workload runs, ends the job interrupted with its end state', async () => {
+    const { jobDir, host } = prepareJob(root, 40, { steps: 10_000, stepMs: 100 });
+    const sub = await submitBatchJob(testProfile(), { name: 'wb-test-early-warning', jobDirs: [jobDir], command: workloadCommand() }, { hold: true });
+    const token = readFileSync(host.files.probe, 'utf8');
+    rmSync(host.files.probe);
+    execFileSync('mkfifo', [host.files.probe]);
+    await releaseJob(sub.slurmJobId);
+    await waitUntil(async () => ((await readJobView(sub.slurmJobId, host.files)).phase === 'running' ? true : undefined), 'the job to run', 60_000);
+    // Slurm shows RUNNING before the batch shell has reached its probe check: give it time to block there.
+    await new Promise((r) => setTimeout(r, 2000));
+    expect(await cancelJob(sub.slurmJobId, { signal: 'USR2' })).toBe(true);
+    await new Promise((r) => setTimeout(r, 1000));
+    // Unblocks the probe check (the writer waits for the reader, so it runs beside the test).
+    const writer = execFile('sh', ['-c', 'printf %s "$1" > "$2"', 'sh', token, host.files.probe]);
+    const { view, messages } = await follow(sub.slurmJobId, host, 60_000);
+    writer.kill();
+    expect(view).toMatchObject({ cause: 'interrupted', end: { signals: ['USR2'] } });
+    // The workload was never started: nothing in the journal, and resume starts it afresh.
+    expect(messages).toEqual([]);
   });
 
   it('an array of 3 (at most 2 at once) runs each member in its own job folder with its own start message', async () => {

@@ -64,7 +64,7 @@ describe('squeue lines', () => {
 
 describe('why a Slurm job ended', () => {
   const end = (over: Partial<SlurmEndState>): SlurmEndState => ({ attempt: 0, slurmJobId: '5', node: 'n1', exitCode: 0, signals: [], finishedAt: '', ...over });
-  const slurm = (state: string, exitCode: number | null = null, reason: string | null = null) => ({ state, exitCode, reason });
+  const slurm = (state: string, exitCode: number | null = null, reason: string | null = null, exitSignal: number | null = null) => ({ state, exitCode, reason, exitSignal });
   it.each([
     ['exit 0', end({}), null, true, 'completed'],
     ['exit 1', end({ exitCode: 1 }), slurm('FAILED', 1), true, 'failed'],
@@ -76,6 +76,9 @@ describe('why a Slurm job ended', () => {
     ['out of memory', null, slurm('OUT_OF_MEMORY', 0), true, 'failed'],
     ['probe token missing', null, slurm('FAILED', 97), false, 'not-visible'],
     ['output folder missing on the node', null, slurm('FAILED', 0, 'JobLaunchFailure'), false, 'not-visible'],
+    // Measured: a USR2 sent as the batch shell starts gives FAILED, JobLaunchFailure, ExitCode=0:12.
+    ['time-limit warning as the job started', null, slurm('FAILED', 0, 'JobLaunchFailure', 12), false, 'interrupted'],
+    ['cancelled as the job started', null, slurm('CANCELLED', 0, 'JobLaunchFailure', 15), false, 'cancelled'],
     ['started, then forgotten without an end state', null, null, true, 'interrupted'],
     ['never started, forgotten', null, null, false, 'lost'],
   ] as const)('%s: %s', (_name, endState, slurmState, started, cause) => {
