@@ -117,6 +117,18 @@ describe('adaptation and sensitivity pickers follow the label set', () => {
     expect(value(mounted, field)).toBe(first);
   });
 
+  it('a set of domain folders (Office-31) is offered as its own target', async () => {
+    const office = dataset({ id: 13, name: 'office31', format: 'domains', counts: { ...counts, classes: 10, domains: { amazon: 2817, dslr: 498, webcam: 795 } } });
+    mounted = await mountForm('adapt.train', [...narrowed, office]);
+    await mounted.wrapper.get('#adapt-train-sourceDatasetId').setValue('13');
+    await flushPromises();
+    expect(optionValues(mounted, 'adapt-train-targetDatasetId')).toEqual(['10', '11', '13']);
+    // A plain set is never its own target.
+    await mounted.wrapper.get('#adapt-train-sourceDatasetId').setValue('10');
+    await flushPromises();
+    expect(optionValues(mounted, 'adapt-train-targetDatasetId')).toEqual(['11', '13']);
+  });
+
   it('adapt.generate without a grayscale set says which to import', async () => {
     mounted = await mountForm('adapt.generate', [mnistm, cifar100]);
     expect(mounted.wrapper.get('[data-test="adapt-generate-sourceDatasetId-empty"]').text()).toMatch(/No grayscale dataset with class labels yet: import Fashion-MNIST/);
