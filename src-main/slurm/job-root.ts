@@ -22,6 +22,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, re
 import os from 'node:os';
 import path from 'node:path';
 import { ApiError } from '../common/contract/errors.ts';
+import { jobKinds } from '../common/contract/kinds.ts';
 import { openDatabase } from '../core/db/open-database.ts';
 import { jobFolder, type Workspace } from '../core/workspace.ts';
 import type { SlurmProfile } from './profile.ts';
@@ -185,6 +186,19 @@ export function planInputs(ws: Workspace, params: unknown, parentJobId: number |
   const sorted = [...stage].sort();
   const outer = sorted.filter((p, i) => !sorted.slice(0, i).some((q) => isUnder(p, q)));
   return { stage: outer, external };
+}
+
+/**
+ * Kinds whose input is the whole workspace (every file it records): a tree
+ * holds only what a job's params name, so they run where the workspace is.
+ */
+const WHOLE_WORKSPACE_KINDS: readonly string[] = [jobKinds.workspaceVerify];
+
+/** Refuses a kind that cannot run in a tree on jobRoot, naming `runOn`. */
+export function checkKindOnJobRoot(kind: string, profile: SlurmProfile): void {
+  if (profile.jobRoot && WHOLE_WORKSPACE_KINDS.includes(kind)) {
+    throw new ApiError('invalid_request', `A ${kind} job reads the whole workspace, which the profile's nodes do not see (its job folders are on jobRoot): run it on this machine.`, 'runOn');
+  }
 }
 
 /** Refuses inputs the nodes cannot see (under the profile's localPaths), naming the field they come from. */

@@ -20,7 +20,7 @@ import { findSlurmCommand, missingCommandError } from './commands.ts';
 import { SlurmJobHandle, type SlurmJobHandleOptions } from './slurm-job-handle.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import type { SlurmProfile } from './profile.ts';
-import { checkExternalInputs, checkJobRoot, JobRootLanding, localPathReason, planInputs, stageDirFor, stagedJobDir, stageJob, workspaceKey } from './job-root.ts';
+import { checkExternalInputs, checkJobRoot, checkKindOnJobRoot, JobRootLanding, localPathReason, planInputs, stageDirFor, stagedJobDir, stageJob, workspaceKey } from './job-root.ts';
 
 export interface SlurmLauncherOptions {
   /** The job process's argv on the node; default: this installation's job-process entry under this Node. */
@@ -118,7 +118,10 @@ export function createSlurmLauncher(ws: Workspace, options: SlurmLauncherOptions
       const tools = options.tools ?? { binDir: profile.binDir };
       if (!findSlurmCommand('sbatch', tools)) throw missingCommandError('sbatch', tools);
       checkJobRoot(profile);
-      if (job) checkExternalInputs(planInputs(ws, job.params, job.parentJobId), profile);
+      if (job) {
+        checkKindOnJobRoot(job.kind, profile);
+        checkExternalInputs(planInputs(ws, job.params, job.parentJobId), profile);
+      }
     },
     async check(target) {
       this.checkSync(target);

@@ -11,7 +11,7 @@
  * without a cluster, failing under CI.
  */
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openCore, type WorkbenchCore } from '../../src-main/app/open-core.ts';
@@ -132,6 +132,7 @@ describe.skipIf(missing !== null)('Slurm job folders on jobRoot (workspace on lo
       ['no-root', { kind: 'train.run', params: config(datasetId), runOn: { slurm: 'no-root' } }, 'profile.jobRoot', /cannot be seen from partition debug's nodes: it is under .*laptop, which the profile lists as this machine's own storage/],
       // An import reads its source folder in place: on the laptop, the nodes cannot read it.
       ['local source', { kind: 'datasets.import', params: { path: idxDir, format: 'idx', name: 'x', allowDuplicate: true }, runOn: { slurm: 'root' } }, 'params.path', /params\.path: reads .*laptop\/idx, which the Slurm nodes cannot see/],
+      ['whole workspace', { kind: 'workspace.verify', params: {}, runOn: { slurm: 'root' } }, 'runOn', /reads the whole workspace.*run it on this machine/],
     ];
     for (const [label, request, field, message] of cases) {
       const error = await refusal('jobs.submit', request);
@@ -165,6 +166,38 @@ describe.skipIf(missing !== null)('Slurm job folders on jobRoot (workspace on lo
     // Once Slurm has ended the job (a moment after its done) the tree goes; the channel stays with the job for the record.
     await waitUntil(() => (existsSync(tree) ? undefined : true), 'the tree to be removed', 60_000);
     expect(existsSync(path.join(core.ctx.ws.jobDir(b.id), 'slurm', 'batch.sh'))).toBe(true);
+  }, 300_000);
+
+  it('an import from shared storage runs on jobRoot and lands its decoded pixels: the same samples and pixels as locally', async () => {
+    const sharedIdx = path.join(path.dirname(jobRoot), 'idx');
+    cpSync(idxDir, sharedIdx, { recursive: true });
+    const job = await call<JobSummary>('jobs.submit', { kind: 'datasets.import', params: { path: sharedIdx, format: 'idx', name: 'tiny-on-root', allowDuplicate: true }, runOn: { slurm: 'root' } });
+    expect((await finished(job.id)).status).toBe('succeeded');
+    const dataset = (name: string) => core.ctx.ws.db.prepare('SELECT id, info FROM datasets WHERE name = ?').get(name) as { id: number; info: string };
+    const samples = (id: number) => core.ctx.ws.db.prepare("SELECT split, label, path, json_extract(extra, '$.blobIndex') AS blobIndex FROM samples WHERE dataset_id = ? ORDER BY id").all(id);
+    const [here, there] = [dataset('tiny'), dataset('tiny-on-root')];
+    expect(samples(there.id)).toEqual(samples(here.id));
+    const blob = (d: { info: string }) => readFileSync(core.ctx.ws.resolve((JSON.parse(d.info) as { blob: { path: string } }).blob.path));
+    expect(blob(there).equals(blob(here))).toBe(true);
+  }, 180_000);
+
+  it('a 2-member sweep on jobRoot is one array, each member in its own tree, landing as 2 models', async () => {
+    const sweep = await call<{ sweepId: string; jobs: JobSummary[] }>('jobs.sweep', {
+      kind: 'train.run',
+      params: config(datasetId),
+      sweep: { field: 'prune.rate', values: [0.1, 0.2] },
+      backend: 'cpu',
+      runOn: { slurm: 'root' },
+    });
+    const ends = [];
+    for (const j of sweep.jobs) ends.push(await finished(j.id, 240_000));
+    expect(ends.map((e) => e.status)).toEqual(['succeeded', 'succeeded']);
+    const array = ends[0]!.slurm!.slurmJobId!.split('_')[0];
+    expect(ends.map((e) => e.slurm!.slurmJobId)).toEqual([`${array}_0`, `${array}_1`]);
+    expect(ends.map((e) => stagedAt(e.id))).toEqual(ends.map((e) => path.join(jobRoot, workspaceKey(workspaceDir), String(e.id))));
+    const rates = ends.map((e) => (core.ctx.ws.db.prepare('SELECT rate FROM models WHERE job_id = ?').get(e.id) as { rate: number }).rate);
+    expect(rates).toEqual([0.1, 0.2]);
+    for (const e of ends) expect(weights(e.id).length).toBeGreaterThan(0);
   }, 300_000);
 
   it('a job stopped by its time limit lands its checkpoint; resumed on Slurm it is staged again and continues from it', async () => {
@@ -206,4 +239,19 @@ describe.skipIf(missing !== null)('Slurm job folders on jobRoot (workspace on lo
     expect(weights(job.id).length).toBeGreaterThan(0);
     for (const c of registeredCheckpoints(job.id)) expect(readFileSync(core.ctx.ws.resolve(c.path)).length).toBe(c.size_bytes);
   }, 300_000);
+
+  it('nothing the workspace recorded names jobRoot: datasets, models, artifacts and results point into the workspace', () => {
+    const like = `%${jobRoot}%`;
+    const rows = core.ctx.ws.db
+      .prepare(
+        `SELECT 'dataset' AS what, root_path AS value FROM datasets WHERE root_path LIKE ? OR info LIKE ?
+         UNION ALL SELECT 'model', dir FROM models WHERE dir LIKE ?
+         UNION ALL SELECT 'artifact', path FROM artifacts WHERE path LIKE ? OR meta LIKE ?
+         UNION ALL SELECT 'job result', result FROM jobs WHERE result LIKE ?`,
+      )
+      .all(like, like, like, like, like, like);
+    expect(rows).toEqual([]);
+    // The same jobs did run there (the rows say where), so the query is not vacuous.
+    expect(core.ctx.jobs.list({ limit: 1000 }).filter((j) => (j.slurm as SlurmJobInfo | null)?.stagedAt?.startsWith(jobRoot)).length).toBeGreaterThanOrEqual(5);
+  });
 });
