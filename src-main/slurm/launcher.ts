@@ -18,6 +18,9 @@ import { getProfile } from './profiles.ts';
 import { preflightSubmission } from './submit.ts';
 import { findSlurmCommand, missingCommandError } from './commands.ts';
 import { SlurmJobHandle, type SlurmJobHandleOptions } from './slurm-job-handle.ts';
+import { ApiError } from '../common/contract/errors.ts';
+import type { SlurmProfile } from './profile.ts';
+import { checkExternalInputs, checkJobRoot, checkKindOnJobRoot, JobRootLanding, localPathReason, planInputs, stageDirFor, stagedJobDir, stageJob, workspaceKey } from './job-root.ts';
 
 export interface SlurmLauncherOptions {
   /** The job process's argv on the node; default: this installation's job-process entry under this Node. */
@@ -39,9 +42,10 @@ export function nodeJobCommand(): string[] {
   return [process.execPath, ...execArgv, entry.file];
 }
 
-/** The job row's view of a Slurm job. */
-export function slurmInfo(profile: string, view: SlurmJobView): SlurmJobInfo {
+/** The job row's view of a Slurm job; `stagedAt`: its tree on the profile's jobRoot, if it has one. */
+export function slurmInfo(profile: string, view: SlurmJobView, stagedAt: string | null = null): SlurmJobInfo {
   return {
+    stagedAt,
     profile,
     slurmJobId: view.slurmJobId,
     phase: view.phase,
@@ -52,8 +56,39 @@ export function slurmInfo(profile: string, view: SlurmJobView): SlurmJobInfo {
   };
 }
 
+/**
+ * Where a job runs on the node: in the workspace's own job folder, or (the
+ * profile has a jobRoot) in its own tree there, with the start message's
+ * folders those of the tree and what the host needs to stage and land it.
+ */
+function placeJob(ws: Workspace, profile: SlurmProfile, start: StartJob): { start: StartJob; stagedAt: string | null; landing?: JobRootLanding; prepare?: () => Promise<void> } {
+  if (!profile.jobRoot) return { start, stagedAt: null };
+  const stageDir = stageDirFor(profile.jobRoot, ws.dir, start.jobId);
+  const plan = planInputs(ws, start.params, start.resume?.fromJobId ?? null);
+  checkExternalInputs(plan, profile);
+  return {
+    start: {
+      ...start,
+      workspaceDir: stageDir,
+      jobDir: stagedJobDir(stageDir, start.jobId),
+      resume: start.resume ? { fromJobId: start.resume.fromJobId, fromJobDir: stagedJobDir(stageDir, start.resume.fromJobId) } : null,
+    },
+    stagedAt: stageDir,
+    landing: new JobRootLanding(stageDir, ws.dir, start.jobId, plan.stage),
+    prepare: () => stageJob(ws, stageDir, start.jobId, plan),
+  };
+}
+
+/** The workbench installation the node runs must be where the nodes see it. */
+function checkInstallationVisible(command: readonly string[], profile: SlurmProfile): void {
+  for (const file of command.filter((c) => path.isAbsolute(c))) {
+    const why = localPathReason(file, profile);
+    if (why) throw new ApiError('invalid_request', `The workbench the nodes would run (${file}) cannot be seen from them: ${why}. Install the workbench on storage the nodes share.`, 'profile.localPaths');
+  }
+}
+
 export function createSlurmLauncher(ws: Workspace, options: SlurmLauncherOptions = {}): RemoteLauncher {
-  const handleOptions = (profileName: string, jobId: number, env: Record<string, string>, hooks: RemoteJobHooks): SlurmJobHandleOptions => {
+  const handleOptions = (profileName: string, jobId: number, env: Record<string, string>, hooks: RemoteJobHooks, stagedAt: string | null = null): SlurmJobHandleOptions => {
     const profile = getProfile(ws, profileName);
     let last = '';
     return {
@@ -65,7 +100,7 @@ export function createSlurmLauncher(ws: Workspace, options: SlurmLauncherOptions
       queuePollMs: options.queuePollMs,
       tools: options.tools,
       onView: (view) => {
-        const info = slurmInfo(profileName, view);
+        const info = slurmInfo(profileName, view, stagedAt);
         // Elapsed time changes every poll; the row is written when something else does too.
         const key = JSON.stringify({ ...info, elapsedSeconds: null });
         if (key === last) return;
@@ -78,37 +113,58 @@ export function createSlurmLauncher(ws: Workspace, options: SlurmLauncherOptions
     };
   };
   return {
-    checkSync(target) {
+    checkSync(target, job) {
       const profile = getProfile(ws, target);
       const tools = options.tools ?? { binDir: profile.binDir };
       if (!findSlurmCommand('sbatch', tools)) throw missingCommandError('sbatch', tools);
+      checkJobRoot(profile);
+      if (job) {
+        checkKindOnJobRoot(job.kind, profile);
+        checkExternalInputs(planInputs(ws, job.params, job.parentJobId), profile);
+      }
     },
     async check(target) {
       this.checkSync(target);
       const profile = getProfile(ws, target);
-      await preflightSubmission(profile, [path.dirname(ws.jobDir(1))], options.tools ?? { binDir: profile.binDir });
+      checkInstallationVisible(options.command ?? nodeJobCommand(), profile);
+      const jobFolders = profile.jobRoot ? path.join(profile.jobRoot, workspaceKey(ws.dir)) : path.dirname(ws.jobDir(1));
+      await preflightSubmission(profile, [jobFolders], options.tools ?? { binDir: profile.binDir });
     },
     launch(target, starts: StartJob[], env, hooks) {
+      const profile = getProfile(ws, target);
+      const placed = starts.map((s) => placeJob(ws, profile, s));
+      const optionsFor = (i: number): SlurmJobHandleOptions => ({
+        ...handleOptions(target, starts[i]!.jobId, env, hooks, placed[i]!.stagedAt),
+        landing: placed[i]!.landing,
+        prepare: placed[i]!.prepare,
+      });
       if (starts.length === 1) {
-        const start = starts[0]!;
-        const handle = new SlurmJobHandle(handleOptions(target, start.jobId, env, hooks));
+        const handle = new SlurmJobHandle(optionsFor(0));
         // After the manager has added its listeners (launch returns first).
-        setImmediate(() => handle.send(start));
+        setImmediate(() => handle.send(placed[0]!.start));
         return [handle];
       }
-      return SlurmJobHandle.array(starts, (i) => handleOptions(target, starts[i]!.jobId, env, hooks));
+      return SlurmJobHandle.array(
+        placed.map((p) => p.start),
+        optionsFor,
+      );
     },
     attach(target, job, hooks) {
       const state = job.state as SlurmJobInfo | null;
       if (!state?.slurmJobId) return null;
       let opts: SlurmJobHandleOptions;
+      const stagedAt = state.stagedAt ?? null;
       try {
-        opts = handleOptions(target, job.id, {}, hooks);
+        opts = handleOptions(target, job.id, {}, hooks, stagedAt);
       } catch {
         return null;
       }
       const offsets = (job.offsets as ChannelOffsets | null) ?? { fromJob: 0, output: 0 };
-      return SlurmJobHandle.attach(job.jobDir, state.slurmJobId, offsets, opts);
+      if (!stagedAt) return SlurmJobHandle.attach(job.jobDir, state.slurmJobId, offsets, opts);
+      // On jobRoot: the channel is in the job's tree, and what it writes lands as before the restart.
+      const landing = JobRootLanding.load(stagedAt);
+      if (!landing) return null;
+      return SlurmJobHandle.attach(stagedJobDir(stagedAt, job.id), state.slurmJobId, offsets, { ...opts, landing });
     },
   };
 }

@@ -9,10 +9,12 @@
  * seldom (every squeue is a call to slurmctld, which a busy cluster's admins
  * watch) and whenever the end-state file appears.
  */
+import { rmSync } from 'node:fs';
 import type { FromJob, RemoteJobHandle, ToJob } from '../core/jobs/protocol.ts';
 import type { SlurmTools } from './commands.ts';
 import { HostChannel, type ChannelOffsets, type StartMessage } from './host-channel.ts';
 import { readAttempts, readEndState, readJobView, type SlurmJobView } from './job-state.ts';
+import type { JobRootLanding } from './job-root.ts';
 import type { SlurmProfile } from './profile.ts';
 import { cancelJob, submitBatchJob } from './submit.ts';
 
@@ -37,6 +39,14 @@ export interface SlurmJobHandleOptions {
    * stored together); default: just runs it.
    */
   applyBatch?: (apply: () => void) => void;
+  /**
+   * For a job on the profile's jobRoot (job-root.ts): what the job writes is
+   * copied into the workspace before a message that may name it is applied,
+   * its paths are rewritten to the workspace's, and the tree is removed at the end.
+   */
+  landing?: JobRootLanding;
+  /** Before submission (staging the job's tree); a failure fails the job with its message. */
+  prepare?: () => Promise<void>;
 }
 
 export class SlurmJobHandle implements RemoteJobHandle {
@@ -55,6 +65,8 @@ export class SlurmJobHandle implements RemoteJobHandle {
   private reported = false;
   private exited = false;
   private cancelRequested = false;
+  /** Set when the job's files could not be copied into the workspace: its tree is then kept. */
+  private landingFailed = false;
 
   constructor(private readonly options: SlurmJobHandleOptions) {}
 
@@ -69,6 +81,7 @@ export class SlurmJobHandle implements RemoteJobHandle {
     const options = handles[0]!.options;
     void (async () => {
       try {
+        for (const h of handles) await h.options.prepare?.();
         const channels = starts.map((s) => HostChannel.create(s.jobDir, s));
         const submitted = await submitBatchJob(options.profile, {
           name: `wb-sweep-${starts[0]!.jobId}-${starts[0]!.kind}`,
@@ -84,7 +97,10 @@ export class SlurmJobHandle implements RemoteJobHandle {
           h.startPolling();
         });
       } catch (err) {
-        for (const h of handles) h.finish({ type: 'failed', message: (err as Error).message, cancelled: false }, 1, null);
+        for (const h of handles) {
+          h.finish({ type: 'failed', message: (err as Error).message, cancelled: false }, 1, null);
+          h.discardTree();
+        }
       }
     })();
     return handles;
@@ -147,6 +163,7 @@ export class SlurmJobHandle implements RemoteJobHandle {
 
   private async submit(start: StartMessage): Promise<void> {
     try {
+      await this.options.prepare?.();
       this.channel = HostChannel.create(start.jobDir, start);
       const submitted = await submitBatchJob(this.options.profile, {
         name: `wb-${start.jobId}-${start.kind}`,
@@ -158,7 +175,13 @@ export class SlurmJobHandle implements RemoteJobHandle {
       this.startPolling();
     } catch (err) {
       this.finish({ type: 'failed', message: (err as Error).message, cancelled: false }, 1, null);
+      this.discardTree();
     }
+  }
+
+  /** Nothing ran: a tree staged on jobRoot for it is removed. */
+  private discardTree(): void {
+    if (this.options.landing) rmSync(this.options.landing.stageDir, { recursive: true, force: true });
   }
 
   private async scancel(): Promise<void> {
@@ -200,6 +223,7 @@ export class SlurmJobHandle implements RemoteJobHandle {
         ? null
         : { type: 'failed', message: view.message, cancelled: view.cause === 'cancelled' || this.cancelRequested, ...(interrupted ? { interrupted } : {}) };
       this.finish(last, view.end?.exitCode ?? null, signal ? `SIG${signal}` : null);
+      this.closeLanding();
     } catch (err) {
       // squeue failing once (slurmctld busy) is not the job's end: try again next time.
       this.emitOutput('stderr', `Slurm state not read: ${(err as Error).message}`);
@@ -225,18 +249,41 @@ export class SlurmJobHandle implements RemoteJobHandle {
     const channel = this.channel!;
     const { entries, skipped } = channel.readMessages();
     const output = channel.readOutput(final);
+    const landing = this.options.landing;
+    // What a record, done or failed names is in the workspace before it is applied.
+    if (landing && (final || entries.some((e) => ['record', 'done', 'failed'].includes(e.message.type)))) {
+      try {
+        landing.land();
+      } catch (err) {
+        this.landingFailed = true;
+        this.finish({ type: 'failed', message: `The job's files could not be copied from ${landing.stageDir} into the workspace: ${(err as Error).message}`, cancelled: false }, 1, null);
+        void this.scancel();
+        return;
+      }
+    }
     if (!entries.length && !skipped.length && !output.length) return;
     const apply = (): void => {
       for (const s of skipped) this.emitOutput('stderr', `A damaged line of the job's journal was skipped (${s.reason}).`);
       for (const e of entries) {
         if (e.message.type === 'record') this.requestAttempts.set(e.message.requestId, e.attempt ?? 0);
         if (e.message.type === 'done' || e.message.type === 'failed') this.reported = true;
-        for (const l of this.messageListeners) l(e.message);
+        const message = landing ? landing.rewrite(e.message) : e.message;
+        for (const l of this.messageListeners) l(message);
       }
       for (const line of output) if (line.text.trim()) this.emitOutput('stdout', line.text);
       this.options.onOffsets?.(channel.offsets);
     };
     (this.options.applyBatch ?? ((f) => f()))(apply);
+  }
+
+  /** The job has ended and its end is stored: its tree on jobRoot goes (after the last files landed). */
+  private closeLanding(): void {
+    if (this.landingFailed) return;
+    try {
+      this.options.landing?.close();
+    } catch (err) {
+      this.emitOutput('stderr', `The job's folder ${this.options.landing!.stageDir} could not be cleaned up: ${(err as Error).message}`);
+    }
   }
 
   private emitOutput(stream: 'stdout' | 'stderr', line: string): void {

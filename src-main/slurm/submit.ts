@@ -10,6 +10,7 @@ import path from 'node:path';
 import { ApiError } from '../common/contract/errors.ts';
 import { findSlurmCommand, missingCommandError, runSlurm, SlurmCommandError, type SlurmCommand, type SlurmTools } from './commands.ts';
 import { slurmJobFiles } from './job-folder.ts';
+import { localPathReason } from './job-root.ts';
 import type { SlurmProfile } from './profile.ts';
 import { renderBatchScript, sbatchDirectives, type BatchJobSpec } from './script.ts';
 
@@ -71,14 +72,21 @@ export async function preflightSubmission(profile: SlurmProfile, jobDirs: readon
       'profile.partition',
     );
   }
-  checkJobFoldersVisible(partition, jobDirs);
+  checkJobFoldersVisible(partition, jobDirs, undefined, profile.localPaths);
 }
 
 /**
  * Refuses job folders on storage only this machine has when the partition's
  * nodes are other machines; a single-machine cluster sees every folder.
  */
-export function checkJobFoldersVisible(partition: { name: string; hosts: string[] }, jobDirs: readonly string[], here = os.hostname()): void {
+export function checkJobFoldersVisible(partition: { name: string; hosts: string[] }, jobDirs: readonly string[], here = os.hostname(), localPaths: readonly string[] = []): void {
+  // Folders the profile names as this machine's own: on any cluster, a single-machine one included.
+  for (const dir of jobDirs) {
+    const why = localPathReason(dir, { localPaths: [...localPaths] });
+    if (why) {
+      throw new ApiError('invalid_request', `The job folder ${dir} cannot be seen from partition ${partition.name}'s nodes: ${why}. Set the profile's jobRoot to a folder on storage the nodes share.`, 'profile.jobRoot');
+    }
+  }
   const short = (h: string) => h.split('.')[0];
   const elsewhere = partition.hosts.filter((h) => short(h) !== short(here) && h !== 'localhost');
   if (elsewhere.length === 0) return;

@@ -55,10 +55,12 @@ describe('Slurm profiles on the Settings page', () => {
 
     await w.get('[data-test="slurm-time"]').setValue('30');
     await w.get('[data-test="slurm-extra"]').setValue('--constraint=avx2  --exclusive');
+    await w.get('[data-test="slurm-job-root"]').setValue('/scratch/lab/jobs');
+    await w.get('[data-test="slurm-local-paths"]').setValue(' /home/me  /data/local ');
     await w.get('[data-test="slurm-profile-form"]').trigger('submit');
     await flushPromises();
     expect(mounted.api.callsOf('slurm.profiles.set').at(-1)).toEqual({
-      profile: { name: 'cpu-short', partition: undefined, timeLimit: '30', cpus: 4, memory: undefined, gpus: 0, account: undefined, qos: undefined, extraArgs: ['--constraint=avx2', '--exclusive'], jobRoot: undefined },
+      profile: { name: 'cpu-short', partition: undefined, timeLimit: '30', cpus: 4, memory: undefined, gpus: 0, account: undefined, qos: undefined, extraArgs: ['--constraint=avx2', '--exclusive'], jobRoot: '/scratch/lab/jobs', localPaths: ['/home/me', '/data/local'] },
     });
     expect(w.find('[data-test="slurm-profile-cpu-short"]').exists()).toBe(true);
 

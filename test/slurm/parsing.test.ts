@@ -33,7 +33,7 @@ describe('Slurm durations', () => {
 describe('Slurm profile', () => {
   const base = { name: 'lab', timeLimit: '2:00:00' };
   it('fills the defaults', () => {
-    expect(slurmProfileSchema.parse(base)).toEqual({ ...base, cpus: 1, gpus: 0, extraArgs: [], signalSeconds: 90, requeue: false });
+    expect(slurmProfileSchema.parse(base)).toEqual({ ...base, cpus: 1, gpus: 0, extraArgs: [], localPaths: [], signalSeconds: 90, requeue: false });
   });
   it.each([
     [{ timeLimit: 'two hours' }, 'timeLimit'],
@@ -43,6 +43,7 @@ describe('Slurm profile', () => {
     [{ extraArgs: ['--exclusive', '--output=/x'] }, 'extraArgs.1'],
     [{ extraArgs: ['exclusive'] }, 'extraArgs.0'],
     [{ jobRoot: 'shared/jobs' }, 'jobRoot'],
+    [{ localPaths: ['/home/me', 'data'] }, 'localPaths.1'],
     [{ name: 'a b' }, 'name'],
   ])('refuses %j naming %s', (change, field) => {
     const result = slurmProfileSchema.safeParse({ ...base, ...change });
@@ -111,17 +112,20 @@ describe('job folders the nodes cannot see', () => {
     [other, '/dev/shm/jobs/1', 'login', 'profile.jobRoot'],
     [other, '/home/lab/ws/jobs/1', 'login', null],
     [{ name: 'debug', hosts: ['login'] }, '/tmp/ws/jobs/1', 'login.cluster.org', null],
-  ])('%j with %s from %s: %s', (partition, dir, here, field) => {
+    // Folders the profile lists as this machine's own count on any cluster, a single-machine one too.
+    [{ name: 'debug', hosts: ['login'] }, '/home/me/ws/jobs/1', 'login', 'profile.jobRoot', ['/home/me']],
+    [{ name: 'debug', hosts: ['login'] }, '/home/me-too/ws/jobs/1', 'login', null, ['/home/me']],
+  ])('%j with %s from %s: %s', (partition, dir, here, field, localPaths: string[] = []) => {
     let error: unknown = null;
     try {
-      checkJobFoldersVisible(partition, [dir], here);
+      checkJobFoldersVisible(partition, [dir], here, localPaths);
     } catch (err) {
       error = err;
     }
     if (field === null) return expect(error).toBeNull();
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).field).toBe(field);
-    expect((error as ApiError).message).toMatch(/node01, node02/);
+    expect((error as ApiError).message).toMatch(localPaths.length ? /under \/home\/me, which the profile lists as this machine's own storage/ : /node01, node02/);
   });
 });
 

@@ -80,14 +80,25 @@ export const slurmProfileSchema = z
         });
       }),
     /**
-     * Absolute folder on storage every node sees, where job folders are made when
-     * the workspace itself is not on shared storage; absent: the workspace's own
-     * job folders are used.
+     * Absolute folder on storage every node sees (same path on this machine and the
+     * nodes). When set, each job's folder tree is made there,
+     * `<jobRoot>/<workspace key>/<job id>/`, with a snapshot of the database and
+     * the inputs it reads from the workspace; the host lands what the job wrote in
+     * the workspace (src-main/slurm/README.md). Absent: the workspace's own job
+     * folders are used, so the workspace must be on shared storage.
      */
     jobRoot: z
       .string()
       .refine((s) => s.startsWith('/'), 'an absolute path on storage the nodes share')
       .optional(),
+    /**
+     * Folders on this machine's own storage that the nodes do not see (besides
+     * /tmp, /var/tmp, /dev/shm, /run and tmpfs, known when the nodes are other
+     * machines). A job folder there is refused; an input there (a dataset's files,
+     * a model) is staged into jobRoot when it is in the workspace, refused naming
+     * it otherwise.
+     */
+    localPaths: z.array(z.string().refine((s) => s.startsWith('/'), 'an absolute path')).default([]),
     /**
      * Seconds before the time limit at which Slurm warns the job (USR2) so it can
      * save a checkpoint and stop. 90 s is submitit's choice ("Checkpointing");
@@ -130,6 +141,8 @@ export interface SlurmJobInfo {
   node: string | null;
   elapsedSeconds: number | null;
   limitSeconds: number | null;
+  /** The job's folder tree on the profile's jobRoot; absent or null: the workspace's own job folder. */
+  stagedAt?: string | null;
 }
 
 export const slurmCalls = {

@@ -217,7 +217,7 @@ export class JobManager {
   private insert(kind: string, spec: AnyJobSpec, params: unknown, options: SubmitOptions): number {
     spec.preflight?.(params, this.ws);
     const remote = this.remoteLauncher(options.runOn ?? 'local');
-    remote?.launcher.checkSync(remote.target);
+    remote?.launcher.checkSync(remote.target, { kind, params, parentJobId: options.parentJobId ?? null });
     const backend = options.backend && options.backend !== 'auto' ? options.backend : null;
     return store.insertJob(this.ws.db, {
       kind,

@@ -67,8 +67,11 @@ export interface RemoteJobHooks {
 export interface RemoteLauncher {
   /** Before a job is queued: throws an ApiError naming the field (unknown profile, no sbatch, unknown partition). */
   check(target: string): Promise<void>;
-  /** The part of `check` that needs no external command (the profile exists); used by synchronous submits. */
-  checkSync(target: string): void;
+  /**
+   * The part of `check` that needs no external command (the profile exists;
+   * given the job, what it reads can be seen where it runs); used by synchronous submits.
+   */
+  checkSync(target: string, job?: { kind: string; params: unknown; parentJobId: number | null }): void;
   /** Starts the jobs; several start messages are one group (a sweep) submitted together. One handle per job, in order. */
   launch(target: string, starts: StartJob[], env: Record<string, string>, hooks: RemoteJobHooks): RemoteJobHandle[];
   /** Follows a job started before the host restarted, from its stored state and offsets; null when it cannot. */

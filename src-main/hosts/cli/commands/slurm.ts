@@ -13,6 +13,7 @@ interface SetOptions {
   qos?: string;
   extra?: string[];
   jobRoot?: string;
+  localPath?: string[];
   signalSeconds?: string;
   requeue?: boolean;
   binDir?: string;
@@ -38,6 +39,7 @@ function profileText(p: SlurmProfile): string {
     `qos        ${p.qos ?? '-'}`,
     `extra      ${p.extraArgs.join(' ') || '-'}`,
     `jobRoot    ${p.jobRoot ?? '(the workspace job folders)'}`,
+    `localPaths ${p.localPaths.length ? p.localPaths.join(', ') : '-'}`,
     `signal     USR2 ${p.signalSeconds} s before the limit`,
     `requeue    ${p.requeue ? 'yes' : 'no'}`,
     `binDir     ${p.binDir ?? '(PATH)'}`,
@@ -84,6 +86,7 @@ export const registerSlurmCommands: RegisterCommands = (program, runtime) => {
     .option('--qos <name>', 'sbatch --qos')
     .option('--extra <option...>', 'further sbatch options, e.g. --extra=--constraint=a100')
     .option('--job-root <dir>', 'folder on shared storage for job folders when the workspace is not on shared storage')
+    .option('--local-path <dir...>', "folders on this machine's own storage that the nodes do not see (e.g. where the workspace is)")
     .option('--signal-seconds <n>', 'seconds before the limit the job is told to save and stop (USR2)')
     .option('--requeue', 'let Slurm requeue the job itself after a node failure or preemption')
     .option('--bin-dir <dir>', 'folder holding sbatch, squeue, scancel when they are not on PATH')
@@ -110,6 +113,7 @@ export const registerSlurmCommands: RegisterCommands = (program, runtime) => {
           qos: opts.qos,
           extraArgs: opts.extra,
           jobRoot: opts.jobRoot,
+          localPaths: opts.localPath,
           signalSeconds: number('--signal-seconds', opts.signalSeconds),
           requeue: opts.requeue,
           binDir: opts.binDir,
