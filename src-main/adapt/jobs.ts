@@ -11,6 +11,7 @@ import { commitGeneratedDataset } from '../datasets/generated-store.ts';
 import { recordSavedModel } from '../models/model-rows.ts';
 import type { AdaptGenerateResult } from './generate-runner.ts';
 import { compareRunOf, finishedRun } from './attention-runs.ts';
+import { adaptEvalJob } from './eval-job.ts';
 
 /** What the `adapt.train` runner sends through ctx.record after each epoch's checkpoint. */
 interface CheckpointRecord {
@@ -113,4 +114,4 @@ export const adaptAttentionJob = defineJob<AdaptAttentionParams, AdaptAttentionR
   load: () => import('./attention-runner.ts'),
 });
 
-export const adaptJobSpecs: AnyJobSpec[] = [adaptGenerateJob, adaptTrainJob, adaptAttentionJob];
+export const adaptJobSpecs: AnyJobSpec[] = [adaptGenerateJob, adaptTrainJob, adaptAttentionJob, adaptEvalJob];
