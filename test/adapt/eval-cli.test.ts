@@ -23,7 +23,7 @@ beforeAll(async () => {
   const patchesId = await addBackgroundDataset(env.ws, path.join(env.dir, 'colour'), 3, 32);
   const gen = await runDirect(env.ws, adaptGenerateJob, { sourceDatasetId: sourceId, patchDatasetId: patchesId, seed: 2 });
   const targetId = (env.ws.db.prepare('SELECT id FROM datasets WHERE job_id = ?').get(gen.jobId) as { id: number }).id;
-  const run = await runDirect<unknown, AdaptTrainResult>(env.ws, adaptTrainJob, { method: 'dann', sourceDatasetId: sourceId, targetDatasetId: targetId, arch: 'resnet20', modelOptions: { widthMultiplier: 0.25 }, epochs: 1, batchSize: 6 });
+  const run = await runDirect(env.ws, adaptTrainJob, { method: 'dann', sourceDatasetId: sourceId, targetDatasetId: targetId, arch: 'resnet20', modelOptions: { widthMultiplier: 0.25 }, epochs: 1, batchSize: 6 });
   runId = run.jobId;
   trained = run.result;
   env.ws.close();
