@@ -1,4 +1,4 @@
-import type { adaptCalls, AdaptAttentionResult, AdaptRunSummary, AdaptTrainParams, AdaptTrainResult } from '../common/contract/adapt.ts';
+import type { adaptCalls, AdaptAttentionResult, AdaptEvalResult, AdaptRunSummary, AdaptTrainParams, AdaptTrainResult } from '../common/contract/adapt.ts';
 import { jobResult } from '../core/jobs/job-store.ts';
 import { latestAttentionJob } from './attention-runs.ts';
 import { jobKinds } from '../common/contract/kinds.ts';
@@ -29,6 +29,11 @@ export const adaptHandlers: HandlerMap<keyof typeof adaptCalls> = {
       attentionJobId: id,
       rows: r.rows.map((row) => ({ ...row, items: row.items.map((it) => ({ ...it, image: abs(it.image), adapted: view(it.adapted), sourceOnly: view(it.sourceOnly) })) })),
     };
+  },
+  'adapt.eval': (req, { jobs }) => jobs.submit(jobKinds.adaptEval, req),
+  'adapt.evaluations': (_req, { ws }) => {
+    const rows = ws.db.prepare("SELECT id, result FROM jobs WHERE kind = ? AND status = 'succeeded' AND result IS NOT NULL ORDER BY id DESC").all(jobKinds.adaptEval) as { id: number; result: string }[];
+    return rows.map((r) => ({ ...(JSON.parse(r.result) as AdaptEvalResult), evalJobId: r.id }));
   },
   'adapt.runs': (_req, { ws }) => {
     // A run resumed after a cancel or crash is one run: its newest job (a job another one continues is left out).

@@ -12,6 +12,7 @@ import { recordSavedModel } from '../models/model-rows.ts';
 import type { AdaptGenerateResult } from './generate-runner.ts';
 import { compareRunOf, finishedRun } from './attention-runs.ts';
 import { domainsOf } from './domains.ts';
+import { adaptEvalJob } from './eval-job.ts';
 
 /** What the `adapt.train` runner sends through ctx.record after each epoch's checkpoint. */
 interface CheckpointRecord {
@@ -128,4 +129,4 @@ export const adaptAttentionJob = defineJob<AdaptAttentionParams, AdaptAttentionR
   load: () => import('./attention-runner.ts'),
 });
 
-export const adaptJobSpecs: AnyJobSpec[] = [adaptGenerateJob, adaptTrainJob, adaptAttentionJob];
+export const adaptJobSpecs: AnyJobSpec[] = [adaptGenerateJob, adaptTrainJob, adaptAttentionJob, adaptEvalJob];

@@ -162,6 +162,60 @@ export interface AdaptAttentionResult {
   rows: { domain: AdaptAttentionDomain; datasetId: number; items: AdaptAttentionImage[] }[];
 }
 
+/** Params of an 'adapt.eval' job: a model on a source and a target split (target labels only measure), with a 2-D embedding of both. */
+export const adaptEvalSchema = z
+  .object({
+    /** An adaptation run (a finished adapt.train job): its model, source and target. */
+    jobId: z.number().int().positive().optional(),
+    /** Or any workspace classifier (then sourceDatasetId and targetDatasetId are required). */
+    modelId: z.number().int().positive().optional(),
+    /** Default: the run's source. */
+    sourceDatasetId: z.number().int().positive().optional(),
+    /** Default: the run's target. */
+    targetDatasetId: z.number().int().positive().optional(),
+    sourceSplit: z.string().min(1).max(100).default('test'),
+    targetSplit: z.string().min(1).max(100).default('test'),
+    /** Measure at most this many images per domain (seeded choice); default every image of the split. */
+    limit: z.number().int().positive().optional(),
+    /** Images per domain whose penultimate features are projected to 2-D (seeded choice). */
+    embedCount: z.number().int().min(2).max(2000).default(200),
+    seed: z.number().int().min(0).default(1),
+  })
+  .strict()
+  .refine((p) => (p.jobId === undefined) !== (p.modelId === undefined), { message: 'jobId: name either an adaptation run (jobId) or a workspace classifier (modelId), not both or neither', path: ['jobId'] });
+export type AdaptEvalParams = z.output<typeof adaptEvalSchema>;
+
+export interface AdaptEvalPoint {
+  domain: 'source' | 'target';
+  sampleId: number;
+  label: number;
+  predicted: number;
+  x: number;
+  y: number;
+}
+
+/** An 'adapt.eval' job's result. */
+export interface AdaptEvalResult {
+  /** The adaptation run evaluated, or null for a workspace classifier. */
+  jobId: number | null;
+  modelId: number | null;
+  method: AdaptMethod | null;
+  modelName: string;
+  arch: string;
+  sourceDatasetId: number;
+  targetDatasetId: number;
+  sourceSplit: string;
+  targetSplit: string;
+  classNames: string[];
+  /** 1 / number of classes. */
+  chance: number;
+  source: { count: number; accuracy: number };
+  /** The target's labels, used only here to measure. Confusion rows: true class, columns: predicted. */
+  target: { count: number; accuracy: number; perClass: { accuracy: number | null; support: number }[]; confusion: number[][] };
+  /** PCA of the penultimate (pooled) features of both domains' drawn images together; `explained` is each axis's share of the variance. */
+  embedding: { explained: [number, number]; points: AdaptEvalPoint[] };
+}
+
 export const adaptCalls = {
   'adapt.generate': call<JobSummary>()(adaptGenerateSchema, 'Queue an adapt.generate job: an MNIST-M style colour target domain from a grayscale dataset and colour patches.'),
   'adapt.train': call<JobSummary>()(adaptTrainSchema, 'Queue an adapt.train job (source-only, DANN or DAAA) from a labeled source to an unlabeled target domain.'),
@@ -170,5 +224,7 @@ export const adaptCalls = {
     z.object({ jobId: z.number().int().positive() }).strict(),
     "The newest finished attention maps of an adaptation run (an adapt.attention job's result, paths absolute), or null when none was computed.",
   ),
+  'adapt.eval': call<JobSummary>()(adaptEvalSchema, "Queue an adapt.eval job: a run's (or classifier's) source and target accuracy, per-class accuracy and confusion on the target, and a 2-D PCA of both domains' features."),
+  'adapt.evaluations': call<(AdaptEvalResult & { evalJobId: number })[]>()(z.object({}).strict(), 'Every finished adapt.eval result, newest first.'),
   'adapt.runs': call<AdaptRunSummary[]>()(z.object({}).strict(), 'Every adaptation run with its per-epoch source and target accuracy, for side-by-side comparison.'),
 };

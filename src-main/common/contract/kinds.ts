@@ -25,6 +25,7 @@ export const jobKinds = {
   adaptGenerate: 'adapt.generate',
   adaptTrain: 'adapt.train',
   adaptAttention: 'adapt.attention',
+  adaptEval: 'adapt.eval',
 } as const;
 
 export type JobKind = (typeof jobKinds)[keyof typeof jobKinds];

@@ -5,6 +5,7 @@ import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
 import { formatTable } from '../format.ts';
 import { readConfigFile } from './spgan.ts';
+import { registerAdaptEvalCommand } from './adapt-eval.ts';
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
 
@@ -76,6 +77,8 @@ export const registerAdaptCommands: RegisterCommands = (program, runtime) => {
         ].join('\n'),
       );
     });
+
+  registerAdaptEvalCommand(adapt, runtime);
 
   adapt
     .command('runs')
