@@ -17,7 +17,7 @@ beforeAll(async () => {
   await startEngine('wasm');
   env = tempWorkspace();
   objectsId = await addObjectDataset(env.ws, path.join(env.dir, 'objects'), 12, 12);
-  const gen = await runDirect(env.ws, localizeGenerateJob, { objectDatasetId: objectsId, recipe: 'cluttered', canvas: 32, fragments: 2, train: 18, val: 6, test: 8, seed: 2 });
+  const gen = await runDirect(env.ws, localizeGenerateJob, { objectDatasetId: objectsId, recipe: 'cluttered', canvas: 32, scale: [1, 1.6], fragments: 2, train: 18, val: 6, test: 8, seed: 2 });
   setId = (env.ws.db.prepare('SELECT id FROM datasets WHERE job_id = ?').get(gen.jobId) as { id: number }).id;
 });
 
