@@ -147,7 +147,17 @@ export default async function run(ctx: JobRunContext<LocalizeTrainParams>): Prom
           if (p.weightDecay > 0) total = tf.add(total, tf.mul(p.weightDecay / 2, tf.addN(kernels.map((k) => tf.sum(tf.square(k)))))) as tf.Scalar;
           return total;
         }, vars);
-        optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+        // Every variable, always in one order: TF.js keeps momentum buffers by position, so a variable
+        // without a gradient in some steps (SPG's branch biases before spg.startEpoch) must still take its place.
+        const zeros: tf.Tensor[] = [];
+        optimizer.applyGradients(
+          vars.map((v) => {
+            const g = grads[v.name] ?? tf.zerosLike(v);
+            if (!grads[v.name]) zeros.push(g);
+            return { name: v.name, tensor: g };
+          }),
+        );
+        tf.dispose(zeros);
         updateRunningStats(model, stats);
         const loss = value.dataSync()[0]!;
         if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at epoch ${epoch}, step ${s + 1}; lower learningRate.`);

@@ -81,6 +81,12 @@ describe('localize.train and localize.eval on a generated set', () => {
     }
   });
 
+  it('SPG with the guidance from epoch 2 on a cosine schedule: CE only first, then the BCE terms, the branch biases joining the optimiser mid-run', async () => {
+    const train = await runDirect(env.ws, localizeTrainJob, { datasetId: setId, method: 'spg', ...tiny, lrSchedule: 'cosine', spg: { branchChannels: 4, startEpoch: 2 } });
+    expect(train.metrics.filter((m) => m.name.startsWith('bce_')).map((m) => m.epoch)).toEqual([2, 2, 2]);
+    expect(train.metrics.filter((m) => m.name === 'learning_rate').map((m) => m.value)).toEqual([0.05, 0.025]);
+  });
+
   it('resumes after the last finished epoch from the checkpoint', async () => {
     const first = await runDirect(env.ws, localizeTrainJob, { datasetId: setId, method: 'spg', ...tiny, epochs: 1 });
     expect(existsSync(path.join(env.ws.dir, 'artifacts', 'jobs', String(first.jobId), 'checkpoint', 'state.json'))).toBe(true);
