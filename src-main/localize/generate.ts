@@ -32,7 +32,7 @@ export interface ComposeOptions {
   objectThreshold: number;
 }
 
-export const defaultComposeOptions: ComposeOptions = { recipe: 'textured', canvas: 64, scale: [1, 1.6], backgroundContrast: 0.5, fragments: 4, objectThreshold: 10 };
+export const defaultComposeOptions: ComposeOptions = { recipe: 'textured', canvas: 64, scale: [0.8, 1.3], backgroundContrast: 0.8, fragments: 4, objectThreshold: 10 };
 
 export interface Composed {
   image: Uint8Array;

@@ -59,6 +59,9 @@ export const localizeTrainJob = defineJob<LocalizeTrainParams, LocalizeTrainResu
     const facts = datasetFacts(ws.db, p.datasetId, 'datasetId');
     const classes = (ws.db.prepare('SELECT COUNT(DISTINCT label) AS n FROM samples WHERE dataset_id = ? AND label >= 0').get(p.datasetId) as { n: number }).n;
     if (classes < 2) throw new ApiError('invalid_request', `datasetId: dataset ${facts.id} "${facts.name}" has ${classes} labeled class; localization from image labels needs at least 2.`, 'datasetId');
+    if (p.method === 'spg' && p.spg.startEpoch > p.epochs) {
+      throw new ApiError('invalid_request', `spg.startEpoch: the guidance would start at epoch ${p.spg.startEpoch}, after the last epoch (${p.epochs}).`, 'spg.startEpoch');
+    }
     const size = trainImageSize(ws, p);
     if (!size) throw new ApiError('invalid_request', `imageSize: the images of dataset ${facts.id} differ in size; give imageSize [height, width].`, 'imageSize');
     // The head must fit the backbone: build the spec (no weights) and check the class maps are at least 2x2.

@@ -38,6 +38,12 @@ export interface LocalizeTrainResult {
 
 const CHECKPOINT = 'checkpoint';
 
+/** The epoch's learning rate under `lrSchedule` (cosine: from learningRate at epoch 1 towards 0). */
+export function learningRateAt(p: Pick<LocalizeTrainParams, 'learningRate' | 'lrSchedule' | 'epochs'>, epoch: number): number {
+  if (p.lrSchedule === 'constant') return p.learningRate;
+  return (p.learningRate * (1 + Math.cos((Math.PI * (epoch - 1)) / p.epochs))) / 2;
+}
+
 /** Copies every weight whose name and shape the source model shares (the backbone); returns how many. */
 function copyShared(model: Model, source: Model): number {
   let copied = 0;
@@ -112,6 +118,8 @@ export default async function run(ctx: JobRunContext<LocalizeTrainParams>): Prom
   try {
     for (let epoch = startEpoch; epoch <= p.epochs; epoch++) {
       const t0 = Date.now();
+      optimizer.setLearningRate(learningRateAt(p, epoch));
+      const guided = p.method === 'spg' && epoch >= p.spg.startEpoch;
       const order = shuffled(usable.length, new Rng(hashSeed(p.seed, epoch)).fn());
       const sums = { loss: 0, ce: 0, deep: 0, shallow: 0, top: 0 };
       let correct = 0;
@@ -130,7 +138,7 @@ export default async function run(ctx: JobRunContext<LocalizeTrainParams>): Prom
           const ce = tf.losses.softmaxCrossEntropy(y, out.logits) as tf.Scalar;
           part.ce = tf.keep(tf.clone(ce));
           let total: tf.Scalar = ce;
-          if (p.method === 'spg') {
+          if (guided) {
             const branches = Object.fromEntries(SPG_BRANCHES.flatMap((b) => (layout.branches[b] ? [[b, out.nodes!.get(layout.branches[b]!.output) as tf.Tensor4D]] : [])));
             const spg = spgLosses(mapsOfClass(out.nodes!.get(layout.classMaps) as tf.Tensor4D, labels), branches, p.spg);
             for (const [b, t] of Object.entries(spg.bce)) part[b as SpgBranch] = tf.keep(tf.clone(t));
@@ -139,7 +147,17 @@ export default async function run(ctx: JobRunContext<LocalizeTrainParams>): Prom
           if (p.weightDecay > 0) total = tf.add(total, tf.mul(p.weightDecay / 2, tf.addN(kernels.map((k) => tf.sum(tf.square(k)))))) as tf.Scalar;
           return total;
         }, vars);
-        optimizer.applyGradients(Object.entries(grads).map(([name, tensor]) => ({ name, tensor })));
+        // Every variable, always in one order: TF.js keeps momentum buffers by position, so a variable
+        // without a gradient in some steps (SPG's branch biases before spg.startEpoch) must still take its place.
+        const zeros: tf.Tensor[] = [];
+        optimizer.applyGradients(
+          vars.map((v) => {
+            const g = grads[v.name] ?? tf.zerosLike(v);
+            if (!grads[v.name]) zeros.push(g);
+            return { name: v.name, tensor: g };
+          }),
+        );
+        tf.dispose(zeros);
         updateRunningStats(model, stats);
         const loss = value.dataSync()[0]!;
         if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at epoch ${epoch}, step ${s + 1}; lower learningRate.`);
@@ -162,8 +180,9 @@ export default async function run(ctx: JobRunContext<LocalizeTrainParams>): Prom
         { step: epoch, epoch, name: 'ce_loss', value: sums.ce / n },
         { step: epoch, epoch, name: 'train_accuracy', value: finalAccuracy },
         { step: epoch, epoch, name: 'seconds_per_epoch', value: seconds },
+        { step: epoch, epoch, name: 'learning_rate', value: learningRateAt(p, epoch) },
       ];
-      if (p.method === 'spg') for (const b of SPG_BRANCHES) points.push({ step: epoch, epoch, name: `bce_${b}`, value: sums[b] / n });
+      if (guided) for (const b of SPG_BRANCHES) points.push({ step: epoch, epoch, name: `bce_${b}`, value: sums[b] / n });
       ctx.metrics(points);
       ctx.log(`Epoch ${epoch}: loss ${finalLoss.toFixed(4)} (CE ${(sums.ce / n).toFixed(4)}), train accuracy ${(finalAccuracy * 100).toFixed(1)}% (${seconds.toFixed(1)} s).`);
       // Checkpoint: written beside, then swapped in, so a crash never leaves half of one.

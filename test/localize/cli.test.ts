@@ -46,7 +46,7 @@ describe('workbench localize (CLI, real job processes)', () => {
     const bad = await run(['eval', '--model', String(modelId), '--dataset', String(datasetId), '--threshold', '2']);
     expect(bad.code).not.toBe(0);
     expect(bad.stderr).toMatch(/--threshold/);
-  });
+  }, 240_000);
 
   it('generate and train --help-config list every field with its default, read from the schema; without --config the option is named', async () => {
     const help = await runWorkbench(['localize', 'train', '--help-config']);
@@ -59,5 +59,17 @@ describe('workbench localize (CLI, real job processes)', () => {
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('--config <file>');
     expect(missing.stderr).toContain('localize train --help-config');
+  });
+
+  it('train --recipe puts a named recipe under the config and validates the result before queueing; an unknown recipe is named', async () => {
+    const config = path.join(env.dir, 'recipe.json');
+    // The paper's ILSVRC recipe trains 5 epochs: guidance from epoch 9 is refused, which only the recipe's epochs make wrong.
+    writeFileSync(config, JSON.stringify({ datasetId: objectsId, spg: { startEpoch: 9 } }));
+    const late = await runWorkbench(['--workspace', wsDir, 'localize', 'train', '--recipe', 'spg-ilsvrc-paper', '--config', config]);
+    expect(late.code).not.toBe(0);
+    expect(late.stderr).toContain('spg.startEpoch: the guidance would start at epoch 9, after the last epoch (5)');
+    const unknown = await runWorkbench(['--workspace', wsDir, 'localize', 'train', '--recipe', 'imagenet-fast', '--config', config]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('recipe: unknown recipe "imagenet-fast" (known: spg-ilsvrc-paper, spg-cub-paper, cpu-quick)');
   });
 });

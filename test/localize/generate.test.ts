@@ -79,7 +79,7 @@ describe('the localize.generate job', () => {
     const m = reader.meta(0);
     expect(m.boxes).toHaveLength(1);
     const [x0, y0, x1, y1] = m.boxes[0]!;
-    // 16 px objects at scale 1-1.6 (a shape spans ~0.8 of its side) fit inside the canvas.
+    // 16 px objects at scale 0.8-1.3 (a shape spans ~0.8 of its side) fit inside the canvas.
     expect(x1 - x0).toBeGreaterThan(8);
     expect(x1 - x0).toBeLessThanOrEqual(26);
     expect(x1).toBeLessThanOrEqual(32);

@@ -17,7 +17,7 @@ beforeAll(async () => {
   await startEngine('wasm');
   env = tempWorkspace();
   objectsId = await addObjectDataset(env.ws, path.join(env.dir, 'objects'), 12, 12);
-  const gen = await runDirect(env.ws, localizeGenerateJob, { objectDatasetId: objectsId, recipe: 'cluttered', canvas: 32, fragments: 2, train: 18, val: 6, test: 8, seed: 2 });
+  const gen = await runDirect(env.ws, localizeGenerateJob, { objectDatasetId: objectsId, recipe: 'cluttered', canvas: 32, scale: [1, 1.6], fragments: 2, train: 18, val: 6, test: 8, seed: 2 });
   setId = (env.ws.db.prepare('SELECT id FROM datasets WHERE job_id = ?').get(gen.jobId) as { id: number }).id;
 });
 
@@ -79,6 +79,12 @@ describe('localize.train and localize.eval on a generated set', () => {
         }
       }
     }
+  });
+
+  it('SPG with the guidance from epoch 2 on a cosine schedule: CE only first, then the BCE terms, the branch biases joining the optimiser mid-run', async () => {
+    const train = await runDirect(env.ws, localizeTrainJob, { datasetId: setId, method: 'spg', ...tiny, lrSchedule: 'cosine', spg: { branchChannels: 4, startEpoch: 2 } });
+    expect(train.metrics.filter((m) => m.name.startsWith('bce_')).map((m) => m.epoch)).toEqual([2, 2, 2]);
+    expect(train.metrics.filter((m) => m.name === 'learning_rate').map((m) => m.value)).toEqual([0.05, 0.025]);
   });
 
   it('resumes after the last finished epoch from the checkpoint', async () => {

@@ -212,6 +212,38 @@ describe('Localization page', () => {
     expect(w.findAll('#localize-eval-modelId option').map((o) => o.text())).toEqual(['SPG r20 (resnet20, spg)', 'CAM r20 (resnet20, cam)']);
   });
 
+  it('the train form offers the recipes: choosing the paper ILSVRC recipe fills its schedule and says where it comes from; edited fields and custom stay the user\'s', async () => {
+    mounted = await mountWithApi(LocalizePage, {
+      handlers: {
+        ...handlers,
+        'localize.evals': () => [],
+        'datasets.list': () => [dataset({ id: 4, name: 'loc set' })],
+        'jobs.submit': ({ kind }) => job({ id: 71, kind, status: 'queued' }),
+      },
+    });
+    const w = mounted.wrapper;
+    await w.get('[data-test="start-localize-train"]').trigger('click');
+    await flushPromises();
+    const value = (id: string) => (w.get(`#loc-train-${id}`).element as HTMLInputElement).value;
+    // Custom: the schema's defaults.
+    expect([value('epochs'), value('lr'), value('schedule')]).toEqual(['10', '0.05', 'constant']);
+    await w.get('[data-test="loc-train-recipe-spg-ilsvrc-paper"]').setValue(true);
+    await flushPromises();
+    expect([value('method'), value('arch'), value('epochs'), value('batch'), value('lr'), value('wd')]).toEqual(['spg', 'resnet50', '5', '20', '0.001', '0.0001']);
+    expect(w.text()).toContain('xiaomengyc/SPG');
+    expect(w.text()).toContain('an imported ImageNet ResNet-50');
+    await w.get('#loc-train-epochs').setValue('3');
+    await w.get('[data-test="loc-train-recipe-spg-cub-paper"]').setValue(true);
+    await flushPromises();
+    // The edited epochs stay; the rest follows the CUB recipe.
+    expect([value('epochs'), value('lr')]).toEqual(['3', '0.001']);
+    await w.get('[data-test="job-form-localize.train"]').trigger('submit');
+    await flushPromises();
+    const sent = mounted.api.callsOf('jobs.submit').at(-1) as { kind: string; params: Record<string, unknown> };
+    expect(sent.params).toMatchObject({ datasetId: 4, method: 'spg', arch: 'resnet50', imageSize: [224, 224], epochs: 3, batchSize: 20, learningRate: 0.001, lrSchedule: 'constant' });
+    expect(sent.params.recipe).toBeUndefined();
+  });
+
   it('without an evaluation, compares the models on any image: a dataset and a sample id', async () => {
     mounted = await mountWithApi(LocalizePage, {
       handlers: {

@@ -2,13 +2,13 @@
  * CAM vs SPG vs the no-learning baselines on a generated localization set from
  * real images: Fashion-MNIST objects (IDX, `/usr/share/datasets/fashion-mnist`,
  * Debian's dataset-fashion-mnist) pasted on gray CIFAR-10 test images
- * (`../shared/data/cifar10-test`), 64x64, the `textured` recipe. Both methods
- * train the same backbone with the same schedule and seed; each is evaluated
- * on 'test' with MaxBoxAccV2 thresholds chosen on 'val'.
+ * (`../shared/data/cifar10-test`). The set is generated once; both methods
+ * train the same backbone with the same schedule, once per seed; each is
+ * evaluated on 'test' with MaxBoxAccV2 thresholds chosen on 'val'.
  *
- *   npm run bench:localize [-- --train 1500 --epochs 4 --width 0.5 --seed 1 --workspace DIR]
+ *   npm run bench:localize -- --help
  *
- * Prints one JSON document with the table (fractions) and the settings.
+ * Prints one JSON document (per-seed rows, means over the seeds, settings).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -18,23 +18,21 @@ import { runJobInProcess } from '../../core/jobs/in-process.ts';
 import type { JobSpec } from '../../core/jobs/spec.ts';
 import { datasetImportJob } from '../../datasets/jobs.ts';
 import { localizeGenerateJob, localizeTrainJob, localizeEvalJob } from '../../localize/jobs.ts';
-import type { LocalizeEvalRow } from '../../common/contract/localize.ts';
 import { startEngine } from '../../engine/start.ts';
+import { defaultCifar, LOCALIZE_BENCH_HELP, meanRows, parseLocalizeBenchArgs, type BenchRow, type LocalizeBenchOptions } from './options.ts';
 
-const args = process.argv.slice(2);
-const opt = (name: string, fallback: string): string => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-};
-const fashion = opt('fashion', '/usr/share/datasets/fashion-mnist');
-const cifar = opt('cifar', path.resolve(process.cwd(), '..', 'shared', 'data', 'cifar10-test'));
-const train = Number(opt('train', '1500'));
-const epochs = Number(opt('epochs', '4'));
-const width = Number(opt('width', '0.5'));
-const seed = Number(opt('seed', '1'));
-const recipe = opt('recipe', 'textured');
-
-for (const [what, dir] of [['Fashion-MNIST (apt-get install dataset-fashion-mnist)', fashion], ['CIFAR-10 test images', cifar]] as const) {
+let o: LocalizeBenchOptions;
+try {
+  o = parseLocalizeBenchArgs(process.argv.slice(2), { fashion: '/usr/share/datasets/fashion-mnist', cifar: defaultCifar(process.cwd()) });
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
+if (o.help) {
+  console.log(LOCALIZE_BENCH_HELP);
+  process.exit(0);
+}
+for (const [what, dir] of [['Fashion-MNIST (apt-get install dataset-fashion-mnist)', o.fashion], ['CIFAR-10 test images', o.cifar]] as const) {
   if (!existsSync(dir)) {
     console.error(`${what} not found at ${dir}; pass --fashion / --cifar.`);
     process.exit(2);
@@ -48,29 +46,41 @@ async function run<P, R>(ws: Workspace, spec: JobSpec<P, R>, params: unknown): P
   return { jobId: out.jobId, result: out.result as R, seconds: (Date.now() - t0) / 1000 };
 }
 
-const own = opt('workspace', '');
+const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : (v * 100).toFixed(1));
+function markdown(rows: readonly BenchRow[]): string {
+  return ['| method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP |', '|---|---|---|---|---|---|', ...rows.map((r) => `| ${r.name} | ${pct(r.top1Cls)} | ${pct(r.top1Loc)} | ${pct(r.gtKnownLoc)} | ${pct(r.maxBoxAccV2)} | ${pct(r.pxap)} |`)].join('\n');
+}
+
+const own = o.workspace;
 const dir = own || mkdtempSync(path.join(os.tmpdir(), 'wb-bench-localize-'));
 const ws = Workspace.open(own ? own : path.join(dir, 'ws'));
 try {
   const engine = await startEngine();
   const idOf = (jobId: number): number => (ws.db.prepare('SELECT id FROM datasets WHERE job_id = ?').get(jobId) as { id: number }).id;
-  const objects = idOf((await run(ws, datasetImportJob, { path: fashion, format: 'idx', name: 'Fashion-MNIST', allowDuplicate: true })).jobId);
-  const backgrounds = idOf((await run(ws, datasetImportJob, { path: cifar, format: 'imagefolder', name: 'CIFAR-10 test', allowDuplicate: true })).jobId);
-  const gen = await run(ws, localizeGenerateJob, { objectDatasetId: objects, backgroundDatasetId: backgrounds, recipe, canvas: 64, train, val: 200, test: 500, seed });
+  const objects = idOf((await run(ws, datasetImportJob, { path: o.fashion, format: 'idx', name: 'Fashion-MNIST', allowDuplicate: true })).jobId);
+  const backgrounds = idOf((await run(ws, datasetImportJob, { path: o.cifar, format: 'imagefolder', name: 'CIFAR-10 test', allowDuplicate: true })).jobId);
+  const setParams = { objectDatasetId: objects, recipe: o.recipe, canvas: o.canvas, scale: o.scale, backgroundContrast: o.contrast, fragments: o.fragments, train: o.train, val: o.val, test: o.test, seed: o.dataSeed, ...(o.recipe === 'textured' ? { backgroundDatasetId: backgrounds } : {}) };
+  const gen = await run(ws, localizeGenerateJob, setParams);
   const set = idOf(gen.jobId);
-  const rows: (LocalizeEvalRow & { trainSeconds?: number })[] = [];
-  let baselines: LocalizeEvalRow[] = [];
-  for (const method of ['cam', 'spg'] as const) {
-    const t = await run(ws, localizeTrainJob, { datasetId: set, method, arch: 'resnet20', widthMultiplier: width, epochs, batchSize: 32, learningRate: 0.05, seed });
-    const modelId = (ws.db.prepare('SELECT id FROM models WHERE job_id = ?').get(t.jobId) as { id: number }).id;
-    const e = await run(ws, localizeEvalJob, { modelId, datasetId: set });
-    rows.push({ ...e.result.rows[0]!, name: method.toUpperCase(), trainSeconds: t.seconds });
-    baselines = e.result.rows.slice(1);
+  const rows: (BenchRow & { seed: number })[] = [];
+  let baselines: BenchRow[] = [];
+  const train = (method: string, seed: number, epochs: number) => ({ datasetId: set, method, arch: o.arch, widthMultiplier: o.width, epochs, batchSize: o.batch, learningRate: o.lr, lrSchedule: o.schedule, seed, spg: { startEpoch: o.spgStart } });
+  for (const seed of o.setOnly ? [o.seeds[0]!] : o.seeds) {
+    for (const method of o.setOnly ? (['cam'] as const) : o.methods) {
+      // --set-only: a one-epoch model on 20 images, only for the eval job's baseline rows.
+      const t = await run(ws, localizeTrainJob, o.setOnly ? { ...train(method, seed, 1), limit: 20 } : train(method, seed, o.epochs));
+      const modelId = (ws.db.prepare('SELECT id FROM models WHERE job_id = ?').get(t.jobId) as { id: number }).id;
+      const e = await run(ws, localizeEvalJob, { modelId, datasetId: set });
+      baselines = e.result.rows.slice(1);
+      if (o.setOnly) break;
+      rows.push({ ...e.result.rows[0]!, name: method.toUpperCase(), seed, trainSeconds: t.seconds });
+      console.error(markdown([...rows, ...baselines]));
+    }
   }
-  const table = [...rows, ...baselines];
-  const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : (v * 100).toFixed(1));
-  console.error(['| method | Top-1 Cls | Top-1 Loc | GT-known Loc | MaxBoxAccV2 | PxAP |', '|---|---|---|---|---|---|', ...table.map((r) => `| ${r.name} | ${pct(r.top1Cls)} | ${pct(r.top1Loc)} | ${pct(r.gtKnownLoc)} | ${pct(r.maxBoxAccV2)} | ${pct(r.pxap)} |`)].join('\n'));
-  console.log(JSON.stringify({ backend: engine.backend, recipe, canvas: 64, train, val: 200, test: 500, arch: 'resnet20', widthMultiplier: width, epochs, seed, generateSeconds: gen.seconds, table }, null, 1));
+  const means = meanRows([...rows, ...baselines]);
+  console.error(markdown(means));
+  const { help: _h, setOnly: _s, fashion: _f, cifar: _c, workspace: _w, ...settings } = o;
+  console.log(JSON.stringify({ backend: engine.backend, ...settings, generateSeconds: gen.seconds, rows, baselines, means }, null, 1));
 } finally {
   ws.close();
   if (!own) rmSync(dir, { recursive: true, force: true });

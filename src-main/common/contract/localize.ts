@@ -22,10 +22,10 @@ export const localizeGenerateSchema = z
     recipe: z.enum(['textured', 'cluttered']).default('textured'),
     /** Side of the square canvas. */
     canvas: z.number().int().min(16).max(256).default(64),
-    /** Object scale range relative to its source size. */
-    scale: z.tuple([z.number().min(0.25).max(8), z.number().min(0.25).max(8)]).default([1, 1.6]),
-    /** Multiplier of the background's gray values (textured): higher = the object's brightness gives less away. */
-    backgroundContrast: fraction.default(0.5),
+    /** Object scale range relative to its source size (28 px Fashion-MNIST items: 22-36 px on 64, so they move and the centre box is a real baseline). */
+    scale: z.tuple([z.number().min(0.25).max(8), z.number().min(0.25).max(8)]).default([0.8, 1.3]),
+    /** Multiplier of the background's gray values (textured): higher = the object's brightness gives less away (at 0.5 the input as the map scores MaxBoxAccV2 ~74%). */
+    backgroundContrast: fraction.default(0.8),
     /** Clutter fragments per image. */
     fragments: z.number().int().min(0).max(32).default(4),
     /** Images per split; 'val' is the held-out split MaxBoxAccV2 picks its threshold on. */
@@ -66,6 +66,8 @@ export const spgConfigSchema = z
     weights: z.tuple([z.number().min(0), z.number().min(0), z.number().min(0)]).default([1, 1, 1]),
     /** Hidden channels of each side branch (3x3 conv + ReLU, then a 1x1 conv to one map). */
     branchChannels: z.number().int().min(1).max(1024).default(32),
+    /** First epoch with the guidance losses (before it: CE only). 1 = from the start, the paper's, which fine-tunes an already trained classifier; later suits training from scratch, whose first maps are noise. */
+    startEpoch: z.number().int().min(1).max(1000).default(1),
   })
   .strict();
 export type SpgConfig = z.output<typeof spgConfigSchema>;
@@ -87,6 +89,8 @@ export const localizeTrainSchema = z
     epochs: z.number().int().min(1).max(1000).default(10),
     batchSize: z.number().int().min(1).max(512).default(32),
     learningRate: z.number().positive().max(10).default(0.05),
+    /** 'constant', or 'cosine': per epoch, learningRate x (1 + cos(pi x (epoch - 1) / epochs)) / 2. */
+    lrSchedule: z.enum(['constant', 'cosine']).default('constant'),
     momentum: z.number().min(0).max(0.999).default(0.9),
     weightDecay: z.number().min(0).max(0.1).default(5e-4),
     /** Use only this many training images (the first of a seeded shuffle). */
@@ -96,6 +100,55 @@ export const localizeTrainSchema = z
   })
   .strict();
 export type LocalizeTrainParams = z.output<typeof localizeTrainSchema>;
+
+/**
+ * Named training recipes: the fields a recipe sets, under whatever the config
+ * gives (the config wins), then validated like any config. `source` says where
+ * each value comes from.
+ */
+export interface LocalizeTrainRecipe {
+  title: string;
+  source: string;
+  /** Fields of the train config the recipe sets. */
+  params: Partial<z.input<typeof localizeTrainSchema>>;
+  /** What the recipe cannot set (a workspace model) and asks for. */
+  needs?: string;
+}
+
+export const localizeTrainRecipes = {
+  'spg-ilsvrc-paper': {
+    title: 'SPG, paper scale, ILSVRC',
+    source:
+      "SPG's reference implementation (xiaomengyc/SPG, scripts/train_imagenet_full_v5.sh): fine-tuned from an ImageNet classifier for 5 epochs, SGD lr 0.001 without decay, batch 20; 224 x 224 input (methods.md section 7); the paper's stage thresholds. Inception-v3 is not in the registry: ResNet-50, as in wsolevaluation's SPG runs; weight decay 1e-4 is wsolevaluation's default.",
+    params: { method: 'spg', arch: 'resnet50', widthMultiplier: 1, imageSize: [224, 224], epochs: 5, batchSize: 20, learningRate: 0.001, lrSchedule: 'constant', momentum: 0.9, weightDecay: 1e-4 },
+    needs: 'initFromModelId: an imported ImageNet ResNet-50 (the paper fine-tunes a pretrained backbone).',
+  },
+  'spg-cub-paper': {
+    title: 'SPG, paper scale, CUB-200-2011',
+    source:
+      "SPG's reference implementation (xiaomengyc/SPG, exper/train_frame.py defaults: 21 epochs, SGD lr 0.001, batch 20; its README links a CUB model but no CUB script, so these defaults are the schedule); 224 x 224 input; the paper's stage thresholds; ResNet-50 in place of Inception-v3.",
+    params: { method: 'spg', arch: 'resnet50', widthMultiplier: 1, imageSize: [224, 224], epochs: 21, batchSize: 20, learningRate: 0.001, lrSchedule: 'constant', momentum: 0.9, weightDecay: 1e-4 },
+    needs: 'initFromModelId: an imported ImageNet ResNet-50 (the paper fine-tunes a pretrained backbone).',
+  },
+  'cpu-quick': {
+    title: 'CPU quick (the bench:localize schedule)',
+    source: 'BENCHMARKS.md, "Weakly-supervised localization": CIFAR ResNet-20 at width 0.5 from scratch on a 64 px generated set; SPG guidance from epoch 3.',
+    params: { arch: 'resnet20', widthMultiplier: 0.5, epochs: 6, batchSize: 32, learningRate: 0.03, lrSchedule: 'cosine', momentum: 0.9, weightDecay: 5e-4, spg: { startEpoch: 3 } },
+  },
+} satisfies Record<string, LocalizeTrainRecipe>;
+export type LocalizeTrainRecipeName = keyof typeof localizeTrainRecipes;
+export const localizeTrainRecipeNames = Object.keys(localizeTrainRecipes) as [LocalizeTrainRecipeName, ...LocalizeTrainRecipeName[]];
+
+/**
+ * A config with a recipe under it: the recipe's fields, then the config's
+ * (nested `spg` merged field by field). Throws naming `recipe` for an unknown name.
+ */
+export function applyLocalizeRecipe(recipe: string, config: Record<string, unknown>): Record<string, unknown> {
+  const r = (localizeTrainRecipes as Record<string, LocalizeTrainRecipe>)[recipe];
+  if (!r) throw new Error(`recipe: unknown recipe "${recipe}" (known: ${localizeTrainRecipeNames.join(', ')}).`);
+  const spg = { ...(r.params.spg ?? {}), ...((config.spg as Record<string, unknown> | undefined) ?? {}) };
+  return { ...r.params, ...config, ...(Object.keys(spg).length > 0 ? { spg } : {}) };
+}
 
 /** Params of a 'localize.eval' job: both protocols on a split, the threshold of MaxBoxAccV2 chosen on another. */
 export const localizeEvalSchema = z

@@ -1,7 +1,8 @@
 /** The localization job forms: a generated localization set, a CAM / SPG training run, the box evaluation, and heatmaps of chosen images. */
-import { jobKinds, localizeEvalSchema, localizeGenerateSchema, localizeMapsSchema, localizeTrainSchema, type Req } from '../../../src-main/common/contract/index.ts';
+import { jobKinds, localizeEvalSchema, localizeGenerateSchema, localizeMapsSchema, localizeTrainRecipes, localizeTrainSchema, type LocalizeTrainRecipe, type Req } from '../../../src-main/common/contract/index.ts';
 import type { FormValues, JobFormDef } from '../forms/form-types.ts';
 import FormPick from '../forms/FormPick.vue';
+import FormRadio from '../forms/FormRadio.vue';
 import { useApi } from '../api/index.ts';
 import { placement } from '../stores/jobs.ts';
 
@@ -25,8 +26,24 @@ export function localizeGenerateForm(): JobFormDef {
   };
 }
 
+const recipes = localizeTrainRecipes as Record<string, LocalizeTrainRecipe>;
+/** The schema's defaults, what 'custom' starts from. */
+const trainDefaults = localizeTrainSchema.parse({ datasetId: 1 }) as unknown as Record<string, unknown>;
+/** A field that follows the chosen recipe (the schema default under 'custom') until the user edits it. */
+function fromRecipe(path: string): (v: FormValues) => unknown {
+  return (v) => {
+    const read = (o: Record<string, unknown> | undefined) => path.split('.').reduce<unknown>((node, key) => (node as Record<string, unknown> | undefined)?.[key], o);
+    const set = read(recipes[String(v.recipe)]?.params as Record<string, unknown> | undefined);
+    return set !== undefined ? set : read(trainDefaults);
+  };
+}
+
 export function localizeTrainForm(): JobFormDef {
   const spg = (v: FormValues) => v.method === 'spg';
+  const recipeHelp = (v: FormValues) => {
+    const r = recipes[String(v.recipe)];
+    return r ? `${r.source}${r.needs ? ` Needs ${r.needs}` : ''}` : 'Set every field below yourself.';
+  };
   const stage = (n: 1 | 2 | 3, from: string) => [
     { path: `spg.stage${n}.high`, label: `Stage ${n} object ≥`, id: `stage${n}-high`, step: 0.05, help: `Of ${from}: at or above is object.`, when: spg },
     { path: `spg.stage${n}.low`, label: `Stage ${n} background <`, id: `stage${n}-low`, step: 0.01, help: 'Below is background; between the two is ignored.', when: spg },
@@ -42,11 +59,21 @@ export function localizeTrainForm(): JobFormDef {
       {
         title: 'Data and model',
         fields: [
+          {
+            path: 'recipe',
+            local: true,
+            label: 'Recipe',
+            widget: FormRadio,
+            wide: true,
+            initial: 'custom',
+            options: { custom: 'Custom', ...Object.fromEntries(Object.entries(recipes).map(([k, r]) => [k, r.title])) },
+            help: recipeHelp,
+          },
           { path: 'datasetId', label: 'Dataset', id: 'dataset', widget: FormPick, props: { source: 'classDatasets' } },
-          { path: 'method', label: 'Method', id: 'method', options: { cam: 'CAM (class activation maps)', spg: 'SPG (self-produced guidance, three side branches)' } },
-          { path: 'arch', label: 'Backbone', id: 'arch', help: 'CIFAR ResNets keep a 1/4-resolution map (16×16 at 64 px); ImageNet ResNets 1/32.' },
-          { path: 'widthMultiplier', label: 'Width multiplier', id: 'width', step: 0.25 },
-          { path: 'imageSize', label: 'Image size [height, width]', id: 'size', help: "Empty: the dataset's image size." },
+          { path: 'method', label: 'Method', id: 'method', options: { cam: 'CAM (class activation maps)', spg: 'SPG (self-produced guidance, three side branches)' }, derive: fromRecipe('method') },
+          { path: 'arch', label: 'Backbone', id: 'arch', help: 'CIFAR ResNets keep a 1/4-resolution map (16×16 at 64 px); ImageNet ResNets 1/32.', derive: fromRecipe('arch') },
+          { path: 'widthMultiplier', label: 'Width multiplier', id: 'width', step: 0.25, derive: fromRecipe('widthMultiplier') },
+          { path: 'imageSize', label: 'Image size [height, width]', id: 'size', help: "Empty: the dataset's image size.", derive: fromRecipe('imageSize') },
           { path: 'initFromModelId', label: 'Backbone from model', id: 'init', widget: FormPick, props: { source: 'backboneModels' }, none: 'none (random)', help: 'A workspace model of the same architecture: every weight of the same name and shape.' },
           { path: 'name', label: 'Name', id: 'name' },
         ],
@@ -54,11 +81,12 @@ export function localizeTrainForm(): JobFormDef {
       {
         title: 'Optimisation',
         fields: [
-          { path: 'epochs', label: 'Epochs', id: 'epochs' },
-          { path: 'batchSize', label: 'Batch size', id: 'batch' },
-          { path: 'learningRate', label: 'Learning rate', id: 'lr' },
-          { path: 'momentum', label: 'Momentum', id: 'momentum', step: 0.01 },
-          { path: 'weightDecay', label: 'Weight decay', id: 'wd' },
+          { path: 'epochs', label: 'Epochs', id: 'epochs', derive: fromRecipe('epochs') },
+          { path: 'batchSize', label: 'Batch size', id: 'batch', derive: fromRecipe('batchSize') },
+          { path: 'learningRate', label: 'Learning rate', id: 'lr', derive: fromRecipe('learningRate') },
+          { path: 'lrSchedule', label: 'Learning-rate schedule', id: 'schedule', options: { constant: 'constant', cosine: 'cosine (towards 0 at the last epoch)' }, derive: fromRecipe('lrSchedule') },
+          { path: 'momentum', label: 'Momentum', id: 'momentum', step: 0.01, derive: fromRecipe('momentum') },
+          { path: 'weightDecay', label: 'Weight decay', id: 'wd', derive: fromRecipe('weightDecay') },
           { path: 'limit', label: 'Use only N training images', id: 'limit', placeholder: 'all' },
           { path: 'seed', label: 'Seed', id: 'seed' },
         ],
@@ -72,6 +100,7 @@ export function localizeTrainForm(): JobFormDef {
           { path: 'spg.minObjectPixels', label: 'Minimum object pixels', id: 'min-object', help: 'Fewer pass the object threshold: pixels ≥ 0.7 × the max are the object.', when: spg },
           { path: 'spg.weights', label: 'BCE weights [deep, shallow, top]', id: 'weights', when: spg },
           { path: 'spg.branchChannels', label: 'Branch channels', id: 'branch', when: spg },
+          { path: 'spg.startEpoch', label: 'Guidance from epoch', id: 'start-epoch', help: 'Before it, CE only: 1 (the paper) fine-tunes a trained classifier; from scratch the first maps are noise.', when: spg, derive: fromRecipe('spg.startEpoch') },
         ],
       },
     ],

@@ -7,7 +7,7 @@ import { formatTable } from '../format.ts';
 import { readConfigFile } from './spgan.ts';
 import { configReference } from '../config-reference.ts';
 import { datasetRef, modelRef, positiveInt } from '../refs.ts';
-import { localizeGenerateSchema, localizeTrainSchema } from '../../../common/contract/localize.ts';
+import { applyLocalizeRecipe, localizeGenerateSchema, localizeTrainRecipeNames, localizeTrainSchema } from '../../../common/contract/localize.ts';
 
 /** The --config file, or the reference of its fields under --help-config (then null: print and stop). */
 function configOrReference(opts: { config?: string; helpConfig?: boolean }, command: string, title: string, schema: Parameters<typeof configReference>[1]): unknown {
@@ -53,12 +53,14 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
     .command('train')
     .option('--config <file>', 'JSON config: datasetId, arch, method (cam/spg), spg {stage1..3, minObjectPixels, weights}, epochs ... (every field: --help-config)')
     .option('--help-config', 'print every config field with its type, limits and default, and exit')
+    .option('--recipe <name>', `start from a named recipe, the config's fields over it: ${localizeTrainRecipeNames.join(', ')}`)
     .option('--backend <name>', 'compute backend: auto, tensorflow, wasm, cpu')
     .option('--on <where>', ON_HELP)
     .description('Train a CAM or SPG localization model from image labels')
-    .action(async (opts: { config?: string; helpConfig?: boolean; backend?: string; on?: string }) => {
-      const config = configOrReference(opts, 'train', 'The localize train config (JSON).', localizeTrainSchema);
-      if (config === null) return;
+    .action(async (opts: { config?: string; helpConfig?: boolean; recipe?: string; backend?: string; on?: string }) => {
+      const read = configOrReference(opts, 'train', 'The localize train config (JSON).', localizeTrainSchema);
+      if (read === null) return;
+      const config = opts.recipe !== undefined ? applyLocalizeRecipe(opts.recipe, read as Record<string, unknown>) : read;
       const rt = await runtime();
       const job = await rt.runJob(jobKinds.localizeTrain, config, { backend: opts.backend, on: opts.on });
       const model = (await rt.call('models.list', {})).find((m) => m.jobId === job.id);
