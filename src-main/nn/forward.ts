@@ -192,6 +192,40 @@ function patchShuffle(n: NodeOf<'patchShuffle'>, x: tf.Tensor4D, seed: number): 
   return tf.reshape(tf.gather(flat, tf.tensor1d(idx, 'int32')), [b, h, wd, c]); // -> [B,H,W,C]
 }
 
+/** A node with one input, as forward() computes it without folding (training mode, or no fold plan). */
+export type SingleInputNode = Exclude<GraphSpec['nodes'][number], NodeOf<'input'> | NodeOf<'add'>>;
+
+/**
+ * One single-input node's output without evaluation folding; forward() uses it for every node
+ * it does not fold, the hand-written backward pass (backward.ts) for its forward and replays.
+ */
+export function forwardNode(model: Model, n: SingleInputNode, input: tf.Tensor, opts: ForwardOptions): tf.Tensor {
+  const x = input as tf.Tensor4D;
+  switch (n.op) {
+    case 'conv2d':
+      return conv(model, n, x);
+    case 'batchNorm':
+      return batchNorm(model, n, x, opts);
+    case 'relu':
+      return tf.relu(x);
+    case 'shortcutA':
+      return shortcutA(n, x);
+    case 'maxPool':
+      return tf.maxPool(x, n.poolSize, n.strides, n.padding === 'same' || n.padding === 'valid' ? n.padding : tfPad(n.padding));
+    case 'globalAvgPool':
+      return tf.mean(x, [1, 2]); // [B,H,W,C] -> [B,C]
+    case 'dense': {
+      let d = tf.matMul(input as tf.Tensor2D, w(model, `${n.name}/kernel`) as tf.Tensor2D);
+      if (n.bias) d = tf.add(d, w(model, `${n.name}/bias`));
+      return d;
+    }
+    case 'patchShuffle':
+      return opts.training && n.probability > 0 ? patchShuffle(n, x, opts.seed ?? 0) : x;
+    case 'channelScatter':
+      return channelScatter(model, n, x);
+  }
+}
+
 /**
  * Runs the graph on x [B, H, W, C] (float32, already normalised). Call inside
  * tf.tidy (or tf.variableGrads) so intermediates are freed.
@@ -234,15 +268,9 @@ export function forward(model: Model, x: tf.Tensor4D, opts: ForwardOptions): For
           if (chain.relu) fused.add(chain.relu.name);
           continue;
         }
-        y = conv(model, n, get(n.input) as tf.Tensor4D);
+        y = forwardNode(model, n, get(n.input), opts);
         break;
       }
-      case 'batchNorm':
-        y = batchNorm(model, n, get(n.input) as tf.Tensor4D, opts);
-        break;
-      case 'relu':
-        y = tf.relu(get(n.input));
-        break;
       case 'add': {
         const tailConv = tails.get(n.name);
         const chain = tailConv ? plan?.get(tailConv.name) : undefined;
@@ -253,27 +281,8 @@ export function forward(model: Model, x: tf.Tensor4D, opts: ForwardOptions): For
         y = tf.add(get(n.inputs[0]), get(n.inputs[1]));
         break;
       }
-      case 'shortcutA':
-        y = shortcutA(n, get(n.input) as tf.Tensor4D);
-        break;
-      case 'maxPool':
-        y = tf.maxPool(get(n.input) as tf.Tensor4D, n.poolSize, n.strides, n.padding === 'same' || n.padding === 'valid' ? n.padding : tfPad(n.padding));
-        break;
-      case 'globalAvgPool':
-        y = tf.mean(get(n.input), [1, 2]); // [B,H,W,C] -> [B,C]
-        break;
-      case 'dense': {
-        let d = tf.matMul(get(n.input) as tf.Tensor2D, w(model, `${n.name}/kernel`) as tf.Tensor2D);
-        if (n.bias) d = tf.add(d, w(model, `${n.name}/bias`));
-        y = d;
-        break;
-      }
-      case 'patchShuffle':
-        y = opts.training && n.probability > 0 ? patchShuffle(n, get(n.input) as tf.Tensor4D, opts.seed ?? 0) : get(n.input);
-        break;
-      case 'channelScatter':
-        y = channelScatter(model, n, get(n.input) as tf.Tensor4D);
-        break;
+      default:
+        y = forwardNode(model, n, get(n.input), opts);
     }
     values.set(n.name, y);
   }

@@ -1,23 +1,34 @@
 /** One SGD step on a batch: forward in training mode, backward, update, BN running statistics. */
 import * as tf from '@tensorflow/tfjs-core';
 import { forward, updateRunningStats, type BatchStats, type Model } from '../nn/forward.ts';
+import { manualBackwardUnsupported, trainGradients } from '../nn/backward.ts';
 import type { Sgd } from './sgd.ts';
 import type { FloatBatch } from './data.ts';
 
 /** Called with the gradients by weight name before they are disposed (e.g. to accumulate them for the Taylor criterion). */
 export type GradientSink = (grads: ReadonlyMap<string, tf.Tensor>) => void;
 
-/** Forward in training mode and backward; the caller owns (and disposes) the returned gradients and statistics. */
+/** Forward in training mode and backward (by hand where the graph allows, else the tape); the caller owns (and disposes) the returned gradients and statistics. */
 function gradients(model: Model, params: ReadonlyMap<string, tf.Variable>, batch: FloatBatch, shape: [number, number, number], seed: number, stats: BatchStats): { loss: number; correct: number; grads: Map<string, tf.Tensor> } {
   const x = tf.tensor4d(batch.data, [batch.n, ...shape]);
   const labels = tf.tensor1d(batch.labels, 'int32');
   let correct = 0;
   try {
+    const lossOf = (logits: tf.Tensor2D): tf.Scalar => tf.losses.softmaxCrossEntropy(tf.oneHot(labels, model.spec.numClasses), logits) as tf.Scalar;
+    const countCorrect = (logits: tf.Tensor2D): number => tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')).dataSync()[0]!);
+    if (manualBackwardUnsupported(model.spec) === null) {
+      // The hand-written backward pass: same gradients as the tape, far fewer activations held (nn/backward.ts).
+      const r = trainGradients(model, x, lossOf, { seed, batchStats: stats }, new Set(params.keys()));
+      correct = countCorrect(r.logits);
+      const loss = r.loss.dataSync()[0]!;
+      tf.dispose([r.loss, r.logits]);
+      return { loss, correct, grads: r.grads };
+    }
     const vars = [...params.values()];
     const { value, grads } = tf.variableGrads(() => {
       const { logits } = forward(model, x, { training: true, seed, batchStats: stats });
-      correct = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), labels), 'float32')).dataSync()[0]!;
-      return tf.losses.softmaxCrossEntropy(tf.oneHot(labels, model.spec.numClasses), logits) as tf.Scalar;
+      correct = countCorrect(logits);
+      return lossOf(logits);
     }, vars);
     // variableGrads keys gradients by variable name; the optimizer keys state by weight name.
     const byWeight = new Map<string, tf.Tensor>();

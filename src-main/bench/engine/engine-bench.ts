@@ -81,6 +81,8 @@ interface BenchModel {
   variables: tf.Variable[];
   /** Logits; in training mode also collects what `afterStep` needs. */
   forward(x: tf.Tensor4D, training: boolean): tf.Tensor2D;
+  /** One optimizer step as the product trains (the registry's: the hand-written backward pass of nn/backward.ts); returns the loss. */
+  trainStep?(optimizer: tf.Optimizer, x: tf.Tensor4D, labels: tf.Tensor): tf.Scalar;
   /** After each optimizer step (running BatchNorm statistics). */
   afterStep(): void;
   dispose(): void;
@@ -96,13 +98,25 @@ async function loadBenchModel(name: EngineBenchModel): Promise<BenchModel> {
   if (shape.arch === 'spgan') throw new Error(`${name} is not a classifier`);
   const arch = shape.arch;
   try {
-    const [{ createModel }, nn, init] = await Promise.all([import('../../models/registry.ts'), import('../../nn/forward.ts'), import('../../nn/init.ts')]);
+    const [{ createModel }, nn, init, backward] = await Promise.all([
+      import('../../models/registry.ts'),
+      import('../../nn/forward.ts'),
+      import('../../nn/init.ts'),
+      import('../../nn/backward.ts'),
+    ]);
     const model = createModel(arch, { inputSize: [shape.input[0], shape.input[1]], channels: shape.input[2], numClasses: shape.classes }, 1);
     let stats: Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }> = new Map();
+    const variableName = new Map([...model.weights].map(([k, v]) => [k, (v as tf.Variable).name]));
     return {
       source: 'registry',
       variables: init.trainableVariables(model),
       forward: (x, training) => nn.forward(model, x, training ? { training, batchStats: stats } : { training }).logits,
+      trainStep: (optimizer, x, labels) => {
+        const r = backward.trainGradients(model, x, (logits) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar, { batchStats: stats });
+        optimizer.applyGradients([...r.grads].map(([k, g]) => ({ name: variableName.get(k)!, tensor: g })));
+        tf.dispose([r.logits, ...r.grads.values()]);
+        return r.loss;
+      },
       afterStep: () => {
         nn.updateRunningStats(model, stats);
         stats = new Map();
@@ -132,7 +146,9 @@ export async function benchWorkbench(name: EngineBenchModel, params: EngineBench
   const x1 = tf.randomNormal([1, h, w, c], 0, 1, 'float32', 9) as tf.Tensor4D;
   const labels = tf.oneHot(tf.randomUniform([b], 0, classes, 'int32', 8) as tf.Tensor1D, classes);
   const trainStep = async (): Promise<number> => {
-    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.forward(x, true)) as tf.Scalar, true, model.variables)!;
+    const loss = model.trainStep
+      ? model.trainStep(optimizer, x, labels)
+      : optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, model.forward(x, true)) as tf.Scalar, true, model.variables)!;
     model.afterStep();
     const value = (await loss.data())[0]!;
     loss.dispose();

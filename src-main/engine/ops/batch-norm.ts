@@ -23,6 +23,70 @@ function runKernel(name: string, inputs: tf.NamedTensorMap): tf.Tensor[] {
   return Array.isArray(out) ? out : [out];
 }
 
+/** What the backward pass of a training-mode BatchNorm needs: its input and per-channel statistics. */
+export interface BatchNormSaved {
+  x: tf.Tensor;
+  gamma: tf.Tensor1D;
+  mean: tf.Tensor1D;
+  invstd: tf.Tensor1D;
+}
+
+function checkBatchNormArgs(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D): void {
+  const channels = x.shape[x.rank - 1]!;
+  if (gamma.shape[0] !== channels || beta.shape[0] !== channels) {
+    throw new Error(
+      `batchNormTrain: gamma ${JSON.stringify(gamma.shape)} and beta ${JSON.stringify(beta.shape)} must be [${channels}] for x ${JSON.stringify(x.shape)}`,
+    );
+  }
+  if (x.dtype !== 'float32') throw new Error(`batchNormTrain: x must be float32, got ${x.dtype}`);
+}
+
+/** Per-channel batch mean and biased variance over every axis but the last. */
+function batchMoments(x: tf.Tensor, fused: boolean): [tf.Tensor1D, tf.Tensor1D] {
+  if (fused) return runKernel(BN_MOMENTS, { x }) as [tf.Tensor1D, tf.Tensor1D];
+  const { mean, variance } = tf.moments(x, axesOf(x));
+  return [mean as tf.Tensor1D, variance as tf.Tensor1D];
+}
+
+const axesOf = (x: tf.Tensor): number[] => Array.from({ length: x.rank - 1 }, (_, i) => i);
+
+/** y = x * scale + shift with per-channel scale = gamma*invstd, shift = beta - mean*scale. */
+function normalizeValue(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, mean: tf.Tensor1D, invstd: tf.Tensor1D, fused: boolean): tf.Tensor {
+  return tf.tidy(() => {
+    const scale = tf.mul(gamma, invstd);
+    const shift = tf.sub(beta, tf.mul(mean, scale));
+    return fused ? runKernel(BN_SCALE_SHIFT, { x, scale, shift })[0]! : tf.add(tf.mul(x, scale), shift);
+  });
+}
+
+/** [dx, dgamma, dbeta] of y = normalize(x) for the upstream gradient dy. */
+export function batchNormTrainBackward(dy: tf.Tensor, s: BatchNormSaved): tf.Tensor[] {
+  if (fusedKernelsActive()) return runKernel(BN_GRAD, { dy, x: s.x, mean: s.mean, invstd: s.invstd, gamma: s.gamma });
+  return tf.tidy(() => {
+    const axes = axesOf(s.x);
+    const count = s.x.size / s.x.shape[s.x.rank - 1]!;
+    const xhat = tf.mul(tf.sub(s.x, s.mean), s.invstd);
+    const sumDy = tf.sum(dy, axes);
+    const sumDyXhat = tf.sum(tf.mul(dy, xhat), axes);
+    const k = tf.div(tf.mul(s.gamma, s.invstd), count); // gamma*invstd/N, [C]
+    const dx = tf.mul(k, tf.sub(tf.sub(tf.mul(dy, count), sumDy), tf.mul(xhat, sumDyXhat)));
+    return [dx, sumDyXhat, sumDy];
+  });
+}
+
+/**
+ * The forward half of batchNormTrain without a gradient tape: for a hand-written backward pass
+ * (src-main/nn/backward.ts) that keeps only what batchNormTrainBackward reads. The caller owns
+ * y, mean, variance and invstd. Same arithmetic as batchNormTrain, so both paths give the same bits.
+ */
+export function batchNormTrainForward(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D; invstd: tf.Tensor1D } {
+  checkBatchNormArgs(x, gamma, beta);
+  const fused = fusedKernelsActive();
+  const [mean, variance] = batchMoments(x, fused);
+  const invstd = tf.tidy(() => tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D);
+  return { y: normalizeValue(x, gamma, beta, mean, invstd, fused), mean, variance, invstd };
+}
+
 /**
  * Batch normalisation in training mode over the last axis (channels-last:
  * x is [N,C], [N,W,C] or [N,H,W,C]), with a hand-written gradient.
@@ -52,47 +116,23 @@ export function batchNormTrain<R extends tf.Rank>(
   beta: tf.Tensor1D,
   epsilon = 1e-3,
 ): BatchNormTrainResult<R> {
-  const channels = x.shape[x.rank - 1]!;
-  if (gamma.shape[0] !== channels || beta.shape[0] !== channels) {
-    throw new Error(
-      `batchNormTrain: gamma ${JSON.stringify(gamma.shape)} and beta ${JSON.stringify(beta.shape)} must be [${channels}] for x ${JSON.stringify(x.shape)}`,
-    );
-  }
-  if (x.dtype !== 'float32') throw new Error(`batchNormTrain: x must be float32, got ${x.dtype}`);
+  checkBatchNormArgs(x, gamma, beta);
   const fused = fusedKernelsActive();
-  const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-  const count = x.size / channels;
   // Statistics are computed outside the custom gradient and only captured by
   // it: the tape then sees no path from them to y, so no gradient is computed
   // (and none double-counted) through these ops.
-  let mean: tf.Tensor1D;
-  let variance: tf.Tensor1D;
-  if (fused) {
-    [mean, variance] = runKernel(BN_MOMENTS, { x }) as [tf.Tensor1D, tf.Tensor1D];
-  } else {
-    ({ mean, variance } = tf.moments(x, axes) as { mean: tf.Tensor1D; variance: tf.Tensor1D });
-  }
+  const [mean, variance] = batchMoments(x, fused);
   const invstd = tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D;
 
   // customGrad passes its inputs followed by the save function, untyped.
   const normalize = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [xIn, g, b, save] = args as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    // y = x * scale + shift with per-channel scale = gamma*invstd, shift = beta - mean*scale.
-    const scale = tf.mul(g, invstd);
-    const shift = tf.sub(b, tf.mul(mean, scale));
     save([xIn, g, mean, invstd]);
-    const value = fused ? runKernel(BN_SCALE_SHIFT, { x: xIn, scale, shift })[0]! : tf.add(tf.mul(xIn, scale), shift);
     return {
-      value,
+      value: normalizeValue(xIn, g, b, mean, invstd, fused),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, gs, m, is] = saved as [tf.Tensor, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-        if (fused) return runKernel(BN_GRAD, { dy, x: xs, mean: m, invstd: is, gamma: gs });
-        const xhat = tf.mul(tf.sub(xs, m), is);
-        const sumDy = tf.sum(dy, axes);
-        const sumDyXhat = tf.sum(tf.mul(dy, xhat), axes);
-        const k = tf.div(tf.mul(gs, is), count); // gamma*invstd/N, [C]
-        const dx = tf.mul(k, tf.sub(tf.sub(tf.mul(dy, count), sumDy), tf.mul(xhat, sumDyXhat)));
-        return [dx, sumDyXhat, sumDy];
+        return batchNormTrainBackward(dy, { x: xs, gamma: gs, mean: m, invstd: is });
       },
     };
   });
