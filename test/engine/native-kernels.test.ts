@@ -201,7 +201,7 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     // Each TF.js kernel name is provided once.
     const names = nativeKernelConfigs(addon!, 'wasm', () => undefined).map((c) => c.kernelName);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(expect.arrayContaining(['Conv2D', 'FusedConv2D', CONV_TAIL, 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Add', 'Multiply', 'Relu']));
+    expect(names).toEqual(expect.arrayContaining(['Conv2D', 'FusedConv2D', CONV_TAIL, 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'Add', 'Multiply', 'Sub', 'Relu']));
   });
 
   it(`${CONV_TAIL} runs as one kernel on wasm and its malformed arguments are refused by the addon`, async () => {
@@ -308,9 +308,14 @@ describe.skipIf(!addon)('native CPU kernels', () => {
   it.each([
     ['same shape', [3, 5, 7, 19], [3, 5, 7, 19]],
     ['large (threaded split)', [4, 64, 64, 9], [4, 64, 64, 9]],
-    ['broadcast (replaced kernel)', [2, 4, 4, 6], [6]],
+    ['bias broadcast [C]', [2, 4, 4, 6], [6]],
+    ['InstanceNorm broadcast [N,1,1,C]', [4, 9, 7, 19], [4, 1, 1, 19]],
+    ['broadcast operand first', [4, 1, 1, 19], [4, 9, 7, 19]],
+    ['large broadcast (threaded split)', [4, 64, 64, 9], [1, 1, 1, 9]],
+    ['broadcast over a middle block with 1s in it', [3, 1, 5, 2, 4], [3, 1, 1, 1, 4]],
+    ['two-sided broadcast (replaced kernel)', [2, 1, 4, 6], [2, 3, 1, 6]],
     ['empty', [0, 3], [0, 3]],
-  ] as const)('Add, Multiply, Relu match cpu exactly: %s', async (_name, shapeA, shapeB) => {
+  ] as const)('Add, Multiply, Sub, Relu match cpu exactly: %s', async (_name, shapeA, shapeB) => {
     const size = (sh: readonly number[]): number => sh.reduce((p, d) => p * d, 1);
     const a = randomArray(size(shapeA), 21);
     if (a.length > 2) a[1] = Number.NaN; // NaN passes through Relu as in TF.js
@@ -319,7 +324,7 @@ describe.skipIf(!addon)('native CPU kernels', () => {
       tf.tidy(() => {
         const [ta, tb] = [tf.tensor(a, [...shapeA]), tf.tensor(b, [...shapeB])];
         const ints = tf.add(tf.tensor([1, 2, 3], [3], 'int32'), tf.tensor([4, 5, 6], [3], 'int32')); // int32: replaced kernel
-        return [tf.add(ta, tb), tf.mul(ta, tb), tf.relu(ta), tf.cast(ints, 'float32')].map((t) => t.dataSync() as Float32Array);
+        return [tf.add(ta, tb), tf.mul(ta, tb), tf.sub(ta, tb), tf.sub(tb, ta), tf.relu(ta), tf.cast(ints, 'float32')].map((t) => t.dataSync() as Float32Array);
       });
     const native = await onBackend('wasm', run);
     const reference = await onBackend('cpu', run);

@@ -26,8 +26,11 @@ export interface NativeAddon {
   bnMoments(...args: [...Operand, ...Operand, ...Operand, m: number, c: number]): void;
   bnScaleShift(...args: [...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number]): void;
   bnGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number]): void;
-  /** op 0: y = a + b, 1: y = a * b, 2: y = relu(a) (b unused) over `count` elements. */
-  elementwise(op: 0 | 1 | 2, ...args: [...Operand, ...Operand, ...Operand, count: number]): void;
+  /**
+   * y[o, m, i] = a[o, m, i] op b[o, i] (same shapes: mid 1): op 0 a + b, 1 a * b, 2 relu(a) (b unused),
+   * 3 a - b, 4 b - a.
+   */
+  elementwise(op: 0 | 1 | 2 | 3 | 4, ...args: [...Operand, ...Operand, ...Operand, outer: number, mid: number, inner: number]): void;
   setThreads(threads: number): void;
   /** The CPU path chosen at run time, the pool size and the kernel names the addon exports. */
   info(): { isa: string; threads: number; microkernelRows: number; kernels: string[] };

@@ -1,16 +1,45 @@
-/** Same-shape float32 Add, Multiply and Relu on the addon; broadcasting and other dtypes go to the replaced kernel. */
+/**
+ * Float32 Add, Multiply, Sub and Relu on the addon: same shapes, or one operand broadcast over a
+ * middle block of the other's dimensions (InstanceNorm's [N,H,W,C] op [N,1,1,C], a bias's
+ * [N,H,W,C] op [C]: single-threaded wasm kernels that were most of an SPGAN step's element-wise
+ * time). Other broadcasts and dtypes go to the replaced kernel.
+ */
 import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { allocateFloat32Outputs } from '../../kernels/kernel-utils.ts';
 import { operands, type NativeKernel, type NativeKernelContext } from '../kernel-support.ts';
 
-/** The addon's op codes (src/elementwise.h). */
+/** The addon's op codes (src/elementwise.h); Sub with the broadcast operand first runs as 4 (reverse sub). */
 const OPS = [
   ['Add', 0],
   ['Multiply', 1],
   ['Relu', 2],
+  ['Sub', 3],
 ] as const;
 
-function elementwiseConfig({ addon, backendName, fallback }: NativeKernelContext, kernelName: string, op: 0 | 1 | 2): KernelConfig {
+/**
+ * How `small` broadcasts against `full` (shapes aligned right, as TF's broadcasting):
+ * small = full with the dimensions of one contiguous block set to 1, read as
+ * full [outer, mid, inner] against small [outer, inner]; null for any other pattern.
+ */
+export function broadcastExtents(full: readonly number[], small: readonly number[]): { outer: number; mid: number; inner: number } | null {
+  if (small.length > full.length) return null;
+  const padded = [...Array<number>(full.length - small.length).fill(1), ...small];
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < full.length; i++) {
+    if (padded[i] === full[i]) continue;
+    if (padded[i] !== 1) return null;
+    if (first < 0) first = i;
+    last = i;
+  }
+  const product = (dims: readonly number[]): number => dims.reduce((p, d) => p * d, 1);
+  if (first < 0) return { outer: 1, mid: 1, inner: product(full) };
+  // Dimensions of 1 inside the block may match either way; any other mismatch outside it breaks the pattern.
+  for (let i = first; i <= last; i++) if (padded[i] !== 1) return null;
+  return { outer: product(full.slice(0, first)), mid: product(full.slice(first, last + 1)), inner: product(full.slice(last + 1)) };
+}
+
+function elementwiseConfig({ addon, backendName, fallback }: NativeKernelContext, kernelName: string, op: 0 | 1 | 2 | 3): KernelConfig {
   const old = fallback(kernelName);
   const kernelFunc: KernelFunc = (args) => {
     const b = args.backend as KernelBackend;
@@ -18,12 +47,17 @@ function elementwiseConfig({ addon, backendName, fallback }: NativeKernelContext
     const first = op === 2 ? x : a;
     const second = op === 2 ? x : (args.inputs as { b?: TensorInfo }).b;
     if (!first || !second || first.dtype !== 'float32' || second.dtype !== 'float32') return old(args);
-    if (first.shape.length !== second.shape.length || first.shape.some((d, i) => d !== second.shape[i])) return old(args);
-    const count = first.shape.reduce((p, d) => p * d, 1);
-    const out = allocateFloat32Outputs(b, [[...first.shape]]);
-    if (count === 0) return out.infos[0]!;
-    const [ao, bo, yo] = operands(b, first, second, out.infos[0]!);
-    addon.elementwise(op, ...ao!, ...bo!, ...yo!, count);
+    const size = (t: TensorInfo): number => t.shape.reduce((p, d) => p * d, 1);
+    // The full operand is the one with the output's shape; the other is read [outer, inner].
+    const swap = size(second) > size(first);
+    const [full, small] = swap ? [second, first] : [first, second];
+    const extents = broadcastExtents(full.shape, small.shape);
+    if (!extents) return old(args);
+    const code = swap && op === 3 ? 4 : op;
+    const out = allocateFloat32Outputs(b, [[...full.shape]]);
+    if (size(full) === 0) return out.infos[0]!;
+    const [fo, so, yo] = operands(b, full, small, out.infos[0]!);
+    addon.elementwise(code, ...fo!, ...so!, ...yo!, extents.outer, extents.mid, extents.inner);
     return out.infos[0]!;
   };
   return { kernelName, backendName, kernelFunc };

@@ -85,19 +85,10 @@ __attribute__((target("avx2,fma"))) void mk_avx2(int k, const float* a, std::ptr
       acc[r][1] = _mm256_fmadd_ps(v, b1, acc[r][1]);
     }
   }
-  if (mr_used == MR && nr_used == NR) {
-    for (int r = 0; r < MR; r++) {
-      float* row = c + r * ldc;
-      if (accumulate) {
-        acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(row));
-        acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(row + 8));
-      }
-      _mm256_storeu_ps(row, acc[r][0]);
-      _mm256_storeu_ps(row + 8, acc[r][1]);
-    }
-    return;
-  }
+  // Every acc index below is a constant after unrolling: a loop over a run-time row count here
+  // made GCC keep acc in memory and store all 12 accumulators on every k step (half the speed).
   alignas(64) float tile[MR * NR];
+#pragma GCC unroll 6
   for (int r = 0; r < MR; r++) {
     _mm256_store_ps(tile + r * NR, acc[r][0]);
     _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
@@ -131,13 +122,7 @@ __attribute__((target("avx2,fma"))) void mk_avx2_segments(int segs, int len, std
     }
   }
   alignas(64) float tile[MR * NR];
-  if (mr_used == MR && nr_used == NR) {
-    for (int r = 0; r < MR; r++) {
-      _mm256_storeu_ps(c + r * ldc, acc[r][0]);
-      _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
-    }
-    return;
-  }
+#pragma GCC unroll 6
   for (int r = 0; r < MR; r++) {
     _mm256_store_ps(tile + r * NR, acc[r][0]);
     _mm256_store_ps(tile + r * NR + 8, acc[r][1]);

@@ -1,4 +1,5 @@
-// Kernel elementwise: same-shape float32 Add, Multiply and Relu, threaded (the wasm ones run on one thread).
+// Kernel elementwise: float32 Add, Multiply, Sub and Relu, threaded, same shapes or b broadcast
+// over a middle block of a's dimensions (elementwise.h).
 #include <algorithm>
 #include <string>
 
@@ -11,38 +12,71 @@ namespace wb {
 
 using Index = std::ptrdiff_t;
 
-void elementwise(ElementwiseOp op, const float* a, const float* b, float* y, std::ptrdiff_t count) {
+namespace {
+
+template <typename F>
+void rows(const float* a, const float* b, float* y, Index n, F f) {
+  for (Index i = 0; i < n; i++) y[i] = f(a[i], b[i]);
+}
+
+void apply(ElementwiseOp op, const float* a, const float* b, float* y, Index n) {
+  switch (op) {
+    case ElementwiseOp::Add:
+      rows(a, b, y, n, [](float u, float v) { return u + v; });
+      break;
+    case ElementwiseOp::Multiply:
+      rows(a, b, y, n, [](float u, float v) { return u * v; });
+      break;
+    case ElementwiseOp::Sub:
+      rows(a, b, y, n, [](float u, float v) { return u - v; });
+      break;
+    case ElementwiseOp::ReverseSub:
+      rows(a, b, y, n, [](float u, float v) { return v - u; });
+      break;
+    case ElementwiseOp::Relu:
+      for (Index i = 0; i < n; i++) y[i] = a[i] < 0.0f ? 0.0f : a[i];
+      break;
+  }
+}
+
+}  // namespace
+
+void elementwise(ElementwiseOp op, const float* a, const float* b, float* y, Index outer, Index mid, Index inner) {
   // Fixed-size chunks handed out dynamically: on a shared machine a descheduled worker's
   // share is taken over by the others instead of being waited for.
-  constexpr std::ptrdiff_t kChunk = 1 << 15;
-  const int tasks = static_cast<int>((count + kChunk - 1) / kChunk);
+  constexpr Index kChunk = 1 << 15;
+  if (mid == 1) {
+    const Index count = outer * inner;
+    const int tasks = static_cast<int>((count + kChunk - 1) / kChunk);
+    parallel_for(tasks, [&](int t, int) {
+      const Index i0 = kChunk * t, i1 = std::min(count, i0 + kChunk);
+      apply(op, a + i0, b + i0, y + i0, i1 - i0);
+    });
+    return;
+  }
+  // Broadcast: a task is a run of whole rows of `inner` values, each against b's row of its o.
+  const Index total = outer * mid;
+  const Index per_task = std::max<Index>(1, kChunk / std::max<Index>(1, inner));
+  const int tasks = static_cast<int>((total + per_task - 1) / per_task);
   parallel_for(tasks, [&](int t, int) {
-    const std::ptrdiff_t i0 = kChunk * t, i1 = std::min(count, i0 + kChunk);
-    switch (op) {
-      case ElementwiseOp::Add:
-        for (std::ptrdiff_t i = i0; i < i1; i++) y[i] = a[i] + b[i];
-        break;
-      case ElementwiseOp::Multiply:
-        for (std::ptrdiff_t i = i0; i < i1; i++) y[i] = a[i] * b[i];
-        break;
-      case ElementwiseOp::Relu:
-        for (std::ptrdiff_t i = i0; i < i1; i++) y[i] = a[i] < 0.0f ? 0.0f : a[i];
-        break;
-    }
+    const Index r0 = per_task * t, r1 = std::min(total, r0 + per_task);
+    for (Index r = r0; r < r1; r++) apply(op, a + r * inner, b + (r / mid) * inner, y + r * inner, inner);
   });
 }
 
-// elementwise(op, a, ao, b, bo, y, yo, count): op 0 add, 1 multiply, 2 relu (b ignored but checked)
+// elementwise(op, a, ao, b, bo, y, yo, outer, mid, inner): op 0 add, 1 multiply, 2 relu (b ignored
+// but checked), 3 sub, 4 reverse sub; a and y hold outer*mid*inner values, b outer*inner.
 napi_value ElementwiseBinding(napi_env env, napi_callback_info info) {
   return napi::guarded(env, [&] {
     napi::Args a(env, info);
     const Index op = a.integer(0);
-    const Index count = a.integer(7);
-    if (op < 0 || op > 2) throw napi::ArgError{"elementwise: unknown op " + std::to_string(op)};
-    if (count < 0) throw napi::ArgError{"elementwise: negative count"};
+    const Index outer = a.integer(7), mid = a.integer(8), inner = a.integer(9);
+    if (op < 0 || op > 4) throw napi::ArgError{"elementwise: unknown op " + std::to_string(op)};
+    if (outer < 0 || mid < 1 || inner < 0) throw napi::ArgError{"elementwise: bad extents"};
+    const Index count = outer * mid * inner;
     const float* x = a.tensor(1, count, "a");
-    const float* y = op == 2 ? x : a.tensor(3, count, "b");
-    elementwise(static_cast<ElementwiseOp>(op), x, y, a.tensor(5, count, "y"), count);
+    const float* y = op == 2 ? x : a.tensor(3, outer * inner, "b");
+    elementwise(static_cast<ElementwiseOp>(op), x, y, a.tensor(5, count, "y"), outer, mid, inner);
   });
 }
 
