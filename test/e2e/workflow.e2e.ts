@@ -63,6 +63,48 @@ describe.skipIf(!hasChromium)('workflow in the browser host', () => {
     await expect.poll(() => page.locator('[data-test="image-detail"]').count()).toBe(0);
   });
 
+  it('applies a theme as soon as it is chosen; arrow keys move through the grid with a focus ring that shows in dark mode', async () => {
+    const { page } = browser;
+    const datasetUrl = page.url();
+    await page.keyboard.press('Control+,');
+    await page.selectOption('[data-test="set-theme"]', 'dark');
+    // No Save pressed: the theme applies (and is kept) on choosing it.
+    await expect.poll(() => page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(21, 24, 29)');
+    await page.goto(datasetUrl);
+    await expect.poll(() => page.locator('[data-test="grid-count"]').textContent(), { timeout: 15_000 }).toBe('48 images');
+    expect(await page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(21, 24, 29)');
+    const columns = await page.locator('[data-test^="thumb-"]').evaluateAll((els) => els.filter((el) => el.getBoundingClientRect().top === els[0]!.getBoundingClientRect().top).length);
+    expect(columns).toBeGreaterThan(1);
+    const focused = () => page.evaluate<string | undefined>('document.activeElement?.dataset.index');
+    await page.focus('[data-test="thumb-0"]');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(focused).toBe('1');
+    await page.keyboard.press('ArrowDown');
+    await expect.poll(focused).toBe(String(1 + columns));
+    await page.keyboard.press('End');
+    await expect.poll(focused).toBe('47');
+    await page.keyboard.press('Home');
+    await expect.poll(focused).toBe('0');
+    await page.keyboard.press('ArrowRight');
+    await expect.poll(focused).toBe('1');
+    // The ring: solid, 2 px, and at least 3:1 against the page (WCAG 1.4.11).
+    const ring = await page.evaluate(() => {
+      const style = getComputedStyle(document.activeElement!);
+      return { style: style.outlineStyle, width: style.outlineWidth, color: style.outlineColor, background: getComputedStyle(document.body).backgroundColor };
+    });
+    expect(ring).toMatchObject({ style: 'solid', width: '2px' });
+    const luminance = (css: string) => {
+      const [r, g, b] = css.match(/\d+(\.\d+)?/g)!.slice(0, 3).map((v) => Number(v) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    const [light, dark] = [luminance(ring.color), luminance(ring.background)].sort((a, b) => b - a);
+    expect((light! + 0.05) / (dark! + 0.05)).toBeGreaterThanOrEqual(3);
+    await screenshot(page, 'grid-focus-dark');
+    await page.keyboard.press('Control+,');
+    await page.selectOption('[data-test="set-theme"]', 'system');
+    await expect.poll(() => page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(246, 247, 249)');
+  });
+
   it('previews an augmentation pipeline on the dataset', async () => {
     const { page } = browser;
     await page.keyboard.press('Control+2');
