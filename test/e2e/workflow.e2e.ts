@@ -73,7 +73,11 @@ describe.skipIf(!hasChromium)('workflow in the browser host', () => {
     await page.goto(datasetUrl);
     await expect.poll(() => page.locator('[data-test="grid-count"]').textContent(), { timeout: 15_000 }).toBe('48 images');
     expect(await page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(21, 24, 29)');
-    const columns = await page.locator('[data-test^="thumb-"]').evaluateAll((els) => els.filter((el) => el.getBoundingClientRect().top === els[0]!.getBoundingClientRect().top).length);
+    // Cells in the first row, once the grid has laid out for its measured width (132 px cells, 8 px gaps).
+    const firstRow = () => page.locator('[data-test^="thumb-"]').evaluateAll((els) => els.filter((el) => el.getBoundingClientRect().top === els[0]!.getBoundingClientRect().top).length);
+    const fitting = () => page.locator('[data-test="grid"]').evaluate((el) => Math.floor((el.clientWidth + 8) / 140));
+    await expect.poll(async () => (await firstRow()) === (await fitting())).toBe(true);
+    const columns = await firstRow();
     expect(columns).toBeGreaterThan(1);
     const focused = () => page.evaluate<string | undefined>('document.activeElement?.dataset.index');
     await page.focus('[data-test="thumb-0"]');
@@ -109,19 +113,41 @@ describe.skipIf(!hasChromium)('workflow in the browser host', () => {
     const { page } = browser;
     await page.keyboard.press('Control+2');
     await expect.poll(() => page.locator('main h1').first().textContent()).toBe('Augmentations');
-    for (const transform of ['padCrop', 'horizontalFlip', 'randomErasing']) {
+    for (const transform of ['padCrop', 'horizontalFlip', 'randomErasing', 'patchShuffle']) {
       await page.selectOption('[data-test="add-transform"]', transform);
       await page.click('[data-test="add-step"]');
     }
-    await expect.poll(() => page.locator('[data-test^="step-"]').count()).toBe(3);
+    await expect.poll(() => page.locator('[data-test^="step-"]').count()).toBe(4);
+    // One preset control per step, showing the preset the options match.
+    expect(await page.locator('[data-test^="preset-"]').count()).toBe(4);
+    // Random Erasing starts at its defaults, which are the paper's.
+    expect(await page.locator('[data-test="preset-2"]').inputValue()).toBe('paper');
+    await page.selectOption('[data-test="preset-2"]', 'torchvision');
+    expect(await page.locator('[data-test="preset-2"]').inputValue()).toBe('torchvision');
+    expect(await page.locator('[data-test="step-2"] [data-test="param-aspectDraw"] select').inputValue()).toBe('log-uniform');
     await page.click('[data-test="preview-run"]');
     await expect.poll(() => page.locator('[data-test="preview-grid"] figure').count(), { timeout: 30_000 }).toBe(8);
     const decoded = await page.locator('[data-test="preview-grid"] img').evaluateAll((imgs) => imgs.filter((i) => (i as HTMLImageElement).naturalWidth > 0).length);
     expect(decoded).toBe(16);
+    expect(await page.locator('[data-test="shuffle-summary"]').textContent()).toMatch(/^PatchShuffle \(step 4\): probability 0\.05 per image \(the default\), so about 0\.4 of these 8 images; shuffled here: \d\./);
     const before = await page.locator('[data-test="preview-grid"] .drawn').allTextContents();
+    const images = () => page.locator('[data-test="sample-id"]').allTextContents();
+    const shown = await images();
+    // A new seed: new draws on the same images.
     await page.click('[data-test="preview-reroll"]');
     await expect.poll(() => page.locator('[data-test="preview-grid"] .drawn').allTextContents(), { timeout: 30_000 }).not.toEqual(before);
+    expect(await images()).toEqual(shown);
+    // So does a seed typed in, then Preview.
+    const drawn = await page.locator('[data-test="preview-grid"] .drawn').allTextContents();
+    await page.fill('[data-test="preview-seed"]', '12345');
+    await page.click('[data-test="preview-run"]');
+    await expect.poll(() => page.locator('[data-test="preview-grid"] .drawn').allTextContents(), { timeout: 30_000 }).not.toEqual(drawn);
+    expect(await images()).toEqual(shown);
     await screenshot(page, 'augment-preview');
+    // Other images: new ones, the seed kept.
+    await page.click('[data-test="preview-other-images"]');
+    await expect.poll(images, { timeout: 30_000 }).not.toEqual(shown);
+    expect(await page.locator('[data-test="preview-seed"]').inputValue()).toBe('12345');
   });
 
   it('shows a running job with live progress in the jobs panel and cancels it', async () => {
