@@ -13,6 +13,8 @@ export interface PreviewOptions {
   split?: string | undefined;
   pipeline: PipelineSpec;
   seed: number;
+  /** Seed of the choice of images (default: `seed`). */
+  imageSeed?: number | undefined;
   epoch: number;
   size?: [number, number] | undefined;
 }
@@ -60,7 +62,7 @@ export async function renderPreview(db: Database.Database, o: PreviewOptions): P
       return i;
     });
   } else {
-    const rng = new Rng(o.seed ^ 0x5bd1e995);
+    const rng = new Rng((o.imageSeed ?? o.seed) ^ 0x5bd1e995);
     const count = Math.min(o.count, reader.count);
     const chosen = new Set<number>();
     while (chosen.size < count) chosen.add(rng.int(0, reader.count - 1));

@@ -83,21 +83,30 @@ function leaf(path: string, node: JsonNode, required: boolean): SchemaField {
   return { ...base, kind: 'other' };
 }
 
-function walk(node: JsonNode, prefix: string, out: Map<string, SchemaField>): void {
+/** The value a default object gives one of its keys (a nested object's default reaches its fields). */
+const defaultAt = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>)[key] : undefined;
+
+/**
+ * `inherited`: the default the enclosing objects give this one (`.default({ lr: 0.1 })` on an
+ * object whose `lr` has none of its own); a field's own default wins.
+ */
+function walk(node: JsonNode, prefix: string, out: Map<string, SchemaField>, inherited?: unknown): void {
   const variants = variantsOf(node)?.filter(isObject) ?? (isObject(node) ? [node] : []);
+  const given = node.default ?? inherited;
   for (const variant of variants) {
     for (const [key, child] of Object.entries(variant.properties ?? {})) {
       const path = prefix ? `${prefix}.${key}` : key;
       const required = variant.required?.includes(key) ?? false;
       const nested = isObject(child) || (variantsOf(child)?.some(isObject) ?? false);
-      if (nested) walk(child, path, out);
+      const fromParent = defaultAt(given, key);
+      if (nested) walk(child, path, out, fromParent);
       else if (child.const !== undefined) {
         // A union's discriminator: one enum over the variants' constants.
         const known = out.get(path);
         const choices = [...(known?.choices ?? []), String(child.const)];
-        const inherited = (node.default as Record<string, unknown> | undefined)?.[key];
-        out.set(path, { path, kind: 'enum', required, nullable: false, choices, ...(inherited !== undefined ? { default: inherited } : {}) });
-      } else if (!out.has(path)) out.set(path, leaf(path, child, required));
+        out.set(path, { path, kind: 'enum', required, nullable: false, choices, ...(fromParent !== undefined ? { default: fromParent } : {}) });
+      } else if (!out.has(path)) out.set(path, leaf(path, child.default === undefined && fromParent !== undefined ? { ...child, default: fromParent } : child, required));
     }
   }
 }

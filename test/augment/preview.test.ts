@@ -83,6 +83,19 @@ describe('augmentation preview and saved pipelines', () => {
     expect((await call('augment.preview', { datasetId, pipeline: spec, sampleIds: [testId] })).split).toBeNull();
   });
 
+  it('a new seed with the same imageSeed re-draws the parameters on the same images; another imageSeed picks other images', async () => {
+    const ids = (r: { items: { sampleId: number }[] }) => r.items.map((i) => i.sampleId);
+    const drawn = (r: { items: { params: unknown }[] }) => JSON.stringify(r.items.map((i) => i.params));
+    const first = await call('augment.preview', { datasetId, pipeline: spec, seed: 3, imageSeed: 40, count: 4 });
+    const reseeded = await call('augment.preview', { datasetId, pipeline: spec, seed: 4, imageSeed: 40, count: 4 });
+    expect(ids(reseeded)).toEqual(ids(first));
+    expect(drawn(reseeded)).not.toBe(drawn(first));
+    const others = await call('augment.preview', { datasetId, pipeline: spec, seed: 3, imageSeed: 41, count: 4 });
+    expect(ids(others)).not.toEqual(ids(first));
+    // Without imageSeed the seed picks the images, as before.
+    expect(ids(await call('augment.preview', { datasetId, pipeline: spec, seed: 40, count: 4 }))).toEqual(ids(first));
+  });
+
   it('saves, lists, gets, refuses duplicate names, previews by id and deletes pipelines', async () => {
     const saved = await call('augment.pipelines.save', { name: 'cifar', spec });
     expect(saved.spec.steps).toHaveLength(3);

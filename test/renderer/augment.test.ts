@@ -20,6 +20,7 @@ const transforms: TransformInfo[] = [
     name: 'randomErasing', title: 'Random erasing', summary: 'Erase a rectangle.', changesShape: false, random: true,
     presets: { torchvision: { p: 0.5, area: [0.02, 0.33], fill: 'zero' } },
     params: [
+      { name: 'preset', label: 'Preset', kind: 'enum', options: ['paper', 'torchvision'], default: 'paper', description: 'Fills the options below that are not set.' },
       { name: 'p', label: 'Probability', kind: 'number', min: 0, max: 1, step: 0.05, default: 0.5, description: '' },
       { name: 'area', label: 'Area fraction', kind: 'range', min: 0, max: 1, step: 0.01, default: [0.02, 0.4], description: '' },
       { name: 'fill', label: 'Fill', kind: 'enum', options: ['random', 'zero', 'mean'], default: 'random', description: '' },
@@ -73,7 +74,8 @@ describe('pipeline editor', () => {
     const steps = mounted.wrapper.findAll('[data-test^="step-"]');
     expect(steps).toHaveLength(3);
     transforms.forEach((t, i) => {
-      for (const p of t.params) expect(steps[i]!.find(`[data-test="param-${p.name}"]`).exists(), `${t.name}.${p.name}`).toBe(true);
+      // A `preset` option is the header's preset control, not a control among the options.
+      for (const p of t.params) expect(steps[i]!.find(`[data-test="param-${p.name}"]`).exists(), `${t.name}.${p.name}`).toBe(p.name !== 'preset');
     });
     const erasing = steps[0]!;
     expect(erasing.findAll('[data-test="param-p"] input').map((x) => x.attributes('type'))).toEqual(['range', 'number']);
@@ -87,7 +89,7 @@ describe('pipeline editor', () => {
     await erasing.get('[data-test="param-fill"] select').setValue('zero');
     await erasing.findAll('[data-test="param-area"] input')[1]!.setValue('0.3');
     const store = useAugmentStore();
-    expect(store.spec.steps[0]).toEqual({ transform: 'randomErasing', enabled: true, options: { p: 0.9, area: [0.02, 0.3], fill: 'zero', attempts: 100 } });
+    expect(store.spec.steps[0]).toEqual({ transform: 'randomErasing', enabled: true, options: { preset: 'paper', p: 0.9, area: [0.02, 0.3], fill: 'zero', attempts: 100 } });
     expect(store.spec.steps[1]!.options).toEqual({ mean: [0.49, 0.48, 0.45], inplace: false });
   });
 
@@ -106,15 +108,69 @@ describe('pipeline editor', () => {
     expect(mounted.wrapper.get('[data-test="preview-11"] [data-test="shuffle-flag"]').text()).toBe('shuffle off');
     expect(mounted.wrapper.get('[data-test="preview-12"] [data-test="shuffle-flag"]').text()).toBe('shuffle on');
 
+    // A new seed keeps the images (their seed stays); "Other images" changes only that one.
     await mounted.wrapper.get('[data-test="preview-reroll"]').trigger('click');
     await flushPromises();
     const second = mounted.api.callsOf('augment.preview')[1] as Req<'augment.preview'>;
-    expect(second.sampleIds).toEqual([11, 12]);
+    expect(second).toMatchObject({ count: 8, imageSeed: first.imageSeed });
     expect(second.seed).not.toBe(0);
+    // So does a seed typed in by hand, then Preview.
+    await mounted.wrapper.get('[data-test="preview-seed"]').setValue('77');
+    await mounted.wrapper.get('[data-test="preview-run"]').trigger('click');
+    await flushPromises();
+    expect(mounted.api.callsOf('augment.preview')[2]).toMatchObject({ seed: 77, imageSeed: first.imageSeed });
+    await mounted.wrapper.get('[data-test="preview-other-images"]').trigger('click');
+    await flushPromises();
+    const other = mounted.api.callsOf('augment.preview')[3] as Req<'augment.preview'>;
+    expect(other.seed).toBe(77);
+    expect(other.imageSeed).not.toBe(first.imageSeed);
+  });
+
+  it('one preset control per step: the defaults and the named presets, showing which one the options match', async () => {
+    mounted = await mountWithApi(AugmentPage, { handlers });
+    const w = mounted.wrapper;
+    for (const t of transforms) {
+      await w.get('[data-test="add-transform"]').setValue(t.name);
+      await w.get('[data-test="add-step"]').trigger('click');
+    }
+    const control = (i: number) => w.get(`[data-test="preset-${i}"]`);
+    expect(w.findAll('[data-test^="preset-"]')).toHaveLength(3);
+    expect(control(0).findAll('option').map((o) => o.text())).toEqual(['defaults', 'torchvision', 'custom']);
+    expect(control(2).findAll('option').map((o) => o.text())).toEqual(['defaults', 'custom']);
+    expect((control(0).element as HTMLSelectElement).value).toBe('defaults');
+    await control(0).setValue('torchvision');
+    const store = useAugmentStore();
+    // The transform's own `preset` option follows the one control (no second preset control among the options).
+    expect(store.spec.steps[0]!.options).toMatchObject({ preset: 'torchvision', p: 0.5, area: [0.02, 0.33], fill: 'zero' });
+    expect(w.find('[data-test="step-0"] [data-test="param-preset"]').exists()).toBe(false);
+    expect((control(0).element as HTMLSelectElement).value).toBe('torchvision');
+    await w.get('[data-test="step-0"] [data-test="param-attempts"] input').setValue('7');
+    expect((control(0).element as HTMLSelectElement).value).toBe('torchvision');
+    await w.get('[data-test="step-0"] [data-test="param-fill"] select').setValue('random');
+    expect((control(0).element as HTMLSelectElement).value).toBe('custom');
+    await control(0).setValue('defaults');
+    expect(store.spec.steps[0]!.options).toEqual({ preset: 'paper', p: 0.5, area: [0.02, 0.4], fill: 'random', attempts: 100 });
+    expect((control(0).element as HTMLSelectElement).value).toBe('defaults');
+  });
+
+  it("says PatchShuffle's probability beside the preview, and how many images it shuffled", async () => {
+    mounted = await mountWithApi(AugmentPage, { handlers });
+    const w = mounted.wrapper;
+    await w.get('[data-test="add-transform"]').setValue('patchShuffle');
+    await w.get('[data-test="add-step"]').trigger('click');
+    await w.get('[data-test="preview-run"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-test="shuffle-summary"]').text()).toBe(
+      'PatchShuffle (step 1): probability 0.05 per image (the default), so about 0.1 of these 2 images; shuffled here: 1. Raise the probability to see it more often.',
+    );
+    await w.get('[data-test="step-0"] [data-test="param-p"] input[type="number"]').setValue('0.5');
+    await w.get('[data-test="preview-run"]').trigger('click');
+    await flushPromises();
+    expect(w.get('[data-test="shuffle-summary"]').text()).toBe('PatchShuffle (step 1): probability 0.5 per image, so about 1 of these 2 images; shuffled here: 1.');
   });
 
   it('shows the previewed sample ids and the CLI command that reproduces the preview', async () => {
-    const saved = { id: 7, name: 'erase', createdAt: '', spec: { version: 1 as const, steps: [{ transform: 'randomErasing', enabled: true, options: { fill: 'random', p: 0.5, attempts: 100, area: [0.02, 0.4] } }] } };
+    const saved = { id: 7, name: 'erase', createdAt: '', spec: { version: 1 as const, steps: [{ transform: 'randomErasing', enabled: true, options: { preset: 'paper', fill: 'random', p: 0.5, attempts: 100, area: [0.02, 0.4] } }] } };
     mounted = await mountWithApi(AugmentPage, { handlers: { ...handlers, 'augment.pipelines.list': () => [saved] } });
     const w = mounted.wrapper;
     await w.get('[data-test="add-transform"]').setValue('randomErasing');

@@ -44,6 +44,16 @@ describe('graph layout', () => {
     expect(open.boxes.filter((b) => b.x === MARGIN + LANE).map((b) => b.key)).toEqual(g.nodes.filter((n) => n.shortcut).map((n) => n.name));
     expect(open.edges).toHaveLength(g.edges.length);
     expect(open.boxes.every((b) => b.x + BOX_W <= open.width && b.y < open.height)).toBe(true);
+    // Along a lane, an edge past rows of the other lane only (a shortcut box beside the main path) runs straight down; one past boxes of its own lane arcs around them.
+    const row = new Map(open.boxes.map((b, i) => [b.key, i]));
+    const spans = open.edges.map((e) => {
+      const [a, b] = [open.boxes[row.get(e.from)!]!, open.boxes[row.get(e.to)!]!];
+      const between = open.boxes.slice(row.get(e.from)! + 1, row.get(e.to)!);
+      return { e, sameLane: a.x === b.x, clear: between.every((x) => x.x !== a.x), rows: row.get(e.to)! - row.get(e.from)! };
+    });
+    const straight = /^M([\d.]+),[\d.]+ L\1,[\d.]+$/;
+    for (const s of spans.filter((x) => x.sameLane)) expect(straight.test(s.e.d), `${s.e.from} -> ${s.e.to}`).toBe(s.clear);
+    if (g.nodes.some((n) => n.shortcut)) expect(spans.some((x) => x.sameLane && x.clear && x.rows > 1)).toBe(true);
     const stages = stagesOf(g);
     const closed = layoutGraph(g, new Set(stages));
     expect(closed.boxes).toHaveLength(g.nodes.filter((n) => !n.stage).length + stages.length);

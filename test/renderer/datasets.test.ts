@@ -173,6 +173,40 @@ describe('dataset view', () => {
     expect(last).toMatchObject({ datasetId: 1, label: 2, split: 'test', search: 'img_1', offset: 0 });
   });
 
+  it('arrow keys move the focus through the grid: a cell, a row, the ends', async () => {
+    // 40 images: every row is rendered in the test DOM (it has no layout to scroll).
+    mounted = await mountWithApi(DatasetsView, { handlers: handlers(40), props: { id: 1 } });
+    await flushPromises();
+    const focused = () => (document.activeElement as HTMLElement | null)?.dataset.index;
+    // The grid lays out as many 132 px cells as its width holds: the test DOM has no layout, so the fallback width (960 px) holds 6 (with their 8 px gaps).
+    const columns = 6;
+    const press = async (key: string) => {
+      document.activeElement!.dispatchEvent(new KeyboardEvent('keydown', { key, bubbles: true, cancelable: true }));
+      await flushPromises();
+      await new Promise((r) => setTimeout(r, 40));
+    };
+    (mounted.wrapper.get('[data-test="thumb-0"]').element as HTMLElement).focus();
+    await press('ArrowRight');
+    expect(focused()).toBe('1');
+    await press('ArrowDown');
+    expect(focused()).toBe(String(1 + columns));
+    await press('ArrowLeft');
+    await press('ArrowUp');
+    expect(focused()).toBe('0');
+    await press('ArrowUp');
+    expect(focused()).toBe('0');
+    await press('End');
+    expect(focused()).toBe('39');
+    await press('Home');
+    expect(focused()).toBe('0');
+    // While the image detail is open the arrows step through images there, not through the grid.
+    await mounted.wrapper.get('[data-test="thumb-0"]').trigger('click');
+    await flushPromises();
+    await press('ArrowRight');
+    expect(mounted.wrapper.get('[data-test="detail-position"]').text()).toBe('2 / 40');
+    expect(focused()).toBe('0');
+  });
+
   it('opens an image with its metadata and boxes, and moves with the arrow keys', async () => {
     mounted = await mountWithApi(DatasetsView, { handlers: handlers(500), props: { id: 1 } });
     await mounted.wrapper.get('[data-test="thumb-0"]').trigger('click');

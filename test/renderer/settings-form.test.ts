@@ -2,6 +2,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import SettingsPage from '../../src-renderer/src/settings/SettingsPage.vue';
+import App from '../../src-renderer/src/App.vue';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
 import { settings } from './fixtures.ts';
@@ -68,13 +69,17 @@ describe('settings form', () => {
     expect(mounted.wrapper.get('[data-test="settings-form"] [role="alert"]').text()).toBe('The database is read-only');
   });
 
-  it('saves the theme, which the shell applies; shows the workspace location', async () => {
-    mounted = await mountWithApi(SettingsPage);
+  it('applies and keeps a theme as soon as it is chosen, before Save; shows the workspace location', async () => {
+    mounted = await mountWithApi(App, { path: '/settings' });
     expect(mounted.wrapper.get('[data-test="workspace-info"]').text()).toContain('/home/lab/workbench');
+    expect(document.documentElement.dataset.theme).toBe('light');
     await mounted.wrapper.get('[data-test="set-theme"]').setValue('dark');
+    await flushPromises();
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ theme: 'dark' }]);
+    expect(document.documentElement.dataset.theme).toBe('dark');
     await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
     await flushPromises();
-    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...editable, theme: 'dark' }]);
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ theme: 'dark' }, { ...editable, theme: 'dark' }]);
     expect(mounted.wrapper.find('[data-test="settings-saved"]').exists()).toBe(true);
   });
 });
@@ -97,7 +102,7 @@ describe('settings form loading', () => {
     expect((mounted.wrapper.get('[data-test="set-theme"]').element as HTMLSelectElement).value).toBe('dark');
     await mounted.wrapper.get('[data-test="settings-form"]').trigger('submit');
     await flushPromises();
-    expect(mounted.api.callsOf('settings.set')).toEqual([{ ...editable, theme: 'dark' }]);
+    expect(mounted.api.callsOf('settings.set')).toEqual([{ theme: 'dark' }, { ...editable, theme: 'dark' }]);
   });
 
   it('sends the import folders, one per line, only once they are edited', async () => {

@@ -136,6 +136,8 @@ export const previewRequest = z
     split: z.string().optional(),
     pipeline: z.union([pipelineSpecSchema, z.object({ id: z.number().int().positive() }).strict()]),
     seed: z.number().int().min(0).max(0xffffffff).default(0),
+    /** Seed of the random choice of images when `sampleIds` is absent (default: `seed`); kept while `seed` changes, a new seed re-draws the parameters on the same images. */
+    imageSeed: z.number().int().min(0).max(0xffffffff).optional(),
     /** Seeds depend on the epoch too: preview epoch 3 to see what training saw then. */
     epoch: z.number().int().min(0).default(0),
     /** Size the dataset reader resizes to first (default: the dataset's own size). */

@@ -113,7 +113,9 @@ export function layoutGraph(graph: ModelGraph, collapsed: ReadonlySet<string>): 
     const x2 = b.x + BOX_W / 2;
     const y2 = b.y;
     let d: string;
-    if (a.x === b.x && rowOf.get(b)! - rowOf.get(a)! === 1) {
+    // Rows between the two hold only boxes of the other lane (a downsampling shortcut beside the main path): straight down.
+    const between = boxes.slice(rowOf.get(a)! + 1, rowOf.get(b)!);
+    if (a.x === b.x && between.every((box) => box.x !== a.x)) {
       d = `M${x1},${y1} L${x2},${y2}`;
     } else if (a.x === b.x) {
       // A skip along one lane: out to the right of the boxes and back in.

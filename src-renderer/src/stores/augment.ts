@@ -18,6 +18,8 @@ export const useAugmentStore = defineStore('augment', () => {
   const sampleIds = ref<number[]>([]);
   const count = ref(8);
   const seed = ref(0);
+  /** Which random images the preview shows (without sample ids): kept while the seed changes, so a new seed re-draws the parameters on the same images. */
+  const imageSeed = ref(0);
   const epoch = ref(0);
   const preview = ref<PreviewResult | null>(null);
   /** The pipeline the preview on screen ran (the editor may have changed since). */
@@ -61,20 +63,24 @@ export const useAugmentStore = defineStore('augment', () => {
     const step = steps.value[index];
     if (step) steps.value[index] = { ...step, enabled };
   }
+  /** Sets a step's options to a named preset of its transform, or to the transform's defaults ('defaults'). */
   function applyPreset(index: number, preset: string): void {
     const step = steps.value[index];
-    const values = step && byName.value.get(step.transform)?.presets[preset];
-    if (step && values) steps.value[index] = { ...step, options: { ...step.options, ...values } };
+    const info = step && byName.value.get(step.transform);
+    const values = preset === 'defaults' ? info && defaultOptions(info) : info?.presets[preset];
+    // A transform whose options name their preset (Random Erasing's `preset`) records the choice too.
+    const named = preset !== 'defaults' && info?.params.some((p) => p.name === 'preset') ? { preset } : {};
+    if (step && values) steps.value[index] = { ...step, options: { ...step.options, ...values, ...named } };
   }
   function useSpec(record: PipelineRecord): void {
     steps.value = record.spec.steps.map((s) => ({ ...s, options: { ...s.options } }));
     loadedName.value = record.name;
   }
 
-  /** Previews the pipeline; `keepImages` reuses the images on screen (a re-roll draws new parameters only). */
-  async function runPreview(options: { keepImages?: boolean } = {}): Promise<void> {
+  /** Previews the pipeline on the chosen sample ids, else on the random images `imageSeed` picks (the same ones until "Other images"). */
+  async function runPreview(): Promise<void> {
     if (datasetId.value === null) return;
-    const ids = options.keepImages && preview.value?.datasetId === datasetId.value ? preview.value.items.map((i) => i.sampleId) : sampleIds.value;
+    const ids = sampleIds.value;
     previewing.value = true;
     previewError.value = null;
     // A copy: the editor changes steps in place after this preview ran.
@@ -85,7 +91,7 @@ export const useAugmentStore = defineStore('augment', () => {
         pipeline: ran,
         seed: seed.value,
         epoch: epoch.value,
-        ...(ids.length ? { sampleIds: ids } : { count: count.value }),
+        ...(ids.length ? { sampleIds: ids } : { count: count.value, imageSeed: imageSeed.value }),
       });
       previewSpec.value = ran;
     } catch (e) {
@@ -96,10 +102,17 @@ export const useAugmentStore = defineStore('augment', () => {
     }
   }
 
+  const randomSeed = () => Math.floor(Math.random() * 0xffffffff);
   /** A new seed: the same images with new random draws. */
   async function reroll(): Promise<void> {
-    seed.value = Math.floor(Math.random() * 0xffffffff);
-    await runPreview({ keepImages: true });
+    seed.value = randomSeed();
+    await runPreview();
+  }
+  /** Other random images (the seed, and so the draws' recipe, stays). */
+  async function otherImages(): Promise<void> {
+    sampleIds.value = [];
+    imageSeed.value = randomSeed();
+    await runPreview();
   }
 
   /** Saves the pipeline for training; throws the ApiError (fields `name`, `spec.steps.N...`). */
@@ -111,7 +124,7 @@ export const useAugmentStore = defineStore('augment', () => {
   }
 
   return {
-    transforms, pipelines, steps, datasetId, sampleIds, count, seed, epoch, preview, previewSpec, previewing, previewError, loadedName, spec, byName,
-    loadTransforms, loadPipelines, addStep, removeStep, moveStep, setOption, setEnabled, applyPreset, useSpec, runPreview, reroll, save,
+    transforms, pipelines, steps, datasetId, sampleIds, count, seed, imageSeed, epoch, preview, previewSpec, previewing, previewError, loadedName, spec, byName,
+    loadTransforms, loadPipelines, addStep, removeStep, moveStep, setOption, setEnabled, applyPreset, useSpec, runPreview, reroll, otherImages, save,
   };
 });
