@@ -1,6 +1,6 @@
-/** The engine benchmark's statistics: medians, spreads and the per-model peak memory reset. */
+/** The engine benchmark: medians, spreads, the per-model peak memory reset, and why a baseline cannot run. */
 import { describe, expect, it } from 'vitest';
-import { median, summarize, type BenchSample } from '../../src-main/bench/engine/engine-bench.ts';
+import { median, missingModuleMessage, summarize, type BenchSample } from '../../src-main/bench/engine/engine-bench.ts';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -48,5 +48,16 @@ describe('engine benchmark statistics', () => {
     expect(reset).toBe(true);
     expect(withBig).toBeGreaterThan(256);
     expect(after).toBeLessThan(withBig - 128);
+  });
+});
+
+describe('PyTorch baseline: a missing Python module is named', () => {
+  it.each([
+    ['torch', /PyTorch is not installed/],
+    ['torchvision', /torchvision is not installed \(Debian package python3-torchvision/],
+    ['torch._C', /PyTorch is not installed/],
+    ['numpy', /needs the Python module numpy/],
+  ])('%s', (module, expected) => {
+    expect(missingModuleMessage(module)).toMatch(expected);
   });
 });

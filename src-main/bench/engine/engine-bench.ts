@@ -325,7 +325,8 @@ export function benchPytorch(name: EngineBenchModel, params: EngineBenchParams, 
     execFile(PYTHON, args, { timeout: 30 * 60_000, maxBuffer: 1 << 20, signal, env: { ...process.env, OMP_NUM_THREADS: String(threads), TORCH_THREADS: String(threads) } }, (error, stdout, stderr) => {
       if (error) {
         const text = `${stderr}`;
-        if (/No module named ['"]?torch/.test(text)) return reject(new Error('PyTorch is not installed (Debian package python3-torch)'));
+        const missing = /No module named ['"]?([\w.]+)/.exec(text)?.[1];
+        if (missing) return reject(new Error(missingModuleMessage(missing)));
         const last = text.trim().split('\n').pop() ?? error.message;
         return reject(new Error(`the PyTorch baseline failed: ${last}`));
       }
@@ -343,6 +344,14 @@ export function benchPytorch(name: EngineBenchModel, params: EngineBenchParams, 
       }
     });
   });
+}
+
+/** Why the baseline cannot run, from the Python module it could not import (the IDE baseline also needs torchvision). */
+export function missingModuleMessage(module: string): string {
+  const top = module.split('.')[0]!;
+  if (top === 'torch') return 'PyTorch is not installed (Debian package python3-torch)';
+  if (top === 'torchvision') return 'torchvision is not installed (Debian package python3-torchvision; the IDE ResNet-50 baseline needs it)';
+  return `the PyTorch baseline needs the Python module ${top}, which is not installed`;
 }
 
 export function machineInfo(): EngineBenchResult['machine'] {

@@ -5,7 +5,8 @@
  * `npx tsx src-main/bench/engine/profile-step.ts [--model resnet20] [--batch 128] [--steps 3] [--shapes] [--top 25]`
  * With `--toggle NAME` (an env switch the native kernels read per call, e.g. WORKBENCH_NATIVE_IMPLICIT)
  * it instead times steps alternately with NAME=0 and unset, in this one process: an A/B that
- * a shared machine's load hits on both sides alike.
+ * a shared machine's load hits on both sides alike, in wall time and in CPU time (user + system
+ * of all threads: what an oversubscribed machine does not distort).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { startEngine } from '../../engine/start.ts';
@@ -47,17 +48,24 @@ console.log(`step ${((performance.now() - t) / steps).toFixed(1)} ms (mean of ${
 const toggle = arg('toggle', '');
 if (toggle) {
   const times: Record<'off' | 'on', number[]> = { off: [], on: [] };
+  const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
   for (let i = 0; i < 2 * steps; i++) {
     const side = i % 2 === 0 ? 'off' : 'on';
     if (side === 'off') process.env[toggle] = '0';
     else delete process.env[toggle];
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     step();
+    const c = process.cpuUsage(c0);
     times[side].push(performance.now() - t0);
+    cpu[side].push((c.user + c.system) / 1000);
   }
   delete process.env[toggle];
-  const med = (v: number[]): number => median(v);
-  console.log(`${toggle}=0: ${med(times.off).toFixed(1)} ms (${Math.min(...times.off).toFixed(0)}-${Math.max(...times.off).toFixed(0)}), on: ${med(times.on).toFixed(1)} ms (${Math.min(...times.on).toFixed(0)}-${Math.max(...times.on).toFixed(0)}), speed-up x${(med(times.off) / med(times.on)).toFixed(2)} (medians of ${steps} interleaved steps each)`);
+  const line = (what: string, v: Record<'off' | 'on', number[]>): string =>
+    `${what}: ${toggle}=0 ${median(v.off).toFixed(1)} ms (${Math.min(...v.off).toFixed(0)}-${Math.max(...v.off).toFixed(0)}), on ${median(v.on).toFixed(1)} ms (${Math.min(...v.on).toFixed(0)}-${Math.max(...v.on).toFixed(0)}), x${(median(v.off) / median(v.on)).toFixed(2)}`;
+  console.log(`medians of ${steps} interleaved steps each`);
+  console.log(line('wall', times));
+  console.log(line('CPU ', cpu));
   process.exit(0);
 }
 const agg = new Map<string, { ms: number; calls: number }>();
