@@ -36,6 +36,19 @@ describe('workbench augment preview with a pipeline saved on the preview page', 
         expect(written.equals(Buffer.from(item.augmented.split(',')[1]!, 'base64'))).toBe(true);
       });
 
+      // --image-seed keeps the images while --seed re-draws the parameters, as the page's "New seed" does.
+      const chosen = async (seed: number, imageSeed: number): Promise<{ ids: number[]; params: string }> => {
+        const o = path.join(src, `out-${seed}-${imageSeed}`);
+        const r = await runWorkbench(['--workspace', dir, '--json', 'augment', 'preview', '--dataset', String(datasetId), '--pipeline', 'erase+shuffle', '--seed', String(seed), '--image-seed', String(imageSeed), '--count', '4', '--out', o]);
+        expect(r.code).toBe(0);
+        const doc = JSON.parse(r.stdout) as { files: { sampleId: number }[]; params: unknown[] };
+        return { ids: doc.files.map((f) => f.sampleId), params: JSON.stringify(doc.params) };
+      };
+      const [a, b, c] = [await chosen(1, 5), await chosen(2, 5), await chosen(1, 6)];
+      expect(b.ids).toEqual(a.ids);
+      expect(b.params).not.toBe(a.params);
+      expect(c.ids).not.toEqual(a.ids);
+
       const unknown = await runWorkbench(['--workspace', dir, 'augment', 'preview', '--dataset', String(datasetId), '--pipeline', 'no such pipeline', '--out', out]);
       expect(unknown.code).not.toBe(0);
       expect(unknown.stderr).toMatch(/no such pipeline/);

@@ -65,18 +65,20 @@ export const registerAugmentCommands: RegisterCommands = (program, runtime) => {
     .requiredOption('--dataset <id|name>', 'dataset')
     .requiredOption('--pipeline <file|id|name>', 'pipeline JSON file ({"steps": [...]} or a list of steps), or the id or name of a saved pipeline')
     .option('--seed <n>', 'run seed', '0')
+    .option('--image-seed <n>', 'seed of the random choice of images (default: --seed); keep it and change --seed to re-draw the parameters on the same images')
     .option('--epoch <n>', 'epoch whose draws to show', '0')
     .option('--count <k>', 'number of samples', '8')
     .option('--samples <ids>', 'comma-separated sample ids (what the preview page shows after a re-roll); overrides --count')
     .option('--split <name>', "split whose reader indices seed the draws (default: 'train' when present)")
     .requiredOption('--out <dir>', 'folder for the PNGs and params.json')
     .description('Write original and augmented images (PNG) and the drawn parameters (JSON): the pixels the preview page shows')
-    .action(async (opts: { dataset: string; pipeline: string; seed: string; epoch: string; count: string; samples?: string; split?: string; out: string }) => {
+    .action(async (opts: { dataset: string; pipeline: string; seed: string; imageSeed?: string; epoch: string; count: string; samples?: string; split?: string; out: string }) => {
       const rt = await runtime();
       const result = await rt.call('augment.preview', {
         datasetId: await datasetRef(rt, '--dataset', opts.dataset),
         pipeline: await resolvePipeline(opts.pipeline, (q) => rt.call('augment.pipelines.get', q)),
         seed: Number(opts.seed),
+        ...(opts.imageSeed !== undefined ? { imageSeed: Number(opts.imageSeed) } : {}),
         epoch: Number(opts.epoch),
         ...(opts.samples ? { sampleIds: opts.samples.split(',').map((id) => Number(id.trim())) } : { count: Number(opts.count) }),
         ...(opts.split ? { split: opts.split } : {}),
