@@ -16,7 +16,15 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
+const usage = `npm run bench:engine -- [--models resnet20,resnet56,ide-resnet50,spgan-step] [--backend wasm] [--steps N] [--batch N] [--repeats N] [--no-batch-one] [--no-pytorch] [--json] [--out FILE]
+Trains and runs inference on the engine and, interleaved in the same run, on PyTorch CPU with the same thread count; prints medians with their spread and the ratios.`;
+
 async function main(): Promise<void> {
+  // A benchmark takes minutes: --help must answer instead of starting one.
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write(`${usage}\n`);
+    process.exit(0);
+  }
   const json = process.argv.includes('--json');
   const steps = arg('steps');
   const params = engineBenchParamsSchema.parse({
