@@ -1,0 +1,19 @@
+// @vitest-environment happy-dom
+import { describe, it, expect } from 'vitest';
+import { mount } from '@vue/test-utils';
+import UiMetricsChart from '../../src-renderer/src/ui/UiMetricsChart.vue';
+import UiChart from '../../src-renderer/src/ui/UiChart.vue';
+import type { MetricPoint } from '../../src-main/common/contract/index.ts';
+
+const point = (name: string, epoch: number, value: number): MetricPoint => ({ name, epoch, step: epoch, value });
+
+describe('the metrics charts', () => {
+  it('draws learning rates as steps (a step schedule is not a ramp) and other metrics as lines', () => {
+    const points = [point('loss', 1, 2.1), point('loss', 2, 1.7), point('lr', 1, 0.1), point('lr', 2, 0.01), point('batch_lr', 1.5, 0.01)];
+    const w = mount(UiMetricsChart, { props: { points }, global: { stubs: { UiChart: true } } });
+    const byTitle = new Map(w.findAll('.card').map((card) => [card.get('h3').text(), card.findComponent(UiChart).props('data') as { datasets: { label: string; stepped?: string }[] }]));
+    expect([...byTitle.keys()]).toEqual(['Loss', 'Learning rate']);
+    expect(byTitle.get('Learning rate')!.datasets.map((d) => [d.label, d.stepped])).toEqual([['lr', 'before'], ['batch_lr', 'before']]);
+    expect(byTitle.get('Loss')!.datasets.map((d) => d.stepped)).toEqual([undefined]);
+  });
+});
