@@ -2,11 +2,12 @@
  * The hand-written backward pass (nn/backward.ts) against TF.js' gradient tape over forward():
  * same loss, same gradients for every weight of every registry model and option that changes the
  * graph (shortcut B, erased ReLUs, PatchShuffle, frozen BatchNorm, a hard-pruned compact model),
- * on the wasm engine (native kernels where built); fewer live bytes at the
+ * on the wasm engine (native kernels where built) and, for ResNet-20, the cpu backend; fewer live bytes at the
  * peak; no tensors left behind over a long loop.
  */
-import { describe, it, expect, beforeAll } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { initEngine } from '../../src-main/engine/init.ts';
 import { createModel, listModels } from '../../src-main/models/registry.ts';
 import type { ModelOptionsInput } from '../../src-main/common/contract/models.ts';
@@ -66,12 +67,20 @@ function build(arch: string, options: ModelOptionsInput, compact: boolean): { mo
   return { model: compactModel(model).model, extra: model };
 }
 
-describe('hand-written backward pass on the wasm engine', () => {
+// The cpu backend has no fused BatchNorm kernels: it checks batchNormTrainBackward's composed fallback (one model: cpu convs are slow).
+describe.each([
+  ['the wasm engine', 'wasm', cases],
+  ['the cpu backend', 'cpu', cases.slice(0, 1)],
+] as const)('hand-written backward pass on %s', (_name, backend, backendCases) => {
   beforeAll(async () => {
     await initEngine({ backend: 'wasm' });
+    if (backend === 'cpu') await tf.setBackend('cpu');
+  });
+  afterAll(async () => {
+    await tf.setBackend('wasm');
   });
 
-  it.each(cases)('%s: same loss, gradients and batch statistics as the tape', (_label, arch, options, { compact }) => {
+  it.each(backendCases)('%s: same loss, gradients and batch statistics as the tape', (_label, arch, options, { compact }) => {
     const { model, extra } = build(arch, options, compact ?? false);
     const [h, w] = options.inputSize!;
     const x = tf.randomNormal([3, h, w, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
