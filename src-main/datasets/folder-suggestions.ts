@@ -4,7 +4,9 @@
  * import roots (settings `importRoots`, real paths compared, so a link out of a
  * root lists nothing), only real folders, and the same refusal whether a
  * folder outside the roots exists or not: the browser host must not become a
- * way to explore the machine.
+ * way to explore the machine. Outside the roots the answer is an empty list
+ * with a reason (`outside`), not an error: typing is not a mistake, and a
+ * failed request per keystroke would fill the browser's console.
  */
 import { readdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -45,7 +47,8 @@ export function suggestFolders(typed: string, importRoots: readonly string[]): F
   // Inside a root, or a parent of one (typing "/us" should reach /usr/share/datasets).
   const parentOfRoot = real !== null && roots.some((r) => below(r.real, real));
   if (!allowed && !parentOfRoot) {
-    throw new ApiError('not_found', `${folder} is not below an import folder (${roots.map((r) => r.given).join(', ')}); add one in Settings → Import folders, or type the whole path.`, 'path');
+    const outside = `${folder} is not below an import folder (${roots.map((r) => r.given).join(', ')}); add one in Settings → Import folders, or type the whole path.`;
+    return { folder, folders: [], roots: roots.map((r) => r.given), truncated: false, outside };
   }
   let names: string[] = [];
   try {

@@ -74,7 +74,13 @@ export async function openRunData(db: Database.Database, cfg: TrainConfig): Prom
     if (partHasLabels(db, d.id, d.testSplit, d.split)) {
       test = await openDatasetReader(db, d.id, { size: [train.height, train.width], channels: train.channels, ...named, split: d.testSplit });
       const all = Array.from({ length: test.count }, (_, i) => i).filter((i) => test!.labels[i]! >= 0);
-      testIdx = Int32Array.from(d.testLimit !== undefined ? all.slice(0, d.testLimit) : all);
+      // A test limit takes a seeded draw, not the first N: folder imports list samples class by class, so the
+      // first N would be one or two classes. The draw does not depend on the run's seed, so runs that differ
+      // only in seed are scored on the same images.
+      testIdx =
+        d.testLimit !== undefined && d.testLimit < all.length
+          ? Int32Array.from(permutation(all.length, mulberry32(hashSeed(0, 0x7e57))).slice(0, d.testLimit), (i) => all[i]!).sort()
+          : Int32Array.from(all);
     }
   }
 

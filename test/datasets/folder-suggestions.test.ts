@@ -46,17 +46,22 @@ describe('folder suggestions for a typed import path', () => {
     expect(names(`${top}/`)).toEqual(['data']);
   });
 
-  it('refuses outside the roots the same way whether the folder exists or not, and relative paths', () => {
-    for (const p of [`${outside}/`, `${outside}/sec`, `${root}/cifar-link-out/`, '/no/such/folder/x']) {
-      expect(() => suggestFolders(p, [root]), p).toThrow(/is not below an import folder/);
-    }
+  it('lists nothing outside the roots, with the same answer whether the folder exists or not, and refuses relative paths', () => {
+    const answers = [`${outside}/`, `${outside}/sec`, `${root}/cifar-link-out/`, '/no/such/folder/x'].map((p) => {
+      const s = suggestFolders(p, [root]);
+      expect(s.folders, p).toEqual([]);
+      expect(s.outside, p).toMatch(/is not below an import folder/);
+      // Only the typed folder differs between answers: nothing says whether it exists.
+      return { ...s, folder: null, outside: s.outside!.replace(s.folder!, '') };
+    });
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
     expect(() => suggestFolders('data/cifar', [root])).toThrow(/not an absolute path/);
   });
 
   it('is the datasets.folders call, reading the roots from the settings', async () => {
     const core: WorkbenchCore = openCore({ workspaceDir: path.join(top, 'ws') });
     try {
-      expect(await core.dispatch('datasets.folders', { path: `${root}/` })).toMatchObject({ ok: false, error: { code: 'not_found', field: 'path' } });
+      expect(await core.dispatch('datasets.folders', { path: `${root}/` })).toMatchObject({ ok: true, result: { folders: [], outside: expect.stringMatching(/not below an import folder/) } });
       expect(await core.dispatch('settings.set', { importRoots: ['relative/path'] })).toMatchObject({ ok: false, error: { code: 'invalid_request' } });
       expect(await core.dispatch('settings.set', { importRoots: [root] })).toMatchObject({ ok: true, result: { importRoots: [root] } });
       expect(await core.dispatch('datasets.folders', { path: `${root}/ma` })).toMatchObject({ ok: true, result: { folder: root, folders: [{ name: 'market' }] } });

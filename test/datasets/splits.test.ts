@@ -103,6 +103,19 @@ describe('dataset splits', () => {
     expect(() => preflightTrain(unknown, ws)).toThrow(expect.objectContaining({ field: 'dataset.split', message: expect.stringMatching(/no split "nope" \(it has: imported, r1, r1-again, r2\)/) }));
   });
 
+  it('a test limit draws across the classes (not the first N of a class-ordered import), the same draw for every run seed', async () => {
+    const limited = (seed: number) => trainConfigSchema.parse({ dataset: { id: folderId, split: 'r1', testLimit: 4 }, model: { arch: 'resnet20' }, epochs: 1, seed });
+    const a = await openRunData(ws.db, limited(1));
+    const b = await openRunData(ws.db, limited(2));
+    expect(a.testIdx.length).toBe(4);
+    expect([...b.testIdx]).toEqual([...a.testIdx]);
+    // The test part holds 3 per class in class order: a prefix of 4 would be 3 cats and a dog.
+    const labels = new Set(Array.from(a.testIdx, (i) => a.test!.labels[i]));
+    expect(labels.size).toBeGreaterThan(1);
+    const prefix = Array.from({ length: a.test!.count }, (_, i) => i).slice(0, 4);
+    expect([...a.testIdx]).not.toEqual(prefix);
+  });
+
   it('re-ID split: persons disjoint between train and query/gallery, one query per person and camera, junk and distractors in the gallery', async () => {
     const s = await call('datasets.splits.create', { datasetId: marketId, method: 'reid', name: 'market-style', seed: 3, trainPersons: 0.5 });
     // 3 train persons x 4 images; 3 test persons x 2 cameras = 6 queries; 6 left + junk + distractor in the gallery.

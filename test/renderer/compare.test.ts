@@ -8,6 +8,7 @@ import { comparisonCsv } from '../../src-renderer/src/compare/compare-csv.ts';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
 import { job } from './fixtures.ts';
+import { accuracyAxisRange } from '../../src-renderer/src/compare/accuracy-axis.ts';
 
 let mounted: Mounted | null = null;
 afterEach(() => {
@@ -298,5 +299,14 @@ describe('filter heatmap', () => {
     expect(mounted.wrapper.get('[data-test="heatmap-no-pruning"]').text()).toContain('did not prune');
     expect(mounted.wrapper.find('[data-test="heatmap-canvas"]').exists()).toBe(false);
     expect(mounted.wrapper.find('[data-test="heatmap-epoch"]').exists()).toBe(false);
+  });
+
+  it.each([
+    ['one model at 0%', [0], { min: 0, max: 2 }],
+    ['models near the top', [91.3, 99.5], { min: 89, max: 100 }],
+    ['spread', [40.2, 60.7], { min: 38, max: 63 }],
+    ['no model', [], {}],
+  ])('keeps the accuracy axis between 0%% and 100%% around the points: %s', (_name, ys, range) => {
+    expect(accuracyAxisRange(ys)).toEqual(range);
   });
 });

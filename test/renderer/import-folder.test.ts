@@ -27,7 +27,8 @@ describe('the import path field', () => {
         'datasets.list': () => [],
         'datasets.formats': () => [],
         'datasets.folders': ({ path }): FolderSuggestions => {
-          if (path.startsWith('/etc')) throw new ApiError('not_found', '/etc is not below an import folder (/data); add one in Settings → Import folders, or type the whole path.', 'path');
+          if (path.startsWith('/etc')) return { folder: '/etc', folders: [], roots: ['/data'], truncated: false, outside: '/etc is not below an import folder (/data); add one in Settings → Import folders, or type the whole path.' };
+          if (path.startsWith('data')) throw new ApiError('invalid_request', '"data" is not an absolute path; start with / (one of the import folders: /data).', 'path');
           return { folder: '/data', folders: [{ name: 'cifar10', path: '/data/cifar10' }, { name: 'cifar100', path: '/data/cifar100' }], roots: ['/data'], truncated: false };
         },
       },
@@ -45,6 +46,9 @@ describe('the import path field', () => {
     await flushPromises();
     expect(w.findAll('[data-test="import-path-folders"] option')).toHaveLength(0);
     expect(w.get('[data-test="import-path-folders-hint"]').text()).toContain('not below an import folder');
+    await w.get('[data-test="import-path"]').setValue('data');
+    await flushPromises();
+    expect(w.get('[data-test="import-path-folders-hint"]').text()).toContain('not an absolute path');
   });
 
   it('browses with the system folder dialog where the host has one, then detects the format', async () => {

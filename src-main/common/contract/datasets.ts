@@ -273,6 +273,8 @@ export interface FolderSuggestions {
   roots: string[];
   /** More subfolders matched than were listed. */
   truncated: boolean;
+  /** Why nothing is listed when the typed folder is outside the import roots (the same answer whether it exists or not). */
+  outside?: string;
 }
 
 export const datasetsCalls = {
