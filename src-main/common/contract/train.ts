@@ -34,7 +34,7 @@ export const trainConfigSchema = z
         validationFraction: z.number().min(0).max(0.5).default(0.1),
         /** Use only this many training samples (seeded choice): quick runs and benchmarks. */
         limit: z.number().int().positive().optional(),
-        /** Use only this many test samples (the first ones). */
+        /** Use only this many test samples: a seeded draw over the whole test part, the same for every run seed. */
         testLimit: z.number().int().positive().optional(),
         /** [height, width] images are resized to; default the dataset's size. */
         inputSize: z.tuple([z.number().int().min(1).max(4096), z.number().int().min(1).max(4096)]).optional(),
