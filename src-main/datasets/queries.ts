@@ -37,8 +37,18 @@ export function toSummary(row: DatasetRow): DatasetSummary {
   };
 }
 
+/** The named splits of every dataset (one query for the whole list), oldest first. */
+function namedSplitsByDataset(db: Database.Database): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const r of db.prepare('SELECT dataset_id, name FROM dataset_splits ORDER BY id').all() as { dataset_id: number; name: string }[]) {
+    out.set(r.dataset_id, [...(out.get(r.dataset_id) ?? []), r.name]);
+  }
+  return out;
+}
+
 export function listDatasets(db: Database.Database): DatasetSummary[] {
-  return (db.prepare('SELECT * FROM datasets ORDER BY id').all() as DatasetRow[]).map(toSummary);
+  const named = namedSplitsByDataset(db);
+  return (db.prepare('SELECT * FROM datasets ORDER BY id').all() as DatasetRow[]).map((row) => ({ ...toSummary(row), namedSplits: named.get(row.id) ?? [] }));
 }
 
 function classNameMap(db: Database.Database, datasetId: number): Map<number, string> {
@@ -57,7 +67,7 @@ export function datasetDetail(db: Database.Database, id: number): DatasetDetail 
     count: counts.get(c.idx) ?? 0,
   }));
   const cameras = (db.prepare('SELECT DISTINCT camera FROM samples WHERE dataset_id = ? AND camera IS NOT NULL ORDER BY camera').all(id) as { camera: number }[]).map((r) => r.camera);
-  return { ...toSummary(row), classes, cameras, problems: info.problems, problemCount: info.problemCount, extra: info.extra };
+  return { ...toSummary(row), namedSplits: namedSplitsByDataset(db).get(id) ?? [], classes, cameras, problems: info.problems, problemCount: info.problemCount, extra: info.extra };
 }
 
 /** A row of the samples table as stored. */

@@ -81,6 +81,10 @@ describe('dataset splits', () => {
     expect(listed.map((s) => s.name)).toEqual(['imported', 'r1', 'r1-again', 'r2']);
     expect(listed[0]).toMatchObject({ method: 'imported', counts: { '(none)': 30 } });
     expect(listed[1]).toMatchObject({ method: 'random', params: { method: 'random', seed: 7, test: 0.3, val: 0.1, stratify: true } });
+    // The list and the detail name the splits made here, so a lab sees a set is ready to train on.
+    expect((await call('datasets.list', {})).find((d) => d.id === folderId)?.namedSplits).toEqual(['r1', 'r1-again', 'r2']);
+    expect((await call('datasets.list', {})).find((d) => d.id === marketId)?.namedSplits).toEqual([]);
+    expect((await call('datasets.get', { id: folderId })).namedSplits).toEqual(['r1', 'r1-again', 'r2']);
   });
 
   it('training reads the named split: the train part (less validation) and the test part', async () => {

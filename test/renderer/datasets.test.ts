@@ -52,11 +52,18 @@ describe('datasets list and import', () => {
 
   it('lists datasets with counts, format, size and source', async () => {
     mounted = await mountWithApi(DatasetsPage, {
-      handlers: { 'datasets.list': () => [dataset(), dataset({ id: 2, name: 'market', format: 'market1501', counts: { ...dataset().counts, identities: 751, cameras: 6 } })] },
+      handlers: {
+        'datasets.list': () => [
+          dataset({ namedSplits: ['random-20-s0'] }),
+          dataset({ id: 2, name: 'market', format: 'market1501', counts: { ...dataset().counts, identities: 751, cameras: 6 }, namedSplits: ['reid-a', 'reid-b'] }),
+        ],
+      },
       path: '/datasets',
     });
     const rows = mounted.wrapper.findAll('[data-test="datasets-table"] tbody tr');
     expect(rows).toHaveLength(2);
+    expect(mounted.wrapper.get('[data-test="dataset-splits-1"]').text()).toContain('split random-20-s0');
+    expect(mounted.wrapper.get('[data-test="dataset-splits-2"]').text()).toContain('2 named splits');
     expect(rows[0]!.text()).toContain('pets');
     expect(rows[0]!.text()).toContain('100.0 k');
     expect(rows[0]!.text()).toContain('/data/pets');

@@ -91,6 +91,8 @@ export interface DatasetSummary {
   parentDatasetId: number | null;
   jobId: number | null;
   warnings: string[];
+  /** Names of the splits made here (datasets.splits.create), oldest first; in the list and the detail. */
+  namedSplits?: string[];
 }
 
 export interface DatasetClass {
