@@ -70,6 +70,19 @@ describe('localize.train and localize.eval on a generated set', () => {
       expect([worst.width, worst.height]).toEqual([32, 32]);
       const ious = worst.items.map((i) => i.iou);
       expect([...ious].sort((a, b) => a - b)).toEqual(ious);
+      // Per class over all images: their weighted means are the table's Top-1 Cls, GT-known Loc and Top-1 Loc.
+      const pc = worst.perClass;
+      expect(pc.map((c) => c.name)).toEqual(pc.map((c) => `shape${c.label}`));
+      expect(pc.reduce((n, c) => n + c.images, 0)).toBe(8);
+      for (const k of ['top1Cls', 'gtKnownLoc', 'top1Loc'] as const) expect(pc.reduce((n, c) => n + c[k] * c.images, 0) / 8, k).toBeCloseTo(m![k]!, 9);
+      const correct = await localizeHandlers['localize.images']({ evalJobId: ev.jobId, filter: 'correct', order: 'index', offset: 0, limit: 8 }, ctx);
+      expect(correct.total).toBe(Math.round(m!.top1Loc! * 8));
+      expect(correct.items.every((i) => i.predicted === i.label && i.iou >= 0.5)).toBe(true);
+      for (const c of pc) {
+        const ofClass = await localizeHandlers['localize.images']({ evalJobId: ev.jobId, filter: 'all', order: 'index', offset: 0, limit: 8, label: c.label }, ctx);
+        expect(ofClass.total).toBe(c.images);
+        expect(ofClass.items.every((i) => i.label === c.label)).toBe(true);
+      }
       const map = await localizeHandlers['localize.map']({ evalJobId: ev.jobId, index: worst.items[0]!.index }, ctx);
       expect(map.values).toHaveLength(32 * 32);
       expect(Math.max(...map.values)).toBe(255);
