@@ -147,7 +147,10 @@ describe('localize.train and localize.eval on a generated set', () => {
     const ws = env.ws;
     const train = (over: object) => localizeTrainJob.params.parse({ datasetId: setId, ...over });
     expect(() => localizeTrainJob.params.parse({ datasetId: setId, spg: { stage1: { high: 0.1, low: 0.5 } } })).toThrow(/low must be below high/);
-    expect(() => localizeTrainJob.params.parse({ datasetId: setId, spg: { stage2: { high: 1.5, low: 0.05 } } })).toThrow();
+    // A threshold out of range: the error names the field's path.
+    const out = localizeTrainJob.params.safeParse({ datasetId: setId, spg: { stage2: { high: 1.5, low: 0.05 } } });
+    expect(out.success).toBe(false);
+    expect(out.error!.issues.map((i) => i.path.join('.'))).toEqual(['spg.stage2.high']);
     expect(() => localizeTrainJob.preflight!(train({ arch: 'resnet18' }), ws)).toThrow(/imageSize: 32x32 images give resnet18 a 1x1 class map/);
     expect(() => localizeTrainJob.preflight!(train({ initFromModelId: 999 }), ws)).toThrow(/initFromModelId/);
     const modelId = (ws.db.prepare("SELECT id FROM models WHERE method = 'cam'").get() as { id: number }).id;

@@ -54,6 +54,13 @@ function markdown(rows: readonly BenchRow[]): string {
 const own = o.workspace;
 const dir = own || mkdtempSync(path.join(os.tmpdir(), 'wb-bench-localize-'));
 const ws = Workspace.open(own ? own : path.join(dir, 'ws'));
+// Stopped with Ctrl-C or kill: the temporary workspace goes too (a finally block does not run on a signal).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (!own) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 try {
   const engine = await startEngine();
   const idOf = (jobId: number): number => (ws.db.prepare('SELECT id FROM datasets WHERE job_id = ?').get(jobId) as { id: number }).id;
