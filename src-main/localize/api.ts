@@ -1,6 +1,6 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
-import type { localizeCalls, LocalizeEvalResult, LocalizeEvalSummary, LocalizeImage, LocalizeMapsResult, LocalizeMapView } from '../common/contract/localize.ts';
+import type { localizeCalls, LocalizeEvalResult, LocalizeEvalSummary, LocalizeImage, LocalizeMapsResult, LocalizeMapView, LocalizePerClass } from '../common/contract/localize.ts';
 import type { HandlerMap } from '../core/handler-types.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { ApiError } from '../common/contract/errors.ts';
@@ -112,14 +112,17 @@ export const localizeHandlers: HandlerMap<keyof typeof localizeCalls> = {
   },
   'localize.images': (req, { ws }) => {
     const r = evalResult(ws, req.evalJobId);
-    let items = evalImages(ws, r);
+    const all = evalImages(ws, r);
+    let items = all;
+    if (req.filter === 'correct') items = items.filter((i) => i.predicted === i.label && i.iou >= 0.5);
     if (req.filter === 'wrongClass') items = items.filter((i) => i.predicted !== i.label);
     if (req.filter === 'wrongBox') items = items.filter((i) => i.iou < 0.5);
+    if (req.label !== undefined) items = items.filter((i) => i.label === req.label);
     if (req.order === 'worstIou') items = [...items].sort((a, b) => a.iou - b.iou || a.index - b.index);
     const meta = ws.db.prepare('SELECT info FROM datasets WHERE id = ?').get(r.datasetId) as { info: string } | undefined;
     const size = meta ? (JSON.parse(meta.info) as { imageSize?: { width: number; height: number } | null }).imageSize : null;
     const first = readMapSize(ws, r);
-    return { total: items.length, width: size?.width ?? first.width, height: size?.height ?? first.height, items: items.slice(req.offset, req.offset + req.limit) };
+    return { total: items.length, width: size?.width ?? first.width, height: size?.height ?? first.height, items: items.slice(req.offset, req.offset + req.limit), perClass: perClass(ws, r.datasetId, all) };
   },
   'localize.map': (req, { ws }) => {
     const r = evalResult(ws, req.evalJobId);
@@ -130,6 +133,21 @@ export const localizeHandlers: HandlerMap<keyof typeof localizeCalls> = {
     return { width, height, values: [...bytes.subarray(req.index * n, (req.index + 1) * n)] };
   },
 };
+
+/** Accuracies per class over every evaluated image of it, classes in index order with the dataset's names. */
+function perClass(ws: Workspace, datasetId: number, items: readonly LocalizeImage[]): LocalizePerClass[] {
+  const names = new Map((ws.db.prepare('SELECT idx, name FROM classes WHERE dataset_id = ?').all(datasetId) as { idx: number; name: string }[]).map((c) => [c.idx, c.name]));
+  const sums = new Map<number, { images: number; cls: number; box: number; both: number }>();
+  for (const i of items) {
+    const s = sums.get(i.label) ?? { images: 0, cls: 0, box: 0, both: 0 };
+    const cls = i.predicted === i.label;
+    const box = i.iou >= 0.5;
+    sums.set(i.label, { images: s.images + 1, cls: s.cls + Number(cls), box: s.box + Number(box), both: s.both + Number(cls && box) });
+  }
+  return [...sums]
+    .sort(([a], [b]) => a - b)
+    .map(([label, s]) => ({ label, name: names.get(label) ?? null, images: s.images, top1Cls: s.cls / s.images, gtKnownLoc: s.box / s.images, top1Loc: s.both / s.images }));
+}
 
 function readMapSize(ws: Workspace, r: LocalizeEvalResult): { width: number; height: number } {
   const s = JSON.parse(readFileSync(path.join(ws.resolve(r.dir), 'maps.json'), 'utf8')) as { width: number; height: number };

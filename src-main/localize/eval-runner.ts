@@ -59,7 +59,8 @@ function masksOf(db: Database.Database, datasetId: number, h: number, w: number)
   };
 }
 
-async function evaluateSplit(ctx: JobRunContext<LocalizeEvalParams>, model: Model, split: string, maskOf: ((id: number) => Uint8Array | undefined) | null): Promise<SplitData> {
+/** `share`: the part [from, to] of the job's progress bar this split's forward passes fill. */
+async function evaluateSplit(ctx: JobRunContext<LocalizeEvalParams>, model: Model, split: string, maskOf: ((id: number) => Uint8Array | undefined) | null, share: [number, number]): Promise<SplitData> {
   const p = ctx.params;
   const spec = model.spec;
   const reader = await openDatasetReader(ctx.readDb(), p.datasetId, { split, size: [spec.input.height, spec.input.width], channels: spec.input.channels === 1 ? 1 : 3 });
@@ -101,7 +102,8 @@ async function evaluateSplit(ctx: JobRunContext<LocalizeEvalParams>, model: Mode
       }
       out.input.push({ ...base, ranking: [base.label], map: { values: normalizeMap(img), width: w, height: h } });
     });
-    ctx.progress({ step: `${split}: ${Math.min(start + p.batchSize, indices.length)}/${indices.length}` });
+    const done = Math.min(start + p.batchSize, indices.length);
+    ctx.progress({ step: `${split}: ${done}/${indices.length}`, fraction: share[0] + ((share[1] - share[0]) * done) / indices.length });
     await new Promise((resolve) => setImmediate(resolve));
   }
   return out;
@@ -122,8 +124,11 @@ export default async function run(ctx: JobRunContext<LocalizeEvalParams>): Promi
   try {
     const method = row.method === 'spg' ? 'spg' : 'cam';
     const maskOf = masksOf(db, p.datasetId, model.spec.input.height, model.spec.input.width);
-    const test = await evaluateSplit(ctx, model, p.split, maskOf);
-    const select = p.selectSplit && p.selectSplit !== p.split ? await evaluateSplit(ctx, model, p.selectSplit, maskOf) : null;
+    // The forward passes fill 90% of the bar (split by the two splits), the scoring the rest.
+    const twoSplits = Boolean(p.selectSplit && p.selectSplit !== p.split);
+    const test = await evaluateSplit(ctx, model, p.split, maskOf, [0, twoSplits ? 0.6 : 0.9]);
+    const select = twoSplits ? await evaluateSplit(ctx, model, p.selectSplit!, maskOf, [0.6, 0.9]) : null;
+    ctx.progress({ step: 'scoring both protocols', fraction: 0.9 });
     const [h, w] = [test.reader.height, test.reader.width];
 
     const fixed = fixedThresholdLoc(test.model, p.threshold);

@@ -172,7 +172,7 @@ export default async function run(ctx: JobRunContext<LocalizeMapsParams>): Promi
         out.classMaps.dispose();
         out.masks.forEach((m) => m?.dispose());
       }
-      ctx.progress({ step: `${Math.min(start + batch, indices.length)}/${indices.length}` });
+      ctx.progress({ step: `${Math.min(start + batch, indices.length)}/${indices.length}`, fraction: Math.min(start + batch, indices.length) / indices.length });
     }
     const result: LocalizeMapsResult = {
       modelId: p.modelId,

@@ -9,6 +9,10 @@ describe('bench:localize options', () => {
     expect(o).toMatchObject({ help: false, setOnly: false, fashion: '/f', cifar: '/c', recipe: 'textured', canvas: 64, scale: [0.8, 1.3], contrast: 0.8, train: 2000, epochs: 6, lr: 0.03, schedule: 'cosine', spgStart: 3, seeds: [1], methods: ['cam', 'spg'] });
     const p = parseLocalizeBenchArgs(['--seeds', '1,2', '--scale', '1,1.6', '--contrast', '0.5', '--methods', 'cam', '--set-only', '--schedule', 'constant'], defaults);
     expect(p).toMatchObject({ seeds: [1, 2], scale: [1, 1.6], contrast: 0.5, methods: ['cam'], setOnly: true, schedule: 'constant' });
+    expect(o).toMatchObject({ spgInit: 'none', initEpochs: 10, initLr: 0.03 });
+    // The paper's order: SPG fine-tunes a trained CAM model, its guidance from the first epoch unless told.
+    expect(parseLocalizeBenchArgs(['--spg-init', 'cam', '--init-epochs', '8', '--lr', '0.01'], defaults)).toMatchObject({ spgInit: 'cam', initEpochs: 8, initLr: 0.01, lr: 0.01, spgStart: 1 });
+    expect(parseLocalizeBenchArgs(['--spg-init', 'cam', '--init-lr', '0.03', '--spg-start', '2'], defaults)).toMatchObject({ initLr: 0.03, spgStart: 2 });
     expect(parseLocalizeBenchArgs(['--help'], defaults).help).toBe(true);
     expect(LOCALIZE_BENCH_HELP).toContain('--set-only');
   });
@@ -21,6 +25,9 @@ describe('bench:localize options', () => {
     [['--schedule', 'step'], /--schedule: expected one of constant, cosine/],
     [['--epoch', '3'], /Unknown option --epoch/],
     [['--train'], /--train: expected a value/],
+    [['--spg-init', 'acol'], /--spg-init: expected one of none, cam/],
+    [['--spg-init', 'cam', '--methods', 'cam'], /--spg-init cam: --methods must include spg/],
+    [['--init-epochs', '0'], /--init-epochs: expected an integer >= 1/],
   ])('%j is refused naming the flag', (args, message) => {
     expect(() => parseLocalizeBenchArgs(args, defaults)).toThrow(message);
   });

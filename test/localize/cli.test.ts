@@ -48,6 +48,24 @@ describe('workbench localize (CLI, real job processes)', () => {
     expect(bad.stderr).toMatch(/--threshold/);
   }, 240_000);
 
+  it('datasets generate <recipe> --json: the cluttered set by recipe name and the objects dataset by name; textured without backgrounds and an unknown recipe are refused naming the field', async () => {
+    const config = path.join(env.dir, 'small.json');
+    writeFileSync(config, JSON.stringify({ canvas: 24, train: 6, val: 3, test: 3, seed: 4 }));
+    const gen = await runWorkbench(['--workspace', wsDir, '--json', 'datasets', 'generate', 'cluttered', '--objects', 'objects', '--config', config], { timeoutMs: 120_000 });
+    expect(gen.code, gen.stderr).toBe(0);
+    const out = JSON.parse(gen.stdout) as { datasetId: number; recipe: string; counts: { samples: number } };
+    expect(out).toMatchObject({ recipe: 'cluttered', counts: { samples: 12 } });
+    const shown = await runWorkbench(['--workspace', wsDir, '--json', 'datasets', 'show', String(out.datasetId)]);
+    expect(shown.code, shown.stderr).toBe(0);
+    expect(shown.stdout).toContain('cluttered');
+    const textured = await runWorkbench(['--workspace', wsDir, 'datasets', 'generate', 'textured', '--objects', String(objectsId), '--config', config]);
+    expect(textured.code).not.toBe(0);
+    expect(textured.stderr).toContain('backgroundDatasetId: the textured recipe needs a background dataset');
+    const unknown = await runWorkbench(['--workspace', wsDir, 'datasets', 'generate', 'noisy', '--objects', String(objectsId)]);
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('recipe: unknown recipe "noisy" (known: textured, cluttered)');
+  }, 240_000);
+
   it('generate and train --help-config list every field with its default, read from the schema; without --config the option is named', async () => {
     const help = await runWorkbench(['localize', 'train', '--help-config']);
     expect(help.code, help.stderr).toBe(0);

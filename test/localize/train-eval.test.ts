@@ -8,6 +8,11 @@ import { modelsJobSpecs } from '../../src-main/models/jobs.ts';
 import type { ServiceContext } from '../../src-main/core/handler-types.ts';
 import { tempWorkspace, runDirect } from '../spgan/helpers.ts';
 import { addObjectDataset } from './helpers.ts';
+import { loadModel } from '../../src-main/nn/model-file.ts';
+import { disposeModel } from '../../src-main/nn/init.ts';
+
+const maxAbs = (v: ArrayLike<number>): number => Array.from(v).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+const maxAbsDiff = (u: ArrayLike<number>, v: ArrayLike<number>): number => Array.from(u).reduce((m, x, i) => Math.max(m, Math.abs(x - v[i]!)), 0);
 
 let env: ReturnType<typeof tempWorkspace>;
 let setId = 0;
@@ -65,6 +70,19 @@ describe('localize.train and localize.eval on a generated set', () => {
       expect([worst.width, worst.height]).toEqual([32, 32]);
       const ious = worst.items.map((i) => i.iou);
       expect([...ious].sort((a, b) => a - b)).toEqual(ious);
+      // Per class over all images: their weighted means are the table's Top-1 Cls, GT-known Loc and Top-1 Loc.
+      const pc = worst.perClass;
+      expect(pc.map((c) => c.name)).toEqual(pc.map((c) => `shape${c.label}`));
+      expect(pc.reduce((n, c) => n + c.images, 0)).toBe(8);
+      for (const k of ['top1Cls', 'gtKnownLoc', 'top1Loc'] as const) expect(pc.reduce((n, c) => n + c[k] * c.images, 0) / 8, k).toBeCloseTo(m![k]!, 9);
+      const correct = await localizeHandlers['localize.images']({ evalJobId: ev.jobId, filter: 'correct', order: 'index', offset: 0, limit: 8 }, ctx);
+      expect(correct.total).toBe(Math.round(m!.top1Loc! * 8));
+      expect(correct.items.every((i) => i.predicted === i.label && i.iou >= 0.5)).toBe(true);
+      for (const c of pc) {
+        const ofClass = await localizeHandlers['localize.images']({ evalJobId: ev.jobId, filter: 'all', order: 'index', offset: 0, limit: 8, label: c.label }, ctx);
+        expect(ofClass.total).toBe(c.images);
+        expect(ofClass.items.every((i) => i.label === c.label)).toBe(true);
+      }
       const map = await localizeHandlers['localize.map']({ evalJobId: ev.jobId, index: worst.items[0]!.index }, ctx);
       expect(map.values).toHaveLength(32 * 32);
       expect(Math.max(...map.values)).toBe(255);
@@ -87,6 +105,35 @@ describe('localize.train and localize.eval on a generated set', () => {
     expect(train.metrics.filter((m) => m.name === 'learning_rate').map((m) => m.value)).toEqual([0.05, 0.025]);
   });
 
+  it('SPG fine-tuned from a CAM model (initFromModelId): backbone and class-map head carried, branches fresh with zero outputs', async () => {
+    const ws = env.ws;
+    const cam = await runDirect(ws, localizeTrainJob, { datasetId: setId, method: 'cam', ...tiny, epochs: 1 });
+    const camModel = ws.db.prepare('SELECT id, dir FROM models WHERE job_id = ?').get(cam.jobId) as { id: number; dir: string };
+    // A learning rate of ~0 and no weight decay: the kernels after the epoch are the ones it started from.
+    const spg = await runDirect(ws, localizeTrainJob, { datasetId: setId, method: 'spg', ...tiny, epochs: 1, learningRate: 1e-12, weightDecay: 0, initFromModelId: camModel.id });
+    const spgModel = ws.db.prepare('SELECT dir, parent_model_id FROM models WHERE job_id = ?').get(spg.jobId) as { dir: string; parent_model_id: number };
+    expect(spgModel.parent_model_id).toBe(camModel.id);
+    const { model: a } = loadModel(path.resolve(ws.dir, camModel.dir));
+    const { model: b } = loadModel(path.resolve(ws.dir, spgModel.dir));
+    try {
+      const branchWeights = [...b.weights.keys()].filter((n) => n.startsWith('spg/'));
+      expect(branchWeights).toHaveLength(12); // 3 branches x (3x3 conv + 1x1 conv) x (kernel, bias)
+      expect(spg.logs.some((l) => l.includes(`Initialised ${a.weights.size} of ${b.weights.size} weights from model ${camModel.id}`))).toBe(true);
+      const kernels = [...a.weights.keys()].filter((n) => n.endsWith('/kernel'));
+      expect(kernels).toContain('cam/conv/kernel');
+      for (const name of kernels) expect(maxAbsDiff(a.weights.get(name)!.dataSync(), b.weights.get(name)!.dataSync()), name).toBeLessThan(1e-6);
+      for (const br of ['deep', 'shallow', 'top']) {
+        expect(maxAbs(b.weights.get(`spg/${br}/conv2/kernel`)!.dataSync()), br).toBeLessThan(1e-6);
+        expect(maxAbs(b.weights.get(`spg/${br}/conv1/kernel`)!.dataSync()), br).toBeGreaterThan(0.01);
+      }
+      // Zero branch logits: each BCE term starts at ln 2, not at the tens a random last conv gave on a trained backbone.
+      for (const br of ['deep', 'shallow', 'top']) expect(spg.metrics.find((m) => m.name === `bce_${br}`)!.value, br).toBeCloseTo(Math.LN2, 3);
+    } finally {
+      disposeModel(a);
+      disposeModel(b);
+    }
+  });
+
   it('resumes after the last finished epoch from the checkpoint', async () => {
     const first = await runDirect(env.ws, localizeTrainJob, { datasetId: setId, method: 'spg', ...tiny, epochs: 1 });
     expect(existsSync(path.join(env.ws.dir, 'artifacts', 'jobs', String(first.jobId), 'checkpoint', 'state.json'))).toBe(true);
@@ -100,7 +147,10 @@ describe('localize.train and localize.eval on a generated set', () => {
     const ws = env.ws;
     const train = (over: object) => localizeTrainJob.params.parse({ datasetId: setId, ...over });
     expect(() => localizeTrainJob.params.parse({ datasetId: setId, spg: { stage1: { high: 0.1, low: 0.5 } } })).toThrow(/low must be below high/);
-    expect(() => localizeTrainJob.params.parse({ datasetId: setId, spg: { stage2: { high: 1.5, low: 0.05 } } })).toThrow();
+    // A threshold out of range: the error names the field's path.
+    const out = localizeTrainJob.params.safeParse({ datasetId: setId, spg: { stage2: { high: 1.5, low: 0.05 } } });
+    expect(out.success).toBe(false);
+    expect(out.error!.issues.map((i) => i.path.join('.'))).toEqual(['spg.stage2.high']);
     expect(() => localizeTrainJob.preflight!(train({ arch: 'resnet18' }), ws)).toThrow(/imageSize: 32x32 images give resnet18 a 1x1 class map/);
     expect(() => localizeTrainJob.preflight!(train({ initFromModelId: 999 }), ws)).toThrow(/initFromModelId/);
     const modelId = (ws.db.prepare("SELECT id FROM models WHERE method = 'cam'").get() as { id: number }).id;

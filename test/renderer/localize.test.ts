@@ -2,7 +2,7 @@
 import { describe, it, expect, afterEach } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import LocalizePage from '../../src-renderer/src/localize/LocalizePage.vue';
-import type { LocalizeEvalSummary, LocalizeImage, LocalizeMapView, ModelSummary } from '../../src-main/common/contract/index.ts';
+import type { LocalizeEvalSummary, LocalizeImage, LocalizeMapView, LocalizePerClass, ModelSummary } from '../../src-main/common/contract/index.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
 import { job } from './fixtures.ts';
 import { dataset } from './datasets-fixtures.ts';
@@ -27,9 +27,18 @@ const images: LocalizeImage[] = [
   { index: 1, sampleId: 101, label: 2, predicted: 0, box: [0, 0, 4, 4], gtBoxes: [[8, 8, 16, 16], [1, 1, 3, 3]], iou: 0.25 },
 ];
 
+const perClass: LocalizePerClass[] = [
+  { label: 1, name: 'plus', images: 1, top1Cls: 1, gtKnownLoc: 1, top1Loc: 1 },
+  { label: 2, name: 'ring', images: 1, top1Cls: 0, gtKnownLoc: 0, top1Loc: 0 },
+];
+
 const handlers = {
   'localize.evals': () => [summary],
-  'localize.images': ({ order }: { order?: string }) => ({ total: 2, width: 16, height: 16, items: order === 'worstIou' ? [images[1], images[0]] : images }),
+  'localize.images': ({ order, filter, label }: { order?: string; filter?: string; label?: number }) => {
+    const kept = images.filter((i) => (filter !== 'correct' || (i.predicted === i.label && i.iou >= 0.5)) && (label === undefined || i.label === label));
+    const items = order === 'worstIou' ? [...kept].sort((a, b) => a.iou - b.iou) : kept;
+    return { total: items.length, width: 16, height: 16, items, perClass };
+  },
   'localize.map': ({ index }: { index: number }) => ({ width: 16, height: 16, values: new Array(256).fill(index * 100) }),
   'models.list': () => [],
   'datasets.list': () => [],
@@ -81,6 +90,29 @@ describe('Localization page', () => {
     await flushPromises();
     expect(mounted.api.callsOf('localize.images').at(-1)).toMatchObject({ evalJobId: 9, order: 'worstIou', filter: 'all' });
     expect(w.get('[data-test="loc-iou"]').text()).toBe('0.25');
+  });
+
+  it('per-class accuracy table; the class and correct filters go to localize.images and the viewer shows what they keep; class names in the info', async () => {
+    mounted = await mountWithApi(LocalizePage, { handlers });
+    await flushPromises();
+    const w = mounted.wrapper;
+    const rows = w.findAll('[data-test="loc-per-class"] tbody tr').map((r) => r.findAll('td').map((d) => d.text()));
+    expect(rows).toEqual([['plus', '1', '100.0%', '100.0%', '100.0%'], ['ring', '1', '0.0%', '0.0%', '0.0%']]);
+    expect(w.get('[data-test="loc-info"]').text()).toContain('plus · predicted plus');
+    await w.get('[data-test="loc-class"]').setValue('2');
+    await flushPromises();
+    expect(mounted.api.callsOf('localize.images').at(-1)).toMatchObject({ evalJobId: 9, label: 2 });
+    expect(w.get('[data-test="loc-info"]').text()).toContain('ring · predicted class 0');
+    expect(w.get('[data-test="loc-iou"]').text()).toBe('0.25');
+    await w.get('[data-test="loc-filter"]').setValue('correct');
+    await flushPromises();
+    expect(mounted.api.callsOf('localize.images').at(-1)).toMatchObject({ filter: 'correct', label: 2 });
+    expect(w.text()).toContain('No images match.');
+    await w.get('[data-test="loc-class"]').setValue(null);
+    await flushPromises();
+    expect(mounted.api.callsOf('localize.images').at(-1)).not.toHaveProperty('label');
+    expect(w.get('[data-test="loc-iou"]').text()).toBe('0.80');
+    expect(w.findAll('[data-test="loc-colormap"] option').map((o) => o.text())).toEqual(['jet', 'viridis', 'gray']);
   });
 
   it('says what to do when nothing was evaluated, and shows an evaluation once its job finishes', async () => {

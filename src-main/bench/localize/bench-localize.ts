@@ -54,6 +54,13 @@ function markdown(rows: readonly BenchRow[]): string {
 const own = o.workspace;
 const dir = own || mkdtempSync(path.join(os.tmpdir(), 'wb-bench-localize-'));
 const ws = Workspace.open(own ? own : path.join(dir, 'ws'));
+// Stopped with Ctrl-C or kill: the temporary workspace goes too (a finally block does not run on a signal).
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (!own) rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 try {
   const engine = await startEngine();
   const idOf = (jobId: number): number => (ws.db.prepare('SELECT id FROM datasets WHERE job_id = ?').get(jobId) as { id: number }).id;
@@ -64,18 +71,32 @@ try {
   const set = idOf(gen.jobId);
   const rows: (BenchRow & { seed: number })[] = [];
   let baselines: BenchRow[] = [];
-  const train = (method: string, seed: number, epochs: number) => ({ datasetId: set, method, arch: o.arch, widthMultiplier: o.width, epochs, batchSize: o.batch, learningRate: o.lr, lrSchedule: o.schedule, seed, spg: { startEpoch: o.spgStart } });
-  for (const seed of o.setOnly ? [o.seeds[0]!] : o.seeds) {
-    for (const method of o.setOnly ? (['cam'] as const) : o.methods) {
-      // --set-only: a one-epoch model on 20 images, only for the eval job's baseline rows.
-      const t = await run(ws, localizeTrainJob, o.setOnly ? { ...train(method, seed, 1), limit: 20 } : train(method, seed, o.epochs));
-      const modelId = (ws.db.prepare('SELECT id FROM models WHERE job_id = ?').get(t.jobId) as { id: number }).id;
-      const e = await run(ws, localizeEvalJob, { modelId, datasetId: set });
-      baselines = e.result.rows.slice(1);
-      if (o.setOnly) break;
-      rows.push({ ...e.result.rows[0]!, name: method.toUpperCase(), seed, trainSeconds: t.seconds });
+  const train = (method: string, seed: number, epochs: number, extra: Record<string, unknown> = {}) => ({ datasetId: set, method, arch: o.arch, widthMultiplier: o.width, epochs, batchSize: o.batch, learningRate: o.lr, lrSchedule: o.schedule, seed, spg: { startEpoch: o.spgStart }, ...extra });
+  /** Trains, evaluates on 'test', keeps the baselines and adds the model's row under `name`. */
+  const trainAndEval = async (name: string, seed: number, params: Record<string, unknown>): Promise<number> => {
+    const t = await run(ws, localizeTrainJob, params);
+    const modelId = (ws.db.prepare('SELECT id FROM models WHERE job_id = ?').get(t.jobId) as { id: number }).id;
+    const e = await run(ws, localizeEvalJob, { modelId, datasetId: set });
+    baselines = e.result.rows.slice(1);
+    if (!o.setOnly) {
+      rows.push({ ...e.result.rows[0]!, name, seed, trainSeconds: t.seconds });
       console.error(markdown([...rows, ...baselines]));
     }
+    return modelId;
+  };
+  for (const seed of o.setOnly ? [o.seeds[0]!] : o.seeds) {
+    if (o.setOnly) {
+      // A one-epoch model on 20 images, only for the eval job's baseline rows.
+      await trainAndEval('CAM', seed, { ...train('cam', seed, 1), limit: 20 });
+      break;
+    }
+    if (o.spgInit === 'cam') {
+      // The paper's order: a trained classifier first; both methods then get the same extra epochs from it.
+      const base = await trainAndEval(`CAM (${o.initEpochs} epochs, the start)`, seed, train('cam', seed, o.initEpochs, { learningRate: o.initLr }));
+      for (const method of o.methods) await trainAndEval(`${method.toUpperCase()} (+${o.epochs} from it)`, seed, train(method, seed, o.epochs, { initFromModelId: base }));
+      continue;
+    }
+    for (const method of o.methods) await trainAndEval(method.toUpperCase(), seed, train(method, seed, o.epochs));
   }
   const means = meanRows([...rows, ...baselines]);
   console.error(markdown(means));

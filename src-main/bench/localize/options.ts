@@ -35,6 +35,14 @@ export interface LocalizeBenchOptions {
   schedule: 'constant' | 'cosine';
   /** First epoch with SPG's guidance losses (1: from the start, the paper's). */
   spgStart: number;
+  /**
+   * 'cam': as the paper, SPG fine-tunes a trained classifier: CAM trains `initEpochs`
+   * first, then SPG (from that model) and CAM (continued from it) train `epochs` more each.
+   */
+  spgInit: 'none' | 'cam';
+  initEpochs: number;
+  /** Learning rate of the CAM model both start from (the fine-tuning uses `lr`). */
+  initLr: number;
   workspace: string;
 }
 
@@ -64,7 +72,14 @@ Training (the same for every method)
   --epochs N                    (6)
   --lr F --batch N              SGD learning rate and batch (0.03, 32)
   --schedule constant|cosine    learning-rate schedule (cosine)
-  --spg-start N                 first epoch of SPG's guidance losses (3; 1 is the paper's)
+  --spg-start N                 first epoch of SPG's guidance losses (3; 1 is the paper's;
+                                1 by default with --spg-init cam)
+  --spg-init none|cam           cam: as the paper, SPG fine-tunes a trained classifier: CAM
+                                trains --init-epochs at --init-lr, then SPG starts from that
+                                model and CAM continues from it, --epochs more each at --lr,
+                                so both have the same total epochs (none)
+  --init-epochs N               epochs of the CAM model both start from (10)
+  --init-lr F                   its learning rate (the value of --lr)
 Data and output
   --fashion DIR                 Fashion-MNIST IDX folder (/usr/share/datasets/fashion-mnist)
   --cifar DIR                   CIFAR-10 test image folder (../shared/data/cifar10-test)
@@ -80,7 +95,7 @@ export function defaultCifar(cwd: string): string {
 /** Parses the arguments; throws naming the flag on a bad or unknown one. */
 export function parseLocalizeBenchArgs(args: readonly string[], defaults: { fashion: string; cifar: string }): LocalizeBenchOptions {
   const flags = new Set(['help', 'set-only']);
-  const known = new Set(['fashion', 'cifar', 'recipe', 'canvas', 'scale', 'contrast', 'fragments', 'train', 'val', 'test', 'data-seed', 'seeds', 'seed', 'methods', 'arch', 'epochs', 'width', 'lr', 'batch', 'schedule', 'spg-start', 'workspace']);
+  const known = new Set(['fashion', 'cifar', 'recipe', 'canvas', 'scale', 'contrast', 'fragments', 'train', 'val', 'test', 'data-seed', 'seeds', 'seed', 'methods', 'arch', 'epochs', 'width', 'lr', 'batch', 'schedule', 'spg-start', 'spg-init', 'init-epochs', 'init-lr', 'workspace']);
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (!a.startsWith('--')) throw new Error(`Unexpected argument "${a}" (options: --help).`);
@@ -118,6 +133,8 @@ export function parseLocalizeBenchArgs(args: readonly string[], defaults: { fash
   for (const m of methods) if (!(benchMethods as readonly string[]).includes(m)) throw new Error(`--methods: unknown method "${m}" (known: ${benchMethods.join(', ')}).`);
   const scale = opt('scale', '0.8,1.3').split(',').map(Number);
   if (scale.length !== 2 || scale.some((s) => !(s >= 0.25 && s <= 8)) || scale[0]! > scale[1]!) throw new Error(`--scale: expected LO,HI with 0.25 <= LO <= HI <= 8, got "${opt('scale', '')}".`);
+  const spgInit = choice('spg-init', 'none', ['none', 'cam'] as const);
+  if (spgInit === 'cam' && !methods.includes('spg')) throw new Error('--spg-init cam: --methods must include spg.');
   return {
     help: args.includes('--help'),
     setOnly: args.includes('--set-only'),
@@ -140,7 +157,10 @@ export function parseLocalizeBenchArgs(args: readonly string[], defaults: { fash
     lr: number('lr', '0.03', 10),
     batch: int('batch', '32', 1),
     schedule: choice('schedule', 'cosine', ['constant', 'cosine'] as const),
-    spgStart: int('spg-start', '3', 1),
+    spgStart: int('spg-start', spgInit === 'cam' ? '1' : '3', 1),
+    spgInit,
+    initEpochs: int('init-epochs', '10', 1),
+    initLr: number('init-lr', opt('lr', '0.03'), 10),
     workspace: opt('workspace', ''),
   };
 }

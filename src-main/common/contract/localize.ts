@@ -313,6 +313,19 @@ export interface LocalizeImage {
   iou: number;
 }
 
+/** One class of an evaluation, over all its evaluated images of that class (fractions). */
+export interface LocalizePerClass {
+  label: number;
+  name: string | null;
+  images: number;
+  /** Predicted class right. */
+  top1Cls: number;
+  /** Box of the GT class's map at IoU >= 0.5. */
+  gtKnownLoc: number;
+  /** Both. */
+  top1Loc: number;
+}
+
 export const localizeCalls = {
   'localize.maps': call<JobSummary>()(
     localizeMapsSchema.extend(jobPlacement).strict(),
@@ -334,18 +347,20 @@ export const localizeCalls = {
     z.object({ modelId: z.number().int().positive().optional() }).strict(),
     'Finished localization evaluations (both protocols and the baselines), newest first.',
   ),
-  'localize.images': call<{ total: number; width: number; height: number; items: LocalizeImage[] }>()(
+  'localize.images': call<{ total: number; width: number; height: number; items: LocalizeImage[]; perClass: LocalizePerClass[] }>()(
     z
       .object({
         evalJobId: z.number().int().positive(),
-        /** 'all', or only images whose class is wrong, or whose box misses (IoU < 0.5). */
-        filter: z.enum(['all', 'wrongClass', 'wrongBox']).default('all'),
+        /** 'all'; 'correct': class right and box hit (IoU >= 0.5, a Top-1 Loc hit); only images whose class is wrong; or whose box misses (IoU < 0.5). */
+        filter: z.enum(['all', 'correct', 'wrongClass', 'wrongBox']).default('all'),
+        /** Only images of this class (index), after `filter`. */
+        label: z.number().int().min(0).optional(),
         order: z.enum(['index', 'worstIou']).default('index'),
         offset: z.number().int().min(0).default(0),
         limit: z.number().int().min(1).max(1000).default(50),
       })
       .strict(),
-    'Per-image results of one evaluation: class, predicted box, ground-truth boxes, IoU.',
+    'Per-image results of one evaluation: class, predicted box, ground-truth boxes, IoU; and the accuracies per class over all its images.',
   ),
   'localize.map': call<{ width: number; height: number; values: number[] }>()(
     z.object({ evalJobId: z.number().int().positive(), index: z.number().int().min(0) }).strict(),

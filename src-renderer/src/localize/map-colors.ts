@@ -1,13 +1,14 @@
 /** Colours of the Localization page's canvases: RGBA bytes for ImageData. */
+import { colormapRgb } from '../../../src-main/common/colormap.ts';
+import type { HeatmapColormap } from '../../../src-main/common/contract/index.ts';
 
-/** A blue-to-red ramp of a 0-255 map, opaque (the canvas's opacity blends it over the image). */
-export function mapRgba(values: readonly number[]): Uint8ClampedArray<ArrayBuffer> {
+/** A 0-255 map in `colormap`'s colours, opaque (the canvas's opacity blends it over the image); the PNGs of `localize.maps` use the same table. */
+export function mapRgba(values: readonly number[], colormap: HeatmapColormap = 'jet'): Uint8ClampedArray<ArrayBuffer> {
+  const lut = Array.from({ length: 256 }, (_, v) => colormapRgb(colormap, v / 255));
   const data = new Uint8ClampedArray(values.length * 4);
   values.forEach((v, i) => {
-    data[i * 4] = v;
-    data[i * 4 + 1] = Math.round(255 * (1 - Math.abs(v - 128) / 128) * 0.8);
-    data[i * 4 + 2] = 255 - v;
-    data[i * 4 + 3] = 255;
+    const c = lut[Math.max(0, Math.min(255, Math.round(v)))]!;
+    data.set([c[0], c[1], c[2], 255], i * 4);
   });
   return data;
 }

@@ -1,23 +1,24 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import { type JobSummary, type LocalizeEvalSummary, type LocalizeImage, type LocalizeMapView, type ModelSummary } from '../../../src-main/common/contract/index.ts';
+import { type JobSummary, type LocalizeEvalSummary, type LocalizeImage, type LocalizeMapView, type LocalizePerClass, type ModelSummary } from '../../../src-main/common/contract/index.ts';
 import { useApi } from '../api/index.ts';
 import { followJobs, once } from './follow-jobs.ts';
 
-export type LocalizeFilter = 'all' | 'wrongClass' | 'wrongBox';
+export type LocalizeFilter = 'all' | 'correct' | 'wrongClass' | 'wrongBox';
 export type LocalizeOrder = 'index' | 'worstIou';
 
 /** Localization evaluations, their per-image results and the attention map of the image on view. */
 export const useLocalizeStore = defineStore('localize', () => {
   const evals = ref<LocalizeEvalSummary[]>([]);
-  const images = ref<{ total: number; width: number; height: number; items: LocalizeImage[] }>({ total: 0, width: 0, height: 0, items: [] });
+  const images = ref<{ total: number; width: number; height: number; items: LocalizeImage[]; perClass: LocalizePerClass[] }>({ total: 0, width: 0, height: 0, items: [], perClass: [] });
   const map = ref<{ width: number; height: number; values: number[] } | null>(null);
 
   async function loadEvals(): Promise<void> {
     evals.value = await useApi().call('localize.evals', {});
   }
-  async function loadImages(evalJobId: number, filter: LocalizeFilter, order: LocalizeOrder): Promise<void> {
-    images.value = await useApi().call('localize.images', { evalJobId, filter, order, limit: 500 });
+  /** The images of one evaluation that pass `filter` (and are of class `label` unless null), in `order`. */
+  async function loadImages(evalJobId: number, filter: LocalizeFilter, order: LocalizeOrder, label: number | null = null): Promise<void> {
+    images.value = await useApi().call('localize.images', { evalJobId, filter, order, limit: 500, ...(label !== null ? { label } : {}) });
   }
   async function loadMap(evalJobId: number, index: number): Promise<void> {
     map.value = await useApi().call('localize.map', { evalJobId, index });

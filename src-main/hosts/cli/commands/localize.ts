@@ -49,6 +49,26 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
       rt.output({ jobId: job.id, datasetId: ds?.id ?? null, name: ds?.name ?? null, counts: ds?.counts ?? null }, () => `Dataset ${ds?.id ?? '?'} "${ds?.name ?? ''}": ${ds?.counts.samples ?? 0} images with boxes`);
     });
 
+  // The same job as `localize generate`, where a lab looks for dataset tools: `workbench datasets generate cluttered --objects fashion-mnist`.
+  const datasets = program.commands.find((c) => c.name() === 'datasets') ?? program.command('datasets').description('Import and inspect datasets');
+  datasets
+    .command('generate <recipe>')
+    .requiredOption('--objects <id|name>', 'labeled dataset whose images are the objects (e.g. an imported Fashion-MNIST)')
+    .option('--backgrounds <id|name>', 'dataset whose gray images are the backgrounds (textured recipe, e.g. CIFAR-10)')
+    .option('--config <file>', 'JSON config for the other fields: canvas, scale, backgroundContrast, fragments, train, val, test, seed, name (every field: workbench localize generate --help-config)')
+    .option('--on <where>', ON_HELP)
+    .description('Generate a localization set by recipe (textured: objects on gray backgrounds; cluttered: on black with small fragments) with true boxes and masks')
+    .action(async (recipe: string, opts: { objects: string; backgrounds?: string; config?: string; on?: string }) => {
+      const recipes = localizeGenerateSchema.shape.recipe.unwrap().options;
+      if (!(recipes as readonly string[]).includes(recipe)) throw new Error(`recipe: unknown recipe "${recipe}" (known: ${recipes.join(', ')}).`);
+      const rest = opts.config ? (readConfigFile(opts.config) as Record<string, unknown>) : {};
+      const rt = await runtime();
+      const config = { ...rest, recipe, objectDatasetId: await datasetRef(rt, '--objects', opts.objects), ...(opts.backgrounds !== undefined ? { backgroundDatasetId: await datasetRef(rt, '--backgrounds', opts.backgrounds) } : {}) };
+      const job = await rt.runJob(jobKinds.localizeGenerate, config, { on: opts.on });
+      const ds = (await rt.call('datasets.list', {})).find((d) => d.jobId === job.id);
+      rt.output({ jobId: job.id, datasetId: ds?.id ?? null, name: ds?.name ?? null, recipe, counts: ds?.counts ?? null }, () => `Dataset ${ds?.id ?? '?'} "${ds?.name ?? ''}": ${ds?.counts.samples ?? 0} images with boxes`);
+    });
+
   loc
     .command('train')
     .option('--config <file>', 'JSON config: datasetId, arch, method (cam/spg), spg {stage1..3, minObjectPixels, weights}, epochs ... (every field: --help-config)')
