@@ -13,6 +13,8 @@ import { initEngine } from '../../src-main/engine/init.ts';
 import { loadNativeAddon, nativeAddonReason, registerNativeKernels } from '../../src-main/engine/native/native-kernels.ts';
 import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
 import { CONV_TAIL, convTail } from '../../src-main/engine/ops/conv-tail.ts';
+import { INSTANCE_NORM, instanceNormAct } from '../../src-main/engine/ops/instance-norm.ts';
+import { instanceNormReference } from '../../src-main/nn/layers.ts';
 import { caseGrid, randomArray, type Case } from './conv-cases.ts';
 import { nativeKernels } from '../../src-main/engine/native/kernels/index.ts';
 import { nativeKernelConfigs } from '../../src-main/engine/native/native-kernels.ts';
@@ -303,6 +305,48 @@ describe.skipIf(!addon)('native CPU kernels', () => {
         }
       });
     }
+  });
+
+  it.each([
+    ['none', [2, 5, 3, 4], 0],
+    ['relu', [3, 9, 7, 19], 0],
+    ['leaky', [3, 9, 7, 19], 0],
+    // hw*c >= 2 x 16k: each sample's rows split over parts (threaded); a large mean (x - mean cancellation).
+    ['relu', [2, 64, 32, 32], 40],
+    ['leaky', [1, 33, 65, 17], -20],
+  ] as const)('fused InstanceNorm + %s on %j (offset %d) matches the autodiff reference on cpu, deterministically', async (act, shape, offset) => {
+    const n = shape.reduce((a: number, b: number) => a * b, 1);
+    const x = randomArray(n, 31).map((v) => v * 2 + offset);
+    const dy = randomArray(n, 32);
+    const reference = (t: tf.Tensor): tf.Tensor => {
+      const y = instanceNormReference(t as tf.Tensor4D);
+      return act === 'relu' ? tf.relu(y) : act === 'leaky' ? tf.leakyRelu(y, 0.2) : y;
+    };
+    const run = (f: (t: tf.Tensor) => tf.Tensor) => (): Float32Array[] =>
+      tf.tidy(() => {
+        const xt = tf.tensor4d(x, [...shape] as [number, number, number, number]);
+        const [dx] = tf.grads(f)([xt], tf.tensor(dy, [...shape]));
+        return [f(xt), dx!].map((t) => t.dataSync() as Float32Array);
+      });
+    const fused = (t: tf.Tensor): tf.Tensor => instanceNormAct(t as tf.Tensor4D, act);
+    const before = await onBackend('wasm', () => tf.memory().numTensors);
+    const native = await onBackend('wasm', run(fused));
+    expect(tf.getKernel(INSTANCE_NORM, 'wasm'), 'registered on wasm').toBeDefined();
+    expect(await onBackend('wasm', () => tf.memory().numTensors)).toBe(before);
+    const again = await onBackend('wasm', run(fused));
+    const expected = await onBackend('cpu', run(reference));
+    // y: a few float32 operations per element on O(1) values (float64 statistics on the native
+    // side, float32 means on the reference's); dx: the same plus means over hw float32 terms.
+    const tolerances = [2e-5, 1e-4];
+    native.forEach((values, i) => {
+      expect(Array.from(again[i]!), `output ${i} is reproducible`).toEqual(Array.from(values));
+      const scale = expected[i]!.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+      let worst = 0;
+      for (let j = 0; j < values.length; j++) worst = Math.max(worst, Math.abs(values[j]! - expected[i]![j]!) / scale);
+      expect(worst, `output ${i} (${i === 0 ? 'y' : 'dx'})`).toBeLessThanOrEqual(tolerances[i]!);
+    });
+    // A gradient of zero would pass trivially.
+    expect(expected[1]!.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeGreaterThan(0.01);
   });
 
   it.each([

@@ -11,6 +11,7 @@ import { conv2dBackpropInputNative } from './conv2d-backprop-input.ts';
 import { conv2dNative } from './conv2d.ts';
 import { convTailNative } from './conv-tail.ts';
 import { elementwiseNative } from './elementwise.ts';
+import { instanceNormGradNative, instanceNormNative } from './instance-norm.ts';
 import type { NativeKernel } from '../kernel-support.ts';
 
 export const nativeKernels: readonly NativeKernel[] = [
@@ -22,4 +23,6 @@ export const nativeKernels: readonly NativeKernel[] = [
   batchNormMomentsNative,
   batchNormScaleShiftNative,
   batchNormGradNative,
+  instanceNormNative,
+  instanceNormGradNative,
 ];

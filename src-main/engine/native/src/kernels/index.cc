@@ -12,6 +12,8 @@ const KernelBinding kKernels[] = {
     {"bnScaleShift", BnScaleShiftBinding},
     {"bnGrad", BnGradBinding},
     {"elementwise", ElementwiseBinding},
+    {"instanceNorm", InstanceNormBinding},
+    {"instanceNormGrad", InstanceNormGradBinding},
 };
 const std::size_t kKernelCount = sizeof(kKernels) / sizeof(kKernels[0]);
 
