@@ -13,6 +13,7 @@ import { initEngine } from '../../src-main/engine/init.ts';
 import { loadNativeAddon, nativeAddonReason, registerNativeKernels } from '../../src-main/engine/native/native-kernels.ts';
 import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
 import { CONV_TAIL, convTail } from '../../src-main/engine/ops/conv-tail.ts';
+import { ADAM_UPDATE, fusedAdam } from '../../src-main/engine/ops/adam.ts';
 import { INSTANCE_NORM, instanceNormAct } from '../../src-main/engine/ops/instance-norm.ts';
 import { instanceNormReference } from '../../src-main/nn/layers.ts';
 import { caseGrid, randomArray, type Case } from './conv-cases.ts';
@@ -347,6 +348,35 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     });
     // A gradient of zero would pass trivially.
     expect(expected[1]!.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeGreaterThan(0.01);
+  });
+
+  it('the fused Adam update gives the same weights and checkpointed moments as TF.js Adam, bit for bit, without leaks', async () => {
+    await tf.setBackend('wasm');
+    expect(tf.getKernel(ADAM_UPDATE, 'wasm'), 'registered on wasm').toBeDefined();
+    // Sizes below and above the kernel's 16k-element chunk (threaded); gradients of several magnitudes.
+    const shapes = [[3, 3, 4, 5], [40000], [7]];
+    const run = async (optimizer: tf.Optimizer, tag: string): Promise<number[][]> => {
+      const vars = shapes.map((sh, i) => tf.variable(tf.tensor(randomArray(sh.reduce((a, b) => a * b, 1), 40 + i), sh), true, `adam-test-${tag}-${i}`));
+      const step = (k: number): void => {
+        const grads: tf.NamedTensorMap = {};
+        vars.forEach((v, i) => (grads[v.name] = tf.tensor(randomArray(v.size, 50 + 10 * k + i).map((g) => g * 10 ** (i - 2)), v.shape)));
+        optimizer.applyGradients(grads);
+        tf.dispose(Object.values(grads));
+      };
+      step(0);
+      const before = tf.memory().numTensors;
+      for (let k = 1; k < 6; k++) step(k);
+      expect(tf.memory().numTensors, `${tag}: no tensors leak per step`).toBe(before);
+      const weights = await optimizer.getWeights(); // iterations, then the m and v of every variable
+      const out = [...vars.map((v) => Array.from(v.dataSync())), ...weights.map((w) => Array.from(w.tensor.dataSync()))];
+      tf.dispose(vars);
+      return out;
+    };
+    const fused = await run(fusedAdam(0.01, 0.5, 0.999), 'fused');
+    const reference = await run(tf.train.adam(0.01, 0.5, 0.999), 'tfjs');
+    expect(fused.length).toBe(shapes.length * 3 + 1);
+    fused.forEach((values, i) => expect(values, `weight ${i}`).toEqual(reference[i]));
+    expect(fused[0]).not.toEqual(Array.from(randomArray(fused[0]!.length, 40))); // the weights moved
   });
 
   it.each([

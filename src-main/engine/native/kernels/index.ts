@@ -3,6 +3,7 @@
  * names the addon function it calls (src/kernels/index.cc exports them) and builds the TF.js
  * kernel configs it replaces.
  */
+import { adamUpdateNative } from './adam.ts';
 import { batchNormGradNative } from './batch-norm-grad.ts';
 import { batchNormMomentsNative } from './batch-norm-moments.ts';
 import { batchNormScaleShiftNative } from './batch-norm-scale-shift.ts';
@@ -25,4 +26,5 @@ export const nativeKernels: readonly NativeKernel[] = [
   batchNormGradNative,
   instanceNormNative,
   instanceNormGradNative,
+  adamUpdateNative,
 ];

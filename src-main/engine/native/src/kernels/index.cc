@@ -14,6 +14,7 @@ const KernelBinding kKernels[] = {
     {"elementwise", ElementwiseBinding},
     {"instanceNorm", InstanceNormBinding},
     {"instanceNormGrad", InstanceNormGradBinding},
+    {"adamUpdate", AdamUpdateBinding},
 };
 const std::size_t kKernelCount = sizeof(kKernels) / sizeof(kKernels[0]);
 
