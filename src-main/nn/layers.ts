@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.ts';
 import { instanceNormAct, type InstanceNormActivation } from '../engine/ops/instance-norm.ts';
+import { reflectPad } from '../engine/ops/reflect-pad.ts';
 
 /** NHWC building blocks shared by the SPGAN networks and the IDE ResNet. */
 
@@ -25,8 +26,7 @@ export function conv(
   let mode: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] = 'valid';
   if (pad === 'same' || pad === 'valid') mode = pad;
   else if (pad.size > 0) {
-    const pads: [number, number][] = [[0, 0], [pad.size, pad.size], [pad.size, pad.size], [0, 0]];
-    if (pad.kind === 'reflect') input = tf.mirrorPad(x, pads, 'reflect');
+    if (pad.kind === 'reflect') input = reflectPad(x, pad.size);
     else mode = [[0, 0], [pad.size, pad.size], [pad.size, pad.size], [0, 0]];
   }
   let y = tf.conv2d(input, w as tf.Tensor4D, stride, mode);

@@ -14,6 +14,7 @@ import { loadNativeAddon, nativeAddonReason, registerNativeKernels } from '../..
 import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
 import { CONV_TAIL, convTail } from '../../src-main/engine/ops/conv-tail.ts';
 import { ADAM_UPDATE, fusedAdam } from '../../src-main/engine/ops/adam.ts';
+import { REFLECT_PAD_GRAD, reflectPad } from '../../src-main/engine/ops/reflect-pad.ts';
 import { INSTANCE_NORM, instanceNormAct } from '../../src-main/engine/ops/instance-norm.ts';
 import { instanceNormReference } from '../../src-main/nn/layers.ts';
 import { caseGrid, randomArray, type Case } from './conv-cases.ts';
@@ -377,6 +378,40 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     expect(fused.length).toBe(shapes.length * 3 + 1);
     fused.forEach((values, i) => expect(values, `weight ${i}`).toEqual(reference[i]));
     expect(fused[0]).not.toEqual(Array.from(randomArray(fused[0]!.length, 40))); // the weights moved
+  });
+
+  it.each([
+    [[2, 9, 7, 5], 3],
+    [[1, 4, 6, 16], 1],
+    [[3, 8, 8, 3], 3],
+  ] as const)('reflect padding of %j by %i: the gradient folds the borders back (native on wasm and tf ops on cpu against a gather reference)', async (shape, p) => {
+    const n = shape.reduce((a: number, b: number) => a * b, 1);
+    const [h, w] = [shape[1], shape[2]];
+    const padded = [shape[0], h + 2 * p, w + 2 * p, shape[3]] as const;
+    const x = randomArray(n, 61);
+    const dy = randomArray(padded.reduce((a: number, b: number) => a * b, 1), 62);
+    // Reflect padding as two gathers: their gradient (a scatter-add) is right by construction.
+    const reflect = (i: number, len: number): number => (i < 0 ? -i : i >= len ? 2 * (len - 1) - i : i);
+    const rows = Array.from({ length: h + 2 * p }, (_, i) => reflect(i - p, h));
+    const cols = Array.from({ length: w + 2 * p }, (_, j) => reflect(j - p, w));
+    const gathers = (t: tf.Tensor): tf.Tensor => tf.gather(tf.gather(t, rows, 1), cols, 2);
+    const fused = (t: tf.Tensor): tf.Tensor => reflectPad(t as tf.Tensor4D, p);
+    const run = (f: (t: tf.Tensor) => tf.Tensor) => (): Float32Array[] =>
+      tf.tidy(() => {
+        const xt = tf.tensor4d(x, [...shape] as [number, number, number, number]);
+        const [dx] = tf.grads(f)([xt], tf.tensor(dy, [...padded]));
+        return [f(xt), dx!].map((t) => t.dataSync() as Float32Array);
+      });
+    expect(tf.getKernel(REFLECT_PAD_GRAD, 'wasm'), 'registered on wasm').toBeDefined();
+    const expected = await onBackend('cpu', run(gathers));
+    for (const [side, got] of [['native', await onBackend('wasm', run(fused))], ['tf ops', await onBackend('cpu', run(fused))]] as const) {
+      expect(Array.from(got[0]!), `${side}: padded values`).toEqual(Array.from(expected[0]!));
+      // dx: at most 4 float32 terms per element, summed in another order.
+      got[1]!.forEach((v, i) => expect(Math.abs(v - expected[1]![i]!), `${side}: dx ${i}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(expected[1]![i]!))));
+    }
+    // The borders carry gradient: a centre slice alone (TF.js' MirrorPad gradient) differs.
+    const centre = await onBackend('cpu', () => tf.tidy(() => tf.slice(tf.tensor(dy, [...padded]), [0, p, p, 0], [...shape]).dataSync() as Float32Array));
+    expect(Array.from(expected[1]!)).not.toEqual(Array.from(centre));
   });
 
   it.each([

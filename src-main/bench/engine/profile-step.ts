@@ -5,7 +5,7 @@
  * `npx tsx src-main/bench/engine/profile-step.ts [--model resnet20] [--batch 128] [--steps 3] [--shapes] [--top 25]`
  * (`--model spgan-step`: the SPGAN bench model's trainStep, batch 4 unless --batch says otherwise)
  * With `--toggle NAME` (an env switch the native kernels read per call, e.g. WORKBENCH_NATIVE_IMPLICIT)
- * it instead times steps alternately with NAME=0 and unset, in this one process: an A/B that
+ * it instead times steps alternately with NAME=0 and unset (a comma list switches several together), in this one process: an A/B that
  * a shared machine's load hits on both sides alike, in wall time and in CPU time (user + system
  * of all threads: what an oversubscribed machine does not distort).
  */
@@ -61,8 +61,10 @@ if (toggle) {
   const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
   for (let i = 0; i < 2 * steps; i++) {
     const side = i % 2 === 0 ? 'off' : 'on';
-    if (side === 'off') process.env[toggle] = '0';
-    else delete process.env[toggle];
+    for (const t of toggle.split(',')) {
+      if (side === 'off') process.env[t] = '0';
+      else delete process.env[t];
+    }
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     step();
@@ -70,7 +72,7 @@ if (toggle) {
     times[side].push(performance.now() - t0);
     cpu[side].push((c.user + c.system) / 1000);
   }
-  delete process.env[toggle];
+  for (const t of toggle.split(',')) delete process.env[t];
   const line = (what: string, v: Record<'off' | 'on', number[]>): string =>
     `${what}: ${toggle}=0 ${median(v.off).toFixed(1)} ms (${Math.min(...v.off).toFixed(0)}-${Math.max(...v.off).toFixed(0)}), on ${median(v.on).toFixed(1)} ms (${Math.min(...v.on).toFixed(0)}-${Math.max(...v.on).toFixed(0)}), x${(median(v.off) / median(v.on)).toFixed(2)}`;
   console.log(`medians of ${steps} interleaved steps each`);

@@ -13,6 +13,7 @@ import { conv2dNative } from './conv2d.ts';
 import { convTailNative } from './conv-tail.ts';
 import { elementwiseNative } from './elementwise.ts';
 import { instanceNormGradNative, instanceNormNative } from './instance-norm.ts';
+import { reflectPadGradNative } from './reflect-pad-grad.ts';
 import type { NativeKernel } from '../kernel-support.ts';
 
 export const nativeKernels: readonly NativeKernel[] = [
@@ -27,4 +28,5 @@ export const nativeKernels: readonly NativeKernel[] = [
   instanceNormNative,
   instanceNormGradNative,
   adamUpdateNative,
+  reflectPadGradNative,
 ];
