@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { ParamStore } from './params.ts';
+import { instanceNormAct, type InstanceNormActivation } from '../engine/ops/instance-norm.ts';
+import { reflectPad } from '../engine/ops/reflect-pad.ts';
 
 /** NHWC building blocks shared by the SPGAN networks and the IDE ResNet. */
 
@@ -19,11 +21,13 @@ export function conv(
   const inC = x.shape[3];
   const w = p.get(`${name}/kernel`, [k, k, inC, out], options.init ?? 'normal');
   let input = x;
-  let mode: 'same' | 'valid' = 'valid';
+  // Zero padding goes to the conv as explicit padding (its kernels pad on the fly): a separate
+  // tf.pad costs a full copy forward and a Slice of the gradient backward. Same sums either way.
+  let mode: 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]] = 'valid';
   if (pad === 'same' || pad === 'valid') mode = pad;
   else if (pad.size > 0) {
-    const pads: [number, number][] = [[0, 0], [pad.size, pad.size], [pad.size, pad.size], [0, 0]];
-    input = pad.kind === 'reflect' ? tf.mirrorPad(x, pads, 'reflect') : tf.pad(x, pads);
+    if (pad.kind === 'reflect') input = reflectPad(x, pad.size);
+    else mode = [[0, 0], [pad.size, pad.size], [pad.size, pad.size], [0, 0]];
   }
   let y = tf.conv2d(input, w as tf.Tensor4D, stride, mode);
   if (options.bias !== false) y = tf.add(y, p.get(`${name}/bias`, [out], 'zeros'));
@@ -49,32 +53,12 @@ export function instanceNormReference(x: tf.Tensor4D, eps = 1e-5): tf.Tensor4D {
 
 /**
  * InstanceNorm without affine parameters (PyTorch InstanceNorm2d default, as
- * CycleGAN uses it), with a hand-written gradient: autodiff through
- * tf.moments emits about twice the element-wise kernels, which dominate a
- * small generator's step after the convolutions.
- * dx = rstd * (dy - mean(dy) - y * mean(dy * y)), means over H and W.
+ * CycleGAN uses it), optionally followed by ReLU or LeakyReLU (slope 0.2), with a
+ * hand-written gradient: one native kernel each way where the addon is loaded
+ * (engine/ops/instance-norm.ts), the same formula from tf ops elsewhere.
  */
-export function instanceNorm(x: tf.Tensor4D, eps = 1e-5): tf.Tensor4D {
-  // customGrad passes the inputs and then the save function in one rest list.
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const input = args[0] as tf.Tensor;
-    const save = args[1] as tf.GradSaveFunc;
-    const mean = tf.mean(input, [1, 2], true); // [B,1,1,C]
-    const centered = tf.sub(input, mean);
-    const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), [1, 2], true), eps)); // [B,1,1,C]
-    const y = tf.mul(centered, rstd);
-    save([y, rstd]);
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [yy, r] = saved;
-        const g1 = tf.mean(dy, [1, 2], true);
-        const g2 = tf.mean(tf.mul(dy, yy), [1, 2], true);
-        return tf.mul(r, tf.sub(tf.sub(dy, g1), tf.mul(yy, g2)));
-      },
-    };
-  });
-  return op(x) as tf.Tensor4D;
+export function instanceNorm(x: tf.Tensor4D, activation: InstanceNormActivation = 'none', eps = 1e-5): tf.Tensor4D {
+  return instanceNormAct(x, activation, 0.2, eps);
 }
 
 export function leaky(x: tf.Tensor4D, alpha = 0.2): tf.Tensor4D {

@@ -6,6 +6,7 @@ import { SiameseNet } from './nets/siamese.ts';
 import { HistoryPool } from './history-pool.ts';
 import { lsgan, discriminatorLoss, l1, contrastive } from './losses.ts';
 import type { ParamStore } from '../nn/params.ts';
+import { fusedAdam } from '../engine/ops/adam.ts';
 
 export type SpganArch = Pick<
   SpganConfig,
@@ -49,9 +50,9 @@ export class SpganModel {
     this.S = new SiameseNet('S', config.siameseWidth, s + 5);
     this.poolA = new HistoryPool(config.poolSize, random);
     this.poolB = new HistoryPool(config.poolSize, random);
-    this.optG = tf.train.adam(config.learningRate, config.beta1, 0.999);
-    this.optD = tf.train.adam(config.learningRate, config.beta1, 0.999);
-    this.optS = tf.train.adam(config.learningRate, config.beta1, 0.999);
+    this.optG = fusedAdam(config.learningRate, config.beta1, 0.999);
+    this.optD = fusedAdam(config.learningRate, config.beta1, 0.999);
+    this.optS = fusedAdam(config.learningRate, config.beta1, 0.999);
     this.build();
   }
 

@@ -13,6 +13,10 @@ import { initEngine } from '../../src-main/engine/init.ts';
 import { loadNativeAddon, nativeAddonReason, registerNativeKernels } from '../../src-main/engine/native/native-kernels.ts';
 import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
 import { CONV_TAIL, convTail } from '../../src-main/engine/ops/conv-tail.ts';
+import { ADAM_UPDATE, fusedAdam } from '../../src-main/engine/ops/adam.ts';
+import { REFLECT_PAD_GRAD, reflectPad } from '../../src-main/engine/ops/reflect-pad.ts';
+import { INSTANCE_NORM, instanceNormAct } from '../../src-main/engine/ops/instance-norm.ts';
+import { instanceNormReference } from '../../src-main/nn/layers.ts';
 import { caseGrid, randomArray, type Case } from './conv-cases.ts';
 import { nativeKernels } from '../../src-main/engine/native/kernels/index.ts';
 import { nativeKernelConfigs } from '../../src-main/engine/native/native-kernels.ts';
@@ -303,6 +307,111 @@ describe.skipIf(!addon)('native CPU kernels', () => {
         }
       });
     }
+  });
+
+  it.each([
+    ['none', [2, 5, 3, 4], 0],
+    ['relu', [3, 9, 7, 19], 0],
+    ['leaky', [3, 9, 7, 19], 0],
+    // hw*c >= 2 x 16k: each sample's rows split over parts (threaded); a large mean (x - mean cancellation).
+    ['relu', [2, 64, 32, 32], 40],
+    ['leaky', [1, 33, 65, 17], -20],
+  ] as const)('fused InstanceNorm + %s on %j (offset %d) matches the autodiff reference on cpu, deterministically', async (act, shape, offset) => {
+    const n = shape.reduce((a: number, b: number) => a * b, 1);
+    const x = randomArray(n, 31).map((v) => v * 2 + offset);
+    const dy = randomArray(n, 32);
+    const reference = (t: tf.Tensor): tf.Tensor => {
+      const y = instanceNormReference(t as tf.Tensor4D);
+      return act === 'relu' ? tf.relu(y) : act === 'leaky' ? tf.leakyRelu(y, 0.2) : y;
+    };
+    const run = (f: (t: tf.Tensor) => tf.Tensor) => (): Float32Array[] =>
+      tf.tidy(() => {
+        const xt = tf.tensor4d(x, [...shape] as [number, number, number, number]);
+        const [dx] = tf.grads(f)([xt], tf.tensor(dy, [...shape]));
+        return [f(xt), dx!].map((t) => t.dataSync() as Float32Array);
+      });
+    const fused = (t: tf.Tensor): tf.Tensor => instanceNormAct(t as tf.Tensor4D, act);
+    const before = await onBackend('wasm', () => tf.memory().numTensors);
+    const native = await onBackend('wasm', run(fused));
+    expect(tf.getKernel(INSTANCE_NORM, 'wasm'), 'registered on wasm').toBeDefined();
+    expect(await onBackend('wasm', () => tf.memory().numTensors)).toBe(before);
+    const again = await onBackend('wasm', run(fused));
+    const expected = await onBackend('cpu', run(reference));
+    // y: a few float32 operations per element on O(1) values (float64 statistics on the native
+    // side, float32 means on the reference's); dx: the same plus means over hw float32 terms.
+    const tolerances = [2e-5, 1e-4];
+    native.forEach((values, i) => {
+      expect(Array.from(again[i]!), `output ${i} is reproducible`).toEqual(Array.from(values));
+      const scale = expected[i]!.reduce((m, v) => Math.max(m, Math.abs(v)), 1);
+      let worst = 0;
+      for (let j = 0; j < values.length; j++) worst = Math.max(worst, Math.abs(values[j]! - expected[i]![j]!) / scale);
+      expect(worst, `output ${i} (${i === 0 ? 'y' : 'dx'})`).toBeLessThanOrEqual(tolerances[i]!);
+    });
+    // A gradient of zero would pass trivially.
+    expect(expected[1]!.reduce((m, v) => Math.max(m, Math.abs(v)), 0)).toBeGreaterThan(0.01);
+  });
+
+  it('the fused Adam update gives the same weights and checkpointed moments as TF.js Adam, bit for bit, without leaks', async () => {
+    await tf.setBackend('wasm');
+    expect(tf.getKernel(ADAM_UPDATE, 'wasm'), 'registered on wasm').toBeDefined();
+    // Sizes below and above the kernel's 16k-element chunk (threaded); gradients of several magnitudes.
+    const shapes = [[3, 3, 4, 5], [40000], [7]];
+    const run = async (optimizer: tf.Optimizer, tag: string): Promise<number[][]> => {
+      const vars = shapes.map((sh, i) => tf.variable(tf.tensor(randomArray(sh.reduce((a, b) => a * b, 1), 40 + i), sh), true, `adam-test-${tag}-${i}`));
+      const step = (k: number): void => {
+        const grads: tf.NamedTensorMap = {};
+        vars.forEach((v, i) => (grads[v.name] = tf.tensor(randomArray(v.size, 50 + 10 * k + i).map((g) => g * 10 ** (i - 2)), v.shape)));
+        optimizer.applyGradients(grads);
+        tf.dispose(Object.values(grads));
+      };
+      step(0);
+      const before = tf.memory().numTensors;
+      for (let k = 1; k < 6; k++) step(k);
+      expect(tf.memory().numTensors, `${tag}: no tensors leak per step`).toBe(before);
+      const weights = await optimizer.getWeights(); // iterations, then the m and v of every variable
+      const out = [...vars.map((v) => Array.from(v.dataSync())), ...weights.map((w) => Array.from(w.tensor.dataSync()))];
+      tf.dispose(vars);
+      return out;
+    };
+    const fused = await run(fusedAdam(0.01, 0.5, 0.999), 'fused');
+    const reference = await run(tf.train.adam(0.01, 0.5, 0.999), 'tfjs');
+    expect(fused.length).toBe(shapes.length * 3 + 1);
+    fused.forEach((values, i) => expect(values, `weight ${i}`).toEqual(reference[i]));
+    expect(fused[0]).not.toEqual(Array.from(randomArray(fused[0]!.length, 40))); // the weights moved
+  });
+
+  it.each([
+    [[2, 9, 7, 5], 3],
+    [[1, 4, 6, 16], 1],
+    [[3, 8, 8, 3], 3],
+  ] as const)('reflect padding of %j by %i: the gradient folds the borders back (native on wasm and tf ops on cpu against a gather reference)', async (shape, p) => {
+    const n = shape.reduce((a: number, b: number) => a * b, 1);
+    const [h, w] = [shape[1], shape[2]];
+    const padded = [shape[0], h + 2 * p, w + 2 * p, shape[3]] as const;
+    const x = randomArray(n, 61);
+    const dy = randomArray(padded.reduce((a: number, b: number) => a * b, 1), 62);
+    // Reflect padding as two gathers: their gradient (a scatter-add) is right by construction.
+    const reflect = (i: number, len: number): number => (i < 0 ? -i : i >= len ? 2 * (len - 1) - i : i);
+    const rows = Array.from({ length: h + 2 * p }, (_, i) => reflect(i - p, h));
+    const cols = Array.from({ length: w + 2 * p }, (_, j) => reflect(j - p, w));
+    const gathers = (t: tf.Tensor): tf.Tensor => tf.gather(tf.gather(t, rows, 1), cols, 2);
+    const fused = (t: tf.Tensor): tf.Tensor => reflectPad(t as tf.Tensor4D, p);
+    const run = (f: (t: tf.Tensor) => tf.Tensor) => (): Float32Array[] =>
+      tf.tidy(() => {
+        const xt = tf.tensor4d(x, [...shape] as [number, number, number, number]);
+        const [dx] = tf.grads(f)([xt], tf.tensor(dy, [...padded]));
+        return [f(xt), dx!].map((t) => t.dataSync() as Float32Array);
+      });
+    expect(tf.getKernel(REFLECT_PAD_GRAD, 'wasm'), 'registered on wasm').toBeDefined();
+    const expected = await onBackend('cpu', run(gathers));
+    for (const [side, got] of [['native', await onBackend('wasm', run(fused))], ['tf ops', await onBackend('cpu', run(fused))]] as const) {
+      expect(Array.from(got[0]!), `${side}: padded values`).toEqual(Array.from(expected[0]!));
+      // dx: at most 4 float32 terms per element, summed in another order.
+      got[1]!.forEach((v, i) => expect(Math.abs(v - expected[1]![i]!), `${side}: dx ${i}`).toBeLessThanOrEqual(1e-6 * Math.max(1, Math.abs(expected[1]![i]!))));
+    }
+    // The borders carry gradient: a centre slice alone (TF.js' MirrorPad gradient) differs.
+    const centre = await onBackend('cpu', () => tf.tidy(() => tf.slice(tf.tensor(dy, [...padded]), [0, p, p, 0], [...shape]).dataSync() as Float32Array));
+    expect(Array.from(expected[1]!)).not.toEqual(Array.from(centre));
   });
 
   it.each([

@@ -71,17 +71,24 @@ describe('losses on hand-made values', () => {
 });
 
 describe('fused InstanceNorm', () => {
-  it('matches the autodiff reference in value and gradient', async () => {
+  // On cpu this is the tf-op path of engine/ops/instance-norm.ts (the native kernels are
+  // checked against the same reference in test/engine/native-kernels.test.ts).
+  it.each(['none', 'relu', 'leaky'] as const)('with activation %s matches the autodiff reference in value and gradient', async (act) => {
     const { instanceNorm, instanceNormReference } = await import('../../src-main/nn/layers.ts');
     const { ensureGradients } = await import('../../src-main/engine/start.ts');
     await ensureGradients();
     const x = tf.randomNormal([2, 5, 3, 4], 1, 2, 'float32', 3) as tf.Tensor4D;
     const w = tf.randomNormal([2, 5, 3, 4], 0, 1, 'float32', 4);
+    const reference = (t: tf.Tensor4D): tf.Tensor4D => {
+      const y = instanceNormReference(t);
+      return act === 'relu' ? tf.relu(y) : act === 'leaky' ? tf.leakyRelu(y, 0.2) : y;
+    };
+    const fused = (t: tf.Tensor4D): tf.Tensor4D => instanceNorm(t, act);
     // A weighted sum makes the upstream gradient non-uniform (a plain sum of a normalised map has zero gradient).
     const loss = (f: (t: tf.Tensor4D) => tf.Tensor4D) => (t: tf.Tensor) => tf.sum(tf.mul(f(t as tf.Tensor4D), w));
-    const [gFused, gRef] = [tf.grad(loss(instanceNorm))(x), tf.grad(loss(instanceNormReference))(x)];
+    const [gFused, gRef] = [tf.grad(loss(fused))(x), tf.grad(loss(reference))(x)];
     const diff = (a: tf.Tensor, b: tf.Tensor): number => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0];
-    expect(diff(instanceNorm(x), instanceNormReference(x))).toBeLessThan(1e-5);
+    expect(diff(fused(x), reference(x))).toBeLessThan(1e-5);
     expect(diff(gFused, gRef)).toBeLessThan(1e-4);
     expect(tf.max(tf.abs(gRef)).dataSync()[0]).toBeGreaterThan(0.01);
   });

@@ -237,12 +237,13 @@ async function timed(steps: number, step: () => Promise<void>, hooks: BenchHooks
   return (performance.now() - t) / 1000;
 }
 
-/** One SPGAN training step (src-main/spgan's model, the product's) per timed step; inference = G translating. */
-async function benchSpganStep(name: EngineBenchModel, params: EngineBenchParams, engine: EngineInfo, hooks: BenchHooks): Promise<BenchSample> {
+/**
+ * The bench-size SPGAN model (the product's src-main/spgan model) and two input batches
+ * a, b of [batch, H, W, 3] in [-1, 1]; also used by profile-step.ts.
+ */
+export async function createSpganBenchModel(name: EngineBenchModel, batch: number) {
   const [{ SpganModel }, { spganConfigSchema }] = await Promise.all([import('../../spgan/spgan-model.ts'), import('../../common/contract/spgan.ts')]);
   const [h, w] = benchModelShapes[name].input;
-  const batch = benchBatch(name, params);
-  resetPeakRss();
   const config = spganConfigSchema.parse({
     sourceDatasetId: 1,
     targetDatasetId: 2,
@@ -257,6 +258,15 @@ async function benchSpganStep(name: EngineBenchModel, params: EngineBenchParams,
   const model = new SpganModel(config, mulberry32(1));
   const a = tf.randomUniform([batch, h, w, 3], -1, 1, 'float32', 7) as tf.Tensor4D;
   const b = tf.randomUniform([batch, h, w, 3], -1, 1, 'float32', 8) as tf.Tensor4D;
+  return { model, a, b };
+}
+
+/** One SPGAN training step (src-main/spgan's model, the product's) per timed step; inference = G translating. */
+async function benchSpganStep(name: EngineBenchModel, params: EngineBenchParams, engine: EngineInfo, hooks: BenchHooks): Promise<BenchSample> {
+  const [h, w] = benchModelShapes[name].input;
+  const batch = benchBatch(name, params);
+  resetPeakRss();
+  const { model, a, b } = await createSpganBenchModel(name, batch);
   const one = tf.randomUniform([1, h, w, 3], -1, 1, 'float32', 9) as tf.Tensor4D;
   // trainStep reads its losses back, so a step has finished when it returns.
   const trainStep = async (): Promise<void> => {

@@ -3,8 +3,9 @@
  * times: each kernel's synchronous run on the CPU backends), grouped by kernel name and, with
  * --shapes, by kernel and input shapes.
  * `npx tsx src-main/bench/engine/profile-step.ts [--model resnet20] [--batch 128] [--steps 3] [--shapes] [--top 25]`
+ * (`--model spgan-step`: the SPGAN bench model's trainStep, batch 4 unless --batch says otherwise)
  * With `--toggle NAME` (an env switch the native kernels read per call, e.g. WORKBENCH_NATIVE_IMPLICIT)
- * it instead times steps alternately with NAME=0 and unset, in this one process: an A/B that
+ * it instead times steps alternately with NAME=0 and unset (a comma list switches several together), in this one process: an A/B that
  * a shared machine's load hits on both sides alike, in wall time and in CPU time (user + system
  * of all threads: what an oversubscribed machine does not distort).
  */
@@ -13,7 +14,7 @@ import { startEngine } from '../../engine/start.ts';
 import { createModel } from '../../models/registry.ts';
 import { forward, updateRunningStats } from '../../nn/forward.ts';
 import { trainableVariables } from '../../nn/init.ts';
-import { benchModelShapes, median } from './engine-bench.ts';
+import { benchModelShapes, createSpganBenchModel, median } from './engine-bench.ts';
 import type { EngineBenchModel } from '../../common/contract/engine.ts';
 
 const arg = (name: string, fallback: string): string => {
@@ -21,26 +22,35 @@ const arg = (name: string, fallback: string): string => {
   return i >= 0 ? process.argv[i + 1]! : fallback;
 };
 const name = arg('model', 'resnet20') as EngineBenchModel;
-const batch = Number(arg('batch', '128'));
+const spec = benchModelShapes[name];
+if (!spec) throw new Error(`--model must be a model of the engine bench, got ${name}`);
+const batch = Number(arg('batch', String(spec.batch ?? 128)));
 const steps = Number(arg('steps', '3'));
 const top = Number(arg('top', '25'));
 const byShape = process.argv.includes('--shapes');
-const shape = benchModelShapes[name];
-if (!shape || shape.arch === 'spgan') throw new Error(`--model must be a classifier of the engine bench, got ${name}`);
 const engine = await startEngine();
 console.log(`${engine.backend}, ${engine.device}, ${engine.threads} threads`);
-const model = createModel(shape.arch, { inputSize: [shape.input[0], shape.input[1]], channels: shape.input[2], numClasses: shape.classes }, 1);
-const variables = trainableVariables(model);
-const optimizer = tf.train.momentum(0.1, 0.9);
-const x = tf.randomNormal([batch, ...shape.input], 0, 1, 'float32', 7) as tf.Tensor4D;
-const labels = tf.oneHot(tf.randomUniform([batch], 0, shape.classes, 'int32', 8) as tf.Tensor1D, shape.classes);
-const step = (): void => {
-  const stats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
-  const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, forward(model, x, { training: true, batchStats: stats }).logits) as tf.Scalar, true, variables)!;
-  updateRunningStats(model, stats);
-  loss.dataSync();
-  loss.dispose();
-};
+
+/** One training step of the chosen model, finished (its loss read back) when it returns. */
+async function makeStep(): Promise<() => void> {
+  if (spec.arch === 'spgan') {
+    const { model, a, b } = await createSpganBenchModel(name, batch);
+    return () => void model.trainStep(a, b, true);
+  }
+  const model = createModel(spec.arch, { inputSize: [spec.input[0], spec.input[1]], channels: spec.input[2], numClasses: spec.classes }, 1);
+  const variables = trainableVariables(model);
+  const optimizer = tf.train.momentum(0.1, 0.9);
+  const x = tf.randomNormal([batch, ...spec.input], 0, 1, 'float32', 7) as tf.Tensor4D;
+  const labels = tf.oneHot(tf.randomUniform([batch], 0, spec.classes, 'int32', 8) as tf.Tensor1D, spec.classes);
+  return () => {
+    const stats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
+    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, forward(model, x, { training: true, batchStats: stats }).logits) as tf.Scalar, true, variables)!;
+    updateRunningStats(model, stats);
+    loss.dataSync();
+    loss.dispose();
+  };
+}
+const step = await makeStep();
 step();
 let t = performance.now();
 for (let i = 0; i < steps; i++) step();
@@ -51,8 +61,10 @@ if (toggle) {
   const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
   for (let i = 0; i < 2 * steps; i++) {
     const side = i % 2 === 0 ? 'off' : 'on';
-    if (side === 'off') process.env[toggle] = '0';
-    else delete process.env[toggle];
+    for (const t of toggle.split(',')) {
+      if (side === 'off') process.env[t] = '0';
+      else delete process.env[t];
+    }
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     step();
@@ -60,7 +72,7 @@ if (toggle) {
     times[side].push(performance.now() - t0);
     cpu[side].push((c.user + c.system) / 1000);
   }
-  delete process.env[toggle];
+  for (const t of toggle.split(',')) delete process.env[t];
   const line = (what: string, v: Record<'off' | 'on', number[]>): string =>
     `${what}: ${toggle}=0 ${median(v.off).toFixed(1)} ms (${Math.min(...v.off).toFixed(0)}-${Math.max(...v.off).toFixed(0)}), on ${median(v.on).toFixed(1)} ms (${Math.min(...v.on).toFixed(0)}-${Math.max(...v.on).toFixed(0)}), x${(median(v.off) / median(v.on)).toFixed(2)}`;
   console.log(`medians of ${steps} interleaved steps each`);

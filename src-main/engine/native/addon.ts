@@ -31,6 +31,14 @@ export interface NativeAddon {
    * 3 a - b, 4 b - a.
    */
   elementwise(op: 0 | 1 | 2 | 3 | 4, ...args: [...Operand, ...Operand, ...Operand, outer: number, mid: number, inner: number]): void;
+  /** InstanceNorm + activation (engine/ops/instance-norm.ts): x, y, out (null without an activation), rstd [b, c], params [eps, alpha]. */
+  instanceNorm(...args: [...Operand, ...Operand, ...OptionalOperand, ...Operand, params: Float32Array, paramsOffset: number, b: number, hw: number, c: number, act: number]): void;
+  /** Its gradient: dy, y, rstd, dx, params [alpha]. */
+  instanceNormGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, params: Float32Array, paramsOffset: number, b: number, hw: number, c: number, act: number]): void;
+  /** One Adam step (engine/ops/adam.ts): value, m, v, gradient, params [b1, 1-b1, b2, 1-b2, 1-b1^t, 1-b2^t, eps, -lr], then value', m', v'. */
+  adamUpdate(...args: [...Operand, ...Operand, ...Operand, ...Operand, params: Float32Array, paramsOffset: number, ...Operand, ...Operand, ...Operand, n: number]): void;
+  /** Gradient of a reflect padding by p of x [b, h, w, c] (engine/ops/reflect-pad.ts): dy, dx. */
+  reflectPadGrad(...args: [...Operand, ...Operand, b: number, h: number, w: number, c: number, p: number]): void;
   setThreads(threads: number): void;
   /** The CPU path chosen at run time, the pool size and the kernel names the addon exports. */
   info(): { isa: string; threads: number; microkernelRows: number; kernels: string[] };

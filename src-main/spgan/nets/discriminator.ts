@@ -27,10 +27,10 @@ export class PatchDiscriminator {
     let mult = 1;
     for (let n = 1; n < this.layers; n++) {
       mult = Math.min(2 ** n, 8);
-      h = leaky(instanceNorm(conv(p, `conv${n}`, h, this.width * mult, 4, 2, pad)));
+      h = instanceNorm(conv(p, `conv${n}`, h, this.width * mult, 4, 2, pad), 'leaky');
     }
     mult = Math.min(2 ** this.layers, 8);
-    h = leaky(instanceNorm(conv(p, `conv${this.layers}`, h, this.width * mult, 4, 1, pad)));
+    h = instanceNorm(conv(p, `conv${this.layers}`, h, this.width * mult, 4, 1, pad), 'leaky');
     return conv(p, 'head', h, 1, 4, 1, pad);
   }
 }

@@ -23,16 +23,16 @@ export class ResnetGenerator {
   apply(x: tf.Tensor4D): tf.Tensor4D {
     const p = this.params;
     const w = this.width;
-    let h = tf.relu(instanceNorm(conv(p, 'stem', x, w, 7, 1, { kind: 'reflect', size: 3 })));
-    h = tf.relu(instanceNorm(conv(p, 'down1', h, w * 2, 3, 2, { kind: 'zero', size: 1 })));
-    h = tf.relu(instanceNorm(conv(p, 'down2', h, w * 4, 3, 2, { kind: 'zero', size: 1 })));
+    let h = instanceNorm(conv(p, 'stem', x, w, 7, 1, { kind: 'reflect', size: 3 }), 'relu');
+    h = instanceNorm(conv(p, 'down1', h, w * 2, 3, 2, { kind: 'zero', size: 1 }), 'relu');
+    h = instanceNorm(conv(p, 'down2', h, w * 4, 3, 2, { kind: 'zero', size: 1 }), 'relu');
     for (let i = 0; i < this.blocks; i++) {
-      let r = tf.relu(instanceNorm(conv(p, `res${i}/conv1`, h, w * 4, 3, 1, { kind: 'reflect', size: 1 })));
+      let r = instanceNorm(conv(p, `res${i}/conv1`, h, w * 4, 3, 1, { kind: 'reflect', size: 1 }), 'relu');
       r = instanceNorm(conv(p, `res${i}/conv2`, r, w * 4, 3, 1, { kind: 'reflect', size: 1 }));
       h = tf.add(h, r);
     }
-    h = tf.relu(instanceNorm(upconv(p, 'up1', h, w * 2)));
-    h = tf.relu(instanceNorm(upconv(p, 'up2', h, w)));
+    h = instanceNorm(upconv(p, 'up1', h, w * 2), 'relu');
+    h = instanceNorm(upconv(p, 'up2', h, w), 'relu');
     return tf.tanh(conv(p, 'head', h, 3, 7, 1, { kind: 'reflect', size: 3 }));
   }
 }

@@ -3,6 +3,7 @@
  * names the addon function it calls (src/kernels/index.cc exports them) and builds the TF.js
  * kernel configs it replaces.
  */
+import { adamUpdateNative } from './adam.ts';
 import { batchNormGradNative } from './batch-norm-grad.ts';
 import { batchNormMomentsNative } from './batch-norm-moments.ts';
 import { batchNormScaleShiftNative } from './batch-norm-scale-shift.ts';
@@ -11,6 +12,8 @@ import { conv2dBackpropInputNative } from './conv2d-backprop-input.ts';
 import { conv2dNative } from './conv2d.ts';
 import { convTailNative } from './conv-tail.ts';
 import { elementwiseNative } from './elementwise.ts';
+import { instanceNormGradNative, instanceNormNative } from './instance-norm.ts';
+import { reflectPadGradNative } from './reflect-pad-grad.ts';
 import type { NativeKernel } from '../kernel-support.ts';
 
 export const nativeKernels: readonly NativeKernel[] = [
@@ -22,4 +25,8 @@ export const nativeKernels: readonly NativeKernel[] = [
   batchNormMomentsNative,
   batchNormScaleShiftNative,
   batchNormGradNative,
+  instanceNormNative,
+  instanceNormGradNative,
+  adamUpdateNative,
+  reflectPadGradNative,
 ];

@@ -12,6 +12,10 @@ const KernelBinding kKernels[] = {
     {"bnScaleShift", BnScaleShiftBinding},
     {"bnGrad", BnGradBinding},
     {"elementwise", ElementwiseBinding},
+    {"instanceNorm", InstanceNormBinding},
+    {"instanceNormGrad", InstanceNormGradBinding},
+    {"adamUpdate", AdamUpdateBinding},
+    {"reflectPadGrad", ReflectPadGradBinding},
 };
 const std::size_t kKernelCount = sizeof(kKernels) / sizeof(kKernels[0]);
 

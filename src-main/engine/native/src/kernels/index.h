@@ -15,6 +15,10 @@ napi_value BnMomentsBinding(napi_env env, napi_callback_info info);
 napi_value BnScaleShiftBinding(napi_env env, napi_callback_info info);
 napi_value BnGradBinding(napi_env env, napi_callback_info info);
 napi_value ElementwiseBinding(napi_env env, napi_callback_info info);
+napi_value InstanceNormBinding(napi_env env, napi_callback_info info);
+napi_value InstanceNormGradBinding(napi_env env, napi_callback_info info);
+napi_value AdamUpdateBinding(napi_env env, napi_callback_info info);
+napi_value ReflectPadGradBinding(napi_env env, napi_callback_info info);
 
 // A kernel as JavaScript sees it: the addon's property name and its binding.
 struct KernelBinding {
