@@ -60,19 +60,23 @@ async function onnxRun(model: Model, b: number): Promise<{ run: Run; dispose: ()
 }
 
 /**
- * Times several runs round-robin: each round times every one once, so load from other work on a
- * shared machine falls on all of them alike and same-run ratios stay meaningful. Only for runs
- * on the same engine: ONNX Runtime sessions keep their own threads spinning for a while after
- * each run, which would slow whatever runs next (measured: 2-3x).
+ * Times several runs round-robin, `block` timed runs of each per turn: load from other work on a
+ * shared machine falls on all of them alike and same-run ratios stay meaningful. ONNX Runtime
+ * sessions keep their own threads spinning for a while after each run, which slows whatever runs
+ * next (measured: 2-3x), so after each switch one untimed run absorbs that (`settle`); the TF.js
+ * runs switch every run (block 1, no settle run).
  */
-async function interleaved(runs_: Run[]): Promise<LatencyStats[]> {
+async function interleaved(runs_: Run[], block = 1, settle = false): Promise<LatencyStats[]> {
   for (const run of runs_) for (let i = 0; i < warmup; i++) await run();
   const times = runs_.map(() => [] as number[]);
-  for (let r = 0; r < runs; r++) {
+  for (let r = 0; r < runs; r += block) {
     for (let i = 0; i < runs_.length; i++) {
-      const start = performance.now();
-      await runs_[i]!();
-      times[i]!.push(performance.now() - start);
+      if (settle) await runs_[i]!();
+      for (let k = 0; k < Math.min(block, runs - r); k++) {
+        const start = performance.now();
+        await runs_[i]!();
+        times[i]!.push(performance.now() - start);
+      }
     }
   }
   return times.map((t) => summarise(t, warmup));
@@ -94,8 +98,7 @@ for (const name of models) {
     const tfjs = variants.map((v) => tfjsRun(v.model, b));
     const onnx = [await onnxRun(base, b), await onnxRun(compact, b)];
     const [tBase, tCompact] = await interleaved(tfjs.map((r) => r.run));
-    const oBase = (await interleaved([onnx[0]!.run]))[0];
-    const oCompact = (await interleaved([onnx[1]!.run]))[0];
+    const [oBase, oCompact] = await interleaved(onnx.map((r) => r.run), 5, true);
     const t = [tBase!, tCompact!];
     const o = [oBase!, oCompact!];
     variants.forEach((v, i) => {
@@ -132,7 +135,7 @@ if (depths.length > 0) {
 
 console.log(`Machine: ${os.cpus()[0]?.model ?? 'CPU'} x${os.availableParallelism()}, Node ${process.versions.node}; TF.js engine: ${engineLabel(engine)}; ONNX Runtime CPU ${threads} threads; ${warmup} warm-up + ${runs} runs; ${new Date().toISOString().slice(0, 10)}`);
 console.log('');
-console.log('Median (min-p90) ms per forward pass of the batch; the two TF.js models interleaved round-robin, ONNX Runtime sessions one after the other.');
+console.log('Median (min-p90) ms per forward pass of the batch; the two TF.js models interleaved round-robin, ONNX Runtime sessions round-robin in turns of 5 runs, each turn after one untimed run.');
 console.log('');
 console.log('| model | MACs/image | batch | TF.js ms | ONNX Runtime ms | TF.js / ORT |');
 console.log('|---|---|---|---|---|---|');
