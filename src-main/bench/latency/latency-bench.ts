@@ -3,7 +3,10 @@
  * (CPU) on the ONNX export, for baseline and hard-pruned (SFP 30%, compact)
  * CIFAR ResNets, with PyTorch CPU as the same-run baseline.
  *
- *   npm run bench:latency -- [--models resnet20,resnet56] [--batch 32] [--runs 10] [--warmup 3] [--backend wasm] [--threads 2]
+ *   npm run bench:latency -- [--models resnet20,resnet56] [--batch 32] [--runs 10] [--runs1 N] [--warmup 3] [--backend wasm] [--threads 2]
+ *
+ * --runs1: timed runs at batch 1 (default 10x --runs): a batch-1 pass takes 1-5 ms, so a few
+ * hundred of them cost less than 30 batch-32 passes and steady the median on a shared machine.
  *
  * Prints a Markdown table for BENCHMARKS.md. Shares the machine: keep runs short.
  */
@@ -34,6 +37,7 @@ function arg(name: string, fallback: string): string {
 const models = arg('models', 'resnet20,resnet56').split(',');
 const batch = Number(arg('batch', '32'));
 const runs = Number(arg('runs', '10'));
+const runs1 = Number(arg('runs1', String(10 * runs)));
 const warmup = Number(arg('warmup', '3'));
 const threads = Number(arg('threads', String(Math.min(2, os.availableParallelism()))));
 const backend = parseBackendRequest(arg('backend', 'wasm'), '--backend') ?? 'auto';
@@ -66,7 +70,7 @@ async function onnxRun(model: Model, b: number): Promise<{ run: Run; dispose: ()
  * next (measured: 2-3x), so after each switch one untimed run absorbs that (`settle`); the TF.js
  * runs switch every run (block 1, no settle run).
  */
-async function interleaved(runs_: Run[], block = 1, settle = false): Promise<LatencyStats[]> {
+async function interleaved(runs_: Run[], runs: number, block = 1, settle = false): Promise<LatencyStats[]> {
   for (const run of runs_) for (let i = 0; i < warmup; i++) await run();
   const times = runs_.map(() => [] as number[]);
   for (let r = 0; r < runs; r += block) {
@@ -97,8 +101,9 @@ for (const name of models) {
   for (const b of batches) {
     const tfjs = variants.map((v) => tfjsRun(v.model, b));
     const onnx = [await onnxRun(base, b), await onnxRun(compact, b)];
-    const [tBase, tCompact] = await interleaved(tfjs.map((r) => r.run));
-    const [oBase, oCompact] = await interleaved(onnx.map((r) => r.run), 5, true);
+    const timed = b === 1 ? runs1 : runs;
+    const [tBase, tCompact] = await interleaved(tfjs.map((r) => r.run), timed);
+    const [oBase, oCompact] = await interleaved(onnx.map((r) => r.run), timed, 5, true);
     const t = [tBase!, tCompact!];
     const o = [oBase!, oCompact!];
     variants.forEach((v, i) => {
@@ -133,7 +138,7 @@ if (depths.length > 0) {
   }
 }
 
-console.log(`Machine: ${os.cpus()[0]?.model ?? 'CPU'} x${os.availableParallelism()}, Node ${process.versions.node}; TF.js engine: ${engineLabel(engine)}; ONNX Runtime CPU ${threads} threads; ${warmup} warm-up + ${runs} runs; ${new Date().toISOString().slice(0, 10)}`);
+console.log(`Machine: ${os.cpus()[0]?.model ?? 'CPU'} x${os.availableParallelism()}, Node ${process.versions.node}; TF.js engine: ${engineLabel(engine)}; ONNX Runtime CPU ${threads} threads; ${warmup} warm-up + ${runs} runs (batch 1: ${runs1}); ${new Date().toISOString().slice(0, 10)}`);
 console.log('');
 console.log('Median (min-p90) ms per forward pass of the batch; the two TF.js models interleaved round-robin, ONNX Runtime sessions round-robin in turns of 5 runs, each turn after one untimed run.');
 console.log('');
