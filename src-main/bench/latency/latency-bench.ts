@@ -3,7 +3,14 @@
  * (CPU) on the ONNX export, for baseline and hard-pruned (SFP 30%, compact)
  * CIFAR ResNets, with PyTorch CPU as the same-run baseline.
  *
- *   npm run bench:latency -- [--models resnet20,resnet56] [--batch 32] [--runs 10] [--warmup 3] [--backend wasm] [--threads 2]
+ *   npm run bench:latency -- [--models resnet20,resnet56] [--batch 32] [--runs 10] [--runs1 N] [--cpu-time] [--no-torch] [--warmup 3] [--backend wasm] [--threads 2]
+ *
+ * --cpu-time: time each run by the process's CPU time (user + system, all threads) instead of
+ * the wall clock. With --threads 1 that is the work a run took, nearly blind to other programs
+ * on a loaded machine (which stretch wall times and make threads wait for each other); with
+ * more threads it also counts their spin-waiting. --no-torch skips the PyTorch baseline.
+ * --runs1: timed runs at batch 1 (default 10x --runs): a batch-1 pass takes 1-5 ms, so a few
+ * hundred of them cost less than 30 batch-32 passes and steady the median on a shared machine.
  *
  * Prints a Markdown table for BENCHMARKS.md. Shares the machine: keep runs short.
  */
@@ -34,6 +41,9 @@ function arg(name: string, fallback: string): string {
 const models = arg('models', 'resnet20,resnet56').split(',');
 const batch = Number(arg('batch', '32'));
 const runs = Number(arg('runs', '10'));
+const runs1 = Number(arg('runs1', String(10 * runs)));
+const cpuTime = process.argv.includes('--cpu-time');
+const torch = !process.argv.includes('--no-torch');
 const warmup = Number(arg('warmup', '3'));
 const threads = Number(arg('threads', String(Math.min(2, os.availableParallelism()))));
 const backend = parseBackendRequest(arg('backend', 'wasm'), '--backend') ?? 'auto';
@@ -60,19 +70,25 @@ async function onnxRun(model: Model, b: number): Promise<{ run: Run; dispose: ()
 }
 
 /**
- * Times several runs round-robin: each round times every one once, so load from other work on a
- * shared machine falls on all of them alike and same-run ratios stay meaningful. Only for runs
- * on the same engine: ONNX Runtime sessions keep their own threads spinning for a while after
- * each run, which would slow whatever runs next (measured: 2-3x).
+ * Times several runs round-robin, `block` timed runs of each per turn: load from other work on a
+ * shared machine falls on all of them alike and same-run ratios stay meaningful. ONNX Runtime
+ * sessions keep their own threads spinning for a while after each run, which slows whatever runs
+ * next (measured: 2-3x), so after each switch one untimed run absorbs that (`settle`); the TF.js
+ * runs switch every run (block 1, no settle run).
  */
-async function interleaved(runs_: Run[]): Promise<LatencyStats[]> {
+async function interleaved(runs_: Run[], runs: number, block = 1, settle = false): Promise<LatencyStats[]> {
   for (const run of runs_) for (let i = 0; i < warmup; i++) await run();
   const times = runs_.map(() => [] as number[]);
-  for (let r = 0; r < runs; r++) {
+  for (let r = 0; r < runs; r += block) {
     for (let i = 0; i < runs_.length; i++) {
-      const start = performance.now();
-      await runs_[i]!();
-      times[i]!.push(performance.now() - start);
+      if (settle) await runs_[i]!();
+      for (let k = 0; k < Math.min(block, runs - r); k++) {
+        const start = performance.now();
+        const cpu = process.cpuUsage();
+        await runs_[i]!();
+        const used = process.cpuUsage(cpu);
+        times[i]!.push(cpuTime ? (used.user + used.system) / 1000 : performance.now() - start);
+      }
     }
   }
   return times.map((t) => summarise(t, warmup));
@@ -93,9 +109,9 @@ for (const name of models) {
   for (const b of batches) {
     const tfjs = variants.map((v) => tfjsRun(v.model, b));
     const onnx = [await onnxRun(base, b), await onnxRun(compact, b)];
-    const [tBase, tCompact] = await interleaved(tfjs.map((r) => r.run));
-    const oBase = (await interleaved([onnx[0]!.run]))[0];
-    const oCompact = (await interleaved([onnx[1]!.run]))[0];
+    const timed = b === 1 ? runs1 : runs;
+    const [tBase, tCompact] = await interleaved(tfjs.map((r) => r.run), timed);
+    const [oBase, oCompact] = await interleaved(onnx.map((r) => r.run), timed, 5, true);
     const t = [tBase!, tCompact!];
     const o = [oBase!, oCompact!];
     variants.forEach((v, i) => {
@@ -117,7 +133,7 @@ for (const name of models) {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const depths = models.filter((m) => /^resnet(20|32|44|56|110)$/.test(m)).map((m) => m.slice(6));
 let torchLines: string[] = [];
-if (depths.length > 0) {
+if (torch && depths.length > 0) {
   const py = spawnSync('/usr/bin/python3', [path.join(here, 'torch_resnet_latency.py'), depths.join(','), String(batch), String(warmup), String(runs), String(threads)], {
     encoding: 'utf8',
     timeout: 600_000,
@@ -130,9 +146,9 @@ if (depths.length > 0) {
   }
 }
 
-console.log(`Machine: ${os.cpus()[0]?.model ?? 'CPU'} x${os.availableParallelism()}, Node ${process.versions.node}; TF.js engine: ${engineLabel(engine)}; ONNX Runtime CPU ${threads} threads; ${warmup} warm-up + ${runs} runs; ${new Date().toISOString().slice(0, 10)}`);
+console.log(`Machine: ${os.cpus()[0]?.model ?? 'CPU'} x${os.availableParallelism()}, Node ${process.versions.node}; TF.js engine: ${engineLabel(engine)}; ONNX Runtime CPU ${threads} threads; ${warmup} warm-up + ${runs} runs (batch 1: ${runs1}); ${new Date().toISOString().slice(0, 10)}`);
 console.log('');
-console.log('Median (min-p90) ms per forward pass of the batch; the two TF.js models interleaved round-robin, ONNX Runtime sessions one after the other.');
+console.log(`Median (min-p90) ms${cpuTime ? ' of process CPU time' : ''} per forward pass of the batch; the two TF.js models interleaved round-robin, ONNX Runtime sessions round-robin in turns of 5 runs, each turn after one untimed run.`);
 console.log('');
 console.log('| model | MACs/image | batch | TF.js ms | ONNX Runtime ms | TF.js / ORT |');
 console.log('|---|---|---|---|---|---|');

@@ -15,7 +15,7 @@
  *                 model's fixed input size (constantInputMap).
  *   batchNorm     BatchNormalization (inference form, running statistics)
  *   relu / add    Relu / Add
- *   shortcutA     Slice (steps = stride on H, W) + Pad (zero channels before/after)
+ *   shortcutA     1x1 Conv, strides = stride, one-hot kernel (emitShortcutA)
  *   maxPool       MaxPool (explicit pads are -inf padded in both TF.js and ONNX)
  *   globalAvgPool GlobalAveragePool + Flatten -> [N, C]
  *   dense         Gemm (kernel [in, units] is already Gemm's B layout)
@@ -25,6 +25,7 @@
  */
 import { consumersOf, convOut, inferShapes, type GraphSpec, type NodeOf, type Padding } from '../../../nn/graph.ts';
 import { widenScatters } from './widen-scatters.ts';
+import { runtimeWidths } from './runtime-widths.ts';
 import { OnnxGraphBuilder, type OnnxAttr, type OnnxDim } from './onnx-builder.ts';
 import { kernelHwioToOihw, selectionKernelHwio, weightOf, type WeightValues } from '../weights.ts';
 
@@ -35,13 +36,17 @@ export interface OnnxExportOptions {
   batch?: number;
   /** Also output the pooled features (spec.outputs.features) as a second output named 'features'. */
   includeFeatures?: boolean;
+  /**
+   * Hard-pruned convs feeding only convs are padded with zero filters to a multiple of this
+   * (runtime-widths.ts). Default 8: ONNX Runtime's NCHWc block on AVX2; on AVX-512 (block 16) it
+   * pads multiples of 8 itself without leaving that layout. 1 keeps the pruned widths (constant
+   * inputs still become a ones channel).
+   */
+  channelMultiple?: number;
   /** Stored in the model's metadata_props (model id, dataset, method ...). */
   metadata?: Record<string, string>;
   producerVersion?: string;
 }
-
-/** Slice end meaning "to the end of the axis": ONNX clamps ends to the dimension. */
-const TO_END = 2 ** 31 - 1;
 
 function paddingAttrs(p: Padding): Record<string, OnnxAttr> {
   if (p === 'same') return { auto_pad: { s: 'SAME_UPPER' } };
@@ -142,25 +147,28 @@ function emitChannelScatter(g: OnnxGraphBuilder, spec: GraphSpec, weights: Weigh
   return g.node('Conv', [x, w, b], { kernel_shape: { ints: [1, 1] } }, n.name);
 }
 
+/**
+ * Option-A shortcut (every stride-th pixel, zero channels before and after) as a 1x1 Conv with a
+ * one-hot kernel [padBefore+C+padAfter, C, 1, 1] and strides [s, s]: exact (each output is one
+ * input times 1 plus zeros), and, unlike Slice + Pad, a Conv that ONNX Runtime runs in its NCHWc
+ * layout, so the residual stream after a stage transition stays in that layout and the next
+ * blocks' Add + Relu fuse into their convs instead of costing reorders and two passes each.
+ */
 function emitShortcutA(g: OnnxGraphBuilder, n: NodeOf<'shortcutA'>, x: string): string {
-  let y = x;
-  if (n.stride > 1) {
-    // [N,C,H,W] -> [N,C,ceil(H/s),ceil(W/s)]: every s-th pixel from the first.
-    const starts = g.int64Initializer(`${n.name}/starts`, [0, 0]);
-    const ends = g.int64Initializer(`${n.name}/ends`, [TO_END, TO_END]);
-    const axes = g.int64Initializer(`${n.name}/axes`, [2, 3]);
-    const steps = g.int64Initializer(`${n.name}/steps`, [n.stride, n.stride]);
-    y = g.node('Slice', [y, starts, ends, axes, steps]);
-  }
-  if (n.padBefore === 0 && n.padAfter === 0) return y;
-  // [N,C,h,w] -> [N,padBefore+C+padAfter,h,w] with zero channels.
-  const pads = g.int64Initializer(`${n.name}/pads`, [0, n.padBefore, 0, 0, 0, n.padAfter, 0, 0]);
-  return g.node('Pad', [y, pads], { mode: { s: 'constant' } }, n.name);
+  if (n.stride === 1 && n.padBefore === 0 && n.padAfter === 0) return x;
+  const c = n.inChannels;
+  const out = n.padBefore + c + n.padAfter;
+  const targets = Array.from({ length: c }, (_, i) => n.padBefore + i);
+  // One-hot selection [1,1,C,out] (HWIO) -> [out,C,1,1] (OIHW)
+  const kernel = kernelHwioToOihw(selectionKernelHwio(c, out, targets), [1, 1, c, out]);
+  const w = g.floatInitializer(`${n.name}/select`, kernel, [out, c, 1, 1]);
+  return g.node('Conv', [x, w], { kernel_shape: { ints: [1, 1] }, strides: { ints: [n.stride, n.stride] }, pads: { ints: [0, 0, 0, 0] } }, n.name);
 }
 
 /** Serialises the model as ONNX bytes. Throws naming the node when a weight is missing or has the wrong size. */
 export function graphToOnnx(source: GraphSpec, sourceWeights: WeightValues, options: OnnxExportOptions = {}): Uint8Array {
-  const { spec, weights } = widenScatters(source, sourceWeights);
+  const widened = widenScatters(source, sourceWeights);
+  const { spec, weights } = runtimeWidths(widened.spec, widened.weights, { channelMultiple: options.channelMultiple ?? 8 });
   const shapes = inferShapes(spec);
   const deferred = new Map<string, PendingMap>(); // batchNorm name -> constant map of the conv before it
   const layout = options.inputLayout ?? 'nhwc';
