@@ -12,7 +12,7 @@
  *   their gradients.
  *
  * The kernels are the ones the tape's gradients call (Conv2DBackpropInput/Filter, the fused
- * BatchNorm gradient, dy * step(y) for ReLU, ...), in the same order, so gradients match the
+ * BatchNorm gradient, dy * step(y) for ReLU in one kernel, ...), in the same order, so gradients match the
  * tape path's (test/nn/backward.test.ts compares them for every registry model). Ops without a
  * hand-written gradient here (frozen BatchNorm, maxPool, patchShuffle, channelScatter) keep their
  * inputs and replay their forward under a local tape for their gradient.
@@ -22,6 +22,7 @@ import type { GraphSpec, NodeOf, Padding } from './graph.ts';
 import { forwardNode, type BatchStats, type Model } from './forward.ts';
 import { routingKernel } from '../engine/ops/conv-tail.ts';
 import { batchNormTrainBackward, batchNormTrainForward, type BatchNormSaved } from '../engine/ops/batch-norm.ts';
+import { reluGrad } from '../engine/ops/relu-grad.ts';
 
 export interface TrainGradientsOptions {
   /** Seed for the training-time randomness of this step (PatchShuffle). */
@@ -264,8 +265,9 @@ function forwardStep(
     case 'relu': {
       const y = tf.relu(x);
       // relu(x) > 0 exactly where x > 0: the output's step is the tape's step(x), and the output
-      // is usually kept anyway (it is the next conv's input), the input is not.
-      return { y, step: { node: n, inputs, saved: [y], backward: (dy) => [tf.tidy(() => tf.mul(dy, tf.cast(tf.step(y), 'float32')))] } };
+      // is usually kept anyway (it is the next conv's input), the input is not. One fused kernel
+      // where the engine has it (engine/ops/relu-grad.ts), the same bits as the tape's chain.
+      return { y, step: { node: n, inputs, saved: [y], backward: (dy) => [reluGrad(dy, y)] } };
     }
     case 'add': {
       const y = tf.add(x, ins[1]!);

@@ -13,6 +13,8 @@ import { initEngine } from '../../src-main/engine/init.ts';
 import { loadNativeAddon, nativeAddonReason, registerNativeKernels } from '../../src-main/engine/native/native-kernels.ts';
 import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
 import { CONV_TAIL, convTail } from '../../src-main/engine/ops/conv-tail.ts';
+import { reluGrad } from '../../src-main/engine/ops/relu-grad.ts';
+import { RELU_GRAD, reluGradKernel } from '../../src-main/engine/kernels/relu-grad.ts';
 import { caseGrid, randomArray, type Case } from './conv-cases.ts';
 import { nativeKernels } from '../../src-main/engine/native/kernels/index.ts';
 import { nativeKernelConfigs } from '../../src-main/engine/native/native-kernels.ts';
@@ -330,6 +332,47 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     const reference = await onBackend('cpu', run);
     // One float32 operation per element on both sides: bit-identical.
     native.forEach((values, i) => expect(Array.from(values), `output ${i}`).toEqual(Array.from(reference[i]!)));
+  });
+
+  it.each([
+    ['small', [3, 5, 7, 19]],
+    ['large (threaded split)', [4, 64, 64, 9]],
+    ['empty', [0, 3]],
+  ] as const)(`${RELU_GRAD} (ReLU's gradient in one kernel) is bit-identical to Multiply(dy, Cast(Step(y))): %s`, async (_name, shape) => {
+    const count = shape.reduce((p, d) => p * d, 1);
+    const x = randomArray(count, 31);
+    const dy = randomArray(count, 32);
+    // NaN in y (relu(NaN) = NaN) gives NaN; y = 0 with a negative dy gives -0; an infinite dy at y = 0 gives NaN.
+    if (count > 4) [x[1], x[2], dy[2], x[3], dy[3]] = [Number.NaN, -1, -0.5, -2, Number.POSITIVE_INFINITY];
+    const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+    const run = (fused: boolean): number[] =>
+      tf.tidy(() => {
+        const y = tf.relu(tf.tensor(x, [...shape]));
+        const g = tf.tensor(dy, [...shape]);
+        return bits(fused ? (tf.engine().runKernel(RELU_GRAD, { dy: g, y }) as tf.Tensor) : tf.mul(g, tf.cast(tf.step(y), 'float32')));
+      });
+    const reference = await onBackend('cpu', () => run(false));
+    expect(await onBackend('wasm', () => run(true)), 'native').toEqual(reference);
+    // The JavaScript kernel (what wasm without the addon, and cpu where it is the engine, run), registered here for this check only.
+    tf.registerKernel(reluGradKernel('cpu'));
+    try {
+      expect(await onBackend('cpu', () => run(true)), 'JavaScript kernel').toEqual(reference);
+    } finally {
+      tf.unregisterKernel(RELU_GRAD, 'cpu');
+    }
+    expect(await onBackend('wasm', () => run(false)), 'wasm chain').toEqual(reference);
+    // reluGrad (what the backward pass calls) takes the fused kernel, and the chain when switched off for A/B timing.
+    await tf.setBackend('wasm');
+    const [y, g] = [tf.relu(tf.tensor(x, [...shape])), tf.tensor(dy, [...shape])];
+    const kernelsOf = async (): Promise<string[]> => (await tf.profile(() => reluGrad(g, y))).kernelNames;
+    try {
+      expect(await kernelsOf()).toEqual([RELU_GRAD]);
+      process.env.WORKBENCH_FUSED_RELU_GRAD = '0';
+      expect(await kernelsOf()).toEqual(['Step', 'Cast', 'Multiply']);
+    } finally {
+      delete process.env.WORKBENCH_FUSED_RELU_GRAD;
+      tf.dispose([y, g]);
+    }
   });
 
   /** A small conv+BN+ReLU network's loss gradients wrt every weight, on the active backend. */

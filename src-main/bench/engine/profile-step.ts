@@ -2,7 +2,8 @@
  * Where one training step of a bench model spends its time, per kernel (tf.profile kernel
  * times: each kernel's synchronous run on the CPU backends), grouped by kernel name and, with
  * --shapes, by kernel and input shapes.
- * `npx tsx src-main/bench/engine/profile-step.ts [--model resnet20] [--batch 128] [--steps 3] [--shapes] [--top 25]`
+ * `npx tsx src-main/bench/engine/profile-step.ts [--model resnet20] [--batch 128] [--steps 3] [--shapes] [--top 25] [--tape]`
+ * The step is the hand-written backward pass (nn/backward.ts) the trainer runs; `--tape` profiles TF.js' tape over forward() instead.
  * With `--toggle NAME` (an env switch the native kernels read per call, e.g. WORKBENCH_NATIVE_IMPLICIT)
  * it instead times steps alternately with NAME=0 and unset, in this one process: an A/B that
  * a shared machine's load hits on both sides alike, in wall time and in CPU time (user + system
@@ -13,6 +14,7 @@ import { startEngine } from '../../engine/start.ts';
 import { createModel } from '../../models/registry.ts';
 import { forward, updateRunningStats } from '../../nn/forward.ts';
 import { trainableVariables } from '../../nn/init.ts';
+import { trainGradients } from '../../nn/backward.ts';
 import { benchModelShapes, median } from './engine-bench.ts';
 import type { EngineBenchModel } from '../../common/contract/engine.ts';
 
@@ -34,9 +36,19 @@ const variables = trainableVariables(model);
 const optimizer = tf.train.momentum(0.1, 0.9);
 const x = tf.randomNormal([batch, ...shape.input], 0, 1, 'float32', 7) as tf.Tensor4D;
 const labels = tf.oneHot(tf.randomUniform([batch], 0, shape.classes, 'int32', 8) as tf.Tensor1D, shape.classes);
+const variableName = new Map([...model.weights].map(([k, v]) => [k, (v as tf.Variable).name]));
+const useTape = process.argv.includes('--tape');
+// The step the trainer and `bench:engine` run (nn/backward.ts), or with --tape TF.js' gradient tape over forward().
 const step = (): void => {
   const stats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
-  const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, forward(model, x, { training: true, batchStats: stats }).logits) as tf.Scalar, true, variables)!;
+  let loss: tf.Scalar;
+  if (useTape) loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, forward(model, x, { training: true, batchStats: stats }).logits) as tf.Scalar, true, variables)!;
+  else {
+    const r = trainGradients(model, x, (logits) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar, { batchStats: stats });
+    optimizer.applyGradients([...r.grads].map(([k, g]) => ({ name: variableName.get(k)!, tensor: g })));
+    tf.dispose([r.logits, ...r.grads.values()]);
+    loss = r.loss;
+  }
   updateRunningStats(model, stats);
   loss.dataSync();
   loss.dispose();

@@ -30,7 +30,7 @@ export interface NativeAddon {
    * y[o, m, i] = a[o, m, i] op b[o, i] (same shapes: mid 1): op 0 a + b, 1 a * b, 2 relu(a) (b unused),
    * 3 a - b, 4 b - a.
    */
-  elementwise(op: 0 | 1 | 2 | 3 | 4, ...args: [...Operand, ...Operand, ...Operand, outer: number, mid: number, inner: number]): void;
+  elementwise(op: 0 | 1 | 2 | 3 | 4 | 5, ...args: [...Operand, ...Operand, ...Operand, outer: number, mid: number, inner: number]): void;
   setThreads(threads: number): void;
   /** The CPU path chosen at run time, the pool size and the kernel names the addon exports. */
   info(): { isa: string; threads: number; microkernelRows: number; kernels: string[] };
