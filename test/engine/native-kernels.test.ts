@@ -11,12 +11,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initEngine } from '../../src-main/engine/init.ts';
 import { loadNativeAddon, nativeAddonReason, registerNativeKernels } from '../../src-main/engine/native/native-kernels.ts';
-import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
+import { batchNormReluTrainBackward, batchNormTrain, batchNormTrainForward } from '../../src-main/engine/ops/batch-norm.ts';
 import { CONV_TAIL, convTail } from '../../src-main/engine/ops/conv-tail.ts';
 import { reluGrad } from '../../src-main/engine/ops/relu-grad.ts';
 import { RELU_GRAD, reluGradKernel } from '../../src-main/engine/kernels/relu-grad.ts';
 import { caseGrid, randomArray, type Case } from './conv-cases.ts';
 import { nativeKernels } from '../../src-main/engine/native/kernels/index.ts';
+import { BN_RELU_GRAD } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
 import { nativeKernelConfigs } from '../../src-main/engine/native/native-kernels.ts';
 
 const addon = loadNativeAddon();
@@ -373,6 +374,47 @@ describe.skipIf(!addon)('native CPU kernels', () => {
       delete process.env.WORKBENCH_FUSED_RELU_GRAD;
       tf.dispose([y, g]);
     }
+  });
+
+  it.each([
+    ['one part', [3, 8, 8, 8]],
+    ['threaded parts, 16 channels', [8, 32, 32, 16]],
+    ['channels off the vector width', [2, 9, 7, 19]],
+  ] as const)(`BatchNorm + ReLU gradient in one kernel (${BN_RELU_GRAD}) is bit-identical to the ReLU gradient then the BatchNorm gradient: %s`, async (_name, shape) => {
+    const count = shape.reduce((p, d) => p * d, 1);
+    const c = shape[3];
+    const x = randomArray(count, 41);
+    const dy = randomArray(count, 42);
+    const gamma = randomArray(c, 43).map((v) => v + 0.5);
+    const beta = randomArray(c, 44);
+    if (count > 4) [dy[0], x[1]] = [Number.POSITIVE_INFINITY, Number.NaN]; // NaN through the ReLU; infinity times a zero step
+    const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+    const run = (fused: boolean): number[][] => {
+      if (fused) delete process.env.WORKBENCH_FUSED_BN_RELU;
+      else process.env.WORKBENCH_FUSED_BN_RELU = '0';
+      try {
+        return tf.tidy(() => {
+          const [xt, g, b] = [tf.tensor(x, [...shape]), tf.tensor1d(gamma), tf.tensor1d(beta)];
+          const f = batchNormTrainForward(xt, g, b, 1e-5, true);
+          const grads = batchNormReluTrainBackward(tf.tensor(dy, [...shape]), f.y, { x: xt, gamma: g, mean: f.mean, invstd: f.invstd });
+          return [f.y, f.mean, f.variance, ...grads].map(bits);
+        });
+      } finally {
+        delete process.env.WORKBENCH_FUSED_BN_RELU;
+      }
+    };
+    const plain = await onBackend('wasm', () => run(false));
+    // Twice: the first call must not differ from later ones (fresh heap memory, first dispatch).
+    for (const attempt of [1, 2]) (await onBackend('wasm', () => run(true))).forEach((b, i) => expect(b, `output ${i}, call ${attempt}`).toEqual(plain[i]));
+    // The fused path ran the one kernel (the check above cannot pass vacuously).
+    await tf.setBackend('wasm');
+    const [xt, g, b] = [tf.tensor(x, [...shape]), tf.tensor1d(gamma), tf.tensor1d(beta)];
+    const f = batchNormTrainForward(xt, g, b, 1e-5, true);
+    const dyt = tf.tensor(dy, [...shape]);
+    const saved = { x: xt, gamma: g, mean: f.mean, invstd: f.invstd };
+    const { kernelNames, result } = await tf.profile(() => batchNormReluTrainBackward(dyt, f.y, saved));
+    tf.dispose([xt, g, b, f.y, f.mean, f.variance, f.invstd, dyt, ...(result as tf.Tensor[])]);
+    expect(kernelNames).toEqual([BN_RELU_GRAD]);
   });
 
   /** A small conv+BN+ReLU network's loss gradients wrt every weight, on the active backend. */

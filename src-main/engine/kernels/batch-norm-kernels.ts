@@ -18,6 +18,13 @@ import { runRows } from './js-parallel.ts';
 export const BN_MOMENTS = 'EngineChannelMoments';
 export const BN_SCALE_SHIFT = 'EngineChannelScaleShift';
 export const BN_GRAD = 'EngineBatchNormGrad';
+/**
+ * The gradient of a BatchNorm followed by a ReLU (inputs as BN_GRAD plus `y`, the ReLU's output;
+ * dy is the ReLU's upstream gradient). Only the native addon registers it
+ * (native/kernels/batch-norm-grad.ts); ops/batch-norm.ts composes the unfused kernels where it
+ * is missing, with the same bits.
+ */
+export const BN_RELU_GRAD = 'EngineBatchNormReluGrad';
 
 function channelsOf(x: TensorInfo): { c: number; m: number } {
   const c = x.shape[x.shape.length - 1]!;
