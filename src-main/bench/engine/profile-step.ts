@@ -4,8 +4,8 @@
  * --shapes, by kernel and input shapes.
  * `npx tsx src-main/bench/engine/profile-step.ts [--model resnet20] [--batch 128] [--steps 3] [--shapes] [--top 25] [--tape]`
  * The step is the hand-written backward pass (nn/backward.ts) the trainer runs; `--tape` profiles TF.js' tape over forward() instead.
- * With `--toggle NAME` (an env switch the native kernels read per call, e.g. WORKBENCH_NATIVE_IMPLICIT)
- * it instead times steps alternately with NAME=0 and unset, in this one process: an A/B that
+ * With `--toggle NAME[,NAME2...]` (env switches read per call, e.g. WORKBENCH_NATIVE_IMPLICIT)
+ * it instead times steps alternately with NAME=0 (all of them) and unset, in this one process: an A/B that
  * a shared machine's load hits on both sides alike, in wall time and in CPU time (user + system
  * of all threads: what an oversubscribed machine does not distort).
  */
@@ -58,13 +58,16 @@ let t = performance.now();
 for (let i = 0; i < steps; i++) step();
 console.log(`step ${((performance.now() - t) / steps).toFixed(1)} ms (mean of ${steps}, unprofiled)`);
 const toggle = arg('toggle', '');
+const toggles = toggle.split(',').filter(Boolean); // several switches flip together: NAME1,NAME2
 if (toggle) {
   const times: Record<'off' | 'on', number[]> = { off: [], on: [] };
   const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
   for (let i = 0; i < 2 * steps; i++) {
     const side = i % 2 === 0 ? 'off' : 'on';
-    if (side === 'off') process.env[toggle] = '0';
-    else delete process.env[toggle];
+    for (const name of toggles) {
+      if (side === 'off') process.env[name] = '0';
+      else delete process.env[name];
+    }
     const t0 = performance.now();
     const c0 = process.cpuUsage();
     step();
@@ -72,7 +75,7 @@ if (toggle) {
     times[side].push(performance.now() - t0);
     cpu[side].push((c.user + c.system) / 1000);
   }
-  delete process.env[toggle];
+  for (const name of toggles) delete process.env[name];
   const line = (what: string, v: Record<'off' | 'on', number[]>): string =>
     `${what}: ${toggle}=0 ${median(v.off).toFixed(1)} ms (${Math.min(...v.off).toFixed(0)}-${Math.max(...v.off).toFixed(0)}), on ${median(v.on).toFixed(1)} ms (${Math.min(...v.on).toFixed(0)}-${Math.max(...v.on).toFixed(0)}), x${(median(v.off) / median(v.on)).toFixed(2)}`;
   console.log(`medians of ${steps} interleaved steps each`);
