@@ -17,7 +17,7 @@ import { reluGrad } from '../../src-main/engine/ops/relu-grad.ts';
 import { RELU_GRAD, reluGradKernel } from '../../src-main/engine/kernels/relu-grad.ts';
 import { caseGrid, randomArray, type Case } from './conv-cases.ts';
 import { nativeKernels } from '../../src-main/engine/native/kernels/index.ts';
-import { BN_RELU_GRAD } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
+import { BN_RELU_GRAD, BN_SCALE_SHIFT_RELU } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
 import { nativeKernelConfigs } from '../../src-main/engine/native/native-kernels.ts';
 
 const addon = loadNativeAddon();
@@ -380,7 +380,7 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     ['one part', [3, 8, 8, 8]],
     ['threaded parts, 16 channels', [8, 32, 32, 16]],
     ['channels off the vector width', [2, 9, 7, 19]],
-  ] as const)(`BatchNorm + ReLU gradient in one kernel (${BN_RELU_GRAD}) is bit-identical to the ReLU gradient then the BatchNorm gradient: %s`, async (_name, shape) => {
+  ] as const)(`BatchNorm + ReLU in one kernel each way (${BN_SCALE_SHIFT_RELU}, ${BN_RELU_GRAD}) is bit-identical to the unfused kernels: %s`, async (_name, shape) => {
     const count = shape.reduce((p, d) => p * d, 1);
     const c = shape[3];
     const x = randomArray(count, 41);
@@ -413,8 +413,15 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     const dyt = tf.tensor(dy, [...shape]);
     const saved = { x: xt, gamma: g, mean: f.mean, invstd: f.invstd };
     const { kernelNames, result } = await tf.profile(() => batchNormReluTrainBackward(dyt, f.y, saved));
-    tf.dispose([xt, g, b, f.y, f.mean, f.variance, f.invstd, dyt, ...(result as tf.Tensor[])]);
+    const forward = await tf.profile(() => {
+      const again = batchNormTrainForward(xt, g, b, 1e-5, true);
+      tf.dispose([again.mean, again.variance, again.invstd]);
+      return again.y;
+    });
+    tf.dispose([xt, g, b, f.y, f.mean, f.variance, f.invstd, dyt, ...(result as tf.Tensor[]), forward.result as tf.Tensor]);
     expect(kernelNames).toEqual([BN_RELU_GRAD]);
+    expect(forward.kernelNames).toContain(BN_SCALE_SHIFT_RELU);
+    expect(forward.kernelNames).not.toContain('Relu');
   });
 
   /** A small conv+BN+ReLU network's loss gradients wrt every weight, on the active backend. */

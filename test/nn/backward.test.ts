@@ -154,9 +154,10 @@ describe('hand-written backward pass: fused BatchNorm + ReLU and ReLU gradient',
     // unless its BatchNorms are frozen, and a ReLU after an add) and the plain path used none of them.
     if (loadNativeAddon()) {
       const frozen = options.frozenBatchNorm === true;
+      expect(fused.kernels.includes('EngineChannelScaleShiftRelu'), 'fused BatchNorm + ReLU ran').toBe(!frozen);
       expect(fused.kernels.includes('EngineBatchNormReluGrad'), 'fused BatchNorm + ReLU gradient ran').toBe(!frozen);
       expect(fused.kernels.includes('EngineReluGrad'), 'fused ReLU gradient ran').toBe(true);
-      expect(plain.kernels.filter((k) => k === 'EngineBatchNormReluGrad' || k === 'EngineReluGrad')).toEqual([]);
+      expect(plain.kernels.filter((k) => k === 'EngineChannelScaleShiftRelu' || k === 'EngineBatchNormReluGrad' || k === 'EngineReluGrad')).toEqual([]);
     }
     tf.dispose([x, labels]);
     disposeModel(model);

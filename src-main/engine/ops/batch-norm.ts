@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BN_GRAD, BN_MOMENTS, BN_RELU_GRAD, BN_SCALE_SHIFT } from '../kernels/batch-norm-kernels.ts';
+import { BN_GRAD, BN_MOMENTS, BN_RELU_GRAD, BN_SCALE_SHIFT, BN_SCALE_SHIFT_RELU } from '../kernels/batch-norm-kernels.ts';
 import { reluGrad } from './relu-grad.ts';
 
 export interface BatchNormTrainResult<R extends tf.Rank> {
@@ -20,8 +20,8 @@ function fusedKernelsActive(): boolean {
 }
 
 /**
- * Whether the fused BatchNorm + ReLU gradient serves the active backend (the native addon registers
- * it). `WORKBENCH_FUSED_BN_RELU=0` (read per call) composes the unfused kernels instead, for A/B timing.
+ * Whether the fused BatchNorm + ReLU kernels serve the active backend (the native addon registers
+ * them). `WORKBENCH_FUSED_BN_RELU=0` (read per call) composes the unfused kernels instead, for A/B timing.
  */
 function fusedReluActive(x: tf.Tensor): boolean {
   return x.size > 0 && process.env.WORKBENCH_FUSED_BN_RELU !== '0' && tf.getKernel(BN_RELU_GRAD, tf.getBackend()) != null;
@@ -102,7 +102,8 @@ export function batchNormReluTrainBackward(dy: tf.Tensor, y: tf.Tensor, s: Batch
  * The forward half of batchNormTrain without a gradient tape: for a hand-written backward pass
  * (src-main/nn/backward.ts) that keeps only what batchNormTrainBackward reads. The caller owns
  * y, mean, variance and invstd. Same arithmetic as batchNormTrain, so both paths give the same bits.
- * With `relu`, y is relu(normalize(x)), whose gradient is batchNormReluTrainBackward.
+ * With `relu`, y is relu(normalize(x)) (one pass where the backend has the fused kernel, the same
+ * bits), whose gradient is batchNormReluTrainBackward.
  */
 export function batchNormTrainForward(
   x: tf.Tensor,
@@ -116,8 +117,14 @@ export function batchNormTrainForward(
   const [mean, variance] = batchMoments(x, fused);
   const invstd = tf.tidy(() => tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D);
   if (!relu) return { y: normalizeValue(x, gamma, beta, mean, invstd, fused), mean, variance, invstd };
-  // The forward stays two kernels (scale-shift, ReLU); a one-pass scale-shift-ReLU would save one
-  // more read and write of the activation (not done yet).
+  if (fusedReluActive(x)) {
+    const y = tf.tidy(() => {
+      const scale = tf.mul(gamma, invstd); // as normalizeValue
+      const shift = tf.sub(beta, tf.mul(mean, scale));
+      return runKernel(BN_SCALE_SHIFT_RELU, { x, scale, shift })[0]!;
+    });
+    return { y, mean, variance, invstd };
+  }
   const normalized = normalizeValue(x, gamma, beta, mean, invstd, fused);
   const y = tf.relu(normalized);
   normalized.dispose();

@@ -13,6 +13,8 @@ struct Loops {
   // dx = a*dy + b*(x - mean) + d per channel
   void (*grad)(const float* dy, const float* x, const float* a, const float* b, const float* mean, const float* d, Index r0, Index r1,
                int c, float* dx);
+  // affine followed by ReLU in the same pass (as the Relu kernel: y < 0 ? 0 : y, NaN stays NaN)
+  void (*affine_relu)(const float* x, const float* scale, const float* shift, Index r0, Index r1, int c, float* y);
   // sums and grad through a ReLU right after the BatchNorm: they read dy * step(y) for the ReLU's
   // output y instead of dy, computed in registers the way the separate ReLU gradient kernel does.
   void (*sums_masked)(const float* dy, const float* y, const float* x, Index r0, Index r1, int c, double* s0, double* s1);
