@@ -12,7 +12,7 @@
  *   their gradients.
  *
  * The kernels are the ones the tape's gradients call (Conv2DBackpropInput/Filter, the fused
- * BatchNorm gradient, dy * step(y) for ReLU, ...), in the same order, so gradients match the
+ * BatchNorm gradient, dy * step(y) for ReLU in one kernel, ...), in the same order, so gradients match the
  * tape path's (test/nn/backward.test.ts compares them for every registry model). Ops without a
  * hand-written gradient here (frozen BatchNorm, maxPool, patchShuffle, channelScatter) keep their
  * inputs and replay their forward under a local tape for their gradient.
@@ -21,7 +21,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphSpec, NodeOf, Padding } from './graph.ts';
 import { forwardNode, type BatchStats, type Model } from './forward.ts';
 import { routingKernel } from '../engine/ops/conv-tail.ts';
-import { batchNormTrainBackward, batchNormTrainForward, type BatchNormSaved } from '../engine/ops/batch-norm.ts';
+import { batchNormReluTrainBackward, batchNormTrainBackward, batchNormTrainForward, type BatchNormSaved } from '../engine/ops/batch-norm.ts';
+import { reluGrad } from '../engine/ops/relu-grad.ts';
 
 export interface TrainGradientsOptions {
   /** Seed for the training-time randomness of this step (PatchShuffle). */
@@ -117,6 +118,17 @@ export function trainGradients(
   for (const n of spec.nodes) for (const i of inputsOf(n)) readers.set(i, (readers.get(i) ?? 0) + 1);
   readers.set(spec.outputs.logits, (readers.get(spec.outputs.logits) ?? 0) + 1);
 
+  // A training-mode BatchNorm whose only reader is a ReLU runs fused with it: the BatchNorm step
+  // outputs relu(bn(x)) and takes the ReLU's gradient into its own (engine/ops/batch-norm.ts), the
+  // ReLU node passes values and gradients through. Same bits as running them apart.
+  const byName = new Map(spec.nodes.map((n) => [n.name, n]));
+  const fusedRelu = new Set<string>(); // names of the BatchNorm and the ReLU node of each pair
+  for (const n of spec.nodes) {
+    if (n.op !== 'relu') continue;
+    const bn = byName.get(n.input);
+    if (bn?.op === 'batchNorm' && !bn.frozen && readers.get(bn.name) === 1) fusedRelu.add(bn.name).add(n.name);
+  }
+
   // Nodes whose output depends on a wanted weight: only they pass gradients on.
   const needsGrad = new Set<string>();
   const weightsOf = (n: GraphSpec['nodes'][number]): string[] =>
@@ -139,7 +151,7 @@ export function trainGradients(
     for (const n of spec.nodes) {
       const ins = inputsOf(n);
       const inVals = ins.map((i) => values.get(i)!);
-      const step = n.op === 'input' ? null : forwardStep(model, n, inVals, ins.map((i) => needsGrad.has(i)), opts, weight, wants, addGrad);
+      const step = n.op === 'input' ? null : forwardStep(model, n, inVals, ins.map((i) => needsGrad.has(i)), opts, weight, wants, addGrad, fusedRelu.has(n.name));
       // An identity node (PatchShuffle at probability 0) returns its input: a clone gets its own count.
       const y = n.op === 'input' ? x : inVals.includes(step!.y) ? tf.clone(step!.y) : step!.y;
       if (n.op !== 'input') refs.set(y, readers.get(n.name) ?? 0);
@@ -210,6 +222,8 @@ function forwardStep(
   weight: WeightFn,
   wants: (key: string) => boolean,
   addGrad: (key: string, g: tf.Tensor) => void,
+  /** A BatchNorm followed by its only reader, a ReLU, or that ReLU: the pair runs fused. */
+  fusedRelu = false,
 ): { y: tf.Tensor; step: Step } {
   const inputs = n.op === 'add' ? [...n.inputs] : [n.input];
   const x = ins[0]!;
@@ -239,7 +253,7 @@ function forwardStep(
       if (n.frozen) return replayed(model, n, ins, inputs, inNeedsGrad, weight, addGrad, opts);
       const gamma = weight(`${n.name}/gamma`) as tf.Tensor1D;
       const beta = weight(`${n.name}/beta`) as tf.Tensor1D;
-      const f = batchNormTrainForward(x, gamma, beta, n.epsilon);
+      const f = batchNormTrainForward(x, gamma, beta, n.epsilon, fusedRelu);
       if (opts.batchStats) opts.batchStats.set(n.name, { mean: tf.keep(tf.clone(f.mean)), variance: tf.keep(tf.clone(f.variance)), count: x.shape[0]! * x.shape[1]! * x.shape[2]! });
       f.variance.dispose();
       const saved: BatchNormSaved = { x, gamma, mean: f.mean, invstd: f.invstd };
@@ -248,10 +262,11 @@ function forwardStep(
         step: {
           node: n,
           inputs,
-          saved: [x],
+          // Fused with a ReLU: y is the ReLU's output, which its gradient reads (the next conv keeps it anyway).
+          saved: fusedRelu ? [x, f.y] : [x],
           owned: [f.mean, f.invstd],
           backward: (dy) => {
-            const [dx, dgamma, dbeta] = batchNormTrainBackward(dy, saved);
+            const [dx, dgamma, dbeta] = fusedRelu ? batchNormReluTrainBackward(dy, f.y, saved) : batchNormTrainBackward(dy, saved);
             addGrad(`${n.name}/gamma`, dgamma!);
             addGrad(`${n.name}/beta`, dbeta!);
             if (inNeedsGrad[0]) return [dx!];
@@ -262,10 +277,14 @@ function forwardStep(
       };
     }
     case 'relu': {
+      // After a fused BatchNorm, x already is relu(bn): pass it on (the caller clones it, Identity
+      // shares the data) and the gradient back unchanged; the BatchNorm step applies ReLU's.
+      if (fusedRelu) return { y: x, step: { node: n, inputs, saved: [], backward: (dy) => [tf.clone(dy)] } };
       const y = tf.relu(x);
       // relu(x) > 0 exactly where x > 0: the output's step is the tape's step(x), and the output
-      // is usually kept anyway (it is the next conv's input), the input is not.
-      return { y, step: { node: n, inputs, saved: [y], backward: (dy) => [tf.tidy(() => tf.mul(dy, tf.cast(tf.step(y), 'float32')))] } };
+      // is usually kept anyway (it is the next conv's input), the input is not. One fused kernel
+      // where the engine has it (engine/ops/relu-grad.ts), the same bits as the tape's chain.
+      return { y, step: { node: n, inputs, saved: [y], backward: (dy) => [reluGrad(dy, y)] } };
     }
     case 'add': {
       const y = tf.add(x, ins[1]!);

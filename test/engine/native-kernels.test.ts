@@ -11,14 +11,17 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initEngine } from '../../src-main/engine/init.ts';
 import { loadNativeAddon, nativeAddonReason, registerNativeKernels } from '../../src-main/engine/native/native-kernels.ts';
-import { batchNormTrain } from '../../src-main/engine/ops/batch-norm.ts';
+import { batchNormReluTrainBackward, batchNormTrain, batchNormTrainForward } from '../../src-main/engine/ops/batch-norm.ts';
 import { CONV_TAIL, convTail } from '../../src-main/engine/ops/conv-tail.ts';
 import { ADAM_UPDATE, fusedAdam } from '../../src-main/engine/ops/adam.ts';
 import { REFLECT_PAD_GRAD, reflectPad } from '../../src-main/engine/ops/reflect-pad.ts';
 import { INSTANCE_NORM, instanceNormAct } from '../../src-main/engine/ops/instance-norm.ts';
 import { instanceNormReference } from '../../src-main/nn/layers.ts';
+import { reluGrad } from '../../src-main/engine/ops/relu-grad.ts';
+import { RELU_GRAD, reluGradKernel } from '../../src-main/engine/kernels/relu-grad.ts';
 import { caseGrid, randomArray, type Case } from './conv-cases.ts';
 import { nativeKernels } from '../../src-main/engine/native/kernels/index.ts';
+import { BN_RELU_GRAD, BN_SCALE_SHIFT_RELU } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
 import { nativeKernelConfigs } from '../../src-main/engine/native/native-kernels.ts';
 
 const addon = loadNativeAddon();
@@ -439,6 +442,95 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     const reference = await onBackend('cpu', run);
     // One float32 operation per element on both sides: bit-identical.
     native.forEach((values, i) => expect(Array.from(values), `output ${i}`).toEqual(Array.from(reference[i]!)));
+  });
+
+  it.each([
+    ['small', [3, 5, 7, 19]],
+    ['large (threaded split)', [4, 64, 64, 9]],
+    ['empty', [0, 3]],
+  ] as const)(`${RELU_GRAD} (ReLU's gradient in one kernel) is bit-identical to Multiply(dy, Cast(Step(y))): %s`, async (_name, shape) => {
+    const count = shape.reduce((p, d) => p * d, 1);
+    const x = randomArray(count, 31);
+    const dy = randomArray(count, 32);
+    // NaN in y (relu(NaN) = NaN) gives NaN; y = 0 with a negative dy gives -0; an infinite dy at y = 0 gives NaN.
+    if (count > 4) [x[1], x[2], dy[2], x[3], dy[3]] = [Number.NaN, -1, -0.5, -2, Number.POSITIVE_INFINITY];
+    const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+    const run = (fused: boolean): number[] =>
+      tf.tidy(() => {
+        const y = tf.relu(tf.tensor(x, [...shape]));
+        const g = tf.tensor(dy, [...shape]);
+        return bits(fused ? (tf.engine().runKernel(RELU_GRAD, { dy: g, y }) as tf.Tensor) : tf.mul(g, tf.cast(tf.step(y), 'float32')));
+      });
+    const reference = await onBackend('cpu', () => run(false));
+    expect(await onBackend('wasm', () => run(true)), 'native').toEqual(reference);
+    // The JavaScript kernel (what wasm without the addon, and cpu where it is the engine, run), registered here for this check only.
+    tf.registerKernel(reluGradKernel('cpu'));
+    try {
+      expect(await onBackend('cpu', () => run(true)), 'JavaScript kernel').toEqual(reference);
+    } finally {
+      tf.unregisterKernel(RELU_GRAD, 'cpu');
+    }
+    expect(await onBackend('wasm', () => run(false)), 'wasm chain').toEqual(reference);
+    // reluGrad (what the backward pass calls) takes the fused kernel, and the chain when switched off for A/B timing.
+    await tf.setBackend('wasm');
+    const [y, g] = [tf.relu(tf.tensor(x, [...shape])), tf.tensor(dy, [...shape])];
+    const kernelsOf = async (): Promise<string[]> => (await tf.profile(() => reluGrad(g, y))).kernelNames;
+    try {
+      expect(await kernelsOf()).toEqual([RELU_GRAD]);
+      process.env.WORKBENCH_FUSED_RELU_GRAD = '0';
+      expect(await kernelsOf()).toEqual(['Step', 'Cast', 'Multiply']);
+    } finally {
+      delete process.env.WORKBENCH_FUSED_RELU_GRAD;
+      tf.dispose([y, g]);
+    }
+  });
+
+  it.each([
+    ['one part', [3, 8, 8, 8]],
+    ['threaded parts, 16 channels', [8, 32, 32, 16]],
+    ['channels off the vector width', [2, 9, 7, 19]],
+  ] as const)(`BatchNorm + ReLU in one kernel each way (${BN_SCALE_SHIFT_RELU}, ${BN_RELU_GRAD}) is bit-identical to the unfused kernels: %s`, async (_name, shape) => {
+    const count = shape.reduce((p, d) => p * d, 1);
+    const c = shape[3];
+    const x = randomArray(count, 41);
+    const dy = randomArray(count, 42);
+    const gamma = randomArray(c, 43).map((v) => v + 0.5);
+    const beta = randomArray(c, 44);
+    if (count > 4) [dy[0], x[1]] = [Number.POSITIVE_INFINITY, Number.NaN]; // NaN through the ReLU; infinity times a zero step
+    const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+    const run = (fused: boolean): number[][] => {
+      if (fused) delete process.env.WORKBENCH_FUSED_BN_RELU;
+      else process.env.WORKBENCH_FUSED_BN_RELU = '0';
+      try {
+        return tf.tidy(() => {
+          const [xt, g, b] = [tf.tensor(x, [...shape]), tf.tensor1d(gamma), tf.tensor1d(beta)];
+          const f = batchNormTrainForward(xt, g, b, 1e-5, true);
+          const grads = batchNormReluTrainBackward(tf.tensor(dy, [...shape]), f.y, { x: xt, gamma: g, mean: f.mean, invstd: f.invstd });
+          return [f.y, f.mean, f.variance, ...grads].map(bits);
+        });
+      } finally {
+        delete process.env.WORKBENCH_FUSED_BN_RELU;
+      }
+    };
+    const plain = await onBackend('wasm', () => run(false));
+    // Twice: the first call must not differ from later ones (fresh heap memory, first dispatch).
+    for (const attempt of [1, 2]) (await onBackend('wasm', () => run(true))).forEach((b, i) => expect(b, `output ${i}, call ${attempt}`).toEqual(plain[i]));
+    // The fused path ran the one kernel (the check above cannot pass vacuously).
+    await tf.setBackend('wasm');
+    const [xt, g, b] = [tf.tensor(x, [...shape]), tf.tensor1d(gamma), tf.tensor1d(beta)];
+    const f = batchNormTrainForward(xt, g, b, 1e-5, true);
+    const dyt = tf.tensor(dy, [...shape]);
+    const saved = { x: xt, gamma: g, mean: f.mean, invstd: f.invstd };
+    const { kernelNames, result } = await tf.profile(() => batchNormReluTrainBackward(dyt, f.y, saved));
+    const forward = await tf.profile(() => {
+      const again = batchNormTrainForward(xt, g, b, 1e-5, true);
+      tf.dispose([again.mean, again.variance, again.invstd]);
+      return again.y;
+    });
+    tf.dispose([xt, g, b, f.y, f.mean, f.variance, f.invstd, dyt, ...(result as tf.Tensor[]), forward.result as tf.Tensor]);
+    expect(kernelNames).toEqual([BN_RELU_GRAD]);
+    expect(forward.kernelNames).toContain(BN_SCALE_SHIFT_RELU);
+    expect(forward.kernelNames).not.toContain('Relu');
   });
 
   /** A small conv+BN+ReLU network's loss gradients wrt every weight, on the active backend. */

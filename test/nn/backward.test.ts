@@ -13,6 +13,7 @@ import { createModel, listModels } from '../../src-main/models/registry.ts';
 import type { ModelOptionsInput } from '../../src-main/common/contract/models.ts';
 import { forward, updateRunningStats, type BatchStats, type Model } from '../../src-main/nn/forward.ts';
 import { trainGradients } from '../../src-main/nn/backward.ts';
+import { loadNativeAddon } from '../../src-main/engine/native/native-kernels.ts';
 import { disposeModel } from '../../src-main/nn/init.ts';
 import { expectedWeights } from '../../src-main/nn/graph.ts';
 import { applySfpMask } from '../../src-main/prune/sfp-mask.ts';
@@ -106,6 +107,58 @@ describe.each([
     tf.dispose([ours.loss, ours.logits, ...ours.grads.values(), ...ref.grads.values()]);
     for (const s of [...stats.values(), ...ref.stats.values()]) tf.dispose([s.mean, s.variance]);
     expect(tf.memory().numTensors).toBe(before + cached);
+    tf.dispose([x, labels]);
+    disposeModel(model);
+    if (extra) disposeModel(extra);
+  });
+});
+
+/** Every float's bits, so -0/+0 and NaN payloads count as differences. */
+const bitsOf = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+
+describe('hand-written backward pass: fused BatchNorm + ReLU and ReLU gradient', () => {
+  const switches = ['WORKBENCH_FUSED_BN_RELU', 'WORKBENCH_FUSED_RELU_GRAD'];
+  beforeAll(async () => {
+    await initEngine({ backend: 'wasm' });
+  });
+  afterAll(() => {
+    for (const s of switches) delete process.env[s];
+  });
+
+  it.each(cases)('%s: bit-identical loss, gradients and statistics with the fused kernels on and off', async (_label, arch, options, { compact }) => {
+    const { model, extra } = build(arch, options, compact ?? false);
+    const [h, w] = options.inputSize!;
+    const x = tf.randomNormal([3, h, w, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const labels = tf.tidy(() => tf.oneHot(tf.tensor1d([1, 7, 3], 'int32'), model.spec.numClasses));
+    const run = async (fused: boolean): Promise<{ bits: Map<string, number[]>; kernels: string[] }> => {
+      for (const s of switches) {
+        if (fused) delete process.env[s];
+        else process.env[s] = '0';
+      }
+      const stats: BatchStats = new Map();
+      let r: ReturnType<typeof trainGradients> | undefined;
+      const { kernelNames } = await tf.profile(() => {
+        r = trainGradients(model, x, lossOf(labels), { seed: 9, batchStats: stats });
+      });
+      const bits = new Map<string, number[]>([['loss', bitsOf(r!.loss)]]);
+      for (const [name, g] of r!.grads) bits.set(name, bitsOf(g));
+      for (const [name, st] of stats) bits.set(`${name} mean`, bitsOf(st.mean)).set(`${name} variance`, bitsOf(st.variance));
+      tf.dispose([r!.loss, r!.logits, ...r!.grads.values(), ...[...stats.values()].flatMap((st) => [st.mean, st.variance])]);
+      return { bits, kernels: kernelNames };
+    };
+    const plain = await run(false);
+    const fused = await run(true);
+    expect([...fused.bits.keys()]).toEqual([...plain.bits.keys()]);
+    for (const [name, b] of plain.bits) expect(fused.bits.get(name), name).toEqual(b);
+    // Where the addon is built, the fused kernels ran (every model here has a BatchNorm -> ReLU pair
+    // unless its BatchNorms are frozen, and a ReLU after an add) and the plain path used none of them.
+    if (loadNativeAddon()) {
+      const frozen = options.frozenBatchNorm === true;
+      expect(fused.kernels.includes('EngineChannelScaleShiftRelu'), 'fused BatchNorm + ReLU ran').toBe(!frozen);
+      expect(fused.kernels.includes('EngineBatchNormReluGrad'), 'fused BatchNorm + ReLU gradient ran').toBe(!frozen);
+      expect(fused.kernels.includes('EngineReluGrad'), 'fused ReLU gradient ran').toBe(true);
+      expect(plain.kernels.filter((k) => k === 'EngineChannelScaleShiftRelu' || k === 'EngineBatchNormReluGrad' || k === 'EngineReluGrad')).toEqual([]);
+    }
     tf.dispose([x, labels]);
     disposeModel(model);
     if (extra) disposeModel(extra);

@@ -2,10 +2,11 @@
  * Where one training step of a bench model spends its time, per kernel (tf.profile kernel
  * times: each kernel's synchronous run on the CPU backends), grouped by kernel name and, with
  * --shapes, by kernel and input shapes.
- * `npx tsx src-main/bench/engine/profile-step.ts [--model resnet20] [--batch 128] [--steps 3] [--shapes] [--top 25]`
+ * `npx tsx src-main/bench/engine/profile-step.ts [--model resnet20] [--batch 128] [--steps 3] [--shapes] [--top 25] [--tape]`
+ * The step is the hand-written backward pass (nn/backward.ts) the trainer runs; `--tape` profiles TF.js' tape over forward() instead.
  * (`--model spgan-step`: the SPGAN bench model's trainStep, batch 4 unless --batch says otherwise)
- * With `--toggle NAME` (an env switch the native kernels read per call, e.g. WORKBENCH_NATIVE_IMPLICIT)
- * it instead times steps alternately with NAME=0 and unset (a comma list switches several together), in this one process: an A/B that
+ * With `--toggle NAME[,NAME2...]` (env switches read per call, e.g. WORKBENCH_NATIVE_IMPLICIT)
+ * it instead times steps alternately with NAME=0 (all of them) and unset, in this one process: an A/B that
  * a shared machine's load hits on both sides alike, in wall time and in CPU time (user + system
  * of all threads: what an oversubscribed machine does not distort).
  */
@@ -14,6 +15,7 @@ import { startEngine } from '../../engine/start.ts';
 import { createModel } from '../../models/registry.ts';
 import { forward, updateRunningStats } from '../../nn/forward.ts';
 import { trainableVariables } from '../../nn/init.ts';
+import { trainGradients } from '../../nn/backward.ts';
 import { benchModelShapes, createSpganBenchModel, median } from './engine-bench.ts';
 import type { EngineBenchModel } from '../../common/contract/engine.ts';
 
@@ -42,9 +44,19 @@ async function makeStep(): Promise<() => void> {
   const optimizer = tf.train.momentum(0.1, 0.9);
   const x = tf.randomNormal([batch, ...spec.input], 0, 1, 'float32', 7) as tf.Tensor4D;
   const labels = tf.oneHot(tf.randomUniform([batch], 0, spec.classes, 'int32', 8) as tf.Tensor1D, spec.classes);
+  const variableName = new Map([...model.weights].map(([k, v]) => [k, (v as tf.Variable).name]));
+  const useTape = process.argv.includes('--tape');
+  // The step the trainer and `bench:engine` run (nn/backward.ts), or with --tape TF.js' gradient tape over forward().
   return () => {
     const stats = new Map<string, { mean: tf.Tensor1D; variance: tf.Tensor1D; count: number }>();
-    const loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, forward(model, x, { training: true, batchStats: stats }).logits) as tf.Scalar, true, variables)!;
+    let loss: tf.Scalar;
+    if (useTape) loss = optimizer.minimize(() => tf.losses.softmaxCrossEntropy(labels, forward(model, x, { training: true, batchStats: stats }).logits) as tf.Scalar, true, variables)!;
+    else {
+      const r = trainGradients(model, x, (logits) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar, { batchStats: stats });
+      optimizer.applyGradients([...r.grads].map(([k, g]) => ({ name: variableName.get(k)!, tensor: g })));
+      tf.dispose([r.logits, ...r.grads.values()]);
+      loss = r.loss;
+    }
     updateRunningStats(model, stats);
     loss.dataSync();
     loss.dispose();
@@ -56,14 +68,15 @@ let t = performance.now();
 for (let i = 0; i < steps; i++) step();
 console.log(`step ${((performance.now() - t) / steps).toFixed(1)} ms (mean of ${steps}, unprofiled)`);
 const toggle = arg('toggle', '');
+const toggles = toggle.split(',').filter(Boolean); // several switches flip together: NAME1,NAME2
 if (toggle) {
   const times: Record<'off' | 'on', number[]> = { off: [], on: [] };
   const cpu: Record<'off' | 'on', number[]> = { off: [], on: [] };
   for (let i = 0; i < 2 * steps; i++) {
     const side = i % 2 === 0 ? 'off' : 'on';
-    for (const t of toggle.split(',')) {
-      if (side === 'off') process.env[t] = '0';
-      else delete process.env[t];
+    for (const name of toggles) {
+      if (side === 'off') process.env[name] = '0';
+      else delete process.env[name];
     }
     const t0 = performance.now();
     const c0 = process.cpuUsage();
@@ -72,7 +85,7 @@ if (toggle) {
     times[side].push(performance.now() - t0);
     cpu[side].push((c.user + c.system) / 1000);
   }
-  for (const t of toggle.split(',')) delete process.env[t];
+  for (const name of toggles) delete process.env[name];
   const line = (what: string, v: Record<'off' | 'on', number[]>): string =>
     `${what}: ${toggle}=0 ${median(v.off).toFixed(1)} ms (${Math.min(...v.off).toFixed(0)}-${Math.max(...v.off).toFixed(0)}), on ${median(v.on).toFixed(1)} ms (${Math.min(...v.on).toFixed(0)}-${Math.max(...v.on).toFixed(0)}), x${(median(v.off) / median(v.on)).toFixed(2)}`;
   console.log(`medians of ${steps} interleaved steps each`);

@@ -18,6 +18,15 @@ import { runRows } from './js-parallel.ts';
 export const BN_MOMENTS = 'EngineChannelMoments';
 export const BN_SCALE_SHIFT = 'EngineChannelScaleShift';
 export const BN_GRAD = 'EngineBatchNormGrad';
+/**
+ * A BatchNorm followed by a ReLU, fused: relu(x * scale + shift) in one pass (inputs as
+ * BN_SCALE_SHIFT), and its gradient (inputs as BN_GRAD plus `y`, the ReLU's output; dy is the
+ * ReLU's upstream gradient). Only the native addon registers these
+ * (native/kernels/batch-norm-*.ts); ops/batch-norm.ts composes the unfused kernels where they
+ * are missing, with the same bits.
+ */
+export const BN_SCALE_SHIFT_RELU = 'EngineChannelScaleShiftRelu';
+export const BN_RELU_GRAD = 'EngineBatchNormReluGrad';
 
 function channelsOf(x: TensorInfo): { c: number; m: number } {
   const c = x.shape[x.shape.length - 1]!;

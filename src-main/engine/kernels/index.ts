@@ -5,6 +5,7 @@ import { conv2dBackpropInputKernel } from './conv2d-backprop-input.ts';
 import { unsortedSegmentSumKernel } from './unsorted-segment-sum.ts';
 import { identityKernel } from './identity.ts';
 import { batchNormKernels } from './batch-norm-kernels.ts';
+import { reluGradKernel } from './relu-grad.ts';
 
 type MakeKernel = (backendName: string) => KernelConfig;
 
@@ -16,7 +17,7 @@ type MakeKernel = (backendName: string) => KernelConfig;
 export const wasmTrainingKernels: readonly MakeKernel[] = [conv2dBackpropFilterKernel, conv2dBackpropInputKernel, unsortedSegmentSumKernel, identityKernel];
 
 /** Our own fused kernels (new kernel names), for every JS-managed backend (wasm, cpu). */
-export const fusedKernels: readonly MakeKernel[] = [...batchNormKernels];
+export const fusedKernels: readonly MakeKernel[] = [...batchNormKernels, reluGradKernel];
 
 function register(makers: readonly MakeKernel[], backendName: string): string[] {
   return makers.map((make) => {

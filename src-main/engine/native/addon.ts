@@ -24,13 +24,13 @@ export interface NativeAddon {
   conv2dBackpropFilter(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
   conv2dBackpropInput(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
   bnMoments(...args: [...Operand, ...Operand, ...Operand, m: number, c: number]): void;
-  bnScaleShift(...args: [...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number]): void;
-  bnGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number]): void;
+  bnScaleShift(...args: [...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number, relu: 0 | 1]): void;
+  bnGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number, ...OptionalOperand]): void;
   /**
    * y[o, m, i] = a[o, m, i] op b[o, i] (same shapes: mid 1): op 0 a + b, 1 a * b, 2 relu(a) (b unused),
-   * 3 a - b, 4 b - a.
+   * 3 a - b, 4 b - a, 5 ReLU's gradient (a where b > 0; a = dy, b = the ReLU's output).
    */
-  elementwise(op: 0 | 1 | 2 | 3 | 4, ...args: [...Operand, ...Operand, ...Operand, outer: number, mid: number, inner: number]): void;
+  elementwise(op: 0 | 1 | 2 | 3 | 4 | 5, ...args: [...Operand, ...Operand, ...Operand, outer: number, mid: number, inner: number]): void;
   /** InstanceNorm + activation (engine/ops/instance-norm.ts): x, y, out (null without an activation), rstd [b, c], params [eps, alpha]. */
   instanceNorm(...args: [...Operand, ...Operand, ...OptionalOperand, ...Operand, params: Float32Array, paramsOffset: number, b: number, hw: number, c: number, act: number]): void;
   /** Its gradient: dy, y, rstd, dx, params [alpha]. */

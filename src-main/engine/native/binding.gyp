@@ -8,12 +8,12 @@
                   "src/kernels/instance_norm.cc", "src/kernels/adam.cc",
                   "src/kernels/reflect_pad_grad.cc"],
       "cflags_cc!": ["-fno-exceptions", "-O2", "-O0"],
-      "cflags_cc": ["-O3", "-fno-math-errno", "-std=c++17", "-fexceptions"],
+      "cflags_cc": ["-O3", "-fno-math-errno", "-ffp-contract=off", "-std=c++17", "-fexceptions"],
       "defines": ["NAPI_VERSION=8"],
       "xcode_settings": {
         "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
-        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno"]
+        "OTHER_CPLUSPLUSFLAGS": ["-O3", "-fno-math-errno", "-ffp-contract=off"]
       },
       "msvs_settings": {
         "VCCLCompilerTool": { "ExceptionHandling": 1, "Optimization": 2, "AdditionalOptions": ["/std:c++17"] }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BN_GRAD, BN_MOMENTS, BN_SCALE_SHIFT } from '../kernels/batch-norm-kernels.ts';
+import { BN_GRAD, BN_MOMENTS, BN_RELU_GRAD, BN_SCALE_SHIFT, BN_SCALE_SHIFT_RELU } from '../kernels/batch-norm-kernels.ts';
+import { reluGrad } from './relu-grad.ts';
 
 export interface BatchNormTrainResult<R extends tf.Rank> {
   /** gamma * (x - mean) / sqrt(variance + epsilon) + beta, same shape as x. */
@@ -16,6 +17,14 @@ export interface BatchNormTrainResult<R extends tf.Rank> {
 /** Whether the fused JS kernels (kernels/batch-norm-kernels.ts) serve the active backend. */
 function fusedKernelsActive(): boolean {
   return tf.getKernel(BN_GRAD, tf.getBackend()) != null;
+}
+
+/**
+ * Whether the fused BatchNorm + ReLU kernels serve the active backend (the native addon registers
+ * them). `WORKBENCH_FUSED_BN_RELU=0` (read per call) composes the unfused kernels instead, for A/B timing.
+ */
+function fusedReluActive(x: tf.Tensor): boolean {
+  return x.size > 0 && process.env.WORKBENCH_FUSED_BN_RELU !== '0' && tf.getKernel(BN_RELU_GRAD, tf.getBackend()) != null;
 }
 
 function runKernel(name: string, inputs: tf.NamedTensorMap): tf.Tensor[] {
@@ -75,16 +84,51 @@ export function batchNormTrainBackward(dy: tf.Tensor, s: BatchNormSaved): tf.Ten
 }
 
 /**
+ * [dx, dgamma, dbeta] of relu(normalize(x)) for the ReLU's upstream gradient dy, y = the ReLU's
+ * output: batchNormTrainBackward(reluGrad(dy, y)) in one kernel where the backend has it (two
+ * passes instead of three, no intermediate gradient), with the same bits.
+ */
+export function batchNormReluTrainBackward(dy: tf.Tensor, y: tf.Tensor, s: BatchNormSaved): tf.Tensor[] {
+  if (fusedReluActive(s.x)) return runKernel(BN_RELU_GRAD, { dy, x: s.x, mean: s.mean, invstd: s.invstd, gamma: s.gamma, y });
+  const g = reluGrad(dy, y);
+  try {
+    return batchNormTrainBackward(g, s);
+  } finally {
+    g.dispose();
+  }
+}
+
+/**
  * The forward half of batchNormTrain without a gradient tape: for a hand-written backward pass
  * (src-main/nn/backward.ts) that keeps only what batchNormTrainBackward reads. The caller owns
  * y, mean, variance and invstd. Same arithmetic as batchNormTrain, so both paths give the same bits.
+ * With `relu`, y is relu(normalize(x)) (one pass where the backend has the fused kernel, the same
+ * bits), whose gradient is batchNormReluTrainBackward.
  */
-export function batchNormTrainForward(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, epsilon: number): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D; invstd: tf.Tensor1D } {
+export function batchNormTrainForward(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+  relu = false,
+): { y: tf.Tensor; mean: tf.Tensor1D; variance: tf.Tensor1D; invstd: tf.Tensor1D } {
   checkBatchNormArgs(x, gamma, beta);
   const fused = fusedKernelsActive();
   const [mean, variance] = batchMoments(x, fused);
   const invstd = tf.tidy(() => tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D);
-  return { y: normalizeValue(x, gamma, beta, mean, invstd, fused), mean, variance, invstd };
+  if (!relu) return { y: normalizeValue(x, gamma, beta, mean, invstd, fused), mean, variance, invstd };
+  if (fusedReluActive(x)) {
+    const y = tf.tidy(() => {
+      const scale = tf.mul(gamma, invstd); // as normalizeValue
+      const shift = tf.sub(beta, tf.mul(mean, scale));
+      return runKernel(BN_SCALE_SHIFT_RELU, { x, scale, shift })[0]!;
+    });
+    return { y, mean, variance, invstd };
+  }
+  const normalized = normalizeValue(x, gamma, beta, mean, invstd, fused);
+  const y = tf.relu(normalized);
+  normalized.dispose();
+  return { y, mean, variance, invstd };
 }
 
 /**

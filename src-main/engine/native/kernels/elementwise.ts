@@ -1,11 +1,12 @@
 /**
- * Float32 Add, Multiply, Sub and Relu on the addon: same shapes, or one operand broadcast over a
+ * Float32 Add, Multiply, Sub, Relu and the engine's ReLU gradient (EngineReluGrad) on the addon: same shapes, or one operand broadcast over a
  * middle block of the other's dimensions (InstanceNorm's [N,H,W,C] op [N,1,1,C], a bias's
  * [N,H,W,C] op [C]: single-threaded wasm kernels that were most of an SPGAN step's element-wise
  * time). Other broadcasts and dtypes go to the replaced kernel.
  */
 import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { allocateFloat32Outputs } from '../../kernels/kernel-utils.ts';
+import { RELU_GRAD } from '../../kernels/relu-grad.ts';
 import { operands, type NativeKernel, type NativeKernelContext } from '../kernel-support.ts';
 
 /** The addon's op codes (src/elementwise.h); Sub with the broadcast operand first runs as 4 (reverse sub). */
@@ -63,7 +64,25 @@ function elementwiseConfig({ addon, backendName, fallback }: NativeKernelContext
   return { kernelName, backendName, kernelFunc };
 }
 
+/** The engine's ReLU gradient (kernels/relu-grad.ts, inputs dy and y = relu(x)) as op 5, same shapes only. */
+function reluGradConfig({ addon, backendName, fallback }: NativeKernelContext): KernelConfig {
+  const old = fallback(RELU_GRAD);
+  const kernelFunc: KernelFunc = (args) => {
+    const b = args.backend as KernelBackend;
+    const { dy, y } = args.inputs as { dy: TensorInfo; y: TensorInfo };
+    const same = dy.shape.length === y.shape.length && dy.shape.every((d, i) => d === y.shape[i]);
+    if (!same || dy.dtype !== 'float32' || y.dtype !== 'float32') return old(args);
+    const out = allocateFloat32Outputs(b, [[...y.shape]]);
+    const count = y.shape.reduce((p, d) => p * d, 1);
+    if (count === 0) return out.infos[0]!;
+    const [go, vo, oo] = operands(b, dy, y, out.infos[0]!);
+    addon.elementwise(5, ...go!, ...vo!, ...oo!, 1, 1, count);
+    return out.infos[0]!;
+  };
+  return { kernelName: RELU_GRAD, backendName, kernelFunc };
+}
+
 export const elementwiseNative: NativeKernel = {
   addonFunction: 'elementwise',
-  configs: (context) => OPS.map(([name, op]) => elementwiseConfig(context, name, op)),
+  configs: (context) => [...OPS.map(([name, op]) => elementwiseConfig(context, name, op)), reluGradConfig(context)],
 };

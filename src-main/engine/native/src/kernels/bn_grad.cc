@@ -1,4 +1,4 @@
-// Kernel bnGrad: dx, dgamma and dbeta of training-mode BatchNorm over x [m, c].
+// Kernel bnGrad: dx, dgamma and dbeta of training-mode BatchNorm over x [m, c], optionally through a ReLU that follows it.
 #include <algorithm>
 #include <vector>
 
@@ -13,9 +13,13 @@ namespace wb {
 using bn::Index;
 
 void bn_grad(const float* dy, const float* x, const float* mean, const float* invstd, const float* gamma, Index m, int c, float* dx,
-             float* dgamma, float* dbeta) {
+             float* dgamma, float* dbeta, const float* relu_out) {
   std::vector<double> s(2 * static_cast<std::size_t>(c));
-  bn::channel_sums(dy, x, m, c, s.data(), s.data() + c);  // sum(dy), sum(dy*x)
+  // sum(dy), sum(dy*x), with dy masked by the ReLU's step where one follows
+  if (relu_out)
+    bn::channel_sums_masked(dy, relu_out, x, m, c, s.data(), s.data() + c);
+  else
+    bn::channel_sums(dy, x, m, c, s.data(), s.data() + c);
   std::vector<float> a(c), b(c), d(c);
   for (int k = 0; k < c; k++) {
     const double inv = invstd[k];
@@ -31,11 +35,14 @@ void bn_grad(const float* dy, const float* x, const float* mean, const float* in
   const int parts = bn::parts_for(m, c);
   const bn::Loops& l = bn::loops();
   parallel_for(parts, [&](int p, int) {
-    l.grad(dy, x, a.data(), b.data(), mean, d.data(), m * p / parts, m * (p + 1) / parts, c, dx);
+    if (relu_out)
+      l.grad_masked(dy, relu_out, x, a.data(), b.data(), mean, d.data(), m * p / parts, m * (p + 1) / parts, c, dx);
+    else
+      l.grad(dy, x, a.data(), b.data(), mean, d.data(), m * p / parts, m * (p + 1) / parts, c, dx);
   });
 }
 
-// bnGrad(dy, dyo, x, xo, mean, mo, invstd, io, gamma, go, dx, dxo, dgamma, dgo, dbeta, dbo, m, c)
+// bnGrad(dy, dyo, x, xo, mean, mo, invstd, io, gamma, go, dx, dxo, dgamma, dgo, dbeta, dbo, m, c, reluOut | null, ro)
 napi_value BnGradBinding(napi_env env, napi_callback_info info) {
   return napi::guarded(env, [&] {
     napi::Args a(env, info);
@@ -43,7 +50,8 @@ napi_value BnGradBinding(napi_env env, napi_callback_info info) {
     const int c = static_cast<int>(a.integer(17));
     if (m < 1 || c < 1) throw napi::ArgError{"bnGrad: m and c must be positive"};
     bn_grad(a.tensor(0, m * c, "dy"), a.tensor(2, m * c, "x"), a.tensor(4, c, "mean"), a.tensor(6, c, "invstd"),
-                a.tensor(8, c, "gamma"), m, c, a.tensor(10, m * c, "dx"), a.tensor(12, c, "dgamma"), a.tensor(14, c, "dbeta"));
+                a.tensor(8, c, "gamma"), m, c, a.tensor(10, m * c, "dx"), a.tensor(12, c, "dgamma"), a.tensor(14, c, "dbeta"),
+                a.optional_tensor(18, m * c, "reluOut"));
   });
 }
 

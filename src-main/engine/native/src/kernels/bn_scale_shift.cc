@@ -1,4 +1,4 @@
-// Kernel bnScaleShift: y = x * scale[c] + shift[c] over x [m, c].
+// Kernel bnScaleShift: y = x * scale[c] + shift[c] over x [m, c], optionally followed by ReLU in the same pass.
 #include <algorithm>
 #include <vector>
 
@@ -12,20 +12,23 @@ namespace wb {
 
 using bn::Index;
 
-void bn_scale_shift(const float* x, const float* scale, const float* shift, Index m, int c, float* y) {
+void bn_scale_shift(const float* x, const float* scale, const float* shift, Index m, int c, float* y, bool relu) {
   const int parts = bn::parts_for(m, c);
   const bn::Loops& l = bn::loops();
-  parallel_for(parts, [&](int p, int) { l.affine(x, scale, shift, m * p / parts, m * (p + 1) / parts, c, y); });
+  const auto affine = relu ? l.affine_relu : l.affine;
+  parallel_for(parts, [&](int p, int) { affine(x, scale, shift, m * p / parts, m * (p + 1) / parts, c, y); });
 }
 
-// bnScaleShift(x, xo, scale, so, shift, sho, y, yo, m, c)
+// bnScaleShift(x, xo, scale, so, shift, sho, y, yo, m, c, relu)
 napi_value BnScaleShiftBinding(napi_env env, napi_callback_info info) {
   return napi::guarded(env, [&] {
     napi::Args a(env, info);
     const Index m = a.integer(8);
     const int c = static_cast<int>(a.integer(9));
     if (m < 1 || c < 1) throw napi::ArgError{"bnScaleShift: m and c must be positive"};
-    bn_scale_shift(a.tensor(0, m * c, "x"), a.tensor(2, c, "scale"), a.tensor(4, c, "shift"), m, c, a.tensor(6, m * c, "y"));
+    const Index relu = a.integer(10);
+    if (relu != 0 && relu != 1) throw napi::ArgError{"bnScaleShift: relu must be 0 or 1"};
+    bn_scale_shift(a.tensor(0, m * c, "x"), a.tensor(2, c, "scale"), a.tensor(4, c, "shift"), m, c, a.tensor(6, m * c, "y"), relu == 1);
   });
 }
 

@@ -36,6 +36,17 @@ void apply(ElementwiseOp op, const float* a, const float* b, float* y, Index n) 
     case ElementwiseOp::Relu:
       for (Index i = 0; i < n; i++) y[i] = a[i] < 0.0f ? 0.0f : a[i];
       break;
+    case ElementwiseOp::ReluGrad:
+      // The same product as Multiply(dy, Cast(Step(y))), so the same bits (a negative dy times
+      // 0 is -0, as there). Two flat selects (`v == v` is false for NaN only) so GCC vectorises
+      // the loop; the nested ternary compiled to a scalar branch per element, slower than the
+      // three kernels it replaces.
+      rows(a, b, y, n, [](float u, float v) {
+        float m = v > 0.0f ? 1.0f : 0.0f;
+        m = v == v ? m : v;
+        return u * m;
+      });
+      break;
   }
 }
 
@@ -65,14 +76,16 @@ void elementwise(ElementwiseOp op, const float* a, const float* b, float* y, Ind
 }
 
 // elementwise(op, a, ao, b, bo, y, yo, outer, mid, inner): op 0 add, 1 multiply, 2 relu (b ignored
-// but checked), 3 sub, 4 reverse sub; a and y hold outer*mid*inner values, b outer*inner.
+// but checked), 3 sub, 4 reverse sub, 5 relu gradient (dy, relu output; same shapes only); a and y
+// hold outer*mid*inner values, b outer*inner.
 napi_value ElementwiseBinding(napi_env env, napi_callback_info info) {
   return napi::guarded(env, [&] {
     napi::Args a(env, info);
     const Index op = a.integer(0);
     const Index outer = a.integer(7), mid = a.integer(8), inner = a.integer(9);
-    if (op < 0 || op > 4) throw napi::ArgError{"elementwise: unknown op " + std::to_string(op)};
+    if (op < 0 || op > 5) throw napi::ArgError{"elementwise: unknown op " + std::to_string(op)};
     if (outer < 0 || mid < 1 || inner < 0) throw napi::ArgError{"elementwise: bad extents"};
+    if (op == 5 && mid != 1) throw napi::ArgError{"elementwise: the relu gradient takes same-shape operands"};
     const Index count = outer * mid * inner;
     const float* x = a.tensor(1, count, "a");
     const float* y = op == 2 ? x : a.tensor(3, outer * inner, "b");
