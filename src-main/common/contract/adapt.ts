@@ -113,6 +113,8 @@ export interface AdaptRunSummary {
   title: string;
   status: JobStatus;
   method: AdaptMethod;
+  /** The backbone (a comparison with source-only is only fair on the same one). */
+  arch: string;
   sourceDatasetId: number;
   targetDatasetId: number;
   history: AdaptEpoch[];
