@@ -25,13 +25,15 @@ describe('bench:adapt options and the summary over seeds', () => {
     // The ablations switch exactly one of DAAA's two terms off; the ceiling trains on the target.
     expect(benchVariants['daaa-no-attention']).toMatchObject({ method: 'daaa', params: { attentionWeight: 0 } });
     expect(benchVariants['daaa-no-em']).toMatchObject({ method: 'daaa', params: { targetWeight: 0 } });
+    expect(benchVariants['daaa-translation-only']).toMatchObject({ method: 'daaa', params: { attentionWeight: 0, targetWeight: 0 } });
+    expect(benchVariants['daaa-em-estimated']).toMatchObject({ method: 'daaa', params: { emPrior: 'estimated', emStartEpoch: 2 } });
     expect(benchVariants['target-supervised']).toMatchObject({ method: 'source-only', trainOn: 'target' });
   });
 
   it.each([
     [['--seeds', '1,x'], /^--seeds: expected comma-separated integers/],
     [['--seeds', '2,2'], /^--seeds: "2,2" names a seed twice/],
-    [['--methods', 'dann,magic'], /^--methods: unknown method "magic" \(known: source-only, dann, daaa, daaa-no-attention, daaa-no-em, daaa-cyclegan, target-supervised\)/],
+    [['--methods', 'dann,magic'], /^--methods: unknown method "magic" \(known: source-only, dann, daaa, daaa-no-attention, daaa-no-em, daaa-translation-only, daaa-em-estimated, daaa-cyclegan, target-supervised\)/],
     [['--task', 'svhn'], /^--task: unknown task "svhn" \(known: mnist, fashion\)/],
     [['--em-prior', 'uniform'], /^--em-prior: expected estimated or balanced/],
     [['--em-start', '1'], /^--em-start: expected an integer >= 2/],

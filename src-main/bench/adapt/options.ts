@@ -20,6 +20,10 @@ export const benchVariants = {
   // The ablations: one of DAAA's two terms off (weight 0), everything else DAAA's.
   'daaa-no-attention': { method: 'daaa', translation: 'blend', params: { attentionWeight: 0 } },
   'daaa-no-em': { method: 'daaa', translation: 'blend', params: { targetWeight: 0 } },
+  // Neither term: the translated source's labels alone (what the translation itself is worth).
+  'daaa-translation-only': { method: 'daaa', translation: 'blend', params: { attentionWeight: 0, targetWeight: 0 } },
+  // The EM as first written (the prior re-estimated, soft labels from epoch 2), whatever --em-start / --em-prior say.
+  'daaa-em-estimated': { method: 'daaa', translation: 'blend', params: { emPrior: 'estimated', emStartEpoch: 2 } },
   'daaa-cyclegan': { method: 'daaa', translation: 'cyclegan' },
   // The ceiling, for reference only: the same backbone and schedule trained on the target's own
   // labels (its 'train' split), measured on its 'test' split. It runs as source-only with the two
@@ -31,7 +35,7 @@ export interface BenchVariantSpec {
   method: AdaptMethod;
   translation: 'blend' | 'cyclegan' | null;
   /** adapt.train parameters this row sets over the bench's (its ablation). */
-  params?: { attentionWeight?: number; targetWeight?: number };
+  params?: { attentionWeight?: number; targetWeight?: number; emPrior?: 'estimated' | 'balanced'; emStartEpoch?: number };
   /** 'target': trained on the target's labels (the ceiling row). */
   trainOn?: 'target';
 }
