@@ -49,6 +49,7 @@ export const adaptHandlers: HandlerMap<keyof typeof adaptCalls> = {
         title: r.title,
         status: r.status,
         method: p.method,
+        arch: p.arch,
         sourceDatasetId: p.sourceDatasetId,
         targetDatasetId: p.targetDatasetId,
         history,

@@ -16,7 +16,7 @@ import { evaluate } from '../train/evaluate.ts';
 import { Sgd } from '../train/sgd.ts';
 import { gradientReversal, grlCoefficient } from './grl.ts';
 import { attentionAlignmentLoss, stageOutputs } from './attention.ts';
-import { emSoftLabels, softCrossEntropy } from './em-soft-labels.ts';
+import { balancedSoftLabels, emSoftLabels, softCrossEntropy } from './em-soft-labels.ts';
 import { translationsOf } from './translation.ts';
 import { openDomainData } from './domain-data.ts';
 import { domainImageSize } from './domains.ts';
@@ -296,11 +296,12 @@ export default async function run(ctx: JobRunContext<AdaptTrainParams>): Promise
       // DAAA: the target's soft labels for the next epoch, from the model as it ends this one (so the checkpoint holds them).
       soft = null;
       em = null;
-      if (daaa && epoch < p.epochs && p.targetWeight > 0) {
-        const e = emSoftLabels(await targetPosteriors(model, target, 256), source.numClasses, sourcePrior);
+      if (daaa && epoch < p.epochs && epoch + 1 >= p.emStartEpoch && p.targetWeight > 0) {
+        const probs = await targetPosteriors(model, target, 256);
+        const e = p.emPrior === 'balanced' ? balancedSoftLabels(probs, source.numClasses, sourcePrior) : emSoftLabels(probs, source.numClasses, sourcePrior);
         soft = e.posteriors;
         em = { prior: Array.from(e.prior), iterations: e.iterations };
-        ctx.log(`EM target prior for epoch ${epoch + 1} after ${e.iterations} iterations: ${Array.from(e.prior, (v) => v.toFixed(3)).join(' ')}`);
+        ctx.log(`EM (${p.emPrior}) target prior for epoch ${epoch + 1} after ${e.iterations} iterations: ${Array.from(e.prior, (v) => v.toFixed(3)).join(' ')}`);
       }
       const points: MetricPoint[] = [
         ...Object.entries(losses).map(([name, value]) => ({ step: epoch, epoch, name: `loss_${name}`, value })),

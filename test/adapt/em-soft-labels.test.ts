@@ -2,7 +2,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initEngine } from '../../src-main/engine/init.ts';
-import { emSoftLabels, softCrossEntropy } from '../../src-main/adapt/em-soft-labels.ts';
+import { balancedSoftLabels, emSoftLabels, softCrossEntropy } from '../../src-main/adapt/em-soft-labels.ts';
 
 describe('emSoftLabels', () => {
   it('converges to the maximum-likelihood target prior and shifts the posteriors towards it; rows sum to 1', () => {
@@ -35,6 +35,39 @@ describe('emSoftLabels', () => {
     [new Float32Array(0), 2, [0.5, 0.5], /probs: no target images/],
   ])('refuses bad input, naming the field (%#)', (probs, k, prior, message) => {
     expect(() => emSoftLabels(probs, k, prior)).toThrow(message);
+  });
+});
+
+describe('balancedSoftLabels', () => {
+  it('where the EM collapses onto the class a near-chance model slightly prefers, holds every class at its source share', () => {
+    // 3 classes, uniform source prior; a model near chance on the target that leans a little to class 0 on every image.
+    const k = 3;
+    const rows: number[] = [];
+    for (let i = 0; i < 30; i++) rows.push(...(i % 3 === 0 ? [0.4, 0.35, 0.25] : i % 3 === 1 ? [0.38, 0.37, 0.25] : [0.36, 0.3, 0.34]));
+    const probs = Float32Array.from(rows);
+    const em = emSoftLabels(probs, k, [1 / 3, 1 / 3, 1 / 3], 1000, 1e-9);
+    expect(em.prior[0]).toBeGreaterThan(0.9); // the collapse this guards against
+    const b = balancedSoftLabels(probs, k, [1 / 3, 1 / 3, 1 / 3], 1000, 1e-9);
+    for (let c = 0; c < k; c++) expect(b.prior[c]).toBeCloseTo(1 / 3, 5);
+    // Each image's soft label still ranks the classes as the model does: the first kind of image is class 0's most.
+    expect(b.posteriors[0]!).toBeGreaterThan(b.posteriors[3]!);
+    expect(b.posteriors[8]!).toBeGreaterThan(b.posteriors[2]!); // the third kind of image: class 2 more than the first kind gets
+    for (let i = 0; i < 30; i++) expect(b.posteriors[k * i]! + b.posteriors[k * i + 1]! + b.posteriors[k * i + 2]!).toBeCloseTo(1, 5);
+  });
+
+  it('keeps a non-uniform prior: the mean posterior equals it', () => {
+    const probs = Float32Array.from([0.9, 0.1, 0.6, 0.4, 0.2, 0.8, 0.5, 0.5]);
+    const b = balancedSoftLabels(probs, 2, [0.25, 0.75], 1000, 1e-9);
+    const mean0 = (b.posteriors[0]! + b.posteriors[2]! + b.posteriors[4]! + b.posteriors[6]!) / 4;
+    expect(mean0).toBeCloseTo(0.25, 5);
+    expect(b.prior[1]).toBeCloseTo(0.75, 5);
+  });
+
+  it.each([
+    [Float32Array.from([0.5, 0.5, 1]), 2, [0.5, 0.5], /probs: length 3/],
+    [Float32Array.from([0.5, 0.5]), 2, [1], /prior: 1 entries for 2 classes/],
+  ])('refuses bad input, naming the field (%#)', (probs, k, prior, message) => {
+    expect(() => balancedSoftLabels(probs, k, prior)).toThrow(message);
   });
 });
 

@@ -108,7 +108,22 @@ describe('adapt.train, one parametrized test over the methods', () => {
     const model = env.ws.db.prepare('SELECT method, dataset_id FROM models WHERE job_id = ?').get(run.jobId) as { method: string; dataset_id: number };
     expect(model).toEqual({ method: `adapt-${method}`, dataset_id: sourceId });
     const runs = await adaptHandlers['adapt.runs']({}, { ws: env.ws } as ServiceContext);
-    expect(runs.find((x) => x.jobId === run.jobId)).toMatchObject({ method, status: 'succeeded', targetAccuracy: r.targetAccuracy });
+    expect(runs.find((x) => x.jobId === run.jobId)).toMatchObject({ method, arch: 'resnet20', status: 'succeeded', targetAccuracy: r.targetAccuracy });
+  }, 120_000);
+
+  it.each(['estimated', 'balanced'] as const)('DAAA with EM soft labels from epoch 3, prior %s: no target term before it; the prior behind them is the EM\'s estimate or held at the source\'s', async (emPrior) => {
+    const run = await runDirect(env.ws, adaptTrainJob, { method: 'daaa', sourceDatasetId: sourceId, targetDatasetId: targetId, translatedDatasetId: translatedId, arch: 'resnet20', modelOptions: { widthMultiplier: 0.25 }, epochs: 3, batchSize: 6, emStartEpoch: 3, emPrior });
+    expect(run.result.history.map((h) => 'target' in h.losses)).toEqual([false, false, true]);
+    const stateAfter = (epoch: number) => (JSON.parse(readFileSync(path.join(env.ws.jobDir(run.jobId), 'checkpoints', `epoch-000${epoch}`, 'model.json'), 'utf8')) as { meta: { state: { em: { prior: number[] } | null } } }).meta.state.em;
+    // Soft labels are estimated only for the epoch that trains on them (the 3rd, from the model after the 2nd).
+    expect(stateAfter(1)).toBeNull();
+    const prior = stateAfter(2)!.prior;
+    expect(prior.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    const rows = env.ws.db.prepare("SELECT label, COUNT(*) AS n FROM samples WHERE dataset_id = ? AND split IS NOT 'test' GROUP BY label ORDER BY label").all(sourceId) as { n: number }[];
+    const sourcePrior = rows.map((r) => r.n / rows.reduce((a, x) => a + x.n, 0));
+    if (emPrior === 'balanced') prior.forEach((v, c) => expect(v).toBeCloseTo(sourcePrior[c]!, 4));
+    else expect(prior.some((v, c) => Math.abs(v - sourcePrior[c]!) > 1e-3)).toBe(true);
+    expect(run.logs.some((l) => l.startsWith(`EM (${emPrior}) target prior for epoch 3 after`))).toBe(true);
   }, 120_000);
 
   it('adapt.attention: per-stage maps of the DAAA model beside the source-only one on source, translated and target images, as PNGs the call answers', async () => {

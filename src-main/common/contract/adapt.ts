@@ -57,6 +57,16 @@ export const adaptTrainSchema = z
     attentionWeight: z.number().min(0).max(1000).default(1),
     /** DAAA: weight of the cross-entropy against the target's EM-estimated label posteriors (from the second epoch; re-estimated each epoch). */
     targetWeight: z.number().min(0).max(100).default(1),
+    /**
+     * DAAA: the first epoch trained against the EM soft labels (estimated as the epoch before it ends).
+     * 2 by default; later leaves the model a warm-up, since EM on posteriors near chance collapses the target prior onto a class.
+     */
+    emStartEpoch: z.number().int().min(2).max(1000).default(2),
+    /**
+     * DAAA: 'estimated' re-estimates the target's class prior by EM (Saerens et al. 2002, the paper's "EM-style");
+     * 'balanced' holds it at the source's and scales the posteriors per class to it, so the soft labels cannot all go to one class.
+     */
+    emPrior: z.enum(['estimated', 'balanced']).default('estimated'),
     /** Use only this many source / target training images (seeded choice). */
     limit: z.number().int().positive().optional(),
     testLimit: z.number().int().positive().optional(),
@@ -103,6 +113,8 @@ export interface AdaptRunSummary {
   title: string;
   status: JobStatus;
   method: AdaptMethod;
+  /** The backbone (a comparison with source-only is only fair on the same one). */
+  arch: string;
   sourceDatasetId: number;
   targetDatasetId: number;
   history: AdaptEpoch[];

@@ -10,12 +10,14 @@ export interface AdaptResultRow {
   task: string;
   sourceDatasetId: number;
   targetDatasetId: number;
+  /** The backbone: runs of another one are another row, and their floor is their own backbone's source-only. */
+  arch: string;
   method: AdaptMethod;
   /** Finished runs averaged. */
   runs: number;
   targetAccuracy: number | null;
   sourceAccuracy: number | null;
-  /** Mean target accuracy of the finished source-only runs on the same task (the floor). */
+  /** Mean target accuracy of the finished source-only runs on the same task and backbone (the floor). */
   sourceOnlyTarget: number | null;
   chance: number | null;
 }
@@ -27,10 +29,12 @@ function mean(values: (number | null)[]): number | null {
   return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
 }
 
-/** One row per task and method over the finished runs (means when a method ran more than once, e.g. several seeds), tasks in the order first seen. */
+/** The task and backbone of a run: what a fair comparison with source-only keeps equal. */
+const taskKey = (r: AdaptRunSummary): string => `${r.sourceDatasetId}>${r.targetDatasetId}>${r.arch}`;
+
+/** One row per task, backbone and method over the finished runs (means when a method ran more than once, e.g. several seeds), tasks in the order first seen. */
 export function resultRows(runs: AdaptRunSummary[], nameOf: (id: number) => string): AdaptResultRow[] {
   const done = runs.filter((r) => r.status === 'succeeded');
-  const taskKey = (r: AdaptRunSummary): string => `${r.sourceDatasetId}>${r.targetDatasetId}`;
   const tasks = [...new Map(done.map((r) => [taskKey(r), r])).values()];
   const rows: AdaptResultRow[] = [];
   for (const t of tasks) {
@@ -43,6 +47,7 @@ export function resultRows(runs: AdaptRunSummary[], nameOf: (id: number) => stri
         task: `${nameOf(t.sourceDatasetId)} → ${nameOf(t.targetDatasetId)}`,
         sourceDatasetId: t.sourceDatasetId,
         targetDatasetId: t.targetDatasetId,
+        arch: t.arch,
         method,
         runs: of.length,
         targetAccuracy: mean(of.map((r) => r.targetAccuracy)),
@@ -55,11 +60,16 @@ export function resultRows(runs: AdaptRunSummary[], nameOf: (id: number) => stri
   return rows;
 }
 
-/** The newest finished source-only run on a run's source and target (the "before" of the embedding plot), or null. */
+/** The finished source-only runs on a run's source, target and backbone: the floor it is measured against. */
+export function sourceOnlyRuns(runs: AdaptRunSummary[], run: AdaptRunSummary): AdaptRunSummary[] {
+  return runs.filter((r) => r.method === 'source-only' && r.status === 'succeeded' && taskKey(r) === taskKey(run));
+}
+
+/** The newest finished source-only run on a run's source, target and backbone (the "before" of the embedding plot), or null. */
 export function sourceOnlyOf(runs: AdaptRunSummary[], jobId: number): number | null {
   const run = runs.find((r) => r.jobId === jobId);
   if (!run) return null;
-  const same = runs.filter((r) => r.method === 'source-only' && r.status === 'succeeded' && r.sourceDatasetId === run.sourceDatasetId && r.targetDatasetId === run.targetDatasetId);
+  const same = sourceOnlyRuns(runs, run);
   return same.length ? Math.max(...same.map((r) => r.jobId)) : null;
 }
 

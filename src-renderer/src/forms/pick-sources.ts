@@ -10,6 +10,7 @@ import { useReidStore } from '../stores/reid.ts';
 import { useSpganStore } from '../stores/spgan.ts';
 import { useAugmentStore } from '../stores/augment.ts';
 import { useLocalizeStore } from '../stores/localize.ts';
+import { useAdaptStore } from '../stores/adapt.ts';
 import type { DatasetSummary, ModelSummary } from '../../../src-main/common/contract/index.ts';
 import type { FormValues } from './form-types.ts';
 
@@ -195,6 +196,17 @@ const sources = {
         const all = [...store.models.cam, ...store.models.spg].sort((a, b) => b.id - a.id);
         return all.filter((m, i) => all.findIndex((x) => x.id === m.id) === i).map((m) => ({ value: m.id, label: `${m.name} (${m.arch}, ${m.method})` }));
       }),
+    };
+  },
+  /** Finished domain adaptation runs (what adapt.eval measures), newest first. */
+  adaptRuns(): Source {
+    const store = useAdaptStore();
+    return {
+      store,
+      list: 'runs',
+      load: () => store.loadRuns(),
+      options: computed(() => store.runs.filter((r) => r.status === 'succeeded').map((r) => ({ value: r.jobId, label: `#${r.jobId} ${r.title}` }))),
+      empty: 'No finished adaptation run yet: start one (New adaptation run…), or pick a workspace classifier instead.',
     };
   },
   pipelines(): Source {

@@ -1,7 +1,8 @@
-/** The domain adaptation job forms: making an MNIST-M style target domain, and an adaptation run. */
-import { adaptGenerateSchema, adaptTrainSchema, jobKinds } from '../../../src-main/common/contract/index.ts';
-import type { JobFormDef } from '../forms/form-types.ts';
+/** The domain adaptation job forms: making an MNIST-M style target domain, an adaptation run, and measuring a model on a source and a target. */
+import { adaptEvalSchema, adaptGenerateSchema, adaptTrainSchema, jobKinds } from '../../../src-main/common/contract/index.ts';
+import type { FormValues, JobFormDef } from '../forms/form-types.ts';
 import FormPick from '../forms/FormPick.vue';
+import FormRadio from '../forms/FormRadio.vue';
 import FormPickDomain from '../adapt/FormPickDomain.vue';
 
 // The source is labelled; target and translation must share its label set (the server refuses other class counts).
@@ -32,5 +33,38 @@ export function adaptTrainForm(): JobFormDef {
       targetDomain: { widget: FormPickDomain, props: { dataset: 'targetDatasetId' }, label: 'Target domain', none: 'Whole dataset (its splits)' },
       translatedDatasetId: sameClassesPicker,
     },
+  };
+}
+
+/**
+ * adapt.eval: an adaptation run (its model, source and target) or any workspace classifier on a
+ * source and a target split. The schema takes exactly one of jobId and modelId; the form's "Evaluate"
+ * choice shows one picker, so only that one is sent.
+ */
+export function adaptEvalForm(): JobFormDef {
+  const ofRun = (v: FormValues) => v.evaluate !== 'model';
+  const ofModel = (v: FormValues) => v.evaluate === 'model';
+  return {
+    kind: jobKinds.adaptEval,
+    schema: adaptEvalSchema,
+    idPrefix: 'adapt-eval',
+    title: 'Measure a model on a source and a target',
+    intro: "Source and target accuracy, per-class accuracy and the confusion on the target (its labels only measure), and a 2-D PCA of the penultimate features of both domains.",
+    sections: [
+      {
+        fields: [
+          { path: 'evaluate', local: true, label: 'Evaluate', widget: FormRadio, wide: true, initial: 'run', options: { run: 'An adaptation run (its source and target)', model: 'A workspace classifier (name both datasets)' } },
+          { path: 'jobId', label: 'Adaptation run', id: 'run', widget: FormPick, props: { source: 'adaptRuns' }, required: true, when: ofRun },
+          { path: 'modelId', label: 'Classifier', id: 'model', widget: FormPick, props: { source: 'classModels' }, required: true, when: ofModel },
+          { path: 'sourceDatasetId', label: 'Source dataset', id: 'source', widget: FormPick, props: { source: 'classDatasets' }, none: "The run's source", help: (v) => (ofModel(v) ? 'Required for a classifier.' : undefined) },
+          { path: 'targetDatasetId', label: 'Target dataset', id: 'target', widget: FormPick, props: { source: 'classDatasets', sameClassesAs: 'sourceDatasetId' }, none: "The run's target", help: (v) => (ofModel(v) ? 'Required for a classifier.' : undefined) },
+          { path: 'sourceSplit', label: 'Source split', id: 'source-split' },
+          { path: 'targetSplit', label: 'Target split', id: 'target-split' },
+          { path: 'limit', label: 'Measure at most N images per domain', id: 'limit', placeholder: 'every image' },
+          { path: 'embedCount', label: 'Images per domain in the embedding', id: 'embed' },
+          { path: 'seed', label: 'Seed', id: 'seed', help: 'Which images are drawn: two models with the same seed embed the same images.' },
+        ],
+      },
+    ],
   };
 }

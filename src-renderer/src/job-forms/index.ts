@@ -13,7 +13,7 @@ import { reidEvalForm, reidTrainForm } from './reid.ts';
 import { exportForm, latencyForm, modelImportForm } from './models.ts';
 import { datasetImportForm } from './dataset-import.ts';
 import { sensitivityForm } from './prune.ts';
-import { adaptGenerateForm, adaptTrainForm } from './adapt.ts';
+import { adaptEvalForm, adaptGenerateForm, adaptTrainForm } from './adapt.ts';
 import { localizeEvalForm, localizeGenerateForm, localizeMapsForm, localizeTrainForm } from './localize.ts';
 
 export const jobForms = {
@@ -29,6 +29,7 @@ export const jobForms = {
   [jobKinds.pruneSensitivity]: sensitivityForm,
   [jobKinds.adaptGenerate]: adaptGenerateForm,
   [jobKinds.adaptTrain]: adaptTrainForm,
+  [jobKinds.adaptEval]: adaptEvalForm,
   [jobKinds.localizeGenerate]: localizeGenerateForm,
   [jobKinds.localizeTrain]: localizeTrainForm,
   [jobKinds.localizeEval]: localizeEvalForm,
