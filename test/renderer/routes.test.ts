@@ -18,6 +18,8 @@ describe('route registry', () => {
     expect(mounted.router.currentRoute.value.name).toBe(area.name);
     const heading = mounted.wrapper.get('main h1');
     expect(heading.text()).toBe(area.title);
+    // Every page sits in the page container (its padding): a page without it touched the sidebar.
+    expect(heading.element.closest('main .page')).not.toBeNull();
     expect(mounted.wrapper.get(`[data-test="nav-${area.name}"]`).classes()).toContain('router-link-active');
     expect(mounted.wrapper.get('[data-test="status-bar"]').text()).toContain('wasm');
   });
