@@ -10,7 +10,10 @@
 // on every run and pool size.
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <vector>
+
+#include "../gemm.h"
 
 #include "../napi_args.h"
 #include "../thread_pool.h"
@@ -26,23 +29,100 @@ enum Act { kNone = 0, kRelu = 1, kLeaky = 2 };
 // Row ranges per sample: about 16k elements each, at most 16.
 int parts_for(Index hw, int c) { return static_cast<int>(std::max<Index>(1, std::min<Index>(16, hw * c / 16384))); }
 
-inline float act_grad(float y, float dy, int act, float alpha) {
-  if (act == kNone || y > 0.0f) return dy;
-  return act == kRelu ? 0.0f : dy * alpha;
-}
+// The row loops, written once and compiled per ISA like the BatchNorm loops (the variant matching
+// the GEMM microkernel runs). The activation is a per-call slope for y <= 0 (none 1, relu 0,
+// leaky alpha), so the loops have no branch: g = dy * (y > 0 ? 1 : slope), out = y > 0 ? y : y * slope.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define WB_IN_X86 1
+#define WB_IN_INLINE inline __attribute__((always_inline))
+#else
+#define WB_IN_INLINE inline
+#endif
 
-// s0[k] = sum a, s1[k] = sum a*b over rows [r0, r1) of one sample (b == nullptr: b = a).
-void sums(const float* a, const float* b, Index r0, Index r1, int c, double* s0, double* s1) {
+// s0[k] += a, s1[k] += a*a over rows [r0, r1) (rows of c floats from a).
+WB_IN_INLINE void fwd_sums_body(const float* a, Index r0, Index r1, int c, double* s0, double* s1) {
   for (Index r = r0; r < r1; r++) {
     const float* ra = a + r * c;
-    const float* rb = (b ? b : a) + r * c;
     for (int k = 0; k < c; k++) {
-      const double va = ra[k];
-      s0[k] += va;
-      s1[k] += va * static_cast<double>(rb[k]);
+      const double v = ra[k];
+      s0[k] += v;
+      s1[k] += v * v;
     }
   }
 }
+
+WB_IN_INLINE void fwd_norm_body(const float* x, const float* mean, const float* rstd, float slope, Index r0, Index r1, int c, float* y, float* out) {
+  for (Index r = r0; r < r1; r++) {
+    const float* rx = x + r * c;
+    float* ry = y + r * c;
+    for (int k = 0; k < c; k++) ry[k] = (rx[k] - mean[k]) * rstd[k];
+    if (out) {
+      float* ro = out + r * c;
+      for (int k = 0; k < c; k++) ro[k] = ry[k] > 0.0f ? ry[k] : ry[k] * slope;
+    }
+  }
+}
+
+// s0[k] += g, s1[k] += g*y with g = dy * (y > 0 ? 1 : slope)
+WB_IN_INLINE void bwd_sums_body(const float* dy, const float* y, float slope, Index r0, Index r1, int c, double* s0, double* s1) {
+  for (Index r = r0; r < r1; r++) {
+    const float* rd = dy + r * c;
+    const float* ry = y + r * c;
+    for (int k = 0; k < c; k++) {
+      const double g = rd[k] * (ry[k] > 0.0f ? 1.0f : slope);
+      s0[k] += g;
+      s1[k] += g * static_cast<double>(ry[k]);
+    }
+  }
+}
+
+// dx = a*g + b*y + d per channel
+WB_IN_INLINE void bwd_dx_body(const float* dy, const float* y, float slope, const float* a, const float* b, const float* d, Index r0, Index r1, int c,
+                              float* dx) {
+  for (Index r = r0; r < r1; r++) {
+    const float* rd = dy + r * c;
+    const float* ry = y + r * c;
+    float* rx = dx + r * c;
+    for (int k = 0; k < c; k++) rx[k] = a[k] * (rd[k] * (ry[k] > 0.0f ? 1.0f : slope)) + b[k] * ry[k] + d[k];
+  }
+}
+
+#define WB_IN_FS (const float* a, Index r0, Index r1, int c, double* s0, double* s1)
+#define WB_IN_FN (const float* x, const float* mean, const float* rstd, float slope, Index r0, Index r1, int c, float* y, float* out)
+#define WB_IN_BS (const float* dy, const float* y, float slope, Index r0, Index r1, int c, double* s0, double* s1)
+#define WB_IN_BD (const float* dy, const float* y, float slope, const float* a, const float* b, const float* d, Index r0, Index r1, int c, float* dx)
+#define WB_IN_VARIANT(attr, suffix)                                                                              \
+  attr void fwd_sums_##suffix WB_IN_FS { fwd_sums_body(a, r0, r1, c, s0, s1); }                                  \
+  attr void fwd_norm_##suffix WB_IN_FN { fwd_norm_body(x, mean, rstd, slope, r0, r1, c, y, out); }               \
+  attr void bwd_sums_##suffix WB_IN_BS { bwd_sums_body(dy, y, slope, r0, r1, c, s0, s1); }                       \
+  attr void bwd_dx_##suffix WB_IN_BD { bwd_dx_body(dy, y, slope, a, b, d, r0, r1, c, dx); }
+
+WB_IN_VARIANT(, generic)
+#ifdef WB_IN_X86
+WB_IN_VARIANT(__attribute__((target("avx2,fma"))), avx2)
+WB_IN_VARIANT(__attribute__((target("avx512f"))), avx512)
+#endif
+
+struct Loops {
+  void(*fwd_sums) WB_IN_FS;
+  void(*fwd_norm) WB_IN_FN;
+  void(*bwd_sums) WB_IN_BS;
+  void(*bwd_dx) WB_IN_BD;
+};
+
+const Loops& loops() {
+  static const Loops chosen = [] {
+#ifdef WB_IN_X86
+    const char* isa = microkernel().name;
+    if (std::strcmp(isa, "avx512f") == 0) return Loops{fwd_sums_avx512, fwd_norm_avx512, bwd_sums_avx512, bwd_dx_avx512};
+    if (std::strcmp(isa, "avx2") == 0) return Loops{fwd_sums_avx2, fwd_norm_avx2, bwd_sums_avx2, bwd_dx_avx2};
+#endif
+    return Loops{fwd_sums_generic, fwd_norm_generic, bwd_sums_generic, bwd_dx_generic};
+  }();
+  return chosen;
+}
+
+inline float slope_of(int act, float alpha) { return act == kNone ? 1.0f : (act == kRelu ? 0.0f : alpha); }
 
 // Per-sample sums of a and a*b (partials per part, added in part order): s [b][2][c].
 template <typename RowSums>
@@ -75,8 +155,9 @@ void sample_rows(Index batch, Index hw, int c, Fn fn) {
 }  // namespace
 
 void instance_norm(const float* x, Index batch, Index hw, int c, float eps, int act, float alpha, float* y, float* out, float* rstd) {
+  const Loops& l = loops();
   std::vector<double> s;
-  sample_sums(batch, hw, c, s, [&](Index n, Index r0, Index r1, double* s0, double* s1) { sums(x + n * hw * c, nullptr, r0, r1, c, s0, s1); });
+  sample_sums(batch, hw, c, s, [&](Index n, Index r0, Index r1, double* s0, double* s1) { l.fwd_sums(x + n * hw * c, r0, r1, c, s0, s1); });
   std::vector<float> mean(static_cast<std::size_t>(batch) * c);
   for (Index n = 0; n < batch; n++)
     for (int k = 0; k < c; k++) {
@@ -85,31 +166,20 @@ void instance_norm(const float* x, Index batch, Index hw, int c, float eps, int 
       mean[n * c + k] = static_cast<float>(mu);
       rstd[n * c + k] = static_cast<float>(1.0 / std::sqrt(var + static_cast<double>(eps)));
     }
+  const float slope = slope_of(act, alpha);
   sample_rows(batch, hw, c, [&](Index n, Index r0, Index r1) {
-    const float* m = mean.data() + n * c;
-    const float* rs = rstd + n * c;
-    for (Index r = r0; r < r1; r++) {
-      const Index o = (n * hw + r) * c;
-      for (int k = 0; k < c; k++) {
-        const float v = (x[o + k] - m[k]) * rs[k];
-        y[o + k] = v;
-        if (out) out[o + k] = v > 0.0f ? v : (act == kRelu ? 0.0f : v * alpha);
-      }
-    }
+    const Index o = n * hw * c;
+    l.fwd_norm(x + o, mean.data() + n * c, rstd + n * c, slope, r0, r1, c, y + o, act == kNone ? nullptr : out + o);
   });
 }
 
 void instance_norm_grad(const float* dy, const float* y, const float* rstd, Index batch, Index hw, int c, int act, float alpha, float* dx) {
+  const Loops& l = loops();
+  const float slope = slope_of(act, alpha);
   std::vector<double> s;
   sample_sums(batch, hw, c, s, [&](Index n, Index r0, Index r1, double* s0, double* s1) {
-    for (Index r = r0; r < r1; r++) {
-      const Index o = (n * hw + r) * c;
-      for (int k = 0; k < c; k++) {
-        const double g = act_grad(y[o + k], dy[o + k], act, alpha);
-        s0[k] += g;
-        s1[k] += g * static_cast<double>(y[o + k]);
-      }
-    }
+    const Index o = n * hw * c;
+    l.bwd_sums(dy + o, y + o, slope, r0, r1, c, s0, s1);
   });
   // dx = a*g + b*y + d per (sample, channel)
   std::vector<float> coef(static_cast<std::size_t>(batch) * 3 * c);
@@ -122,12 +192,8 @@ void instance_norm_grad(const float* dy, const float* y, const float* rstd, Inde
     }
   sample_rows(batch, hw, c, [&](Index n, Index r0, Index r1) {
     const float* a = coef.data() + (n * 3 + 0) * c;
-    const float* b = a + c;
-    const float* d = b + c;
-    for (Index r = r0; r < r1; r++) {
-      const Index o = (n * hw + r) * c;
-      for (int k = 0; k < c; k++) dx[o + k] = a[k] * act_grad(y[o + k], dy[o + k], act, alpha) + b[k] * y[o + k] + d[k];
-    }
+    const Index o = n * hw * c;
+    l.bwd_dx(dy + o, y + o, slope, a, a + c, a + 2 * c, r0, r1, c, dx + o);
   });
 }
 
