@@ -14,6 +14,11 @@ export function positiveInt(flag: string, value: string): number {
   return n;
 }
 
+/** An optional positive integer: absent stays absent (the contract says whether it is required). */
+export function optionalPositiveInt(flag: string, value: string | undefined): number | undefined {
+  return value === undefined ? undefined : positiveInt(flag, value);
+}
+
 /** Resolves an id or a unique name among `items`; exact names first, then ignoring case. */
 function byIdOrName(flag: string, what: string, value: string, items: { id: number; name: string }[]): number {
   if (/^\s*\d+\s*$/.test(value)) return positiveInt(flag, value);

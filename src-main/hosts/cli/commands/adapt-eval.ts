@@ -1,19 +1,12 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
 import type { AdaptEvalResult } from '../../../common/contract/adapt.ts';
-import { datasetRef } from '../refs.ts';
+import { datasetRef, optionalPositiveInt as int } from '../refs.ts';
 import type { CliRuntime } from '../cli-types.ts';
 import type { Command } from 'commander';
 import { ON_HELP } from '../job-options.ts';
 import { formatTable } from '../format.ts';
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
-
-function int(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got '${value}'.`);
-  return n;
-}
 
 /** `workbench adapt eval`: a run's (or classifier's) accuracy on source and target, per-class accuracy, confusion, and the 2-D embedding. */
 export function registerAdaptEvalCommand(adapt: Command, runtime: () => Promise<CliRuntime>): void {

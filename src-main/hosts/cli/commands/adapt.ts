@@ -1,5 +1,5 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
-import { datasetRef } from '../refs.ts';
+import { datasetRef, optionalPositiveInt as int } from '../refs.ts';
 import { adaptMethods, type AdaptAttentionResult, type AdaptTrainResult } from '../../../common/contract/adapt.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
@@ -8,13 +8,6 @@ import { readConfigFile } from './spgan.ts';
 import { registerAdaptEvalCommand } from './adapt-eval.ts';
 
 const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
-
-function int(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag}: expected a positive integer, got '${value}'.`);
-  return n;
-}
 
 /** `workbench adapt ...` commands. */
 export const registerAdaptCommands: RegisterCommands = (program, runtime) => {
