@@ -79,6 +79,24 @@ describe('runtimeWidths', () => {
     [masked, compact, rewritten].forEach(disposeModel);
   });
 
+  it('rewrites only the chains whose conv the predicate accepts (resnet20: stage 3)', async () => {
+    const { masked, compact } = compactOf('resnet20', [8, 8]);
+    const values = await readWeightValues(compact);
+    const { spec, weights } = runtimeWidths(compact.spec, values, { channelMultiple: 16, only: (conv) => conv.name.startsWith('stage3/') });
+    const changed = spec.nodes.filter((n, i) => JSON.stringify(n) !== JSON.stringify(compact.spec.nodes[i])).map((n) => n.name);
+    expect(changed.length).toBeGreaterThan(0);
+    // A chain is the conv, its BN and its readers: all inside stage 3 here.
+    expect(changed.every((n) => n.startsWith('stage3/'))).toBe(true);
+    for (const n of spec.nodes) if (n.op === 'conv2d' && n.name.startsWith('stage3/') && n.name.endsWith('conv1')) expect(n.filters % 16, n.name).toBe(0);
+    expect(spec.nodes.filter((n) => n.op === 'conv2d' && n.constInput).every((n) => !n.name.startsWith('stage3/') || n.name.endsWith('conv1'))).toBe(true);
+    const shapes = new Map(expectedWeights(spec).map((i) => [i.name, i.shape]));
+    const tensors = new Map([...weights].map(([k, v]) => [k, tf.tensor(v, shapes.get(k))]));
+    const rewritten = modelFromTensors(spec, tensors);
+    tf.dispose([...tensors.values()]);
+    expect(relativeDiff(masked, rewritten)).toBeLessThan(1e-5);
+    [masked, compact, rewritten].forEach(disposeModel);
+  });
+
   it('leaves a graph without narrowed convs as it is', async () => {
     const model = createModel('resnet20', { inputSize: [8, 8] }, 2);
     const weights = await readWeightValues(model);

@@ -47,4 +47,29 @@ describe('widenScatters', () => {
     expect(diff).toBeLessThan(1e-5);
     [masked, compact, widened].forEach(disposeModel);
   });
+
+  it('widens only the scatters whose conv the predicate accepts (resnet20: the stem)', async () => {
+    const masked = createModel('resnet20', { inputSize: [8, 8] }, 6);
+    randomiseNonConvWeights(masked, 4);
+    applySfpMask(masked, selectLayers(masked.spec, 0.4));
+    const { model: compact } = compactModel(masked);
+    const scatters = compact.spec.nodes.filter((n) => n.op === 'channelScatter');
+    expect(scatters.map((n) => n.name)).toContain('stem/bn/scatter');
+    const { spec, weights } = widenScatters(compact.spec, await readWeightValues(compact), (conv) => conv.name === 'stem/conv');
+    expect(spec.nodes.filter((n) => n.op === 'channelScatter').map((n) => n.name)).toEqual(scatters.map((n) => n.name).filter((n) => n !== 'stem/bn/scatter'));
+    expect(spec.nodes.find((n) => n.name === 'stem/conv')).toMatchObject({ filters: 16 });
+    const shapes = new Map(expectedWeights(spec).map((i) => [i.name, i.shape]));
+    expect([...weights.keys()].sort()).toEqual([...shapes.keys()].sort());
+    const tensors = new Map([...weights].map(([k, v]) => [k, tf.tensor(v, shapes.get(k))]));
+    const widened = modelFromTensors(spec, tensors);
+    tf.dispose([...tensors.values()]);
+    const diff = tf.tidy(() => {
+      const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+      const a = forward(masked, x, { training: false }).logits;
+      const b = forward(widened, x, { training: false }).logits;
+      return tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]! / tf.max(tf.abs(a)).dataSync()[0]!;
+    });
+    expect(diff).toBeLessThan(1e-5);
+    [masked, compact, widened].forEach(disposeModel);
+  });
 });

@@ -115,6 +115,8 @@ function growChain(
 export interface RuntimeWidthOptions {
   /** Pad widths of convs feeding only convs to a multiple of this (1: no padding). */
   channelMultiple: number;
+  /** Rewrite only the chains whose conv this accepts (default: all). */
+  only?: (conv: NodeOf<'conv2d'>) => boolean;
 }
 
 /**
@@ -122,7 +124,7 @@ export interface RuntimeWidthOptions {
  * Readers whose constant inputs become a channel lose `constInput`.
  */
 export function runtimeWidths(spec: GraphSpec, weights: WeightValues, options: RuntimeWidthOptions): { spec: GraphSpec; weights: WeightValues } {
-  const chains = narrowChains(spec);
+  const chains = narrowChains(spec).filter((c) => options.only?.(c.conv) ?? true);
   if (chains.length === 0) return { spec, weights };
   const nodes = new Map(spec.nodes.map((n) => [n.name, n]));
   const out = new Map(weights);

@@ -21,7 +21,12 @@ function widenLastAxis(values: Float32Array, k: number, channels: number, indice
   return out;
 }
 
-export function widenScatters(spec: GraphSpec, weights: WeightValues): { spec: GraphSpec; weights: WeightValues } {
+/** Rewrites every qualifying chain, or only those whose conv `only` accepts (benchmarks compare them one stage at a time). */
+export function widenScatters(
+  spec: GraphSpec,
+  weights: WeightValues,
+  only: (conv: NodeOf<'conv2d'>, scatter: NodeOf<'channelScatter'>) => boolean = () => true,
+): { spec: GraphSpec; weights: WeightValues } {
   const byName = new Map(spec.nodes.map((n) => [n.name, n]));
   const rewrites = new Map<string, GraphNode | null>(); // node -> replacement (null: removed)
   const rename = new Map<string, string>(); // scatter name -> the batchNorm that now has its output
@@ -32,7 +37,7 @@ export function widenScatters(spec: GraphSpec, weights: WeightValues): { spec: G
     const conv = bn?.op === 'batchNorm' ? byName.get(bn.input) : undefined;
     if (bn?.op !== 'batchNorm' || conv?.op !== 'conv2d') continue;
     if (consumersOf(spec, bn.name).length !== 1 || consumersOf(spec, conv.name).length !== 1) continue;
-    if (Object.values(spec.outputs).includes(bn.name)) continue;
+    if (Object.values(spec.outputs).includes(bn.name) || !only(conv, s)) continue;
     const k = conv.filters;
     const c = s.channels;
     const wide = (key: string): void => void out.set(key, widenLastAxis(weightOf(spec, weights, key), k, c, s.indices));
