@@ -22,11 +22,7 @@ import { samplePage, datasetStats } from '../../datasets/queries.ts';
 import { openDatasetReader } from '../../datasets/reader.ts';
 import { thumbnailFor } from '../../datasets/thumbs.ts';
 import { applyPipeline, batchSeeds, resolvePipeline } from '../../augment/pipeline.ts';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { argValue as arg } from '../argv.ts';
 
 const rows: { what: string; value: string; detail: string }[] = [];
 const record = (what: string, value: string, detail = ''): void => {

@@ -33,11 +33,7 @@ import { widenScatters } from '../../models/export/onnx/widen-scatters.ts';
 import { runtimeWidths } from '../../models/export/onnx/runtime-widths.ts';
 import type { WeightValues } from '../../models/export/weights.ts';
 import { engineLabel } from '../../models/latency/engine-label.ts';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
+import { argValue as arg } from '../argv.ts';
 
 const models = arg('models', 'resnet20').split(',');
 const batch = Number(arg('batch', '32'));

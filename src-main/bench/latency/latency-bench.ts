@@ -32,11 +32,7 @@ import { graphToOnnx } from '../../models/export/onnx/graph-to-onnx.ts';
 import { openOnnxSession, runOnnx } from '../../models/export/onnx/onnx-session.ts';
 import { readWeightValues } from '../../models/export/model-weights.ts';
 import { engineLabel } from '../../models/latency/engine-label.ts';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
+import { argValue as arg } from '../argv.ts';
 
 const models = arg('models', 'resnet20,resnet56').split(',');
 const batch = Number(arg('batch', '32'));
