@@ -4,7 +4,7 @@ import { ResnetGenerator } from './nets/generator.ts';
 import { PatchDiscriminator } from './nets/discriminator.ts';
 import { SiameseNet } from './nets/siamese.ts';
 import { HistoryPool } from './history-pool.ts';
-import { lsgan, discriminatorLoss, l1, contrastive } from './losses.ts';
+import { generatorGradients, siameseGradients, discriminatorGradients, stepPathFromEnv, type StepPath } from './step-gradients.ts';
 import type { ParamStore } from '../nn/params.ts';
 import { fusedAdam } from '../engine/ops/adam.ts';
 
@@ -82,80 +82,32 @@ export class SpganModel {
   /**
    * One optimisation step on a batch of each domain ([B, H, W, 3] in [-1, 1]):
    * generators, then the Siamese net, then the discriminators on pooled fakes.
+   * Gradients come from step-gradients.ts: pieces of each loss back-propagated and freed
+   * one after another ('lean', the default), or `WORKBENCH_SPGAN_LEAN=0`: one TF.js tape per loss.
    */
-  trainStep(realA: tf.Tensor4D, realB: tf.Tensor4D, contrastiveOn: boolean): SpganLosses {
+  trainStep(realA: tf.Tensor4D, realB: tf.Tensor4D, contrastiveOn: boolean, path: StepPath = stepPathFromEnv()): SpganLosses {
     const c = this.config;
-    const scalars: Partial<Record<keyof SpganLosses, tf.Scalar>> = {};
-    const keepScalar = (name: keyof SpganLosses, t: tf.Scalar): tf.Scalar => {
-      scalars[name] = tf.keep(t);
-      return t;
-    };
-    let fakeA: tf.Tensor4D | null = null;
-    let fakeB: tf.Tensor4D | null = null;
-    const useContrastive = contrastiveOn && c.lambdaContrastive > 0;
-
-    const gVars = [...this.G.params.trainable(), ...this.F.params.trainable()];
-    const gStep = tf.variableGrads(() => {
-      const fB = this.G.apply(realA);
-      const fA = this.F.apply(realB);
-      fakeB = tf.keep(fB);
-      fakeA = tf.keep(fA);
-      const adv = keepScalar('g_adv', tf.add(lsgan(this.DB.apply(fB), 1), lsgan(this.DA.apply(fA), 1)));
-      const cyc = keepScalar('cycle', tf.mul(c.lambdaCycle, tf.add(l1(this.F.apply(fB), realA), l1(this.G.apply(fA), realB))));
-      let total = tf.add(adv, cyc);
-      if (c.lambdaIdentity > 0) {
-        const idt = keepScalar('identity', tf.mul(c.lambdaIdentity, tf.add(l1(this.G.apply(realB), realB), l1(this.F.apply(realA), realA))));
-        total = tf.add(total, idt);
-      }
-      if (useContrastive) {
-        const eA = this.S.apply(realA, false);
-        const eB = this.S.apply(realB, false);
-        const eFB = this.S.apply(fB, false);
-        const eFA = this.S.apply(fA, false);
-        const positive = tf.add(contrastive(eA, eFB, true, c.margin), contrastive(eB, eFA, true, c.margin));
-        const negative = tf.add(contrastive(eFB, eB, false, c.margin), contrastive(eFA, eA, false, c.margin));
-        const term = keepScalar('contrastive', tf.mul(c.lambdaContrastive, tf.add(positive, tf.mul(0.5, negative))));
-        total = tf.add(total, term);
-      }
-      return total as tf.Scalar;
-    }, gVars);
-    this.optG.applyGradients(gStep.grads);
-    const gTotal = gStep.value.dataSync()[0];
-    tf.dispose([gStep.value, ...Object.values(gStep.grads)]);
-    // Set inside the closure above; TypeScript cannot see that.
-    const fa = fakeA as unknown as tf.Tensor4D;
-    const fb = fakeB as unknown as tf.Tensor4D;
+    const g = generatorGradients(this, realA, realB, contrastiveOn, path);
+    this.optG.applyGradients(g.grads);
+    tf.dispose(Object.values(g.grads));
+    const { fakeA, fakeB } = g;
 
     let siamese = 0;
     if (c.lambdaContrastive > 0) {
-      const sStep = tf.variableGrads(() => {
-        const eA = this.S.apply(realA, true);
-        const eB = this.S.apply(realB, true);
-        const positive = tf.add(contrastive(eA, this.S.apply(fb, true), true, c.margin), contrastive(eB, this.S.apply(fa, true), true, c.margin));
-        return tf.add(positive, contrastive(eA, eB, false, c.margin)) as tf.Scalar;
-      }, this.S.params.trainable());
-      this.optS.applyGradients(sStep.grads);
-      siamese = sStep.value.dataSync()[0];
-      tf.dispose([sStep.value, ...Object.values(sStep.grads)]);
+      const s = siameseGradients(this, realA, realB, fakeA, fakeB, path);
+      this.optS.applyGradients(s.grads);
+      tf.dispose(Object.values(s.grads));
+      siamese = s.loss;
     }
 
-    const pooledA = this.poolA.query(fa);
-    const pooledB = this.poolB.query(fb);
-    const dVars = [...this.DA.params.trainable(), ...this.DB.params.trainable()];
-    const dStep = tf.variableGrads(() => {
-      const dA = keepScalar('d_A', discriminatorLoss(this.DA.apply(realA), this.DA.apply(pooledA)));
-      const dB = keepScalar('d_B', discriminatorLoss(this.DB.apply(realB), this.DB.apply(pooledB)));
-      return tf.add(dA, dB);
-    }, dVars);
-    this.optD.applyGradients(dStep.grads);
-    tf.dispose([dStep.value, ...Object.values(dStep.grads), pooledA, pooledB, fa, fb]);
+    const pooledA = this.poolA.query(fakeA);
+    const pooledB = this.poolB.query(fakeB);
+    const d = discriminatorGradients(this, realA, realB, pooledA, pooledB, path);
+    this.optD.applyGradients(d.grads);
+    tf.dispose([...Object.values(d.grads), pooledA, pooledB, fakeA, fakeB]);
 
-    const out: SpganLosses = { g_total: gTotal, g_adv: 0, cycle: 0, identity: 0, contrastive: 0, siamese, d_A: 0, d_B: 0 };
-    for (const [name, t] of Object.entries(scalars) as [keyof SpganLosses, tf.Scalar][]) {
-      out[name] = t.dataSync()[0];
-      t.dispose();
-    }
-    return out;
+    const l = g.losses;
+    return { g_total: l.g_total, g_adv: l.g_adv, cycle: l.cycle, identity: l.identity ?? 0, contrastive: l.contrastive ?? 0, siamese, d_A: d.d_A, d_B: d.d_B };
   }
 
   /** Every weight by its full name (for checkpoints). */

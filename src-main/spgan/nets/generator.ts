@@ -20,19 +20,33 @@ export class ResnetGenerator {
     this.blocks = blocks;
   }
 
+  /**
+   * Each layer runs in its own tidy and the previous layer's output is freed after use: under
+   * a gradient tape only what a kernel saved for its gradient outlives a layer (the conv's raw
+   * output and the bias sum go at once), so a taped forward holds about two tensors per layer
+   * instead of four or five. Same values.
+   */
   apply(x: tf.Tensor4D): tf.Tensor4D {
     const p = this.params;
     const w = this.width;
-    let h = instanceNorm(conv(p, 'stem', x, w, 7, 1, { kind: 'reflect', size: 3 }), 'relu');
-    h = instanceNorm(conv(p, 'down1', h, w * 2, 3, 2, { kind: 'zero', size: 1 }), 'relu');
-    h = instanceNorm(conv(p, 'down2', h, w * 4, 3, 2, { kind: 'zero', size: 1 }), 'relu');
+    let h = x;
+    const layer = (f: (input: tf.Tensor4D) => tf.Tensor4D): void => {
+      const next = tf.tidy(() => f(h));
+      if (h !== x) h.dispose();
+      h = next;
+    };
+    layer((t) => instanceNorm(conv(p, 'stem', t, w, 7, 1, { kind: 'reflect', size: 3 }), 'relu'));
+    layer((t) => instanceNorm(conv(p, 'down1', t, w * 2, 3, 2, { kind: 'zero', size: 1 }), 'relu'));
+    layer((t) => instanceNorm(conv(p, 'down2', t, w * 4, 3, 2, { kind: 'zero', size: 1 }), 'relu'));
     for (let i = 0; i < this.blocks; i++) {
-      let r = instanceNorm(conv(p, `res${i}/conv1`, h, w * 4, 3, 1, { kind: 'reflect', size: 1 }), 'relu');
-      r = instanceNorm(conv(p, `res${i}/conv2`, r, w * 4, 3, 1, { kind: 'reflect', size: 1 }));
-      h = tf.add(h, r);
+      layer((t) => {
+        const r = instanceNorm(conv(p, `res${i}/conv1`, t, w * 4, 3, 1, { kind: 'reflect', size: 1 }), 'relu');
+        return tf.add(t, instanceNorm(conv(p, `res${i}/conv2`, r, w * 4, 3, 1, { kind: 'reflect', size: 1 })));
+      });
     }
-    h = instanceNorm(upconv(p, 'up1', h, w * 2), 'relu');
-    h = instanceNorm(upconv(p, 'up2', h, w), 'relu');
-    return tf.tanh(conv(p, 'head', h, 3, 7, 1, { kind: 'reflect', size: 3 }));
+    layer((t) => instanceNorm(upconv(p, 'up1', t, w * 2), 'relu'));
+    layer((t) => instanceNorm(upconv(p, 'up2', t, w), 'relu'));
+    layer((t) => tf.tanh(conv(p, 'head', t, 3, 7, 1, { kind: 'reflect', size: 3 })));
+    return h;
   }
 }
