@@ -224,6 +224,9 @@ describe('dataset view', () => {
     await flushPromises();
     expect(mounted.wrapper.get('[data-test="detail-position"]').text()).toBe('2 / 500');
     expect(mounted.wrapper.get('[data-test="fact-File"]').text()).toBe('dog/img_1.png');
+    // The sample id other pages ask for, first; a format's own keys as captions, not as code names.
+    expect(mounted.wrapper.findAll('.facts th').map((th) => th.text())).toEqual(['Sample id', 'File', 'Index', 'Class', 'Split', 'Size', 'File size', 'Boxes', 'Blob index']);
+    expect(mounted.wrapper.get('[data-test="fact-Sample id"]').text()).toBe('2');
     expect(mounted.wrapper.findAll('[data-test="detail-boxes"] rect')).toHaveLength(1);
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft' }));
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft' }));

@@ -77,6 +77,14 @@ describe('new training run', () => {
     await w.get('[data-test="tr-milestones"]').setValue('3, 7');
     await w.get('[data-test="tr-epochs"]').setValue('8');
     expect(milestones()).toBe('3, 7');
+    // Emptied, the field takes its default back (its hint says so) and follows the epochs again.
+    await w.get('[data-test="tr-milestones"]').setValue('');
+    expect(milestones()).toBe('4, 6');
+    expect(w.text()).not.toContain('Milestone epochs is required');
+    await w.get('[data-test="tr-epochs"]').setValue('12');
+    expect(milestones()).toBe('6, 9');
+    await w.get('[data-test="tr-milestones"]').setValue('3, 7');
+    await w.get('[data-test="tr-epochs"]').setValue('8');
     await w.get('[data-test="tr-test-limit"]').setValue('500');
     await w.get('[data-test="train-form"]').trigger('submit');
     await flushPromises();
