@@ -292,7 +292,7 @@ describe('training run test results', () => {
       },
     });
     await flushPromises();
-    expect(mounted.wrapper.get('[data-test="test-results-none"]').text()).toContain('runs trained before per-sample predictions were kept');
+    expect(mounted.wrapper.get('[data-test="test-results-none"]').text()).toBe('Run #40 has no predictions recorded: runs trained before per-sample predictions were kept have none.');
     expect(mounted.wrapper.find('[data-test="confusion"]').exists()).toBe(false);
   });
 });
