@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { formatTable, pct } from '../../src-main/hosts/cli/format.ts';
+import { errorLine } from '../../src-main/hosts/cli/cli-errors.ts';
 
 const cliDir = path.resolve(import.meta.dirname, '../../src-main/hosts/cli');
 
@@ -31,5 +32,15 @@ describe('CLI human-output formatting', () => {
     expect(files.length).toBeGreaterThan(10);
     const offenders = files.filter((f) => /\* 100\)(\.toFixed\(\d\))?\}%|const pct = /.test(readFileSync(f, 'utf8')));
     expect(offenders.map((f) => path.relative(cliDir, f))).toEqual([]);
+  });
+
+  it.each([
+    [{ message: 'params.epochs: Too small: expected number to be >=1', field: 'params.epochs' }, 'epochs: Too small: expected number to be >=1'],
+    [{ message: 'prune.rate: must be below 1', field: 'config.prune.rate' }, 'prune.rate: must be below 1'],
+    [{ message: 'There is no job 999.', field: 'id' }, 'There is no job 999. (field id)'],
+    [{ message: 'Value out of range', field: 'params.seed' }, 'Value out of range (field seed)'],
+    [{ message: 'The database is read-only' }, 'The database is read-only'],
+  ])('prints a refused call as one line naming its field once: %j', (error, line) => {
+    expect(errorLine(error)).toBe(line);
   });
 });

@@ -1,5 +1,5 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../json-file.ts';
 import type { Command } from 'commander';
 import type { CliRuntime, JobRunOptions, RegisterCommands } from '../cli-types.ts';
 import { followSweep, parseSweep, resolveOn } from '../job-options.ts';
@@ -96,12 +96,7 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
         return;
       }
       if (!opts.config) throw new Error("required option '--config <file>' not specified (every field: workbench train --help-config)");
-      let config: unknown;
-      try {
-        config = JSON.parse(readFileSync(opts.config, 'utf8'));
-      } catch (err) {
-        throw new Error(`${opts.config}: ${(err as Error).message}`);
-      }
+      const config = readJsonFile('--config', opts.config);
       const rt = await runtime();
       if (opts.sweep) {
         const sweep = await runSweep(rt, jobKinds.trainRun, config, parseSweep(opts.sweep), opts);
