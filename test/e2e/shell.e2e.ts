@@ -55,6 +55,8 @@ describe.skipIf(!hasChromium)('shell in the browser host', () => {
   // and the sidebar's shortcut column clear of the longest area title.
   it('puts every field caption above its control and keeps the sidebar shortcuts clear of the titles', async () => {
     const { page } = browser;
+    if (!page.url().startsWith(host.origin)) await page.goto(host.url);
+    await page.waitForSelector('[data-test="nav-datasets"]');
     for (const [name] of areas) {
       await page.click(`[data-test="nav-${name}"]`);
       await page.waitForTimeout(300);
