@@ -11,6 +11,7 @@ const areas = [
   ['runs', 'Runs'],
   ['localize', 'Localization'],
   ['adapt', 'Domain adaptation'],
+  ['reproduce', 'Reproductions'],
   ['settings', 'Settings'],
 ] as const;
 
@@ -48,6 +49,41 @@ describe.skipIf(!hasChromium)('shell in the browser host', () => {
     await expect.poll(() => page.locator('[data-test="jobs-panel"]').count()).toBe(1);
     await page.keyboard.press('Control+j');
     expect(browser.problems.filter((p) => /Content Security Policy|Refused/.test(p))).toEqual([]);
+  });
+
+  // Layout as the browser really draws it: a caption above its control (never touching it on the same line),
+  // and the sidebar's shortcut column clear of the longest area title.
+  it('puts every field caption above its control and keeps the sidebar shortcuts clear of the titles', async () => {
+    const { page } = browser;
+    if (!page.url().startsWith(host.origin)) await page.goto(host.url);
+    await page.waitForSelector('[data-test="nav-datasets"]');
+    for (const [name] of areas) {
+      await page.click(`[data-test="nav-${name}"]`);
+      await page.waitForTimeout(300);
+      const touching = await page.evaluate(() =>
+        [...document.querySelectorAll('main label.field')].flatMap((label) => {
+          const caption = label.querySelector(':scope > span');
+          const control = label.querySelector('input, select, textarea');
+          if (!caption || !control || !(label as HTMLElement).offsetParent) return [];
+          const a = caption.getBoundingClientRect();
+          const b = control.getBoundingClientRect();
+          return a.bottom <= b.top + 1 ? [] : [`${caption.textContent?.trim()}: caption ${Math.round(a.left)},${Math.round(a.top)} control ${Math.round(b.left)},${Math.round(b.top)}`];
+        }),
+      );
+      expect(touching, name).toEqual([]);
+    }
+    const overlaps = await page.evaluate(() =>
+      [...document.querySelectorAll('.nav-link')].flatMap((link) => {
+        const label = link.querySelector('.label')!;
+        const kbd = link.querySelector('kbd');
+        if (!kbd) return [];
+        const fits = label.scrollWidth <= label.clientWidth && label.getBoundingClientRect().right + 4 <= kbd.getBoundingClientRect().left && kbd.getBoundingClientRect().right <= link.getBoundingClientRect().right;
+        return fits ? [] : [`${label.textContent} / ${kbd.textContent}`];
+      }),
+    );
+    expect(overlaps).toEqual([]);
+    await page.click('[data-test="nav-localize"]');
+    await screenshot(page, 'localization-fields');
   });
 
   it('follows the OS dark theme', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { runWorkbench } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
 
@@ -34,11 +35,23 @@ describe('workbench CLI', () => {
     [['jobs', 'cancel', '999'], /^workbench: There is no job 999\. \(field id\)\n$/],
     [['jobs', 'cancel', 'abc'], /^workbench: "abc" is not a job id/],
     [['serve', '--port', 'x'], /^workbench: --port must be 0\.\.65535/],
+    [['train', '--config', '/nonexistent/run.json'], /^workbench: --config \/nonexistent\/run\.json: cannot read the file \(no such file\)\.\n$/],
+    [['train', '--config', '/'], /^workbench: --config \/: cannot read the file \(it is a folder, not a file\)\.\n$/],
   ])('fails with one line on stderr and a non-zero exit: %j', async (args, message) => {
     const r = await runWorkbench(['--workspace', dir, ...args]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  // The config file says "epochs"; the line names that field once, as the file spells it.
+  it('names a refused config field once, as the config file spells it', async () => {
+    const file = path.join(dir, '..', 'bad-train.json');
+    writeFileSync(file, JSON.stringify({ dataset: { id: 1 }, model: { arch: 'resnet20' }, epochs: -2 }));
+    const r = await runWorkbench(['--workspace', dir, 'train', '--config', file]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/^workbench: epochs: .*1/);
+    expect(r.stderr).not.toMatch(/params\.|\(field /);
   });
 
   it('has --help for every command', async () => {

@@ -63,6 +63,6 @@ export function sampleDetail(id: number): SampleDetail {
     sizeBytes: 1234,
     mtimeMs: 0,
     boxes: id === 2 ? [[4, 4, 20, 28]] : [],
-    extra: {},
+    extra: id === 2 ? { blobIndex: 1 } : {},
   };
 }

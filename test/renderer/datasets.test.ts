@@ -55,7 +55,7 @@ describe('datasets list and import', () => {
       handlers: {
         'datasets.list': () => [
           dataset({ namedSplits: ['random-20-s0'] }),
-          dataset({ id: 2, name: 'market', format: 'market1501', counts: { ...dataset().counts, identities: 751, cameras: 6 }, namedSplits: ['reid-a', 'reid-b'] }),
+          dataset({ id: 2, name: 'market', format: 'market1501', counts: { ...dataset().counts, identities: 751, cameras: 6, splits: { none: 61 } }, namedSplits: ['reid-a', 'reid-b'] }),
         ],
       },
       path: '/datasets',
@@ -64,6 +64,9 @@ describe('datasets list and import', () => {
     expect(rows).toHaveLength(2);
     expect(mounted.wrapper.get('[data-test="dataset-splits-1"]').text()).toContain('split random-20-s0');
     expect(mounted.wrapper.get('[data-test="dataset-splits-2"]').text()).toContain('2 named splits');
+    // Samples without a split, not a split called "none".
+    expect(mounted.wrapper.get('[data-test="dataset-splits-2"]').text()).toMatch(/^no split 61\b/);
+    expect(mounted.wrapper.get('[data-test="dataset-splits-1"]').text()).toMatch(/^train 90000 · test 10000/);
     expect(rows[0]!.text()).toContain('pets');
     expect(rows[0]!.text()).toContain('100.0 k');
     expect(rows[0]!.text()).toContain('/data/pets');
@@ -224,6 +227,9 @@ describe('dataset view', () => {
     await flushPromises();
     expect(mounted.wrapper.get('[data-test="detail-position"]').text()).toBe('2 / 500');
     expect(mounted.wrapper.get('[data-test="fact-File"]').text()).toBe('dog/img_1.png');
+    // The sample id other pages ask for, first; a format's own keys as captions, not as code names.
+    expect(mounted.wrapper.findAll('.facts th').map((th) => th.text())).toEqual(['Sample id', 'File', 'Index', 'Class', 'Split', 'Size', 'File size', 'Boxes', 'Blob index']);
+    expect(mounted.wrapper.get('[data-test="fact-Sample id"]').text()).toBe('2');
     expect(mounted.wrapper.findAll('[data-test="detail-boxes"] rect')).toHaveLength(1);
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft' }));
     window.dispatchEvent(new KeyboardEvent('keydown', { key: 'ArrowLeft' }));

@@ -98,6 +98,14 @@ describe('Localization page', () => {
     const w = mounted.wrapper;
     const rows = w.findAll('[data-test="loc-per-class"] tbody tr').map((r) => r.findAll('td').map((d) => d.text()));
     expect(rows).toEqual([['plus', '1', '100.0%', '100.0%', '100.0%'], ['ring', '1', '0.0%', '0.0%', '0.0%']]);
+    // Both result tables in the app's table style, every number column right-aligned under a right-aligned header.
+    for (const table of ['loc-table', 'loc-per-class']) {
+      const t = w.get(`[data-test="${table}"]`);
+      expect(t.classes()).toContain('table');
+      const heads = t.findAll('thead th').map((th) => th.classes().includes('num'));
+      expect(heads.slice(1).every(Boolean), table).toBe(true);
+      for (const row of t.findAll('tbody tr')) expect(row.findAll('td').map((td) => td.classes().includes('num')), table).toEqual(heads);
+    }
     expect(w.get('[data-test="loc-info"]').text()).toContain('plus · predicted plus');
     await w.get('[data-test="loc-class"]').setValue('2');
     await flushPromises();

@@ -16,4 +16,12 @@ describe('the metrics charts', () => {
     expect(byTitle.get('Learning rate')!.datasets.map((d) => [d.label, d.stepped])).toEqual([['lr', 'before'], ['batch_lr', 'before']]);
     expect(byTitle.get('Loss')!.datasets.map((d) => d.stepped)).toEqual([undefined]);
   });
+
+  // After a run's first epoch each epoch metric has one point: without a marker its chart looks empty.
+  it('marks the points of a short series, so a single epoch shows, and not those of a long one', () => {
+    const points = [point('accuracy', 1, 0.14), ...Array.from({ length: 200 }, (_, i) => point('batch_loss', i / 100, 2 - i / 200))];
+    const w = mount(UiMetricsChart, { props: { points }, global: { stubs: { UiChart: true } } });
+    const datasets = w.findAll('.card').flatMap((card) => (card.findComponent(UiChart).props('data') as { datasets: { label: string; pointRadius?: number }[] }).datasets);
+    expect(datasets.map((d) => [d.label, d.pointRadius])).toEqual([['batch_loss', 0], ['accuracy', 3]]);
+  });
 });

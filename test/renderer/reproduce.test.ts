@@ -46,6 +46,11 @@ describe('the Reproductions page', () => {
     });
     const w = mounted.wrapper;
     expect(w.findAll('[data-test="reproduce-catalogue"] tbody tr')).toHaveLength(catalogue.length);
+    // Scales as counted words: "2 runs × 1 seed", never "1 seeds".
+    const scales = w.findAll('[data-test="reproduce-catalogue"] tbody td').map((td) => td.text()).filter((t) => t.includes(' × '));
+    expect(scales.length).toBe(2 * catalogue.length);
+    expect(scales.filter((t) => !/^\d+ runs? × \d+ seeds?$/.test(t) || /^1 runs|× 1 seeds/.test(t))).toEqual([]);
+    expect(scales).toContain('2 runs × 1 seed');
     await w.get('[data-test="reproduce-psfp-vs-sfp"]').trigger('click');
     await flushPromises();
     expect(w.get('[data-test="entry-claims"]').text()).toContain('1.08');

@@ -9,6 +9,7 @@ import { useJobsStore } from '../../src-renderer/src/stores/jobs.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
 import { job } from './fixtures.ts';
 import { isMac } from '../../src-renderer/src/shell/use-shortcuts.ts';
+import { areas } from '../../src-renderer/src/router/areas.ts';
 
 let mounted: Mounted | null = null;
 afterEach(() => {
@@ -134,4 +135,28 @@ describe('keyboard accelerators', () => {
     await press('j');
     expect(mounted.wrapper.find('[data-test="jobs-panel"]').exists()).toBe(false);
   });
+
+  // The sidebar shows only keys that work: each shown shortcut, pressed, opens its own area.
+  it('every shortcut the sidebar shows opens its area, and none is a key that cannot be pressed', async () => {
+    mounted = await mountWithApi(App, { path: '/datasets' });
+    const links = mounted.wrapper.findAll('.nav-link');
+    expect(links.length).toBe(areas.length);
+    let shown = 0;
+    for (const [i, link] of links.entries()) {
+      const kbd = link.find('kbd');
+      if (!kbd.exists()) continue;
+      shown++;
+      const key = kbd.text().replace(/^(Ctrl\+|⌘)/, '');
+      expect(key, kbd.text()).toMatch(/^[1-9,]$/);
+      if (areas[i]!.path !== '/datasets') {
+        await mounted.router.push('/datasets');
+      } else {
+        await mounted.router.push('/runs');
+      }
+      window.dispatchEvent(new KeyboardEvent('keydown', { key, ctrlKey: !isMac(), metaKey: isMac(), bubbles: true }));
+      await vi.waitFor(() => expect(mounted?.router.currentRoute.value.path, kbd.text()).toBe(areas[i]!.path), { timeout: 15_000 });
+    }
+    expect(shown).toBe(areas.length);
+    expect(links.at(-1)!.get('kbd').text()).toMatch(/,$/);
+  }, 120_000);
 });

@@ -77,6 +77,14 @@ describe('new training run', () => {
     await w.get('[data-test="tr-milestones"]').setValue('3, 7');
     await w.get('[data-test="tr-epochs"]').setValue('8');
     expect(milestones()).toBe('3, 7');
+    // Emptied, the field takes its default back (its hint says so) and follows the epochs again.
+    await w.get('[data-test="tr-milestones"]').setValue('');
+    expect(milestones()).toBe('4, 6');
+    expect(w.text()).not.toContain('Milestone epochs is required');
+    await w.get('[data-test="tr-epochs"]').setValue('12');
+    expect(milestones()).toBe('6, 9');
+    await w.get('[data-test="tr-milestones"]').setValue('3, 7');
+    await w.get('[data-test="tr-epochs"]').setValue('8');
     await w.get('[data-test="tr-test-limit"]').setValue('500');
     await w.get('[data-test="train-form"]').trigger('submit');
     await flushPromises();
@@ -284,7 +292,7 @@ describe('training run test results', () => {
       },
     });
     await flushPromises();
-    expect(mounted.wrapper.get('[data-test="test-results-none"]').text()).toContain('runs trained before per-sample predictions were kept');
+    expect(mounted.wrapper.get('[data-test="test-results-none"]').text()).toBe('Run #40 has no predictions recorded: runs trained before per-sample predictions were kept have none.');
     expect(mounted.wrapper.find('[data-test="confusion"]').exists()).toBe(false);
   });
 });

@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { ref } from 'vue';
 import { ApiError } from '../../src-main/common/contract/errors.ts';
-import { useAsync } from '../../src-renderer/src/ui/use-async.ts';
+import { readableMessage, useAsync } from '../../src-renderer/src/ui/use-async.ts';
 
 /** A promise the test settles when it wants. */
 function deferred<T>() {
@@ -50,6 +50,19 @@ describe('useAsync', () => {
     const nested = useAsync({ fieldOf: (path) => (path.startsWith('schedule') ? 'schedule.kind' : undefined) });
     nested.fail(new ApiError('invalid_request', 'milestones must increase', 'config.schedule.milestones'));
     expect(nested.fieldErrors.value).toEqual({ 'schedule.kind': 'milestones must increase' });
+  });
+
+  // The CLI prints "sampleIds: 999 is not a sample"; beside the Sample ids field the code name is noise.
+  it('shows a message next to its field without the field name the server put in front', async () => {
+    const state = useAsync({ fields: ['sampleIds', 'prune'] });
+    await state.run(() => Promise.reject(new ApiError('not_found', 'sampleIds: 999 is not a sample of dataset 4.', 'sampleIds')));
+    expect(state.fieldErrors.value).toEqual({ sampleIds: '999 is not a sample of dataset 4.' });
+    await state.run(() => Promise.reject(new ApiError('invalid_request', 'prune.rate: must be below 1', 'config.prune.rate')));
+    expect(state.fieldErrors.value).toEqual({ prune: 'must be below 1' });
+    expect(readableMessage(new ApiError('conflict', 'jobId: Run #15 is cancelled, not finished.', 'jobId'))).toBe('Run #15 is cancelled, not finished.');
+    // Only its own field's name is taken off; a message that merely contains a colon stays whole.
+    expect(readableMessage(new ApiError('failed', 'path: /x does not exist.', 'name'))).toBe('path: /x does not exist.');
+    expect(readableMessage(new ApiError('failed', 'Disk: full'))).toBe('Disk: full');
   });
 
   it('lets only the latest run set the data, and stays loading until every run ended', async () => {

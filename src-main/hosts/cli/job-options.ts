@@ -6,6 +6,7 @@
 import type { JobSummary, RunOn } from '../../common/contract/index.ts';
 import type { CliRuntime } from './cli-types.ts';
 import { CliError } from './cli-errors.ts';
+import { pct } from './format.ts';
 
 /**
  * `--on` as the contract's runOn. "slurm" without a name takes the only
@@ -64,7 +65,7 @@ export async function followSweep(rt: Pick<CliRuntime, 'call' | 'info'>, sweepId
   while (jobs.some((j) => !FINAL.has(j.status))) {
     await new Promise((r) => setTimeout(r, 1000));
     jobs = (await rt.call('jobs.list', { sweepId })).sort((a, b) => a.id - b.id);
-    const line = jobs.map((j) => `${j.id} ${j.status}${j.progress?.fraction != null ? ` ${Math.round(j.progress.fraction * 100)}%` : ''}`).join(', ');
+    const line = jobs.map((j) => `${j.id} ${j.status}${j.progress?.fraction != null ? ` ${pct(j.progress.fraction, 0)}` : ''}`).join(', ');
     if (line !== last) rt.info(`  ${line}`);
     last = line;
   }

@@ -1,4 +1,5 @@
 import type { JobProgress } from '../../common/contract/index.ts';
+import { pct } from './format.ts';
 
 function formatEta(seconds: number | null): string {
   if (seconds === null || !Number.isFinite(seconds)) return '';
@@ -8,7 +9,7 @@ function formatEta(seconds: number | null): string {
 
 /** One terminal line for a job's progress: "  42.0% epoch 3/10 812.3 img/s ETA 1m05s". */
 export function progressLine(progress: JobProgress): string {
-  const pct = progress.fraction === null ? '' : `${(progress.fraction * 100).toFixed(1)}% `;
+  const done = progress.fraction === null ? '' : `${pct(progress.fraction)} `;
   const rate = progress.throughput ? ` ${progress.throughput.value.toFixed(1)} ${progress.throughput.unit}` : '';
-  return `  ${pct}${progress.step}${rate}${formatEta(progress.etaSeconds)}`;
+  return `  ${done}${progress.step}${rate}${formatEta(progress.etaSeconds)}`;
 }

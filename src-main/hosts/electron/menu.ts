@@ -2,7 +2,7 @@ import { Menu, type MenuItemConstructorOptions } from 'electron';
 
 /**
  * The application menu with the usual desktop accelerators. Area switching
- * (CmdOrCtrl+1..7), settings (CmdOrCtrl+,) and the jobs panel (CmdOrCtrl+J) are
+ * (CmdOrCtrl+1..9), settings (CmdOrCtrl+,) and the jobs panel (CmdOrCtrl+J) are
  * handled by the renderer, so they work the same in the browser host.
  */
 export function buildMenu(actions: { openWorkspaceFolder: () => void }): Menu {

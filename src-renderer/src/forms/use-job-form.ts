@@ -80,6 +80,14 @@ export function useJobForm(def: JobFormDef, preset: FormValues = {}, start: Form
   function set(path: string, value: unknown, byUser = true): void {
     values.value[path] = value;
     if (!byUser) return;
+    // Emptying a derived field gives it back its default, as its hint promises, instead of a "required" error.
+    const derive = all.find((f) => f.path === path)?.derive;
+    if (derive && isEmpty(value)) {
+      edited.value.delete(path);
+      values.value[path] = derive(values.value);
+      clearServerError(path);
+      return;
+    }
     edited.value.add(path);
     delete widgetErrors.value[path];
     clearServerError(path);

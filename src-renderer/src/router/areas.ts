@@ -23,3 +23,13 @@ export const areas: readonly Area[] = [
   { name: 'reproduce', path: '/reproductions', title: 'Reproductions', icon: '≡', view: () => import('../reproduce/ReproducePage.vue') },
   { name: 'settings', path: '/settings', title: 'Settings', icon: '⚙', view: () => import('../settings/SettingsPage.vue') },
 ];
+
+/**
+ * The key that opens an area with CmdOrCtrl: its position for the first nine,
+ * "," for Settings (the desktop convention); null where no single key is left
+ * (a tenth area cannot be a digit).
+ */
+export function areaShortcutKey(index: number): string | null {
+  if (areas[index]?.name === 'settings') return ',';
+  return index < 9 ? String(index + 1) : null;
+}

@@ -11,7 +11,7 @@ export function hasCmdOrCtrl(event: KeyboardEvent): boolean {
   return isMac() ? event.metaKey && !event.ctrlKey : event.ctrlKey && !event.metaKey;
 }
 
-/** Desktop accelerators: CmdOrCtrl+1..8 areas, CmdOrCtrl+, settings, CmdOrCtrl+J jobs panel. */
+/** Desktop accelerators: CmdOrCtrl+1..9 areas, CmdOrCtrl+, settings, CmdOrCtrl+J jobs panel. */
 export function useShortcuts(router: Router, toggleJobs: () => void): void {
   function onKey(event: KeyboardEvent): void {
     if (!hasCmdOrCtrl(event) || event.altKey) return;

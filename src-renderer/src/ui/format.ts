@@ -30,6 +30,11 @@ export function formatNumber(value: number | null | undefined, digits = 2): stri
   return Number.isInteger(value) ? String(value) : value.toFixed(digits);
 }
 
+/** A count with its noun, singular for one: "1 seed", "3 seeds". */
+export function countOf(n: number, noun: string, plural = `${noun}s`): string {
+  return `${n} ${n === 1 ? noun : plural}`;
+}
+
 export function formatPercent(fraction: number | null | undefined, digits = 1): string {
   if (fraction == null || !Number.isFinite(fraction)) return '—';
   return `${(fraction * 100).toFixed(digits)}%`;

@@ -25,6 +25,18 @@ export function fieldOf(path: string | undefined, fields: readonly string[]): st
   return fields.find((f) => inner === f || inner.startsWith(`${f}.`) || inner.startsWith(`${f}[`));
 }
 
+/**
+ * A server message without its leading "<field>: " (the CLI needs it; a page shows the
+ * message next to that field, or where the request's field name means nothing to a reader).
+ */
+export function readableMessage(error: ApiError): string {
+  const inner = error.field?.replace(/^(params|config)\./, '');
+  for (const prefix of [error.field, inner]) {
+    if (prefix && error.message.startsWith(`${prefix}: `)) return error.message.slice(prefix.length + 2);
+  }
+  return error.message;
+}
+
 export function useAsync<T = unknown>(options: AsyncOptions = {}) {
   const data = shallowRef<T>();
   const error = shallowRef<ApiError | null>(null);
@@ -37,7 +49,7 @@ export function useAsync<T = unknown>(options: AsyncOptions = {}) {
     if (options.fieldOf) return path ? options.fieldOf(path.replace(/^(params|config)\./, '')) : undefined;
     return fieldOf(path, toValue(options.fields) ?? []);
   });
-  const fieldErrors = computed<Record<string, string>>(() => (field.value && error.value ? { [field.value]: error.value.message } : {}));
+  const fieldErrors = computed<Record<string, string>>(() => (field.value && error.value ? { [field.value]: readableMessage(error.value) } : {}));
   const message = computed(() => (error.value && !field.value ? error.value.message : null));
 
   /**

@@ -4,9 +4,8 @@ import { datasetRef, optionalPositiveInt as int } from '../refs.ts';
 import type { CliRuntime } from '../cli-types.ts';
 import type { Command } from 'commander';
 import { ON_HELP } from '../job-options.ts';
-import { formatTable } from '../format.ts';
+import { formatTable, pct } from '../format.ts';
 
-const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
 
 /** `workbench adapt eval`: a run's (or classifier's) accuracy on source and target, per-class accuracy, confusion, and the 2-D embedding. */
 export function registerAdaptEvalCommand(adapt: Command, runtime: () => Promise<CliRuntime>): void {

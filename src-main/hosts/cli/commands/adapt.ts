@@ -3,11 +3,10 @@ import { datasetRef, optionalPositiveInt as int } from '../refs.ts';
 import { adaptMethods, type AdaptAttentionResult, type AdaptTrainResult } from '../../../common/contract/adapt.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
-import { formatTable } from '../format.ts';
+import { formatTable, pct } from '../format.ts';
 import { readConfigFile } from './spgan.ts';
 import { registerAdaptEvalCommand } from './adapt-eval.ts';
 
-const pct = (v: number | null | undefined): string => (v === null || v === undefined ? '-' : `${(v * 100).toFixed(1)}%`);
 
 /** `workbench adapt ...` commands. */
 export const registerAdaptCommands: RegisterCommands = (program, runtime) => {

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { readJsonFile } from '../json-file.ts';
 import { datasetRef } from '../refs.ts';
 import path from 'node:path';
 import type { RegisterCommands } from '../cli-types.ts';
@@ -16,12 +17,7 @@ async function resolvePipeline(value: string, getSaved: (q: { id: number } | { n
 }
 
 function readPipeline(file: string): PipelineSpecInput {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new Error(`Cannot read pipeline ${file}: ${(err as Error).message}`);
-  }
+  const raw = readJsonFile('pipeline', file);
   // A bare list of steps is accepted as shorthand for { steps: [...] }.
   return (Array.isArray(raw) ? { steps: raw } : raw) as PipelineSpecInput;
 }

@@ -5,7 +5,7 @@ import { ON_HELP, resolveOn } from '../job-options.ts';
 import { openCore } from '../../../app/open-core.ts';
 import { startBrowserHost } from '../../http/server.ts';
 import { keepWorkspaceOpen } from '../main.ts';
-import { formatTable } from '../format.ts';
+import { formatTable, pct } from '../format.ts';
 
 /** Where a job runs, as one cell: "local", or the Slurm profile, job id and what Slurm says (pending reason, node). */
 export function placeText(j: JobSummary): string {
@@ -25,7 +25,7 @@ function jobsTable(jobs: JobSummary[]): string {
       j.kind,
       j.status,
       placeText(j),
-      j.progress?.fraction != null ? `${Math.round(j.progress.fraction * 100)}%` : '',
+      j.progress?.fraction != null ? pct(j.progress.fraction, 0) : '',
       j.createdAt.replace('T', ' ').slice(0, 19),
       j.title,
     ]),

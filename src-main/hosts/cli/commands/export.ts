@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { ModelComparison, ExportFormat, LatencyRecord } from '../../../common/contract/models.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
-import { formatTable } from '../format.ts';
+import { formatTable, pct } from '../format.ts';
 import path from 'node:path';
 import { modelRef } from '../refs.ts';
 
@@ -20,7 +20,6 @@ function si(n: number): string {
   return String(n);
 }
 
-const pct = (v: number | null): string => (v === null ? '' : `${(v * 100).toFixed(1)}%`);
 
 function latencyCell(l: LatencyRecord | null, batch: string): string {
   const s = l?.tfjs[batch];

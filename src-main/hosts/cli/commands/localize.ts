@@ -3,7 +3,7 @@ import type { RegisterCommands } from '../cli-types.ts';
 import path from 'node:path';
 import { ON_HELP, resolveOn } from '../job-options.ts';
 import type { LocalizeEvalResult, LocalizeMapsResult, HeatmapColormap } from '../../../common/contract/localize.ts';
-import { formatTable } from '../format.ts';
+import { formatTable, pct } from '../format.ts';
 import { readConfigFile } from './spgan.ts';
 import { configReference } from '../config-reference.ts';
 import { datasetRef, modelRef, positiveInt } from '../refs.ts';
@@ -28,7 +28,6 @@ function idList(flag: string, value: string): number[] {
     .map((v) => positiveInt(flag, v));
 }
 
-const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(1)}%`);
 
 /** `workbench localize ...` commands. */
 export const registerLocalizeCommands: RegisterCommands = (program, runtime) => {
@@ -148,7 +147,7 @@ export const registerLocalizeCommands: RegisterCommands = (program, runtime) => 
           `Maps ${job.id}: model ${r.modelId} (${r.method}) on dataset ${r.datasetId}, ${r.items.length} sample${r.items.length === 1 ? '' : 's'}, threshold ${r.threshold}; written to ${r.outDir}`,
           formatTable(
             ['sample', 'class', 'predicted', 'score', 'box', 'GT boxes', 'IoU', 'png'],
-            r.items.map((it) => [String(it.sampleId), it.labelName ?? String(it.label), it.predictedName ?? String(it.predicted), `${(it.score * 100).toFixed(1)}%`, it.box.join(','), String(it.gtBoxes.length), it.iou.toFixed(2), it.png]),
+            r.items.map((it) => [String(it.sampleId), it.labelName ?? String(it.label), it.predictedName ?? String(it.predicted), pct(it.score), it.box.join(','), String(it.gtBoxes.length), it.iou.toFixed(2), it.png]),
           ),
         ].join('\n'),
       );

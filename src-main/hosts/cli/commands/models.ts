@@ -1,11 +1,11 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../json-file.ts';
 import type { Command } from 'commander';
 import type { CliRuntime, JobRunOptions, RegisterCommands } from '../cli-types.ts';
 import { followSweep, parseSweep, resolveOn } from '../job-options.ts';
 import type { JobSummary } from '../../../common/contract/jobs.ts';
 import { ON_HELP } from '../job-options.ts';
-import { formatTable } from '../format.ts';
+import { formatTable, pct } from '../format.ts';
 import type { FlopsReport, ModelGraph, ModelSummary } from '../../../common/contract/models.ts';
 import { trainConfigSchema, type TrainResult } from '../../../common/contract/train.ts';
 import { configReference } from '../config-reference.ts';
@@ -15,7 +15,6 @@ function findOrAdd(program: Command, name: string, description: string): Command
   return program.commands.find((c) => c.name() === name) ?? program.command(name).description(description);
 }
 
-const pct = (v: unknown): string => (typeof v === 'number' ? `${(v * 100).toFixed(2)}%` : '-');
 const big = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)}k` : String(v));
 
 function listText(models: ModelSummary[]): string {
@@ -27,9 +26,9 @@ function listText(models: ModelSummary[]): string {
       m.name,
       m.arch,
       m.method ?? '-',
-      m.rate === null ? '-' : pct(m.rate),
+      pct(m.rate, 2),
       m.parentModelId === null ? '-' : String(m.parentModelId),
-      pct(m.metrics.accuracy),
+      pct(m.metrics.accuracy, 2),
       typeof m.metrics.params === 'number' ? big(m.metrics.params) : '-',
     ]),
   );
@@ -38,11 +37,11 @@ function listText(models: ModelSummary[]): string {
 function flopsText(r: FlopsReport): string {
   const lines = [
     `model ${r.modelId} (${r.arch})`,
-    `MACs (exact, all conv + FC)  ${big(r.macs)}   baseline ${big(r.baseline.macs)}   reduction ${pct(r.reduction)}`,
-    `MACs (3x3 convs only)        ${big(r.macs3x3)}   baseline ${big(r.baseline.macs3x3)}   reduction ${pct(r.reduction3x3)}`,
+    `MACs (exact, all conv + FC)  ${big(r.macs)}   baseline ${big(r.baseline.macs)}   reduction ${pct(r.reduction, 2)}`,
+    `MACs (3x3 convs only)        ${big(r.macs3x3)}   baseline ${big(r.baseline.macs3x3)}   reduction ${pct(r.reduction3x3, 2)}`,
     `params                       ${big(r.params)}   baseline ${big(r.baseline.params)}`,
   ];
-  if (r.paperStyle) lines.push(`SFP paper-style reduction at rate ${pct(r.paperStyle.rate)}: ${pct(r.paperStyle.reduction)} (baseline ${r.paperStyle.baselineMacs3x3.toExponential(2)})`);
+  if (r.paperStyle) lines.push(`SFP paper-style reduction at rate ${pct(r.paperStyle.rate, 2)}: ${pct(r.paperStyle.reduction, 2)} (baseline ${r.paperStyle.baselineMacs3x3.toExponential(2)})`);
   lines.push('', formatTable(['layer', 'role', 'kernel', 'out', 'MACs', 'params'], r.layers.map((l) => [l.name, l.role ?? '-', l.kernel.join('x'), l.outShape.join('x'), big(l.macs), big(l.params)])));
   return lines.join('\n');
 }
@@ -97,12 +96,7 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
         return;
       }
       if (!opts.config) throw new Error("required option '--config <file>' not specified (every field: workbench train --help-config)");
-      let config: unknown;
-      try {
-        config = JSON.parse(readFileSync(opts.config, 'utf8'));
-      } catch (err) {
-        throw new Error(`${opts.config}: ${(err as Error).message}`);
-      }
+      const config = readJsonFile('--config', opts.config);
       const rt = await runtime();
       if (opts.sweep) {
         const sweep = await runSweep(rt, jobKinds.trainRun, config, parseSweep(opts.sweep), opts);
@@ -114,8 +108,8 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
       rt.output({ jobId: job.id, status: job.status, ...result }, () =>
         [
           `run ${job.id} ${job.status}: ${result.model.name}`,
-          `accuracy ${pct(result.metrics.accuracy)}${result.metrics.accuracyBnRecalibrated !== null ? ` (BN re-estimated ${pct(result.metrics.accuracyBnRecalibrated)})` : ''}`,
-          `params ${big(result.metrics.params)}, MACs ${big(result.metrics.macs)}${result.metrics.flopsReductionPaper !== null ? `, paper-style FLOPs reduction ${pct(result.metrics.flopsReductionPaper)}` : ''}`,
+          `accuracy ${pct(result.metrics.accuracy, 2)}${result.metrics.accuracyBnRecalibrated !== null ? ` (BN re-estimated ${pct(result.metrics.accuracyBnRecalibrated, 2)})` : ''}`,
+          `params ${big(result.metrics.params)}, MACs ${big(result.metrics.macs)}${result.metrics.flopsReductionPaper !== null ? `, paper-style FLOPs reduction ${pct(result.metrics.flopsReductionPaper, 2)}` : ''}`,
           `${result.metrics.imagesPerSecond.toFixed(1)} img/s, ${result.metrics.seconds.toFixed(0)} s of training`,
         ].join('\n'),
       );
@@ -172,7 +166,7 @@ export const registerModelsCommands: RegisterCommands = (program, runtime) => {
       rt.output({ jobId: job.id, modelId: created?.id ?? null, ...result }, () =>
         [
           `model ${created?.id ?? '?'}: ${result.model.name}`,
-          `params ${big(result.metrics.params!)}, MACs ${big(result.metrics.macs!)} (reduction ${pct(result.metrics.reduction)})`,
+          `params ${big(result.metrics.params!)}, MACs ${big(result.metrics.macs!)} (reduction ${pct(result.metrics.reduction, 2)})`,
           `max |output difference| vs masked model ${result.metrics.maxAbsDiff!.toExponential(2)}`,
           `latency batch ${result.metrics.latencyBatch}: ${result.metrics.parentLatencyMs!.toFixed(1)} ms -> ${result.metrics.latencyMs!.toFixed(1)} ms (x${result.metrics.speedup!.toFixed(2)})`,
         ].join('\n'),

@@ -1,5 +1,5 @@
 import type { RegisterCommands } from '../cli-types.ts';
-import { formatTable } from '../format.ts';
+import { formatTable, pct } from '../format.ts';
 import { datasetRef, modelRef, positiveInt } from '../refs.ts';
 import { jobKinds } from '../../../common/contract/kinds.ts';
 import { layerRatesFromSensitivity, pruneCriteria, type PruneSensitivityConfigInput, type SensitivityResult } from '../../../common/contract/prune.ts';
@@ -10,7 +10,6 @@ function rateList(value: string): number[] {
   return rates;
 }
 
-const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
 
 /** `workbench prune sensitivity`: the per-layer (or per-stage) sensitivity scan of a trained model. */
 export const registerPruneCommands: RegisterCommands = (program, runtime) => {
@@ -45,7 +44,7 @@ export const registerPruneCommands: RegisterCommands = (program, runtime) => {
       rt.output({ jobId: job.id, status: job.status, ...result, layerRates }, () =>
         [
           `scan ${job.id} ${job.status}: model ${result.modelId} (${result.arch}) by ${result.criterion}, unpruned ${pct(result.baseline)} on ${result.count} test images`,
-          formatTable([result.granularity, ...result.rates.map((r) => `${Math.round(r * 100)}%`)], result.groups.map((g) => [g.name, ...g.accuracy.map(pct)])),
+          formatTable([result.granularity, ...result.rates.map((r) => pct(r, 0))], result.groups.map((g) => [g.name, ...g.accuracy.map((a) => pct(a))])),
           `prune.layerRates within ${pct(maxDrop)} of the unpruned accuracy:`,
           JSON.stringify(layerRates),
         ].join('\n'),

@@ -3,10 +3,9 @@ import { datasetRef, modelRef, positiveInt } from '../refs.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
 import type { ReidMetrics } from '../../../common/contract/reid.ts';
-import { formatTable } from '../format.ts';
+import { formatTable, pct } from '../format.ts';
 import { readConfigFile } from './spgan.ts';
 
-const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
 
 /** `workbench reid ...` commands. */
 export const registerReidCommands: RegisterCommands = (program, runtime) => {
@@ -26,7 +25,7 @@ export const registerReidCommands: RegisterCommands = (program, runtime) => {
       const model = models.find((m) => m.jobId === job.id);
       const r = job.result as { finalLoss: number; finalAccuracy: number; secondsPerEpoch: number[] };
       rt.output({ jobId: job.id, modelId: model?.modelId ?? null, ...r }, () =>
-        `Model ${model?.modelId ?? '?'} "${model?.name ?? ''}": loss ${r.finalLoss.toFixed(4)}, train accuracy ${pct(r.finalAccuracy)}, ${(r.secondsPerEpoch.reduce((a, b) => a + b, 0) / Math.max(1, r.secondsPerEpoch.length)).toFixed(1)} s/epoch`,
+        `Model ${model?.modelId ?? '?'} "${model?.name ?? ''}": loss ${r.finalLoss.toFixed(4)}, train accuracy ${pct(r.finalAccuracy, 2)}, ${(r.secondsPerEpoch.reduce((a, b) => a + b, 0) / Math.max(1, r.secondsPerEpoch.length)).toFixed(1)} s/epoch`,
       );
     });
 
@@ -53,7 +52,7 @@ export const registerReidCommands: RegisterCommands = (program, runtime) => {
       rt.output({ evalJobId: job.id, modelId: params.modelId, queryDatasetId: params.queryDatasetId, galleryDatasetId: params.galleryDatasetId, ...m }, () =>
         [
           `Eval ${job.id}: model ${params.modelId}, ${m.queries} queries (${m.queriesWithoutGood} without a good match) x ${m.gallery} gallery images`,
-          formatTable(['rank-1', 'rank-5', 'rank-10', 'rank-20', 'mAP'], [[pct(m.rank1), pct(m.rank5), pct(m.rank10), pct(m.rank20), pct(m.mAP)]]),
+          formatTable(['rank-1', 'rank-5', 'rank-10', 'rank-20', 'mAP'], [[pct(m.rank1, 2), pct(m.rank5, 2), pct(m.rank10, 2), pct(m.rank20, 2), pct(m.mAP, 2)]]),
         ].join('\n'),
       );
     });
@@ -69,7 +68,7 @@ export const registerReidCommands: RegisterCommands = (program, runtime) => {
           ? 'No re-ID models yet: workbench reid train --config FILE'
           : formatTable(
               ['id', 'name', 'arch', 'dataset', 'dim', 'last rank-1', 'last mAP'],
-              models.map((m) => [String(m.modelId), m.name, m.arch, String(m.datasetId ?? '-'), String(m.featureDim), m.evals[0] ? pct(m.evals[0].metrics.rank1) : '-', m.evals[0] ? pct(m.evals[0].metrics.mAP) : '-']),
+              models.map((m) => [String(m.modelId), m.name, m.arch, String(m.datasetId ?? '-'), String(m.featureDim), m.evals[0] ? pct(m.evals[0].metrics.rank1, 2) : '-', m.evals[0] ? pct(m.evals[0].metrics.mAP, 2) : '-']),
             ),
       );
     });

@@ -1,9 +1,8 @@
 import type { RunPredictions, TrainingRunRow } from '../../../common/contract/index.ts';
 import type { RegisterCommands } from '../cli-types.ts';
-import { formatTable } from '../format.ts';
+import { formatTable, pct } from '../format.ts';
 import { configDiff } from '../../../common/config-diff.ts';
 
-const pct = (v: number | null): string => (v === null ? '-' : `${(v * 100).toFixed(2)}%`);
 
 function duration(s: number | null): string {
   if (s === null) return '-';
@@ -22,9 +21,9 @@ function runsTable(runs: TrainingRunRow[]): string {
       r.dataset,
       r.model,
       r.method,
-      r.pruneRate === null ? '-' : `${Math.round(r.pruneRate * 100)}%`,
-      pct(r.bestAccuracy),
-      pct(r.finalAccuracy),
+      pct(r.pruneRate, 0),
+      pct(r.bestAccuracy, 2),
+      pct(r.finalAccuracy, 2),
       duration(r.seconds),
       r.status,
       r.tags.join(', '),
@@ -36,14 +35,14 @@ function runsTable(runs: TrainingRunRow[]): string {
 /** A run's test results as text: the confusion matrix with per-class accuracy and precision, then the most confident mistakes. */
 function resultsText(p: RunPredictions): string {
   const wrong = p.count - p.confusion.reduce((a, row, i) => a + row[i]!, 0);
-  const head = `Run ${p.jobId}${p.fromJobId !== p.jobId ? ` (predictions of job ${p.fromJobId})` : ''}: ${p.evaluatedOn} results on ${p.part}, ${p.count} images, ${pct(p.accuracy)} correct, ${wrong} misclassified.`;
+  const head = `Run ${p.jobId}${p.fromJobId !== p.jobId ? ` (predictions of job ${p.fromJobId})` : ''}: ${p.evaluatedOn} results on ${p.part}, ${p.count} images, ${pct(p.accuracy, 2)} correct, ${wrong} misclassified.`;
   const matrix = formatTable(
     ['true \\ predicted', ...p.classNames, 'accuracy', 'precision'],
-    p.confusion.map((row, t) => [p.classNames[t]!, ...row.map(String), pct(p.classes[t]!.recall), pct(p.classes[t]!.precision)]),
+    p.confusion.map((row, t) => [p.classNames[t]!, ...row.map(String), pct(p.classes[t]!.recall, 2), pct(p.classes[t]!.precision, 2)]),
   );
   const items = p.misclassified.items;
   const list = items.length
-    ? formatTable(['sample', 'path', 'true', 'predicted', 'confidence'], items.map((m) => [String(m.sampleId), m.path ?? '-', p.classNames[m.trueLabel]!, p.classNames[m.predictedLabel]!, pct(m.confidence)]))
+    ? formatTable(['sample', 'path', 'true', 'predicted', 'confidence'], items.map((m) => [String(m.sampleId), m.path ?? '-', p.classNames[m.trueLabel]!, p.classNames[m.predictedLabel]!, pct(m.confidence, 2)]))
     : 'No misclassified images.';
   const more = p.misclassified.total > items.length ? `\n(${items.length} of ${p.misclassified.total} misclassified shown, most confident first; --limit for more)` : '';
   return `${head}\n\n${matrix}\n\n${list}${more}`;

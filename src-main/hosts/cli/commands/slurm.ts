@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../json-file.ts';
 import type { SlurmProfile } from '../../../common/contract/index.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { formatTable } from '../format.ts';
@@ -96,11 +96,7 @@ export const registerSlurmCommands: RegisterCommands = (program, runtime) => {
       const existing = (await rt.call('slurm.profiles.list', {})).find((p) => p.name === name);
       let fromFile: Record<string, unknown> = {};
       if (opts.json) {
-        try {
-          fromFile = JSON.parse(readFileSync(opts.json, 'utf8')) as Record<string, unknown>;
-        } catch (err) {
-          throw new Error(`${opts.json}: ${(err as Error).message}`);
-        }
+        fromFile = readJsonFile('--json', opts.json) as Record<string, unknown>;
       }
       const given = Object.fromEntries(
         Object.entries({

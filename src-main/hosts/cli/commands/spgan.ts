@@ -1,5 +1,5 @@
 import { jobKinds } from '../../../common/contract/kinds.ts';
-import { readFileSync } from 'node:fs';
+import { readJsonFile } from '../json-file.ts';
 import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
 import type { SpganRunSummary } from '../../../common/contract/spgan.ts';
@@ -8,17 +8,7 @@ import { datasetRef } from '../refs.ts';
 
 /** Reads a JSON config file; errors name the file. */
 export function readConfigFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new Error(`--config ${file}: cannot read the file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new Error(`--config ${file}: not valid JSON (${(err as Error).message}).`);
-  }
+  return readJsonFile('--config', file);
 }
 
 function positiveInt(flag: string, value: string | undefined): number | undefined {
