@@ -6,6 +6,7 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { typeScriptLoaderArgv } from './ts-loader.ts';
 import type { BackendRequestName, EngineInfo } from '../common/contract/engine.ts';
 
 const PROBE_TIMEOUT_MS = 60_000;
@@ -15,7 +16,7 @@ export function probeEntry(): { file: string; execArgv: string[] } {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const built = path.join(here, 'engine-probe.js');
   if (existsSync(built)) return { file: built, execArgv: [] };
-  return { file: path.join(here, '..', 'engine', 'probe.ts'), execArgv: ['--import', 'tsx'] };
+  return { file: path.join(here, '..', 'engine', 'probe.ts'), execArgv: typeScriptLoaderArgv() };
 }
 
 const cache = new Map<BackendRequestName, Promise<EngineInfo>>();

@@ -4,9 +4,7 @@
  * job process (src-main/app/job-process.ts) on a node, talking through its
  * job folder; a sweep's members go as one job array.
  */
-import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { SlurmJobInfo } from '../common/contract/slurm.ts';
 import { jobProcessEntry } from '../core/jobs/fork-launcher.ts';
 import type { RemoteJobHooks, RemoteLauncher, StartJob } from '../core/jobs/protocol.ts';
@@ -33,13 +31,11 @@ export interface SlurmLauncherOptions {
 /**
  * The job process entry as a node runs it: absolute paths only (the batch
  * script runs in the job folder), and the TypeScript loader by its file when
- * running from source.
+ * running from source (jobProcessEntry gives it by file URL).
  */
 export function nodeJobCommand(): string[] {
   const entry = jobProcessEntry();
-  const require = createRequire(import.meta.url);
-  const execArgv = entry.execArgv.map((arg) => (arg === 'tsx' ? pathToFileURL(require.resolve('tsx')).href : arg));
-  return [process.execPath, ...execArgv, entry.file];
+  return [process.execPath, ...entry.execArgv, entry.file];
 }
 
 /** The job row's view of a Slurm job; `stagedAt`: its tree on the profile's jobRoot, if it has one. */

@@ -12,9 +12,9 @@ export interface CliResult {
 }
 
 /** Runs the real `workbench` command in a child process. */
-export function runWorkbench(args: string[], options: { timeoutMs?: number; env?: Record<string, string> } = {}): Promise<CliResult> {
+export function runWorkbench(args: string[], options: { timeoutMs?: number; env?: Record<string, string>; cwd?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [workbenchBin, ...args], { cwd: repoRoot, env: { ...process.env, ...options.env } });
+    const child = spawn(process.execPath, [workbenchBin, ...args], { cwd: options.cwd ?? repoRoot, env: { ...process.env, ...options.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));

@@ -31,6 +31,20 @@ describe('workbench CLI', () => {
     expect(jobs[0]).toMatchObject({ kind: 'workspace.verify', status: 'succeeded' });
   });
 
+  // `npx workbench` runs from a lab's own folders: the job process must find its TypeScript loader from anywhere.
+  it('runs a job when started from a folder outside the installation', async () => {
+    const elsewhere = tempDir();
+    try {
+      const ws = path.join(elsewhere.dir, 'ws');
+      const r = await runWorkbench(['--workspace', ws, '--json', 'workspace', 'verify'], { cwd: elsewhere.dir });
+      expect(r.stderr).not.toMatch(/exited unexpectedly|Cannot find package/);
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ checked: 0, problems: [] });
+    } finally {
+      elsewhere.cleanup();
+    }
+  });
+
   it.each([
     [['jobs', 'cancel', '999'], /^workbench: There is no job 999\. \(field id\)\n$/],
     [['jobs', 'cancel', 'abc'], /^workbench: "abc" is not a job id/],

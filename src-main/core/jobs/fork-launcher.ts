@@ -4,18 +4,19 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FromJob, JobProcessLauncher } from './protocol.ts';
 import { toJobProcessHandle } from './process-handle.ts';
+import { typeScriptLoaderArgv } from '../ts-loader.ts';
 
 /**
  * Where the job process entry lives: next to the bundle when built
  * (out/main/job-process.js), or the TypeScript source (src-main/app/job-process.ts)
- * run through tsx.
+ * run through tsx (by its file, so any working folder will do).
  */
 export function jobProcessEntry(): { file: string; execArgv: string[] } {
   const here = path.dirname(fileURLToPath(import.meta.url));
   const built = path.join(here, 'job-process.js');
   if (existsSync(built)) return { file: built, execArgv: [] };
   const source = path.resolve(here, '..', '..', 'app', 'job-process.ts');
-  return { file: source, execArgv: ['--import', 'tsx'] };
+  return { file: source, execArgv: typeScriptLoaderArgv() };
 }
 
 /** Node hosts (browser host, CLI, tests): one `child_process.fork` per job. */
