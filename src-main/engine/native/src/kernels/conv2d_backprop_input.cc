@@ -14,6 +14,7 @@ namespace wb {
 using Index = std::ptrdiff_t;
 
 void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, float* dx) {
+  refresh_gemm_switches();
   if (s.sh == 1 && s.sw == 1 && !is_pointwise(s)) {
     // Stride 1: dx[ih, iw, c] = sum_{i,j,o} dy[ih + pt - i, iw + pl - j, o] * w[i, j, c, o] is a forward
     // conv of dy with the flipped, in/out-swapped filter wf[i', j', o, c] = w[kh-1-i', kw-1-j', c, o]

@@ -99,6 +99,7 @@ void apply_epilogue(const ConvShape& s, const Epilogue& ep, Index m0, int rows, 
 }  // namespace
 
 void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* given) {
+  refresh_gemm_switches();
   // An epilogue with nothing to do (a plain Conv2D) costs no pass over y.
   const bool idle = given && !given->relu && !given->bias && !given->add_map && !given->residual && !given->scatter;
   const Epilogue* in = idle ? nullptr : given;
