@@ -275,6 +275,10 @@ const Microkernel& microkernel() {
   return chosen;
 }
 
+// Per-ISA copies (see conv_im2col.cc).
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) && !defined(__clang__))
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 void pack_b(const float* src, int k, int n, std::ptrdiff_t rs, std::ptrdiff_t cs, float* dst) {
   for (int j0 = 0; j0 < n; j0 += NR) {
     const int nr = std::min(NR, n - j0);

@@ -1,5 +1,7 @@
 // Kernel conv2dBackpropFilter: dW as a deterministic, group-ordered GEMM reduction over im2col(x)^T dy.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "../conv.h"
@@ -107,6 +109,20 @@ void backprop_filter_implicit(const ConvShape& s, const float* x, const float* d
   }
 }
 
+// Groups of the im2col path's reduction over M: a function of the shape only, never of the thread
+// count (deterministic). Up to 8 (a descheduled worker's groups go to the others), but at least
+// 512 rows each: every group zero-fills, accumulates into and finally sums a whole partial dW, and
+// with few rows and a large dW (ResNet-50's 3x3 512->512 on 4x2 maps: 1024 rows, 9 MiB dW) the 8
+// partials cost more memory traffic than the products. WORKBENCH_NATIVE_FILTER_GROUPS=0 (read per
+// call) restores the former 8 groups of any size, for A/B timing (the sums then differ in order).
+int reduction_groups(Index m, Index chunks) {
+  constexpr Index kGroups = 8, kMinRows = 512;
+  const char* v = std::getenv("WORKBENCH_NATIVE_FILTER_GROUPS");
+  const bool by_rows = v == nullptr || std::strcmp(v, "0") != 0;
+  const Index cap = by_rows ? std::max<Index>(1, m / kMinRows) : kGroups;
+  return static_cast<int>(std::max<Index>(1, std::min({kGroups, chunks, cap})));
+}
+
 }  // namespace
 
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw) {
@@ -123,13 +139,14 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
   // scheduling nor on the thread count. More groups than threads: on a shared machine a
   // descheduled worker's groups are picked up by the others.
   constexpr int kChunk = 128;  // rows of im2col(x) and dy per GEMM (im2col chunk stays in L2)
-  constexpr Index kGroups = 8;
   const Index chunks = (m + kChunk - 1) / kChunk;
-  const int groups = static_cast<int>(std::max<Index>(1, std::min<Index>(kGroups, chunks)));
-  std::vector<float> partial(static_cast<std::size_t>(groups - 1) * size);
+  const int groups = reduction_groups(m, chunks);
+  // Partial dWs in a per-thread buffer that only grows (a fresh vector page-faulted on every call).
+  thread_local std::vector<float> partial_buffer;
+  float* const partial = scratch(partial_buffer, static_cast<std::size_t>(groups - 1) * size);
   const bool pointwise = is_pointwise(s);
   parallel_for(groups, [&](int g, int) {
-    float* acc = g == 0 ? dw : partial.data() + (g - 1) * size;
+    float* acc = g == 0 ? dw : partial + (g - 1) * size;
     std::fill(acc, acc + size, 0.0f);
     const Index c0 = chunks * g / groups, c1 = chunks * (g + 1) / groups;
     thread_local std::vector<float> col, dyp;
@@ -158,10 +175,15 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
       gemm(k, s.co, rows, a, 1, a_ks, b_packed, acc, s.co, true);
     }
   });
-  for (int g = 1; g < groups; g++) {
-    const float* p = partial.data() + (g - 1) * size;
-    for (Index i = 0; i < size; i++) dw[i] += p[i];
-  }
+  // dW += partials in group order, each element on its own (threads split the elements, not the order).
+  constexpr Index kBlock = 16384;
+  parallel_for(static_cast<int>((size + kBlock - 1) / kBlock), [&](int b, int) {
+    const Index i0 = b * kBlock, i1 = std::min(size, i0 + kBlock);
+    for (int g = 1; g < groups; g++) {
+      const float* p = partial + (g - 1) * size;
+      for (Index i = i0; i < i1; i++) dw[i] += p[i];
+    }
+  });
 }
 
 // conv2dBackpropFilter(x, xo, dy, dyo, dw, dwo, ...shape)
