@@ -97,7 +97,14 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     expect(registerNativeKernels(2)).toMatch(/^native kernels: (avx512f|avx2|generic), 2 threads$/);
   });
 
-  it.each(cases.map((c) => [`x ${c.x.join('x')} k${c.k} co${c.co} s${c.stride} ${typeof c.pad === 'string' ? c.pad : 'explicit'}`, c] as const))(
+  // Filters whose packed form outgrows L2 (K > 512, > 1 MiB) take the K-blocked im2col path
+  // (kernels/conv2d_ex.cc): a 3x3 conv and its backprop-input, a pointwise conv.
+  const blockedCases: Case[] = [
+    { x: [1, 4, 5, 128], k: 3, co: 256, stride: 1, pad: 'same' },
+    { x: [1, 4, 3, 96], k: 3, co: 384, stride: 1, pad: 'valid' },
+    { x: [1, 6, 5, 1024], k: 1, co: 300, stride: 1, pad: 'valid' },
+  ];
+  it.each([...cases, ...blockedCases].map((c) => [`x ${c.x.join('x')} k${c.k} co${c.co} s${c.stride} ${typeof c.pad === 'string' ? c.pad : 'explicit'}`, c] as const))(
     'conv2d, backprop-filter, backprop-input match cpu: %s',
     async (_name, c) => {
       const yShape = tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros([c.k, c.k, c.x[3], c.co]) as tf.Tensor4D, c.stride, c.pad).shape);
