@@ -168,22 +168,23 @@ __attribute__((target("avx512f"))) void mk_avx512_segments_rs(int segs, int len,
   for (int r = 0; r < MR; r++) _mm512_mask_storeu_ps(c + r * ldc, mask, acc[r]);
 }
 
-// The same for `run` with A(r, p) = a[r * RS + p * a_ks].
-template <int RS>
+// The same for `run` with A(r, p) = a[r * RS + p * a_ks], MR rows (14, or 16 where the row count is a
+// multiple of 16 and not of 14: backprop-filter's 48-row blocks of 16-channel convs ran 4 tiles of 14
+// for 3 of 16).
+template <int RS, int MR = 14>
 __attribute__((target("avx512f"))) void mk_avx512_rs(int k, const float* a, std::ptrdiff_t a_ks, const float* bp, float* c, std::ptrdiff_t ldc,
                                                      int nr_used, bool accumulate) {
-  constexpr int MR = 14;
   __m512 acc[MR];
-#pragma GCC unroll 14
+#pragma GCC unroll 16
   for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
   for (int p = 0; p < k; p++, a += a_ks) {
     const __m512 b = _mm512_loadu_ps(bp);
     bp += NR;
-#pragma GCC unroll 14
+#pragma GCC unroll 16
     for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * RS]), b, acc[r]);
   }
   const __mmask16 mask = static_cast<__mmask16>(nr_used >= NR ? 0xFFFF : (1u << nr_used) - 1);
-#pragma GCC unroll 14
+#pragma GCC unroll 16
   for (int r = 0; r < MR; r++) {
     float* row = c + r * ldc;
     __m512 v = acc[r];
@@ -299,6 +300,14 @@ void pack_b(const float* src, int k, int n, std::ptrdiff_t rs, std::ptrdiff_t cs
 void gemm(int rows, int n, int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp, float* c,
           std::ptrdiff_t ldc, bool accumulate) {
   const Microkernel& mk = microkernel();
+#ifdef WB_X86
+  if (&mk == &kAvx512 && a_rs == 1 && rows % 16 == 0 && rows % 14 != 0 && fixed_stride_on()) {
+    for (int r0 = 0; r0 < rows; r0 += 16)
+      for (int j0 = 0; j0 < n; j0 += NR)
+        mk_avx512_rs<1, 16>(k, a + r0, a_ks, bp + static_cast<std::ptrdiff_t>(j0) * k, c + r0 * ldc + j0, ldc, std::min(NR, n - j0), accumulate);
+    return;
+  }
+#endif
   for (int r0 = 0; r0 < rows; r0 += mk.mr) {
     const int mr = std::min(mk.mr, rows - r0);
     for (int j0 = 0; j0 < n; j0 += NR) {
