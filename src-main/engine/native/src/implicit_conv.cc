@@ -34,7 +34,10 @@ bool implicit_conv_applies(const ConvShape& s, bool for_filter) {
   // WORKBENCH_NATIVE_IMPLICIT_WIDE=0 (read per call) keeps these on im2col for A/B timing.
   const char* wide = std::getenv("WORKBENCH_NATIVE_IMPLICIT_WIDE");
   const bool wide_on = wide == nullptr || std::strcmp(wide, "0") != 0;
-  return wide_on && !for_filter && s.co <= 2 * NR && s.ow >= 16 && per_image_padding(s);
+  // K <= 512: the alternative is then the plain im2col path, bit-identical to this one, so the
+  // result never depends on the thread count that per_image_padding reads (the K-blocked im2col
+  // path sums in another order).
+  return wide_on && !for_filter && s.co <= 2 * NR && s.ow >= 16 && s.kh * s.kw * s.ci <= 512 && per_image_padding(s);
 }
 
 void pad_image(const ConvShape& s, const float* x, int n, float* out) {

@@ -100,7 +100,8 @@ void apply_epilogue(const ConvShape& s, const Epilogue& ep, Index m0, int rows, 
 // The im2col path's K blocking: where the packed filter (K x co) outgrows L2, it was streamed from
 // memory once per 14-row tile (ResNet-50's 3x3 512->512: 9 MiB per tile, a third of the microkernel's
 // rate). WORKBENCH_NATIVE_BLOCKED=0 (read per call) turns it off for A/B timing; the sums then
-// group differently (one K block at a time), so the two differ in the last bits.
+// group differently (one K block at a time), so the two differ in the last bits. (implicit_conv.cc's
+// wide rule stays at K <= 512 so that no shape chooses between the two by thread count.)
 constexpr int kKc = 512;
 bool cache_blocked(int k, int co) {
   const char* v = std::getenv("WORKBENCH_NATIVE_BLOCKED");
