@@ -97,7 +97,14 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     expect(registerNativeKernels(2)).toMatch(/^native kernels: (avx512f|avx2|generic), 2 threads$/);
   });
 
-  it.each(cases.map((c) => [`x ${c.x.join('x')} k${c.k} co${c.co} s${c.stride} ${typeof c.pad === 'string' ? c.pad : 'explicit'}`, c] as const))(
+  // Filters whose packed form outgrows L2 (K > 512, > 1 MiB) take the K-blocked im2col path
+  // (kernels/conv2d_ex.cc): a 3x3 conv and its backprop-input, a pointwise conv.
+  const blockedCases: Case[] = [
+    { x: [1, 4, 5, 128], k: 3, co: 256, stride: 1, pad: 'same' },
+    { x: [1, 4, 3, 96], k: 3, co: 384, stride: 1, pad: 'valid' },
+    { x: [1, 6, 5, 1024], k: 1, co: 300, stride: 1, pad: 'valid' },
+  ];
+  it.each([...cases, ...blockedCases].map((c) => [`x ${c.x.join('x')} k${c.k} co${c.co} s${c.stride} ${typeof c.pad === 'string' ? c.pad : 'explicit'}`, c] as const))(
     'conv2d, backprop-filter, backprop-input match cpu: %s',
     async (_name, c) => {
       const yShape = tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros([c.k, c.k, c.x[3], c.co]) as tf.Tensor4D, c.stride, c.pad).shape);
@@ -262,6 +269,55 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     const implicit = run(true);
     expect(implicit.some((v) => v > 0)).toBe(true);
     expect(Buffer.from(implicit.buffer).equals(Buffer.from(run(false).buffer))).toBe(true);
+  });
+
+  // Faster paths that sum in the same order as the ones they replace, each behind a switch read per
+  // call: on and off must agree bit for bit (conv, backprop-filter and backprop-input). Shapes with
+  // 9 images (>= 4 per thread: per-image padding), 16 and 32 channels (fixed row strides 16, 32, 1),
+  // rows of 16+ pixels (implicit GEMM with 32 filters), 'valid' and 'same' padding, a pointwise conv.
+  const switchCases: [string, [number, number, number, number], number, number, 'same' | 'valid'][] = [];
+  for (const name of ['WORKBENCH_NATIVE_FIXED_STRIDE', 'WORKBENCH_NATIVE_PAD_PER_IMAGE', 'WORKBENCH_NATIVE_IMPLICIT_WIDE', 'WORKBENCH_NATIVE_PREFETCH'])
+    for (const [shape, k, co, pad] of [
+      [[9, 16, 17, 16], 3, 16, 'same'],
+      [[9, 16, 16, 32], 3, 32, 'same'],
+      [[9, 10, 20, 16], 3, 16, 'valid'],
+      [[9, 16, 16, 16], 3, 32, 'same'],
+      [[9, 8, 16, 16], 1, 16, 'valid'],
+    ] as const)
+      switchCases.push([name, [...shape], k, co, pad]);
+  it.each(switchCases)('%s=0 and unset give the same bits: x %j k%i co%i %s', (name, shape, k, co, pad) => {
+    const [n, h, w, ci] = shape;
+    const oh = pad === 'same' ? h : h - k + 1;
+    const ow = pad === 'same' ? w : w - k + 1;
+    const [pt, pl] = pad === 'same' ? [(k - 1) >> 1, (k - 1) >> 1] : [0, 0];
+    const args = [n, h, w, ci, k, k, co, oh, ow, 1, 1, pt, pl] as const;
+    const x = randomArray(n * h * w * ci, 41);
+    const f = randomArray(k * k * ci * co, 42);
+    const dy = randomArray(n * oh * ow * co, 43);
+    addon!.setThreads(2);
+    const run = (off: boolean): Float32Array[] => {
+      const before = process.env[name];
+      if (off) process.env[name] = '0';
+      else delete process.env[name];
+      try {
+        const y = new Float32Array(n * oh * ow * co);
+        addon!.conv2dEx(x, 0, f, 0, y, 0, ...args, 0, null, 0, null, 0, null, 0, null, co);
+        const dw = new Float32Array(k * k * ci * co);
+        addon!.conv2dBackpropFilter(x, 0, dy, 0, dw, 0, ...args);
+        const dx = new Float32Array(n * h * w * ci);
+        addon!.conv2dBackpropInput(dy, 0, f, 0, dx, 0, ...args);
+        return [y, dw, dx];
+      } finally {
+        if (before === undefined) delete process.env[name];
+        else process.env[name] = before;
+      }
+    };
+    const on = run(false);
+    const off = run(true);
+    for (let i = 0; i < 3; i++) {
+      expect(on[i]!.some((v) => v !== 0), `output ${i}`).toBe(true);
+      expect(Buffer.from(on[i]!.buffer).equals(Buffer.from(off[i]!.buffer)), `output ${i}`).toBe(true);
+    }
   });
 
   it('kernels flush denormal floats (they cost x86 100+ cycles each) while JavaScript keeps IEEE denormals', async () => {

@@ -1,6 +1,6 @@
 /**
  * The native conv kernels alone, at the shapes of a ResNet-20/56 training step (batch 128) and of
- * the SPGAN step: GFLOP/s per kernel and shape, medians over interleaved rounds. With two addon
+ * the SPGAN step (and two IDE ResNet-50 shapes at batch 32): GFLOP/s per kernel and shape, medians over interleaved rounds. With two addon
  * files (`--addons a.node,b.node`) the rounds alternate between them in one process: an A/B
  * comparison on a shared machine, where separate runs differ by more than most changes do.
  *   npx tsx src-main/bench/engine/kernel-bench.ts [--addons A.node[,B.node]] [--rounds 7] [--threads 2] [--only fwd|filter|input] [--case stage1] [--cpu]
@@ -40,6 +40,8 @@ const cases: Case[] = [
   { label: 'spgan 3x3 s2 32->64', n: 4, h: 64, w: 32, ci: 32, k: 3, co: 64, s: 2 },
   { label: 'spgan 3x3 64->64', n: 4, h: 32, w: 16, ci: 64, k: 3, co: 64, s: 1 },
   { label: 'spgan 4x4 s2 16->32', n: 4, h: 128, w: 64, ci: 16, k: 4, co: 32, s: 2 },
+  { label: 'r50 layer4 3x3 512', n: 32, h: 4, w: 2, ci: 512, k: 3, co: 512, s: 1 },
+  { label: 'r50 layer1 1x1 256->64', n: 32, h: 32, w: 16, ci: 256, k: 1, co: 64, s: 1 },
 ];
 
 function shapeArgs(c: Case): ConvShapeArgs {

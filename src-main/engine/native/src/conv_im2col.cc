@@ -6,7 +6,16 @@ namespace wb {
 
 using Index = std::ptrdiff_t;
 
-void im2col_rows(const ConvShape& s, const float* x, Index m0, int rows, float* col) {
+// The row copies compiled for each ISA (the baseline build copies 4 floats per instruction): the
+// im2col copy was 28% of a stride-2 16-channel conv's time. Copies and element-wise adds: the same
+// values on every variant.
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) && !defined(__clang__))
+#define WB_ISA_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define WB_ISA_CLONES
+#endif
+
+WB_ISA_CLONES void im2col_rows(const ConvShape& s, const float* x, Index m0, int rows, float* col) {
   const int k = patch_size(s);
   const Index plane = static_cast<Index>(s.oh) * s.ow;
   for (int r = 0; r < rows; r++) {
@@ -37,7 +46,7 @@ void im2col_rows(const ConvShape& s, const float* x, Index m0, int rows, float* 
   }
 }
 
-void col2im_add_rows(const ConvShape& s, const float* col, Index m0, int rows, float* dx) {
+WB_ISA_CLONES void col2im_add_rows(const ConvShape& s, const float* col, Index m0, int rows, float* dx) {
   const int k = patch_size(s);
   const Index plane = static_cast<Index>(s.oh) * s.ow;
   for (int r = 0; r < rows; r++) {

@@ -1,6 +1,7 @@
 #include "gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -10,6 +11,17 @@
 #endif
 
 namespace wb {
+
+namespace {
+std::atomic<bool> g_fixed_stride{true};
+inline bool fixed_stride_on() { return g_fixed_stride.load(std::memory_order_relaxed); }
+}  // namespace
+
+void refresh_gemm_switches() {
+  const char* v = std::getenv("WORKBENCH_NATIVE_FIXED_STRIDE");
+  g_fixed_stride.store(v == nullptr || std::strcmp(v, "0") != 0, std::memory_order_relaxed);
+}
+
 namespace {
 
 // Stores a finished mr x 16 tile held in `tile` into c (partial tiles, or accumulate).
@@ -130,9 +142,64 @@ __attribute__((target("avx2,fma"))) void mk_avx2_segments(int segs, int len, std
   store_tile(tile, MR, c, ldc, mr_used, nr_used, false);
 }
 
+// Full 14-row tiles whose A rows are RS floats apart, RS known at compile time: every A address
+// is one base register plus a constant, so the 14 broadcasts need no row pointers. With a run-time
+// stride (and the clamp for partial tiles) GCC keeps 14 pointers, more than the free registers, and
+// reloads some from the stack or vector registers on every k step. Same FMA order per element as
+// the general kernels: bit-identical results.
+template <int RS>
+__attribute__((target("avx512f"))) void mk_avx512_segments_rs(int segs, int len, std::ptrdiff_t seg_stride, const float* a, const float* bp,
+                                                              float* c, std::ptrdiff_t ldc, int nr_used) {
+  constexpr int MR = 14;
+  __m512 acc[MR];
+#pragma GCC unroll 14
+  for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
+  for (int sg = 0; sg < segs; sg++) {
+    const float* row = a + sg * seg_stride;
+    for (int p = 0; p < len; p++) {
+      const __m512 b = _mm512_loadu_ps(bp);
+      bp += NR;
+#pragma GCC unroll 14
+      for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(row[r * RS + p]), b, acc[r]);
+    }
+  }
+  const __mmask16 mask = static_cast<__mmask16>(nr_used >= NR ? 0xFFFF : (1u << nr_used) - 1);
+#pragma GCC unroll 14
+  for (int r = 0; r < MR; r++) _mm512_mask_storeu_ps(c + r * ldc, mask, acc[r]);
+}
+
+// The same for `run` with A(r, p) = a[r * RS + p * a_ks], MR rows (14, or 16 where the row count is a
+// multiple of 16 and not of 14: backprop-filter's 48-row blocks of 16-channel convs ran 4 tiles of 14
+// for 3 of 16).
+template <int RS, int MR = 14>
+__attribute__((target("avx512f"))) void mk_avx512_rs(int k, const float* a, std::ptrdiff_t a_ks, const float* bp, float* c, std::ptrdiff_t ldc,
+                                                     int nr_used, bool accumulate) {
+  __m512 acc[MR];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
+  for (int p = 0; p < k; p++, a += a_ks) {
+    const __m512 b = _mm512_loadu_ps(bp);
+    bp += NR;
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r * RS]), b, acc[r]);
+  }
+  const __mmask16 mask = static_cast<__mmask16>(nr_used >= NR ? 0xFFFF : (1u << nr_used) - 1);
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) {
+    float* row = c + r * ldc;
+    __m512 v = acc[r];
+    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, row));
+    _mm512_mask_storeu_ps(row, mask, v);
+  }
+}
+
 __attribute__((target("avx512f"))) void mk_avx512_segments(int segs, int len, std::ptrdiff_t seg_stride, const float* a, std::ptrdiff_t a_rs,
                                                            const float* bp, float* c, std::ptrdiff_t ldc, int mr_used, int nr_used) {
   constexpr int MR = 14;
+  if (mr_used == MR && fixed_stride_on()) {
+    if (a_rs == 16) return mk_avx512_segments_rs<16>(segs, len, seg_stride, a, bp, c, ldc, nr_used);
+    if (a_rs == 32) return mk_avx512_segments_rs<32>(segs, len, seg_stride, a, bp, c, ldc, nr_used);
+  }
   __m512 acc[MR];
   for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
   const float* rows[MR];
@@ -155,6 +222,10 @@ __attribute__((target("avx512f"))) void mk_avx512_segments(int segs, int len, st
 __attribute__((target("avx512f"))) void mk_avx512(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp,
                                                   float* c, std::ptrdiff_t ldc, int mr_used, int nr_used, bool accumulate) {
   constexpr int MR = 14;
+  if (mr_used == MR && fixed_stride_on()) {
+    if (a_rs == 1) return mk_avx512_rs<1>(k, a, a_ks, bp, c, ldc, nr_used, accumulate);
+    if (a_rs == 16) return mk_avx512_rs<16>(k, a, a_ks, bp, c, ldc, nr_used, accumulate);
+  }
   __m512 acc[MR];
   const float* rows[MR];
   for (int r = 0; r < MR; r++) {
@@ -205,6 +276,10 @@ const Microkernel& microkernel() {
   return chosen;
 }
 
+// Per-ISA copies (see conv_im2col.cc).
+#if defined(__x86_64__) && defined(__linux__) && (defined(__GNUC__) && !defined(__clang__))
+__attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
 void pack_b(const float* src, int k, int n, std::ptrdiff_t rs, std::ptrdiff_t cs, float* dst) {
   for (int j0 = 0; j0 < n; j0 += NR) {
     const int nr = std::min(NR, n - j0);
@@ -225,6 +300,14 @@ void pack_b(const float* src, int k, int n, std::ptrdiff_t rs, std::ptrdiff_t cs
 void gemm(int rows, int n, int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp, float* c,
           std::ptrdiff_t ldc, bool accumulate) {
   const Microkernel& mk = microkernel();
+#ifdef WB_X86
+  if (&mk == &kAvx512 && a_rs == 1 && rows % 16 == 0 && rows % 14 != 0 && fixed_stride_on()) {
+    for (int r0 = 0; r0 < rows; r0 += 16)
+      for (int j0 = 0; j0 < n; j0 += NR)
+        mk_avx512_rs<1, 16>(k, a + r0, a_ks, bp + static_cast<std::ptrdiff_t>(j0) * k, c + r0 * ldc + j0, ldc, std::min(NR, n - j0), accumulate);
+    return;
+  }
+#endif
   for (int r0 = 0; r0 < rows; r0 += mk.mr) {
     const int mr = std::min(mk.mr, rows - r0);
     for (int j0 = 0; j0 < n; j0 += NR) {

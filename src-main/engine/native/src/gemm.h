@@ -23,6 +23,10 @@ struct Microkernel {
                        std::ptrdiff_t ldc, int mr_used, int nr_used);
 };
 
+// Re-reads the env switches of the microkernels (WORKBENCH_NATIVE_FIXED_STRIDE=0 turns off the
+// fixed-row-stride variants, for A/B timing); the conv entry points call it once per call.
+void refresh_gemm_switches();
+
 // The best kernel for this CPU (env WORKBENCH_NATIVE_ISA=avx2|generic forces a lesser one).
 const Microkernel& microkernel();
 

@@ -1,5 +1,7 @@
 // Kernel conv2dBackpropFilter: dW as a deterministic, group-ordered GEMM reduction over im2col(x)^T dy.
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <vector>
 
 #include "../conv.h"
@@ -21,22 +23,30 @@ namespace {
 //   dW[i, :, :, :] (kw*ci rows) += xp[q + i*wp, kw*ci contiguous]^T * dyp[q, co]
 // over the padded pixels q of an image, read in place. Same group-ordered reduction as below.
 void backprop_filter_implicit(const ConvShape& s, const float* x, const float* dy, float* dw) {
-  const int wp = s.ow + s.kw - 1, hp = s.oh + s.kh - 1;
+  const int wp = s.ow + s.kw - 1;
   const int len = s.kw * s.ci;
-  const Index image = static_cast<Index>(hp) * wp * s.ci;
+  const Index image = padded_image_size(s);
   const Index q_end = static_cast<Index>(s.oh - 1) * wp + s.ow;  // the last kept pixel's q + 1
-  const float* xp = pad_images(s, x, 16);
-  // dyp [n, oh, wp, co]: dy's rows with kw - 1 zero pixels after each.
-  thread_local std::vector<float> dy_buffer;
   const Index dy_image = static_cast<Index>(s.oh) * wp * s.co;
-  float* dyp = scratch(dy_buffer, static_cast<std::size_t>(s.n) * dy_image);
-  parallel_for(s.n, [&](int n, int) {
+  // dy image n widened to [oh, wp, co]: its rows with kw - 1 zero pixels after each.
+  auto widen = [&](Index n, float* out) {
     for (int oy = 0; oy < s.oh; oy++) {
-      float* dst = dyp + n * dy_image + static_cast<Index>(oy) * wp * s.co;
-      std::copy_n(dy + ((static_cast<Index>(n) * s.oh + oy) * s.ow) * s.co, static_cast<Index>(s.ow) * s.co, dst);
+      float* dst = out + static_cast<Index>(oy) * wp * s.co;
+      std::copy_n(dy + ((n * s.oh + oy) * s.ow) * s.co, static_cast<Index>(s.ow) * s.co, dst);
       std::fill(dst + static_cast<Index>(s.ow) * s.co, dst + static_cast<Index>(wp) * s.co, 0.0f);
     }
-  });
+  };
+  // Either the whole batch padded and widened up front, or (per_image_padding) each image inside the
+  // group that reads it, into per-thread buffers that stay in cache. Same values: same sums.
+  const bool own = per_image_padding(s);
+  const bool prefetch = own && prefetch_next_image();
+  const float* xp = own ? nullptr : pad_images(s, x, 16);
+  float* dyp = nullptr;
+  if (!own) {
+    thread_local std::vector<float> dy_buffer;
+    dyp = scratch(dy_buffer, static_cast<std::size_t>(s.n) * dy_image);
+    parallel_for(s.n, [&](int n, int) { widen(n, dyp + n * dy_image); });
+  }
   const Index size = static_cast<Index>(patch_size(s)) * s.co;
   constexpr int kChunk = 128;
   const Index per_image = (q_end + kChunk - 1) / kChunk;
@@ -48,20 +58,49 @@ void backprop_filter_implicit(const ConvShape& s, const float* x, const float* d
     float* acc = g == 0 ? dw : partial.data() + (g - 1) * size;
     std::fill(acc, acc + size, 0.0f);
     const Index c0 = chunks * g / groups, c1 = chunks * (g + 1) / groups;
-    thread_local std::vector<float> dyp_packed;
+    thread_local std::vector<float> dyp_packed, x_own, dy_own;
+    Index held = -1;  // the image in x_own / dy_own
     for (Index c = c0; c < c1; c++) {
       const Index n = c / per_image;
       const Index q0 = (c % per_image) * kChunk;
       const int rows = static_cast<int>(std::min<Index>(kChunk, q_end - q0));
-      const float* b_packed = dyp + n * dy_image + q0 * s.co;
+      const float* x_img;
+      const float* dy_img;
+      if (own) {
+        float* const xi = scratch(x_own, static_cast<std::size_t>(image) + 16);
+        float* const di = scratch(dy_own, static_cast<std::size_t>(dy_image));
+        if (held != n) {
+          pad_image(s, x, static_cast<int>(n), xi);
+          std::fill(xi + image, xi + image + 16, 0.0f);
+          widen(n, di);
+          held = n;
+        }
+        x_img = xi;
+        dy_img = di;
+      } else {
+        x_img = xp + n * image;
+        dy_img = dyp + n * dy_image;
+      }
+      const float* b_packed = dy_img + q0 * s.co;
       if (s.co != NR) {
         float* const packed = scratch(dyp_packed, packed_b_size(rows, s.co));
         pack_b(b_packed, rows, s.co, s.co, 1, packed);
         b_packed = packed;
       }
-      for (int i = 0; i < s.kh; i++)
-        gemm(len, s.co, rows, xp + n * image + (q0 + static_cast<Index>(i) * wp) * s.ci, 1, s.ci, b_packed, acc + static_cast<Index>(i) * len * s.co,
+      // The next image's x and dy requested from memory a share per filter row (see implicit_conv2d).
+      const bool fetch = prefetch && n + 1 < s.n;
+      for (int i = 0; i < s.kh; i++) {
+        if (fetch) {
+          const Index part = (q0 / kChunk) * s.kh + i, parts = per_image * s.kh;
+          const char* xn = reinterpret_cast<const char*>(x + (n + 1) * s.h * s.w * s.ci);
+          const char* dn = reinterpret_cast<const char*>(dy + (n + 1) * s.oh * s.ow * s.co);
+          const Index xb = static_cast<Index>(s.h) * s.w * s.ci * 4, db = static_cast<Index>(s.oh) * s.ow * s.co * 4;
+          for (Index b = xb * part / parts / 64 * 64; b < xb * (part + 1) / parts; b += 64) __builtin_prefetch(xn + b, 0, 2);
+          for (Index b = db * part / parts / 64 * 64; b < db * (part + 1) / parts; b += 64) __builtin_prefetch(dn + b, 0, 2);
+        }
+        gemm(len, s.co, rows, x_img + (q0 + static_cast<Index>(i) * wp) * s.ci, 1, s.ci, b_packed, acc + static_cast<Index>(i) * len * s.co,
              s.co, true);
+      }
     }
   });
   for (int g = 1; g < groups; g++) {
@@ -70,10 +109,25 @@ void backprop_filter_implicit(const ConvShape& s, const float* x, const float* d
   }
 }
 
+// Groups of the im2col path's reduction over M: a function of the shape only, never of the thread
+// count (deterministic). Up to 8 (a descheduled worker's groups go to the others), but at least
+// 512 rows each: every group zero-fills, accumulates into and finally sums a whole partial dW, and
+// with few rows and a large dW (ResNet-50's 3x3 512->512 on 4x2 maps: 1024 rows, 9 MiB dW) the 8
+// partials cost more memory traffic than the products. WORKBENCH_NATIVE_FILTER_GROUPS=0 (read per
+// call) restores the former 8 groups of any size, for A/B timing (the sums then differ in order).
+int reduction_groups(Index m, Index chunks) {
+  constexpr Index kGroups = 8, kMinRows = 512;
+  const char* v = std::getenv("WORKBENCH_NATIVE_FILTER_GROUPS");
+  const bool by_rows = v == nullptr || std::strcmp(v, "0") != 0;
+  const Index cap = by_rows ? std::max<Index>(1, m / kMinRows) : kGroups;
+  return static_cast<int>(std::max<Index>(1, std::min({kGroups, chunks, cap})));
+}
+
 }  // namespace
 
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw) {
-  if (implicit_conv_applies(s)) {
+  refresh_gemm_switches();
+  if (implicit_conv_applies(s, true)) {
     backprop_filter_implicit(s, x, dy, dw);
     return;
   }
@@ -85,13 +139,14 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
   // scheduling nor on the thread count. More groups than threads: on a shared machine a
   // descheduled worker's groups are picked up by the others.
   constexpr int kChunk = 128;  // rows of im2col(x) and dy per GEMM (im2col chunk stays in L2)
-  constexpr Index kGroups = 8;
   const Index chunks = (m + kChunk - 1) / kChunk;
-  const int groups = static_cast<int>(std::max<Index>(1, std::min<Index>(kGroups, chunks)));
-  std::vector<float> partial(static_cast<std::size_t>(groups - 1) * size);
+  const int groups = reduction_groups(m, chunks);
+  // Partial dWs in a per-thread buffer that only grows (a fresh vector page-faulted on every call).
+  thread_local std::vector<float> partial_buffer;
+  float* const partial = scratch(partial_buffer, static_cast<std::size_t>(groups - 1) * size);
   const bool pointwise = is_pointwise(s);
   parallel_for(groups, [&](int g, int) {
-    float* acc = g == 0 ? dw : partial.data() + (g - 1) * size;
+    float* acc = g == 0 ? dw : partial + (g - 1) * size;
     std::fill(acc, acc + size, 0.0f);
     const Index c0 = chunks * g / groups, c1 = chunks * (g + 1) / groups;
     thread_local std::vector<float> col, dyp;
@@ -120,10 +175,15 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
       gemm(k, s.co, rows, a, 1, a_ks, b_packed, acc, s.co, true);
     }
   });
-  for (int g = 1; g < groups; g++) {
-    const float* p = partial.data() + (g - 1) * size;
-    for (Index i = 0; i < size; i++) dw[i] += p[i];
-  }
+  // dW += partials in group order, each element on its own (threads split the elements, not the order).
+  constexpr Index kBlock = 16384;
+  parallel_for(static_cast<int>((size + kBlock - 1) / kBlock), [&](int b, int) {
+    const Index i0 = b * kBlock, i1 = std::min(size, i0 + kBlock);
+    for (int g = 1; g < groups; g++) {
+      const float* p = partial + (g - 1) * size;
+      for (Index i = i0; i < i1; i++) dw[i] += p[i];
+    }
+  });
 }
 
 // conv2dBackpropFilter(x, xo, dy, dyo, dw, dwo, ...shape)

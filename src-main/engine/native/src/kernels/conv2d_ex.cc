@@ -1,6 +1,7 @@
 // Kernel conv2dEx: the forward conv with its fused epilogue (bias, constant-input map, scatter
 // into wider rows, residual, ReLU), on the direct path where it applies, else im2col + GEMM.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <vector>
@@ -96,9 +97,22 @@ void apply_epilogue(const ConvShape& s, const Epilogue& ep, Index m0, int rows, 
   }
 }
 
+// The im2col path's K blocking: where the packed filter (K x co) outgrows L2, it was streamed from
+// memory once per 14-row tile (ResNet-50's 3x3 512->512: 9 MiB per tile, a third of the microkernel's
+// rate). WORKBENCH_NATIVE_BLOCKED=0 (read per call) turns it off for A/B timing; the sums then
+// group differently (one K block at a time), so the two differ in the last bits. (implicit_conv.cc's
+// wide rule stays at K <= 512 so that no shape chooses between the two by thread count.)
+constexpr int kKc = 512;
+bool cache_blocked(int k, int co) {
+  const char* v = std::getenv("WORKBENCH_NATIVE_BLOCKED");
+  if (v != nullptr && std::strcmp(v, "0") == 0) return false;
+  return k > kKc && packed_b_size(k, co) * sizeof(float) > (1u << 20);
+}
+
 }  // namespace
 
 void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* given) {
+  refresh_gemm_switches();
   // An epilogue with nothing to do (a plain Conv2D) costs no pass over y.
   const bool idle = given && !given->relu && !given->bias && !given->add_map && !given->residual && !given->scatter;
   const Epilogue* in = idle ? nullptr : given;
@@ -160,6 +174,8 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
   // With a scatter, conv values go to a per-thread buffer first (y's rows are wider); otherwise into y
   // itself, and the epilogue rewrites them in place right after (still in L1/L2).
   const bool staged = ep != nullptr && ep->scatter != nullptr;
+  const bool blocked = cache_blocked(k, s.co);
+  const Microkernel& mk = microkernel();
   parallel_for(tasks, [&](int t, int) {
     const Index m0 = static_cast<Index>(t) * rows_per_task;
     const int rows = static_cast<int>(std::min<Index>(rows_per_task, m - m0));
@@ -167,6 +183,27 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
     float* const staging = staged ? scratch(stage, static_cast<std::size_t>(rows_per_task) * s.co) : nullptr;
     // Conv values of rows m0 + r0 .. go to dst(r0) with row stride co.
     auto dst = [&](int r0) { return staged ? staging + static_cast<Index>(r0) * s.co : y + (m0 + r0) * s.co; };
+    if (blocked) {
+      // The task's A rows (im2col, or x itself when pointwise) at once, then the products in K blocks
+      // of kKc: each block of B (kKc x 16 per panel) serves all the task's row tiles while in cache,
+      // and the A block all panels. Per output, the K blocks are summed in order into y.
+      const float* a = x + m0 * s.ci;
+      if (!pointwise) {
+        thread_local std::vector<float> task_col;
+        float* const cols = scratch(task_col, static_cast<std::size_t>(rows_per_task) * k);
+        im2col_rows(s, x, m0, rows, cols);
+        a = cols;
+      }
+      for (int k0 = 0; k0 < k; k0 += kKc) {
+        const int kl = std::min(kKc, k - k0);
+        for (int j0 = 0; j0 < s.co; j0 += NR)
+          for (int r0 = 0; r0 < rows; r0 += mr)
+            mk.run(kl, a + static_cast<Index>(r0) * k + k0, k, 1, bp.data() + static_cast<Index>(j0) * k + static_cast<Index>(k0) * NR,
+                   dst(r0) + j0, s.co, std::min(mr, rows - r0), std::min(NR, s.co - j0), k0 > 0);
+      }
+      if (ep) apply_epilogue(s, *ep, m0, rows, dst(0), y, zeros.data());
+      return;
+    }
     if (pointwise) {
       gemm(rows, s.co, k, x + m0 * s.ci, s.ci, 1, bp.data(), dst(0), s.co, false);
       if (ep) apply_epilogue(s, *ep, m0, rows, dst(0), y, zeros.data());
