@@ -40,7 +40,7 @@ function title(c: TrainConfig, ws?: Workspace): string {
   const what = c.model ? c.model.arch : `model ${c.parentModelId}`;
   const method = c.prune ? ` ${c.prune.method.toUpperCase()} ${Math.round(c.prune.rate * 100)}%` : c.parentModelId ? ' fine-tune' : '';
   const dataset = ws?.db.prepare('SELECT name FROM datasets WHERE id = ?').get(c.dataset.id) as { name: string } | undefined;
-  return `Train ${what}${method} on ${dataset?.name ?? `dataset ${c.dataset.id}`}, ${c.epochs} epochs`;
+  return `Train ${what}${method} on ${dataset?.name ?? `dataset ${c.dataset.id}`}, ${c.epochs} ${c.epochs === 1 ? 'epoch' : 'epochs'}`;
 }
 
 export const trainJob = defineJob<TrainConfig, TrainResult>({

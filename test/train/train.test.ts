@@ -102,6 +102,7 @@ describe('train job', () => {
     const model = ws.db.prepare('SELECT * FROM models WHERE job_id = ?').get(full.jobId) as { id: number; name: string; method: string; rate: number; metrics: string; arch: string };
     expect(model.name).toBe('resnet20 psfp 50% on tiny');
     expect(trainJob.title(trainJob.params.parse(config(datasetId)), ws)).toMatch(/^Train resnet20 PSFP 50% on tiny, \d+ epochs$/);
+    expect(trainJob.title(trainJob.params.parse(config(datasetId, { epochs: 1, prune: undefined })), ws)).toBe('Train resnet20 on tiny, 1 epoch');
     expect(model.method).toBe('psfp');
     expect(model.rate).toBe(0.5);
     expect(model.arch).toBe('resnet20');
