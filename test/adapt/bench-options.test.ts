@@ -9,7 +9,8 @@ describe('bench:adapt options and the summary over seeds', () => {
     expect(parseAdaptBenchArgs(['--seeds', '3,7'], defaults)).toMatchObject({ seeds: [3, 7], dataSeed: 3 });
     expect(parseAdaptBenchArgs(['--seeds', '3,7', '--data-seed', '1'], defaults)).toMatchObject({ seeds: [3, 7], dataSeed: 1 });
     expect(parseAdaptBenchArgs(['--seed', '4'], defaults)).toMatchObject({ seeds: [4], dataSeed: 4 });
-    expect(parseAdaptBenchArgs([], defaults)).toMatchObject({ task: 'fashion', seeds: [1], dataSeed: 1, methods: ['source-only', 'dann', 'daaa'], epochs: 6, fashion: '/f', cifar: '/c', emStartEpoch: 2, emPrior: 'estimated' });
+    expect(parseAdaptBenchArgs([], defaults)).toMatchObject({ task: 'fashion', seeds: [1], dataSeed: 1, methods: ['source-only', 'dann', 'daaa'], epochs: 6, fashion: '/f', cifar: '/c', emStartEpoch: 2, emPrior: 'estimated', lr: 0.05 });
+    expect(parseAdaptBenchArgs(['--lr', '0.01'], defaults).lr).toBe(0.01);
     expect(parseAdaptBenchArgs(['--task', 'mnist', '--em-start', '3', '--em-prior', 'balanced'], defaults)).toMatchObject({ task: 'mnist', emStartEpoch: 3, emPrior: 'balanced' });
   });
 
@@ -27,18 +28,23 @@ describe('bench:adapt options and the summary over seeds', () => {
     expect(benchVariants['daaa-no-em']).toMatchObject({ method: 'daaa', params: { targetWeight: 0 } });
     expect(benchVariants['daaa-translation-only']).toMatchObject({ method: 'daaa', params: { attentionWeight: 0, targetWeight: 0 } });
     expect(benchVariants['daaa-em-estimated']).toMatchObject({ method: 'daaa', params: { emPrior: 'estimated', emStartEpoch: 2 } });
+    // The same ablations on the learned translation: the blend rows' parameters, the CycleGAN's translation.
+    for (const term of ['no-attention', 'no-em'] as const) {
+      expect(benchVariants[`daaa-cyclegan-${term}`]).toEqual({ ...benchVariants[`daaa-${term}`], translation: 'cyclegan' });
+    }
     expect(benchVariants['target-supervised']).toMatchObject({ method: 'source-only', trainOn: 'target' });
   });
 
   it.each([
     [['--seeds', '1,x'], /^--seeds: expected comma-separated integers/],
     [['--seeds', '2,2'], /^--seeds: "2,2" names a seed twice/],
-    [['--methods', 'dann,magic'], /^--methods: unknown method "magic" \(known: source-only, dann, daaa, daaa-no-attention, daaa-no-em, daaa-translation-only, daaa-em-estimated, daaa-cyclegan, target-supervised\)/],
+    [['--methods', 'dann,magic'], /^--methods: unknown method "magic" \(known: source-only, dann, daaa, daaa-no-attention, daaa-no-em, daaa-translation-only, daaa-em-estimated, daaa-cyclegan, daaa-cyclegan-no-attention, daaa-cyclegan-no-em, target-supervised\)/],
     [['--task', 'svhn'], /^--task: unknown task "svhn" \(known: mnist, fashion\)/],
     [['--em-prior', 'uniform'], /^--em-prior: expected estimated or balanced/],
     [['--em-start', '1'], /^--em-start: expected an integer >= 2/],
     [['--epochs', '0'], /^--epochs: expected an integer >= 1/],
     [['--gan-width', '1'], /^--gan-width: expected an integer >= 2/],
+    [['--lr', '0'], /^--lr: expected a number > 0, got "0"/],
   ])('%j is refused naming the flag', (args, message) => {
     expect(() => parseAdaptBenchArgs(args, defaults)).toThrow(message);
   });

@@ -124,10 +124,21 @@ describe('the Domain adaptation page: results, target evaluation and embedding',
     await form().get('input[value="model"]').setValue(true);
     await flushPromises();
     expect(form().find('#adapt-eval-run').exists()).toBe(false);
+    // A classifier names no datasets: both are required as every required field is (no "the run's" choice, no "(optional)", Start waits for them).
+    const options = (id: string) => form().findAll(`#adapt-eval-${id} option`).map((o) => o.text());
+    expect(options('source')).not.toContain("The run's source");
+    expect(options('target')).not.toContain("The run's target");
+    expect(form().get('label[for="adapt-eval-source"]').text()).toBe('Source dataset');
+    await form().get('#adapt-eval-source').setValue('1');
+    await form().get('#adapt-eval-target').setValue(null);
+    await flushPromises();
+    expect(form().get('[data-test="adapt-eval-submit"]').attributes('disabled')).toBeDefined();
     await form().get('#adapt-eval-model').setValue('7');
     await form().get('#adapt-eval-source').setValue('1');
     await flushPromises();
     await form().get('#adapt-eval-target').setValue('2');
+    await flushPromises();
+    expect(form().get('[data-test="adapt-eval-submit"]').attributes('disabled')).toBeUndefined();
     await form().get('#adapt-eval-target-split').setValue('train');
     await form().trigger('submit');
     await flushPromises();

@@ -25,10 +25,12 @@
  *   so the bench runs the same specs with a check of its own in its place.
  *
  * The ablation rows (`daaa-no-attention`, `daaa-no-em`) are `daaa` with one
- * term's weight 0; `target-supervised` is source-only trained on the target's
+ * term's weight 0, and `daaa-cyclegan-no-attention` / `-no-em` the same on the
+ * learned translation (one CycleGAN run per bench, shared by those rows and
+ * every seed: the translation does not depend on the training seed); `target-supervised` is source-only trained on the target's
  * labelled 'train' split (adapt.train with the domains swapped), for reference.
  *
- *   npm run bench:adapt [-- --task mnist --train 3000 --epochs 6 --width 0.5 --seeds 1,2 --methods source-only,dann,daaa,daaa-no-attention,daaa-no-em,target-supervised --em-start 3 --em-prior balanced --target-weight 1 --gan-epochs 3 --gan-images 2000 --gan-width 16 --gan-blocks 3 --workspace DIR]
+ *   npm run bench:adapt [-- --task mnist --train 3000 --epochs 6 --width 0.5 --lr 0.05 --seeds 1,2 --methods source-only,dann,daaa,daaa-no-attention,daaa-no-em,target-supervised --em-start 3 --em-prior balanced --target-weight 1 --gan-epochs 3 --gan-images 2000 --gan-width 16 --gan-blocks 3 --workspace DIR]
  *
  * `--seeds 1,2` trains every method once per seed (`--seed N` for one, the
  * default 1); the target domain and the translation are generated once, from
@@ -57,7 +59,7 @@ try {
   console.error((err as Error).message);
   process.exit(2);
 }
-const { task, fashion, cifar, train, test, epochs, width, seeds, dataSeed, methods, targetWeight, emStartEpoch, emPrior, cyclegan } = o;
+const { task, fashion, cifar, train, test, epochs, width, lr, seeds, dataSeed, methods, targetWeight, emStartEpoch, emPrior, cyclegan } = o;
 const sourceName = task === 'mnist' ? 'MNIST' : 'Fashion-MNIST';
 
 for (const [what, dir] of [...(task === 'fashion' ? [['Fashion-MNIST (apt-get install dataset-fashion-mnist)', fashion] as const] : []), ['CIFAR-10 test images', cifar]] as const) {
@@ -112,7 +114,8 @@ try {
     translations.set('blend', idOf(blend.jobId));
     translationTimes.blend = blend.seconds;
   }
-  let cycleganLosses: unknown = null;
+  // The learned translation: trained and applied once, shared by every cyclegan row and every seed (it does not depend on the training seed).
+  let cycleganRun: { lastLosses: unknown; trainSeconds: number; translateSeconds: number } | null = null;
   if (methods.some((m) => benchVariants[m].translation === 'cyclegan')) {
     // Image size: the source's (28x28, a multiple of 4); two PatchGAN stages leave 7x7 patches.
     const [h, w] = [28, 28];
@@ -132,10 +135,11 @@ try {
       sampleCount: 8,
       seed: dataSeed,
     });
-    cycleganLosses = gan.result.lastLosses;
     const tr = await run(ws, cycleganSpecs.translate, { runJobId: gan.jobId, datasetId: source, splits: ['train'], batchSize: 128, name: `${sourceName} -> CycleGAN (translation)` });
     translations.set('cyclegan', idOf(tr.jobId));
     translationTimes.cyclegan = gan.seconds + tr.seconds;
+    cycleganRun = { lastLosses: gan.result.lastLosses, trainSeconds: gan.seconds, translateSeconds: tr.seconds };
+    console.error(`[bench] CycleGAN: trained in ${gan.seconds.toFixed(0)} s, translated the source in ${tr.seconds.toFixed(0)} s`);
   }
   const runs: SeedRun[] = [];
   for (const seed of seeds) {
@@ -144,7 +148,7 @@ try {
       const { method, translation } = v;
       // The ceiling row trains on the target's labels: source-only with the domains swapped, its "source" accuracy the target's.
       const swap = v.trainOn === 'target';
-      const t = await run(ws, adaptTrainJob, { method, sourceDatasetId: swap ? target : source, targetDatasetId: swap ? source : target, ...(translation ? { translatedDatasetId: translations.get(translation)!, targetWeight, emStartEpoch, emPrior, ...v.params } : {}), arch: 'resnet20', modelOptions: { widthMultiplier: width }, epochs, batchSize: 64, lr: 0.05, limit: train, testLimit: test, seed });
+      const t = await run(ws, adaptTrainJob, { method, sourceDatasetId: swap ? target : source, targetDatasetId: swap ? source : target, ...(translation ? { translatedDatasetId: translations.get(translation)!, targetWeight, emStartEpoch, emPrior, ...v.params } : {}), arch: 'resnet20', modelOptions: { widthMultiplier: width }, epochs, batchSize: 64, lr, limit: train, testLimit: test, seed });
       const r = t.result;
       runs.push({ method: variant, seed, sourceAccuracy: swap ? r.targetAccuracy : r.sourceAccuracy, targetAccuracy: swap ? r.sourceAccuracy : r.targetAccuracy, trainSeconds: t.seconds });
       console.error(`[bench] ${task} ${variant} seed ${seed}: source ${r.sourceAccuracy}, target ${r.targetAccuracy}, ${t.seconds.toFixed(0)} s`);
@@ -159,7 +163,7 @@ try {
       ...summary.map((r) => `| ${r.method} | ${pct(r.sourceAccuracy)} | ${pct(r.targetAccuracy)} | ${r.targetMin === null ? '-' : `${pct(r.targetMin)}-${pct(r.targetMax)}`} | ${pct(r.targetStd)} | ${r.trainSeconds === null ? '-' : `${r.trainSeconds.toFixed(0)} s`} |`),
     ].join('\n'),
   );
-  console.log(JSON.stringify({ task, backend: engine.backend, arch: 'resnet20', widthMultiplier: width, train, test, epochs, seeds, dataSeed, targetWeight, emStartEpoch, emPrior, generateSeconds: gen.seconds, translationSeconds: translationTimes, cyclegan: methods.includes('daaa-cyclegan') ? { ...cyclegan, lastLosses: cycleganLosses } : null, summary, runs }, null, 1));
+  console.log(JSON.stringify({ task, backend: engine.backend, arch: 'resnet20', widthMultiplier: width, train, test, epochs, lr, seeds, dataSeed, targetWeight, emStartEpoch, emPrior, generateSeconds: gen.seconds, translationSeconds: translationTimes, cyclegan: cycleganRun ? { ...cyclegan, ...cycleganRun } : null, summary, runs }, null, 1));
 } finally {
   ws.close();
   if (!own) rmSync(dir, { recursive: true, force: true });

@@ -25,6 +25,9 @@ export const benchVariants = {
   // The EM as first written (the prior re-estimated, soft labels from epoch 2), whatever --em-start / --em-prior say.
   'daaa-em-estimated': { method: 'daaa', translation: 'blend', params: { emPrior: 'estimated', emStartEpoch: 2 } },
   'daaa-cyclegan': { method: 'daaa', translation: 'cyclegan' },
+  // The same two ablations on the learned translation (one CycleGAN run per bench, shared by every row and seed).
+  'daaa-cyclegan-no-attention': { method: 'daaa', translation: 'cyclegan', params: { attentionWeight: 0 } },
+  'daaa-cyclegan-no-em': { method: 'daaa', translation: 'cyclegan', params: { targetWeight: 0 } },
   // The ceiling, for reference only: the same backbone and schedule trained on the target's own
   // labels (its 'train' split), measured on its 'test' split. It runs as source-only with the two
   // domains swapped, so adapt.train's source accuracy is the target's.
@@ -63,6 +66,8 @@ export interface AdaptBenchOptions {
   test: number;
   epochs: number;
   width: number;
+  /** Initial learning rate of every row (annealed as DANN's mu_0/(1+10p)^0.75). */
+  lr: number;
   /** Training seeds: every method trains once per seed (weights, data order, augmentation). */
   seeds: number[];
   /** Seed of the generated target domain and translation: one data set for every training seed, so the spread is the training's. */
@@ -93,6 +98,11 @@ export function parseAdaptBenchArgs(args: readonly string[], defaults: { fashion
     if (!Number.isFinite(v) || v < 0) throw new Error(`--${name}: expected a number >= 0, got "${opt(name, fallback)}".`);
     return v;
   };
+  const positive = (name: string, fallback: string): number => {
+    const v = Number(opt(name, fallback));
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`--${name}: expected a number > 0, got "${opt(name, fallback)}".`);
+    return v;
+  };
   // --seeds 1,2 (every seed) or --seed 1 (one); --seeds wins.
   const seedList = args.includes('--seeds') ? opt('seeds', '1') : opt('seed', '1');
   const seeds = seedList.split(',').map((s) => s.trim());
@@ -113,6 +123,7 @@ export function parseAdaptBenchArgs(args: readonly string[], defaults: { fashion
     test: int('test', '1000', 1),
     epochs: int('epochs', '6', 1),
     width: number('width', '0.5'),
+    lr: positive('lr', '0.05'),
     seeds: unique,
     dataSeed: int('data-seed', String(unique[0]), 0),
     methods: methods as BenchVariant[],

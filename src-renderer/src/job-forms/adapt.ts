@@ -56,8 +56,11 @@ export function adaptEvalForm(): JobFormDef {
           { path: 'evaluate', local: true, label: 'Evaluate', widget: FormRadio, wide: true, initial: 'run', options: { run: 'An adaptation run (its source and target)', model: 'A workspace classifier (name both datasets)' } },
           { path: 'jobId', label: 'Adaptation run', id: 'run', widget: FormPick, props: { source: 'adaptRuns' }, required: true, when: ofRun },
           { path: 'modelId', label: 'Classifier', id: 'model', widget: FormPick, props: { source: 'classModels' }, required: true, when: ofModel },
-          { path: 'sourceDatasetId', label: 'Source dataset', id: 'source', widget: FormPick, props: { source: 'classDatasets' }, none: "The run's source", help: (v) => (ofModel(v) ? 'Required for a classifier.' : undefined) },
-          { path: 'targetDatasetId', label: 'Target dataset', id: 'target', widget: FormPick, props: { source: 'classDatasets', sameClassesAs: 'sourceDatasetId' }, none: "The run's target", help: (v) => (ofModel(v) ? 'Required for a classifier.' : undefined) },
+          // A run names its datasets (these override them); a classifier needs both, marked and checked as every required field (one entry per mode, same id).
+          { path: 'sourceDatasetId', label: 'Source dataset', id: 'source', widget: FormPick, props: { source: 'classDatasets' }, none: "The run's source", when: ofRun },
+          { path: 'targetDatasetId', label: 'Target dataset', id: 'target', widget: FormPick, props: { source: 'classDatasets', sameClassesAs: 'sourceDatasetId' }, none: "The run's target", when: ofRun },
+          { path: 'sourceDatasetId', label: 'Source dataset', id: 'source', widget: FormPick, props: { source: 'classDatasets' }, required: true, when: ofModel },
+          { path: 'targetDatasetId', label: 'Target dataset', id: 'target', widget: FormPick, props: { source: 'classDatasets', sameClassesAs: 'sourceDatasetId', distinctFrom: 'sourceDatasetId' }, required: true, when: ofModel },
           { path: 'sourceSplit', label: 'Source split', id: 'source-split' },
           { path: 'targetSplit', label: 'Target split', id: 'target-split' },
           { path: 'limit', label: 'Measure at most N images per domain', id: 'limit', placeholder: 'every image' },
