@@ -121,6 +121,15 @@ describe('every job form, built from its params schema', () => {
   });
 });
 
+// A label made from a schema key ("Lr", "Em start epoch") reads as code to a lab; such fields get a label of words.
+const codeWords = /^(Lr|Arch|Em|Bn|Lmp)\b|\b(lr|arch|bn)\b/;
+describe('every job form labels its fields in words', () => {
+  it.each(kinds)('%s', (kind) => {
+    const labels = resolveSections(jobForms[kind]()).flatMap((s) => s.fields).map((f) => f.label);
+    expect(labels.filter((l) => codeWords.test(l))).toEqual([]);
+  });
+});
+
 describe('a job form for one item', () => {
   it('sends the values its caller fixed without showing them, and the backend chosen', async () => {
     const { m } = await mountForm('models.export', [], { modelId: 9 });

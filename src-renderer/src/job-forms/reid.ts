@@ -12,7 +12,12 @@ export function reidTrainForm(): JobFormDef {
     schema: reidTrainSchema,
     title: 'Train an IDE re-ID model',
     // Optional: without a model to start from, the weights start random.
-    fields: { datasetId: datasetPicker, initFromModelId: { widget: FormPick, props: { source: 'backboneModels' } } },
+    fields: {
+      datasetId: datasetPicker,
+      initFromModelId: { widget: FormPick, props: { source: 'backboneModels' } },
+      arch: { label: 'Backbone' },
+      lmpParts: { label: 'LMP horizontal parts', help: '0: global average pooling (IDE); 1-8: local max pooling over that many horizontal stripes, concatenated.' },
+    },
   };
 }
 
