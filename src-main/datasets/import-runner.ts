@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DatasetCounts, DatasetFormat, DatasetImportParams, ImportProblem, ImportReport } from '../common/contract/datasets.ts';
 import type { JobRunContext } from '../core/jobs/spec.ts';
-import { detectFormats, importers, unwrapRoot } from './formats/registry.ts';
+import { datasetsAmongClasses, detectFormats, importers, unwrapRoot } from './formats/registry.ts';
 import { dropDuplicateFiles, recordedRealPath } from './formats/files.ts';
 import type { ImportContext, IndexedSample, ImportOutput } from './formats/types.ts';
 import { emptyCounts } from './dataset-info.ts';
@@ -120,6 +120,12 @@ export default async function runImport(ctx: JobRunContext<DatasetImportParams>)
   try {
     output = await importer.run(ictx);
     if (ctx.signal.aborted) throw new Error('Import cancelled.');
+    if (format === 'imagefolder') {
+      const nested = datasetsAmongClasses(root, output.classes);
+      if (nested.length > 0) {
+        ictx.warn(`Some class folders are datasets of their own: ${nested.join(', ')}. If ${root} holds several datasets, import each from its own folder.`);
+      }
+    }
     // One file is one sample, whatever links lead to it; files read through links out keep their real path.
     output.samples = dropDuplicateFiles(ictx, output.samples);
     for (const s of output.samples) {

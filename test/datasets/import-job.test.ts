@@ -45,6 +45,21 @@ describe('dataset.import job', () => {
     expect(() => jobs.submit('dataset.import', { path: path.join(d, 'nope') })).toThrow(/does not exist/);
   });
 
+  // A lab pointing the importer one folder too high: its datasets would become the "classes" of one set.
+  it('warns, naming them, when class folders are datasets of their own', async () => {
+    const d = tempDir();
+    dirs.push(d);
+    for (const cls of ['airplane', 'cat']) await writeImage(`${d}/cifar-sample/${cls}/0.jpg`);
+    await writeImage(`${d}/market-sample/bounding_box_train/0002_c1s1_000451_03.jpg`, 8, 16);
+    await writeImage(`${d}/market-sample/query/0002_c2s1_000301_01.jpg`, 8, 16);
+    const job = jobs.submit('dataset.import', { path: d, name: 'two sets' });
+    expect((await jobs.waitFor(job.id)).status).toBe('succeeded');
+    const { report } = JSON.parse((ws.db.prepare('SELECT result FROM jobs WHERE id = ?').get(job.id) as { result: string }).result) as { report: ImportReport };
+    expect(report.format).toBe('imagefolder');
+    expect(report.warnings.join(' ')).toMatch(/datasets of their own: market-sample \(Market-1501/);
+    expect(report.warnings.join(' ')).not.toMatch(/cifar-sample/);
+  });
+
   it('a cancelled import leaves no dataset and no decoded blob', async () => {
     const d = tempDir();
     dirs.push(d);

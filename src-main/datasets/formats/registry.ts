@@ -37,3 +37,16 @@ export function unwrapRoot(root: string, requested: DatasetFormat | 'auto'): str
   const inner = detectFormats(path.join(root, dirs[0]!))[0]?.score ?? 0;
   return inner > outer ? path.join(root, dirs[0]!) : root;
 }
+
+/**
+ * Class folders that are datasets of another layout themselves (a re-ID set, CIFAR binaries, a box
+ * list...): the sign that a folder of several datasets is being imported as one class-folder set
+ * (their names would become its classes). Looks at the first `limit` folders only, so a 1,000-class
+ * set costs little.
+ */
+export function datasetsAmongClasses(root: string, classes: readonly string[], limit = 32): string[] {
+  return classes.slice(0, limit).flatMap((c) => {
+    const inner = detectFormats(path.join(root, c)).find((d) => d.format !== 'imagefolder' && d.format !== 'domains');
+    return inner ? [`${c} (${importers.get(inner.format)!.title})`] : [];
+  });
+}
