@@ -8,6 +8,15 @@ export interface SoftLabels {
   iterations: number;
 }
 
+/** Target images in `probs` (n x k posteriors, row-major), after checking it and the prior against the class count; errors name the argument. */
+function imageCount(probs: Float32Array, k: number, prior: ArrayLike<number>, priorName: string): number {
+  if (k <= 0 || probs.length % k !== 0) throw new Error(`probs: length ${probs.length} is not a multiple of the class count ${k}`);
+  if (prior.length !== k) throw new Error(`${priorName}: ${prior.length} entries for ${k} classes`);
+  const n = probs.length / k;
+  if (n === 0) throw new Error('probs: no target images');
+  return n;
+}
+
 /**
  * EM estimate of the target images' label posteriors (Saerens, Latinne &
  * Decaestecker 2002, the prior-adjustment EM): the network's softmax p_i(y) was
@@ -18,10 +27,7 @@ export interface SoftLabels {
  * `maxIterations`. The q_i are the soft labels DAAA trains the target against.
  */
 export function emSoftLabels(probs: Float32Array, k: number, sourcePrior: ArrayLike<number>, maxIterations = 100, tol = 1e-6): SoftLabels {
-  if (k <= 0 || probs.length % k !== 0) throw new Error(`probs: length ${probs.length} is not a multiple of the class count ${k}`);
-  if (sourcePrior.length !== k) throw new Error(`sourcePrior: ${sourcePrior.length} entries for ${k} classes`);
-  const n = probs.length / k;
-  if (n === 0) throw new Error('probs: no target images');
+  const n = imageCount(probs, k, sourcePrior, 'sourcePrior');
   const ps = Float64Array.from(sourcePrior, (v) => Math.max(v, 1e-12));
   const prior = Float64Array.from(ps);
   const q = new Float32Array(probs.length);
@@ -59,10 +65,7 @@ export function emSoftLabels(probs: Float32Array, k: number, sourcePrior: ArrayL
  * share, so the soft labels cannot collapse.
  */
 export function balancedSoftLabels(probs: Float32Array, k: number, prior: ArrayLike<number>, maxIterations = 100, tol = 1e-6): SoftLabels {
-  if (k <= 0 || probs.length % k !== 0) throw new Error(`probs: length ${probs.length} is not a multiple of the class count ${k}`);
-  if (prior.length !== k) throw new Error(`prior: ${prior.length} entries for ${k} classes`);
-  const n = probs.length / k;
-  if (n === 0) throw new Error('probs: no target images');
+  const n = imageCount(probs, k, prior, 'prior');
   const pi = Float64Array.from(prior, (v) => Math.max(v, 1e-12));
   const w = new Float64Array(k).fill(1);
   const q = new Float32Array(probs.length);
