@@ -2,6 +2,7 @@
  * Where a compact (hard-pruned) model's TF.js inference time goes, as same-process A/B by CPU time:
  *
  *   npm run bench:latency-ab -- [--models resnet20] [--batch 32] [--runs 41] [--threads 1] [--part models,layers] [--variants compact,stem,...]
+ *                               [--toggle WORKBENCH_NATIVE_DIRECT_FUSED,...]
  *
  * models: the unpruned parent (SFP 30% masked), the compact model and exact rewrites of it (the
  * export's width rewrites, `models/export/onnx/`, applied to the TF.js model): each variant's
@@ -11,6 +12,10 @@
  * layers: the conv shapes of a 30%-pruned CIFAR ResNet with and without their epilogue parts
  * (channel scatter back to the residual width, constant-input map, residual add), to see what
  * each costs on its own.
+ *
+ * --toggle: per-call kernel switches (read by the addon on every call); the compact model, and in
+ * the layers part every case, runs once more per switch with it set to 0 (and once with all of
+ * them at 0), in the same rounds: an A/B of a kernel path in one process.
  *
  * Each round runs every case once in a shuffled order, so the cache state one case leaves
  * behind falls on all of them alike. CPU time (user + system of this process): with --threads 1
@@ -57,6 +62,23 @@ const VARIANTS: Record<string, { what: string; rewrite: Rewrite | null }> = {
   pad16: { what: 'ones channel, narrow widths padded to a multiple of 16', rewrite: (s, w) => runtimeWidths(s, w, { channelMultiple: 16 }) },
   export: { what: 'the default ONNX export graph (all scatters widened, ones channel, multiple of 8)', rewrite: (s, w) => { const x = widenScatters(s, w); return runtimeWidths(x.spec, x.weights, { channelMultiple: 8 }); } },
 };
+const toggles = arg('toggle', '').split(',').filter(Boolean);
+/** Every toggle alone at 0, then all of them at 0 (when more than one). */
+const toggleSets: string[][] = toggles.length > 1 ? [...toggles.map((t) => [t]), toggles] : toggles.map((t) => [t]);
+const toggleLabel = (set: string[]): string => (set.length === toggles.length && set.length > 1 ? 'all switches=0' : `${set[0]}=0`);
+/** Runs fn with the given switches at 0. */
+function switchedOff<T>(set: string[], fn: () => T): T {
+  const before = set.map((k) => process.env[k]);
+  for (const k of set) process.env[k] = '0';
+  try {
+    return fn();
+  } finally {
+    set.forEach((k, i) => {
+      if (before[i] === undefined) delete process.env[k];
+      else process.env[k] = before[i];
+    });
+  }
+}
 const variantNames = arg('variants', Object.keys(VARIANTS).join(',')).split(',');
 for (const v of variantNames) if (!VARIANTS[v]) throw new Error(`--variants: unknown "${v}" (known: ${Object.keys(VARIANTS).join(', ')}).`);
 
@@ -130,13 +152,14 @@ async function modelsPart(name: string): Promise<void> {
     const r = VARIANTS[v]!.rewrite?.(compact.spec, values);
     return { name: v, model: r ? fromValues(r.spec, r.weights) : compact };
   });
-  const all = [{ name: 'parent (unpruned, SFP-masked)', model: parent }, ...variants];
+  const all: { name: string; model: Model; off?: string[] }[] = [{ name: 'parent (unpruned, SFP-masked)', model: parent }, ...variants];
+  for (const set of toggleSets) all.push({ name: `compact, ${toggleLabel(set)}`, model: compact, off: set });
   const x = tf.randomUniform([batch, parent.spec.input.height, parent.spec.input.width, parent.spec.input.channels], -2, 2, 'float32', 1) as tf.Tensor4D;
-  const diffs = all.map((v) => maxRelativeDiff(parent, v.model, x));
+  const diffs = all.map((v) => switchedOff(v.off ?? [], () => maxRelativeDiff(parent, v.model, x)));
   diffs.forEach((d, i) => {
     if (!(d <= 1e-4)) throw new Error(`${all[i]!.name}: logits differ from the parent's by ${d.toExponential(2)} (relative): not an exact rewrite.`);
   });
-  const times = rounds(all.map((v) => () => tf.tidy(() => forward(v.model, x, { training: false }).logits)));
+  const times = rounds(all.map((v) => () => switchedOff(v.off ?? [], () => tf.tidy(() => forward(v.model, x, { training: false }).logits))));
   const base = countCost(parent.spec).macs;
   console.log(`\n${name}, batch ${batch}: ${runs} rounds, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end\n`);
   console.log('| variant | MACs/image | max rel. diff vs parent | CPU ms (median) | speed-up (paired median) |');
@@ -205,18 +228,20 @@ function layersPart(): void {
     };
     // The kept channels spread over the residual width, as pruning leaves them.
     const scatter = c.scatter ? { indices: Array.from({ length: c.co }, (_, j) => Math.floor((j * width) / c.co)), channels: width } : undefined;
-    return { c, t, run: () => convTail({ ...t, strides: stride, pad: 'same', scatter, relu: true }) };
+    return { c, t, label: c.label, run: () => convTail({ ...t, strides: stride, pad: 'same', scatter, relu: true }) };
   });
-  const times = rounds(made.map((m) => m.run));
+  // Each layer followed by its runs with switches off.
+  const cases = made.flatMap((m) => [m, ...toggleSets.map((set) => ({ ...m, label: `${m.c.label}, ${toggleLabel(set)}`, run: () => switchedOff(set, m.run) }))]);
+  const times = rounds(cases.map((m) => m.run));
   console.log(`\nConv layers (3x3, fused epilogue with bias and ReLU), batch ${batch}: ${runs} rounds, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} at the end\n`);
   console.log('| layer | input | filters -> output width | epilogue | MACs (M) | CPU ms (median) | GMAC/s |');
   console.log('|---|---|---|---|---|---|---|');
-  made.forEach(({ c }, i) => {
+  cases.forEach(({ c, label }, i) => {
     const oh = Math.ceil(c.hw / (c.stride ?? 1));
     const macs = batch * oh * oh * 9 * c.ci * c.co;
     const ms = median(times[i]!);
     const epilogue = [c.scatter ? 'scatter' : '', c.map ? 'map' : '', c.residual ? 'residual' : ''].filter(Boolean).join(' + ') || '-';
-    console.log(`| ${c.label} | ${c.hw}x${c.hw}x${c.ci}${c.stride ? ` /${c.stride}` : ''} | ${c.co} -> ${c.scatter ? c.width : c.co} | ${epilogue} | ${(macs / 1e6).toFixed(1)} | ${ms.toFixed(3)} | ${(macs / ms / 1e6).toFixed(1)} |`);
+    console.log(`| ${label} | ${c.hw}x${c.hw}x${c.ci}${c.stride ? ` /${c.stride}` : ''} | ${c.co} -> ${c.scatter ? c.width : c.co} | ${epilogue} | ${(macs / 1e6).toFixed(1)} | ${ms.toFixed(3)} | ${(macs / ms / 1e6).toFixed(1)} |`);
   });
   for (const m of made) tf.dispose([m.t.x, m.t.filter, m.t.bias, ...(m.t.residual ? [m.t.residual] : []), ...(m.t.addMap ? [m.t.addMap] : [])]);
 }

@@ -4,6 +4,7 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -20,10 +21,34 @@ namespace {
 
 using Index = std::ptrdiff_t;
 
+// The fused epilogue of one channel tile (direct_conv_fuses): applied to the segment's
+// accumulators instead of storing them for a later pass.
+//   identity (no scatter): y[p, c0 + t] = max(lo, ((conv + bias) + map) + res), channels c0 .. c0+NC
+//   gather: y[p, c] = max(lo, (res[c] + bias[c]) + (g[c] in tile ? conv[g[c]] + map[g[c]] : 0)) for
+//   the lanes this tile owns (its kept channels; tile 0 also the channels no conv channel lands on)
+// the same operations in the same order as apply_epilogue in kernels/conv2d_ex.cc.
+struct FusedOut {
+  bool gather;
+  const float* map;  // channel-planar constant-input map, offset to channel c0 and the segment's first pixel
+  Index map_stride;  // floats between channels in `map`
+  const float* bias; // identity: bias + c0 (one scalar per channel); gather: the [channels] row
+  const float* res;  // residual at the segment's first pixel (identity: + c0); `zeros` when absent
+  Index res_stride;  // floats between pixels in `res` (0 when absent)
+  float* y;          // output at the segment's first pixel (identity: + c0)
+  Index ldy;         // floats between pixels in y (the output width)
+  int vectors;       // gather: 16-channel vectors per output pixel
+  const int* idx;    // gather: per vector, 16 lanes of g[c] - c0 (0 where not kept)
+  const unsigned short* kept;   // gather: per vector, lanes whose conv channel is in this tile
+  const unsigned short* owned;  // gather: per vector, lanes this tile writes
+  float lo;          // 0 with ReLU, else -inf
+};
+
 // One segment of 16 output pixels x NC output channels:
-//   out[p * ldo + t] = sum_{i, j, c} xt(i)[c * L + j + p] * w[((i0 + i) * kw + j) * ci + c][c0 + t]
+//   out[p * ldo + t] = sum_{i, j, c} xt(i)[c * L + joff[j] + p] * w[((i0 + i) * kw + j) * ci + c][c0 + t]
 // where xt(i) = xrow + i * tap_stride is the channel-planar input row of tap row i0 + i, already
-// offset to the segment's first pixel. The NC accumulators stay in registers for the whole sum.
+// offset to the segment's first pixel (for stride 2 the row is stored as its even columns, then its
+// odd ones, so that 16 output pixels read 16 consecutive floats per tap too: joff[j]). The NC
+// accumulators stay in registers for the whole sum.
 struct Segment {
   const float* xrow;
   Index tap_stride;  // floats between consecutive input rows in xt (ci * L)
@@ -31,8 +56,10 @@ struct Segment {
   int i0;            // first such filter row
   int kw, ci;
   Index L;           // floats per channel row in xt
+  const int* joff;   // [kw]: column offset of tap j in a channel row
   const float* w;    // filter [kh, kw, ci, co], offset to channel c0
   int co;
+  const FusedOut* fused;  // null: store the conv values (rows of NC channels at out, stride ldo)
 };
 
 // Computes one segment and writes its first `used` pixels as rows of NC channels (row stride ldo).
@@ -73,18 +100,48 @@ __attribute__((target("avx512f"))) void segment16(const Segment& g, float* out, 
     const float* xr = g.xrow + i * g.tap_stride;
     const float* wi = g.w + static_cast<Index>(g.i0 + i) * g.kw * g.ci * g.co;
     for (int j = 0; j < g.kw; j++) {
+      const float* xj = xr + g.joff[j];
       for (int c = 0; c < g.ci; c++) {
-        const __m512 v = _mm512_loadu_ps(xr + c * g.L + j);
+        const __m512 v = _mm512_loadu_ps(xj + c * g.L);
         const float* wk = wi + static_cast<Index>(j * g.ci + c) * g.co;
 #pragma GCC unroll 16
         for (int t = 0; t < NC; t++) acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(wk[t]), v, acc[t]);
       }
     }
   }
-  // acc[t] holds channel t of 16 pixels; transposed, acc[p] holds the NC channels of pixel p.
-  transpose16(acc);
   const __mmask16 m = lanes(NC);
-  for (int p = 0; p < used; p++) _mm512_mask_storeu_ps(out + p * ldo, m, acc[p]);
+  const FusedOut* f = g.fused;
+  if (f == nullptr) {
+    // acc[t] holds channel t of 16 pixels; transposed, acc[p] holds the NC channels of pixel p.
+    transpose16(acc);
+    for (int p = 0; p < used; p++) _mm512_mask_storeu_ps(out + p * ldo, m, acc[p]);
+    return;
+  }
+  // Per-channel terms while acc[t] is still one channel over 16 pixels (the map is channel-planar).
+  if (!f->gather)
+    for (int t = 0; t < NC; t++) acc[t] = _mm512_add_ps(acc[t], _mm512_set1_ps(f->bias[t]));
+  for (int t = 0; t < NC; t++) acc[t] = _mm512_add_ps(acc[t], _mm512_loadu_ps(f->map + t * f->map_stride));
+  transpose16(acc);
+  const __m512 low = _mm512_set1_ps(f->lo);
+  if (!f->gather) {
+    for (int p = 0; p < used; p++) {
+      const __m512 t = _mm512_add_ps(acc[p], _mm512_maskz_loadu_ps(m, f->res + p * f->res_stride));
+      _mm512_mask_storeu_ps(f->y + p * f->ldy, m, _mm512_max_ps(low, t));  // max(low, NaN) is NaN, as TF.js's ReLU
+    }
+    return;
+  }
+  for (int p = 0; p < used; p++) {
+    const float* res = f->res + p * f->res_stride;
+    float* y = f->y + p * f->ldy;
+    for (int k = 0; k < f->vectors; k++) {
+      const __mmask16 own = f->owned[k];
+      if (own == 0) continue;
+      const __m512i idx = _mm512_loadu_si512(f->idx + 16 * k);
+      const __m512 v = _mm512_maskz_permutexvar_ps(f->kept[k], idx, acc[p]);
+      const __m512 rb = _mm512_add_ps(_mm512_maskz_loadu_ps(own, res + 16 * k), _mm512_maskz_loadu_ps(own, f->bias + 16 * k));
+      _mm512_mask_storeu_ps(y + 16 * k, own, _mm512_max_ps(low, _mm512_add_ps(rb, v)));
+    }
+  }
 }
 
 constexpr int kMaxTile = 16;
@@ -116,10 +173,24 @@ __attribute__((target("avx512f"))) void planar_row(const float* src, int w, int 
     }
   }
 }
+
+// The same for stride `st` > 1: padded column q goes to phase q % st at q / st (each phase Lp floats,
+// L = st * Lp per channel), so output pixel ox reads tap j at (j % st) * Lp + j / st + ox. Plain
+// loops: the stride-2 layers are the downsampling ones, a small share of a model's convs.
+void planar_row_strided(const float* src, int w, int ci, int pl, int st, Index Lp, float* dst) {
+  std::memset(dst, 0, sizeof(float) * static_cast<std::size_t>(ci) * st * Lp);
+  for (int ix = 0; ix < w; ix++) {
+    const int q = pl + ix;
+    float* col = dst + (q % st) * Lp + q / st;
+    const float* v = src + static_cast<Index>(ix) * ci;
+    for (int c = 0; c < ci; c++) col[c * st * Lp] = v[c];
+  }
+}
 #endif
 
-bool enabled() {
-  const char* v = std::getenv("WORKBENCH_NATIVE_DIRECT");
+// The switches are read on every call so a benchmark can compare both paths in one process.
+bool switched_on(const char* name) {
+  const char* v = std::getenv(name);
   return v == nullptr || std::strcmp(v, "0") != 0;
 }
 
@@ -127,26 +198,37 @@ bool enabled() {
 
 bool direct_conv_applies(const ConvShape& s) {
 #ifdef WB_X86
-  // The variable is read on every call so a benchmark can compare both paths in one process.
   static const bool avx512 = std::strcmp(microkernel().name, "avx512f") == 0;
-  const bool on = avx512 && enabled();
+  if (!avx512 || !switched_on("WORKBENCH_NATIVE_DIRECT")) return false;
   // Only where the GEMM path wastes lanes (filter counts off its 16-wide panels: measured faster
   // there, slower at 16/32/64 filters); rows narrower than 12 pixels would leave too much of
   // each 16-pixel vector idle.
-  return on && s.co % 16 != 0 && s.sh == 1 && s.sw == 1 && s.kh * s.kw > 1 && s.ow >= 12;
+  if (s.co % 16 == 0 || s.kh * s.kw <= 1 || s.ow < 12 || s.sh != s.sw) return false;
+  return s.sh == 1 || (s.sh == 2 && switched_on("WORKBENCH_NATIVE_DIRECT_STRIDE2"));
 #else
   (void)s;
-  (void)enabled;
+  (void)switched_on;
   return false;
 #endif
 }
 
-void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink) {
+bool direct_conv_fuses(const Epilogue* ep) {
+  return ep != nullptr && (ep->scatter == nullptr || ep->gather != nullptr) && switched_on("WORKBENCH_NATIVE_DIRECT_FUSED");
+}
+
+void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y, const float* zeros) {
 #ifdef WB_X86
   constexpr int V = 16;
-  // xt[n][iy][c][q]: input column ix at q = ix + pl, zeros around; V spare columns so the last
-  // segment's full-width loads stay inside the row (their extra lanes are never stored).
-  const Index L = (std::max<Index>(s.ow + s.kw - 1, s.pl + s.w) + V + 15) / 16 * 16;  // whole cache lines per row
+  const int st = s.sw;
+  // xt[n][iy][c][q]: input column ix at q = ix + pl, zeros around (stride 2: in phases, see
+  // planar_row_strided); V spare columns so the last segment's full-width loads stay inside the
+  // row (their extra lanes are never stored).
+  const Index Lp = (std::max<Index>(s.ow + (s.kw - 1) / st, (s.pl + s.w + st - 1) / st) + V + 15) / 16 * 16;  // whole cache lines
+  const Index L = st * Lp;
+  std::array<int, 64> joff_buffer{};
+  std::vector<int> joff_big;
+  int* joff = s.kw <= 64 ? joff_buffer.data() : (joff_big.resize(s.kw), joff_big.data());
+  for (int j = 0; j < s.kw; j++) joff[j] = static_cast<int>((j % st) * Lp + j / st);
   const Index rows_in = static_cast<Index>(s.n) * s.h;
   // The calling thread's buffer; tasks use the pointer (a thread_local named inside a task would
   // be the worker's own).
@@ -154,8 +236,12 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   float* const xt = scratch(xt_buffer, static_cast<std::size_t>(rows_in * s.ci * L));
   const int rows_per_copy = 8;
   parallel_for(static_cast<int>((rows_in + rows_per_copy - 1) / rows_per_copy), [&](int t, int) {
-    for (Index r = static_cast<Index>(t) * rows_per_copy; r < std::min<Index>(rows_in, (t + 1) * rows_per_copy); r++)
-      planar_row(x + r * s.w * s.ci, s.w, s.ci, s.pl, L, xt + r * s.ci * L);
+    for (Index r = static_cast<Index>(t) * rows_per_copy; r < std::min<Index>(rows_in, (t + 1) * rows_per_copy); r++) {
+      if (st == 1)
+        planar_row(x + r * s.w * s.ci, s.w, s.ci, s.pl, L, xt + r * s.ci * L);
+      else
+        planar_row_strided(x + r * s.w * s.ci, s.w, s.ci, s.pl, st, Lp, xt + r * s.ci * L);
+    }
   });
 
   // Balanced channel tiles of at most 16.
@@ -167,6 +253,48 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
     c0 += nc;
   }
 
+  // The fused epilogue's per-call tables: the constant-input map channel-planar ([co][oh*ow], V
+  // spare floats), and for a gather each tile's lane indices and masks over the output width.
+  const bool fused = y != nullptr && direct_conv_fuses(ep);
+  const Index plane = static_cast<Index>(s.oh) * s.ow;
+  const int cw = fused ? ep->channels : s.co;
+  const int vectors = (cw + 15) / 16;
+  std::vector<float> map_planar;
+  Index map_stride = 0;
+  std::vector<int> idx;
+  std::vector<unsigned short> kept, owned;
+  if (fused) {
+    if (ep->add_map) {
+      map_stride = plane + V;
+      map_planar.assign(static_cast<std::size_t>(s.co * map_stride), 0.0f);
+      for (Index q = 0; q < plane; q++)
+        for (int c = 0; c < s.co; c++) map_planar[c * map_stride + q] = ep->add_map[q * s.co + c];
+    } else {
+      map_planar.assign(V, 0.0f);  // every channel reads the same zeros (stride 0)
+    }
+    if (ep->gather) {
+      idx.assign(static_cast<std::size_t>(tiles) * vectors * 16, 0);
+      kept.assign(static_cast<std::size_t>(tiles) * vectors, 0);
+      owned.assign(static_cast<std::size_t>(tiles) * vectors, 0);
+      for (int t = 0; t < tiles; t++) {
+        const auto [c0, nc] = channel_tiles[t];
+        for (int c = 0; c < cw; c++) {
+          const int gc = ep->gather[c];
+          const std::size_t v = static_cast<std::size_t>(t) * vectors + c / 16;
+          const unsigned short bit = static_cast<unsigned short>(1u << (c % 16));
+          if (gc >= c0 && gc < c0 + nc) {
+            idx[v * 16 + c % 16] = gc - c0;
+            kept[v] |= bit;
+            owned[v] |= bit;
+          } else if (gc < 0 && t == 0) {
+            owned[v] |= bit;  // bias + residual only, written once
+          }
+        }
+      }
+    }
+  }
+  const float lo = fused && ep->relu ? 0.0f : -std::numeric_limits<float>::infinity();
+
   const Index out_rows = static_cast<Index>(s.n) * s.oh;
   const int rows_per_task = std::max(1, 64 / s.ow);
   const int tasks = static_cast<int>((out_rows + rows_per_task - 1) / rows_per_task);
@@ -176,19 +304,40 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
       const Index n = r / s.oh;
       const int oy = static_cast<int>(r - n * s.oh);
       const Index m0 = r * s.ow;
-      float* out = sink.begin(m0, s.ow);
-      // Filter rows whose input row iy = oy + i - pt is inside the image (the others add zeros).
-      const int i_lo = std::max(0, s.pt - oy), i_hi = std::min(s.kh, s.h + s.pt - oy);
+      float* out = fused ? nullptr : sink.begin(m0, s.ow);
+      // Filter rows whose input row iy = oy * sh + i - pt is inside the image (the others add zeros).
+      const int iy0 = oy * s.sh - s.pt;
+      const int i_lo = std::max(0, -iy0), i_hi = std::min(s.kh, s.h - iy0);
       const int taps = std::max(0, i_hi - i_lo);
-      const float* xrow = taps > 0 ? xt + ((n * s.h + (oy + i_lo - s.pt)) * s.ci) * L : xt;
+      const float* xrow = taps > 0 ? xt + ((n * s.h + (iy0 + i_lo)) * s.ci) * L : xt;
       for (int ox0 = 0; ox0 < s.ow; ox0 += V) {
         const int used = std::min(V, s.ow - ox0);
-        for (const auto& [c0, nc] : channel_tiles) {
-          const Segment g{xrow + ox0, s.ci * L, taps, i_lo, s.kw, s.ci, L, w + c0, s.co};
-          kSegment[nc - 1](g, out + static_cast<Index>(ox0) * s.co + c0, s.co, used);
+        const Index m = m0 + ox0;  // the segment's first output pixel
+        for (int t = 0; t < tiles; t++) {
+          const auto [c0, nc] = channel_tiles[t];
+          FusedOut f;
+          if (fused) {
+            const bool gather = ep->gather != nullptr;
+            const Index at = gather ? 0 : c0;  // identity: the tile's channels of each row
+            f.gather = gather;
+            f.map = map_planar.data() + (ep->add_map ? c0 * map_stride + (m % plane) : 0);
+            f.map_stride = map_stride;
+            f.bias = (ep->bias ? ep->bias : zeros) + at;
+            f.res = ep->residual ? ep->residual + m * cw + at : zeros + at;
+            f.res_stride = ep->residual ? cw : 0;
+            f.y = y + m * cw + at;
+            f.ldy = cw;
+            f.vectors = vectors;
+            f.idx = gather ? idx.data() + static_cast<std::size_t>(t) * vectors * 16 : nullptr;
+            f.kept = gather ? kept.data() + static_cast<std::size_t>(t) * vectors : nullptr;
+            f.owned = gather ? owned.data() + static_cast<std::size_t>(t) * vectors : nullptr;
+            f.lo = lo;
+          }
+          const Segment g{xrow + ox0, s.ci * L, taps, i_lo, s.kw, s.ci, L, joff, w + c0, s.co, fused ? &f : nullptr};
+          kSegment[nc - 1](g, fused ? nullptr : out + static_cast<Index>(ox0) * s.co + c0, s.co, used);
         }
       }
-      sink.end(m0, s.ow, out);
+      if (!fused) sink.end(m0, s.ow, out);
     }
   });
   // Kept for the next call (no allocation per layer), unless a large input (ImageNet-size maps)
@@ -200,6 +349,9 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   (void)x;
   (void)w;
   (void)sink;
+  (void)ep;
+  (void)y;
+  (void)zeros;
 #endif
 }
 

@@ -24,10 +24,20 @@ class RowSink {
   virtual void end(std::ptrdiff_t m0, int rows, float* values) = 0;
 };
 
-// True when direct_conv2d handles this shape on this CPU (stride 1, a spatial filter, x86 with
-// AVX-512, rows of at least 12 pixels; env WORKBENCH_NATIVE_DIRECT=0 turns it off for comparisons).
+// True when direct_conv2d handles this shape on this CPU (stride 1 or 2 in both directions, a
+// spatial filter, x86 with AVX-512, rows of at least 12 pixels; env WORKBENCH_NATIVE_DIRECT=0
+// turns it off for comparisons, WORKBENCH_NATIVE_DIRECT_STRIDE2=0 the stride-2 convs only).
 bool direct_conv_applies(const ConvShape& s);
 
-void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink);
+// True when direct_conv2d applies `ep` itself as it writes each 16-pixel segment (no row sink, no
+// staging buffer): any epilogue without a scatter, or one whose scatter has its inverse gather set
+// (injective). WORKBENCH_NATIVE_DIRECT_FUSED=0 (read per call) sends the rows to the sink instead.
+bool direct_conv_fuses(const Epilogue* ep);
+
+// The conv; with direct_conv_fuses(ep) the epilogue's result goes straight to y (rows of
+// ep->channels, the same bits as the sink path's apply_epilogue), else rows go to the sink.
+// `zeros`: at least max(co, ep->channels) zero floats (read for absent operands).
+void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep = nullptr, float* y = nullptr,
+                   const float* zeros = nullptr);
 
 }  // namespace wb

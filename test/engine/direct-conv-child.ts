@@ -1,0 +1,15 @@
+/**
+ * Child process of direct-conv-isa.test.ts: runs every direct-conv case on the addon (the ISA forced
+ * by the parent through WORKBENCH_NATIVE_ISA, read once per process) and prints one JSON line:
+ * the addon's ISA and each case's output as base64 float32.
+ */
+import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
+import { DIRECT_CASES, runDirectCase } from './direct-conv-cases.ts';
+
+const addon = loadNativeAddon();
+if (!addon) throw new Error(`direct-conv-child: no addon (${nativeAddonReason()})`);
+const outputs = DIRECT_CASES.map((c) => {
+  const y = runDirectCase(addon, c);
+  return Buffer.from(y.buffer, y.byteOffset, y.byteLength).toString('base64');
+});
+process.stdout.write(`${JSON.stringify({ info: addon.info(), outputs })}\n`);

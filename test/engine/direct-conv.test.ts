@@ -1,0 +1,56 @@
+/**
+ * The native direct (pixel-vectorised) convolution's newer paths, each against the path it replaces
+ * and against a float64 reference:
+ * - the epilogue fused into the direct conv's output pass (channel scatter to the residual width,
+ *   constant-input map, bias, residual, ReLU written straight from registers): bit for bit equal
+ *   to the row sink + apply_epilogue path (`WORKBENCH_NATIVE_DIRECT_FUSED=0`), same operations in
+ *   the same order;
+ * - stride 2 on the direct path (`WORKBENCH_NATIVE_DIRECT_STRIDE2=0` sends it to im2col + GEMM).
+ * The switches are read per call. On a CPU without AVX-512 the direct path is not taken and every
+ * comparison runs the GEMM path on both sides (still checked against the reference);
+ * `direct-conv-isa.test.ts` runs the same cases with WORKBENCH_NATIVE_ISA=avx2 and =generic in child processes.
+ */
+import { describe, it, expect } from 'vitest';
+import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
+import { DIRECT_CASES, runDirectCase, referenceConv, type DirectCase } from './direct-conv-cases.ts';
+
+const addon = loadNativeAddon();
+if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
+
+function withEnv<T>(vars: Record<string, string>, body: () => T): T {
+  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return body();
+  } finally {
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+describe.skipIf(!addon)('native direct convolution: fused epilogue and stride 2', () => {
+  it.each(DIRECT_CASES.map((c) => [c.label, c] as const))('fused epilogue equals the row-sink epilogue bit for bit, and the reference: %s', (_label, c: DirectCase) => {
+    const fused = withEnv({ WORKBENCH_NATIVE_DIRECT_FUSED: '1' }, () => runDirectCase(addon!, c));
+    const staged = withEnv({ WORKBENCH_NATIVE_DIRECT_FUSED: '0' }, () => runDirectCase(addon!, c));
+    const { y, bound } = referenceConv(c);
+    expect(fused.length).toBe(y.length);
+    // The reference first: a fused path that wrote nothing (or zeros) would equal nothing.
+    let worst = 0;
+    for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(fused[i]! - y[i]!) / (bound[i]! + 1e-30));
+    expect(worst).toBeLessThanOrEqual(1);
+    expect(bits(fused).equals(bits(staged))).toBe(true);
+  });
+
+  it.each(DIRECT_CASES.filter((c) => c.stride === 2).map((c) => [c.label, c] as const))('stride-2 direct conv agrees with im2col + GEMM: %s', (_label, c: DirectCase) => {
+    const direct = runDirectCase(addon!, c);
+    const gemm = withEnv({ WORKBENCH_NATIVE_DIRECT_STRIDE2: '0' }, () => runDirectCase(addon!, c));
+    const { bound } = referenceConv(c);
+    let worst = 0;
+    for (let i = 0; i < gemm.length; i++) worst = Math.max(worst, Math.abs(direct[i]! - gemm[i]!) / (2 * bound[i]! + 1e-30));
+    expect(worst).toBeLessThanOrEqual(1);
+  });
+});
