@@ -43,6 +43,14 @@ describe.skipIf(!addon)('native direct convolution: fused epilogue and stride 2'
     for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(fused[i]! - y[i]!) / (bound[i]! + 1e-30));
     expect(worst).toBeLessThanOrEqual(1);
     expect(bits(fused).equals(bits(staged))).toBe(true);
+    // Rows split over two pool threads: the same bits (each output written by one task).
+    const before = addon!.info().threads;
+    addon!.setThreads(2);
+    try {
+      expect(bits(runDirectCase(addon!, c)).equals(bits(fused))).toBe(true);
+    } finally {
+      addon!.setThreads(before);
+    }
   });
 
   it.each(DIRECT_CASES.filter((c) => c.stride === 2).map((c) => [c.label, c] as const))('stride-2 direct conv agrees with im2col + GEMM: %s', (_label, c: DirectCase) => {
