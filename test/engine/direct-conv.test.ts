@@ -5,7 +5,8 @@
  *   constant-input map, bias, residual, ReLU written straight from registers): bit for bit equal
  *   to the row sink + apply_epilogue path (`WORKBENCH_NATIVE_DIRECT_FUSED=0`), same operations in
  *   the same order;
- * - stride 2 on the direct path (`WORKBENCH_NATIVE_DIRECT_STRIDE2=0` sends it to im2col + GEMM).
+ * - stride 2 on the direct path (`WORKBENCH_NATIVE_DIRECT_STRIDE2=0` sends it to im2col + GEMM);
+ * - two 16-pixel segments per pass over the filter (`WORKBENCH_NATIVE_DIRECT_PAIRS=0`: one at a time).
  * The switches are read per call. On a CPU without AVX-512 the direct path is not taken and every
  * comparison runs the GEMM path on both sides (still checked against the reference);
  * `direct-conv-isa.test.ts` runs the same cases with WORKBENCH_NATIVE_ISA=avx2 and =generic in child processes.
@@ -51,6 +52,14 @@ describe.skipIf(!addon)('native direct convolution: fused epilogue and stride 2'
     } finally {
       addon!.setThreads(before);
     }
+  });
+
+  // Rows of more than 16 pixels run two segments per pass over the filter where the channel tiles
+  // have at most 12 filters: the same FMAs in the same order per output as one segment at a time.
+  it.each(DIRECT_CASES.map((c) => [c.label, c] as const))('two segments per pass equal one at a time bit for bit: %s', (_label, c: DirectCase) => {
+    const pairs = runDirectCase(addon!, c);
+    const single = withEnv({ WORKBENCH_NATIVE_DIRECT_PAIRS: '0' }, () => runDirectCase(addon!, c));
+    expect(bits(pairs).equals(bits(single))).toBe(true);
   });
 
   it.each(DIRECT_CASES.filter((c) => c.stride === 2).map((c) => [c.label, c] as const))('stride-2 direct conv agrees with im2col + GEMM: %s', (_label, c: DirectCase) => {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -92,25 +93,10 @@ __attribute__((target("avx512f"))) inline void transpose16(__m512 r[16]) {
 
 inline __mmask16 lanes(int n) { return static_cast<__mmask16>(n >= 16 ? 0xFFFF : (1u << n) - 1); }
 
+// Stores one segment's accumulators (acc[t]: channel t of 16 pixels), or applies the fused epilogue.
 template <int NC>
-__attribute__((target("avx512f"))) void segment16(const Segment& g, float* out, Index ldo, int used) {
-  __m512 acc[16];
-  for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
-  for (int i = 0; i < g.taps; i++) {
-    const float* xr = g.xrow + i * g.tap_stride;
-    const float* wi = g.w + static_cast<Index>(g.i0 + i) * g.kw * g.ci * g.co;
-    for (int j = 0; j < g.kw; j++) {
-      const float* xj = xr + g.joff[j];
-      for (int c = 0; c < g.ci; c++) {
-        const __m512 v = _mm512_loadu_ps(xj + c * g.L);
-        const float* wk = wi + static_cast<Index>(j * g.ci + c) * g.co;
-#pragma GCC unroll 16
-        for (int t = 0; t < NC; t++) acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(wk[t]), v, acc[t]);
-      }
-    }
-  }
+__attribute__((target("avx512f"))) inline void finish16(__m512 acc[16], const FusedOut* f, float* out, Index ldo, int used) {
   const __mmask16 m = lanes(NC);
-  const FusedOut* f = g.fused;
   if (f == nullptr) {
     // acc[t] holds channel t of 16 pixels; transposed, acc[p] holds the NC channels of pixel p.
     transpose16(acc);
@@ -144,6 +130,63 @@ __attribute__((target("avx512f"))) void segment16(const Segment& g, float* out, 
   }
 }
 
+template <int NC>
+__attribute__((target("avx512f"))) void segment16(const Segment& g, float* out, Index ldo, int used) {
+  __m512 acc[16];
+  for (int t = 0; t < 16; t++) acc[t] = _mm512_setzero_ps();
+  for (int i = 0; i < g.taps; i++) {
+    const float* xr = g.xrow + i * g.tap_stride;
+    const float* wi = g.w + static_cast<Index>(g.i0 + i) * g.kw * g.ci * g.co;
+    for (int j = 0; j < g.kw; j++) {
+      const float* xj = xr + g.joff[j];
+      for (int c = 0; c < g.ci; c++) {
+        const __m512 v = _mm512_loadu_ps(xj + c * g.L);
+        const float* wk = wi + static_cast<Index>(j * g.ci + c) * g.co;
+#pragma GCC unroll 16
+        for (int t = 0; t < NC; t++) acc[t] = _mm512_fmadd_ps(_mm512_set1_ps(wk[t]), v, acc[t]);
+      }
+    }
+  }
+  finish16<NC>(acc, g.fused, out, ldo, used);
+}
+
+// Two adjacent segments (32 pixels of one row, `used` > 16) in one pass over the filter: each
+// broadcast filter value feeds two FMAs (2 x NC accumulators, so NC <= 12 to stay in registers).
+// The same FMAs in the same order per output as segment16: the same bits.
+template <int NC>
+__attribute__((target("avx512f"))) void segment32(const Segment& g, float* out, Index ldo, int used) {
+  __m512 acc[16], acc2[16];
+  for (int t = 0; t < 16; t++) acc[t] = acc2[t] = _mm512_setzero_ps();
+  for (int i = 0; i < g.taps; i++) {
+    const float* xr = g.xrow + i * g.tap_stride;
+    const float* wi = g.w + static_cast<Index>(g.i0 + i) * g.kw * g.ci * g.co;
+    for (int j = 0; j < g.kw; j++) {
+      const float* xj = xr + g.joff[j];
+      for (int c = 0; c < g.ci; c++) {
+        const __m512 v = _mm512_loadu_ps(xj + c * g.L);
+        const __m512 v2 = _mm512_loadu_ps(xj + c * g.L + 16);
+        const float* wk = wi + static_cast<Index>(j * g.ci + c) * g.co;
+#pragma GCC unroll 16
+        for (int t = 0; t < NC; t++) {
+          const __m512 b = _mm512_set1_ps(wk[t]);
+          acc[t] = _mm512_fmadd_ps(b, v, acc[t]);
+          acc2[t] = _mm512_fmadd_ps(b, v2, acc2[t]);
+        }
+      }
+    }
+  }
+  finish16<NC>(acc, g.fused, out, ldo, 16);
+  if (g.fused == nullptr) {
+    finish16<NC>(acc2, nullptr, out + 16 * ldo, ldo, used - 16);
+    return;
+  }
+  FusedOut f = *g.fused;  // the second segment: 16 pixels further
+  f.map += 16;
+  f.res += 16 * f.res_stride;
+  f.y += 16 * f.ldy;
+  finish16<NC>(acc2, &f, nullptr, ldo, used - 16);
+}
+
 constexpr int kMaxTile = 16;
 
 template <int... I>
@@ -151,6 +194,12 @@ constexpr std::array<SegmentFn, sizeof...(I)> segment_table(std::integer_sequenc
   return {&segment16<I + 1>...};
 }
 const std::array<SegmentFn, kMaxTile> kSegment = segment_table(std::make_integer_sequence<int, kMaxTile>{});
+constexpr int kMaxPairTile = 12;
+template <int... I>
+constexpr std::array<SegmentFn, sizeof...(I)> pair_table(std::integer_sequence<int, I...>) {
+  return {&segment32<I + 1>...};
+}
+const std::array<SegmentFn, kMaxPairTile> kSegmentPair = pair_table(std::make_integer_sequence<int, kMaxPairTile>{});
 
 // One input row [w][ci] -> ci rows of L floats, column ix at pl + ix, zeros elsewhere; 16 x 16
 // blocks transposed in registers (any ci and w: partial blocks are masked).
@@ -233,7 +282,10 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   // The calling thread's buffer; tasks use the pointer (a thread_local named inside a task would
   // be the worker's own).
   thread_local std::vector<float> xt_buffer;
-  float* const xt = scratch(xt_buffer, static_cast<std::size_t>(rows_in * s.ci * L));
+  // Rows start on a cache line (L is a multiple of 16 floats and the buffer is aligned to 64 bytes),
+  // so a segment's tap-0 loads (stride 1) do not straddle two lines.
+  float* const xt_raw = scratch(xt_buffer, static_cast<std::size_t>(rows_in * s.ci * L + 16));
+  float* const xt = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(xt_raw) + 63) & ~std::uintptr_t{63});
   const int rows_per_copy = 8;
   parallel_for(static_cast<int>((rows_in + rows_per_copy - 1) / rows_per_copy), [&](int t, int) {
     for (Index r = static_cast<Index>(t) * rows_per_copy; r < std::min<Index>(rows_in, (t + 1) * rows_per_copy); r++) {
@@ -270,7 +322,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
       for (Index q = 0; q < plane; q++)
         for (int c = 0; c < s.co; c++) map_planar[c * map_stride + q] = ep->add_map[q * s.co + c];
     } else {
-      map_planar.assign(V, 0.0f);  // every channel reads the same zeros (stride 0)
+      map_planar.assign(2 * V, 0.0f);  // every channel reads the same zeros (stride 0; segment32 reads 16 further)
     }
     if (ep->gather) {
       idx.assign(static_cast<std::size_t>(tiles) * vectors * 16, 0);
@@ -295,6 +347,11 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   }
   const float lo = fused && ep->relu ? 0.0f : -std::numeric_limits<float>::infinity();
 
+  // Two segments per pass where every channel tile fits segment32's registers.
+  bool pairs = switched_on("WORKBENCH_NATIVE_DIRECT_PAIRS");
+  for (const auto& tile : channel_tiles) pairs = pairs && tile.second <= kMaxPairTile;
+  const int step = pairs ? 2 * V : V;
+
   const Index out_rows = static_cast<Index>(s.n) * s.oh;
   const int rows_per_task = std::max(1, 64 / s.ow);
   const int tasks = static_cast<int>((out_rows + rows_per_task - 1) / rows_per_task);
@@ -310,8 +367,9 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
       const int i_lo = std::max(0, -iy0), i_hi = std::min(s.kh, s.h - iy0);
       const int taps = std::max(0, i_hi - i_lo);
       const float* xrow = taps > 0 ? xt + ((n * s.h + (iy0 + i_lo)) * s.ci) * L : xt;
-      for (int ox0 = 0; ox0 < s.ow; ox0 += V) {
-        const int used = std::min(V, s.ow - ox0);
+      for (int ox0 = 0; ox0 < s.ow; ox0 += step) {
+        const int used = std::min(step, s.ow - ox0);
+        const SegmentFn* table = used > V ? kSegmentPair.data() : kSegment.data();
         const Index m = m0 + ox0;  // the segment's first output pixel
         for (int t = 0; t < tiles; t++) {
           const auto [c0, nc] = channel_tiles[t];
@@ -334,7 +392,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
             f.lo = lo;
           }
           const Segment g{xrow + ox0, s.ci * L, taps, i_lo, s.kw, s.ci, L, joff, w + c0, s.co, fused ? &f : nullptr};
-          kSegment[nc - 1](g, fused ? nullptr : out + static_cast<Index>(ox0) * s.co + c0, s.co, used);
+          table[nc - 1](g, fused ? nullptr : out + static_cast<Index>(ox0) * s.co + c0, s.co, used);
         }
       }
       if (!fused) sink.end(m0, s.ow, out);
