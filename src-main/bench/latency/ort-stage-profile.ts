@@ -119,33 +119,36 @@ const fmtOps = (ops: Map<string, number>): string =>
   ['nchwc Conv', 'Conv', 'FusedConv', 'nchwc ReorderInput', 'nchwc ReorderOutput'].map((k) => `${ops.get(k) ?? 0}`).join(' / ');
 const rows: string[] = [];
 await initEngine({ backend: 'wasm', threads: 1 });
-for (const name of models) {
-  const parent = createModel(name, {}, 1);
-  applySfpMask(parent, selectLayers(parent.spec, 0.3));
-  const compact = compactModel(parent).model;
-  const base = await profile(graphToOnnx(parent.spec, await readWeightValues(parent)), `${name}-parent`);
-  const row = (label: string, p: Profile): string =>
-    `| ${name} | ${batch} | ${label} | ${stages.map((s) => ((p.perStage.get(s) ?? 0) / 1000).toFixed(2)).join(' | ')} | ${(p.totalUs / 1000).toFixed(2)} | ${(base.totalUs / p.totalUs).toFixed(3)}x | ${fmtOps(p.ops)} |`;
-  rows.push(row('parent (1.00x)', base));
-  process.stderr.write(`${rows.at(-1)}\n`);
-  const compactWeights = await readWeightValues(compact);
-  for (const [i, variant] of variants.entries()) {
-    const p = await profile(exportVariant(variant, compact.spec, compactWeights), `${name}-v${i}`);
-    let diff = 0;
-    let scale = 0;
-    const ref = base.logits; // the masked parent and its compact model compute the same function
-    for (let k = 0; k < ref.length; k++) {
-      diff = Math.max(diff, Math.abs(ref[k]! - p.logits[k]!));
-      scale = Math.max(scale, Math.abs(ref[k]!));
-    }
-    if (diff > 1e-4 * scale) throw new Error(`${name} compact, variant ${variant}: logits differ from the parent's export by ${diff} (scale ${scale})`);
-    rows.push(row(`compact, ${variant}`, p));
+try {
+  for (const name of models) {
+    const parent = createModel(name, {}, 1);
+    applySfpMask(parent, selectLayers(parent.spec, 0.3));
+    const compact = compactModel(parent).model;
+    const base = await profile(graphToOnnx(parent.spec, await readWeightValues(parent)), `${name}-parent`);
+    const row = (label: string, p: Profile): string =>
+      `| ${name} | ${batch} | ${label} | ${stages.map((s) => ((p.perStage.get(s) ?? 0) / 1000).toFixed(2)).join(' | ')} | ${(p.totalUs / 1000).toFixed(2)} | ${(base.totalUs / p.totalUs).toFixed(3)}x | ${fmtOps(p.ops)} |`;
+    rows.push(row('parent (1.00x)', base));
     process.stderr.write(`${rows.at(-1)}\n`);
+    const compactWeights = await readWeightValues(compact);
+    for (const [i, variant] of variants.entries()) {
+      const p = await profile(exportVariant(variant, compact.spec, compactWeights), `${name}-v${i}`);
+      let diff = 0;
+      let scale = 0;
+      const ref = base.logits; // the masked parent and its compact model compute the same function
+      for (let k = 0; k < ref.length; k++) {
+        diff = Math.max(diff, Math.abs(ref[k]! - p.logits[k]!));
+        scale = Math.max(scale, Math.abs(ref[k]!));
+      }
+      if (diff > 1e-4 * scale) throw new Error(`${name} compact, variant ${variant}: logits differ from the parent's export by ${diff} (scale ${scale})`);
+      rows.push(row(`compact, ${variant}`, p));
+      process.stderr.write(`${rows.at(-1)}\n`);
+    }
+    disposeModel(compact);
+    disposeModel(parent);
   }
-  disposeModel(compact);
-  disposeModel(parent);
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true }); // profiles and optimized graphs
 }
-fs.rmSync(dir, { recursive: true, force: true });
 
 console.log(`\nONNX Runtime ${ort.env.versions.common}, 1 thread, batch ${batch}, median kernel time per node over ${runs} profiled runs, summed per stage (ms)\n`);
 console.log('| model | batch | export | stem | stage 1 | stage 2 | stage 3 | rest | total | speed-up | NCHWc Conv / Conv / FusedConv / ReorderInput / ReorderOutput |');
