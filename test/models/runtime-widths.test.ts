@@ -52,6 +52,8 @@ describe('runtimeWidths', () => {
     ['resnet20', 1],
     ['resnet20', 8],
     ['resnet20', 16],
+    // No block alignment at all (ort-stage-profile.ts's per-stage variants use such widths).
+    ['resnet20', 25],
     ['resnet18', 8],
   ] as const)('%s compact, multiple %i: no constant input left, widths aligned, same outputs', async (name, multiple) => {
     const { masked, compact } = compactOf(name, name === 'resnet20' ? [8, 8] : [32, 32]);
