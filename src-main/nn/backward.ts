@@ -21,7 +21,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphSpec, NodeOf, Padding } from './graph.ts';
 import { forwardNode, type BatchStats, type Model } from './forward.ts';
 import { routingKernel } from '../engine/ops/conv-tail.ts';
-import { batchNormReluTrainBackward, batchNormTrainBackward, batchNormTrainForward, type BatchNormSaved } from '../engine/ops/batch-norm.ts';
+import {
+  batchNormAddRelu,
+  batchNormReluTrainBackward,
+  batchNormTrainBackward,
+  batchNormTrainForward,
+  batchNormTrainMoments,
+  fusedAddReluActive,
+  type BatchNormSaved,
+} from '../engine/ops/batch-norm.ts';
 import { reluGrad } from '../engine/ops/relu-grad.ts';
 
 export interface TrainGradientsOptions {
@@ -129,6 +137,26 @@ export function trainGradients(
     if (bn?.op === 'batchNorm' && !bn.frozen && readers.get(bn.name) === 1) fusedRelu.add(bn.name).add(n.name);
   }
 
+  // A ResNet block's end, BatchNorm -> Add(residual) -> ReLU, each the only reader of the one before
+  // (and the BatchNorm not already fused with a ReLU): the BatchNorm step computes only its
+  // statistics and passes x on, the Add step normalises, adds and applies the ReLU in one kernel
+  // and takes the ReLU's gradient into its own, the ReLU node passes through. Same bits as apart.
+  const blockEnds: BlockEnds = { adds: new Map(), bns: new Map(), relus: new Set() };
+  if (fusedAddReluActive()) {
+    for (const n of spec.nodes) {
+      const add = n.op === 'relu' ? byName.get(n.input) : undefined;
+      if (add?.op !== 'add' || readers.get(add.name) !== 1) continue;
+      const k = add.inputs.findIndex((i) => {
+        const bn = byName.get(i);
+        return bn?.op === 'batchNorm' && !bn.frozen && readers.get(bn.name) === 1 && !fusedRelu.has(bn.name);
+      });
+      if (k < 0 || add.inputs[0] === add.inputs[1]) continue;
+      blockEnds.adds.set(add.name, k);
+      blockEnds.bns.set(add.inputs[k]!, null);
+      blockEnds.relus.add(n.name);
+    }
+  }
+
   // Nodes whose output depends on a wanted weight: only they pass gradients on.
   const needsGrad = new Set<string>();
   const weightsOf = (n: GraphSpec['nodes'][number]): string[] =>
@@ -151,7 +179,7 @@ export function trainGradients(
     for (const n of spec.nodes) {
       const ins = inputsOf(n);
       const inVals = ins.map((i) => values.get(i)!);
-      const step = n.op === 'input' ? null : forwardStep(model, n, inVals, ins.map((i) => needsGrad.has(i)), opts, weight, wants, addGrad, fusedRelu.has(n.name));
+      const step = n.op === 'input' ? null : forwardStep(model, n, inVals, ins.map((i) => needsGrad.has(i)), opts, weight, wants, addGrad, fusedRelu.has(n.name), blockEnds);
       // An identity node (PatchShuffle at probability 0) returns its input: a clone gets its own count.
       const y = n.op === 'input' ? x : inVals.includes(step!.y) ? tf.clone(step!.y) : step!.y;
       if (n.op !== 'input') refs.set(y, readers.get(n.name) ?? 0);
@@ -212,6 +240,13 @@ export function trainGradients(
 
 type WeightFn = (key: string) => tf.Tensor;
 
+/** The fused block ends of one step: add name -> index of its BatchNorm input; BatchNorm name -> its parameters and statistics once run; the ReLUs after the adds. */
+interface BlockEnds {
+  adds: Map<string, number>;
+  bns: Map<string, { gamma: tf.Tensor1D; beta: tf.Tensor1D; mean: tf.Tensor1D; invstd: tf.Tensor1D } | null>;
+  relus: Set<string>;
+}
+
 /** One node's forward output and its backward step. */
 function forwardStep(
   model: Model,
@@ -224,6 +259,7 @@ function forwardStep(
   addGrad: (key: string, g: tf.Tensor) => void,
   /** A BatchNorm followed by its only reader, a ReLU, or that ReLU: the pair runs fused. */
   fusedRelu = false,
+  blockEnds?: BlockEnds,
 ): { y: tf.Tensor; step: Step } {
   const inputs = n.op === 'add' ? [...n.inputs] : [n.input];
   const x = ins[0]!;
@@ -253,6 +289,31 @@ function forwardStep(
       if (n.frozen) return replayed(model, n, ins, inputs, inNeedsGrad, weight, addGrad, opts);
       const gamma = weight(`${n.name}/gamma`) as tf.Tensor1D;
       const beta = weight(`${n.name}/beta`) as tf.Tensor1D;
+      if (blockEnds?.bns.has(n.name)) {
+        // Normalised later by the block end's Add (its output is x, passed on: the caller clones it).
+        const m = batchNormTrainMoments(x, gamma, beta, n.epsilon);
+        if (opts.batchStats) opts.batchStats.set(n.name, { mean: tf.keep(tf.clone(m.mean)), variance: tf.keep(tf.clone(m.variance)), count: x.shape[0]! * x.shape[1]! * x.shape[2]! });
+        m.variance.dispose();
+        blockEnds.bns.set(n.name, { gamma, beta, mean: m.mean, invstd: m.invstd });
+        const saved: BatchNormSaved = { x, gamma, mean: m.mean, invstd: m.invstd };
+        return {
+          y: x,
+          step: {
+            node: n,
+            inputs,
+            saved: [x],
+            owned: [m.mean, m.invstd],
+            backward: (dy) => {
+              const [dx, dgamma, dbeta] = batchNormTrainBackward(dy, saved);
+              addGrad(`${n.name}/gamma`, dgamma!);
+              addGrad(`${n.name}/beta`, dbeta!);
+              if (inNeedsGrad[0]) return [dx!];
+              dx!.dispose();
+              return [null];
+            },
+          },
+        };
+      }
       const f = batchNormTrainForward(x, gamma, beta, n.epsilon, fusedRelu);
       if (opts.batchStats) opts.batchStats.set(n.name, { mean: tf.keep(tf.clone(f.mean)), variance: tf.keep(tf.clone(f.variance)), count: x.shape[0]! * x.shape[1]! * x.shape[2]! });
       f.variance.dispose();
@@ -279,7 +340,7 @@ function forwardStep(
     case 'relu': {
       // After a fused BatchNorm, x already is relu(bn): pass it on (the caller clones it, Identity
       // shares the data) and the gradient back unchanged; the BatchNorm step applies ReLU's.
-      if (fusedRelu) return { y: x, step: { node: n, inputs, saved: [], backward: (dy) => [tf.clone(dy)] } };
+      if (fusedRelu || blockEnds?.relus.has(n.name)) return { y: x, step: { node: n, inputs, saved: [], backward: (dy) => [tf.clone(dy)] } };
       const y = tf.relu(x);
       // relu(x) > 0 exactly where x > 0: the output's step is the tape's step(x), and the output
       // is usually kept anyway (it is the next conv's input), the input is not. One fused kernel
@@ -287,6 +348,20 @@ function forwardStep(
       return { y, step: { node: n, inputs, saved: [y], backward: (dy) => [reluGrad(dy, y)] } };
     }
     case 'add': {
+      const k = blockEnds?.adds.get(n.name);
+      if (k !== undefined) {
+        // relu(bn(ins[k]) + ins[1-k]); ins[k] is the BatchNorm's input, passed on by its step.
+        const bn = blockEnds!.bns.get(inputs[k]!)!;
+        const y = batchNormAddRelu(ins[k]!, bn.gamma, bn.beta, bn.mean, bn.invstd, ins[1 - k]!);
+        const backward = (dy: tf.Tensor): Array<tf.Tensor | null> => {
+          // The ReLU's gradient, then the Add's (the same tensor to both addends).
+          const g = reluGrad(dy, y);
+          const out = [inNeedsGrad[0] ? g : null, inNeedsGrad[1] ? (inNeedsGrad[0] ? tf.clone(g) : g) : null];
+          if (!inNeedsGrad[0] && !inNeedsGrad[1]) g.dispose();
+          return out;
+        };
+        return { y, step: { node: n, inputs, saved: [y], backward } };
+      }
       const y = tf.add(x, ins[1]!);
       return { y, step: { node: n, inputs, saved: [], backward: (dy) => [inNeedsGrad[0] ? tf.clone(dy) : null, inNeedsGrad[1] ? tf.clone(dy) : null] } };
     }

@@ -27,6 +27,8 @@ export const BN_GRAD = 'EngineBatchNormGrad';
  */
 export const BN_SCALE_SHIFT_RELU = 'EngineChannelScaleShiftRelu';
 export const BN_RELU_GRAD = 'EngineBatchNormReluGrad';
+/** A ResNet block's end: relu(x * scale + shift + residual) in one pass (inputs as BN_SCALE_SHIFT plus `residual`, x's shape); native addon only, like the two above. */
+export const BN_SCALE_SHIFT_ADD_RELU = 'EngineChannelScaleShiftAddRelu';
 
 function channelsOf(x: TensorInfo): { c: number; m: number } {
   const c = x.shape[x.shape.length - 1]!;

@@ -24,7 +24,7 @@ export interface NativeAddon {
   conv2dBackpropFilter(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
   conv2dBackpropInput(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
   bnMoments(...args: [...Operand, ...Operand, ...Operand, m: number, c: number]): void;
-  bnScaleShift(...args: [...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number, relu: 0 | 1]): void;
+  bnScaleShift(...args: [...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number, relu: 0 | 1, ...residual: [] | OptionalOperand]): void;
   bnGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number, ...OptionalOperand]): void;
   /**
    * y[o, m, i] = a[o, m, i] op b[o, i] (same shapes: mid 1): op 0 a + b, 1 a * b, 2 relu(a) (b unused),

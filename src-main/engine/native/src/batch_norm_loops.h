@@ -20,6 +20,9 @@ struct Loops {
   void (*sums_masked)(const float* dy, const float* y, const float* x, Index r0, Index r1, int c, double* s0, double* s1);
   void (*grad_masked)(const float* dy, const float* y, const float* x, const float* a, const float* b, const float* mean, const float* d,
                       Index r0, Index r1, int c, float* dx);
+  // A ResNet block's end in one pass: y = relu((x * scale + shift) + r), the operations of the
+  // scale-shift, Add and Relu kernels in their order (same bits as running the three).
+  void (*affine_add_relu)(const float* x, const float* scale, const float* shift, const float* r, Index r0, Index r1, int c, float* y);
 };
 
 const Loops& loops();

@@ -1,0 +1,101 @@
+/**
+ * A ResNet block's end (training BatchNorm -> residual Add -> ReLU) fused into one kernel
+ * (`EngineChannelScaleShiftAddRelu`, engine/ops/batch-norm.ts, used by nn/backward.ts): the kernel
+ * gives the bits of the scale-shift, Add and Relu kernels run apart, and a training step's loss and
+ * every gradient are bit-identical with `WORKBENCH_FUSED_BN_ADD_RELU=0` and unset. The row loops are
+ * compiled per ISA and chosen when the addon loads: run this file again with
+ * `WORKBENCH_NATIVE_ISA=avx2` (and `=generic`) to check the other builds.
+ */
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import { initEngine } from '../../src-main/engine/init.ts';
+import { BN_SCALE_SHIFT, BN_SCALE_SHIFT_ADD_RELU } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
+import { batchNormAddRelu, fusedAddReluActive } from '../../src-main/engine/ops/batch-norm.ts';
+import { createModel } from '../../src-main/models/registry.ts';
+import { trainGradients } from '../../src-main/nn/backward.ts';
+import { disposeModel } from '../../src-main/nn/init.ts';
+
+const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
+
+// Before the suites are collected: whether the addon registered the kernel decides what runs.
+await initEngine({ backend: 'wasm' });
+beforeAll(() => {
+  if (process.env.CI && !fusedAddReluActive()) throw new Error('the native addon (EngineChannelScaleShiftAddRelu) is missing');
+});
+afterEach(() => {
+  delete process.env.WORKBENCH_FUSED_BN_ADD_RELU;
+});
+
+describe.skipIf(tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, 'wasm') == null && !process.env.CI)('fused BatchNorm + Add + ReLU', () => {
+  // Channel counts on and off the vector widths (tails), a one-row case, and values around zero.
+  it.each([
+    [[2, 5, 7, 16]],
+    [[3, 4, 4, 13]],
+    [[1, 1, 1, 3]],
+    [[4, 8, 8, 64]],
+  ])('equals scale-shift, Add and Relu run apart, bit for bit, %j', (shape) => {
+    const c = shape[3]!;
+    const x = tf.randomNormal(shape, 0.3, 2, 'float32', 1);
+    const residual = tf.randomNormal(shape, -0.2, 1, 'float32', 2);
+    const gamma = tf.randomNormal([c], 1, 0.5, 'float32', 3) as tf.Tensor1D;
+    const beta = tf.randomNormal([c], 0, 0.5, 'float32', 4) as tf.Tensor1D;
+    const mean = tf.randomNormal([c], 0.3, 0.1, 'float32', 5) as tf.Tensor1D;
+    const invstd = tf.randomUniform([c], 0.3, 1.5, 'float32', 6) as tf.Tensor1D;
+    const fused = batchNormAddRelu(x, gamma, beta, mean, invstd, residual);
+    const apart = tf.tidy(() => {
+      const scale = tf.mul(gamma, invstd);
+      const shift = tf.sub(beta, tf.mul(mean, scale));
+      const t = tf.engine().runKernel(BN_SCALE_SHIFT, { x, scale, shift }) as tf.Tensor;
+      return tf.relu(tf.add(t, residual));
+    });
+    expect(bits(fused)).toEqual(bits(apart));
+    // Not trivially equal: some outputs are clipped, some are not.
+    const v = fused.dataSync();
+    expect(v.some((e) => e === 0) && v.some((e) => e > 0)).toBe(true);
+    process.env.WORKBENCH_FUSED_BN_ADD_RELU = '0';
+    const off = batchNormAddRelu(x, gamma, beta, mean, invstd, residual);
+    expect(bits(off)).toEqual(bits(fused));
+    tf.dispose([x, residual, gamma, beta, mean, invstd, fused, apart, off]);
+  });
+
+  it('a residual of another shape is refused by the kernel', () => {
+    const x = tf.ones([2, 3, 3, 4]);
+    const r = tf.ones([2, 3, 3, 5]);
+    const s = tf.ones([4]);
+    expect(() => tf.engine().runKernel(BN_SCALE_SHIFT_ADD_RELU, { x, scale: s, shift: s, residual: r })).toThrow(/residual/);
+    tf.dispose([x, r, s]);
+  });
+
+  // ResNet-20 (identity and option-A shortcuts) and ResNet-18 (projection shortcuts with a BatchNorm on each addend).
+  it.each([
+    ['resnet20', 16],
+    ['resnet18', 32],
+  ] as const)('%s: loss and gradients bit-identical with the fusion off and on, no leaks', async (arch, size) => {
+    const model = createModel(arch, { inputSize: [size, size], widthMultiplier: 0.5, numClasses: 10 }, 3);
+    const x = tf.randomNormal([3, size, size, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const labels = tf.oneHot(tf.tensor1d([1, 7, 3], 'int32'), 10);
+    const run = (): Map<string, number[]> => {
+      const r = trainGradients(model, x, (logits) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar, { seed: 9 });
+      const m = new Map<string, number[]>([['loss', bits(r.loss)]]);
+      for (const [name, g] of r.grads) m.set(name, bits(g));
+      tf.dispose([r.loss, r.logits, ...r.grads.values()]);
+      return m;
+    };
+    process.env.WORKBENCH_FUSED_BN_ADD_RELU = '0';
+    let off = new Map<string, number[]>();
+    const offKernels = (await tf.profile(() => void (off = run()))).kernelNames;
+    delete process.env.WORKBENCH_FUSED_BN_ADD_RELU;
+    const before = tf.memory().numTensors;
+    let on = new Map<string, number[]>();
+    const onKernels = (await tf.profile(() => void (on = run()))).kernelNames;
+    expect(tf.memory().numTensors).toBe(before);
+    // The switch took the other path: the fused kernel ran in one step only.
+    expect(onKernels).toContain(BN_SCALE_SHIFT_ADD_RELU);
+    expect(offKernels).not.toContain(BN_SCALE_SHIFT_ADD_RELU);
+    expect(on.size).toBe(off.size);
+    expect(on.size).toBeGreaterThan(10);
+    for (const [name, b] of off) expect(on.get(name), name).toEqual(b);
+    tf.dispose([x, labels]);
+    disposeModel(model);
+  });
+});
