@@ -31,6 +31,7 @@ import {
   type BatchNormSaved,
 } from '../engine/ops/batch-norm.ts';
 import { reluGrad } from '../engine/ops/relu-grad.ts';
+import { BACKPROP_INPUT_ADD, backpropInputAddActive } from '../engine/ops/backprop-input-add.ts';
 
 export interface TrainGradientsOptions {
   /** Seed for the training-time randomness of this step (PatchShuffle). */
@@ -75,8 +76,14 @@ interface Step {
   node: GraphSpec['nodes'][number];
   /** Producers of the node's inputs, in order. */
   inputs: string[];
-  /** Gradients for each input (null where none is needed) and adds weight gradients to `grads`. */
-  backward(dy: tf.Tensor): Array<tf.Tensor | null>;
+  /**
+   * Gradients for each input (null where none is needed) and adds weight gradients to `grads`.
+   * `addend`: the gradient already gathered for input 0, to be added into its new one (only
+   * offered to steps with `takesAddend`; when input 0's gradient is returned, it includes it).
+   */
+  backward(dy: tf.Tensor, addend?: tf.Tensor): Array<tf.Tensor | null>;
+  /** A conv: its backprop-input can add another gradient of its input while writing its own. */
+  takesAddend?: boolean;
   /** Tensors this step holds for its backward (released after it ran, or when no gradient reaches it). */
   saved: tf.Tensor[];
   /** Small tensors only this step uses (BatchNorm statistics), disposed after its backward slot. */
@@ -208,12 +215,21 @@ export function trainGradients(
       cur.dispose();
       g.dispose();
     };
+    // A conv whose input already has a gradient (a ResNet block's input: the shortcut's, which the
+    // backward pass reaches first) adds it in its backprop-input kernel instead of a separate Add
+    // (one pass less over the block's input; the same sum, dx_conv + addend).
+    const fuseDx = backpropInputAddActive();
     for (let i = steps.length - 1; i >= 0; i--) {
       const step = steps[i]!;
       const dy = dys.get(step.node.name);
       if (dy && needsGrad.has(step.node.name)) {
         dys.delete(step.node.name);
-        const dxs = step.backward(dy);
+        const addend = fuseDx && step.takesAddend ? dys.get(step.inputs[0]!) : undefined;
+        const dxs = step.backward(dy, addend);
+        if (addend && dxs[0]) {
+          dys.delete(step.inputs[0]!);
+          addend.dispose();
+        }
         dy.dispose();
         dxs.forEach((dx, k) => {
           if (dx) pass(step.inputs[k]!, dx);
@@ -277,10 +293,13 @@ function forwardStep(
           node: n,
           inputs,
           saved: wantKernel ? [x] : [],
-          backward: (dy) => {
+          takesAddend: true,
+          backward: (dy, addend) => {
             if (n.bias) addGrad(`${n.name}/bias`, tf.tidy(() => tf.reshape(tf.sum(dy, [0, 1, 2]), [n.filters])));
             if (wantKernel) addGrad(kernelKey, run('Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: kernel.shape }));
-            return [inNeedsGrad[0] ? run('Conv2DBackpropInput', { dy, filter: kernel }, { ...conv, inputShape: x.shape }) : null];
+            if (!inNeedsGrad[0]) return [null];
+            const attrs = { ...conv, inputShape: x.shape };
+            return [addend ? run(BACKPROP_INPUT_ADD, { dy, filter: kernel, addend }, attrs) : run('Conv2DBackpropInput', { dy, filter: kernel }, attrs)];
           },
         },
       };

@@ -1,9 +1,14 @@
 /**
- * A ResNet block's end (training BatchNorm -> residual Add -> ReLU) fused into one kernel
- * (`EngineChannelScaleShiftAddRelu`, engine/ops/batch-norm.ts, used by nn/backward.ts): the kernel
- * gives the bits of the scale-shift, Add and Relu kernels run apart, and a training step's loss and
- * every gradient are bit-identical with `WORKBENCH_FUSED_BN_ADD_RELU=0` and unset. The row loops are
- * compiled per ISA and chosen when the addon loads: run this file again with
+ * The ResNet block fusions of the training step (nn/backward.ts):
+ * - a block's end (training BatchNorm -> residual Add -> ReLU) as one kernel
+ *   (`EngineChannelScaleShiftAddRelu`, engine/ops/batch-norm.ts): the bits of the scale-shift, Add
+ *   and Relu kernels run apart;
+ * - a block input's two gradients summed inside the conv's backprop-input
+ *   (`EngineConv2DBackpropInputAdd`, engine/ops/backprop-input-add.ts): the values of
+ *   Conv2DBackpropInput then Add (stride 1 adds in the conv's epilogue: a zero's sign may differ);
+ * and a training step's loss and every gradient bit-identical with each switch off
+ * (`WORKBENCH_FUSED_BN_ADD_RELU=0`, `WORKBENCH_FUSED_DX_ADD=0`) and on. The row loops and
+ * microkernels are chosen per ISA when the addon loads: run this file again with
  * `WORKBENCH_NATIVE_ISA=avx2` (and `=generic`) to check the other builds.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../../src-main/engine/init.ts';
 import { BN_SCALE_SHIFT, BN_SCALE_SHIFT_ADD_RELU } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
 import { batchNormAddRelu, fusedAddReluActive } from '../../src-main/engine/ops/batch-norm.ts';
+import { BACKPROP_INPUT_ADD } from '../../src-main/engine/ops/backprop-input-add.ts';
 import { createModel } from '../../src-main/models/registry.ts';
 import { trainGradients } from '../../src-main/nn/backward.ts';
 import { disposeModel } from '../../src-main/nn/init.ts';
@@ -24,7 +30,10 @@ beforeAll(() => {
 });
 afterEach(() => {
   delete process.env.WORKBENCH_FUSED_BN_ADD_RELU;
+  delete process.env.WORKBENCH_FUSED_DX_ADD;
 });
+/** Bits with -0 read as +0. */
+const valueBits = (t: tf.Tensor): number[] => Array.from(new Uint32Array(Float32Array.from(t.dataSync() as Float32Array, (v) => (v === 0 ? 0 : v)).buffer));
 
 describe.skipIf(tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, 'wasm') == null && !process.env.CI)('fused BatchNorm + Add + ReLU', () => {
   // Channel counts on and off the vector widths (tails), a one-row case, and values around zero.
@@ -58,6 +67,39 @@ describe.skipIf(tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, 'wasm') == null && !proces
     tf.dispose([x, residual, gamma, beta, mean, invstd, fused, apart, off]);
   });
 
+  // [x shape, filter shape, stride, padding]: the implicit (16/32 channels), im2col (64, 13) and
+  // flipped-filter paths of stride 1, stride 2 (col2im), pointwise.
+  it.each([
+    [[4, 12, 12, 16], [3, 3, 16, 16], 1, 'same'],
+    [[3, 16, 16, 32], [3, 3, 32, 32], 1, 'same'],
+    [[2, 8, 8, 64], [3, 3, 64, 64], 1, 'same'],
+    [[2, 7, 9, 13], [3, 3, 13, 20], 1, 'valid'],
+    [[2, 9, 9, 16], [3, 3, 16, 32], 2, 'same'],
+    [[2, 8, 8, 24], [1, 1, 24, 40], 1, 'valid'],
+  ] as const)('backprop-input + addend equals Conv2DBackpropInput then Add, %j %j stride %d %s', (xShape, wShape, stride, pad) => {
+    const filter = tf.randomNormal([...wShape], 0, 0.3, 'float32', 11);
+    const x = tf.zeros([...xShape]);
+    const y = tf.conv2d(x as tf.Tensor4D, filter as tf.Tensor4D, stride, pad);
+    const dy = tf.randomNormal(y.shape, 0, 1, 'float32', 12);
+    const addend = tf.randomNormal([...xShape], 0, 1, 'float32', 13);
+    const attrs = { strides: stride, pad, dataFormat: 'NHWC', inputShape: [...xShape] };
+    const fused = tf.engine().runKernel(BACKPROP_INPUT_ADD, { dy, filter, addend }, attrs) as tf.Tensor;
+    const dx = tf.engine().runKernel('Conv2DBackpropInput', { dy, filter }, attrs) as tf.Tensor;
+    const apart = tf.add(addend, dx);
+    expect(valueBits(fused)).toEqual(valueBits(apart));
+    expect(tf.max(tf.abs(dx)).dataSync()[0]).toBeGreaterThan(0.1); // not an addend alone
+    tf.dispose([filter, x, y, dy, addend, fused, dx, apart]);
+  });
+
+  it('backprop-input + addend refuses an addend of another shape', () => {
+    const filter = tf.ones([3, 3, 4, 4]);
+    const dy = tf.ones([1, 5, 5, 4]);
+    const addend = tf.ones([1, 5, 5, 3]);
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', inputShape: [1, 5, 5, 4] };
+    expect(() => tf.engine().runKernel(BACKPROP_INPUT_ADD, { dy, filter, addend }, attrs)).toThrow(/addend/);
+    tf.dispose([filter, dy, addend]);
+  });
+
   it('a residual of another shape is refused by the kernel', () => {
     const x = tf.ones([2, 3, 3, 4]);
     const r = tf.ones([2, 3, 3, 5]);
@@ -70,7 +112,7 @@ describe.skipIf(tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, 'wasm') == null && !proces
   it.each([
     ['resnet20', 16],
     ['resnet18', 32],
-  ] as const)('%s: loss and gradients bit-identical with the fusion off and on, no leaks', async (arch, size) => {
+  ] as const)('%s: loss and gradients bit-identical with the fusions off and on, no leaks', async (arch, size) => {
     const model = createModel(arch, { inputSize: [size, size], widthMultiplier: 0.5, numClasses: 10 }, 3);
     const x = tf.randomNormal([3, size, size, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
     const labels = tf.oneHot(tf.tensor1d([1, 7, 3], 'int32'), 10);
@@ -82,16 +124,20 @@ describe.skipIf(tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, 'wasm') == null && !proces
       return m;
     };
     process.env.WORKBENCH_FUSED_BN_ADD_RELU = '0';
+    process.env.WORKBENCH_FUSED_DX_ADD = '0';
     let off = new Map<string, number[]>();
     const offKernels = (await tf.profile(() => void (off = run()))).kernelNames;
     delete process.env.WORKBENCH_FUSED_BN_ADD_RELU;
+    delete process.env.WORKBENCH_FUSED_DX_ADD;
     const before = tf.memory().numTensors;
     let on = new Map<string, number[]>();
     const onKernels = (await tf.profile(() => void (on = run()))).kernelNames;
     expect(tf.memory().numTensors).toBe(before);
     // The switch took the other path: the fused kernel ran in one step only.
-    expect(onKernels).toContain(BN_SCALE_SHIFT_ADD_RELU);
-    expect(offKernels).not.toContain(BN_SCALE_SHIFT_ADD_RELU);
+    for (const k of [BN_SCALE_SHIFT_ADD_RELU, BACKPROP_INPUT_ADD]) {
+      expect(onKernels).toContain(k);
+      expect(offKernels).not.toContain(k);
+    }
     expect(on.size).toBe(off.size);
     expect(on.size).toBeGreaterThan(10);
     for (const [name, b] of off) expect(on.get(name), name).toEqual(b);

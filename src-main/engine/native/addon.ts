@@ -22,7 +22,7 @@ export interface NativeAddon {
     ...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs, relu: number, ...OptionalOperand, ...OptionalOperand, ...OptionalOperand, scatter: Int32Array | null, channels: number]
   ): void;
   conv2dBackpropFilter(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
-  conv2dBackpropInput(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
+  conv2dBackpropInput(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs, ...addend: [] | OptionalOperand]): void;
   bnMoments(...args: [...Operand, ...Operand, ...Operand, m: number, c: number]): void;
   bnScaleShift(...args: [...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number, relu: 0 | 1, ...residual: [] | OptionalOperand]): void;
   bnGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number, ...OptionalOperand]): void;
