@@ -23,6 +23,7 @@ import { forwardNode, type BatchStats, type Model } from './forward.ts';
 import { routingKernel } from '../engine/ops/conv-tail.ts';
 import {
   batchNormAddRelu,
+  batchNormAddReluTrainBackward,
   batchNormReluTrainBackward,
   batchNormTrainBackward,
   batchNormTrainForward,
@@ -259,7 +260,7 @@ type WeightFn = (key: string) => tf.Tensor;
 /** The fused block ends of one step: add name -> index of its BatchNorm input; BatchNorm name -> its parameters and statistics once run; the ReLUs after the adds. */
 interface BlockEnds {
   adds: Map<string, number>;
-  bns: Map<string, { gamma: tf.Tensor1D; beta: tf.Tensor1D; mean: tf.Tensor1D; invstd: tf.Tensor1D } | null>;
+  bns: Map<string, { gamma: tf.Tensor1D; beta: tf.Tensor1D; mean: tf.Tensor1D; invstd: tf.Tensor1D; grads?: [tf.Tensor, tf.Tensor] } | null>;
   relus: Set<string>;
 }
 
@@ -309,29 +310,22 @@ function forwardStep(
       const gamma = weight(`${n.name}/gamma`) as tf.Tensor1D;
       const beta = weight(`${n.name}/beta`) as tf.Tensor1D;
       if (blockEnds?.bns.has(n.name)) {
-        // Normalised later by the block end's Add (its output is x, passed on: the caller clones it).
+        // Normalised by the block end's Add, whose backward also gives this BatchNorm's gradients:
+        // here the statistics only, and x passed on both ways (the caller clones it).
         const m = batchNormTrainMoments(x, gamma, beta, n.epsilon);
         if (opts.batchStats) opts.batchStats.set(n.name, { mean: tf.keep(tf.clone(m.mean)), variance: tf.keep(tf.clone(m.variance)), count: x.shape[0]! * x.shape[1]! * x.shape[2]! });
         m.variance.dispose();
-        blockEnds.bns.set(n.name, { gamma, beta, mean: m.mean, invstd: m.invstd });
-        const saved: BatchNormSaved = { x, gamma, mean: m.mean, invstd: m.invstd };
-        return {
-          y: x,
-          step: {
-            node: n,
-            inputs,
-            saved: [x],
-            owned: [m.mean, m.invstd],
-            backward: (dy) => {
-              const [dx, dgamma, dbeta] = batchNormTrainBackward(dy, saved);
-              addGrad(`${n.name}/gamma`, dgamma!);
-              addGrad(`${n.name}/beta`, dbeta!);
-              if (inNeedsGrad[0]) return [dx!];
-              dx!.dispose();
-              return [null];
-            },
-          },
+        const entry = { gamma, beta, mean: m.mean, invstd: m.invstd } as NonNullable<ReturnType<BlockEnds['bns']['get']>>;
+        blockEnds.bns.set(n.name, entry);
+        const backward = (dy: tf.Tensor): Array<tf.Tensor | null> => {
+          // gamma's and beta's gradients, from the Add's step, added here: the gradients keep the order of the unfused pass.
+          const [dgamma, dbeta] = entry.grads!;
+          entry.grads = undefined;
+          addGrad(`${n.name}/gamma`, dgamma);
+          addGrad(`${n.name}/beta`, dbeta);
+          return [inNeedsGrad[0] ? tf.clone(dy) : null];
         };
+        return { y: x, step: { node: n, inputs, saved: [], owned: [m.mean, m.invstd], backward } };
       }
       const f = batchNormTrainForward(x, gamma, beta, n.epsilon, fusedRelu);
       if (opts.batchStats) opts.batchStats.set(n.name, { mean: tf.keep(tf.clone(f.mean)), variance: tf.keep(tf.clone(f.variance)), count: x.shape[0]! * x.shape[1]! * x.shape[2]! });
@@ -370,16 +364,28 @@ function forwardStep(
       const k = blockEnds?.adds.get(n.name);
       if (k !== undefined) {
         // relu(bn(ins[k]) + ins[1-k]); ins[k] is the BatchNorm's input, passed on by its step.
-        const bn = blockEnds!.bns.get(inputs[k]!)!;
-        const y = batchNormAddRelu(ins[k]!, bn.gamma, bn.beta, bn.mean, bn.invstd, ins[1 - k]!);
+        const bnName = inputs[k]!;
+        const bn = blockEnds!.bns.get(bnName)!;
+        const xb = ins[k]!;
+        const y = batchNormAddRelu(xb, bn.gamma, bn.beta, bn.mean, bn.invstd, ins[1 - k]!);
         const backward = (dy: tf.Tensor): Array<tf.Tensor | null> => {
-          // The ReLU's gradient, then the Add's (the same tensor to both addends).
-          const g = reluGrad(dy, y);
-          const out = [inNeedsGrad[0] ? g : null, inNeedsGrad[1] ? (inNeedsGrad[0] ? tf.clone(g) : g) : null];
-          if (!inNeedsGrad[0] && !inNeedsGrad[1]) g.dispose();
+          // g = the ReLU's gradient, which the Add gives the residual as it is and the BatchNorm
+          // takes into its own: dx there is for the BatchNorm's input (its step passes it on).
+          const [dx, dgamma, dbeta, g] = batchNormAddReluTrainBackward(dy, y, { x: xb, gamma: bn.gamma, mean: bn.mean, invstd: bn.invstd });
+          // The BatchNorm's step runs next on this path (it needs a gradient exactly when its input here does).
+          if (inNeedsGrad[k]) bn.grads = [dgamma!, dbeta!];
+          else {
+            addGrad(`${bnName}/gamma`, dgamma!);
+            addGrad(`${bnName}/beta`, dbeta!);
+          }
+          const out: Array<tf.Tensor | null> = [null, null];
+          out[k] = inNeedsGrad[k] ? dx! : null;
+          out[1 - k] = inNeedsGrad[1 - k] ? g! : null;
+          if (!inNeedsGrad[k]) dx!.dispose();
+          if (!inNeedsGrad[1 - k]) g!.dispose();
           return out;
         };
-        return { y, step: { node: n, inputs, saved: [y], backward } };
+        return { y, step: { node: n, inputs, saved: [xb, y], backward } };
       }
       const y = tf.add(x, ins[1]!);
       return { y, step: { node: n, inputs, saved: [], backward: (dy) => [inNeedsGrad[0] ? tf.clone(dy) : null, inNeedsGrad[1] ? tf.clone(dy) : null] } };

@@ -6,16 +6,19 @@
  * - a block input's two gradients summed inside the conv's backprop-input
  *   (`EngineConv2DBackpropInputAdd`, engine/ops/backprop-input-add.ts): the values of
  *   Conv2DBackpropInput then Add (stride 1 adds in the conv's epilogue: a zero's sign may differ);
+ * - the block end's gradient, the BatchNorm's through the ReLU plus the ReLU's own for the residual,
+ *   as one kernel (`EngineBatchNormReluGradMasked`): the bits of ReLU's gradient then BatchNorm's;
  * and a training step's loss and every gradient bit-identical with each switch off
- * (`WORKBENCH_FUSED_BN_ADD_RELU=0`, `WORKBENCH_FUSED_DX_ADD=0`) and on. The row loops and
+ * (`WORKBENCH_FUSED_BN_ADD_RELU=0`, `WORKBENCH_FUSED_DX_ADD=0`, `WORKBENCH_FUSED_BN_ADD_RELU_GRAD=0`) and on. The row loops and
  * microkernels are chosen per ISA when the addon loads: run this file again with
  * `WORKBENCH_NATIVE_ISA=avx2` (and `=generic`) to check the other builds.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { initEngine } from '../../src-main/engine/init.ts';
-import { BN_SCALE_SHIFT, BN_SCALE_SHIFT_ADD_RELU } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
-import { batchNormAddRelu, fusedAddReluActive } from '../../src-main/engine/ops/batch-norm.ts';
+import { BN_GRAD, BN_RELU_GRAD_MASKED, BN_SCALE_SHIFT, BN_SCALE_SHIFT_ADD_RELU } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
+import { batchNormAddRelu, batchNormAddReluTrainBackward, fusedAddReluActive } from '../../src-main/engine/ops/batch-norm.ts';
+import { reluGrad } from '../../src-main/engine/ops/relu-grad.ts';
 import { BACKPROP_INPUT_ADD } from '../../src-main/engine/ops/backprop-input-add.ts';
 import { createModel } from '../../src-main/models/registry.ts';
 import { trainGradients } from '../../src-main/nn/backward.ts';
@@ -31,6 +34,7 @@ beforeAll(() => {
 afterEach(() => {
   delete process.env.WORKBENCH_FUSED_BN_ADD_RELU;
   delete process.env.WORKBENCH_FUSED_DX_ADD;
+  delete process.env.WORKBENCH_FUSED_BN_ADD_RELU_GRAD;
 });
 /** Bits with -0 read as +0. */
 const valueBits = (t: tf.Tensor): number[] => Array.from(new Uint32Array(Float32Array.from(t.dataSync() as Float32Array, (v) => (v === 0 ? 0 : v)).buffer));
@@ -65,6 +69,26 @@ describe.skipIf(tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, 'wasm') == null && !proces
     const off = batchNormAddRelu(x, gamma, beta, mean, invstd, residual);
     expect(bits(off)).toEqual(bits(fused));
     tf.dispose([x, residual, gamma, beta, mean, invstd, fused, apart, off]);
+  });
+
+  it.each([[[2, 5, 7, 16]], [[3, 4, 4, 13]], [[4, 8, 8, 64]]])('the block end gradient equals ReLU gradient then BatchNorm gradient, bit for bit, %j', (shape) => {
+    const c = shape[3]!;
+    const x = tf.randomNormal(shape, 0.3, 2, 'float32', 21);
+    const y = tf.relu(tf.randomNormal(shape, 0, 1, 'float32', 22)); // a ReLU output: zeros and positives
+    const dy = tf.randomNormal(shape, 0, 1, 'float32', 23);
+    const gamma = tf.randomNormal([c], 1, 0.5, 'float32', 24) as tf.Tensor1D;
+    const mean = tf.randomNormal([c], 0.3, 0.1, 'float32', 25) as tf.Tensor1D;
+    const invstd = tf.randomUniform([c], 0.3, 1.5, 'float32', 26) as tf.Tensor1D;
+    const saved = { x, gamma, mean, invstd };
+    const fused = tf.engine().runKernel(BN_RELU_GRAD_MASKED, { dy, x, mean, invstd, gamma, y }) as tf.Tensor[];
+    const g = reluGrad(dy, y);
+    const apart = [...(tf.engine().runKernel(BN_GRAD, { dy: g, x, mean, invstd, gamma }) as tf.Tensor[]), g];
+    expect(fused.length).toBe(4);
+    fused.forEach((t, i) => expect(bits(t), `output ${i}`).toEqual(bits(apart[i]!)));
+    process.env.WORKBENCH_FUSED_BN_ADD_RELU_GRAD = '0';
+    const composed = batchNormAddReluTrainBackward(dy, y, saved);
+    composed.forEach((t, i) => expect(bits(t), `composed output ${i}`).toEqual(bits(fused[i]!)));
+    tf.dispose([x, y, dy, gamma, mean, invstd, ...fused, ...apart, ...composed]);
   });
 
   // [x shape, filter shape, stride, padding]: the implicit (16/32 channels), im2col (64, 13) and
@@ -125,16 +149,18 @@ describe.skipIf(tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, 'wasm') == null && !proces
     };
     process.env.WORKBENCH_FUSED_BN_ADD_RELU = '0';
     process.env.WORKBENCH_FUSED_DX_ADD = '0';
+    process.env.WORKBENCH_FUSED_BN_ADD_RELU_GRAD = '0';
     let off = new Map<string, number[]>();
     const offKernels = (await tf.profile(() => void (off = run()))).kernelNames;
     delete process.env.WORKBENCH_FUSED_BN_ADD_RELU;
     delete process.env.WORKBENCH_FUSED_DX_ADD;
+    delete process.env.WORKBENCH_FUSED_BN_ADD_RELU_GRAD;
     const before = tf.memory().numTensors;
     let on = new Map<string, number[]>();
     const onKernels = (await tf.profile(() => void (on = run()))).kernelNames;
     expect(tf.memory().numTensors).toBe(before);
     // The switch took the other path: the fused kernel ran in one step only.
-    for (const k of [BN_SCALE_SHIFT_ADD_RELU, BACKPROP_INPUT_ADD]) {
+    for (const k of [BN_SCALE_SHIFT_ADD_RELU, BACKPROP_INPUT_ADD, BN_RELU_GRAD_MASKED]) {
       expect(onKernels).toContain(k);
       expect(offKernels).not.toContain(k);
     }

@@ -25,7 +25,7 @@ export interface NativeAddon {
   conv2dBackpropInput(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs, ...addend: [] | OptionalOperand]): void;
   bnMoments(...args: [...Operand, ...Operand, ...Operand, m: number, c: number]): void;
   bnScaleShift(...args: [...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number, relu: 0 | 1, ...residual: [] | OptionalOperand]): void;
-  bnGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number, ...OptionalOperand]): void;
+  bnGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, ...Operand, m: number, c: number, ...OptionalOperand, ...masked: [] | OptionalOperand]): void;
   /**
    * y[o, m, i] = a[o, m, i] op b[o, i] (same shapes: mid 1): op 0 a + b, 1 a * b, 2 relu(a) (b unused),
    * 3 a - b, 4 b - a, 5 ReLU's gradient (a where b > 0; a = dy, b = the ReLU's output).

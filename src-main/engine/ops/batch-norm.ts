@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BN_GRAD, BN_MOMENTS, BN_RELU_GRAD, BN_SCALE_SHIFT, BN_SCALE_SHIFT_ADD_RELU, BN_SCALE_SHIFT_RELU } from '../kernels/batch-norm-kernels.ts';
+import { BN_GRAD, BN_MOMENTS, BN_RELU_GRAD, BN_RELU_GRAD_MASKED, BN_SCALE_SHIFT, BN_SCALE_SHIFT_ADD_RELU, BN_SCALE_SHIFT_RELU } from '../kernels/batch-norm-kernels.ts';
 import { reluGrad } from './relu-grad.ts';
 
 export interface BatchNormTrainResult<R extends tf.Rank> {
@@ -173,6 +173,20 @@ export function batchNormAddRelu(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tens
     }
     return tf.relu(tf.add(normalizeValue(x, gamma, beta, mean, invstd, fused), residual));
   });
+}
+
+/**
+ * The gradient of batchNormAddRelu for the ReLU's upstream gradient dy, y = its output:
+ * [dx, dgamma, dbeta, g] with g = reluGrad(dy, y), the residual's gradient, and the BatchNorm's
+ * from g. One kernel where the backend has it (g written in the statistics pass, read by the dx
+ * pass: two passes instead of three), else reluGrad then batchNormTrainBackward; the same bits.
+ * `WORKBENCH_FUSED_BN_ADD_RELU_GRAD=0` (read per call) composes them, for A/B timing.
+ */
+export function batchNormAddReluTrainBackward(dy: tf.Tensor, y: tf.Tensor, s: BatchNormSaved): tf.Tensor[] {
+  if (s.x.size > 0 && process.env.WORKBENCH_FUSED_BN_ADD_RELU_GRAD !== '0' && tf.getKernel(BN_RELU_GRAD_MASKED, tf.getBackend()) != null)
+    return runKernel(BN_RELU_GRAD_MASKED, { dy, x: s.x, mean: s.mean, invstd: s.invstd, gamma: s.gamma, y });
+  const g = reluGrad(dy, y);
+  return [...batchNormTrainBackward(g, s), g];
 }
 
 /**

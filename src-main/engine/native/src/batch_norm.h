@@ -13,8 +13,9 @@ void bn_scale_shift(const float* x, const float* scale, const float* shift, std:
 // dbeta = sum(dy), dgamma = invstd * (sum(dy*x) - mean*sum(dy)),
 // dx = gamma*invstd/m * (m*dy - dbeta - (x - mean)*invstd*dgamma)
 // With relu_out (the output of a ReLU right after this BatchNorm), dy is the ReLU's upstream
-// gradient and dy * step(relu_out) is used in its place, as if the ReLU's gradient ran first.
+// gradient and dy * step(relu_out) is used in its place, as if the ReLU's gradient ran first;
+// with masked_out too, that masked gradient is also written there (the same bits).
 void bn_grad(const float* dy, const float* x, const float* mean, const float* invstd, const float* gamma, std::ptrdiff_t m, int c,
-             float* dx, float* dgamma, float* dbeta, const float* relu_out = nullptr);
+             float* dx, float* dgamma, float* dbeta, const float* relu_out = nullptr, float* masked_out = nullptr);
 
 }  // namespace wb
