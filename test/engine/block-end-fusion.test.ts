@@ -92,12 +92,13 @@ describe.skipIf(tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, 'wasm') == null && !proces
   });
 
   // [x shape, filter shape, stride, padding]: the implicit (16/32 channels), im2col (64, 13) and
-  // flipped-filter paths of stride 1, stride 2 (col2im), pointwise.
+  // direct (12) paths of stride 1's flipped-filter conv, stride 2 (col2im), pointwise.
   it.each([
     [[4, 12, 12, 16], [3, 3, 16, 16], 1, 'same'],
     [[3, 16, 16, 32], [3, 3, 32, 32], 1, 'same'],
     [[2, 8, 8, 64], [3, 3, 64, 64], 1, 'same'],
     [[2, 7, 9, 13], [3, 3, 13, 20], 1, 'valid'],
+    [[2, 14, 14, 12], [3, 3, 12, 23], 1, 'same'], // 12 input channels on 14-pixel rows: the direct path (AVX-512)
     [[2, 9, 9, 16], [3, 3, 16, 32], 2, 'same'],
     [[2, 8, 8, 24], [1, 1, 24, 40], 1, 'valid'],
   ] as const)('backprop-input + addend equals Conv2DBackpropInput then Add, %j %j stride %d %s', (xShape, wShape, stride, pad) => {
