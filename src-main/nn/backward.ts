@@ -21,8 +21,18 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphSpec, NodeOf, Padding } from './graph.ts';
 import { forwardNode, type BatchStats, type Model } from './forward.ts';
 import { routingKernel } from '../engine/ops/conv-tail.ts';
-import { batchNormReluTrainBackward, batchNormTrainBackward, batchNormTrainForward, type BatchNormSaved } from '../engine/ops/batch-norm.ts';
+import {
+  batchNormAddRelu,
+  batchNormAddReluTrainBackward,
+  batchNormReluTrainBackward,
+  batchNormTrainBackward,
+  batchNormTrainForward,
+  batchNormTrainMoments,
+  fusedAddReluActive,
+  type BatchNormSaved,
+} from '../engine/ops/batch-norm.ts';
 import { reluGrad } from '../engine/ops/relu-grad.ts';
+import { BACKPROP_INPUT_ADD, backpropInputAddActive } from '../engine/ops/backprop-input-add.ts';
 
 export interface TrainGradientsOptions {
   /** Seed for the training-time randomness of this step (PatchShuffle). */
@@ -67,8 +77,14 @@ interface Step {
   node: GraphSpec['nodes'][number];
   /** Producers of the node's inputs, in order. */
   inputs: string[];
-  /** Gradients for each input (null where none is needed) and adds weight gradients to `grads`. */
-  backward(dy: tf.Tensor): Array<tf.Tensor | null>;
+  /**
+   * Gradients for each input (null where none is needed) and adds weight gradients to `grads`.
+   * `addend`: the gradient already gathered for input 0, to be added into its new one (only
+   * offered to steps with `takesAddend`; when input 0's gradient is returned, it includes it).
+   */
+  backward(dy: tf.Tensor, addend?: tf.Tensor): Array<tf.Tensor | null>;
+  /** A conv: its backprop-input can add another gradient of its input while writing its own. */
+  takesAddend?: boolean;
   /** Tensors this step holds for its backward (released after it ran, or when no gradient reaches it). */
   saved: tf.Tensor[];
   /** Small tensors only this step uses (BatchNorm statistics), disposed after its backward slot. */
@@ -129,6 +145,26 @@ export function trainGradients(
     if (bn?.op === 'batchNorm' && !bn.frozen && readers.get(bn.name) === 1) fusedRelu.add(bn.name).add(n.name);
   }
 
+  // A ResNet block's end, BatchNorm -> Add(residual) -> ReLU, each the only reader of the one before
+  // (and the BatchNorm not already fused with a ReLU): the BatchNorm step computes only its
+  // statistics and passes x on, the Add step normalises, adds and applies the ReLU in one kernel
+  // and takes the ReLU's gradient into its own, the ReLU node passes through. Same bits as apart.
+  const blockEnds: BlockEnds = { adds: new Map(), bns: new Map(), relus: new Set() };
+  if (fusedAddReluActive()) {
+    for (const n of spec.nodes) {
+      const add = n.op === 'relu' ? byName.get(n.input) : undefined;
+      if (add?.op !== 'add' || readers.get(add.name) !== 1) continue;
+      const k = add.inputs.findIndex((i) => {
+        const bn = byName.get(i);
+        return bn?.op === 'batchNorm' && !bn.frozen && readers.get(bn.name) === 1 && !fusedRelu.has(bn.name);
+      });
+      if (k < 0 || add.inputs[0] === add.inputs[1]) continue;
+      blockEnds.adds.set(add.name, k);
+      blockEnds.bns.set(add.inputs[k]!, null);
+      blockEnds.relus.add(n.name);
+    }
+  }
+
   // Nodes whose output depends on a wanted weight: only they pass gradients on.
   const needsGrad = new Set<string>();
   const weightsOf = (n: GraphSpec['nodes'][number]): string[] =>
@@ -151,7 +187,7 @@ export function trainGradients(
     for (const n of spec.nodes) {
       const ins = inputsOf(n);
       const inVals = ins.map((i) => values.get(i)!);
-      const step = n.op === 'input' ? null : forwardStep(model, n, inVals, ins.map((i) => needsGrad.has(i)), opts, weight, wants, addGrad, fusedRelu.has(n.name));
+      const step = n.op === 'input' ? null : forwardStep(model, n, inVals, ins.map((i) => needsGrad.has(i)), opts, weight, wants, addGrad, fusedRelu.has(n.name), blockEnds);
       // An identity node (PatchShuffle at probability 0) returns its input: a clone gets its own count.
       const y = n.op === 'input' ? x : inVals.includes(step!.y) ? tf.clone(step!.y) : step!.y;
       if (n.op !== 'input') refs.set(y, readers.get(n.name) ?? 0);
@@ -180,12 +216,21 @@ export function trainGradients(
       cur.dispose();
       g.dispose();
     };
+    // A conv whose input already has a gradient (a ResNet block's input: the shortcut's, which the
+    // backward pass reaches first) adds it in its backprop-input kernel instead of a separate Add
+    // (one pass less over the block's input; the same sum, dx_conv + addend).
+    const fuseDx = backpropInputAddActive();
     for (let i = steps.length - 1; i >= 0; i--) {
       const step = steps[i]!;
       const dy = dys.get(step.node.name);
       if (dy && needsGrad.has(step.node.name)) {
         dys.delete(step.node.name);
-        const dxs = step.backward(dy);
+        const addend = fuseDx && step.takesAddend ? dys.get(step.inputs[0]!) : undefined;
+        const dxs = step.backward(dy, addend);
+        if (addend && dxs[0]) {
+          dys.delete(step.inputs[0]!);
+          addend.dispose();
+        }
         dy.dispose();
         dxs.forEach((dx, k) => {
           if (dx) pass(step.inputs[k]!, dx);
@@ -212,6 +257,13 @@ export function trainGradients(
 
 type WeightFn = (key: string) => tf.Tensor;
 
+/** The fused block ends of one step: add name -> index of its BatchNorm input; BatchNorm name -> its parameters and statistics once run; the ReLUs after the adds. */
+interface BlockEnds {
+  adds: Map<string, number>;
+  bns: Map<string, { gamma: tf.Tensor1D; beta: tf.Tensor1D; mean: tf.Tensor1D; invstd: tf.Tensor1D; grads?: [tf.Tensor, tf.Tensor] } | null>;
+  relus: Set<string>;
+}
+
 /** One node's forward output and its backward step. */
 function forwardStep(
   model: Model,
@@ -224,6 +276,7 @@ function forwardStep(
   addGrad: (key: string, g: tf.Tensor) => void,
   /** A BatchNorm followed by its only reader, a ReLU, or that ReLU: the pair runs fused. */
   fusedRelu = false,
+  blockEnds?: BlockEnds,
 ): { y: tf.Tensor; step: Step } {
   const inputs = n.op === 'add' ? [...n.inputs] : [n.input];
   const x = ins[0]!;
@@ -241,10 +294,13 @@ function forwardStep(
           node: n,
           inputs,
           saved: wantKernel ? [x] : [],
-          backward: (dy) => {
+          takesAddend: true,
+          backward: (dy, addend) => {
             if (n.bias) addGrad(`${n.name}/bias`, tf.tidy(() => tf.reshape(tf.sum(dy, [0, 1, 2]), [n.filters])));
             if (wantKernel) addGrad(kernelKey, run('Conv2DBackpropFilter', { x, dy }, { ...conv, filterShape: kernel.shape }));
-            return [inNeedsGrad[0] ? run('Conv2DBackpropInput', { dy, filter: kernel }, { ...conv, inputShape: x.shape }) : null];
+            if (!inNeedsGrad[0]) return [null];
+            const attrs = { ...conv, inputShape: x.shape };
+            return [addend ? run(BACKPROP_INPUT_ADD, { dy, filter: kernel, addend }, attrs) : run('Conv2DBackpropInput', { dy, filter: kernel }, attrs)];
           },
         },
       };
@@ -253,6 +309,24 @@ function forwardStep(
       if (n.frozen) return replayed(model, n, ins, inputs, inNeedsGrad, weight, addGrad, opts);
       const gamma = weight(`${n.name}/gamma`) as tf.Tensor1D;
       const beta = weight(`${n.name}/beta`) as tf.Tensor1D;
+      if (blockEnds?.bns.has(n.name)) {
+        // Normalised by the block end's Add, whose backward also gives this BatchNorm's gradients:
+        // here the statistics only, and x passed on both ways (the caller clones it).
+        const m = batchNormTrainMoments(x, gamma, beta, n.epsilon);
+        if (opts.batchStats) opts.batchStats.set(n.name, { mean: tf.keep(tf.clone(m.mean)), variance: tf.keep(tf.clone(m.variance)), count: x.shape[0]! * x.shape[1]! * x.shape[2]! });
+        m.variance.dispose();
+        const entry = { gamma, beta, mean: m.mean, invstd: m.invstd } as NonNullable<ReturnType<BlockEnds['bns']['get']>>;
+        blockEnds.bns.set(n.name, entry);
+        const backward = (dy: tf.Tensor): Array<tf.Tensor | null> => {
+          // gamma's and beta's gradients, from the Add's step, added here: the gradients keep the order of the unfused pass.
+          const [dgamma, dbeta] = entry.grads!;
+          entry.grads = undefined;
+          addGrad(`${n.name}/gamma`, dgamma);
+          addGrad(`${n.name}/beta`, dbeta);
+          return [inNeedsGrad[0] ? tf.clone(dy) : null];
+        };
+        return { y: x, step: { node: n, inputs, saved: [], owned: [m.mean, m.invstd], backward } };
+      }
       const f = batchNormTrainForward(x, gamma, beta, n.epsilon, fusedRelu);
       if (opts.batchStats) opts.batchStats.set(n.name, { mean: tf.keep(tf.clone(f.mean)), variance: tf.keep(tf.clone(f.variance)), count: x.shape[0]! * x.shape[1]! * x.shape[2]! });
       f.variance.dispose();
@@ -279,7 +353,7 @@ function forwardStep(
     case 'relu': {
       // After a fused BatchNorm, x already is relu(bn): pass it on (the caller clones it, Identity
       // shares the data) and the gradient back unchanged; the BatchNorm step applies ReLU's.
-      if (fusedRelu) return { y: x, step: { node: n, inputs, saved: [], backward: (dy) => [tf.clone(dy)] } };
+      if (fusedRelu || blockEnds?.relus.has(n.name)) return { y: x, step: { node: n, inputs, saved: [], backward: (dy) => [tf.clone(dy)] } };
       const y = tf.relu(x);
       // relu(x) > 0 exactly where x > 0: the output's step is the tape's step(x), and the output
       // is usually kept anyway (it is the next conv's input), the input is not. One fused kernel
@@ -287,6 +361,32 @@ function forwardStep(
       return { y, step: { node: n, inputs, saved: [y], backward: (dy) => [reluGrad(dy, y)] } };
     }
     case 'add': {
+      const k = blockEnds?.adds.get(n.name);
+      if (k !== undefined) {
+        // relu(bn(ins[k]) + ins[1-k]); ins[k] is the BatchNorm's input, passed on by its step.
+        const bnName = inputs[k]!;
+        const bn = blockEnds!.bns.get(bnName)!;
+        const xb = ins[k]!;
+        const y = batchNormAddRelu(xb, bn.gamma, bn.beta, bn.mean, bn.invstd, ins[1 - k]!);
+        const backward = (dy: tf.Tensor): Array<tf.Tensor | null> => {
+          // g = the ReLU's gradient, which the Add gives the residual as it is and the BatchNorm
+          // takes into its own: dx there is for the BatchNorm's input (its step passes it on).
+          const [dx, dgamma, dbeta, g] = batchNormAddReluTrainBackward(dy, y, { x: xb, gamma: bn.gamma, mean: bn.mean, invstd: bn.invstd });
+          // The BatchNorm's step runs next on this path (it needs a gradient exactly when its input here does).
+          if (inNeedsGrad[k]) bn.grads = [dgamma!, dbeta!];
+          else {
+            addGrad(`${bnName}/gamma`, dgamma!);
+            addGrad(`${bnName}/beta`, dbeta!);
+          }
+          const out: Array<tf.Tensor | null> = [null, null];
+          out[k] = inNeedsGrad[k] ? dx! : null;
+          out[1 - k] = inNeedsGrad[1 - k] ? g! : null;
+          if (!inNeedsGrad[k]) dx!.dispose();
+          if (!inNeedsGrad[1 - k]) g!.dispose();
+          return out;
+        };
+        return { y, step: { node: n, inputs, saved: [xb, y], backward } };
+      }
       const y = tf.add(x, ins[1]!);
       return { y, step: { node: n, inputs, saved: [], backward: (dy) => [inNeedsGrad[0] ? tf.clone(dy) : null, inNeedsGrad[1] ? tf.clone(dy) : null] } };
     }

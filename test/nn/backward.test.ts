@@ -117,7 +117,8 @@ describe.each([
 const bitsOf = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
 
 describe('hand-written backward pass: fused BatchNorm + ReLU and ReLU gradient', () => {
-  const switches = ['WORKBENCH_FUSED_BN_RELU', 'WORKBENCH_FUSED_RELU_GRAD'];
+  // (and the block-end fusions, test/engine/block-end-fusion.test.ts)
+  const switches = ['WORKBENCH_FUSED_BN_RELU', 'WORKBENCH_FUSED_RELU_GRAD', 'WORKBENCH_FUSED_BN_ADD_RELU', 'WORKBENCH_FUSED_DX_ADD', 'WORKBENCH_FUSED_BN_ADD_RELU_GRAD'];
   beforeAll(async () => {
     await initEngine({ backend: 'wasm' });
   });
@@ -156,8 +157,10 @@ describe('hand-written backward pass: fused BatchNorm + ReLU and ReLU gradient',
       const frozen = options.frozenBatchNorm === true;
       expect(fused.kernels.includes('EngineChannelScaleShiftRelu'), 'fused BatchNorm + ReLU ran').toBe(!frozen);
       expect(fused.kernels.includes('EngineBatchNormReluGrad'), 'fused BatchNorm + ReLU gradient ran').toBe(!frozen);
-      expect(fused.kernels.includes('EngineReluGrad'), 'fused ReLU gradient ran').toBe(true);
-      expect(plain.kernels.filter((k) => k === 'EngineChannelScaleShiftRelu' || k === 'EngineBatchNormReluGrad' || k === 'EngineReluGrad')).toEqual([]);
+      // A ReLU after an add: its gradient alone, or inside the block end's (BatchNorm -> Add -> ReLU).
+      expect(fused.kernels.includes('EngineReluGrad') || fused.kernels.includes('EngineBatchNormReluGradMasked'), 'fused ReLU gradient ran').toBe(true);
+      const fusedNames = ['EngineChannelScaleShiftRelu', 'EngineBatchNormReluGrad', 'EngineReluGrad', 'EngineChannelScaleShiftAddRelu', 'EngineBatchNormReluGradMasked', 'EngineConv2DBackpropInputAdd'];
+      expect(plain.kernels.filter((k) => fusedNames.includes(k))).toEqual([]);
     }
     tf.dispose([x, labels]);
     disposeModel(model);

@@ -27,6 +27,10 @@ export const BN_GRAD = 'EngineBatchNormGrad';
  */
 export const BN_SCALE_SHIFT_RELU = 'EngineChannelScaleShiftRelu';
 export const BN_RELU_GRAD = 'EngineBatchNormReluGrad';
+/** BN_RELU_GRAD that also outputs the masked gradient dy * step(y) (a block end's residual gradient): [dx, dgamma, dbeta, g]; native addon only. */
+export const BN_RELU_GRAD_MASKED = 'EngineBatchNormReluGradMasked';
+/** A ResNet block's end: relu(x * scale + shift + residual) in one pass (inputs as BN_SCALE_SHIFT plus `residual`, x's shape); native addon only, like the two above. */
+export const BN_SCALE_SHIFT_ADD_RELU = 'EngineChannelScaleShiftAddRelu';
 
 function channelsOf(x: TensorInfo): { c: number; m: number } {
   const c = x.shape[x.shape.length - 1]!;

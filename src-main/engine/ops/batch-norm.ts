@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { BN_GRAD, BN_MOMENTS, BN_RELU_GRAD, BN_SCALE_SHIFT, BN_SCALE_SHIFT_RELU } from '../kernels/batch-norm-kernels.ts';
+import { BN_GRAD, BN_MOMENTS, BN_RELU_GRAD, BN_RELU_GRAD_MASKED, BN_SCALE_SHIFT, BN_SCALE_SHIFT_ADD_RELU, BN_SCALE_SHIFT_RELU } from '../kernels/batch-norm-kernels.ts';
 import { reluGrad } from './relu-grad.ts';
 
 export interface BatchNormTrainResult<R extends tf.Rank> {
@@ -129,6 +129,64 @@ export function batchNormTrainForward(
   const y = tf.relu(normalized);
   normalized.dispose();
   return { y, mean, variance, invstd };
+}
+
+/**
+ * Whether a training-mode BatchNorm, the residual Add after it and the ReLU after that run as one
+ * kernel (the native addon registers it). `WORKBENCH_FUSED_BN_ADD_RELU=0` (read per call) keeps
+ * them apart, for A/B timing.
+ */
+export function fusedAddReluActive(): boolean {
+  return process.env.WORKBENCH_FUSED_BN_ADD_RELU !== '0' && tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, tf.getBackend()) != null;
+}
+
+/**
+ * The statistics half of batchNormTrainForward (mean, biased variance, invstd; the caller owns
+ * them), for a BatchNorm whose normalisation runs later inside batchNormAddRelu.
+ */
+export function batchNormTrainMoments(
+  x: tf.Tensor,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  epsilon: number,
+): { mean: tf.Tensor1D; variance: tf.Tensor1D; invstd: tf.Tensor1D } {
+  checkBatchNormArgs(x, gamma, beta);
+  const [mean, variance] = batchMoments(x, fusedKernelsActive());
+  const invstd = tf.tidy(() => tf.rsqrt(tf.add(variance, epsilon)) as tf.Tensor1D);
+  return { mean, variance, invstd };
+}
+
+/**
+ * A ResNet block's end: relu(normalize(x) + residual) with batchNormTrainMoments' statistics,
+ * one pass over x, residual and y where the backend has the fused kernel (and residual has x's
+ * shape), else the scale-shift, Add and Relu kernels; the same bits either way. Its gradient is
+ * the ReLU's (reluGrad(dy, y)) passed to both addends, then batchNormTrainBackward.
+ */
+export function batchNormAddRelu(x: tf.Tensor, gamma: tf.Tensor1D, beta: tf.Tensor1D, mean: tf.Tensor1D, invstd: tf.Tensor1D, residual: tf.Tensor): tf.Tensor {
+  const fused = fusedKernelsActive();
+  const sameShape = residual.shape.length === x.shape.length && residual.shape.every((d, i) => d === x.shape[i]);
+  return tf.tidy(() => {
+    if (x.size > 0 && sameShape && fusedAddReluActive()) {
+      const scale = tf.mul(gamma, invstd); // as normalizeValue
+      const shift = tf.sub(beta, tf.mul(mean, scale));
+      return runKernel(BN_SCALE_SHIFT_ADD_RELU, { x, scale, shift, residual })[0]!;
+    }
+    return tf.relu(tf.add(normalizeValue(x, gamma, beta, mean, invstd, fused), residual));
+  });
+}
+
+/**
+ * The gradient of batchNormAddRelu for the ReLU's upstream gradient dy, y = its output:
+ * [dx, dgamma, dbeta, g] with g = reluGrad(dy, y), the residual's gradient, and the BatchNorm's
+ * from g. One kernel where the backend has it (g written in the statistics pass, read by the dx
+ * pass: two passes instead of three), else reluGrad then batchNormTrainBackward; the same bits.
+ * `WORKBENCH_FUSED_BN_ADD_RELU_GRAD=0` (read per call) composes them, for A/B timing.
+ */
+export function batchNormAddReluTrainBackward(dy: tf.Tensor, y: tf.Tensor, s: BatchNormSaved): tf.Tensor[] {
+  if (s.x.size > 0 && process.env.WORKBENCH_FUSED_BN_ADD_RELU_GRAD !== '0' && tf.getKernel(BN_RELU_GRAD_MASKED, tf.getBackend()) != null)
+    return runKernel(BN_RELU_GRAD_MASKED, { dy, x: s.x, mean: s.mean, invstd: s.invstd, gamma: s.gamma, y });
+  const g = reluGrad(dy, y);
+  return [...batchNormTrainBackward(g, s), g];
 }
 
 /**

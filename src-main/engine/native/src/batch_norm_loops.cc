@@ -61,6 +61,19 @@ WB_INLINE void affine_relu_body(const float* x, const float* scale, const float*
   }
 }
 
+WB_INLINE void affine_add_relu_body(const float* x, const float* scale, const float* shift, const float* res, Index r0, Index r1, int c,
+                                    float* y) {
+  for (Index r = r0; r < r1; r++) {
+    const float* rx = x + r * c;
+    const float* rr = res + r * c;
+    float* ry = y + r * c;
+    for (int k = 0; k < c; k++) {
+      const float v = rx[k] * scale[k] + shift[k] + rr[k];  // ((x*scale) + shift) + r, no contraction
+      ry[k] = v < 0.0f ? 0.0f : v;
+    }
+  }
+}
+
 WB_INLINE void sums_masked_body(const float* dy, const float* y, const float* x, Index r0, Index r1, int c, double* s0, double* s1) {
   for (Index r = r0; r < r1; r++) {
     const float* rdy = dy + r * c;
@@ -69,6 +82,23 @@ WB_INLINE void sums_masked_body(const float* dy, const float* y, const float* x,
     for (int k = 0; k < c; k++) {
       const float g = rdy[k] * relu_step(ry[k]);
       const double va = g;
+      s0[k] += va;
+      s1[k] += va * static_cast<double>(rx[k]);
+    }
+  }
+}
+
+WB_INLINE void sums_masked_emit_body(const float* dy, const float* y, const float* x, Index r0, Index r1, int c, double* s0, double* s1,
+                                     float* g) {
+  for (Index r = r0; r < r1; r++) {
+    const float* rdy = dy + r * c;
+    const float* ry = y + r * c;
+    const float* rx = x + r * c;
+    float* rg = g + r * c;
+    for (int k = 0; k < c; k++) {
+      const float v = rdy[k] * relu_step(ry[k]);  // as sums_masked_body
+      rg[k] = v;
+      const double va = v;
       s0[k] += va;
       s1[k] += va * static_cast<double>(rx[k]);
     }
@@ -99,7 +129,13 @@ WB_INLINE void grad_masked_body(const float* dy, const float* y, const float* x,
   (const float* dy, const float* y, const float* x, const float* a, const float* b, const float* mean, const float* d, Index r0, Index r1, \
    int c, float* dx)
 
+#define WB_AFFINE_ADD_ARGS (const float* x, const float* scale, const float* shift, const float* res, Index r0, Index r1, int c, float* y)
+
+#define WB_SUMS_EMIT_ARGS (const float* dy, const float* y, const float* x, Index r0, Index r1, int c, double* s0, double* s1, float* g)
+
 #define WB_FUSED_VARIANTS(TARGET, SUFFIX)                                                                                                       \
+  TARGET void sums_masked_emit_##SUFFIX WB_SUMS_EMIT_ARGS { sums_masked_emit_body(dy, y, x, r0, r1, c, s0, s1, g); }                        \
+  TARGET void affine_add_relu_##SUFFIX WB_AFFINE_ADD_ARGS { affine_add_relu_body(x, scale, shift, res, r0, r1, c, y); }                      \
   TARGET void affine_relu_##SUFFIX WB_AFFINE_ARGS { affine_relu_body(x, scale, shift, r0, r1, c, y); }                                       \
   TARGET void sums_masked_##SUFFIX WB_SUMS_MASKED_ARGS { sums_masked_body(dy, y, x, r0, r1, c, s0, s1); }                                    \
   TARGET void grad_masked_##SUFFIX WB_GRAD_MASKED_ARGS { grad_masked_body(dy, y, x, a, b, mean, d, r0, r1, c, dx); }
@@ -126,10 +162,10 @@ const Loops& loops() {
 #ifdef WB_X86
     const char* isa = microkernel().name;
     if (std::strcmp(isa, "avx512f") == 0)
-      return Loops{sums_avx512, affine_avx512, grad_avx512, affine_relu_avx512, sums_masked_avx512, grad_masked_avx512};
-    if (std::strcmp(isa, "avx2") == 0) return Loops{sums_avx2, affine_avx2, grad_avx2, affine_relu_avx2, sums_masked_avx2, grad_masked_avx2};
+      return Loops{sums_avx512, affine_avx512, grad_avx512, affine_relu_avx512, sums_masked_avx512, grad_masked_avx512, sums_masked_emit_avx512, affine_add_relu_avx512};
+    if (std::strcmp(isa, "avx2") == 0) return Loops{sums_avx2, affine_avx2, grad_avx2, affine_relu_avx2, sums_masked_avx2, grad_masked_avx2, sums_masked_emit_avx2, affine_add_relu_avx2};
 #endif
-    return Loops{sums_generic, affine_generic, grad_generic, affine_relu_generic, sums_masked_generic, grad_masked_generic};
+    return Loops{sums_generic, affine_generic, grad_generic, affine_relu_generic, sums_masked_generic, grad_masked_generic, sums_masked_emit_generic, affine_add_relu_generic};
   }();
   return chosen;
 }
@@ -171,6 +207,11 @@ void channel_sums(const float* a, const float* b, Index m, int c, double* s0, do
 void channel_sums_masked(const float* dy, const float* y, const float* x, Index m, int c, double* s0, double* s1) {
   const Loops& l = loops();
   ordered_sums(m, c, s0, s1, [&](Index r0, Index r1, double* a0, double* a1) { l.sums_masked(dy, y, x, r0, r1, c, a0, a1); });
+}
+
+void channel_sums_masked_emit(const float* dy, const float* y, const float* x, Index m, int c, double* s0, double* s1, float* g) {
+  const Loops& l = loops();
+  ordered_sums(m, c, s0, s1, [&](Index r0, Index r1, double* a0, double* a1) { l.sums_masked_emit(dy, y, x, r0, r1, c, a0, a1, g); });
 }
 
 }  // namespace wb::bn

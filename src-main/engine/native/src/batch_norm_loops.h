@@ -20,6 +20,11 @@ struct Loops {
   void (*sums_masked)(const float* dy, const float* y, const float* x, Index r0, Index r1, int c, double* s0, double* s1);
   void (*grad_masked)(const float* dy, const float* y, const float* x, const float* a, const float* b, const float* mean, const float* d,
                       Index r0, Index r1, int c, float* dx);
+  // A ResNet block's end in one pass: y = relu((x * scale + shift) + r), the operations of the
+  // scale-shift, Add and Relu kernels in their order (same bits as running the three).
+  // sums_masked that also writes the masked gradient dy * step(y) to g (a block end's residual gradient).
+  void (*sums_masked_emit)(const float* dy, const float* y, const float* x, Index r0, Index r1, int c, double* s0, double* s1, float* g);
+  void (*affine_add_relu)(const float* x, const float* scale, const float* shift, const float* r, Index r0, Index r1, int c, float* y);
 };
 
 const Loops& loops();
@@ -32,6 +37,8 @@ int parts_for(Index m, int c);
 void channel_sums(const float* a, const float* b, Index m, int c, double* s0, double* s1);
 // The same with a = dy * step(y) (sums_masked).
 void channel_sums_masked(const float* dy, const float* y, const float* x, Index m, int c, double* s0, double* s1);
+// The same, also writing g = dy * step(y) (sums_masked_emit).
+void channel_sums_masked_emit(const float* dy, const float* y, const float* x, Index m, int c, double* s0, double* s1, float* g);
 
 // ReLU's gradient factor: 1 where y > 0, NaN where y is NaN, else 0 (TF.js' Step). Two flat
 // selects, so loops over it vectorise (elementwise.cc's ReluGrad is the same expression).

@@ -37,7 +37,7 @@ struct Epilogue {
 void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* ep = nullptr);
 // dw[kh,kw,ci,co] = sum_{n,oh,ow} x_pad[n, oh*sh+i, ow*sw+j, ci] * dy[n,oh,ow,co]
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw);
-// dx = col2im(dy [M, co] * w^T [co, K])
-void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, float* dx);
+// dx = col2im(dy [M, co] * w^T [co, K]), plus addend (x's shape, another gradient of x) when given
+void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, float* dx, const float* addend = nullptr);
 
 }  // namespace wb

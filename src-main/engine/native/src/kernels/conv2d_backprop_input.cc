@@ -13,7 +13,7 @@ namespace wb {
 
 using Index = std::ptrdiff_t;
 
-void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, float* dx) {
+void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, float* dx, const float* addend) {
   refresh_gemm_switches();
   if (s.sh == 1 && s.sw == 1 && !is_pointwise(s)) {
     // Stride 1: dx[ih, iw, c] = sum_{i,j,o} dy[ih + pt - i, iw + pl - j, o] * w[i, j, c, o] is a forward
@@ -34,7 +34,11 @@ void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, 
       }
     });
     const ConvShape t{s.n, s.oh, s.ow, s.co, s.kh, s.kw, s.ci, s.h, s.w, 1, 1, s.kh - 1 - s.pt, s.kw - 1 - s.pl};
-    conv2d(t, dy, wf.data(), dx);
+    // With an addend (another gradient of x), added by the conv's epilogue to each row it writes.
+    Epilogue ep;
+    ep.residual = addend;
+    ep.channels = s.ci;
+    conv2d(t, dy, wf.data(), dx, addend ? &ep : nullptr);
     return;
   }
   const int k = patch_size(s);
@@ -51,6 +55,8 @@ void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, 
     float* out = dx + n * image;
     if (pointwise) {
       gemm(static_cast<int>(plane), k, s.co, dy + m0 * s.co, s.co, 1, bp.data(), out, k, false);
+      if (addend)
+        for (Index i = 0; i < image; i++) out[i] += addend[n * image + i];
       return;
     }
     std::fill(out, out + image, 0.0f);
@@ -61,15 +67,19 @@ void conv2d_backprop_input(const ConvShape& s, const float* dy, const float* w, 
       gemm(rows, k, s.co, dy + (m0 + r0) * s.co, s.co, 1, bp.data(), tiles, k, false);
       col2im_add_rows(s, tiles, m0 + r0, rows, dx);
     }
+    // Added once the image's sums are complete (as a separate Add would: the same bits).
+    if (addend)
+      for (Index i = 0; i < image; i++) out[i] += addend[n * image + i];
   });
 }
 
-// conv2dBackpropInput(dy, dyo, w, wo, dx, dxo, ...shape)
+// conv2dBackpropInput(dy, dyo, w, wo, dx, dxo, ...shape[, addend, ado]): dx (+ addend, x's shape)
 napi_value Conv2dBackpropInputBinding(napi_env env, napi_callback_info info) {
   return napi::guarded(env, [&] {
     napi::Args a(env, info);
     const ConvShape s = napi::conv_shape(a, 6);
-    conv2d_backprop_input(s, a.tensor(0, napi::y_size(s), "dy"), a.tensor(2, napi::w_size(s), "filter"), a.tensor(4, napi::x_size(s), "dx"));
+    conv2d_backprop_input(s, a.tensor(0, napi::y_size(s), "dy"), a.tensor(2, napi::w_size(s), "filter"), a.tensor(4, napi::x_size(s), "dx"),
+                          a.optional_tensor(19, napi::x_size(s), "addend"));
   });
 }
 
