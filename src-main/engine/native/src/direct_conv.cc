@@ -207,10 +207,16 @@ const std::array<SegmentFn, kMaxPairTile> kSegmentPair = pair_table(std::make_in
 // channels with scalar copies. Unfused epilogue only (the rows go to the sink and apply_epilogue).
 constexpr int kMaxTileAvx2 = 12;
 
+// Named accumulators (an array of them was kept on the stack: a store after every FMA).
+#define WB_ACC8(k) __m256 a##k = _mm256_setzero_ps();
+#define WB_FMA8(k) \
+  if constexpr (NC > k) a##k = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + k), v, a##k);
+#define WB_STAGE8(k) \
+  if constexpr (NC > k) _mm256_store_ps(stage[k], a##k);
+
 template <int NC>
 __attribute__((target("avx2,fma"))) void segment8(const Segment& g, float* out, Index ldo, int used) {
-  __m256 acc[NC];
-  for (int t = 0; t < NC; t++) acc[t] = _mm256_setzero_ps();
+  WB_ACC8(0) WB_ACC8(1) WB_ACC8(2) WB_ACC8(3) WB_ACC8(4) WB_ACC8(5) WB_ACC8(6) WB_ACC8(7) WB_ACC8(8) WB_ACC8(9) WB_ACC8(10) WB_ACC8(11)
   for (int i = 0; i < g.taps; i++) {
     const float* xr = g.xrow + i * g.tap_stride;
     const float* wi = g.w + static_cast<Index>(g.i0 + i) * g.kw * g.ci * g.co;
@@ -219,16 +225,18 @@ __attribute__((target("avx2,fma"))) void segment8(const Segment& g, float* out, 
       for (int c = 0; c < g.ci; c++) {
         const __m256 v = _mm256_loadu_ps(xj + c * g.L);
         const float* wk = wi + static_cast<Index>(j * g.ci + c) * g.co;
-#pragma GCC unroll 12
-        for (int t = 0; t < NC; t++) acc[t] = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + t), v, acc[t]);
+        WB_FMA8(0) WB_FMA8(1) WB_FMA8(2) WB_FMA8(3) WB_FMA8(4) WB_FMA8(5) WB_FMA8(6) WB_FMA8(7) WB_FMA8(8) WB_FMA8(9) WB_FMA8(10) WB_FMA8(11)
       }
     }
   }
-  alignas(32) float stage[NC][8];
-  for (int t = 0; t < NC; t++) _mm256_store_ps(stage[t], acc[t]);
+  alignas(32) float stage[kMaxTileAvx2][8];
+  WB_STAGE8(0) WB_STAGE8(1) WB_STAGE8(2) WB_STAGE8(3) WB_STAGE8(4) WB_STAGE8(5) WB_STAGE8(6) WB_STAGE8(7) WB_STAGE8(8) WB_STAGE8(9) WB_STAGE8(10) WB_STAGE8(11)
   for (int p = 0; p < used; p++)
     for (int t = 0; t < NC; t++) out[p * ldo + t] = stage[t][p];
 }
+#undef WB_ACC8
+#undef WB_FMA8
+#undef WB_STAGE8
 
 template <int... I>
 constexpr std::array<SegmentFn, sizeof...(I)> segment8_table(std::integer_sequence<int, I...>) {
