@@ -201,22 +201,31 @@ constexpr std::array<SegmentFn, sizeof...(I)> pair_table(std::integer_sequence<i
 }
 const std::array<SegmentFn, kMaxPairTile> kSegmentPair = pair_table(std::make_integer_sequence<int, kMaxPairTile>{});
 
-// AVX2 + FMA: 8 output pixels per vector, tiles of at most 12 filters (12 accumulators, the input
-// vector and the broadcast fit the 16 ymm registers). No masked stores (slow on some AMD cores):
-// the accumulators go to a staging tile with plain full-width stores, then to the rows of NC
-// channels with scalar copies. Unfused epilogue only (the rows go to the sink and apply_epilogue).
-constexpr int kMaxTileAvx2 = 12;
+// AVX2 + FMA: 16 output pixels per segment as two 8-pixel vectors, tiles of at most 6 filters (12
+// accumulators, the two input vectors and the broadcast fit the 16 ymm registers; each broadcast
+// filter value feeds two FMAs, so 8 loads per 12 FMAs as in the AVX2 GEMM microkernel). No masked
+// stores (slow on some AMD cores): the accumulators go to a staging tile with plain full-width
+// stores, then to the rows of NC channels with scalar copies. Unfused epilogue only (the rows go
+// to the sink and apply_epilogue).
+constexpr int kMaxTileAvx2 = 6;
 
 // Named accumulators (an array of them was kept on the stack: a store after every FMA).
-#define WB_ACC8(k) __m256 a##k = _mm256_setzero_ps();
-#define WB_FMA8(k) \
-  if constexpr (NC > k) a##k = _mm256_fmadd_ps(_mm256_broadcast_ss(wk + k), v, a##k);
-#define WB_STAGE8(k) \
-  if constexpr (NC > k) _mm256_store_ps(stage[k], a##k);
+#define WB_ACC8(k) __m256 a##k = _mm256_setzero_ps(), b##k = _mm256_setzero_ps();
+#define WB_FMA8(k)                                       \
+  if constexpr (NC > k) {                                \
+    const __m256 f = _mm256_broadcast_ss(wk + k);        \
+    a##k = _mm256_fmadd_ps(f, v, a##k);                  \
+    b##k = _mm256_fmadd_ps(f, v2, b##k);                 \
+  }
+#define WB_STAGE8(k)                      \
+  if constexpr (NC > k) {                 \
+    _mm256_store_ps(stage[k], a##k);      \
+    _mm256_store_ps(stage[k] + 8, b##k);  \
+  }
 
 template <int NC>
-__attribute__((target("avx2,fma"))) void segment8(const Segment& g, float* out, Index ldo, int used) {
-  WB_ACC8(0) WB_ACC8(1) WB_ACC8(2) WB_ACC8(3) WB_ACC8(4) WB_ACC8(5) WB_ACC8(6) WB_ACC8(7) WB_ACC8(8) WB_ACC8(9) WB_ACC8(10) WB_ACC8(11)
+__attribute__((target("avx2,fma"))) void segment16_avx2(const Segment& g, float* out, Index ldo, int used) {
+  WB_ACC8(0) WB_ACC8(1) WB_ACC8(2) WB_ACC8(3) WB_ACC8(4) WB_ACC8(5)
   for (int i = 0; i < g.taps; i++) {
     const float* xr = g.xrow + i * g.tap_stride;
     const float* wi = g.w + static_cast<Index>(g.i0 + i) * g.kw * g.ci * g.co;
@@ -224,13 +233,14 @@ __attribute__((target("avx2,fma"))) void segment8(const Segment& g, float* out, 
       const float* xj = xr + g.joff[j];
       for (int c = 0; c < g.ci; c++) {
         const __m256 v = _mm256_loadu_ps(xj + c * g.L);
+        const __m256 v2 = _mm256_loadu_ps(xj + c * g.L + 8);
         const float* wk = wi + static_cast<Index>(j * g.ci + c) * g.co;
-        WB_FMA8(0) WB_FMA8(1) WB_FMA8(2) WB_FMA8(3) WB_FMA8(4) WB_FMA8(5) WB_FMA8(6) WB_FMA8(7) WB_FMA8(8) WB_FMA8(9) WB_FMA8(10) WB_FMA8(11)
+        WB_FMA8(0) WB_FMA8(1) WB_FMA8(2) WB_FMA8(3) WB_FMA8(4) WB_FMA8(5)
       }
     }
   }
-  alignas(32) float stage[kMaxTileAvx2][8];
-  WB_STAGE8(0) WB_STAGE8(1) WB_STAGE8(2) WB_STAGE8(3) WB_STAGE8(4) WB_STAGE8(5) WB_STAGE8(6) WB_STAGE8(7) WB_STAGE8(8) WB_STAGE8(9) WB_STAGE8(10) WB_STAGE8(11)
+  alignas(32) float stage[kMaxTileAvx2][16];
+  WB_STAGE8(0) WB_STAGE8(1) WB_STAGE8(2) WB_STAGE8(3) WB_STAGE8(4) WB_STAGE8(5)
   for (int p = 0; p < used; p++)
     for (int t = 0; t < NC; t++) out[p * ldo + t] = stage[t][p];
 }
@@ -239,10 +249,10 @@ __attribute__((target("avx2,fma"))) void segment8(const Segment& g, float* out, 
 #undef WB_STAGE8
 
 template <int... I>
-constexpr std::array<SegmentFn, sizeof...(I)> segment8_table(std::integer_sequence<int, I...>) {
-  return {&segment8<I + 1>...};
+constexpr std::array<SegmentFn, sizeof...(I)> segment_avx2_table(std::integer_sequence<int, I...>) {
+  return {&segment16_avx2<I + 1>...};
 }
-const std::array<SegmentFn, kMaxTileAvx2> kSegment8 = segment8_table(std::make_integer_sequence<int, kMaxTileAvx2>{});
+const std::array<SegmentFn, kMaxTileAvx2> kSegmentAvx2 = segment_avx2_table(std::make_integer_sequence<int, kMaxTileAvx2>{});
 
 // One input row [w][ci] -> ci rows of L floats, column ix at pl + ix, zeros elsewhere; 16 x 16
 // blocks transposed in registers (any ci and w: partial blocks are masked).
@@ -403,7 +413,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   // Two segments per pass where every channel tile fits segment32's registers.
   bool pairs = avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_PAIRS");
   for (const auto& tile : channel_tiles) pairs = pairs && tile.second <= kMaxPairTile;
-  const int step = !avx512 ? 8 : pairs ? 2 * V : V;
+  const int step = pairs ? 2 * V : V;
 
   const Index out_rows = static_cast<Index>(s.n) * s.oh;
   const int rows_per_task = std::max(1, 64 / s.ow);
@@ -422,7 +432,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
       const float* xrow = taps > 0 ? xt + ((n * s.h + (iy0 + i_lo)) * s.ci) * L : xt;
       for (int ox0 = 0; ox0 < s.ow; ox0 += step) {
         const int used = std::min(step, s.ow - ox0);
-        const SegmentFn* table = !avx512 ? kSegment8.data() : used > V ? kSegmentPair.data() : kSegment.data();
+        const SegmentFn* table = !avx512 ? kSegmentAvx2.data() : used > V ? kSegmentPair.data() : kSegment.data();
         const Index m = m0 + ox0;  // the segment's first output pixel
         for (int t = 0; t < tiles; t++) {
           const auto [c0, nc] = channel_tiles[t];
