@@ -1,7 +1,8 @@
 /**
  * The direct-conv cases (direct-conv-cases.ts) with the addon's ISA forced in a child process
- * (WORKBENCH_NATIVE_ISA is read once per process): AVX2 machines take the GEMM path for these
- * shapes, and its epilogue (scatter, map, residual, ReLU) must give the reference's values there too.
+ * (WORKBENCH_NATIVE_ISA is read once per process): AVX2 machines take the direct path's 8-pixel
+ * segments for these shapes (WORKBENCH_NATIVE_DIRECT_AVX2=0: im2col + GEMM), the generic build the
+ * GEMM path, and the epilogue (scatter, map, residual, ReLU) must give the reference's values on each.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -12,10 +13,25 @@ import { DIRECT_CASES, referenceConv } from './direct-conv-cases.ts';
 const addon = loadNativeAddon();
 const child = path.join(import.meta.dirname, 'direct-conv-child.ts');
 
+interface ChildRun {
+  info: { isa: string };
+  outputs: string[];
+}
+const runChild = (isa: string, directAvx2: string): ChildRun => {
+  const env = { ...process.env, WORKBENCH_NATIVE_ISA: isa, WORKBENCH_NATIVE_DIRECT_AVX2: directAvx2 };
+  const out = execFileSync(process.execPath, ['--import', 'tsx', child], { env, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as ChildRun;
+};
+
 describe.skipIf(!addon)('native direct-conv cases under a forced ISA', () => {
-  it.each(['avx2', 'generic'])('WORKBENCH_NATIVE_ISA=%s gives the reference values', (isa) => {
-    const out = execFileSync(process.execPath, ['--import', 'tsx', child], { env: { ...process.env, WORKBENCH_NATIVE_ISA: isa }, encoding: 'utf8' });
-    const { info, outputs } = JSON.parse(out.trim().split('\n').pop()!) as { info: { isa: string }; outputs: string[] };
+  const runs = new Map<string, ChildRun>();
+  it.each([
+    ['avx2', '1'],
+    ['avx2', '0'],
+    ['generic', '1'],
+  ])('WORKBENCH_NATIVE_ISA=%s, WORKBENCH_NATIVE_DIRECT_AVX2=%s gives the reference values', (isa, directAvx2) => {
+    const { info, outputs } = runChild(isa, directAvx2);
+    runs.set(`${isa}/${directAvx2}`, { info, outputs });
     // The forced ISA took effect.
     expect(info.isa).toBe(isa);
     expect(outputs.length).toBe(DIRECT_CASES.length);
@@ -27,5 +43,14 @@ describe.skipIf(!addon)('native direct-conv cases under a forced ISA', () => {
       for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(y[i]! - ref.y[i]!) / (ref.bound[i]! + 1e-30));
       expect(worst, c.label).toBeLessThanOrEqual(1);
     });
+  }, 60_000);
+
+  // Both sum each output over (filter row, column, input channel) in that order with one FMA per
+  // term from zero (these cases have K = kh * kw * ci <= 512: one GEMM K block), and a skipped
+  // out-of-image tap adds 0 exactly: the same bits.
+  it('on AVX2 the direct path gives the bits of im2col + GEMM (WORKBENCH_NATIVE_DIRECT_AVX2=0)', () => {
+    const direct = runs.get('avx2/1') ?? runChild('avx2', '1');
+    const gemm = runs.get('avx2/0') ?? runChild('avx2', '0');
+    DIRECT_CASES.forEach((c, k) => expect(direct.outputs[k], c.label).toBe(gemm.outputs[k]));
   }, 60_000);
 });

@@ -201,6 +201,59 @@ constexpr std::array<SegmentFn, sizeof...(I)> pair_table(std::integer_sequence<i
 }
 const std::array<SegmentFn, kMaxPairTile> kSegmentPair = pair_table(std::make_integer_sequence<int, kMaxPairTile>{});
 
+// AVX2 + FMA: 16 output pixels per segment as two 8-pixel vectors, tiles of at most 6 filters (12
+// accumulators, the two input vectors and the broadcast fit the 16 ymm registers; each broadcast
+// filter value feeds two FMAs, so 8 loads per 12 FMAs as in the AVX2 GEMM microkernel). No masked
+// stores (slow on some AMD cores): the accumulators go to a staging tile with plain full-width
+// stores, then to the rows of NC channels with scalar copies. Unfused epilogue only (the rows go
+// to the sink and apply_epilogue).
+constexpr int kMaxTileAvx2 = 6;
+
+// Named accumulators (an array of them was kept on the stack: a store after every FMA).
+#define WB_ACC8(k) __m256 a##k = _mm256_setzero_ps(), b##k = _mm256_setzero_ps();
+#define WB_FMA8(k)                                       \
+  if constexpr (NC > k) {                                \
+    const __m256 f = _mm256_broadcast_ss(wk + k);        \
+    a##k = _mm256_fmadd_ps(f, v, a##k);                  \
+    b##k = _mm256_fmadd_ps(f, v2, b##k);                 \
+  }
+#define WB_STAGE8(k)                      \
+  if constexpr (NC > k) {                 \
+    _mm256_store_ps(stage[k], a##k);      \
+    _mm256_store_ps(stage[k] + 8, b##k);  \
+  }
+
+template <int NC>
+__attribute__((target("avx2,fma"))) void segment16_avx2(const Segment& g, float* out, Index ldo, int used) {
+  WB_ACC8(0) WB_ACC8(1) WB_ACC8(2) WB_ACC8(3) WB_ACC8(4) WB_ACC8(5)
+  for (int i = 0; i < g.taps; i++) {
+    const float* xr = g.xrow + i * g.tap_stride;
+    const float* wi = g.w + static_cast<Index>(g.i0 + i) * g.kw * g.ci * g.co;
+    for (int j = 0; j < g.kw; j++) {
+      const float* xj = xr + g.joff[j];
+      for (int c = 0; c < g.ci; c++) {
+        const __m256 v = _mm256_loadu_ps(xj + c * g.L);
+        const __m256 v2 = _mm256_loadu_ps(xj + c * g.L + 8);
+        const float* wk = wi + static_cast<Index>(j * g.ci + c) * g.co;
+        WB_FMA8(0) WB_FMA8(1) WB_FMA8(2) WB_FMA8(3) WB_FMA8(4) WB_FMA8(5)
+      }
+    }
+  }
+  alignas(32) float stage[kMaxTileAvx2][16];
+  WB_STAGE8(0) WB_STAGE8(1) WB_STAGE8(2) WB_STAGE8(3) WB_STAGE8(4) WB_STAGE8(5)
+  for (int p = 0; p < used; p++)
+    for (int t = 0; t < NC; t++) out[p * ldo + t] = stage[t][p];
+}
+#undef WB_ACC8
+#undef WB_FMA8
+#undef WB_STAGE8
+
+template <int... I>
+constexpr std::array<SegmentFn, sizeof...(I)> segment_avx2_table(std::integer_sequence<int, I...>) {
+  return {&segment16_avx2<I + 1>...};
+}
+const std::array<SegmentFn, kMaxTileAvx2> kSegmentAvx2 = segment_avx2_table(std::make_integer_sequence<int, kMaxTileAvx2>{});
+
 // One input row [w][ci] -> ci rows of L floats, column ix at pl + ix, zeros elsewhere; 16 x 16
 // blocks transposed in registers (any ci and w: partial blocks are masked).
 __attribute__((target("avx512f"))) void planar_row(const float* src, int w, int ci, int pl, Index L, float* dst) {
@@ -248,7 +301,9 @@ bool switched_on(const char* name) {
 bool direct_conv_applies(const ConvShape& s) {
 #ifdef WB_X86
   static const bool avx512 = std::strcmp(microkernel().name, "avx512f") == 0;
-  if (!avx512 || !switched_on("WORKBENCH_NATIVE_DIRECT")) return false;
+  static const bool avx2 = std::strcmp(microkernel().name, "avx2") == 0;
+  if (!switched_on("WORKBENCH_NATIVE_DIRECT")) return false;
+  if (!avx512 && !(avx2 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2"))) return false;
   // Only where the GEMM path wastes lanes (filter counts off its 16-wide panels: measured faster
   // there, slower at 16/32/64 filters); rows narrower than 12 pixels would leave too much of
   // each 16-pixel vector idle.
@@ -262,12 +317,19 @@ bool direct_conv_applies(const ConvShape& s) {
 }
 
 bool direct_conv_fuses(const Epilogue* ep) {
-  return ep != nullptr && (ep->scatter == nullptr || ep->gather != nullptr) && switched_on("WORKBENCH_NATIVE_DIRECT_FUSED");
+#ifdef WB_X86
+  static const bool avx512 = std::strcmp(microkernel().name, "avx512f") == 0;
+#else
+  const bool avx512 = false;
+#endif
+  return avx512 && ep != nullptr && (ep->scatter == nullptr || ep->gather != nullptr) && switched_on("WORKBENCH_NATIVE_DIRECT_FUSED");
 }
 
 void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y, const float* zeros) {
 #ifdef WB_X86
   constexpr int V = 16;
+  // AVX2 (direct_conv_applies let it through only there or on AVX-512): 8-pixel segments.
+  static const bool avx512 = std::strcmp(microkernel().name, "avx512f") == 0;
   const int st = s.sw;
   // xt[n][iy][c][q]: input column ix at q = ix + pl, zeros around (stride 2: in phases, see
   // planar_row_strided); V spare columns so the last segment's full-width loads stay inside the
@@ -289,15 +351,16 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   const int rows_per_copy = 8;
   parallel_for(static_cast<int>((rows_in + rows_per_copy - 1) / rows_per_copy), [&](int t, int) {
     for (Index r = static_cast<Index>(t) * rows_per_copy; r < std::min<Index>(rows_in, (t + 1) * rows_per_copy); r++) {
-      if (st == 1)
+      if (st == 1 && avx512)
         planar_row(x + r * s.w * s.ci, s.w, s.ci, s.pl, L, xt + r * s.ci * L);
       else
         planar_row_strided(x + r * s.w * s.ci, s.w, s.ci, s.pl, st, Lp, xt + r * s.ci * L);
     }
   });
 
-  // Balanced channel tiles of at most 16.
-  const int tiles = (s.co + kMaxTile - 1) / kMaxTile;
+  // Balanced channel tiles of at most 16 (AVX2: 12).
+  const int max_tile = avx512 ? kMaxTile : kMaxTileAvx2;
+  const int tiles = (s.co + max_tile - 1) / max_tile;
   std::vector<std::pair<int, int>> channel_tiles;  // (c0, nc)
   for (int t = 0, c0 = 0; t < tiles; t++) {
     const int nc = s.co / tiles + (t < s.co % tiles ? 1 : 0);
@@ -348,7 +411,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   const float lo = fused && ep->relu ? 0.0f : -std::numeric_limits<float>::infinity();
 
   // Two segments per pass where every channel tile fits segment32's registers.
-  bool pairs = switched_on("WORKBENCH_NATIVE_DIRECT_PAIRS");
+  bool pairs = avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_PAIRS");
   for (const auto& tile : channel_tiles) pairs = pairs && tile.second <= kMaxPairTile;
   const int step = pairs ? 2 * V : V;
 
@@ -369,7 +432,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
       const float* xrow = taps > 0 ? xt + ((n * s.h + (iy0 + i_lo)) * s.ci) * L : xt;
       for (int ox0 = 0; ox0 < s.ow; ox0 += step) {
         const int used = std::min(step, s.ow - ox0);
-        const SegmentFn* table = used > V ? kSegmentPair.data() : kSegment.data();
+        const SegmentFn* table = !avx512 ? kSegmentAvx2.data() : used > V ? kSegmentPair.data() : kSegment.data();
         const Index m = m0 + ox0;  // the segment's first output pixel
         for (int t = 0; t < tiles; t++) {
           const auto [c0, nc] = channel_tiles[t];

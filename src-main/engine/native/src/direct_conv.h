@@ -6,7 +6,7 @@
 // neighbouring output pixels of one channel: the input is read straight from a channel-planar,
 // zero-padded copy of each image row (one unaligned load per tap and input channel), the filter
 // values are broadcast, and any filter count costs exactly its own lanes (16 pixels per AVX-512
-// vector; elsewhere the GEMM path runs).
+// vector; on AVX2 + FMA 16 pixels as two 8-pixel vectors; elsewhere the GEMM path runs).
 #pragma once
 #include <cstddef>
 
@@ -25,12 +25,13 @@ class RowSink {
 };
 
 // True when direct_conv2d handles this shape on this CPU (stride 1 or 2 in both directions, a
-// spatial filter, x86 with AVX-512, rows of at least 12 pixels; env WORKBENCH_NATIVE_DIRECT=0
-// turns it off for comparisons, WORKBENCH_NATIVE_DIRECT_STRIDE2=0 the stride-2 convs only).
+// spatial filter, x86 with AVX-512 or AVX2 + FMA, rows of at least 12 pixels; env
+// WORKBENCH_NATIVE_DIRECT=0 turns it off for comparisons, WORKBENCH_NATIVE_DIRECT_STRIDE2=0 the
+// stride-2 convs only, WORKBENCH_NATIVE_DIRECT_AVX2=0 the AVX2 kernels only; all read per call).
 bool direct_conv_applies(const ConvShape& s);
 
 // True when direct_conv2d applies `ep` itself as it writes each 16-pixel segment (no row sink, no
-// staging buffer): any epilogue without a scatter, or one whose scatter has its inverse gather set
+// staging buffer; AVX-512 only): any epilogue without a scatter, or one whose scatter has its inverse gather set
 // (injective). WORKBENCH_NATIVE_DIRECT_FUSED=0 (read per call) sends the rows to the sink instead.
 bool direct_conv_fuses(const Epilogue* ep);
 
