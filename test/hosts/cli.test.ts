@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { runWorkbench } from '../helpers/cli.ts';
+import { runWorkbench, runWorkbenchInProcess } from '../helpers/cli.ts';
 import { buildProgram } from '../../src-main/hosts/cli/main.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
 
@@ -31,6 +31,18 @@ describe('workbench CLI', () => {
     const list = await runWorkbench(['--workspace', dir, '--json', 'jobs', 'list']);
     const jobs = JSON.parse(list.stdout) as { kind: string; status: string }[];
     expect(jobs[0]).toMatchObject({ kind: 'workspace.verify', status: 'succeeded' });
+  });
+
+  it('jobs show prints a readable summary; --json keeps the whole document', async () => {
+    const list = JSON.parse((await runWorkbenchInProcess(['--workspace', dir, '--json', 'jobs', 'list'])).stdout) as { id: number }[];
+    const id = list.at(-1)!.id;
+    const text = await runWorkbenchInProcess(['--workspace', dir, 'jobs', 'show', String(id)]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^Job ${id}: `));
+    for (const line of [/^ {2}kind: +workspace\.verify$/m, /^ {2}state: +succeeded$/m, /^ {2}started: +\d{4}-/m, /^ {2}finished: +\d{4}-.* s\)$/m, /^ {2}result:\n {4}checked: 0$/m]) expect(text.stdout).toMatch(line);
+    expect(text.stdout).not.toMatch(/[{[]"/); // no raw JSON
+    const json = await runWorkbenchInProcess(['--workspace', dir, '--json', 'jobs', 'show', String(id)]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id, kind: 'workspace.verify', status: 'succeeded', result: { checked: 0, problems: [] } });
   });
 
   // `npx workbench` runs from a lab's own folders: the job process must find its TypeScript loader from anywhere.
