@@ -1,4 +1,5 @@
 import type { JobDetail } from '../../common/contract/jobs.ts';
+import { pct } from './format.ts';
 
 /** A value in one short phrase: scalars as they are, lists by their length, objects by their fields. */
 function brief(value: unknown): string {
@@ -34,7 +35,7 @@ export function jobDetailText(job: JobDetail, place: string): string {
     `  created:  ${job.createdAt}`,
     ...(job.startedAt ? [`  started:  ${job.startedAt}`] : []),
     ...(job.finishedAt ? [`  finished: ${job.finishedAt}${duration(job.startedAt, job.finishedAt)}`] : []),
-    ...(job.progress && job.status !== 'succeeded' ? [`  progress: ${Math.round((job.progress.fraction ?? 0) * 100)}%${job.progress.step ? ` (${job.progress.step})` : ''}`] : []),
+    ...(job.progress && job.status !== 'succeeded' ? [`  progress: ${pct(job.progress.fraction, 0)}${job.progress.step ? ` (${job.progress.step})` : ''}`] : []),
     ...(job.error ? [`  error:    ${job.error}`] : []),
     '  parameters:',
     ...fields(job.params, '    '),
