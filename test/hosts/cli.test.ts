@@ -34,8 +34,9 @@ describe('workbench CLI', () => {
   });
 
   it('jobs show prints a readable summary; --json keeps the whole document', async () => {
-    const list = JSON.parse((await runWorkbenchInProcess(['--workspace', dir, '--json', 'jobs', 'list'])).stdout) as { id: number }[];
-    const id = list.at(-1)!.id;
+    expect((await runWorkbenchInProcess(['--workspace', dir, '--json', 'workspace', 'verify'])).code).toBe(0);
+    const list = JSON.parse((await runWorkbenchInProcess(['--workspace', dir, '--json', 'jobs', 'list'])).stdout) as { id: number; kind: string }[];
+    const id = list.find((j) => j.kind === 'workspace.verify')!.id;
     const text = await runWorkbenchInProcess(['--workspace', dir, 'jobs', 'show', String(id)]);
     expect(text.code, text.stderr).toBe(0);
     expect(text.stdout).toMatch(new RegExp(`^Job ${id}: `));
