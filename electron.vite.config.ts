@@ -17,6 +17,8 @@ export default defineConfig({
           'job-process': resolve(__dirname, 'src-main/app/job-process.ts'),
           // Forked by engine.info so the main process never loads TF.js.
           'engine-probe': resolve(__dirname, 'src-main/engine/probe.ts'),
+          // Forked by the engine benchmark, one process per model.
+          'bench-model-process': resolve(__dirname, 'src-main/bench/engine/bench-model-process.ts'),
         },
       },
     },

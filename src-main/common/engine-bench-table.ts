@@ -33,5 +33,6 @@ export function formatBenchTable(r: EngineBenchResult): string {
   ];
   for (const row of r.rows) out.push(`  ${row.model}: ${row.description}`);
   if (r.pytorchNote) out.push(`PyTorch: ${r.pytorchNote}`);
+  for (const f of r.failures ?? []) out.push(`Failed: ${f.message}`);
   return out.join('\n');
 }

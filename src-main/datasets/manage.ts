@@ -1,6 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { ApiError } from '../common/contract/errors.ts';
 import type { FormatDetection, ImportProblem } from '../common/contract/datasets.ts';
 import type { Workspace } from '../core/workspace.ts';
 import { parseInfo } from './dataset-info.ts';
@@ -11,8 +12,11 @@ import { forgetBlob } from './pixels.ts';
 import { datasetRow } from './queries.ts';
 import { DatasetFileRefusedError, resolveSampleFile } from './sample-file.ts';
 
+/** The format a folder looks like; a path that does not exist is refused, naming it (the same words as the import's refusal). */
 export function detect(ws: Workspace, p: string): FormatDetection {
-  const root = unwrapRoot(canonicalRoot(p), 'auto');
+  const canonical = canonicalRoot(p);
+  if (!existsSync(canonical)) throw new ApiError('invalid_request', `${canonical} does not exist.`, 'path');
+  const root = unwrapRoot(canonical, 'auto');
   const candidates = detectFormats(root);
   const clash = datasetsWithRoot(ws, root)[0];
   return { path: root, format: candidates[0]?.format ?? null, candidates, alreadyImported: clash ? { datasetId: clash.id, name: clash.name } : null };

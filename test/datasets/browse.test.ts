@@ -162,6 +162,12 @@ describe('dataset browsing, thumbnails and import safety', () => {
     await call('datasets.delete', { id: again.report.datasetId! });
   });
 
+  // The import dialog showed "No known layout found here" beside the real error for a mistyped path.
+  it('detect refuses a path that does not exist, naming it, instead of finding no layout there', async () => {
+    const missing = path.join(dir(), 'no-such-folder');
+    await expect(call('datasets.detect', { path: missing })).rejects.toMatchObject({ code: 'invalid_request', field: 'path', message: `${missing} does not exist.` });
+  });
+
   it('the writer refuses a duplicate that raced past preflight and removes its decoded blob', async () => {
     const f = dir();
     writeFileSync(`${f}/train-images-idx3-ubyte`, idxImages(2, 28, 28));

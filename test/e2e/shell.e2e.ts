@@ -113,6 +113,19 @@ describe.skipIf(!hasChromium)('shell in the browser host', () => {
     await expect.poll(() => page.evaluate<string>('getComputedStyle(document.body).backgroundColor')).toBe('rgb(246, 247, 249)');
   });
 
+  // The Resource limits box showed the browser's grooved fieldset border instead of the app's card.
+  it('draws the Settings boxes in the app\'s card style, not the browser\'s fieldset border', async () => {
+    const { page } = browser;
+    await page.goto(host.url);
+    await page.click('[data-test="nav-settings"]');
+    await page.waitForSelector('[data-test="set-limits"]');
+    const style = (selector: string): Promise<string> =>
+      page.evaluate<string>(`(() => { const s = getComputedStyle(document.querySelector(${JSON.stringify(selector)})); return [s.borderTopStyle, s.borderTopWidth, s.borderTopColor, s.borderTopLeftRadius, s.backgroundColor].join(' '); })()`);
+    const limits = await style('[data-test="set-limits"]');
+    expect(limits).toMatch(/^solid 1px /);
+    expect(limits).toBe(await style('.card:not(fieldset)'));
+  });
+
   it('refuses a request with a wrong token', async () => {
     const response = await fetch(`${host.origin}/api/call/engine.info`, {
       method: 'POST',

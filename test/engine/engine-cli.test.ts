@@ -71,6 +71,29 @@ describe('engine commands', () => {
     expect(row.workbench.inferBatch1ImagesPerSec).toBeNull();
   }, 160_000);
 
+  it('bench engine runs each model in its own process; a failing model is named and the other rows still come back', async () => {
+    // resnet20 twice around a resnet56 made to fail: the two resnet20 rows must come from two
+    // different processes (neither the CLI's nor the job process's), each with its own peak.
+    const r = await runWorkbench(
+      ['--workspace', ws.dir, 'bench', 'engine', '--models', 'resnet20,resnet56,resnet20', '--batch', '2', '--steps', '1', '--repeats', '1', '--no-batch-one', '--no-pytorch', '--backend', 'wasm', '--json'],
+      { timeoutMs: 150_000, env: { WORKBENCH_BENCH_FAIL_MODEL: 'resnet56' } },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as EngineBenchResult;
+    expect(result.rows.map((row) => row.model)).toEqual(['resnet20', 'resnet20']);
+    const pids = result.rows.map((row) => row.workbench.processId);
+    for (const pid of pids) expect(pid).toBeGreaterThan(0);
+    expect(new Set(pids).size).toBe(2);
+    for (const row of result.rows) {
+      expect(row.workbench.peakMemoryMiB).toBeGreaterThan(10);
+      expect(row).toHaveProperty('trainRatio', null);
+      expect(row).toHaveProperty('inferRatio', null);
+      expect(row).toHaveProperty('memoryRatio', null);
+    }
+    expect(result.memoryNote).toMatch(/one process per model/);
+    expect(result.failures).toEqual([{ model: 'resnet56', message: expect.stringMatching(/^resnet56: .*failed on purpose/) }]);
+  }, 160_000);
+
   it('bench engine rejects an unknown model, naming the option', async () => {
     const r = await runWorkbench(['--workspace', ws.dir, 'bench', 'engine', '--models', 'resnet99']);
     expect(r.code).not.toBe(0);

@@ -29,3 +29,24 @@ export function runWorkbench(args: string[], options: { timeoutMs?: number; env?
     });
   });
 }
+
+/**
+ * Runs the same CLI (runCli, the parser and commands the binary runs) in this process, capturing
+ * what it writes: for checks that need no process of their own, where a process start costs
+ * seconds on a loaded machine. Jobs still run in real job processes.
+ */
+export async function runWorkbenchInProcess(args: string[]): Promise<CliResult> {
+  const { runCli } = await import('../../src-main/hosts/cli/main.ts');
+  let stdout = '';
+  let stderr = '';
+  const writes = { out: process.stdout.write.bind(process.stdout), err: process.stderr.write.bind(process.stderr) };
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await runCli(args);
+    return { code, stdout, stderr };
+  } finally {
+    process.stdout.write = writes.out;
+    process.stderr.write = writes.err;
+  }
+}

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { writeFileSync } from 'node:fs';
-import { runWorkbench } from '../helpers/cli.ts';
+import { Command, CommanderError } from 'commander';
+import { runWorkbench, runWorkbenchInProcess } from '../helpers/cli.ts';
+import { buildProgram } from '../../src-main/hosts/cli/main.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
 
 describe('workbench CLI', () => {
@@ -31,6 +33,19 @@ describe('workbench CLI', () => {
     expect(jobs[0]).toMatchObject({ kind: 'workspace.verify', status: 'succeeded' });
   });
 
+  it('jobs show prints a readable summary; --json keeps the whole document', async () => {
+    expect((await runWorkbenchInProcess(['--workspace', dir, '--json', 'workspace', 'verify'])).code).toBe(0);
+    const list = JSON.parse((await runWorkbenchInProcess(['--workspace', dir, '--json', 'jobs', 'list'])).stdout) as { id: number; kind: string }[];
+    const id = list.find((j) => j.kind === 'workspace.verify')!.id;
+    const text = await runWorkbenchInProcess(['--workspace', dir, 'jobs', 'show', String(id)]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`^Job ${id}: `));
+    for (const line of [/^ {2}kind: +workspace\.verify$/m, /^ {2}state: +succeeded$/m, /^ {2}started: +\d{4}-/m, /^ {2}finished: +\d{4}-.* s\)$/m, /^ {2}result:\n {4}checked: 0$/m]) expect(text.stdout).toMatch(line);
+    expect(text.stdout).not.toMatch(/[{[]"/); // no raw JSON
+    const json = await runWorkbenchInProcess(['--workspace', dir, '--json', 'jobs', 'show', String(id)]);
+    expect(JSON.parse(json.stdout)).toMatchObject({ id, kind: 'workspace.verify', status: 'succeeded', result: { checked: 0, problems: [] } });
+  });
+
   // `npx workbench` runs from a lab's own folders: the job process must find its TypeScript loader from anywhere.
   it('runs a job when started from a folder outside the installation', async () => {
     const elsewhere = tempDir();
@@ -58,6 +73,18 @@ describe('workbench CLI', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  // Scripts read stdout: under --json every failure, from the option parser or a command, is one JSON error document there too.
+  it.each([
+    [['jobs', 'cancel', '999'], { message: 'There is no job 999. (field id)', field: 'id' }],
+    [['jobs', 'cancel', 'abc'], { message: expect.stringMatching(/^"abc" is not a job id/) }],
+    [['train', '--config', '/nonexistent/run.json'], { message: '--config /nonexistent/run.json: cannot read the file (no such file).' }],
+    [['jobs', 'list', '--no-such-option'], { message: expect.stringMatching(/unknown option '--no-such-option'/) }],
+  ])('under --json prints {"error": ...} on stdout with a non-zero exit: %j', async (args, error) => {
+    const r = await runWorkbench(['--workspace', dir, '--json', ...args]);
+    expect(r.code).not.toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ error });
+  });
+
   // The config file says "epochs"; the line names that field once, as the file spells it.
   it('names a refused config field once, as the config file spells it', async () => {
     const file = path.join(dir, '..', 'bad-train.json');
@@ -68,15 +95,28 @@ describe('workbench CLI', () => {
     expect(r.stderr).not.toMatch(/params\.|\(field /);
   });
 
+  // One process for the binary's top-level help; each command's help then runs through the same
+  // parser in-process (a process per command took over 60 s on a loaded machine).
   it('has --help for every command', async () => {
     const r = await runWorkbench(['--help']);
     expect(r.code).toBe(0);
     const commands = [...r.stdout.matchAll(/^ {2}([a-z]+) /gm)].map((m) => m[1]!).filter((c) => c !== 'help');
     expect(commands).toEqual(expect.arrayContaining(['serve', 'workspace', 'jobs']));
     for (const c of commands) {
-      const sub = await runWorkbench([c, '--help']);
-      expect(sub.code, c).toBe(0);
-      expect(sub.stdout).toMatch(/Usage: workbench/);
+      let out = '';
+      const program = buildProgram(() => Promise.reject(new Error('help needs no workspace')));
+      const quiet = (cmd: Command): void => {
+        cmd.exitOverride().configureOutput({ writeOut: (s) => void (out += s), writeErr: (s) => void (out += s) });
+        cmd.commands.forEach(quiet);
+      };
+      quiet(program);
+      const ended = await program.parseAsync([c, '--help'], { from: 'user' }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(ended, c).toBeInstanceOf(CommanderError);
+      expect((ended as CommanderError).code, c).toBe('commander.helpDisplayed');
+      expect(out, c).toMatch(new RegExp(`^Usage: workbench ${c} `));
     }
   });
 });

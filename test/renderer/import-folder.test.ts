@@ -65,4 +65,27 @@ describe('the import path field', () => {
     expect(mounted.api.callsOf('datasets.detect')).toEqual([{ path: '/data/pets' }]);
     expect(w.get('[data-test="import-detected"]').text()).toContain('10 class folders');
   });
+
+  // A whole path typed outside the import folders is fine (the hint itself says so): once its format
+  // is detected, the "not below an import folder" hint no longer stands beside the result.
+  it('drops the outside-the-import-folders hint once the typed path is detected', async () => {
+    mounted = await mountWithApi(DatasetsPage, {
+      path: '/datasets',
+      handlers: {
+        'datasets.list': () => [],
+        'datasets.formats': () => [],
+        'datasets.folders': (): FolderSuggestions => ({ folder: '/srv', folders: [], roots: ['/data'], truncated: false, outside: '/srv is not below an import folder (/data); add one in Settings → Import folders, or type the whole path.' }),
+        'datasets.detect': () => ({ ...detection, path: '/srv/pets' }),
+      },
+    });
+    const w = mounted.wrapper;
+    await w.get('[data-test="import-open"]').trigger('click');
+    await w.get('[data-test="import-path"]').setValue('/srv/pets');
+    await flushPromises();
+    expect(w.get('[data-test="import-path-folders-hint"]').text()).toContain('not below an import folder');
+    await w.get('[data-test="import-path"]').trigger('blur');
+    await flushPromises();
+    expect(w.get('[data-test="import-detected"]').text()).toContain('10 class folders');
+    expect(w.find('[data-test="import-path-folders-hint"]').exists()).toBe(false);
+  });
 });

@@ -3,6 +3,7 @@ import { describe, it, expect } from 'vitest';
 import { mount } from '@vue/test-utils';
 import UiMetricsChart from '../../src-renderer/src/ui/UiMetricsChart.vue';
 import UiChart from '../../src-renderer/src/ui/UiChart.vue';
+import { metricLabel } from '../../src-renderer/src/ui/metric-labels.ts';
 import type { MetricPoint } from '../../src-main/common/contract/index.ts';
 
 const point = (name: string, epoch: number, value: number): MetricPoint => ({ name, epoch, step: epoch, value });
@@ -23,5 +24,15 @@ describe('the metrics charts', () => {
     const w = mount(UiMetricsChart, { props: { points }, global: { stubs: { UiChart: true } } });
     const datasets = w.findAll('.card').flatMap((card) => (card.findComponent(UiChart).props('data') as { datasets: { label: string; pointRadius?: number }[] }).datasets);
     expect(datasets.map((d) => [d.label, d.pointRadius])).toEqual([['batch_loss', 0], ['accuracy', 3]]);
+  });
+
+  // Legends read as words, from one table every chart uses; names it does not know stay as they are.
+  it('names the series in words in every chart: Validation accuracy, Images/s', () => {
+    const points = [point('val_accuracy', 1, 0.5), point('accuracy', 1, 0.4), point('images_per_second', 1, 812), point('d_A', 1, 0.3)];
+    const w = mount(UiMetricsChart, { props: { points } });
+    const labels = w.findAll('canvas').map((c) => c.attributes('aria-label'));
+    expect(labels).toEqual(['Accuracy by epoch: Validation accuracy, Training accuracy', 'Other by epoch: Images/s, d_A']);
+    expect(metricLabel('val_rank1')).toBe('Validation rank-1');
+    expect(metricLabel('resnet20')).toBe('resnet20');
   });
 });

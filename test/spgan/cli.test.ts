@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { runWorkbench } from '../helpers/cli.ts';
+import { runWorkbench, runWorkbenchInProcess } from '../helpers/cli.ts';
 import { tempWorkspace, addReidDataset } from './helpers.ts';
 
 let env: ReturnType<typeof tempWorkspace>;
@@ -22,6 +22,8 @@ beforeAll(async () => {
 
 afterAll(() => env?.cleanup());
 
+// Each CLI process costs seconds on a loaded machine: the two jobs run through the binary, the
+// listing and the refusal through the same CLI in this process.
 describe('workbench spgan (CLI, real job processes)', () => {
   it('spgan train --config, spgan translate --run --dataset, spgan runs', async () => {
     const config = path.join(env.dir, 'spgan.json');
@@ -37,14 +39,14 @@ describe('workbench spgan (CLI, real job processes)', () => {
     const made = (JSON.parse(tr.stdout) as { dataset: { datasetId: number; samples: number; lineage: { runJobId: number; epoch: number } } }).dataset;
     expect(made).toMatchObject({ samples: 2, lineage: { runJobId: run.jobId, epoch: 1 } });
 
-    const runs = await runWorkbench(['--workspace', wsDir, 'spgan', 'runs']);
+    const runs = await runWorkbenchInProcess(['--workspace', wsDir, 'spgan', 'runs']);
     expect(runs.code).toBe(0);
     expect(runs.stdout).toMatch(new RegExp(`^${run.jobId}\\s+succeeded`, 'm'));
     expect(existsSync(path.join(wsDir, 'artifacts', 'jobs', String(run.jobId), 'checkpoints', 'epoch-001.bin'))).toBe(true);
-  });
+  }, 240_000); // two job processes, each allowed 120 s above
 
   it('refuses a translation with a job that is not an SPGAN run, naming runJobId', async () => {
-    const bad = await runWorkbench(['--workspace', wsDir, 'spgan', 'translate', '--run', '999', '--dataset', String(sourceId)]);
+    const bad = await runWorkbenchInProcess(['--workspace', wsDir, 'spgan', 'translate', '--run', '999', '--dataset', String(sourceId)]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/runJobId: job 999 does not exist/);
   });

@@ -1,13 +1,14 @@
 import type { JobRunner } from '../../core/jobs/spec.ts';
 import type { EngineBenchParams, EngineBenchResult } from '../../common/contract/engine.ts';
-import { initEngine } from '../../engine/init.ts';
-import { runEngineBench } from './engine-bench.ts';
+import { benchModelByModel } from './model-by-model.ts';
 
-/** The engine.bench job: runs in the job process, whose engine is already chosen (WORKBENCH_BACKEND). */
+/**
+ * The engine.bench job: one process per model (bench/engine/model-by-model.ts), each inheriting the
+ * job process's engine choice (WORKBENCH_BACKEND), so each model's peak memory is its own.
+ */
 const run: JobRunner<EngineBenchParams, EngineBenchResult> = async (ctx) => {
-  const engine = await initEngine();
   let step = 0;
-  return runEngineBench(ctx.params, engine, {
+  return benchModelByModel(ctx.params, {
     signal: ctx.signal,
     log: (line) => ctx.log(line),
     progress: (fraction, label) => ctx.progress({ fraction, step: label }),

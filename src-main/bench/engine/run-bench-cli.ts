@@ -4,15 +4,11 @@
  * Prints the side-by-side table (or JSON with --json) and writes the JSON
  * result to --out (default out/bench/engine-bench.json).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { EngineBenchResult } from '../../common/contract/engine.ts';
 import { engineBenchParamsSchema } from '../../common/contract/engine.ts';
-import { initEngine, parseBackendRequest } from '../../engine/init.ts';
-import { runEngineBench } from './engine-bench.ts';
+import { parseBackendRequest } from '../../engine/init.ts';
+import { benchModelByModel } from './model-by-model.ts';
 import { formatBenchTable } from '../../common/engine-bench-table.ts';
 
 function arg(name: string): string | undefined {
@@ -43,34 +39,12 @@ async function main(): Promise<void> {
   const log = (line: string): void => {
     if (!json) process.stderr.write(`  ${line}\n`);
   };
-  const result = params.models.length > 1 ? modelByModel(params.models) : await runEngineBench(params, await initEngine(backend ? { backend } : {}), { log });
+  const result = await benchModelByModel(params, { log }, backend);
   const out = path.resolve(arg('out') ?? path.join('out', 'bench', 'engine-bench.json'));
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
   process.stdout.write(json ? JSON.stringify(result, null, 2) + '\n' : `${formatBenchTable(result)}\nJSON written to ${out}\n`);
   process.exit(0);
-}
-
-/**
- * One process per model, the models in turn (the order the in-process loop takes). The wasm heap
- * never shrinks, so a model benched after a larger one in the same process read the larger one's
- * resident memory as its own peak (the SPGAN step after ResNet-56: 838 MiB, alone 437).
- */
-function modelByModel(models: string[]): EngineBenchResult {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'bench-engine-'));
-  try {
-    const results = models.map((model, i) => {
-      const out = path.join(dir, `${i}.json`);
-      const rest = process.argv.slice(2).filter((a, j, all) => a !== '--out' && all[j - 1] !== '--out' && a !== '--models' && all[j - 1] !== '--models');
-      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), ...rest, '--models', model, '--out', out], { stdio: ['ignore', 'ignore', 'inherit'] });
-      if (child.status !== 0) throw new Error(`${model}: its benchmark process exited with ${child.status ?? child.signal}`);
-      return JSON.parse(readFileSync(out, 'utf8')) as EngineBenchResult;
-    });
-    const first = results[0]!;
-    return { ...first, date: results.at(-1)!.date, rows: results.flatMap((r) => r.rows), pytorchNote: results.find((r) => r.pytorchNote)?.pytorchNote ?? null, memoryNote: `${first.memoryNote}; workbench: one process per model` };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 main().catch((error: unknown) => {

@@ -72,6 +72,8 @@ export interface EngineBenchSide {
   spread: { train: Spread; infer: Spread; inferBatch1: Spread | null; memory: Spread };
   /** Workbench side: 'registry' (src-main/models) or why the engine's stand-in ResNet was used. */
   modelSource?: string;
+  /** Workbench side: the id of the process that measured it (one process per model). */
+  processId?: number;
 }
 
 export interface EngineBenchRow {
@@ -103,6 +105,8 @@ export interface EngineBenchResult {
   pytorchNote: string | null;
   /** How peak memory was measured on this machine (per model, or the process's peak so far). */
   memoryNote: string;
+  /** Models whose benchmark process failed, each message naming its model; their rows are missing. */
+  failures?: { model: EngineBenchModel; message: string }[];
 }
 
 export const engineCalls = {

@@ -1,5 +1,22 @@
-/** An expected failure: printed as one line, without a stack trace. */
-export class CliError extends Error {}
+/** An expected failure: printed as one line, without a stack trace; `field` names the refused field, as the user spells it. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A refused call as a CliError: its line (errorLine) and its field without the job wrapper. */
+export function refusedCall(error: { message: string; field?: string }): CliError {
+  return new CliError(errorLine(error), error.field?.replace(/^(params|config)\./, ''));
+}
+
+/** The JSON document `--json` prints on stdout for a failed command. */
+export function errorDocument(message: string, field?: string): { error: { message: string; field?: string } } {
+  return { error: { message, ...(field ? { field } : {}) } };
+}
 
 /**
  * A refused call as the CLI prints it: the field named once, as the user's JSON

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import type { CliRuntime, RegisterCommands } from './cli-types.ts';
 import { createRuntime } from './runtime.ts';
+import { CliError, errorDocument } from './cli-errors.ts';
 import type { WorkbenchCore } from '../../app/open-core.ts';
 import { registerCoreCommands } from './commands/core.ts';
 import { registerEngineCommands } from './commands/engine.ts';
@@ -70,11 +71,16 @@ export async function runCli(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (err) {
+    // Under --json every failure also prints one JSON error document on stdout (the line stays on stderr).
+    const json = argv.includes('--json');
     if (err instanceof CommanderError) {
-      return err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version' ? 0 : 2;
+      const ok = err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version';
+      if (!ok && json) process.stdout.write(JSON.stringify(errorDocument(err.message.replace(/^error: /, ''))) + '\n');
+      return ok ? 0 : 2;
     }
-    const message = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`workbench: ${message.split('\n')[0]}\n`);
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+    process.stderr.write(`workbench: ${message}\n`);
+    if (json) process.stdout.write(JSON.stringify(errorDocument(message, err instanceof CliError ? err.field : undefined)) + '\n');
     return 1;
   } finally {
     const o = opened as { core: WorkbenchCore | null } | null;

@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import type { CallName, Envelope, EventMap, JobSummary, Req, Res } from '../../common/contract/index.ts';
 import type { CliRuntime } from './cli-types.ts';
 import { resolveOn } from './job-options.ts';
-import { CliError, errorLine } from './cli-errors.ts';
+import { CliError, refusedCall } from './cli-errors.ts';
 import { progressLine } from './progress-line.ts';
 
 class HostUnreachableError extends CliError {}
@@ -30,7 +30,7 @@ export function createRemoteRuntime(baseUrl: string, token: string, json: boolea
     // A host that restarted (same port, new token) no longer knows this CLI.
     if (res.status === 401 || res.status === 403) throw new HostUnreachableError(`The workbench host at ${baseUrl} no longer accepts this CLI's token (it was restarted).`);
     const envelope = (await res.json()) as Envelope<Res<K>>;
-    if (!envelope.ok) throw new CliError(errorLine(envelope.error));
+    if (!envelope.ok) throw refusedCall(envelope.error);
     return envelope.result;
   };
   const info = (line: string): void => {

@@ -3,14 +3,14 @@ import { ApiError } from '../../common/contract/errors.ts';
 import { openCore, type WorkbenchCore } from '../../app/open-core.ts';
 import type { CliRuntime } from './cli-types.ts';
 import { resolveOn } from './job-options.ts';
-import { CliError, errorLine } from './cli-errors.ts';
+import { CliError, refusedCall } from './cli-errors.ts';
 import { progressLine } from './progress-line.ts';
 import { WorkspaceBusyError } from '../../core/host-lock.ts';
 import { createRemoteRuntime } from './remote-runtime.ts';
 
 
 function unwrap<T>(envelope: Envelope<unknown>): T {
-  if (!envelope.ok) throw new CliError(errorLine(envelope.error));
+  if (!envelope.ok) throw refusedCall(envelope.error);
   return envelope.result as T;
 }
 

@@ -6,6 +6,7 @@ import { openCore } from '../../../app/open-core.ts';
 import { startBrowserHost } from '../../http/server.ts';
 import { keepWorkspaceOpen } from '../main.ts';
 import { formatTable, pct } from '../format.ts';
+import { jobDetailText } from '../job-text.ts';
 
 /** Where a job runs, as one cell: "local", or the Slurm profile, job id and what Slurm says (pending reason, node). */
 export function placeText(j: JobSummary): string {
@@ -129,15 +130,7 @@ export const registerCoreCommands: RegisterCommands = (program: Command, runtime
     .action(async (id: string) => {
       const rt = await runtime();
       const job = await rt.call('jobs.get', { id: parseId(id) });
-      rt.output(job, () =>
-        [
-          `Job ${job.id}: ${job.title} [${job.kind}] ${job.status}${job.error ? ` — ${job.error}` : ''}`,
-          `runs on: ${placeText(job)}${job.slurm?.elapsedSeconds != null ? `, ${job.slurm.elapsedSeconds} s of ${job.slurm.limitSeconds ?? '?'} s` : ''}${job.sweepId ? `  (sweep ${job.sweepId})` : ''}`,
-          `params: ${JSON.stringify(job.params)}`,
-          `result: ${JSON.stringify(job.result)}`,
-          ...job.logs.slice(-20).map((l) => `  ${l.ts} [${l.level}] ${l.line}`),
-        ].join('\n'),
-      );
+      rt.output(job, () => jobDetailText(job, placeText(job)));
     });
   jobs
     .command('cancel <id>')
