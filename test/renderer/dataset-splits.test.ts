@@ -111,3 +111,25 @@ describe('the first choice of splits', () => {
     expect(select.selectedOptions[0]?.text).toBe(chosen);
   });
 });
+
+describe('a dataset without a train part', () => {
+  it.each([
+    ['says so when neither the import nor a named split has one', [imported], true],
+    ['says nothing once a named split exists', [imported, r1], false],
+    ['says nothing when the import has a train part', [{ ...imported, counts: { train: 21, test: 9 } }], false],
+  ])('%s', async (_what, splits, shown) => {
+    mounted = await mountWithApi(TrainForm, {
+      handlers: {
+        'datasets.list': () => [dataset({ id: 3, name: 'pets' })],
+        'datasets.splits.list': () => splits,
+        'models.list': () => [],
+        'models.architectures': () => [{ name: 'resnet20', family: 'cifar', depth: 20, description: 'CIFAR ResNet-20', defaultInputSize: [32, 32], minInputSize: 8 }],
+        'augment.pipelines.list': () => [],
+      },
+    });
+    await flushPromises();
+    const note = mounted.wrapper.find('[data-test="tr-split-set-unsplit"]');
+    expect(note.exists()).toBe(shown);
+    if (shown) expect(note.text()).toContain('Splits tab');
+  });
+});
