@@ -264,6 +264,11 @@ interface BlockEnds {
   relus: Set<string>;
 }
 
+/** Keeps a copy of a BatchNorm's batch statistics where the caller asked for them (running-statistics update). */
+function recordBatchStats(opts: TrainGradientsOptions, name: string, x: tf.Tensor, s: { mean: tf.Tensor1D; variance: tf.Tensor1D }): void {
+  if (opts.batchStats) opts.batchStats.set(name, { mean: tf.keep(tf.clone(s.mean)), variance: tf.keep(tf.clone(s.variance)), count: x.shape[0]! * x.shape[1]! * x.shape[2]! });
+}
+
 /** One node's forward output and its backward step. */
 function forwardStep(
   model: Model,
@@ -313,7 +318,7 @@ function forwardStep(
         // Normalised by the block end's Add, whose backward also gives this BatchNorm's gradients:
         // here the statistics only, and x passed on both ways (the caller clones it).
         const m = batchNormTrainMoments(x, gamma, beta, n.epsilon);
-        if (opts.batchStats) opts.batchStats.set(n.name, { mean: tf.keep(tf.clone(m.mean)), variance: tf.keep(tf.clone(m.variance)), count: x.shape[0]! * x.shape[1]! * x.shape[2]! });
+        recordBatchStats(opts, n.name, x, m);
         m.variance.dispose();
         const entry = { gamma, beta, mean: m.mean, invstd: m.invstd } as NonNullable<ReturnType<BlockEnds['bns']['get']>>;
         blockEnds.bns.set(n.name, entry);
@@ -328,7 +333,7 @@ function forwardStep(
         return { y: x, step: { node: n, inputs, saved: [], owned: [m.mean, m.invstd], backward } };
       }
       const f = batchNormTrainForward(x, gamma, beta, n.epsilon, fusedRelu);
-      if (opts.batchStats) opts.batchStats.set(n.name, { mean: tf.keep(tf.clone(f.mean)), variance: tf.keep(tf.clone(f.variance)), count: x.shape[0]! * x.shape[1]! * x.shape[2]! });
+      recordBatchStats(opts, n.name, x, f);
       f.variance.dispose();
       const saved: BatchNormSaved = { x, gamma, mean: f.mean, invstd: f.invstd };
       return {
