@@ -88,4 +88,23 @@ describe('the import path field', () => {
     expect(w.get('[data-test="import-detected"]').text()).toContain('10 class folders');
     expect(w.find('[data-test="import-path-folders-hint"]').exists()).toBe(false);
   });
+
+  // Clicking Detect (or Browse…) must not take the focus from the path field first: its blur
+  // would ask for the same detection once more, and for a missing path show the refusal twice.
+  it('keeps the focus in the path field when Detect is pressed, so the path is detected once', async () => {
+    mounted = await mountWithApi(DatasetsPage, {
+      path: '/datasets',
+      handlers: { 'datasets.list': () => [], 'datasets.formats': () => [], 'datasets.folders': () => ({ folder: null, folders: [], roots: [], truncated: false }), 'datasets.detect': () => detection },
+    });
+    const w = mounted.wrapper;
+    await w.get('[data-test="import-open"]').trigger('click');
+    await w.get('[data-test="import-path"]').setValue('/data/pets');
+    const press = new MouseEvent('mousedown', { bubbles: true, cancelable: true });
+    w.get('[data-test="import-path-detect"]').element.dispatchEvent(press);
+    expect(press.defaultPrevented).toBe(true);
+    await w.get('[data-test="import-path-detect"]').trigger('click');
+    await flushPromises();
+    expect(mounted.api.callsOf('datasets.detect')).toEqual([{ path: '/data/pets' }]);
+    expect(w.get('[data-test="import-detected"]').text()).toContain('10 class folders');
+  });
 });
