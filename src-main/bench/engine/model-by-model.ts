@@ -46,6 +46,7 @@ function benchOneModel(model: EngineBenchModel, request: ModelProcessRequest, ho
     let failure: string | null = null;
     const onAbort = (): void => void child.kill('SIGKILL');
     hooks.signal?.addEventListener('abort', onAbort, { once: true });
+    hooks.log?.(`${model}: benchmarking in process ${child.pid ?? '?'}`);
     child.on('message', (m: ModelProcessMessage) => {
       if (m.type === 'log') hooks.log?.(m.line);
       else if (m.type === 'progress') hooks.progress?.(span[0] + m.fraction * (span[1] - span[0]), m.step);
@@ -75,6 +76,8 @@ export async function benchModelByModel(params: EngineBenchParams, hooks: BenchH
   const failures: { model: EngineBenchModel; message: string }[] = [];
   const n = params.models.length;
   for (const [i, model] of params.models.entries()) {
+    // A cancel between two models must not start the next one's process.
+    if (hooks.signal?.aborted) throw new Error('cancelled');
     try {
       results.push(await benchOneModel(model, { params, ...(backend ? { backend } : {}) }, hooks, [i / n, (i + 1) / n]));
     } catch (error) {
