@@ -116,6 +116,31 @@ function reidParts(samples: SampleKey[], req: Extract<SplitCreateRequest, { meth
   return parts;
 }
 
+/**
+ * A split per class holds part of every class out: a class must keep a training
+ * image and, when test or val asks for a share, have another to hold out. A class
+ * that cannot would silently be missing from a part (or never trained on), so it is
+ * named instead, with what to do about it.
+ */
+function checkClassSizes(db: Database.Database, samples: SampleKey[], req: Extract<SplitCreateRequest, { method: 'random' }>): void {
+  if (!req.stratify || req.test + req.val === 0) return;
+  const sizes = new Map<number, number>();
+  for (const s of samples) if (s.label !== null) sizes.set(s.label, (sizes.get(s.label) ?? 0) + 1);
+  const short = [...sizes]
+    .filter(([, n]) => n < 2 || n - Math.round(n * req.test) - Math.round(n * req.val) < 1)
+    .sort(([a], [b]) => a - b);
+  if (short.length === 0) return;
+  const names = new Map((db.prepare('SELECT idx, name FROM classes WHERE dataset_id = ?').all(req.datasetId) as { idx: number; name: string }[]).map((c) => [c.idx, c.name]));
+  const listed = short.slice(0, 5).map(([label, n]) => `"${names.get(label) ?? `#${label}`}" (${n} image${n === 1 ? '' : 's'})`);
+  if (short.length > 5) listed.push(`${short.length - 5} more`);
+  const asked = [`test ${Math.round(req.test * 100)}%`, ...(req.val > 0 ? [`val ${Math.round(req.val * 100)}%`] : [])].join(' and ');
+  throw new ApiError(
+    'invalid_request',
+    `Dataset ${req.datasetId} cannot be split per class at ${asked}: class${short.length === 1 ? '' : 'es'} ${listed.join(', ')} ${short.length === 1 ? 'has' : 'have'} too few images to keep one to train on and hold one out. Add images to ${short.length === 1 ? 'it' : 'them'}, leave ${short.length === 1 ? 'it' : 'them'} out of the dataset, or split over all samples at once (untick "Per class"; CLI: --no-stratify).`,
+    'stratify',
+  );
+}
+
 export function createSplit(db: Database.Database, req: SplitCreateRequest): DatasetSplit {
   if (!db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(req.datasetId)) throw new ApiError('not_found', `Dataset ${req.datasetId} does not exist.`, 'datasetId');
   if (db.prepare('SELECT 1 FROM dataset_splits WHERE dataset_id = ? AND name = ?').get(req.datasetId, req.name)) {
@@ -123,9 +148,14 @@ export function createSplit(db: Database.Database, req: SplitCreateRequest): Dat
   }
   const samples = db.prepare('SELECT id, label, person_id, camera FROM samples WHERE dataset_id = ?').all(req.datasetId) as SampleKey[];
   if (samples.length === 0) throw new ApiError('invalid_request', `Dataset ${req.datasetId} has no samples to split.`, 'datasetId');
+  if (req.method === 'random') checkClassSizes(db, samples, req);
   const parts = req.method === 'random' ? randomParts(samples, req) : reidParts(samples, req);
   const counts: Record<string, number> = {};
   for (const p of parts.values()) counts[p] = (counts[p] ?? 0) + 1;
+  // Over all samples at once, a tiny set can round every sample out of train.
+  if (req.method === 'random' && !counts.train) {
+    throw new ApiError('invalid_request', `Dataset ${req.datasetId} has ${samples.length} sample(s): test ${req.test} and val ${req.val} leave none to train on; lower them or add images.`, 'test');
+  }
   const unassigned = samples.length - parts.size;
   if (unassigned > 0) counts['(none)'] = unassigned;
   const { datasetId: _datasetId, name: _name, ...params } = req;

@@ -6,6 +6,7 @@
 import type { Workspace } from '../core/workspace.ts';
 import { ApiError } from '../common/contract/errors.ts';
 import type { TrainConfig } from '../common/contract/train.ts';
+import { stratifiedSplitName } from '../common/contract/datasets.ts';
 import { parseInfo, type DatasetRow } from '../datasets/dataset-info.ts';
 import { buildSpec } from '../models/specs.ts';
 import { getModelRow } from '../models/model-rows.ts';
@@ -27,9 +28,11 @@ export function preflightTrain(cfg: TrainConfig, ws: Workspace): GraphSpec {
   const counts = partCounts(db, cfg.dataset.id, trainSplits, cfg.dataset.split);
   if (counts.n === 0) {
     const where = cfg.dataset.split ? `its split "${cfg.dataset.split}" has no part ${trainSplits.join(', ')}` : `it has no samples in split ${trainSplits.join(', ')}`;
+    // The command in full, so a CLI user can paste it; the form offers the same split as one button.
+    const name = stratifiedSplitName(0.1, 0.1, 0);
     throw new ApiError(
       'invalid_request',
-      `dataset.trainSplit: dataset ${cfg.dataset.id} "${ds.name}": ${where}; make a split first (Datasets page, Splits, or \`workbench datasets split\`) and choose it as dataset.split.`,
+      `dataset.trainSplit: dataset ${cfg.dataset.id} "${ds.name}": ${where}; make a split first (the Splits field's button on the training form, the dataset's Splits tab, or \`workbench datasets split ${cfg.dataset.id} --name ${name} --test 0.1 --val 0.1 --seed 0\`) and choose it as dataset.split ("split": "${name}" in the config's dataset).`,
       'dataset.trainSplit',
     );
   }

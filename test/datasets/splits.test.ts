@@ -58,6 +58,39 @@ describe('dataset splits', () => {
   it('a folder set without split folders cannot be trained on until a split is made, and the refusal says how', () => {
     const cfg = trainConfigSchema.parse({ dataset: { id: folderId }, model: { arch: 'resnet20' }, epochs: 1 });
     expect(() => preflightTrain(cfg, ws)).toThrow(/dataset\.trainSplit: .*no samples in split train; make a split first/);
+    // The refusal names the command in full, with the name the form's one-click split would give.
+    expect(() => preflightTrain(cfg, ws)).toThrow(`\`workbench datasets split ${folderId} --name stratified-80-10-10-s0 --test 0.1 --val 0.1 --seed 0\``);
+  });
+
+  it('a class too small to split per class is named, with what to do; nothing is stored', async () => {
+    // cat 10, okapi 1, pair 2 (class indices in that order).
+    const f = tempDir();
+    dirs.push(f);
+    for (const [c, n] of [['cat', 10], ['okapi', 1], ['pair', 2]] as const) for (let i = 0; i < n; i++) await writeImage(`${f}/${c}/${i}.jpg`, 8, 8);
+    const tinyId = (await importDirect(ws, { path: f, name: 'tiny' })).report.datasetId!;
+    const refusal = (req: object) => call('datasets.splits.create', { datasetId: tinyId, method: 'random', name: 'x', ...req }).then(() => null, (e: unknown) => e as ApiError);
+    // One image cannot be both trained on and held out.
+    const one = await refusal({ test: 0.2 });
+    expect(one).toMatchObject({ field: 'stratify', message: expect.stringMatching(/^Dataset \d+ cannot be split per class at test 20%: class "okapi" \(1 image\) has too few images .*--no-stratify/) });
+    expect(one!.message).not.toContain('pair');
+    // Two images where the shares round both out of train.
+    const two = await refusal({ test: 0.5, val: 0.4 });
+    expect(two?.message).toMatch(/at test 50% and val 40%: classes "okapi" \(1 image\), "pair" \(2 images\) have too few/);
+    expect((await call('datasets.splits.list', { id: tinyId })).map((s) => s.name)).toEqual(['imported']);
+    // Over all samples at once the same set splits; no share asked, nothing to hold out either.
+    expect((await call('datasets.splits.create', { datasetId: tinyId, method: 'random', name: 'flat', test: 0.2, stratify: false })).counts).toMatchObject({ train: 10, test: 3 });
+    expect((await call('datasets.splits.create', { datasetId: tinyId, method: 'random', name: 'all-train', test: 0 })).counts).toEqual({ train: 13 });
+  });
+
+  it('a split over all samples that leaves none to train on is refused on test', async () => {
+    const f = tempDir();
+    dirs.push(f);
+    await writeImage(`${f}/solo/0.jpg`, 8, 8);
+    const soloId = (await importDirect(ws, { path: f, name: 'solo' })).report.datasetId!;
+    await expect(call('datasets.splits.create', { datasetId: soloId, method: 'random', name: 'x', test: 0.5, stratify: false })).rejects.toMatchObject({
+      field: 'test',
+      message: expect.stringMatching(/has 1 sample\(s\): test 0\.5 and val 0 leave none to train on/),
+    });
   });
 
   it('random split: stratified per class, seeded (same seed same parts, other seed other parts), stored as data', async () => {

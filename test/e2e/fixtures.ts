@@ -6,13 +6,14 @@ import sharp from 'sharp';
 /**
  * A small class-folder dataset with train/test splits: each class has its own
  * hue and each image a different brightness, so thumbnails are visibly distinct.
+ * `flat`: class folders right under the root, no split folders (one entry in perClass).
  */
-export async function writeClassFolderDataset(perClass = { train: 12, test: 4 }): Promise<string> {
+export async function writeClassFolderDataset(perClass: Record<string, number> = { train: 12, test: 4 }, options: { flat?: boolean } = {}): Promise<string> {
   const root = mkdtempSync(path.join(tmpdir(), 'wb-e2e-data-'));
   const classes: Record<string, [number, number, number]> = { cat: [220, 90, 60], dog: [60, 110, 220], frog: [60, 170, 90] };
   for (const [split, count] of Object.entries(perClass)) {
     for (const [name, [r, g, b]] of Object.entries(classes)) {
-      const dir = path.join(root, split, name);
+      const dir = options.flat ? path.join(root, name) : path.join(root, split, name);
       mkdirSync(dir, { recursive: true });
       for (let i = 0; i < count; i++) {
         const k = 0.55 + (0.45 * i) / count;

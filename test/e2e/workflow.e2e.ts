@@ -4,11 +4,23 @@ import { hasChromium, openBrowser, screenshot, screenshotDir, type OpenBrowser }
 import { startHost, type RunningHost } from './host.ts';
 import { writeClassFolderDataset } from './fixtures.ts';
 
-/** The lab's first session: import a dataset, look at it, preview augmentations, start and cancel a run. */
+/** The lab's first session: import a dataset, look at it, preview augmentations, split class folders from the training form, start and cancel a run. */
 describe.skipIf(!hasChromium)('workflow in the browser host', () => {
   let host: RunningHost;
   let browser: OpenBrowser;
   let dataRoot: string;
+  let flatRoot: string | undefined;
+
+  async function call<T>(name: string, request: unknown): Promise<T> {
+    const response = await fetch(`${host.origin}/api/call/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${host.token}` },
+      body: JSON.stringify(request),
+    });
+    const body = (await response.json()) as { ok: true; result: T } | { ok: false; error: { message: string } };
+    if (!body.ok) throw new Error(`${name}: ${body.error.message}`);
+    return body.result;
+  }
 
   beforeAll(async () => {
     [host, dataRoot] = await Promise.all([startHost(), writeClassFolderDataset()]);
@@ -18,7 +30,7 @@ describe.skipIf(!hasChromium)('workflow in the browser host', () => {
   afterAll(async () => {
     await browser?.close();
     await host?.stop();
-    if (dataRoot) rmSync(dataRoot, { recursive: true, force: true });
+    for (const root of [dataRoot, flatRoot]) if (root) rmSync(root, { recursive: true, force: true });
     console.log(`[e2e] screenshots in ${screenshotDir}`);
   });
 
@@ -150,11 +162,25 @@ describe.skipIf(!hasChromium)('workflow in the browser host', () => {
     expect(await page.locator('[data-test="preview-seed"]').inputValue()).toBe('12345');
   });
 
-  it('shows a running job with live progress in the jobs panel and cancels it', async () => {
+  it('shows a running job with live progress in the jobs panel and cancels it, on class folders split from the form in one click', async () => {
     const { page } = browser;
+    // Class folders with no train/test folders, imported beside the first set.
+    flatRoot = await writeClassFolderDataset({ all: 10 }, { flat: true });
+    const imported = await call<{ id: number }>('datasets.import', { path: flatRoot, name: 'e2e flat' });
+    await expect.poll(async () => (await call<{ status: string }>('jobs.get', { id: imported.id })).status, { timeout: 60_000 }).toBe('succeeded');
+    const flat = (await call<{ id: number; name: string }[]>('datasets.list', {})).find((d) => d.name === 'e2e flat')!;
     await page.keyboard.press('Control+3');
     await page.click('[data-test="new-run"]');
     await page.waitForSelector('[data-test="train-form"]');
+    await page.selectOption('[data-test="tr-dataset"]', String(flat.id));
+    const make = page.locator('[data-test="tr-split-set-make-button"]');
+    await expect.poll(() => make.textContent(), { timeout: 15_000 }).toContain('Make a stratified 80/10/10 split (seed 0)');
+    await screenshot(page, 'train-form-unsplit');
+    await make.click();
+    await expect.poll(() => page.locator('[data-test="tr-split-set"]').inputValue(), { timeout: 15_000 }).toBe('stratified-80-10-10-s0');
+    expect(await page.locator('[data-test="tr-split-set-made"]').textContent()).toContain('train 24, val 3, test 3');
+    // Stored with the dataset like any split.
+    expect((await call<{ name: string }[]>('datasets.splits.list', { id: flat.id })).map((s) => s.name)).toEqual(['imported', 'stratified-80-10-10-s0']);
     await page.fill('[data-test="tr-epochs"]', '400');
     await page.click('[data-test="tr-submit"]');
     await expect.poll(() => page.url(), { timeout: 15_000 }).toMatch(/#\/training\/\d+$/);

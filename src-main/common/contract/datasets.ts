@@ -232,6 +232,17 @@ const splitName = z
   .refine((n) => n !== importedSplitName, `"${importedSplitName}" is the name of the split the import found; choose another`);
 const fraction = z.number().min(0).max(0.9);
 
+/**
+ * The name a stratified random split gets where nobody typed one (the training form's
+ * one-click split, the CLI's advice): train/val/test percentages and the seed, e.g.
+ * "stratified-80-10-10-s0", so the name says how it was made.
+ */
+export function stratifiedSplitName(test: number, val: number, seed: number): string {
+  const t = Math.round(test * 100);
+  const v = Math.round(val * 100);
+  return `stratified-${100 - t - v}-${v}-${t}-s${seed}`;
+}
+
 export const splitCreateRequest = z
   .discriminatedUnion('method', [
     z

@@ -45,7 +45,7 @@ export function trainForm(): JobFormDef {
         title: 'Data',
         fields: [
           { path: 'dataset.id', label: 'Dataset', id: 'dataset', widget: FormPick, props: { source: 'classDatasets' } },
-          { path: 'dataset.split', label: 'Splits', id: 'split-set', widget: FormPickSplitSet, props: { dataset: 'dataset.id' }, help: 'Named splits are made on the dataset page, Splits tab; a named split\'s "val" part is the validation set (nothing is held out of train).' },
+          { path: 'dataset.split', label: 'Splits', id: 'split-set', widget: FormPickSplitSet, props: { dataset: 'dataset.id' }, help: 'Named splits are made on the dataset page, Splits tab (a dataset with none offers one here); a named split\'s "val" part is the validation set (nothing is held out of train).' },
           { path: 'dataset.trainSplit', label: 'Train split', id: 'train-split', widget: FormPickSplit, props: { dataset: 'dataset.id', set: 'dataset.split' } },
           { path: 'dataset.testSplit', label: 'Test split', id: 'test-split', widget: FormPickSplit, props: { dataset: 'dataset.id', prefer: 'test', set: 'dataset.split' }, none: 'none' },
           { path: 'dataset.validationFraction', label: 'Validation fraction', id: 'val', step: 0.05 },
