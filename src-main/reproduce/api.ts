@@ -16,6 +16,20 @@ function entryOrThrow(id: string) {
   return entry;
 }
 
+/**
+ * A run refused for its dataset's parts (no train part: plain class folders with no split
+ * made yet) is about this request's `split`, the field the Reproduce form shows with its
+ * one-click split; the train config's own field names nothing the caller sent.
+ */
+function splitRefusalOnField<T>(submit: () => T): T {
+  try {
+    return submit();
+  } catch (err) {
+    if (err instanceof ApiError && err.field !== undefined && /^dataset\.(split|trainSplit|valSplit|testSplit)$/.test(err.field)) throw new ApiError(err.code, err.message, 'split');
+    throw err;
+  }
+}
+
 function summary(ctx: ServiceContext, row: ReproductionRow): ReproductionSummary {
   const entry = catalogueEntry(row.entry);
   const dataset = row.dataset_id === null ? null : ((ctx.ws.db.prepare('SELECT id, name FROM datasets WHERE id = ?').get(row.dataset_id) as { id: number; name: string } | undefined) ?? null);
@@ -79,11 +93,13 @@ export const reproduceHandlers: HandlerMap<keyof typeof reproduceCalls> = {
     const members = seeds.flatMap((seed) => runs.map((run) => ({ run, seed })));
     const configs = members.map(({ run, seed }) => run.config({ datasetId: req.datasetId, split: req.split, seed }));
     await ctx.jobs.checkRunOn(req.runOn);
-    const group = ctx.jobs.submitGroup(
-      jobKinds.trainRun,
-      configs,
-      { backend: req.backend ?? readSettings(ctx.ws).backend, runOn: req.runOn },
-      (i, message) => `run ${members[i]!.run.key} (seed ${members[i]!.seed}): ${message}`,
+    const group = splitRefusalOnField(() =>
+      ctx.jobs.submitGroup(
+        jobKinds.trainRun,
+        configs,
+        { backend: req.backend ?? readSettings(ctx.ws).backend, runOn: req.runOn },
+        (i, message) => `run ${members[i]!.run.key} (seed ${members[i]!.seed}): ${message}`,
+      ),
     );
     const id = insertReproduction(ctx.ws.db, {
       entry: entry.id,
