@@ -20,7 +20,8 @@ afterEach(() => {
 });
 
 const imported: DatasetSplit = { name: 'imported', method: 'imported', params: {}, counts: { '(none)': 30 }, createdAt: null };
-const r1: DatasetSplit = { name: 'r1', method: 'random', params: { method: 'random', seed: 7, test: 0.3, val: 0.1, stratify: true }, counts: { train: 18, val: 3, test: 9 }, createdAt: '2026-12-04T03:00:00Z' };
+const r1: DatasetSplit = { name: 'r1', method: 'random', params: { method: 'random', seed: 7, test: 0.3, val: 0.1, stratify: true }, counts: { test: 9, val: 3, train: 18 }, createdAt: '2026-12-04T03:00:00Z' };
+// Stored order (test, val, train) is not the shown order: every list shows train, val, test.
 
 describe('the Splits tab of a dataset', () => {
   it('lists the imported and the named splits, makes a split from percentages, and shows a refusal on its field', async () => {
@@ -131,5 +132,40 @@ describe('a dataset without a train part', () => {
     const note = mounted.wrapper.find('[data-test="tr-split-set-unsplit"]');
     expect(note.exists()).toBe(shown);
     if (shown) expect(note.text()).toContain('Splits tab');
+  });
+});
+
+describe('a refusal of the Splits tab\'s split', () => {
+  // Each field the server may name is shown beside its control; anything else stays in the banner.
+  it.each([
+    ['name', 'random', 'Dataset 1 already has a split "r1"', '#split-name-error'],
+    ['seed', 'random', 'seed: must be at most 2147483647', '#split-seed-error'],
+    ['test', 'random', 'test: test + val must leave something to train on', '#split-test-error'],
+    ['val', 'random', 'val: test + val must leave something to train on', '#split-val-error'],
+    ['stratify', 'random', 'Dataset 1 cannot be split per class at test 20%: class "okapi" (1 image) has too few images', '#split-stratify-error'],
+    ['trainPersons', 'reid', 'trainPersons: must leave persons to test on', '#split-train-persons-error'],
+    ['datasetId', 'random', 'Dataset 1 does not exist.', '[data-test="split-editor"] .error-banner'],
+    ['test', 'reid', 'test: not a field of this method', '[data-test="split-editor"] .error-banner'],
+  ])('naming %s (%s) is shown at %s', async (field, method, text, where) => {
+    mounted = await mountWithApi(DatasetsView, {
+      props: { id: 1 },
+      handlers: {
+        'datasets.get': () => datasetDetail({ counts: { ...datasetDetail().counts, identities: 4 } }),
+        'datasets.samples': () => ({ total: 0, offset: 0, items: [] }),
+        'datasets.splits.list': () => [imported],
+        'datasets.splits.create': () => {
+          throw new ApiError('invalid_request', text, field);
+        },
+      },
+    });
+    const w = mounted.wrapper;
+    await w.get('[data-test="tab-splits"]').trigger('click');
+    await flushPromises();
+    await w.get('[data-test="split-method"]').setValue(method);
+    await w.get('[data-test="split-editor"]').trigger('submit');
+    await flushPromises();
+    const alerts = w.get('[data-test="split-editor"]').findAll('[role="alert"]');
+    expect(alerts).toHaveLength(1);
+    expect(w.get(where).text()).toContain(text.replace(`${field}: `, ''));
   });
 });

@@ -146,5 +146,17 @@ describe('training on a dataset that has no split yet', () => {
     expect(mounted.api.callsOf('train.validateConfig')).toEqual([]);
     expect(mounted.api.callsOf('jobs.submit')).toEqual([]);
     expect(w.find('[data-test="tr-split-set-unsplit"]').exists()).toBe(true);
+
+    // The dataset's Splits tab: the same refusal sits beside "Per class", the control it names.
+    mounted.wrapper.unmount();
+    mounted = await mountWithApi(DatasetsView, { props: { id: rareId }, handlers: formHandlers() });
+    const v = mounted.wrapper;
+    await v.get('[data-test="tab-splits"]').trigger('click');
+    await flushPromises();
+    await v.get('[data-test="split-editor"]').trigger('submit');
+    await flushPromises();
+    expect(v.get('#split-stratify-error').text()).toMatch(/class "okapi" \(1 image\) has too few images .*untick "Per class"/);
+    expect(v.find('[data-test="split-editor"] .error-banner').exists()).toBe(false);
+    expect(listSplits(ws.db, rareId).map((s) => s.name)).toEqual(['imported']);
   });
 });

@@ -4,13 +4,12 @@ import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
 import type { DatasetDetail, DatasetFormat, ImportReport } from '../../../common/contract/datasets.ts';
 import { datasetFormats } from '../../../common/contract/datasets.ts';
+import { partsText, comparePartNames } from '../../../common/split-parts.ts';
 import { formatTable } from '../format.ts';
 
 function countsLine(r: { counts: ImportReport['counts'] }): string {
   const c = r.counts;
-  const splits = Object.entries(c.splits)
-    .map(([k, v]) => `${k} ${v}`)
-    .join(', ');
+  const splits = partsText(c.splits);
   const parts = [`${c.samples} samples`];
   if (c.classes) parts.push(`${c.classes} classes`);
   if (c.identities) parts.push(`${c.identities} identities`);
@@ -22,7 +21,7 @@ function countsLine(r: { counts: ImportReport['counts'] }): string {
 function showDetail(d: DatasetDetail, stats: { perIdentity: { key: string; count: number }[]; perCamera: { key: string; count: number }[]; perSplit: { key: string; count: number }[] }): string {
   const lines = [`Dataset ${d.id} "${d.name}" — ${d.format}, ${d.storage}, ${d.rootPath}`, countsLine(d)];
   for (const w of d.warnings) lines.push(`warning: ${w}`);
-  lines.push('', formatTable(['split', 'samples'], stats.perSplit.map((b) => [b.key, String(b.count)])));
+  lines.push('', formatTable(['split', 'samples'], [...stats.perSplit].sort((a, b) => comparePartNames(a.key, b.key)).map((b) => [b.key, String(b.count)])));
   if (d.classes.length > 0) lines.push('', formatTable(['idx', 'class', 'samples'], d.classes.map((c) => [String(c.idx), c.name, String(c.count)])));
   if (stats.perCamera.length > 0) lines.push('', formatTable(['camera', 'images'], stats.perCamera.map((b) => [b.key, String(b.count)])));
   if (stats.perIdentity.length > 0) {
@@ -126,7 +125,7 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
           ? { ...common, method: 'reid' as const, trainPersons: Number(opts.trainPersons) }
           : { ...common, method: opts.method as 'random', test: Number(opts.test), val: Number(opts.val), stratify: opts.stratify };
       const split = await rt.call('datasets.splits.create', req);
-      rt.output(split, () => `Split "${split.name}" of dataset ${id}: ${Object.entries(split.counts).map(([k, v]) => `${k} ${v}`).join(', ')}.`);
+      rt.output(split, () => `Split "${split.name}" of dataset ${id}: ${partsText(split.counts)}.`);
     });
 
   datasets
@@ -139,7 +138,7 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
       rt.output(splits, () =>
         formatTable(
           ['split', 'method', 'parts', 'made'],
-          splits.map((sp) => [sp.name, sp.method, Object.entries(sp.counts).map(([k, v]) => `${k} ${v}`).join(', '), sp.createdAt ?? '(import)']),
+          splits.map((sp) => [sp.name, sp.method, partsText(sp.counts), sp.createdAt ?? '(import)']),
         ),
       );
     });
