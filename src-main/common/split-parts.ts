@@ -37,3 +37,16 @@ export function partsText(counts: Record<string, number>, separator = ', ', labe
     .map(([k, v]) => `${label(k)} ${v}`)
     .join(separator);
 }
+
+/**
+ * The notice of a split that left classes without an image in a part (the answer's
+ * `classesWithout`), one sentence per part, as the UI and the CLI show it: 'The test
+ * part has no image of 2 classes: "okapi", "tapir" (too few images for the share); test
+ * results will not cover them.'
+ */
+export function classesWithoutText(without: { part: string; classes: string[]; total: number }): string {
+  const listed = without.classes.map((c) => `"${c}"`);
+  if (without.total > without.classes.length) listed.push(`${without.total - without.classes.length} more`);
+  const one = without.total === 1;
+  return `The ${without.part} part has no image of ${one ? 'class' : `${without.total} classes:`} ${listed.join(', ')} (too few images for the share); ${without.part} results will not cover ${one ? 'it' : 'them'}.`;
+}

@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { ApiError } from '../common/contract/errors.ts';
 import { importedSplitName } from '../common/contract/datasets.ts';
-import type { DatasetSplit, SplitCreateRequest } from '../common/contract/datasets.ts';
+import type { DatasetSplit, SplitClassesWithout, SplitCreateRequest } from '../common/contract/datasets.ts';
 import { mulberry32, shuffled } from '../common/random.ts';
 import { datasetRow } from './queries.ts';
 
@@ -141,6 +141,29 @@ function checkClassSizes(db: Database.Database, samples: SampleKey[], req: Extra
   );
 }
 
+/** Classes named in a notice, at most (the total is said too). */
+const listedClasses = 20;
+
+/**
+ * The classes a random split left without an image in a part it asked a share for: per
+ * class the share rounds to 0 (4 images at 10% test), or, over all samples at once, the
+ * draw missed it. The split is still made (each such class trains and is held out where
+ * it can); the answer says so, so an evaluation missing a class is not a surprise.
+ */
+function classesWithout(db: Database.Database, samples: SampleKey[], parts: Map<number, string>, req: Extract<SplitCreateRequest, { method: 'random' }>): SplitClassesWithout[] {
+  const labels = [...new Set(samples.filter((s) => s.label !== null).map((s) => s.label!))].sort((a, b) => a - b);
+  if (labels.length === 0) return [];
+  const names = new Map((db.prepare('SELECT idx, name FROM classes WHERE dataset_id = ?').all(req.datasetId) as { idx: number; name: string }[]).map((c) => [c.idx, c.name]));
+  const out: SplitClassesWithout[] = [];
+  for (const part of ['test', 'val'] as const) {
+    if (req[part] === 0) continue;
+    const present = new Set(samples.filter((s) => s.label !== null && parts.get(s.id) === part).map((s) => s.label!));
+    const missing = labels.filter((l) => !present.has(l));
+    if (missing.length > 0) out.push({ part, classes: missing.slice(0, listedClasses).map((l) => names.get(l) ?? `#${l}`), total: missing.length });
+  }
+  return out;
+}
+
 export function createSplit(db: Database.Database, req: SplitCreateRequest): DatasetSplit {
   if (!db.prepare('SELECT 1 FROM datasets WHERE id = ?').get(req.datasetId)) throw new ApiError('not_found', `Dataset ${req.datasetId} does not exist.`, 'datasetId');
   if (db.prepare('SELECT 1 FROM dataset_splits WHERE dataset_id = ? AND name = ?').get(req.datasetId, req.name)) {
@@ -168,7 +191,9 @@ export function createSplit(db: Database.Database, req: SplitCreateRequest): Dat
     return id;
   });
   const id = insert();
-  return toSplit(db.prepare('SELECT id, name, params, counts, created_at FROM dataset_splits WHERE id = ?').get(id) as SplitRow);
+  const made = toSplit(db.prepare('SELECT id, name, params, counts, created_at FROM dataset_splits WHERE id = ?').get(id) as SplitRow);
+  const without = req.method === 'random' ? classesWithout(db, samples, parts, req) : [];
+  return without.length > 0 ? { ...made, classesWithout: without } : made;
 }
 
 export function removeSplit(db: Database.Database, datasetId: number, name: string): void {

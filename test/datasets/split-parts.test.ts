@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { orderedPartNames, partsText } from '../../src-main/common/split-parts.ts';
+import { classesWithoutText, orderedPartNames, partsText } from '../../src-main/common/split-parts.ts';
 
 /** The one order a split's parts are shown in (Splits tab, pickers, CLI text). */
 describe('the shown order of a split\'s parts', () => {
@@ -20,5 +20,15 @@ describe('the shown order of a split\'s parts', () => {
     expect(partsText(counts)).toBe('train 24, val 3, test 3');
     expect(partsText({ none: 2, train: 5 }, ' · ', (p) => (p === 'none' ? 'no split' : p))).toBe('train 5 · no split 2');
     expect(Object.keys(counts)).toEqual(['test', 'val', 'train']);
+  });
+});
+
+describe('the notice of classes a part has no image of', () => {
+  it.each([
+    [{ part: 'test', classes: ['okapi'], total: 1 }, 'The test part has no image of class "okapi" (too few images for the share); test results will not cover it.'],
+    [{ part: 'val', classes: ['a', 'b'], total: 2 }, 'The val part has no image of 2 classes: "a", "b" (too few images for the share); val results will not cover them.'],
+    [{ part: 'test', classes: ['a', 'b'], total: 25 }, 'The test part has no image of 25 classes: "a", "b", 23 more (too few images for the share); test results will not cover them.'],
+  ])('%o', (without, text) => {
+    expect(classesWithoutText(without)).toBe(text);
   });
 });

@@ -82,6 +82,48 @@ describe('dataset splits', () => {
     expect((await call('datasets.splits.create', { datasetId: tinyId, method: 'random', name: 'all-train', test: 0 })).counts).toEqual({ train: 13 });
   });
 
+  it('a class whose share rounds to no image is split anyway, and the answer names it per part (not stored, not listed)', async () => {
+    // cat 10, small 4, tiny 2: at 10% test and 10% val, round(0.4) = round(0.2) = 0 for both small ones.
+    const f = tempDir();
+    dirs.push(f);
+    for (const [c, n] of [['cat', 10], ['small', 4], ['tiny', 2]] as const) for (let i = 0; i < n; i++) await writeImage(`${f}/${c}/${i}.jpg`, 8, 8);
+    const id = (await importDirect(ws, { path: f, name: 'uneven' })).report.datasetId!;
+    const made = await call('datasets.splits.create', { datasetId: id, method: 'random', name: 's', test: 0.1, val: 0.1 });
+    expect(made.counts).toEqual({ test: 1, val: 1, train: 14 });
+    expect(made.classesWithout).toEqual([
+      { part: 'test', classes: ['small', 'tiny'], total: 2 },
+      { part: 'val', classes: ['small', 'tiny'], total: 2 },
+    ]);
+    // No val asked: only test is said; at 30% test, small gets round(1.2) = 1 and tiny round(0.6) = 1.
+    expect((await call('datasets.splits.create', { datasetId: id, method: 'random', name: 't', test: 0.2 })).classesWithout).toEqual([{ part: 'test', classes: ['tiny'], total: 1 }]);
+    expect((await call('datasets.splits.create', { datasetId: id, method: 'random', name: 'u', test: 0.3 })).classesWithout).toBeUndefined();
+    expect((await call('datasets.splits.create', { datasetId: id, method: 'random', name: 'none', test: 0 })).classesWithout).toBeUndefined();
+    expect((await call('datasets.splits.list', { id })).filter((s) => 'classesWithout' in s)).toEqual([]);
+    // The parts as stored: every image of small and tiny trains.
+    const parts = await partsOf(ws, id, 's');
+    const labelOf = new Map((ws.db.prepare('SELECT id, label FROM samples WHERE dataset_id = ?').all(id) as { id: number; label: number }[]).map((r) => [r.id, r.label]));
+    expect([...parts].filter(([sid]) => labelOf.get(sid) !== 0).every(([, p]) => p === 'train')).toBe(true);
+
+    ws.close();
+    try {
+      const cli = await runWorkbench(['--workspace', ws.dir, 'datasets', 'split', String(id), '--name', 'cli', '--test', '0.1', '--val', '0.1']);
+      expect(cli.code, cli.stderr).toBe(0);
+      expect(cli.stdout).toBe(
+        [
+          `Split "cli" of dataset ${id}: train 14, val 1, test 1.`,
+          'note: The test part has no image of 2 classes: "small", "tiny" (too few images for the share); test results will not cover them.',
+          'note: The val part has no image of 2 classes: "small", "tiny" (too few images for the share); val results will not cover them.',
+          '',
+        ].join('\n'),
+      );
+      const json = await runWorkbench(['--workspace', ws.dir, '--json', 'datasets', 'split', String(id), '--name', 'cli-json', '--test', '0.2']);
+      expect(JSON.parse(json.stdout)).toMatchObject({ name: 'cli-json', classesWithout: [{ part: 'test', classes: ['tiny'], total: 1 }] });
+    } finally {
+      ws = Workspace.open(ws.dir);
+      ctx = { ws, jobs: null as unknown as JobManager, events: new EventBus() };
+    }
+  });
+
   it('a split over all samples that leaves none to train on is refused on test', async () => {
     const f = tempDir();
     dirs.push(f);
@@ -194,8 +236,10 @@ describe('dataset splits', () => {
       const made = await runWorkbench(['--workspace', ws.dir, '--json', 'datasets', 'split', String(folderId), '--name', 'cli', '--seed', '1', '--test', '0.5']);
       expect(made.code, made.stderr).toBe(0);
       expect(JSON.parse(made.stdout)).toMatchObject({ name: 'cli', counts: { test: 15, train: 15 } });
+      // Every class has its share: the answer's keys are as they always were.
+      expect(Object.keys(JSON.parse(made.stdout) as object)).toEqual(['name', 'method', 'params', 'counts', 'createdAt']);
       const listed = await runWorkbench(['--workspace', ws.dir, 'datasets', 'splits', String(folderId)]);
-      expect(listed.stdout).toMatch(/cli\s+random\s+test 15, train 15/);
+      expect(listed.stdout).toMatch(/cli\s+random\s+train 15, test 15/);
       const bad = await runWorkbench(['--workspace', ws.dir, 'datasets', 'split', String(folderId), '--name', 'cli']);
       expect(bad.code).not.toBe(0);
       expect(bad.stderr).toMatch(/already has a split "cli"/);

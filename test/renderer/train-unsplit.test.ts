@@ -40,6 +40,7 @@ let ws: Workspace;
 const dirs: string[] = [];
 let petsId: number;
 let rareId: number;
+let unevenId: number;
 
 /** Handlers that answer through the app's real dispatch on the test workspace. */
 function real(names: CallName[]): Handlers {
@@ -71,6 +72,7 @@ beforeAll(async () => {
   ws = Workspace.open(tempDir('wb-ws-'));
   petsId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, fox: 10 }), name: 'pets' })).report.datasetId!;
   rareId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, okapi: 1 }), name: 'rare' })).report.datasetId!;
+  unevenId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, small: 4 }), name: 'uneven' })).report.datasetId!;
 });
 afterAll(() => {
   ws.close();
@@ -158,5 +160,43 @@ describe('training on a dataset that has no split yet', () => {
     expect(v.get('#split-stratify-error').text()).toMatch(/class "okapi" \(1 image\) has too few images .*untick "Per class"/);
     expect(v.find('[data-test="split-editor"] .error-banner').exists()).toBe(false);
     expect(listSplits(ws.db, rareId).map((s) => s.name)).toEqual(['imported']);
+  });
+});
+
+describe('a split that leaves a class out of a part', () => {
+  it('is made, and the notice under it names the class and the part, on the form and on the Splits tab', async () => {
+    // small has 4 images: 10% of 4 rounds to no test and no val image.
+    mounted = await mountWithApi(TrainForm, { handlers: formHandlers() });
+    const w = mounted.wrapper;
+    await flushPromises();
+    await chooseDataset(w, unevenId);
+    await w.get('[data-test="tr-split-set-make-button"]').trigger('click');
+    await flushPromises();
+    expect((w.get('[data-test="tr-split-set"]').element as HTMLSelectElement).value).toBe('stratified-80-10-10-s0');
+    expect(w.get('[data-test="tr-split-set-made"]').text()).toContain('(train 20, val 2, test 2)');
+    expect(w.get('[data-test="tr-split-set-made-test"]').text()).toBe('The test part has no image of class "small" (too few images for the share); test results will not cover it.');
+    expect(w.get('[data-test="tr-split-set-made-val"]').text()).toMatch(/^The val part has no image of class "small"/);
+
+    mounted.wrapper.unmount();
+    mounted = await mountWithApi(DatasetsView, { props: { id: unevenId }, handlers: formHandlers() });
+    const v = mounted.wrapper;
+    await v.get('[data-test="tab-splits"]').trigger('click');
+    await flushPromises();
+    // Listed later, a split says nothing more: the notice belongs to the answer that made it.
+    expect(v.find('[data-test="split-notice-stratified-80-10-10-s0"]').exists()).toBe(false);
+    await v.get('[data-test="split-name"]').setValue('tab');
+    await v.get('[data-test="split-test"]').setValue('20');
+    await v.get('[data-test="split-editor"]').trigger('submit');
+    await flushPromises();
+    expect(v.get('[data-test="split-tab"]').text()).toContain('train 19 · test 5');
+    // 20% of 4 is 1: small has its test image, and no val was asked: no notice.
+    expect(v.find('[data-test="split-notice-tab"]').exists()).toBe(false);
+    await v.get('[data-test="split-name"]').setValue('tab-val');
+    await v.get('[data-test="split-test"]').setValue('20');
+    await v.get('[data-test="split-val"]').setValue('10');
+    await v.get('[data-test="split-editor"]').trigger('submit');
+    await flushPromises();
+    expect(v.get('[data-test="split-notice-tab-val"]').text()).toBe('The val part has no image of class "small" (too few images for the share); val results will not cover it.');
+    expect(listSplits(ws.db, unevenId).map((s) => s.name)).toEqual(['imported', 'stratified-80-10-10-s0', 'tab', 'tab-val']);
   });
 });

@@ -221,6 +221,18 @@ export interface DatasetSplit {
   /** Samples per part, e.g. { train: 900, val: 100, test: 200 }; `(none)` counts samples without a part. */
   counts: Record<string, number>;
   createdAt: string | null;
+  /**
+   * Only in the answer of `datasets.splits.create`, only for a random split that left a
+   * class without an image in a part it asked a share for (rounding: 4 images at 10% test
+   * give 0): per such part, the classes (names, the first 20) and how many there are.
+   */
+  classesWithout?: SplitClassesWithout[];
+}
+
+export interface SplitClassesWithout {
+  part: 'test' | 'val';
+  classes: string[];
+  total: number;
 }
 
 /** The reserved name of the split the import found (folder names, list files). */

@@ -4,7 +4,7 @@ import type { RegisterCommands } from '../cli-types.ts';
 import { ON_HELP } from '../job-options.ts';
 import type { DatasetDetail, DatasetFormat, ImportReport } from '../../../common/contract/datasets.ts';
 import { datasetFormats } from '../../../common/contract/datasets.ts';
-import { partsText, comparePartNames } from '../../../common/split-parts.ts';
+import { classesWithoutText, comparePartNames, partsText } from '../../../common/split-parts.ts';
 import { formatTable } from '../format.ts';
 
 function countsLine(r: { counts: ImportReport['counts'] }): string {
@@ -125,7 +125,7 @@ export const registerDatasetsCommands: RegisterCommands = (program, runtime) => 
           ? { ...common, method: 'reid' as const, trainPersons: Number(opts.trainPersons) }
           : { ...common, method: opts.method as 'random', test: Number(opts.test), val: Number(opts.val), stratify: opts.stratify };
       const split = await rt.call('datasets.splits.create', req);
-      rt.output(split, () => `Split "${split.name}" of dataset ${id}: ${partsText(split.counts)}.`);
+      rt.output(split, () => [`Split "${split.name}" of dataset ${id}: ${partsText(split.counts)}.`, ...(split.classesWithout ?? []).map((w) => `note: ${classesWithoutText(w)}`)].join('\n'));
     });
 
   datasets
