@@ -32,7 +32,7 @@ export function preflightTrain(cfg: TrainConfig, ws: Workspace): GraphSpec {
     const name = stratifiedSplitName(0.1, 0.1, 0);
     throw new ApiError(
       'invalid_request',
-      `dataset.trainSplit: dataset ${cfg.dataset.id} "${ds.name}": ${where}; make a split first (the Splits field's button on the training form, the dataset's Splits tab, or \`workbench datasets split ${cfg.dataset.id} --name ${name} --test 0.1 --val 0.1 --seed 0\`) and choose it as dataset.split ("split": "${name}" in the config's dataset).`,
+      `dataset.trainSplit: dataset ${cfg.dataset.id} "${ds.name}": ${where}; make a split first (the button under the run form's Splits field, the dataset's Splits tab, or \`workbench datasets split ${cfg.dataset.id} --name ${name} --test 0.1 --val 0.1 --seed 0\`) and choose it as dataset.split ("split": "${name}" in the config's dataset).`,
       'dataset.trainSplit',
     );
   }
