@@ -1,7 +1,8 @@
 /**
  * Conv shapes that reach the AVX2 GEMM variants (gemm.cc: the fixed-row-stride 6 x 16 tiles, A rows
- * 1, 16 or 32 floats apart, and the partial tiles they leave to the general kernel), the switches
- * that turn them off, and a float64 reference for backprop-filter. Shared by gemm-avx2-isa.test.ts and its child process.
+ * 1, 16 or 32 floats apart, and the partial tiles they leave to the general kernel; backprop-filter's
+ * im2col chunk with a padded row stride), the switches that turn them off, and a float64 reference
+ * for backprop-filter. Shared by gemm-avx2-isa.test.ts and its child process.
  */
 import type { NativeAddon } from '../../src-main/engine/native/addon.ts';
 import { randomArray } from './conv-cases.ts';
@@ -16,11 +17,12 @@ export interface GemmCase {
   pad: 'same' | 'valid';
 }
 
-export const AVX2_SWITCHES = ['WORKBENCH_NATIVE_AVX2_FIXED'] as const;
+export const AVX2_SWITCHES = ['WORKBENCH_NATIVE_AVX2_FIXED', 'WORKBENCH_NATIVE_IM2COL_PAD'] as const;
 
 const c = (label: string, x: GemmCase['x'], k: number, co: number, stride: 1 | 2, pad: GemmCase['pad']): GemmCase => ({ label, x, k, co, stride, pad });
 export const GEMM_CASES: GemmCase[] = [
-  // ResNet stage 3 and 2 (im2col backprop-filter: A rows 1 float apart; backprop-input 64 / 32 apart), 9 images (> 4 per thread).
+  // ResNet stage 3 and 2 (im2col backprop-filter: A rows 1 float apart, stage 3's K = 576 with a
+  // padded im2col stride; backprop-input A rows 64 / 32 apart), 9 images (> 4 per thread).
   c('stage3 3x3 64->64, 9x8x8', [9, 8, 8, 64], 3, 64, 1, 'same'),
   c('stage2 3x3 32->32, 9x16x16', [9, 16, 16, 32], 3, 32, 1, 'same'),
   // ResNet stage 1 (implicit backprop-filter: A rows 1 float apart; backprop-input A rows 16 apart).

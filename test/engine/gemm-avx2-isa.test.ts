@@ -1,8 +1,8 @@
 /**
  * The AVX2 GEMM variants (gemm.cc) under WORKBENCH_NATIVE_ISA=avx2 in a child process (the ISA is
  * read once per process): the fixed-row-stride 6 x 16 tiles (WORKBENCH_NATIVE_AVX2_FIXED=0 turns
- * them off). They sum every element in the order of the general kernel, so on and off must give
- * the same bits; dW must match a float64 reference within a float32 error bound and not depend on
+ * them off) and backprop-filter's padded im2col row stride (WORKBENCH_NATIVE_IM2COL_PAD=0). They sum
+ * every element in the order of the paths they replace, so on and off must give the same bits; dW must match a float64 reference within a float32 error bound and not depend on
  * the thread count.
  */
 import { execFileSync } from 'node:child_process';
