@@ -166,9 +166,52 @@ __attribute__((target("avx2,fma"))) void mk_avx2(int k, const float* a, std::ptr
   store_tile(tile, MR, c, ldc, mr_used, nr_used, accumulate);
 }
 
+// The same for `run_segments` (implicit convs: A rows ci = 16 or 32 floats apart); overwrites c.
+template <int RS>
+__attribute__((target("avx2,fma"))) void mk_avx2_segments_rs(int segs, int len, std::ptrdiff_t seg_stride, const float* a, const float* bp,
+                                                             float* c, std::ptrdiff_t ldc, int nr_used) {
+  constexpr int MR = 6;
+  __m256 acc[MR][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int sg = 0; sg < segs; sg++) {
+    const float* row = a + sg * seg_stride;
+    for (int p = 0; p < len; p++) {
+      const __m256 b0 = _mm256_loadu_ps(bp);
+      const __m256 b1 = _mm256_loadu_ps(bp + 8);
+      bp += NR;
+#pragma GCC unroll 6
+      for (int r = 0; r < MR; r++) {
+        const __m256 v = _mm256_broadcast_ss(row + r * RS + p);
+        acc[r][0] = _mm256_fmadd_ps(v, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(v, b1, acc[r][1]);
+      }
+    }
+  }
+  if (nr_used == NR) {
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      _mm256_storeu_ps(c + r * ldc, acc[r][0]);
+      _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
+    }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tile + r * NR, acc[r][0]);
+    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
+  }
+  store_tile(tile, MR, c, ldc, MR, nr_used, false);
+}
+
 __attribute__((target("avx2,fma"))) void mk_avx2_segments(int segs, int len, std::ptrdiff_t seg_stride, const float* a, std::ptrdiff_t a_rs,
                                                           const float* bp, float* c, std::ptrdiff_t ldc, int mr_used, int nr_used) {
   constexpr int MR = 6;
+  if (mr_used == MR && avx2_fixed_on()) {
+    if (a_rs == 16) return mk_avx2_segments_rs<16>(segs, len, seg_stride, a, bp, c, ldc, nr_used);
+    if (a_rs == 32) return mk_avx2_segments_rs<32>(segs, len, seg_stride, a, bp, c, ldc, nr_used);
+  }
   __m256 acc[MR][2];
   const float* rows[MR];
   for (int r = 0; r < MR; r++) {
