@@ -274,15 +274,17 @@ describe.skipIf(!addon)('native CPU kernels', () => {
   // Faster paths that sum in the same order as the ones they replace, each behind a switch read per
   // call: on and off must agree bit for bit (conv, backprop-filter and backprop-input). Shapes with
   // 9 images (>= 4 per thread: per-image padding), 16 and 32 channels (fixed row strides 16, 32, 1),
-  // rows of 16+ pixels (implicit GEMM with 32 filters), 'valid' and 'same' padding, a pointwise conv.
+  // rows of 16+ pixels (implicit GEMM with 32 filters), 'valid' and 'same' padding, a pointwise conv,
+  // 64 channels (backprop-filter's im2col rows of K = 576 floats: a padded row stride on AVX2 builds).
   const switchCases: [string, [number, number, number, number], number, number, 'same' | 'valid'][] = [];
-  for (const name of ['WORKBENCH_NATIVE_FIXED_STRIDE', 'WORKBENCH_NATIVE_PAD_PER_IMAGE', 'WORKBENCH_NATIVE_IMPLICIT_WIDE', 'WORKBENCH_NATIVE_PREFETCH'])
+  for (const name of ['WORKBENCH_NATIVE_FIXED_STRIDE', 'WORKBENCH_NATIVE_PAD_PER_IMAGE', 'WORKBENCH_NATIVE_IMPLICIT_WIDE', 'WORKBENCH_NATIVE_PREFETCH', 'WORKBENCH_NATIVE_IM2COL_PAD'])
     for (const [shape, k, co, pad] of [
       [[9, 16, 17, 16], 3, 16, 'same'],
       [[9, 16, 16, 32], 3, 32, 'same'],
       [[9, 10, 20, 16], 3, 16, 'valid'],
       [[9, 16, 16, 16], 3, 32, 'same'],
       [[9, 8, 16, 16], 1, 16, 'valid'],
+      [[9, 8, 8, 64], 3, 64, 'same'],
     ] as const)
       switchCases.push([name, [...shape], k, co, pad]);
   it.each(switchCases)('%s=0 and unset give the same bits: x %j k%i co%i %s', (name, shape, k, co, pad) => {

@@ -15,8 +15,8 @@ using Index = std::ptrdiff_t;
 #define WB_ISA_CLONES
 #endif
 
-WB_ISA_CLONES void im2col_rows(const ConvShape& s, const float* x, Index m0, int rows, float* col) {
-  const int k = patch_size(s);
+WB_ISA_CLONES void im2col_rows(const ConvShape& s, const float* x, Index m0, int rows, float* col, Index ld) {
+  const Index k = ld > 0 ? ld : patch_size(s);
   const Index plane = static_cast<Index>(s.oh) * s.ow;
   for (int r = 0; r < rows; r++) {
     const Index m = m0 + r;

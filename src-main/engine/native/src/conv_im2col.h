@@ -20,8 +20,9 @@ inline bool is_pointwise(const ConvShape& s) {
   return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 && s.pl == 0 && s.oh == s.h && s.ow == s.w;
 }
 
-// col[r, (i*kw + j)*ci + c] = x_pad[n, oh*sh + i, ow*sw + j, c] for output rows m0 .. m0+rows.
-void im2col_rows(const ConvShape& s, const float* x, std::ptrdiff_t m0, int rows, float* col);
+// col[r, (i*kw + j)*ci + c] = x_pad[n, oh*sh + i, ow*sw + j, c] for output rows m0 .. m0+rows,
+// rows `ld` floats apart (0: kh*kw*ci, packed; a larger ld leaves the floats in between untouched).
+void im2col_rows(const ConvShape& s, const float* x, std::ptrdiff_t m0, int rows, float* col, std::ptrdiff_t ld = 0);
 // dx_pad[n, oh*sh + i, ow*sw + j, c] += col[r, (i*kw + j)*ci + c], the inverse scatter of im2col_rows.
 void col2im_add_rows(const ConvShape& s, const float* col, std::ptrdiff_t m0, int rows, float* dx);
 

@@ -14,12 +14,18 @@ namespace wb {
 
 namespace {
 std::atomic<bool> g_fixed_stride{true};
+std::atomic<bool> g_avx2_fixed{true};
 inline bool fixed_stride_on() { return g_fixed_stride.load(std::memory_order_relaxed); }
+inline bool avx2_fixed_on() { return g_avx2_fixed.load(std::memory_order_relaxed); }
+inline bool switch_on(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
 }  // namespace
 
 void refresh_gemm_switches() {
-  const char* v = std::getenv("WORKBENCH_NATIVE_FIXED_STRIDE");
-  g_fixed_stride.store(v == nullptr || std::strcmp(v, "0") != 0, std::memory_order_relaxed);
+  g_fixed_stride.store(switch_on("WORKBENCH_NATIVE_FIXED_STRIDE"), std::memory_order_relaxed);
+  g_avx2_fixed.store(switch_on("WORKBENCH_NATIVE_AVX2_FIXED"), std::memory_order_relaxed);
 }
 
 namespace {
@@ -75,9 +81,61 @@ void mk_generic_segments(int segs, int len, std::ptrdiff_t seg_stride, const flo
 
 #ifdef WB_X86
 // AVX2 + FMA: 6 x 16 (12 ymm accumulators, 2 for B, 1 broadcast).
+// Full 6 x 16 AVX2 tiles whose A rows are RS floats apart, RS known at compile time (the AVX2 twin of
+// mk_avx512_rs below): the 6 broadcasts address one base register plus constants, and a full tile
+// (nr_used == 16) is added to / stored into c with vector instructions instead of going through a
+// stack tile and scalar loops, which cost as much as a sixth of the products when k is short
+// (backprop-filter on 8x8 maps: k = 78). Same FMA chain per element from zero, then one add of c:
+// the bits of mk_avx2.
+template <int RS>
+__attribute__((target("avx2,fma"))) void mk_avx2_rs(int k, const float* a, std::ptrdiff_t a_ks, const float* bp, float* c, std::ptrdiff_t ldc,
+                                                    int nr_used, bool accumulate) {
+  constexpr int MR = 6;
+  __m256 acc[MR][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int p = 0; p < k; p++, a += a_ks) {
+    const __m256 b0 = _mm256_loadu_ps(bp);
+    const __m256 b1 = _mm256_loadu_ps(bp + 8);
+    bp += NR;
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      const __m256 v = _mm256_broadcast_ss(a + r * RS);
+      acc[r][0] = _mm256_fmadd_ps(v, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(v, b1, acc[r][1]);
+    }
+  }
+  if (nr_used == NR) {
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      float* row = c + r * ldc;
+      __m256 v0 = acc[r][0], v1 = acc[r][1];
+      if (accumulate) {
+        v0 = _mm256_add_ps(_mm256_loadu_ps(row), v0);
+        v1 = _mm256_add_ps(_mm256_loadu_ps(row + 8), v1);
+      }
+      _mm256_storeu_ps(row, v0);
+      _mm256_storeu_ps(row + 8, v1);
+    }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tile + r * NR, acc[r][0]);
+    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
+  }
+  store_tile(tile, MR, c, ldc, MR, nr_used, accumulate);
+}
+
 __attribute__((target("avx2,fma"))) void mk_avx2(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp,
                                                  float* c, std::ptrdiff_t ldc, int mr_used, int nr_used, bool accumulate) {
   constexpr int MR = 6;
+  if (mr_used == MR && avx2_fixed_on()) {
+    if (a_rs == 1) return mk_avx2_rs<1>(k, a, a_ks, bp, c, ldc, nr_used, accumulate);
+    if (a_rs == 16) return mk_avx2_rs<16>(k, a, a_ks, bp, c, ldc, nr_used, accumulate);
+    if (a_rs == 32) return mk_avx2_rs<32>(k, a, a_ks, bp, c, ldc, nr_used, accumulate);
+  }
   __m256 acc[MR][2];
   const float* rows[MR];
   for (int r = 0; r < MR; r++) {
@@ -108,9 +166,52 @@ __attribute__((target("avx2,fma"))) void mk_avx2(int k, const float* a, std::ptr
   store_tile(tile, MR, c, ldc, mr_used, nr_used, accumulate);
 }
 
+// The same for `run_segments` (implicit convs: A rows ci = 16 or 32 floats apart); overwrites c.
+template <int RS>
+__attribute__((target("avx2,fma"))) void mk_avx2_segments_rs(int segs, int len, std::ptrdiff_t seg_stride, const float* a, const float* bp,
+                                                             float* c, std::ptrdiff_t ldc, int nr_used) {
+  constexpr int MR = 6;
+  __m256 acc[MR][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int sg = 0; sg < segs; sg++) {
+    const float* row = a + sg * seg_stride;
+    for (int p = 0; p < len; p++) {
+      const __m256 b0 = _mm256_loadu_ps(bp);
+      const __m256 b1 = _mm256_loadu_ps(bp + 8);
+      bp += NR;
+#pragma GCC unroll 6
+      for (int r = 0; r < MR; r++) {
+        const __m256 v = _mm256_broadcast_ss(row + r * RS + p);
+        acc[r][0] = _mm256_fmadd_ps(v, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(v, b1, acc[r][1]);
+      }
+    }
+  }
+  if (nr_used == NR) {
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      _mm256_storeu_ps(c + r * ldc, acc[r][0]);
+      _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
+    }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tile + r * NR, acc[r][0]);
+    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
+  }
+  store_tile(tile, MR, c, ldc, MR, nr_used, false);
+}
+
 __attribute__((target("avx2,fma"))) void mk_avx2_segments(int segs, int len, std::ptrdiff_t seg_stride, const float* a, std::ptrdiff_t a_rs,
                                                           const float* bp, float* c, std::ptrdiff_t ldc, int mr_used, int nr_used) {
   constexpr int MR = 6;
+  if (mr_used == MR && avx2_fixed_on()) {
+    if (a_rs == 16) return mk_avx2_segments_rs<16>(segs, len, seg_stride, a, bp, c, ldc, nr_used);
+    if (a_rs == 32) return mk_avx2_segments_rs<32>(segs, len, seg_stride, a, bp, c, ldc, nr_used);
+  }
   __m256 acc[MR][2];
   const float* rows[MR];
   for (int r = 0; r < MR; r++) {

@@ -24,7 +24,8 @@ struct Microkernel {
 };
 
 // Re-reads the env switches of the microkernels (WORKBENCH_NATIVE_FIXED_STRIDE=0 turns off the
-// fixed-row-stride variants, for A/B timing); the conv entry points call it once per call.
+// fixed-row-stride variants, WORKBENCH_NATIVE_AVX2_FIXED=0 their AVX2 twin, for A/B timing); the
+// conv entry points call it once per call.
 void refresh_gemm_switches();
 
 // The best kernel for this CPU (env WORKBENCH_NATIVE_ISA=avx2|generic forces a lesser one).

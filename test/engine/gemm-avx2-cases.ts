@@ -1,0 +1,112 @@
+/**
+ * Conv shapes that reach the AVX2 GEMM variants (gemm.cc: the fixed-row-stride 6 x 16 tiles, A rows
+ * 1, 16 or 32 floats apart, and the partial tiles they leave to the general kernel; backprop-filter's
+ * im2col chunk with a padded row stride), the switches that turn them off, and a float64 reference
+ * for backprop-filter. Shared by gemm-avx2-isa.test.ts and its child process.
+ */
+import type { NativeAddon } from '../../src-main/engine/native/addon.ts';
+import { randomArray } from './conv-cases.ts';
+
+export interface GemmCase {
+  label: string;
+  /** x [n, h, w, ci] */
+  x: [number, number, number, number];
+  k: number;
+  co: number;
+  stride: 1 | 2;
+  pad: 'same' | 'valid';
+}
+
+export const AVX2_SWITCHES = ['WORKBENCH_NATIVE_AVX2_FIXED', 'WORKBENCH_NATIVE_IM2COL_PAD'] as const;
+
+const c = (label: string, x: GemmCase['x'], k: number, co: number, stride: 1 | 2, pad: GemmCase['pad']): GemmCase => ({ label, x, k, co, stride, pad });
+export const GEMM_CASES: GemmCase[] = [
+  // ResNet stage 3 and 2 (im2col backprop-filter: A rows 1 float apart, stage 3's K = 576 with a
+  // padded im2col stride; backprop-input A rows 64 / 32 apart), 9 images (> 4 per thread).
+  c('stage3 3x3 64->64, 9x8x8', [9, 8, 8, 64], 3, 64, 1, 'same'),
+  c('stage2 3x3 32->32, 9x16x16', [9, 16, 16, 32], 3, 32, 1, 'same'),
+  // ResNet stage 1 (implicit backprop-filter: A rows 1 float apart; backprop-input A rows 16 apart).
+  c('stage1 3x3 16->16, 9x16x17', [9, 16, 17, 16], 3, 16, 1, 'same'),
+  // Downsampling (stride 2, K = 144) and a pointwise conv with 20 filters (K = 48, a partial 16-column panel).
+  c('down 3x3 s2 16->32, 5x16x16', [5, 16, 16, 16], 3, 32, 2, 'same'),
+  c('pointwise 48->20, 9x8x9', [9, 8, 9, 48], 1, 20, 1, 'valid'),
+  // K = 27 (stem: a partial 6-row tile), 30 filters (A rows 30 apart in backprop-input: the general kernel).
+  c('stem 3x3 3->16, 4x12x12', [4, 12, 12, 3], 3, 16, 1, 'same'),
+  c('3x3 8->30 valid, 3x10x11', [3, 10, 11, 8], 3, 30, 1, 'valid'),
+];
+
+export interface Geometry {
+  oh: number;
+  ow: number;
+  pt: number;
+  pl: number;
+}
+
+export function geometry(g: GemmCase): Geometry {
+  const [, h, w] = g.x;
+  const out = (size: number): number => (g.pad === 'same' ? Math.ceil(size / g.stride) : Math.floor((size - g.k) / g.stride) + 1);
+  const before = (size: number, o: number): number => (g.pad === 'same' ? Math.floor(Math.max((o - 1) * g.stride + g.k - size, 0) / 2) : 0);
+  const [oh, ow] = [out(h), out(w)];
+  return { oh, ow, pt: before(h, oh), pl: before(w, ow) };
+}
+
+export interface GemmInputs {
+  x: Float32Array;
+  f: Float32Array;
+  dy: Float32Array;
+}
+
+export function inputs(g: GemmCase): GemmInputs {
+  const [n, h, w, ci] = g.x;
+  const { oh, ow } = geometry(g);
+  return { x: randomArray(n * h * w * ci, 51), f: randomArray(g.k * g.k * ci * g.co, 52), dy: randomArray(n * oh * ow * g.co, 53) };
+}
+
+/** conv, backprop-filter and backprop-input of one case on the addon (threads and switches as the caller set them). */
+export function runGemmCase(addon: NativeAddon, g: GemmCase): Float32Array[] {
+  const [n, h, w, ci] = g.x;
+  const { oh, ow, pt, pl } = geometry(g);
+  const { x, f, dy } = inputs(g);
+  const args = [n, h, w, ci, g.k, g.k, g.co, oh, ow, g.stride, g.stride, pt, pl] as const;
+  const y = new Float32Array(n * oh * ow * g.co);
+  addon.conv2dEx(x, 0, f, 0, y, 0, ...args, 0, null, 0, null, 0, null, 0, null, g.co);
+  const dw = new Float32Array(g.k * g.k * ci * g.co);
+  addon.conv2dBackpropFilter(x, 0, dy, 0, dw, 0, ...args);
+  const dx = new Float32Array(n * h * w * ci);
+  addon.conv2dBackpropInput(dy, 0, f, 0, dx, 0, ...args);
+  return [y, dw, dx];
+}
+
+/**
+ * dW in float64 and, per element, a bound on a float32 evaluation's error: the sum of |terms| times
+ * 2^-24 times the longest chain of roundings a term goes through (a chunk's FMA chain of up to 128,
+ * the adds over up to ceil(M / 128) chunks, up to 8 groups, and a margin of 16).
+ */
+export function referenceFilter(g: GemmCase): { dw: Float64Array; bound: Float64Array } {
+  const [n, h, w, ci] = g.x;
+  const { oh, ow, pt, pl } = geometry(g);
+  const { x, dy } = inputs(g);
+  const dw = new Float64Array(g.k * g.k * ci * g.co);
+  const abs = new Float64Array(dw.length);
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let i = 0; i < g.k; i++)
+          for (let j = 0; j < g.k; j++) {
+            const iy = oy * g.stride + i - pt;
+            const ix = ox * g.stride + j - pl;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            for (let c = 0; c < ci; c++) {
+              const xv = x[((b * h + iy) * w + ix) * ci + c]!;
+              const base = ((i * g.k + j) * ci + c) * g.co;
+              const d0 = ((b * oh + oy) * ow + ox) * g.co;
+              for (let o = 0; o < g.co; o++) {
+                const t = xv * dy[d0 + o]!;
+                dw[base + o]! += t;
+                abs[base + o]! += Math.abs(t);
+              }
+            }
+          }
+  const chain = 128 + Math.ceil((n * oh * ow) / 128) + 8 + 16;
+  return { dw, bound: abs.map((a) => a * chain * 2 ** -24) };
+}
