@@ -41,6 +41,11 @@ struct FusedOut {
   const int* idx;    // gather: per vector, 16 lanes of g[c] - c0 (0 where not kept)
   const unsigned short* kept;   // gather: per vector, lanes whose conv channel is in this tile
   const unsigned short* owned;  // gather: per vector, lanes this tile writes
+  // gather on AVX2: the output channels this tile writes (own_c) and the tile channel each reads
+  // (own_j = g[c] - c0, or -1 for bias + residual only), own_n of them
+  const int* own_c;
+  const int* own_j;
+  int own_n;
   float lo;          // 0 with ReLU, else -inf
 };
 
@@ -205,8 +210,9 @@ const std::array<SegmentFn, kMaxPairTile> kSegmentPair = pair_table(std::make_in
 // accumulators, the two input vectors and the broadcast fit the 16 ymm registers; each broadcast
 // filter value feeds two FMAs, so 8 loads per 12 FMAs as in the AVX2 GEMM microkernel). No masked
 // stores (slow on some AMD cores): the accumulators go to a staging tile with plain full-width
-// stores, then to the rows of NC channels with scalar copies. Unfused epilogue only (the rows go
-// to the sink and apply_epilogue).
+// stores, then to the rows of NC channels with scalar copies, or with the fused epilogue applied
+// on the way (finish_stage_avx2; WORKBENCH_NATIVE_DIRECT_AVX2_FUSED=0: the rows go to the sink and
+// apply_epilogue).
 constexpr int kMaxTileAvx2 = 6;
 
 // Named accumulators (an array of them was kept on the stack: a store after every FMA).
@@ -217,11 +223,51 @@ constexpr int kMaxTileAvx2 = 6;
     a##k = _mm256_fmadd_ps(f, v, a##k);                  \
     b##k = _mm256_fmadd_ps(f, v2, b##k);                 \
   }
+// (conv + bias) + map, per channel, as apply_epilogue sums them (gather: conv + map, the bias later).
+#define WB_EPI8(k)                                                        \
+  if constexpr (NC > k) {                                                 \
+    if (!f.gather) {                                                      \
+      const __m256 bb = _mm256_set1_ps(f.bias[k]);                        \
+      a##k = _mm256_add_ps(a##k, bb);                                     \
+      b##k = _mm256_add_ps(b##k, bb);                                     \
+    }                                                                     \
+    a##k = _mm256_add_ps(a##k, _mm256_loadu_ps(f.map + k * f.map_stride)); \
+    b##k = _mm256_add_ps(b##k, _mm256_loadu_ps(f.map + k * f.map_stride + 8)); \
+  }
 #define WB_STAGE8(k)                      \
   if constexpr (NC > k) {                 \
     _mm256_store_ps(stage[k], a##k);      \
     _mm256_store_ps(stage[k] + 8, b##k);  \
   }
+
+// The fused epilogue on AVX2 (direct_conv_fuses): bias and map added to the accumulators while each
+// is one channel over 8 pixels, the staged values then finished per pixel with scalar code (a few
+// operations per output against kh * kw * ci FMAs): the same operations in the same order as
+// apply_epilogue, so the same bits. (t < lo ? lo : t keeps NaN, as TF.js's ReLU.)
+template <int NC>
+inline void finish_stage_avx2(const float (*stage)[16], const FusedOut& f, int used) {
+  const float lo = f.lo;
+  if (!f.gather) {
+    for (int p = 0; p < used; p++) {
+      const float* res = f.res + p * f.res_stride;
+      float* y = f.y + p * f.ldy;
+      for (int t = 0; t < NC; t++) {
+        const float v = stage[t][p] + res[t];
+        y[t] = v < lo ? lo : v;
+      }
+    }
+    return;
+  }
+  for (int p = 0; p < used; p++) {
+    const float* res = f.res + p * f.res_stride;
+    float* y = f.y + p * f.ldy;
+    for (int e = 0; e < f.own_n; e++) {
+      const int c = f.own_c[e], j = f.own_j[e];
+      const float v = (res[c] + f.bias[c]) + (j < 0 ? 0.0f : stage[j][p]);
+      y[c] = v < lo ? lo : v;
+    }
+  }
+}
 
 template <int NC>
 __attribute__((target("avx2,fma"))) void segment16_avx2(const Segment& g, float* out, Index ldo, int used) {
@@ -240,6 +286,13 @@ __attribute__((target("avx2,fma"))) void segment16_avx2(const Segment& g, float*
     }
   }
   alignas(32) float stage[kMaxTileAvx2][16];
+  if (g.fused != nullptr) {
+    const FusedOut& f = *g.fused;
+    WB_EPI8(0) WB_EPI8(1) WB_EPI8(2) WB_EPI8(3) WB_EPI8(4) WB_EPI8(5)
+    WB_STAGE8(0) WB_STAGE8(1) WB_STAGE8(2) WB_STAGE8(3) WB_STAGE8(4) WB_STAGE8(5)
+    finish_stage_avx2<NC>(stage, f, used);
+    return;
+  }
   WB_STAGE8(0) WB_STAGE8(1) WB_STAGE8(2) WB_STAGE8(3) WB_STAGE8(4) WB_STAGE8(5)
   for (int p = 0; p < used; p++)
     for (int t = 0; t < NC; t++) out[p * ldo + t] = stage[t][p];
@@ -247,6 +300,7 @@ __attribute__((target("avx2,fma"))) void segment16_avx2(const Segment& g, float*
 #undef WB_ACC8
 #undef WB_FMA8
 #undef WB_STAGE8
+#undef WB_EPI8
 
 template <int... I>
 constexpr std::array<SegmentFn, sizeof...(I)> segment_avx2_table(std::integer_sequence<int, I...>) {
@@ -319,10 +373,12 @@ bool direct_conv_applies(const ConvShape& s) {
 bool direct_conv_fuses(const Epilogue* ep) {
 #ifdef WB_X86
   static const bool avx512 = std::strcmp(microkernel().name, "avx512f") == 0;
+  static const bool avx2 = std::strcmp(microkernel().name, "avx2") == 0;
 #else
-  const bool avx512 = false;
+  const bool avx512 = false, avx2 = false;
 #endif
-  return avx512 && ep != nullptr && (ep->scatter == nullptr || ep->gather != nullptr) && switched_on("WORKBENCH_NATIVE_DIRECT_FUSED");
+  if (ep == nullptr || (ep->scatter != nullptr && ep->gather == nullptr) || !switched_on("WORKBENCH_NATIVE_DIRECT_FUSED")) return false;
+  return avx512 || (avx2 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED"));
 }
 
 void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y, const float* zeros) {
@@ -378,6 +434,8 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   Index map_stride = 0;
   std::vector<int> idx;
   std::vector<unsigned short> kept, owned;
+  std::vector<int> own_c, own_j;       // AVX2 gather: per tile, the channels it writes and what each reads
+  std::vector<int> own_at(1, 0);       // tile t's entries: own_at[t] .. own_at[t + 1]
   if (fused) {
     if (ep->add_map) {
       map_stride = plane + V;
@@ -401,10 +459,15 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
             idx[v * 16 + c % 16] = gc - c0;
             kept[v] |= bit;
             owned[v] |= bit;
+            own_c.push_back(c);
+            own_j.push_back(gc - c0);
           } else if (gc < 0 && t == 0) {
             owned[v] |= bit;  // bias + residual only, written once
+            own_c.push_back(c);
+            own_j.push_back(-1);
           }
         }
+        own_at.push_back(static_cast<int>(own_c.size()));
       }
     }
   }
@@ -452,6 +515,9 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
             f.idx = gather ? idx.data() + static_cast<std::size_t>(t) * vectors * 16 : nullptr;
             f.kept = gather ? kept.data() + static_cast<std::size_t>(t) * vectors : nullptr;
             f.owned = gather ? owned.data() + static_cast<std::size_t>(t) * vectors : nullptr;
+            f.own_c = gather ? own_c.data() + own_at[t] : nullptr;
+            f.own_j = gather ? own_j.data() + own_at[t] : nullptr;
+            f.own_n = gather ? own_at[t + 1] - own_at[t] : 0;
             f.lo = lo;
           }
           const Segment g{xrow + ox0, s.ci * L, taps, i_lo, s.kw, s.ci, L, joff, w + c0, s.co, fused ? &f : nullptr};
