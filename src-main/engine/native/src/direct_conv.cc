@@ -47,7 +47,17 @@ struct FusedOut {
   const int* own_j;
   int own_n;
   float lo;          // 0 with ReLU, else -inf
+  int ahead;         // > 0: prefetch the residual and output rows this many pixels ahead (0: none)
 };
+
+// The fused epilogue reads the residual and writes the output once per pixel, between long runs of
+// FMAs: the hardware prefetcher left those lines to come from L3/memory on demand (measured: a
+// block tail's epilogue cost a quarter of its conv). Requested a pair of segments ahead instead.
+__attribute__((always_inline)) inline void prefetch_pixel(const FusedOut* f, int p) {
+  if (f->ahead == 0) return;
+  __builtin_prefetch(f->res + static_cast<Index>(p + f->ahead) * f->res_stride, 0, 3);
+  __builtin_prefetch(f->y + static_cast<Index>(p + f->ahead) * f->ldy, 1, 3);
+}
 
 // One segment of 16 output pixels x NC output channels:
 //   out[p * ldo + t] = sum_{i, j, c} xt(i)[c * L + joff[j] + p] * w[((i0 + i) * kw + j) * ci + c][c0 + t]
@@ -116,12 +126,14 @@ __attribute__((target("avx512f"))) inline void finish16(__m512 acc[16], const Fu
   const __m512 low = _mm512_set1_ps(f->lo);
   if (!f->gather) {
     for (int p = 0; p < used; p++) {
+      prefetch_pixel(f, p);
       const __m512 t = _mm512_add_ps(acc[p], _mm512_maskz_loadu_ps(m, f->res + p * f->res_stride));
       _mm512_mask_storeu_ps(f->y + p * f->ldy, m, _mm512_max_ps(low, t));  // max(low, NaN) is NaN, as TF.js's ReLU
     }
     return;
   }
   for (int p = 0; p < used; p++) {
+    prefetch_pixel(f, p);
     const float* res = f->res + p * f->res_stride;
     float* y = f->y + p * f->ldy;
     for (int k = 0; k < f->vectors; k++) {
@@ -249,6 +261,7 @@ inline void finish_stage_avx2(const float (*stage)[16], const FusedOut& f, int u
   const float lo = f.lo;
   if (!f.gather) {
     for (int p = 0; p < used; p++) {
+      prefetch_pixel(&f, p);
       const float* res = f.res + p * f.res_stride;
       float* y = f.y + p * f.ldy;
       for (int t = 0; t < NC; t++) {
@@ -259,6 +272,7 @@ inline void finish_stage_avx2(const float (*stage)[16], const FusedOut& f, int u
     return;
   }
   for (int p = 0; p < used; p++) {
+    prefetch_pixel(&f, p);
     const float* res = f.res + p * f.res_stride;
     float* y = f.y + p * f.ldy;
     for (int e = 0; e < f.own_n; e++) {
@@ -472,6 +486,10 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
     }
   }
   const float lo = fused && ep->relu ? 0.0f : -std::numeric_limits<float>::infinity();
+  // Prefetch distance: 32 pixels (a pair of segments; 64 measured the same). Near the end of y the
+  // lines requested lie past it: only requested, never read (a prefetch does not fault).
+  // WORKBENCH_NATIVE_DIRECT_PREFETCH=0 (read per call) turns it off for A/B timing.
+  const int ahead = fused && switched_on("WORKBENCH_NATIVE_DIRECT_PREFETCH") ? 32 : 0;
 
   // Two segments per pass where every channel tile fits segment32's registers.
   bool pairs = avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_PAIRS");
@@ -519,6 +537,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
             f.own_j = gather ? own_j.data() + own_at[t] : nullptr;
             f.own_n = gather ? own_at[t + 1] - own_at[t] : 0;
             f.lo = lo;
+            f.ahead = ahead;
           }
           const Segment g{xrow + ox0, s.ci * L, taps, i_lo, s.kw, s.ci, L, joff, w + c0, s.co, fused ? &f : nullptr};
           table[nc - 1](g, fused ? nullptr : out + static_cast<Index>(ox0) * s.co + c0, s.co, used);
