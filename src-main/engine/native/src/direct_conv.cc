@@ -30,8 +30,11 @@ using Index = std::ptrdiff_t;
 // the same operations in the same order as apply_epilogue in kernels/conv2d_ex.cc.
 struct FusedOut {
   bool gather;
-  const float* map;  // channel-planar constant-input map, offset to channel c0 and the segment's first pixel
-  Index map_stride;  // floats between channels in `map`
+  // The constant-input map at the segment's first pixel and the tile's channel c0: AVX-512 reads a
+  // channel-planar copy (map_stride floats between channels), AVX2 the map itself, pixel-major
+  // (map_stride floats between pixels: co, or 0 for the zeros when there is no map).
+  const float* map;
+  Index map_stride;
   const float* bias; // identity: bias + c0 (one scalar per channel); gather: the [channels] row
   const float* res;  // residual at the segment's first pixel (identity: + c0); `zeros` when absent
   Index res_stride;  // floats between pixels in `res` (0 when absent)
@@ -235,16 +238,15 @@ constexpr int kMaxTileAvx2 = 6;
     a##k = _mm256_fmadd_ps(f, v, a##k);                  \
     b##k = _mm256_fmadd_ps(f, v2, b##k);                 \
   }
-// (conv + bias) + map, per channel, as apply_epilogue sums them (gather: conv + map, the bias later).
-#define WB_EPI8(k)                                                        \
-  if constexpr (NC > k) {                                                 \
-    if (!f.gather) {                                                      \
-      const __m256 bb = _mm256_set1_ps(f.bias[k]);                        \
-      a##k = _mm256_add_ps(a##k, bb);                                     \
-      b##k = _mm256_add_ps(b##k, bb);                                     \
-    }                                                                     \
-    a##k = _mm256_add_ps(a##k, _mm256_loadu_ps(f.map + k * f.map_stride)); \
-    b##k = _mm256_add_ps(b##k, _mm256_loadu_ps(f.map + k * f.map_stride + 8)); \
+// conv + bias per channel, as apply_epilogue sums first (gather: the bias comes later; the map is
+// added per pixel in finish_stage_avx2).
+#define WB_EPI8(k)                               \
+  if constexpr (NC > k) {                        \
+    if (!f.gather) {                             \
+      const __m256 bb = _mm256_set1_ps(f.bias[k]); \
+      a##k = _mm256_add_ps(a##k, bb);            \
+      b##k = _mm256_add_ps(b##k, bb);            \
+    }                                            \
   }
 #define WB_STAGE8(k)                      \
   if constexpr (NC > k) {                 \
@@ -252,8 +254,10 @@ constexpr int kMaxTileAvx2 = 6;
     _mm256_store_ps(stage[k] + 8, b##k);  \
   }
 
-// The fused epilogue on AVX2 (direct_conv_fuses): bias and map added to the accumulators while each
-// is one channel over 8 pixels, the staged values then finished per pixel with scalar code (a few
+// The fused epilogue on AVX2 (direct_conv_fuses): the bias added to the accumulators while each
+// is one channel over 8 pixels, the staged values then finished per pixel with scalar code, the map
+// read pixel-major where it lies (no per-call channel-planar copy of it: at batch 1 that copy cost
+// more than the fusion saved) (a few
 // operations per output against kh * kw * ci FMAs): the same operations in the same order as
 // apply_epilogue, so the same bits. (t < lo ? lo : t keeps NaN, as TF.js's ReLU.)
 template <int NC>
@@ -263,9 +267,10 @@ inline void finish_stage_avx2(const float (*stage)[16], const FusedOut& f, int u
     for (int p = 0; p < used; p++) {
       prefetch_pixel(&f, p);
       const float* res = f.res + p * f.res_stride;
+      const float* map = f.map + p * f.map_stride;
       float* y = f.y + p * f.ldy;
       for (int t = 0; t < NC; t++) {
-        const float v = stage[t][p] + res[t];
+        const float v = (stage[t][p] + map[t]) + res[t];
         y[t] = v < lo ? lo : v;
       }
     }
@@ -274,10 +279,11 @@ inline void finish_stage_avx2(const float (*stage)[16], const FusedOut& f, int u
   for (int p = 0; p < used; p++) {
     prefetch_pixel(&f, p);
     const float* res = f.res + p * f.res_stride;
+    const float* map = f.map + p * f.map_stride;
     float* y = f.y + p * f.ldy;
     for (int e = 0; e < f.own_n; e++) {
       const int c = f.own_c[e], j = f.own_j[e];
-      const float v = (res[c] + f.bias[c]) + (j < 0 ? 0.0f : stage[j][p]);
+      const float v = (res[c] + f.bias[c]) + (j < 0 ? 0.0f : stage[j][p] + map[j]);
       y[c] = v < lo ? lo : v;
     }
   }
@@ -384,7 +390,7 @@ bool direct_conv_applies(const ConvShape& s) {
 #endif
 }
 
-bool direct_conv_fuses(const Epilogue* ep) {
+bool direct_conv_fuses(const ConvShape& s, const Epilogue* ep) {
 #ifdef WB_X86
   static const bool avx512 = std::strcmp(microkernel().name, "avx512f") == 0;
   static const bool avx2 = std::strcmp(microkernel().name, "avx2") == 0;
@@ -392,7 +398,10 @@ bool direct_conv_fuses(const Epilogue* ep) {
   const bool avx512 = false, avx2 = false;
 #endif
   if (ep == nullptr || (ep->scatter != nullptr && ep->gather == nullptr) || !switched_on("WORKBENCH_NATIVE_DIRECT_FUSED")) return false;
-  return avx512 || (avx2 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED"));
+  // AVX2 from 4 images on: there the rows the sink pass would re-read have left L1/L2 and the fused
+  // form saves that pass; at batch 1 they are still in cache and the sink's vectorised epilogue
+  // beat the per-pixel scalar one (compact ResNet-20/56 at batch 1: 2% slower fused, measured).
+  return avx512 || (avx2 && s.n >= 4 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED"));
 }
 
 void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y, const float* zeros) {
@@ -440,7 +449,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
 
   // The fused epilogue's per-call tables: the constant-input map channel-planar ([co][oh*ow], V
   // spare floats), and for a gather each tile's lane indices and masks over the output width.
-  const bool fused = y != nullptr && direct_conv_fuses(ep);
+  const bool fused = y != nullptr && direct_conv_fuses(s, ep);
   const Index plane = static_cast<Index>(s.oh) * s.ow;
   const int cw = fused ? ep->channels : s.co;
   const int vectors = (cw + 15) / 16;
@@ -450,7 +459,9 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   std::vector<unsigned short> kept, owned;
   std::vector<int> own_c, own_j;       // AVX2 gather: per tile, the channels it writes and what each reads
   std::vector<int> own_at(1, 0);       // tile t's entries: own_at[t] .. own_at[t + 1]
-  if (fused) {
+  if (fused && !avx512) {
+    map_stride = ep->add_map ? s.co : 0;  // pixel-major, read in place (finish_stage_avx2)
+  } else if (fused) {
     if (ep->add_map) {
       map_stride = plane + V;
       map_planar.assign(static_cast<std::size_t>(s.co * map_stride), 0.0f);
@@ -459,10 +470,18 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
     } else {
       map_planar.assign(2 * V, 0.0f);  // every channel reads the same zeros (stride 0; segment32 reads 16 further)
     }
+  }
+  if (fused) {
     if (ep->gather) {
-      idx.assign(static_cast<std::size_t>(tiles) * vectors * 16, 0);
-      kept.assign(static_cast<std::size_t>(tiles) * vectors, 0);
-      owned.assign(static_cast<std::size_t>(tiles) * vectors, 0);
+      // AVX-512 reads idx/kept/owned, AVX2 own_c/own_j.
+      if (avx512) {
+        idx.assign(static_cast<std::size_t>(tiles) * vectors * 16, 0);
+        kept.assign(static_cast<std::size_t>(tiles) * vectors, 0);
+        owned.assign(static_cast<std::size_t>(tiles) * vectors, 0);
+      } else {
+        own_c.reserve(cw);
+        own_j.reserve(cw);
+      }
       for (int t = 0; t < tiles; t++) {
         const auto [c0, nc] = channel_tiles[t];
         for (int c = 0; c < cw; c++) {
@@ -470,15 +489,21 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
           const std::size_t v = static_cast<std::size_t>(t) * vectors + c / 16;
           const unsigned short bit = static_cast<unsigned short>(1u << (c % 16));
           if (gc >= c0 && gc < c0 + nc) {
-            idx[v * 16 + c % 16] = gc - c0;
-            kept[v] |= bit;
-            owned[v] |= bit;
-            own_c.push_back(c);
-            own_j.push_back(gc - c0);
-          } else if (gc < 0 && t == 0) {
-            owned[v] |= bit;  // bias + residual only, written once
-            own_c.push_back(c);
-            own_j.push_back(-1);
+            if (avx512) {
+              idx[v * 16 + c % 16] = gc - c0;
+              kept[v] |= bit;
+              owned[v] |= bit;
+            } else {
+              own_c.push_back(c);
+              own_j.push_back(gc - c0);
+            }
+          } else if (gc < 0 && t == 0) {  // bias + residual only, written once
+            if (avx512) {
+              owned[v] |= bit;
+            } else {
+              own_c.push_back(c);
+              own_j.push_back(-1);
+            }
           }
         }
         own_at.push_back(static_cast<int>(own_c.size()));
@@ -522,7 +547,8 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
             const bool gather = ep->gather != nullptr;
             const Index at = gather ? 0 : c0;  // identity: the tile's channels of each row
             f.gather = gather;
-            f.map = map_planar.data() + (ep->add_map ? c0 * map_stride + (m % plane) : 0);
+            f.map = !avx512 ? (ep->add_map ? ep->add_map + (m % plane) * s.co + c0 : zeros)
+                            : map_planar.data() + (ep->add_map ? c0 * map_stride + (m % plane) : 0);
             f.map_stride = map_stride;
             f.bias = (ep->bias ? ep->bias : zeros) + at;
             f.res = ep->residual ? ep->residual + m * cw + at : zeros + at;
@@ -530,12 +556,12 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
             f.y = y + m * cw + at;
             f.ldy = cw;
             f.vectors = vectors;
-            f.idx = gather ? idx.data() + static_cast<std::size_t>(t) * vectors * 16 : nullptr;
-            f.kept = gather ? kept.data() + static_cast<std::size_t>(t) * vectors : nullptr;
-            f.owned = gather ? owned.data() + static_cast<std::size_t>(t) * vectors : nullptr;
-            f.own_c = gather ? own_c.data() + own_at[t] : nullptr;
-            f.own_j = gather ? own_j.data() + own_at[t] : nullptr;
-            f.own_n = gather ? own_at[t + 1] - own_at[t] : 0;
+            f.idx = gather && avx512 ? idx.data() + static_cast<std::size_t>(t) * vectors * 16 : nullptr;
+            f.kept = gather && avx512 ? kept.data() + static_cast<std::size_t>(t) * vectors : nullptr;
+            f.owned = gather && avx512 ? owned.data() + static_cast<std::size_t>(t) * vectors : nullptr;
+            f.own_c = gather && !avx512 ? own_c.data() + own_at[t] : nullptr;
+            f.own_j = gather && !avx512 ? own_j.data() + own_at[t] : nullptr;
+            f.own_n = gather && !avx512 ? own_at[t + 1] - own_at[t] : 0;
             f.lo = lo;
             f.ahead = ahead;
           }
