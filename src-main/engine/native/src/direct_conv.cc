@@ -49,6 +49,13 @@ struct FusedOut {
   const int* own_c;
   const int* own_j;
   int own_n;
+  // gather on AVX2 with whole 8-channel output blocks (cw % 8 == 0; else the lists above): per block,
+  // 8 lanes of the tile channel read (0 where none), kept (-1 where a tile channel lands) and owned
+  // (-1 where this tile writes: kept, and in tile 0 the bias + residual only lanes)
+  int blocks8;
+  const int* idx8;
+  const int* kept8;
+  const int* owned8;
   float lo;          // 0 with ReLU, else -inf
   int ahead;         // > 0: prefetch the residual and output rows this many pixels ahead (0: none)
 };
@@ -260,6 +267,37 @@ constexpr int kMaxTileAvx2 = 6;
 // more than the fusion saved) (a few
 // operations per output against kh * kw * ci FMAs): the same operations in the same order as
 // apply_epilogue, so the same bits. (t < lo ? lo : t keeps NaN, as TF.js's ReLU.)
+// The gathered epilogue 8 output channels at a time: pixel p's NC tile values (conv + map) as one
+// vector (a gather from the staging tile, in L1), moved to their output lanes with a permute, then
+// (res + bias) + that, ReLU, and a blend into y that keeps the lanes other tiles write (read,
+// blend, full store: plain stores only; the block lies inside pixel p's row, which only this task
+// writes). The same operations per output as the scalar form: the same bits.
+template <int NC>
+__attribute__((target("avx2,fma"))) void finish_gather_avx2(const float (*stage)[16], const FusedOut& f, int used) {
+  const __m256 low = _mm256_set1_ps(f.lo);
+  const __m256i tile_lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(NC), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i column = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(16));
+  const float* base = &stage[0][0];
+  for (int p = 0; p < used; p++) {
+    prefetch_pixel(&f, p);
+    const float* res = f.res + p * f.res_stride;
+    float* y = f.y + p * f.ldy;
+    const __m256 conv = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, _mm256_add_epi32(column, _mm256_set1_epi32(p)),
+                                                 _mm256_castsi256_ps(tile_lanes), 4);
+    const __m256 v = _mm256_add_ps(conv, _mm256_maskload_ps(f.map + p * f.map_stride, tile_lanes));
+    for (int k = 0; k < f.blocks8; k++) {
+      const __m256 own = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.owned8 + 8 * k)));
+      if (_mm256_movemask_ps(own) == 0) continue;
+      const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.idx8 + 8 * k));
+      const __m256 kept = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.kept8 + 8 * k)));
+      const __m256 moved = _mm256_and_ps(kept, _mm256_permutevar8x32_ps(v, idx));
+      const __m256 t = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(res + 8 * k), _mm256_loadu_ps(f.bias + 8 * k)), moved);
+      const __m256 out = _mm256_max_ps(low, t);  // max(low, NaN) is NaN, as TF.js's ReLU
+      _mm256_storeu_ps(y + 8 * k, _mm256_blendv_ps(_mm256_loadu_ps(y + 8 * k), out, own));
+    }
+  }
+}
+
 template <int NC>
 inline void finish_stage_avx2(const float (*stage)[16], const FusedOut& f, int used) {
   const float lo = f.lo;
@@ -274,6 +312,10 @@ inline void finish_stage_avx2(const float (*stage)[16], const FusedOut& f, int u
         y[t] = v < lo ? lo : v;
       }
     }
+    return;
+  }
+  if (f.blocks8 > 0) {
+    finish_gather_avx2<NC>(stage, f, used);
     return;
   }
   for (int p = 0; p < used; p++) {
@@ -459,6 +501,8 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   std::vector<unsigned short> kept, owned;
   std::vector<int> own_c, own_j;       // AVX2 gather: per tile, the channels it writes and what each reads
   std::vector<int> own_at(1, 0);       // tile t's entries: own_at[t] .. own_at[t + 1]
+  std::vector<int> idx8, kept8, owned8;  // AVX2 gather with whole 8-channel blocks (FusedOut)
+  const int blocks8 = fused && !avx512 && ep->gather && cw % 8 == 0 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_VECTOR") ? cw / 8 : 0;
   if (fused && !avx512) {
     map_stride = ep->add_map ? s.co : 0;  // pixel-major, read in place (finish_stage_avx2)
   } else if (fused) {
@@ -507,6 +551,20 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
           }
         }
         own_at.push_back(static_cast<int>(own_c.size()));
+        if (blocks8 > 0) {
+          const std::size_t at = static_cast<std::size_t>(t) * cw;
+          idx8.resize(at + cw, 0);
+          kept8.resize(at + cw, 0);
+          owned8.resize(at + cw, 0);
+          for (int e = own_at[t]; e < own_at[t + 1]; e++) {
+            const int c = own_c[e], j = own_j[e];
+            owned8[at + c] = -1;
+            if (j >= 0) {
+              idx8[at + c] = j;
+              kept8[at + c] = -1;
+            }
+          }
+        }
       }
     }
   }
@@ -562,6 +620,10 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
             f.own_c = gather && !avx512 ? own_c.data() + own_at[t] : nullptr;
             f.own_j = gather && !avx512 ? own_j.data() + own_at[t] : nullptr;
             f.own_n = gather && !avx512 ? own_at[t + 1] - own_at[t] : 0;
+            f.blocks8 = blocks8;
+            f.idx8 = blocks8 > 0 ? idx8.data() + static_cast<std::size_t>(t) * cw : nullptr;
+            f.kept8 = blocks8 > 0 ? kept8.data() + static_cast<std::size_t>(t) * cw : nullptr;
+            f.owned8 = blocks8 > 0 ? owned8.data() + static_cast<std::size_t>(t) * cw : nullptr;
             f.lo = lo;
             f.ahead = ahead;
           }
