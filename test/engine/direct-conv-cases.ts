@@ -32,6 +32,10 @@ export const DIRECT_CASES: DirectCase[] = [
   c('tail 45->64 no ReLU, batch 2, 8x14x45', { x: [2, 8, 14, 45], k: 3, co: 45, stride: 1, pad: 'same', scatter: { kind: 'spread', width: 64 }, bias: true, map: true, residual: true, relu: false }),
   c('reverse scatter 19->22, k4 valid, batch 2, 7x16x5', { x: [2, 7, 16, 5], k: 4, co: 19, stride: 1, pad: 'valid', scatter: { kind: 'reverse' }, bias: true, residual: true, relu: true }),
   c('scatter without bias or residual, 11->17, batch 1', { x: [1, 6, 12, 7], k: 3, co: 11, stride: 1, pad: 'same', scatter: { kind: 'reverse' }, map: true, relu: false }),
+  // Batches of 4+ (AVX2 fuses the epilogue from 4 images on).
+  c('tail 12->16, batch 4, 6x13x12', { x: [4, 6, 13, 12], k: 3, co: 12, stride: 1, pad: 'same', scatter: { kind: 'spread', width: 16 }, bias: true, map: true, residual: true, relu: true }),
+  c('reverse scatter 9->12 + map, batch 5, 5x12x4', { x: [5, 5, 12, 4], k: 3, co: 9, stride: 1, pad: 'same', scatter: { kind: 'reverse' }, bias: true, map: true, residual: true, relu: false }),
+  c('bias + map + residual + ReLU 13, batch 4, 4x17x6', { x: [4, 4, 17, 6], k: 3, co: 13, stride: 1, pad: 'same', bias: true, map: true, residual: true, relu: true }),
   // No scatter: bias (+ map + residual) applied in the same pass.
   c('bias + ReLU 12, batch 2, 10x18x16', { x: [2, 10, 18, 16], k: 3, co: 12, stride: 1, pad: 'same', bias: true, relu: true }),
   c('bias + map + residual + ReLU 23, batch 2, 9x16x9', { x: [2, 9, 16, 9], k: 3, co: 23, stride: 1, pad: 'same', bias: true, map: true, residual: true, relu: true }),

@@ -6,7 +6,8 @@
  *   to the row sink + apply_epilogue path (`WORKBENCH_NATIVE_DIRECT_FUSED=0`), same operations in
  *   the same order;
  * - stride 2 on the direct path (`WORKBENCH_NATIVE_DIRECT_STRIDE2=0` sends it to im2col + GEMM);
- * - two 16-pixel segments per pass over the filter (`WORKBENCH_NATIVE_DIRECT_PAIRS=0`: one at a time).
+ * - two 16-pixel segments per pass over the filter (`WORKBENCH_NATIVE_DIRECT_PAIRS=0`: one at a time);
+ * - the fused epilogue's prefetch of residual and output lines (`WORKBENCH_NATIVE_DIRECT_PREFETCH=0`).
  * The switches are read per call. On a CPU without AVX-512 the direct path is not taken and every
  * comparison runs the GEMM path on both sides (still checked against the reference);
  * `direct-conv-isa.test.ts` runs the same cases with WORKBENCH_NATIVE_ISA=avx2 and =generic in child processes.
@@ -44,6 +45,9 @@ describe.skipIf(!addon)('native direct convolution: fused epilogue and stride 2'
     for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(fused[i]! - y[i]!) / (bound[i]! + 1e-30));
     expect(worst).toBeLessThanOrEqual(1);
     expect(bits(fused).equals(bits(staged))).toBe(true);
+    // The residual/output prefetch only requests lines (WORKBENCH_NATIVE_DIRECT_PREFETCH=0: none).
+    const unprefetched = withEnv({ WORKBENCH_NATIVE_DIRECT_PREFETCH: '0' }, () => runDirectCase(addon!, c));
+    expect(bits(unprefetched).equals(bits(fused))).toBe(true);
     // Rows split over two pool threads: the same bits (each output written by one task).
     const before = addon!.info().threads;
     addon!.setThreads(2);

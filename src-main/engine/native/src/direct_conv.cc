@@ -30,8 +30,11 @@ using Index = std::ptrdiff_t;
 // the same operations in the same order as apply_epilogue in kernels/conv2d_ex.cc.
 struct FusedOut {
   bool gather;
-  const float* map;  // channel-planar constant-input map, offset to channel c0 and the segment's first pixel
-  Index map_stride;  // floats between channels in `map`
+  // The constant-input map at the segment's first pixel and the tile's channel c0: AVX-512 reads a
+  // channel-planar copy (map_stride floats between channels), AVX2 the map itself, pixel-major
+  // (map_stride floats between pixels: co, or 0 for the zeros when there is no map).
+  const float* map;
+  Index map_stride;
   const float* bias; // identity: bias + c0 (one scalar per channel); gather: the [channels] row
   const float* res;  // residual at the segment's first pixel (identity: + c0); `zeros` when absent
   Index res_stride;  // floats between pixels in `res` (0 when absent)
@@ -41,8 +44,30 @@ struct FusedOut {
   const int* idx;    // gather: per vector, 16 lanes of g[c] - c0 (0 where not kept)
   const unsigned short* kept;   // gather: per vector, lanes whose conv channel is in this tile
   const unsigned short* owned;  // gather: per vector, lanes this tile writes
+  // gather on AVX2: the output channels this tile writes (own_c) and the tile channel each reads
+  // (own_j = g[c] - c0, or -1 for bias + residual only), own_n of them
+  const int* own_c;
+  const int* own_j;
+  int own_n;
+  // gather on AVX2 with whole 8-channel output blocks (cw % 8 == 0; else the lists above): per block,
+  // 8 lanes of the tile channel read (0 where none), kept (-1 where a tile channel lands) and owned
+  // (-1 where this tile writes: kept, and in tile 0 the bias + residual only lanes)
+  int blocks8;
+  const int* idx8;
+  const int* kept8;
+  const int* owned8;
   float lo;          // 0 with ReLU, else -inf
+  int ahead;         // > 0: prefetch the residual and output rows this many pixels ahead (0: none)
 };
+
+// The fused epilogue reads the residual and writes the output once per pixel, between long runs of
+// FMAs: the hardware prefetcher left those lines to come from L3/memory on demand (measured: a
+// block tail's epilogue cost a quarter of its conv). Requested a pair of segments ahead instead.
+__attribute__((always_inline)) inline void prefetch_pixel(const FusedOut* f, int p) {
+  if (f->ahead == 0) return;
+  __builtin_prefetch(f->res + static_cast<Index>(p + f->ahead) * f->res_stride, 0, 3);
+  __builtin_prefetch(f->y + static_cast<Index>(p + f->ahead) * f->ldy, 1, 3);
+}
 
 // One segment of 16 output pixels x NC output channels:
 //   out[p * ldo + t] = sum_{i, j, c} xt(i)[c * L + joff[j] + p] * w[((i0 + i) * kw + j) * ci + c][c0 + t]
@@ -111,12 +136,14 @@ __attribute__((target("avx512f"))) inline void finish16(__m512 acc[16], const Fu
   const __m512 low = _mm512_set1_ps(f->lo);
   if (!f->gather) {
     for (int p = 0; p < used; p++) {
+      prefetch_pixel(f, p);
       const __m512 t = _mm512_add_ps(acc[p], _mm512_maskz_loadu_ps(m, f->res + p * f->res_stride));
       _mm512_mask_storeu_ps(f->y + p * f->ldy, m, _mm512_max_ps(low, t));  // max(low, NaN) is NaN, as TF.js's ReLU
     }
     return;
   }
   for (int p = 0; p < used; p++) {
+    prefetch_pixel(f, p);
     const float* res = f->res + p * f->res_stride;
     float* y = f->y + p * f->ldy;
     for (int k = 0; k < f->vectors; k++) {
@@ -205,8 +232,9 @@ const std::array<SegmentFn, kMaxPairTile> kSegmentPair = pair_table(std::make_in
 // accumulators, the two input vectors and the broadcast fit the 16 ymm registers; each broadcast
 // filter value feeds two FMAs, so 8 loads per 12 FMAs as in the AVX2 GEMM microkernel). No masked
 // stores (slow on some AMD cores): the accumulators go to a staging tile with plain full-width
-// stores, then to the rows of NC channels with scalar copies. Unfused epilogue only (the rows go
-// to the sink and apply_epilogue).
+// stores, then to the rows of NC channels with scalar copies, or with the fused epilogue applied
+// on the way (finish_stage_avx2; WORKBENCH_NATIVE_DIRECT_AVX2_FUSED=0: the rows go to the sink and
+// apply_epilogue).
 constexpr int kMaxTileAvx2 = 6;
 
 // Named accumulators (an array of them was kept on the stack: a store after every FMA).
@@ -217,11 +245,91 @@ constexpr int kMaxTileAvx2 = 6;
     a##k = _mm256_fmadd_ps(f, v, a##k);                  \
     b##k = _mm256_fmadd_ps(f, v2, b##k);                 \
   }
+// conv + bias per channel, as apply_epilogue sums first (gather: the bias comes later; the map is
+// added per pixel in finish_stage_avx2).
+#define WB_EPI8(k)                               \
+  if constexpr (NC > k) {                        \
+    if (!f.gather) {                             \
+      const __m256 bb = _mm256_set1_ps(f.bias[k]); \
+      a##k = _mm256_add_ps(a##k, bb);            \
+      b##k = _mm256_add_ps(b##k, bb);            \
+    }                                            \
+  }
 #define WB_STAGE8(k)                      \
   if constexpr (NC > k) {                 \
     _mm256_store_ps(stage[k], a##k);      \
     _mm256_store_ps(stage[k] + 8, b##k);  \
   }
+
+// The fused epilogue on AVX2 (direct_conv_fuses): the bias added to the accumulators while each
+// is one channel over 8 pixels, the staged values then finished per pixel with scalar code, the map
+// read pixel-major where it lies (no per-call channel-planar copy of it: at batch 1 that copy cost
+// more than the fusion saved) (a few
+// operations per output against kh * kw * ci FMAs): the same operations in the same order as
+// apply_epilogue, so the same bits. (t < lo ? lo : t keeps NaN, as TF.js's ReLU.)
+// The gathered epilogue 8 output channels at a time: pixel p's NC tile values (conv + map) as one
+// vector (a gather from the staging tile, in L1), moved to their output lanes with a permute, then
+// (res + bias) + that, ReLU, and a blend into y that keeps the lanes other tiles write (read,
+// blend, full store: plain stores only; the block lies inside pixel p's row, which only this task
+// writes). The same operations per output as the scalar form: the same bits.
+template <int NC>
+__attribute__((target("avx2,fma"))) void finish_gather_avx2(const float (*stage)[16], const FusedOut& f, int used) {
+  const __m256 low = _mm256_set1_ps(f.lo);
+  const __m256i tile_lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(NC), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i column = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(16));
+  const float* base = &stage[0][0];
+  for (int p = 0; p < used; p++) {
+    prefetch_pixel(&f, p);
+    const float* res = f.res + p * f.res_stride;
+    float* y = f.y + p * f.ldy;
+    const __m256 conv = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, _mm256_add_epi32(column, _mm256_set1_epi32(p)),
+                                                 _mm256_castsi256_ps(tile_lanes), 4);
+    const __m256 v = _mm256_add_ps(conv, _mm256_maskload_ps(f.map + p * f.map_stride, tile_lanes));
+    for (int k = 0; k < f.blocks8; k++) {
+      const __m256 own = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.owned8 + 8 * k)));
+      if (_mm256_movemask_ps(own) == 0) continue;
+      const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.idx8 + 8 * k));
+      const __m256 kept = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.kept8 + 8 * k)));
+      const __m256 moved = _mm256_and_ps(kept, _mm256_permutevar8x32_ps(v, idx));
+      const __m256 t = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(res + 8 * k), _mm256_loadu_ps(f.bias + 8 * k)), moved);
+      const __m256 out = _mm256_max_ps(low, t);  // max(low, NaN) is NaN, as TF.js's ReLU
+      _mm256_storeu_ps(y + 8 * k, _mm256_blendv_ps(_mm256_loadu_ps(y + 8 * k), out, own));
+    }
+  }
+}
+
+template <int NC>
+inline void finish_stage_avx2(const float (*stage)[16], const FusedOut& f, int used) {
+  const float lo = f.lo;
+  if (!f.gather) {
+    for (int p = 0; p < used; p++) {
+      prefetch_pixel(&f, p);
+      const float* res = f.res + p * f.res_stride;
+      const float* map = f.map + p * f.map_stride;
+      float* y = f.y + p * f.ldy;
+      for (int t = 0; t < NC; t++) {
+        const float v = (stage[t][p] + map[t]) + res[t];
+        y[t] = v < lo ? lo : v;
+      }
+    }
+    return;
+  }
+  if (f.blocks8 > 0) {
+    finish_gather_avx2<NC>(stage, f, used);
+    return;
+  }
+  for (int p = 0; p < used; p++) {
+    prefetch_pixel(&f, p);
+    const float* res = f.res + p * f.res_stride;
+    const float* map = f.map + p * f.map_stride;
+    float* y = f.y + p * f.ldy;
+    for (int e = 0; e < f.own_n; e++) {
+      const int c = f.own_c[e], j = f.own_j[e];
+      const float v = (res[c] + f.bias[c]) + (j < 0 ? 0.0f : stage[j][p] + map[j]);
+      y[c] = v < lo ? lo : v;
+    }
+  }
+}
 
 template <int NC>
 __attribute__((target("avx2,fma"))) void segment16_avx2(const Segment& g, float* out, Index ldo, int used) {
@@ -240,6 +348,13 @@ __attribute__((target("avx2,fma"))) void segment16_avx2(const Segment& g, float*
     }
   }
   alignas(32) float stage[kMaxTileAvx2][16];
+  if (g.fused != nullptr) {
+    const FusedOut& f = *g.fused;
+    WB_EPI8(0) WB_EPI8(1) WB_EPI8(2) WB_EPI8(3) WB_EPI8(4) WB_EPI8(5)
+    WB_STAGE8(0) WB_STAGE8(1) WB_STAGE8(2) WB_STAGE8(3) WB_STAGE8(4) WB_STAGE8(5)
+    finish_stage_avx2<NC>(stage, f, used);
+    return;
+  }
   WB_STAGE8(0) WB_STAGE8(1) WB_STAGE8(2) WB_STAGE8(3) WB_STAGE8(4) WB_STAGE8(5)
   for (int p = 0; p < used; p++)
     for (int t = 0; t < NC; t++) out[p * ldo + t] = stage[t][p];
@@ -247,6 +362,7 @@ __attribute__((target("avx2,fma"))) void segment16_avx2(const Segment& g, float*
 #undef WB_ACC8
 #undef WB_FMA8
 #undef WB_STAGE8
+#undef WB_EPI8
 
 template <int... I>
 constexpr std::array<SegmentFn, sizeof...(I)> segment_avx2_table(std::integer_sequence<int, I...>) {
@@ -316,13 +432,18 @@ bool direct_conv_applies(const ConvShape& s) {
 #endif
 }
 
-bool direct_conv_fuses(const Epilogue* ep) {
+bool direct_conv_fuses(const ConvShape& s, const Epilogue* ep) {
 #ifdef WB_X86
   static const bool avx512 = std::strcmp(microkernel().name, "avx512f") == 0;
+  static const bool avx2 = std::strcmp(microkernel().name, "avx2") == 0;
 #else
-  const bool avx512 = false;
+  const bool avx512 = false, avx2 = false;
 #endif
-  return avx512 && ep != nullptr && (ep->scatter == nullptr || ep->gather != nullptr) && switched_on("WORKBENCH_NATIVE_DIRECT_FUSED");
+  if (ep == nullptr || (ep->scatter != nullptr && ep->gather == nullptr) || !switched_on("WORKBENCH_NATIVE_DIRECT_FUSED")) return false;
+  // AVX2 from 4 images on: there the rows the sink pass would re-read have left L1/L2 and the fused
+  // form saves that pass; at batch 1 they are still in cache and the sink's vectorised epilogue
+  // beat the per-pixel scalar one (compact ResNet-20/56 at batch 1: 2% slower fused, measured).
+  return avx512 || (avx2 && s.n >= 4 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED"));
 }
 
 void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y, const float* zeros) {
@@ -370,7 +491,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
 
   // The fused epilogue's per-call tables: the constant-input map channel-planar ([co][oh*ow], V
   // spare floats), and for a gather each tile's lane indices and masks over the output width.
-  const bool fused = y != nullptr && direct_conv_fuses(ep);
+  const bool fused = y != nullptr && direct_conv_fuses(s, ep);
   const Index plane = static_cast<Index>(s.oh) * s.ow;
   const int cw = fused ? ep->channels : s.co;
   const int vectors = (cw + 15) / 16;
@@ -378,7 +499,13 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   Index map_stride = 0;
   std::vector<int> idx;
   std::vector<unsigned short> kept, owned;
-  if (fused) {
+  std::vector<int> own_c, own_j;       // AVX2 gather: per tile, the channels it writes and what each reads
+  std::vector<int> own_at(1, 0);       // tile t's entries: own_at[t] .. own_at[t + 1]
+  std::vector<int> idx8, kept8, owned8;  // AVX2 gather with whole 8-channel blocks (FusedOut)
+  const int blocks8 = fused && !avx512 && ep->gather && cw % 8 == 0 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_VECTOR") ? cw / 8 : 0;
+  if (fused && !avx512) {
+    map_stride = ep->add_map ? s.co : 0;  // pixel-major, read in place (finish_stage_avx2)
+  } else if (fused) {
     if (ep->add_map) {
       map_stride = plane + V;
       map_planar.assign(static_cast<std::size_t>(s.co * map_stride), 0.0f);
@@ -387,10 +514,18 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
     } else {
       map_planar.assign(2 * V, 0.0f);  // every channel reads the same zeros (stride 0; segment32 reads 16 further)
     }
+  }
+  if (fused) {
     if (ep->gather) {
-      idx.assign(static_cast<std::size_t>(tiles) * vectors * 16, 0);
-      kept.assign(static_cast<std::size_t>(tiles) * vectors, 0);
-      owned.assign(static_cast<std::size_t>(tiles) * vectors, 0);
+      // AVX-512 reads idx/kept/owned, AVX2 own_c/own_j.
+      if (avx512) {
+        idx.assign(static_cast<std::size_t>(tiles) * vectors * 16, 0);
+        kept.assign(static_cast<std::size_t>(tiles) * vectors, 0);
+        owned.assign(static_cast<std::size_t>(tiles) * vectors, 0);
+      } else {
+        own_c.reserve(cw);
+        own_j.reserve(cw);
+      }
       for (int t = 0; t < tiles; t++) {
         const auto [c0, nc] = channel_tiles[t];
         for (int c = 0; c < cw; c++) {
@@ -398,17 +533,46 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
           const std::size_t v = static_cast<std::size_t>(t) * vectors + c / 16;
           const unsigned short bit = static_cast<unsigned short>(1u << (c % 16));
           if (gc >= c0 && gc < c0 + nc) {
-            idx[v * 16 + c % 16] = gc - c0;
-            kept[v] |= bit;
-            owned[v] |= bit;
-          } else if (gc < 0 && t == 0) {
-            owned[v] |= bit;  // bias + residual only, written once
+            if (avx512) {
+              idx[v * 16 + c % 16] = gc - c0;
+              kept[v] |= bit;
+              owned[v] |= bit;
+            } else {
+              own_c.push_back(c);
+              own_j.push_back(gc - c0);
+            }
+          } else if (gc < 0 && t == 0) {  // bias + residual only, written once
+            if (avx512) {
+              owned[v] |= bit;
+            } else {
+              own_c.push_back(c);
+              own_j.push_back(-1);
+            }
+          }
+        }
+        own_at.push_back(static_cast<int>(own_c.size()));
+        if (blocks8 > 0) {
+          const std::size_t at = static_cast<std::size_t>(t) * cw;
+          idx8.resize(at + cw, 0);
+          kept8.resize(at + cw, 0);
+          owned8.resize(at + cw, 0);
+          for (int e = own_at[t]; e < own_at[t + 1]; e++) {
+            const int c = own_c[e], j = own_j[e];
+            owned8[at + c] = -1;
+            if (j >= 0) {
+              idx8[at + c] = j;
+              kept8[at + c] = -1;
+            }
           }
         }
       }
     }
   }
   const float lo = fused && ep->relu ? 0.0f : -std::numeric_limits<float>::infinity();
+  // Prefetch distance: 32 pixels (a pair of segments; 64 measured the same). Near the end of y the
+  // lines requested lie past it: only requested, never read (a prefetch does not fault).
+  // WORKBENCH_NATIVE_DIRECT_PREFETCH=0 (read per call) turns it off for A/B timing.
+  const int ahead = fused && switched_on("WORKBENCH_NATIVE_DIRECT_PREFETCH") ? 32 : 0;
 
   // Two segments per pass where every channel tile fits segment32's registers.
   bool pairs = avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_PAIRS");
@@ -441,7 +605,8 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
             const bool gather = ep->gather != nullptr;
             const Index at = gather ? 0 : c0;  // identity: the tile's channels of each row
             f.gather = gather;
-            f.map = map_planar.data() + (ep->add_map ? c0 * map_stride + (m % plane) : 0);
+            f.map = !avx512 ? (ep->add_map ? ep->add_map + (m % plane) * s.co + c0 : zeros)
+                            : map_planar.data() + (ep->add_map ? c0 * map_stride + (m % plane) : 0);
             f.map_stride = map_stride;
             f.bias = (ep->bias ? ep->bias : zeros) + at;
             f.res = ep->residual ? ep->residual + m * cw + at : zeros + at;
@@ -449,10 +614,18 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
             f.y = y + m * cw + at;
             f.ldy = cw;
             f.vectors = vectors;
-            f.idx = gather ? idx.data() + static_cast<std::size_t>(t) * vectors * 16 : nullptr;
-            f.kept = gather ? kept.data() + static_cast<std::size_t>(t) * vectors : nullptr;
-            f.owned = gather ? owned.data() + static_cast<std::size_t>(t) * vectors : nullptr;
+            f.idx = gather && avx512 ? idx.data() + static_cast<std::size_t>(t) * vectors * 16 : nullptr;
+            f.kept = gather && avx512 ? kept.data() + static_cast<std::size_t>(t) * vectors : nullptr;
+            f.owned = gather && avx512 ? owned.data() + static_cast<std::size_t>(t) * vectors : nullptr;
+            f.own_c = gather && !avx512 ? own_c.data() + own_at[t] : nullptr;
+            f.own_j = gather && !avx512 ? own_j.data() + own_at[t] : nullptr;
+            f.own_n = gather && !avx512 ? own_at[t + 1] - own_at[t] : 0;
+            f.blocks8 = blocks8;
+            f.idx8 = blocks8 > 0 ? idx8.data() + static_cast<std::size_t>(t) * cw : nullptr;
+            f.kept8 = blocks8 > 0 ? kept8.data() + static_cast<std::size_t>(t) * cw : nullptr;
+            f.owned8 = blocks8 > 0 ? owned8.data() + static_cast<std::size_t>(t) * cw : nullptr;
             f.lo = lo;
+            f.ahead = ahead;
           }
           const Segment g{xrow + ox0, s.ci * L, taps, i_lo, s.kw, s.ci, L, joff, w + c0, s.co, fused ? &f : nullptr};
           table[nc - 1](g, fused ? nullptr : out + static_cast<Index>(ox0) * s.co + c0, s.co, used);

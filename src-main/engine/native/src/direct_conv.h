@@ -31,9 +31,10 @@ class RowSink {
 bool direct_conv_applies(const ConvShape& s);
 
 // True when direct_conv2d applies `ep` itself as it writes each 16-pixel segment (no row sink, no
-// staging buffer; AVX-512 only): any epilogue without a scatter, or one whose scatter has its inverse gather set
-// (injective). WORKBENCH_NATIVE_DIRECT_FUSED=0 (read per call) sends the rows to the sink instead.
-bool direct_conv_fuses(const Epilogue* ep);
+// row staging buffer; AVX-512, and AVX2 + FMA from 4 images on unless WORKBENCH_NATIVE_DIRECT_AVX2_FUSED=0):
+// any epilogue without a scatter, or one whose scatter has its inverse gather set (injective).
+// WORKBENCH_NATIVE_DIRECT_FUSED=0 (read per call) sends the rows to the sink instead (either ISA).
+bool direct_conv_fuses(const ConvShape& s, const Epilogue* ep);
 
 // The conv; with direct_conv_fuses(ep) the epilogue's result goes straight to y (rows of
 // ep->channels, the same bits as the sink path's apply_epilogue), else rows go to the sink.

@@ -154,7 +154,7 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
       }
     } sink(s, ep, y, zeros.data());
     if (direct) {
-      // With direct_conv_fuses(ep) the epilogue runs on each 16-pixel segment in registers and
+      // With direct_conv_fuses(s, ep) the epilogue runs on each 16-pixel segment in registers and
       // the sink is not used.
       direct_conv2d(s, x, w, sink, ep, y, zeros.data());
       return;
