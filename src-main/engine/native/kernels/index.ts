@@ -14,6 +14,7 @@ import { convTailNative } from './conv-tail.ts';
 import { elementwiseNative } from './elementwise.ts';
 import { instanceNormGradNative, instanceNormNative } from './instance-norm.ts';
 import { reflectPadGradNative } from './reflect-pad-grad.ts';
+import { sgdMomentumUpdateNative } from './sgd-momentum.ts';
 import type { NativeKernel } from '../kernel-support.ts';
 
 export const nativeKernels: readonly NativeKernel[] = [
@@ -28,5 +29,6 @@ export const nativeKernels: readonly NativeKernel[] = [
   instanceNormNative,
   instanceNormGradNative,
   adamUpdateNative,
+  sgdMomentumUpdateNative,
   reflectPadGradNative,
 ];

@@ -15,6 +15,7 @@ const KernelBinding kKernels[] = {
     {"instanceNorm", InstanceNormBinding},
     {"instanceNormGrad", InstanceNormGradBinding},
     {"adamUpdate", AdamUpdateBinding},
+    {"sgdMomentumUpdate", SgdMomentumUpdateBinding},
     {"reflectPadGrad", ReflectPadGradBinding},
 };
 const std::size_t kKernelCount = sizeof(kKernels) / sizeof(kKernels[0]);
