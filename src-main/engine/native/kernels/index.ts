@@ -15,6 +15,7 @@ import { elementwiseNative } from './elementwise.ts';
 import { instanceNormGradNative, instanceNormNative } from './instance-norm.ts';
 import { reflectPadGradNative } from './reflect-pad-grad.ts';
 import { sgdMomentumUpdateNative } from './sgd-momentum.ts';
+import { runningStatsUpdateNative } from './running-stats.ts';
 import type { NativeKernel } from '../kernel-support.ts';
 
 export const nativeKernels: readonly NativeKernel[] = [
@@ -30,5 +31,6 @@ export const nativeKernels: readonly NativeKernel[] = [
   instanceNormGradNative,
   adamUpdateNative,
   sgdMomentumUpdateNative,
+  runningStatsUpdateNative,
   reflectPadGradNative,
 ];

@@ -16,6 +16,7 @@ const KernelBinding kKernels[] = {
     {"instanceNormGrad", InstanceNormGradBinding},
     {"adamUpdate", AdamUpdateBinding},
     {"sgdMomentumUpdate", SgdMomentumUpdateBinding},
+    {"runningStatsUpdate", RunningStatsUpdateBinding},
     {"reflectPadGrad", ReflectPadGradBinding},
 };
 const std::size_t kKernelCount = sizeof(kKernels) / sizeof(kKernels[0]);
