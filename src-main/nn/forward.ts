@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { GraphSpec, NodeOf, Padding } from './graph.ts';
 import { mulberry32, hashSeed } from '../common/random.ts';
 import { batchNormTrain } from '../engine/ops/batch-norm.ts';
+import { runningStatsUpdate } from '../engine/ops/running-stats.ts';
 import { foldCacheOf, foldPlan, foldedWeights, scatteredTailBias, type FoldChain } from './eval-fold.ts';
 import { convTail, routingKernel } from '../engine/ops/conv-tail.ts';
 
@@ -303,8 +304,10 @@ export function updateRunningStats(model: Model, stats: BatchStats): void {
     const mv = model.weights.get(`${n.name}/movingVariance`) as tf.Variable;
     tf.tidy(() => {
       const unbias = s.count > 1 ? s.count / (s.count - 1) : 1;
-      mm.assign(tf.add(tf.mul(mm, 1 - n.momentum), tf.mul(s.mean, n.momentum)));
-      mv.assign(tf.add(tf.mul(mv, 1 - n.momentum), tf.mul(s.variance, n.momentum * unbias)));
+      // mean*(1-m) + batch mean*m, variance*(1-m) + batch variance*m*unbias: one kernel where the addon has it, the same bits
+      const [mean, variance] = runningStatsUpdate(mm, mv, s.mean, s.variance, { keep: 1 - n.momentum, a: n.momentum, b: n.momentum * unbias });
+      mm.assign(mean);
+      mv.assign(variance);
     });
     s.mean.dispose();
     s.variance.dispose();

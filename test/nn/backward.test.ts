@@ -117,8 +117,16 @@ describe.each([
 const bitsOf = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
 
 describe('hand-written backward pass: fused BatchNorm + ReLU and ReLU gradient', () => {
-  // (and the block-end fusions, test/engine/block-end-fusion.test.ts)
-  const switches = ['WORKBENCH_FUSED_BN_RELU', 'WORKBENCH_FUSED_RELU_GRAD', 'WORKBENCH_FUSED_BN_ADD_RELU', 'WORKBENCH_FUSED_DX_ADD', 'WORKBENCH_FUSED_BN_ADD_RELU_GRAD'];
+  // (and the block-end fusions, test/engine/block-end-fusion.test.ts; the BatchNorm loops with the
+  // channel count fixed, test/engine/bn-fixed-channels.test.ts, flip with them)
+  const switches = [
+    'WORKBENCH_FUSED_BN_RELU',
+    'WORKBENCH_FUSED_RELU_GRAD',
+    'WORKBENCH_FUSED_BN_ADD_RELU',
+    'WORKBENCH_FUSED_DX_ADD',
+    'WORKBENCH_FUSED_BN_ADD_RELU_GRAD',
+    'WORKBENCH_NATIVE_BN_FIXED_C',
+  ];
   beforeAll(async () => {
     await initEngine({ backend: 'wasm' });
   });

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedMomentum } from '../../engine/ops/sgd-momentum.ts';
 import type { EngineBenchModel, EngineBenchParams, EngineBenchResult, EngineBenchRow, EngineBenchSide, EngineInfo, Spread } from '../../common/contract/engine.ts';
 import { peakMemoryNote, peakRssMiB, resetPeakRss } from './peak-memory.ts';
 import { mulberry32 } from '../../common/random.ts';
@@ -140,7 +141,7 @@ export async function benchWorkbench(name: EngineBenchModel, params: EngineBench
   resetPeakRss();
   const model = await loadBenchModel(name);
   if (model.source !== 'registry') hooks.log?.(`${name}: ${model.source}`);
-  const optimizer = tf.train.momentum(0.1, 0.9);
+  const optimizer = fusedMomentum(0.1, 0.9);
   // Random data: throughput does not depend on the pixel values.
   const x = tf.randomNormal([b, h, w, c], 0, 1, 'float32', 7) as tf.Tensor4D;
   const x1 = tf.randomNormal([1, h, w, c], 0, 1, 'float32', 9) as tf.Tensor4D;

@@ -11,6 +11,7 @@
  * of all threads: what an oversubscribed machine does not distort).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedMomentum } from '../../engine/ops/sgd-momentum.ts';
 import { startEngine } from '../../engine/start.ts';
 import { createModel } from '../../models/registry.ts';
 import { forward, updateRunningStats } from '../../nn/forward.ts';
@@ -41,7 +42,7 @@ async function makeStep(): Promise<() => void> {
   }
   const model = createModel(spec.arch, { inputSize: [spec.input[0], spec.input[1]], channels: spec.input[2], numClasses: spec.classes }, 1);
   const variables = trainableVariables(model);
-  const optimizer = tf.train.momentum(0.1, 0.9);
+  const optimizer = fusedMomentum(0.1, 0.9);
   const x = tf.randomNormal([batch, ...spec.input], 0, 1, 'float32', 7) as tf.Tensor4D;
   const labels = tf.oneHot(tf.randomUniform([batch], 0, spec.classes, 'int32', 8) as tf.Tensor1D, spec.classes);
   const variableName = new Map([...model.weights].map(([k, v]) => [k, (v as tf.Variable).name]));

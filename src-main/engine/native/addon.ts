@@ -37,6 +37,10 @@ export interface NativeAddon {
   instanceNormGrad(...args: [...Operand, ...Operand, ...Operand, ...Operand, params: Float32Array, paramsOffset: number, b: number, hw: number, c: number, act: number]): void;
   /** One Adam step (engine/ops/adam.ts): value, m, v, gradient, params [b1, 1-b1, b2, 1-b2, 1-b1^t, 1-b2^t, eps, -lr], then value', m', v'. */
   adamUpdate(...args: [...Operand, ...Operand, ...Operand, ...Operand, params: Float32Array, paramsOffset: number, ...Operand, ...Operand, ...Operand, n: number]): void;
+  /** One SGD-with-momentum step (engine/ops/sgd-momentum.ts): value, buffer, gradient, params [lr, momentum, weightDecay, nesterov, first], then value', buffer'. */
+  /** A BatchNorm's running statistics moved (engine/ops/running-stats.ts): mean, variance, batch mean, batch variance, params [keep, a, b], then mean', variance'. */
+  runningStatsUpdate(...args: [...Operand, ...Operand, ...Operand, ...Operand, params: Float32Array, paramsOffset: number, ...Operand, ...Operand, n: number]): void;
+  sgdMomentumUpdate(...args: [...Operand, ...Operand, ...Operand, params: Float32Array, paramsOffset: number, ...Operand, ...Operand, n: number]): void;
   /** Gradient of a reflect padding by p of x [b, h, w, c] (engine/ops/reflect-pad.ts): dy, dx. */
   reflectPadGrad(...args: [...Operand, ...Operand, b: number, h: number, w: number, c: number, p: number]): void;
   setThreads(threads: number): void;

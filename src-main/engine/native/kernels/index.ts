@@ -14,6 +14,8 @@ import { convTailNative } from './conv-tail.ts';
 import { elementwiseNative } from './elementwise.ts';
 import { instanceNormGradNative, instanceNormNative } from './instance-norm.ts';
 import { reflectPadGradNative } from './reflect-pad-grad.ts';
+import { sgdMomentumUpdateNative } from './sgd-momentum.ts';
+import { runningStatsUpdateNative } from './running-stats.ts';
 import type { NativeKernel } from '../kernel-support.ts';
 
 export const nativeKernels: readonly NativeKernel[] = [
@@ -28,5 +30,7 @@ export const nativeKernels: readonly NativeKernel[] = [
   instanceNormNative,
   instanceNormGradNative,
   adamUpdateNative,
+  sgdMomentumUpdateNative,
+  runningStatsUpdateNative,
   reflectPadGradNative,
 ];

@@ -15,6 +15,8 @@ const KernelBinding kKernels[] = {
     {"instanceNorm", InstanceNormBinding},
     {"instanceNormGrad", InstanceNormGradBinding},
     {"adamUpdate", AdamUpdateBinding},
+    {"sgdMomentumUpdate", SgdMomentumUpdateBinding},
+    {"runningStatsUpdate", RunningStatsUpdateBinding},
     {"reflectPadGrad", ReflectPadGradBinding},
 };
 const std::size_t kKernelCount = sizeof(kKernels) / sizeof(kKernels[0]);

@@ -18,6 +18,8 @@ napi_value ElementwiseBinding(napi_env env, napi_callback_info info);
 napi_value InstanceNormBinding(napi_env env, napi_callback_info info);
 napi_value InstanceNormGradBinding(napi_env env, napi_callback_info info);
 napi_value AdamUpdateBinding(napi_env env, napi_callback_info info);
+napi_value SgdMomentumUpdateBinding(napi_env env, napi_callback_info info);
+napi_value RunningStatsUpdateBinding(napi_env env, napi_callback_info info);
 napi_value ReflectPadGradBinding(napi_env env, napi_callback_info info);
 
 // A kernel as JavaScript sees it: the addon's property name and its binding.
