@@ -14,6 +14,7 @@ import { loadTensorflow } from './backends/tensorflow.ts';
 import { loadWasm } from './backends/wasm.ts';
 import { registerEngineKernels } from './kernels/index.ts';
 import { registerNativeKernels } from './native/native-kernels.ts';
+import { checkForcedIsa } from './native/addon.ts';
 
 export type BackendRequest = BackendRequestName;
 
@@ -120,6 +121,8 @@ async function registerGradients(): Promise<void> {
 async function init(options: InitEngineOptions): Promise<EngineInfo> {
   await registerGradients();
   const request = options.backend && options.backend !== 'auto' ? options.backend : (parseBackendRequest(process.env.WORKBENCH_BACKEND, 'WORKBENCH_BACKEND') ?? 'auto');
+  // A misspelt forced ISA is a setting error, not a reason to fall back to another backend.
+  checkForcedIsa();
   const threads = wantedThreads(options);
   const fallbacks: string[] = [];
   for (const name of order(request)) {

@@ -70,6 +70,16 @@ function candidatePaths(): string[] {
 }
 
 /** Loads the addon once; null (never a throw) when it is absent or fails to load, see nativeAddonReason(). */
+/** The values WORKBENCH_NATIVE_ISA accepts (gemm.cc's select()); anything else would quietly run the portable kernels. */
+export const forcedIsaValues = ['avx512f', 'avx2', 'generic'] as const;
+
+/** Throws, naming the variable, where WORKBENCH_NATIVE_ISA holds a value gemm.cc would not recognise. */
+export function checkForcedIsa(value = process.env.WORKBENCH_NATIVE_ISA): void {
+  if (value && !(forcedIsaValues as readonly string[]).includes(value)) {
+    throw new Error(`WORKBENCH_NATIVE_ISA=${value} is not an ISA the native kernels know: use ${forcedIsaValues.join(', ')}, or unset it for the best this CPU has.`);
+  }
+}
+
 export function loadNativeAddon(): NativeAddon | null {
   if (loaded) return loaded.addon;
   const file = candidatePaths().find((p) => existsSync(p));
