@@ -322,6 +322,49 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     }
   });
 
+  // The implicit path applies the conv's epilogue straight from the microkernel's tile
+  // (WORKBENCH_NATIVE_EPILOGUE_FROM_TILE=0 copies the rows into y or a staging row first and applies
+  // it there): bias + ReLU, bias + residual + ReLU, and a hard-pruned tail's scatter (injective: a
+  // gather; repeated: the staged scatter), each bit for bit against the copy-first form.
+  const tileCases: [string, [number, number, number, number], number, 'same' | 'valid', 'bias' | 'residual' | 'scatter' | 'repeated'][] = [];
+  for (const [shape, co, pad] of [
+    [[9, 16, 17, 16], 16, 'same'],
+    [[9, 16, 16, 32], 32, 'same'],
+    [[9, 10, 20, 16], 12, 'valid'],
+  ] as const)
+    for (const tail of ['bias', 'residual', 'scatter', 'repeated'] as const) tileCases.push([`co${co}`, [...shape], co, pad, tail]);
+  it.each(tileCases)('epilogue from the tile and after a copy give the same bits: %s x %j %s %s', (_label, shape, co, pad, tail) => {
+    const [n, h, w, ci] = shape;
+    const k = 3;
+    const oh = pad === 'same' ? h : h - k + 1;
+    const ow = pad === 'same' ? w : w - k + 1;
+    const [pt, pl] = pad === 'same' ? [1, 1] : [0, 0];
+    const channels = tail === 'scatter' || tail === 'repeated' ? co + 4 : co;
+    // Injective: every conv channel to its own output channel; repeated: two channels share one (summed).
+    const scatter = tail === 'scatter' ? Int32Array.from({ length: co }, (_, j) => (j * 5) % channels) : tail === 'repeated' ? Int32Array.from({ length: co }, (_, j) => Math.min(j, co - 2)) : null;
+    const x = randomArray(n * h * w * ci, 51);
+    const f = randomArray(k * k * ci * co, 52);
+    const bias = randomArray(channels, 53);
+    const residual = tail === 'bias' ? null : randomArray(n * oh * ow * channels, 54);
+    addon!.setThreads(2);
+    const run = (off: boolean): Float32Array => {
+      const y = new Float32Array(n * oh * ow * channels);
+      if (off) process.env.WORKBENCH_NATIVE_EPILOGUE_FROM_TILE = '0';
+      process.env.WORKBENCH_NATIVE_DIRECT = '0';
+      try {
+        addon!.conv2dEx(x, 0, f, 0, y, 0, n, h, w, ci, k, k, co, oh, ow, 1, 1, pt, pl, 1, bias, 0, null, 0, residual, 0, scatter, channels);
+      } finally {
+        delete process.env.WORKBENCH_NATIVE_EPILOGUE_FROM_TILE;
+        delete process.env.WORKBENCH_NATIVE_DIRECT;
+      }
+      return y;
+    };
+    const on = run(false);
+    expect(on.some((v) => v > 0)).toBe(true);
+    expect(on.some((v) => v === 0)).toBe(true);
+    expect(Buffer.from(on.buffer).equals(Buffer.from(run(true).buffer))).toBe(true);
+  });
+
   it('kernels flush denormal floats (they cost x86 100+ cycles each) while JavaScript keeps IEEE denormals', async () => {
     await tf.setBackend('wasm');
     // 1e-39 is denormal in float32: the conv's products and sums are flushed to zero.

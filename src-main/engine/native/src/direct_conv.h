@@ -9,6 +9,7 @@
 // vector; on AVX2 + FMA 16 pixels as two 8-pixel vectors; elsewhere the GEMM path runs).
 #pragma once
 #include <cstddef>
+#include <cstring>
 
 #include "conv.h"
 
@@ -22,6 +23,13 @@ class RowSink {
   virtual float* begin(std::ptrdiff_t m0, int rows) = 0;
   // They are complete (same thread, same buffer).
   virtual void end(std::ptrdiff_t m0, int rows, float* values) = 0;
+  // The rows were computed elsewhere (a microkernel's tile, row stride co): by default copied to
+  // begin()'s buffer, then end(); a sink with an epilogue can apply it straight from `values`.
+  virtual void put(std::ptrdiff_t m0, int rows, const float* values, int co) {
+    float* dst = begin(m0, rows);
+    std::memcpy(dst, values, sizeof(float) * static_cast<std::size_t>(rows) * co);
+    end(m0, rows, dst);
+  }
 };
 
 // True when direct_conv2d handles this shape on this CPU (stride 1 or 2 in both directions, a

@@ -143,9 +143,7 @@ void implicit_conv2d(const ConvShape& s, const float* x, const float* bp, RowSin
         }
         const int run = std::min(rows - r, s.ow - ox);
         const Index m = (static_cast<Index>(n) * s.oh + q / wp) * s.ow + ox;
-        float* dst = sink.begin(m, run);
-        std::memcpy(dst, tile + static_cast<Index>(r) * s.co, sizeof(float) * run * s.co);
-        sink.end(m, run, dst);
+        sink.put(m, run, tile + static_cast<Index>(r) * s.co, s.co);
         r += run;
       }
     }

@@ -109,6 +109,14 @@ bool cache_blocked(int k, int co) {
   return k > kKc && packed_b_size(k, co) * sizeof(float) > (1u << 20);
 }
 
+// WORKBENCH_NATIVE_EPILOGUE_FROM_TILE=0 (read per call): the implicit path copies each tile's rows
+// into y (or a staging row) and applies the epilogue there, as before; the same operations on the
+// same values either way, so the same bits.
+bool epilogue_from_tile() {
+  const char* v = std::getenv("WORKBENCH_NATIVE_EPILOGUE_FROM_TILE");
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
+
 }  // namespace
 
 void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* given) {
@@ -143,7 +151,8 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
       const Epilogue* ep;
       float* y;
       const float* zeros;
-      Sink(const ConvShape& shape, const Epilogue* e, float* out, const float* z) : s(shape), ep(e), y(out), zeros(z) {}
+      const bool from_tile;
+      Sink(const ConvShape& shape, const Epilogue* e, float* out, const float* z, bool tile) : s(shape), ep(e), y(out), zeros(z), from_tile(tile) {}
       float* begin(Index m0, int rows) override {
         if (ep == nullptr || ep->scatter == nullptr) return y + m0 * s.co;
         thread_local std::vector<float> stage;
@@ -152,7 +161,13 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
       void end(Index m0, int rows, float* values) override {
         if (ep) apply_epilogue(s, *ep, m0, rows, values, y, zeros);
       }
-    } sink(s, ep, y, zeros.data());
+      // The implicit conv's finished tile rows: the epilogue reads them where the microkernel left
+      // them and writes y once, instead of a copy into y (or a staging row) and a second pass over it.
+      void put(Index m0, int rows, const float* values, int co) override {
+        if (ep && from_tile) return apply_epilogue(s, *ep, m0, rows, values, y, zeros);
+        RowSink::put(m0, rows, values, co);
+      }
+    } sink(s, ep, y, zeros.data(), epilogue_from_tile());
     if (direct) {
       // With direct_conv_fuses(s, ep) the epilogue runs on each 16-pixel segment in registers and
       // the sink is not used.
