@@ -325,7 +325,8 @@ describe.skipIf(!addon)('native CPU kernels', () => {
   // The implicit path applies the conv's epilogue straight from the microkernel's tile
   // (WORKBENCH_NATIVE_EPILOGUE_FROM_TILE=0 copies the rows into y or a staging row first and applies
   // it there): bias + ReLU, bias + residual + ReLU, and a hard-pruned tail's scatter (injective: a
-  // gather; repeated: the staged scatter), each bit for bit against the copy-first form.
+  // gather; repeated: the staged scatter), each bit for bit against the copy-first form and against
+  // the generic row loop (WORKBENCH_NATIVE_EPILOGUE_VECTOR=0).
   const tileCases: [string, [number, number, number, number], number, 'same' | 'valid', 'bias' | 'residual' | 'scatter' | 'repeated'][] = [];
   for (const [shape, co, pad] of [
     [[9, 16, 17, 16], 16, 'same'],
@@ -363,6 +364,13 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     expect(on.some((v) => v > 0)).toBe(true);
     expect(on.some((v) => v === 0)).toBe(true);
     expect(Buffer.from(on.buffer).equals(Buffer.from(run(true).buffer))).toBe(true);
+    // The plain rows' AVX-512 loop (channels a multiple of 16, no scatter) against the generic loop.
+    process.env.WORKBENCH_NATIVE_EPILOGUE_VECTOR = '0';
+    try {
+      expect(Buffer.from(on.buffer).equals(Buffer.from(run(false).buffer))).toBe(true);
+    } finally {
+      delete process.env.WORKBENCH_NATIVE_EPILOGUE_VECTOR;
+    }
   });
 
   it('kernels flush denormal floats (they cost x86 100+ cycles each) while JavaScript keeps IEEE denormals', async () => {

@@ -1,6 +1,7 @@
 // Kernel conv2dEx: the forward conv with its fused epilogue (bias, constant-input map, scatter
 // into wider rows, residual, ReLU), on the direct path where it applies, else im2col + GEMM.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -48,7 +49,25 @@ bool has_avx512() {
   static const bool yes = std::strcmp(microkernel().name, "avx512f") == 0;
   return yes;
 }
+
+// Plain epilogue rows (no map, no scatter, channels a multiple of 16) with AVX-512 whole vectors:
+// at 16-64 channels the generic loop's per-row setup (alias checks, peeling) cost more than its
+// arithmetic. The generic loop's operations in its order: t = ((v + b) + 0) + r (the absent map's
+// zero is added, so a -0 stays +0 as there), out = max(lo, t).
+__attribute__((target("avx512f"))) void plain_rows_avx512(int rows, int co, const float* v, const float* b, const float* res, Index res_stride,
+                                                          float lo, float* out) {
+  const __m512 low = _mm512_set1_ps(lo);
+  const __m512 zero = _mm512_setzero_ps();
+  for (int r = 0; r < rows; r++, v += co, out += co, res += res_stride)
+    for (int j = 0; j < co; j += 16) {
+      const __m512 t = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(_mm512_loadu_ps(v + j), _mm512_loadu_ps(b + j)), zero), _mm512_loadu_ps(res + j));
+      _mm512_storeu_ps(out + j, _mm512_max_ps(low, t));  // max(low, NaN) is NaN, as TF.js's ReLU
+    }
+}
 #endif
+
+// WORKBENCH_NATIVE_EPILOGUE_VECTOR=0 (read per conv call) keeps plain rows on the generic loop.
+std::atomic<bool> g_plain_vector{true};
 
 // Applies `ep` to output rows m0 .. m0+rows: src holds their conv values (row stride co), dst is y
 // (row stride ep.channels). Without scatter src and dst may be the same memory. Absent operands
@@ -62,6 +81,13 @@ void apply_epilogue(const ConvShape& s, const Epilogue& ep, Index m0, int rows, 
   const Index plane = static_cast<Index>(s.oh) * s.ow;
   const float lo = ep.relu ? 0.0f : -std::numeric_limits<float>::infinity();
   const float* b = ep.bias ? ep.bias : zeros;
+#ifdef WB_X86
+  if (!ep.gather && !ep.scatter && !ep.add_map && cw == co && co % 16 == 0 && has_avx512() && g_plain_vector.load(std::memory_order_relaxed)) {
+    const Index stride = ep.residual ? cw : 0;
+    plain_rows_avx512(rows, co, src, b, ep.residual ? ep.residual + m0 * cw : zeros, stride, lo, y + m0 * cw);
+    return;
+  }
+#endif
   for (int r = 0; r < rows; r++) {
     const Index m = m0 + r;
     const float* v = src + static_cast<Index>(r) * co;
@@ -121,6 +147,10 @@ bool epilogue_from_tile() {
 
 void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* given) {
   refresh_gemm_switches();
+  {
+    const char* v = std::getenv("WORKBENCH_NATIVE_EPILOGUE_VECTOR");
+    g_plain_vector.store(v == nullptr || std::strcmp(v, "0") != 0, std::memory_order_relaxed);
+  }
   // An epilogue with nothing to do (a plain Conv2D) costs no pass over y.
   const bool idle = given && !given->relu && !given->bias && !given->add_map && !given->residual && !given->scatter;
   const Epilogue* in = idle ? nullptr : given;
