@@ -39,6 +39,7 @@ export interface NativeAddon {
   adamUpdate(...args: [...Operand, ...Operand, ...Operand, ...Operand, params: Float32Array, paramsOffset: number, ...Operand, ...Operand, ...Operand, n: number]): void;
   /** One SGD-with-momentum step (engine/ops/sgd-momentum.ts): value, buffer, gradient, params [lr, momentum, weightDecay, nesterov, first], then value', buffer'. */
   /** A BatchNorm's running statistics moved (engine/ops/running-stats.ts): mean, variance, batch mean, batch variance, params [keep, a, b], then mean', variance'. */
+  spatialMean(...args: [...Operand, ...Operand, outer: number, mid: number, inner: number]): void;
   runningStatsUpdate(...args: [...Operand, ...Operand, ...Operand, ...Operand, params: Float32Array, paramsOffset: number, ...Operand, ...Operand, n: number]): void;
   sgdMomentumUpdate(...args: [...Operand, ...Operand, ...Operand, params: Float32Array, paramsOffset: number, ...Operand, ...Operand, n: number]): void;
   /** Gradient of a reflect padding by p of x [b, h, w, c] (engine/ops/reflect-pad.ts): dy, dx. */

@@ -16,6 +16,7 @@ import { instanceNormGradNative, instanceNormNative } from './instance-norm.ts';
 import { reflectPadGradNative } from './reflect-pad-grad.ts';
 import { sgdMomentumUpdateNative } from './sgd-momentum.ts';
 import { runningStatsUpdateNative } from './running-stats.ts';
+import { spatialMeanNative } from './spatial-mean.ts';
 import type { NativeKernel } from '../kernel-support.ts';
 
 export const nativeKernels: readonly NativeKernel[] = [
@@ -33,4 +34,5 @@ export const nativeKernels: readonly NativeKernel[] = [
   sgdMomentumUpdateNative,
   runningStatsUpdateNative,
   reflectPadGradNative,
+  spatialMeanNative,
 ];

@@ -18,6 +18,7 @@ const KernelBinding kKernels[] = {
     {"sgdMomentumUpdate", SgdMomentumUpdateBinding},
     {"runningStatsUpdate", RunningStatsUpdateBinding},
     {"reflectPadGrad", ReflectPadGradBinding},
+    {"spatialMean", SpatialMeanBinding},
 };
 const std::size_t kKernelCount = sizeof(kKernels) / sizeof(kKernels[0]);
 

@@ -21,6 +21,7 @@ napi_value AdamUpdateBinding(napi_env env, napi_callback_info info);
 napi_value SgdMomentumUpdateBinding(napi_env env, napi_callback_info info);
 napi_value RunningStatsUpdateBinding(napi_env env, napi_callback_info info);
 napi_value ReflectPadGradBinding(napi_env env, napi_callback_info info);
+napi_value SpatialMeanBinding(napi_env env, napi_callback_info info);
 
 // A kernel as JavaScript sees it: the addon's property name and its binding.
 struct KernelBinding {
