@@ -10,19 +10,17 @@ import { describe, it, expect, afterEach, beforeAll, afterAll } from 'vitest';
 import { flushPromises } from '@vue/test-utils';
 import { rmSync } from 'node:fs';
 import ReproducePage from '../../src-renderer/src/reproduce/ReproducePage.vue';
-import { unwrapEnvelope } from '../../src-renderer/src/api/envelope.ts';
 import type { CallName } from '../../src-main/common/contract/index.ts';
 import { Workspace } from '../../src-main/core/workspace.ts';
 import { EventBus } from '../../src-main/core/event-bus.ts';
 import { JobManager } from '../../src-main/core/jobs/job-manager.ts';
-import { dispatch } from '../../src-main/core/dispatch.ts';
-import { handlers as appHandlers } from '../../src-main/app/handlers.ts';
 import { jobSpecs } from '../../src-main/app/job-kinds.ts';
 import { listSplits } from '../../src-main/datasets/splits.ts';
 import { importDirect } from '../datasets/import-helper.ts';
-import { tempDir, writeImage } from '../datasets/fixtures.ts';
+import { tempDir } from '../datasets/fixtures.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
 import type { Handlers } from './fake-api.ts';
+import { classFolders, realHandlers } from './real-dispatch.ts';
 
 let mounted: Mounted | null = null;
 afterEach(() => {
@@ -36,32 +34,18 @@ const dirs: string[] = [];
 let petsId: number;
 let rareId: number;
 
-function real(names: CallName[]): Handlers {
-  const events = new EventBus();
-  const ctx = { ws, jobs, events };
-  return Object.fromEntries(names.map((name) => [name, async (req: unknown) => unwrapEnvelope(await dispatch(appHandlers, ctx, name, req), name)])) as Handlers;
-}
+const real = (names: CallName[]): Handlers => realHandlers(ws, jobs, names);
 
 const handlers = (): Handlers =>
   real(['reproduce.catalogue', 'reproduce.list', 'reproduce.start', 'reproduce.report', 'jobs.list', 'datasets.list', 'datasets.splits.list', 'datasets.splits.create', 'datasets.get']);
 
-async function classFolders(classes: Record<string, number>): Promise<string> {
-  const root = tempDir();
-  dirs.push(root);
-  let k = 0;
-  for (const [name, n] of Object.entries(classes)) {
-    k++;
-    for (let i = 0; i < n; i++) await writeImage(`${root}/${name}/${i}.png`, 8, 8, [40 * k, 20 * i, 100], 'png');
-  }
-  return root;
-}
 
 beforeAll(async () => {
   ws = Workspace.open(tempDir('wb-ws-'));
   // No compute slot: queued runs stay queued, no process starts.
   jobs = new JobManager(ws, new EventBus(), { specs: jobSpecs, computeConcurrency: 0 });
-  petsId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, fox: 10 }), name: 'pets' })).report.datasetId!;
-  rareId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, okapi: 1 }), name: 'rare' })).report.datasetId!;
+  petsId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, fox: 10 }, dirs), name: 'pets' })).report.datasetId!;
+  rareId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, okapi: 1 }, dirs), name: 'rare' })).report.datasetId!;
 });
 afterAll(async () => {
   await jobs.close();

@@ -12,19 +12,15 @@ import { defineComponent, h } from 'vue';
 import FormJob from '../../src-renderer/src/forms/FormJob.vue';
 import DatasetsView from '../../src-renderer/src/datasets/DatasetsView.vue';
 import { jobForms } from '../../src-renderer/src/job-forms/index.ts';
-import { unwrapEnvelope } from '../../src-renderer/src/api/envelope.ts';
 import { jobKinds } from '../../src-main/common/contract/kinds.ts';
 import type { CallName, JobSummary } from '../../src-main/common/contract/index.ts';
 import { Workspace } from '../../src-main/core/workspace.ts';
-import { EventBus } from '../../src-main/core/event-bus.ts';
-import type { JobManager } from '../../src-main/core/jobs/job-manager.ts';
-import { dispatch } from '../../src-main/core/dispatch.ts';
-import { handlers as appHandlers } from '../../src-main/app/handlers.ts';
 import { listSplits } from '../../src-main/datasets/splits.ts';
 import { importDirect } from '../datasets/import-helper.ts';
-import { tempDir, writeImage } from '../datasets/fixtures.ts';
+import { tempDir } from '../datasets/fixtures.ts';
 import { mountWithApi, type Mounted } from './mount-app.ts';
 import type { Handlers } from './fake-api.ts';
+import { classFolders, realHandlers } from './real-dispatch.ts';
 import { job } from './fixtures.ts';
 
 let mounted: Mounted | null = null;
@@ -42,11 +38,7 @@ let petsId: number;
 let rareId: number;
 let unevenId: number;
 
-/** Handlers that answer through the app's real dispatch on the test workspace. */
-function real(names: CallName[]): Handlers {
-  const ctx = { ws, jobs: null as unknown as JobManager, events: new EventBus() };
-  return Object.fromEntries(names.map((name) => [name, async (req: unknown) => unwrapEnvelope(await dispatch(appHandlers, ctx, name, req), name)])) as Handlers;
-}
+const real = (names: CallName[]): Handlers => realHandlers(ws, null, names);
 
 function formHandlers(): Handlers {
   return {
@@ -57,22 +49,12 @@ function formHandlers(): Handlers {
   };
 }
 
-async function classFolders(classes: Record<string, number>): Promise<string> {
-  const root = tempDir();
-  dirs.push(root);
-  let k = 0;
-  for (const [name, n] of Object.entries(classes)) {
-    k++;
-    for (let i = 0; i < n; i++) await writeImage(`${root}/${name}/${i}.png`, 8, 8, [40 * k, 20 * i, 100], 'png');
-  }
-  return root;
-}
 
 beforeAll(async () => {
   ws = Workspace.open(tempDir('wb-ws-'));
-  petsId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, fox: 10 }), name: 'pets' })).report.datasetId!;
-  rareId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, okapi: 1 }), name: 'rare' })).report.datasetId!;
-  unevenId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, small: 4 }), name: 'uneven' })).report.datasetId!;
+  petsId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, fox: 10 }, dirs), name: 'pets' })).report.datasetId!;
+  rareId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, okapi: 1 }, dirs), name: 'rare' })).report.datasetId!;
+  unevenId = (await importDirect(ws, { path: await classFolders({ cat: 10, dog: 10, small: 4 }, dirs), name: 'uneven' })).report.datasetId!;
 });
 afterAll(() => {
   ws.close();

@@ -3,11 +3,7 @@
 //   m' = m*b1 + g*(1-b1),  v' = v*b2 + (g*g)*(1-b2)
 //   value' = ((m'/c1) / (sqrt(v'/c2) + eps)) * (-lr) + value,  c1 = 1-b1^t, c2 = 1-b2^t
 // Every step rounds to float32 as the separate kernels do: no fused multiply-add.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "../no_fp_contract.h"
 #include <algorithm>
 #include <cmath>
 

@@ -3,11 +3,7 @@
 // replaces (two Multiply and one Add per statistic), in their order:
 //   mean' = mean*keep + batchMean*a,  variance' = variance*keep + batchVariance*b
 // No fused multiply-add: every product rounds to float32 as the separate kernels do.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "../no_fp_contract.h"
 #include "../napi_args.h"
 #include "index.h"
 

@@ -7,11 +7,7 @@
 // That is train/sgd.ts' step (PyTorch's SGD) and, with wd = 0 and first = 0, TF.js'
 // MomentumOptimizer (its w + (-lr)*buf' is the same float32 value as w - buf'*lr).
 // Every step rounds to float32 as the separate kernels do: no fused multiply-add.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "../no_fp_contract.h"
 #include <algorithm>
 
 #include "../napi_args.h"

@@ -3,11 +3,7 @@
 // axes innermost first (a full copy of the input) and then sums each output's values in order; here
 // each output channel is summed over mid in that same order, in float32, vectorised across the inner
 // axis, and divided by the count: the wasm kernel's operations in its order, so the same bits.
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "../no_fp_contract.h"
 #include <algorithm>
 
 #include "../napi_args.h"
