@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import type { Page } from 'playwright-core';
 import { hasChromium, openBrowser, screenshot, screenshotDir, type OpenBrowser } from './browser.ts';
-import { repoRoot, startHost, type RunningHost } from './host.ts';
+import { hostCall, repoRoot, startHost, type RunningHost } from './host.ts';
 import { writeClassFolderDataset } from './fixtures.ts';
 
 /** Where the graph screenshots are kept for a person to look at (out/ is the build folder, never committed). */
@@ -20,16 +20,7 @@ describe.skipIf(!hasChromium)('model graph view in the browser host', () => {
   let dataRoot: string;
   const ids = { sfp: 0, compact: 0 };
 
-  async function call<T>(name: string, request: unknown): Promise<T> {
-    const response = await fetch(`${host.origin}/api/call/${name}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${host.token}` },
-      body: JSON.stringify(request),
-    });
-    const body = (await response.json()) as { ok: true; result: T } | { ok: false; error: { message: string } };
-    if (!body.ok) throw new Error(`${name}: ${body.error.message}`);
-    return body.result;
-  }
+  const call = <T>(name: string, request: unknown): Promise<T> => hostCall<T>(host, name, request);
   async function finished(jobId: number): Promise<{ status: string; error: string | null }> {
     for (;;) {
       const job = await call<{ status: string; error: string | null }>('jobs.get', { id: jobId });

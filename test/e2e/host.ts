@@ -65,3 +65,15 @@ export async function startHost(): Promise<RunningHost> {
     },
   };
 }
+
+/** One contract call over the host's HTTP API with its token, as the renderer's client makes it; a refusal throws with the call's name. */
+export async function hostCall<T>(host: RunningHost, name: string, request: unknown): Promise<T> {
+  const response = await fetch(`${host.origin}/api/call/${name}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${host.token}` },
+    body: JSON.stringify(request),
+  });
+  const body = (await response.json()) as { ok: true; result: T } | { ok: false; error: { message: string } };
+  if (!body.ok) throw new Error(`${name}: ${body.error.message}`);
+  return body.result;
+}

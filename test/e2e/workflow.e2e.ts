@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { hasChromium, openBrowser, screenshot, screenshotDir, type OpenBrowser } from './browser.ts';
-import { startHost, type RunningHost } from './host.ts';
+import { hostCall, startHost, type RunningHost } from './host.ts';
 import { writeClassFolderDataset } from './fixtures.ts';
 
 /** The lab's first session: import a dataset, look at it, preview augmentations, split class folders from the training form, start and cancel a run. */
@@ -11,16 +11,7 @@ describe.skipIf(!hasChromium)('workflow in the browser host', () => {
   let dataRoot: string;
   let flatRoot: string | undefined;
 
-  async function call<T>(name: string, request: unknown): Promise<T> {
-    const response = await fetch(`${host.origin}/api/call/${name}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${host.token}` },
-      body: JSON.stringify(request),
-    });
-    const body = (await response.json()) as { ok: true; result: T } | { ok: false; error: { message: string } };
-    if (!body.ok) throw new Error(`${name}: ${body.error.message}`);
-    return body.result;
-  }
+  const call = <T>(name: string, request: unknown): Promise<T> => hostCall<T>(host, name, request);
 
   beforeAll(async () => {
     [host, dataRoot] = await Promise.all([startHost(), writeClassFolderDataset()]);

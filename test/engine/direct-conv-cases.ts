@@ -6,7 +6,8 @@
 import type { NativeAddon } from '../../src-main/engine/native/addon.ts';
 import { randomArray } from './conv-cases.ts';
 
-export interface DirectCase {
+/** A conv's shape (also gemm-avx2-cases.ts' case). */
+export interface ConvCaseShape {
   label: string;
   /** x [n, h, w, ci] */
   x: [number, number, number, number];
@@ -14,6 +15,9 @@ export interface DirectCase {
   co: number;
   stride: 1 | 2;
   pad: 'same' | 'valid';
+}
+
+export interface DirectCase extends ConvCaseShape {
   /** 'spread': the kept channels spread over `width` (as pruning leaves them); 'reverse': co + 3 channels in reverse order (3 get bias + residual only) */
   scatter?: { kind: 'spread'; width: number } | { kind: 'reverse' };
   bias?: boolean;

@@ -6,16 +6,9 @@
  */
 import type { NativeAddon } from '../../src-main/engine/native/addon.ts';
 import { randomArray } from './conv-cases.ts';
+import type { ConvCaseShape } from './direct-conv-cases.ts';
 
-export interface GemmCase {
-  label: string;
-  /** x [n, h, w, ci] */
-  x: [number, number, number, number];
-  k: number;
-  co: number;
-  stride: 1 | 2;
-  pad: 'same' | 'valid';
-}
+export type GemmCase = ConvCaseShape;
 
 export const AVX2_SWITCHES = ['WORKBENCH_NATIVE_AVX2_FIXED', 'WORKBENCH_NATIVE_IM2COL_PAD'] as const;
 
