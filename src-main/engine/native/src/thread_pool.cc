@@ -1,5 +1,6 @@
 #include "thread_pool.h"
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -134,6 +135,15 @@ void parallel_for(int tasks, const TaskFn& fn) {
   std::unique_lock<std::mutex> lock(p.mu);
   p.done.wait(lock, [&] { return p.pending == 0; });
   p.job = nullptr;
+}
+
+void parallel_ranges(std::ptrdiff_t n, std::ptrdiff_t chunk, const std::function<void(std::ptrdiff_t, std::ptrdiff_t)>& fn) {
+  const int tasks = static_cast<int>((n + chunk - 1) / chunk);
+  if (tasks <= 1) {
+    fn(0, n);
+    return;
+  }
+  parallel_for(tasks, [&](int t, int) { fn(t * chunk, std::min<std::ptrdiff_t>(n, (t + 1) * chunk)); });
 }
 
 }  // namespace wb

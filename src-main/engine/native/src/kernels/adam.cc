@@ -19,11 +19,8 @@ using Index = std::ptrdiff_t;
 void adam_update(const float* value, const float* m, const float* v, const float* g, const float* p, Index n, float* value_out,
                  float* m_out, float* v_out) {
   const float b1 = p[0], ob1 = p[1], b2 = p[2], ob2 = p[3], c1 = p[4], c2 = p[5], eps = p[6], nlr = p[7];
-  constexpr Index kChunk = 16384;
-  const int tasks = static_cast<int>((n + kChunk - 1) / kChunk);
-  auto body = [&](int t, int) {
-    const Index i1 = std::min<Index>(n, (t + 1) * kChunk);
-    for (Index i = t * kChunk; i < i1; i++) {
+  parallel_ranges(n, 16384, [&](Index i0, Index i1) {
+    for (Index i = i0; i < i1; i++) {
       const float gi = g[i];
       const float mm = m[i] * b1 + gi * ob1;
       const float gg = gi * gi;
@@ -36,11 +33,7 @@ void adam_update(const float* value, const float* m, const float* v, const float
       v_out[i] = vv;
       value_out[i] = step + value[i];
     }
-  };
-  if (tasks <= 1)
-    body(0, 0);
-  else
-    parallel_for(tasks, body);
+  });
 }
 
 // adamUpdate(value, vo, m, mo, v, vvo, g, go, params, po, valueOut, o1, mOut, o2, vOut, o3, n)

@@ -65,13 +65,7 @@ void sgd_momentum_update(const float* w, const float* buf, const float* grad, co
   const bool decay = wd > 0.0f, momentum = m > 0.0f;
   const RangeFn fn = decay ? (momentum ? pick<true, true>(first, nesterov) : pick<true, false>(first, nesterov))
                            : (momentum ? pick<false, true>(first, nesterov) : pick<false, false>(first, nesterov));
-  constexpr Index kChunk = 16384;
-  const int tasks = static_cast<int>((n + kChunk - 1) / kChunk);
-  auto body = [&](int t, int) { fn(w, buf, grad, lr, m, wd, t * kChunk, std::min<Index>(n, (t + 1) * kChunk), w_out, buf_out); };
-  if (tasks <= 1)
-    body(0, 0);
-  else
-    parallel_for(tasks, body);
+  parallel_ranges(n, 16384, [&](Index i0, Index i1) { fn(w, buf, grad, lr, m, wd, i0, i1, w_out, buf_out); });
 }
 
 // sgdMomentumUpdate(w, wo, buf, bo, grad, go, params, po, wOut, o1, bufOut, o2, n)
