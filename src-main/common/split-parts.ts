@@ -27,7 +27,7 @@ export function orderedPartNames(parts: Iterable<string>): string[] {
 }
 
 /** A split's `[part, count]` pairs in the shown order. */
-export function orderedParts(counts: Record<string, number>): [string, number][] {
+function orderedParts(counts: Record<string, number>): [string, number][] {
   return Object.entries(counts).sort(([a], [b]) => comparePartNames(a, b));
 }
 
