@@ -15,8 +15,12 @@ namespace wb {
 namespace {
 std::atomic<bool> g_fixed_stride{true};
 std::atomic<bool> g_avx2_fixed{true};
+std::atomic<bool> g_row_bases{true};
+std::atomic<bool> g_avx2_tile_store{true};
 inline bool fixed_stride_on() { return g_fixed_stride.load(std::memory_order_relaxed); }
 inline bool avx2_fixed_on() { return g_avx2_fixed.load(std::memory_order_relaxed); }
+inline bool row_bases_on() { return g_row_bases.load(std::memory_order_relaxed); }
+inline bool avx2_tile_store_on() { return g_avx2_tile_store.load(std::memory_order_relaxed); }
 inline bool switch_on(const char* name) {
   const char* v = std::getenv(name);
   return v == nullptr || std::strcmp(v, "0") != 0;
@@ -26,6 +30,8 @@ inline bool switch_on(const char* name) {
 void refresh_gemm_switches() {
   g_fixed_stride.store(switch_on("WORKBENCH_NATIVE_FIXED_STRIDE"), std::memory_order_relaxed);
   g_avx2_fixed.store(switch_on("WORKBENCH_NATIVE_AVX2_FIXED"), std::memory_order_relaxed);
+  g_row_bases.store(switch_on("WORKBENCH_NATIVE_ROW_BASES"), std::memory_order_relaxed);
+  g_avx2_tile_store.store(switch_on("WORKBENCH_NATIVE_AVX2_TILE_STORE"), std::memory_order_relaxed);
 }
 
 namespace {
@@ -154,6 +160,24 @@ __attribute__((target("avx2,fma"))) void mk_avx2(int k, const float* a, std::ptr
       acc[r][0] = _mm256_fmadd_ps(v, b0, acc[r][0]);
       acc[r][1] = _mm256_fmadd_ps(v, b1, acc[r][1]);
     }
+  }
+  // A full tile added to / stored into c with vector loads and stores (as mk_avx2_rs does), not
+  // through the stack tile and store_tile's scalar loops: the same single add per element, same bits
+  // (the stage-3 convs' im2col rows are 576 floats apart, no fixed-stride variant takes them).
+  // WORKBENCH_NATIVE_AVX2_TILE_STORE=0 (read per call) keeps the stack tile, for A/B timing.
+  if (mr_used == MR && nr_used == NR && avx2_tile_store_on()) {
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      float* row = c + r * ldc;
+      __m256 v0 = acc[r][0], v1 = acc[r][1];
+      if (accumulate) {
+        v0 = _mm256_add_ps(_mm256_loadu_ps(row), v0);
+        v1 = _mm256_add_ps(_mm256_loadu_ps(row + 8), v1);
+      }
+      _mm256_storeu_ps(row, v0);
+      _mm256_storeu_ps(row + 8, v1);
+    }
+    return;
   }
   // Every acc index below is a constant after unrolling: a loop over a run-time row count here
   // made GCC keep acc in memory and store all 12 accumulators on every k step (half the speed).
@@ -319,6 +343,53 @@ __attribute__((target("avx512f"))) void mk_avx512_segments(int segs, int len, st
   for (int r = 0; r < mr_used; r++) _mm512_mask_storeu_ps(c + r * ldc, mask, acc[r]);
 }
 
+// Full 14-row tiles with a run-time row stride (the im2col path's rows K = 288 / 576 floats apart:
+// stage-3 convs and their backprop-input, stride-2 backprop-input's dy rows). mk_avx512 below keeps
+// 14 row pointers, more than the free general registers, and GCC reloads three of them from the
+// stack on every k step. Here every row is addressed from two bases (rows 0 and 9) and the row
+// stride times 1, 3, 5 and 7 in registers with the x86 index scales 1, 2, 4, 8:
+//   rows 0-8: a0, a0+s, a0+2s, a0+3s, a0+4s, a0+5s, a0+2*3s, a0+7s, a0+8s; rows 9-13: a9 + 0, s, 2s, 3s, 4s.
+// GCC cannot be told to keep that addressing, so the 14 FMAs of a k step are written out in inline
+// assembly: the same vfmadd231ps with an embedded broadcast that GCC emits for mk_avx512, in the
+// same per-accumulator order, so the same bits. Hot-cache GEMM, K = 576 / 288: 106-108 -> 115-117
+// GFLOP/s per core. WORKBENCH_NATIVE_ROW_BASES=0 (read per call) keeps mk_avx512, for A/B timing.
+#define WB_FMA_ROW(i, addr) "vfmadd231ps " addr "%{1to16%}, %[b], %[c" #i "]\n\t"
+__attribute__((target("avx512f"))) void mk_avx512_bases(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp, float* c,
+                                                        std::ptrdiff_t ldc, int nr_used, bool accumulate) {
+  __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0,
+         c12 = c0, c13 = c0;
+  const std::ptrdiff_t s1 = a_rs * static_cast<std::ptrdiff_t>(sizeof(float)), s3 = 3 * s1, s5 = 5 * s1, s7 = 7 * s1;
+  const std::ptrdiff_t step = a_ks * static_cast<std::ptrdiff_t>(sizeof(float));
+  const char* a0 = reinterpret_cast<const char*>(a);
+  const char* a9 = a0 + 9 * s1;
+  for (int p = 0; p < k; p++, a0 += step, a9 += step) {
+    const __m512 b = _mm512_loadu_ps(bp);
+    bp += NR;
+    // Two statements: one would have more than the 30 operands GCC allows.
+    __asm__(WB_FMA_ROW(0, "(%[a0])") WB_FMA_ROW(1, "(%[a0],%[s1])") WB_FMA_ROW(2, "(%[a0],%[s1],2)") WB_FMA_ROW(3, "(%[a0],%[s3])")
+                WB_FMA_ROW(4, "(%[a0],%[s1],4)") WB_FMA_ROW(5, "(%[a0],%[s5])") WB_FMA_ROW(6, "(%[a0],%[s3],2)") WB_FMA_ROW(7, "(%[a0],%[s7])")
+                    WB_FMA_ROW(8, "(%[a0],%[s1],8)")
+            : [c0] "+v"(c0), [c1] "+v"(c1), [c2] "+v"(c2), [c3] "+v"(c3), [c4] "+v"(c4), [c5] "+v"(c5), [c6] "+v"(c6), [c7] "+v"(c7), [c8] "+v"(c8)
+            : [b] "v"(b), [a0] "r"(a0), [s1] "r"(s1), [s3] "r"(s3), [s5] "r"(s5), [s7] "r"(s7)
+            : "memory");
+    __asm__(WB_FMA_ROW(9, "(%[a9])") WB_FMA_ROW(10, "(%[a9],%[s1])") WB_FMA_ROW(11, "(%[a9],%[s1],2)") WB_FMA_ROW(12, "(%[a9],%[s3])")
+                WB_FMA_ROW(13, "(%[a9],%[s1],4)")
+            : [c9] "+v"(c9), [c10] "+v"(c10), [c11] "+v"(c11), [c12] "+v"(c12), [c13] "+v"(c13)
+            : [b] "v"(b), [a9] "r"(a9), [s1] "r"(s1), [s3] "r"(s3)
+            : "memory");
+  }
+  const __m512 acc[14] = {c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, c13};
+  const __mmask16 mask = static_cast<__mmask16>(nr_used >= NR ? 0xFFFF : (1u << nr_used) - 1);
+#pragma GCC unroll 14
+  for (int r = 0; r < 14; r++) {
+    float* row = c + r * ldc;
+    __m512 v = acc[r];
+    if (accumulate) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, row));
+    _mm512_mask_storeu_ps(row, mask, v);
+  }
+}
+#undef WB_FMA_ROW
+
 // AVX-512F: 14 x 16 (14 zmm accumulators; one B load and 14 broadcasts per k).
 __attribute__((target("avx512f"))) void mk_avx512(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp,
                                                   float* c, std::ptrdiff_t ldc, int mr_used, int nr_used, bool accumulate) {
@@ -327,6 +398,7 @@ __attribute__((target("avx512f"))) void mk_avx512(int k, const float* a, std::pt
     if (a_rs == 1) return mk_avx512_rs<1>(k, a, a_ks, bp, c, ldc, nr_used, accumulate);
     if (a_rs == 16) return mk_avx512_rs<16>(k, a, a_ks, bp, c, ldc, nr_used, accumulate);
   }
+  if (mr_used == MR && row_bases_on()) return mk_avx512_bases(k, a, a_rs, a_ks, bp, c, ldc, nr_used, accumulate);
   __m512 acc[MR];
   const float* rows[MR];
   for (int r = 0; r < MR; r++) {

@@ -24,8 +24,10 @@ struct Microkernel {
 };
 
 // Re-reads the env switches of the microkernels (WORKBENCH_NATIVE_FIXED_STRIDE=0 turns off the
-// fixed-row-stride variants, WORKBENCH_NATIVE_AVX2_FIXED=0 their AVX2 twin, for A/B timing); the
-// conv entry points call it once per call.
+// fixed-row-stride variants, WORKBENCH_NATIVE_AVX2_FIXED=0 their AVX2 twin,
+// WORKBENCH_NATIVE_ROW_BASES=0 the AVX-512 14-row tiles with a run-time row stride addressed from
+// two bases, WORKBENCH_NATIVE_AVX2_TILE_STORE=0 the general AVX2 kernel's vector store of full
+// tiles, for A/B timing); the conv entry points call it once per call.
 void refresh_gemm_switches();
 
 // The best kernel for this CPU (env WORKBENCH_NATIVE_ISA=avx2|generic forces a lesser one).

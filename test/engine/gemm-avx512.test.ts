@@ -1,0 +1,95 @@
+/**
+ * The AVX-512 GEMM variants (gemm.cc) on this process's ISA: the 14-row tiles with a run-time row
+ * stride addressed from two base registers (WORKBENCH_NATIVE_ROW_BASES=0 turns them off) and the
+ * fixed-row-stride tiles (WORKBENCH_NATIVE_FIXED_STRIDE=0). Both sum every element in the order of
+ * the kernel they replace, so on and off must give the same bits, with 1 and 2 threads; conv, dW and
+ * dx must match float64 references within a float32 error bound. Skipped on CPUs without AVX-512
+ * (gemm-avx2-isa.test.ts covers the AVX2 kernels there).
+ */
+import { afterAll, describe, it, expect } from 'vitest';
+import { loadNativeAddon } from '../../src-main/engine/native/native-kernels.ts';
+import { AVX512_SWITCHES, GEMM_CASES, geometry, inputs, referenceFilter, runGemmCase, type GemmCase } from './gemm-avx2-cases.ts';
+
+const addon = loadNativeAddon();
+const avx512 = addon !== null && addon.info().isa === 'avx512f' && !process.env['WORKBENCH_NATIVE_ISA'];
+
+/**
+ * y = conv(x, f) and dx = conv^T(dy, f) in float64 with per-element error bounds: the sum of |terms|
+ * times 2^-24 times the longest rounding chain (K or kh*kw*co FMAs, the epilogue's add and a margin of 16).
+ */
+function referenceConvAndInput(g: GemmCase): { y: Float64Array; yBound: Float64Array; dx: Float64Array; dxBound: Float64Array } {
+  const [n, h, w, ci] = g.x;
+  const { oh, ow, pt, pl } = geometry(g);
+  const { x, f, dy } = inputs(g);
+  const y = new Float64Array(n * oh * ow * g.co);
+  const yAbs = new Float64Array(y.length);
+  const dx = new Float64Array(n * h * w * ci);
+  const dxAbs = new Float64Array(dx.length);
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < oh; oy++)
+      for (let ox = 0; ox < ow; ox++)
+        for (let i = 0; i < g.k; i++)
+          for (let j = 0; j < g.k; j++) {
+            const iy = oy * g.stride + i - pt;
+            const ix = ox * g.stride + j - pl;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            const o0 = ((b * oh + oy) * ow + ox) * g.co;
+            for (let c = 0; c < ci; c++) {
+              const xi = ((b * h + iy) * w + ix) * ci + c;
+              const f0 = ((i * g.k + j) * ci + c) * g.co;
+              for (let o = 0; o < g.co; o++) {
+                const t = x[xi]! * f[f0 + o]!;
+                y[o0 + o]! += t;
+                yAbs[o0 + o]! += Math.abs(t);
+                const u = dy[o0 + o]! * f[f0 + o]!;
+                dx[xi]! += u;
+                dxAbs[xi]! += Math.abs(u);
+              }
+            }
+          }
+  const chain = g.k * g.k * Math.max(ci, g.co) + 16;
+  return { y, yBound: yAbs.map((a) => a * chain * 2 ** -24), dx, dxBound: dxAbs.map((a) => a * chain * 2 ** -24) };
+}
+
+const worstRatio = (got: Float32Array, ref: Float64Array, bound: Float64Array): number => {
+  expect(got.length).toBe(ref.length);
+  let worst = 0;
+  for (let e = 0; e < got.length; e++) worst = Math.max(worst, Math.abs(got[e]! - ref[e]!) / (bound[e]! + 1e-30));
+  return worst;
+};
+
+const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+
+describe.skipIf(!avx512)('AVX-512 GEMM variants', () => {
+  afterAll(() => {
+    for (const name of AVX512_SWITCHES) delete process.env[name];
+    addon?.setThreads(2);
+  });
+
+  it.each(GEMM_CASES.map((g) => [g.label, g] as const))('%s: conv, dW and dx match float64 references, with 1 and 2 threads alike', (_label, g) => {
+    for (const name of AVX512_SWITCHES) delete process.env[name];
+    addon!.setThreads(2);
+    const [y, dw, dx] = runGemmCase(addon!, g);
+    const r = referenceConvAndInput(g);
+    expect(worstRatio(y!, r.y, r.yBound)).toBeLessThanOrEqual(1);
+    expect(worstRatio(dx!, r.dx, r.dxBound)).toBeLessThanOrEqual(1);
+    const f = referenceFilter(g);
+    expect(worstRatio(dw!, f.dw, f.bound)).toBeLessThanOrEqual(1);
+    addon!.setThreads(1);
+    runGemmCase(addon!, g).forEach((one, o) => expect(bits(one).equals(bits([y!, dw!, dx!][o]!)), `output ${o}`).toBe(true));
+  }, 120_000);
+
+  const pairs = AVX512_SWITCHES.flatMap((name) => [1, 2].flatMap((threads) => GEMM_CASES.map((g) => [name, threads, g.label, g] as const)));
+  it.each(pairs)('%s=0 and unset give the same bits (%i threads): %s', (name, threads, _label, g) => {
+    addon!.setThreads(threads);
+    for (const other of AVX512_SWITCHES) delete process.env[other];
+    const on = runGemmCase(addon!, g);
+    process.env[name] = '0';
+    const off = runGemmCase(addon!, g);
+    delete process.env[name];
+    ['conv', 'backprop-filter', 'backprop-input'].forEach((what, o) => {
+      expect(on[o]!.some((v) => v !== 0), what).toBe(true);
+      expect(bits(off[o]!).equals(bits(on[o]!)), what).toBe(true);
+    });
+  }, 120_000);
+});
