@@ -10,14 +10,14 @@ import type { ConvCaseShape } from './direct-conv-cases.ts';
 
 export type GemmCase = ConvCaseShape;
 
-export const AVX2_SWITCHES = ['WORKBENCH_NATIVE_AVX2_FIXED', 'WORKBENCH_NATIVE_IM2COL_PAD', 'WORKBENCH_NATIVE_AVX2_TILE_STORE'] as const;
+export const AVX2_SWITCHES = ['WORKBENCH_NATIVE_AVX2_FIXED', 'WORKBENCH_NATIVE_IM2COL_PAD', 'WORKBENCH_NATIVE_AVX2_TILE_STORE', 'WORKBENCH_NATIVE_FILTER_SEGMENTS'] as const;
 
 /**
  * The AVX-512 GEMM switches: the 14-row tiles with a run-time row stride addressed from two bases
  * (im2col rows 576 / 288 / 48 floats apart, stride-2 backprop-input's dy rows 32 apart) and the
  * fixed-row-stride variants; each sums in the order of the kernel it replaces.
  */
-export const AVX512_SWITCHES = ['WORKBENCH_NATIVE_ROW_BASES', 'WORKBENCH_NATIVE_FIXED_STRIDE'] as const;
+export const AVX512_SWITCHES = ['WORKBENCH_NATIVE_ROW_BASES', 'WORKBENCH_NATIVE_FIXED_STRIDE', 'WORKBENCH_NATIVE_FILTER_SEGMENTS'] as const;
 
 const c = (label: string, x: GemmCase['x'], k: number, co: number, stride: 1 | 2, pad: GemmCase['pad']): GemmCase => ({ label, x, k, co, stride, pad });
 export const GEMM_CASES: GemmCase[] = [

@@ -390,6 +390,69 @@ __attribute__((target("avx512f"))) void mk_avx512_bases(int k, const float* a, s
 }
 #undef WB_FMA_ROW
 
+// gemm_k_segments' tiles: 16 rows 1 float apart (as mk_avx512_rs<1, 16>), k in segments.
+__attribute__((target("avx512f"))) void mk_avx512_ksegs(int segs, const int* len, const float* const* base, std::ptrdiff_t roff, std::ptrdiff_t a_ks,
+                                                        const float* bp, float* c, std::ptrdiff_t ldc, int nr_used) {
+  constexpr int MR = 16;
+  __m512 acc[MR];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
+  for (int sg = 0; sg < segs; sg++) {
+    const float* a = base[sg] + roff;
+    for (int p = 0; p < len[sg]; p++, a += a_ks) {
+      const __m512 b = _mm512_loadu_ps(bp);
+      bp += NR;
+#pragma GCC unroll 16
+      for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b, acc[r]);
+    }
+  }
+  const __mmask16 mask = static_cast<__mmask16>(nr_used >= NR ? 0xFFFF : (1u << nr_used) - 1);
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; r++) {
+    float* row = c + r * ldc;
+    _mm512_mask_storeu_ps(row, mask, _mm512_add_ps(acc[r], _mm512_maskz_loadu_ps(mask, row)));
+  }
+}
+
+// The AVX2 twin: 6 rows 1 float apart (as mk_avx2_rs<1>), k in segments.
+__attribute__((target("avx2,fma"))) void mk_avx2_ksegs(int segs, const int* len, const float* const* base, std::ptrdiff_t roff, std::ptrdiff_t a_ks,
+                                                       const float* bp, float* c, std::ptrdiff_t ldc, int nr_used) {
+  constexpr int MR = 6;
+  __m256 acc[MR][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int sg = 0; sg < segs; sg++) {
+    const float* a = base[sg] + roff;
+    for (int p = 0; p < len[sg]; p++, a += a_ks) {
+      const __m256 b0 = _mm256_loadu_ps(bp);
+      const __m256 b1 = _mm256_loadu_ps(bp + 8);
+      bp += NR;
+#pragma GCC unroll 6
+      for (int r = 0; r < MR; r++) {
+        const __m256 v = _mm256_broadcast_ss(a + r);
+        acc[r][0] = _mm256_fmadd_ps(v, b0, acc[r][0]);
+        acc[r][1] = _mm256_fmadd_ps(v, b1, acc[r][1]);
+      }
+    }
+  }
+  if (nr_used == NR) {
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      float* row = c + r * ldc;
+      _mm256_storeu_ps(row, _mm256_add_ps(_mm256_loadu_ps(row), acc[r][0]));
+      _mm256_storeu_ps(row + 8, _mm256_add_ps(_mm256_loadu_ps(row + 8), acc[r][1]));
+    }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tile + r * NR, acc[r][0]);
+    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
+  }
+  store_tile(tile, MR, c, ldc, MR, nr_used, true);
+}
+
 // AVX-512F: 14 x 16 (14 zmm accumulators; one B load and 14 broadcasts per k).
 __attribute__((target("avx512f"))) void mk_avx512(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp,
                                                   float* c, std::ptrdiff_t ldc, int mr_used, int nr_used, bool accumulate) {
@@ -468,6 +531,33 @@ void pack_b(const float* src, int k, int n, std::ptrdiff_t rs, std::ptrdiff_t cs
       for (int j = nr; j < NR; j++) d[j] = 0.0f;
     }
   }
+}
+
+int k_segment_rows() {
+#ifdef WB_X86
+  const Microkernel& mk = microkernel();
+  if (&mk == &kAvx512) return 16;
+  if (&mk == &kAvx2) return 6;
+#endif
+  return 0;
+}
+
+void gemm_k_segments(int rows, int n, int segs, const int* len, const float* const* base, std::ptrdiff_t roff, std::ptrdiff_t a_ks,
+                     const float* bp, float* c, std::ptrdiff_t ldc) {
+#ifdef WB_X86
+  const int mr = k_segment_rows();
+  std::ptrdiff_t k = 0;
+  for (int sg = 0; sg < segs; sg++) k += len[sg];
+  for (int r0 = 0; r0 + mr <= rows; r0 += mr)
+    for (int j0 = 0; j0 < n; j0 += NR) {
+      const float* panel = bp + j0 * k;
+      float* tile = c + r0 * ldc + j0;
+      if (mr == 16) mk_avx512_ksegs(segs, len, base, roff + r0, a_ks, panel, tile, ldc, std::min(NR, n - j0));
+      else mk_avx2_ksegs(segs, len, base, roff + r0, a_ks, panel, tile, ldc, std::min(NR, n - j0));
+    }
+#else
+  (void)rows, (void)n, (void)segs, (void)len, (void)base, (void)roff, (void)a_ks, (void)bp, (void)c, (void)ldc;
+#endif
 }
 
 void gemm(int rows, int n, int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp, float* c,

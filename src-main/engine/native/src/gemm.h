@@ -41,4 +41,15 @@ inline std::size_t packed_b_size(int k, int n) { return static_cast<std::size_t>
 void gemm(int rows, int n, int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp, float* c,
           std::ptrdiff_t ldc, bool accumulate);
 
+// Backprop-filter without im2col: C[rows, n] += A[rows, k] * B[k, n] (B packed by pack_b) with A read
+// in place, its k steps in `segs` segments in order: segment s has len[s] steps, A(r, t) =
+// base[s][roff + t * a_ks + r] (rows 1 float apart: a filter row's kw*ci taps, contiguous in a
+// zero-padded image). Each element is the FMA chain of gemm() over the same k order from zero, then
+// one add into C: the same bits as gemm() on the im2col copy. rows must be a multiple of
+// k_segment_rows(), which is 0 where the ISA has no such kernel (the portable one, whose separate
+// multiply and add round differently from the FMA kernels): callers then keep im2col.
+int k_segment_rows();
+void gemm_k_segments(int rows, int n, int segs, const int* len, const float* const* base, std::ptrdiff_t roff, std::ptrdiff_t a_ks,
+                     const float* bp, float* c, std::ptrdiff_t ldc);
+
 }  // namespace wb

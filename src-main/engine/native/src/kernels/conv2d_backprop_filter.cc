@@ -139,6 +139,48 @@ Index im2col_stride(int k) {
   return lines % 4 == 0 ? (lines + 1) * 16 : k;
 }
 
+// Backprop-filter without the im2col copy (WORKBENCH_NATIVE_FILTER_SEGMENTS=0, read per call, keeps
+// im2col): the im2col row of output pixel (n, oy, ox) for filter row i is kw*ci contiguous floats of
+// x zero-padded to [hp, wp] (its taps j, channels c), at pixel (oy*sh + i, ox*sw); consecutive pixels
+// of an output row are sw*ci floats apart. So a chunk's product dW[i-th kw*ci rows] += col^T * dy runs
+// with A read in place from the padded images, its k steps (the chunk's pixels, in the same order)
+// in one segment per output row (gemm_k_segments). Same chunks, groups and k order as the im2col
+// path, the same FMA per term (an out-of-image tap multiplies the padding's 0 as im2col's 0): the
+// same bits. For ResNet stages 2 and 3 (K = 288 / 576) the im2col copy wrote 9 floats per x float
+// per call and was read back from L2: stage 2 x1.13, stage 3 x1.03, the 16->32 stride-2 conv x1.24
+// (kernel-bench, CPU time, AVX-512).
+struct PaddedGeometry {
+  int hp, wp;
+  Index image() const { return static_cast<Index>(hp) * wp; }
+};
+
+bool filter_segments_apply(const ConvShape& s) {
+  const char* v = std::getenv("WORKBENCH_NATIVE_FILTER_SEGMENTS");
+  if (v != nullptr && std::strcmp(v, "0") == 0) return false;
+  const int mr = k_segment_rows();
+  // Rows of at least 8 pixels (few segments per chunk) and up to 64 channels: on ResNet-50's 3x3 512
+  // convs (4x2 maps) the in-place reads, 512 floats apart, ran at 0.82x the im2col path.
+  return mr > 0 && !is_pointwise(s) && s.pt >= 0 && s.pl >= 0 && (s.kw * s.ci) % mr == 0 && s.ow >= 8 && s.ci <= 64;
+}
+
+// Image n of x zero-padded to [hp, wp, ci] (pt rows / pl columns before, as many as the conv reads after).
+void pad_for_filter(const ConvShape& s, const PaddedGeometry& g, const float* x, Index n, float* out) {
+  const Index row = static_cast<Index>(g.wp) * s.ci;
+  const int left = std::min(s.pl, g.wp);
+  const int inside = std::max(0, std::min(s.w, g.wp - s.pl));
+  for (int py = 0; py < g.hp; py++) {
+    float* dst = out + py * row;
+    const int iy = py - s.pt;
+    if (iy < 0 || iy >= s.h) {
+      std::fill(dst, dst + row, 0.0f);
+      continue;
+    }
+    std::fill(dst, dst + static_cast<Index>(left) * s.ci, 0.0f);
+    std::copy_n(x + ((n * s.h + iy) * s.w) * s.ci, static_cast<Index>(inside) * s.ci, dst + static_cast<Index>(left) * s.ci);
+    std::fill(dst + static_cast<Index>(left + inside) * s.ci, dst + row, 0.0f);
+  }
+}
+
 }  // namespace
 
 void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy, float* dw) {
@@ -162,11 +204,17 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
   float* const partial = scratch(partial_buffer, static_cast<std::size_t>(groups - 1) * size);
   const bool pointwise = is_pointwise(s);
   const Index ld = im2col_stride(k);
+  const bool segments = filter_segments_apply(s);
+  const PaddedGeometry pg{(s.oh - 1) * s.sh + s.kh, (s.ow - 1) * s.sw + s.kw};
+  const Index plane = static_cast<Index>(s.oh) * s.ow;
   parallel_for(groups, [&](int g, int) {
     float* acc = g == 0 ? dw : partial + (g - 1) * size;
     std::fill(acc, acc + size, 0.0f);
     const Index c0 = chunks * g / groups, c1 = chunks * (g + 1) / groups;
-    thread_local std::vector<float> col, dyp;
+    thread_local std::vector<float> col, dyp, padded;
+    thread_local std::vector<const float*> seg_base;
+    thread_local std::vector<int> seg_len;
+    Index held_first = -1, held_count = 0;  // the images padded in `padded`
     for (Index c = c0; c < c1; c++) {
       const Index m0 = c * kChunk;
       const int rows = static_cast<int>(std::min<Index>(kChunk, m - m0));
@@ -176,6 +224,32 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
         float* const packed = scratch(dyp, packed_b_size(rows, s.co));
         pack_b(dy + m0 * s.co, rows, s.co, s.co, 1, packed);
         b_packed = packed;
+      }
+      if (segments) {
+        // The chunk's images padded (kept while the next chunk reads the same ones), one segment per output row.
+        const Index first = m0 / plane, last = (m0 + rows - 1) / plane;
+        if (first < held_first || last >= held_first + held_count) {
+          float* const buf = scratch(padded, static_cast<std::size_t>(last - first + 1) * pg.image() * s.ci);
+          for (Index n = first; n <= last; n++) pad_for_filter(s, pg, x, n, buf + (n - first) * pg.image() * s.ci);
+          held_first = first;
+          held_count = last - first + 1;
+        }
+        seg_base.resize(static_cast<std::size_t>(rows) + 1);
+        seg_len.resize(static_cast<std::size_t>(rows) + 1);
+        int segs = 0;
+        for (Index q = m0; q < m0 + rows;) {
+          const Index n = q / plane, rem = q - n * plane;
+          const int oy = static_cast<int>(rem / s.ow), ox = static_cast<int>(rem % s.ow);
+          const int len = static_cast<int>(std::min<Index>(s.ow - ox, m0 + rows - q));
+          seg_base[segs] = padded.data() + (n - held_first) * pg.image() * s.ci + (static_cast<Index>(oy) * s.sh * pg.wp + static_cast<Index>(ox) * s.sw) * s.ci;
+          seg_len[segs++] = len;
+          q += len;
+        }
+        const int row_len = s.kw * s.ci;
+        for (int i = 0; i < s.kh; i++)
+          gemm_k_segments(row_len, s.co, segs, seg_len.data(), seg_base.data(), static_cast<Index>(i) * pg.wp * s.ci,
+                          static_cast<Index>(s.sw) * s.ci, b_packed, acc + static_cast<Index>(i) * row_len * s.co, s.co);
+        continue;
       }
       const float* a;
       Index a_ks;
