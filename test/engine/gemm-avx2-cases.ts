@@ -14,10 +14,11 @@ export const AVX2_SWITCHES = ['WORKBENCH_NATIVE_AVX2_FIXED', 'WORKBENCH_NATIVE_I
 
 /**
  * The AVX-512 GEMM switches: the 14-row tiles with a run-time row stride addressed from two bases
- * (im2col rows 576 / 288 / 48 floats apart, stride-2 backprop-input's dy rows 32 apart) and the
- * fixed-row-stride variants; each sums in the order of the kernel it replaces.
+ * (im2col rows 576 / 288 / 48 floats apart, stride-2 backprop-input's dy rows 32 apart), the
+ * fixed-row-stride variants, backprop-filter without im2col and backprop-input in 16-pixel row
+ * tiles; each sums in the order of the kernel it replaces.
  */
-export const AVX512_SWITCHES = ['WORKBENCH_NATIVE_ROW_BASES', 'WORKBENCH_NATIVE_FIXED_STRIDE', 'WORKBENCH_NATIVE_FILTER_SEGMENTS'] as const;
+export const AVX512_SWITCHES = ['WORKBENCH_NATIVE_ROW_BASES', 'WORKBENCH_NATIVE_FIXED_STRIDE', 'WORKBENCH_NATIVE_FILTER_SEGMENTS', 'WORKBENCH_NATIVE_INPUT_ROWS16'] as const;
 
 const c = (label: string, x: GemmCase['x'], k: number, co: number, stride: 1 | 2, pad: GemmCase['pad']): GemmCase => ({ label, x, k, co, stride, pad });
 export const GEMM_CASES: GemmCase[] = [
@@ -27,6 +28,8 @@ export const GEMM_CASES: GemmCase[] = [
   c('stage2 3x3 32->32, 9x16x16', [9, 16, 16, 32], 3, 32, 1, 'same'),
   // ResNet stage 1 (implicit backprop-filter: A rows 1 float apart; backprop-input A rows 16 apart).
   c('stage1 3x3 16->16, 9x16x17', [9, 16, 17, 16], 3, 16, 1, 'same'),
+  // Rows of 32 pixels, 32 filters (AVX-512 backprop-input in 16-pixel tiles that end with the row, as stage 2's 16).
+  c('3x3 16->32, 5x6x32', [5, 6, 32, 16], 3, 32, 1, 'same'),
   // Downsampling (stride 2, K = 144) and a pointwise conv with 20 filters (K = 48, a partial 16-column panel).
   c('down 3x3 s2 16->32, 5x16x16', [5, 16, 16, 16], 3, 32, 2, 'same'),
   c('pointwise 48->20, 9x8x9', [9, 8, 9, 48], 1, 20, 1, 'valid'),
@@ -62,7 +65,10 @@ export function inputs(g: GemmCase): GemmInputs {
   return { x: randomArray(n * h * w * ci, 51), f: randomArray(g.k * g.k * ci * g.co, 52), dy: randomArray(n * oh * ow * g.co, 53) };
 }
 
-/** conv, backprop-filter and backprop-input of one case on the addon (threads and switches as the caller set them). */
+/**
+ * conv, backprop-filter, backprop-input and backprop-input plus an addend (another gradient of x,
+ * summed in the kernel) of one case on the addon (threads and switches as the caller set them).
+ */
 export function runGemmCase(addon: NativeAddon, g: GemmCase): Float32Array[] {
   const [n, h, w, ci] = g.x;
   const { oh, ow, pt, pl } = geometry(g);
@@ -74,7 +80,10 @@ export function runGemmCase(addon: NativeAddon, g: GemmCase): Float32Array[] {
   addon.conv2dBackpropFilter(x, 0, dy, 0, dw, 0, ...args);
   const dx = new Float32Array(n * h * w * ci);
   addon.conv2dBackpropInput(dy, 0, f, 0, dx, 0, ...args);
-  return [y, dw, dx];
+  const addend = randomArray(n * h * w * ci, 54);
+  const dxAdd = new Float32Array(n * h * w * ci);
+  addon.conv2dBackpropInput(dy, 0, f, 0, dxAdd, 0, ...args, addend, 0);
+  return [y, dw, dx, dxAdd];
 }
 
 /**

@@ -53,7 +53,7 @@ describe.skipIf(!avx2)('AVX2 GEMM variants (WORKBENCH_NATIVE_ISA=avx2)', () => {
   it.each(pairs)('%s=0 and unset give the same bits (%i threads): %s', (name, threads, _label, i) => {
     const on = run().runs[`${threads}/on`]![i]!;
     const off = run().runs[`${threads}/${name}`]![i]!;
-    ['conv', 'backprop-filter', 'backprop-input'].forEach((what, o) => {
+    ['conv', 'backprop-filter', 'backprop-input', 'backprop-input + addend'].forEach((what, o) => {
       expect(floats(on[o]!).some((v) => v !== 0), what).toBe(true);
       expect(off[o], what).toBe(on[o]);
     });

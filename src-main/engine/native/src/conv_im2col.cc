@@ -1,5 +1,6 @@
 #include "conv_im2col.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace wb {
@@ -73,6 +74,23 @@ WB_ISA_CLONES void col2im_add_rows(const ConvShape& s, const float* col, Index m
         for (int c = 0; c < s.ci; c++) dst[c] += src[c];
       }
     }
+  }
+}
+
+void pad_image_for_taps(const ConvShape& s, const PaddedGeometry& g, const float* x, Index n, float* out) {
+  const Index row = static_cast<Index>(g.wp) * s.ci;
+  const int left = std::min(s.pl, g.wp);
+  const int inside = std::max(0, std::min(s.w, g.wp - s.pl));
+  for (int py = 0; py < g.hp; py++) {
+    float* dst = out + py * row;
+    const int iy = py - s.pt;
+    if (iy < 0 || iy >= s.h) {
+      std::fill(dst, dst + row, 0.0f);
+      continue;
+    }
+    std::fill(dst, dst + static_cast<Index>(left) * s.ci, 0.0f);
+    std::copy_n(x + ((n * s.h + iy) * s.w) * s.ci, static_cast<Index>(inside) * s.ci, dst + static_cast<Index>(left) * s.ci);
+    std::fill(dst + static_cast<Index>(left + inside) * s.ci, dst + row, 0.0f);
   }
 }
 

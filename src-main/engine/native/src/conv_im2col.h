@@ -26,4 +26,14 @@ void im2col_rows(const ConvShape& s, const float* x, std::ptrdiff_t m0, int rows
 // dx_pad[n, oh*sh + i, ow*sw + j, c] += col[r, (i*kw + j)*ci + c], the inverse scatter of im2col_rows.
 void col2im_add_rows(const ConvShape& s, const float* col, std::ptrdiff_t m0, int rows, float* dx);
 
+// The rows and columns of x a conv reads, zero-padded: hp = (oh-1)*sh + kh, wp = (ow-1)*sw + kw.
+struct PaddedGeometry {
+  int hp, wp;
+  explicit PaddedGeometry(const ConvShape& s) : hp((s.oh - 1) * s.sh + s.kh), wp((s.ow - 1) * s.sw + s.kw) {}
+  std::ptrdiff_t image() const { return static_cast<std::ptrdiff_t>(hp) * wp; }
+};
+// Image n of x zero-padded to [hp, wp, ci] (s.pt rows and s.pl columns before, both >= 0), for
+// kernels that read a filter row's kw*ci taps in place instead of copying them into im2col rows.
+void pad_image_for_taps(const ConvShape& s, const PaddedGeometry& g, const float* x, std::ptrdiff_t n, float* out);
+
 }  // namespace wb

@@ -272,24 +272,23 @@ __attribute__((target("avx2,fma"))) void mk_avx2_segments(int segs, int len, std
 // stride (and the clamp for partial tiles) GCC keeps 14 pointers, more than the free registers, and
 // reloads some from the stack or vector registers on every k step. Same FMA order per element as
 // the general kernels: bit-identical results.
-template <int RS>
+template <int RS, int MR = 14>
 __attribute__((target("avx512f"))) void mk_avx512_segments_rs(int segs, int len, std::ptrdiff_t seg_stride, const float* a, const float* bp,
                                                               float* c, std::ptrdiff_t ldc, int nr_used) {
-  constexpr int MR = 14;
   __m512 acc[MR];
-#pragma GCC unroll 14
+#pragma GCC unroll 16
   for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
   for (int sg = 0; sg < segs; sg++) {
     const float* row = a + sg * seg_stride;
     for (int p = 0; p < len; p++) {
       const __m512 b = _mm512_loadu_ps(bp);
       bp += NR;
-#pragma GCC unroll 14
+#pragma GCC unroll 16
       for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(row[r * RS + p]), b, acc[r]);
     }
   }
   const __mmask16 mask = static_cast<__mmask16>(nr_used >= NR ? 0xFFFF : (1u << nr_used) - 1);
-#pragma GCC unroll 14
+#pragma GCC unroll 16
   for (int r = 0; r < MR; r++) _mm512_mask_storeu_ps(c + r * ldc, mask, acc[r]);
 }
 
@@ -531,6 +530,23 @@ void pack_b(const float* src, int k, int n, std::ptrdiff_t rs, std::ptrdiff_t cs
       for (int j = nr; j < NR; j++) d[j] = 0.0f;
     }
   }
+}
+
+bool segments16(int segs, int len, std::ptrdiff_t seg_stride, const float* a, std::ptrdiff_t a_rs, const float* bp, float* c, std::ptrdiff_t ldc,
+                int nr_used) {
+#ifdef WB_X86
+  if (&microkernel() != &kAvx512) return false;
+  if (a_rs == 16) {
+    mk_avx512_segments_rs<16, 16>(segs, len, seg_stride, a, bp, c, ldc, nr_used);
+    return true;
+  }
+  if (a_rs == 32) {
+    mk_avx512_segments_rs<32, 16>(segs, len, seg_stride, a, bp, c, ldc, nr_used);
+    return true;
+  }
+#endif
+  (void)segs, (void)len, (void)seg_stride, (void)a, (void)a_rs, (void)bp, (void)c, (void)ldc, (void)nr_used;
+  return false;
 }
 
 int k_segment_rows() {

@@ -49,6 +49,12 @@ void gemm(int rows, int n, int k, const float* a, std::ptrdiff_t a_rs, std::ptrd
 // k_segment_rows(), which is 0 where the ISA has no such kernel (the portable one, whose separate
 // multiply and add round differently from the FMA kernels): callers then keep im2col.
 int k_segment_rows();
+
+// `run_segments` for 16 rows whose A rows are a_rs = 16 or 32 floats apart (AVX-512 only; false,
+// nothing done, elsewhere): the same k order and FMAs, so the same bits as 16 rows of 14-row tiles.
+// For implicit convs whose output rows are a multiple of 16 pixels: tiles that never cross a row end.
+bool segments16(int segs, int len, std::ptrdiff_t seg_stride, const float* a, std::ptrdiff_t a_rs, const float* bp, float* c, std::ptrdiff_t ldc,
+                int nr_used);
 void gemm_k_segments(int rows, int n, int segs, const int* len, const float* const* base, std::ptrdiff_t roff, std::ptrdiff_t a_ks,
                      const float* bp, float* c, std::ptrdiff_t ldc);
 

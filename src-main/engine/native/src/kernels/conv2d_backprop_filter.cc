@@ -149,11 +149,6 @@ Index im2col_stride(int k) {
 // same bits. For ResNet stages 2 and 3 (K = 288 / 576) the im2col copy wrote 9 floats per x float
 // per call and was read back from L2: stage 2 x1.13, stage 3 x1.03, the 16->32 stride-2 conv x1.24
 // (kernel-bench, CPU time, AVX-512).
-struct PaddedGeometry {
-  int hp, wp;
-  Index image() const { return static_cast<Index>(hp) * wp; }
-};
-
 bool filter_segments_apply(const ConvShape& s) {
   const char* v = std::getenv("WORKBENCH_NATIVE_FILTER_SEGMENTS");
   if (v != nullptr && std::strcmp(v, "0") == 0) return false;
@@ -161,24 +156,6 @@ bool filter_segments_apply(const ConvShape& s) {
   // Rows of at least 8 pixels (few segments per chunk) and up to 64 channels: on ResNet-50's 3x3 512
   // convs (4x2 maps) the in-place reads, 512 floats apart, ran at 0.82x the im2col path.
   return mr > 0 && !is_pointwise(s) && s.pt >= 0 && s.pl >= 0 && (s.kw * s.ci) % mr == 0 && s.ow >= 8 && s.ci <= 64;
-}
-
-// Image n of x zero-padded to [hp, wp, ci] (pt rows / pl columns before, as many as the conv reads after).
-void pad_for_filter(const ConvShape& s, const PaddedGeometry& g, const float* x, Index n, float* out) {
-  const Index row = static_cast<Index>(g.wp) * s.ci;
-  const int left = std::min(s.pl, g.wp);
-  const int inside = std::max(0, std::min(s.w, g.wp - s.pl));
-  for (int py = 0; py < g.hp; py++) {
-    float* dst = out + py * row;
-    const int iy = py - s.pt;
-    if (iy < 0 || iy >= s.h) {
-      std::fill(dst, dst + row, 0.0f);
-      continue;
-    }
-    std::fill(dst, dst + static_cast<Index>(left) * s.ci, 0.0f);
-    std::copy_n(x + ((n * s.h + iy) * s.w) * s.ci, static_cast<Index>(inside) * s.ci, dst + static_cast<Index>(left) * s.ci);
-    std::fill(dst + static_cast<Index>(left + inside) * s.ci, dst + row, 0.0f);
-  }
 }
 
 }  // namespace
@@ -205,7 +182,7 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
   const bool pointwise = is_pointwise(s);
   const Index ld = im2col_stride(k);
   const bool segments = filter_segments_apply(s);
-  const PaddedGeometry pg{(s.oh - 1) * s.sh + s.kh, (s.ow - 1) * s.sw + s.kw};
+  const PaddedGeometry pg(s);
   const Index plane = static_cast<Index>(s.oh) * s.ow;
   parallel_for(groups, [&](int g, int) {
     float* acc = g == 0 ? dw : partial + (g - 1) * size;
@@ -230,7 +207,7 @@ void conv2d_backprop_filter(const ConvShape& s, const float* x, const float* dy,
         const Index first = m0 / plane, last = (m0 + rows - 1) / plane;
         if (first < held_first || last >= held_first + held_count) {
           float* const buf = scratch(padded, static_cast<std::size_t>(last - first + 1) * pg.image() * s.ci);
-          for (Index n = first; n <= last; n++) pad_for_filter(s, pg, x, n, buf + (n - first) * pg.image() * s.ci);
+          for (Index n = first; n <= last; n++) pad_image_for_taps(s, pg, x, n, buf + (n - first) * pg.image() * s.ci);
           held_first = first;
           held_count = last - first + 1;
         }
