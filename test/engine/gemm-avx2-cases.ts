@@ -28,8 +28,9 @@ export const GEMM_CASES: GemmCase[] = [
   c('stage2 3x3 32->32, 9x16x16', [9, 16, 16, 32], 3, 32, 1, 'same'),
   // ResNet stage 1 (implicit backprop-filter: A rows 1 float apart; backprop-input A rows 16 apart).
   c('stage1 3x3 16->16, 9x16x17', [9, 16, 17, 16], 3, 16, 1, 'same'),
-  // Rows of 32 pixels, 32 filters (AVX-512 backprop-input in 16-pixel tiles that end with the row, as stage 2's 16).
+  // Rows of 32 pixels, 32 and 16 filters (AVX-512 backprop-input in 16-pixel tiles that end with the row, as stage 2's 16).
   c('3x3 16->32, 5x6x32', [5, 6, 32, 16], 3, 32, 1, 'same'),
+  c('stage1 3x3 16->16, 5x6x32', [5, 6, 32, 16], 3, 16, 1, 'same'),
   // Downsampling (stride 2, K = 144) and a pointwise conv with 20 filters (K = 48, a partial 16-column panel).
   c('down 3x3 s2 16->32, 5x16x16', [5, 16, 16, 16], 3, 32, 2, 'same'),
   c('pointwise 48->20, 9x8x9', [9, 8, 9, 48], 1, 20, 1, 'valid'),
