@@ -513,12 +513,20 @@ __attribute__((target("avx512f"))) void planar_row(const float* src, int w, int 
   }
 }
 
-// The same on AVX2 + FMA: whole channel rows zeroed with vector stores, then 8 x 8 blocks
+// The same on AVX2 + FMA: the padding columns zeroed, then 8 x 8 blocks
 // transposed in registers (channels past ci read as zeros through a masked load; a block's pixels
 // past w are zeros, stored into the row's right padding, which L leaves room for).
 __attribute__((target("avx2,fma"))) void planar_row_avx2(const float* src, int w, int ci, int pl, Index L, float* dst) {
+  // Only the padding: columns below pl, and from the end of the last (zero-filled) 8-pixel block on.
   const __m256 zero = _mm256_setzero_ps();
-  for (Index q = 0; q < ci * L; q += 8) _mm256_storeu_ps(dst + q, zero);  // L is a multiple of 16
+  const Index tail = pl + (w + 7) / 8 * 8;
+  for (int c = 0; c < ci; c++) {
+    float* row = dst + c * L;
+    for (Index q = 0; q < pl; q++) row[q] = 0.0f;
+    Index q = tail;
+    for (; q + 8 <= L; q += 8) _mm256_storeu_ps(row + q, zero);
+    for (; q < L; q++) row[q] = 0.0f;
+  }
   __m256 r[8];
   for (int c0 = 0; c0 < ci; c0 += 8) {
     const int nc = std::min(8, ci - c0);
@@ -596,9 +604,13 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   static const bool avx512 = std::strcmp(microkernel().name, "avx512f") == 0;
   const int st = s.sw;
   // xt[n][iy][c][q]: input column ix at q = ix + pl, zeros around (stride 2: in phases, see
-  // planar_row_strided); V spare columns so the last segment's full-width loads stay inside the
-  // row (their extra lanes are never stored).
-  const Index Lp = (std::max<Index>(s.ow + (s.kw - 1) / st, (s.pl + s.w + st - 1) / st) + V + 15) / 16 * 16;  // whole cache lines
+  // planar_row_strided), long enough that the last segment's full-width loads stay inside the row
+  // (their extra lanes are never stored). Tight (WORKBENCH_NATIVE_DIRECT_TIGHT=0, read per call: V more, as before): what the last segment's
+  // loads reach (16-pixel segments, ox0 + 15 + (kw - 1) / st) and what the copies write (the AVX2
+  // one whole 8-pixel blocks); stage 1's rows 48 floats instead of 64, a quarter less to copy and read.
+  const Index Lp = switched_on("WORKBENCH_NATIVE_DIRECT_TIGHT")
+                       ? (std::max<Index>((s.ow + V - 1) / V * V + (s.kw - 1) / st, (s.pl + (s.w + 7) / 8 * 8 + st - 1) / st) + 15) / 16 * 16
+                       : (std::max<Index>(s.ow + (s.kw - 1) / st, (s.pl + s.w + st - 1) / st) + V + 15) / 16 * 16;  // whole cache lines
   const Index L = st * Lp;
   std::array<int, 64> joff_buffer{};
   std::vector<int> joff_big;
@@ -755,7 +767,9 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   const int tasks = static_cast<int>((out_rows + rows_per_task - 1) / rows_per_task);
   parallel_for(tasks, [&](int task, int) {
     alignas(32) float seg_rows[16 * kRowLd];
-    if (rowbuf) std::memset(seg_rows, 0, sizeof(seg_rows));  // lanes past co are read (then masked off)
+    // Lanes co .. co+7 of a row are read (then masked off) but only partly written by the tiles (with zeros).
+    if (rowbuf)
+      for (int p = 0; p < 16; p++) std::memset(seg_rows + p * kRowLd + s.co, 0, 8 * sizeof(float));
     const Index r1 = std::min<Index>(out_rows, static_cast<Index>(task + 1) * rows_per_task);
     for (Index r = static_cast<Index>(task) * rows_per_task; r < r1; r++) {
       const Index n = r / s.oh;
