@@ -520,12 +520,13 @@ __attribute__((target("avx2,fma"))) void planar_row_avx2(const float* src, int w
   // Only the padding: columns below pl, and from the end of the last (zero-filled) 8-pixel block on.
   const __m256 zero = _mm256_setzero_ps();
   const Index tail = pl + (w + 7) / 8 * 8;
+  // Whole vectors (a few floats each side: as scalar loops GCC made them memset calls, which cost
+  // more): the head's last one and the tail's last one (at L - 8) may cover data columns, which are
+  // written after.
   for (int c = 0; c < ci; c++) {
     float* row = dst + c * L;
-    for (Index q = 0; q < pl; q++) row[q] = 0.0f;
-    Index q = tail;
-    for (; q + 8 <= L; q += 8) _mm256_storeu_ps(row + q, zero);
-    for (; q < L; q++) row[q] = 0.0f;
+    for (Index q = 0; q < pl; q += 8) _mm256_storeu_ps(row + q, zero);
+    for (Index q = tail; q < L; q += 8) _mm256_storeu_ps(row + std::min(q, L - 8), zero);
   }
   __m256 r[8];
   for (int c0 = 0; c0 < ci; c0 += 8) {
