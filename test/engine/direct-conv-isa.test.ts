@@ -7,7 +7,8 @@
  * WORKBENCH_NATIVE_DIRECT_AVX2_TRANSPOSE=0: the staging tile instead of register transposes;
  * WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR=0: the plain planar copy; WORKBENCH_NATIVE_DIRECT_AVX2_ROWS=0:
  * each tile blends its scattered lanes into y instead of the segment row buffer; WORKBENCH_NATIVE_DIRECT_TIGHT=0:
- * planar rows 16 floats longer, as before),
+ * planar rows 16 floats longer, as before; WORKBENCH_NATIVE_DIRECT_AVX2_PACK=0: the filter read in place
+ * instead of each channel tile's columns packed),
  * the generic build the GEMM path, and the epilogue (scatter, map, residual, ReLU) must give the
  * reference's values on each.
  */
@@ -40,6 +41,7 @@ const SWITCHES = [
   'WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR',
   'WORKBENCH_NATIVE_DIRECT_AVX2_ROWS',
   'WORKBENCH_NATIVE_DIRECT_TIGHT',
+  'WORKBENCH_NATIVE_DIRECT_AVX2_PACK',
 ];
 
 /**
@@ -48,7 +50,7 @@ const SWITCHES = [
  * input channel) in the same order with one FMA per term from zero (these cases have K <= 512: one
  * GEMM K block; a skipped out-of-image tap adds 0 exactly), the row sink + apply_epilogue, the
  * scalar gathered epilogue, the staging tile (instead of 8 x 8 register transposes), the plain
- * planar copy, the per-tile blend into y (instead of the segment row buffer) and the longer planar rows all apply the same
+ * planar copy, the per-tile blend into y (instead of the segment row buffer) and the longer planar rows and the unpacked filter all apply the same
  * operations per output in the same order.
  */
 const ARMS: { isa: string; off: string[] }[] = [

@@ -650,6 +650,23 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
     channel_tiles.emplace_back(c0, nc);
     c0 += nc;
   }
+  // AVX2: each channel tile's filter columns packed contiguously ([kh][kw][ci][nc], the tile's
+  // slice c0 .. c0+nc of every filter row), so a segment streams them line after line instead of
+  // reading nc of every co floats (a 23-filter layer's rows straddle lines, and the 4 tiles of a
+  // segment re-fetched the lines they share). WORKBENCH_NATIVE_DIRECT_AVX2_PACK=0 (read per call)
+  // reads the filter in place; the same values in the same order either way.
+  std::vector<float> packed;
+  std::vector<Index> packed_at;  // tile t's block
+  if (!avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_PACK")) {
+    const Index rows_w = static_cast<Index>(s.kh) * s.kw * s.ci;
+    packed.resize(static_cast<std::size_t>(rows_w * s.co));
+    for (const auto& [c0, nc] : channel_tiles) {
+      packed_at.push_back(rows_w * c0);
+      float* dst = packed.data() + rows_w * c0;
+      for (Index q = 0; q < rows_w; q++)
+        for (int k = 0; k < nc; k++) dst[q * nc + k] = w[q * s.co + c0 + k];
+    }
+  }
 
   // The fused epilogue's per-call tables: the constant-input map channel-planar ([co][oh*ow], V
   // spare floats), and for a gather each tile's lane indices and masks over the output width.
@@ -822,7 +839,9 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
             f.lo = lo;
             f.ahead = ahead;
           }
-          const Segment g{xrow + ox0, s.ci * L, taps, i_lo, s.kw, s.ci, L, joff, w + c0, s.co, fused ? &f : nullptr, transpose};
+          const bool pk = !packed_at.empty();
+          const Segment g{xrow + ox0, s.ci * L, taps, i_lo, s.kw, s.ci, L, joff, pk ? packed.data() + packed_at[t] : w + c0, pk ? nc : s.co,
+                          fused ? &f : nullptr, transpose};
           table[nc - 1](g, fused ? nullptr : out + static_cast<Index>(ox0) * s.co + c0, s.co, used);
         }
       }
