@@ -8,7 +8,8 @@
  * WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR=0: the plain planar copy; WORKBENCH_NATIVE_DIRECT_AVX2_ROWS=0:
  * each tile blends its scattered lanes into y instead of the segment row buffer; WORKBENCH_NATIVE_DIRECT_TIGHT=0:
  * planar rows 16 floats longer, as before; WORKBENCH_NATIVE_DIRECT_AVX2_PACK=0: the filter read in place
- * instead of each channel tile's columns packed),
+ * instead of each channel tile's columns packed; WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL=0: batches under
+ * 4 through the row sink, as before),
  * the generic build the GEMM path, and the epilogue (scatter, map, residual, ReLU) must give the
  * reference's values on each.
  */
@@ -42,6 +43,7 @@ const SWITCHES = [
   'WORKBENCH_NATIVE_DIRECT_AVX2_ROWS',
   'WORKBENCH_NATIVE_DIRECT_TIGHT',
   'WORKBENCH_NATIVE_DIRECT_AVX2_PACK',
+  'WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL',
 ];
 
 /**
@@ -50,7 +52,7 @@ const SWITCHES = [
  * input channel) in the same order with one FMA per term from zero (these cases have K <= 512: one
  * GEMM K block; a skipped out-of-image tap adds 0 exactly), the row sink + apply_epilogue, the
  * scalar gathered epilogue, the staging tile (instead of 8 x 8 register transposes), the plain
- * planar copy, the per-tile blend into y (instead of the segment row buffer) and the longer planar rows and the unpacked filter all apply the same
+ * planar copy, the per-tile blend into y (instead of the segment row buffer) and the longer planar rows, the unpacked filter and the row sink below 4 images all apply the same
  * operations per output in the same order.
  */
 const ARMS: { isa: string; off: string[] }[] = [

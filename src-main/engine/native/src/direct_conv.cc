@@ -595,7 +595,11 @@ bool direct_conv_fuses(const ConvShape& s, const Epilogue* ep) {
   // AVX2 from 4 images on: there the rows the sink pass would re-read have left L1/L2 and the fused
   // form saves that pass; at batch 1 they are still in cache and the sink's vectorised epilogue
   // beat the per-pixel scalar one (compact ResNet-20/56 at batch 1: 2% slower fused, measured).
-  return avx512 || (avx2 && s.n >= 4 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED"));
+  // With the epilogue finished from register transposes (WORKBENCH_NATIVE_DIRECT_AVX2_TRANSPOSE) the
+  // fused form won at batch 1 too (compact ResNet-20/56: 3-4% less CPU, measured);
+  // WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL=0 (read per call) keeps batches under 4 on the sink.
+  const int min_batch = switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL") ? 1 : 4;
+  return avx512 || (avx2 && s.n >= min_batch && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED"));
 }
 
 void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y, const float* zeros) {
