@@ -25,11 +25,13 @@ const child = path.join(import.meta.dirname, 'direct-conv-child.ts');
 interface ChildRun {
   info: { isa: string };
   outputs: string[];
+  /** The same on two pool threads. */
+  outputs2: string[];
 }
 const runChild = (isa: string, off: string[]): ChildRun => {
   const env: NodeJS.ProcessEnv = { ...process.env, WORKBENCH_NATIVE_ISA: isa };
   for (const name of SWITCHES) env[name] = off.includes(name) ? '0' : '1';
-  const out = execFileSync(process.execPath, ['--import', 'tsx', child], { env, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', child], { env, encoding: 'utf8', maxBuffer: 64 << 20 });
   return JSON.parse(out.trim().split('\n').pop()!) as ChildRun;
 };
 
@@ -71,9 +73,11 @@ describe.skipIf(!addon)('native direct-conv cases under a forced ISA', () => {
     return runs.get(key)!;
   };
   it.each(ARMS.map((a) => [armLabel(a), a] as const))('%s gives the reference values', (_label, a) => {
-    const { info, outputs } = run(a);
+    const { info, outputs, outputs2 } = run(a);
     // The forced ISA took effect.
     expect(info.isa).toBe(a.isa);
+    // Two pool threads give the bits of one (each output row written by one task, in a fixed order).
+    DIRECT_CASES.forEach((c, k) => expect(outputs2[k], `${c.label}, 2 threads`).toBe(outputs[k]));
     expect(outputs.length).toBe(DIRECT_CASES.length);
     DIRECT_CASES.forEach((c, k) => {
       const bytes = Buffer.from(outputs[k]!, 'base64');
