@@ -544,6 +544,38 @@ __attribute__((target("avx2,fma"))) void planar_row_avx2(const float* src, int w
   }
 }
 
+// Stride 2 on AVX2 + FMA: the rows zeroed (one memset), then 8 x 8 blocks transposed in registers,
+// each channel's 8 columns split into its even and odd ones with one permute and stored as two
+// 4-float runs, one per phase (the layout of planar_row_strided; a block's pixels past w are zeros,
+// stored into the phases' padding, which Lp leaves room for).
+__attribute__((target("avx2,fma"))) void planar_row_stride2_avx2(const float* src, int w, int ci, int pl, Index Lp, float* dst) {
+  std::memset(dst, 0, sizeof(float) * static_cast<std::size_t>(ci) * 2 * Lp);
+  const __m256 zero = _mm256_setzero_ps();
+  // Lanes of even columns first when the block starts on an even column, else those of odd ones.
+  const __m256i split_even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7), split_odd = _mm256_setr_epi32(1, 3, 5, 7, 0, 2, 4, 6);
+  __m256 r[8];
+  for (int c0 = 0; c0 < ci; c0 += 8) {
+    const int nc = std::min(8, ci - c0);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int x0 = 0; x0 < w; x0 += 8) {
+      const int np = std::min(8, w - x0);
+      for (int p = 0; p < 8; p++) {
+        const float* at = src + static_cast<Index>(x0 + p) * ci + c0;
+        r[p] = p >= np ? zero : nc == 8 ? _mm256_loadu_ps(at) : _mm256_maskload_ps(at, mask);
+      }
+      transpose8(r);
+      const int first = pl + x0;  // padded column of lane 0
+      const __m256i split = first % 2 == 0 ? split_even : split_odd;
+      for (int t = 0; t < nc; t++) {
+        const __m256 v = _mm256_permutevar8x32_ps(r[t], split);
+        float* row = dst + static_cast<Index>(c0 + t) * 2 * Lp;
+        _mm_storeu_ps(row + (first + 1) / 2, _mm256_castps256_ps128(v));      // phase 0: even columns
+        _mm_storeu_ps(row + Lp + first / 2, _mm256_extractf128_ps(v, 1));     // phase 1: odd columns
+      }
+    }
+  }
+}
+
 // The same for stride `st` > 1: padded column q goes to phase q % st at q / st (each phase Lp floats,
 // L = st * Lp per channel), so output pixel ox reads tap j at (j % st) * Lp + j / st + ox. Plain
 // loops: the stride-2 layers are the downsampling ones, a small share of a model's convs.
@@ -633,6 +665,8 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   // read per call: the plain loop, as before; a copy either way).
   const bool planar_avx2 = !avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR");
   const bool transpose = !avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_TRANSPOSE");
+  // The same for stride 2 (WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR2=0, read per call: the plain loop).
+  const bool planar2_avx2 = !avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR2");
   const int rows_per_copy = 8;
   parallel_for(static_cast<int>((rows_in + rows_per_copy - 1) / rows_per_copy), [&](int t, int) {
     for (Index r = static_cast<Index>(t) * rows_per_copy; r < std::min<Index>(rows_in, (t + 1) * rows_per_copy); r++) {
@@ -640,6 +674,8 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
         planar_row(x + r * s.w * s.ci, s.w, s.ci, s.pl, L, xt + r * s.ci * L);
       else if (st == 1 && planar_avx2)
         planar_row_avx2(x + r * s.w * s.ci, s.w, s.ci, s.pl, L, xt + r * s.ci * L);
+      else if (st == 2 && planar2_avx2)
+        planar_row_stride2_avx2(x + r * s.w * s.ci, s.w, s.ci, s.pl, Lp, xt + r * s.ci * L);
       else
         planar_row_strided(x + r * s.w * s.ci, s.w, s.ci, s.pl, st, Lp, xt + r * s.ci * L);
     }
