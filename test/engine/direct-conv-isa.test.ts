@@ -9,7 +9,7 @@
  * each tile blends its scattered lanes into y instead of the segment row buffer; WORKBENCH_NATIVE_DIRECT_TIGHT=0:
  * planar rows 16 floats longer, as before; WORKBENCH_NATIVE_DIRECT_AVX2_PACK=0: the filter read in place
  * instead of each channel tile's columns packed; WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL=0: batches under
- * 4 through the row sink, as before; WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR2=0: the stride-2 planar copy as
+ * 4 through the row sink, as before; WORKBENCH_NATIVE_DIRECT_PLANAR2=0: the stride-2 planar copy as
  * the plain loop),
  * the generic build the GEMM path, and the epilogue (scatter, map, residual, ReLU) must give the
  * reference's values on each.
@@ -47,7 +47,7 @@ const SWITCHES = [
   'WORKBENCH_NATIVE_DIRECT_TIGHT',
   'WORKBENCH_NATIVE_DIRECT_AVX2_PACK',
   'WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL',
-  'WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR2',
+  'WORKBENCH_NATIVE_DIRECT_PLANAR2',
 ];
 
 /**

@@ -665,8 +665,9 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   // read per call: the plain loop, as before; a copy either way).
   const bool planar_avx2 = !avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR");
   const bool transpose = !avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_TRANSPOSE");
-  // The same for stride 2 (WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR2=0, read per call: the plain loop).
-  const bool planar2_avx2 = !avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR2");
+  // The same for stride 2, on either ISA (an AVX-512 machine has AVX2 too; WORKBENCH_NATIVE_DIRECT_PLANAR2=0,
+  // read per call: the plain loop).
+  const bool planar2_avx2 = switched_on("WORKBENCH_NATIVE_DIRECT_PLANAR2");
   const int rows_per_copy = 8;
   parallel_for(static_cast<int>((rows_in + rows_per_copy - 1) / rows_per_copy), [&](int t, int) {
     for (Index r = static_cast<Index>(t) * rows_per_copy; r < std::min<Index>(rows_in, (t + 1) * rows_per_copy); r++) {
