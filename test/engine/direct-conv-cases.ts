@@ -19,7 +19,8 @@ export interface ConvCaseShape {
 
 export interface DirectCase extends ConvCaseShape {
   /** 'spread': the kept channels spread over `width` (as pruning leaves them); 'reverse': co + 3 channels in reverse order (3 get bias + residual only) */
-  scatter?: { kind: 'spread'; width: number } | { kind: 'reverse' };
+  /** 'interleave': even channels to 0, 1, 2 ... and odd ones to 8, 9, 10 ... of 16 (an 8-channel output block reads conv channels 8+ apart) */
+  scatter?: { kind: 'spread'; width: number } | { kind: 'reverse' } | { kind: 'interleave' };
   bias?: boolean;
   map?: boolean;
   residual?: boolean;
@@ -39,6 +40,11 @@ export const DIRECT_CASES: DirectCase[] = [
   // Batches of 4+ (AVX2 fuses the epilogue from 4 images on).
   c('tail 12->16, batch 4, 6x13x12', { x: [4, 6, 13, 12], k: 3, co: 12, stride: 1, pad: 'same', scatter: { kind: 'spread', width: 16 }, bias: true, map: true, residual: true, relu: true }),
   c('reverse scatter 9->12 + map, batch 5, 5x12x4', { x: [5, 5, 12, 4], k: 3, co: 9, stride: 1, pad: 'same', scatter: { kind: 'reverse' }, bias: true, map: true, residual: true, relu: false }),
+  c('tail 23->32, batch 4, 5x19x23', { x: [4, 5, 19, 23], k: 3, co: 23, stride: 1, pad: 'same', scatter: { kind: 'spread', width: 32 }, bias: true, map: true, residual: true, relu: true }),
+  c('reverse scatter 13->16, batch 4, 4x12x11', { x: [4, 4, 12, 11], k: 3, co: 13, stride: 1, pad: 'same', scatter: { kind: 'reverse' }, bias: true, map: true, residual: true, relu: true }),
+  c('interleaved scatter 10->16, batch 4, 3x14x8', { x: [4, 3, 14, 8], k: 3, co: 10, stride: 1, pad: 'same', scatter: { kind: 'interleave' }, bias: true, residual: true, relu: true }),
+  c('stride 2, scatter 12->16, batch 4, 8x26x9', { x: [4, 8, 26, 9], k: 3, co: 12, stride: 2, pad: 'same', scatter: { kind: 'spread', width: 16 }, bias: true, map: true, residual: true, relu: false }),
+  c('bias + ReLU 22, batch 4, 6x34x16', { x: [4, 6, 34, 16], k: 3, co: 22, stride: 1, pad: 'same', bias: true, relu: true }),
   c('bias + map + residual + ReLU 13, batch 4, 4x17x6', { x: [4, 4, 17, 6], k: 3, co: 13, stride: 1, pad: 'same', bias: true, map: true, residual: true, relu: true }),
   // No scatter: bias (+ map + residual) applied in the same pass.
   c('bias + ReLU 12, batch 2, 10x18x16', { x: [2, 10, 18, 16], k: 3, co: 12, stride: 1, pad: 'same', bias: true, relu: true }),
@@ -71,6 +77,9 @@ function geometry(d: DirectCase): Geometry {
   if (d.scatter?.kind === 'spread') {
     channels = d.scatter.width;
     indices = Int32Array.from({ length: d.co }, (_, j) => Math.floor((j * channels) / d.co));
+  } else if (d.scatter?.kind === 'interleave') {
+    channels = 16;
+    indices = Int32Array.from({ length: d.co }, (_, j) => (j % 2) * 8 + (j >> 1));
   } else if (d.scatter?.kind === 'reverse') {
     channels = d.co + 3;
     indices = Int32Array.from({ length: d.co }, (_, j) => channels - 1 - j);

@@ -7,7 +7,9 @@
  *   the same order;
  * - stride 2 on the direct path (`WORKBENCH_NATIVE_DIRECT_STRIDE2=0` sends it to im2col + GEMM);
  * - two 16-pixel segments per pass over the filter (`WORKBENCH_NATIVE_DIRECT_PAIRS=0`: one at a time);
- * - the fused epilogue's prefetch of residual and output lines (`WORKBENCH_NATIVE_DIRECT_PREFETCH=0`).
+ * - the fused epilogue's prefetch of residual and output lines (`WORKBENCH_NATIVE_DIRECT_PREFETCH=0`);
+ * - planar input rows only as long as the segments' loads reach (`WORKBENCH_NATIVE_DIRECT_TIGHT=0`);
+ * - the stride-2 planar copy by register transposes (`WORKBENCH_NATIVE_DIRECT_PLANAR2=0`).
  * The switches are read per call. On a CPU without AVX-512 the direct path is not taken and every
  * comparison runs the GEMM path on both sides (still checked against the reference);
  * `direct-conv-isa.test.ts` runs the same cases with WORKBENCH_NATIVE_ISA=avx2 and =generic in child processes.
@@ -64,6 +66,22 @@ describe.skipIf(!addon)('native direct convolution: fused epilogue and stride 2'
     const pairs = runDirectCase(addon!, c);
     const single = withEnv({ WORKBENCH_NATIVE_DIRECT_PAIRS: '0' }, () => runDirectCase(addon!, c));
     expect(bits(pairs).equals(bits(single))).toBe(true);
+  });
+
+  // The planar input rows as long as the segments' loads reach (WORKBENCH_NATIVE_DIRECT_TIGHT=0: 16
+  // floats more, as before): only where the copy lies changes, not what is summed.
+  it.each(DIRECT_CASES.map((c) => [c.label, c] as const))('tight planar rows equal the padded ones bit for bit: %s', (_label, c: DirectCase) => {
+    const tight = runDirectCase(addon!, c);
+    const padded = withEnv({ WORKBENCH_NATIVE_DIRECT_TIGHT: '0' }, () => runDirectCase(addon!, c));
+    expect(bits(tight).equals(bits(padded))).toBe(true);
+  });
+
+  // The stride-2 planar copy as register transposes and one even/odd permute per channel
+  // (WORKBENCH_NATIVE_DIRECT_PLANAR2=0: the plain loop): the same copy.
+  it.each(DIRECT_CASES.filter((c) => c.stride === 2).map((c) => [c.label, c] as const))('stride-2 planar copy by transposes equals the plain loop bit for bit: %s', (_label, c: DirectCase) => {
+    const transposed = runDirectCase(addon!, c);
+    const plain = withEnv({ WORKBENCH_NATIVE_DIRECT_PLANAR2: '0' }, () => runDirectCase(addon!, c));
+    expect(bits(transposed).equals(bits(plain))).toBe(true);
   });
 
   it.each(DIRECT_CASES.filter((c) => c.stride === 2).map((c) => [c.label, c] as const))('stride-2 direct conv agrees with im2col + GEMM: %s', (_label, c: DirectCase) => {

@@ -56,6 +56,17 @@ struct FusedOut {
   const int* idx8;
   const int* kept8;
   const int* owned8;
+  // gather on AVX2 through a segment row buffer (rows != null): each tile stores its pixels' conv +
+  // map values at c0 of a pixel-major buffer (row_ld floats a pixel), and the last tile of the
+  // segment writes every output block once from it: block k reads the 8 buffer floats from
+  // first8[k], moves them with win_idx8 and keeps the lanes win_kept8 marks (-1)
+  float* rows;
+  int row_ld;
+  int c0;
+  bool last_tile;
+  const int* first8;
+  const int* win_idx8;
+  const int* win_kept8;
   float lo;          // 0 with ReLU, else -inf
   int ahead;         // > 0: prefetch the residual and output rows this many pixels ahead (0: none)
 };
@@ -86,6 +97,9 @@ struct Segment {
   const float* w;    // filter [kh, kw, ci, co], offset to channel c0
   int co;
   const FusedOut* fused;  // null: store the conv values (rows of NC channels at out, stride ldo)
+  // AVX2: finish from the accumulators transposed in registers (8 x 8 blocks) instead of through a
+  // staging tile (WORKBENCH_NATIVE_DIRECT_AVX2_TRANSPOSE=0, read per call)
+  bool transpose;
 };
 
 // Computes one segment and writes its first `used` pixels as rows of NC channels (row stride ldo).
@@ -272,29 +286,121 @@ constexpr int kMaxTileAvx2 = 6;
 // (res + bias) + that, ReLU, and a blend into y that keeps the lanes other tiles write (read,
 // blend, full store: plain stores only; the block lies inside pixel p's row, which only this task
 // writes). The same operations per output as the scalar form: the same bits.
+// One pixel of the gathered epilogue, 8 output channels at a time: `v` holds the pixel's tile
+// values (conv + map) in lanes 0 .. NC-1, zeros above.
+__attribute__((target("avx2,fma"))) inline void gather_pixel_avx2(const FusedOut& f, int p, __m256 v, __m256 low) {
+  const float* res = f.res + p * f.res_stride;
+  float* y = f.y + p * f.ldy;
+  for (int k = 0; k < f.blocks8; k++) {
+    const __m256 own = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.owned8 + 8 * k)));
+    if (_mm256_movemask_ps(own) == 0) continue;
+    const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.idx8 + 8 * k));
+    const __m256 kept = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.kept8 + 8 * k)));
+    const __m256 moved = _mm256_and_ps(kept, _mm256_permutevar8x32_ps(v, idx));
+    const __m256 t = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(res + 8 * k), _mm256_loadu_ps(f.bias + 8 * k)), moved);
+    const __m256 out = _mm256_max_ps(low, t);  // max(low, NaN) is NaN, as TF.js's ReLU
+    _mm256_storeu_ps(y + 8 * k, _mm256_blendv_ps(_mm256_loadu_ps(y + 8 * k), out, own));
+  }
+}
+
+template <int NC>
+__attribute__((target("avx2,fma"))) inline __m256i tile_lanes_avx2() {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(NC), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 template <int NC>
 __attribute__((target("avx2,fma"))) void finish_gather_avx2(const float (*stage)[16], const FusedOut& f, int used) {
   const __m256 low = _mm256_set1_ps(f.lo);
-  const __m256i tile_lanes = _mm256_cmpgt_epi32(_mm256_set1_epi32(NC), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i tile_lanes = tile_lanes_avx2<NC>();
   const __m256i column = _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(16));
   const float* base = &stage[0][0];
   for (int p = 0; p < used; p++) {
     prefetch_pixel(&f, p);
-    const float* res = f.res + p * f.res_stride;
-    float* y = f.y + p * f.ldy;
     const __m256 conv = _mm256_mask_i32gather_ps(_mm256_setzero_ps(), base, _mm256_add_epi32(column, _mm256_set1_epi32(p)),
                                                  _mm256_castsi256_ps(tile_lanes), 4);
-    const __m256 v = _mm256_add_ps(conv, _mm256_maskload_ps(f.map + p * f.map_stride, tile_lanes));
-    for (int k = 0; k < f.blocks8; k++) {
-      const __m256 own = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.owned8 + 8 * k)));
-      if (_mm256_movemask_ps(own) == 0) continue;
-      const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.idx8 + 8 * k));
-      const __m256 kept = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(f.kept8 + 8 * k)));
-      const __m256 moved = _mm256_and_ps(kept, _mm256_permutevar8x32_ps(v, idx));
-      const __m256 t = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(res + 8 * k), _mm256_loadu_ps(f.bias + 8 * k)), moved);
-      const __m256 out = _mm256_max_ps(low, t);  // max(low, NaN) is NaN, as TF.js's ReLU
-      _mm256_storeu_ps(y + 8 * k, _mm256_blendv_ps(_mm256_loadu_ps(y + 8 * k), out, own));
+    gather_pixel_avx2(f, p, _mm256_add_ps(conv, _mm256_maskload_ps(f.map + p * f.map_stride, tile_lanes)), low);
+  }
+}
+
+// In-register transpose of an 8 x 8 block: r[i] lane j <- r[j] lane i.
+__attribute__((target("avx2,fma"))) inline void transpose8(__m256* r) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
+  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
+  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
+  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
+  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+// Lanes 0 .. N-1 of v to p (N < 8) with plain 16-, 8- and 4-byte stores (no masked store).
+template <int N>
+__attribute__((target("avx2,fma"))) inline void store_lanes(float* p, __m256 v) {
+  __m128 part = _mm256_castps256_ps128(v);
+  if constexpr (N >= 4) {
+    _mm_storeu_ps(p, part);
+    part = _mm256_extractf128_ps(v, 1);
+    p += 4;
+  }
+  constexpr int M = N >= 4 ? N - 4 : N;
+  if constexpr (M == 1) _mm_store_ss(p, part);
+  if constexpr (M >= 2) _mm_storel_pi(reinterpret_cast<__m64*>(p), part);
+  if constexpr (M == 3) _mm_store_ss(p + 2, _mm_movehl_ps(part, part));
+}
+
+// The segment's finish from registers: r[p] holds pixel p's NC tile values (conv, + bias for an
+// identity epilogue) in lanes 0 .. NC-1, zeros above (the 8 x 8 transposes of the accumulators).
+// The same operations per output as finish_stage_avx2 and the plain copy: the same bits.
+template <int NC>
+__attribute__((target("avx2,fma"))) void finish_regs_avx2(const __m256* r, const FusedOut* f, float* out, Index ldo, int used) {
+  if (f == nullptr) {
+    for (int p = 0; p < used; p++) store_lanes<NC>(out + p * ldo, r[p]);
+    return;
+  }
+  const __m256 low = _mm256_set1_ps(f->lo);
+  const __m256i tile_lanes = tile_lanes_avx2<NC>();
+  if (!f->gather) {
+    for (int p = 0; p < used; p++) {
+      prefetch_pixel(f, p);
+      const __m256 v = _mm256_add_ps(_mm256_add_ps(r[p], _mm256_maskload_ps(f->map + p * f->map_stride, tile_lanes)),
+                                     _mm256_maskload_ps(f->res + p * f->res_stride, tile_lanes));
+      store_lanes<NC>(f->y + p * f->ldy, _mm256_max_ps(low, v));  // max(low, NaN) is NaN, as TF.js's ReLU
     }
+    return;
+  }
+  if (f->rows != nullptr) {
+    // conv + map of this tile into the row buffer (full 8-float stores: lanes past NC land on the
+    // next tile's channels, which it writes after, or on the buffer's spare floats)
+    for (int p = 0; p < used; p++)
+      _mm256_storeu_ps(f->rows + p * f->row_ld + f->c0, _mm256_add_ps(r[p], _mm256_maskload_ps(f->map + p * f->map_stride, tile_lanes)));
+    if (!f->last_tile) return;
+    for (int p = 0; p < used; p++) {
+      prefetch_pixel(f, p);
+      const float* row = f->rows + p * f->row_ld;
+      const float* res = f->res + p * f->res_stride;
+      float* y = f->y + p * f->ldy;
+      for (int k = 0; k < f->blocks8; k++) {
+        const __m256i idx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(f->win_idx8 + 8 * k));
+        const __m256 kept = _mm256_castsi256_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(f->win_kept8 + 8 * k)));
+        const __m256 moved = _mm256_and_ps(kept, _mm256_permutevar8x32_ps(_mm256_loadu_ps(row + f->first8[k]), idx));
+        const __m256 t = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(res + 8 * k), _mm256_loadu_ps(f->bias + 8 * k)), moved);
+        _mm256_storeu_ps(y + 8 * k, _mm256_max_ps(low, t));  // max(low, NaN) is NaN, as TF.js's ReLU
+      }
+    }
+    return;
+  }
+  for (int p = 0; p < used; p++) {
+    prefetch_pixel(f, p);
+    gather_pixel_avx2(*f, p, _mm256_add_ps(r[p], _mm256_maskload_ps(f->map + p * f->map_stride, tile_lanes)), low);
   }
 }
 
@@ -347,6 +453,21 @@ __attribute__((target("avx2,fma"))) void segment16_avx2(const Segment& g, float*
       }
     }
   }
+  // Transposed in registers unless the epilogue is a scatter to a width off a multiple of 8 (the
+  // per-channel lists of finish_stage_avx2).
+  if (g.transpose && (g.fused == nullptr || !g.fused->gather || g.fused->blocks8 > 0)) {
+    if (g.fused != nullptr) {
+      const FusedOut& f = *g.fused;
+      WB_EPI8(0) WB_EPI8(1) WB_EPI8(2) WB_EPI8(3) WB_EPI8(4) WB_EPI8(5)
+    }
+    // Accumulators past NC stayed zero: lanes NC .. 7 of each pixel's vector are zeros.
+    const __m256 zero = _mm256_setzero_ps();
+    __m256 r[16] = {a0, a1, a2, a3, a4, a5, zero, zero, b0, b1, b2, b3, b4, b5, zero, zero};
+    transpose8(r);
+    transpose8(r + 8);
+    finish_regs_avx2<NC>(r, g.fused, out, ldo, used);
+    return;
+  }
   alignas(32) float stage[kMaxTileAvx2][16];
   if (g.fused != nullptr) {
     const FusedOut& f = *g.fused;
@@ -388,6 +509,69 @@ __attribute__((target("avx512f"))) void planar_row(const float* src, int w, int 
       for (int p = 0; p < 16; p++) r[p] = p < np ? _mm512_maskz_loadu_ps(lanes(nc), src + static_cast<Index>(x0 + p) * ci + c0) : _mm512_setzero_ps();
       transpose16(r);
       for (int t = 0; t < nc; t++) _mm512_mask_storeu_ps(dst + (c0 + t) * L + pl + x0, lanes(np), r[t]);
+    }
+  }
+}
+
+// The same on AVX2 + FMA: the padding columns zeroed, then 8 x 8 blocks
+// transposed in registers (channels past ci read as zeros through a masked load; a block's pixels
+// past w are zeros, stored into the row's right padding, which L leaves room for).
+__attribute__((target("avx2,fma"))) void planar_row_avx2(const float* src, int w, int ci, int pl, Index L, float* dst) {
+  // Only the padding: columns below pl, and from the end of the last (zero-filled) 8-pixel block on.
+  const __m256 zero = _mm256_setzero_ps();
+  const Index tail = pl + (w + 7) / 8 * 8;
+  // Whole vectors (a few floats each side: as scalar loops GCC made them memset calls, which cost
+  // more): the head's last one and the tail's last one (at L - 8) may cover data columns, which are
+  // written after.
+  for (int c = 0; c < ci; c++) {
+    float* row = dst + c * L;
+    for (Index q = 0; q < pl; q += 8) _mm256_storeu_ps(row + q, zero);
+    for (Index q = tail; q < L; q += 8) _mm256_storeu_ps(row + std::min(q, L - 8), zero);
+  }
+  __m256 r[8];
+  for (int c0 = 0; c0 < ci; c0 += 8) {
+    const int nc = std::min(8, ci - c0);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int x0 = 0; x0 < w; x0 += 8) {
+      const int np = std::min(8, w - x0);
+      for (int p = 0; p < 8; p++) {
+        const float* at = src + static_cast<Index>(x0 + p) * ci + c0;
+        r[p] = p >= np ? zero : nc == 8 ? _mm256_loadu_ps(at) : _mm256_maskload_ps(at, mask);
+      }
+      transpose8(r);
+      for (int t = 0; t < nc; t++) _mm256_storeu_ps(dst + (c0 + t) * L + pl + x0, r[t]);
+    }
+  }
+}
+
+// Stride 2 on AVX2 + FMA: the rows zeroed (one memset), then 8 x 8 blocks transposed in registers,
+// each channel's 8 columns split into its even and odd ones with one permute and stored as two
+// 4-float runs, one per phase (the layout of planar_row_strided; a block's pixels past w are zeros,
+// stored into the phases' padding, which Lp leaves room for).
+__attribute__((target("avx2,fma"))) void planar_row_stride2_avx2(const float* src, int w, int ci, int pl, Index Lp, float* dst) {
+  std::memset(dst, 0, sizeof(float) * static_cast<std::size_t>(ci) * 2 * Lp);
+  const __m256 zero = _mm256_setzero_ps();
+  // Lanes of even columns first when the block starts on an even column, else those of odd ones.
+  const __m256i split_even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7), split_odd = _mm256_setr_epi32(1, 3, 5, 7, 0, 2, 4, 6);
+  __m256 r[8];
+  for (int c0 = 0; c0 < ci; c0 += 8) {
+    const int nc = std::min(8, ci - c0);
+    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int x0 = 0; x0 < w; x0 += 8) {
+      const int np = std::min(8, w - x0);
+      for (int p = 0; p < 8; p++) {
+        const float* at = src + static_cast<Index>(x0 + p) * ci + c0;
+        r[p] = p >= np ? zero : nc == 8 ? _mm256_loadu_ps(at) : _mm256_maskload_ps(at, mask);
+      }
+      transpose8(r);
+      const int first = pl + x0;  // padded column of lane 0
+      const __m256i split = first % 2 == 0 ? split_even : split_odd;
+      for (int t = 0; t < nc; t++) {
+        const __m256 v = _mm256_permutevar8x32_ps(r[t], split);
+        float* row = dst + static_cast<Index>(c0 + t) * 2 * Lp;
+        _mm_storeu_ps(row + (first + 1) / 2, _mm256_castps256_ps128(v));      // phase 0: even columns
+        _mm_storeu_ps(row + Lp + first / 2, _mm256_extractf128_ps(v, 1));     // phase 1: odd columns
+      }
     }
   }
 }
@@ -443,7 +627,11 @@ bool direct_conv_fuses(const ConvShape& s, const Epilogue* ep) {
   // AVX2 from 4 images on: there the rows the sink pass would re-read have left L1/L2 and the fused
   // form saves that pass; at batch 1 they are still in cache and the sink's vectorised epilogue
   // beat the per-pixel scalar one (compact ResNet-20/56 at batch 1: 2% slower fused, measured).
-  return avx512 || (avx2 && s.n >= 4 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED"));
+  // With the epilogue finished from register transposes (WORKBENCH_NATIVE_DIRECT_AVX2_TRANSPOSE) the
+  // fused form won at batch 1 too (compact ResNet-20/56: 3-4% less CPU, measured);
+  // WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL=0 (read per call) keeps batches under 4 on the sink.
+  const int min_batch = switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL") ? 1 : 4;
+  return avx512 || (avx2 && s.n >= min_batch && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED"));
 }
 
 void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y, const float* zeros) {
@@ -453,9 +641,13 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   static const bool avx512 = std::strcmp(microkernel().name, "avx512f") == 0;
   const int st = s.sw;
   // xt[n][iy][c][q]: input column ix at q = ix + pl, zeros around (stride 2: in phases, see
-  // planar_row_strided); V spare columns so the last segment's full-width loads stay inside the
-  // row (their extra lanes are never stored).
-  const Index Lp = (std::max<Index>(s.ow + (s.kw - 1) / st, (s.pl + s.w + st - 1) / st) + V + 15) / 16 * 16;  // whole cache lines
+  // planar_row_strided), long enough that the last segment's full-width loads stay inside the row
+  // (their extra lanes are never stored). Tight (WORKBENCH_NATIVE_DIRECT_TIGHT=0, read per call: V more, as before): what the last segment's
+  // loads reach (16-pixel segments, ox0 + 15 + (kw - 1) / st) and what the copies write (the AVX2
+  // one whole 8-pixel blocks); stage 1's rows 48 floats instead of 64, a quarter less to copy and read.
+  const Index Lp = switched_on("WORKBENCH_NATIVE_DIRECT_TIGHT")
+                       ? (std::max<Index>((s.ow + V - 1) / V * V + (s.kw - 1) / st, (s.pl + (s.w + 7) / 8 * 8 + st - 1) / st) + 15) / 16 * 16
+                       : (std::max<Index>(s.ow + (s.kw - 1) / st, (s.pl + s.w + st - 1) / st) + V + 15) / 16 * 16;  // whole cache lines
   const Index L = st * Lp;
   std::array<int, 64> joff_buffer{};
   std::vector<int> joff_big;
@@ -469,11 +661,22 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   // so a segment's tap-0 loads (stride 1) do not straddle two lines.
   float* const xt_raw = scratch(xt_buffer, static_cast<std::size_t>(rows_in * s.ci * L + 16));
   float* const xt = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(xt_raw) + 63) & ~std::uintptr_t{63});
+  // AVX2: the stride-1 planar copy with 8 x 8 register transposes (WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR=0,
+  // read per call: the plain loop, as before; a copy either way).
+  const bool planar_avx2 = !avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR");
+  const bool transpose = !avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_TRANSPOSE");
+  // The same for stride 2, on either ISA (an AVX-512 machine has AVX2 too; WORKBENCH_NATIVE_DIRECT_PLANAR2=0,
+  // read per call: the plain loop).
+  const bool planar2_avx2 = switched_on("WORKBENCH_NATIVE_DIRECT_PLANAR2");
   const int rows_per_copy = 8;
   parallel_for(static_cast<int>((rows_in + rows_per_copy - 1) / rows_per_copy), [&](int t, int) {
     for (Index r = static_cast<Index>(t) * rows_per_copy; r < std::min<Index>(rows_in, (t + 1) * rows_per_copy); r++) {
       if (st == 1 && avx512)
         planar_row(x + r * s.w * s.ci, s.w, s.ci, s.pl, L, xt + r * s.ci * L);
+      else if (st == 1 && planar_avx2)
+        planar_row_avx2(x + r * s.w * s.ci, s.w, s.ci, s.pl, L, xt + r * s.ci * L);
+      else if (st == 2 && planar2_avx2)
+        planar_row_stride2_avx2(x + r * s.w * s.ci, s.w, s.ci, s.pl, Lp, xt + r * s.ci * L);
       else
         planar_row_strided(x + r * s.w * s.ci, s.w, s.ci, s.pl, st, Lp, xt + r * s.ci * L);
     }
@@ -487,6 +690,23 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
     const int nc = s.co / tiles + (t < s.co % tiles ? 1 : 0);
     channel_tiles.emplace_back(c0, nc);
     c0 += nc;
+  }
+  // AVX2: each channel tile's filter columns packed contiguously ([kh][kw][ci][nc], the tile's
+  // slice c0 .. c0+nc of every filter row), so a segment streams them line after line instead of
+  // reading nc of every co floats (a 23-filter layer's rows straddle lines, and the 4 tiles of a
+  // segment re-fetched the lines they share). WORKBENCH_NATIVE_DIRECT_AVX2_PACK=0 (read per call)
+  // reads the filter in place; the same values in the same order either way.
+  std::vector<float> packed;
+  std::vector<Index> packed_at;  // tile t's block
+  if (!avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_PACK")) {
+    const Index rows_w = static_cast<Index>(s.kh) * s.kw * s.ci;
+    packed.resize(static_cast<std::size_t>(rows_w * s.co));
+    for (const auto& [c0, nc] : channel_tiles) {
+      packed_at.push_back(rows_w * c0);
+      float* dst = packed.data() + rows_w * c0;
+      for (Index q = 0; q < rows_w; q++)
+        for (int k = 0; k < nc; k++) dst[q * nc + k] = w[q * s.co + c0 + k];
+    }
   }
 
   // The fused epilogue's per-call tables: the constant-input map channel-planar ([co][oh*ow], V
@@ -568,6 +788,28 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
       }
     }
   }
+  // AVX2 gather through a segment row buffer (FusedOut::rows): where every 8-channel output block
+  // reads conv channels within a window of 8 (a pruned layer's kept channels spread in order over the
+  // residual width); WORKBENCH_NATIVE_DIRECT_AVX2_ROWS=0 (read per call): each tile blends its lanes
+  // into y. The same operations per output: the same bits.
+  constexpr int kRowLd = 72;
+  std::vector<int> first8, win_idx8, win_kept8;
+  bool rowbuf = blocks8 > 0 && transpose && s.co + 8 <= kRowLd && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_ROWS");
+  if (rowbuf) {
+    first8.assign(blocks8, 0);
+    win_idx8.assign(static_cast<std::size_t>(blocks8) * 8, 0);
+    win_kept8.assign(static_cast<std::size_t>(blocks8) * 8, 0);
+    for (int k = 0; k < blocks8 && rowbuf; k++) {
+      int lo_j = s.co, hi_j = -1;
+      for (int c = 8 * k; c < 8 * k + 8; c++)
+        if (ep->gather[c] >= 0) lo_j = std::min(lo_j, ep->gather[c]), hi_j = std::max(hi_j, ep->gather[c]);
+      if (hi_j < 0) continue;  // no conv channel lands here: bias + residual only
+      if (hi_j - lo_j >= 8) rowbuf = false;
+      first8[k] = lo_j;
+      for (int c = 8 * k; c < 8 * k + 8; c++)
+        if (ep->gather[c] >= 0) win_idx8[c] = ep->gather[c] - lo_j, win_kept8[c] = -1;
+    }
+  }
   const float lo = fused && ep->relu ? 0.0f : -std::numeric_limits<float>::infinity();
   // Prefetch distance: 32 pixels (a pair of segments; 64 measured the same). Near the end of y the
   // lines requested lie past it: only requested, never read (a prefetch does not fault).
@@ -583,6 +825,10 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   const int rows_per_task = std::max(1, 64 / s.ow);
   const int tasks = static_cast<int>((out_rows + rows_per_task - 1) / rows_per_task);
   parallel_for(tasks, [&](int task, int) {
+    alignas(32) float seg_rows[16 * kRowLd];
+    // Lanes co .. co+7 of a row are read (then masked off) but only partly written by the tiles (with zeros).
+    if (rowbuf)
+      for (int p = 0; p < 16; p++) std::memset(seg_rows + p * kRowLd + s.co, 0, 8 * sizeof(float));
     const Index r1 = std::min<Index>(out_rows, static_cast<Index>(task + 1) * rows_per_task);
     for (Index r = static_cast<Index>(task) * rows_per_task; r < r1; r++) {
       const Index n = r / s.oh;
@@ -624,10 +870,19 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
             f.idx8 = blocks8 > 0 ? idx8.data() + static_cast<std::size_t>(t) * cw : nullptr;
             f.kept8 = blocks8 > 0 ? kept8.data() + static_cast<std::size_t>(t) * cw : nullptr;
             f.owned8 = blocks8 > 0 ? owned8.data() + static_cast<std::size_t>(t) * cw : nullptr;
+            f.rows = rowbuf ? seg_rows : nullptr;
+            f.row_ld = kRowLd;
+            f.c0 = c0;
+            f.last_tile = t == tiles - 1;
+            f.first8 = first8.data();
+            f.win_idx8 = win_idx8.data();
+            f.win_kept8 = win_kept8.data();
             f.lo = lo;
             f.ahead = ahead;
           }
-          const Segment g{xrow + ox0, s.ci * L, taps, i_lo, s.kw, s.ci, L, joff, w + c0, s.co, fused ? &f : nullptr};
+          const bool pk = !packed_at.empty();
+          const Segment g{xrow + ox0, s.ci * L, taps, i_lo, s.kw, s.ci, L, joff, pk ? packed.data() + packed_at[t] : w + c0, pk ? nc : s.co,
+                          fused ? &f : nullptr, transpose};
           table[nc - 1](g, fused ? nullptr : out + static_cast<Index>(ox0) * s.co + c0, s.co, used);
         }
       }

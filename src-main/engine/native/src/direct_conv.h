@@ -39,7 +39,8 @@ class RowSink {
 bool direct_conv_applies(const ConvShape& s);
 
 // True when direct_conv2d applies `ep` itself as it writes each 16-pixel segment (no row sink, no
-// row staging buffer; AVX-512, and AVX2 + FMA from 4 images on unless WORKBENCH_NATIVE_DIRECT_AVX2_FUSED=0):
+// row staging buffer; AVX-512, and AVX2 + FMA unless WORKBENCH_NATIVE_DIRECT_AVX2_FUSED=0, or under 4
+// images with WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL=0):
 // any epilogue without a scatter, or one whose scatter has its inverse gather set (injective).
 // WORKBENCH_NATIVE_DIRECT_FUSED=0 (read per call) sends the rows to the sink instead (either ISA).
 bool direct_conv_fuses(const ConvShape& s, const Epilogue* ep);
