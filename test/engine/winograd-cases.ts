@@ -32,18 +32,19 @@ export const WINOGRAD_CASES: WinogradCase[] = [
   // Many images of a small map (tile rows of several images in one task), a pruned width.
   c('16->12 bias + ReLU, batch 128, 4x4', { x: [128, 4, 4, 16], co: 12, pad: 'same', bias: true, relu: true }),
   // Pruned widths, odd map sizes (a last tile half outside), scatter to the residual width + constant-input map.
-  c('11->16 bias + ReLU, batch 1, 9x7', { x: [1, 9, 7, 11], co: 16, pad: 'same', bias: true, relu: true }),
+  c('13->16 bias + ReLU, batch 1, 9x7', { x: [1, 9, 7, 13], co: 16, pad: 'same', bias: true, relu: true }),
   c('22->23 tail scattered to 32 + map, batch 2, 7x12', { x: [2, 7, 12, 22], co: 23, pad: 'same', scatterWidth: 32, bias: true, map: true, residual: true, relu: true }),
   c('45->45 tail scattered to 64 + map, batch 3, 5x6', { x: [3, 5, 6, 45], co: 45, pad: 'same', scatterWidth: 64, bias: true, map: true, residual: true, relu: true }),
-  c("8->20 'valid', batch 2, 13x10", { x: [2, 13, 10, 8], co: 20, pad: 'valid', bias: true, relu: false }),
+  c("12->20 'valid', batch 2, 13x10", { x: [2, 13, 10, 12], co: 20, pad: 'valid', bias: true, relu: false }),
   c('17->33 plain conv, batch 1, 32x32', { x: [1, 32, 32, 17], co: 33, pad: 'same', relu: false }),
-  // Left on the other paths: the stem (3 input channels) and a stride-2 conv.
+  // Left on the other paths: the stem (3 input channels), 11 input channels (a pruned stage-1 tail) and a stride-2 conv.
+  c('11->16 (not Winograd), batch 2, 9x7', { x: [2, 9, 7, 11], co: 16, pad: 'same', bias: true, relu: true }),
   c('stem 3->16 (not Winograd), batch 2, 12x12', { x: [2, 12, 12, 3], co: 16, pad: 'same', bias: true, relu: true }),
   c('stride 2 16->32 (not Winograd), batch 2, 16x16', { x: [2, 16, 16, 16], co: 32, pad: 'same', stride: 2, bias: true, relu: true }),
 ];
 
-/** Whether the case is one Winograd takes (on an AVX-512 CPU). */
-export const takesWinograd = (w: WinogradCase): boolean => (w.k ?? 3) === 3 && (w.stride ?? 1) === 1 && w.x[3] >= 8;
+/** Whether the case is one Winograd takes (on an AVX-512 CPU, with WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH at or below its batch). */
+export const takesWinograd = (w: WinogradCase): boolean => (w.k ?? 3) === 3 && (w.stride ?? 1) === 1 && w.x[3] >= 12;
 
 interface Geometry {
   k: number;

@@ -6,8 +6,9 @@
  * - deterministic: the same bits on every run and on one or two pool threads;
  * - inference only: the training call (inference = 0) keeps the GEMM path's bits whatever the
  *   switch, and WORKBENCH_NATIVE_WINOGRAD=0 (read per call) gives evaluation those bits too;
- * - on AVX-512 it is really taken (other bits than the GEMM path), elsewhere not at all
- *   (winograd-isa.test.ts forces AVX2 in a child process).
+ * - on AVX-512 it is really taken (other bits than the GEMM path), elsewhere not at all;
+ * - only from WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH images on (default 64; the cases run with 1, and
+ *   the default is checked on a small and a large batch).
  */
 import { describe, it, expect } from 'vitest';
 import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
@@ -43,7 +44,7 @@ const onThreads = <T>(n: number, body: () => T): T => {
 describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () => {
   const avx512 = addon?.info().isa === 'avx512f';
 
-  it.each(WINOGRAD_CASES.map((c) => [c.label, c] as const))('%s', (_label, c: WinogradCase) => {
+  it.each(WINOGRAD_CASES.map((c) => [c.label, c] as const))('%s', (_label, c: WinogradCase) => withEnv({ WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1' }, () => {
     const evaluation = runWinogradCase(addon!, c, 1);
     const training = runWinogradCase(addon!, c, 0);
     const { y, bound } = referenceConv(c);
@@ -63,6 +64,19 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () =
     withEnv({ WORKBENCH_NATIVE_WINOGRAD: '0' }, () => {
       expect(bits(runWinogradCase(addon!, c, 1)).equals(bits(training))).toBe(true);
       expect(bits(runWinogradCase(addon!, c, 0)).equals(bits(training))).toBe(true);
+    });
+  }));
+
+  it('by default only batches of 64+ images take it', () => {
+    const small = WINOGRAD_CASES.find((c) => takesWinograd(c) && c.x[0] < 64)!;
+    const large = WINOGRAD_CASES.find((c) => takesWinograd(c) && c.x[0] >= 64)!;
+    const defaults = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '' };
+    withEnv(defaults, () => {
+      expect(bits(runWinogradCase(addon!, small, 1)).equals(bits(runWinogradCase(addon!, small, 0)))).toBe(true);
+      expect(bits(runWinogradCase(addon!, large, 1)).equals(bits(runWinogradCase(addon!, large, 0)))).toBe(!avx512);
+    });
+    withEnv({ WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: String(large.x[0] + 1) }, () => {
+      expect(bits(runWinogradCase(addon!, large, 1)).equals(bits(runWinogradCase(addon!, large, 0)))).toBe(true);
     });
   });
 });

@@ -16,9 +16,15 @@
 namespace wb {
 
 // True when winograd_conv2d takes this shape: a 3x3 stride-1 conv on an AVX-512 CPU with at least
-// 8 input channels and maps of 4x4 or more. Env WORKBENCH_NATIVE_WINOGRAD=0 (read per call) turns
-// it off for A/B timing. Callers use it for inference only (conv2d's Epilogue::inference), so
-// training keeps its bits.
+// 12 input channels, maps of 4x4 or more and a batch of at least winograd_min_batch() images.
+// Env WORKBENCH_NATIVE_WINOGRAD=0 (read per call) turns it off for A/B timing. Callers use it for
+// inference only (conv2d's Epilogue::inference), so training keeps its bits.
+// Why a batch threshold: the GEMMs here are vectorised over 16 output channels, so a pruned
+// layer's 11, 22 or 45 filters cost what 16, 32 or 64 do, while the direct conv (pixel-vectorised)
+// gains the full pruning. At batch 32 on one thread Winograd made the parent 1.29x faster and the
+// compact models 7% slower: compact over parent 1.46 -> 1.04-1.08x, under that target (1.45x),
+// so small batches keep the previous paths and large ones (the batch-128 throughput) take Winograd.
+int winograd_min_batch();  // env WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH (read per call), default 64
 bool winograd_applies(const ConvShape& s);
 
 // y rows through `sink` (whole output rows, row stride co); w is the TF.js filter [3, 3, ci, co].
