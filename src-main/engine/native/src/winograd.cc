@@ -61,29 +61,29 @@ void transform_filter(const ConvShape& s, const float* w, int c0, int c1, float*
 inline __mmask16 lanes(int left) { return static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1); }
 
 // V = B^T d B for the tiles of tile row ty of image n, B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]:
-// position p of tile tx at v[p * vs + tx * ci]. Pixels outside x read `zeros` (at least ci floats).
+// position p of tile tx at v[p * vs + tx * ci]. Rows outside x read `zeros` (at least w * ci floats),
+// columns outside it are masked-off loads (zeros), so a tile costs 4 row pointers and one column offset.
 __attribute__((target("avx512f"))) void input_row(const ConvShape& s, const float* x, int n, int ty, int tiles_x, float* v, Index vs,
                                                   const float* zeros) {
   const int ci = s.ci;
   const float* rows[4];
   for (int i = 0; i < 4; i++) {
     const int iy = 2 * ty - s.pt + i;
-    rows[i] = iy >= 0 && iy < s.h ? x + (static_cast<Index>(n) * s.h + iy) * s.w * ci : nullptr;
+    rows[i] = iy >= 0 && iy < s.h ? x + (static_cast<Index>(n) * s.h + iy) * s.w * ci : zeros;
   }
   for (int tx = 0; tx < tiles_x; tx++) {
-    const float* d[4][4];
-    for (int i = 0; i < 4; i++)
-      for (int j = 0; j < 4; j++) {
-        const int ix = 2 * tx - s.pl + j;
-        d[i][j] = rows[i] != nullptr && ix >= 0 && ix < s.w ? rows[i] + static_cast<Index>(ix) * ci : zeros;
-      }
     float* out = v + static_cast<Index>(tx) * ci;
+    const int ix0 = 2 * tx - s.pl;
     for (int c0 = 0; c0 < ci; c0 += 16) {
       const __mmask16 m = lanes(ci - c0);
       __m512 t[4][4];
       for (int j = 0; j < 4; j++) {
-        const __m512 a0 = _mm512_maskz_loadu_ps(m, d[0][j] + c0), a1 = _mm512_maskz_loadu_ps(m, d[1][j] + c0);
-        const __m512 a2 = _mm512_maskz_loadu_ps(m, d[2][j] + c0), a3 = _mm512_maskz_loadu_ps(m, d[3][j] + c0);
+        const int ix = ix0 + j;
+        const bool inside = ix >= 0 && ix < s.w;
+        const __mmask16 mj = inside ? m : 0;
+        const Index at = static_cast<Index>(inside ? ix : 0) * ci + c0;
+        const __m512 a0 = _mm512_maskz_loadu_ps(mj, rows[0] + at), a1 = _mm512_maskz_loadu_ps(mj, rows[1] + at);
+        const __m512 a2 = _mm512_maskz_loadu_ps(mj, rows[2] + at), a3 = _mm512_maskz_loadu_ps(mj, rows[3] + at);
         t[0][j] = _mm512_sub_ps(a0, a2);
         t[1][j] = _mm512_add_ps(a1, a2);
         t[2][j] = _mm512_sub_ps(a2, a1);
@@ -169,7 +169,7 @@ void winograd_conv2d(const ConvShape& s, const float* x, const float* w, RowSink
   std::vector<float> bp(static_cast<std::size_t>(kPositions) * ub);
   parallel_for(ci, [&](int c, int) { transform_filter(s, w, c, c + 1, u.data()); });
   parallel_for(kPositions, [&](int p, int) { pack_b(u.data() + static_cast<Index>(p) * ci * co, ci, co, co, 1, bp.data() + p * ub); });
-  const std::vector<float> zeros(std::max(ci, 16), 0.0f);
+  const std::vector<float> zeros(static_cast<std::size_t>(s.w) * ci + 16, 0.0f);  // a zero input row
   const Microkernel& mk = microkernel();
   parallel_for(tasks, [&](int t, int) {
     const int g0 = t * per_task, g1 = std::min(tile_rows, g0 + per_task);
