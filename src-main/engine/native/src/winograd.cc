@@ -143,8 +143,9 @@ bool winograd_applies(const ConvShape& s) {
   // AVX-512 only (the transforms are written for it; WORKBENCH_NATIVE_ISA=avx2 keeps the other paths).
   // Fewer than 12 input channels: the 16 products per tile are too short a GEMM (k = ci) for the
   // microkernel's stores to pay off (11 -> 16 on 32x32 measured x0.95); the stem conv stays implicit.
-  // Batches below winograd_min_batch() keep the other paths: see winograd.h.
-  return enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.ci >= 12 && s.oh >= 4 && s.ow >= 4 &&
+  // Batches below winograd_min_batch() keep the other paths: see winograd.h. At most 64 channels each
+  // way: measured on the CIFAR ResNet widths only (wider convs, e.g. ResNet-50's, keep their paths).
+  return enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.ci >= 12 && s.ci <= 64 && s.co <= 64 && s.oh >= 4 && s.ow >= 4 &&
          s.n >= winograd_min_batch() && std::strcmp(microkernel().name, "avx512f") == 0;
 #else
   (void)s;

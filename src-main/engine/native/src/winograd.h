@@ -15,8 +15,8 @@
 
 namespace wb {
 
-// True when winograd_conv2d takes this shape: a 3x3 stride-1 conv on an AVX-512 CPU with at least
-// 12 input channels, maps of 4x4 or more and a batch of at least winograd_min_batch() images.
+// True when winograd_conv2d takes this shape: a 3x3 stride-1 conv on an AVX-512 CPU with 12 to 64
+// input channels and at most 64 filters, maps of 4x4 or more and a batch of at least winograd_min_batch() images.
 // Env WORKBENCH_NATIVE_WINOGRAD=0 (read per call) turns it off for A/B timing. Callers use it for
 // inference only (conv2d's Epilogue::inference), so training keeps its bits.
 // Why a batch threshold: the GEMMs here are vectorised over 16 output channels, so a pruned
