@@ -17,9 +17,24 @@ export type ConvShapeArgs = [number, number, number, number, number, number, num
 
 /** The addon's exports: one function per kernel of src/kernels/index.cc, plus the pool size and a description. */
 export interface NativeAddon {
-  /** conv2d with the epilogue of engine/ops/conv-tail.ts; null operands are absent, channels = y's row width. */
+  /**
+   * conv2d with the epilogue of engine/ops/conv-tail.ts; null operands are absent, channels = y's row width;
+   * inference 1 (evaluation only) lets a 3x3 stride-1 conv run as Winograd (other rounding, src/winograd.h).
+   */
   conv2dEx(
-    ...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs, relu: number, ...OptionalOperand, ...OptionalOperand, ...OptionalOperand, scatter: Int32Array | null, channels: number]
+    ...args: [
+      ...Operand,
+      ...Operand,
+      ...Operand,
+      ...ConvShapeArgs,
+      relu: number,
+      ...OptionalOperand,
+      ...OptionalOperand,
+      ...OptionalOperand,
+      scatter: Int32Array | null,
+      channels: number,
+      ...inference: [] | [number],
+    ]
   ): void;
   conv2dBackpropFilter(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs]): void;
   conv2dBackpropInput(...args: [...Operand, ...Operand, ...Operand, ...ConvShapeArgs, ...addend: [] | OptionalOperand]): void;

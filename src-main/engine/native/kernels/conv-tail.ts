@@ -1,7 +1,8 @@
 /**
  * engine/ops/conv-tail.ts's kernel on the addon's conv2dEx: conv + bias + constant-input map +
  * scatter + residual + ReLU in one pass. The op only calls it with the exact shapes it needs
- * (checked there and again here).
+ * (checked there and again here). The op is evaluation's (nn/forward.ts' folded convs), so it
+ * passes inference = 1: 3x3 stride-1 convs may run as Winograd (src/winograd.h).
  */
 import { backend_util } from '@tensorflow/tfjs-core';
 import type { KernelBackend, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
@@ -29,7 +30,7 @@ export const convTailNative: NativeKernel = {
         if (!scatter) scatterArrays.set(indices, (scatter = Int32Array.from(indices)));
       }
       const [xo, fo, yo] = operands(b, x, filter, out.infos[0]!);
-      addon.conv2dEx(...xo!, ...fo!, ...yo!, ...convArgs(info), relu ? 1 : 0, ...optionalOperand(b, bias), ...optionalOperand(b, addMap), ...optionalOperand(b, residual), scatter, channels);
+      addon.conv2dEx(...xo!, ...fo!, ...yo!, ...convArgs(info), relu ? 1 : 0, ...optionalOperand(b, bias), ...optionalOperand(b, addMap), ...optionalOperand(b, residual), scatter, channels, 1);
       return out.infos[0]!;
     };
     return [{ kernelName: CONV_TAIL, backendName, kernelFunc }];

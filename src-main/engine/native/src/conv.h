@@ -31,6 +31,9 @@ struct Epilogue {
   const int* gather = nullptr;      // [channels]: the inverse of an injective scatter, -1 for none (set by conv2d)
   int channels = 0;                 // width of y's rows (co without scatter)
   bool relu = false;
+  // Evaluation only (the conv-tail op): the conv may take a path whose rounding differs from the
+  // training forward's (Winograd, winograd.h); training convs leave it false and keep their bits.
+  bool inference = false;
 };
 
 // y = conv(x, w), then the epilogue when given (y is then [n, oh, ow, ep->channels])

@@ -14,6 +14,7 @@
 #include "../implicit_conv.h"
 #include "../napi_args.h"
 #include "../thread_pool.h"
+#include "../winograd.h"
 #include "index.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -172,32 +173,37 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
       ep = &with_gather;
     }
   }
+  // Rows go to y (or, with a scatter, to a per-thread buffer first) and the epilogue runs on
+  // them as soon as they are complete.
+  struct Sink : RowSink {
+    const ConvShape& s;
+    const Epilogue* ep;
+    float* y;
+    const float* zeros;
+    const bool from_tile;
+    Sink(const ConvShape& shape, const Epilogue* e, float* out, const float* z, bool tile) : s(shape), ep(e), y(out), zeros(z), from_tile(tile) {}
+    float* begin(Index m0, int rows) override {
+      if (ep == nullptr || ep->scatter == nullptr) return y + m0 * s.co;
+      thread_local std::vector<float> stage;
+      return scratch(stage, static_cast<std::size_t>(rows) * s.co);
+    }
+    void end(Index m0, int rows, float* values) override {
+      if (ep) apply_epilogue(s, *ep, m0, rows, values, y, zeros);
+    }
+    // The implicit conv's finished tile rows: the epilogue reads them where the microkernel left
+    // them and writes y once, instead of a copy into y (or a staging row) and a second pass over it.
+    void put(Index m0, int rows, const float* values, int co) override {
+      if (ep && from_tile) return apply_epilogue(s, *ep, m0, rows, values, y, zeros);
+      RowSink::put(m0, rows, values, co);
+    }
+  } sink(s, ep, y, zeros.data(), epilogue_from_tile());
+  // Evaluation's 3x3 stride-1 convs (AVX-512): Winograd F(2x2, 3x3), its output rows through the sink.
+  if (given && given->inference && winograd_applies(s)) {
+    winograd_conv2d(s, x, w, sink);
+    return;
+  }
   const bool direct = direct_conv_applies(s);
   if (direct || implicit_conv_applies(s)) {
-    // Rows go to y (or, with a scatter, to a per-thread buffer first) and the epilogue runs on
-    // them as soon as they are complete.
-    struct Sink : RowSink {
-      const ConvShape& s;
-      const Epilogue* ep;
-      float* y;
-      const float* zeros;
-      const bool from_tile;
-      Sink(const ConvShape& shape, const Epilogue* e, float* out, const float* z, bool tile) : s(shape), ep(e), y(out), zeros(z), from_tile(tile) {}
-      float* begin(Index m0, int rows) override {
-        if (ep == nullptr || ep->scatter == nullptr) return y + m0 * s.co;
-        thread_local std::vector<float> stage;
-        return scratch(stage, static_cast<std::size_t>(rows) * s.co);
-      }
-      void end(Index m0, int rows, float* values) override {
-        if (ep) apply_epilogue(s, *ep, m0, rows, values, y, zeros);
-      }
-      // The implicit conv's finished tile rows: the epilogue reads them where the microkernel left
-      // them and writes y once, instead of a copy into y (or a staging row) and a second pass over it.
-      void put(Index m0, int rows, const float* values, int co) override {
-        if (ep && from_tile) return apply_epilogue(s, *ep, m0, rows, values, y, zeros);
-        RowSink::put(m0, rows, values, co);
-      }
-    } sink(s, ep, y, zeros.data(), epilogue_from_tile());
     if (direct) {
       // With direct_conv_fuses(s, ep) the epilogue runs on each 16-pixel segment in registers and
       // the sink is not used.
@@ -275,6 +281,8 @@ napi_value Conv2dExBinding(napi_env env, napi_callback_info info) {
     const ConvShape s = napi::conv_shape(a, 6);
     Epilogue ep;
     ep.relu = a.integer(19) != 0;
+    // Optional 29th argument: 1 from evaluation's conv-tail op (Epilogue::inference).
+    ep.inference = !a.is_null(28) && a.integer(28) != 0;
     ep.channels = static_cast<int>(a.integer(27));
     const Index pixels = static_cast<Index>(s.n) * s.oh * s.ow;
     if (a.is_null(26)) {

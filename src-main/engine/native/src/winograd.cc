@@ -1,0 +1,202 @@
+#include "winograd.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "gemm.h"
+#include "thread_pool.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define WB_WINOGRAD_X86 1
+#include <immintrin.h>
+#endif
+
+namespace wb {
+
+using Index = std::ptrdiff_t;
+
+namespace {
+
+constexpr int kPositions = 16;  // a transformed tile is 4x4
+
+bool enabled() {
+  const char* v = std::getenv("WORKBENCH_NATIVE_WINOGRAD");
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
+
+// U[p][c][o] = (G g G^T)[p] for input channels [c0, c1), g[i][j] = w[i][j][c][o],
+//   G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]],
+// in double and rounded once: the filter's share of the rounding is then one half-ulp.
+void transform_filter(const ConvShape& s, const float* w, int c0, int c1, float* u) {
+  const int ci = s.ci, co = s.co;
+  std::vector<double> t(12 * static_cast<std::size_t>(co));  // G g: [4][3][co]
+  for (int c = c0; c < c1; c++) {
+    for (int j = 0; j < 3; j++) {
+      const float* g0 = w + (static_cast<Index>(0 * 3 + j) * ci + c) * co;
+      const float* g1 = w + (static_cast<Index>(1 * 3 + j) * ci + c) * co;
+      const float* g2 = w + (static_cast<Index>(2 * 3 + j) * ci + c) * co;
+      for (int o = 0; o < co; o++) {
+        const double a = g0[o], b = g1[o], e = g2[o];
+        t[(0 * 3 + j) * co + o] = a;
+        t[(1 * 3 + j) * co + o] = (a + b + e) * 0.5;
+        t[(2 * 3 + j) * co + o] = (a - b + e) * 0.5;
+        t[(3 * 3 + j) * co + o] = e;
+      }
+    }
+    for (int i = 0; i < 4; i++)
+      for (int o = 0; o < co; o++) {
+        const double a = t[(i * 3 + 0) * co + o], b = t[(i * 3 + 1) * co + o], e = t[(i * 3 + 2) * co + o];
+        const Index at = (static_cast<Index>(i * 4) * ci + c) * co + o, step = static_cast<Index>(ci) * co;
+        u[at] = static_cast<float>(a);
+        u[at + step] = static_cast<float>((a + b + e) * 0.5);
+        u[at + 2 * step] = static_cast<float>((a - b + e) * 0.5);
+        u[at + 3 * step] = static_cast<float>(e);
+      }
+  }
+}
+
+#ifdef WB_WINOGRAD_X86
+inline __mmask16 lanes(int left) { return static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1); }
+
+// V = B^T d B for the tiles of tile row ty of image n, B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]:
+// position p of tile tx at v[p * vs + tx * ci]. Rows outside x read `zeros` (at least w * ci floats),
+// columns outside it are masked-off loads (zeros), so a tile costs 4 row pointers and one column offset.
+__attribute__((target("avx512f"))) void input_row(const ConvShape& s, const float* x, int n, int ty, int tiles_x, float* v, Index vs,
+                                                  const float* zeros) {
+  const int ci = s.ci;
+  const float* rows[4];
+  for (int i = 0; i < 4; i++) {
+    const int iy = 2 * ty - s.pt + i;
+    rows[i] = iy >= 0 && iy < s.h ? x + (static_cast<Index>(n) * s.h + iy) * s.w * ci : zeros;
+  }
+  for (int tx = 0; tx < tiles_x; tx++) {
+    float* out = v + static_cast<Index>(tx) * ci;
+    const int ix0 = 2 * tx - s.pl;
+    for (int c0 = 0; c0 < ci; c0 += 16) {
+      const __mmask16 m = lanes(ci - c0);
+      __m512 t[4][4];
+      for (int j = 0; j < 4; j++) {
+        const int ix = ix0 + j;
+        const bool inside = ix >= 0 && ix < s.w;
+        const __mmask16 mj = inside ? m : 0;
+        const Index at = static_cast<Index>(inside ? ix : 0) * ci + c0;
+        const __m512 a0 = _mm512_maskz_loadu_ps(mj, rows[0] + at), a1 = _mm512_maskz_loadu_ps(mj, rows[1] + at);
+        const __m512 a2 = _mm512_maskz_loadu_ps(mj, rows[2] + at), a3 = _mm512_maskz_loadu_ps(mj, rows[3] + at);
+        t[0][j] = _mm512_sub_ps(a0, a2);
+        t[1][j] = _mm512_add_ps(a1, a2);
+        t[2][j] = _mm512_sub_ps(a2, a1);
+        t[3][j] = _mm512_sub_ps(a1, a3);
+      }
+      for (int i = 0; i < 4; i++) {
+        float* o = out + static_cast<Index>(i * 4) * vs + c0;
+        _mm512_mask_storeu_ps(o, m, _mm512_sub_ps(t[i][0], t[i][2]));
+        _mm512_mask_storeu_ps(o + vs, m, _mm512_add_ps(t[i][1], t[i][2]));
+        _mm512_mask_storeu_ps(o + 2 * vs, m, _mm512_sub_ps(t[i][2], t[i][1]));
+        _mm512_mask_storeu_ps(o + 3 * vs, m, _mm512_sub_ps(t[i][1], t[i][3]));
+      }
+    }
+  }
+}
+
+// Y = A^T M A for the tiles of one tile row, A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]: position p of tile tx
+// at m[p * ms + tx * co]; the two output rows go to out [2, ow, co].
+__attribute__((target("avx512f"))) void output_row(const ConvShape& s, const float* mt, Index ms, int tiles_x, float* out) {
+  const int co = s.co, ow = s.ow;
+  for (int tx = 0; tx < tiles_x; tx++) {
+    const float* src = mt + static_cast<Index>(tx) * co;
+    const bool second = 2 * tx + 1 < ow;
+    float* y0 = out + static_cast<Index>(2 * tx) * co;
+    float* y1 = y0 + static_cast<Index>(ow) * co;
+    for (int c0 = 0; c0 < co; c0 += 16) {
+      const __mmask16 m = lanes(co - c0);
+      __m512 r[4][2];
+      for (int i = 0; i < 4; i++) {
+        const float* q = src + static_cast<Index>(i * 4) * ms + c0;
+        const __m512 a0 = _mm512_maskz_loadu_ps(m, q), a1 = _mm512_maskz_loadu_ps(m, q + ms);
+        const __m512 a2 = _mm512_maskz_loadu_ps(m, q + 2 * ms), a3 = _mm512_maskz_loadu_ps(m, q + 3 * ms);
+        r[i][0] = _mm512_add_ps(_mm512_add_ps(a0, a1), a2);
+        r[i][1] = _mm512_sub_ps(_mm512_sub_ps(a1, a2), a3);
+      }
+      for (int j = 0; j < 2; j++) {
+        if (j == 1 && !second) break;
+        _mm512_mask_storeu_ps(y0 + j * co + c0, m, _mm512_add_ps(_mm512_add_ps(r[0][j], r[1][j]), r[2][j]));
+        _mm512_mask_storeu_ps(y1 + j * co + c0, m, _mm512_sub_ps(_mm512_sub_ps(r[1][j], r[2][j]), r[3][j]));
+      }
+    }
+  }
+}
+#endif
+
+}  // namespace
+
+int winograd_min_batch() {
+  const char* v = std::getenv("WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH");
+  if (v == nullptr || *v == '\0') return 64;
+  const int n = std::atoi(v);
+  return n > 0 ? n : 64;
+}
+
+bool winograd_applies(const ConvShape& s) {
+#ifdef WB_WINOGRAD_X86
+  // AVX-512 only (the transforms are written for it; WORKBENCH_NATIVE_ISA=avx2 keeps the other paths).
+  // Fewer than 12 input channels: the 16 products per tile are too short a GEMM (k = ci) for the
+  // microkernel's stores to pay off (11 -> 16 on 32x32 measured x0.95); the stem conv stays implicit.
+  // Batches below winograd_min_batch() keep the other paths: see winograd.h. At most 64 channels each
+  // way: measured on the CIFAR ResNet widths only (wider convs, e.g. ResNet-50's, keep their paths).
+  return enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.ci >= 12 && s.ci <= 64 && s.co <= 64 && s.oh >= 4 && s.ow >= 4 &&
+         s.n >= winograd_min_batch() && std::strcmp(microkernel().name, "avx512f") == 0;
+#else
+  (void)s;
+  return false;
+#endif
+}
+
+void winograd_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink) {
+#ifdef WB_WINOGRAD_X86
+  const int ci = s.ci, co = s.co;
+  const int tiles_x = (s.ow + 1) / 2, tiles_y = (s.oh + 1) / 2;
+  const int tile_rows = s.n * tiles_y;  // over the whole batch
+  // A task takes whole tile rows, about 96 tiles (a multiple of nothing in particular: the GEMMs
+  // run 14-row tiles), so its transformed input and products (16 x 96 x ci and x co floats) stay in
+  // L2; fewer where that would leave a thread idle (batch 1). Outputs do not depend on the split.
+  int per_task = std::max(1, 96 / tiles_x);
+  per_task = std::min(per_task, std::max(1, tile_rows / (4 * threads())));
+  const int tasks = (tile_rows + per_task - 1) / per_task;
+  // The filter, transformed and packed per position: 16 B panels of [ci, co].
+  const Index ub = static_cast<Index>(packed_b_size(ci, co));
+  std::vector<float> u(static_cast<std::size_t>(kPositions) * ci * co);
+  std::vector<float> bp(static_cast<std::size_t>(kPositions) * ub);
+  parallel_for(ci, [&](int c, int) { transform_filter(s, w, c, c + 1, u.data()); });
+  parallel_for(kPositions, [&](int p, int) { pack_b(u.data() + static_cast<Index>(p) * ci * co, ci, co, co, 1, bp.data() + p * ub); });
+  const std::vector<float> zeros(static_cast<std::size_t>(s.w) * ci + 16, 0.0f);  // a zero input row
+  const Microkernel& mk = microkernel();
+  parallel_for(tasks, [&](int t, int) {
+    const int g0 = t * per_task, g1 = std::min(tile_rows, g0 + per_task);
+    const int tiles = (g1 - g0) * tiles_x;
+    const Index vs = static_cast<Index>(tiles) * ci, ms = static_cast<Index>(tiles) * co;
+    thread_local std::vector<float> v_buffer, m_buffer, out_buffer;
+    float* const v = scratch(v_buffer, static_cast<std::size_t>(kPositions) * vs);
+    float* const m = scratch(m_buffer, static_cast<std::size_t>(kPositions) * ms);
+    float* const out = scratch(out_buffer, 2 * static_cast<std::size_t>(s.ow) * co);
+    for (int g = g0; g < g1; g++) input_row(s, x, g / tiles_y, g % tiles_y, tiles_x, v + static_cast<Index>(g - g0) * tiles_x * ci, vs, zeros.data());
+    // M[p] = V[p] [tiles, ci] x U[p] [ci, co], one GEMM per position.
+    for (int p = 0; p < kPositions; p++)
+      for (int j0 = 0; j0 < co; j0 += NR)
+        for (int r0 = 0; r0 < tiles; r0 += mk.mr)
+          mk.run(ci, v + p * vs + static_cast<Index>(r0) * ci, ci, 1, bp.data() + p * ub + static_cast<Index>(j0) * ci,
+                 m + p * ms + static_cast<Index>(r0) * co + j0, co, std::min(mk.mr, tiles - r0), std::min(NR, co - j0), false);
+    for (int g = g0; g < g1; g++) {
+      const int n = g / tiles_y, ty = g % tiles_y;
+      output_row(s, m + static_cast<Index>(g - g0) * tiles_x * co, ms, tiles_x, out);
+      for (int dy = 0; dy < 2 && 2 * ty + dy < s.oh; dy++)
+        sink.put((static_cast<Index>(n) * s.oh + 2 * ty + dy) * s.ow, s.ow, out + static_cast<Index>(dy) * s.ow * co, co);
+    }
+  });
+#else
+  (void)s, (void)x, (void)w, (void)sink;
+#endif
+}
+
+}  // namespace wb

@@ -1,0 +1,33 @@
+// Inference 3x3 stride-1 convolution by Winograd's minimal filtering F(2x2, 3x3).
+//
+// Each 2x2 block of outputs ("tile") comes from a 4x4 block of the padded input d:
+//   Y = A^T [ (G g G^T) . (B^T d B) ] A
+// with the filter transformed once per call (U = G g G^T, computed in double and rounded once) and
+// the products . summed over input channels as 16 GEMMs (one per position of the 4x4 transformed
+// tile) on the GEMM microkernel: 16 multiplies per tile and channel pair instead of 36. The
+// additions of the transforms round differently from the direct sum, so results are not the
+// GEMM path's bits (tests bound the difference from the float64 sums); they do not depend on the
+// thread count (each output's operations are fixed by the shape alone) nor on the run.
+#pragma once
+
+#include "conv.h"
+#include "direct_conv.h"
+
+namespace wb {
+
+// True when winograd_conv2d takes this shape: a 3x3 stride-1 conv on an AVX-512 CPU with 12 to 64
+// input channels and at most 64 filters, maps of 4x4 or more and a batch of at least winograd_min_batch() images.
+// Env WORKBENCH_NATIVE_WINOGRAD=0 (read per call) turns it off for A/B timing. Callers use it for
+// inference only (conv2d's Epilogue::inference), so training keeps its bits.
+// Why a batch threshold: the GEMMs here are vectorised over 16 output channels, so a pruned
+// layer's 11, 22 or 45 filters cost what 16, 32 or 64 do, while the direct conv (pixel-vectorised)
+// gains the full pruning. At batch 32 on one thread Winograd made the parent 1.29x faster and the
+// compact models 7% slower: compact over parent 1.46 -> 1.04-1.08x, under that target (1.45x),
+// so small batches keep the previous paths and large ones (the batch-128 throughput) take Winograd.
+int winograd_min_batch();  // env WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH (read per call), default 64
+bool winograd_applies(const ConvShape& s);
+
+// y rows through `sink` (whole output rows, row stride co); w is the TF.js filter [3, 3, ci, co].
+void winograd_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink);
+
+}  // namespace wb

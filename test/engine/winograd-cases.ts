@@ -1,0 +1,159 @@
+/**
+ * Evaluation conv cases for the native Winograd F(2x2, 3x3) path (3x3 stride-1 convs with
+ * inference = 1 on conv2dEx), the addon call that runs one, and a float64 reference with an error
+ * bound derived from the transformed sums. Shared by winograd.test.ts and its forced-ISA child.
+ */
+import type { NativeAddon } from '../../src-main/engine/native/addon.ts';
+import { randomArray } from './conv-cases.ts';
+
+export interface WinogradCase {
+  label: string;
+  /** x [n, h, w, ci] */
+  x: [number, number, number, number];
+  co: number;
+  pad: 'same' | 'valid';
+  /** kernel size and stride: 3 and 1 unless a case checks that another conv is left alone */
+  k?: number;
+  stride?: 1 | 2;
+  /** channels of y when the conv's channels are spread over a wider row (a pruned block tail) */
+  scatterWidth?: number;
+  bias?: boolean;
+  map?: boolean;
+  residual?: boolean;
+  relu: boolean;
+}
+
+const c = (label: string, rest: Omit<WinogradCase, 'label'>): WinogradCase => ({ label, ...rest });
+export const WINOGRAD_CASES: WinogradCase[] = [
+  // The ResNet stage widths, with the epilogues evaluation uses (bias + ReLU, block tail with a residual).
+  c('16->16 bias + ReLU, batch 5, 8x8', { x: [5, 8, 8, 16], co: 16, pad: 'same', bias: true, relu: true }),
+  c('32->32 tail (bias + residual + ReLU), batch 3, 16x16', { x: [3, 16, 16, 32], co: 32, pad: 'same', bias: true, residual: true, relu: true }),
+  c('64->64 bias + residual, no ReLU, batch 2, 8x8', { x: [2, 8, 8, 64], co: 64, pad: 'same', bias: true, residual: true, relu: false }),
+  // Many images of a small map (tile rows of several images in one task), a pruned width.
+  c('16->12 bias + ReLU, batch 128, 4x4', { x: [128, 4, 4, 16], co: 12, pad: 'same', bias: true, relu: true }),
+  // Pruned widths, odd map sizes (a last tile half outside), scatter to the residual width + constant-input map.
+  c('13->16 bias + ReLU, batch 1, 9x7', { x: [1, 9, 7, 13], co: 16, pad: 'same', bias: true, relu: true }),
+  c('22->23 tail scattered to 32 + map, batch 2, 7x12', { x: [2, 7, 12, 22], co: 23, pad: 'same', scatterWidth: 32, bias: true, map: true, residual: true, relu: true }),
+  c('45->45 tail scattered to 64 + map, batch 3, 5x6', { x: [3, 5, 6, 45], co: 45, pad: 'same', scatterWidth: 64, bias: true, map: true, residual: true, relu: true }),
+  c("12->20 'valid', batch 2, 13x10", { x: [2, 13, 10, 12], co: 20, pad: 'valid', bias: true, relu: false }),
+  c('17->33 plain conv, batch 1, 32x32', { x: [1, 32, 32, 17], co: 33, pad: 'same', relu: false }),
+  // Left on the other paths: the stem (3 input channels), 11 input channels (a pruned stage-1 tail) and a stride-2 conv.
+  c('11->16 (not Winograd), batch 2, 9x7', { x: [2, 9, 7, 11], co: 16, pad: 'same', bias: true, relu: true }),
+  c('80->16 (not Winograd: wider than the CIFAR ResNets), batch 1, 6x6', { x: [1, 6, 6, 80], co: 16, pad: 'same', bias: true, relu: true }),
+  c('16->72 (not Winograd), batch 1, 6x6', { x: [1, 6, 6, 16], co: 72, pad: 'same', bias: true, relu: true }),
+  c('stem 3->16 (not Winograd), batch 2, 12x12', { x: [2, 12, 12, 3], co: 16, pad: 'same', bias: true, relu: true }),
+  c('stride 2 16->32 (not Winograd), batch 2, 16x16', { x: [2, 16, 16, 16], co: 32, pad: 'same', stride: 2, bias: true, relu: true }),
+];
+
+/** Whether the case is one Winograd takes (on an AVX-512 CPU, with WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH at or below its batch). */
+export const takesWinograd = (w: WinogradCase): boolean => (w.k ?? 3) === 3 && (w.stride ?? 1) === 1 && w.x[3] >= 12 && w.x[3] <= 64 && w.co <= 64;
+
+interface Geometry {
+  k: number;
+  stride: number;
+  oh: number;
+  ow: number;
+  pt: number;
+  pl: number;
+  channels: number;
+  indices: Int32Array | null;
+}
+
+function geometry(w: WinogradCase): Geometry {
+  const [, h, wd] = w.x;
+  const k = w.k ?? 3;
+  const stride = w.stride ?? 1;
+  const out = (size: number): number => (w.pad === 'same' ? Math.ceil(size / stride) : Math.floor((size - k) / stride) + 1);
+  const before = (size: number, o: number): number => (w.pad === 'same' ? Math.floor(Math.max((o - 1) * stride + k - size, 0) / 2) : 0);
+  const [oh, ow] = [out(h), out(wd)];
+  const channels = w.scatterWidth ?? w.co;
+  // Spread as pruning leaves the kept channels: increasing, injective.
+  const indices = w.scatterWidth ? Int32Array.from({ length: w.co }, (_, j) => Math.floor((j * channels) / w.co)) : null;
+  return { k, stride, oh, ow, pt: before(h, oh), pl: before(wd, ow), channels, indices };
+}
+
+function data(w: WinogradCase, g: Geometry) {
+  const [n, , , ci] = w.x;
+  return {
+    x: randomArray(w.x.reduce((a, b) => a * b, 1), 51),
+    w: randomArray(g.k * g.k * ci * w.co, 52),
+    bias: w.bias ? randomArray(g.channels, 53) : null,
+    map: w.map ? randomArray(g.oh * g.ow * w.co, 54) : null,
+    residual: w.residual ? randomArray(n * g.oh * g.ow * g.channels, 55) : null,
+  };
+}
+
+/** The case on the addon's conv2dEx; inference 1 is evaluation's call (Winograd where it applies). */
+export function runWinogradCase(addon: NativeAddon, w: WinogradCase, inference: 0 | 1): Float32Array {
+  const g = geometry(w);
+  const v = data(w, g);
+  const [n, h, wd, ci] = w.x;
+  const y = new Float32Array(n * g.oh * g.ow * g.channels);
+  addon.conv2dEx(v.x, 0, v.w, 0, y, 0, n, h, wd, ci, g.k, g.k, w.co, g.oh, g.ow, g.stride, g.stride, g.pt, g.pl, w.relu ? 1 : 0, v.bias, 0, v.map, 0, v.residual, 0, g.indices, g.channels, inference);
+  return y;
+}
+
+// |B^T| d |B| and |G| g |G^T| along one axis (the magnitudes the transforms add up).
+const absInput = (d: number[]): number[] => [d[0]! + d[2]!, d[1]! + d[2]!, d[1]! + d[2]!, d[1]! + d[3]!];
+const absFilter = (g: number[]): number[] => [g[0]!, (g[0]! + g[1]! + g[2]!) / 2, (g[0]! + g[1]! + g[2]!) / 2, g[2]!];
+// Transformed-tile positions each output of a tile sums (A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]).
+const SUPPORT = [
+  [0, 1, 2],
+  [1, 2, 3],
+];
+
+/**
+ * float64 result and, per output, a float32 error bound for the Winograd path: the products are
+ * summed over ci with one rounding each (ci), the input transform adds 4 terms and the output
+ * transform 9 (2 + 4 more roundings), the filter transform rounds once, the epilogue adds up to 4:
+ * |error| <= (ci + 12) * 2^-24 * sum over the output's 9 positions and ci of (|B^T||d||B|)(|G||g||G^T|),
+ * plus the epilogue operands' magnitudes. A wrong transform coefficient or tap is off by about
+ * one term's size, far outside it.
+ */
+export function referenceConv(w: WinogradCase): { y: Float64Array; bound: Float64Array } {
+  const g = geometry(w);
+  const v = data(w, g);
+  const [n, h, wd, ci] = w.x;
+  const { k, stride } = g;
+  const cw = g.channels;
+  const y = new Float64Array(n * g.oh * g.ow * cw);
+  const bound = new Float64Array(y.length);
+  const px = (b: number, iy: number, ix: number, c: number): number => (iy < 0 || iy >= h || ix < 0 || ix >= wd ? 0 : v.x[((b * h + iy) * wd + ix) * ci + c]!);
+  for (let b = 0; b < n; b++)
+    for (let oy = 0; oy < g.oh; oy++)
+      for (let ox = 0; ox < g.ow; ox++) {
+        const p = (b * g.oh + oy) * g.ow + ox;
+        const pix = oy * g.ow + ox;
+        const acc = new Float64Array(cw);
+        const mag = new Float64Array(cw);
+        for (let c = 0; c < cw; c++) {
+          acc[c] = (v.bias?.[c] ?? 0) + (v.residual?.[p * cw + c] ?? 0);
+          mag[c] = Math.abs(v.bias?.[c] ?? 0) + Math.abs(v.residual?.[p * cw + c] ?? 0);
+        }
+        // The output's tile (2x2 outputs from a 4x4 input block) and its place in it.
+        const [ty, tx, dy, dx] = [oy >> 1, ox >> 1, oy & 1, ox & 1];
+        for (let j = 0; j < w.co; j++) {
+          let s = v.map?.[pix * w.co + j] ?? 0;
+          let m = Math.abs(s);
+          for (let c = 0; c < ci; c++) {
+            for (let i = 0; i < k; i++)
+              for (let jj = 0; jj < k; jj++) s += px(b, oy * stride + i - g.pt, ox * stride + jj - g.pl, c) * v.w[((i * k + jj) * ci + c) * w.co + j]!;
+            if (k !== 3) continue;
+            // |B^T||d||B| over the 4x4 block, |G||g||G^T| over the filter, summed over the output's support.
+            const rows = [0, 1, 2, 3].map((a) => absInput([0, 1, 2, 3].map((e) => Math.abs(px(b, 2 * ty + a - g.pt, 2 * tx + e - g.pl, c)))));
+            const vt = [0, 1, 2, 3].map((e) => absInput(rows.map((r) => r[e]!)));
+            const frows = [0, 1, 2].map((a) => absFilter([0, 1, 2].map((e) => Math.abs(v.w[((a * 3 + e) * ci + c) * w.co + j]!))));
+            const ut = [0, 1, 2, 3].map((e) => absFilter(frows.map((r) => r[e]!)));
+            for (const a of SUPPORT[dy]!) for (const e of SUPPORT[dx]!) m += vt[e]![a]! * ut[e]![a]!;
+          }
+          const to = g.indices ? g.indices[j]! : j;
+          acc[to] += s;
+          mag[to] += m;
+        }
+        for (let c = 0; c < cw; c++) {
+          y[p * cw + c] = w.relu ? Math.max(0, acc[c]!) : acc[c]!;
+          bound[p * cw + c] = mag[c]! * (ci + 12) * 2 ** -24;
+        }
+      }
+  return { y, bound };
+}

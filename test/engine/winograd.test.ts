@@ -1,0 +1,82 @@
+/**
+ * The native Winograd F(2x2, 3x3) path of evaluation's 3x3 stride-1 convs (conv2dEx with
+ * inference = 1, the conv-tail op's call; src-main/engine/native/src/winograd.cc):
+ * - within a bound derived from its transformed sums of a float64 reference (winograd-cases.ts),
+ *   with every epilogue (bias, ReLU, residual, constant-input map, scatter to a wider row);
+ * - deterministic: the same bits on every run and on one or two pool threads;
+ * - inference only: the training call (inference = 0) keeps the GEMM path's bits whatever the
+ *   switch, and WORKBENCH_NATIVE_WINOGRAD=0 (read per call) gives evaluation those bits too;
+ * - on AVX-512 it is really taken (other bits than the GEMM path), elsewhere not at all;
+ * - only from WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH images on (default 64; the cases run with 1, and
+ *   the default is checked on a small and a large batch).
+ */
+import { describe, it, expect } from 'vitest';
+import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
+import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesWinograd, type WinogradCase } from './winograd-cases.ts';
+
+const addon = loadNativeAddon();
+if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
+
+function withEnv<T>(vars: Record<string, string>, body: () => T): T {
+  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+  Object.assign(process.env, vars);
+  try {
+    return body();
+  } finally {
+    for (const [k, v] of Object.entries(before)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
+}
+
+const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
+const onThreads = <T>(n: number, body: () => T): T => {
+  const before = addon!.info().threads;
+  addon!.setThreads(n);
+  try {
+    return body();
+  } finally {
+    addon!.setThreads(before);
+  }
+};
+
+describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () => {
+  const avx512 = addon?.info().isa === 'avx512f';
+
+  it.each(WINOGRAD_CASES.map((c) => [c.label, c] as const))('%s', (_label, c: WinogradCase) => withEnv({ WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1' }, () => {
+    const evaluation = runWinogradCase(addon!, c, 1);
+    const training = runWinogradCase(addon!, c, 0);
+    const { y, bound } = referenceConv(c);
+    expect(evaluation.length).toBe(y.length);
+    if (takesWinograd(c)) {
+      let worst = 0;
+      for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(evaluation[i]! - y[i]!) / (bound[i]! + 1e-30));
+      expect(worst).toBeLessThanOrEqual(1);
+    }
+    // Taken on AVX-512 only, and only for 3x3 stride-1 convs of 8+ input channels.
+    expect(bits(evaluation).equals(bits(training))).toBe(!(avx512 && takesWinograd(c)));
+    // Same bits run to run and on one or two threads.
+    expect(bits(runWinogradCase(addon!, c, 1)).equals(bits(evaluation))).toBe(true);
+    expect(bits(onThreads(1, () => runWinogradCase(addon!, c, 1))).equals(bits(evaluation))).toBe(true);
+    expect(bits(onThreads(2, () => runWinogradCase(addon!, c, 1))).equals(bits(evaluation))).toBe(true);
+    // The switch off: evaluation gets the training call's bits; training never changes.
+    withEnv({ WORKBENCH_NATIVE_WINOGRAD: '0' }, () => {
+      expect(bits(runWinogradCase(addon!, c, 1)).equals(bits(training))).toBe(true);
+      expect(bits(runWinogradCase(addon!, c, 0)).equals(bits(training))).toBe(true);
+    });
+  }));
+
+  it('by default only batches of 64+ images take it', () => {
+    const small = WINOGRAD_CASES.find((c) => takesWinograd(c) && c.x[0] < 64)!;
+    const large = WINOGRAD_CASES.find((c) => takesWinograd(c) && c.x[0] >= 64)!;
+    const defaults = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '' };
+    withEnv(defaults, () => {
+      expect(bits(runWinogradCase(addon!, small, 1)).equals(bits(runWinogradCase(addon!, small, 0)))).toBe(true);
+      expect(bits(runWinogradCase(addon!, large, 1)).equals(bits(runWinogradCase(addon!, large, 0)))).toBe(!avx512);
+    });
+    withEnv({ WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: String(large.x[0] + 1) }, () => {
+      expect(bits(runWinogradCase(addon!, large, 1)).equals(bits(runWinogradCase(addon!, large, 0)))).toBe(true);
+    });
+  });
+});
