@@ -29,6 +29,8 @@ export const WINOGRAD_CASES: WinogradCase[] = [
   c('16->16 bias + ReLU, batch 5, 8x8', { x: [5, 8, 8, 16], co: 16, pad: 'same', bias: true, relu: true }),
   c('32->32 tail (bias + residual + ReLU), batch 3, 16x16', { x: [3, 16, 16, 32], co: 32, pad: 'same', bias: true, residual: true, relu: true }),
   c('64->64 bias + residual, no ReLU, batch 2, 8x8', { x: [2, 8, 8, 64], co: 64, pad: 'same', bias: true, residual: true, relu: false }),
+  // A batch at the default threshold of whole-vector widths (8 images).
+  c('16->32 bias + ReLU, batch 8, 4x6', { x: [8, 4, 6, 16], co: 32, pad: 'same', bias: true, relu: true }),
   // Many images of a small map (tile rows of several images in one task), a pruned width.
   c('16->12 bias + ReLU, batch 128, 4x4', { x: [128, 4, 4, 16], co: 12, pad: 'same', bias: true, relu: true }),
   // Pruned widths, odd map sizes (a last tile half outside), scatter to the residual width + constant-input map.
@@ -45,7 +47,7 @@ export const WINOGRAD_CASES: WinogradCase[] = [
   c('stride 2 16->32 (not Winograd), batch 2, 16x16', { x: [2, 16, 16, 16], co: 32, pad: 'same', stride: 2, bias: true, relu: true }),
 ];
 
-/** Whether the case is one Winograd takes (on an AVX-512 CPU, with WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH at or below its batch). */
+/** Whether the case is one Winograd takes (on an AVX-512 CPU, with the batch thresholds at or below its batch). */
 export const takesWinograd = (w: WinogradCase): boolean => (w.k ?? 3) === 3 && (w.stride ?? 1) === 1 && w.x[3] >= 12 && w.x[3] <= 64 && w.co <= 64;
 
 interface Geometry {

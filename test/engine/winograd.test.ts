@@ -7,8 +7,9 @@
  * - inference only: the training call (inference = 0) keeps the GEMM path's bits whatever the
  *   switch, and WORKBENCH_NATIVE_WINOGRAD=0 (read per call) gives evaluation those bits too;
  * - on AVX-512 it is really taken (other bits than the GEMM path), elsewhere not at all;
- * - only from WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH images on (default 64; the cases run with 1, and
- *   the default is checked on a small and a large batch).
+ * - only from a batch threshold on: WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH for filter counts that fill
+ *   whole 16-channel vectors (default 8), WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED for the other
+ *   widths (default 64); the cases run with both at 1, and each default is checked on both sides.
  */
 import { describe, it, expect } from 'vitest';
 import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
@@ -44,7 +45,7 @@ const onThreads = <T>(n: number, body: () => T): T => {
 describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () => {
   const avx512 = addon?.info().isa === 'avx512f';
 
-  it.each(WINOGRAD_CASES.map((c) => [c.label, c] as const))('%s', (_label, c: WinogradCase) => withEnv({ WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1' }, () => {
+  it.each(WINOGRAD_CASES.map((c) => [c.label, c] as const))('%s', (_label, c: WinogradCase) => withEnv({ WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '1' }, () => {
     const evaluation = runWinogradCase(addon!, c, 1);
     const training = runWinogradCase(addon!, c, 0);
     const { y, bound } = referenceConv(c);
@@ -67,16 +68,24 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () =
     });
   }));
 
-  it('by default only batches of 64+ images take it', () => {
-    const small = WINOGRAD_CASES.find((c) => takesWinograd(c) && c.x[0] < 64)!;
-    const large = WINOGRAD_CASES.find((c) => takesWinograd(c) && c.x[0] >= 64)!;
-    const defaults = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '' };
-    withEnv(defaults, () => {
-      expect(bits(runWinogradCase(addon!, small, 1)).equals(bits(runWinogradCase(addon!, small, 0)))).toBe(true);
-      expect(bits(runWinogradCase(addon!, large, 1)).equals(bits(runWinogradCase(addon!, large, 0)))).toBe(!avx512);
+  // Whether evaluation left the training call's bits, i.e. Winograd was not taken.
+  const skipped = (c: WinogradCase): boolean => bits(runWinogradCase(addon!, c, 1)).equals(bits(runWinogradCase(addon!, c, 0)));
+  const THRESHOLDS = [
+    { label: 'filters a multiple of 16', variable: 'WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH', defaultBatch: 8, fits: (c: WinogradCase) => c.co % 16 === 0 },
+    { label: 'pruned widths', variable: 'WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED', defaultBatch: 64, fits: (c: WinogradCase) => c.co % 16 !== 0 },
+  ];
+  it.each(THRESHOLDS.map((t) => [t.label, t] as const))('by default, %s take it from their batch threshold on', (_label, t) => {
+    const candidates = WINOGRAD_CASES.filter((c) => takesWinograd(c) && t.fits(c));
+    const small = candidates.find((c) => c.x[0] < t.defaultBatch)!;
+    const large = candidates.find((c) => c.x[0] >= t.defaultBatch)!;
+    expect(small && large).toBeTruthy();
+    const unset = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '' };
+    withEnv(unset, () => {
+      expect(skipped(small)).toBe(true);
+      expect(skipped(large)).toBe(!avx512);
     });
-    withEnv({ WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: String(large.x[0] + 1) }, () => {
-      expect(bits(runWinogradCase(addon!, large, 1)).equals(bits(runWinogradCase(addon!, large, 0)))).toBe(true);
-    });
+    // The variable moves this threshold only.
+    withEnv({ ...unset, [t.variable]: String(large.x[0] + 1) }, () => expect(skipped(large)).toBe(true));
+    withEnv({ ...unset, [t.variable]: String(small.x[0]) }, () => expect(skipped(small)).toBe(!avx512));
   });
 });

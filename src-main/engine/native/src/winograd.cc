@@ -131,11 +131,23 @@ __attribute__((target("avx512f"))) void output_row(const ConvShape& s, const flo
 
 }  // namespace
 
-int winograd_min_batch() {
-  const char* v = std::getenv("WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH");
-  if (v == nullptr || *v == '\0') return 64;
+namespace {
+int batch_threshold(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
   const int n = std::atoi(v);
-  return n > 0 ? n : 64;
+  return n > 0 ? n : fallback;
+}
+}  // namespace
+
+int winograd_min_batch(int co) {
+  // Measured crossovers (one thread, CPU time per forward, Winograd on at every batch against off):
+  // the CIFAR ResNet parents (16/32/64 filters) gain from 8 images on (batch 4: 4.1 -> 3.9 ms,
+  // within the noise; batch 8: 7.6 -> 5.8; batch 32: 29.0 -> 22.9), while pruned widths, padded to
+  // whole 16-channel vectors here, lose to the pixel-vectorised direct conv below 64 images (compact
+  // ResNet-20 at batch 4: 3.0 -> 3.6 ms; batch 32: 20.2 -> 20.6) and gain at 128 (22 -> 32 x1.41).
+  if (co % 16 == 0) return batch_threshold("WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH", 8);
+  return batch_threshold("WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED", 64);
 }
 
 bool winograd_applies(const ConvShape& s) {
@@ -143,10 +155,10 @@ bool winograd_applies(const ConvShape& s) {
   // AVX-512 only (the transforms are written for it; WORKBENCH_NATIVE_ISA=avx2 keeps the other paths).
   // Fewer than 12 input channels: the 16 products per tile are too short a GEMM (k = ci) for the
   // microkernel's stores to pay off (11 -> 16 on 32x32 measured x0.95); the stem conv stays implicit.
-  // Batches below winograd_min_batch() keep the other paths: see winograd.h. At most 64 channels each
+  // Batches below winograd_min_batch(co) keep the other paths: see winograd.h. At most 64 channels each
   // way: measured on the CIFAR ResNet widths only (wider convs, e.g. ResNet-50's, keep their paths).
   return enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.ci >= 12 && s.ci <= 64 && s.co <= 64 && s.oh >= 4 && s.ow >= 4 &&
-         s.n >= winograd_min_batch() && std::strcmp(microkernel().name, "avx512f") == 0;
+         s.n >= winograd_min_batch(s.co) && std::strcmp(microkernel().name, "avx512f") == 0;
 #else
   (void)s;
   return false;

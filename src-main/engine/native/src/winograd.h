@@ -16,15 +16,17 @@
 namespace wb {
 
 // True when winograd_conv2d takes this shape: a 3x3 stride-1 conv on an AVX-512 CPU with 12 to 64
-// input channels and at most 64 filters, maps of 4x4 or more and a batch of at least winograd_min_batch() images.
-// Env WORKBENCH_NATIVE_WINOGRAD=0 (read per call) turns it off for A/B timing. Callers use it for
-// inference only (conv2d's Epilogue::inference), so training keeps its bits.
-// Why a batch threshold: the GEMMs here are vectorised over 16 output channels, so a pruned
-// layer's 11, 22 or 45 filters cost what 16, 32 or 64 do, while the direct conv (pixel-vectorised)
-// gains the full pruning. At batch 32 on one thread Winograd made the parent 1.29x faster and the
-// compact models 7% slower: compact over parent 1.46 -> 1.04-1.08x, under that target (1.45x),
-// so small batches keep the previous paths and large ones (the batch-128 throughput) take Winograd.
-int winograd_min_batch();  // env WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH (read per call), default 64
+// input channels and at most 64 filters, maps of 4x4 or more and a batch of at least
+// winograd_min_batch(co) images. Env WORKBENCH_NATIVE_WINOGRAD=0 (read per call) turns it off for A/B
+// timing. Callers use it for inference only (conv2d's Epilogue::inference), so training keeps its bits.
+// Why batch thresholds: below a few images the transforms cost more than the multiplies they save,
+// and the GEMMs here are vectorised over 16 output channels, so a pruned layer's 11, 22 or 45 filters
+// cost what 16, 32 or 64 do, while the direct conv (pixel-vectorised) gains the full pruning; pruned
+// widths therefore take Winograd only from the batch where it still wins for them. Each threshold is
+// where it measured faster (winograd.cc), not where a ratio looks best: at batch 32 the unpruned
+// parents run 1.27x faster with it, and a compact model's lead over its parent shrinks accordingly.
+int winograd_min_batch(int co);  // filters a multiple of 16: env WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH (default 8);
+                                 // other widths: WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED (default 64); read per call
 bool winograd_applies(const ConvShape& s);
 
 // y rows through `sink` (whole output rows, row stride co); w is the TF.js filter [3, 3, ci, co].
