@@ -17,24 +17,10 @@
 import { describe, it, expect } from 'vitest';
 import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
 import { DIRECT_CASES, runDirectCase, referenceConv, type DirectCase } from './direct-conv-cases.ts';
+import { bits, onThreads, withEnv } from './native-env.ts';
 
 const addon = loadNativeAddon();
 if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
-
-function withEnv<T>(vars: Record<string, string>, body: () => T): T {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return body();
-  } finally {
-    for (const [k, v] of Object.entries(before)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
-
-const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe.skipIf(!addon)('native direct convolution: fused epilogue and stride 2', () => {
   it.each(DIRECT_CASES.map((c) => [c.label, c] as const))('fused epilogue equals the row-sink epilogue bit for bit, and the reference: %s', (_label, c: DirectCase) => {
@@ -51,13 +37,7 @@ describe.skipIf(!addon)('native direct convolution: fused epilogue and stride 2'
     const unprefetched = withEnv({ WORKBENCH_NATIVE_DIRECT_PREFETCH: '0' }, () => runDirectCase(addon!, c));
     expect(bits(unprefetched).equals(bits(fused))).toBe(true);
     // Rows split over two pool threads: the same bits (each output written by one task).
-    const before = addon!.info().threads;
-    addon!.setThreads(2);
-    try {
-      expect(bits(runDirectCase(addon!, c)).equals(bits(fused))).toBe(true);
-    } finally {
-      addon!.setThreads(before);
-    }
+    expect(bits(onThreads(addon!, 2, () => runDirectCase(addon!, c))).equals(bits(fused))).toBe(true);
   });
 
   // Rows of more than 16 pixels run two segments per pass over the filter where the channel tiles

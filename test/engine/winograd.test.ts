@@ -13,34 +13,11 @@
  */
 import { describe, it, expect } from 'vitest';
 import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
+import { bits, onThreads, withEnv } from './native-env.ts';
 import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesWinograd, type WinogradCase } from './winograd-cases.ts';
 
 const addon = loadNativeAddon();
 if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
-
-function withEnv<T>(vars: Record<string, string>, body: () => T): T {
-  const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  Object.assign(process.env, vars);
-  try {
-    return body();
-  } finally {
-    for (const [k, v] of Object.entries(before)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  }
-}
-
-const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-const onThreads = <T>(n: number, body: () => T): T => {
-  const before = addon!.info().threads;
-  addon!.setThreads(n);
-  try {
-    return body();
-  } finally {
-    addon!.setThreads(before);
-  }
-};
 
 describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () => {
   const avx512 = addon?.info().isa === 'avx512f';
@@ -59,8 +36,8 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () =
     expect(bits(evaluation).equals(bits(training))).toBe(!(avx512 && takesWinograd(c)));
     // Same bits run to run and on one or two threads.
     expect(bits(runWinogradCase(addon!, c, 1)).equals(bits(evaluation))).toBe(true);
-    expect(bits(onThreads(1, () => runWinogradCase(addon!, c, 1))).equals(bits(evaluation))).toBe(true);
-    expect(bits(onThreads(2, () => runWinogradCase(addon!, c, 1))).equals(bits(evaluation))).toBe(true);
+    expect(bits(onThreads(addon!, 1, () => runWinogradCase(addon!, c, 1))).equals(bits(evaluation))).toBe(true);
+    expect(bits(onThreads(addon!, 2, () => runWinogradCase(addon!, c, 1))).equals(bits(evaluation))).toBe(true);
     // The switch off: evaluation gets the training call's bits; training never changes.
     withEnv({ WORKBENCH_NATIVE_WINOGRAD: '0' }, () => {
       expect(bits(runWinogradCase(addon!, c, 1)).equals(bits(training))).toBe(true);

@@ -11,11 +11,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { startEngine } from '../../engine/start.ts';
 import { convTail } from '../../engine/ops/conv-tail.ts';
 import { median } from './engine-bench.ts';
+import { argValue as arg } from '../argv.ts';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-};
 const toggle = arg('toggle', 'WORKBENCH_NATIVE_WINOGRAD');
 const batches = arg('batches', '128,32').split(',').map(Number);
 const shapes: [number, number, number][] = process.argv.includes('--stage1-only')

@@ -12,11 +12,8 @@ import { startEngine } from '../../engine/start.ts';
 import { createModel } from '../../models/registry.ts';
 import { forward } from '../../nn/forward.ts';
 import { median } from './engine-bench.ts';
+import { argValue as arg } from '../argv.ts';
 
-const arg = (name: string, fallback: string): string => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : fallback;
-};
 const models = arg('models', 'resnet20,resnet56').split(',') as ('resnet20' | 'resnet56')[];
 const batch = Number(arg('batch', '128'));
 const rounds = Number(arg('rounds', '12'));
