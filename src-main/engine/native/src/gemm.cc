@@ -86,6 +86,36 @@ void mk_generic_segments(int segs, int len, std::ptrdiff_t seg_stride, const flo
 }
 
 #ifdef WB_X86
+// Writes (or adds) a 6 x 16 AVX2 accumulator tile into c. A full tile (`full`: all 6 rows and 16
+// columns used, where the caller takes that path) with vector loads and stores; any other through a
+// stack tile and store_tile's scalar loops. One add of c per element either way: the same bits.
+// Inlined, so each caller keeps its accumulators in registers as before.
+__attribute__((target("avx2,fma"), always_inline)) inline void put_tile_avx2(const __m256 (&acc)[6][2], float* c, std::ptrdiff_t ldc, int mr_used,
+                                                                           int nr_used, bool accumulate, bool full) {
+  constexpr int MR = 6;
+  if (full) {
+#pragma GCC unroll 6
+    for (int r = 0; r < MR; r++) {
+      float* row = c + r * ldc;
+      __m256 v0 = acc[r][0], v1 = acc[r][1];
+      if (accumulate) {
+        v0 = _mm256_add_ps(_mm256_loadu_ps(row), v0);
+        v1 = _mm256_add_ps(_mm256_loadu_ps(row + 8), v1);
+      }
+      _mm256_storeu_ps(row, v0);
+      _mm256_storeu_ps(row + 8, v1);
+    }
+    return;
+  }
+  alignas(64) float tile[MR * NR];
+#pragma GCC unroll 6
+  for (int r = 0; r < MR; r++) {
+    _mm256_store_ps(tile + r * NR, acc[r][0]);
+    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
+  }
+  store_tile(tile, MR, c, ldc, mr_used, nr_used, accumulate);
+}
+
 // AVX2 + FMA: 6 x 16 (12 ymm accumulators, 2 for B, 1 broadcast).
 // Full 6 x 16 AVX2 tiles whose A rows are RS floats apart, RS known at compile time (the AVX2 twin of
 // mk_avx512_rs below): the 6 broadcasts address one base register plus constants, and a full tile
@@ -111,27 +141,7 @@ __attribute__((target("avx2,fma"))) void mk_avx2_rs(int k, const float* a, std::
       acc[r][1] = _mm256_fmadd_ps(v, b1, acc[r][1]);
     }
   }
-  if (nr_used == NR) {
-#pragma GCC unroll 6
-    for (int r = 0; r < MR; r++) {
-      float* row = c + r * ldc;
-      __m256 v0 = acc[r][0], v1 = acc[r][1];
-      if (accumulate) {
-        v0 = _mm256_add_ps(_mm256_loadu_ps(row), v0);
-        v1 = _mm256_add_ps(_mm256_loadu_ps(row + 8), v1);
-      }
-      _mm256_storeu_ps(row, v0);
-      _mm256_storeu_ps(row + 8, v1);
-    }
-    return;
-  }
-  alignas(64) float tile[MR * NR];
-#pragma GCC unroll 6
-  for (int r = 0; r < MR; r++) {
-    _mm256_store_ps(tile + r * NR, acc[r][0]);
-    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
-  }
-  store_tile(tile, MR, c, ldc, MR, nr_used, accumulate);
+  put_tile_avx2(acc, c, ldc, MR, nr_used, accumulate, nr_used == NR);
 }
 
 __attribute__((target("avx2,fma"))) void mk_avx2(int k, const float* a, std::ptrdiff_t a_rs, std::ptrdiff_t a_ks, const float* bp,
@@ -165,29 +175,9 @@ __attribute__((target("avx2,fma"))) void mk_avx2(int k, const float* a, std::ptr
   // through the stack tile and store_tile's scalar loops: the same single add per element, same bits
   // (the stage-3 convs' im2col rows are 576 floats apart, no fixed-stride variant takes them).
   // WORKBENCH_NATIVE_AVX2_TILE_STORE=0 (read per call) keeps the stack tile, for A/B timing.
-  if (mr_used == MR && nr_used == NR && avx2_tile_store_on()) {
-#pragma GCC unroll 6
-    for (int r = 0; r < MR; r++) {
-      float* row = c + r * ldc;
-      __m256 v0 = acc[r][0], v1 = acc[r][1];
-      if (accumulate) {
-        v0 = _mm256_add_ps(_mm256_loadu_ps(row), v0);
-        v1 = _mm256_add_ps(_mm256_loadu_ps(row + 8), v1);
-      }
-      _mm256_storeu_ps(row, v0);
-      _mm256_storeu_ps(row + 8, v1);
-    }
-    return;
-  }
   // Every acc index below is a constant after unrolling: a loop over a run-time row count here
   // made GCC keep acc in memory and store all 12 accumulators on every k step (half the speed).
-  alignas(64) float tile[MR * NR];
-#pragma GCC unroll 6
-  for (int r = 0; r < MR; r++) {
-    _mm256_store_ps(tile + r * NR, acc[r][0]);
-    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
-  }
-  store_tile(tile, MR, c, ldc, mr_used, nr_used, accumulate);
+  put_tile_avx2(acc, c, ldc, mr_used, nr_used, accumulate, mr_used == MR && nr_used == NR && avx2_tile_store_on());
 }
 
 // The same for `run_segments` (implicit convs: A rows ci = 16 or 32 floats apart); overwrites c.
@@ -212,21 +202,7 @@ __attribute__((target("avx2,fma"))) void mk_avx2_segments_rs(int segs, int len, 
       }
     }
   }
-  if (nr_used == NR) {
-#pragma GCC unroll 6
-    for (int r = 0; r < MR; r++) {
-      _mm256_storeu_ps(c + r * ldc, acc[r][0]);
-      _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
-    }
-    return;
-  }
-  alignas(64) float tile[MR * NR];
-#pragma GCC unroll 6
-  for (int r = 0; r < MR; r++) {
-    _mm256_store_ps(tile + r * NR, acc[r][0]);
-    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
-  }
-  store_tile(tile, MR, c, ldc, MR, nr_used, false);
+  put_tile_avx2(acc, c, ldc, MR, nr_used, false, nr_used == NR);
 }
 
 __attribute__((target("avx2,fma"))) void mk_avx2_segments(int segs, int len, std::ptrdiff_t seg_stride, const float* a, std::ptrdiff_t a_rs,
@@ -258,13 +234,7 @@ __attribute__((target("avx2,fma"))) void mk_avx2_segments(int segs, int len, std
       }
     }
   }
-  alignas(64) float tile[MR * NR];
-#pragma GCC unroll 6
-  for (int r = 0; r < MR; r++) {
-    _mm256_store_ps(tile + r * NR, acc[r][0]);
-    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
-  }
-  store_tile(tile, MR, c, ldc, mr_used, nr_used, false);
+  put_tile_avx2(acc, c, ldc, mr_used, nr_used, false, false);
 }
 
 // Full 14-row tiles whose A rows are RS floats apart, RS known at compile time: every A address
@@ -434,22 +404,7 @@ __attribute__((target("avx2,fma"))) void mk_avx2_ksegs(int segs, const int* len,
       }
     }
   }
-  if (nr_used == NR) {
-#pragma GCC unroll 6
-    for (int r = 0; r < MR; r++) {
-      float* row = c + r * ldc;
-      _mm256_storeu_ps(row, _mm256_add_ps(_mm256_loadu_ps(row), acc[r][0]));
-      _mm256_storeu_ps(row + 8, _mm256_add_ps(_mm256_loadu_ps(row + 8), acc[r][1]));
-    }
-    return;
-  }
-  alignas(64) float tile[MR * NR];
-#pragma GCC unroll 6
-  for (int r = 0; r < MR; r++) {
-    _mm256_store_ps(tile + r * NR, acc[r][0]);
-    _mm256_store_ps(tile + r * NR + 8, acc[r][1]);
-  }
-  store_tile(tile, MR, c, ldc, MR, nr_used, true);
+  put_tile_avx2(acc, c, ldc, MR, nr_used, true, nr_used == NR);
 }
 
 // AVX-512F: 14 x 16 (14 zmm accumulators; one B load and 14 broadcasts per k).
