@@ -58,7 +58,8 @@ export const DIRECT_CASES: DirectCase[] = [
   c('stride 2, plain conv 7, k5 valid, batch 2, 12x31x3', { x: [2, 12, 31, 3], k: 5, co: 7, stride: 2, pad: 'valid', relu: false }),
 ];
 
-interface Geometry {
+/** Output size, padding before, output row width and scatter indices of a case (shared with winograd-cases.ts). */
+export interface Geometry {
   oh: number;
   ow: number;
   pt: number;
@@ -67,7 +68,7 @@ interface Geometry {
   indices: Int32Array | null;
 }
 
-function geometry(d: DirectCase): Geometry {
+export function geometry(d: DirectCase): Geometry {
   const [, h, w] = d.x;
   const out = (size: number): number => (d.pad === 'same' ? Math.ceil(size / d.stride) : Math.floor((size - d.k) / d.stride) + 1);
   const before = (size: number, o: number): number => (d.pad === 'same' ? Math.floor(Math.max((o - 1) * d.stride + d.k - size, 0) / 2) : 0);
@@ -87,14 +88,15 @@ function geometry(d: DirectCase): Geometry {
   return { oh, ow, pt: before(h, oh), pl: before(w, ow), channels, indices };
 }
 
-function data(d: DirectCase, g: Geometry) {
+/** The case's x, filter, bias, constant-input map and residual, from seeds `seed` to `seed + 4`. */
+export function data(d: DirectCase, g: Geometry, seed = 41) {
   const [n, , , ci] = d.x;
   return {
-    x: randomArray(d.x.reduce((a, b) => a * b, 1), 41),
-    w: randomArray(d.k * d.k * ci * d.co, 42),
-    bias: d.bias ? randomArray(g.channels, 43) : null,
-    map: d.map ? randomArray(g.oh * g.ow * d.co, 44) : null,
-    residual: d.residual ? randomArray(n * g.oh * g.ow * g.channels, 45) : null,
+    x: randomArray(d.x.reduce((a, b) => a * b, 1), seed),
+    w: randomArray(d.k * d.k * ci * d.co, seed + 1),
+    bias: d.bias ? randomArray(g.channels, seed + 2) : null,
+    map: d.map ? randomArray(g.oh * g.ow * d.co, seed + 3) : null,
+    residual: d.residual ? randomArray(n * g.oh * g.ow * g.channels, seed + 4) : null,
   };
 }
 

@@ -4,7 +4,7 @@
  * bound derived from the transformed sums. Shared by winograd.test.ts and its forced-ISA child.
  */
 import type { NativeAddon } from '../../src-main/engine/native/addon.ts';
-import { randomArray } from './conv-cases.ts';
+import { data, geometry, type DirectCase } from './direct-conv-cases.ts';
 
 export interface WinogradCase {
   label: string;
@@ -50,48 +50,31 @@ export const WINOGRAD_CASES: WinogradCase[] = [
 /** Whether the case is one Winograd takes (on an AVX-512 CPU, with the batch thresholds at or below its batch). */
 export const takesWinograd = (w: WinogradCase): boolean => (w.k ?? 3) === 3 && (w.stride ?? 1) === 1 && w.x[3] >= 12 && w.x[3] <= 64 && w.co <= 64;
 
-interface Geometry {
-  k: number;
-  stride: number;
-  oh: number;
-  ow: number;
-  pt: number;
-  pl: number;
-  channels: number;
-  indices: Int32Array | null;
-}
-
-function geometry(w: WinogradCase): Geometry {
-  const [, h, wd] = w.x;
-  const k = w.k ?? 3;
-  const stride = w.stride ?? 1;
-  const out = (size: number): number => (w.pad === 'same' ? Math.ceil(size / stride) : Math.floor((size - k) / stride) + 1);
-  const before = (size: number, o: number): number => (w.pad === 'same' ? Math.floor(Math.max((o - 1) * stride + k - size, 0) / 2) : 0);
-  const [oh, ow] = [out(h), out(wd)];
-  const channels = w.scatterWidth ?? w.co;
+/** The case as the direct conv's case shape, for the shared geometry and data (seeds 51-55). */
+const asDirect = (w: WinogradCase): DirectCase => ({
+  label: w.label,
+  x: w.x,
+  k: w.k ?? 3,
+  co: w.co,
+  stride: w.stride ?? 1,
+  pad: w.pad,
   // Spread as pruning leaves the kept channels: increasing, injective.
-  const indices = w.scatterWidth ? Int32Array.from({ length: w.co }, (_, j) => Math.floor((j * channels) / w.co)) : null;
-  return { k, stride, oh, ow, pt: before(h, oh), pl: before(wd, ow), channels, indices };
-}
-
-function data(w: WinogradCase, g: Geometry) {
-  const [n, , , ci] = w.x;
-  return {
-    x: randomArray(w.x.reduce((a, b) => a * b, 1), 51),
-    w: randomArray(g.k * g.k * ci * w.co, 52),
-    bias: w.bias ? randomArray(g.channels, 53) : null,
-    map: w.map ? randomArray(g.oh * g.ow * w.co, 54) : null,
-    residual: w.residual ? randomArray(n * g.oh * g.ow * g.channels, 55) : null,
-  };
-}
+  ...(w.scatterWidth ? { scatter: { kind: 'spread' as const, width: w.scatterWidth } } : {}),
+  bias: w.bias,
+  map: w.map,
+  residual: w.residual,
+  relu: w.relu,
+});
+const SEED = 51;
 
 /** The case on the addon's conv2dEx; inference 1 is evaluation's call (Winograd where it applies). */
 export function runWinogradCase(addon: NativeAddon, w: WinogradCase, inference: 0 | 1): Float32Array {
-  const g = geometry(w);
-  const v = data(w, g);
+  const d = asDirect(w);
+  const g = geometry(d);
+  const v = data(d, g, SEED);
   const [n, h, wd, ci] = w.x;
   const y = new Float32Array(n * g.oh * g.ow * g.channels);
-  addon.conv2dEx(v.x, 0, v.w, 0, y, 0, n, h, wd, ci, g.k, g.k, w.co, g.oh, g.ow, g.stride, g.stride, g.pt, g.pl, w.relu ? 1 : 0, v.bias, 0, v.map, 0, v.residual, 0, g.indices, g.channels, inference);
+  addon.conv2dEx(v.x, 0, v.w, 0, y, 0, n, h, wd, ci, d.k, d.k, w.co, g.oh, g.ow, d.stride, d.stride, g.pt, g.pl, w.relu ? 1 : 0, v.bias, 0, v.map, 0, v.residual, 0, g.indices, g.channels, inference);
   return y;
 }
 
@@ -113,10 +96,11 @@ const SUPPORT = [
  * one term's size, far outside it.
  */
 export function referenceConv(w: WinogradCase): { y: Float64Array; bound: Float64Array } {
-  const g = geometry(w);
-  const v = data(w, g);
+  const d = asDirect(w);
+  const g = geometry(d);
+  const v = data(d, g, SEED);
   const [n, h, wd, ci] = w.x;
-  const { k, stride } = g;
+  const { k, stride } = d;
   const cw = g.channels;
   const y = new Float64Array(n * g.oh * g.ow * cw);
   const bound = new Float64Array(y.length);
