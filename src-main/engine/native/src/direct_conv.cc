@@ -513,6 +513,18 @@ __attribute__((target("avx512f"))) void planar_row(const float* src, int w, int 
   }
 }
 
+// Pixels x0 .. x0 + 7 of a pixel-major row (ci floats per pixel), channels c0 .. c0 + nc - 1 (nc <= 8,
+// `mask` its lanes), transposed in registers: r[t] holds channel c0 + t over the 8 pixels, zero past w.
+__attribute__((target("avx2,fma"), always_inline)) inline void channel_block_avx2(const float* src, int w, int ci, int x0, int c0, int nc, __m256i mask,
+                                                                                __m256 (&r)[8]) {
+  const int np = std::min(8, w - x0);
+  for (int p = 0; p < 8; p++) {
+    const float* at = src + static_cast<Index>(x0 + p) * ci + c0;
+    r[p] = p >= np ? _mm256_setzero_ps() : nc == 8 ? _mm256_loadu_ps(at) : _mm256_maskload_ps(at, mask);
+  }
+  transpose8(r);
+}
+
 // The same on AVX2 + FMA: the padding columns zeroed, then 8 x 8 blocks
 // transposed in registers (channels past ci read as zeros through a masked load; a block's pixels
 // past w are zeros, stored into the row's right padding, which L leaves room for).
@@ -533,12 +545,7 @@ __attribute__((target("avx2,fma"))) void planar_row_avx2(const float* src, int w
     const int nc = std::min(8, ci - c0);
     const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     for (int x0 = 0; x0 < w; x0 += 8) {
-      const int np = std::min(8, w - x0);
-      for (int p = 0; p < 8; p++) {
-        const float* at = src + static_cast<Index>(x0 + p) * ci + c0;
-        r[p] = p >= np ? zero : nc == 8 ? _mm256_loadu_ps(at) : _mm256_maskload_ps(at, mask);
-      }
-      transpose8(r);
+      channel_block_avx2(src, w, ci, x0, c0, nc, mask, r);
       for (int t = 0; t < nc; t++) _mm256_storeu_ps(dst + (c0 + t) * L + pl + x0, r[t]);
     }
   }
@@ -550,7 +557,6 @@ __attribute__((target("avx2,fma"))) void planar_row_avx2(const float* src, int w
 // stored into the phases' padding, which Lp leaves room for).
 __attribute__((target("avx2,fma"))) void planar_row_stride2_avx2(const float* src, int w, int ci, int pl, Index Lp, float* dst) {
   std::memset(dst, 0, sizeof(float) * static_cast<std::size_t>(ci) * 2 * Lp);
-  const __m256 zero = _mm256_setzero_ps();
   // Lanes of even columns first when the block starts on an even column, else those of odd ones.
   const __m256i split_even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7), split_odd = _mm256_setr_epi32(1, 3, 5, 7, 0, 2, 4, 6);
   __m256 r[8];
@@ -558,12 +564,7 @@ __attribute__((target("avx2,fma"))) void planar_row_stride2_avx2(const float* sr
     const int nc = std::min(8, ci - c0);
     const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     for (int x0 = 0; x0 < w; x0 += 8) {
-      const int np = std::min(8, w - x0);
-      for (int p = 0; p < 8; p++) {
-        const float* at = src + static_cast<Index>(x0 + p) * ci + c0;
-        r[p] = p >= np ? zero : nc == 8 ? _mm256_loadu_ps(at) : _mm256_maskload_ps(at, mask);
-      }
-      transpose8(r);
+      channel_block_avx2(src, w, ci, x0, c0, nc, mask, r);
       const int first = pl + x0;  // padded column of lane 0
       const __m256i split = first % 2 == 0 ? split_even : split_odd;
       for (int t = 0; t < nc; t++) {
