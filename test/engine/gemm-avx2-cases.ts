@@ -88,16 +88,22 @@ export function runGemmCase(addon: NativeAddon, g: GemmCase): Float32Array[] {
 }
 
 /**
- * dW in float64 and, per element, a bound on a float32 evaluation's error: the sum of |terms| times
- * 2^-24 times the longest chain of roundings a term goes through (a chunk's FMA chain of up to 128,
- * the adds over up to ceil(M / 128) chunks, up to 8 groups, and a margin of 16).
+ * y = conv(x, f), dx = conv^T(dy, f) and dW = x^T dy in float64 (one pass over the conv's taps), each
+ * with per-element bounds on a float32 evaluation's error: the sum of |terms| times 2^-24 times the
+ * longest chain of roundings a term goes through. For y and dx: K or kh*kw*co FMAs, the epilogue's add
+ * and a margin of 16. For dW: a chunk's FMA chain of up to 128, the adds over up to ceil(M / 128)
+ * chunks, up to 8 groups, and a margin of 16.
  */
-export function referenceFilter(g: GemmCase): { dw: Float64Array; bound: Float64Array } {
+export function referenceConvs(g: GemmCase) {
   const [n, h, w, ci] = g.x;
   const { oh, ow, pt, pl } = geometry(g);
-  const { x, dy } = inputs(g);
+  const { x, f, dy } = inputs(g);
+  const y = new Float64Array(n * oh * ow * g.co);
+  const yAbs = new Float64Array(y.length);
+  const dx = new Float64Array(n * h * w * ci);
+  const dxAbs = new Float64Array(dx.length);
   const dw = new Float64Array(g.k * g.k * ci * g.co);
-  const abs = new Float64Array(dw.length);
+  const dwAbs = new Float64Array(dw.length);
   for (let b = 0; b < n; b++)
     for (let oy = 0; oy < oh; oy++)
       for (let ox = 0; ox < ow; ox++)
@@ -106,17 +112,25 @@ export function referenceFilter(g: GemmCase): { dw: Float64Array; bound: Float64
             const iy = oy * g.stride + i - pt;
             const ix = ox * g.stride + j - pl;
             if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
+            const o0 = ((b * oh + oy) * ow + ox) * g.co;
             for (let c = 0; c < ci; c++) {
-              const xv = x[((b * h + iy) * w + ix) * ci + c]!;
-              const base = ((i * g.k + j) * ci + c) * g.co;
-              const d0 = ((b * oh + oy) * ow + ox) * g.co;
+              const xi = ((b * h + iy) * w + ix) * ci + c;
+              const f0 = ((i * g.k + j) * ci + c) * g.co;
               for (let o = 0; o < g.co; o++) {
-                const t = xv * dy[d0 + o]!;
-                dw[base + o]! += t;
-                abs[base + o]! += Math.abs(t);
+                const t = x[xi]! * f[f0 + o]!;
+                y[o0 + o]! += t;
+                yAbs[o0 + o]! += Math.abs(t);
+                const u = dy[o0 + o]! * f[f0 + o]!;
+                dx[xi]! += u;
+                dxAbs[xi]! += Math.abs(u);
+                const v = x[xi]! * dy[o0 + o]!;
+                dw[f0 + o]! += v;
+                dwAbs[f0 + o]! += Math.abs(v);
               }
             }
           }
-  const chain = 128 + Math.ceil((n * oh * ow) / 128) + 8 + 16;
-  return { dw, bound: abs.map((a) => a * chain * 2 ** -24) };
+  const chain = g.k * g.k * Math.max(ci, g.co) + 16;
+  const dwChain = 128 + Math.ceil((n * oh * ow) / 128) + 8 + 16;
+  const scaled = (abs: Float64Array, c: number): Float64Array => abs.map((a) => a * c * 2 ** -24);
+  return { y, yBound: scaled(yAbs, chain), dx, dxBound: scaled(dxAbs, chain), dw, dwBound: scaled(dwAbs, dwChain) };
 }

@@ -10,49 +10,12 @@
  */
 import { afterAll, describe, it, expect } from 'vitest';
 import { loadNativeAddon } from '../../src-main/engine/native/native-kernels.ts';
-import { AVX512_SWITCHES, GEMM_CASES, geometry, inputs, referenceFilter, runGemmCase, type GemmCase } from './gemm-avx2-cases.ts';
+import { AVX512_SWITCHES, GEMM_CASES, referenceConvs, runGemmCase } from './gemm-avx2-cases.ts';
 import { randomArray } from './conv-cases.ts';
+import { bits } from './native-env.ts';
 
 const addon = loadNativeAddon();
 const avx512 = addon !== null && addon.info().isa === 'avx512f' && !process.env['WORKBENCH_NATIVE_ISA'];
-
-/**
- * y = conv(x, f) and dx = conv^T(dy, f) in float64 with per-element error bounds: the sum of |terms|
- * times 2^-24 times the longest rounding chain (K or kh*kw*co FMAs, the epilogue's add and a margin of 16).
- */
-function referenceConvAndInput(g: GemmCase): { y: Float64Array; yBound: Float64Array; dx: Float64Array; dxBound: Float64Array } {
-  const [n, h, w, ci] = g.x;
-  const { oh, ow, pt, pl } = geometry(g);
-  const { x, f, dy } = inputs(g);
-  const y = new Float64Array(n * oh * ow * g.co);
-  const yAbs = new Float64Array(y.length);
-  const dx = new Float64Array(n * h * w * ci);
-  const dxAbs = new Float64Array(dx.length);
-  for (let b = 0; b < n; b++)
-    for (let oy = 0; oy < oh; oy++)
-      for (let ox = 0; ox < ow; ox++)
-        for (let i = 0; i < g.k; i++)
-          for (let j = 0; j < g.k; j++) {
-            const iy = oy * g.stride + i - pt;
-            const ix = ox * g.stride + j - pl;
-            if (iy < 0 || iy >= h || ix < 0 || ix >= w) continue;
-            const o0 = ((b * oh + oy) * ow + ox) * g.co;
-            for (let c = 0; c < ci; c++) {
-              const xi = ((b * h + iy) * w + ix) * ci + c;
-              const f0 = ((i * g.k + j) * ci + c) * g.co;
-              for (let o = 0; o < g.co; o++) {
-                const t = x[xi]! * f[f0 + o]!;
-                y[o0 + o]! += t;
-                yAbs[o0 + o]! += Math.abs(t);
-                const u = dy[o0 + o]! * f[f0 + o]!;
-                dx[xi]! += u;
-                dxAbs[xi]! += Math.abs(u);
-              }
-            }
-          }
-  const chain = g.k * g.k * Math.max(ci, g.co) + 16;
-  return { y, yBound: yAbs.map((a) => a * chain * 2 ** -24), dx, dxBound: dxAbs.map((a) => a * chain * 2 ** -24) };
-}
 
 const worstRatio = (got: Float32Array, ref: Float64Array, bound: Float64Array): number => {
   expect(got.length).toBe(ref.length);
@@ -61,7 +24,6 @@ const worstRatio = (got: Float32Array, ref: Float64Array, bound: Float64Array): 
   return worst;
 };
 
-const bits = (a: Float32Array): Buffer => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 
 describe.skipIf(!avx512)('AVX-512 GEMM variants', () => {
   afterAll(() => {
@@ -74,15 +36,14 @@ describe.skipIf(!avx512)('AVX-512 GEMM variants', () => {
     addon!.setThreads(2);
     const outs = runGemmCase(addon!, g);
     const [y, dw, dx, dxAdd] = outs;
-    const r = referenceConvAndInput(g);
+    const r = referenceConvs(g);
     expect(worstRatio(y!, r.y, r.yBound)).toBeLessThanOrEqual(1);
     expect(worstRatio(dx!, r.dx, r.dxBound)).toBeLessThanOrEqual(1);
     // dx + addend: one more rounding of a value of about |dx| + |addend|.
     const addend = randomArray(dx!.length, 54);
     const sum = r.dx.map((v, e) => v + addend[e]!);
     expect(worstRatio(dxAdd!, sum, r.dxBound.map((b, e) => b + (Math.abs(sum[e]!) + 1e-30) * 2 ** -23))).toBeLessThanOrEqual(1);
-    const f = referenceFilter(g);
-    expect(worstRatio(dw!, f.dw, f.bound)).toBeLessThanOrEqual(1);
+    expect(worstRatio(dw!, r.dw, r.dwBound)).toBeLessThanOrEqual(1);
     addon!.setThreads(1);
     runGemmCase(addon!, g).forEach((one, o) => expect(bits(one).equals(bits(outs[o]!)), `output ${o}`).toBe(true));
   }, 120_000);
