@@ -39,6 +39,7 @@ import { runtimeWidths } from '../../models/export/onnx/runtime-widths.ts';
 import type { WeightValues } from '../../models/export/weights.ts';
 import { engineLabel } from '../../models/latency/engine-label.ts';
 import { argValue as arg } from '../argv.ts';
+import type { LayerCase } from './layer-case.ts';
 
 const models = arg('models', 'resnet20').split(',');
 const batch = Number(arg('batch', '32'));
@@ -174,19 +175,6 @@ async function modelsPart(name: string): Promise<void> {
   disposeModel(parent);
 }
 
-/** A conv of a 30%-pruned CIFAR ResNet with a chosen epilogue. */
-interface LayerCase {
-  label: string;
-  hw: number;
-  ci: number;
-  co: number;
-  stride?: number;
-  /** Residual width: with `scatter`, the co outputs land on co of these channels (spread evenly). */
-  width?: number;
-  scatter?: boolean;
-  residual?: boolean;
-  map?: boolean;
-}
 const LAYERS: LayerCase[] = [
   { label: 'stem, unpruned', hw: 32, ci: 3, co: 16 },
   { label: 'stem, compact (scatter 12 -> 16)', hw: 32, ci: 3, co: 12, width: 16, scatter: true },

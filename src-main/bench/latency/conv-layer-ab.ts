@@ -13,6 +13,8 @@
 import os from 'node:os';
 import { loadNativeAddon, nativeAddonReason } from '../../engine/native/addon.ts';
 import { argValue as arg } from '../argv.ts';
+import { median } from '../engine/engine-bench.ts';
+import type { LayerCase } from './layer-case.ts';
 
 const addon = loadNativeAddon();
 if (!addon) throw new Error(`conv-layer-ab: no native addon (${nativeAddonReason()})`);
@@ -23,20 +25,7 @@ const rounds = Number(arg('rounds', '9'));
 const toggles = arg('toggle', '').split(',').filter(Boolean);
 const only = arg('only', '');
 
-/** A 3x3 conv with bias + ReLU and the block-tail parts a compact model adds. */
-interface Layer {
-  label: string;
-  hw: number;
-  ci: number;
-  co: number;
-  stride?: 2;
-  /** With `scatter`: the residual width the co outputs are spread over (as pruning leaves them). */
-  width?: number;
-  scatter?: boolean;
-  residual?: boolean;
-  map?: boolean;
-}
-const LAYERS: Layer[] = [
+const LAYERS: LayerCase[] = [
   { label: 'stem 3 -> 16', hw: 32, ci: 3, co: 16 },
   { label: 'stem 3 -> 12, scatter to 16', hw: 32, ci: 3, co: 12, width: 16, scatter: true },
   { label: 's1 block-last 16 -> 16 + residual', hw: 32, ci: 16, co: 16, residual: true },
@@ -80,12 +69,8 @@ const cases = LAYERS.filter((c) => c.label.includes(only)).map((c) => {
   const map = c.map ? values(oh * oh * c.co, 5) : null;
   const residual = c.residual ? values(batch * oh * oh * width, 4) : null;
   const scatter = c.scatter ? Int32Array.from({ length: c.co }, (_, j) => Math.floor((j * width) / c.co)) : null;
-  const run = (): void =>
-    map
-      ? addon.conv2dEx(x, 0, w, 0, y, 0, batch, c.hw, c.hw, c.ci, 3, 3, c.co, oh, oh, st, st, pt, pt, 1, bias, 0, map, 0, residual, 0, scatter, width)
-      : residual
-        ? addon.conv2dEx(x, 0, w, 0, y, 0, batch, c.hw, c.hw, c.ci, 3, 3, c.co, oh, oh, st, st, pt, pt, 1, bias, 0, null, 0, residual, 0, scatter, width)
-        : addon.conv2dEx(x, 0, w, 0, y, 0, batch, c.hw, c.hw, c.ci, 3, 3, c.co, oh, oh, st, st, pt, pt, 1, bias, 0, null, 0, null, 0, scatter, width);
+  // map and residual may be null: conv2dEx takes each epilogue part only where given.
+  const run = (): void => addon.conv2dEx(x, 0, w, 0, y, 0, batch, c.hw, c.hw, c.ci, 3, 3, c.co, oh, oh, st, st, pt, pt, 1, bias, 0, map, 0, residual, 0, scatter, width);
   return { c, run };
 });
 
@@ -103,10 +88,6 @@ for (let r = -2; r < rounds; r++)
       if (r >= 0) times[i]![a]!.push((used.user + used.system) / 1000 / reps);
     }
   });
-const median = (v: number[]): number => {
-  const s = [...v].sort((p, q) => p - q);
-  return s.length % 2 === 1 ? s[s.length >> 1]! : (s[(s.length >> 1) - 1]! + s[s.length >> 1]!) / 2;
-};
 console.log(`Machine: ${os.cpus()[0]?.model ?? 'CPU'} x${os.availableParallelism()}; addon ISA ${addon.info().isa}, 1 thread; batch ${batch}, ${rounds} rounds of ${reps} calls; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${new Date().toISOString()}\n`);
 console.log(`| layer (3x3, bias + ReLU) | MACs (M) | ${['all on', ...toggles.map((t) => `${t}=0`)].join(' | ')} |`);
 console.log(`|---|---|${arms.map(() => '---|').join('')}`);
