@@ -23,8 +23,8 @@ import { BACKPROP_INPUT_ADD } from '../../src-main/engine/ops/backprop-input-add
 import { createModel } from '../../src-main/models/registry.ts';
 import { trainGradients } from '../../src-main/nn/backward.ts';
 import { disposeModel } from '../../src-main/nn/init.ts';
+import { tensorBits } from './wasm-native.ts';
 
-const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
 
 // Before the suites are collected: whether the addon registered the kernel decides what runs.
 await initEngine({ backend: 'wasm' });
@@ -61,13 +61,13 @@ describe.skipIf(tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, 'wasm') == null && !proces
       const t = tf.engine().runKernel(BN_SCALE_SHIFT, { x, scale, shift }) as tf.Tensor;
       return tf.relu(tf.add(t, residual));
     });
-    expect(bits(fused)).toEqual(bits(apart));
+    expect(tensorBits(fused)).toEqual(tensorBits(apart));
     // Not trivially equal: some outputs are clipped, some are not.
     const v = fused.dataSync();
     expect(v.some((e) => e === 0) && v.some((e) => e > 0)).toBe(true);
     process.env.WORKBENCH_FUSED_BN_ADD_RELU = '0';
     const off = batchNormAddRelu(x, gamma, beta, mean, invstd, residual);
-    expect(bits(off)).toEqual(bits(fused));
+    expect(tensorBits(off)).toEqual(tensorBits(fused));
     tf.dispose([x, residual, gamma, beta, mean, invstd, fused, apart, off]);
   });
 
@@ -84,10 +84,10 @@ describe.skipIf(tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, 'wasm') == null && !proces
     const g = reluGrad(dy, y);
     const apart = [...(tf.engine().runKernel(BN_GRAD, { dy: g, x, mean, invstd, gamma }) as tf.Tensor[]), g];
     expect(fused.length).toBe(4);
-    fused.forEach((t, i) => expect(bits(t), `output ${i}`).toEqual(bits(apart[i]!)));
+    fused.forEach((t, i) => expect(tensorBits(t), `output ${i}`).toEqual(tensorBits(apart[i]!)));
     process.env.WORKBENCH_FUSED_BN_ADD_RELU_GRAD = '0';
     const composed = batchNormAddReluTrainBackward(dy, y, saved);
-    composed.forEach((t, i) => expect(bits(t), `composed output ${i}`).toEqual(bits(fused[i]!)));
+    composed.forEach((t, i) => expect(tensorBits(t), `composed output ${i}`).toEqual(tensorBits(fused[i]!)));
     tf.dispose([x, y, dy, gamma, mean, invstd, ...fused, ...apart, ...composed]);
   });
 
@@ -143,8 +143,8 @@ describe.skipIf(tf.getKernel(BN_SCALE_SHIFT_ADD_RELU, 'wasm') == null && !proces
     const labels = tf.oneHot(tf.tensor1d([1, 7, 3], 'int32'), 10);
     const run = (): Map<string, number[]> => {
       const r = trainGradients(model, x, (logits) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar, { seed: 9 });
-      const m = new Map<string, number[]>([['loss', bits(r.loss)]]);
-      for (const [name, g] of r.grads) m.set(name, bits(g));
+      const m = new Map<string, number[]>([['loss', tensorBits(r.loss)]]);
+      for (const [name, g] of r.grads) m.set(name, tensorBits(g));
       tf.dispose([r.loss, r.logits, ...r.grads.values()]);
       return m;
     };

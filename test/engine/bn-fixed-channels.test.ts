@@ -6,9 +6,8 @@
  * moments and gradients stay within float32 rounding of a float64 reference. Run again with
  * `WORKBENCH_NATIVE_ISA=avx2` (and `=generic`) for the other builds.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initEngine } from '../../src-main/engine/init.ts';
 import {
   BN_GRAD,
   BN_MOMENTS,
@@ -18,19 +17,12 @@ import {
   BN_SCALE_SHIFT_ADD_RELU,
   BN_SCALE_SHIFT_RELU,
 } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
+import { startWasmNative, tensorBits } from './wasm-native.ts';
 
 const SWITCH = 'WORKBENCH_NATIVE_BN_FIXED_C';
-const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
 
-await initEngine({ backend: 'wasm' });
 // The masked gradient kernel exists only on the addon.
-const native = tf.getKernel(BN_RELU_GRAD_MASKED, 'wasm') != null;
-beforeAll(() => {
-  if (process.env.CI && !native) throw new Error('the native addon (BatchNorm kernels) is missing');
-});
-afterEach(() => {
-  delete process.env[SWITCH];
-});
+const native = await startWasmNative('BatchNorm kernels', () => tf.getKernel(BN_RELU_GRAD_MASKED, 'wasm') != null, [SWITCH]);
 
 interface Operands {
   x: tf.Tensor;
@@ -95,7 +87,7 @@ describe.skipIf(!native && !process.env.CI)('BatchNorm loops with the channel co
     process.env[SWITCH] = '0';
     const off = run(name, inputs(o));
     expect(on.length).toBe(off.length);
-    on.forEach((t, i) => expect(bits(t), `output ${i}`).toEqual(bits(off[i]!)));
+    on.forEach((t, i) => expect(tensorBits(t), `output ${i}`).toEqual(tensorBits(off[i]!)));
     // Not all zeros or constant: the outputs carry data.
     expect(new Set(on[0]!.dataSync()).size).toBeGreaterThan(1);
     tf.dispose([...on, ...off]);

@@ -23,6 +23,7 @@ import { caseGrid, randomArray, type Case } from './conv-cases.ts';
 import { nativeKernels } from '../../src-main/engine/native/kernels/index.ts';
 import { BN_RELU_GRAD, BN_SCALE_SHIFT_RELU } from '../../src-main/engine/kernels/batch-norm-kernels.ts';
 import { nativeKernelConfigs } from '../../src-main/engine/native/native-kernels.ts';
+import { tensorBits } from './wasm-native.ts';
 
 const addon = loadNativeAddon();
 if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
@@ -563,12 +564,11 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     const dy = randomArray(count, 32);
     // NaN in y (relu(NaN) = NaN) gives NaN; y = 0 with a negative dy gives -0; an infinite dy at y = 0 gives NaN.
     if (count > 4) [x[1], x[2], dy[2], x[3], dy[3]] = [Number.NaN, -1, -0.5, -2, Number.POSITIVE_INFINITY];
-    const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
     const run = (fused: boolean): number[] =>
       tf.tidy(() => {
         const y = tf.relu(tf.tensor(x, [...shape]));
         const g = tf.tensor(dy, [...shape]);
-        return bits(fused ? (tf.engine().runKernel(RELU_GRAD, { dy: g, y }) as tf.Tensor) : tf.mul(g, tf.cast(tf.step(y), 'float32')));
+        return tensorBits(fused ? (tf.engine().runKernel(RELU_GRAD, { dy: g, y }) as tf.Tensor) : tf.mul(g, tf.cast(tf.step(y), 'float32')));
       });
     const reference = await onBackend('cpu', () => run(false));
     expect(await onBackend('wasm', () => run(true)), 'native').toEqual(reference);
@@ -606,7 +606,6 @@ describe.skipIf(!addon)('native CPU kernels', () => {
     const gamma = randomArray(c, 43).map((v) => v + 0.5);
     const beta = randomArray(c, 44);
     if (count > 4) [dy[0], x[1]] = [Number.POSITIVE_INFINITY, Number.NaN]; // NaN through the ReLU; infinity times a zero step
-    const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
     const run = (fused: boolean): number[][] => {
       if (fused) delete process.env.WORKBENCH_FUSED_BN_RELU;
       else process.env.WORKBENCH_FUSED_BN_RELU = '0';
@@ -615,7 +614,7 @@ describe.skipIf(!addon)('native CPU kernels', () => {
           const [xt, g, b] = [tf.tensor(x, [...shape]), tf.tensor1d(gamma), tf.tensor1d(beta)];
           const f = batchNormTrainForward(xt, g, b, 1e-5, true);
           const grads = batchNormReluTrainBackward(tf.tensor(dy, [...shape]), f.y, { x: xt, gamma: g, mean: f.mean, invstd: f.invstd });
-          return [f.y, f.mean, f.variance, ...grads].map(bits);
+          return [f.y, f.mean, f.variance, ...grads].map(tensorBits);
         });
       } finally {
         delete process.env.WORKBENCH_FUSED_BN_RELU;

@@ -5,25 +5,17 @@
  * forward pass (every running mean and variance), with the kernel running on one side only and no
  * tensor left behind.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initEngine } from '../../src-main/engine/init.ts';
 import { RUNNING_STATS_UPDATE, runningStatsUpdate } from '../../src-main/engine/ops/running-stats.ts';
 import { createModel } from '../../src-main/models/registry.ts';
 import { forward, updateRunningStats } from '../../src-main/nn/forward.ts';
 import { disposeModel } from '../../src-main/nn/init.ts';
+import { startWasmNative, tensorBits } from './wasm-native.ts';
 
 const SWITCH = 'WORKBENCH_NATIVE_RUNNING_STATS';
-const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
 
-await initEngine({ backend: 'wasm' });
-const native = tf.getKernel(RUNNING_STATS_UPDATE, 'wasm') != null;
-beforeAll(() => {
-  if (process.env.CI && !native) throw new Error('the native addon (EngineRunningStatsUpdate) is missing');
-});
-afterEach(() => {
-  delete process.env[SWITCH];
-});
+const native = await startWasmNative('EngineRunningStatsUpdate', () => tf.getKernel(RUNNING_STATS_UPDATE, 'wasm') != null, [SWITCH]);
 
 describe.skipIf(!native && !process.env.CI)('fused running statistics', () => {
   it.each([[16], [13], [64]])('the op equals its TF.js ops bit for bit, %d channels', (c) => {
@@ -32,8 +24,8 @@ describe.skipIf(!native && !process.env.CI)('fused running statistics', () => {
     const on = runningStatsUpdate(t[0]!, t[1]!, t[2]!, t[3]!, attrs);
     process.env[SWITCH] = '0';
     const off = runningStatsUpdate(t[0]!, t[1]!, t[2]!, t[3]!, attrs);
-    on.forEach((x, i) => expect(bits(x), `output ${i}`).toEqual(bits(off[i]!)));
-    expect(bits(on[0]!)).not.toEqual(bits(t[0]!)); // moved
+    on.forEach((x, i) => expect(tensorBits(x), `output ${i}`).toEqual(tensorBits(off[i]!)));
+    expect(tensorBits(on[0]!)).not.toEqual(tensorBits(t[0]!)); // moved
     tf.dispose([...t, ...on, ...off]);
   });
 
@@ -52,7 +44,7 @@ describe.skipIf(!native && !process.env.CI)('fused running statistics', () => {
         return [];
       });
       expect(tf.memory().numTensors).toBe(before);
-      const stats = new Map([...model.weights].filter(([k]) => /moving(Mean|Variance)$/.test(k)).map(([k, v]) => [k, bits(v)]));
+      const stats = new Map([...model.weights].filter(([k]) => /moving(Mean|Variance)$/.test(k)).map(([k, v]) => [k, tensorBits(v)]));
       disposeModel(model);
       return { stats, kernels: new Set(p.kernels.map((k) => k.name)) };
     };

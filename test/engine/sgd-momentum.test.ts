@@ -6,22 +6,14 @@
  * - `fusedMomentum` equals TF.js' MomentumOptimizer bit for bit (plain and Nesterov);
  * - no tensor is leaked per step, and a wrong shape is refused with the input's name.
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initEngine } from '../../src-main/engine/init.ts';
 import { SGD_MOMENTUM_UPDATE, fusedMomentum, sgdMomentumUpdate } from '../../src-main/engine/ops/sgd-momentum.ts';
 import { Sgd, type SgdOptions } from '../../src-main/train/sgd.ts';
+import { startWasmNative, tensorBits } from './wasm-native.ts';
 
-const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
 
-await initEngine({ backend: 'wasm' });
-const native = tf.getKernel(SGD_MOMENTUM_UPDATE, 'wasm') != null;
-beforeAll(() => {
-  if (process.env.CI && !native) throw new Error('the native addon (EngineSgdMomentumUpdate) is missing');
-});
-afterEach(() => {
-  delete process.env.WORKBENCH_NATIVE_SGD;
-});
+const native = await startWasmNative('EngineSgdMomentumUpdate', () => tf.getKernel(SGD_MOMENTUM_UPDATE, 'wasm') != null, ['WORKBENCH_NATIVE_SGD']);
 
 // A conv filter (several 16384-element chunks: the kernel's threads), a BatchNorm vector, a dense weight.
 const shapes: Record<string, number[]> = { conv: [3, 3, 64, 64], gamma: [16], dense: [64, 10] };
@@ -64,7 +56,7 @@ describe.skipIf(!native && !process.env.CI)('fused SGD with momentum', () => {
         if (step === 0) expect(tf.memory().numTensors).toBe(before + params.size);
       }
       expect(tf.memory().numTensors).toBe(before + params.size);
-      const out = { weights: [...params.values()].map(bits), buffers: [...sgd.buffers.values()].map(bits), kernels };
+      const out = { weights: [...params.values()].map(tensorBits), buffers: [...sgd.buffers.values()].map(tensorBits), kernels };
       sgd.dispose();
       tf.dispose([...params.values()]);
       return out;
@@ -77,7 +69,7 @@ describe.skipIf(!native && !process.env.CI)('fused SGD with momentum', () => {
     expect(on.buffers).toEqual(off.buffers);
     // The steps moved the weights.
     const start = makeParams();
-    expect(on.weights[0]).not.toEqual(bits(start.get('conv')!));
+    expect(on.weights[0]).not.toEqual(tensorBits(start.get('conv')!));
     if (masked) expect(on.kernels.has('Multiply')).toBe(true); // the masked weight ran the ops
     tf.dispose([...start.values()]);
   });
@@ -94,8 +86,8 @@ describe.skipIf(!native && !process.env.CI)('fused SGD with momentum', () => {
         tf.dispose([...grads.values()]);
       }
       expect(tf.memory().numTensors).toBe(before + params.size); // one accumulator per variable
-      const state = (await optimizer.getWeights()).slice(1).map((w) => bits(w.tensor));
-      const out = { weights: [...params.values()].map(bits), kernels, state };
+      const state = (await optimizer.getWeights()).slice(1).map((w) => tensorBits(w.tensor));
+      const out = { weights: [...params.values()].map(tensorBits), kernels, state };
       optimizer.dispose();
       tf.dispose([...params.values()]);
       return out;

@@ -4,23 +4,15 @@
  * (`WORKBENCH_NATIVE_MEAN=0`), with keepDims, negative axes and shapes that are not multiples of
  * a vector; other axes go to the wasm kernel. The gradient is TF.js' own (a broadcast divide).
  */
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { initEngine } from '../../src-main/engine/init.ts';
 import { loadNativeAddon } from '../../src-main/engine/native/addon.ts';
 import { meanExtents } from '../../src-main/engine/native/kernels/spatial-mean.ts';
+import { startWasmNative, tensorBits } from './wasm-native.ts';
 
 const SWITCH = 'WORKBENCH_NATIVE_MEAN';
-const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
 
-await initEngine({ backend: 'wasm' });
-const native = loadNativeAddon()?.spatialMean != null;
-beforeAll(() => {
-  if (process.env.CI && !native) throw new Error('the native addon (spatialMean) is missing');
-});
-afterEach(() => {
-  delete process.env[SWITCH];
-});
+const native = await startWasmNative('spatialMean', () => loadNativeAddon()?.spatialMean != null, [SWITCH]);
 
 describe('which Means the addon takes', () => {
   it.each([
@@ -50,7 +42,7 @@ describe.skipIf(!native && !process.env.CI)('native spatial mean', () => {
     process.env[SWITCH] = '0';
     const off = tf.mean(x, axis as number | number[], keepDims);
     expect(on.shape).toEqual(off.shape);
-    expect(bits(on)).toEqual(bits(off));
+    expect(tensorBits(on)).toEqual(tensorBits(off));
     expect(tf.memory().numTensors).toBe(before + 2);
     tf.dispose([x, on, off]);
   });
@@ -61,13 +53,13 @@ describe.skipIf(!native && !process.env.CI)('native spatial mean', () => {
     const off = tf.mean(x, [1, 2]);
     const y = new Float32Array(5 * 24);
     loadNativeAddon()!.spatialMean(x.dataSync() as Float32Array, 0, y, 0, 5, 42, 24);
-    expect(Array.from(new Uint32Array(y.buffer))).toEqual(bits(off));
+    expect(Array.from(new Uint32Array(y.buffer))).toEqual(tensorBits(off));
     tf.dispose([x, off]);
   });
 
   it('its gradient is the broadcast divide, as before', () => {
     const x = tf.randomNormal([2, 4, 4, 8], 0, 1, 'float32', 5);
-    const grad = (): number[] => bits(tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.mean(t, [1, 2]))))(x));
+    const grad = (): number[] => tensorBits(tf.grad((t: tf.Tensor) => tf.sum(tf.square(tf.mean(t, [1, 2]))))(x));
     const on = grad();
     process.env[SWITCH] = '0';
     expect(on).toEqual(grad());

@@ -14,6 +14,7 @@ import { initEngine } from '../../src-main/engine/init.ts';
 import { createModel } from '../../src-main/models/registry.ts';
 import { trainGradients } from '../../src-main/nn/backward.ts';
 import { disposeModel } from '../../src-main/nn/init.ts';
+import { tensorBits } from '../engine/wasm-native.ts';
 
 it('the first trainGradients call of a process is bit-identical to the second and third (ResNet-110, 8 channels)', async () => {
   await initEngine({ backend: 'wasm' });
@@ -21,12 +22,11 @@ it('the first trainGradients call of a process is bit-identical to the second an
   const model = createModel('resnet110', { inputSize: [8, 8], widthMultiplier: 0.5 }, 5);
   const x = tf.randomNormal([3, 8, 8, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
   const labels = tf.oneHot(tf.tensor1d([1, 7, 3], 'int32'), 10);
-  const bits = (t: tf.Tensor): number[] => Array.from(new Uint32Array((t.dataSync() as Float32Array).slice().buffer));
   const runs: Map<string, number[]>[] = [];
   for (let i = 0; i < 3; i++) {
     const r = trainGradients(model, x, (logits) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar, { seed: 9 });
-    const m = new Map<string, number[]>([['loss', bits(r.loss)]]);
-    for (const [name, g] of r.grads) m.set(name, bits(g));
+    const m = new Map<string, number[]>([['loss', tensorBits(r.loss)]]);
+    for (const [name, g] of r.grads) m.set(name, tensorBits(g));
     tf.dispose([r.loss, r.logits, ...r.grads.values()]);
     runs.push(m);
   }
