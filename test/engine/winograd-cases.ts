@@ -39,13 +39,26 @@ export const WINOGRAD_CASES: WinogradCase[] = [
   c('45->45 tail scattered to 64 + map, batch 3, 5x6', { x: [3, 5, 6, 45], co: 45, pad: 'same', scatterWidth: 64, bias: true, map: true, residual: true, relu: true }),
   c("12->20 'valid', batch 2, 13x10", { x: [2, 13, 10, 12], co: 20, pad: 'valid', bias: true, relu: false }),
   c('17->33 plain conv, batch 1, 32x32', { x: [1, 32, 32, 17], co: 33, pad: 'same', relu: false }),
+  // Pruned widths on the tile-vectorised variant: 11 input channels (a pruned stage-1 tail), maps wider
+  // than 16 tiles (two tile vectors per row), many small images per task, 'valid' on an odd map.
+  c('11->11 bias + ReLU, batch 9, 16x16', { x: [9, 16, 16, 11], co: 11, pad: 'same', bias: true, relu: true }),
+  c('11->12 tail scattered to 16 + map, batch 4, 12x12', { x: [4, 12, 12, 11], co: 12, pad: 'same', scatterWidth: 16, bias: true, map: true, residual: true, relu: true }),
+  c('13->13 ReLU only, batch 2, 5x34', { x: [2, 5, 34, 13], co: 13, pad: 'same', relu: true }),
+  c("22->22 'valid' bias, batch 3, 11x9", { x: [3, 11, 9, 22], co: 22, pad: 'valid', bias: true, relu: false }),
+  c('45->45 tail scattered to 64 + map, batch 12, 8x8', { x: [12, 8, 8, 45], co: 45, pad: 'same', scatterWidth: 64, bias: true, map: true, residual: true, relu: true }),
+  c('22->22 map + residual, no scatter, batch 2, 9x9', { x: [2, 9, 9, 22], co: 22, pad: 'same', bias: true, map: true, residual: true, relu: true }),
+  c('32->23 bias + ReLU, batch 6, 16x16', { x: [6, 16, 16, 32], co: 23, pad: 'same', bias: true, relu: true }),
   // Left on the other paths: the stem (3 input channels), 11 input channels (a pruned stage-1 tail) and a stride-2 conv.
-  c('11->16 (not Winograd), batch 2, 9x7', { x: [2, 9, 7, 11], co: 16, pad: 'same', bias: true, relu: true }),
+  c('11->16 (not Winograd: 16 filters, 11 channels), batch 2, 9x7', { x: [2, 9, 7, 11], co: 16, pad: 'same', bias: true, relu: true }),
   c('80->16 (not Winograd: wider than the CIFAR ResNets), batch 1, 6x6', { x: [1, 6, 6, 80], co: 16, pad: 'same', bias: true, relu: true }),
   c('16->72 (not Winograd), batch 1, 6x6', { x: [1, 6, 6, 16], co: 72, pad: 'same', bias: true, relu: true }),
   c('stem 3->16 (not Winograd), batch 2, 12x12', { x: [2, 12, 12, 3], co: 16, pad: 'same', bias: true, relu: true }),
   c('stride 2 16->32 (not Winograd), batch 2, 16x16', { x: [2, 16, 16, 16], co: 32, pad: 'same', stride: 2, bias: true, relu: true }),
 ];
+
+/** Whether the case is one the tile-vectorised variant for pruned widths takes (filters not a multiple of 16, 4+ input channels). */
+export const takesPrunedWinograd = (w: WinogradCase): boolean =>
+  (w.k ?? 3) === 3 && (w.stride ?? 1) === 1 && w.x[3] >= 4 && w.x[3] <= 64 && w.co <= 64 && w.co % 16 !== 0 && Math.min(w.x[1], w.x[2]) >= (w.pad === 'valid' ? 6 : 4);
 
 /** Whether the case is one Winograd takes (on an AVX-512 CPU, with the batch thresholds at or below its batch). */
 export const takesWinograd = (w: WinogradCase): boolean => (w.k ?? 3) === 3 && (w.stride ?? 1) === 1 && w.x[3] >= 12 && w.x[3] <= 64 && w.co <= 64;

@@ -9,12 +9,19 @@
  * - on AVX-512 it is really taken (other bits than the GEMM path), elsewhere not at all;
  * - only from a batch threshold on: WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH for filter counts that fill
  *   whole 16-channel vectors (default 8), WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED for the other
- *   widths (default 64); the cases run with both at 1, and each default is checked on both sides.
+ *   widths (default 64); the cases run with both at 1, and each default is checked on both sides;
+ * - pruned widths (filters not a multiple of 16) take the tile-vectorised variant (winograd_pruned.cc)
+ *   from WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH on, within the same bound, with its own bits;
+ *   WORKBENCH_NATIVE_WINOGRAD_PRUNED=0 gives back the channel-vectorised path's bits, and
+ *   WORKBENCH_NATIVE_WINOGRAD=0 turns both off.
  */
 import { describe, it, expect } from 'vitest';
 import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
 import { bits, onThreads, withEnv } from './native-env.ts';
-import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesWinograd, type WinogradCase } from './winograd-cases.ts';
+
+/** WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH's default (winograd_pruned.cc). */
+const PRUNED_DEFAULT_BATCH = 8;
+import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesPrunedWinograd, takesWinograd, type WinogradCase } from './winograd-cases.ts';
 
 const addon = loadNativeAddon();
 if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
@@ -22,18 +29,28 @@ if (!addon && process.env.CI) throw new Error(`native kernels are required under
 describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () => {
   const avx512 = addon?.info().isa === 'avx512f';
 
-  it.each(WINOGRAD_CASES.map((c) => [c.label, c] as const))('%s', (_label, c: WinogradCase) => withEnv({ WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '1' }, () => {
+  const ALL_FROM_1 = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '1', WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1' };
+  it.each(WINOGRAD_CASES.map((c) => [c.label, c] as const))('%s', (_label, c: WinogradCase) => withEnv(ALL_FROM_1, () => {
     const evaluation = runWinogradCase(addon!, c, 1);
     const training = runWinogradCase(addon!, c, 0);
+    const channelVectorised = withEnv({ WORKBENCH_NATIVE_WINOGRAD_PRUNED: '0' }, () => runWinogradCase(addon!, c, 1));
     const { y, bound } = referenceConv(c);
     expect(evaluation.length).toBe(y.length);
-    if (takesWinograd(c)) {
+    const worstOf = (got: Float32Array): number => {
       let worst = 0;
-      for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(evaluation[i]! - y[i]!) / (bound[i]! + 1e-30));
-      expect(worst).toBeLessThanOrEqual(1);
+      for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(got[i]! - y[i]!) / (bound[i]! + 1e-30));
+      return worst;
+    };
+    if (takesWinograd(c) || takesPrunedWinograd(c)) {
+      expect(worstOf(evaluation)).toBeLessThanOrEqual(1);
+      expect(worstOf(channelVectorised)).toBeLessThanOrEqual(1);
     }
-    // Taken on AVX-512 only, and only for 3x3 stride-1 convs of 8+ input channels.
-    expect(bits(evaluation).equals(bits(training))).toBe(!(avx512 && takesWinograd(c)));
+    // The tile-vectorised variant computes the channel-vectorised path's transforms and sums in the same
+    // order: where both take a shape, the same bits (the switch gives those back either way).
+    if (takesWinograd(c) || !takesPrunedWinograd(c)) expect(bits(evaluation).equals(bits(channelVectorised))).toBe(true);
+    expect(bits(channelVectorised).equals(bits(training))).toBe(!(avx512 && takesWinograd(c)));
+    // Taken on AVX-512 only, and only for 3x3 stride-1 convs.
+    expect(bits(evaluation).equals(bits(training))).toBe(!(avx512 && (takesWinograd(c) || takesPrunedWinograd(c))));
     // Same bits run to run and on one or two threads.
     expect(bits(runWinogradCase(addon!, c, 1)).equals(bits(evaluation))).toBe(true);
     expect(bits(onThreads(addon!, 1, () => runWinogradCase(addon!, c, 1))).equals(bits(evaluation))).toBe(true);
@@ -47,16 +64,40 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () =
 
   // Whether evaluation left the training call's bits, i.e. Winograd was not taken.
   const skipped = (c: WinogradCase): boolean => bits(runWinogradCase(addon!, c, 1)).equals(bits(runWinogradCase(addon!, c, 0)));
-  const THRESHOLDS = [
-    { label: 'filters a multiple of 16', variable: 'WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH', defaultBatch: 8, fits: (c: WinogradCase) => c.co % 16 === 0 },
-    { label: 'pruned widths', variable: 'WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED', defaultBatch: 64, fits: (c: WinogradCase) => c.co % 16 !== 0 },
+  // Each threshold checked with the other pruned path out of the way (off, or from a batch no case has).
+  interface Threshold {
+    label: string;
+    variable: string;
+    defaultBatch: number;
+    takes: (c: WinogradCase) => boolean;
+    fits: (c: WinogradCase) => boolean;
+    other: Record<string, string>;
+  }
+  const THRESHOLDS: Threshold[] = [
+    { label: 'filters a multiple of 16', variable: 'WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH', defaultBatch: 8, takes: takesWinograd, fits: (c: WinogradCase) => c.co % 16 === 0, other: {} },
+    {
+      label: 'pruned widths (channel-vectorised)',
+      variable: 'WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED',
+      defaultBatch: 64,
+      takes: takesWinograd,
+      fits: (c: WinogradCase) => c.co % 16 !== 0,
+      other: { WORKBENCH_NATIVE_WINOGRAD_PRUNED: '0' },
+    },
+    {
+      label: 'pruned widths (tile-vectorised)',
+      variable: 'WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH',
+      defaultBatch: PRUNED_DEFAULT_BATCH,
+      takes: takesPrunedWinograd,
+      fits: () => true,
+      other: { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '100000' },
+    },
   ];
   it.each(THRESHOLDS.map((t) => [t.label, t] as const))('by default, %s take it from their batch threshold on', (_label, t) => {
-    const candidates = WINOGRAD_CASES.filter((c) => takesWinograd(c) && t.fits(c));
+    const candidates = WINOGRAD_CASES.filter((c) => t.takes(c) && t.fits(c));
     const small = candidates.find((c) => c.x[0] < t.defaultBatch)!;
     const large = candidates.find((c) => c.x[0] >= t.defaultBatch)!;
     expect(small && large).toBeTruthy();
-    const unset = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '' };
+    const unset = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '', WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '', ...t.other };
     withEnv(unset, () => {
       expect(skipped(small)).toBe(true);
       expect(skipped(large)).toBe(!avx512);

@@ -24,6 +24,7 @@ const reps = Number(arg('reps', '5'));
 const rounds = Number(arg('rounds', '9'));
 const toggles = arg('toggle', '').split(',').filter(Boolean);
 const only = arg('only', '');
+const inference = process.argv.includes('--inference') ? 1 : 0;
 
 const LAYERS: LayerCase[] = [
   { label: 'stem 3 -> 16', hw: 32, ci: 3, co: 16 },
@@ -70,7 +71,7 @@ const cases = LAYERS.filter((c) => c.label.includes(only)).map((c) => {
   const residual = c.residual ? values(batch * oh * oh * width, 4) : null;
   const scatter = c.scatter ? Int32Array.from({ length: c.co }, (_, j) => Math.floor((j * width) / c.co)) : null;
   // map and residual may be null: conv2dEx takes each epilogue part only where given.
-  const run = (): void => addon.conv2dEx(x, 0, w, 0, y, 0, batch, c.hw, c.hw, c.ci, 3, 3, c.co, oh, oh, st, st, pt, pt, 1, bias, 0, map, 0, residual, 0, scatter, width);
+  const run = (): void => addon.conv2dEx(x, 0, w, 0, y, 0, batch, c.hw, c.hw, c.ci, 3, 3, c.co, oh, oh, st, st, pt, pt, 1, bias, 0, map, 0, residual, 0, scatter, width, inference);
   return { c, run };
 });
 
@@ -88,7 +89,7 @@ for (let r = -2; r < rounds; r++)
       if (r >= 0) times[i]![a]!.push((used.user + used.system) / 1000 / reps);
     }
   });
-console.log(`Machine: ${os.cpus()[0]?.model ?? 'CPU'} x${os.availableParallelism()}; addon ISA ${addon.info().isa}, 1 thread; batch ${batch}, ${rounds} rounds of ${reps} calls; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${new Date().toISOString()}\n`);
+console.log(`Machine: ${os.cpus()[0]?.model ?? 'CPU'} x${os.availableParallelism()}; addon ISA ${addon.info().isa}, 1 thread, ${inference ? 'inference' : 'training'} call; batch ${batch}, ${rounds} rounds of ${reps} calls; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; ${new Date().toISOString()}\n`);
 console.log(`| layer (3x3, bias + ReLU) | MACs (M) | ${['all on', ...toggles.map((t) => `${t}=0`)].join(' | ')} |`);
 console.log(`|---|---|${arms.map(() => '---|').join('')}`);
 cases.forEach(({ c }, i) => {

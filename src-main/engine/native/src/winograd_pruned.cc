@@ -1,0 +1,387 @@
+#include "winograd_pruned.h"
+
+#include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "gemm.h"
+#include "thread_pool.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define WB_WINOGRAD_PRUNED_X86 1
+#include <immintrin.h>
+#endif
+
+namespace wb {
+
+using Index = std::ptrdiff_t;
+
+namespace {
+
+constexpr int kPositions = 16;  // a transformed tile is 4x4
+constexpr int kPanel = 32;      // tiles per microkernel call: two 16-tile vectors
+constexpr int kMaxRows = 14;    // filter rows per microkernel call: 28 accumulators of the 32 registers
+
+bool off(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && std::strcmp(v, "0") == 0;
+}
+// WORKBENCH_NATIVE_WINOGRAD=0 turns every Winograd path off, WORKBENCH_NATIVE_WINOGRAD_PRUNED=0 this one.
+bool enabled() { return !off("WORKBENCH_NATIVE_WINOGRAD") && !off("WORKBENCH_NATIVE_WINOGRAD_PRUNED"); }
+
+// Filters are split into ceil(co / 14) blocks of equal rows (the last one shorter): 12 -> 12,
+// 23 -> 12 + 11, 45 -> 12 + 12 + 12 + 9; each block is one microkernel instantiation, no padded rows.
+int block_rows(int co) {
+  const int blocks = (co + kMaxRows - 1) / kMaxRows;
+  return (co + blocks - 1) / blocks;
+}
+
+// U^T per position, each filter block [ci][rows] contiguous: ut[p * ci * co + o0 * ci + c * rows + r] for
+// filter o = o0 + r. U = G g G^T as winograd.cc computes it (in double, rounded once).
+void transform_filter(const ConvShape& s, const float* w, int c, int rows, float* ut) {
+  const int ci = s.ci, co = s.co;
+  for (int o = 0; o < co; o++) {
+    double t[4][3];
+    for (int j = 0; j < 3; j++) {
+      const double a = w[(static_cast<Index>(0 * 3 + j) * ci + c) * co + o];
+      const double b = w[(static_cast<Index>(1 * 3 + j) * ci + c) * co + o];
+      const double e = w[(static_cast<Index>(2 * 3 + j) * ci + c) * co + o];
+      t[0][j] = a;
+      t[1][j] = (a + b + e) * 0.5;
+      t[2][j] = (a - b + e) * 0.5;
+      t[3][j] = e;
+    }
+    const int o0 = o / rows * rows, r = o - o0, rb = std::min(rows, co - o0);
+    for (int i = 0; i < 4; i++) {
+      const double a = t[i][0], b = t[i][1], e = t[i][2];
+      const double u[4] = {a, (a + b + e) * 0.5, (a - b + e) * 0.5, e};
+      for (int j = 0; j < 4; j++)
+        ut[static_cast<Index>(i * 4 + j) * ci * co + static_cast<Index>(o0) * ci + static_cast<Index>(c) * rb + r] = static_cast<float>(u[j]);
+    }
+  }
+}
+
+#ifdef WB_WINOGRAD_PRUNED_X86
+inline __mmask16 lanes(int left) { return static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1); }
+
+// r[j][i] = src[i][j] for i < rows, j < 16 (16 columns of up to 16 rows, a null row reads zeros):
+// one 16x16 in-register transpose; columns past `cols` are read as zeros.
+__attribute__((target("avx512f"))) inline void transpose16_regs(const float* const src[16], int rows, int cols, __m512 r[16]) {
+  const __mmask16 mc = lanes(cols);
+  __m512 t[16];
+  for (int i = 0; i < 16; i++) r[i] = i < rows && src[i] != nullptr ? _mm512_maskz_loadu_ps(mc, src[i]) : _mm512_setzero_ps();
+  for (int i = 0; i < 16; i += 2) {
+    t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int g = 0; g < 16; g += 4) {  // r[g + c]: rows g .. g + 3 of column 4k + c in 128-bit lane k
+    r[g] = _mm512_shuffle_ps(t[g], t[g + 2], 0x44);
+    r[g + 1] = _mm512_shuffle_ps(t[g], t[g + 2], 0xEE);
+    r[g + 2] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0x44);
+    r[g + 3] = _mm512_shuffle_ps(t[g + 1], t[g + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; c++) {
+    t[c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0x88);
+    t[4 + c] = _mm512_shuffle_f32x4(r[c], r[4 + c], 0xDD);
+    t[8 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0x88);
+    t[12 + c] = _mm512_shuffle_f32x4(r[8 + c], r[12 + c], 0xDD);
+  }
+  for (int c = 0; c < 4; c++) {
+    r[c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0x88);
+    r[8 + c] = _mm512_shuffle_f32x4(t[c], t[8 + c], 0xDD);
+    r[4 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0x88);
+    r[12 + c] = _mm512_shuffle_f32x4(t[4 + c], t[12 + c], 0xDD);
+  }
+}
+
+// dst[j * ds + i] = src[i * ss + j] for i < rows, j < cols (at most 16 each); stores past the block masked off.
+__attribute__((target("avx512f"))) inline void transpose16(const float* src, Index ss, int rows, int cols, float* dst, Index ds) {
+  const float* rp[16];
+  for (int i = 0; i < 16; i++) rp[i] = src + i * ss;
+  __m512 r[16];
+  transpose16_regs(rp, rows, cols, r);
+  const __mmask16 mr = lanes(rows);
+  for (int j = 0; j < cols; j++) _mm512_mask_storeu_ps(dst + j * ds, mr, r[j]);
+}
+
+// c[r][0..32) = sum over k in order of u[k][r] * v[k][0..32): R filter rows x 32 tiles in 2R registers.
+template <int R>
+__attribute__((target("avx512f"))) void rows_kernel(int k, const float* u, const float* v, Index vs, float* c, Index cs) {
+  __m512 acc[R][2];
+#pragma GCC unroll 14
+  for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  for (int kk = 0; kk < k; kk++) {
+    const __m512 b0 = _mm512_loadu_ps(v + kk * vs), b1 = _mm512_loadu_ps(v + kk * vs + 16);
+#pragma GCC unroll 14
+    for (int r = 0; r < R; r++) {
+      const __m512 a = _mm512_set1_ps(u[kk * R + r]);
+      acc[r][0] = _mm512_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm512_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+#pragma GCC unroll 14
+  for (int r = 0; r < R; r++) {
+    _mm512_storeu_ps(c + r * cs, acc[r][0]);
+    _mm512_storeu_ps(c + r * cs + 16, acc[r][1]);
+  }
+}
+
+using RowsKernel = void (*)(int, const float*, const float*, Index, float*, Index);
+template <std::size_t... I>
+constexpr std::array<RowsKernel, sizeof...(I)> rows_table(std::index_sequence<I...>) {
+  return {{(I == 0 ? nullptr : &rows_kernel<static_cast<int>(I == 0 ? 1 : I)>)...}};
+}
+const std::array<RowsKernel, kMaxRows + 1> kRowsKernels = rows_table(std::make_index_sequence<kMaxRows + 1>{});
+
+// Row iy of image n, channel-planar: p[c * wp + ix + pl] = x[n, iy, ix, c], zeros outside the image.
+__attribute__((target("avx512f"))) void planar_row(const ConvShape& s, const float* x, int n, int iy, int wp, float* p) {
+  const int ci = s.ci;
+  std::memset(p, 0, sizeof(float) * static_cast<std::size_t>(ci) * wp);
+  const float* row = x + (static_cast<Index>(n) * s.h + iy) * s.w * ci;
+  for (int ix0 = 0; ix0 < s.w; ix0 += 16)
+    for (int c0 = 0; c0 < ci; c0 += 16)
+      transpose16(row + static_cast<Index>(ix0) * ci + c0, ci, std::min(16, s.w - ix0), std::min(16, ci - c0), p + static_cast<Index>(c0) * wp + ix0 + s.pl, wp);
+}
+
+// V^T = B^T d B for 16 tiles at a time from four planar rows, winograd.cc's operations in its order:
+// position p of tile tx (task column col0 + tx) for channel c at v[p * ps + c * vs + col0 + tx].
+__attribute__((target("avx512f"))) void input_tiles(const ConvShape& s, const float* const rows[4], int wp, int tiles_x, float* v, Index ps,
+                                                    Index vs, int col0) {
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  for (int c = 0; c < s.ci; c++)
+    for (int tx0 = 0; tx0 < tiles_x; tx0 += 16) {
+      const __mmask16 m = lanes(tiles_x - tx0);
+      __m512 t[4][4];
+      __m512 d[4][4];
+      for (int i = 0; i < 4; i++) {
+        const float* r = rows[i] + static_cast<Index>(c) * wp + 2 * tx0;
+        const __m512 a = _mm512_loadu_ps(r), b = _mm512_loadu_ps(r + 16);
+        const __m512 a2 = _mm512_loadu_ps(r + 2), b2 = _mm512_loadu_ps(r + 18);
+        d[i][0] = _mm512_permutex2var_ps(a, even, b);
+        d[i][1] = _mm512_permutex2var_ps(a, odd, b);
+        d[i][2] = _mm512_permutex2var_ps(a2, even, b2);
+        d[i][3] = _mm512_permutex2var_ps(a2, odd, b2);
+      }
+      for (int j = 0; j < 4; j++) {
+        t[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+        t[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+        t[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+        t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+      }
+      float* out = v + static_cast<Index>(c) * vs + col0 + tx0;
+      for (int i = 0; i < 4; i++) {
+        float* o = out + static_cast<Index>(i * 4) * ps;
+        _mm512_mask_storeu_ps(o, m, _mm512_sub_ps(t[i][0], t[i][2]));
+        _mm512_mask_storeu_ps(o + ps, m, _mm512_add_ps(t[i][1], t[i][2]));
+        _mm512_mask_storeu_ps(o + 2 * ps, m, _mm512_sub_ps(t[i][2], t[i][1]));
+        _mm512_mask_storeu_ps(o + 3 * ps, m, _mm512_sub_ps(t[i][1], t[i][3]));
+      }
+    }
+}
+
+// Y = A^T M A for the tiles of one tile row (task columns col0 ..), winograd.cc's operations in its
+// order, 16 tiles of one filter at a time: position p of filter o at m[p * ps + o * ms + col0 + tx];
+// the two output rows go channel-planar to out[dy][o][owp] (columns 2tx, 2tx + 1 interleaved).
+__attribute__((target("avx512f"))) void output_tiles(const ConvShape& s, const float* mt, Index ps, Index ms, int col0, int tiles_x, int owp,
+                                                     float* out) {
+  const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+  const Index plane = static_cast<Index>(s.co) * owp;
+  for (int o = 0; o < s.co; o++)
+    for (int tx0 = 0; tx0 < tiles_x; tx0 += 16) {
+      const __mmask16 m = lanes(tiles_x - tx0);
+      const float* src = mt + static_cast<Index>(o) * ms + col0 + tx0;
+      __m512 r[4][2];
+      for (int i = 0; i < 4; i++) {
+        const float* q = src + static_cast<Index>(i * 4) * ps;
+        const __m512 a0 = _mm512_maskz_loadu_ps(m, q), a1 = _mm512_maskz_loadu_ps(m, q + ps);
+        const __m512 a2 = _mm512_maskz_loadu_ps(m, q + 2 * ps), a3 = _mm512_maskz_loadu_ps(m, q + 3 * ps);
+        r[i][0] = _mm512_add_ps(_mm512_add_ps(a0, a1), a2);
+        r[i][1] = _mm512_sub_ps(_mm512_sub_ps(a1, a2), a3);
+      }
+      const __m512 y00 = _mm512_add_ps(_mm512_add_ps(r[0][0], r[1][0]), r[2][0]);
+      const __m512 y01 = _mm512_add_ps(_mm512_add_ps(r[0][1], r[1][1]), r[2][1]);
+      const __m512 y10 = _mm512_sub_ps(_mm512_sub_ps(r[1][0], r[2][0]), r[3][0]);
+      const __m512 y11 = _mm512_sub_ps(_mm512_sub_ps(r[1][1], r[2][1]), r[3][1]);
+      float* o0 = out + static_cast<Index>(o) * owp + 2 * tx0;
+      _mm512_storeu_ps(o0, _mm512_permutex2var_ps(y00, lo, y01));
+      _mm512_storeu_ps(o0 + 16, _mm512_permutex2var_ps(y00, hi, y01));
+      _mm512_storeu_ps(o0 + plane, _mm512_permutex2var_ps(y10, lo, y11));
+      _mm512_storeu_ps(o0 + plane + 16, _mm512_permutex2var_ps(y10, hi, y11));
+    }
+}
+
+// The epilogue on output row m0 .. m0 + ow from its planar conv values plane[o * owp + ox] (o < co),
+// straight into y, 16 output channels x 16 pixels per transpose: t = residual + bias + (conv + map)
+// per output channel (the conv channel its gather names, none for -1), without a gather conv + bias +
+// map + residual, then (t < lo ? lo : t) with lo 0 for ReLU (keeps NaN, as TF.js does): apply_epilogue's
+// operations in its order. map_t: with a gather, the constant-input map of this output row planar
+// [co][owp] (added before the transpose); without one the map is read where it lies.
+__attribute__((target("avx512f"))) void fused_row(const ConvShape& s, const Epilogue& ep, float* plane, int owp, const float* map_t, Index m0,
+                                                  float* y) {
+  const int co = s.co, cw = ep.channels;
+  const bool gathered = ep.gather != nullptr;
+  if (gathered && map_t != nullptr)
+    for (Index q = 0; q < static_cast<Index>(co) * owp; q += 16)
+      _mm512_storeu_ps(plane + q, _mm512_add_ps(_mm512_loadu_ps(plane + q), _mm512_loadu_ps(map_t + q)));
+  const Index plane_px = static_cast<Index>(s.oh) * s.ow;
+  const __m512 lo = _mm512_set1_ps(ep.relu ? 0.0f : -std::numeric_limits<float>::infinity());
+  for (int k0 = 0; k0 < cw; k0 += 16) {
+    const int kn = std::min(16, cw - k0);
+    const __mmask16 mk = lanes(kn);
+    const __m512 b = ep.bias != nullptr ? _mm512_maskz_loadu_ps(mk, ep.bias + k0) : _mm512_setzero_ps();
+    const float* cols[16];
+    for (int i = 0; i < 16; i++) {
+      const int j = i >= kn ? -1 : ep.gather != nullptr ? ep.gather[k0 + i] : k0 + i;
+      cols[i] = j < 0 ? nullptr : plane + static_cast<Index>(j) * owp;
+    }
+    for (int ox0 = 0; ox0 < s.ow; ox0 += 16) {
+      const int nx = std::min(16, s.ow - ox0);
+      const float* rp[16];
+      for (int i = 0; i < 16; i++) rp[i] = cols[i] != nullptr ? cols[i] + ox0 : nullptr;
+      __m512 r[16];
+      transpose16_regs(rp, kn, nx, r);
+      for (int q = 0; q < nx; q++) {
+        const Index p = m0 + ox0 + q;
+        const __m512 res = ep.residual != nullptr ? _mm512_maskz_loadu_ps(mk, ep.residual + p * cw + k0) : _mm512_setzero_ps();
+        __m512 t;
+        if (gathered) {
+          t = _mm512_add_ps(_mm512_add_ps(res, b), r[q]);
+        } else {  // no scatter: conv + bias + map + residual, in that order
+          const __m512 map = ep.add_map != nullptr ? _mm512_maskz_loadu_ps(mk, ep.add_map + (p % plane_px) * co + k0) : _mm512_setzero_ps();
+          t = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r[q], b), map), res);
+        }
+        _mm512_mask_storeu_ps(y + p * cw + k0, mk, _mm512_max_ps(lo, t));  // max(lo, NaN) is NaN
+      }
+    }
+  }
+}
+#endif
+
+int batch_threshold(const char* name, int fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  const int n = std::atoi(v);
+  return n > 0 ? n : fallback;
+}
+
+}  // namespace
+
+int winograd_pruned_min_batch(const ConvShape& s) {
+  (void)s;
+  return batch_threshold("WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH", 8);
+}
+
+bool winograd_pruned_applies(const ConvShape& s) {
+#ifdef WB_WINOGRAD_PRUNED_X86
+  return enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.co % 16 != 0 && s.co <= 64 && s.ci >= 4 && s.ci <= 64 && s.oh >= 4 &&
+         s.ow >= 4 && s.n >= winograd_pruned_min_batch(s) && std::strcmp(microkernel().name, "avx512f") == 0;
+#else
+  (void)s;
+  return false;
+#endif
+}
+
+bool winograd_pruned_fuses(const Epilogue* ep) { return ep != nullptr && (ep->scatter == nullptr || ep->gather != nullptr); }
+
+void winograd_pruned_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y) {
+#ifdef WB_WINOGRAD_PRUNED_X86
+  const int ci = s.ci, co = s.co;
+  const int tiles_x = (s.ow + 1) / 2, tiles_y = (s.oh + 1) / 2;
+  const int tile_rows = s.n * tiles_y;
+  const int vectors_x = (tiles_x + 15) / 16;
+  const int wp = 32 * vectors_x + 16;  // planar input row: the loads of the last 16 tiles reach column 32 * vectors_x + 1
+  const int owp = 32 * vectors_x;      // planar output row
+  // A task takes whole tile rows, about 96 tiles (as winograd.cc), fewer where a thread would idle.
+  int per_task = std::max(1, 96 / tiles_x);
+  per_task = std::min(per_task, std::max(1, tile_rows / (4 * threads())));
+  const int tasks = (tile_rows + per_task - 1) / per_task;
+  const int rows = block_rows(co);
+  std::vector<float> ut(static_cast<std::size_t>(kPositions) * ci * co);
+  parallel_for(ci, [&](int c, int) { transform_filter(s, w, c, rows, ut.data()); });
+  const std::vector<float> zeros(static_cast<std::size_t>(ci) * wp, 0.0f);  // a planar row outside the image
+  const bool fused = y != nullptr && winograd_pruned_fuses(ep);
+  // The constant-input map [oh, ow, co] planar per output row, [oh][co][owp], for the fused epilogue.
+  std::vector<float> map_t;
+  if (fused && ep->add_map != nullptr && ep->gather != nullptr) {
+    map_t.assign(static_cast<std::size_t>(s.oh) * co * owp, 0.0f);
+    for (int oy = 0; oy < s.oh; oy++)
+      for (int ox0 = 0; ox0 < s.ow; ox0 += 16)
+        for (int o0 = 0; o0 < co; o0 += 16)
+          transpose16(ep->add_map + (static_cast<Index>(oy) * s.ow + ox0) * co + o0, co, std::min(16, s.ow - ox0), std::min(16, co - o0),
+                      map_t.data() + (static_cast<Index>(oy) * co + o0) * owp + ox0, owp);
+  }
+  parallel_for(tasks, [&](int t, int) {
+    const int g0 = t * per_task, g1 = std::min(tile_rows, g0 + per_task);
+    const int tiles = (g1 - g0) * tiles_x;
+    const int panel_cols = (tiles + kPanel - 1) / kPanel * kPanel;
+    const Index vps = static_cast<Index>(ci) * panel_cols, mps = static_cast<Index>(co) * panel_cols;
+    thread_local std::vector<float> v_buffer, m_buffer, planar_buffer, out_buffer, row_buffer;
+    float* const v = scratch(v_buffer, static_cast<std::size_t>(kPositions) * vps);
+    float* const m = scratch(m_buffer, static_cast<std::size_t>(kPositions) * mps);
+    float* const planar = scratch(planar_buffer, 4 * static_cast<std::size_t>(ci) * wp);
+    float* const out = scratch(out_buffer, 2 * static_cast<std::size_t>(co) * owp);
+    float* const row = scratch(row_buffer, static_cast<std::size_t>(s.ow) * co);
+    // The panel's columns past the last tile are computed and dropped: keep them finite zeros.
+    if (panel_cols > tiles)
+      for (Index q = 0; q < kPositions * static_cast<Index>(ci); q++)
+        std::memset(v + q * panel_cols + tiles, 0, sizeof(float) * static_cast<std::size_t>(panel_cols - tiles));
+    // Input rows held planar, slot iy & 3 (a tile row's 4 rows are consecutive): each row copied once
+    // for the two tile rows that read it.
+    long held[4] = {-1, -1, -1, -1};
+    for (int g = g0; g < g1; g++) {
+      const int n = g / tiles_y, ty = g % tiles_y;
+      const float* rp[4];
+      for (int i = 0; i < 4; i++) {
+        const int iy = 2 * ty - s.pt + i;
+        if (iy < 0 || iy >= s.h) {
+          rp[i] = zeros.data();
+          continue;
+        }
+        const long key = static_cast<long>(n) * s.h + iy;
+        float* slot = planar + static_cast<Index>(iy & 3) * ci * wp;
+        if (held[iy & 3] != key) {
+          planar_row(s, x, n, iy, wp, slot);
+          held[iy & 3] = key;
+        }
+        rp[i] = slot;
+      }
+      input_tiles(s, rp, wp, tiles_x, v, vps, panel_cols, (g - g0) * tiles_x);
+    }
+    // M[p]^T [co, tiles] = U[p]^T [co, ci] x V[p]^T [ci, tiles], filter blocks of `rows`, 32-tile panels.
+    for (int p = 0; p < kPositions; p++)
+      for (int o0 = 0; o0 < co; o0 += rows) {
+        const int rb = std::min(rows, co - o0);
+        const RowsKernel kernel = kRowsKernels[static_cast<std::size_t>(rb)];
+        const float* u = ut.data() + static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci;
+        for (int c0 = 0; c0 < tiles; c0 += kPanel)
+          kernel(ci, u, v + p * vps + c0, panel_cols, m + p * mps + static_cast<Index>(o0) * panel_cols + c0, panel_cols);
+      }
+    for (int g = g0; g < g1; g++) {
+      const int n = g / tiles_y, ty = g % tiles_y;
+      output_tiles(s, m, mps, panel_cols, (g - g0) * tiles_x, tiles_x, owp, out);
+      for (int dy = 0; dy < 2 && 2 * ty + dy < s.oh; dy++) {
+        float* plane = out + static_cast<Index>(dy) * co * owp;
+        const Index m0 = (static_cast<Index>(n) * s.oh + 2 * ty + dy) * s.ow;
+        if (fused) {
+          fused_row(s, *ep, plane, owp, map_t.empty() ? nullptr : map_t.data() + static_cast<Index>(2 * ty + dy) * co * owp, m0, y);
+          continue;
+        }
+        for (int ox0 = 0; ox0 < s.ow; ox0 += 16)
+          for (int o0 = 0; o0 < co; o0 += 16)
+            transpose16(plane + static_cast<Index>(o0) * owp + ox0, owp, std::min(16, co - o0), std::min(16, s.ow - ox0), row + static_cast<Index>(ox0) * co + o0, co);
+        sink.put(m0, s.ow, row, co);
+      }
+    }
+  });
+#else
+  (void)s, (void)x, (void)w, (void)sink, (void)ep, (void)y;
+#endif
+}
+
+}  // namespace wb
