@@ -24,7 +24,8 @@ namespace {
 
 constexpr int kPositions = 16;  // a transformed tile is 4x4
 constexpr int kPanel = 32;      // tiles per microkernel call: two 16-tile vectors
-constexpr int kMaxRows = 14;    // filter rows per microkernel call: 28 accumulators of the 32 registers
+constexpr int kMaxRows = 14;
+constexpr int kSlots = 16;     // planar input rows held per task    // filter rows per microkernel call: 28 accumulators of the 32 registers
 
 bool off(const char* name) {
   const char* v = std::getenv(name);
@@ -147,25 +148,56 @@ __attribute__((target("avx512f"))) void planar_row(const ConvShape& s, const flo
       transpose16(row + static_cast<Index>(ix0) * ci + c0, ci, std::min(16, s.w - ix0), std::min(16, ci - c0), p + static_cast<Index>(c0) * wp + ix0 + s.pl, wp);
 }
 
-// V^T = B^T d B for 16 tiles at a time from four planar rows, winograd.cc's operations in its order:
-// position p of tile tx (task column col0 + tx) for channel c at v[p * ps + c * vs + col0 + tx].
-__attribute__((target("avx512f"))) void input_tiles(const ConvShape& s, const float* const rows[4], int wp, int tiles_x, float* v, Index ps,
+// d[j] for 16 tiles at one input row i of channel c: column 2t + j of the tile's rows. G = 1: tiles
+// tx0 .. tx0 + 15 of one tile row (rows[0]); G = 2 / 4: lanes 8q .. / 4q .. hold tile row q's first tiles.
+__attribute__((target("avx512f"))) inline void tile_columns(const float* const rows[4], int g, Index at, __m512 d[4]) {
+  if (g == 1) {
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    const float* r = rows[0] + at;
+    const __m512 a = _mm512_loadu_ps(r), b = _mm512_loadu_ps(r + 16), a2 = _mm512_loadu_ps(r + 2), b2 = _mm512_loadu_ps(r + 18);
+    d[0] = _mm512_permutex2var_ps(a, even, b);
+    d[1] = _mm512_permutex2var_ps(a, odd, b);
+    d[2] = _mm512_permutex2var_ps(a2, even, b2);
+    d[3] = _mm512_permutex2var_ps(a2, odd, b2);
+  } else if (g == 2) {  // lane l < 8: row 0's column 2l (+ 1), lane l >= 8: row 1's column 2(l - 8) (+ 1)
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    const __m512 a = _mm512_loadu_ps(rows[0] + at), b = _mm512_loadu_ps(rows[1] + at);
+    const __m512 a2 = _mm512_loadu_ps(rows[0] + at + 2), b2 = _mm512_loadu_ps(rows[1] + at + 2);
+    d[0] = _mm512_permutex2var_ps(a, ev, b);
+    d[1] = _mm512_permutex2var_ps(a, od, b);
+    d[2] = _mm512_permutex2var_ps(a2, ev, b2);
+    d[3] = _mm512_permutex2var_ps(a2, od, b2);
+  } else {  // lanes 4q .. 4q + 3: row q's columns 0, 2, 4, 6 (+ 1); rows 0, 1 and 2, 3 permuted apart, blended
+    const __m512i ev = _mm512_setr_epi32(0, 2, 4, 6, 16, 18, 20, 22, 0, 2, 4, 6, 16, 18, 20, 22);
+    const __m512i od = _mm512_add_epi32(ev, _mm512_set1_epi32(1));
+    const __m512 a = _mm512_loadu_ps(rows[0] + at), b = _mm512_loadu_ps(rows[1] + at);
+    const __m512 c = _mm512_loadu_ps(rows[2] + at), e = _mm512_loadu_ps(rows[3] + at);
+    const __m512 a2 = _mm512_loadu_ps(rows[0] + at + 2), b2 = _mm512_loadu_ps(rows[1] + at + 2);
+    const __m512 c2 = _mm512_loadu_ps(rows[2] + at + 2), e2 = _mm512_loadu_ps(rows[3] + at + 2);
+    const __mmask16 upper = 0xFF00;
+    d[0] = _mm512_mask_blend_ps(upper, _mm512_permutex2var_ps(a, ev, b), _mm512_permutex2var_ps(c, ev, e));
+    d[1] = _mm512_mask_blend_ps(upper, _mm512_permutex2var_ps(a, od, b), _mm512_permutex2var_ps(c, od, e));
+    d[2] = _mm512_mask_blend_ps(upper, _mm512_permutex2var_ps(a2, ev, b2), _mm512_permutex2var_ps(c2, ev, e2));
+    d[3] = _mm512_mask_blend_ps(upper, _mm512_permutex2var_ps(a2, od, b2), _mm512_permutex2var_ps(c2, od, e2));
+  }
+}
+
+// V^T = B^T d B for one group of tiles, winograd.cc's operations in its order: rows[q][i] is input row i
+// of the group's tile row q (G of them, 16 / G tiles each) or, for G = 1, of its one tile row (tiles_x
+// tiles, 16 at a time); position p of the group's lane t for channel c goes to v[p * ps + c * vs + col0 + t].
+// Lanes past a row's tiles compute from the planar rows' zero columns and are dropped later.
+__attribute__((target("avx512f"))) void input_tiles(const ConvShape& s, const float* const rows[4][4], int g, int wp, int tiles_x, float* v, Index ps,
                                                     Index vs, int col0) {
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const int vectors = g == 1 ? (tiles_x + 15) / 16 : 1;
   for (int c = 0; c < s.ci; c++)
-    for (int tx0 = 0; tx0 < tiles_x; tx0 += 16) {
-      const __mmask16 m = lanes(tiles_x - tx0);
+    for (int k = 0; k < vectors; k++) {
       __m512 t[4][4];
       __m512 d[4][4];
       for (int i = 0; i < 4; i++) {
-        const float* r = rows[i] + static_cast<Index>(c) * wp + 2 * tx0;
-        const __m512 a = _mm512_loadu_ps(r), b = _mm512_loadu_ps(r + 16);
-        const __m512 a2 = _mm512_loadu_ps(r + 2), b2 = _mm512_loadu_ps(r + 18);
-        d[i][0] = _mm512_permutex2var_ps(a, even, b);
-        d[i][1] = _mm512_permutex2var_ps(a, odd, b);
-        d[i][2] = _mm512_permutex2var_ps(a2, even, b2);
-        d[i][3] = _mm512_permutex2var_ps(a2, odd, b2);
+        const float* src[4] = {rows[0][i], rows[g > 1 ? 1 : 0][i], rows[g > 2 ? 2 : 0][i], rows[g > 2 ? 3 : 0][i]};
+        tile_columns(src, g, static_cast<Index>(c) * wp + 32 * k, d[i]);
       }
       for (int j = 0; j < 4; j++) {
         t[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
@@ -173,34 +205,35 @@ __attribute__((target("avx512f"))) void input_tiles(const ConvShape& s, const fl
         t[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
         t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
       }
-      float* out = v + static_cast<Index>(c) * vs + col0 + tx0;
+      float* out = v + static_cast<Index>(c) * vs + col0 + 16 * k;
       for (int i = 0; i < 4; i++) {
         float* o = out + static_cast<Index>(i * 4) * ps;
-        _mm512_mask_storeu_ps(o, m, _mm512_sub_ps(t[i][0], t[i][2]));
-        _mm512_mask_storeu_ps(o + ps, m, _mm512_add_ps(t[i][1], t[i][2]));
-        _mm512_mask_storeu_ps(o + 2 * ps, m, _mm512_sub_ps(t[i][2], t[i][1]));
-        _mm512_mask_storeu_ps(o + 3 * ps, m, _mm512_sub_ps(t[i][1], t[i][3]));
+        _mm512_storeu_ps(o, _mm512_sub_ps(t[i][0], t[i][2]));
+        _mm512_storeu_ps(o + ps, _mm512_add_ps(t[i][1], t[i][2]));
+        _mm512_storeu_ps(o + 2 * ps, _mm512_sub_ps(t[i][2], t[i][1]));
+        _mm512_storeu_ps(o + 3 * ps, _mm512_sub_ps(t[i][1], t[i][3]));
       }
     }
 }
 
-// Y = A^T M A for the tiles of one tile row (task columns col0 ..), winograd.cc's operations in its
-// order, 16 tiles of one filter at a time: position p of filter o at m[p * ps + o * ms + col0 + tx];
-// the two output rows go channel-planar to out[dy][o][owp] (columns 2tx, 2tx + 1 interleaved).
-__attribute__((target("avx512f"))) void output_tiles(const ConvShape& s, const float* mt, Index ps, Index ms, int col0, int tiles_x, int owp,
-                                                     float* out) {
+// Y = A^T M A for one group of tiles (input_tiles' lanes), winograd.cc's operations in its order, 16
+// lanes of one filter at a time: position p of filter o at m[p * ps + o * ms + col0 + lane]; the two
+// output rows of the group's tile row q go channel-planar to out[q * slot + dy * co * owp + o * owp]
+// (columns 2t, 2t + 1 interleaved).
+__attribute__((target("avx512f"))) void output_tiles(const ConvShape& s, const float* mt, Index ps, Index ms, int col0, int g, int tiles_x, int owp,
+                                                     float* out, Index slot) {
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   const __m512i hi = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
   const Index plane = static_cast<Index>(s.co) * owp;
+  const int vectors = g == 1 ? (tiles_x + 15) / 16 : 1;
   for (int o = 0; o < s.co; o++)
-    for (int tx0 = 0; tx0 < tiles_x; tx0 += 16) {
-      const __mmask16 m = lanes(tiles_x - tx0);
-      const float* src = mt + static_cast<Index>(o) * ms + col0 + tx0;
+    for (int k = 0; k < vectors; k++) {
+      const float* src = mt + static_cast<Index>(o) * ms + col0 + 16 * k;
       __m512 r[4][2];
       for (int i = 0; i < 4; i++) {
         const float* q = src + static_cast<Index>(i * 4) * ps;
-        const __m512 a0 = _mm512_maskz_loadu_ps(m, q), a1 = _mm512_maskz_loadu_ps(m, q + ps);
-        const __m512 a2 = _mm512_maskz_loadu_ps(m, q + 2 * ps), a3 = _mm512_maskz_loadu_ps(m, q + 3 * ps);
+        const __m512 a0 = _mm512_loadu_ps(q), a1 = _mm512_loadu_ps(q + ps);
+        const __m512 a2 = _mm512_loadu_ps(q + 2 * ps), a3 = _mm512_loadu_ps(q + 3 * ps);
         r[i][0] = _mm512_add_ps(_mm512_add_ps(a0, a1), a2);
         r[i][1] = _mm512_sub_ps(_mm512_sub_ps(a1, a2), a3);
       }
@@ -208,11 +241,23 @@ __attribute__((target("avx512f"))) void output_tiles(const ConvShape& s, const f
       const __m512 y01 = _mm512_add_ps(_mm512_add_ps(r[0][1], r[1][1]), r[2][1]);
       const __m512 y10 = _mm512_sub_ps(_mm512_sub_ps(r[1][0], r[2][0]), r[3][0]);
       const __m512 y11 = _mm512_sub_ps(_mm512_sub_ps(r[1][1], r[2][1]), r[3][1]);
-      float* o0 = out + static_cast<Index>(o) * owp + 2 * tx0;
-      _mm512_storeu_ps(o0, _mm512_permutex2var_ps(y00, lo, y01));
-      _mm512_storeu_ps(o0 + 16, _mm512_permutex2var_ps(y00, hi, y01));
-      _mm512_storeu_ps(o0 + plane, _mm512_permutex2var_ps(y10, lo, y11));
-      _mm512_storeu_ps(o0 + plane + 16, _mm512_permutex2var_ps(y10, hi, y11));
+      const __m512 rows[2][2] = {{_mm512_permutex2var_ps(y00, lo, y01), _mm512_permutex2var_ps(y00, hi, y01)},
+                                 {_mm512_permutex2var_ps(y10, lo, y11), _mm512_permutex2var_ps(y10, hi, y11)}};
+      for (int dy = 0; dy < 2; dy++) {
+        float* o0 = out + dy * plane + static_cast<Index>(o) * owp;
+        if (g == 1) {
+          _mm512_storeu_ps(o0 + 32 * k, rows[dy][0]);
+          _mm512_storeu_ps(o0 + 32 * k + 16, rows[dy][1]);
+        } else if (g == 2) {
+          _mm512_storeu_ps(o0, rows[dy][0]);
+          _mm512_storeu_ps(o0 + slot, rows[dy][1]);
+        } else {
+          for (int h = 0; h < 2; h++) {
+            _mm256_storeu_ps(o0 + (2 * h) * slot, _mm512_castps512_ps256(rows[dy][h]));
+            _mm256_storeu_ps(o0 + (2 * h + 1) * slot, _mm512_castps512_ps256(_mm512_shuffle_f32x4(rows[dy][h], rows[dy][h], 0xEE)));
+          }
+        }
+      }
     }
 }
 
@@ -316,42 +361,52 @@ void winograd_pruned_conv2d(const ConvShape& s, const float* x, const float* w, 
           transpose16(ep->add_map + (static_cast<Index>(oy) * s.ow + ox0) * co + o0, co, std::min(16, s.ow - ox0), std::min(16, co - o0),
                       map_t.data() + (static_cast<Index>(oy) * co + o0) * owp + ox0, owp);
   }
+  // Tile rows of under 16 tiles share vectors: G = 2 rows of up to 8 tiles or 4 of up to 4 per 16 lanes
+  // (a group); a group's lanes are 16 columns of V and M, a longer row's tiles 16 * vectors_x columns.
+  const int group = tiles_x > 8 ? 1 : tiles_x > 4 ? 2 : 4;
+  const int group_cols = group == 1 ? 16 * vectors_x : 16;
   parallel_for(tasks, [&](int t, int) {
     const int g0 = t * per_task, g1 = std::min(tile_rows, g0 + per_task);
-    const int tiles = (g1 - g0) * tiles_x;
+    const int groups = (g1 - g0 + group - 1) / group;
+    const int tiles = groups * group_cols;
     const int panel_cols = (tiles + kPanel - 1) / kPanel * kPanel;
     const Index vps = static_cast<Index>(ci) * panel_cols, mps = static_cast<Index>(co) * panel_cols;
+    const Index out_slot = 2 * static_cast<Index>(co) * owp;
     thread_local std::vector<float> v_buffer, m_buffer, planar_buffer, out_buffer, row_buffer;
     float* const v = scratch(v_buffer, static_cast<std::size_t>(kPositions) * vps);
     float* const m = scratch(m_buffer, static_cast<std::size_t>(kPositions) * mps);
-    float* const planar = scratch(planar_buffer, 4 * static_cast<std::size_t>(ci) * wp);
-    float* const out = scratch(out_buffer, 2 * static_cast<std::size_t>(co) * owp);
+    float* const planar = scratch(planar_buffer, kSlots * static_cast<std::size_t>(ci) * wp);
+    float* const out = scratch(out_buffer, static_cast<std::size_t>(group) * out_slot);
     float* const row = scratch(row_buffer, static_cast<std::size_t>(s.ow) * co);
-    // The panel's columns past the last tile are computed and dropped: keep them finite zeros.
+    // The last panel's columns past the groups are computed and dropped: keep them finite zeros.
     if (panel_cols > tiles)
       for (Index q = 0; q < kPositions * static_cast<Index>(ci); q++)
         std::memset(v + q * panel_cols + tiles, 0, sizeof(float) * static_cast<std::size_t>(panel_cols - tiles));
-    // Input rows held planar, slot iy & 3 (a tile row's 4 rows are consecutive): each row copied once
-    // for the two tile rows that read it.
-    long held[4] = {-1, -1, -1, -1};
-    for (int g = g0; g < g1; g++) {
-      const int n = g / tiles_y, ty = g % tiles_y;
-      const float* rp[4];
-      for (int i = 0; i < 4; i++) {
-        const int iy = 2 * ty - s.pt + i;
-        if (iy < 0 || iy >= s.h) {
-          rp[i] = zeros.data();
-          continue;
+    // Input rows held planar in kSlots slots by their row number over the batch (a group reads at most
+    // 2 * 4 + 2 consecutive ones): each row copied once for the two tile rows that read it.
+    long held[kSlots];
+    std::fill(held, held + kSlots, -1L);
+    for (int gr = 0; gr < groups; gr++) {
+      const float* rp[4][4];
+      for (int q = 0; q < 4; q++) {
+        const int g = g0 + gr * group + q;
+        const int n = g / tiles_y, ty = g % tiles_y;
+        for (int i = 0; i < 4; i++) {
+          const int iy = 2 * ty - s.pt + i;
+          if (q >= group || g >= g1 || iy < 0 || iy >= s.h) {
+            rp[q][i] = zeros.data();
+            continue;
+          }
+          const long key = static_cast<long>(n) * s.h + iy;
+          float* slot = planar + static_cast<Index>(key % kSlots) * ci * wp;
+          if (held[key % kSlots] != key) {
+            planar_row(s, x, n, iy, wp, slot);
+            held[key % kSlots] = key;
+          }
+          rp[q][i] = slot;
         }
-        const long key = static_cast<long>(n) * s.h + iy;
-        float* slot = planar + static_cast<Index>(iy & 3) * ci * wp;
-        if (held[iy & 3] != key) {
-          planar_row(s, x, n, iy, wp, slot);
-          held[iy & 3] = key;
-        }
-        rp[i] = slot;
       }
-      input_tiles(s, rp, wp, tiles_x, v, vps, panel_cols, (g - g0) * tiles_x);
+      input_tiles(s, rp, group, wp, tiles_x, v, vps, panel_cols, gr * group_cols);
     }
     // M[p]^T [co, tiles] = U[p]^T [co, ci] x V[p]^T [ci, tiles], filter blocks of `rows`, 32-tile panels.
     for (int p = 0; p < kPositions; p++)
@@ -362,20 +417,23 @@ void winograd_pruned_conv2d(const ConvShape& s, const float* x, const float* w, 
         for (int c0 = 0; c0 < tiles; c0 += kPanel)
           kernel(ci, u, v + p * vps + c0, panel_cols, m + p * mps + static_cast<Index>(o0) * panel_cols + c0, panel_cols);
       }
-    for (int g = g0; g < g1; g++) {
-      const int n = g / tiles_y, ty = g % tiles_y;
-      output_tiles(s, m, mps, panel_cols, (g - g0) * tiles_x, tiles_x, owp, out);
-      for (int dy = 0; dy < 2 && 2 * ty + dy < s.oh; dy++) {
-        float* plane = out + static_cast<Index>(dy) * co * owp;
-        const Index m0 = (static_cast<Index>(n) * s.oh + 2 * ty + dy) * s.ow;
-        if (fused) {
-          fused_row(s, *ep, plane, owp, map_t.empty() ? nullptr : map_t.data() + static_cast<Index>(2 * ty + dy) * co * owp, m0, y);
-          continue;
+    for (int gr = 0; gr < groups; gr++) {
+      output_tiles(s, m, mps, panel_cols, gr * group_cols, group, tiles_x, owp, out, out_slot);
+      for (int q = 0; q < group && g0 + gr * group + q < g1; q++) {
+        const int g = g0 + gr * group + q;
+        const int n = g / tiles_y, ty = g % tiles_y;
+        for (int dy = 0; dy < 2 && 2 * ty + dy < s.oh; dy++) {
+          float* plane = out + q * out_slot + static_cast<Index>(dy) * co * owp;
+          const Index m0 = (static_cast<Index>(n) * s.oh + 2 * ty + dy) * s.ow;
+          if (fused) {
+            fused_row(s, *ep, plane, owp, map_t.empty() ? nullptr : map_t.data() + static_cast<Index>(2 * ty + dy) * co * owp, m0, y);
+            continue;
+          }
+          for (int ox0 = 0; ox0 < s.ow; ox0 += 16)
+            for (int o0 = 0; o0 < co; o0 += 16)
+              transpose16(plane + static_cast<Index>(o0) * owp + ox0, owp, std::min(16, co - o0), std::min(16, s.ow - ox0), row + static_cast<Index>(ox0) * co + o0, co);
+          sink.put(m0, s.ow, row, co);
         }
-        for (int ox0 = 0; ox0 < s.ow; ox0 += 16)
-          for (int o0 = 0; o0 < co; o0 += 16)
-            transpose16(plane + static_cast<Index>(o0) * owp + ox0, owp, std::min(16, co - o0), std::min(16, s.ow - ox0), row + static_cast<Index>(ox0) * co + o0, co);
-        sink.put(m0, s.ow, row, co);
       }
     }
   });
