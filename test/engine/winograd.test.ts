@@ -20,7 +20,7 @@ import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native
 import { bits, onThreads, withEnv } from './native-env.ts';
 
 /** WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH's default (winograd_pruned.cc). */
-const PRUNED_DEFAULT_BATCH = 8;
+const PRUNED_DEFAULT_BATCH = 2;
 import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesPrunedWinograd, takesWinograd, type WinogradCase } from './winograd-cases.ts';
 
 const addon = loadNativeAddon();

@@ -318,8 +318,16 @@ int batch_threshold(const char* name, int fallback) {
 }  // namespace
 
 int winograd_pruned_min_batch(const ConvShape& s) {
+  // Measured crossovers (one thread, CPU time per call of each 30%-pruned CIFAR ResNet layer,
+  // conv-layer-ab.ts --inference, this path against WORKBENCH_NATIVE_WINOGRAD_PRUNED=0):
+  //   batch 1: mixed: stage-1 tail 0.042 -> 0.035 ms, stage-2 tail 0.032 -> 0.029, but stage-1 conv1
+  //            0.040 -> 0.046, stage-3 conv1 0.044 -> 0.065 (the filter transform and one panel of
+  //            mostly empty lanes per call): the direct conv stays;
+  //   batch 2: every pruned layer as fast or faster (stage-3 tail 0.066 -> 0.053, conv1 0.082 -> 0.069,
+  //            stage-1 conv1 0.078 -> 0.077); batch 8: 1.05-1.48x; batch 32: 1.11-1.63x.
+  // The same crossover for the 12-, 23- and 45-filter widths, so one threshold.
   (void)s;
-  return batch_threshold("WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH", 8);
+  return batch_threshold("WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH", 2);
 }
 
 bool winograd_pruned_applies(const ConvShape& s) {
@@ -343,8 +351,16 @@ void winograd_pruned_conv2d(const ConvShape& s, const float* x, const float* w, 
   const int wp = 32 * vectors_x + 16;  // planar input row: the loads of the last 16 tiles reach column 32 * vectors_x + 1
   const int owp = 32 * vectors_x;      // planar output row
   // A task takes whole tile rows, about 96 tiles (as winograd.cc), fewer where a thread would idle.
+  // Tile rows of under 16 tiles share vectors: G = 2 rows of up to 8 tiles or 4 of up to 4 per 16 lanes
+  // (a group); a group's lanes are 16 columns of V and M, a longer row's tiles 16 * vectors_x columns.
+  const int group = tiles_x > 8 ? 1 : tiles_x > 4 ? 2 : 4;
+  const int group_cols = group == 1 ? 16 * vectors_x : 16;
+  // A task takes whole tile rows, about 96 tiles (as winograd.cc), fewer where a thread would idle, but
+  // at least one 32-column panel's worth (else the small batches computed dropped lanes).
+  const int min_rows = group_cols >= kPanel ? 1 : group * kPanel / group_cols;
   int per_task = std::max(1, 96 / tiles_x);
   per_task = std::min(per_task, std::max(1, tile_rows / (4 * threads())));
+  per_task = (std::max(per_task, min_rows) + min_rows - 1) / min_rows * min_rows;
   const int tasks = (tile_rows + per_task - 1) / per_task;
   const int rows = block_rows(co);
   std::vector<float> ut(static_cast<std::size_t>(kPositions) * ci * co);
@@ -361,10 +377,6 @@ void winograd_pruned_conv2d(const ConvShape& s, const float* x, const float* w, 
           transpose16(ep->add_map + (static_cast<Index>(oy) * s.ow + ox0) * co + o0, co, std::min(16, s.ow - ox0), std::min(16, co - o0),
                       map_t.data() + (static_cast<Index>(oy) * co + o0) * owp + ox0, owp);
   }
-  // Tile rows of under 16 tiles share vectors: G = 2 rows of up to 8 tiles or 4 of up to 4 per 16 lanes
-  // (a group); a group's lanes are 16 columns of V and M, a longer row's tiles 16 * vectors_x columns.
-  const int group = tiles_x > 8 ? 1 : tiles_x > 4 ? 2 : 4;
-  const int group_cols = group == 1 ? 16 * vectors_x : 16;
   parallel_for(tasks, [&](int t, int) {
     const int g0 = t * per_task, g1 = std::min(tile_rows, g0 + per_task);
     const int groups = (g1 - g0 + group - 1) / group;
