@@ -324,7 +324,7 @@ int winograd_pruned_min_batch(const ConvShape& s) {
   //            0.040 -> 0.046, stage-3 conv1 0.044 -> 0.065 (the filter transform and one panel of
   //            mostly empty lanes per call): the direct conv stays;
   //   batch 2: every pruned layer as fast or faster (stage-3 tail 0.066 -> 0.053, conv1 0.082 -> 0.069,
-  //            stage-1 conv1 0.078 -> 0.077); batch 8: 1.05-1.48x; batch 32: 1.11-1.63x.
+  //            stage-1 conv1 0.078 -> 0.077); batch 8: 1.05-1.48x; batch 32: 1.18-1.61x.
   // The same crossover for the 12-, 23- and 45-filter widths, so one threshold.
   (void)s;
   return batch_threshold("WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH", 2);
