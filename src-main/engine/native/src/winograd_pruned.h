@@ -6,8 +6,9 @@
 // vectors: a filter block costs exactly its rows, and a short k (ci = 12, 23) still amortises the
 // 2R stores over 2R FMAs per k step. V comes from a channel-planar copy of each input row (each
 // image row copied once per two tile rows), computed with winograd.cc's operations in its order
-// (same V, same U), then summed over ci in order: the bits depend on the shape only (not on threads
-// or runs), not the GEMM or channel-vectorised Winograd path's bits (tests bound the difference).
+// (same V, same U), summed over ci in the same order and transformed back the same way: the bits
+// depend on the shape only (not on threads or runs) and equal winograd.cc's wherever both take a
+// shape; they are not the GEMM path's (tests bound the difference from a float64 reference).
 #pragma once
 
 #include "conv.h"
