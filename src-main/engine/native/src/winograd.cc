@@ -26,35 +26,15 @@ bool enabled() {
   return v == nullptr || std::strcmp(v, "0") != 0;
 }
 
-// U[p][c][o] = (G g G^T)[p] for input channels [c0, c1), g[i][j] = w[i][j][c][o],
-//   G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]],
-// in double and rounded once: the filter's share of the rounding is then one half-ulp.
+// U[p][c][o] for input channels [c0, c1).
 void transform_filter(const ConvShape& s, const float* w, int c0, int c1, float* u) {
   const int ci = s.ci, co = s.co;
-  std::vector<double> t(12 * static_cast<std::size_t>(co));  // G g: [4][3][co]
-  for (int c = c0; c < c1; c++) {
-    for (int j = 0; j < 3; j++) {
-      const float* g0 = w + (static_cast<Index>(0 * 3 + j) * ci + c) * co;
-      const float* g1 = w + (static_cast<Index>(1 * 3 + j) * ci + c) * co;
-      const float* g2 = w + (static_cast<Index>(2 * 3 + j) * ci + c) * co;
-      for (int o = 0; o < co; o++) {
-        const double a = g0[o], b = g1[o], e = g2[o];
-        t[(0 * 3 + j) * co + o] = a;
-        t[(1 * 3 + j) * co + o] = (a + b + e) * 0.5;
-        t[(2 * 3 + j) * co + o] = (a - b + e) * 0.5;
-        t[(3 * 3 + j) * co + o] = e;
-      }
+  float tile[kPositions];
+  for (int c = c0; c < c1; c++)
+    for (int o = 0; o < co; o++) {
+      winograd_filter_tile(w, ci, co, c, o, tile);
+      for (int p = 0; p < kPositions; p++) u[(static_cast<Index>(p) * ci + c) * co + o] = tile[p];
     }
-    for (int i = 0; i < 4; i++)
-      for (int o = 0; o < co; o++) {
-        const double a = t[(i * 3 + 0) * co + o], b = t[(i * 3 + 1) * co + o], e = t[(i * 3 + 2) * co + o];
-        const Index at = (static_cast<Index>(i * 4) * ci + c) * co + o, step = static_cast<Index>(ci) * co;
-        u[at] = static_cast<float>(a);
-        u[at + step] = static_cast<float>((a + b + e) * 0.5);
-        u[at + 2 * step] = static_cast<float>((a - b + e) * 0.5);
-        u[at + 3 * step] = static_cast<float>(e);
-      }
-  }
 }
 
 #ifdef WB_WINOGRAD_X86
@@ -130,6 +110,26 @@ __attribute__((target("avx512f"))) void output_row(const ConvShape& s, const flo
 #endif
 
 }  // namespace
+
+void winograd_filter_tile(const float* w, int ci, int co, int c, int o, float u[16]) {
+  double t[4][3];  // G g
+  for (int j = 0; j < 3; j++) {
+    const double a = w[(static_cast<Index>(0 * 3 + j) * ci + c) * co + o];
+    const double b = w[(static_cast<Index>(1 * 3 + j) * ci + c) * co + o];
+    const double e = w[(static_cast<Index>(2 * 3 + j) * ci + c) * co + o];
+    t[0][j] = a;
+    t[1][j] = (a + b + e) * 0.5;
+    t[2][j] = (a - b + e) * 0.5;
+    t[3][j] = e;
+  }
+  for (int i = 0; i < 4; i++) {
+    const double a = t[i][0], b = t[i][1], e = t[i][2];
+    u[i * 4 + 0] = static_cast<float>(a);
+    u[i * 4 + 1] = static_cast<float>((a + b + e) * 0.5);
+    u[i * 4 + 2] = static_cast<float>((a - b + e) * 0.5);
+    u[i * 4 + 3] = static_cast<float>(e);
+  }
+}
 
 namespace {
 int batch_threshold(const char* name, int fallback) {

@@ -29,6 +29,12 @@ int winograd_min_batch(int co);  // filters a multiple of 16: env WORKBENCH_NATI
                                  // other widths: WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED (default 64); read per call
 bool winograd_applies(const ConvShape& s);
 
+// U = G g G^T for filter o and input channel c of the TF.js filter w [3, 3, ci, co], in double and
+// rounded once (the filter's share of the rounding is one half-ulp): u[p] for position p = i * 4 + j,
+//   G = [[1, 0, 0], [1/2, 1/2, 1/2], [1/2, -1/2, 1/2], [0, 0, 1]]. Both Winograd paths take it from here,
+// which is what makes their bits equal where both apply.
+void winograd_filter_tile(const float* w, int ci, int co, int c, int o, float u[16]);
+
 // y rows through `sink` (whole output rows, row stride co); w is the TF.js filter [3, 3, ci, co].
 void winograd_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink);
 

@@ -25,8 +25,8 @@ namespace {
 
 constexpr int kPositions = 16;  // a transformed tile is 4x4
 constexpr int kPanel = 32;      // tiles per microkernel call: two 16-tile vectors
-constexpr int kMaxRows = 14;
-constexpr int kSlots = 16;     // planar input rows held per task    // filter rows per microkernel call: 28 accumulators of the 32 registers
+constexpr int kMaxRows = 14;   // filter rows per microkernel call: 28 accumulators of the 32 registers
+constexpr int kSlots = 16;     // planar input rows held per task
 
 bool off(const char* name) {
   const char* v = std::getenv(name);
@@ -43,27 +43,15 @@ int block_rows(int co) {
 }
 
 // U^T per position, each filter block [ci][rows] contiguous: ut[p * ci * co + o0 * ci + c * rows + r] for
-// filter o = o0 + r. U = G g G^T as winograd.cc computes it (in double, rounded once).
+// filter o = o0 + r, U from winograd_filter_tile (winograd.cc's values).
 void transform_filter(const ConvShape& s, const float* w, int c, int rows, float* ut) {
   const int ci = s.ci, co = s.co;
+  float tile[kPositions];
   for (int o = 0; o < co; o++) {
-    double t[4][3];
-    for (int j = 0; j < 3; j++) {
-      const double a = w[(static_cast<Index>(0 * 3 + j) * ci + c) * co + o];
-      const double b = w[(static_cast<Index>(1 * 3 + j) * ci + c) * co + o];
-      const double e = w[(static_cast<Index>(2 * 3 + j) * ci + c) * co + o];
-      t[0][j] = a;
-      t[1][j] = (a + b + e) * 0.5;
-      t[2][j] = (a - b + e) * 0.5;
-      t[3][j] = e;
-    }
+    winograd_filter_tile(w, ci, co, c, o, tile);
     const int o0 = o / rows * rows, r = o - o0, rb = std::min(rows, co - o0);
-    for (int i = 0; i < 4; i++) {
-      const double a = t[i][0], b = t[i][1], e = t[i][2];
-      const double u[4] = {a, (a + b + e) * 0.5, (a - b + e) * 0.5, e};
-      for (int j = 0; j < 4; j++)
-        ut[static_cast<Index>(i * 4 + j) * ci * co + static_cast<Index>(o0) * ci + static_cast<Index>(c) * rb + r] = static_cast<float>(u[j]);
-    }
+    for (int p = 0; p < kPositions; p++)
+      ut[static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci + static_cast<Index>(c) * rb + r] = tile[p];
   }
 }
 
