@@ -110,15 +110,23 @@ export function runDirectCase(addon: NativeAddon, d: DirectCase): Float32Array {
   return y;
 }
 
-/** float64 result and, per output, the sum of the magnitudes of its terms times their count (a float32 error bound's scale). */
-export function referenceConv(d: DirectCase): { y: Float64Array; bound: Float64Array } {
-  const g = geometry(d);
-  const v = data(d, g);
-  const [n, h, w, ci] = d.x;
+/**
+ * The float64 reference's frame, shared by the direct-conv and Winograd cases: per output pixel each
+ * channel starts from bias and residual, filter j adds its map value and `products(b, oy, ox, j)`
+ * ([sum, the magnitude its float32 error scales with]) at its scattered channel, relu ends it;
+ * bound = magnitude x terms x 2^-24.
+ */
+export function referenceFrame(
+  d: DirectCase,
+  g: Geometry,
+  v: ReturnType<typeof data>,
+  terms: number,
+  products: (b: number, oy: number, ox: number, j: number) => [number, number],
+): { y: Float64Array; bound: Float64Array } {
+  const n = d.x[0];
   const cw = g.channels;
   const y = new Float64Array(n * g.oh * g.ow * cw);
   const bound = new Float64Array(y.length);
-  const terms = d.k * d.k * ci + 4;
   for (let b = 0; b < n; b++)
     for (let oy = 0; oy < g.oh; oy++)
       for (let ox = 0; ox < g.ow; ox++) {
@@ -131,24 +139,11 @@ export function referenceConv(d: DirectCase): { y: Float64Array; bound: Float64A
           mag[c] = Math.abs(v.bias?.[c] ?? 0) + Math.abs(v.residual?.[p * cw + c] ?? 0);
         }
         for (let j = 0; j < d.co; j++) {
-          let s = v.map?.[pix * d.co + j] ?? 0;
-          let m = Math.abs(s);
-          for (let i = 0; i < d.k; i++) {
-            const iy = oy * d.stride + i - g.pt;
-            if (iy < 0 || iy >= h) continue;
-            for (let jj = 0; jj < d.k; jj++) {
-              const ix = ox * d.stride + jj - g.pl;
-              if (ix < 0 || ix >= w) continue;
-              for (let c = 0; c < ci; c++) {
-                const t = v.x[((b * h + iy) * w + ix) * ci + c]! * v.w[((i * d.k + jj) * ci + c) * d.co + j]!;
-                s += t;
-                m += Math.abs(t);
-              }
-            }
-          }
+          const mapped = v.map?.[pix * d.co + j] ?? 0;
+          const [s, m] = products(b, oy, ox, j);
           const to = g.indices ? g.indices[j]! : j;
-          acc[to] += s;
-          mag[to] += m;
+          acc[to] += mapped + s;
+          mag[to] += Math.abs(mapped) + m;
         }
         for (let c = 0; c < cw; c++) {
           y[p * cw + c] = d.relu ? Math.max(0, acc[c]!) : acc[c]!;
@@ -156,4 +151,29 @@ export function referenceConv(d: DirectCase): { y: Float64Array; bound: Float64A
         }
       }
   return { y, bound };
+}
+
+/** float64 result and, per output, the sum of the magnitudes of its terms times their count (a float32 error bound's scale). */
+export function referenceConv(d: DirectCase): { y: Float64Array; bound: Float64Array } {
+  const g = geometry(d);
+  const v = data(d, g);
+  const [, h, w, ci] = d.x;
+  return referenceFrame(d, g, v, d.k * d.k * ci + 4, (b, oy, ox, j) => {
+    let s = 0;
+    let m = 0;
+    for (let i = 0; i < d.k; i++) {
+      const iy = oy * d.stride + i - g.pt;
+      if (iy < 0 || iy >= h) continue;
+      for (let jj = 0; jj < d.k; jj++) {
+        const ix = ox * d.stride + jj - g.pl;
+        if (ix < 0 || ix >= w) continue;
+        for (let c = 0; c < ci; c++) {
+          const t = v.x[((b * h + iy) * w + ix) * ci + c]! * v.w[((i * d.k + jj) * ci + c) * d.co + j]!;
+          s += t;
+          m += Math.abs(t);
+        }
+      }
+    }
+    return [s, m];
+  });
 }

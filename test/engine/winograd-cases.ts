@@ -4,7 +4,7 @@
  * bound derived from the transformed sums. Shared by winograd.test.ts and its forced-ISA child.
  */
 import type { NativeAddon } from '../../src-main/engine/native/addon.ts';
-import { data, geometry, type DirectCase } from './direct-conv-cases.ts';
+import { data, geometry, referenceFrame, type DirectCase } from './direct-conv-cases.ts';
 
 export interface WinogradCase {
   label: string;
@@ -112,47 +112,25 @@ export function referenceConv(w: WinogradCase): { y: Float64Array; bound: Float6
   const d = asDirect(w);
   const g = geometry(d);
   const v = data(d, g, SEED);
-  const [n, h, wd, ci] = w.x;
+  const [, h, wd, ci] = w.x;
   const { k, stride } = d;
-  const cw = g.channels;
-  const y = new Float64Array(n * g.oh * g.ow * cw);
-  const bound = new Float64Array(y.length);
   const px = (b: number, iy: number, ix: number, c: number): number => (iy < 0 || iy >= h || ix < 0 || ix >= wd ? 0 : v.x[((b * h + iy) * wd + ix) * ci + c]!);
-  for (let b = 0; b < n; b++)
-    for (let oy = 0; oy < g.oh; oy++)
-      for (let ox = 0; ox < g.ow; ox++) {
-        const p = (b * g.oh + oy) * g.ow + ox;
-        const pix = oy * g.ow + ox;
-        const acc = new Float64Array(cw);
-        const mag = new Float64Array(cw);
-        for (let c = 0; c < cw; c++) {
-          acc[c] = (v.bias?.[c] ?? 0) + (v.residual?.[p * cw + c] ?? 0);
-          mag[c] = Math.abs(v.bias?.[c] ?? 0) + Math.abs(v.residual?.[p * cw + c] ?? 0);
-        }
-        // The output's tile (2x2 outputs from a 4x4 input block) and its place in it.
-        const [ty, tx, dy, dx] = [oy >> 1, ox >> 1, oy & 1, ox & 1];
-        for (let j = 0; j < w.co; j++) {
-          let s = v.map?.[pix * w.co + j] ?? 0;
-          let m = Math.abs(s);
-          for (let c = 0; c < ci; c++) {
-            for (let i = 0; i < k; i++)
-              for (let jj = 0; jj < k; jj++) s += px(b, oy * stride + i - g.pt, ox * stride + jj - g.pl, c) * v.w[((i * k + jj) * ci + c) * w.co + j]!;
-            if (k !== 3) continue;
-            // |B^T||d||B| over the 4x4 block, |G||g||G^T| over the filter, summed over the output's support.
-            const rows = [0, 1, 2, 3].map((a) => absInput([0, 1, 2, 3].map((e) => Math.abs(px(b, 2 * ty + a - g.pt, 2 * tx + e - g.pl, c)))));
-            const vt = [0, 1, 2, 3].map((e) => absInput(rows.map((r) => r[e]!)));
-            const frows = [0, 1, 2].map((a) => absFilter([0, 1, 2].map((e) => Math.abs(v.w[((a * 3 + e) * ci + c) * w.co + j]!))));
-            const ut = [0, 1, 2, 3].map((e) => absFilter(frows.map((r) => r[e]!)));
-            for (const a of SUPPORT[dy]!) for (const e of SUPPORT[dx]!) m += vt[e]![a]! * ut[e]![a]!;
-          }
-          const to = g.indices ? g.indices[j]! : j;
-          acc[to] += s;
-          mag[to] += m;
-        }
-        for (let c = 0; c < cw; c++) {
-          y[p * cw + c] = w.relu ? Math.max(0, acc[c]!) : acc[c]!;
-          bound[p * cw + c] = mag[c]! * (ci + 12) * 2 ** -24;
-        }
-      }
-  return { y, bound };
+  return referenceFrame(d, g, v, ci + 12, (b, oy, ox, j) => {
+    // The output's tile (2x2 outputs from a 4x4 input block) and its place in it.
+    const [ty, tx, dy, dx] = [oy >> 1, ox >> 1, oy & 1, ox & 1];
+    let s = 0;
+    let m = 0;
+    for (let c = 0; c < ci; c++) {
+      for (let i = 0; i < k; i++)
+        for (let jj = 0; jj < k; jj++) s += px(b, oy * stride + i - g.pt, ox * stride + jj - g.pl, c) * v.w[((i * k + jj) * ci + c) * w.co + j]!;
+      if (k !== 3) continue;
+      // |B^T||d||B| over the 4x4 block, |G||g||G^T| over the filter, summed over the output's support.
+      const rows = [0, 1, 2, 3].map((a) => absInput([0, 1, 2, 3].map((e) => Math.abs(px(b, 2 * ty + a - g.pt, 2 * tx + e - g.pl, c)))));
+      const vt = [0, 1, 2, 3].map((e) => absInput(rows.map((r) => r[e]!)));
+      const frows = [0, 1, 2].map((a) => absFilter([0, 1, 2].map((e) => Math.abs(v.w[((a * 3 + e) * ci + c) * w.co + j]!))));
+      const ut = [0, 1, 2, 3].map((e) => absFilter(frows.map((r) => r[e]!)));
+      for (const a of SUPPORT[dy]!) for (const e of SUPPORT[dx]!) m += vt[e]![a]! * ut[e]![a]!;
+    }
+    return [s, m];
+  });
 }
