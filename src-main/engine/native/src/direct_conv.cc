@@ -303,9 +303,14 @@ __attribute__((target("avx2,fma"))) inline void gather_pixel_avx2(const FusedOut
   }
 }
 
+// Lanes 0 .. n - 1 of an 8-float vector set (a maskload/maskstore/blendv mask).
+__attribute__((target("avx2,fma"))) inline __m256i lanes_avx2(int n) {
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
 template <int NC>
 __attribute__((target("avx2,fma"))) inline __m256i tile_lanes_avx2() {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(NC), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  return lanes_avx2(NC);
 }
 
 template <int NC>
@@ -543,7 +548,7 @@ __attribute__((target("avx2,fma"))) void planar_row_avx2(const float* src, int w
   __m256 r[8];
   for (int c0 = 0; c0 < ci; c0 += 8) {
     const int nc = std::min(8, ci - c0);
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i mask = lanes_avx2(nc);
     for (int x0 = 0; x0 < w; x0 += 8) {
       channel_block_avx2(src, w, ci, x0, c0, nc, mask, r);
       for (int t = 0; t < nc; t++) _mm256_storeu_ps(dst + (c0 + t) * L + pl + x0, r[t]);
@@ -562,7 +567,7 @@ __attribute__((target("avx2,fma"))) void planar_row_stride2_avx2(const float* sr
   __m256 r[8];
   for (int c0 = 0; c0 < ci; c0 += 8) {
     const int nc = std::min(8, ci - c0);
-    const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256i mask = lanes_avx2(nc);
     for (int x0 = 0; x0 < w; x0 += 8) {
       channel_block_avx2(src, w, ci, x0, c0, nc, mask, r);
       const int first = pl + x0;  // padded column of lane 0
