@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "env_switch.h"
 #include "gemm.h"
 #include "thread_pool.h"
 
@@ -228,10 +229,7 @@ WB_INLINE void grad_masked_body(const float* dy, const float* y, const float* x,
 }
 
 // Whether the fixed-C loops run (read per call, as the kernels' other switches).
-bool fixed_c_enabled() {
-  const char* v = std::getenv("WORKBENCH_NATIVE_BN_FIXED_C");
-  return !(v && std::strcmp(v, "0") == 0);
-}
+bool fixed_c_enabled() { return switch_on("WORKBENCH_NATIVE_BN_FIXED_C"); }
 
 // BODY<C>(args...) with C fixed where c is a ResNet stage width and the switch is on, else run-time c.
 #define WB_BY_C(BODY, ...)                   \

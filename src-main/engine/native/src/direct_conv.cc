@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "env_switch.h"
 #include "gemm.h"
 #include "thread_pool.h"
 
@@ -596,11 +597,6 @@ void planar_row_strided(const float* src, int w, int ci, int pl, int st, Index L
 }
 #endif
 
-// The switches are read on every call so a benchmark can compare both paths in one process.
-bool switched_on(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr || std::strcmp(v, "0") != 0;
-}
 
 }  // namespace
 
@@ -608,13 +604,13 @@ bool direct_conv_applies(const ConvShape& s) {
 #ifdef WB_X86
   static const bool avx512 = std::strcmp(microkernel().name, "avx512f") == 0;
   static const bool avx2 = std::strcmp(microkernel().name, "avx2") == 0;
-  if (!switched_on("WORKBENCH_NATIVE_DIRECT")) return false;
-  if (!avx512 && !(avx2 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2"))) return false;
+  if (!switch_on("WORKBENCH_NATIVE_DIRECT")) return false;
+  if (!avx512 && !(avx2 && switch_on("WORKBENCH_NATIVE_DIRECT_AVX2"))) return false;
   // Only where the GEMM path wastes lanes (filter counts off its 16-wide panels: measured faster
   // there, slower at 16/32/64 filters); rows narrower than 12 pixels would leave too much of
   // each 16-pixel vector idle.
   if (s.co % 16 == 0 || s.kh * s.kw <= 1 || s.ow < 12 || s.sh != s.sw) return false;
-  return s.sh == 1 || (s.sh == 2 && switched_on("WORKBENCH_NATIVE_DIRECT_STRIDE2"));
+  return s.sh == 1 || (s.sh == 2 && switch_on("WORKBENCH_NATIVE_DIRECT_STRIDE2"));
 #else
   (void)s;
   (void)switched_on;
@@ -629,15 +625,15 @@ bool direct_conv_fuses(const ConvShape& s, const Epilogue* ep) {
 #else
   const bool avx512 = false, avx2 = false;
 #endif
-  if (ep == nullptr || (ep->scatter != nullptr && ep->gather == nullptr) || !switched_on("WORKBENCH_NATIVE_DIRECT_FUSED")) return false;
+  if (ep == nullptr || (ep->scatter != nullptr && ep->gather == nullptr) || !switch_on("WORKBENCH_NATIVE_DIRECT_FUSED")) return false;
   // AVX2 from 4 images on: there the rows the sink pass would re-read have left L1/L2 and the fused
   // form saves that pass; at batch 1 they are still in cache and the sink's vectorised epilogue
   // beat the per-pixel scalar one (compact ResNet-20/56 at batch 1: 2% slower fused, measured).
   // With the epilogue finished from register transposes (WORKBENCH_NATIVE_DIRECT_AVX2_TRANSPOSE) the
   // fused form won at batch 1 too (compact ResNet-20/56: 3-4% less CPU, measured);
   // WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL=0 (read per call) keeps batches under 4 on the sink.
-  const int min_batch = switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL") ? 1 : 4;
-  return avx512 || (avx2 && s.n >= min_batch && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED"));
+  const int min_batch = switch_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED_SMALL") ? 1 : 4;
+  return avx512 || (avx2 && s.n >= min_batch && switch_on("WORKBENCH_NATIVE_DIRECT_AVX2_FUSED"));
 }
 
 void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y, const float* zeros) {
@@ -651,7 +647,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   // (their extra lanes are never stored). Tight (WORKBENCH_NATIVE_DIRECT_TIGHT=0, read per call: V more, as before): what the last segment's
   // loads reach (16-pixel segments, ox0 + 15 + (kw - 1) / st) and what the copies write (the AVX2
   // one whole 8-pixel blocks); stage 1's rows 48 floats instead of 64, a quarter less to copy and read.
-  const Index Lp = switched_on("WORKBENCH_NATIVE_DIRECT_TIGHT")
+  const Index Lp = switch_on("WORKBENCH_NATIVE_DIRECT_TIGHT")
                        ? (std::max<Index>((s.ow + V - 1) / V * V + (s.kw - 1) / st, (s.pl + (s.w + 7) / 8 * 8 + st - 1) / st) + 15) / 16 * 16
                        : (std::max<Index>(s.ow + (s.kw - 1) / st, (s.pl + s.w + st - 1) / st) + V + 15) / 16 * 16;  // whole cache lines
   const Index L = st * Lp;
@@ -669,11 +665,11 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   float* const xt = reinterpret_cast<float*>((reinterpret_cast<std::uintptr_t>(xt_raw) + 63) & ~std::uintptr_t{63});
   // AVX2: the stride-1 planar copy with 8 x 8 register transposes (WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR=0,
   // read per call: the plain loop, as before; a copy either way).
-  const bool planar_avx2 = !avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR");
-  const bool transpose = !avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_TRANSPOSE");
+  const bool planar_avx2 = !avx512 && switch_on("WORKBENCH_NATIVE_DIRECT_AVX2_PLANAR");
+  const bool transpose = !avx512 && switch_on("WORKBENCH_NATIVE_DIRECT_AVX2_TRANSPOSE");
   // The same for stride 2, on either ISA (an AVX-512 machine has AVX2 too; WORKBENCH_NATIVE_DIRECT_PLANAR2=0,
   // read per call: the plain loop).
-  const bool planar2_avx2 = switched_on("WORKBENCH_NATIVE_DIRECT_PLANAR2");
+  const bool planar2_avx2 = switch_on("WORKBENCH_NATIVE_DIRECT_PLANAR2");
   const int rows_per_copy = 8;
   parallel_for(static_cast<int>((rows_in + rows_per_copy - 1) / rows_per_copy), [&](int t, int) {
     for (Index r = static_cast<Index>(t) * rows_per_copy; r < std::min<Index>(rows_in, (t + 1) * rows_per_copy); r++) {
@@ -704,7 +700,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   // reads the filter in place; the same values in the same order either way.
   std::vector<float> packed;
   std::vector<Index> packed_at;  // tile t's block
-  if (!avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_PACK")) {
+  if (!avx512 && switch_on("WORKBENCH_NATIVE_DIRECT_AVX2_PACK")) {
     const Index rows_w = static_cast<Index>(s.kh) * s.kw * s.ci;
     packed.resize(static_cast<std::size_t>(rows_w * s.co));
     for (const auto& [c0, nc] : channel_tiles) {
@@ -728,7 +724,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   std::vector<int> own_c, own_j;       // AVX2 gather: per tile, the channels it writes and what each reads
   std::vector<int> own_at(1, 0);       // tile t's entries: own_at[t] .. own_at[t + 1]
   std::vector<int> idx8, kept8, owned8;  // AVX2 gather with whole 8-channel blocks (FusedOut)
-  const int blocks8 = fused && !avx512 && ep->gather && cw % 8 == 0 && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_VECTOR") ? cw / 8 : 0;
+  const int blocks8 = fused && !avx512 && ep->gather && cw % 8 == 0 && switch_on("WORKBENCH_NATIVE_DIRECT_AVX2_VECTOR") ? cw / 8 : 0;
   if (fused && !avx512) {
     map_stride = ep->add_map ? s.co : 0;  // pixel-major, read in place (finish_stage_avx2)
   } else if (fused) {
@@ -800,7 +796,7 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   // into y. The same operations per output: the same bits.
   constexpr int kRowLd = 72;
   std::vector<int> first8, win_idx8, win_kept8;
-  bool rowbuf = blocks8 > 0 && transpose && s.co + 8 <= kRowLd && switched_on("WORKBENCH_NATIVE_DIRECT_AVX2_ROWS");
+  bool rowbuf = blocks8 > 0 && transpose && s.co + 8 <= kRowLd && switch_on("WORKBENCH_NATIVE_DIRECT_AVX2_ROWS");
   if (rowbuf) {
     first8.assign(blocks8, 0);
     win_idx8.assign(static_cast<std::size_t>(blocks8) * 8, 0);
@@ -820,10 +816,10 @@ void direct_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& 
   // Prefetch distance: 32 pixels (a pair of segments; 64 measured the same). Near the end of y the
   // lines requested lie past it: only requested, never read (a prefetch does not fault).
   // WORKBENCH_NATIVE_DIRECT_PREFETCH=0 (read per call) turns it off for A/B timing.
-  const int ahead = fused && switched_on("WORKBENCH_NATIVE_DIRECT_PREFETCH") ? 32 : 0;
+  const int ahead = fused && switch_on("WORKBENCH_NATIVE_DIRECT_PREFETCH") ? 32 : 0;
 
   // Two segments per pass where every channel tile fits segment32's registers.
-  bool pairs = avx512 && switched_on("WORKBENCH_NATIVE_DIRECT_PAIRS");
+  bool pairs = avx512 && switch_on("WORKBENCH_NATIVE_DIRECT_PAIRS");
   for (const auto& tile : channel_tiles) pairs = pairs && tile.second <= kMaxPairTile;
   const int step = pairs ? 2 * V : V;
 

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "env_switch.h"
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define WB_X86 1
 #include <immintrin.h>
@@ -21,10 +23,6 @@ inline bool fixed_stride_on() { return g_fixed_stride.load(std::memory_order_rel
 inline bool avx2_fixed_on() { return g_avx2_fixed.load(std::memory_order_relaxed); }
 inline bool row_bases_on() { return g_row_bases.load(std::memory_order_relaxed); }
 inline bool avx2_tile_store_on() { return g_avx2_tile_store.load(std::memory_order_relaxed); }
-inline bool switch_on(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr || std::strcmp(v, "0") != 0;
-}
 }  // namespace
 
 void refresh_gemm_switches() {

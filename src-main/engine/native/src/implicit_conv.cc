@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "env_switch.h"
 #include "gemm.h"
 #include "thread_pool.h"
 
@@ -14,10 +15,7 @@ using Index = std::ptrdiff_t;
 
 namespace {
 
-bool enabled() {
-  const char* v = std::getenv("WORKBENCH_NATIVE_IMPLICIT");
-  return v == nullptr || std::strcmp(v, "0") != 0;
-}
+bool enabled() { return switch_on("WORKBENCH_NATIVE_IMPLICIT"); }
 
 }  // namespace
 
@@ -32,8 +30,7 @@ bool implicit_conv_applies(const ConvShape& s, bool for_filter) {
   // on rows of 16+ pixels gain too, forward and backprop-input (measured on ResNet stage 2,
   // 3x3 32->32 on 16x16: x1.07-1.12 CPU time), not backprop-filter (x0.97) nor 8x8 maps (x0.75-0.83).
   // WORKBENCH_NATIVE_IMPLICIT_WIDE=0 (read per call) keeps these on im2col for A/B timing.
-  const char* wide = std::getenv("WORKBENCH_NATIVE_IMPLICIT_WIDE");
-  const bool wide_on = wide == nullptr || std::strcmp(wide, "0") != 0;
+  const bool wide_on = switch_on("WORKBENCH_NATIVE_IMPLICIT_WIDE");
   // K <= 512: the alternative is then the plain im2col path, bit-identical to this one, so the
   // result never depends on the thread count that per_image_padding reads (the K-blocked im2col
   // path sums in another order).
@@ -71,18 +68,14 @@ float* pad_images(const ConvShape& s, const float* x, std::size_t slack) {
   return xp;
 }
 
-bool prefetch_next_image() {
-  const char* v = std::getenv("WORKBENCH_NATIVE_PREFETCH");
-  return v == nullptr || std::strcmp(v, "0") != 0;
-}
+bool prefetch_next_image() { return switch_on("WORKBENCH_NATIVE_PREFETCH"); }
 
 bool per_image_padding(const ConvShape& s) {
   // Each task pads its own image into a per-thread buffer that stays in L2 and convolves it at once,
   // instead of a padded copy of the whole batch written to and read back from memory (the copy was
   // a fifth of a 16-channel conv's time). Needs enough images to keep every thread busy; one image
   // of up to 512 KiB. WORKBENCH_NATIVE_PAD_PER_IMAGE=0 (read per call) keeps the batch copy.
-  const char* v = std::getenv("WORKBENCH_NATIVE_PAD_PER_IMAGE");
-  if (v != nullptr && std::strcmp(v, "0") == 0) return false;
+  if (!switch_on("WORKBENCH_NATIVE_PAD_PER_IMAGE")) return false;
   return s.n >= 4 * threads() && padded_image_size(s) * sizeof(float) <= (512u << 10);
 }
 

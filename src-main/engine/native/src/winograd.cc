@@ -5,6 +5,7 @@
 #include <cstring>
 #include <vector>
 
+#include "env_switch.h"
 #include "gemm.h"
 #include "thread_pool.h"
 
@@ -21,10 +22,7 @@ namespace {
 
 constexpr int kPositions = 16;  // a transformed tile is 4x4
 
-bool enabled() {
-  const char* v = std::getenv("WORKBENCH_NATIVE_WINOGRAD");
-  return v == nullptr || std::strcmp(v, "0") != 0;
-}
+bool enabled() { return switch_on("WORKBENCH_NATIVE_WINOGRAD"); }
 
 // U[p][c][o] for input channels [c0, c1).
 void transform_filter(const ConvShape& s, const float* w, int c0, int c1, float* u) {
@@ -131,23 +129,14 @@ void winograd_filter_tile(const float* w, int ci, int co, int c, int o, float u[
   }
 }
 
-namespace {
-int batch_threshold(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  const int n = std::atoi(v);
-  return n > 0 ? n : fallback;
-}
-}  // namespace
-
 int winograd_min_batch(int co) {
   // Measured crossovers (one thread, CPU time per forward, Winograd on at every batch against off):
   // the CIFAR ResNet parents (16/32/64 filters) gain from 8 images on (batch 4: 4.1 -> 3.9 ms,
   // within the noise; batch 8: 7.6 -> 5.8; batch 32: 29.0 -> 22.9), while pruned widths, padded to
   // whole 16-channel vectors here, lose to the pixel-vectorised direct conv below 64 images (compact
   // ResNet-20 at batch 4: 3.0 -> 3.6 ms; batch 32: 20.2 -> 20.6) and gain at 128 (22 -> 32 x1.41).
-  if (co % 16 == 0) return batch_threshold("WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH", 8);
-  return batch_threshold("WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED", 64);
+  if (co % 16 == 0) return switch_threshold("WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH", 8);
+  return switch_threshold("WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED", 64);
 }
 
 bool winograd_applies(const ConvShape& s) {

@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "env_switch.h"
 #include "gemm.h"
 #include "thread_pool.h"
 #include "winograd.h"
@@ -28,12 +29,8 @@ constexpr int kPanel = 32;      // tiles per microkernel call: two 16-tile vecto
 constexpr int kMaxRows = 14;   // filter rows per microkernel call: 28 accumulators of the 32 registers
 constexpr int kSlots = 16;     // planar input rows held per task
 
-bool off(const char* name) {
-  const char* v = std::getenv(name);
-  return v != nullptr && std::strcmp(v, "0") == 0;
-}
 // WORKBENCH_NATIVE_WINOGRAD=0 turns every Winograd path off, WORKBENCH_NATIVE_WINOGRAD_PRUNED=0 this one.
-bool enabled() { return !off("WORKBENCH_NATIVE_WINOGRAD") && !off("WORKBENCH_NATIVE_WINOGRAD_PRUNED"); }
+bool enabled() { return switch_on("WORKBENCH_NATIVE_WINOGRAD") && switch_on("WORKBENCH_NATIVE_WINOGRAD_PRUNED"); }
 
 // Filters are split into ceil(co / 14) blocks of equal rows (the last one shorter): 12 -> 12,
 // 23 -> 12 + 11, 45 -> 12 + 12 + 12 + 9; each block is one microkernel instantiation, no padded rows.
@@ -297,12 +294,6 @@ __attribute__((target("avx512f"))) void fused_row(const ConvShape& s, const Epil
 }
 #endif
 
-int batch_threshold(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  const int n = std::atoi(v);
-  return n > 0 ? n : fallback;
-}
 
 }  // namespace
 
@@ -316,7 +307,7 @@ int winograd_pruned_min_batch(const ConvShape& s) {
   //            stage-1 conv1 0.078 -> 0.077); batch 8: 1.05-1.48x; batch 32: 1.18-1.61x.
   // The same crossover for the 12-, 23- and 45-filter widths, so one threshold.
   (void)s;
-  return batch_threshold("WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH", 2);
+  return switch_threshold("WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH", 2);
 }
 
 bool winograd_pruned_applies(const ConvShape& s) {

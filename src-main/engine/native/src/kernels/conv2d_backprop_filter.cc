@@ -6,6 +6,7 @@
 
 #include "../conv.h"
 #include "../conv_im2col.h"
+#include "../env_switch.h"
 #include "../gemm.h"
 #include "../implicit_conv.h"
 #include "../napi_args.h"
@@ -117,8 +118,7 @@ void backprop_filter_implicit(const ConvShape& s, const float* x, const float* d
 // call) restores the former 8 groups of any size, for A/B timing (the sums then differ in order).
 int reduction_groups(Index m, Index chunks) {
   constexpr Index kGroups = 8, kMinRows = 512;
-  const char* v = std::getenv("WORKBENCH_NATIVE_FILTER_GROUPS");
-  const bool by_rows = v == nullptr || std::strcmp(v, "0") != 0;
+  const bool by_rows = switch_on("WORKBENCH_NATIVE_FILTER_GROUPS");
   const Index cap = by_rows ? std::max<Index>(1, m / kMinRows) : kGroups;
   return static_cast<int>(std::max<Index>(1, std::min({kGroups, chunks, cap})));
 }
@@ -133,8 +133,7 @@ int reduction_groups(Index m, Index chunks) {
 // WORKBENCH_NATIVE_IM2COL_PAD=0 (read per call) keeps ld = K for A/B timing.
 Index im2col_stride(int k) {
   static const bool avx2 = std::strcmp(microkernel().name, "avx2") == 0;
-  const char* v = std::getenv("WORKBENCH_NATIVE_IM2COL_PAD");
-  if (!avx2 || (v != nullptr && std::strcmp(v, "0") == 0)) return k;
+  if (!avx2 || !switch_on("WORKBENCH_NATIVE_IM2COL_PAD")) return k;
   const Index lines = (static_cast<Index>(k) + 15) / 16;
   return lines % 4 == 0 ? (lines + 1) * 16 : k;
 }
@@ -150,8 +149,7 @@ Index im2col_stride(int k) {
 // per call and was read back from L2: stage 2 x1.13, stage 3 x1.03, the 16->32 stride-2 conv x1.24
 // (kernel-bench, CPU time, AVX-512).
 bool filter_segments_apply(const ConvShape& s) {
-  const char* v = std::getenv("WORKBENCH_NATIVE_FILTER_SEGMENTS");
-  if (v != nullptr && std::strcmp(v, "0") == 0) return false;
+  if (!switch_on("WORKBENCH_NATIVE_FILTER_SEGMENTS")) return false;
   const int mr = k_segment_rows();
   // Rows of at least 8 pixels (few segments per chunk) and up to 64 channels: on ResNet-50's 3x3 512
   // convs (4x2 maps) the in-place reads, 512 floats apart, ran at 0.82x the im2col path.

@@ -6,6 +6,7 @@
 
 #include "../conv.h"
 #include "../conv_im2col.h"
+#include "../env_switch.h"
 #include "../gemm.h"
 #include "../implicit_conv.h"
 #include "../napi_args.h"
@@ -29,8 +30,7 @@ namespace {
 // ((v + 0) + 0) + r: the same bits. WORKBENCH_NATIVE_INPUT_ROWS16=0 (read per call) runs the
 // general conv, for A/B timing.
 bool rows16_apply(const ConvShape& t) {
-  const char* v = std::getenv("WORKBENCH_NATIVE_INPUT_ROWS16");
-  if (v != nullptr && std::strcmp(v, "0") == 0) return false;
+  if (!switch_on("WORKBENCH_NATIVE_INPUT_ROWS16")) return false;
   return k_segment_rows() == 16 && (t.ci == 16 || t.ci == 32) && t.ow % 16 == 0 && t.co % NR == 0 && t.pt >= 0 && t.pl >= 0 &&
          t.sh == 1 && t.sw == 1;
 }

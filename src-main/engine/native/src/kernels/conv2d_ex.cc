@@ -10,6 +10,7 @@
 #include "../conv.h"
 #include "../conv_im2col.h"
 #include "../direct_conv.h"
+#include "../env_switch.h"
 #include "../gemm.h"
 #include "../implicit_conv.h"
 #include "../napi_args.h"
@@ -132,27 +133,20 @@ void apply_epilogue(const ConvShape& s, const Epilogue& ep, Index m0, int rows, 
 // wide rule stays at K <= 512 so that no shape chooses between the two by thread count.)
 constexpr int kKc = 512;
 bool cache_blocked(int k, int co) {
-  const char* v = std::getenv("WORKBENCH_NATIVE_BLOCKED");
-  if (v != nullptr && std::strcmp(v, "0") == 0) return false;
+  if (!switch_on("WORKBENCH_NATIVE_BLOCKED")) return false;
   return k > kKc && packed_b_size(k, co) * sizeof(float) > (1u << 20);
 }
 
 // WORKBENCH_NATIVE_EPILOGUE_FROM_TILE=0 (read per call): the implicit path copies each tile's rows
 // into y (or a staging row) and applies the epilogue there, as before; the same operations on the
 // same values either way, so the same bits.
-bool epilogue_from_tile() {
-  const char* v = std::getenv("WORKBENCH_NATIVE_EPILOGUE_FROM_TILE");
-  return v == nullptr || std::strcmp(v, "0") != 0;
-}
+bool epilogue_from_tile() { return switch_on("WORKBENCH_NATIVE_EPILOGUE_FROM_TILE"); }
 
 }  // namespace
 
 void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const Epilogue* given) {
   refresh_gemm_switches();
-  {
-    const char* v = std::getenv("WORKBENCH_NATIVE_EPILOGUE_VECTOR");
-    g_plain_vector.store(v == nullptr || std::strcmp(v, "0") != 0, std::memory_order_relaxed);
-  }
+  g_plain_vector.store(switch_on("WORKBENCH_NATIVE_EPILOGUE_VECTOR"), std::memory_order_relaxed);
   // An epilogue with nothing to do (a plain Conv2D) costs no pass over y.
   const bool idle = given && !given->relu && !given->bias && !given->add_map && !given->residual && !given->scatter;
   const Epilogue* in = idle ? nullptr : given;
