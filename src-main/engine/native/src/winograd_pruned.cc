@@ -337,7 +337,6 @@ void winograd_pruned_conv2d(const ConvShape& s, const float* x, const float* w, 
   const int vectors_x = (tiles_x + 15) / 16;
   const int wp = 32 * vectors_x + 16;  // planar input row: the loads of the last 16 tiles reach column 32 * vectors_x + 1
   const int owp = 32 * vectors_x;      // planar output row
-  // A task takes whole tile rows, about 96 tiles (as winograd.cc), fewer where a thread would idle.
   // Tile rows of under 16 tiles share vectors: G = 2 rows of up to 8 tiles or 4 of up to 4 per 16 lanes
   // (a group); a group's lanes are 16 columns of V and M, a longer row's tiles 16 * vectors_x columns.
   const int group = tiles_x > 8 ? 1 : tiles_x > 4 ? 2 : 4;
