@@ -12,6 +12,7 @@
 #include "env_switch.h"
 #include "gemm.h"
 #include "thread_pool.h"
+#include "avx2_transpose.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define WB_X86 1
@@ -304,11 +305,6 @@ __attribute__((target("avx2,fma"))) inline void gather_pixel_avx2(const FusedOut
   }
 }
 
-// Lanes 0 .. n - 1 of an 8-float vector set (a maskload/maskstore/blendv mask).
-__attribute__((target("avx2,fma"))) inline __m256i lanes_avx2(int n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
 template <int NC>
 __attribute__((target("avx2,fma"))) inline __m256i tile_lanes_avx2() {
   return lanes_avx2(NC);
@@ -326,26 +322,6 @@ __attribute__((target("avx2,fma"))) void finish_gather_avx2(const float (*stage)
                                                  _mm256_castsi256_ps(tile_lanes), 4);
     gather_pixel_avx2(f, p, _mm256_add_ps(conv, _mm256_maskload_ps(f.map + p * f.map_stride, tile_lanes)), low);
   }
-}
-
-// In-register transpose of an 8 x 8 block: r[i] lane j <- r[j] lane i.
-__attribute__((target("avx2,fma"))) inline void transpose8(__m256* r) {
-  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
-  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
-  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
-  const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
-  const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
-  const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
-  const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
-  r[0] = _mm256_permute2f128_ps(u0, u4, 0x20);
-  r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
-  r[2] = _mm256_permute2f128_ps(u2, u6, 0x20);
-  r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
-  r[4] = _mm256_permute2f128_ps(u0, u4, 0x31);
-  r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
-  r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
-  r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
 // Lanes 0 .. N-1 of v to p (N < 8) with plain 16-, 8- and 4-byte stores (no masked store).

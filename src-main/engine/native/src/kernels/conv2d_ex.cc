@@ -17,6 +17,7 @@
 #include "../thread_pool.h"
 #include "../winograd.h"
 #include "../winograd_pruned.h"
+#include "../winograd_pruned_avx2.h"
 #include "index.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -196,6 +197,10 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
   // Pruned widths (not a multiple of 16 filters): the tile-vectorised variant (winograd_pruned.h).
   if (given && given->inference && winograd_pruned_applies(s)) {
     winograd_pruned_conv2d(s, x, w, sink, ep, y);
+    return;
+  }
+  if (given && given->inference && winograd_pruned_avx2_applies(s)) {  // the same on AVX2 + FMA (8-lane vectors)
+    winograd_pruned_avx2_conv2d(s, x, w, sink, ep, y);
     return;
   }
   if (given && given->inference && winograd_applies(s)) {

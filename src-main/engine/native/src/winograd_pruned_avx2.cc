@@ -1,0 +1,358 @@
+#include "winograd_pruned_avx2.h"
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <limits>
+#include <utility>
+#include <vector>
+
+#include "env_switch.h"
+#include "gemm.h"
+#include "thread_pool.h"
+#include "winograd.h"
+#include "winograd_pruned.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define WB_WINOGRAD_PRUNED_AVX2_X86 1
+#include "avx2_transpose.h"
+#endif
+
+namespace wb {
+
+using Index = std::ptrdiff_t;
+
+namespace {
+
+constexpr int kPositions = 16;  // a transformed tile is 4x4
+constexpr int kPanel = 16;      // tiles per microkernel call: two 8-tile vectors
+constexpr int kMaxRows = 6;     // filter rows per microkernel call: 12 accumulators + 2 V vectors + 1 U broadcast of 16 registers
+constexpr int kSlots = 8;       // planar input rows held per task (a group reads at most 2 * 2 + 2)
+
+bool enabled() {
+  return switch_on("WORKBENCH_NATIVE_WINOGRAD") && switch_on("WORKBENCH_NATIVE_WINOGRAD_PRUNED") && switch_on("WORKBENCH_NATIVE_WINOGRAD_AVX2");
+}
+
+// Filters in ceil(co / 6) blocks of equal rows (the last one shorter): 12 -> 6 + 6, 23 -> 4 x 6 (5),
+// 45 -> 7 x 6 + 3; each block is one microkernel instantiation, no padded rows.
+int block_rows(int co) {
+  const int blocks = (co + kMaxRows - 1) / kMaxRows;
+  return (co + blocks - 1) / blocks;
+}
+
+// U^T per position, each filter block [ci][rows] contiguous (winograd_pruned.cc's layout).
+void transform_filter(const ConvShape& s, const float* w, int c, int rows, float* ut) {
+  const int ci = s.ci, co = s.co;
+  float tile[kPositions];
+  for (int o = 0; o < co; o++) {
+    winograd_filter_tile(w, ci, co, c, o, tile);
+    const int o0 = o / rows * rows, r = o - o0, rb = std::min(rows, co - o0);
+    for (int p = 0; p < kPositions; p++)
+      ut[static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci + static_cast<Index>(c) * rb + r] = tile[p];
+  }
+}
+
+#ifdef WB_WINOGRAD_PRUNED_AVX2_X86
+// dst[j * ds + i] = src[i * ss + j] for i < rows, j < cols (at most 8 each); nothing else read or written.
+__attribute__((target("avx2,fma"))) inline void transpose8_block(const float* src, Index ss, int rows, int cols, float* dst, Index ds) {
+  const __m256i mc = lanes_avx2(cols), mr = lanes_avx2(rows);
+  __m256 r[8];
+  for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_maskload_ps(src + i * ss, mc) : _mm256_setzero_ps();
+  transpose8(r);
+  for (int j = 0; j < cols; j++) _mm256_maskstore_ps(dst + j * ds, mr, r[j]);
+}
+
+// c[r][0..16) = sum over k in order of u[k][r] * v[k][0..16): R filter rows x 16 tiles in 2R registers.
+template <int R>
+__attribute__((target("avx2,fma"))) void rows_kernel(int k, const float* u, const float* v, Index vs, float* c, Index cs) {
+  __m256 acc[R][2];
+#pragma GCC unroll 6
+  for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+  for (int kk = 0; kk < k; kk++) {
+    const __m256 b0 = _mm256_loadu_ps(v + kk * vs), b1 = _mm256_loadu_ps(v + kk * vs + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < R; r++) {
+      const __m256 a = _mm256_broadcast_ss(u + kk * R + r);
+      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
+      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < R; r++) {
+    _mm256_storeu_ps(c + r * cs, acc[r][0]);
+    _mm256_storeu_ps(c + r * cs + 8, acc[r][1]);
+  }
+}
+
+using RowsKernel = void (*)(int, const float*, const float*, Index, float*, Index);
+template <std::size_t... I>
+constexpr std::array<RowsKernel, sizeof...(I)> rows_table(std::index_sequence<I...>) {
+  return {{(I == 0 ? nullptr : &rows_kernel<static_cast<int>(I == 0 ? 1 : I)>)...}};
+}
+const std::array<RowsKernel, kMaxRows + 1> kRowsKernels = rows_table(std::make_index_sequence<kMaxRows + 1>{});
+
+// Row iy of image n, channel-planar: p[c * wp + ix + pl] = x[n, iy, ix, c], zeros outside the image.
+__attribute__((target("avx2,fma"))) void planar_row(const ConvShape& s, const float* x, int n, int iy, int wp, float* p) {
+  const int ci = s.ci;
+  std::memset(p, 0, sizeof(float) * static_cast<std::size_t>(ci) * wp);
+  const float* row = x + (static_cast<Index>(n) * s.h + iy) * s.w * ci;
+  for (int ix0 = 0; ix0 < s.w; ix0 += 8)
+    for (int c0 = 0; c0 < ci; c0 += 8)
+      transpose8_block(row + static_cast<Index>(ix0) * ci + c0, ci, std::min(8, s.w - ix0), std::min(8, ci - c0), p + static_cast<Index>(c0) * wp + ix0 + s.pl, wp);
+}
+
+// Even and odd floats of a[0..8) then b[0..8): [a0 a2 a4 a6 b0 b2 b4 b6] and [a1 a3 a5 a7 b1 b3 b5 b7].
+__attribute__((target("avx2,fma"))) inline __m256 evens(__m256 a, __m256 b) {
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
+}
+__attribute__((target("avx2,fma"))) inline __m256 odds(__m256 a, __m256 b) {
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
+}
+
+// d[j] for 8 tiles at one input row of one channel: column 2t + j of each tile. Lanes 0-3 read from a,
+// lanes 4-7 from b: G = 1 passes b = a + 8 (8 consecutive tiles), G = 2 the second tile row's input row.
+__attribute__((target("avx2,fma"))) inline void tile_columns(const float* a, const float* b, __m256 d[4]) {
+  const __m256 a0 = _mm256_loadu_ps(a), b0 = _mm256_loadu_ps(b), a2 = _mm256_loadu_ps(a + 2), b2 = _mm256_loadu_ps(b + 2);
+  d[0] = evens(a0, b0);
+  d[1] = odds(a0, b0);
+  d[2] = evens(a2, b2);
+  d[3] = odds(a2, b2);
+}
+
+// V^T = B^T d B for one group of tiles, winograd_pruned.cc's operations in its order: rows[q][i] is input
+// row i of the group's tile row q (G of them, 4 tiles each for G = 2) or, for G = 1, of its one tile row
+// (tiles_x tiles, 8 at a time); position p of the group's lane t for channel c goes to
+// v[p * ps + c * vs + col0 + t]. Lanes past a row's tiles compute from zero columns and are dropped later.
+__attribute__((target("avx2,fma"))) void input_tiles(const ConvShape& s, const float* const rows[2][4], int g, int wp, int tiles_x, float* v, Index ps,
+                                                    Index vs, int col0) {
+  const int vectors = g == 1 ? (tiles_x + 7) / 8 : 1;
+  for (int c = 0; c < s.ci; c++)
+    for (int k = 0; k < vectors; k++) {
+      __m256 t[4][4];
+      __m256 d[4][4];
+      const Index at = static_cast<Index>(c) * wp + 16 * k;
+      for (int i = 0; i < 4; i++) tile_columns(rows[0][i] + at, g == 1 ? rows[0][i] + at + 8 : rows[1][i] + at, d[i]);
+      for (int j = 0; j < 4; j++) {
+        t[0][j] = _mm256_sub_ps(d[0][j], d[2][j]);
+        t[1][j] = _mm256_add_ps(d[1][j], d[2][j]);
+        t[2][j] = _mm256_sub_ps(d[2][j], d[1][j]);
+        t[3][j] = _mm256_sub_ps(d[1][j], d[3][j]);
+      }
+      float* out = v + static_cast<Index>(c) * vs + col0 + 8 * k;
+      for (int i = 0; i < 4; i++) {
+        float* o = out + static_cast<Index>(i * 4) * ps;
+        _mm256_storeu_ps(o, _mm256_sub_ps(t[i][0], t[i][2]));
+        _mm256_storeu_ps(o + ps, _mm256_add_ps(t[i][1], t[i][2]));
+        _mm256_storeu_ps(o + 2 * ps, _mm256_sub_ps(t[i][2], t[i][1]));
+        _mm256_storeu_ps(o + 3 * ps, _mm256_sub_ps(t[i][1], t[i][3]));
+      }
+    }
+}
+
+// Y = A^T M A for one group of tiles (input_tiles' lanes), winograd_pruned.cc's operations in its order,
+// 8 lanes of one filter at a time; the two output rows of the group's tile row q go channel-planar to
+// out[q * slot + dy * co * owp + o * owp] (columns 2t, 2t + 1 interleaved).
+__attribute__((target("avx2,fma"))) void output_tiles(const ConvShape& s, const float* mt, Index ps, Index ms, int col0, int g, int tiles_x, int owp,
+                                                     float* out, Index slot) {
+  const Index plane = static_cast<Index>(s.co) * owp;
+  const int vectors = g == 1 ? (tiles_x + 7) / 8 : 1;
+  for (int o = 0; o < s.co; o++)
+    for (int k = 0; k < vectors; k++) {
+      const float* src = mt + static_cast<Index>(o) * ms + col0 + 8 * k;
+      __m256 r[4][2];
+      for (int i = 0; i < 4; i++) {
+        const float* q = src + static_cast<Index>(i * 4) * ps;
+        const __m256 a0 = _mm256_loadu_ps(q), a1 = _mm256_loadu_ps(q + ps);
+        const __m256 a2 = _mm256_loadu_ps(q + 2 * ps), a3 = _mm256_loadu_ps(q + 3 * ps);
+        r[i][0] = _mm256_add_ps(_mm256_add_ps(a0, a1), a2);
+        r[i][1] = _mm256_sub_ps(_mm256_sub_ps(a1, a2), a3);
+      }
+      const __m256 y[2][2] = {{_mm256_add_ps(_mm256_add_ps(r[0][0], r[1][0]), r[2][0]), _mm256_add_ps(_mm256_add_ps(r[0][1], r[1][1]), r[2][1])},
+                              {_mm256_sub_ps(_mm256_sub_ps(r[1][0], r[2][0]), r[3][0]), _mm256_sub_ps(_mm256_sub_ps(r[1][1], r[2][1]), r[3][1])}};
+      for (int dy = 0; dy < 2; dy++) {
+        // lo [y0 z0 y1 z1 | y4 z4 y5 z5], hi [y2 z2 y3 z3 | y6 z6 y7 z7]: tiles 0-3 and 4-7 interleaved.
+        const __m256 lo = _mm256_unpacklo_ps(y[dy][0], y[dy][1]), hi = _mm256_unpackhi_ps(y[dy][0], y[dy][1]);
+        const __m256 first = _mm256_permute2f128_ps(lo, hi, 0x20), second = _mm256_permute2f128_ps(lo, hi, 0x31);
+        float* o0 = out + dy * plane + static_cast<Index>(o) * owp;
+        if (g == 1) {
+          _mm256_storeu_ps(o0 + 16 * k, first);
+          _mm256_storeu_ps(o0 + 16 * k + 8, second);
+        } else {
+          _mm256_storeu_ps(o0, first);
+          _mm256_storeu_ps(o0 + slot, second);
+        }
+      }
+    }
+}
+
+// The epilogue on output row m0 .. m0 + ow from its planar conv values (winograd_pruned.cc's fused_row,
+// 8 output channels x 8 pixels per transpose): apply_epilogue's operations in its order.
+__attribute__((target("avx2,fma"))) void fused_row(const ConvShape& s, const Epilogue& ep, float* plane, int owp, const float* map_t, Index m0,
+                                                  float* y) {
+  const int co = s.co, cw = ep.channels;
+  const bool gathered = ep.gather != nullptr;
+  if (gathered && map_t != nullptr)
+    for (Index q = 0; q < static_cast<Index>(co) * owp; q += 8)
+      _mm256_storeu_ps(plane + q, _mm256_add_ps(_mm256_loadu_ps(plane + q), _mm256_loadu_ps(map_t + q)));
+  const Index plane_px = static_cast<Index>(s.oh) * s.ow;
+  const __m256 lo = _mm256_set1_ps(ep.relu ? 0.0f : -std::numeric_limits<float>::infinity());
+  for (int k0 = 0; k0 < cw; k0 += 8) {
+    const int kn = std::min(8, cw - k0);
+    const __m256i mk = lanes_avx2(kn);
+    const __m256 b = ep.bias != nullptr ? _mm256_maskload_ps(ep.bias + k0, mk) : _mm256_setzero_ps();
+    const float* cols[8];
+    for (int i = 0; i < 8; i++) {
+      const int j = i >= kn ? -1 : gathered ? ep.gather[k0 + i] : k0 + i;
+      cols[i] = j < 0 ? nullptr : plane + static_cast<Index>(j) * owp;
+    }
+    for (int ox0 = 0; ox0 < s.ow; ox0 += 8) {
+      const int nx = std::min(8, s.ow - ox0);
+      __m256 r[8];
+      for (int i = 0; i < 8; i++) r[i] = cols[i] != nullptr ? _mm256_loadu_ps(cols[i] + ox0) : _mm256_setzero_ps();
+      transpose8(r);
+      for (int q = 0; q < nx; q++) {
+        const Index p = m0 + ox0 + q;
+        const __m256 res = ep.residual != nullptr ? _mm256_maskload_ps(ep.residual + p * cw + k0, mk) : _mm256_setzero_ps();
+        __m256 t;
+        if (gathered) {
+          t = _mm256_add_ps(_mm256_add_ps(res, b), r[q]);
+        } else {  // no scatter: conv + bias + map + residual, in that order
+          const __m256 map = ep.add_map != nullptr ? _mm256_maskload_ps(ep.add_map + (p % plane_px) * co + k0, mk) : _mm256_setzero_ps();
+          t = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r[q], b), map), res);
+        }
+        _mm256_maskstore_ps(y + p * cw + k0, mk, _mm256_max_ps(lo, t));  // max(lo, NaN) is NaN
+      }
+    }
+  }
+}
+#endif
+
+}  // namespace
+
+int winograd_pruned_avx2_min_batch(const ConvShape& s) {
+  (void)s;
+  return switch_threshold("WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH", 2);
+}
+
+bool winograd_pruned_avx2_applies(const ConvShape& s) {
+#ifdef WB_WINOGRAD_PRUNED_AVX2_X86
+  return enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.co % 16 != 0 && s.co <= 64 && s.ci >= 4 && s.ci <= 64 && s.oh >= 4 &&
+         s.ow >= 4 && s.n >= winograd_pruned_avx2_min_batch(s) && std::strcmp(microkernel().name, "avx2") == 0;
+#else
+  (void)s;
+  return false;
+#endif
+}
+
+void winograd_pruned_avx2_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y) {
+#ifdef WB_WINOGRAD_PRUNED_AVX2_X86
+  const int ci = s.ci, co = s.co;
+  const int tiles_x = (s.ow + 1) / 2, tiles_y = (s.oh + 1) / 2;
+  const int tile_rows = s.n * tiles_y;
+  const int vectors_x = (tiles_x + 7) / 8;
+  const int wp = 16 * vectors_x + 8;  // planar input row: the loads of the last 8 tiles reach column 16 * vectors_x + 9
+  const int owp = 16 * vectors_x;     // planar output row
+  // Tile rows of up to 4 tiles share vectors: G = 2 rows per 8 lanes (a group); a group's lanes are 8
+  // columns of V and M, a longer row's tiles 8 * vectors_x columns.
+  const int group = tiles_x > 4 ? 1 : 2;
+  const int group_cols = group == 1 ? 8 * vectors_x : 8;
+  // A task takes whole tile rows, about 96 tiles, fewer where a thread would idle, but at least one
+  // 16-column panel's worth.
+  const int min_rows = group_cols >= kPanel ? 1 : group * kPanel / group_cols;
+  int per_task = std::max(1, 96 / tiles_x);
+  per_task = std::min(per_task, std::max(1, tile_rows / (4 * threads())));
+  per_task = (std::max(per_task, min_rows) + min_rows - 1) / min_rows * min_rows;
+  const int tasks = (tile_rows + per_task - 1) / per_task;
+  const int rows = block_rows(co);
+  std::vector<float> ut(static_cast<std::size_t>(kPositions) * ci * co);
+  parallel_for(ci, [&](int c, int) { transform_filter(s, w, c, rows, ut.data()); });
+  const std::vector<float> zeros(static_cast<std::size_t>(ci) * wp, 0.0f);  // a planar row outside the image
+  const bool fused = y != nullptr && winograd_pruned_fuses(ep);
+  // The constant-input map [oh, ow, co] planar per output row, [oh][co][owp], for the fused epilogue.
+  std::vector<float> map_t;
+  if (fused && ep->add_map != nullptr && ep->gather != nullptr) {
+    map_t.assign(static_cast<std::size_t>(s.oh) * co * owp, 0.0f);
+    for (int oy = 0; oy < s.oh; oy++)
+      for (int ox0 = 0; ox0 < s.ow; ox0 += 8)
+        for (int o0 = 0; o0 < co; o0 += 8)
+          transpose8_block(ep->add_map + (static_cast<Index>(oy) * s.ow + ox0) * co + o0, co, std::min(8, s.ow - ox0), std::min(8, co - o0),
+                           map_t.data() + (static_cast<Index>(oy) * co + o0) * owp + ox0, owp);
+  }
+  parallel_for(tasks, [&](int t, int) {
+    const int g0 = t * per_task, g1 = std::min(tile_rows, g0 + per_task);
+    const int groups = (g1 - g0 + group - 1) / group;
+    const int tiles = groups * group_cols;
+    const int panel_cols = (tiles + kPanel - 1) / kPanel * kPanel;
+    const Index vps = static_cast<Index>(ci) * panel_cols, mps = static_cast<Index>(co) * panel_cols;
+    const Index out_slot = 2 * static_cast<Index>(co) * owp;
+    thread_local std::vector<float> v_buffer, m_buffer, planar_buffer, out_buffer, row_buffer;
+    float* const v = scratch(v_buffer, static_cast<std::size_t>(kPositions) * vps);
+    float* const m = scratch(m_buffer, static_cast<std::size_t>(kPositions) * mps);
+    float* const planar = scratch(planar_buffer, kSlots * static_cast<std::size_t>(ci) * wp);
+    float* const out = scratch(out_buffer, static_cast<std::size_t>(group) * out_slot);
+    float* const row = scratch(row_buffer, static_cast<std::size_t>(s.ow) * co);
+    // The last panel's columns past the groups are computed and dropped: keep them finite zeros.
+    if (panel_cols > tiles)
+      for (Index q = 0; q < kPositions * static_cast<Index>(ci); q++)
+        std::memset(v + q * panel_cols + tiles, 0, sizeof(float) * static_cast<std::size_t>(panel_cols - tiles));
+    // Input rows held planar in kSlots slots by their row number over the batch: each row copied once
+    // for the two tile rows that read it.
+    long held[kSlots];
+    std::fill(held, held + kSlots, -1L);
+    for (int gr = 0; gr < groups; gr++) {
+      const float* rp[2][4];
+      for (int q = 0; q < 2; q++) {
+        const int g = g0 + gr * group + q;
+        const int n = g / tiles_y, ty = g % tiles_y;
+        for (int i = 0; i < 4; i++) {
+          const int iy = 2 * ty - s.pt + i;
+          if (q >= group || g >= g1 || iy < 0 || iy >= s.h) {
+            rp[q][i] = zeros.data();
+            continue;
+          }
+          const long key = static_cast<long>(n) * s.h + iy;
+          float* slot = planar + static_cast<Index>(key % kSlots) * ci * wp;
+          if (held[key % kSlots] != key) {
+            planar_row(s, x, n, iy, wp, slot);
+            held[key % kSlots] = key;
+          }
+          rp[q][i] = slot;
+        }
+      }
+      input_tiles(s, rp, group, wp, tiles_x, v, vps, panel_cols, gr * group_cols);
+    }
+    // M[p]^T [co, tiles] = U[p]^T [co, ci] x V[p]^T [ci, tiles], filter blocks of `rows`, 16-tile panels.
+    for (int p = 0; p < kPositions; p++)
+      for (int o0 = 0; o0 < co; o0 += rows) {
+        const int rb = std::min(rows, co - o0);
+        const RowsKernel kernel = kRowsKernels[static_cast<std::size_t>(rb)];
+        const float* u = ut.data() + static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci;
+        for (int c0 = 0; c0 < tiles; c0 += kPanel)
+          kernel(ci, u, v + p * vps + c0, panel_cols, m + p * mps + static_cast<Index>(o0) * panel_cols + c0, panel_cols);
+      }
+    for (int gr = 0; gr < groups; gr++) {
+      output_tiles(s, m, mps, panel_cols, gr * group_cols, group, tiles_x, owp, out, out_slot);
+      for (int q = 0; q < group && g0 + gr * group + q < g1; q++) {
+        const int g = g0 + gr * group + q;
+        const int n = g / tiles_y, ty = g % tiles_y;
+        for (int dy = 0; dy < 2 && 2 * ty + dy < s.oh; dy++) {
+          float* plane = out + q * out_slot + static_cast<Index>(dy) * co * owp;
+          const Index m0 = (static_cast<Index>(n) * s.oh + 2 * ty + dy) * s.ow;
+          if (fused) {
+            fused_row(s, *ep, plane, owp, map_t.empty() ? nullptr : map_t.data() + static_cast<Index>(2 * ty + dy) * co * owp, m0, y);
+            continue;
+          }
+          for (int ox0 = 0; ox0 < s.ow; ox0 += 8)
+            for (int o0 = 0; o0 < co; o0 += 8)
+              transpose8_block(plane + static_cast<Index>(o0) * owp + ox0, owp, std::min(8, co - o0), std::min(8, s.ow - ox0), row + static_cast<Index>(ox0) * co + o0, co);
+          sink.put(m0, s.ow, row, co);
+        }
+      }
+    }
+  });
+#else
+  (void)s, (void)x, (void)w, (void)sink, (void)ep, (void)y;
+#endif
+}
+
+}  // namespace wb
