@@ -53,13 +53,37 @@ void transform_filter(const ConvShape& s, const float* w, int c, int rows, float
 }
 
 #ifdef WB_WINOGRAD_PRUNED_AVX2_X86
+// Lanes 0 .. n - 1 of v to p with plain stores (a masked store costs several times more on some CPUs).
+__attribute__((target("avx2,fma"))) inline void store_first(float* p, __m256 v, int n) {
+  if (n == 8) return _mm256_storeu_ps(p, v);
+  __m128 part = _mm256_castps256_ps128(v);
+  if (n >= 4) {
+    _mm_storeu_ps(p, part);
+    part = _mm256_extractf128_ps(v, 1);
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(p), part);
+    part = _mm_movehl_ps(part, part);
+    p += 2;
+    n -= 2;
+  }
+  if (n == 1) _mm_store_ss(p, part);
+}
+
+// r[i] = src[i * ss + 0 .. cols) for i < rows, zeros elsewhere, then transposed: r[j] lane i = src[i * ss + j].
+__attribute__((target("avx2,fma"))) inline void load_transposed(const float* src, Index ss, int rows, int cols, __m256 r[8]) {
+  const __m256i mc = lanes_avx2(cols);
+  for (int i = 0; i < 8; i++) r[i] = i >= rows ? _mm256_setzero_ps() : cols == 8 ? _mm256_loadu_ps(src + i * ss) : _mm256_maskload_ps(src + i * ss, mc);
+  transpose8(r);
+}
+
 // dst[j * ds + i] = src[i * ss + j] for i < rows, j < cols (at most 8 each); nothing else read or written.
 __attribute__((target("avx2,fma"))) inline void transpose8_block(const float* src, Index ss, int rows, int cols, float* dst, Index ds) {
-  const __m256i mc = lanes_avx2(cols), mr = lanes_avx2(rows);
   __m256 r[8];
-  for (int i = 0; i < 8; i++) r[i] = i < rows ? _mm256_maskload_ps(src + i * ss, mc) : _mm256_setzero_ps();
-  transpose8(r);
-  for (int j = 0; j < cols; j++) _mm256_maskstore_ps(dst + j * ds, mr, r[j]);
+  load_transposed(src, ss, rows, cols, r);
+  for (int j = 0; j < cols; j++) store_first(dst + j * ds, r[j], rows);
 }
 
 // c[r][0..16) = sum over k in order of u[k][r] * v[k][0..16): R filter rows x 16 tiles in 2R registers.
@@ -96,9 +120,16 @@ __attribute__((target("avx2,fma"))) void planar_row(const ConvShape& s, const fl
   const int ci = s.ci;
   std::memset(p, 0, sizeof(float) * static_cast<std::size_t>(ci) * wp);
   const float* row = x + (static_cast<Index>(n) * s.h + iy) * s.w * ci;
+  // Whole 8-column stores: a block's pixels past w are zeros, written into the row's right padding
+  // (pl + w rounded up to 8 fits wp for the usual pads; a last block that would not is cut at wp).
+  __m256 r[8];
   for (int ix0 = 0; ix0 < s.w; ix0 += 8)
-    for (int c0 = 0; c0 < ci; c0 += 8)
-      transpose8_block(row + static_cast<Index>(ix0) * ci + c0, ci, std::min(8, s.w - ix0), std::min(8, ci - c0), p + static_cast<Index>(c0) * wp + ix0 + s.pl, wp);
+    for (int c0 = 0; c0 < ci; c0 += 8) {
+      const int nc = std::min(8, ci - c0);
+      load_transposed(row + static_cast<Index>(ix0) * ci + c0, ci, std::min(8, s.w - ix0), nc, r);
+      const int room = std::min(8, wp - ix0 - s.pl);
+      for (int j = 0; j < nc; j++) store_first(p + static_cast<Index>(c0 + j) * wp + ix0 + s.pl, r[j], room);
+    }
 }
 
 // Even and odd floats of a[0..8) then b[0..8): [a0 a2 a4 a6 b0 b2 b4 b6] and [a1 a3 a5 a7 b1 b3 b5 b7].
@@ -212,7 +243,7 @@ __attribute__((target("avx2,fma"))) void fused_row(const ConvShape& s, const Epi
       transpose8(r);
       for (int q = 0; q < nx; q++) {
         const Index p = m0 + ox0 + q;
-        const __m256 res = ep.residual != nullptr ? _mm256_maskload_ps(ep.residual + p * cw + k0, mk) : _mm256_setzero_ps();
+        const __m256 res = ep.residual == nullptr ? _mm256_setzero_ps() : kn == 8 ? _mm256_loadu_ps(ep.residual + p * cw + k0) : _mm256_maskload_ps(ep.residual + p * cw + k0, mk);
         __m256 t;
         if (gathered) {
           t = _mm256_add_ps(_mm256_add_ps(res, b), r[q]);
@@ -220,7 +251,7 @@ __attribute__((target("avx2,fma"))) void fused_row(const ConvShape& s, const Epi
           const __m256 map = ep.add_map != nullptr ? _mm256_maskload_ps(ep.add_map + (p % plane_px) * co + k0, mk) : _mm256_setzero_ps();
           t = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r[q], b), map), res);
         }
-        _mm256_maskstore_ps(y + p * cw + k0, mk, _mm256_max_ps(lo, t));  // max(lo, NaN) is NaN
+        store_first(y + p * cw + k0, _mm256_max_ps(lo, t), kn);  // max(lo, NaN) is NaN
       }
     }
   }
