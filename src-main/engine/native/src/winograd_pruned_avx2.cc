@@ -132,22 +132,16 @@ __attribute__((target("avx2,fma"))) void planar_row(const ConvShape& s, const fl
     }
 }
 
-// Even and odd floats of a[0..8) then b[0..8): [a0 a2 a4 a6 b0 b2 b4 b6] and [a1 a3 a5 a7 b1 b3 b5 b7].
-__attribute__((target("avx2,fma"))) inline __m256 evens(__m256 a, __m256 b) {
-  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0x88)), 0xD8));
-}
-__attribute__((target("avx2,fma"))) inline __m256 odds(__m256 a, __m256 b) {
-  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(_mm256_shuffle_ps(a, b, 0xDD)), 0xD8));
-}
-
-// d[j] for 8 tiles at one input row of one channel: column 2t + j of each tile. Lanes 0-3 read from a,
-// lanes 4-7 from b: G = 1 passes b = a + 8 (8 consecutive tiles), G = 2 the second tile row's input row.
+// d[j] for 8 tiles at one input row of one channel: column 2t + j of each tile, in one in-lane shuffle
+// (no lane-crossing permute): lanes [a0 a2 b0 b2 | a4 a6 b4 b6] (+ j). G = 1 passes b = a + 8, so the
+// lanes hold tiles 0 1 4 5 | 2 3 6 7; G = 2 the second tile row's input row as b, so they hold row 0's
+// tiles 0 1, row 1's 0 1 | row 0's 2 3, row 1's 2 3. output_tiles' unpacklo / unpackhi put them back in order.
 __attribute__((target("avx2,fma"))) inline void tile_columns(const float* a, const float* b, __m256 d[4]) {
   const __m256 a0 = _mm256_loadu_ps(a), b0 = _mm256_loadu_ps(b), a2 = _mm256_loadu_ps(a + 2), b2 = _mm256_loadu_ps(b + 2);
-  d[0] = evens(a0, b0);
-  d[1] = odds(a0, b0);
-  d[2] = evens(a2, b2);
-  d[3] = odds(a2, b2);
+  d[0] = _mm256_shuffle_ps(a0, b0, 0x88);
+  d[1] = _mm256_shuffle_ps(a0, b0, 0xDD);
+  d[2] = _mm256_shuffle_ps(a2, b2, 0x88);
+  d[3] = _mm256_shuffle_ps(a2, b2, 0xDD);
 }
 
 // V^T = B^T d B for one group of tiles, winograd_pruned.cc's operations in its order: rows[q][i] is input
@@ -201,9 +195,9 @@ __attribute__((target("avx2,fma"))) void output_tiles(const ConvShape& s, const 
       const __m256 y[2][2] = {{_mm256_add_ps(_mm256_add_ps(r[0][0], r[1][0]), r[2][0]), _mm256_add_ps(_mm256_add_ps(r[0][1], r[1][1]), r[2][1])},
                               {_mm256_sub_ps(_mm256_sub_ps(r[1][0], r[2][0]), r[3][0]), _mm256_sub_ps(_mm256_sub_ps(r[1][1], r[2][1]), r[3][1])}};
       for (int dy = 0; dy < 2; dy++) {
-        // lo [y0 z0 y1 z1 | y4 z4 y5 z5], hi [y2 z2 y3 z3 | y6 z6 y7 z7]: tiles 0-3 and 4-7 interleaved.
-        const __m256 lo = _mm256_unpacklo_ps(y[dy][0], y[dy][1]), hi = _mm256_unpackhi_ps(y[dy][0], y[dy][1]);
-        const __m256 first = _mm256_permute2f128_ps(lo, hi, 0x20), second = _mm256_permute2f128_ps(lo, hi, 0x31);
+        // With tile_columns' lane order, unpacklo gives columns 2t, 2t + 1 of tiles 0-3 (G = 1) or of row 0's
+        // tiles (G = 2) in order, unpackhi those of tiles 4-7 or of row 1.
+        const __m256 first = _mm256_unpacklo_ps(y[dy][0], y[dy][1]), second = _mm256_unpackhi_ps(y[dy][0], y[dy][1]);
         float* o0 = out + dy * plane + static_cast<Index>(o) * owp;
         if (g == 1) {
           _mm256_storeu_ps(o0 + 16 * k, first);
