@@ -8,7 +8,8 @@
  * - the same bits run to run and on one or two pool threads;
  * - WORKBENCH_NATIVE_WINOGRAD_AVX2=0 (and WORKBENCH_NATIVE_WINOGRAD=0, WORKBENCH_NATIVE_WINOGRAD_PRUNED=0)
  *   gives evaluation today's AVX2 bits (the training call's path); training never changes;
- * - from WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH on (default 2), checked on both sides.
+ * - from WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH on (default 3 images up to 32 filters, 8 above),
+ *   each default checked on both sides.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -17,8 +18,8 @@ import { loadNativeAddon } from '../../src-main/engine/native/native-kernels.ts'
 import { bits, withEnv } from './native-env.ts';
 import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesPrunedWinograd, type WinogradCase } from './winograd-cases.ts';
 
-/** WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH's default (winograd_pruned_avx2.cc). */
-const AVX2_DEFAULT_BATCH = 2;
+/** WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH's default per width class (winograd_pruned_avx2.cc). */
+const defaultBatch = (c: WinogradCase): number => (c.co > 32 ? 8 : 3);
 
 const addon = loadNativeAddon();
 const child = path.join(import.meta.dirname, 'winograd-avx2-child.ts');
@@ -64,8 +65,8 @@ describe.skipIf(!hasAvx2)('native Winograd F(2x2, 3x3) for pruned widths on AVX2
     // Each switch off gives today's AVX2 evaluation bits (the training call's path); training never changes.
     for (const off of ['off', 'allWinogradOff', 'prunedOff']) expect(arm(off), off).toBe(arm('training'));
     expect(arm('trainingOff')).toBe(arm('training'));
-    // The batch threshold: default 2, moved by the variable.
-    expect(arm('defaultThreshold') === arm('on')).toBe(!takes || c.x[0] >= AVX2_DEFAULT_BATCH);
+    // The batch threshold: its default, moved by the variable.
+    expect(arm('defaultThreshold') === arm('on')).toBe(!takes || c.x[0] >= defaultBatch(c));
     expect(arm('threshold3') === arm('on')).toBe(!takes || c.x[0] >= 3);
     // On an AVX-512 host: the AVX-512 evaluation path's bits where it takes the case.
     if (takes && addon!.info().isa === 'avx512f') {
@@ -76,9 +77,14 @@ describe.skipIf(!hasAvx2)('native Winograd F(2x2, 3x3) for pruned widths on AVX2
     }
   }, 120_000);
 
-  it('the threshold cases cover both sides of the default', () => {
-    const pruned = WINOGRAD_CASES.filter(takesPrunedWinograd);
-    expect(pruned.some((c) => c.x[0] < AVX2_DEFAULT_BATCH)).toBe(true);
-    expect(pruned.some((c) => c.x[0] >= AVX2_DEFAULT_BATCH && c.x[0] < 3)).toBe(true);
+  it.each([
+    ['up to 32 filters', (c: WinogradCase) => c.co <= 32],
+    ['over 32 filters', (c: WinogradCase) => c.co > 32],
+  ] as const)('the cases cover both sides of the default threshold, %s', (_label, inClass) => {
+    const pruned = WINOGRAD_CASES.filter((c) => takesPrunedWinograd(c) && inClass(c));
+    expect(pruned.some((c) => c.x[0] < defaultBatch(c))).toBe(true);
+    expect(pruned.some((c) => c.x[0] >= defaultBatch(c))).toBe(true);
+    // And of the variable set to 3 (the 'threshold3' arm).
+    expect(WINOGRAD_CASES.filter(takesPrunedWinograd).some((c) => c.x[0] < 3)).toBe(true);
   });
 });
