@@ -11,8 +11,8 @@ import { onThreads, withEnv } from './native-env.ts';
 const addon = loadNativeAddon();
 if (!addon) throw new Error(`winograd-avx2-child: no addon (${nativeAddonReason()})`);
 const encode = (y: Float32Array): string => Buffer.from(y.buffer, y.byteOffset, y.byteLength).toString('base64');
-const FROM_1 = { WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH: '1' };
-const UNSET = { WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH: '' };
+const FROM_1 = { WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH: '1', WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH: '1' };
+const UNSET = { WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH: '', WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH: '' };
 /** Arm name -> switches, threads and the call (1: evaluation, 0: training). */
 const ARMS: Record<string, { env: Record<string, string>; threads: number; inference: 0 | 1 }> = {
   on: { env: FROM_1, threads: 1, inference: 1 },
@@ -23,8 +23,9 @@ const ARMS: Record<string, { env: Record<string, string>; threads: number; infer
   trainingOff: { env: { ...FROM_1, WORKBENCH_NATIVE_WINOGRAD_AVX2: '0' }, threads: 1, inference: 0 },
   allWinogradOff: { env: { ...FROM_1, WORKBENCH_NATIVE_WINOGRAD: '0' }, threads: 1, inference: 1 },
   prunedOff: { env: { ...FROM_1, WORKBENCH_NATIVE_WINOGRAD_PRUNED: '0' }, threads: 1, inference: 1 },
+  channelsOff: { env: { ...FROM_1, WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS: '0' }, threads: 1, inference: 1 },
   defaultThreshold: { env: UNSET, threads: 1, inference: 1 },
-  threshold3: { env: { WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH: '3' }, threads: 1, inference: 1 },
+  threshold3: { env: { WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH: '3', WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH: '3' }, threads: 1, inference: 1 },
 };
 const outputs: Record<string, string[]> = {};
 for (const [name, arm] of Object.entries(ARMS))

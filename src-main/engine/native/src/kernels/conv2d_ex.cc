@@ -17,6 +17,7 @@
 #include "../thread_pool.h"
 #include "../winograd.h"
 #include "../winograd_pruned.h"
+#include "../winograd_avx2.h"
 #include "../winograd_pruned_avx2.h"
 #include "index.h"
 
@@ -205,6 +206,10 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
   }
   if (given && given->inference && winograd_applies(s)) {
     winograd_conv2d(s, x, w, sink);
+    return;
+  }
+  if (given && given->inference && winograd_avx2_applies(s)) {
+    winograd_avx2_conv2d(s, x, w, sink);
     return;
   }
   const bool direct = direct_conv_applies(s);

@@ -1,0 +1,200 @@
+#include "winograd_avx2.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "env_switch.h"
+#include "gemm.h"
+#include "thread_pool.h"
+#include "winograd.h"
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define WB_WINOGRAD_AVX2_X86 1
+#include "avx2_transpose.h"
+#endif
+
+namespace wb {
+
+using Index = std::ptrdiff_t;
+
+namespace {
+
+constexpr int kPositions = 16;  // a transformed tile is 4x4
+
+bool enabled() {
+  return switch_on("WORKBENCH_NATIVE_WINOGRAD") && switch_on("WORKBENCH_NATIVE_WINOGRAD_AVX2") && switch_on("WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS");
+}
+
+// U[p][c][o] for input channel c (winograd.cc's layout and values).
+void transform_filter(const ConvShape& s, const float* w, int c, float* u) {
+  const int ci = s.ci, co = s.co;
+  float tile[kPositions];
+  for (int o = 0; o < co; o++) {
+    winograd_filter_tile(w, ci, co, c, o, tile);
+    for (int p = 0; p < kPositions; p++) u[(static_cast<Index>(p) * ci + c) * co + o] = tile[p];
+  }
+}
+
+#ifdef WB_WINOGRAD_AVX2_X86
+// n floats (at most 8) from p, zeros after; plain load when whole.
+__attribute__((target("avx2,fma"))) inline __m256 load_first(const float* p, int n) {
+  return n >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes_avx2(n));
+}
+
+// Lanes 0 .. n - 1 of v to p with plain stores (a masked store costs several times more on some CPUs).
+__attribute__((target("avx2,fma"))) inline void store_first(float* p, __m256 v, int n) {
+  if (n >= 8) return _mm256_storeu_ps(p, v);
+  __m128 part = _mm256_castps256_ps128(v);
+  if (n >= 4) {
+    _mm_storeu_ps(p, part);
+    part = _mm256_extractf128_ps(v, 1);
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(p), part);
+    part = _mm_movehl_ps(part, part);
+    p += 2;
+    n -= 2;
+  }
+  if (n == 1) _mm_store_ss(p, part);
+}
+
+// V = B^T d B for the tiles of tile row ty of image n (winograd.cc's input_row, 8 channels per vector):
+// position p of tile tx at v[p * vs + tx * ci]. Rows outside x read `zeros`, columns outside it zeros.
+__attribute__((target("avx2,fma"))) void input_row(const ConvShape& s, const float* x, int n, int ty, int tiles_x, float* v, Index vs,
+                                                  const float* zeros) {
+  const int ci = s.ci;
+  const float* rows[4];
+  for (int i = 0; i < 4; i++) {
+    const int iy = 2 * ty - s.pt + i;
+    rows[i] = iy >= 0 && iy < s.h ? x + (static_cast<Index>(n) * s.h + iy) * s.w * ci : zeros;
+  }
+  for (int tx = 0; tx < tiles_x; tx++) {
+    float* out = v + static_cast<Index>(tx) * ci;
+    const int ix0 = 2 * tx - s.pl;
+    for (int c0 = 0; c0 < ci; c0 += 8) {
+      const int nc = std::min(8, ci - c0);
+      __m256 t[4][4];
+      for (int j = 0; j < 4; j++) {
+        const int ix = ix0 + j;
+        __m256 a[4];
+        if (ix >= 0 && ix < s.w) {
+          const Index at = static_cast<Index>(ix) * ci + c0;
+          for (int i = 0; i < 4; i++) a[i] = load_first(rows[i] + at, nc);
+        } else {
+          for (int i = 0; i < 4; i++) a[i] = _mm256_setzero_ps();
+        }
+        t[0][j] = _mm256_sub_ps(a[0], a[2]);
+        t[1][j] = _mm256_add_ps(a[1], a[2]);
+        t[2][j] = _mm256_sub_ps(a[2], a[1]);
+        t[3][j] = _mm256_sub_ps(a[1], a[3]);
+      }
+      for (int i = 0; i < 4; i++) {
+        float* o = out + static_cast<Index>(i * 4) * vs + c0;
+        store_first(o, _mm256_sub_ps(t[i][0], t[i][2]), nc);
+        store_first(o + vs, _mm256_add_ps(t[i][1], t[i][2]), nc);
+        store_first(o + 2 * vs, _mm256_sub_ps(t[i][2], t[i][1]), nc);
+        store_first(o + 3 * vs, _mm256_sub_ps(t[i][1], t[i][3]), nc);
+      }
+    }
+  }
+}
+
+// Y = A^T M A for the tiles of one tile row (winograd.cc's output_row, 8 channels per vector): position
+// p of tile tx at m[p * ms + tx * co]; the two output rows go to out [2, ow, co].
+__attribute__((target("avx2,fma"))) void output_row(const ConvShape& s, const float* mt, Index ms, int tiles_x, float* out) {
+  const int co = s.co, ow = s.ow;
+  for (int tx = 0; tx < tiles_x; tx++) {
+    const float* src = mt + static_cast<Index>(tx) * co;
+    const bool second = 2 * tx + 1 < ow;
+    float* y0 = out + static_cast<Index>(2 * tx) * co;
+    float* y1 = y0 + static_cast<Index>(ow) * co;
+    for (int c0 = 0; c0 < co; c0 += 8) {
+      const int nc = std::min(8, co - c0);
+      __m256 r[4][2];
+      for (int i = 0; i < 4; i++) {
+        const float* q = src + static_cast<Index>(i * 4) * ms + c0;
+        const __m256 a0 = load_first(q, nc), a1 = load_first(q + ms, nc);
+        const __m256 a2 = load_first(q + 2 * ms, nc), a3 = load_first(q + 3 * ms, nc);
+        r[i][0] = _mm256_add_ps(_mm256_add_ps(a0, a1), a2);
+        r[i][1] = _mm256_sub_ps(_mm256_sub_ps(a1, a2), a3);
+      }
+      for (int j = 0; j < 2; j++) {
+        if (j == 1 && !second) break;
+        store_first(y0 + j * co + c0, _mm256_add_ps(_mm256_add_ps(r[0][j], r[1][j]), r[2][j]), nc);
+        store_first(y1 + j * co + c0, _mm256_sub_ps(_mm256_sub_ps(r[1][j], r[2][j]), r[3][j]), nc);
+      }
+    }
+  }
+}
+#endif
+
+}  // namespace
+
+int winograd_avx2_min_batch(const ConvShape& s) {
+  // Measured crossovers (AVX-512 CPU forced to AVX2, one thread, CPU time per call of the unpruned CIFAR
+  // ResNet layers, conv-layer-ab.ts --inference, this path against WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS=0):
+  //   16 filters (32x32 maps): batch 4 even (0.215 vs 0.219 ms, 0.229 vs 0.219), batch 8 faster (0.402 vs 0.421);
+  //   32 filters (16x16): batch 8 slower (0.425 vs 0.403), batch 12 faster (0.605 vs 0.617), 16: 0.730 vs 0.800;
+  //   64 filters (8x8): slower up to batch 24 (1.219 vs 1.113: the per-call filter transform of 64 x 64
+  //   filters in double weighs against 16 tiles per image), faster at 32 (1.287 vs 1.442).
+  // WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH sets all three.
+  return switch_threshold("WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH", s.co <= 16 ? 8 : s.co <= 32 ? 12 : 32);
+}
+
+bool winograd_avx2_applies(const ConvShape& s) {
+#ifdef WB_WINOGRAD_AVX2_X86
+  return enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.co % 16 == 0 && s.co <= 64 && s.ci >= 12 && s.ci <= 64 && s.oh >= 4 &&
+         s.ow >= 4 && s.n >= winograd_avx2_min_batch(s) && std::strcmp(microkernel().name, "avx2") == 0;
+#else
+  (void)s;
+  return false;
+#endif
+}
+
+// winograd.cc's winograd_conv2d with the AVX2 transforms (the same task split and GEMM calls).
+void winograd_avx2_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink) {
+#ifdef WB_WINOGRAD_AVX2_X86
+  const int ci = s.ci, co = s.co;
+  const int tiles_x = (s.ow + 1) / 2, tiles_y = (s.oh + 1) / 2;
+  const int tile_rows = s.n * tiles_y;
+  int per_task = std::max(1, 96 / tiles_x);
+  per_task = std::min(per_task, std::max(1, tile_rows / (4 * threads())));
+  const int tasks = (tile_rows + per_task - 1) / per_task;
+  const Index ub = static_cast<Index>(packed_b_size(ci, co));
+  std::vector<float> u(static_cast<std::size_t>(kPositions) * ci * co);
+  std::vector<float> bp(static_cast<std::size_t>(kPositions) * ub);
+  parallel_for(ci, [&](int c, int) { transform_filter(s, w, c, u.data()); });
+  parallel_for(kPositions, [&](int p, int) { pack_b(u.data() + static_cast<Index>(p) * ci * co, ci, co, co, 1, bp.data() + p * ub); });
+  const std::vector<float> zeros(static_cast<std::size_t>(s.w) * ci + 16, 0.0f);  // a zero input row
+  const Microkernel& mk = microkernel();
+  parallel_for(tasks, [&](int t, int) {
+    const int g0 = t * per_task, g1 = std::min(tile_rows, g0 + per_task);
+    const int tiles = (g1 - g0) * tiles_x;
+    const Index vs = static_cast<Index>(tiles) * ci, ms = static_cast<Index>(tiles) * co;
+    thread_local std::vector<float> v_buffer, m_buffer, out_buffer;
+    float* const v = scratch(v_buffer, static_cast<std::size_t>(kPositions) * vs);
+    float* const m = scratch(m_buffer, static_cast<std::size_t>(kPositions) * ms);
+    float* const out = scratch(out_buffer, 2 * static_cast<std::size_t>(s.ow) * co);
+    for (int g = g0; g < g1; g++) input_row(s, x, g / tiles_y, g % tiles_y, tiles_x, v + static_cast<Index>(g - g0) * tiles_x * ci, vs, zeros.data());
+    // M[p] = V[p] [tiles, ci] x U[p] [ci, co], one GEMM per position.
+    for (int p = 0; p < kPositions; p++)
+      for (int j0 = 0; j0 < co; j0 += NR)
+        for (int r0 = 0; r0 < tiles; r0 += mk.mr)
+          mk.run(ci, v + p * vs + static_cast<Index>(r0) * ci, ci, 1, bp.data() + p * ub + static_cast<Index>(j0) * ci,
+                 m + p * ms + static_cast<Index>(r0) * co + j0, co, std::min(mk.mr, tiles - r0), std::min(NR, co - j0), false);
+    for (int g = g0; g < g1; g++) {
+      const int n = g / tiles_y, ty = g % tiles_y;
+      output_row(s, m + static_cast<Index>(g - g0) * tiles_x * co, ms, tiles_x, out);
+      for (int dy = 0; dy < 2 && 2 * ty + dy < s.oh; dy++)
+        sink.put((static_cast<Index>(n) * s.oh + 2 * ty + dy) * s.ow, s.ow, out + static_cast<Index>(dy) * s.ow * co, co);
+    }
+  });
+#else
+  (void)s, (void)x, (void)w, (void)sink;
+#endif
+}
+
+}  // namespace wb
