@@ -12,6 +12,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define WB_WINOGRAD_AVX2_X86 1
 #include "avx2_transpose.h"
+#include "winograd_filter_avx2.h"
 #endif
 
 namespace wb {
@@ -26,17 +27,25 @@ bool enabled() {
   return switch_on("WORKBENCH_NATIVE_WINOGRAD") && switch_on("WORKBENCH_NATIVE_WINOGRAD_AVX2") && switch_on("WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS");
 }
 
-// U[p][c][o] for input channel c (winograd.cc's layout and values).
-void transform_filter(const ConvShape& s, const float* w, int c, float* u) {
+#ifdef WB_WINOGRAD_AVX2_X86
+// U[p][c][o] for input channel c (winograd.cc's layout and values): four filters at a time
+// (winograd_filter_tile4), the last co % 4 one by one.
+__attribute__((target("avx2,fma"))) void transform_filter(const ConvShape& s, const float* w, int c, float* u) {
   const int ci = s.ci, co = s.co;
+  float four[kPositions][4];
+  int o = 0;
+  for (; o + 4 <= co; o += 4) {
+    winograd_filter_tile4(w, ci, co, c, o, four);
+    for (int p = 0; p < kPositions; p++)
+      for (int k = 0; k < 4; k++) u[(static_cast<Index>(p) * ci + c) * co + o + k] = four[p][k];
+  }
   float tile[kPositions];
-  for (int o = 0; o < co; o++) {
+  for (; o < co; o++) {
     winograd_filter_tile(w, ci, co, c, o, tile);
     for (int p = 0; p < kPositions; p++) u[(static_cast<Index>(p) * ci + c) * co + o] = tile[p];
   }
 }
 
-#ifdef WB_WINOGRAD_AVX2_X86
 // n floats (at most 8) from p, zeros after; plain load when whole.
 __attribute__((target("avx2,fma"))) inline __m256 load_first(const float* p, int n) {
   return n >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes_avx2(n));

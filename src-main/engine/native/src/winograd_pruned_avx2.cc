@@ -16,6 +16,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define WB_WINOGRAD_PRUNED_AVX2_X86 1
 #include "avx2_transpose.h"
+#include "winograd_filter_avx2.h"
 #endif
 
 namespace wb {
@@ -40,19 +41,29 @@ int block_rows(int co) {
   return (co + blocks - 1) / blocks;
 }
 
-// U^T per position, each filter block [ci][rows] contiguous (winograd_pruned.cc's layout).
-void transform_filter(const ConvShape& s, const float* w, int c, int rows, float* ut) {
+#ifdef WB_WINOGRAD_PRUNED_AVX2_X86
+// U^T per position, each filter block [ci][rows] contiguous (winograd_pruned.cc's layout and values):
+// four filters at a time (winograd_filter_tile4), the last co % 4 one by one.
+__attribute__((target("avx2,fma"))) void transform_filter(const ConvShape& s, const float* w, int c, int rows, float* ut) {
   const int ci = s.ci, co = s.co;
-  float tile[kPositions];
-  for (int o = 0; o < co; o++) {
-    winograd_filter_tile(w, ci, co, c, o, tile);
+  const auto put = [&](int o, int p, float value) {
     const int o0 = o / rows * rows, r = o - o0, rb = std::min(rows, co - o0);
+    ut[static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci + static_cast<Index>(c) * rb + r] = value;
+  };
+  float four[kPositions][4];
+  int o = 0;
+  for (; o + 4 <= co; o += 4) {
+    winograd_filter_tile4(w, ci, co, c, o, four);
     for (int p = 0; p < kPositions; p++)
-      ut[static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci + static_cast<Index>(c) * rb + r] = tile[p];
+      for (int k = 0; k < 4; k++) put(o + k, p, four[p][k]);
+  }
+  float tile[kPositions];
+  for (; o < co; o++) {
+    winograd_filter_tile(w, ci, co, c, o, tile);
+    for (int p = 0; p < kPositions; p++) put(o, p, tile[p]);
   }
 }
 
-#ifdef WB_WINOGRAD_PRUNED_AVX2_X86
 // Lanes 0 .. n - 1 of v to p with plain stores (a masked store costs several times more on some CPUs).
 __attribute__((target("avx2,fma"))) inline void store_first(float* p, __m256 v, int n) {
   if (n == 8) return _mm256_storeu_ps(p, v);
