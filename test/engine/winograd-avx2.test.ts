@@ -13,8 +13,8 @@
  *   (the training call's path), WORKBENCH_NATIVE_WINOGRAD_PRUNED=0 does for the pruned path,
  *   WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS=0 for the channel-vectorised one; training never changes;
  * - from its batch threshold on: WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH (pruned: 3 images up to 32
- *   filters, 8 above), WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH (8 images for 16 filters, 12
- *   for 32, 32 for 64), each default checked on both sides.
+ *   filters, 6 above), WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH (2 images up to 32 filters, 6
+ *   for 64), each default checked on both sides.
  */
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
@@ -26,7 +26,7 @@ import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesPrunedWinograd, ta
 /** The channel-vectorised AVX2 path's cases: filters a multiple of 16 (winograd_avx2.cc). */
 const takesChannels = (c: WinogradCase): boolean => takesWinograd(c) && c.co % 16 === 0;
 /** The batch thresholds' defaults per path and width class (winograd_pruned_avx2.cc, winograd_avx2.cc). */
-const defaultBatch = (c: WinogradCase): number => (takesChannels(c) ? (c.co <= 16 ? 8 : c.co <= 32 ? 12 : 32) : c.co > 32 ? 8 : 3);
+const defaultBatch = (c: WinogradCase): number => (takesChannels(c) ? (c.co <= 32 ? 2 : 6) : c.co > 32 ? 6 : 3);
 
 const addon = loadNativeAddon();
 const child = path.join(import.meta.dirname, 'winograd-avx2-child.ts');
@@ -91,7 +91,8 @@ describe.skipIf(!hasAvx2)('native Winograd F(2x2, 3x3) on AVX2', () => {
   it.each([
     ['pruned, up to 32 filters', (c: WinogradCase) => takesPrunedWinograd(c) && c.co <= 32],
     ['pruned, over 32 filters', (c: WinogradCase) => takesPrunedWinograd(c) && c.co > 32],
-    ['a multiple of 16 filters', takesChannels],
+    ['up to 32 filters, a multiple of 16', (c: WinogradCase) => takesChannels(c) && c.co <= 32],
+    ['64 filters', (c: WinogradCase) => takesChannels(c) && c.co > 32],
   ] as const)('the cases cover both sides of the default threshold (%s) and of 3', (_label, inClass) => {
     const cases = WINOGRAD_CASES.filter(inClass);
     expect(cases.some((c) => c.x[0] < defaultBatch(c))).toBe(true);

@@ -48,8 +48,8 @@ export const WINOGRAD_CASES: WinogradCase[] = [
   c('45->45 tail scattered to 64 + map, batch 12, 8x8', { x: [12, 8, 8, 45], co: 45, pad: 'same', scatterWidth: 64, bias: true, map: true, residual: true, relu: true }),
   c('22->22 map + residual, no scatter, batch 2, 9x9', { x: [2, 9, 9, 22], co: 22, pad: 'same', bias: true, map: true, residual: true, relu: true }),
   c('32->23 bias + ReLU, batch 6, 16x16', { x: [6, 16, 16, 32], co: 23, pad: 'same', bias: true, relu: true }),
-  // 16 filters from the AVX2 channel-vectorised path's default threshold (8 images) on, an odd map.
-  c('16->16 tail (bias + residual + ReLU), batch 8, 7x9', { x: [8, 7, 9, 16], co: 16, pad: 'same', bias: true, residual: true, relu: true }),
+  // 64 filters from the AVX2 channel-vectorised path's default threshold for them (6 images) on, an odd map.
+  c('32->64 tail (bias + residual + ReLU), batch 6, 7x9', { x: [6, 7, 9, 32], co: 64, pad: 'same', bias: true, residual: true, relu: true }),
   // Left on the other paths: the stem (3 input channels), 11 input channels (a pruned stage-1 tail) and a stride-2 conv.
   c('11->16 (not Winograd: 16 filters, 11 channels), batch 2, 9x7', { x: [2, 9, 7, 11], co: 16, pad: 'same', bias: true, relu: true }),
   c('80->16 (not Winograd: wider than the CIFAR ResNets), batch 1, 6x6', { x: [1, 6, 6, 80], co: 16, pad: 'same', bias: true, relu: true }),

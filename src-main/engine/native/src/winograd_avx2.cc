@@ -144,13 +144,13 @@ __attribute__((target("avx2,fma"))) void output_row(const ConvShape& s, const fl
 
 int winograd_avx2_min_batch(const ConvShape& s) {
   // Measured crossovers (AVX-512 CPU forced to AVX2, one thread, CPU time per call of the unpruned CIFAR
-  // ResNet layers, conv-layer-ab.ts --inference, this path against WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS=0):
-  //   16 filters (32x32 maps): batch 4 even (0.215 vs 0.219 ms, 0.229 vs 0.219), batch 8 faster (0.402 vs 0.421);
-  //   32 filters (16x16): batch 8 slower (0.425 vs 0.403), batch 12 faster (0.605 vs 0.617), 16: 0.730 vs 0.800;
-  //   64 filters (8x8): slower up to batch 24 (1.219 vs 1.113: the per-call filter transform of 64 x 64
-  //   filters in double weighs against 16 tiles per image), faster at 32 (1.287 vs 1.442).
-  // WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH sets all three.
-  return switch_threshold("WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH", s.co <= 16 ? 8 : s.co <= 32 ? 12 : 32);
+  // ResNet layers, conv-layer-ab.ts --inference, both AVX2 Winograd paths against WORKBENCH_NATIVE_WINOGRAD_AVX2=0):
+  //   16 filters (32x32 maps): batch 1 slower (0.075 vs 0.055 ms), batch 2 faster (0.099 vs 0.108), 4: 0.199 vs 0.210;
+  //   32 filters (16x16): batch 1 0.052 vs 0.055, batch 2 even to faster (0.102 vs 0.103, 0.103 vs 0.107), 4 faster;
+  //   64 filters (8x8): batch 2 slower (0.125 vs 0.100), batch 4 even (0.187 vs 0.188, 0.193 vs 0.192), batch 6
+  //   faster (0.209 vs 0.278); batch 32 1.17-1.38x over all three.
+  // WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH sets both.
+  return switch_threshold("WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH", s.co <= 32 ? 2 : 6);
 }
 
 bool winograd_avx2_applies(const ConvShape& s) {

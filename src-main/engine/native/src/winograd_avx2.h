@@ -12,8 +12,8 @@
 namespace wb {
 
 // Batch from which winograd_avx2_conv2d is taken (env WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS_MIN_BATCH,
-// read per call; the defaults, 8 images for 16 filters, 12 for 32 and 32 for 64, are where it measured
-// faster, winograd_avx2.cc).
+// read per call; the defaults, 2 images up to 32 filters and 6 for 64, are where it measured faster,
+// winograd_avx2.cc).
 int winograd_avx2_min_batch(const ConvShape& s);
 // True for a 3x3 stride-1 conv on an AVX2 (not AVX-512) CPU with a filter count a multiple of 16 (at
 // most 64), 12 to 64 input channels, maps of 4x4 or more and a batch of at least winograd_avx2_min_batch.

@@ -268,13 +268,12 @@ __attribute__((target("avx2,fma"))) void fused_row(const ConvShape& s, const Epi
 int winograd_pruned_avx2_min_batch(const ConvShape& s) {
   // Measured crossovers (AVX-512 CPU forced to AVX2, one thread, CPU time per call of each 30%-pruned
   // CIFAR ResNet layer, conv-layer-ab.ts --inference, this path against WORKBENCH_NATIVE_WINOGRAD_AVX2=0):
-  //   12 and 23 filters (stages 1, 2): batch 1 slower (stage-1 conv1 0.053 vs 0.043 ms), batch 2 mixed
-  //   (stage-2 conv1 0.078 vs 0.074, the rest faster), batch 3 all faster (0.078 -> 0.089 ... 0.120 vs 0.130);
-  //   45 filters (stage 3, 8x8 maps: the per-call filter transform of 64 x 45 filters weighs more against
-  //   16 tiles per image): batch 4 conv1 0.168 vs 0.147, batch 6 even (0.215 vs 0.211, the tail faster),
-  //   batch 8 both faster (0.264 vs 0.289, 0.186 vs 0.231); batch 32: 1.10-1.61x over all pruned layers.
+  //   12 and 23 filters (stages 1, 2): batch 1 slower (stage-1 conv1 0.056 vs 0.045 ms), batch 2 mixed
+  //   (stage-2 conv1 0.078 vs 0.074 and 0.075 vs 0.074, the rest faster), batch 3 all faster (0.120 vs 0.130 ...);
+  //   45 filters (stage 3, 8x8 maps, 16 tiles per image): batch 4 mixed (tail 0.107 vs 0.119, conv1 0.155 vs
+  //   0.147), batch 6 faster (0.139 vs 0.175, 0.194 vs 0.217); batch 32: 1.03-1.61x over all pruned layers.
   // WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH sets both.
-  return switch_threshold("WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH", s.co > 32 ? 8 : 3);
+  return switch_threshold("WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH", s.co > 32 ? 6 : 3);
 }
 
 bool winograd_pruned_avx2_applies(const ConvShape& s) {

@@ -15,7 +15,7 @@
 namespace wb {
 
 // Batch from which winograd_pruned_avx2_conv2d is taken (env WORKBENCH_NATIVE_WINOGRAD_AVX2_MIN_BATCH,
-// read per call; the defaults, 3 images up to 32 filters and 8 above, are where it measured faster,
+// read per call; the defaults, 3 images up to 32 filters and 6 above, are where it measured faster,
 // winograd_pruned_avx2.cc).
 int winograd_pruned_avx2_min_batch(const ConvShape& s);
 // True for a 3x3 stride-1 conv on an AVX2 (not AVX-512) CPU whose filter count is not a multiple of
