@@ -23,11 +23,11 @@ namespace {
 
 constexpr int kPositions = 16;  // a transformed tile is 4x4
 
+#ifdef WB_WINOGRAD_AVX2_X86
 bool enabled() {
   return switch_on("WORKBENCH_NATIVE_WINOGRAD") && switch_on("WORKBENCH_NATIVE_WINOGRAD_AVX2") && switch_on("WORKBENCH_NATIVE_WINOGRAD_AVX2_CHANNELS");
 }
 
-#ifdef WB_WINOGRAD_AVX2_X86
 // U[p][c][o] for input channel c (winograd.cc's layout and values): four filters at a time
 // (winograd_filter_tile4), the last co % 4 one by one.
 __attribute__((target("avx2,fma"))) void transform_filter(const ConvShape& s, const float* w, int c, float* u) {

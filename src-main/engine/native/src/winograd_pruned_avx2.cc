@@ -30,6 +30,7 @@ constexpr int kPanel = 16;      // tiles per microkernel call: two 8-tile vector
 constexpr int kMaxRows = 6;     // filter rows per microkernel call: 12 accumulators + 2 V vectors + 1 U broadcast of 16 registers
 constexpr int kSlots = 8;       // planar input rows held per task (a group reads at most 2 * 2 + 2)
 
+#ifdef WB_WINOGRAD_PRUNED_AVX2_X86
 bool enabled() {
   return switch_on("WORKBENCH_NATIVE_WINOGRAD") && switch_on("WORKBENCH_NATIVE_WINOGRAD_PRUNED") && switch_on("WORKBENCH_NATIVE_WINOGRAD_AVX2");
 }
@@ -41,7 +42,6 @@ int block_rows(int co) {
   return (co + blocks - 1) / blocks;
 }
 
-#ifdef WB_WINOGRAD_PRUNED_AVX2_X86
 // U^T per position, each filter block [ci][rows] contiguous (winograd_pruned.cc's layout and values):
 // four filters at a time (winograd_filter_tile4), the last co % 4 one by one.
 __attribute__((target("avx2,fma"))) void transform_filter(const ConvShape& s, const float* w, int c, int rows, float* ut) {
