@@ -8,6 +8,7 @@
 #include "env_switch.h"
 #include "gemm.h"
 #include "thread_pool.h"
+#include "winograd_channels_driver.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define WB_WINOGRAD_X86 1
@@ -156,45 +157,10 @@ bool winograd_applies(const ConvShape& s) {
 
 void winograd_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink) {
 #ifdef WB_WINOGRAD_X86
-  const int ci = s.ci, co = s.co;
-  const int tiles_x = (s.ow + 1) / 2, tiles_y = (s.oh + 1) / 2;
-  const int tile_rows = s.n * tiles_y;  // over the whole batch
-  // A task takes whole tile rows, about 96 tiles (a multiple of nothing in particular: the GEMMs
-  // run 14-row tiles), so its transformed input and products (16 x 96 x ci and x co floats) stay in
-  // L2; fewer where that would leave a thread idle (batch 1). Outputs do not depend on the split.
-  int per_task = std::max(1, 96 / tiles_x);
-  per_task = std::min(per_task, std::max(1, tile_rows / (4 * threads())));
-  const int tasks = (tile_rows + per_task - 1) / per_task;
-  // The filter, transformed and packed per position: 16 B panels of [ci, co].
-  const Index ub = static_cast<Index>(packed_b_size(ci, co));
-  std::vector<float> u(static_cast<std::size_t>(kPositions) * ci * co);
-  std::vector<float> bp(static_cast<std::size_t>(kPositions) * ub);
-  parallel_for(ci, [&](int c, int) { transform_filter(s, w, c, c + 1, u.data()); });
-  parallel_for(kPositions, [&](int p, int) { pack_b(u.data() + static_cast<Index>(p) * ci * co, ci, co, co, 1, bp.data() + p * ub); });
-  const std::vector<float> zeros(static_cast<std::size_t>(s.w) * ci + 16, 0.0f);  // a zero input row
-  const Microkernel& mk = microkernel();
-  parallel_for(tasks, [&](int t, int) {
-    const int g0 = t * per_task, g1 = std::min(tile_rows, g0 + per_task);
-    const int tiles = (g1 - g0) * tiles_x;
-    const Index vs = static_cast<Index>(tiles) * ci, ms = static_cast<Index>(tiles) * co;
-    thread_local std::vector<float> v_buffer, m_buffer, out_buffer;
-    float* const v = scratch(v_buffer, static_cast<std::size_t>(kPositions) * vs);
-    float* const m = scratch(m_buffer, static_cast<std::size_t>(kPositions) * ms);
-    float* const out = scratch(out_buffer, 2 * static_cast<std::size_t>(s.ow) * co);
-    for (int g = g0; g < g1; g++) input_row(s, x, g / tiles_y, g % tiles_y, tiles_x, v + static_cast<Index>(g - g0) * tiles_x * ci, vs, zeros.data());
-    // M[p] = V[p] [tiles, ci] x U[p] [ci, co], one GEMM per position.
-    for (int p = 0; p < kPositions; p++)
-      for (int j0 = 0; j0 < co; j0 += NR)
-        for (int r0 = 0; r0 < tiles; r0 += mk.mr)
-          mk.run(ci, v + p * vs + static_cast<Index>(r0) * ci, ci, 1, bp.data() + p * ub + static_cast<Index>(j0) * ci,
-                 m + p * ms + static_cast<Index>(r0) * co + j0, co, std::min(mk.mr, tiles - r0), std::min(NR, co - j0), false);
-    for (int g = g0; g < g1; g++) {
-      const int n = g / tiles_y, ty = g % tiles_y;
-      output_row(s, m + static_cast<Index>(g - g0) * tiles_x * co, ms, tiles_x, out);
-      for (int dy = 0; dy < 2 && 2 * ty + dy < s.oh; dy++)
-        sink.put((static_cast<Index>(n) * s.oh + 2 * ty + dy) * s.ow, s.ow, out + static_cast<Index>(dy) * s.ow * co, co);
-    }
-  });
+  winograd_channels_run(
+      s, sink, [&](int c, float* u) { transform_filter(s, w, c, c + 1, u); },
+      [&](int n, int ty, int tiles_x, float* v, Index vs, const float* zeros) { input_row(s, x, n, ty, tiles_x, v, vs, zeros); },
+      [&](const float* m, Index ms, int tiles_x, float* out) { output_row(s, m, ms, tiles_x, out); });
 #else
   (void)s, (void)x, (void)w, (void)sink;
 #endif
