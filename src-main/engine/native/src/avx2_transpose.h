@@ -1,5 +1,5 @@
-// AVX2 helpers shared by the direct conv (direct_conv.cc) and the AVX2 pruned Winograd path
-// (winograd_pruned_avx2.cc): lane masks and the 8 x 8 in-register transpose.
+// AVX2 helpers shared by the direct conv (direct_conv.cc) and both AVX2 Winograd paths (winograd_pruned_avx2.cc,
+// winograd_avx2.cc): lane masks, partial stores and the 8 x 8 in-register transpose.
 #pragma once
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -10,6 +10,25 @@ namespace wb {
 // Lanes 0 .. n - 1 of an 8-float vector set (a maskload/maskstore/blendv mask).
 __attribute__((target("avx2,fma"))) inline __m256i lanes_avx2(int n) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+
+// Lanes 0 .. n - 1 (n <= 8) of v to p with plain stores (a masked store costs several times more on some CPUs).
+__attribute__((target("avx2,fma"))) inline void store_first(float* p, __m256 v, int n) {
+  if (n >= 8) return _mm256_storeu_ps(p, v);
+  __m128 part = _mm256_castps256_ps128(v);
+  if (n >= 4) {
+    _mm_storeu_ps(p, part);
+    part = _mm256_extractf128_ps(v, 1);
+    p += 4;
+    n -= 4;
+  }
+  if (n >= 2) {
+    _mm_storel_pi(reinterpret_cast<__m64*>(p), part);
+    part = _mm_movehl_ps(part, part);
+    p += 2;
+    n -= 2;
+  }
+  if (n == 1) _mm_store_ss(p, part);
 }
 
 // In-register transpose of an 8 x 8 block: r[i] lane j <- r[j] lane i.

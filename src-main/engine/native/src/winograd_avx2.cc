@@ -52,25 +52,6 @@ __attribute__((target("avx2,fma"))) inline __m256 load_first(const float* p, int
   return n >= 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, lanes_avx2(n));
 }
 
-// Lanes 0 .. n - 1 of v to p with plain stores (a masked store costs several times more on some CPUs).
-__attribute__((target("avx2,fma"))) inline void store_first(float* p, __m256 v, int n) {
-  if (n >= 8) return _mm256_storeu_ps(p, v);
-  __m128 part = _mm256_castps256_ps128(v);
-  if (n >= 4) {
-    _mm_storeu_ps(p, part);
-    part = _mm256_extractf128_ps(v, 1);
-    p += 4;
-    n -= 4;
-  }
-  if (n >= 2) {
-    _mm_storel_pi(reinterpret_cast<__m64*>(p), part);
-    part = _mm_movehl_ps(part, part);
-    p += 2;
-    n -= 2;
-  }
-  if (n == 1) _mm_store_ss(p, part);
-}
-
 // V = B^T d B for the tiles of tile row ty of image n (winograd.cc's input_row, 8 channels per vector):
 // position p of tile tx at v[p * vs + tx * ci]. Rows outside x read `zeros`, columns outside it zeros.
 __attribute__((target("avx2,fma"))) void input_row(const ConvShape& s, const float* x, int n, int ty, int tiles_x, float* v, Index vs,

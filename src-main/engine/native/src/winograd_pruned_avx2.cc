@@ -64,25 +64,6 @@ __attribute__((target("avx2,fma"))) void transform_filter(const ConvShape& s, co
   }
 }
 
-// Lanes 0 .. n - 1 of v to p with plain stores (a masked store costs several times more on some CPUs).
-__attribute__((target("avx2,fma"))) inline void store_first(float* p, __m256 v, int n) {
-  if (n == 8) return _mm256_storeu_ps(p, v);
-  __m128 part = _mm256_castps256_ps128(v);
-  if (n >= 4) {
-    _mm_storeu_ps(p, part);
-    part = _mm256_extractf128_ps(v, 1);
-    p += 4;
-    n -= 4;
-  }
-  if (n >= 2) {
-    _mm_storel_pi(reinterpret_cast<__m64*>(p), part);
-    part = _mm_movehl_ps(part, part);
-    p += 2;
-    n -= 2;
-  }
-  if (n == 1) _mm_store_ss(p, part);
-}
-
 // r[i] = src[i * ss + 0 .. cols) for i < rows, zeros elsewhere, then transposed: r[j] lane i = src[i * ss + j].
 __attribute__((target("avx2,fma"))) inline void load_transposed(const float* src, Index ss, int rows, int cols, __m256 r[8]) {
   const __m256i mc = lanes_avx2(cols);
