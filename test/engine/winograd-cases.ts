@@ -152,8 +152,9 @@ const F43: Transforms = {
     [0, 1, 1, 4, 4, 0],
     [0, 1, 1, 8, 8, 1],
   ],
-  // input 3 + 3 (at most three operations per output and axis), filter 1, product 1, output 3 + 3, epilogue 4, slack 1, less 1
-  extra: 18,
+  // input 2 + 2 (at most two roundings per output and axis: fused multiply-adds), filter 1, product 1,
+  // output 3 + 3, epilogue 4, slack 1, less 1
+  extra: 16,
 };
 
 /**

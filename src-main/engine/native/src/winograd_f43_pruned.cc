@@ -56,29 +56,32 @@ void transform_filter(const ConvShape& s, const float* w, int c, int rows, float
 }
 
 #ifdef WB_WINOGRAD_TILE_PARTS_X86
-// y = B^T x along one axis (6 vectors), in this order of operations.
+// y = B^T x along one axis (6 vectors), in this order of operations; fused multiply-adds where a
+// coefficient is not 1 (at most two roundings per output: the input transform was the largest share
+// of a stage-1 layer's time, ahead of the products).
 __attribute__((target("avx512f"))) inline void input_1d(const __m512 x[6], __m512 y[6]) {
-  const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f), two = _mm512_set1_ps(2.0f);
-  const __m512 a = _mm512_sub_ps(x[4], _mm512_mul_ps(four, x[2]));  // x4 - 4 x2
-  const __m512 b = _mm512_sub_ps(x[3], _mm512_mul_ps(four, x[1]));  // x3 - 4 x1
+  const __m512 four = _mm512_set1_ps(4.0f), five = _mm512_set1_ps(5.0f);
+  const __m512 a = _mm512_fnmadd_ps(four, x[2], x[4]);  // x4 - 4 x2
+  const __m512 b = _mm512_fnmadd_ps(four, x[1], x[3]);  // x3 - 4 x1
   const __m512 c = _mm512_sub_ps(x[4], x[2]);
-  const __m512 e = _mm512_mul_ps(two, _mm512_sub_ps(x[3], x[1]));
-  y[0] = _mm512_add_ps(_mm512_sub_ps(_mm512_mul_ps(four, x[0]), _mm512_mul_ps(five, x[2])), x[4]);
+  const __m512 d = _mm512_sub_ps(x[3], x[1]);
+  const __m512 e = _mm512_add_ps(d, d);  // 2 (x3 - x1), exact
+  y[0] = _mm512_fmadd_ps(four, x[0], _mm512_fnmadd_ps(five, x[2], x[4]));
   y[1] = _mm512_add_ps(a, b);
   y[2] = _mm512_sub_ps(a, b);
   y[3] = _mm512_add_ps(c, e);
   y[4] = _mm512_sub_ps(c, e);
-  y[5] = _mm512_add_ps(_mm512_sub_ps(_mm512_mul_ps(four, x[1]), _mm512_mul_ps(five, x[3])), x[5]);
+  y[5] = _mm512_fmadd_ps(four, x[1], _mm512_fnmadd_ps(five, x[3], x[5]));
 }
 
-// y = A^T m along one axis (6 vectors to 4), in this order of operations.
+// y = A^T m along one axis (6 vectors to 4), in this order of operations (at most three roundings per output).
 __attribute__((target("avx512f"))) inline void output_1d(const __m512 m[6], __m512 y[4]) {
   const __m512 s12 = _mm512_add_ps(m[1], m[2]), d12 = _mm512_sub_ps(m[1], m[2]);
   const __m512 s34 = _mm512_add_ps(m[3], m[4]), d34 = _mm512_sub_ps(m[3], m[4]);
   y[0] = _mm512_add_ps(_mm512_add_ps(m[0], s12), s34);
-  y[1] = _mm512_add_ps(d12, _mm512_mul_ps(_mm512_set1_ps(2.0f), d34));
-  y[2] = _mm512_add_ps(s12, _mm512_mul_ps(_mm512_set1_ps(4.0f), s34));
-  y[3] = _mm512_add_ps(_mm512_add_ps(d12, _mm512_mul_ps(_mm512_set1_ps(8.0f), d34)), m[5]);
+  y[1] = _mm512_fmadd_ps(_mm512_set1_ps(2.0f), d34, d12);
+  y[2] = _mm512_fmadd_ps(_mm512_set1_ps(4.0f), s34, s12);
+  y[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12), m[5]);
 }
 
 // d[j] for the group's 16 lanes at one input row of channel c (planar offset `at`): column 4t + j of
