@@ -6,8 +6,8 @@
  * channel-vectorised one (winograd_avx2.cc). Each case:
  * - within the float64 reference's bound (winograd-cases.ts), with every epilogue;
  * - taken exactly where expected (evaluation leaves the training call's bits there only);
- * - on an AVX-512 host, the bits of the AVX-512 evaluation path (winograd_pruned.cc / winograd.cc: the
- *   same U, V, sum order and output transform);
+ * - on an AVX-512 host, the bits of the AVX-512 F(2x2) evaluation path (winograd_pruned.cc / winograd.cc: the
+ *   same U, V, sum order and output transform), with its F(4x4) variant for pruned widths switched off;
  * - the same bits run to run and on one or two pool threads;
  * - WORKBENCH_NATIVE_WINOGRAD_AVX2=0 and WORKBENCH_NATIVE_WINOGRAD=0 give evaluation today's AVX2 bits
  *   (the training call's path), WORKBENCH_NATIVE_WINOGRAD_PRUNED=0 does for the pruned path,
@@ -79,9 +79,9 @@ describe.skipIf(!hasAvx2)('native Winograd F(2x2, 3x3) on AVX2', () => {
     // The batch thresholds: their defaults, moved by the variables.
     expect(arm('defaultThreshold') === arm('on')).toBe(!takes || c.x[0] >= defaultBatch(c));
     expect(arm('threshold3') === arm('on')).toBe(!takes || c.x[0] >= 3);
-    // On an AVX-512 host: the AVX-512 evaluation path's bits where it takes the case.
+    // On an AVX-512 host: the AVX-512 F(2x2) evaluation path's bits where it takes the case.
     if (takes && addon!.info().isa === 'avx512f') {
-      const avx512 = withEnv({ WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '1', WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1' }, () =>
+      const avx512 = withEnv({ WORKBENCH_NATIVE_WINOGRAD_F43: '0', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '1', WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1' }, () =>
         runWinogradCase(addon!, c, 1),
       );
       expect(bits(avx512).equals(bits(decode(arm('on'))))).toBe(true);

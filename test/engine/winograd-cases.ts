@@ -1,7 +1,8 @@
 /**
- * Evaluation conv cases for the native Winograd F(2x2, 3x3) path (3x3 stride-1 convs with
- * inference = 1 on conv2dEx), the addon call that runs one, and a float64 reference with an error
- * bound derived from the transformed sums. Shared by winograd.test.ts and its forced-ISA child.
+ * Evaluation conv cases for the native Winograd paths, F(2x2, 3x3) and, for pruned widths on 9-32 wide
+ * maps, F(4x4, 3x3) (3x3 stride-1 convs with inference = 1 on conv2dEx), the addon call that runs one,
+ * and a float64 reference with an error bound derived from each variant's transformed sums. Shared by
+ * winograd.test.ts and its forced-ISA child.
  */
 import type { NativeAddon } from '../../src-main/engine/native/addon.ts';
 import { data, geometry, referenceFrame, type DirectCase } from './direct-conv-cases.ts';
@@ -50,6 +51,14 @@ export const WINOGRAD_CASES: WinogradCase[] = [
   c('32->23 bias + ReLU, batch 6, 16x16', { x: [6, 16, 16, 32], co: 23, pad: 'same', bias: true, relu: true }),
   // 64 filters from the AVX2 channel-vectorised path's default threshold for them (6 images) on, an odd map.
   c('32->64 tail (bias + residual + ReLU), batch 6, 7x9', { x: [6, 7, 9, 32], co: 64, pad: 'same', bias: true, residual: true, relu: true }),
+  // F(4x4, 3x3) for pruned widths: the compact ResNets' stage-1 convs and tail (32x32 maps, two tile rows
+  // of 8 tiles per vector), stage 2 (16x16, four rows of 4), odd maps (last tiles and tile rows partly
+  // outside), tile rows of several images in one task, and a 'valid' conv.
+  c('16->11 bias + ReLU, batch 4, 32x32', { x: [4, 32, 32, 16], co: 11, pad: 'same', bias: true, relu: true }),
+  c('11->12 tail scattered to 16 + map, batch 3, 32x32', { x: [3, 32, 32, 11], co: 12, pad: 'same', scatterWidth: 16, bias: true, map: true, residual: true, relu: true }),
+  c('23->22 bias + residual, no ReLU, batch 5, 16x16', { x: [5, 16, 16, 23], co: 22, pad: 'same', bias: true, residual: true, relu: false }),
+  c('12->13 plain conv, batch 2, 19x21', { x: [2, 19, 21, 12], co: 13, pad: 'same', relu: false }),
+  c("9->14 'valid' bias + ReLU, batch 7, 13x11", { x: [7, 13, 11, 9], co: 14, pad: 'valid', bias: true, relu: true }),
   // Left on the other paths: the stem (3 input channels), 11 input channels (a pruned stage-1 tail) and a stride-2 conv.
   c('11->16 (not Winograd: 16 filters, 11 channels), batch 2, 9x7', { x: [2, 9, 7, 11], co: 16, pad: 'same', bias: true, relu: true }),
   c('80->16 (not Winograd: wider than the CIFAR ResNets), batch 1, 6x6', { x: [1, 6, 6, 80], co: 16, pad: 'same', bias: true, relu: true }),
@@ -61,6 +70,11 @@ export const WINOGRAD_CASES: WinogradCase[] = [
 /** Whether the case is one the tile-vectorised variant for pruned widths takes (filters not a multiple of 16, 4+ input channels). */
 export const takesPrunedWinograd = (w: WinogradCase): boolean =>
   (w.k ?? 3) === 3 && (w.stride ?? 1) === 1 && w.x[3] >= 4 && w.x[3] <= 64 && w.co <= 64 && w.co % 16 !== 0 && Math.min(w.x[1], w.x[2]) >= (w.pad === 'valid' ? 6 : 4);
+
+/** Output width of a case (stride 1). */
+const outWidth = (w: WinogradCase): number => (w.pad === 'same' ? w.x[2] : w.x[2] - (w.k ?? 3) + 1);
+/** Whether the tile-vectorised pruned variant takes it as F(4x4, 3x3): output rows of 3 to 8 tiles of 4 (winograd_f43_pruned.cc). */
+export const takesF43 = (w: WinogradCase): boolean => takesPrunedWinograd(w) && Math.ceil(outWidth(w) / 4) >= 3 && Math.ceil(outWidth(w) / 4) <= 8;
 
 /** Whether the case is one Winograd takes (on an AVX-512 CPU, with the batch thresholds at or below its batch). */
 export const takesWinograd = (w: WinogradCase): boolean => (w.k ?? 3) === 3 && (w.stride ?? 1) === 1 && w.x[3] >= 12 && w.x[3] <= 64 && w.co <= 64;
@@ -93,45 +107,91 @@ export function runWinogradCase(addon: NativeAddon, w: WinogradCase, inference: 
   return y;
 }
 
-// |B^T| d |B| and |G| g |G^T| along one axis (the magnitudes the transforms add up).
-const absInput = (d: number[]): number[] => [d[0]! + d[2]!, d[1]! + d[2]!, d[1]! + d[2]!, d[1]! + d[3]!];
-const absFilter = (g: number[]): number[] => [g[0]!, (g[0]! + g[1]! + g[2]!) / 2, (g[0]! + g[1]! + g[2]!) / 2, g[2]!];
-// Transformed-tile positions each output of a tile sums (A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]).
-const SUPPORT = [
-  [0, 1, 2],
-  [1, 2, 3],
-];
+// |B^T| d |B| and |G| g |G^T| along one axis (the magnitudes the transforms add up), per variant.
+interface Transforms {
+  /** tile output size m (F(m x m, 3x3)); the input tile is m + 2 */
+  m: number;
+  absInput: (d: number[]) => number[];
+  absFilter: (g: number[]) => number[];
+  /** |A^T|: the weight of each transformed position in each output of a tile */
+  absOutput: number[][];
+  /** roundings of the input transform (both axes) + filter (1) + product (1) + output transform (both axes) + epilogue (4) + 1 for second-order terms, less 1 for the ci - 1 of the sum */
+  extra: number;
+}
+const F22: Transforms = {
+  m: 2,
+  absInput: (d) => [d[0]! + d[2]!, d[1]! + d[2]!, d[1]! + d[2]!, d[1]! + d[3]!],
+  absFilter: (g) => [g[0]!, (g[0]! + g[1]! + g[2]!) / 2, (g[0]! + g[1]! + g[2]!) / 2, g[2]!],
+  // A^T = [[1, 1, 1, 0], [0, 1, -1, -1]]
+  absOutput: [
+    [1, 1, 1, 0],
+    [0, 1, 1, 1],
+  ],
+  // input 1 + 1, filter 1, product 1, output 2 + 2, epilogue 4, slack 1, less 1
+  extra: 12,
+};
+// B^T = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
+// G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]],
+// A^T = [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]] (winograd_f43_pruned.h).
+const F43: Transforms = {
+  m: 4,
+  absInput: (d) => [
+    4 * d[0]! + 5 * d[2]! + d[4]!,
+    4 * d[1]! + 4 * d[2]! + d[3]! + d[4]!,
+    4 * d[1]! + 4 * d[2]! + d[3]! + d[4]!,
+    2 * d[1]! + d[2]! + 2 * d[3]! + d[4]!,
+    2 * d[1]! + d[2]! + 2 * d[3]! + d[4]!,
+    4 * d[1]! + 5 * d[3]! + d[5]!,
+  ],
+  absFilter: (g) => {
+    const s = g[0]! + g[1]! + g[2]!;
+    const t = g[0]! / 24 + g[1]! / 12 + g[2]! / 6;
+    return [g[0]! / 4, s / 6, s / 6, t, t, g[2]!];
+  },
+  absOutput: [
+    [1, 1, 1, 1, 1, 0],
+    [0, 1, 1, 2, 2, 0],
+    [0, 1, 1, 4, 4, 0],
+    [0, 1, 1, 8, 8, 1],
+  ],
+  // input 2 + 2 (at most two roundings per output and axis: fused multiply-adds), filter 1, product 1,
+  // output 3 + 3, epilogue 4, slack 1, less 1
+  extra: 16,
+};
 
 /**
- * float64 result and, per output, a float32 error bound for the Winograd path: the products are
- * summed over ci with one rounding each (ci), the input transform adds 4 terms and the output
- * transform 9 (2 + 4 more roundings), the filter transform rounds once, the epilogue adds up to 4:
- * |error| <= (ci + 12) * 2^-24 * sum over the output's 9 positions and ci of (|B^T||d||B|)(|G||g||G^T|),
- * plus the epilogue operands' magnitudes. A wrong transform coefficient or tap is off by about
- * one term's size, far outside it.
+ * float64 result and, per output, a float32 error bound for a Winograd variant (F(2x2, 3x3) unless
+ * `f43`): the products are summed over ci with one rounding each (ci - 1), and the transforms and the
+ * epilogue add the roundings counted in `extra`, each at most one unit roundoff of the magnitudes its
+ * operands add up: |error| <= (ci + extra) * 2^-24 * sum over the output's positions p (weighted by
+ * |A^T| on both axes) and ci of (|B^T||d||B|)_p (|G||g||G^T|)_p, plus the epilogue operands' magnitudes.
+ * A wrong transform coefficient or tap is off by about one term's size, far outside it.
  */
-export function referenceConv(w: WinogradCase): { y: Float64Array; bound: Float64Array } {
+export function referenceConv(w: WinogradCase, f43 = false): { y: Float64Array; bound: Float64Array } {
+  const t = f43 ? F43 : F22;
+  const size = t.m + 2;
+  const range = [...Array(size).keys()];
   const d = asDirect(w);
   const g = geometry(d);
   const v = data(d, g, SEED);
   const [, h, wd, ci] = w.x;
   const { k, stride } = d;
   const px = (b: number, iy: number, ix: number, c: number): number => (iy < 0 || iy >= h || ix < 0 || ix >= wd ? 0 : v.x[((b * h + iy) * wd + ix) * ci + c]!);
-  return referenceFrame(d, g, v, ci + 12, (b, oy, ox, j) => {
-    // The output's tile (2x2 outputs from a 4x4 input block) and its place in it.
-    const [ty, tx, dy, dx] = [oy >> 1, ox >> 1, oy & 1, ox & 1];
+  return referenceFrame(d, g, v, ci + t.extra, (b, oy, ox, j) => {
+    // The output's tile (m x m outputs from an (m + 2) x (m + 2) input block) and its place in it.
+    const [ty, tx, dy, dx] = [Math.floor(oy / t.m), Math.floor(ox / t.m), oy % t.m, ox % t.m];
     let s = 0;
     let m = 0;
     for (let c = 0; c < ci; c++) {
       for (let i = 0; i < k; i++)
         for (let jj = 0; jj < k; jj++) s += px(b, oy * stride + i - g.pt, ox * stride + jj - g.pl, c) * v.w[((i * k + jj) * ci + c) * w.co + j]!;
       if (k !== 3) continue;
-      // |B^T||d||B| over the 4x4 block, |G||g||G^T| over the filter, summed over the output's support.
-      const rows = [0, 1, 2, 3].map((a) => absInput([0, 1, 2, 3].map((e) => Math.abs(px(b, 2 * ty + a - g.pt, 2 * tx + e - g.pl, c)))));
-      const vt = [0, 1, 2, 3].map((e) => absInput(rows.map((r) => r[e]!)));
-      const frows = [0, 1, 2].map((a) => absFilter([0, 1, 2].map((e) => Math.abs(v.w[((a * 3 + e) * ci + c) * w.co + j]!))));
-      const ut = [0, 1, 2, 3].map((e) => absFilter(frows.map((r) => r[e]!)));
-      for (const a of SUPPORT[dy]!) for (const e of SUPPORT[dx]!) m += vt[e]![a]! * ut[e]![a]!;
+      // |B^T||d||B| over the input block, |G||g||G^T| over the filter, weighted by |A^T| on both axes.
+      const rows = range.map((a) => t.absInput(range.map((e) => Math.abs(px(b, t.m * ty + a - g.pt, t.m * tx + e - g.pl, c)))));
+      const vt = range.map((e) => t.absInput(rows.map((r) => r[e]!)));
+      const frows = [0, 1, 2].map((a) => t.absFilter([0, 1, 2].map((e) => Math.abs(v.w[((a * 3 + e) * ci + c) * w.co + j]!))));
+      const ut = range.map((e) => t.absFilter(frows.map((r) => r[e]!)));
+      for (const a of range) for (const e of range) m += t.absOutput[dy]![a]! * t.absOutput[dx]![e]! * vt[e]![a]! * ut[e]![a]!;
     }
     return [s, m];
   });

@@ -1,5 +1,5 @@
 /**
- * The native Winograd F(2x2, 3x3) path of evaluation's 3x3 stride-1 convs (conv2dEx with
+ * The native Winograd paths (F(2x2, 3x3), and F(4x4, 3x3) for pruned widths) of evaluation's 3x3 stride-1 convs (conv2dEx with
  * inference = 1, the conv-tail op's call; src-main/engine/native/src/winograd.cc):
  * - within a bound derived from its transformed sums of a float64 reference (winograd-cases.ts),
  *   with every epilogue (bias, ReLU, residual, constant-input map, scatter to a wider row);
@@ -13,41 +13,53 @@
  * - pruned widths (filters not a multiple of 16) take the tile-vectorised variant (winograd_pruned.cc)
  *   from WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH on, within the same bound, with its own bits;
  *   WORKBENCH_NATIVE_WINOGRAD_PRUNED=0 gives back the channel-vectorised path's bits, and
- *   WORKBENCH_NATIVE_WINOGRAD=0 turns both off.
+ *   WORKBENCH_NATIVE_WINOGRAD=0 turns both off;
+ * - pruned widths on 9-32 wide output rows take F(4x4, 3x3) (winograd_f43_pruned.cc) from
+ *   WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH on, within its own (larger) derived bound;
+ *   WORKBENCH_NATIVE_WINOGRAD_F43=0 gives back the F(2x2) variant's bits.
  */
 import { describe, it, expect } from 'vitest';
 import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
 import { bits, onThreads, withEnv } from './native-env.ts';
 
+import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesF43, takesPrunedWinograd, takesWinograd, type WinogradCase } from './winograd-cases.ts';
+
 /** WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH's default (winograd_pruned.cc). */
 const PRUNED_DEFAULT_BATCH = 2;
-import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesPrunedWinograd, takesWinograd, type WinogradCase } from './winograd-cases.ts';
+/** WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH's default (winograd_f43_pruned.cc). */
+const F43_DEFAULT_BATCH = 2;
 
 const addon = loadNativeAddon();
 if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
 
-describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () => {
+describe.skipIf(!addon)('native Winograd F(2x2, 3x3) and F(4x4, 3x3) for evaluation convs', () => {
   const avx512 = addon?.info().isa === 'avx512f';
 
-  const ALL_FROM_1 = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '1', WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1' };
+  const ALL_FROM_1 = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '1', WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1',
+    WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH: '1',
+  };
   it.each(WINOGRAD_CASES.map((c) => [c.label, c] as const))('%s', (_label, c: WinogradCase) => withEnv(ALL_FROM_1, () => {
     const evaluation = runWinogradCase(addon!, c, 1);
     const training = runWinogradCase(addon!, c, 0);
     const channelVectorised = withEnv({ WORKBENCH_NATIVE_WINOGRAD_PRUNED: '0' }, () => runWinogradCase(addon!, c, 1));
-    const { y, bound } = referenceConv(c);
-    expect(evaluation.length).toBe(y.length);
-    const worstOf = (got: Float32Array): number => {
+    const f22 = withEnv({ WORKBENCH_NATIVE_WINOGRAD_F43: '0' }, () => runWinogradCase(addon!, c, 1));
+    const worstOf = (got: Float32Array, f43: boolean): number => {
+      const { y, bound } = referenceConv(c, f43);
+      expect(got.length).toBe(y.length);
       let worst = 0;
       for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(got[i]! - y[i]!) / (bound[i]! + 1e-30));
       return worst;
     };
     if (takesWinograd(c) || takesPrunedWinograd(c)) {
-      expect(worstOf(evaluation)).toBeLessThanOrEqual(1);
-      expect(worstOf(channelVectorised)).toBeLessThanOrEqual(1);
+      expect(worstOf(evaluation, avx512 && takesF43(c))).toBeLessThanOrEqual(1);
+      expect(worstOf(f22, false)).toBeLessThanOrEqual(1);
+      expect(worstOf(channelVectorised, false)).toBeLessThanOrEqual(1);
     }
+    // F(4x4) is taken exactly where expected (other bits than F(2x2)); off, it gives F(2x2)'s bits back.
+    expect(bits(evaluation).equals(bits(f22))).toBe(!(avx512 && takesF43(c)));
     // The tile-vectorised variant computes the channel-vectorised path's transforms and sums in the same
     // order: where both take a shape, the same bits (the switch gives those back either way).
-    if (takesWinograd(c) || !takesPrunedWinograd(c)) expect(bits(evaluation).equals(bits(channelVectorised))).toBe(true);
+    if (takesWinograd(c) || !takesPrunedWinograd(c)) expect(bits(f22).equals(bits(channelVectorised))).toBe(true);
     expect(bits(channelVectorised).equals(bits(training))).toBe(!(avx512 && takesWinograd(c)));
     // Taken on AVX-512 only, and only for 3x3 stride-1 convs.
     expect(bits(evaluation).equals(bits(training))).toBe(!(avx512 && (takesWinograd(c) || takesPrunedWinograd(c))));
@@ -62,8 +74,9 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () =
     });
   }));
 
-  // Whether evaluation left the training call's bits, i.e. Winograd was not taken.
-  const skipped = (c: WinogradCase): boolean => bits(runWinogradCase(addon!, c, 1)).equals(bits(runWinogradCase(addon!, c, 0)));
+  // Whether evaluation kept the bits it has with the path's switch `off` (default: the training call's), i.e. the path was not taken.
+  const skipped = (c: WinogradCase, off?: Record<string, string>): boolean =>
+    bits(runWinogradCase(addon!, c, 1)).equals(bits(off ? withEnv(off, () => runWinogradCase(addon!, c, 1)) : runWinogradCase(addon!, c, 0)));
   // Each threshold checked with the other pruned path out of the way (off, or from a batch no case has).
   interface Threshold {
     label: string;
@@ -72,6 +85,7 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () =
     takes: (c: WinogradCase) => boolean;
     fits: (c: WinogradCase) => boolean;
     other: Record<string, string>;
+    off?: Record<string, string>;
   }
   const THRESHOLDS: Threshold[] = [
     { label: 'filters a multiple of 16', variable: 'WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH', defaultBatch: 8, takes: takesWinograd, fits: (c: WinogradCase) => c.co % 16 === 0, other: {} },
@@ -91,19 +105,34 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) for evaluation convs', () =
       fits: () => true,
       other: { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '100000' },
     },
+    {
+      label: 'pruned widths on 9-32 wide maps (F(4x4, 3x3))',
+      variable: 'WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH',
+      defaultBatch: F43_DEFAULT_BATCH,
+      takes: takesF43,
+      fits: () => true,
+      other: { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '100000', WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1' },
+      off: { WORKBENCH_NATIVE_WINOGRAD_F43: '0' },
+    },
   ];
   it.each(THRESHOLDS.map((t) => [t.label, t] as const))('by default, %s take it from their batch threshold on', (_label, t) => {
     const candidates = WINOGRAD_CASES.filter((c) => t.takes(c) && t.fits(c));
     const small = candidates.find((c) => c.x[0] < t.defaultBatch)!;
     const large = candidates.find((c) => c.x[0] >= t.defaultBatch)!;
     expect(small && large).toBeTruthy();
-    const unset = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '', WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '', ...t.other };
+    const unset = {
+      WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '',
+      WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '',
+      WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '',
+      WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH: '',
+      ...t.other,
+    };
     withEnv(unset, () => {
-      expect(skipped(small)).toBe(true);
-      expect(skipped(large)).toBe(!avx512);
+      expect(skipped(small, t.off)).toBe(true);
+      expect(skipped(large, t.off)).toBe(!avx512);
     });
     // The variable moves this threshold only.
-    withEnv({ ...unset, [t.variable]: String(large.x[0] + 1) }, () => expect(skipped(large)).toBe(true));
-    withEnv({ ...unset, [t.variable]: String(small.x[0]) }, () => expect(skipped(small)).toBe(!avx512));
+    withEnv({ ...unset, [t.variable]: String(large.x[0] + 1) }, () => expect(skipped(large, t.off)).toBe(true));
+    withEnv({ ...unset, [t.variable]: String(small.x[0]) }, () => expect(skipped(small, t.off)).toBe(!avx512));
   });
 });

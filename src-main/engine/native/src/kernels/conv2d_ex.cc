@@ -16,6 +16,7 @@
 #include "../napi_args.h"
 #include "../thread_pool.h"
 #include "../winograd.h"
+#include "../winograd_f43_pruned.h"
 #include "../winograd_pruned.h"
 #include "../winograd_avx2.h"
 #include "../winograd_pruned_avx2.h"
@@ -196,6 +197,11 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
   } sink(s, ep, y, zeros.data(), epilogue_from_tile());
   // Evaluation's 3x3 stride-1 convs (AVX-512): Winograd F(2x2, 3x3), its output rows through the sink.
   // Pruned widths (not a multiple of 16 filters): the tile-vectorised variant (winograd_pruned.h).
+  // Their 32x32 and 16x16 maps: F(4x4, 3x3), the same tile-vectorised scheme (winograd_f43_pruned.h).
+  if (given && given->inference && winograd_f43_pruned_applies(s)) {
+    winograd_f43_pruned_conv2d(s, x, w, sink, ep, y);
+    return;
+  }
   if (given && given->inference && winograd_pruned_applies(s)) {
     winograd_pruned_conv2d(s, x, w, sink, ep, y);
     return;
