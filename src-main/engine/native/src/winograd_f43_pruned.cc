@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <vector>
 
 #include "env_switch.h"
-#include "thread_pool.h"
 #include "winograd_pruned.h"
 #include "winograd_tile_parts.h"
+#include "winograd_tiles_driver.h"
 
 namespace wb {
 
@@ -16,7 +15,6 @@ namespace {
 using namespace winograd_tile_parts;
 
 constexpr int kPositions = 36;  // a transformed tile is 6x6
-constexpr int kSlots = 24;      // planar input rows held per task (a group of 4 tile rows reads 18)
 
 // U = G g G^T for filter o and input channel c, in double, rounded once: u[i * 6 + j]. Multiplies by
 // the double reciprocals (double divisions made the transform the per-call cost that decided the
@@ -162,6 +160,35 @@ __attribute__((target("avx512f"))) void output_tiles(const ConvShape& s, const f
 }
 #endif
 
+#ifdef WB_WINOGRAD_TILE_PARTS_X86
+// F(4x4, 3x3) over 16 tiles for winograd_tiles_run: 16 lanes hold G = 2 tile rows of up to 8 tiles or 4
+// of up to 4 (a group). About 64 tiles per task (V and M ~36 x (ci + co) x 64 floats; 96 as in
+// winograd_pruned.cc measured 1.1-1.2x slower at batch 32, 32 no faster).
+struct F43Avx512 {
+  static constexpr int kOut = 4, kLanes = 16, kMaxGroup = 4, kPanel = winograd_tile_parts::kPanel;
+  static constexpr int kSlots = 24;  // planar input rows held per task (a group of 4 tile rows reads 18)
+  static TileGeometry geometry(const ConvShape& s) {
+    const int tiles_x = (s.ow + 3) / 4;
+    const int group = tiles_x > 4 ? 2 : 4;
+    // planar output row: 16 / G tiles of 4 columns; planar input row: maps up to 34 wide, a group's
+    // loads reach column 4 * 7 + 5 + 31 = 36
+    return {tiles_x, (s.oh + 3) / 4, group, 16, 48, 64 / group, 64};
+  }
+  static int block_rows(int co) { return winograd_tile_parts::block_rows(co); }
+  static RowsKernel kernel(int rows) { return kRowsKernels[static_cast<std::size_t>(rows)]; }
+  static void inputs(const ConvShape& s, const float* const rows[4][6], int g, int wp, int, float* v, Index ps, Index vs, int col0) {
+    input_tiles(s, rows, g, wp, v, ps, vs, col0);
+  }
+  static void outputs(const ConvShape& s, const float* mt, Index ps, Index ms, int col0, int g, int, int owp, float* out, Index slot) {
+    output_tiles(s, mt, ps, ms, col0, g, owp, out, slot);
+  }
+  static constexpr auto filter = &transform_filter;
+  static constexpr auto planar = &planar_row;
+  static constexpr auto fused = &fused_row;
+  static constexpr auto transpose = &transpose16;
+};
+#endif
+
 }  // namespace
 
 int winograd_f43_pruned_min_batch(const ConvShape& s) {
@@ -177,103 +204,7 @@ bool winograd_f43_pruned_applies(const ConvShape& s) {
 
 void winograd_f43_pruned_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y) {
 #ifdef WB_WINOGRAD_TILE_PARTS_X86
-  const int ci = s.ci, co = s.co;
-  const int tiles_x = (s.ow + 3) / 4, tiles_y = (s.oh + 3) / 4;
-  const int tile_rows = s.n * tiles_y;
-  // 16 lanes hold G = 2 tile rows of up to 8 tiles or 4 of up to 4 (a group).
-  const int group = tiles_x > 4 ? 2 : 4;
-  const int owp = 64 / group;  // planar output row: 16 / G tiles of 4 columns
-  const int wp = 48;           // planar input row: maps up to 34 wide; a group's loads reach column 4 * 7 + 5 + 31 = 36
-  // A task takes whole tile rows, about 64 tiles (V and M ~36 x (ci + co) x 64 floats; 96 as in winograd_pruned.cc
-  // measured 1.1-1.2x slower at batch 32, 32 no faster), fewer where a thread would idle, at least one 32-tile panel.
-  const int min_rows = 2 * group;
-  int per_task = std::max(1, 64 / tiles_x);
-  per_task = std::min(per_task, std::max(1, tile_rows / (4 * threads())));
-  per_task = (std::max(per_task, min_rows) + min_rows - 1) / min_rows * min_rows;
-  const int tasks = (tile_rows + per_task - 1) / per_task;
-  const int rows = block_rows(co);
-  std::vector<float> ut(static_cast<std::size_t>(kPositions) * ci * co);
-  parallel_for(ci, [&](int c, int) { transform_filter(s, w, c, rows, ut.data()); });
-  const std::vector<float> zeros(static_cast<std::size_t>(ci) * wp, 0.0f);
-  const bool fused = y != nullptr && winograd_pruned_fuses(ep);
-  std::vector<float> map_t;  // the constant-input map [oh, ow, co] planar per output row, [oh][co][owp]
-  if (fused && ep->add_map != nullptr && ep->gather != nullptr) {
-    map_t.assign(static_cast<std::size_t>(s.oh) * co * owp, 0.0f);
-    for (int oy = 0; oy < s.oh; oy++)
-      for (int ox0 = 0; ox0 < s.ow; ox0 += 16)
-        for (int o0 = 0; o0 < co; o0 += 16)
-          transpose16(ep->add_map + (static_cast<Index>(oy) * s.ow + ox0) * co + o0, co, std::min(16, s.ow - ox0), std::min(16, co - o0),
-                      map_t.data() + (static_cast<Index>(oy) * co + o0) * owp + ox0, owp);
-  }
-  parallel_for(tasks, [&](int t, int) {
-    const int g0 = t * per_task, g1 = std::min(tile_rows, g0 + per_task);
-    const int groups = (g1 - g0 + group - 1) / group;
-    const int tiles = groups * 16;
-    const int panel_cols = (tiles + kPanel - 1) / kPanel * kPanel;
-    const Index vps = static_cast<Index>(ci) * panel_cols, mps = static_cast<Index>(co) * panel_cols;
-    const Index out_slot = 4 * static_cast<Index>(co) * owp;
-    thread_local std::vector<float> v_buffer, m_buffer, planar_buffer, out_buffer, row_buffer;
-    float* const v = scratch(v_buffer, static_cast<std::size_t>(kPositions) * vps);
-    float* const m = scratch(m_buffer, static_cast<std::size_t>(kPositions) * mps);
-    float* const planar = scratch(planar_buffer, kSlots * static_cast<std::size_t>(ci) * wp);
-    float* const out = scratch(out_buffer, static_cast<std::size_t>(group) * out_slot);
-    float* const row = scratch(row_buffer, static_cast<std::size_t>(s.ow) * co);
-    if (panel_cols > tiles)
-      for (Index q = 0; q < kPositions * static_cast<Index>(ci); q++)
-        std::memset(v + q * panel_cols + tiles, 0, sizeof(float) * static_cast<std::size_t>(panel_cols - tiles));
-    long held[kSlots];
-    std::fill(held, held + kSlots, -1L);
-    for (int gr = 0; gr < groups; gr++) {
-      const float* rp[4][6];
-      for (int q = 0; q < 4; q++) {
-        const int g = g0 + gr * group + q;
-        const int n = g / tiles_y, ty = g % tiles_y;
-        for (int i = 0; i < 6; i++) {
-          const int iy = 4 * ty - s.pt + i;
-          if (q >= group || g >= g1 || iy < 0 || iy >= s.h) {
-            rp[q][i] = zeros.data();
-            continue;
-          }
-          const long key = static_cast<long>(n) * s.h + iy;
-          float* slot = planar + static_cast<Index>(key % kSlots) * ci * wp;
-          if (held[key % kSlots] != key) {
-            planar_row(s, x, n, iy, wp, slot);
-            held[key % kSlots] = key;
-          }
-          rp[q][i] = slot;
-        }
-      }
-      input_tiles(s, rp, group, wp, v, vps, panel_cols, gr * 16);
-    }
-    // M[p]^T [co, tiles] = U[p]^T [co, ci] x V[p]^T [ci, tiles], filter blocks of `rows`, 32-tile panels.
-    for (int p = 0; p < kPositions; p++)
-      for (int o0 = 0; o0 < co; o0 += rows) {
-        const int rb = std::min(rows, co - o0);
-        const RowsKernel kernel = kRowsKernels[static_cast<std::size_t>(rb)];
-        const float* u = ut.data() + static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci;
-        for (int c0 = 0; c0 < tiles; c0 += kPanel)
-          kernel(ci, u, v + p * vps + c0, panel_cols, m + p * mps + static_cast<Index>(o0) * panel_cols + c0, panel_cols);
-      }
-    for (int gr = 0; gr < groups; gr++) {
-      output_tiles(s, m, mps, panel_cols, gr * 16, group, owp, out, out_slot);
-      for (int q = 0; q < group && g0 + gr * group + q < g1; q++) {
-        const int g = g0 + gr * group + q;
-        const int n = g / tiles_y, ty = g % tiles_y;
-        for (int dy = 0; dy < 4 && 4 * ty + dy < s.oh; dy++) {
-          float* plane = out + q * out_slot + static_cast<Index>(dy) * co * owp;
-          const Index m0 = (static_cast<Index>(n) * s.oh + 4 * ty + dy) * s.ow;
-          if (fused) {
-            fused_row(s, *ep, plane, owp, map_t.empty() ? nullptr : map_t.data() + static_cast<Index>(4 * ty + dy) * co * owp, m0, y);
-            continue;
-          }
-          for (int ox0 = 0; ox0 < s.ow; ox0 += 16)
-            for (int o0 = 0; o0 < co; o0 += 16)
-              transpose16(plane + static_cast<Index>(o0) * owp + ox0, owp, std::min(16, co - o0), std::min(16, s.ow - ox0), row + static_cast<Index>(ox0) * co + o0, co);
-          sink.put(m0, s.ow, row, co);
-        }
-      }
-    }
-  });
+  winograd_tiles_run<F43Avx512>(s, x, w, sink, ep, y, y != nullptr && winograd_pruned_fuses(ep));
 #else
   (void)s, (void)x, (void)w, (void)sink, (void)ep, (void)y;
 #endif

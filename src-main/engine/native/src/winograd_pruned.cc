@@ -1,18 +1,13 @@
 #include "winograd_pruned.h"
 
 #include <algorithm>
-#include <array>
-#include <cstdlib>
 #include <cstring>
-#include <limits>
-#include <utility>
-#include <vector>
 
 #include "env_switch.h"
 #include "gemm.h"
-#include "thread_pool.h"
 #include "winograd.h"
 #include "winograd_tile_parts.h"
+#include "winograd_tiles_driver.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define WB_WINOGRAD_PRUNED_X86 1
@@ -28,7 +23,6 @@ namespace {
 using namespace winograd_tile_parts;
 
 constexpr int kPositions = 16;  // a transformed tile is 4x4
-constexpr int kSlots = 16;     // planar input rows held per task
 
 // WORKBENCH_NATIVE_WINOGRAD=0 turns every Winograd path off, WORKBENCH_NATIVE_WINOGRAD_PRUNED=0 this one.
 bool enabled() { return switch_on("WORKBENCH_NATIVE_WINOGRAD") && switch_on("WORKBENCH_NATIVE_WINOGRAD_PRUNED"); }
@@ -163,6 +157,30 @@ __attribute__((target("avx512f"))) void output_tiles(const ConvShape& s, const f
 #endif
 
 
+#ifdef WB_WINOGRAD_PRUNED_X86
+// F(2x2, 3x3) over 16 tiles for winograd_tiles_run: tile rows of under 16 tiles share vectors, G = 2
+// rows of up to 8 tiles or 4 of up to 4 per 16 lanes (a group); a longer row's tiles take 16 * vectors_x
+// columns of V and M. About 96 tiles per task, as winograd.cc.
+struct F23Avx512 {
+  static constexpr int kOut = 2, kLanes = 16, kMaxGroup = 4, kPanel = winograd_tile_parts::kPanel;
+  static constexpr int kSlots = 16;  // planar input rows held per task (a group reads at most 2 * 4 + 2)
+  static TileGeometry geometry(const ConvShape& s) {
+    const int tiles_x = (s.ow + 1) / 2, vectors_x = (tiles_x + 15) / 16;
+    const int group = tiles_x > 8 ? 1 : tiles_x > 4 ? 2 : 4;
+    // planar input row: the loads of the last 16 tiles reach column 32 * vectors_x + 1
+    return {tiles_x, (s.oh + 1) / 2, group, group == 1 ? 16 * vectors_x : 16, 32 * vectors_x + 16, 32 * vectors_x, 96};
+  }
+  static int block_rows(int co) { return winograd_tile_parts::block_rows(co); }
+  static RowsKernel kernel(int rows) { return kRowsKernels[static_cast<std::size_t>(rows)]; }
+  static constexpr auto filter = &transform_filter;
+  static constexpr auto planar = &planar_row;
+  static constexpr auto inputs = &input_tiles;
+  static constexpr auto outputs = &output_tiles;
+  static constexpr auto fused = &fused_row;
+  static constexpr auto transpose = &transpose16;
+};
+#endif
+
 }  // namespace
 
 int winograd_pruned_min_batch(const ConvShape& s) {
@@ -199,110 +217,7 @@ bool winograd_pruned_fuses(const Epilogue* ep) { return ep != nullptr && (ep->sc
 
 void winograd_pruned_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y) {
 #ifdef WB_WINOGRAD_PRUNED_X86
-  const int ci = s.ci, co = s.co;
-  const int tiles_x = (s.ow + 1) / 2, tiles_y = (s.oh + 1) / 2;
-  const int tile_rows = s.n * tiles_y;
-  const int vectors_x = (tiles_x + 15) / 16;
-  const int wp = 32 * vectors_x + 16;  // planar input row: the loads of the last 16 tiles reach column 32 * vectors_x + 1
-  const int owp = 32 * vectors_x;      // planar output row
-  // Tile rows of under 16 tiles share vectors: G = 2 rows of up to 8 tiles or 4 of up to 4 per 16 lanes
-  // (a group); a group's lanes are 16 columns of V and M, a longer row's tiles 16 * vectors_x columns.
-  const int group = tiles_x > 8 ? 1 : tiles_x > 4 ? 2 : 4;
-  const int group_cols = group == 1 ? 16 * vectors_x : 16;
-  // A task takes whole tile rows, about 96 tiles (as winograd.cc), fewer where a thread would idle, but
-  // at least one 32-column panel's worth (else the small batches computed dropped lanes).
-  const int min_rows = group_cols >= kPanel ? 1 : group * kPanel / group_cols;
-  int per_task = std::max(1, 96 / tiles_x);
-  per_task = std::min(per_task, std::max(1, tile_rows / (4 * threads())));
-  per_task = (std::max(per_task, min_rows) + min_rows - 1) / min_rows * min_rows;
-  const int tasks = (tile_rows + per_task - 1) / per_task;
-  const int rows = block_rows(co);
-  std::vector<float> ut(static_cast<std::size_t>(kPositions) * ci * co);
-  parallel_for(ci, [&](int c, int) { transform_filter(s, w, c, rows, ut.data()); });
-  const std::vector<float> zeros(static_cast<std::size_t>(ci) * wp, 0.0f);  // a planar row outside the image
-  const bool fused = y != nullptr && winograd_pruned_fuses(ep);
-  // The constant-input map [oh, ow, co] planar per output row, [oh][co][owp], for the fused epilogue.
-  std::vector<float> map_t;
-  if (fused && ep->add_map != nullptr && ep->gather != nullptr) {
-    map_t.assign(static_cast<std::size_t>(s.oh) * co * owp, 0.0f);
-    for (int oy = 0; oy < s.oh; oy++)
-      for (int ox0 = 0; ox0 < s.ow; ox0 += 16)
-        for (int o0 = 0; o0 < co; o0 += 16)
-          transpose16(ep->add_map + (static_cast<Index>(oy) * s.ow + ox0) * co + o0, co, std::min(16, s.ow - ox0), std::min(16, co - o0),
-                      map_t.data() + (static_cast<Index>(oy) * co + o0) * owp + ox0, owp);
-  }
-  parallel_for(tasks, [&](int t, int) {
-    const int g0 = t * per_task, g1 = std::min(tile_rows, g0 + per_task);
-    const int groups = (g1 - g0 + group - 1) / group;
-    const int tiles = groups * group_cols;
-    const int panel_cols = (tiles + kPanel - 1) / kPanel * kPanel;
-    const Index vps = static_cast<Index>(ci) * panel_cols, mps = static_cast<Index>(co) * panel_cols;
-    const Index out_slot = 2 * static_cast<Index>(co) * owp;
-    thread_local std::vector<float> v_buffer, m_buffer, planar_buffer, out_buffer, row_buffer;
-    float* const v = scratch(v_buffer, static_cast<std::size_t>(kPositions) * vps);
-    float* const m = scratch(m_buffer, static_cast<std::size_t>(kPositions) * mps);
-    float* const planar = scratch(planar_buffer, kSlots * static_cast<std::size_t>(ci) * wp);
-    float* const out = scratch(out_buffer, static_cast<std::size_t>(group) * out_slot);
-    float* const row = scratch(row_buffer, static_cast<std::size_t>(s.ow) * co);
-    // The last panel's columns past the groups are computed and dropped: keep them finite zeros.
-    if (panel_cols > tiles)
-      for (Index q = 0; q < kPositions * static_cast<Index>(ci); q++)
-        std::memset(v + q * panel_cols + tiles, 0, sizeof(float) * static_cast<std::size_t>(panel_cols - tiles));
-    // Input rows held planar in kSlots slots by their row number over the batch (a group reads at most
-    // 2 * 4 + 2 consecutive ones): each row copied once for the two tile rows that read it.
-    long held[kSlots];
-    std::fill(held, held + kSlots, -1L);
-    for (int gr = 0; gr < groups; gr++) {
-      const float* rp[4][4];
-      for (int q = 0; q < 4; q++) {
-        const int g = g0 + gr * group + q;
-        const int n = g / tiles_y, ty = g % tiles_y;
-        for (int i = 0; i < 4; i++) {
-          const int iy = 2 * ty - s.pt + i;
-          if (q >= group || g >= g1 || iy < 0 || iy >= s.h) {
-            rp[q][i] = zeros.data();
-            continue;
-          }
-          const long key = static_cast<long>(n) * s.h + iy;
-          float* slot = planar + static_cast<Index>(key % kSlots) * ci * wp;
-          if (held[key % kSlots] != key) {
-            planar_row(s, x, n, iy, wp, slot);
-            held[key % kSlots] = key;
-          }
-          rp[q][i] = slot;
-        }
-      }
-      input_tiles(s, rp, group, wp, tiles_x, v, vps, panel_cols, gr * group_cols);
-    }
-    // M[p]^T [co, tiles] = U[p]^T [co, ci] x V[p]^T [ci, tiles], filter blocks of `rows`, 32-tile panels.
-    for (int p = 0; p < kPositions; p++)
-      for (int o0 = 0; o0 < co; o0 += rows) {
-        const int rb = std::min(rows, co - o0);
-        const RowsKernel kernel = kRowsKernels[static_cast<std::size_t>(rb)];
-        const float* u = ut.data() + static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci;
-        for (int c0 = 0; c0 < tiles; c0 += kPanel)
-          kernel(ci, u, v + p * vps + c0, panel_cols, m + p * mps + static_cast<Index>(o0) * panel_cols + c0, panel_cols);
-      }
-    for (int gr = 0; gr < groups; gr++) {
-      output_tiles(s, m, mps, panel_cols, gr * group_cols, group, tiles_x, owp, out, out_slot);
-      for (int q = 0; q < group && g0 + gr * group + q < g1; q++) {
-        const int g = g0 + gr * group + q;
-        const int n = g / tiles_y, ty = g % tiles_y;
-        for (int dy = 0; dy < 2 && 2 * ty + dy < s.oh; dy++) {
-          float* plane = out + q * out_slot + static_cast<Index>(dy) * co * owp;
-          const Index m0 = (static_cast<Index>(n) * s.oh + 2 * ty + dy) * s.ow;
-          if (fused) {
-            fused_row(s, *ep, plane, owp, map_t.empty() ? nullptr : map_t.data() + static_cast<Index>(2 * ty + dy) * co * owp, m0, y);
-            continue;
-          }
-          for (int ox0 = 0; ox0 < s.ow; ox0 += 16)
-            for (int o0 = 0; o0 < co; o0 += 16)
-              transpose16(plane + static_cast<Index>(o0) * owp + ox0, owp, std::min(16, co - o0), std::min(16, s.ow - ox0), row + static_cast<Index>(ox0) * co + o0, co);
-          sink.put(m0, s.ow, row, co);
-        }
-      }
-    }
-  });
+  winograd_tiles_run<F23Avx512>(s, x, w, sink, ep, y, y != nullptr && winograd_pruned_fuses(ep));
 #else
   (void)s, (void)x, (void)w, (void)sink, (void)ep, (void)y;
 #endif

@@ -12,6 +12,7 @@
 #include "thread_pool.h"
 #include "winograd.h"
 #include "winograd_pruned.h"
+#include "winograd_tiles_driver.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define WB_WINOGRAD_PRUNED_AVX2_X86 1
@@ -28,7 +29,6 @@ namespace {
 constexpr int kPositions = 16;  // a transformed tile is 4x4
 constexpr int kPanel = 16;      // tiles per microkernel call: two 8-tile vectors
 constexpr int kMaxRows = 6;     // filter rows per microkernel call: 12 accumulators + 2 V vectors + 1 U broadcast of 16 registers
-constexpr int kSlots = 8;       // planar input rows held per task (a group reads at most 2 * 2 + 2)
 
 #ifdef WB_WINOGRAD_PRUNED_AVX2_X86
 bool enabled() {
@@ -244,6 +244,29 @@ __attribute__((target("avx2,fma"))) void fused_row(const ConvShape& s, const Epi
 }
 #endif
 
+#ifdef WB_WINOGRAD_PRUNED_AVX2_X86
+// F(2x2, 3x3) over 8 tiles for winograd_tiles_run: tile rows of up to 4 tiles share vectors, G = 2 rows
+// per 8 lanes (a group); a longer row's tiles take 8 * vectors_x columns of V and M. About 96 tiles per task.
+struct F23Avx2 {
+  static constexpr int kOut = 2, kLanes = 8, kMaxGroup = 2, kPanel = wb::kPanel;
+  static constexpr int kSlots = 8;  // planar input rows held per task (a group reads at most 2 * 2 + 2)
+  static TileGeometry geometry(const ConvShape& s) {
+    const int tiles_x = (s.ow + 1) / 2, vectors_x = (tiles_x + 7) / 8;
+    const int group = tiles_x > 4 ? 1 : 2;
+    // planar input row: the loads of the last 8 tiles reach column 16 * vectors_x + 9
+    return {tiles_x, (s.oh + 1) / 2, group, group == 1 ? 8 * vectors_x : 8, 16 * vectors_x + 8, 16 * vectors_x, 96};
+  }
+  static int block_rows(int co) { return wb::block_rows(co); }
+  static RowsKernel kernel(int rows) { return kRowsKernels[static_cast<std::size_t>(rows)]; }
+  static constexpr auto filter = &transform_filter;
+  static constexpr auto planar = &planar_row;
+  static constexpr auto inputs = &input_tiles;
+  static constexpr auto outputs = &output_tiles;
+  static constexpr auto fused = &fused_row;
+  static constexpr auto transpose = &transpose8_block;
+};
+#endif
+
 }  // namespace
 
 int winograd_pruned_avx2_min_batch(const ConvShape& s) {
@@ -269,110 +292,7 @@ bool winograd_pruned_avx2_applies(const ConvShape& s) {
 
 void winograd_pruned_avx2_conv2d(const ConvShape& s, const float* x, const float* w, RowSink& sink, const Epilogue* ep, float* y) {
 #ifdef WB_WINOGRAD_PRUNED_AVX2_X86
-  const int ci = s.ci, co = s.co;
-  const int tiles_x = (s.ow + 1) / 2, tiles_y = (s.oh + 1) / 2;
-  const int tile_rows = s.n * tiles_y;
-  const int vectors_x = (tiles_x + 7) / 8;
-  const int wp = 16 * vectors_x + 8;  // planar input row: the loads of the last 8 tiles reach column 16 * vectors_x + 9
-  const int owp = 16 * vectors_x;     // planar output row
-  // Tile rows of up to 4 tiles share vectors: G = 2 rows per 8 lanes (a group); a group's lanes are 8
-  // columns of V and M, a longer row's tiles 8 * vectors_x columns.
-  const int group = tiles_x > 4 ? 1 : 2;
-  const int group_cols = group == 1 ? 8 * vectors_x : 8;
-  // A task takes whole tile rows, about 96 tiles, fewer where a thread would idle, but at least one
-  // 16-column panel's worth.
-  const int min_rows = group_cols >= kPanel ? 1 : group * kPanel / group_cols;
-  int per_task = std::max(1, 96 / tiles_x);
-  per_task = std::min(per_task, std::max(1, tile_rows / (4 * threads())));
-  per_task = (std::max(per_task, min_rows) + min_rows - 1) / min_rows * min_rows;
-  const int tasks = (tile_rows + per_task - 1) / per_task;
-  const int rows = block_rows(co);
-  std::vector<float> ut(static_cast<std::size_t>(kPositions) * ci * co);
-  parallel_for(ci, [&](int c, int) { transform_filter(s, w, c, rows, ut.data()); });
-  const std::vector<float> zeros(static_cast<std::size_t>(ci) * wp, 0.0f);  // a planar row outside the image
-  const bool fused = y != nullptr && winograd_pruned_fuses(ep);
-  // The constant-input map [oh, ow, co] planar per output row, [oh][co][owp], for the fused epilogue.
-  std::vector<float> map_t;
-  if (fused && ep->add_map != nullptr && ep->gather != nullptr) {
-    map_t.assign(static_cast<std::size_t>(s.oh) * co * owp, 0.0f);
-    for (int oy = 0; oy < s.oh; oy++)
-      for (int ox0 = 0; ox0 < s.ow; ox0 += 8)
-        for (int o0 = 0; o0 < co; o0 += 8)
-          transpose8_block(ep->add_map + (static_cast<Index>(oy) * s.ow + ox0) * co + o0, co, std::min(8, s.ow - ox0), std::min(8, co - o0),
-                           map_t.data() + (static_cast<Index>(oy) * co + o0) * owp + ox0, owp);
-  }
-  parallel_for(tasks, [&](int t, int) {
-    const int g0 = t * per_task, g1 = std::min(tile_rows, g0 + per_task);
-    const int groups = (g1 - g0 + group - 1) / group;
-    const int tiles = groups * group_cols;
-    const int panel_cols = (tiles + kPanel - 1) / kPanel * kPanel;
-    const Index vps = static_cast<Index>(ci) * panel_cols, mps = static_cast<Index>(co) * panel_cols;
-    const Index out_slot = 2 * static_cast<Index>(co) * owp;
-    thread_local std::vector<float> v_buffer, m_buffer, planar_buffer, out_buffer, row_buffer;
-    float* const v = scratch(v_buffer, static_cast<std::size_t>(kPositions) * vps);
-    float* const m = scratch(m_buffer, static_cast<std::size_t>(kPositions) * mps);
-    float* const planar = scratch(planar_buffer, kSlots * static_cast<std::size_t>(ci) * wp);
-    float* const out = scratch(out_buffer, static_cast<std::size_t>(group) * out_slot);
-    float* const row = scratch(row_buffer, static_cast<std::size_t>(s.ow) * co);
-    // The last panel's columns past the groups are computed and dropped: keep them finite zeros.
-    if (panel_cols > tiles)
-      for (Index q = 0; q < kPositions * static_cast<Index>(ci); q++)
-        std::memset(v + q * panel_cols + tiles, 0, sizeof(float) * static_cast<std::size_t>(panel_cols - tiles));
-    // Input rows held planar in kSlots slots by their row number over the batch: each row copied once
-    // for the two tile rows that read it.
-    long held[kSlots];
-    std::fill(held, held + kSlots, -1L);
-    for (int gr = 0; gr < groups; gr++) {
-      const float* rp[2][4];
-      for (int q = 0; q < 2; q++) {
-        const int g = g0 + gr * group + q;
-        const int n = g / tiles_y, ty = g % tiles_y;
-        for (int i = 0; i < 4; i++) {
-          const int iy = 2 * ty - s.pt + i;
-          if (q >= group || g >= g1 || iy < 0 || iy >= s.h) {
-            rp[q][i] = zeros.data();
-            continue;
-          }
-          const long key = static_cast<long>(n) * s.h + iy;
-          float* slot = planar + static_cast<Index>(key % kSlots) * ci * wp;
-          if (held[key % kSlots] != key) {
-            planar_row(s, x, n, iy, wp, slot);
-            held[key % kSlots] = key;
-          }
-          rp[q][i] = slot;
-        }
-      }
-      input_tiles(s, rp, group, wp, tiles_x, v, vps, panel_cols, gr * group_cols);
-    }
-    // M[p]^T [co, tiles] = U[p]^T [co, ci] x V[p]^T [ci, tiles], filter blocks of `rows`, 16-tile panels.
-    for (int p = 0; p < kPositions; p++)
-      for (int o0 = 0; o0 < co; o0 += rows) {
-        const int rb = std::min(rows, co - o0);
-        const RowsKernel kernel = kRowsKernels[static_cast<std::size_t>(rb)];
-        const float* u = ut.data() + static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci;
-        for (int c0 = 0; c0 < tiles; c0 += kPanel)
-          kernel(ci, u, v + p * vps + c0, panel_cols, m + p * mps + static_cast<Index>(o0) * panel_cols + c0, panel_cols);
-      }
-    for (int gr = 0; gr < groups; gr++) {
-      output_tiles(s, m, mps, panel_cols, gr * group_cols, group, tiles_x, owp, out, out_slot);
-      for (int q = 0; q < group && g0 + gr * group + q < g1; q++) {
-        const int g = g0 + gr * group + q;
-        const int n = g / tiles_y, ty = g % tiles_y;
-        for (int dy = 0; dy < 2 && 2 * ty + dy < s.oh; dy++) {
-          float* plane = out + q * out_slot + static_cast<Index>(dy) * co * owp;
-          const Index m0 = (static_cast<Index>(n) * s.oh + 2 * ty + dy) * s.ow;
-          if (fused) {
-            fused_row(s, *ep, plane, owp, map_t.empty() ? nullptr : map_t.data() + static_cast<Index>(2 * ty + dy) * co * owp, m0, y);
-            continue;
-          }
-          for (int ox0 = 0; ox0 < s.ow; ox0 += 8)
-            for (int o0 = 0; o0 < co; o0 += 8)
-              transpose8_block(plane + static_cast<Index>(o0) * owp + ox0, owp, std::min(8, co - o0), std::min(8, s.ow - ox0), row + static_cast<Index>(ox0) * co + o0, co);
-          sink.put(m0, s.ow, row, co);
-        }
-      }
-    }
-  });
+  winograd_tiles_run<F23Avx2>(s, x, w, sink, ep, y, y != nullptr && winograd_pruned_fuses(ep));
 #else
   (void)s, (void)x, (void)w, (void)sink, (void)ep, (void)y;
 #endif
