@@ -1,6 +1,6 @@
 /**
- * The native Winograd paths (F(2x2, 3x3), and F(4x4, 3x3) for pruned widths) of evaluation's 3x3 stride-1 convs (conv2dEx with
- * inference = 1, the conv-tail op's call; src-main/engine/native/src/winograd.cc):
+ * The native Winograd paths (F(2x2, 3x3), and F(4x4, 3x3) for pruned widths) of evaluation's
+ * 3x3 stride-1 convs (conv2dEx with inference = 1, the conv-tail op's call; src-main/engine/native/src/winograd.cc):
  * - within a bound derived from its transformed sums of a float64 reference (winograd-cases.ts),
  *   with every epilogue (bias, ReLU, residual, constant-input map, scatter to a wider row);
  * - deterministic: the same bits on every run and on one or two pool threads;
@@ -21,7 +21,6 @@
 import { describe, it, expect } from 'vitest';
 import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
 import { bits, onThreads, withEnv } from './native-env.ts';
-
 import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesF43, takesPrunedWinograd, takesWinograd, type WinogradCase } from './winograd-cases.ts';
 
 /** WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH's default (winograd_pruned.cc). */
@@ -35,7 +34,10 @@ if (!addon && process.env.CI) throw new Error(`native kernels are required under
 describe.skipIf(!addon)('native Winograd F(2x2, 3x3) and F(4x4, 3x3) for evaluation convs', () => {
   const avx512 = addon?.info().isa === 'avx512f';
 
-  const ALL_FROM_1 = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1', WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '1', WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1',
+  const ALL_FROM_1 = {
+    WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1',
+    WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '1',
+    WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1',
     WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH: '1',
   };
   it.each(WINOGRAD_CASES.map((c) => [c.label, c] as const))('%s', (_label, c: WinogradCase) => withEnv(ALL_FROM_1, () => {
