@@ -147,7 +147,7 @@ bool winograd_applies(const ConvShape& s) {
   // microkernel's stores to pay off (11 -> 16 on 32x32 measured x0.95); the stem conv stays implicit.
   // Batches below winograd_min_batch(co) keep the other paths: see winograd.h. At most 64 channels each
   // way: measured on the CIFAR ResNet widths only (wider convs, e.g. ResNet-50's, keep their paths).
-  return enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.ci >= 12 && s.ci <= 64 && s.co <= 64 && s.oh >= 4 && s.ow >= 4 &&
+  return enabled() && winograd_shape(s, 12) &&
          s.n >= winograd_min_batch(s.co) && std::strcmp(microkernel().name, "avx512f") == 0;
 #else
   (void)s;

@@ -25,6 +25,12 @@ namespace wb {
 // widths therefore take Winograd only from the batch where it still wins for them. Each threshold is
 // where it measured faster (winograd.cc), not where a ratio looks best: at batch 32 the unpruned
 // parents run 1.27x faster with it, and a compact model's lead over its parent shrinks accordingly.
+// The shapes every Winograd path is written and measured for: 3x3 stride-1 convs of the CIFAR ResNet
+// widths (at most 64 filters and input channels, at least min_ci input channels) on maps of 4x4 or more.
+inline bool winograd_shape(const ConvShape& s, int min_ci) {
+  return s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.ci >= min_ci && s.ci <= 64 && s.co <= 64 && s.oh >= 4 && s.ow >= 4;
+}
+
 int winograd_min_batch(int co);  // filters a multiple of 16: env WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH (default 8);
                                  // other widths: WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED (default 64); read per call
 bool winograd_applies(const ConvShape& s);

@@ -137,8 +137,7 @@ int winograd_avx2_min_batch(const ConvShape& s) {
 
 bool winograd_avx2_applies(const ConvShape& s) {
 #ifdef WB_WINOGRAD_AVX2_X86
-  return enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.co % 16 == 0 && s.co <= 64 && s.ci >= 12 && s.ci <= 64 && s.oh >= 4 &&
-         s.ow >= 4 && s.n >= winograd_avx2_min_batch(s) && std::strcmp(microkernel().name, "avx2") == 0;
+  return enabled() && winograd_shape(s, 12) && s.co % 16 == 0 && s.n >= winograd_avx2_min_batch(s) && std::strcmp(microkernel().name, "avx2") == 0;
 #else
   (void)s;
   return false;

@@ -43,14 +43,7 @@ void filter_tile(const float* w, int ci, int co, int c, int o, float u[kPosition
 
 // U^T per position, filter blocks [ci][rows] contiguous (winograd_pruned.cc's layout, 36 positions).
 void transform_filter(const ConvShape& s, const float* w, int c, int rows, float* ut) {
-  const int ci = s.ci, co = s.co;
-  float tile[kPositions];
-  for (int o = 0; o < co; o++) {
-    filter_tile(w, ci, co, c, o, tile);
-    const int o0 = o / rows * rows, r = o - o0, rb = std::min(rows, co - o0);
-    for (int p = 0; p < kPositions; p++)
-      ut[static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci + static_cast<Index>(c) * rb + r] = tile[p];
-  }
+  filter_blocks<kPositions>(s, c, rows, ut, [&](int o, float* u) { filter_tile(w, s.ci, s.co, c, o, u); });
 }
 
 #ifdef WB_WINOGRAD_TILE_PARTS_X86

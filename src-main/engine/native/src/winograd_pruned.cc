@@ -27,17 +27,9 @@ constexpr int kPositions = 16;  // a transformed tile is 4x4
 // WORKBENCH_NATIVE_WINOGRAD=0 turns every Winograd path off, WORKBENCH_NATIVE_WINOGRAD_PRUNED=0 this one.
 bool enabled() { return switch_on("WORKBENCH_NATIVE_WINOGRAD") && switch_on("WORKBENCH_NATIVE_WINOGRAD_PRUNED"); }
 
-// U^T per position, each filter block [ci][rows] contiguous: ut[p * ci * co + o0 * ci + c * rows + r] for
-// filter o = o0 + r, U from winograd_filter_tile (winograd.cc's values).
+// U^T per position in filter blocks (filter_blocks), U from winograd_filter_tile (winograd.cc's values).
 void transform_filter(const ConvShape& s, const float* w, int c, int rows, float* ut) {
-  const int ci = s.ci, co = s.co;
-  float tile[kPositions];
-  for (int o = 0; o < co; o++) {
-    winograd_filter_tile(w, ci, co, c, o, tile);
-    const int o0 = o / rows * rows, r = o - o0, rb = std::min(rows, co - o0);
-    for (int p = 0; p < kPositions; p++)
-      ut[static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci + static_cast<Index>(c) * rb + r] = tile[p];
-  }
+  filter_blocks<kPositions>(s, c, rows, ut, [&](int o, float* u) { winograd_filter_tile(w, s.ci, s.co, c, o, u); });
 }
 
 #ifdef WB_WINOGRAD_PRUNED_X86
@@ -205,8 +197,7 @@ bool winograd_pruned_applies(const ConvShape& s) {
   // At 32 images they were even (0.754 / 0.714 ms, 0.569 / 0.572), where winograd.cc does not run.
   const int padded = (s.co + 15) / 16 * 16;
   if (s.co * 10 >= padded * 9 && winograd_applies(s)) return false;
-  return enabled() && s.kh == 3 && s.kw == 3 && s.sh == 1 && s.sw == 1 && s.co % 16 != 0 && s.co <= 64 && s.ci >= 4 && s.ci <= 64 && s.oh >= 4 &&
-         s.ow >= 4 && s.n >= winograd_pruned_min_batch(s) && std::strcmp(microkernel().name, "avx512f") == 0;
+  return enabled() && winograd_shape(s, 4) && s.co % 16 != 0 && s.n >= winograd_pruned_min_batch(s) && std::strcmp(microkernel().name, "avx512f") == 0;
 #else
   (void)s;
   return false;

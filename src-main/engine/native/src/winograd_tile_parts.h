@@ -33,6 +33,20 @@ inline int block_rows(int co) {
   return (co + blocks - 1) / blocks;
 }
 
+// U^T per position in filter blocks, each block [ci][rows] contiguous: ut[p * ci * co + o0 * ci + c * rb + r]
+// for filter o = o0 + r (rb the block's rows), from tile(o, u) = U of filter o and input channel c
+// (P positions). The layout the microkernels read, whatever the tile size.
+template <int P, class Tile>
+void filter_blocks(const ConvShape& s, int c, int rows, float* ut, Tile tile) {
+  const int ci = s.ci, co = s.co;
+  float u[P];
+  for (int o = 0; o < co; o++) {
+    tile(o, u);
+    const int o0 = o / rows * rows, r = o - o0, rb = std::min(rows, co - o0);
+    for (int p = 0; p < P; p++) ut[static_cast<Index>(p) * ci * co + static_cast<Index>(o0) * ci + static_cast<Index>(c) * rb + r] = u[p];
+  }
+}
+
 #ifdef WB_WINOGRAD_TILE_PARTS_X86
 inline __mmask16 lanes(int left) { return static_cast<__mmask16>(left >= 16 ? 0xFFFF : (1u << left) - 1); }
 
