@@ -6,7 +6,9 @@
  * - deterministic: the same bits on every run and on one or two pool threads;
  * - inference only: the training call (inference = 0) keeps the GEMM path's bits whatever the
  *   switch, and WORKBENCH_NATIVE_WINOGRAD=0 (read per call) gives evaluation those bits too;
- * - on AVX-512 it is really taken (other bits than the GEMM path), elsewhere not at all;
+ * - on AVX-512 it is really taken (other bits than the GEMM path), elsewhere not at all; the AVX2
+ *   paths (winograd-avx2.test.ts) are switched off here (WORKBENCH_NATIVE_WINOGRAD_AVX2=0), so that on
+ *   an AVX2 host this file checks that the AVX-512 paths stay out of the way;
  * - only from a batch threshold on: WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH for filter counts that fill
  *   whole 16-channel vectors (default 8), WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED for the other
  *   widths (default 64); the cases run with both at 1, and each default is checked on both sides;
@@ -34,7 +36,9 @@ if (!addon && process.env.CI) throw new Error(`native kernels are required under
 describe.skipIf(!addon)('native Winograd F(2x2, 3x3) and F(4x4, 3x3) for evaluation convs', () => {
   const avx512 = addon?.info().isa === 'avx512f';
 
+  const NO_AVX2 = { WORKBENCH_NATIVE_WINOGRAD_AVX2: '0' };
   const ALL_FROM_1 = {
+    ...NO_AVX2,
     WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '1',
     WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '1',
     WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1',
@@ -123,6 +127,7 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) and F(4x4, 3x3) for evaluat
     const large = candidates.find((c) => c.x[0] >= t.defaultBatch)!;
     expect(small && large).toBeTruthy();
     const unset = {
+      ...NO_AVX2,
       WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH: '',
       WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '',
       WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '',
