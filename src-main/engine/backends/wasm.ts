@@ -23,6 +23,31 @@ export interface WasmLoad {
  * @param threads wanted XNNPACK threads; 1 disables the thread patches.
  */
 export async function loadWasm(threads: number): Promise<WasmLoad> {
+  return keepingProcessHandlers(() => startWasm(threads));
+}
+
+const PROCESS_EVENTS = ['uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Runs `start` and then removes the process-wide 'uncaughtException' and 'unhandledRejection'
+ * listeners it added. The wasm module's generated loader adds two that rethrow what they receive;
+ * a throw inside such a listener ends Node at once (exit code 7), so any stray rejection killed
+ * the process before its own handlers (a job process reporting its failure to the host, a test
+ * runner reporting the error) could act.
+ */
+async function keepingProcessHandlers<T>(start: () => Promise<T>): Promise<T> {
+  // The plain EventEmitter view: `process`'s own typings overload these per event name.
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(PROCESS_EVENTS.map((event) => [event, new Set(emitter.listeners(event))]));
+  try {
+    return await start();
+  } finally {
+    for (const event of PROCESS_EVENTS)
+      for (const listener of emitter.listeners(event)) if (!before.get(event)!.has(listener)) emitter.removeListener(event, listener as (...args: unknown[]) => void);
+  }
+}
+
+async function startWasm(threads: number): Promise<WasmLoad> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const kernels = registerEngineKernels('wasm');
   let note: string | undefined;
