@@ -90,6 +90,13 @@ export class JobManager {
   private readonly launcher: JobProcessLauncher;
   private readonly cancelGraceMs: number;
   private closed = false;
+  /**
+   * Set when close() has returned: the workspace may be closed from then on, so nothing a job
+   * process still delivers is applied. A killed process's pipes can hand over their last output
+   * after its exit (or a child it left behind still holds them); writing that into a closed
+   * database threw from a stream listener, an uncaught error in the host.
+   */
+  private released = false;
   private readonly specs: JobSpecLookup;
   /** Data folders of jobs killed in an earlier session, removed at start (the host says so once). */
   readonly cleanedAtStart: OrphanFolder[];
@@ -341,6 +348,9 @@ export class JobManager {
       if (r.killTimer) clearTimeout(r.killTimer);
       this.running.delete(r.id);
     }
+    // Taken before the kills: each exit takes its job out of `running` (onExit), and those jobs were
+    // left 'running' in the database until the next start found them.
+    const stopping = [...this.running.keys()];
     const exits = [...this.running.values()].map(
       (r) =>
         new Promise<void>((resolve) => {
@@ -352,8 +362,9 @@ export class JobManager {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(exits), new Promise((r) => (timer = setTimeout(r, 5000)))]);
     clearTimeout(timer);
-    store.markInterrupted(this.ws.db, [...this.running.keys()], STOPPED);
+    store.markInterrupted(this.ws.db, stopping, STOPPED);
     this.running.clear();
+    this.released = true;
   }
 
   private row(id: number): store.JobRow {
@@ -455,6 +466,7 @@ export class JobManager {
     const { id, handle } = running;
     this.running.set(id, running);
     handle.onMessage((message) => {
+      if (this.released) return;
       try {
         this.onMessage(running, message);
       } catch (err) {
@@ -463,8 +475,12 @@ export class JobManager {
         handle.kill();
       }
     });
-    handle.onOutput((stream, line) => this.log(id, stream === 'stderr' ? 'warn' : 'info', line));
-    handle.onExit((code, signal) => this.onExit(running, code, signal));
+    handle.onOutput((stream, line) => {
+      if (!this.released) this.log(id, stream === 'stderr' ? 'warn' : 'info', line);
+    });
+    handle.onExit((code, signal) => {
+      if (!this.released) this.onExit(running, code, signal);
+    });
   }
 
   private onMessage(running: Running, message: FromJob): void {
