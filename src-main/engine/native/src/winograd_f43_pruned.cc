@@ -130,18 +130,19 @@ __attribute__((target("avx512f"))) void pair_row(const ConvShape& s, const float
 // V^T = B^T d B for one group of 16 lanes: rows[q][i] is input row i of the group's tile row q; position
 // p of channel c goes to v[p * ps + c * vs + col0 + lane]. Lanes past a row's tiles read the planar rows'
 // zero or neighbouring columns (finite) and are dropped later.
+template <int G>
 __attribute__((target("avx512f"))) void input_tiles(const ConvShape& s, const float* const rows[8][6], int g, int wp, float* v, Index ps, Index vs,
                                                     int col0) {
   for (int c = 0; c < s.ci; c++) {
     __m512 d[6][6], t[6][6];
     for (int i = 0; i < 6; i++) {
-      if (g == 8) {
+      if constexpr (G == 8) {
         const float* src[8] = {rows[0][i], rows[1][i], rows[2][i], rows[3][i], rows[4][i], rows[5][i], rows[6][i], rows[7][i]};
         pair_columns(src, static_cast<Index>(c) * wp, d[i]);
-        continue;
+      } else {
+        const float* src[4] = {rows[0][i], rows[1][i], rows[g > 2 ? 2 : 0][i], rows[g > 2 ? 3 : 0][i]};
+        tile_columns(src, g, static_cast<Index>(c) * wp, d[i]);
       }
-      const float* src[4] = {rows[0][i], rows[1][i], rows[g > 2 ? 2 : 0][i], rows[g > 2 ? 3 : 0][i]};
-      tile_columns(src, g, static_cast<Index>(c) * wp, d[i]);
     }
     for (int j = 0; j < 6; j++) {  // down each column: t[.][j] = B^T d[.][j]
       __m512 col[6], out[6];
@@ -161,6 +162,7 @@ __attribute__((target("avx512f"))) void input_tiles(const ConvShape& s, const fl
 // Y = A^T M A for one group (input_tiles' lanes), 16 lanes of one filter at a time: position p of filter
 // o at m[p * ps + o * ms + col0 + lane]; output row dy of the group's tile row q goes channel-planar to
 // out[q * slot + dy * co * owp + o * owp] (columns 4t .. 4t + 3 of tile t).
+template <int G>
 __attribute__((target("avx512f"))) void output_tiles(const ConvShape& s, const float* mt, Index ps, Index ms, int col0, int g, int owp, float* out,
                                                      Index slot) {
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
@@ -168,7 +170,7 @@ __attribute__((target("avx512f"))) void output_tiles(const ConvShape& s, const f
   const __m512i quad_lo = _mm512_setr_epi32(0, 1, 16, 17, 2, 3, 18, 19, 4, 5, 20, 21, 6, 7, 22, 23);
   const __m512i quad_hi = _mm512_setr_epi32(8, 9, 24, 25, 10, 11, 26, 27, 12, 13, 28, 29, 14, 15, 30, 31);
   const Index plane = static_cast<Index>(s.co) * owp;
-  const int per_row = g > 4 ? 1 : 4 / g;  // 16-column vectors per tile row: 2 (G = 2) or 1 (G = 4); G = 8: 8 columns
+  const int per_row = G == 8 ? 1 : 4 / g;  // 16-column vectors per tile row: 2 (G = 2) or 1 (G = 4); G = 8: 8 columns
   for (int o = 0; o < s.co; o++) {
     const float* src = mt + static_cast<Index>(o) * ms + col0;
     __m512 t[4][6];
@@ -186,14 +188,14 @@ __attribute__((target("avx512f"))) void output_tiles(const ConvShape& s, const f
       const __m512 quads[4] = {_mm512_permutex2var_ps(p01lo, quad_lo, p23lo), _mm512_permutex2var_ps(p01lo, quad_hi, p23lo),
                                _mm512_permutex2var_ps(p01hi, quad_lo, p23hi), _mm512_permutex2var_ps(p01hi, quad_hi, p23hi)};
       float* o0 = out + dy * plane + static_cast<Index>(o) * owp;
-      if (g == 8) {  // quads[k]: tile rows 2k (low 8 lanes) and 2k + 1 (high 8), 8 columns each
+      if constexpr (G == 8) {  // quads[k]: tile rows 2k (low 8 lanes) and 2k + 1 (high 8), 8 columns each
         for (int k = 0; k < 4; k++) {
           _mm256_storeu_ps(o0 + (2 * k) * slot, _mm512_castps512_ps256(quads[k]));
           _mm256_storeu_ps(o0 + (2 * k + 1) * slot, _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(quads[k]), 1)));
         }
-        continue;
+      } else {
+        for (int k = 0; k < 4; k++) _mm512_storeu_ps(o0 + (k / per_row) * slot + 16 * (k % per_row), quads[k]);
       }
-      for (int k = 0; k < 4; k++) _mm512_storeu_ps(o0 + (k / per_row) * slot + 16 * (k % per_row), quads[k]);
     }
   }
 }
@@ -219,10 +221,16 @@ struct F43Avx512 {
   static int block_rows(int co) { return winograd_tile_parts::block_rows(co); }
   static RowsKernel kernel(int rows) { return kRowsKernels[static_cast<std::size_t>(rows)]; }
   static void inputs(const ConvShape& s, const float* const rows[8][6], int g, int wp, int, float* v, Index ps, Index vs, int col0) {
-    input_tiles(s, rows, g, wp, v, ps, vs, col0);
+    if (g == 8)
+      input_tiles<8>(s, rows, g, wp, v, ps, vs, col0);
+    else
+      input_tiles<0>(s, rows, g, wp, v, ps, vs, col0);
   }
   static void outputs(const ConvShape& s, const float* mt, Index ps, Index ms, int col0, int g, int, int owp, float* out, Index slot) {
-    output_tiles(s, mt, ps, ms, col0, g, owp, out, slot);
+    if (g == 8)
+      output_tiles<8>(s, mt, ps, ms, col0, g, owp, out, slot);
+    else
+      output_tiles<0>(s, mt, ps, ms, col0, g, owp, out, slot);
   }
   static constexpr auto filter = &transform_filter;
   static constexpr auto planar = &pair_row;

@@ -90,14 +90,15 @@ void winograd_tiles_run(const ConvShape& s, const float* x, const float* w, RowS
     // for the tile rows that read it (a group's rows are consecutive numbers, fewer than `slots`).
     long held[V::kSlots];
     std::fill(held, held + slots, -1L);
+    const float* rp[V::kMaxGroup][kIn];  // rows of lanes past the group's tile rows: zeros
+    for (int q = group; q < V::kMaxGroup; q++) std::fill(rp[q], rp[q] + kIn, zeros.data());
     for (int gr = 0; gr < groups; gr++) {
-      const float* rp[V::kMaxGroup][kIn];
-      for (int q = 0; q < V::kMaxGroup; q++) {
+      for (int q = 0; q < group; q++) {
         const int g = g0 + gr * group + q;
         const int n = g / tiles_y, ty = g % tiles_y;
         for (int i = 0; i < kIn; i++) {
           const int iy = V::kOut * ty - s.pt + i;
-          if (q >= group || g >= g1 || iy < 0 || iy >= s.h) {
+          if (g >= g1 || iy < 0 || iy >= s.h) {
             rp[q][i] = zeros.data();
             continue;
           }
