@@ -203,8 +203,9 @@ __attribute__((target("avx512f"))) void output_tiles(const ConvShape& s, const f
 
 #ifdef WB_WINOGRAD_TILE_PARTS_X86
 // F(4x4, 3x3) over 16 tiles for winograd_tiles_run: 16 lanes hold G = 2 tile rows of up to 8 tiles, 4
-// of up to 4 or 8 of 2 (a group; over the batch, so a group of 8 may span images). About 64 tiles per task (V and M ~36 x (ci + co) x 64 floats; 96 as in
-// winograd_pruned.cc measured 1.1-1.2x slower at batch 32, 32 no faster).
+// of up to 4 or 8 of 2 (a group; tile rows count over the batch, so a group of 8 may span images).
+// About 64 tiles per task (V and M ~36 x (ci + co) x 64 floats; 96 as in winograd_pruned.cc measured
+// 1.1-1.2x slower at batch 32, 32 no faster).
 struct F43Avx512 {
   static constexpr int kOut = 4, kLanes = 16, kMaxGroup = 8, kPanel = winograd_tile_parts::kPanel;
   // planar input rows held per task: 24 for G = 2 and 4 (a group of 4 tile rows reads 18), 40 for G = 8 (34)

@@ -20,7 +20,7 @@ namespace wb {
 // One call's layout, from the variant's geometry(s).
 struct TileGeometry {
   int tiles_x, tiles_y;  // output tiles per row and per column of one image
-  int group;             // tile rows sharing one vector of lanes (1, 2 or 4)
+  int group;             // tile rows sharing one vector of lanes (1, 2, 4 or 8)
   int group_cols;        // columns of V and M per group
   int wp, owp;           // planar input and output row lengths (floats per channel)
   int task_tiles;        // about this many tiles per task (V and M stay in L2)
