@@ -1,5 +1,5 @@
 /**
- * Evaluation conv cases for the native Winograd paths, F(2x2, 3x3) and, for pruned widths on 9-32 wide
+ * Evaluation conv cases for the native Winograd paths, F(2x2, 3x3) and, for pruned widths on 5-32 wide
  * maps, F(4x4, 3x3) (3x3 stride-1 convs with inference = 1 on conv2dEx), the addon call that runs one,
  * and a float64 reference with an error bound derived from each variant's transformed sums. Shared by
  * winograd.test.ts and its forced-ISA child.
@@ -59,6 +59,15 @@ export const WINOGRAD_CASES: WinogradCase[] = [
   c('23->22 bias + residual, no ReLU, batch 5, 16x16', { x: [5, 16, 16, 23], co: 22, pad: 'same', bias: true, residual: true, relu: false }),
   c('12->13 plain conv, batch 2, 19x21', { x: [2, 19, 21, 12], co: 13, pad: 'same', relu: false }),
   c("9->14 'valid' bias + ReLU, batch 7, 13x11", { x: [7, 13, 11, 9], co: 14, pad: 'valid', bias: true, relu: true }),
+  // F(4x4) on rows of 2 tiles (5-8 wide, the compact ResNets' stage 3): eight tile rows per vector,
+  // counted over the batch (a group spans images), a last group partly empty, odd maps, a map taller
+  // than a group (34 input rows held), the tail scattered to 64 + map (also the 5x6 and 8x8 cases above).
+  c('64->45 bias + ReLU, batch 5, 8x8', { x: [5, 8, 8, 64], co: 45, pad: 'same', bias: true, relu: true }),
+  c('45->45 bias + residual, no ReLU, batch 3, 6x6', { x: [3, 6, 6, 45], co: 45, pad: 'same', bias: true, residual: true, relu: false }),
+  c('23->22 plain conv, batch 2, 5x7', { x: [2, 5, 7, 23], co: 22, pad: 'same', relu: false }),
+  c('45->45 tail scattered to 64 + map, batch 7, 8x8', { x: [7, 8, 8, 45], co: 45, pad: 'same', scatterWidth: 64, bias: true, map: true, residual: true, relu: true }),
+  c('13->12 ReLU only, batch 2, 34x6', { x: [2, 34, 6, 13], co: 12, pad: 'same', relu: true }),
+  c("12->13 'valid' bias, batch 3, 9x10", { x: [3, 9, 10, 12], co: 13, pad: 'valid', bias: true, relu: false }),
   // Left on the other paths: the stem (3 input channels), 11 input channels (a pruned stage-1 tail) and a stride-2 conv.
   c('11->16 (not Winograd: 16 filters, 11 channels), batch 2, 9x7', { x: [2, 9, 7, 11], co: 16, pad: 'same', bias: true, relu: true }),
   c('80->16 (not Winograd: wider than the CIFAR ResNets), batch 1, 6x6', { x: [1, 6, 6, 80], co: 16, pad: 'same', bias: true, relu: true }),
@@ -71,10 +80,18 @@ export const WINOGRAD_CASES: WinogradCase[] = [
 export const takesPrunedWinograd = (w: WinogradCase): boolean =>
   (w.k ?? 3) === 3 && (w.stride ?? 1) === 1 && w.x[3] >= 4 && w.x[3] <= 64 && w.co <= 64 && w.co % 16 !== 0 && Math.min(w.x[1], w.x[2]) >= (w.pad === 'valid' ? 6 : 4);
 
+/**
+ * Whether the channel-vectorised path keeps a pruned width where it runs (its threshold reached):
+ * filter counts that fill at least 90% of their 16-channel vectors (45 of 48; winograd_pruned_applies).
+ */
+export const fillsVectors = (w: WinogradCase): boolean => takesWinograd(w) && w.co % 16 !== 0 && w.co * 10 >= Math.ceil(w.co / 16) * 16 * 9;
+
 /** Output width of a case (stride 1). */
 const outWidth = (w: WinogradCase): number => (w.pad === 'same' ? w.x[2] : w.x[2] - (w.k ?? 3) + 1);
-/** Whether the tile-vectorised pruned variant takes it as F(4x4, 3x3): output rows of 3 to 8 tiles of 4 (winograd_f43_pruned.cc). */
-export const takesF43 = (w: WinogradCase): boolean => takesPrunedWinograd(w) && Math.ceil(outWidth(w) / 4) >= 3 && Math.ceil(outWidth(w) / 4) <= 8;
+/** Whether the tile-vectorised pruned variant takes it as F(4x4, 3x3): output rows of 2 to 8 tiles of 4 (winograd_f43_pruned.cc). */
+export const takesF43 = (w: WinogradCase): boolean => takesPrunedWinograd(w) && Math.ceil(outWidth(w) / 4) >= 2 && Math.ceil(outWidth(w) / 4) <= 8;
+/** Whether F(4x4, 3x3) takes it with rows of 2 tiles (5-8 wide; its own batch threshold). */
+export const takesF43Narrow = (w: WinogradCase): boolean => takesF43(w) && Math.ceil(outWidth(w) / 4) === 2;
 
 /** Whether the case is one Winograd takes (on an AVX-512 CPU, with the batch thresholds at or below its batch). */
 export const takesWinograd = (w: WinogradCase): boolean => (w.k ?? 3) === 3 && (w.stride ?? 1) === 1 && w.x[3] >= 12 && w.x[3] <= 64 && w.co <= 64;

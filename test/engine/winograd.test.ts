@@ -16,19 +16,22 @@
  *   from WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH on, within the same bound, with its own bits;
  *   WORKBENCH_NATIVE_WINOGRAD_PRUNED=0 gives back the channel-vectorised path's bits, and
  *   WORKBENCH_NATIVE_WINOGRAD=0 turns both off;
- * - pruned widths on 9-32 wide output rows take F(4x4, 3x3) (winograd_f43_pruned.cc) from
- *   WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH on, within its own (larger) derived bound;
+ * - pruned widths on 5-32 wide output rows take F(4x4, 3x3) (winograd_f43_pruned.cc) from
+ *   WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH on (rows of 2 tiles, 5-8 wide: from
+ *   WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH_NARROW on), within its own (larger) derived bound;
  *   WORKBENCH_NATIVE_WINOGRAD_F43=0 gives back the F(2x2) variant's bits.
  */
 import { describe, it, expect } from 'vitest';
 import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
 import { bits, onThreads, withEnv } from './native-env.ts';
-import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesF43, takesPrunedWinograd, takesWinograd, type WinogradCase } from './winograd-cases.ts';
+import { WINOGRAD_CASES, fillsVectors, referenceConv, runWinogradCase, takesF43, takesF43Narrow, takesPrunedWinograd, takesWinograd, type WinogradCase } from './winograd-cases.ts';
 
 /** WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH's default (winograd_pruned.cc). */
 const PRUNED_DEFAULT_BATCH = 2;
 /** WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH's default (winograd_f43_pruned.cc). */
 const F43_DEFAULT_BATCH = 2;
+/** WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH_NARROW's default (rows of 2 tiles, winograd_f43_pruned.cc). */
+const F43_NARROW_DEFAULT_BATCH = 7;
 
 const addon = loadNativeAddon();
 if (!addon && process.env.CI) throw new Error(`native kernels are required under CI: ${nativeAddonReason()}`);
@@ -43,12 +46,19 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) and F(4x4, 3x3) for evaluat
     WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '1',
     WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1',
     WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH: '1',
+    WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH_NARROW: '1',
   };
   it.each(WINOGRAD_CASES.map((c) => [c.label, c] as const))('%s', (_label, c: WinogradCase) => withEnv(ALL_FROM_1, () => {
     const evaluation = runWinogradCase(addon!, c, 1);
     const training = runWinogradCase(addon!, c, 0);
     const channelVectorised = withEnv({ WORKBENCH_NATIVE_WINOGRAD_PRUNED: '0' }, () => runWinogradCase(addon!, c, 1));
     const f22 = withEnv({ WORKBENCH_NATIVE_WINOGRAD_F43: '0' }, () => runWinogradCase(addon!, c, 1));
+    // The channel-vectorised path out of reach: the tile-vectorised variants take every pruned width
+    // (45 filters included, as at batch 32 by default), F(4x4) where the shape fits.
+    const TILES = { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '100000' };
+    const tiles = withEnv(TILES, () => runWinogradCase(addon!, c, 1));
+    const tilesF22 = withEnv({ ...TILES, WORKBENCH_NATIVE_WINOGRAD_F43: '0' }, () => runWinogradCase(addon!, c, 1));
+    const f43 = avx512 && takesF43(c);
     const worstOf = (got: Float32Array, f43: boolean): number => {
       const { y, bound } = referenceConv(c, f43);
       expect(got.length).toBe(y.length);
@@ -57,12 +67,15 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) and F(4x4, 3x3) for evaluat
       return worst;
     };
     if (takesWinograd(c) || takesPrunedWinograd(c)) {
-      expect(worstOf(evaluation, avx512 && takesF43(c))).toBeLessThanOrEqual(1);
+      expect(worstOf(evaluation, f43 && !fillsVectors(c))).toBeLessThanOrEqual(1);
       expect(worstOf(f22, false)).toBeLessThanOrEqual(1);
       expect(worstOf(channelVectorised, false)).toBeLessThanOrEqual(1);
+      expect(worstOf(tiles, f43)).toBeLessThanOrEqual(1);
+      expect(worstOf(tilesF22, false)).toBeLessThanOrEqual(1);
     }
     // F(4x4) is taken exactly where expected (other bits than F(2x2)); off, it gives F(2x2)'s bits back.
-    expect(bits(evaluation).equals(bits(f22))).toBe(!(avx512 && takesF43(c)));
+    expect(bits(evaluation).equals(bits(f22))).toBe(!(f43 && !fillsVectors(c)));
+    expect(bits(tiles).equals(bits(tilesF22))).toBe(!f43);
     // The tile-vectorised variant computes the channel-vectorised path's transforms and sums in the same
     // order: where both take a shape, the same bits (the switch gives those back either way).
     if (takesWinograd(c) || !takesPrunedWinograd(c)) expect(bits(f22).equals(bits(channelVectorised))).toBe(true);
@@ -73,6 +86,11 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) and F(4x4, 3x3) for evaluat
     expect(bits(runWinogradCase(addon!, c, 1)).equals(bits(evaluation))).toBe(true);
     expect(bits(onThreads(addon!, 1, () => runWinogradCase(addon!, c, 1))).equals(bits(evaluation))).toBe(true);
     expect(bits(onThreads(addon!, 2, () => runWinogradCase(addon!, c, 1))).equals(bits(evaluation))).toBe(true);
+    withEnv(TILES, () => {
+      expect(bits(runWinogradCase(addon!, c, 1)).equals(bits(tiles))).toBe(true);
+      expect(bits(onThreads(addon!, 1, () => runWinogradCase(addon!, c, 1))).equals(bits(tiles))).toBe(true);
+      expect(bits(onThreads(addon!, 2, () => runWinogradCase(addon!, c, 1))).equals(bits(tiles))).toBe(true);
+    });
     // The switch off: evaluation gets the training call's bits; training never changes.
     withEnv({ WORKBENCH_NATIVE_WINOGRAD: '0' }, () => {
       expect(bits(runWinogradCase(addon!, c, 1)).equals(bits(training))).toBe(true);
@@ -116,6 +134,15 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) and F(4x4, 3x3) for evaluat
       variable: 'WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH',
       defaultBatch: F43_DEFAULT_BATCH,
       takes: takesF43,
+      fits: (c: WinogradCase) => !takesF43Narrow(c),
+      other: { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '100000', WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1' },
+      off: { WORKBENCH_NATIVE_WINOGRAD_F43: '0' },
+    },
+    {
+      label: 'pruned widths on 5-8 wide maps (F(4x4, 3x3), rows of 2 tiles)',
+      variable: 'WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH_NARROW',
+      defaultBatch: F43_NARROW_DEFAULT_BATCH,
+      takes: takesF43Narrow,
       fits: () => true,
       other: { WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '100000', WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '1' },
       off: { WORKBENCH_NATIVE_WINOGRAD_F43: '0' },
@@ -132,6 +159,7 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) and F(4x4, 3x3) for evaluat
       WORKBENCH_NATIVE_WINOGRAD_MIN_BATCH_PRUNED: '',
       WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH: '',
       WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH: '',
+      WORKBENCH_NATIVE_WINOGRAD_F43_MIN_BATCH_NARROW: '',
       ...t.other,
     };
     withEnv(unset, () => {

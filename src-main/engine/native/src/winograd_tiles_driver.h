@@ -20,15 +20,17 @@ namespace wb {
 // One call's layout, from the variant's geometry(s).
 struct TileGeometry {
   int tiles_x, tiles_y;  // output tiles per row and per column of one image
-  int group;             // tile rows sharing one vector of lanes (1, 2 or 4)
+  int group;             // tile rows sharing one vector of lanes (1, 2, 4 or 8)
   int group_cols;        // columns of V and M per group
   int wp, owp;           // planar input and output row lengths (floats per channel)
   int task_tiles;        // about this many tiles per task (V and M stay in L2)
+  int slots = 0;         // planar input rows held per task, at most V::kSlots (0: V::kSlots)
 };
 
 // A variant V provides:
 //   kOut (2 or 4: outputs per tile side), kLanes (floats per vector), kMaxGroup, kPanel (tiles per
-//   microkernel call), kSlots (planar input rows held per task);
+//   microkernel call), kSlots (the most planar input rows held per task: at least the rows one group
+//   reads, kOut * group + 2);
 //   geometry(s), block_rows(co), filter(s, w, c, rows, ut) (U^T of input channel c in filter blocks),
 //   planar(s, x, n, iy, wp, p) (an input row channel-planar), inputs(s, rows[kMaxGroup][kOut + 2], group,
 //   wp, tiles_x, v, ps, vs, col0) (V^T of one group), kernel(rows) (the microkernel for a filter block),
@@ -53,6 +55,7 @@ void winograd_tiles_run(const ConvShape& s, const float* x, const float* w, RowS
   per_task = (std::max(per_task, min_rows) + min_rows - 1) / min_rows * min_rows;
   const int tasks = (tile_rows + per_task - 1) / per_task;
   const int rows = V::block_rows(co);
+  const int slots = geo.slots > 0 ? std::min(geo.slots, V::kSlots) : V::kSlots;
   std::vector<float> ut(static_cast<std::size_t>(kPositions) * ci * co);
   parallel_for(ci, [&](int c, int) { V::filter(s, w, c, rows, ut.data()); });
   const std::vector<float> zeros(static_cast<std::size_t>(ci) * wp, 0.0f);  // a planar row outside the image
@@ -76,33 +79,34 @@ void winograd_tiles_run(const ConvShape& s, const float* x, const float* w, RowS
     thread_local std::vector<float> v_buffer, m_buffer, planar_buffer, out_buffer, row_buffer;
     float* const v = scratch(v_buffer, static_cast<std::size_t>(kPositions) * vps);
     float* const m = scratch(m_buffer, static_cast<std::size_t>(kPositions) * mps);
-    float* const planar = scratch(planar_buffer, V::kSlots * static_cast<std::size_t>(ci) * wp);
+    float* const planar = scratch(planar_buffer, static_cast<std::size_t>(slots) * ci * wp);
     float* const out = scratch(out_buffer, static_cast<std::size_t>(group) * out_slot);
     float* const row = scratch(row_buffer, static_cast<std::size_t>(s.ow) * co);
     // The last panel's columns past the groups are computed and dropped: keep them finite zeros.
     if (panel_cols > tiles)
       for (Index q = 0; q < kPositions * static_cast<Index>(ci); q++)
         std::memset(v + q * panel_cols + tiles, 0, sizeof(float) * static_cast<std::size_t>(panel_cols - tiles));
-    // Input rows held planar in kSlots slots by their row number over the batch: each row copied once
-    // for the tile rows that read it.
+    // Input rows held planar in `slots` slots by their row number over the batch: each row copied once
+    // for the tile rows that read it (a group's rows are consecutive numbers, fewer than `slots`).
     long held[V::kSlots];
-    std::fill(held, held + V::kSlots, -1L);
+    std::fill(held, held + slots, -1L);
+    const float* rp[V::kMaxGroup][kIn];  // rows of lanes past the group's tile rows: zeros
+    for (int q = group; q < V::kMaxGroup; q++) std::fill(rp[q], rp[q] + kIn, zeros.data());
     for (int gr = 0; gr < groups; gr++) {
-      const float* rp[V::kMaxGroup][kIn];
-      for (int q = 0; q < V::kMaxGroup; q++) {
+      for (int q = 0; q < group; q++) {
         const int g = g0 + gr * group + q;
         const int n = g / tiles_y, ty = g % tiles_y;
         for (int i = 0; i < kIn; i++) {
           const int iy = V::kOut * ty - s.pt + i;
-          if (q >= group || g >= g1 || iy < 0 || iy >= s.h) {
+          if (g >= g1 || iy < 0 || iy >= s.h) {
             rp[q][i] = zeros.data();
             continue;
           }
           const long key = static_cast<long>(n) * s.h + iy;
-          float* slot = planar + static_cast<Index>(key % V::kSlots) * ci * wp;
-          if (held[key % V::kSlots] != key) {
+          float* slot = planar + static_cast<Index>(key % slots) * ci * wp;
+          if (held[key % slots] != key) {
             V::planar(s, x, n, iy, wp, slot);
-            held[key % V::kSlots] = key;
+            held[key % slots] = key;
           }
           rp[q][i] = slot;
         }
