@@ -12,27 +12,15 @@ import { Workspace } from '../../src-main/core/workspace.ts';
 import { EventBus } from '../../src-main/core/event-bus.ts';
 import { JobManager } from '../../src-main/core/jobs/job-manager.ts';
 import { jobSpecs } from '../../src-main/app/job-kinds.ts';
-import { toJobProcessHandle } from '../../src-main/core/jobs/process-handle.ts';
-import type { FromJob, JobProcessLauncher } from '../../src-main/core/jobs/protocol.ts';
+import { forkedJobHandle } from '../../src-main/core/jobs/fork-launcher.ts';
+import type { JobProcessLauncher } from '../../src-main/core/jobs/protocol.ts';
 import { tempDir } from '../helpers/temp-workspace.ts';
 
 const LATE_MS = 1500;
 const fixture = path.join(import.meta.dirname, 'fixtures', 'late-output-job.mjs');
 
-const lateOutputLauncher: JobProcessLauncher = (env) => {
-  const child = fork(fixture, [], { env: { ...process.env, ...env, LATE_OUTPUT_MS: String(LATE_MS) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
-  return toJobProcessHandle({
-    pid: child.pid,
-    send: (message) => {
-      if (child.connected) child.send(message);
-    },
-    onMessage: (listener) => child.on('message', (m) => listener(m as FromJob)),
-    onExit: (listener) => child.on('exit', (code, signal) => listener(code, signal)),
-    stdout: child.stdout,
-    stderr: child.stderr,
-    kill: () => child.kill('SIGKILL'),
-  });
-};
+const lateOutputLauncher: JobProcessLauncher = (env) =>
+  forkedJobHandle(fork(fixture, [], { env: { ...process.env, ...env, LATE_OUTPUT_MS: String(LATE_MS) }, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] }));
 
 describe('JobManager.close', () => {
   it('applies nothing a job process delivers after it returned (output after the kill, workspace closed)', async () => {

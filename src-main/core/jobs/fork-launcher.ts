@@ -1,8 +1,8 @@
-import { fork } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { FromJob, JobProcessLauncher } from './protocol.ts';
+import type { FromJob, JobProcessHandle, JobProcessLauncher } from './protocol.ts';
 import { toJobProcessHandle } from './process-handle.ts';
 import { typeScriptLoaderArgv } from '../ts-loader.ts';
 
@@ -30,6 +30,11 @@ export const forkLauncher: JobProcessLauncher = (env) => {
     // the CLI's --json stdout.
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
+  return forkedJobHandle(child);
+};
+
+/** The job handle of a process started by `fork` with an IPC channel and piped stdout and stderr. */
+export function forkedJobHandle(child: ChildProcess): JobProcessHandle {
   return toJobProcessHandle({
     pid: child.pid,
     send: (message) => {
@@ -41,4 +46,4 @@ export const forkLauncher: JobProcessLauncher = (env) => {
     stderr: child.stderr,
     kill: () => child.kill('SIGKILL'),
   });
-};
+}
