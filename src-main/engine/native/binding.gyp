@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "workbench_native",
-      "sources": ["src/addon.cc", "src/gemm.cc", "src/direct_conv.cc", "src/implicit_conv.cc", "src/winograd.cc", "src/winograd_avx2.cc", "src/winograd_pruned.cc", "src/winograd_pruned_avx2.cc", "src/winograd_f43_pruned.cc", "src/thread_pool.cc", "src/conv_im2col.cc", "src/batch_norm_loops.cc",
+      "sources": ["src/addon.cc", "src/gemm.cc", "src/direct_conv.cc", "src/implicit_conv.cc", "src/winograd.cc", "src/winograd_avx2.cc", "src/winograd_pruned.cc", "src/winograd_pruned_avx2.cc", "src/winograd_f43_pruned.cc", "src/winograd_f43_pruned_avx2.cc", "src/thread_pool.cc", "src/conv_im2col.cc", "src/batch_norm_loops.cc",
                   "src/kernels/index.cc", "src/kernels/conv2d_ex.cc", "src/kernels/conv2d_backprop_filter.cc", "src/kernels/conv2d_backprop_input.cc",
                   "src/kernels/bn_moments.cc", "src/kernels/bn_scale_shift.cc", "src/kernels/bn_grad.cc", "src/kernels/elementwise.cc",
                   "src/kernels/instance_norm.cc", "src/kernels/adam.cc", "src/kernels/sgd_momentum.cc", "src/kernels/running_stats.cc", "src/kernels/spatial_mean.cc",

@@ -11,6 +11,7 @@
 #include "gemm.h"
 #include "thread_pool.h"
 #include "winograd.h"
+#include "winograd_avx2_tile_parts.h"
 #include "winograd_pruned.h"
 #include "winograd_tiles_driver.h"
 
@@ -26,20 +27,13 @@ using Index = std::ptrdiff_t;
 
 namespace {
 
+using namespace winograd_avx2_parts;
+
 constexpr int kPositions = 16;  // a transformed tile is 4x4
-constexpr int kPanel = 16;      // tiles per microkernel call: two 8-tile vectors
-constexpr int kMaxRows = 6;     // filter rows per microkernel call: 12 accumulators + 2 V vectors + 1 U broadcast of 16 registers
 
 #ifdef WB_WINOGRAD_PRUNED_AVX2_X86
 bool enabled() {
   return switch_on("WORKBENCH_NATIVE_WINOGRAD") && switch_on("WORKBENCH_NATIVE_WINOGRAD_PRUNED") && switch_on("WORKBENCH_NATIVE_WINOGRAD_AVX2");
-}
-
-// Filters in ceil(co / 6) blocks of equal rows (the last one shorter): 12 -> 6 + 6, 23 -> 4 x 6 (5),
-// 45 -> 7 x 6 + 3; each block is one microkernel instantiation, no padded rows.
-int block_rows(int co) {
-  const int blocks = (co + kMaxRows - 1) / kMaxRows;
-  return (co + blocks - 1) / blocks;
 }
 
 // U^T per position, each filter block [ci][rows] contiguous (winograd_pruned.cc's layout and values):
@@ -62,66 +56,6 @@ __attribute__((target("avx2,fma"))) void transform_filter(const ConvShape& s, co
     winograd_filter_tile(w, ci, co, c, o, tile);
     for (int p = 0; p < kPositions; p++) put(o, p, tile[p]);
   }
-}
-
-// r[i] = src[i * ss + 0 .. cols) for i < rows, zeros elsewhere, then transposed: r[j] lane i = src[i * ss + j].
-__attribute__((target("avx2,fma"))) inline void load_transposed(const float* src, Index ss, int rows, int cols, __m256 r[8]) {
-  const __m256i mc = lanes_avx2(cols);
-  for (int i = 0; i < 8; i++) r[i] = i >= rows ? _mm256_setzero_ps() : cols == 8 ? _mm256_loadu_ps(src + i * ss) : _mm256_maskload_ps(src + i * ss, mc);
-  transpose8(r);
-}
-
-// dst[j * ds + i] = src[i * ss + j] for i < rows, j < cols (at most 8 each); nothing else read or written.
-__attribute__((target("avx2,fma"))) inline void transpose8_block(const float* src, Index ss, int rows, int cols, float* dst, Index ds) {
-  __m256 r[8];
-  load_transposed(src, ss, rows, cols, r);
-  for (int j = 0; j < cols; j++) store_first(dst + j * ds, r[j], rows);
-}
-
-// c[r][0..16) = sum over k in order of u[k][r] * v[k][0..16): R filter rows x 16 tiles in 2R registers.
-template <int R>
-__attribute__((target("avx2,fma"))) void rows_kernel(int k, const float* u, const float* v, Index vs, float* c, Index cs) {
-  __m256 acc[R][2];
-#pragma GCC unroll 6
-  for (int r = 0; r < R; r++) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-  for (int kk = 0; kk < k; kk++) {
-    const __m256 b0 = _mm256_loadu_ps(v + kk * vs), b1 = _mm256_loadu_ps(v + kk * vs + 8);
-#pragma GCC unroll 6
-    for (int r = 0; r < R; r++) {
-      const __m256 a = _mm256_broadcast_ss(u + kk * R + r);
-      acc[r][0] = _mm256_fmadd_ps(a, b0, acc[r][0]);
-      acc[r][1] = _mm256_fmadd_ps(a, b1, acc[r][1]);
-    }
-  }
-#pragma GCC unroll 6
-  for (int r = 0; r < R; r++) {
-    _mm256_storeu_ps(c + r * cs, acc[r][0]);
-    _mm256_storeu_ps(c + r * cs + 8, acc[r][1]);
-  }
-}
-
-using RowsKernel = void (*)(int, const float*, const float*, Index, float*, Index);
-template <std::size_t... I>
-constexpr std::array<RowsKernel, sizeof...(I)> rows_table(std::index_sequence<I...>) {
-  return {{(I == 0 ? nullptr : &rows_kernel<static_cast<int>(I == 0 ? 1 : I)>)...}};
-}
-const std::array<RowsKernel, kMaxRows + 1> kRowsKernels = rows_table(std::make_index_sequence<kMaxRows + 1>{});
-
-// Row iy of image n, channel-planar: p[c * wp + ix + pl] = x[n, iy, ix, c], zeros outside the image.
-__attribute__((target("avx2,fma"))) void planar_row(const ConvShape& s, const float* x, int n, int iy, int wp, float* p) {
-  const int ci = s.ci;
-  std::memset(p, 0, sizeof(float) * static_cast<std::size_t>(ci) * wp);
-  const float* row = x + (static_cast<Index>(n) * s.h + iy) * s.w * ci;
-  // Whole 8-column stores: a block's pixels past w are zeros, written into the row's right padding
-  // (pl + w rounded up to 8 fits wp for the usual pads; a last block that would not is cut at wp).
-  __m256 r[8];
-  for (int ix0 = 0; ix0 < s.w; ix0 += 8)
-    for (int c0 = 0; c0 < ci; c0 += 8) {
-      const int nc = std::min(8, ci - c0);
-      load_transposed(row + static_cast<Index>(ix0) * ci + c0, ci, std::min(8, s.w - ix0), nc, r);
-      const int room = std::min(8, wp - ix0 - s.pl);
-      for (int j = 0; j < nc; j++) store_first(p + static_cast<Index>(c0 + j) * wp + ix0 + s.pl, r[j], room);
-    }
 }
 
 // d[j] for 8 tiles at one input row of one channel: column 2t + j of each tile, in one in-lane shuffle
@@ -202,53 +136,13 @@ __attribute__((target("avx2,fma"))) void output_tiles(const ConvShape& s, const 
     }
 }
 
-// The epilogue on output row m0 .. m0 + ow from its planar conv values (winograd_pruned.cc's fused_row,
-// 8 output channels x 8 pixels per transpose): apply_epilogue's operations in its order.
-__attribute__((target("avx2,fma"))) void fused_row(const ConvShape& s, const Epilogue& ep, float* plane, int owp, const float* map_t, Index m0,
-                                                  float* y) {
-  const int co = s.co, cw = ep.channels;
-  const bool gathered = ep.gather != nullptr;
-  if (gathered && map_t != nullptr)
-    for (Index q = 0; q < static_cast<Index>(co) * owp; q += 8)
-      _mm256_storeu_ps(plane + q, _mm256_add_ps(_mm256_loadu_ps(plane + q), _mm256_loadu_ps(map_t + q)));
-  const Index plane_px = static_cast<Index>(s.oh) * s.ow;
-  const __m256 lo = _mm256_set1_ps(ep.relu ? 0.0f : -std::numeric_limits<float>::infinity());
-  for (int k0 = 0; k0 < cw; k0 += 8) {
-    const int kn = std::min(8, cw - k0);
-    const __m256i mk = lanes_avx2(kn);
-    const __m256 b = ep.bias != nullptr ? _mm256_maskload_ps(ep.bias + k0, mk) : _mm256_setzero_ps();
-    const float* cols[8];
-    for (int i = 0; i < 8; i++) {
-      const int j = i >= kn ? -1 : gathered ? ep.gather[k0 + i] : k0 + i;
-      cols[i] = j < 0 ? nullptr : plane + static_cast<Index>(j) * owp;
-    }
-    for (int ox0 = 0; ox0 < s.ow; ox0 += 8) {
-      const int nx = std::min(8, s.ow - ox0);
-      __m256 r[8];
-      for (int i = 0; i < 8; i++) r[i] = cols[i] != nullptr ? _mm256_loadu_ps(cols[i] + ox0) : _mm256_setzero_ps();
-      transpose8(r);
-      for (int q = 0; q < nx; q++) {
-        const Index p = m0 + ox0 + q;
-        const __m256 res = ep.residual == nullptr ? _mm256_setzero_ps() : kn == 8 ? _mm256_loadu_ps(ep.residual + p * cw + k0) : _mm256_maskload_ps(ep.residual + p * cw + k0, mk);
-        __m256 t;
-        if (gathered) {
-          t = _mm256_add_ps(_mm256_add_ps(res, b), r[q]);
-        } else {  // no scatter: conv + bias + map + residual, in that order
-          const __m256 map = ep.add_map != nullptr ? _mm256_maskload_ps(ep.add_map + (p % plane_px) * co + k0, mk) : _mm256_setzero_ps();
-          t = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r[q], b), map), res);
-        }
-        store_first(y + p * cw + k0, _mm256_max_ps(lo, t), kn);  // max(lo, NaN) is NaN
-      }
-    }
-  }
-}
 #endif
 
 #ifdef WB_WINOGRAD_PRUNED_AVX2_X86
 // F(2x2, 3x3) over 8 tiles for winograd_tiles_run: tile rows of up to 4 tiles share vectors, G = 2 rows
 // per 8 lanes (a group); a longer row's tiles take 8 * vectors_x columns of V and M. About 96 tiles per task.
 struct F23Avx2 {
-  static constexpr int kOut = 2, kLanes = 8, kMaxGroup = 2, kPanel = wb::kPanel;
+  static constexpr int kOut = 2, kLanes = 8, kMaxGroup = 2, kPanel = winograd_avx2_parts::kPanel;
   static constexpr int kSlots = 8;  // planar input rows held per task (a group reads at most 2 * 2 + 2)
   static TileGeometry geometry(const ConvShape& s) {
     const int tiles_x = (s.ow + 1) / 2, vectors_x = (tiles_x + 7) / 8;
@@ -256,7 +150,7 @@ struct F23Avx2 {
     // planar input row: the loads of the last 8 tiles reach column 16 * vectors_x + 9
     return {tiles_x, (s.oh + 1) / 2, group, group == 1 ? 8 * vectors_x : 8, 16 * vectors_x + 8, 16 * vectors_x, 96};
   }
-  static int block_rows(int co) { return wb::block_rows(co); }
+  static int block_rows(int co) { return winograd_avx2_parts::block_rows(co); }
   static RowsKernel kernel(int rows) { return kRowsKernels[static_cast<std::size_t>(rows)]; }
   static constexpr auto filter = &transform_filter;
   static constexpr auto planar = &planar_row;

@@ -17,6 +17,7 @@
 #include "../thread_pool.h"
 #include "../winograd.h"
 #include "../winograd_f43_pruned.h"
+#include "../winograd_f43_pruned_avx2.h"
 #include "../winograd_pruned.h"
 #include "../winograd_avx2.h"
 #include "../winograd_pruned_avx2.h"
@@ -197,7 +198,7 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
   } sink(s, ep, y, zeros.data(), epilogue_from_tile());
   // Evaluation's 3x3 stride-1 convs (AVX-512): Winograd F(2x2, 3x3), its output rows through the sink.
   // Pruned widths (not a multiple of 16 filters): the tile-vectorised variant (winograd_pruned.h).
-  // Their 32x32 and 16x16 maps: F(4x4, 3x3), the same tile-vectorised scheme (winograd_f43_pruned.h).
+  // Their maps of 5-32 columns: F(4x4, 3x3), the same tile-vectorised scheme (winograd_f43_pruned.h).
   if (given && given->inference && winograd_f43_pruned_applies(s)) {
     winograd_f43_pruned_conv2d(s, x, w, sink, ep, y);
     return;
@@ -206,7 +207,11 @@ void conv2d(const ConvShape& s, const float* x, const float* w, float* y, const 
     winograd_pruned_conv2d(s, x, w, sink, ep, y);
     return;
   }
-  if (given && given->inference && winograd_pruned_avx2_applies(s)) {  // the same on AVX2 + FMA (8-lane vectors)
+  if (given && given->inference && winograd_f43_pruned_avx2_applies(s)) {  // on AVX2 + FMA (8-lane vectors): F(4x4), then F(2x2)
+    winograd_f43_pruned_avx2_conv2d(s, x, w, sink, ep, y);
+    return;
+  }
+  if (given && given->inference && winograd_pruned_avx2_applies(s)) {
     winograd_pruned_avx2_conv2d(s, x, w, sink, ep, y);
     return;
   }
