@@ -1,8 +1,9 @@
 // Parts shared by the tile-vectorised Winograd paths for pruned widths on AVX2 + FMA
 // (winograd_pruned_avx2.cc, F(2x2, 3x3); winograd_f43_pruned_avx2.cc, F(4x4, 3x3)): 8x8 transposes,
 // the filter-row microkernel over 16 tiles, channel-planar input rows and the fused epilogue from
-// planar output rows (winograd_tile_parts.h's parts on 8-lane vectors). Both files call the same
-// code, so the epilogue's operations and their order are the same on either path.
+// planar output rows (winograd_tile_parts.h's parts on 8-lane vectors), and the column regrouping of
+// both F(4x4) paths' input rows (AVX-512 CPUs have AVX2). The files call the same code, so the
+// epilogue's operations and their order are the same on either path.
 #pragma once
 
 #include <algorithm>
@@ -135,6 +136,59 @@ __attribute__((target("avx2,fma"))) inline void fused_row(const ConvShape& s, co
     }
   }
 }
+// Tiles per tile row the F(4x4) paths put in one vector (T) for output rows of tiles_x tiles: rows of up
+// to 8 tiles take 8 lanes each, of 3-4 tiles 4 lanes, of 2 tiles 2 (a 16-lane vector holds 2, 4 or 8
+// tile rows, an 8-lane one 1, 2 or 4).
+constexpr int tiles_per_row(int tiles_x) { return tiles_x <= 2 ? 2 : tiles_x <= 4 ? 4 : 8; }
+
+// In-lane 4x4 transposes: r[j] lane k (of each 128-bit half) <- x[k] lane j of the same half.
+__attribute__((target("avx2,fma"))) inline void transpose4_lanes(const __m256 x[4], __m256 r[4]) {
+  const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
+  r[0] = _mm256_shuffle_ps(t0, t2, 0x44);
+  r[1] = _mm256_shuffle_ps(t0, t2, 0xEE);
+  r[2] = _mm256_shuffle_ps(t1, t3, 0x44);
+  r[3] = _mm256_shuffle_ps(t1, t3, 0xEE);
+}
+
+// The F(4x4, 3x3) paths' (winograd_f43_pruned.cc, winograd_f43_pruned_avx2.cc) planar input rows, each
+// channel's columns regrouped in place so that column j of the T tiles a vector takes from one tile row
+// is contiguous: p[T j + t] = column 4t + j (j < 6, t < T; T = 2: j < 8), T = tiles_per_row. An input row
+// is read by up to two tile rows, six vectors each, so regrouping it once (in registers, each channel's
+// columns loaded before any is stored) makes each read one load or a few. Reads columns up to 36 (T = 8),
+// 20 (T = 4) or 12 (T = 2): the rows' planar length wp must reach that.
+__attribute__((target("avx2,fma"))) inline void regroup_tile_columns(const ConvShape& s, int wp, float* p) {
+  const int tiles = tiles_per_row((s.ow + 3) / 4);
+  for (int c = 0; c < s.ci; c++) {
+    float* q = p + static_cast<Index>(c) * wp;
+    if (tiles == 8) {  // columns 4k .. 4k + 3 as rows of 4: k < 8 (j < 4), then from column 4 on (j = 4, 5)
+      __m256 r[4], e[4];
+      for (int h = 0; h < 2; h++) {
+        const float* a = q + 4 * h;
+        const __m256 v0 = _mm256_loadu_ps(a), v1 = _mm256_loadu_ps(a + 8), v2 = _mm256_loadu_ps(a + 16), v3 = _mm256_loadu_ps(a + 24);
+        const __m256 rows[4] = {_mm256_permute2f128_ps(v0, v2, 0x20), _mm256_permute2f128_ps(v0, v2, 0x31), _mm256_permute2f128_ps(v1, v3, 0x20),
+                                _mm256_permute2f128_ps(v1, v3, 0x31)};
+        transpose4_lanes(rows, h == 0 ? r : e);
+      }
+      for (int j = 0; j < 4; j++) _mm256_storeu_ps(q + 8 * j, r[j]);
+      _mm256_storeu_ps(q + 32, e[0]);
+      _mm256_storeu_ps(q + 40, e[1]);
+    } else if (tiles == 4) {  // low halves: columns 0-15 as rows of 4 (j < 4); high halves: from column 4 on (j = 4, 5)
+      const __m256 rows[4] = {_mm256_loadu_ps(q), _mm256_loadu_ps(q + 4), _mm256_loadu_ps(q + 8), _mm256_loadu_ps(q + 12)};
+      __m256 r[4];
+      transpose4_lanes(rows, r);
+      for (int j = 0; j < 4; j++) _mm_storeu_ps(q + 4 * j, _mm256_castps256_ps128(r[j]));
+      _mm_storeu_ps(q + 16, _mm256_extractf128_ps(r[0], 1));
+      _mm_storeu_ps(q + 20, _mm256_extractf128_ps(r[1], 1));
+    } else {  // pairs: [c0 c4 c1 c5 c2 c6 c3 c7 | c4 c8 c5 c9 c6 c10 c7 c11]
+      const __m256 a = _mm256_loadu_ps(q), b = _mm256_loadu_ps(q + 4);
+      const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
+      _mm256_storeu_ps(q, _mm256_permute2f128_ps(lo, hi, 0x20));
+      _mm256_storeu_ps(q + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+    }
+  }
+}
+
 #endif
 
 }  // namespace winograd_avx2_parts

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "env_switch.h"
+#include "winograd_avx2_tile_parts.h"
 #include "winograd_f43_filter.h"
 #include "winograd_pruned.h"
 #include "winograd_tile_parts.h"
@@ -49,26 +50,24 @@ __attribute__((target("avx512f"))) inline void output_1d(const __m512 m[6], __m5
   y[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d34, d12), m[5]);
 }
 
-// d[j] for the group's 16 lanes at one input row of channel c (planar offset `at`): column 4t + j of
-// tile t. G = 2: lanes 8q + t hold tile row q's tile t (t < 8); G = 4: lanes 4q + t (t < 4).
-__attribute__((target("avx512f"))) inline void tile_columns(const float* const rows[4], int g, Index at, __m512 d[6]) {
-  const __m512i idx = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 0, 4, 8, 12, 16, 20, 24, 28);
-  const __mmask16 upper = 0xFF00;
-  for (int j = 0; j < 6; j++) {
-    if (g == 2) {  // a row's 8 tiles span 32 columns: two loads per row
-      const float* r0 = rows[0] + at + j;
-      const float* r1 = rows[1] + at + j;
-      d[j] = _mm512_mask_blend_ps(upper, _mm512_permutex2var_ps(_mm512_loadu_ps(r0), idx, _mm512_loadu_ps(r0 + 16)),
-                                  _mm512_permutex2var_ps(_mm512_loadu_ps(r1), idx, _mm512_loadu_ps(r1 + 16)));
-    } else {  // a row's 4 tiles span 16 columns: rows 0, 1 and 2, 3 permuted together
-      d[j] = _mm512_mask_blend_ps(upper, _mm512_permutex2var_ps(_mm512_loadu_ps(rows[0] + at + j), idx, _mm512_loadu_ps(rows[1] + at + j)),
-                                  _mm512_permutex2var_ps(_mm512_loadu_ps(rows[2] + at + j), idx, _mm512_loadu_ps(rows[3] + at + j)));
-    }
+// Column j (j < 6) of the group's 16 lanes at input row i of one channel (offset `at` in the regrouped
+// rows, regroup_tile_columns: p[T j + t] = column 4t + j): G = 2 (T = 8): lanes 8q + t hold tile row q's
+// tile t, two 256-bit loads; G = 4 (T = 4): lanes 4q + t, four 128-bit loads.
+template <int G>
+__attribute__((target("avx512f"))) inline __m512 tile_column(const float* const rows[8][6], int i, int j, Index at) {
+  if constexpr (G == 2) {
+    const __m256d lo = _mm256_castps_pd(_mm256_loadu_ps(rows[0][i] + at + 8 * j)), hi = _mm256_castps_pd(_mm256_loadu_ps(rows[1][i] + at + 8 * j));
+    return _mm512_castpd_ps(_mm512_insertf64x4(_mm512_castpd256_pd512(lo), hi, 1));
+  } else {
+    __m512 r = _mm512_castps128_ps512(_mm_loadu_ps(rows[0][i] + at + 4 * j));
+    r = _mm512_insertf32x4(r, _mm_loadu_ps(rows[1][i] + at + 4 * j), 1);
+    r = _mm512_insertf32x4(r, _mm_loadu_ps(rows[2][i] + at + 4 * j), 2);
+    return _mm512_insertf32x4(r, _mm_loadu_ps(rows[3][i] + at + 4 * j), 3);
   }
 }
 
 // G = 8 (rows of 2 tiles): planar rows hold each channel's columns in pairs, p[2j + t] = column 4t + j
-// (pair_row), so one load per tile row holds all six (j) pairs of its 2 tiles and d[j] is the j-th
+// (regroup_tile_columns), so one load per tile row holds all six (j) pairs of its 2 tiles and d[j] is the j-th
 // pair of each of the 8 rows: an 8x8 transpose of 64-bit pairs (6 of its 8 outputs); lanes 2q + t
 // hold tile row q's tile t.
 __attribute__((target("avx512f"))) inline void pair_columns(const float* const rows[8], Index at, __m512 d[6]) {
@@ -92,42 +91,45 @@ __attribute__((target("avx512f"))) inline void pair_columns(const float* const r
   d[3] = _mm512_castpd_ps(_mm512_shuffle_f64x2(o37a, o37b, 0x44));
 }
 
-// Row iy of image n channel-planar for F43Avx512 (planar_row); on maps of 2 tiles per row (G = 8, wp
-// 16) each channel's columns then go in pairs for pair_columns: p[2j + t] = column 4t + j, j < 8.
-__attribute__((target("avx512f"))) void pair_row(const ConvShape& s, const float* x, int n, int iy, int wp, float* p) {
+// Row iy of image n channel-planar (planar_row), each channel's columns regrouped for the group's loads
+// (regroup_tile_columns; for rows of 2 tiles the column pairs pair_columns reads).
+__attribute__((target("avx512f"))) void regrouped_row(const ConvShape& s, const float* x, int n, int iy, int wp, float* p) {
   planar_row(s, x, n, iy, wp, p);
-  if ((s.ow + 3) / 4 > 2) return;
-  const __m512i idx = _mm512_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7, 4, 8, 5, 9, 6, 10, 7, 11);
-  for (int c = 0; c < s.ci; c++) _mm512_storeu_ps(p + static_cast<Index>(c) * wp, _mm512_permutexvar_ps(idx, _mm512_loadu_ps(p + static_cast<Index>(c) * wp)));
+  winograd_avx2_parts::regroup_tile_columns(s, wp, p);
 }
 
 // V^T = B^T d B for one group of 16 lanes: rows[q][i] is input row i of the group's tile row q; position
 // p of channel c goes to v[p * ps + c * vs + col0 + lane]. Lanes past a row's tiles read the planar rows'
 // zero or neighbouring columns (finite) and are dropped later.
 template <int G>
-__attribute__((target("avx512f"))) void input_tiles(const ConvShape& s, const float* const rows[8][6], int g, int wp, float* v, Index ps, Index vs,
-                                                    int col0) {
+__attribute__((target("avx512f"))) void input_tiles(const ConvShape& s, const float* const rows[8][6], int wp, float* v, Index ps, Index vs, int col0) {
   for (int c = 0; c < s.ci; c++) {
-    __m512 d[6][6], t[6][6];
-    for (int i = 0; i < 6; i++) {
-      if constexpr (G == 8) {
+    const Index at = static_cast<Index>(c) * wp;
+    // The column pass's results staged in memory: 36 vectors with the 36 inputs exceed the 32 registers
+    // (explicit stores and loads measured cheaper than the compiler's spills of a register array).
+    alignas(64) float t[6][6][16];
+    __m512 d[6][6];
+    if constexpr (G == 8)
+      for (int i = 0; i < 6; i++) {
         const float* src[8] = {rows[0][i], rows[1][i], rows[2][i], rows[3][i], rows[4][i], rows[5][i], rows[6][i], rows[7][i]};
-        pair_columns(src, static_cast<Index>(c) * wp, d[i]);
-      } else {
-        const float* src[4] = {rows[0][i], rows[1][i], rows[g > 2 ? 2 : 0][i], rows[g > 2 ? 3 : 0][i]};
-        tile_columns(src, g, static_cast<Index>(c) * wp, d[i]);
+        pair_columns(src, at, d[i]);
       }
-    }
     for (int j = 0; j < 6; j++) {  // down each column: t[.][j] = B^T d[.][j]
       __m512 col[6], out[6];
-      for (int i = 0; i < 6; i++) col[i] = d[i][j];
+      for (int i = 0; i < 6; i++) {
+        if constexpr (G == 8)
+          col[i] = d[i][j];
+        else
+          col[i] = tile_column<G>(rows, i, j, at);
+      }
       input_1d(col, out);
-      for (int i = 0; i < 6; i++) t[i][j] = out[i];
+      for (int i = 0; i < 6; i++) _mm512_store_ps(t[i][j], out[i]);
     }
     float* o = v + static_cast<Index>(c) * vs + col0;
     for (int i = 0; i < 6; i++) {  // along each row: V[i][.] = t[i][.] B
-      __m512 out[6];
-      input_1d(t[i], out);
+      __m512 row[6], out[6];
+      for (int j = 0; j < 6; j++) row[j] = _mm512_load_ps(t[i][j]);
+      input_1d(row, out);
       for (int j = 0; j < 6; j++) _mm512_storeu_ps(o + static_cast<Index>(i * 6 + j) * ps, out[j]);
     }
   }
@@ -186,7 +188,7 @@ struct F43Avx512 {
   static constexpr int kSlots = 40;
   static TileGeometry geometry(const ConvShape& s) {
     const int tiles_x = (s.ow + 3) / 4;
-    // planar rows of 16 columns for 2 tiles per row (pair_row: columns up to 4 + 5 in pairs, 12 floats)
+    // planar rows of 16 columns for 2 tiles per row (regroup_tile_columns: columns up to 4 + 5 in pairs, 12 floats)
     if (tiles_x <= 2) return {tiles_x, (s.oh + 3) / 4, 8, 16, 16, 16, 64, 40};
     const int group = tiles_x > 4 ? 2 : 4;
     // planar output row: 16 / G tiles of 4 columns; planar input row: maps up to 34 wide, a group's
@@ -197,9 +199,11 @@ struct F43Avx512 {
   static RowsKernel kernel(int rows) { return kRowsKernels[static_cast<std::size_t>(rows)]; }
   static void inputs(const ConvShape& s, const float* const rows[8][6], int g, int wp, int, float* v, Index ps, Index vs, int col0) {
     if (g == 8)
-      input_tiles<8>(s, rows, g, wp, v, ps, vs, col0);
+      input_tiles<8>(s, rows, wp, v, ps, vs, col0);
+    else if (g == 4)
+      input_tiles<4>(s, rows, wp, v, ps, vs, col0);
     else
-      input_tiles<0>(s, rows, g, wp, v, ps, vs, col0);
+      input_tiles<2>(s, rows, wp, v, ps, vs, col0);
   }
   static void outputs(const ConvShape& s, const float* mt, Index ps, Index ms, int col0, int g, int, int owp, float* out, Index slot) {
     if (g == 8)
@@ -208,7 +212,7 @@ struct F43Avx512 {
       output_tiles<0>(s, mt, ps, ms, col0, g, owp, out, slot);
   }
   static constexpr auto filter = &transform_filter;
-  static constexpr auto planar = &pair_row;
+  static constexpr auto planar = &regrouped_row;
   static constexpr auto fused = &fused_row;
   static constexpr auto transpose = &transpose16;
 };

@@ -23,10 +23,6 @@ void transform_filter(const ConvShape& s, const float* w, int c, int rows, float
   winograd_tile_parts::filter_blocks<kF43Positions>(s, c, rows, ut, [&](int o, float* u) { winograd_f43_filter_tile(w, s.ci, s.co, c, o, u); });
 }
 
-// Tiles per tile row in one 8-lane vector (T), so 8 / T tile rows per vector: rows of up to 8 tiles
-// take a vector each, of 3-4 tiles two per vector, of 2 tiles four.
-constexpr int tiles_per_row(int tiles_x) { return tiles_x <= 2 ? 2 : tiles_x <= 4 ? 4 : 8; }
-
 // winograd_f43_pruned.cc's input_1d on 8 lanes: y = B^T x along one axis, the same operations in the same order.
 __attribute__((target("avx2,fma"))) inline void input_1d(const __m256 x[6], __m256 y[6]) {
   const __m256 four = _mm256_set1_ps(4.0f), five = _mm256_set1_ps(5.0f);
@@ -53,51 +49,10 @@ __attribute__((target("avx2,fma"))) inline void output_1d(const __m256 m[6], __m
   y[3] = _mm256_add_ps(_mm256_fmadd_ps(_mm256_set1_ps(8.0f), d34, d12), m[5]);
 }
 
-// In-lane 4x4 transposes: r[j] lane k (of each 128-bit half) <- x[k] lane j of the same half.
-__attribute__((target("avx2,fma"))) inline void transpose4_lanes(const __m256 x[4], __m256 r[4]) {
-  const __m256 t0 = _mm256_unpacklo_ps(x[0], x[1]), t1 = _mm256_unpackhi_ps(x[0], x[1]);
-  const __m256 t2 = _mm256_unpacklo_ps(x[2], x[3]), t3 = _mm256_unpackhi_ps(x[2], x[3]);
-  r[0] = _mm256_shuffle_ps(t0, t2, 0x44);
-  r[1] = _mm256_shuffle_ps(t0, t2, 0xEE);
-  r[2] = _mm256_shuffle_ps(t1, t3, 0x44);
-  r[3] = _mm256_shuffle_ps(t1, t3, 0xEE);
-}
-
-// Row iy of image n channel-planar (planar_row), then each channel's columns regrouped so that column j
-// of the row's T tiles is contiguous: p[T j + t] = column 4t + j (j < 6, t < T; T = 2: j < 8). An input
-// row is read by up to two tile rows, six vectors each, so regrouping it once (in registers, each
-// channel's columns loaded before any is stored) makes each read one load (T = 8) or two.
+// Row iy of image n channel-planar (planar_row), then regrouped (regroup_tile_columns).
 __attribute__((target("avx2,fma"))) void regrouped_row(const ConvShape& s, const float* x, int n, int iy, int wp, float* p) {
   planar_row(s, x, n, iy, wp, p);
-  const int tiles = tiles_per_row((s.ow + 3) / 4);
-  for (int c = 0; c < s.ci; c++) {
-    float* q = p + static_cast<Index>(c) * wp;
-    if (tiles == 8) {  // columns 4k .. 4k + 3 as rows of 4: k < 8 (j < 4), then from column 4 on (j = 4, 5)
-      __m256 r[4], e[4];
-      for (int h = 0; h < 2; h++) {
-        const float* a = q + 4 * h;
-        const __m256 v0 = _mm256_loadu_ps(a), v1 = _mm256_loadu_ps(a + 8), v2 = _mm256_loadu_ps(a + 16), v3 = _mm256_loadu_ps(a + 24);
-        const __m256 rows[4] = {_mm256_permute2f128_ps(v0, v2, 0x20), _mm256_permute2f128_ps(v0, v2, 0x31), _mm256_permute2f128_ps(v1, v3, 0x20),
-                                _mm256_permute2f128_ps(v1, v3, 0x31)};
-        transpose4_lanes(rows, h == 0 ? r : e);
-      }
-      for (int j = 0; j < 4; j++) _mm256_storeu_ps(q + 8 * j, r[j]);
-      _mm256_storeu_ps(q + 32, e[0]);
-      _mm256_storeu_ps(q + 40, e[1]);
-    } else if (tiles == 4) {  // low halves: columns 0-15 as rows of 4 (j < 4); high halves: from column 4 on (j = 4, 5)
-      const __m256 rows[4] = {_mm256_loadu_ps(q), _mm256_loadu_ps(q + 4), _mm256_loadu_ps(q + 8), _mm256_loadu_ps(q + 12)};
-      __m256 r[4];
-      transpose4_lanes(rows, r);
-      for (int j = 0; j < 4; j++) _mm_storeu_ps(q + 4 * j, _mm256_castps256_ps128(r[j]));
-      _mm_storeu_ps(q + 16, _mm256_extractf128_ps(r[0], 1));
-      _mm_storeu_ps(q + 20, _mm256_extractf128_ps(r[1], 1));
-    } else {  // pairs: [c0 c4 c1 c5 c2 c6 c3 c7 | c4 c8 c5 c9 c6 c10 c7 c11]
-      const __m256 a = _mm256_loadu_ps(q), b = _mm256_loadu_ps(q + 4);
-      const __m256 lo = _mm256_unpacklo_ps(a, b), hi = _mm256_unpackhi_ps(a, b);
-      _mm256_storeu_ps(q, _mm256_permute2f128_ps(lo, hi, 0x20));
-      _mm256_storeu_ps(q + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-    }
-  }
+  regroup_tile_columns(s, wp, p);
 }
 
 // d[.][j]: column j (j < 6) of the group's 8 lanes at each input row i of one channel (offset `at` in the
