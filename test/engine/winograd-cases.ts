@@ -184,7 +184,24 @@ const F43: Transforms = {
  * |A^T| on both axes) and ci of (|B^T||d||B|)_p (|G||g||G^T|)_p, plus the epilogue operands' magnitudes.
  * A wrong transform coefficient or tap is off by about one term's size, far outside it.
  */
-export function referenceConv(w: WinogradCase, f43 = false): { y: Float64Array; bound: Float64Array } {
+export function referenceConv(w: WinogradCase, f43 = false): Reference {
+  // Each case's reference is checked against several arms: computed once per case and variant (it is
+  // the slow part of the Winograd tests).
+  const byVariant = references.get(w) ?? new Map<boolean, Reference>();
+  references.set(w, byVariant);
+  const known = byVariant.get(f43);
+  if (known) return known;
+  const computed = computeReference(w, f43);
+  byVariant.set(f43, computed);
+  return computed;
+}
+interface Reference {
+  y: Float64Array;
+  bound: Float64Array;
+}
+const references = new WeakMap<WinogradCase, Map<boolean, Reference>>();
+
+function computeReference(w: WinogradCase, f43: boolean): Reference {
   const t = f43 ? F43 : F22;
   const size = t.m + 2;
   const range = [...Array(size).keys()];
@@ -194,21 +211,49 @@ export function referenceConv(w: WinogradCase, f43 = false): { y: Float64Array; 
   const [, h, wd, ci] = w.x;
   const { k, stride } = d;
   const px = (b: number, iy: number, ix: number, c: number): number => (iy < 0 || iy >= h || ix < 0 || ix >= wd ? 0 : v.x[((b * h + iy) * wd + ix) * ci + c]!);
+  // |B^T||d||B| of each input block and channel and |G||g||G^T| of each filter and channel, [e * size + a]:
+  // each serves many outputs (a tile's m x m, every filter), so each is computed once.
+  const tilesY = Math.ceil(g.oh / t.m);
+  const tilesX = Math.ceil(g.ow / t.m);
+  const blockMags = new Map<number, Float64Array>();
+  const blockMag = (b: number, ty: number, tx: number, c: number): Float64Array => {
+    const key = ((b * tilesY + ty) * tilesX + tx) * ci + c;
+    let out = blockMags.get(key);
+    if (!out) {
+      const rows = range.map((a) => t.absInput(range.map((e) => Math.abs(px(b, t.m * ty + a - g.pt, t.m * tx + e - g.pl, c)))));
+      const vt = range.map((e) => t.absInput(rows.map((r) => r[e]!)));
+      out = Float64Array.from(vt.flat());
+      blockMags.set(key, out);
+    }
+    return out;
+  };
+  const filterMags = new Map<number, Float64Array>();
+  const filterMag = (c: number, j: number): Float64Array => {
+    const key = c * w.co + j;
+    let out = filterMags.get(key);
+    if (!out) {
+      const frows = [0, 1, 2].map((a) => t.absFilter([0, 1, 2].map((e) => Math.abs(v.w[((a * 3 + e) * ci + c) * w.co + j]!))));
+      const ut = range.map((e) => t.absFilter(frows.map((r) => r[e]!)));
+      out = Float64Array.from(ut.flat());
+      filterMags.set(key, out);
+    }
+    return out;
+  };
   return referenceFrame(d, g, v, ci + t.extra, (b, oy, ox, j) => {
     // The output's tile (m x m outputs from an (m + 2) x (m + 2) input block) and its place in it.
     const [ty, tx, dy, dx] = [Math.floor(oy / t.m), Math.floor(ox / t.m), oy % t.m, ox % t.m];
+    const wy = t.absOutput[dy]!;
+    const wx = t.absOutput[dx]!;
     let s = 0;
     let m = 0;
     for (let c = 0; c < ci; c++) {
       for (let i = 0; i < k; i++)
         for (let jj = 0; jj < k; jj++) s += px(b, oy * stride + i - g.pt, ox * stride + jj - g.pl, c) * v.w[((i * k + jj) * ci + c) * w.co + j]!;
       if (k !== 3) continue;
-      // |B^T||d||B| over the input block, |G||g||G^T| over the filter, weighted by |A^T| on both axes.
-      const rows = range.map((a) => t.absInput(range.map((e) => Math.abs(px(b, t.m * ty + a - g.pt, t.m * tx + e - g.pl, c)))));
-      const vt = range.map((e) => t.absInput(rows.map((r) => r[e]!)));
-      const frows = [0, 1, 2].map((a) => t.absFilter([0, 1, 2].map((e) => Math.abs(v.w[((a * 3 + e) * ci + c) * w.co + j]!))));
-      const ut = range.map((e) => t.absFilter(frows.map((r) => r[e]!)));
-      for (const a of range) for (const e of range) m += t.absOutput[dy]![a]! * t.absOutput[dx]![e]! * vt[e]![a]! * ut[e]![a]!;
+      // |B^T||d||B| over the input block times |G||g||G^T| over the filter, weighted by |A^T| on both axes.
+      const vt = blockMag(b, ty, tx, c);
+      const ut = filterMag(c, j);
+      for (let a = 0; a < size; a++) for (let e = 0; e < size; e++) m += wy[a]! * wx[e]! * vt[e * size + a]! * ut[e * size + a]!;
     }
     return [s, m];
   });
