@@ -26,7 +26,7 @@ import path from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { loadNativeAddon } from '../../src-main/engine/native/native-kernels.ts';
 import { bits, withEnv } from './native-env.ts';
-import { WINOGRAD_CASES, referenceConv, runWinogradCase, takesF43, takesF43Narrow, takesPrunedWinograd, takesWinograd, type WinogradCase } from './winograd-cases.ts';
+import { WINOGRAD_CASES, runWinogradCase, takesF43, takesF43Narrow, takesPrunedWinograd, takesWinograd, worstOverBound, type WinogradCase } from './winograd-cases.ts';
 
 /** The channel-vectorised AVX2 path's cases: filters a multiple of 16 (winograd_avx2.cc). */
 const takesChannels = (c: WinogradCase): boolean => takesWinograd(c) && c.co % 16 === 0;
@@ -34,14 +34,6 @@ const takesChannels = (c: WinogradCase): boolean => takesWinograd(c) && c.co % 1
 const defaultBatch = (c: WinogradCase): number => (takesChannels(c) ? (c.co <= 32 ? 2 : 6) : c.co > 32 ? 6 : 3);
 /** F(4x4)'s default threshold (winograd_f43_pruned_avx2.cc); it is taken from the larger of it and F(2x2)'s. */
 const defaultF43Batch = (c: WinogradCase): number => (takesF43Narrow(c) ? 12 : 3);
-/** The bits worst error over the bound, 1 at most where the result is within it. */
-const worstOverBound = (c: WinogradCase, got: Float32Array, f43: boolean): number => {
-  const { y, bound } = referenceConv(c, f43);
-  expect(got.length).toBe(y.length);
-  let worst = 0;
-  for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(got[i]! - y[i]!) / (bound[i]! + 1e-30));
-  return worst;
-};
 
 const addon = loadNativeAddon();
 const child = path.join(import.meta.dirname, 'winograd-avx2-child.ts');

@@ -258,3 +258,15 @@ function computeReference(w: WinogradCase, f43: boolean): Reference {
     return [s, m];
   });
 }
+
+/**
+ * The worst |got - reference| over the bound of `referenceConv(w, f43)`: at most 1 where every output is
+ * within it. Throws where the lengths differ (a wrong output shape).
+ */
+export function worstOverBound(w: WinogradCase, got: Float32Array, f43: boolean): number {
+  const { y, bound } = referenceConv(w, f43);
+  if (got.length !== y.length) throw new Error(`${w.label}: ${got.length} outputs, the reference has ${y.length}`);
+  let worst = 0;
+  for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(got[i]! - y[i]!) / (bound[i]! + 1e-30));
+  return worst;
+}

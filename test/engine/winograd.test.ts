@@ -24,7 +24,7 @@
 import { describe, it, expect } from 'vitest';
 import { loadNativeAddon, nativeAddonReason } from '../../src-main/engine/native/native-kernels.ts';
 import { bits, onThreads, withEnv } from './native-env.ts';
-import { WINOGRAD_CASES, fillsVectors, referenceConv, runWinogradCase, takesF43, takesF43Narrow, takesPrunedWinograd, takesWinograd, type WinogradCase } from './winograd-cases.ts';
+import { WINOGRAD_CASES, fillsVectors, runWinogradCase, takesF43, takesF43Narrow, takesPrunedWinograd, takesWinograd, worstOverBound, type WinogradCase } from './winograd-cases.ts';
 
 /** WORKBENCH_NATIVE_WINOGRAD_PRUNED_MIN_BATCH's default (winograd_pruned.cc). */
 const PRUNED_DEFAULT_BATCH = 2;
@@ -59,19 +59,12 @@ describe.skipIf(!addon)('native Winograd F(2x2, 3x3) and F(4x4, 3x3) for evaluat
     const tiles = withEnv(TILES, () => runWinogradCase(addon!, c, 1));
     const tilesF22 = withEnv({ ...TILES, WORKBENCH_NATIVE_WINOGRAD_F43: '0' }, () => runWinogradCase(addon!, c, 1));
     const f43 = avx512 && takesF43(c);
-    const worstOf = (got: Float32Array, f43: boolean): number => {
-      const { y, bound } = referenceConv(c, f43);
-      expect(got.length).toBe(y.length);
-      let worst = 0;
-      for (let i = 0; i < y.length; i++) worst = Math.max(worst, Math.abs(got[i]! - y[i]!) / (bound[i]! + 1e-30));
-      return worst;
-    };
     if (takesWinograd(c) || takesPrunedWinograd(c)) {
-      expect(worstOf(evaluation, f43 && !fillsVectors(c))).toBeLessThanOrEqual(1);
-      expect(worstOf(f22, false)).toBeLessThanOrEqual(1);
-      expect(worstOf(channelVectorised, false)).toBeLessThanOrEqual(1);
-      expect(worstOf(tiles, f43)).toBeLessThanOrEqual(1);
-      expect(worstOf(tilesF22, false)).toBeLessThanOrEqual(1);
+      expect(worstOverBound(c, evaluation, f43 && !fillsVectors(c))).toBeLessThanOrEqual(1);
+      expect(worstOverBound(c, f22, false)).toBeLessThanOrEqual(1);
+      expect(worstOverBound(c, channelVectorised, false)).toBeLessThanOrEqual(1);
+      expect(worstOverBound(c, tiles, f43)).toBeLessThanOrEqual(1);
+      expect(worstOverBound(c, tilesF22, false)).toBeLessThanOrEqual(1);
     }
     // F(4x4) is taken exactly where expected (other bits than F(2x2)); off, it gives F(2x2)'s bits back.
     expect(bits(evaluation).equals(bits(f22))).toBe(!(f43 && !fillsVectors(c)));

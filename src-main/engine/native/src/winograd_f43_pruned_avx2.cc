@@ -56,7 +56,7 @@ __attribute__((target("avx2,fma"))) void regrouped_row(const ConvShape& s, const
 }
 
 // d[.][j]: column j (j < 6) of the group's 8 lanes at each input row i of one channel (offset `at` in the
-// regrouped rows); lane (8 / T) q + t holds tile row q's tile t. Rows of 8 or 4 tiles: one load or two
+// regrouped rows); lane T q + t holds tile row q's tile t. Rows of 8 or 4 tiles: one load or two
 // per value; rows of 2 (four tile rows): a 4x4 transpose of 64-bit column pairs per input row, all six
 // columns at once (d[i][.]).
 template <int T>
