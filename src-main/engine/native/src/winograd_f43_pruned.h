@@ -1,6 +1,7 @@
 // Winograd F(4x4, 3x3) for pruned widths: 6x6 input tiles, 36 products per 16 outputs (F(2x2, 3x3):
 // 64), vectorised over 16 tiles (tile rows of 8, 4 or 2 tiles, 2, 4 or 8 rows per vector) like
-// winograd_pruned.cc (same microkernel over filter rows, same channel-planar input rows, same fused epilogue). Standard Lavin & Gray matrices (points 0, +-1, +-2, inf):
+// winograd_pruned.cc (same microkernel over filter rows, same fused epilogue; channel-planar input rows with
+// each channel's columns regrouped so that a vector's tile columns are contiguous). Standard Lavin & Gray matrices (points 0, +-1, +-2, inf):
 //   B^T = [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0],
 //          [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]],
 //   G = [[1/4, 0, 0], [-1/6, -1/6, -1/6], [-1/6, 1/6, -1/6], [1/24, 1/12, 1/6], [1/24, -1/12, 1/6], [0, 0, 1]],

@@ -1,6 +1,6 @@
-// The driver the three tile-vectorised Winograd paths for pruned widths share (winograd_pruned.cc,
+// The driver the four tile-vectorised Winograd paths for pruned widths share (winograd_pruned.cc,
 // F(2x2, 3x3) on AVX-512; winograd_pruned_avx2.cc, the same on AVX2; winograd_f43_pruned.cc, F(4x4, 3x3)
-// on AVX-512): the task split, the planar input rows held per task, the products
+// on AVX-512; winograd_f43_pruned_avx2.cc, the same on AVX2): the task split, the planar input rows held per task, the products
 // M[p]^T [co, tiles] = U[p]^T [co, ci] x V[p]^T [ci, tiles] in filter blocks and panels, and the output
 // rows through the fused epilogue or the sink. A variant passes its transforms, microkernels and
 // geometry as a struct of static members (below); the driver fixes the order of every sum, so a
@@ -32,7 +32,7 @@ struct TileGeometry {
 //   microkernel call), kSlots (the most planar input rows held per task: at least the rows one group
 //   reads, kOut * group + 2);
 //   geometry(s), block_rows(co), filter(s, w, c, rows, ut) (U^T of input channel c in filter blocks),
-//   planar(s, x, n, iy, wp, p) (an input row channel-planar), inputs(s, rows[kMaxGroup][kOut + 2], group,
+//   planar(s, x, n, iy, wp, p) (an input row channel-planar, in the variant's column order), inputs(s, rows[kMaxGroup][kOut + 2], group,
 //   wp, tiles_x, v, ps, vs, col0) (V^T of one group), kernel(rows) (the microkernel for a filter block),
 //   outputs(s, m, ps, ms, col0, group, tiles_x, owp, out, slot) (Y of one group, channel-planar rows),
 //   fused(s, ep, plane, owp, map_t, m0, y) (one output row's epilogue into y) and
