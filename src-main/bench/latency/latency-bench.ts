@@ -3,7 +3,7 @@
  * (CPU) on the ONNX export, for baseline and hard-pruned (SFP 30%, compact)
  * CIFAR ResNets, with PyTorch CPU as the same-run baseline.
  *
- *   npm run bench:latency -- [--models resnet20,resnet56] [--batch 32] [--runs 10] [--runs1 N] [--cpu-time] [--no-torch] [--warmup 3] [--backend wasm] [--threads 2]
+ *   npm run bench:latency -- [--models resnet20,resnet56] [--batch 32] [--runs 10] [--runs1 N] [--cpu-time] [--no-torch] [--warmup 3] [--backend wasm] [--threads 2] [--hide-avx512]
  *
  * --cpu-time: time each run by the process's CPU time (user + system, all threads) instead of
  * the wall clock. With --threads 1 that is the work a run took, nearly blind to other programs
@@ -11,6 +11,8 @@
  * more threads it also counts their spin-waiting. --no-torch skips the PyTorch baseline.
  * --runs1: timed runs at batch 1 (default 10x --runs): a batch-1 pass takes 1-5 ms, so a few
  * hundred of them cost less than 30 batch-32 passes and steady the median on a shared machine.
+ * --hide-avx512: runs on an AVX-512 machine as on an AVX2-only one, every engine (TF.js's native
+ * kernels, ONNX Runtime, PyTorch) on its AVX2 + FMA path (`../isa-mask/`).
  *
  * Prints a Markdown table for BENCHMARKS.md. Shares the machine: keep runs short.
  */
@@ -33,6 +35,9 @@ import { openOnnxSession, runOnnx } from '../../models/export/onnx/onnx-session.
 import { readWeightValues } from '../../models/export/model-weights.ts';
 import { engineLabel } from '../../models/latency/engine-label.ts';
 import { argValue as arg } from '../argv.ts';
+import { isaNote, rerunWithoutAvx512IfAsked } from '../isa-mask/hide-avx512.ts';
+
+rerunWithoutAvx512IfAsked();
 
 const models = arg('models', 'resnet20,resnet56').split(',');
 const batch = Number(arg('batch', '32'));
@@ -142,7 +147,7 @@ if (torch && depths.length > 0) {
   }
 }
 
-console.log(`Machine: ${os.cpus()[0]?.model ?? 'CPU'} x${os.availableParallelism()}, Node ${process.versions.node}; TF.js engine: ${engineLabel(engine)}; ONNX Runtime CPU ${threads} threads; ${warmup} warm-up + ${runs} runs (batch 1: ${runs1}); ${new Date().toISOString().slice(0, 10)}`);
+console.log(`Machine: ${os.cpus()[0]?.model ?? 'CPU'} x${os.availableParallelism()}, Node ${process.versions.node}; TF.js engine: ${engineLabel(engine)}; ONNX Runtime CPU ${threads} threads; ${isaNote()}; ${warmup} warm-up + ${runs} runs (batch 1: ${runs1}); ${new Date().toISOString().slice(0, 10)}`);
 console.log('');
 console.log(`Median (min-p90) ms${cpuTime ? ' of process CPU time' : ''} per forward pass of the batch; the two TF.js models interleaved round-robin, ONNX Runtime sessions round-robin in turns of 5 runs, each turn after one untimed run.`);
 console.log('');

@@ -3,7 +3,7 @@
  * model's, per stage, and what its optimizer made of each export variant.
  *
  *   node --import tsx src-main/bench/latency/ort-stage-profile.ts --models resnet20,resnet56 \
- *     --batch 32 --runs 40 --variants "default;multiple=1;stage1/=1;stage2/=25"
+ *     --batch 32 --runs 40 --variants "default;multiple=1;stage1/=1;stage2/=25" [--hide-avx512]
  *
  * Each variant exports the compact model differently (the parent always with the default):
  *   default         graphToOnnx's default (channelMultiple 8)
@@ -14,6 +14,7 @@
  * per stage (node names carry the stage). Profiler timings, not a latency benchmark: the
  * latency numbers come from latency-bench.ts. Every variant's logits are checked against the
  * parent's export (the masked parent and its compact model compute the same function).
+ * --hide-avx512: ONNX Runtime as on an AVX2-only machine (8-channel NCHWc blocks; `../isa-mask/`).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -33,6 +34,9 @@ import { ModelProto } from '../../models/export/onnx/onnx-schema.ts';
 import { readWeightValues } from '../../models/export/model-weights.ts';
 import type { WeightValues } from '../../models/export/weights.ts';
 import { argValue as arg } from '../argv.ts';
+import { isaNote, rerunWithoutAvx512IfAsked } from '../isa-mask/hide-avx512.ts';
+
+rerunWithoutAvx512IfAsked();
 
 const models = arg('models', 'resnet20').split(',');
 const batch = Number(arg('batch', '32'));
@@ -150,7 +154,7 @@ try {
   fs.rmSync(dir, { recursive: true, force: true }); // profiles and optimized graphs
 }
 
-console.log(`\nONNX Runtime ${ort.env.versions.common}, 1 thread, batch ${batch}, median kernel time per node over ${runs} profiled runs, summed per stage (ms)\n`);
+console.log(`\nONNX Runtime ${ort.env.versions.common}, 1 thread, ${isaNote()}, batch ${batch}, median kernel time per node over ${runs} profiled runs, summed per stage (ms)\n`);
 console.log('| model | batch | export | stem | stage 1 | stage 2 | stage 3 | rest | total | speed-up | NCHWc Conv / Conv / FusedConv / ReorderInput / ReorderOutput |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const r of rows) console.log(r);
