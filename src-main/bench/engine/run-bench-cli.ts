@@ -1,6 +1,6 @@
 /**
  * `npm run bench:engine`: the engine benchmark without a workspace.
- *   npm run bench:engine -- [--models resnet20,resnet56,ide-resnet50] [--backend wasm] [--steps 5] [--repeats 3] [--no-batch-one] [--json] [--out FILE]
+ *   npm run bench:engine -- [--models resnet20,resnet56,ide-resnet50] [--backend wasm] [--steps 5] [--repeats 3] [--no-batch-one] [--json] [--out FILE] [--hide-avx512]
  * Prints the side-by-side table (or JSON with --json) and writes the JSON
  * result to --out (default out/bench/engine-bench.json).
  */
@@ -10,14 +10,16 @@ import { engineBenchParamsSchema } from '../../common/contract/engine.ts';
 import { parseBackendRequest } from '../../engine/init.ts';
 import { benchModelByModel } from './model-by-model.ts';
 import { formatBenchTable } from '../../common/engine-bench-table.ts';
+import { rerunWithoutAvx512IfAsked } from '../isa-mask/hide-avx512.ts';
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-const usage = `npm run bench:engine -- [--models resnet20,resnet56,ide-resnet50,spgan-step] [--backend wasm] [--steps N] [--batch N] [--repeats N] [--no-batch-one] [--no-pytorch] [--json] [--out FILE]
-Trains and runs inference on the engine and, interleaved in the same run, on PyTorch CPU with the same thread count; prints medians with their spread and the ratios.`;
+const usage = `npm run bench:engine -- [--models resnet20,resnet56,ide-resnet50,spgan-step] [--backend wasm] [--steps N] [--batch N] [--repeats N] [--no-batch-one] [--no-pytorch] [--json] [--out FILE] [--hide-avx512]
+Trains and runs inference on the engine and, interleaved in the same run, on PyTorch CPU with the same thread count; prints medians with their spread and the ratios.
+--hide-avx512: on an AVX-512 machine, both sides as on an AVX2-only one (AVX-512 hidden from CPUID; src-main/bench/isa-mask).`;
 
 async function main(): Promise<void> {
   // A benchmark takes minutes: --help must answer instead of starting one.
@@ -25,6 +27,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${usage}\n`);
     process.exit(0);
   }
+  rerunWithoutAvx512IfAsked();
   const json = process.argv.includes('--json');
   const steps = arg('steps');
   const params = engineBenchParamsSchema.parse({
