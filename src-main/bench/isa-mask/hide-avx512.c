@@ -26,7 +26,6 @@
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <ucontext.h>
@@ -58,7 +57,11 @@ static void say(const char* text) {
   (void)ignored;
 }
 
-/* A fault that is not a CPUID goes where the program's own action sends it. */
+/*
+ * A fault that is not a CPUID goes where the program's own action sends it. Its handler runs
+ * inside this one, so the mask and flags it asked for (other than SA_SIGINFO) do not apply: Node's
+ * handler, the one that matters here, needs neither.
+ */
 static void forward(int sig, siginfo_t* info, void* context) {
   if (program_action.sa_flags & SA_SIGINFO) {
     program_action.sa_sigaction(sig, info, context);
